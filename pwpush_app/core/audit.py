@@ -1,0 +1,68 @@
+"""The audit trail: one row per event, what the owner sees of a push's life."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from pwpush_app.core.models import AuditEvent
+
+CREATION = "creation"
+VIEW = "view"
+FAILED_VIEW = "failed_view"
+FAILED_PASSPHRASE = "failed_passphrase"
+EXPIRE = "expire"
+EXPIRE_AUTO = "expire_auto"
+OWNER_VIEW = "owner_view"
+EDIT = "edit"
+EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT)
+
+_FIELD_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is acting: the client IP (already resolved through trusted proxies), headers, user."""
+
+    ip: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+    user_id: str | None = None
+
+
+SYSTEM = Client(ip="", user_agent="pwpush purge job")
+
+
+def _cut(text: str | None, limit: int = _FIELD_LIMIT) -> str:
+    text = (text or "").replace("\x00", "")
+    return text[:limit]
+
+
+def record(db: Session, push_id: str, kind: str, client: Client, now: datetime, actor: str | None = None) -> AuditEvent:
+    event = AuditEvent(
+        push_id=push_id,
+        kind=kind,
+        actor=actor,
+        ip=_cut(client.ip, 64),
+        user_agent=_cut(client.user_agent),
+        referrer=_cut(client.referrer),
+        user_id=client.user_id,
+        created_at=now,
+    )
+    db.add(event)
+    return event
+
+
+def events_for(db: Session, push_id: str, page: int = 1, per_page: int = 50) -> list[AuditEvent]:
+    """A push's events, oldest first, `per_page` at a time."""
+    offset = max(page - 1, 0) * per_page
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.push_id == push_id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+        .offset(offset)
+        .limit(per_page)
+    )
+    return list(db.exec(query))

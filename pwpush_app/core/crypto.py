@@ -1,0 +1,258 @@
+"""The only module that touches ``cryptography``: a small API that cannot be misused.
+
+Envelope encryption.  Each push gets its own random 256-bit data key; every field of the
+push (payload, note, file names, file chunks, the owner's copy of the link) is sealed
+under that data key with AES-256-GCM, a random 96-bit nonce and associated data naming the
+push and the field, so a ciphertext moved to another row or field fails to open.  The data
+key itself is wrapped under the master key; the wrapped blob records the master key's id,
+so rotating the master key re-wraps 32-byte keys, not megabytes of files.
+
+Link tokens are looked up by HMAC-SHA256 under a subkey of the master key: a copy of the
+database alone yields no working link.  Passphrases and account passwords are Argon2id
+hashes (OWASP parameters), verified in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidKey, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_FORMAT_VERSION = b"\x01"
+_NONCE_BYTES = 12
+_KEY_ID_BYTES = 4
+TOKEN_BYTES = 16  # 128 bits, from `secrets`
+
+# OWASP's recommended Argon2id parameters (m=19 MiB, t=2, p=1).
+_ARGON2_MEMORY_KIB = 19456
+_ARGON2_ITERATIONS = 2
+_ARGON2_LANES = 1
+
+
+class KeyError_(ValueError):
+    """A master key is missing, malformed or unknown."""
+
+
+class DecryptionError(Exception):
+    """A ciphertext failed to open: wrong key, wrong context or tampered bytes."""
+
+
+def parse_master_key(text: str) -> bytes:
+    """A master key is 32 random bytes written as 64 hex digits or base64(url)."""
+    text = text.strip()
+    candidates = []
+    if len(text) == 64:
+        try:
+            candidates.append(bytes.fromhex(text))
+        except ValueError:
+            pass
+    for decode in (base64.urlsafe_b64decode, base64.b64decode):
+        try:
+            candidates.append(decode(text + "=" * (-len(text) % 4)))
+        except (binascii.Error, ValueError):
+            pass
+    for key in candidates:
+        if len(key) == 32:
+            return key
+    raise KeyError_("a master key must be 32 random bytes, as 64 hex digits or base64 (44 characters)")
+
+
+def generate_master_key_text() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(b"pwpush key id\x00" + key).digest()[:_KEY_ID_BYTES]
+
+
+def _subkey(key: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pwpush " + purpose).derive(key)
+
+
+@dataclass(frozen=True)
+class _MasterKey:
+    key_id: bytes
+    wrap_key: bytes
+    lookup_key: bytes
+
+
+class Keyring:
+    """The current master key and earlier ones still accepted for reading."""
+
+    def __init__(self, current: bytes, previous: tuple[bytes, ...] = ()):
+        keys = [current, *[k for k in previous if k != current]]
+        self._keys = [
+            _MasterKey(_key_id(k), _subkey(k, b"wrap data keys"), _subkey(k, b"link lookup")) for k in keys
+        ]
+        self._by_id = {k.key_id: k for k in self._keys}
+
+    @property
+    def current_key_id(self) -> str:
+        return self._keys[0].key_id.hex()
+
+    @property
+    def key_ids(self) -> list[str]:
+        return [k.key_id.hex() for k in self._keys]
+
+    # -- data keys ------------------------------------------------------------------------
+    def new_data_key(self, push_id: str) -> tuple["DataKey", bytes]:
+        """A fresh data key for a push, and the key wrapped for storage."""
+        raw = AESGCM.generate_key(bit_length=256)
+        return DataKey(raw), self._wrap(raw, push_id)
+
+    def open_data_key(self, push_id: str, wrapped: bytes) -> "DataKey":
+        if not wrapped or wrapped[:1] != _FORMAT_VERSION or len(wrapped) < 1 + _KEY_ID_BYTES + _NONCE_BYTES:
+            raise DecryptionError("not a wrapped data key")
+        key_id = wrapped[1 : 1 + _KEY_ID_BYTES]
+        master = self._by_id.get(key_id)
+        if master is None:
+            raise DecryptionError(f"data key was wrapped under master key {key_id.hex()}, which is not configured")
+        nonce = wrapped[1 + _KEY_ID_BYTES : 1 + _KEY_ID_BYTES + _NONCE_BYTES]
+        try:
+            raw = AESGCM(master.wrap_key).decrypt(nonce, wrapped[1 + _KEY_ID_BYTES + _NONCE_BYTES :], _ad(push_id, "data key"))
+        except InvalidTag:
+            raise DecryptionError("wrapped data key failed to open") from None
+        return DataKey(raw)
+
+    def wrapped_key_id(self, wrapped: bytes) -> str:
+        return wrapped[1 : 1 + _KEY_ID_BYTES].hex()
+
+    def rewrap(self, push_id: str, wrapped: bytes) -> bytes:
+        """The same data key, wrapped under the current master key."""
+        return self._wrap(self.open_data_key(push_id, wrapped)._raw, push_id)
+
+    def _wrap(self, raw: bytes, push_id: str) -> bytes:
+        master = self._keys[0]
+        nonce = os.urandom(_NONCE_BYTES)
+        return _FORMAT_VERSION + master.key_id + nonce + AESGCM(master.wrap_key).encrypt(nonce, raw, _ad(push_id, "data key"))
+
+    # -- link tokens ----------------------------------------------------------------------
+    def token_digest(self, token: str) -> str:
+        """The lookup hash stored for a new token (under the current key)."""
+        return _hmac_hex(self._keys[0].lookup_key, token)
+
+    def token_digests(self, token: str) -> list[str]:
+        """Every hash a stored token may have been filed under (current and earlier keys)."""
+        return [_hmac_hex(k.lookup_key, token) for k in self._keys]
+
+
+def _hmac_hex(key: bytes, token: str) -> str:
+    return hmac.new(key, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def _ad(push_id: str, field: str) -> bytes:
+    return f"pwpush\x00{push_id}\x00{field}".encode()
+
+
+class DataKey:
+    """A push's own key. Seal and open fields of that push; the nonce is never yours to pick."""
+
+    __slots__ = ("_raw", "_aead")
+
+    def __init__(self, raw: bytes):
+        self._raw = raw
+        self._aead = AESGCM(raw)
+
+    def __repr__(self) -> str:  # never print key bytes
+        return "DataKey(<hidden>)"
+
+    def seal(self, push_id: str, field: str, plaintext: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return _FORMAT_VERSION + nonce + self._aead.encrypt(nonce, plaintext, _ad(push_id, field))
+
+    def open(self, push_id: str, field: str, sealed: bytes) -> bytes:
+        if not sealed or sealed[:1] != _FORMAT_VERSION or len(sealed) < 1 + _NONCE_BYTES + 16:
+            raise DecryptionError(f"{field}: not a sealed value")
+        try:
+            return self._aead.decrypt(sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :], _ad(push_id, field))
+        except InvalidTag:
+            raise DecryptionError(f"{field} failed to open") from None
+
+    def seal_text(self, push_id: str, field: str, text: str) -> bytes:
+        return self.seal(push_id, field, text.encode("utf-8"))
+
+    def open_text(self, push_id: str, field: str, sealed: bytes) -> str:
+        return self.open(push_id, field, sealed).decode("utf-8")
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+def new_token() -> str:
+    """A link token: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_id() -> str:
+    """A row id: random, so ids leak nothing about volume or order."""
+    return secrets.token_hex(16)
+
+
+def plain_digest(text: str) -> str:
+    """SHA-256 for high-entropy secrets we only compare (session and API tokens)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- passwords and passphrases ---------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash in PHC string form (salt and parameters inside)."""
+    kdf = Argon2id(
+        salt=os.urandom(16),
+        length=32,
+        iterations=_ARGON2_ITERATIONS,
+        lanes=_ARGON2_LANES,
+        memory_cost=_ARGON2_MEMORY_KIB,
+    )
+    return kdf.derive_phc_encoded(password.encode("utf-8", "surrogatepass"))
+
+
+def verify_password(password: str, phc_hash: str) -> bool:
+    """Constant-time comparison inside the library; False on any mismatch or bad hash."""
+    try:
+        Argon2id.verify_phc_encoded(password.encode("utf-8", "surrogatepass"), phc_hash)
+    except (InvalidKey, ValueError):
+        return False
+    return True
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+# --- the master key on disk ------------------------------------------------------------------
+
+def load_or_create_key_file(path: Path) -> tuple[bytes, bool]:
+    """Read the generated key file, or create it (mode 0600). Returns (key, created)."""
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyError_(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        return parse_master_key(path.read_text()), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = generate_master_key_text()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        # link() fails if another worker won the race: then everyone uses the winner's key.
+        os.link(tmp, path)
+    except FileExistsError:
+        return parse_master_key(path.read_text()), False
+    finally:
+        tmp.unlink()
+    return parse_master_key(text), True

@@ -1,0 +1,91 @@
+"""Tables.  Secrets live only in ``*_sealed`` columns, encrypted under the push's data key.
+
+Timestamps are aware UTC datetimes (SQLModel stores them as UTC on both engines).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "pwpush_user"
+
+    id: str = Field(primary_key=True, max_length=32)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str | None = Field(default=None, max_length=255)
+    # SHA-256 of the API token: 128-bit random tokens need no slow hash.
+    api_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    api_token_created_at: datetime | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Push(SQLModel, table=True):
+    __tablename__ = "push"
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=8)
+    # HMAC of the secret link's token, under a subkey of the master key `token_key_id`.
+    token_digest: str = Field(max_length=64, unique=True, index=True)
+    token_key_id: str = Field(max_length=8)
+    # HMAC of the creator's manage token (anonymous ownership).
+    manage_digest: str = Field(max_length=64, unique=True, index=True)
+    owner_id: str | None = Field(
+        default=None, sa_column=Column(String(32), ForeignKey("pwpush_user.id", ondelete="SET NULL"), index=True)
+    )
+
+    name: str = Field(default="", max_length=255)
+    # The push's data key, wrapped under a master key. Deleted at expiry (crypto-shredding).
+    wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    payload_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    note_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The secret link's token, sealed, so a logged-in owner can copy the link again.
+    link_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    passphrase_hash: str | None = Field(default=None, max_length=255)
+    has_passphrase: bool = False
+
+    expire_after_views: int
+    views_remaining: int
+    expire_after_minutes: int
+    expires_at: datetime = Field(index=True)
+    retrieval_step: bool = True
+    deletable_by_viewer: bool = True
+
+    expired: bool = Field(default=False, index=True)
+    expired_at: datetime | None = Field(default=None, index=True)
+    # views | time | owner | viewer
+    expired_reason: str | None = Field(default=None, max_length=8)
+
+    created_at: datetime = Field(index=True)
+    updated_at: datetime
+
+    @property
+    def views_used(self) -> int:
+        return self.expire_after_views - self.views_remaining
+
+    @property
+    def deleted(self) -> bool:
+        """Expired by a person (owner or viewer), as Password Pusher's `deleted` flag."""
+        return self.expired_reason in ("owner", "viewer")
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    push_id: str = Field(sa_column=Column(String(32), ForeignKey("push.id", ondelete="CASCADE"), index=True, nullable=False))
+    # creation | view | failed_view | failed_passphrase | expire | expire_auto | owner_view | edit
+    kind: str = Field(max_length=20)
+    # For `expire`: who did it (owner or viewer).
+    actor: str | None = Field(default=None, max_length=8)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+    referrer: str = Field(default="", max_length=255)
+    user_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(index=True)

@@ -1,0 +1,601 @@
+"""The rules of a push: create, look, reveal, expire, purge.  Pages and API both call these.
+
+Every rule of the lifecycle lives here and nowhere else:
+- views and time limits, whichever comes first;
+- a view is taken by one conditional UPDATE (`views_remaining > 0`), so N concurrent
+  reveals of a push with one view left serve exactly one;
+- the last view returns the payload and expires the push in the same transaction;
+- expiry deletes the payload, note, passphrase hash and data key (not only a flag);
+- outsiders cannot tell an unknown link from an expired one (`PushUnavailable`);
+- wrong passphrases consume nothing and lock out one client IP after a few failures.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select as sa_select, update
+from sqlmodel import Session, select
+
+from pwpush_app.core import audit, crypto
+from pwpush_app.core.audit import Client
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.db import transaction
+from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.vault import Vault
+from pwpush_app.settings import KINDS
+
+MAX_NAME_CHARS = 255
+MAX_NOTE_CHARS = 10_000
+MAX_PASSPHRASE_CHARS = 256
+MAX_URL_CHARS = 8_192
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+# --- outcomes a caller must handle ---------------------------------------------------------
+
+class PushError(Exception):
+    """Base of every refusal the core gives; the message is fit to show a person."""
+
+
+class InvalidPush(PushError):
+    """The request to create a push breaks a rule; `errors` maps each field to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class PushUnavailable(PushError):
+    """Unknown, expired or deleted: outsiders are never told which."""
+
+    def __init__(self):
+        super().__init__("This secret link has expired or never existed.")
+
+
+class PassphraseRequired(PushError):
+    def __init__(self):
+        super().__init__("This secret is protected by a passphrase. Enter it to continue.")
+
+
+class WrongPassphrase(PushError):
+    def __init__(self, attempts_left: int):
+        self.attempts_left = attempts_left
+        super().__init__(
+            "That passphrase is not correct."
+            + (f" {attempts_left} attempt{'s' if attempts_left != 1 else ''} left before a pause." if attempts_left else "")
+        )
+
+
+class TooManyAttempts(PushError):
+    def __init__(self, retry_after_seconds: int):
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        minutes = (self.retry_after_seconds + 59) // 60
+        super().__init__(
+            f"Too many wrong passphrases from your network. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+
+
+class UnexpectedPassphrase(PushError):
+    def __init__(self):
+        super().__init__("This push has no passphrase; send the request without one.")
+
+
+class NotAllowed(PushError):
+    """The action exists but this caller may not do it (e.g. deleting a non-deletable push)."""
+
+
+# --- what callers get back -------------------------------------------------------------------
+
+@dataclass
+class NewPush:
+    """What a sender asks for. `None` means: use the kind's default from the settings."""
+
+    payload: str = ""
+    kind: str = "text"
+    name: str = ""
+    note: str = ""
+    passphrase: str = ""
+    expire_after_views: int | None = None
+    expire_after_minutes: int | None = None
+    retrieval_step: bool | None = None
+    deletable_by_viewer: bool | None = None
+
+
+@dataclass
+class CreatedPush:
+    push: Push
+    url_token: str
+    manage_token: str
+
+
+@dataclass
+class Landing:
+    """What a recipient may know before revealing: nothing secret."""
+
+    kind: str
+    needs_passphrase: bool
+    retrieval_step: bool
+
+
+@dataclass
+class Revealed:
+    push: Push
+    payload: str
+    note: str = ""
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def views_remaining(self) -> int:
+        return self.push.views_remaining
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.push.expires_at
+
+
+# --- create -------------------------------------------------------------------------------
+
+def validate_new_push(vault: Vault, request: NewPush) -> dict:
+    """Check a request against the kind's policy; return the resolved values or raise."""
+    settings = vault.settings
+    errors: dict[str, str] = {}
+    kind = request.kind
+    if kind not in KINDS:
+        raise InvalidPush({"kind": f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}."})
+    policy = settings.policy(kind)
+    if not policy.enabled:
+        raise InvalidPush({"kind": f"{kind} pushes are turned off on this server."})
+
+    payload = request.payload
+    if not isinstance(payload, str):
+        errors["payload"] = "The payload must be text."
+    else:
+        _check_payload(kind, payload, settings, errors)
+
+    for name, value, limit in (
+        ("name", request.name, MAX_NAME_CHARS),
+        ("note", request.note, MAX_NOTE_CHARS),
+        ("passphrase", request.passphrase, MAX_PASSPHRASE_CHARS),
+    ):
+        if not isinstance(value, str):
+            errors[name] = f"The {name} must be text."
+        elif len(value) > limit:
+            errors[name] = f"The {name} is too long: at most {limit} characters."
+        elif not _is_encodable(value):
+            errors[name] = f"The {name} is not valid UTF-8 text."
+
+    views = policy.views_default if request.expire_after_views is None else request.expire_after_views
+    if not _is_int(views) or not policy.views_min <= views <= policy.views_max:
+        errors["expire_after_views"] = (
+            f"Views must be a whole number from {policy.views_min} to {policy.views_max}."
+        )
+    minutes = policy.minutes_default if request.expire_after_minutes is None else request.expire_after_minutes
+    if not _is_int(minutes) or not policy.minutes_min <= minutes <= policy.minutes_max:
+        errors["expire_after"] = (
+            f"The lifetime must be from {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}."
+        )
+    retrieval_step = policy.retrieval_step_default if request.retrieval_step is None else request.retrieval_step
+    deletable = policy.deletable_by_viewer_default if request.deletable_by_viewer is None else request.deletable_by_viewer
+    for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
+        if not isinstance(value, bool):
+            errors[name] = f"{name} must be true or false."
+    if errors:
+        raise InvalidPush(errors)
+    return {
+        "views": views,
+        "minutes": minutes,
+        "retrieval_step": retrieval_step,
+        # A URL push redirects after the reveal: there is no page to delete it from.
+        "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
+    }
+
+
+def _check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:
+    if not _is_encodable(payload):
+        errors["payload"] = "The payload is not valid UTF-8 text."
+        return
+    if kind == "file":
+        if len(payload.encode()) > settings.max_payload_bytes:
+            errors["payload"] = f"The text is too long: at most {settings.max_payload_bytes} bytes."
+        return
+    if not payload.strip():
+        errors["payload"] = "Enter the secret to share."
+    elif kind == "text" and len(payload.encode()) > settings.max_payload_bytes:
+        errors["payload"] = f"The secret is too long: at most {settings.max_payload_bytes:,} bytes of text."
+    elif kind == "qr" and len(payload) > settings.max_qr_chars:
+        errors["payload"] = f"QR code content is too long: at most {settings.max_qr_chars:,} characters."
+    elif kind == "url" and not is_safe_url(payload):
+        errors["payload"] = "Enter a full web address starting with http:// or https://."
+
+
+def is_safe_url(text: str) -> bool:
+    if len(text) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def describe_minutes(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
+    """Seal and store a new push; return it with its secret link token and manage token."""
+    now = now or utcnow()
+    resolved = validate_new_push(vault, request)
+    keyring = vault.keyring
+    push_id = crypto.new_id()
+    url_token, manage_token = crypto.new_token(), crypto.new_token()
+    data_key, wrapped = keyring.new_data_key(push_id)
+    passphrase_hash = crypto.hash_password(request.passphrase) if request.passphrase else None
+    push = Push(
+        id=push_id,
+        kind=request.kind,
+        token_digest=keyring.token_digest(url_token),
+        token_key_id=keyring.current_key_id,
+        manage_digest=keyring.token_digest(manage_token),
+        owner_id=client.user_id,
+        name=request.name.strip(),
+        wrapped_key=wrapped,
+        payload_sealed=data_key.seal_text(push_id, "payload", request.payload),
+        note_sealed=data_key.seal_text(push_id, "note", request.note) if request.note else None,
+        link_sealed=data_key.seal_text(push_id, "link", url_token) if client.user_id else None,
+        passphrase_hash=passphrase_hash,
+        has_passphrase=passphrase_hash is not None,
+        expire_after_views=resolved["views"],
+        views_remaining=resolved["views"],
+        expire_after_minutes=resolved["minutes"],
+        expires_at=now + timedelta(minutes=resolved["minutes"]),
+        retrieval_step=resolved["retrieval_step"],
+        deletable_by_viewer=resolved["deletable_by_viewer"],
+        created_at=now,
+        updated_at=now,
+    )
+    with transaction(vault.engine) as db:
+        db.add(push)
+        db.flush()
+        audit.record(db, push_id, audit.CREATION, client, now)
+    return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)
+
+
+# --- finding a push ---------------------------------------------------------------------------
+
+def _looks_like_token(token: str) -> bool:
+    return isinstance(token, str) and bool(_TOKEN_RE.match(token))
+
+
+def _find(db: Session, vault: Vault, token: str) -> Push | None:
+    if not _looks_like_token(token):
+        return None
+    digests = vault.keyring.token_digests(token)
+    return db.exec(select(Push).where(Push.token_digest.in_(digests))).first()
+
+
+def _find_managed(db: Session, vault: Vault, manage_token: str) -> Push | None:
+    if not _looks_like_token(manage_token):
+        return None
+    digests = vault.keyring.token_digests(manage_token)
+    return db.exec(select(Push).where(Push.manage_digest.in_(digests))).first()
+
+
+def find_push(vault: Vault, token: str) -> Push | None:
+    """The push behind a secret link token, expired or not (for owner checks and the API)."""
+    with transaction(vault.engine) as db:
+        return _find(db, vault, token)
+
+
+def _is_live(push: Push, now: datetime) -> bool:
+    return not push.expired and push.views_remaining > 0 and push.expires_at > now
+
+
+def _open_or_expire(db: Session, vault: Vault, push: Push | None, client: Client, now: datetime) -> Push:
+    """The push if it is live; otherwise log a failed view, expire it if overdue, and refuse."""
+    if push is None:
+        raise PushUnavailable()
+    if not _is_live(push, now):
+        if not push.expired:
+            _expire(db, push, "time" if push.expires_at <= now else "views", audit.SYSTEM, now)
+        audit.record(db, push.id, audit.FAILED_VIEW, client, now)
+        raise PushUnavailable()
+    return push
+
+
+def landing(vault: Vault, token: str, now: datetime | None = None) -> Landing:
+    """What the link's landing page may show.  Reads only: consumes nothing, logs nothing."""
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        push = _find(db, vault, token)
+    if push is None or not _is_live(push, now):
+        raise PushUnavailable()
+    return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step)
+
+
+# --- reveal ---------------------------------------------------------------------------------------
+
+def reveal_push(
+    vault: Vault, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None
+) -> Revealed:
+    """Consume one view and return the secret; the last view also expires the push.
+
+    Raises PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts or
+    UnexpectedPassphrase; none of those consumes a view.
+    """
+    now = now or utcnow()
+    passphrase = passphrase or ""
+    failure: PushError | None = None
+    with transaction(vault.engine) as db:
+        push = _find(db, vault, token)
+        try:
+            push = _open_or_expire(db, vault, push, client, now)
+        except PushUnavailable as refusal:
+            failure = refusal
+        else:
+            if push.has_passphrase:
+                if not passphrase:
+                    raise PassphraseRequired()
+                # Counted and reserved under the write lock, so parallel guesses can't
+                # slip past the limit: the reservation becomes the failed_passphrase row.
+                attempt = _reserve_passphrase_attempt(db, vault, push, client, now)
+            elif passphrase:
+                raise UnexpectedPassphrase()
+    if failure:
+        raise failure
+
+    if push.has_passphrase:
+        # Argon2 takes tens of milliseconds: verify outside the transaction.
+        if not crypto.verify_password(passphrase, push.passphrase_hash or ""):
+            left = vault.settings.passphrase_max_failures - _failures_in_window(vault, push.id, client.ip, now)
+            raise WrongPassphrase(max(left, 0))
+
+    with transaction(vault.engine) as db:
+        if push.has_passphrase:
+            db.execute(delete(AuditEvent).where(AuditEvent.id == attempt))
+        taken = db.execute(
+            update(Push)
+            .where(Push.id == push.id, Push.expired == False, Push.views_remaining > 0, Push.expires_at > now)  # noqa: E712
+            .values(views_remaining=Push.views_remaining - 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            # Someone else took the last view, or it was expired, in between.
+            audit.record(db, push.id, audit.FAILED_VIEW, client, now)
+            failure = PushUnavailable()
+        else:
+            push = _reload(db, push.id)
+            data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
+            payload = data_key.open_text(push.id, "payload", push.payload_sealed)
+            audit.record(db, push.id, audit.VIEW, client, now)
+            if push.views_remaining == 0:
+                _expire(db, push, "views", audit.SYSTEM, now)
+    if failure:
+        raise failure
+    return Revealed(push=push, payload=payload)
+
+
+def _failures_in_window(vault: Vault, push_id: str, ip: str, now: datetime) -> int:
+    with transaction(vault.engine) as db:
+        return _count_failures(db, vault, push_id, ip, now)
+
+
+def _count_failures(db: Session, vault: Vault, push_id: str, ip: str, now: datetime) -> int:
+    since = now - timedelta(minutes=vault.settings.passphrase_lockout_minutes)
+    return db.execute(
+        sa_select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.push_id == push_id,
+            AuditEvent.kind == audit.FAILED_PASSPHRASE,
+            AuditEvent.ip == ip[:64],
+            AuditEvent.created_at > since,
+        )
+    ).scalar_one()
+
+
+def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: Client, now: datetime) -> int:
+    if db.get_bind().dialect.name == "postgresql":
+        db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
+    settings = vault.settings
+    failures = _count_failures(db, vault, push.id, client.ip, now)
+    if failures >= settings.passphrase_max_failures:
+        window = timedelta(minutes=settings.passphrase_lockout_minutes)
+        oldest = db.execute(
+            sa_select(func.min(AuditEvent.created_at)).where(
+                AuditEvent.push_id == push.id,
+                AuditEvent.kind == audit.FAILED_PASSPHRASE,
+                AuditEvent.ip == client.ip[:64],
+                AuditEvent.created_at > now - window,
+            )
+        ).scalar_one()
+        raise TooManyAttempts(int(((oldest or now) + window - now).total_seconds()) + 1)
+    event = audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now)
+    db.flush()
+    return event.id
+
+
+# --- expire -----------------------------------------------------------------------------------------
+
+def _expire(db: Session, push: Push, reason: str, client: Client, now: datetime) -> bool:
+    """Expire and delete the secret material, once; True if this call did it."""
+    done = db.execute(
+        update(Push)
+        .where(Push.id == push.id, Push.expired == False)  # noqa: E712
+        .execution_options(synchronize_session=False)
+        .values(
+            expired=True,
+            expired_at=now,
+            expired_reason=reason,
+            updated_at=now,
+            wrapped_key=None,
+            payload_sealed=None,
+            note_sealed=None,
+            link_sealed=None,
+            passphrase_hash=None,
+        )
+    ).rowcount
+    if done:
+        if reason in ("owner", "viewer"):
+            audit.record(db, push.id, audit.EXPIRE, client, now, actor=reason)
+        else:
+            audit.record(db, push.id, audit.EXPIRE_AUTO, client, now, actor=reason)
+        _reload(db, push.id)
+    return bool(done)
+
+
+def _reload(db: Session, push_id: str) -> Push:
+    return db.exec(select(Push).where(Push.id == push_id).execution_options(populate_existing=True)).one()
+
+
+def expire_by_viewer(vault: Vault, token: str, client: Client, now: datetime | None = None) -> Push:
+    """A recipient deletes the push through its secret link, where the sender allowed it."""
+    now = now or utcnow()
+    failure: PushError | None = None
+    with transaction(vault.engine) as db:
+        push = _find(db, vault, token)
+        try:
+            push = _open_or_expire(db, vault, push, client, now)
+        except PushUnavailable as refusal:
+            failure = refusal
+        else:
+            if not push.deletable_by_viewer:
+                raise NotAllowed("The sender did not allow recipients to delete this secret.")
+            if not _expire(db, push, "viewer", client, now):
+                failure = PushUnavailable()
+    if failure:
+        raise failure
+    return push
+
+
+def expire_by_owner(vault: Vault, push: Push, client: Client, now: datetime | None = None) -> Push:
+    """The owner (checked by the caller: manage token or account) expires the push now."""
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        fresh = db.get(Push, push.id)
+        if fresh is None:
+            raise PushUnavailable()
+        _expire(db, fresh, "owner", client, now)
+    return fresh
+
+
+def expire_overdue(vault: Vault, push: Push, now: datetime | None = None) -> Push:
+    """Bring a stored push up to date: expire it if its time ran out (owner views call this)."""
+    now = now or utcnow()
+    if push.expired or push.expires_at > now:
+        return push
+    with transaction(vault.engine) as db:
+        fresh = db.get(Push, push.id)
+        if fresh is not None:
+            _expire(db, fresh, "time", audit.SYSTEM, now)
+            return fresh
+    return push
+
+
+# --- the creator's manage link --------------------------------------------------------------------
+
+@dataclass
+class ManagedPush:
+    push: Push
+    note: str
+    events: list[AuditEvent]
+
+
+def find_managed(vault: Vault, manage_token: str) -> Push:
+    with transaction(vault.engine) as db:
+        push = _find_managed(db, vault, manage_token)
+    if push is None:
+        raise PushUnavailable()
+    return push
+
+
+def owner_view(vault: Vault, push: Push, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
+    """The owner's look at a push: status, note and audit trail; logged as `owner_view`."""
+    now = now or utcnow()
+    push = expire_overdue(vault, push, now)
+    with transaction(vault.engine) as db:
+        audit.record(db, push.id, audit.OWNER_VIEW, client, now)
+    with transaction(vault.engine) as db:
+        events = audit.events_for(db, push.id, page=page)
+    return ManagedPush(push=push, note=open_note(vault, push), events=events)
+
+
+def open_note(vault: Vault, push: Push) -> str:
+    if push.note_sealed is None or push.wrapped_key is None:
+        return ""
+    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, "note", push.note_sealed)
+
+
+def open_link_token(vault: Vault, push: Push) -> str | None:
+    """The secret link's token for its owner, while the push is live."""
+    if push.link_sealed is None or push.wrapped_key is None:
+        return None
+    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, "link", push.link_sealed)
+
+
+# --- the background job -----------------------------------------------------------------------------
+
+PURGE_BATCH = 500
+
+
+def purge_expired(vault: Vault, now: datetime | None = None) -> int:
+    """Expire every overdue push and delete its secrets; safe to run in several workers at once.
+
+    Returns how many pushes this call expired.  Also deletes expired records older than
+    the retention setting, when one is set.
+    """
+    now = now or utcnow()
+    expired = 0
+    while True:
+        with transaction(vault.engine) as db:
+            ids = list(
+                db.exec(
+                    select(Push.id)
+                    .where(Push.expired == False, Push.expires_at <= now)  # noqa: E712
+                    .limit(PURGE_BATCH)
+                )
+            )
+            for push_id in ids:
+                push = db.get(Push, push_id)
+                if push is not None and _expire(db, push, "time", audit.SYSTEM, now):
+                    expired += 1
+        if len(ids) < PURGE_BATCH:
+            break
+    retention = vault.settings.purge_records_after_days
+    if retention:
+        with transaction(vault.engine) as db:
+            db.execute(delete(Push).where(Push.expired == True, Push.expired_at < now - timedelta(days=retention)))  # noqa: E712
+    _checkpoint(vault)
+    return expired
+
+
+def _checkpoint(vault: Vault) -> None:
+    """On SQLite, fold the WAL into the database so deleted ciphertext leaves the WAL file too."""
+    if vault.engine.dialect.name == "sqlite":
+        connection = vault.engine.raw_connection()
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()

@@ -1,0 +1,53 @@
+"""The running core: settings, database engine and keyring, built once per process."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from pwpush_app.core import crypto
+from pwpush_app.core.db import make_engine
+from pwpush_app.settings import Settings, get_settings
+
+log = logging.getLogger("pwpush")
+
+KEY_FILE_NAME = "master.key"
+
+
+@dataclass
+class Vault:
+    settings: Settings
+    engine: Engine
+    keyring: crypto.Keyring
+
+
+def load_keyring(settings: Settings) -> crypto.Keyring:
+    """The configured master key, or a generated key file in the data folder. Never a default."""
+    previous = tuple(crypto.parse_master_key(k) for k in settings.master_key_previous)
+    if settings.master_key:
+        return crypto.Keyring(crypto.parse_master_key(settings.master_key), previous)
+    if settings.master_key_file:
+        return crypto.Keyring(crypto.parse_master_key(settings.master_key_file.read_text()), previous)
+    path = settings.data_dir / KEY_FILE_NAME
+    key, created = crypto.load_or_create_key_file(path)
+    if created:
+        log.warning(
+            "No PWPUSH_MASTER_KEY configured: generated a new master key in %s (mode 0600). "
+            "Back it up: without it, no existing push can be opened.",
+            path,
+        )
+    return crypto.Keyring(key, previous)
+
+
+def open_vault(settings: Settings) -> Vault:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Vault(settings=settings, engine=make_engine(settings.db_url), keyring=load_keyring(settings))
+
+
+@functools.cache
+def get_vault() -> Vault:
+    """The process-wide vault (pages, API and jobs share it)."""
+    return open_vault(get_settings())

@@ -1,0 +1,22 @@
+"""Assembly only: the Reflex app, its pages, the JSON API and the background jobs."""
+
+import reflex as rx
+
+from pwpush_app.jobs import purge_job
+from pwpush_app.settings import get_settings
+
+
+def index() -> rx.Component:
+    settings = get_settings()
+    return rx.center(
+        rx.vstack(
+            rx.heading(settings.brand_title, size="8"),
+            rx.text(settings.brand_tagline),
+        ),
+        min_height="80vh",
+    )
+
+
+app = rx.App()
+app.add_page(index, route="/", title=get_settings().brand_title)
+app.register_lifespan_task(purge_job)

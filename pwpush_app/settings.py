@@ -1,0 +1,326 @@
+"""Every setting of the product, typed and validated, read once from the environment.
+
+Names follow Password Pusher's (``PWP__PW__EXPIRE_AFTER_DAYS_DEFAULT`` ...) where one
+exists, so that its admins feel at home; ours start with ``PWPUSH_`` or add minute-level
+durations.  ``SETTINGS_TABLE`` is the one list of every variable: the loader reads it and
+the README's table is printed from it (``python -m pwpush_app settings-table``).
+
+A bad value stops the start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+KINDS = ("text", "file", "url", "qr")
+# Password Pusher's prefix for each kind's settings.
+KIND_ENV_PREFIX = {"text": "PWP__PW__", "file": "PWP__FILES__", "url": "PWP__URL__", "qr": "PWP__QR__"}
+
+MINUTES_PER_DAY = 24 * 60
+ABSOLUTE_MAX_MINUTES = 365 * MINUTES_PER_DAY
+ABSOLUTE_MAX_VIEWS = 1000
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class KindPolicy:
+    """Defaults and limits for one kind of push."""
+
+    kind: str
+    enabled: bool
+    minutes_default: int
+    minutes_min: int
+    minutes_max: int
+    views_default: int
+    views_min: int
+    views_max: int
+    retrieval_step_default: bool
+    deletable_by_viewer_default: bool
+    # URL pushes redirect after the reveal: the viewer never gets a delete button.
+    deletable_by_viewer_allowed: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    db_url: str
+    master_key: str | None
+    master_key_file: Path | None
+    master_key_previous: tuple[str, ...]
+    base_url: str
+    brand_title: str
+    brand_tagline: str
+    allow_anonymous: bool
+    disable_signups: bool
+    signup_email_regexp: str | None
+    trusted_proxy_hops: int
+    throttle_per_minute: int
+    passphrase_max_failures: int
+    passphrase_lockout_minutes: int
+    purge_interval_seconds: int
+    purge_records_after_days: int
+    max_payload_bytes: int
+    max_qr_chars: int
+    max_files_per_push: int
+    max_file_bytes_per_push: int
+    files_require_login: bool
+    file_grace_minutes: int
+    policies: Mapping[str, KindPolicy] = field(default_factory=dict)
+
+    def policy(self, kind: str) -> KindPolicy:
+        return self.policies[kind]
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _parse_str(name: str, raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    name: str
+    default: str
+    description: str
+
+
+SETTINGS_TABLE: list[SettingDoc] = []
+
+
+def _doc(name: str, default: object, description: str) -> str:
+    SETTINGS_TABLE.append(SettingDoc(name, str(default), description))
+    return name
+
+
+class _Reader:
+    """Reads variables from one environment mapping; collects every error at once."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+        self.errors: list[str] = []
+
+    def get(self, name: str, default, parse: Callable[[str, str], object]):
+        raw = self.environ.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return parse(name, raw)
+        except SettingsError as error:
+            self.errors.append(str(error))
+            return default
+
+    def bool(self, name: str, default: bool) -> bool:
+        return self.get(name, default, _parse_bool)
+
+    def int(self, name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+        value = self.get(name, default, _parse_int)
+        if low is not None and value < low or high is not None and value > high:
+            self.errors.append(f"{name}={value} is out of range: it must be between {low} and {high}")
+            return default
+        return value
+
+    def str(self, name: str, default: str | None) -> str | None:
+        return self.get(name, default, _parse_str)
+
+    def is_set(self, name: str) -> bool:
+        return bool(self.environ.get(name))
+
+
+# Registered once, at import, in the order the README lists them.
+_doc("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated key file and encrypted files.")
+_doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
+_doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
+_doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
+_doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
+_doc("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS.")
+_doc("PWP__BRAND__TITLE", "Password Pusher", "Site title.")
+_doc("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline under the title.")
+_doc("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
+_doc("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
+_doc("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
+_doc("PWP__TRUSTED_PROXIES", "0", "Number of reverse-proxy hops in front of the app whose X-Forwarded-For is trusted.")
+_doc("PWP__THROTTLING__MINUTE", "120", "Requests per minute per client IP on create, reveal and login.")
+_doc("PWPUSH_PASSPHRASE_MAX_FAILURES", "5", "Wrong passphrases per push per client IP before further attempts are refused.")
+_doc("PWPUSH_PASSPHRASE_LOCKOUT_MINUTES", "10", "Window (and lock-out) for wrong passphrases, in minutes.")
+_doc("PWPUSH_PURGE_INTERVAL_SECONDS", "60", "How often the background job expires overdue pushes.")
+_doc("PWP__PURGE_AFTER_DAYS", "0", "Delete expired push records and their audit logs after N days (0 keeps them).")
+_doc("PWPUSH_MAX_PAYLOAD_BYTES", "1048576", "Largest text payload, in bytes of UTF-8.")
+_doc("PWPUSH_MAX_QR_CHARS", "1024", "Longest QR code content, in characters.")
+_doc("PWP__FILES__MAX_FILE_UPLOADS", "10", "Most files in one push.")
+_doc("PWPUSH_FILES_MAX_BYTES", "104857600", "Largest total size of the files of one push, in bytes.")
+_doc("PWP__FILES__REQUIRE_LOGIN", "true", "File pushes need an account, as in Password Pusher.")
+_doc("PWPUSH_FILES_GRACE_MINUTES", "10", "After the last view, how long its viewer may still download each file once.")
+_doc("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
+_doc("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
+_doc("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
+for _prefix in ("PWP__PW__", "PWP__FILES__", "PWP__URL__", "PWP__QR__"):
+    _doc(f"{_prefix}EXPIRE_AFTER_DAYS_DEFAULT / _MIN / _MAX", "7 / 1 / 90", "Lifetime in whole days (Password Pusher's names).")
+    _doc(f"{_prefix}EXPIRE_AFTER_MINUTES_DEFAULT / _MIN / _MAX", "10080 / 5 / 129600", "Lifetime in minutes; wins over the day settings.")
+    _doc(f"{_prefix}EXPIRE_AFTER_VIEWS_DEFAULT / _MIN / _MAX", "5 / 1 / 100", "Views before the push expires.")
+    _doc(f"{_prefix}RETRIEVAL_STEP_DEFAULT", "true", "Recipients click to reveal (protects against link-preview bots).")
+    if _prefix != "PWP__URL__":
+        _doc(f"{_prefix}DELETABLE_PUSHES_DEFAULT", "true", "Recipients may delete the push after viewing.")
+
+
+def _read_policy(r: _Reader, kind: str, enabled: bool) -> KindPolicy:
+    p = KIND_ENV_PREFIX[kind]
+
+    def minutes(which: str, default_minutes: int) -> int:
+        if r.is_set(f"{p}EXPIRE_AFTER_MINUTES_{which}"):
+            return r.int(f"{p}EXPIRE_AFTER_MINUTES_{which}", default_minutes, 1, ABSOLUTE_MAX_MINUTES)
+        if r.is_set(f"{p}EXPIRE_AFTER_DAYS_{which}"):
+            days = r.int(f"{p}EXPIRE_AFTER_DAYS_{which}", 1, 1, ABSOLUTE_MAX_MINUTES // MINUTES_PER_DAY)
+            return days * MINUTES_PER_DAY
+        return default_minutes
+
+    m_min = minutes("MIN", 5)
+    m_default = minutes("DEFAULT", 7 * MINUTES_PER_DAY)
+    m_max = minutes("MAX", 90 * MINUTES_PER_DAY)
+    if not m_min <= m_default <= m_max:
+        r.errors.append(
+            f"{p}EXPIRE_AFTER_MINUTES (or _DAYS) _MIN/_DEFAULT/_MAX must satisfy min <= default <= max; "
+            f"got {m_min} / {m_default} / {m_max} minutes"
+        )
+    v_min = r.int(f"{p}EXPIRE_AFTER_VIEWS_MIN", 1, 1, ABSOLUTE_MAX_VIEWS)
+    v_default = r.int(f"{p}EXPIRE_AFTER_VIEWS_DEFAULT", 5, 1, ABSOLUTE_MAX_VIEWS)
+    v_max = r.int(f"{p}EXPIRE_AFTER_VIEWS_MAX", 100, 1, ABSOLUTE_MAX_VIEWS)
+    if not v_min <= v_default <= v_max:
+        r.errors.append(
+            f"{p}EXPIRE_AFTER_VIEWS_MIN/_DEFAULT/_MAX must satisfy min <= default <= max; "
+            f"got {v_min} / {v_default} / {v_max}"
+        )
+    deletable_allowed = kind != "url"
+    return KindPolicy(
+        kind=kind,
+        enabled=enabled,
+        minutes_default=m_default,
+        minutes_min=m_min,
+        minutes_max=m_max,
+        views_default=v_default,
+        views_min=v_min,
+        views_max=v_max,
+        retrieval_step_default=r.bool(f"{p}RETRIEVAL_STEP_DEFAULT", True),
+        deletable_by_viewer_default=deletable_allowed and r.bool(f"{p}DELETABLE_PUSHES_DEFAULT", True),
+        deletable_by_viewer_allowed=deletable_allowed,
+    )
+
+
+def _check_key_text(r: _Reader, name: str, value: str | None) -> None:
+    from pwpush_app.core.crypto import KeyError_, parse_master_key
+
+    if value:
+        try:
+            parse_master_key(value)
+        except KeyError_ as error:
+            r.errors.append(f"{name}: {error}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming each bad variable."""
+    environ = os.environ if environ is None else environ
+    r = _Reader(environ)
+    data_dir = Path(r.str("PWPUSH_DATA_DIR", "data")).expanduser().absolute()
+    db_url = r.str("REFLEX_DB_URL", None) or f"sqlite:///{data_dir / 'pwpush.db'}"
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", db_url):
+        r.errors.append("REFLEX_DB_URL must start with sqlite:/// or postgresql+psycopg://")
+
+    master_key = r.str("PWPUSH_MASTER_KEY", None)
+    _check_key_text(r, "PWPUSH_MASTER_KEY", master_key)
+    key_file = r.str("PWPUSH_MASTER_KEY_FILE", None)
+    if master_key and key_file:
+        r.errors.append("PWPUSH_MASTER_KEY and PWPUSH_MASTER_KEY_FILE are both set: keep one")
+    if key_file and not Path(key_file).is_file():
+        r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
+    previous_raw = r.str("PWPUSH_MASTER_KEY_PREVIOUS", "") or ""
+    previous = tuple(k.strip() for k in previous_raw.split(",") if k.strip())
+    for key in previous:
+        _check_key_text(r, "PWPUSH_MASTER_KEY_PREVIOUS", key)
+
+    base_url = (r.str("PWP__OVERRIDE_BASE_URL", "http://localhost:3000") or "").rstrip("/")
+    if not re.match(r"^https?://[^/\s]+$", base_url):
+        r.errors.append(f"PWP__OVERRIDE_BASE_URL={base_url!r} must be like https://secrets.example.com (no path)")
+
+    signup_re = r.str("PWP__SIGNUP_EMAIL_REGEXP", None)
+    if signup_re:
+        try:
+            re.compile(signup_re)
+        except re.error as error:
+            r.errors.append(f"PWP__SIGNUP_EMAIL_REGEXP is not a valid regular expression: {error}")
+
+    flags = {
+        "file": r.bool("PWP__ENABLE_FILE_PUSHES", True),
+        "url": r.bool("PWP__ENABLE_URL_PUSHES", True),
+        "qr": r.bool("PWP__ENABLE_QR_PUSHES", True),
+        "text": True,
+    }
+    policies = {kind: _read_policy(r, kind, flags[kind]) for kind in KINDS}
+
+    settings = Settings(
+        data_dir=data_dir,
+        db_url=db_url,
+        master_key=master_key,
+        master_key_file=Path(key_file) if key_file else None,
+        master_key_previous=previous,
+        base_url=base_url,
+        brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
+        brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",
+        allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
+        disable_signups=r.bool("PWP__DISABLE_SIGNUPS", False),
+        signup_email_regexp=signup_re,
+        trusted_proxy_hops=r.int("PWP__TRUSTED_PROXIES", 0, 0, 10),
+        throttle_per_minute=r.int("PWP__THROTTLING__MINUTE", 120, 1, 1_000_000),
+        passphrase_max_failures=r.int("PWPUSH_PASSPHRASE_MAX_FAILURES", 5, 1, 1000),
+        passphrase_lockout_minutes=r.int("PWPUSH_PASSPHRASE_LOCKOUT_MINUTES", 10, 1, 24 * 60),
+        purge_interval_seconds=r.int("PWPUSH_PURGE_INTERVAL_SECONDS", 60, 1, 24 * 3600),
+        purge_records_after_days=r.int("PWP__PURGE_AFTER_DAYS", 0, 0, 3650),
+        max_payload_bytes=r.int("PWPUSH_MAX_PAYLOAD_BYTES", 1024 * 1024, 1, 16 * 1024 * 1024),
+        max_qr_chars=r.int("PWPUSH_MAX_QR_CHARS", 1024, 1, 4096),
+        max_files_per_push=r.int("PWP__FILES__MAX_FILE_UPLOADS", 10, 1, 100),
+        max_file_bytes_per_push=r.int("PWPUSH_FILES_MAX_BYTES", 100 * 1024 * 1024, 1, 100 * 1024**3),
+        files_require_login=r.bool("PWP__FILES__REQUIRE_LOGIN", True),
+        file_grace_minutes=r.int("PWPUSH_FILES_GRACE_MINUTES", 10, 1, 24 * 60),
+        policies=policies,
+    )
+    if r.errors:
+        raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+def settings_table_markdown() -> str:
+    lines = ["| variable | default | what it does |", "|---|---|---|"]
+    lines += [f"| `{d.name}` | `{d.default}` | {d.description} |" for d in SETTINGS_TABLE]
+    return "\n".join(lines)

@@ -1,0 +1,23 @@
+"""Reflex configuration. Every product setting lives in pwpush_app/settings.py."""
+
+import os
+
+import reflex as rx
+
+from pwpush_app.settings import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="pwpush_app",
+    db_url=settings.db_url,
+    # A product that holds secrets reports nothing home and shows no badge.
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Memory keeps revealed secrets off disk (the default "disk" mode pickles state to
+    # .states/); REFLEX_REDIS_URL switches to the Redis state manager for several workers.
+    state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
+    cors_allowed_origins=[settings.base_url],
+    trusted_proxy_hops=settings.trusted_proxy_hops,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
