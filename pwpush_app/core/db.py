@@ -67,3 +67,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def migrate(db_url: str) -> None:
+    """Apply the Alembic migrations up to head (what `reflex db migrate` does)."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parents[2]
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
+    config.attributes["db_url"] = db_url
+    command.upgrade(config, "head")

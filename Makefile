@@ -1,0 +1,47 @@
+# Two commands for a fresh clone (see README):  make run   |   make test
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BUN_DIR := .tools
+PYTHON ?= python3
+
+# Reflex would download bun from the internet; take it from the npm registry instead.
+export REFLEX_USE_SYSTEM_BUN := 1
+export PATH := $(CURDIR)/$(BUN_DIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PWPUSH_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test install install-test system-deps bench clean
+
+## Install everything and start the app on SQLite at http://localhost:3000
+run: install
+	mkdir -p "$(PWPUSH_DATA_DIR)"
+	reflex db migrate
+	reflex run --env prod
+
+## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
+test: install-test system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed $(BUN_DIR)/node_modules/.bin/bun
+install-test: install $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
+	touch $@
+
+$(BUN_DIR)/node_modules/.bin/bun:
+	npm install --silent --no-audit --no-fund --prefix $(BUN_DIR) bun@1
+
+system-deps:
+	scripts/system-deps.sh
+
+bench: install-test system-deps
+	$(PY) -m bench
+
+clean:
+	rm -rf .web .states $(VENV) $(BUN_DIR)

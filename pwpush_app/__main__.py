@@ -1,0 +1,53 @@
+"""Admin commands: `python -m pwpush_app COMMAND --help`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
+
+
+def cmd_migrate(_args) -> int:
+    from pwpush_app.core.db import migrate
+
+    migrate(get_settings().db_url)
+    print("Database is at the newest schema.")
+    return 0
+
+
+def cmd_settings_table(_args) -> int:
+    print(settings_table_markdown())
+    return 0
+
+
+def cmd_check_settings(_args) -> int:
+    get_settings()
+    print("Settings are valid.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pwpush_app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser("settings-table", help="print the settings as a Markdown table").set_defaults(
+        run=cmd_settings_table
+    )
+    commands.add_parser("check-settings", help="validate the environment's settings").set_defaults(
+        run=cmd_check_settings
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

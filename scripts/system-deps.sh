@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: Chromium (browser tests), PostgreSQL and Redis (real
+# servers). Installs only what is missing; needs root (CI runs as root).
+set -euo pipefail
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "Missing system packages: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing ${need[*]} from Debian's packages..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
