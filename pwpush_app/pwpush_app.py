@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from pwpush_app.api import build_api
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 
@@ -17,6 +18,6 @@ def index() -> rx.Component:
     )
 
 
-app = rx.App()
+app = rx.App(api_transformer=[build_api()])
 app.add_page(index, route="/", title=get_settings().brand_title)
 app.register_lifespan_task(purge_job)
