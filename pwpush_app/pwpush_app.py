@@ -3,6 +3,7 @@
 import reflex as rx
 
 from pwpush_app.api import build_api
+from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 
@@ -18,6 +19,12 @@ def index() -> rx.Component:
     )
 
 
-app = rx.App(api_transformer=[build_api()])
+app = rx.App(
+    api_transformer=[
+        build_api(),
+        # Last, so it wraps everything: pages, API, static files, errors.
+        lambda asgi: SecurityHeaders(asgi, get_settings().trusted_proxy_hops),
+    ]
+)
 app.add_page(index, route="/", title=get_settings().brand_title)
 app.register_lifespan_task(purge_job)

@@ -55,6 +55,7 @@ class Settings:
     master_key: str | None
     master_key_file: Path | None
     master_key_previous: tuple[str, ...]
+    redis_url: str | None
     base_url: str
     brand_title: str
     brand_tagline: str
@@ -157,6 +158,7 @@ class _Reader:
 # Registered once, at import, in the order the README lists them.
 _doc("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated key file and encrypted files.")
 _doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
+_doc("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 _doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
@@ -289,6 +291,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         master_key=master_key,
         master_key_file=Path(key_file) if key_file else None,
         master_key_previous=previous,
+        redis_url=r.str("REFLEX_REDIS_URL", None),
         base_url=base_url,
         brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
         brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",

@@ -26,6 +26,8 @@ def make_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     env = {
         "PWPUSH_DATA_DIR": str(data_dir),
         "PWPUSH_MASTER_KEY": generate_master_key_text(),
+        # Rate limits get their own tests; elsewhere they would only add noise.
+        "PWP__THROTTLING__MINUTE": "1000000",
     }
     env.update(overrides)
     return env

@@ -24,6 +24,8 @@ from pwpush_app.core import audit, crypto
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.errors import PushError
+from pwpush_app.core.throttle import RateLimited  # noqa: F401  (re-exported for callers)
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.vault import Vault
 from pwpush_app.settings import KINDS
@@ -36,10 +38,6 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 # --- outcomes a caller must handle ---------------------------------------------------------
-
-class PushError(Exception):
-    """Base of every refusal the core gives; the message is fit to show a person."""
-
 
 class InvalidPush(PushError):
     """The request to create a push breaks a rule; `errors` maps each field to a message."""
@@ -247,6 +245,7 @@ def describe_minutes(minutes: int) -> str:
 def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
     """Seal and store a new push; return it with its secret link token and manage token."""
     now = now or utcnow()
+    vault.throttle.hit("create", client.ip)
     resolved = validate_new_push(vault, request)
     keyring = vault.keyring
     push_id = crypto.new_id()
@@ -342,10 +341,11 @@ def reveal_push(
 ) -> Revealed:
     """Consume one view and return the secret; the last view also expires the push.
 
-    Raises PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts or
-    UnexpectedPassphrase; none of those consumes a view.
+    Raises PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts,
+    UnexpectedPassphrase or RateLimited; none of those consumes a view.
     """
     now = now or utcnow()
+    vault.throttle.hit("reveal", client.ip)
     passphrase = passphrase or ""
     failure: PushError | None = None
     with transaction(vault.engine) as db:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from pwpush_app.core import crypto
 from pwpush_app.core.db import make_engine
+from pwpush_app.core.throttle import Throttle
 from pwpush_app.settings import Settings, get_settings
 
 log = logging.getLogger("pwpush")
@@ -22,6 +23,7 @@ class Vault:
     settings: Settings
     engine: Engine
     keyring: crypto.Keyring
+    throttle: Throttle
 
 
 def load_keyring(settings: Settings) -> crypto.Keyring:
@@ -44,7 +46,12 @@ def load_keyring(settings: Settings) -> crypto.Keyring:
 
 def open_vault(settings: Settings) -> Vault:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Vault(settings=settings, engine=make_engine(settings.db_url), keyring=load_keyring(settings))
+    return Vault(
+        settings=settings,
+        engine=make_engine(settings.db_url),
+        keyring=load_keyring(settings),
+        throttle=Throttle(settings.throttle_per_minute, settings.redis_url),
+    )
 
 
 @functools.cache

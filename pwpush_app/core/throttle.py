@@ -1,0 +1,38 @@
+"""Rate limits per client IP (create, reveal, login), shared by pages and API.
+
+Counts live in memory for one worker, or in Redis when REFLEX_REDIS_URL is set so that
+several workers share them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from pwpush_app.core.errors import PushError
+
+
+class RateLimited(PushError):
+    def __init__(self, retry_after_seconds: int):
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(
+            f"Too many requests from your network. Wait {self.retry_after_seconds} seconds and try again."
+        )
+
+
+class Throttle:
+    def __init__(self, per_minute: int, redis_url: str | None = None):
+        storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._item = RateLimitItemPerMinute(per_minute)
+
+    def hit(self, action: str, ip: str) -> None:
+        """Count one `action` from `ip`; raise RateLimited when over the limit."""
+        if self._limiter.hit(self._item, "pwpush", action, ip or "-"):
+            return
+        reset_at = self._limiter.get_window_stats(self._item, "pwpush", action, ip or "-").reset_time
+        raise RateLimited(math.ceil(reset_at - time.time()))
