@@ -14,8 +14,11 @@ def run_migrations_online() -> None:
     url = context.config.attributes.get("db_url") or get_settings().db_url
     connectable = context.config.attributes.get("connection") or make_engine(url)
     if hasattr(connectable, "connect"):
-        with connectable.connect() as connection:
-            _run(connection)
+        try:
+            with connectable.connect() as connection:
+                _run(connection)
+        finally:
+            connectable.dispose()
     else:
         _run(connectable)
 

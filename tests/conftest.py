@@ -33,18 +33,66 @@ def make_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+ENGINES = [e for e in os.environ.get("PWPUSH_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+
+
+def pytest_generate_tests(metafunc):
+    """Core and API tests run on every engine: SQLite, and a real PostgreSQL server."""
+    if "db_engine" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("db_engine", ["sqlite"] if sqlite_only else ENGINES)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.servers import PostgresServer
+
+    server = PostgresServer().start()
+    server.sql("CREATE DATABASE pwpush_template")
+    migrate(server.url("pwpush_template"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from tests.servers import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def make_vault(tmp_path):
-    """Build a vault on a fresh, migrated SQLite file; pass settings as environment names."""
+def db_url(db_engine, tmp_path, request):
+    """A fresh, migrated database on the engine under test."""
+    if db_engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'data' / 'pwpush.db'}"
+        (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+        migrate(url)
+        return url
+    server = request.getfixturevalue("postgres")
+    name = f"t_{os.urandom(6).hex()}"
+    server.sql(f"CREATE DATABASE {name} TEMPLATE pwpush_template")
+    return server.url(name)
+
+
+@pytest.fixture
+def make_vault(tmp_path, db_url):
+    """Build a vault on the fresh database; pass settings as environment names."""
+    vaults = []
 
     def build(**overrides: str):
-        env = make_env(tmp_path / "data", **overrides)
+        env = make_env(tmp_path / "data", REFLEX_DB_URL=db_url, **overrides)
         settings = load_settings(env)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        migrate(settings.db_url)
-        return open_vault(settings)
+        vault = open_vault(settings)
+        vaults.append(vault)
+        return vault
 
-    return build
+    yield build
+    for vault in vaults:
+        vault.engine.dispose()
 
 
 @pytest.fixture
