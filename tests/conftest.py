@@ -117,6 +117,8 @@ class LiveServer:
             **os.environ,
             **make_env(data_dir, PWP__OVERRIDE_BASE_URL=self.url, **(extra_env or {})),
             "REFLEX_USE_SYSTEM_BUN": "1",
+            # bun from the npm registry (make install puts it there), as `make run` uses it.
+            "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent), os.environ["PATH"]]),
             "PYTHONUNBUFFERED": "1",
         }
         self.log_path = data_dir / "server.log"
