@@ -70,7 +70,7 @@ def test_robots_txt_disallows_everything(live_server):
 
 
 def test_hsts_is_sent_when_the_request_came_over_https_through_a_trusted_proxy(tmp_path):
-    from tests.conftest import LiveServer, free_port
+    from tests.servers import LiveServer, free_port
 
     # Built on the live_server's frontend build; starting another server costs seconds.
     server = LiveServer(tmp_path / "data", free_port(), {"PWP__TRUSTED_PROXIES": "1"})
