@@ -29,5 +29,6 @@ config = rx.Config(
     state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
     cors_allowed_origins=allowed_origins(settings.base_url),
     trusted_proxy_hops=settings.trusted_proxy_hops,
+    plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -1,27 +1,36 @@
-"""Background jobs, registered as Reflex lifespan tasks (they run once per worker)."""
+"""Background jobs, registered as Reflex lifespan tasks (they start in every worker)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.leases import claim_period
 from pwpush_app.core.pushes import purge_expired
-from pwpush_app.core.vault import get_vault
+from pwpush_app.core.vault import Vault, get_vault
 
 log = logging.getLogger("pwpush.jobs")
 
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def purge_once(vault: Vault, holder: str = WORKER) -> int | None:
+    """Purge if this worker holds this period's lease; None when another worker has it."""
+    if not claim_period(vault, "purge", holder, vault.settings.purge_interval_seconds):
+        return None
+    return purge_expired(vault)
+
 
 async def purge_job() -> None:
-    """Expire overdue pushes and delete their secrets, every PWPUSH_PURGE_INTERVAL_SECONDS.
-
-    Several workers may run it at once: each expiry is a conditional UPDATE, so a push is
-    expired (and logged) exactly once whoever gets there first.
-    """
+    """Expire overdue pushes and delete their secrets, once per PWPUSH_PURGE_INTERVAL_SECONDS
+    across all workers (a lease row in the database picks the worker)."""
     vault = get_vault()
     while True:
         try:
-            count = await asyncio.to_thread(purge_expired, vault)
+            count = await asyncio.to_thread(purge_once, vault)
             if count:
                 log.info("purge: expired %d overdue pushes", count)
         except DatabaseUnavailable as error:

@@ -89,3 +89,13 @@ class AuditEvent(SQLModel, table=True):
     referrer: str = Field(default="", max_length=255)
     user_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(index=True)
+
+
+class JobLease(SQLModel, table=True):
+    """Which worker runs a periodic job in the current period (several workers, one run)."""
+
+    __tablename__ = "job_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=64)
+    lease_until: datetime

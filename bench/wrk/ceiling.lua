@@ -1,0 +1,15 @@
+-- The framework's ceiling: a trivial endpoint on our own server, two requests per "cycle".
+package.path = package.path .. ";" .. debug.getinfo(1).source:match("@?(.*/)") .. "?.lua"
+require "common"
+
+function request()
+  return wrk.format("GET", "/ping")
+end
+
+function response(status, hdrs, resp)
+  if status == 200 then
+    if pending then cycles = cycles + 1; pending = nil else pending = true end
+  else
+    failures = failures + 1
+  end
+end

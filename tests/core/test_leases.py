@@ -1,0 +1,34 @@
+"""The purge job runs once per period across workers."""
+
+import threading
+from datetime import timedelta
+
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.leases import claim_period
+
+
+def test_exactly_one_of_many_workers_claims_each_period(vault):
+    now = utcnow()
+    for period in range(3):
+        moment = now + timedelta(seconds=60 * period + 1)
+        winners = []
+        barrier = threading.Barrier(12)
+
+        def worker(i):
+            barrier.wait()
+            if claim_period(vault, "purge", f"worker-{i}", 60, now=moment):
+                winners.append(i)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(winners) == 1, f"period {period}: {len(winners)} workers ran the job"
+
+
+def test_a_lease_is_not_taken_again_within_its_period(vault):
+    now = utcnow()
+    assert claim_period(vault, "purge", "a", 60, now=now)
+    assert not claim_period(vault, "purge", "b", 60, now=now + timedelta(seconds=59))
+    assert claim_period(vault, "purge", "b", 60, now=now + timedelta(seconds=60))
