@@ -275,10 +275,6 @@ class FilePushDraft:
         """Neither committed nor aborted."""
         return self._state == "open"
 
-    @property
-    def current_file_bytes(self) -> int:
-        return self._current.size if self._current is not None else 0
-
     def __enter__(self) -> "FilePushDraft":
         return self
 
@@ -459,16 +455,18 @@ async def create_file_push_from_chunks(
     draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
     try:
         current: str | None = None
+        received = 0  # bytes of the current file, batched or written
         batch = bytearray()
         async for chunk in chunks:
-            if current is None or chunk.filename != current or (chunk.offset == 0 and draft.current_file_bytes):
+            if current is None or chunk.filename != current or (chunk.offset == 0 and received):
                 if current is not None:
                     await asyncio.to_thread(draft.write, bytes(batch))
                     batch.clear()
                     await asyncio.to_thread(draft.end_file)
                 await asyncio.to_thread(draft.start_file, chunk.filename, chunk.content_type)
-                current = chunk.filename
+                current, received = chunk.filename, 0
             batch += chunk.data
+            received += len(chunk.data)
             if len(batch) >= ASYNC_BATCH_BYTES:
                 await asyncio.to_thread(draft.write, bytes(batch))
                 batch.clear()
