@@ -541,7 +541,11 @@ def open_file_download(
         stored = db.exec(
             select(PushFile).where(PushFile.push_id == found.push_id, PushFile.position == index)
         ).first()
-        if stored is None or stored.blob_deleted or stored.name_sealed is None:
+        if stored is None:
+            raise DownloadUnavailable()
+        if found.last_view and stored.downloaded_at is not None:
+            raise AlreadyDownloaded()
+        if stored.blob_deleted or stored.name_sealed is None:
             raise DownloadUnavailable()
         if found.last_view:
             wrapped = found.wrapped_key
