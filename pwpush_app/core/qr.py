@@ -18,6 +18,7 @@ from qrcode.exceptions import DataOverflowError
 MAX_QR_BYTES = 2953
 
 _SIZE_ATTRIBUTES = re.compile(r'^<svg width="[^"]*" height="[^"]*"')
+_SIZE_RE = re.compile(r"^\d{1,4}(px|%|em|rem)?$")
 
 
 class QrTooLong(ValueError):
@@ -45,7 +46,7 @@ def qr_svg(text: str, size: str = "256", label: str = "QR code") -> str:
         except (DataOverflowError, ValueError):
             continue
         svg = code.make_image().to_string(encoding="unicode")
-        safe_size = re.sub(r"[^0-9a-z%.]", "", size) or "256"
+        safe_size = size if _SIZE_RE.match(size) else "256"
         safe_label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
         return _SIZE_ATTRIBUTES.sub(
             f'<svg width="{safe_size}" height="{safe_size}" role="img" aria-label="{safe_label}"', svg, count=1
