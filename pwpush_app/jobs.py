@@ -8,6 +8,7 @@ import os
 import socket
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.files import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
 from pwpush_app.core.pushes import purge_expired
 from pwpush_app.core.vault import Vault, get_vault
@@ -17,11 +18,18 @@ log = logging.getLogger("pwpush.jobs")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+ORPHAN_SWEEP_SECONDS = 3600
+
+
 def purge_once(vault: Vault, holder: str = WORKER) -> int | None:
     """Purge if this worker holds this period's lease; None when another worker has it."""
     if not claim_period(vault, "purge", holder, vault.settings.purge_interval_seconds):
         return None
-    return purge_expired(vault)
+    expired = purge_expired(vault)
+    # Blobs of uploads that died half-way (listing the store is not free: hourly is enough).
+    if claim_period(vault, "sweep-orphan-blobs", holder, ORPHAN_SWEEP_SECONDS):
+        sweep_orphan_blobs(vault)
+    return expired
 
 
 async def purge_job() -> None:

@@ -308,3 +308,18 @@ def test_orphan_blobs_from_dead_uploads_are_swept_and_live_ones_kept(vault):
     assert sorted(p.name for p in blob_files(vault)) == ["0", "1"]
     grant = reveal_push(vault, created.url_token, RECIPIENT, now=T0).downloads.grant
     assert sha256(download(vault, grant, 1, now=T0)[2]) == sha256(FILES[1][1])
+
+
+def test_the_purge_job_sweeps_old_orphan_blobs(vault):
+    from pwpush_app.jobs import purge_once
+
+    created = push_files(vault, signed_in_sender(vault), FILES, expire_after_views=5)
+    writer = vault.blobs.open_writer("0123abcd" * 4 + "/0")
+    writer.write(b"\x02left by a crash")
+    writer.commit()
+    orphan = vault.settings.data_dir / "files" / ("0123abcd" * 4) / "0"
+    two_days_ago = orphan.stat().st_mtime - 2 * 24 * 3600
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    assert purge_once(vault, "worker-1") == 0
+    assert not orphan.exists()
+    assert {p.parent.name for p in blob_files(vault)} == {created.push.id}
