@@ -34,6 +34,7 @@ import asyncio
 import dataclasses
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import AsyncIterable, Iterable, Iterator, Sequence
@@ -43,7 +44,7 @@ from sqlmodel import Session, select
 
 from pwpush_app.core import crypto, pushes
 from pwpush_app.core.audit import Client
-from pwpush_app.core.blobs import BlobNotFound
+from pwpush_app.core.blobs import BlobNotFound, BlobWriter
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushError
@@ -228,7 +229,7 @@ class _OpenFile:
     name: str
     content_type: str
     key: str
-    writer: object
+    writer: BlobWriter
     sealer: crypto.StreamSealer
     size: int = 0
 
@@ -379,20 +380,13 @@ class FilePushDraft:
         if self._state != "open":
             raise RuntimeError(f"this draft is {self._state}")
 
+    @contextmanager
     def _aborting_on_error(self):
-        return _AbortOnError(self)
-
-
-class _AbortOnError:
-    def __init__(self, draft: FilePushDraft):
-        self.draft = draft
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, _exc, _tb) -> None:
-        if exc_type is not None:
-            self.draft.abort()
+        try:
+            yield
+        except BaseException:
+            self.abort()
+            raise
 
 
 def _as_file_push(request: NewPush) -> NewPush:
@@ -429,16 +423,13 @@ async def create_file_push_async(
     """The same for async chunks (sync ones work too); the blocking work runs in threads."""
     check_may_send_files(vault, client, len(files))
     draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
+    feeder = _Feeder(draft)
     try:
         for incoming in files:
             await asyncio.to_thread(draft.start_file, incoming.name, incoming.content_type)
-            batch = bytearray()
             async for chunk in _aiter(incoming.chunks):
-                batch += chunk
-                if len(batch) >= ASYNC_BATCH_BYTES:
-                    await asyncio.to_thread(draft.write, bytes(batch))
-                    batch.clear()
-            await asyncio.to_thread(draft.write, bytes(batch))
+                await feeder.add(chunk)
+            await feeder.flush()
             await asyncio.to_thread(draft.end_file)
         return await asyncio.to_thread(draft.commit)
     finally:
@@ -453,30 +444,47 @@ async def create_file_push_from_chunks(
     """For Reflex's ``rx.UploadChunkIterator``: chunks with ``filename``, ``content_type``,
     ``offset`` and ``data``, one file after another; offset 0 starts a new file."""
     draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
+    feeder = _Feeder(draft)
     try:
         current: str | None = None
         received = 0  # bytes of the current file, batched or written
-        batch = bytearray()
         async for chunk in chunks:
             if current is None or chunk.filename != current or (chunk.offset == 0 and received):
                 if current is not None:
-                    await asyncio.to_thread(draft.write, bytes(batch))
-                    batch.clear()
+                    await feeder.flush()
                     await asyncio.to_thread(draft.end_file)
                 await asyncio.to_thread(draft.start_file, chunk.filename, chunk.content_type)
                 current, received = chunk.filename, 0
-            batch += chunk.data
+            await feeder.add(chunk.data)
             received += len(chunk.data)
-            if len(batch) >= ASYNC_BATCH_BYTES:
-                await asyncio.to_thread(draft.write, bytes(batch))
-                batch.clear()
         if current is not None:
-            await asyncio.to_thread(draft.write, bytes(batch))
+            await feeder.flush()
             await asyncio.to_thread(draft.end_file)
         return await asyncio.to_thread(draft.commit)
     finally:
         if draft.is_open:
             await asyncio.to_thread(draft.abort)
+
+
+class _Feeder:
+    """Hands an async upload's bytes to a draft in a worker thread, a batch at a time:
+    one thread hop per MiB instead of per network read, and never more than a batch in
+    memory.  A batch that would cross the size limit goes at once, so the refusal does too."""
+
+    def __init__(self, draft: FilePushDraft):
+        self.draft = draft
+        self.limit = draft.vault.settings.max_file_bytes_per_push
+        self.batch = bytearray()
+
+    async def add(self, data: bytes) -> None:
+        self.batch += data
+        if len(self.batch) >= ASYNC_BATCH_BYTES or self.draft.total_bytes + len(self.batch) > self.limit:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.batch:
+            await asyncio.to_thread(self.draft.write, bytes(self.batch))
+            self.batch.clear()
 
 
 async def _aiter(chunks):

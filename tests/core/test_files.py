@@ -326,13 +326,31 @@ def test_async_upload_over_the_limit_leaves_nothing(make_vault):
     sender = signed_in_sender(vault)
     before = row_counts(vault)
 
+    consumed = []
+
     async def stream():
         for _ in range(1000):
+            consumed.append(100_000)
             yield b"z" * 100_000
 
     with pytest.raises(InvalidPush, match="too large"):
         asyncio.run(create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("z", "", stream())], sender))
+    assert sum(consumed) == 600_000  # stopped at the first piece over the limit
     assert row_counts(vault) == before and blob_files(vault) == []
+
+
+def test_async_doors_refuse_anonymous_senders_before_reading(vault):
+    read = []
+
+    async def stream():
+        read.append(1)
+        yield b"data"
+
+    with pytest.raises(LoginRequired):
+        asyncio.run(create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("a", "", stream())], ANONYMOUS))
+    with pytest.raises(LoginRequired):
+        asyncio.run(create_file_push_from_chunks(vault, NewPush(kind="file"), stream(), ANONYMOUS))
+    assert read == [] and blob_files(vault) == []
 
 
 @dataclass(frozen=True)
