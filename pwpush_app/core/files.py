@@ -34,6 +34,7 @@ import asyncio
 import dataclasses
 import re
 import unicodedata
+import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -190,6 +191,14 @@ def sanitize_content_type(raw: str | None) -> str:
     """The declared type without parameters, if it looks like one; else octet-stream."""
     text = (raw or "").split(";", 1)[0].strip().lower()
     return text if len(text) <= MAX_CONTENT_TYPE_CHARS and _CONTENT_TYPE_RE.match(text) else DEFAULT_CONTENT_TYPE
+
+
+def content_disposition(name: str) -> str:
+    """The Content-Disposition value for downloading a (sanitised) name as an attachment:
+    an ASCII fallback plus the exact name percent-encoded (RFC 6266 / 8187)."""
+    safe = sanitize_file_name(name)
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in safe)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(safe, safe='')}"
 
 
 def describe_bytes(count: int) -> str:

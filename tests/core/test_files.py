@@ -13,6 +13,7 @@ from pwpush_app.core.files import (
     FilePushDraft,
     IncomingFile,
     LoginRequired,
+    content_disposition,
     create_file_push_async,
     create_file_push_from_chunks,
     sanitize_content_type,
@@ -377,3 +378,16 @@ def test_uploads_in_reflex_chunk_form(vault):
     assert [(f.name, f.size) for f in revealed.downloads.files] == [("a.bin", 300_000), ("a.bin", 6)]
     assert download(vault, revealed.downloads.grant, 0)[2] == a
     assert download(vault, revealed.downloads.grant, 1)[2] == b
+
+
+@pytest.mark.parametrize(
+    "name, header",
+    [
+        ("report.pdf", "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"),
+        ("résumé 2026.pdf", "attachment; filename=\"r_sum_ 2026.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%202026.pdf"),
+        ('a"b\r\nSet-Cookie: x=1', "attachment; filename=\"a_bSet-Cookie_ x=1\"; filename*=UTF-8''a_bSet-Cookie_%20x%3D1"),
+        ("100%.txt", "attachment; filename=\"100_.txt\"; filename*=UTF-8''100%25.txt"),
+    ],
+)
+def test_download_names_make_safe_headers(name, header):
+    assert content_disposition(name) == header
