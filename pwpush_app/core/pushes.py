@@ -429,11 +429,7 @@ def reveal_push(
             data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
             payload = data_key.open_text(push.id, "payload", push.payload_sealed)
             audit.record(db, push.id, audit.VIEW, client, now)
-            downloads = None
-            if push.kind == "file":
-                from pwpush_app.core import files  # files builds on this module
-
-                downloads = files.grant_downloads(db, vault, push, data_key, now)
+            downloads = _grant_file_downloads(db, vault, push, data_key, now)
             if push.views_remaining == 0:
                 _expire(db, push, "views", audit.SYSTEM, now)
     if failure:
@@ -561,6 +557,16 @@ def expire_overdue(vault: Vault, push: Push, now: datetime | None = None) -> Pus
         return push
     _delete_file_blobs(vault, fresh, now)
     return fresh
+
+
+def _grant_file_downloads(db: Session, vault: Vault, push: Push, data_key: crypto.DataKey, now: datetime):
+    """A view of a file push grants downloads; call it in the view's transaction, before
+    the last view expires the push (the grant keeps the key for the last viewer's window)."""
+    if push.kind != "file":
+        return None
+    from pwpush_app.core import files  # files builds on this module
+
+    return files.grant_downloads(db, vault, push, data_key, now)
 
 
 def _delete_file_blobs(vault: Vault, push: Push | None, now: datetime) -> None:
