@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from fastapi import FastAPI, Request
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from pwpush_app.api import docs, legacy, v2
 from pwpush_app.api.auth import current_vault
@@ -48,7 +48,8 @@ def _add_json_fallbacks(api: FastAPI) -> None:
         # 405 when the path exists with other methods, else the one not-found shape.
         allowed = set()
         for route in api.routes:
-            if getattr(route, "endpoint", None) is fallback:
+            # Skip the fallbacks and Reflex's app, mounted at "" beneath ours: it matches everything.
+            if getattr(route, "endpoint", None) is fallback or isinstance(route, Mount):
                 continue
             for method in ("GET", "POST", "DELETE"):
                 if route.matches({**request.scope, "method": method})[0] == Match.FULL:

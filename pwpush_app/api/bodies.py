@@ -180,8 +180,9 @@ async def _read_multipart(request: Request, content_type: str, max_bytes: int) -
         parser.finalize()
     except MultipartParseError as error:
         raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
-    # Files are reported through file_names; their bytes were never kept.
-    return [(k, v) for k, v in fields if v != "\x00file"], file_names
+    # A file part keeps its key (so `file_push[files][]` alone still names the root) but
+    # not its bytes, which were never kept.
+    return [(k, "" if v == "\x00file" else v) for k, v in fields], file_names
 
 
 def _rails_nest(pairs: list[tuple[str, str]]) -> dict:

@@ -71,3 +71,18 @@ def alice(vault):
 def bob(vault):
     user, token = issue_api_token(vault, "bob@example.com")
     return {"Authorization": f"Bearer {token}"}
+
+
+PUSH_FIELDS = {
+    "url_token", "html_url", "json_url", "expired", "deleted", "expired_on", "created_at", "updated_at",
+    "expire_after_days", "days_remaining", "expire_after_views", "views_remaining", "deletable_by_viewer",
+    "retrieval_step", "passphrase", "kind", "expire_after_minutes", "expires_at",
+}
+
+
+def create(api, headers=None, **fields) -> dict:
+    """Create a push through v2 and return its JSON (asserting 201)."""
+    fields.setdefault("payload", "s3cret-payload")
+    response = api.post("/api/v2/pushes", json={"push": fields}, headers=headers or {})
+    assert response.status_code == 201, response.text
+    return response.json()
