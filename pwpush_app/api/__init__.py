@@ -40,7 +40,24 @@ def build_api(vault_provider: Callable[[], Vault] | None = None) -> FastAPI:
     api.include_router(legacy.router)
     api.include_router(docs.router)
     _add_json_fallbacks(api)
+    _document_token_auth(api)
     return api
+
+
+def _document_token_auth(api: FastAPI) -> None:
+    """Tell OpenAPI (and the docs' Authorize button) that a Bearer token is optional."""
+    build_document = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            document = build_document()
+            document.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (create-token)."}
+            }
+            document["security"] = [{}, {"bearer": []}]
+        return api.openapi_schema or document
+
+    api.openapi = openapi
 
 
 def _add_json_fallbacks(api: FastAPI) -> None:

@@ -149,15 +149,19 @@ async def _read_multipart(request: Request, content_type: str, max_bytes: int) -
         part["headers"][part["header_field"].lower()] = part["header_value"]
         part["header_field"], part["header_value"] = b"", b""
 
+    def on_headers_finished():
+        _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        part["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
+        part["filename"] = disposition.get(b"filename")
+
     def on_part_data(data, start, end):
-        if b"filename" not in part["headers"].get(b"content-disposition", b""):
+        if part["filename"] is None:
             part["data"] += data[start:end]
 
     def on_part_end():
-        _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
-        name = disposition.get(b"name", b"").decode("utf-8", "replace")
-        if b"filename" in disposition:
-            file_names.append(disposition[b"filename"].decode("utf-8", "replace"))
+        name = part["name"]
+        if part["filename"] is not None:
+            file_names.append(part["filename"].decode("utf-8", "replace"))
             fields.append((name, "\x00file"))
             return
         try:
@@ -167,8 +171,11 @@ async def _read_multipart(request: Request, content_type: str, max_bytes: int) -
         if len(fields) > MAX_FIELDS:
             raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.")
 
-    callbacks = dict(on_part_begin=on_part_begin, on_header_field=on_header_field, on_header_value=on_header_value,
-                     on_header_end=on_header_end, on_part_data=on_part_data, on_part_end=on_part_end)
+    callbacks = dict(
+        on_part_begin=on_part_begin, on_header_field=on_header_field, on_header_value=on_header_value,
+        on_header_end=on_header_end, on_headers_finished=on_headers_finished, on_part_data=on_part_data,
+        on_part_end=on_part_end,
+    )
     parser = MultipartParser(boundary, callbacks)
     size = 0
     try:

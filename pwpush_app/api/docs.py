@@ -22,6 +22,7 @@ ASSETS = {
     "swagger-ui.css": (_SWAGGER / "swagger-ui.css", "text/css"),
     "swagger-ui-bundle.js": (_SWAGGER / "swagger-ui-bundle.js", "text/javascript"),
     "docs-init.js": (_OWN / "docs-init.js", "text/javascript"),
+    "favicon.png": (_SWAGGER / "favicon.png", "image/png"),
 }
 
 PAGE = """<!doctype html>
@@ -30,6 +31,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Password Pusher API</title>
+<link rel="icon" href="/api/docs/favicon.png">
 <link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head>
 <body>

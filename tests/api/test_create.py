@@ -263,3 +263,25 @@ def test_json_numbers_that_are_too_long_are_400(api):
     raw = json.dumps({"push": {"payload": "x"}})[:-2] + ', "expire_after_views": ' + "9" * 5000 + "}}"
     response = api.post("/api/v2/pushes", content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_multipart_field_names_are_read_from_the_disposition(api, vault):
+    # A field whose *name* contains "filename" is still a text field, and still unknown.
+    response = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[filename]": (None, "y")})
+    assert response.status_code == 422 and "push.filename" in response.json()["errors"]
+    bad_utf8 = api.post("/api/v2/pushes", files={"push[payload]": (None, b"\xff\xfe")})
+    assert bad_utf8.status_code == 400 and "UTF-8" in bad_utf8.json()["error"]
+    assert push_count(vault) == 0
+
+
+def test_multipart_file_bytes_never_reach_the_disk(api, alice, tmp_path, monkeypatch):
+    import tempfile
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    big = b"F" * (3 * 1024 * 1024)
+    response = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[files][]": ("big.bin", big)},
+                        headers=alice)
+    assert response.status_code == 422
+    assert list(spool.iterdir()) == []

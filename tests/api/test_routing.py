@@ -129,3 +129,48 @@ def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
     assert page_hit.status_code == 200 and page_hit.text == "<html>page</html>"
     assert elsewhere.status_code == 404 and "application/json" not in elsewhere.headers["content-type"]
     assert version.status_code == 200
+
+
+def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
+    import asyncio
+
+    import httpx
+
+    from pwpush_app.api import build_api
+
+    def broken_vault():
+        raise RuntimeError("boom with a secret inside")
+
+    app = build_api(broken_vault)
+
+    async def run():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA")
+
+    response = asyncio.run(run())
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert "Something went wrong" in response.json()["error"]
+    assert "boom" not in response.text and "Traceback" not in response.text
+
+
+def test_database_trouble_is_a_503_with_retry_after(vault):
+    import asyncio
+
+    import httpx
+
+    from pwpush_app.api import build_api
+    from pwpush_app.core.db import DatabaseUnavailable
+
+    def locked_vault():
+        raise DatabaseUnavailable("database is locked")
+
+    async def run():
+        transport = httpx.ASGITransport(app=build_api(locked_vault), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.post("/api/v2/pushes", json={"push": {"payload": "x"}})
+
+    response = asyncio.run(run())
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert "nothing was changed" in response.json()["error"]
