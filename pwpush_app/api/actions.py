@@ -44,7 +44,7 @@ async def create(request: Request, caller: Caller, root_key: str, kind: str, kin
     new_push, duration_field = new_push_from_fields(body.fields, kind, kind_is_fixed)
     if new_push.kind == "file" or body.has_files:
         if caller.user is None and settings.files_require_login:
-            caller.require_user()
+            raise ApiError(401, "File pushes need an API token: send `Authorization: Bearer <token>`.")
         raise ApiError(422, "File pushes are not available yet on this server.",
                        {"files": ["File pushes are not available yet on this server."]})
     try:
@@ -128,8 +128,8 @@ def expire(caller: Caller, token: str) -> JSONResponse:
             raise ApiError(403, str(error)) from None
         except PushUnavailable:
             raise ApiError(422, "This push has already expired.") from None
-    return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push),
-                                    note=""))
+    # The note went with the secret: an expired push has none to show.
+    return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push)))
 
 
 def listing(caller: Caller, expired: bool, page: int) -> JSONResponse:

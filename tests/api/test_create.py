@@ -235,7 +235,7 @@ def test_nul_and_lone_surrogates_are_refused(api, vault):
 
 def test_file_pushes_are_refused_clearly_until_they_exist(api, alice, vault):
     anonymous = api.post("/f.json", files={"file_push[files][]": ("a.txt", b"data", "text/plain")})
-    assert anonymous.status_code == 401
+    assert anonymous.status_code == 401 and "File pushes need an API token" in anonymous.json()["error"]
     with_token = api.post("/f.json", files={"file_push[files][]": ("a.txt", b"data", "text/plain")}, headers=alice)
     assert with_token.status_code == 422
     assert with_token.json()["error"] == "File pushes are not available yet on this server."
