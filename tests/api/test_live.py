@@ -117,3 +117,19 @@ def test_official_cli_push_list_audit_expire(live_server, tmp_path):
     again = run("--json", "expire", url_token)
     assert again.returncode == 1 and "already expired" in again.stdout
     assert json.loads(run("--json", "list", "--expired").stdout)[0]["expired"] is True
+
+
+def test_concurrent_retrievals_of_the_last_view_serve_the_secret_once(live_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = live_server.url
+    token = httpx.post(f"{base}/api/v2/pushes", json={"push": {"payload": "only once", "expire_after_views": 1}}).json()["url_token"]
+
+    def retrieve(_):
+        return httpx.get(f"{base}/api/v2/pushes/{token}", timeout=30)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(retrieve, range(8)))
+    assert all(a.status_code == 200 for a in answers)
+    payloads = [a.json()["payload"] for a in answers]
+    assert payloads.count("only once") == 1 and payloads.count(None) == 7
