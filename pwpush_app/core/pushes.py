@@ -531,6 +531,34 @@ def expire_overdue(vault: Vault, push: Push, now: datetime | None = None) -> Pus
     return push
 
 
+# --- an account's pushes -------------------------------------------------------------------------
+
+def pushes_of_owner(
+    vault: Vault, owner_id: str, expired: bool, page: int = 1, per_page: int = 50, now: datetime | None = None
+) -> list[Push]:
+    """An account's active or expired pushes, newest first, `per_page` at a time.
+
+    Overdue pushes are expired (and their secrets deleted) first, so a list never shows
+    a push as active after its time ran out, even between two runs of the purge job.
+    """
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        overdue = db.exec(
+            select(Push).where(Push.owner_id == owner_id, Push.expired == False, Push.expires_at <= now)  # noqa: E712
+        ).all()
+        for push in overdue:
+            _expire(db, push, "time", audit.SYSTEM, now)
+    with transaction(vault.engine) as db:
+        query = (
+            select(Push)
+            .where(Push.owner_id == owner_id, Push.expired == expired)
+            .order_by(Push.created_at.desc(), Push.id)
+            .offset(max(page - 1, 0) * per_page)
+            .limit(per_page)
+        )
+        return list(db.exec(query))
+
+
 # --- the creator's manage link --------------------------------------------------------------------
 
 @dataclass
