@@ -27,6 +27,20 @@ def cmd_check_settings(_args) -> int:
     return 0
 
 
+def cmd_create_token(args) -> int:
+    from pwpush_app.core.accounts import AccountError, issue_api_token
+    from pwpush_app.core.vault import get_vault
+
+    try:
+        user, token = issue_api_token(get_vault(), args.email)
+    except AccountError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"API token for {user.email} (shown once; any earlier token no longer works):", file=sys.stderr)
+    print(token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pwpush_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-settings", help="validate the environment's settings").set_defaults(
         run=cmd_check_settings
     )
+    create_token = commands.add_parser(
+        "create-token",
+        help="create the user if needed and print a new API token (shown once)",
+        description="Create the account EMAIL if absent and give it a fresh API token for the JSON API "
+        "(Authorization: Bearer <token>). Only a digest is stored; the previous token stops working.",
+    )
+    create_token.add_argument("email")
+    create_token.set_defaults(run=cmd_create_token)
     return parser
 
 

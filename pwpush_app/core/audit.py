@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from pwpush_app.core.models import AuditEvent
@@ -40,19 +41,22 @@ def _cut(text: str | None, limit: int = _FIELD_LIMIT) -> str:
     return text[:limit]
 
 
-def record(db: Session, push_id: str, kind: str, client: Client, now: datetime, actor: str | None = None) -> AuditEvent:
-    event = AuditEvent(
-        push_id=push_id,
-        kind=kind,
-        actor=actor,
-        ip=_cut(client.ip, 64),
-        user_agent=_cut(client.user_agent),
-        referrer=_cut(client.referrer),
-        user_id=client.user_id,
-        created_at=now,
-    )
-    db.add(event)
-    return event
+def record(db: Session, push_id: str, kind: str, client: Client, now: datetime, actor: str | None = None) -> int:
+    """Write one event now (not at the next flush); returns its id."""
+    return db.execute(
+        insert(AuditEvent.__table__)
+        .values(
+            push_id=push_id,
+            kind=kind,
+            actor=actor,
+            ip=_cut(client.ip, 64),
+            user_agent=_cut(client.user_agent),
+            referrer=_cut(client.referrer),
+            user_id=client.user_id,
+            created_at=now,
+        )
+        .returning(AuditEvent.__table__.c.id)
+    ).scalar_one()
 
 
 def events_for(db: Session, push_id: str, page: int = 1, per_page: int = 50) -> list[AuditEvent]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import delete, func, select as sa_select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from pwpush_app.core import audit, crypto
@@ -34,6 +35,8 @@ from pwpush_app.settings import KINDS
 
 if TYPE_CHECKING:
     from pwpush_app.core.files import FileDownloads
+
+PUSHES = Push.__table__
 
 MAX_NAME_CHARS = 255
 MAX_NOTE_CHARS = 10_000
@@ -385,6 +388,16 @@ def reveal_push(
     now = now or utcnow()
     vault.throttle.hit("reveal", client.ip)
     passphrase = passphrase or ""
+    if not passphrase and _looks_like_token(token):
+        # The common case in one statement: take a view of a live push without passphrase.
+        with transaction(vault.engine) as db:
+            revealed = _take_view(
+                db, vault, PUSHES.c.token_digest.in_(vault.keyring.token_digests(token)), client, now,
+                PUSHES.c.has_passphrase == False,  # noqa: E712
+            )
+        if revealed:
+            return revealed
+
     failure: PushError | None = None
     with transaction(vault.engine) as db:
         push = _find(db, vault, token)
@@ -414,27 +427,37 @@ def reveal_push(
     with transaction(vault.engine) as db:
         if push.has_passphrase:
             db.execute(delete(AuditEvent).where(AuditEvent.id == attempt))
-        taken = db.execute(
-            update(Push)
-            .where(Push.id == push.id, Push.expired == False, Push.views_remaining > 0, Push.expires_at > now)  # noqa: E712
-            .values(views_remaining=Push.views_remaining - 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
+        revealed = _take_view(db, vault, PUSHES.c.id == push.id, client, now)
+        if revealed is None:
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, push.id, audit.FAILED_VIEW, client, now)
-            failure = PushUnavailable()
-        else:
-            push = _reload(db, push.id)
-            data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
-            payload = data_key.open_text(push.id, "payload", push.payload_sealed)
-            audit.record(db, push.id, audit.VIEW, client, now)
-            downloads = _grant_file_downloads(db, vault, push, data_key, now)
-            if push.views_remaining == 0:
-                _expire(db, push, "views", audit.SYSTEM, now)
-    if failure:
+    if revealed is None:
         _delete_file_blobs(vault, push, now)
-        raise failure
+        raise PushUnavailable()
+    return revealed
+
+
+def _take_view(db: Session, vault: Vault, which, client: Client, now: datetime, *conditions) -> Revealed | None:
+    """Take one view with a single conditional UPDATE; the payload if this caller got it.
+
+    `views_remaining > 0` in the WHERE clause is what makes N concurrent reveals of the
+    last view serve exactly one: the database applies the UPDATEs one at a time.
+    """
+    row = db.execute(
+        update(PUSHES)
+        .where(which, PUSHES.c.expired == False, PUSHES.c.views_remaining > 0, PUSHES.c.expires_at > now, *conditions)  # noqa: E712
+        .values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=now)
+        .returning(*PUSHES.c)
+    ).first()
+    if row is None:
+        return None
+    push = Push(**row._mapping)
+    data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
+    payload = data_key.open_text(push.id, "payload", push.payload_sealed)
+    audit.record(db, push.id, audit.VIEW, client, now)
+    downloads = _grant_file_downloads(db, vault, push, data_key, now)
+    if push.views_remaining == 0:
+        _expire(db, push, "views", audit.SYSTEM, now)
     return Revealed(push=push, payload=payload, downloads=downloads)
 
 
@@ -473,42 +496,36 @@ def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: C
             )
         ).scalar_one()
         raise TooManyAttempts(int(((oldest or now) + window - now).total_seconds()) + 1)
-    event = audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now)
-    db.flush()
-    return event.id
+    return audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now)
 
 
 # --- expire -----------------------------------------------------------------------------------------
 
 def _expire(db: Session, push: Push, reason: str, client: Client, now: datetime) -> bool:
     """Expire and delete the secret material, once; True if this call did it."""
+    values = dict(
+        expired=True,
+        expired_at=now,
+        expired_reason=reason,
+        updated_at=now,
+        wrapped_key=None,
+        payload_sealed=None,
+        note_sealed=None,
+        link_sealed=None,
+        passphrase_hash=None,
+    )
     done = db.execute(
-        update(Push)
-        .where(Push.id == push.id, Push.expired == False)  # noqa: E712
-        .execution_options(synchronize_session=False)
-        .values(
-            expired=True,
-            expired_at=now,
-            expired_reason=reason,
-            updated_at=now,
-            wrapped_key=None,
-            payload_sealed=None,
-            note_sealed=None,
-            link_sealed=None,
-            passphrase_hash=None,
-        )
+        update(PUSHES).where(PUSHES.c.id == push.id, PUSHES.c.expired == False).values(**values)  # noqa: E712
     ).rowcount
-    if done:
-        if reason in ("owner", "viewer"):
-            audit.record(db, push.id, audit.EXPIRE, client, now, actor=reason)
-        else:
-            audit.record(db, push.id, audit.EXPIRE_AUTO, client, now, actor=reason)
-        _reload(db, push.id)
-    return bool(done)
-
-
-def _reload(db: Session, push_id: str) -> Push:
-    return db.exec(select(Push).where(Push.id == push_id).execution_options(populate_existing=True)).one()
+    if not done:
+        return False
+    for key, value in values.items():
+        set_committed_value(push, key, value)
+    if reason in ("owner", "viewer"):
+        audit.record(db, push.id, audit.EXPIRE, client, now, actor=reason)
+    else:
+        audit.record(db, push.id, audit.EXPIRE_AUTO, client, now, actor=reason)
+    return True
 
 
 def expire_by_viewer(vault: Vault, token: str, client: Client, now: datetime | None = None) -> Push:
@@ -578,6 +595,36 @@ def _delete_file_blobs(vault: Vault, push: Push | None, now: datetime) -> None:
         from pwpush_app.core import files  # files builds on this module
 
         files.delete_released_blobs(vault, now, push_id=push.id)
+
+
+# --- an account's pushes -------------------------------------------------------------------------
+
+def pushes_of_owner(
+    vault: Vault, owner_id: str, expired: bool, page: int = 1, per_page: int = 50, now: datetime | None = None
+) -> list[Push]:
+    """An account's active or expired pushes, newest first, `per_page` at a time.
+
+    Overdue pushes are expired (and their secrets deleted) first, so a list never shows
+    a push as active after its time ran out, even between two runs of the purge job.
+    """
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        overdue = db.exec(
+            select(Push).where(Push.owner_id == owner_id, Push.expired == False, Push.expires_at <= now)  # noqa: E712
+        ).all()
+        for push in overdue:
+            _expire(db, push, "time", audit.SYSTEM, now)
+    for push in overdue:
+        _delete_file_blobs(vault, push, now)
+    with transaction(vault.engine) as db:
+        query = (
+            select(Push)
+            .where(Push.owner_id == owner_id, Push.expired == expired)
+            .order_by(Push.created_at.desc(), Push.id)
+            .offset(max(page - 1, 0) * per_page)
+            .limit(per_page)
+        )
+        return list(db.exec(query))
 
 
 # --- the creator's manage link --------------------------------------------------------------------

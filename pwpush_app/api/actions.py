@@ -1,0 +1,143 @@
+"""What each endpoint does, shared by the v2 and legacy routes: call the core, shape the answer.
+
+No lifecycle rule lives here: limits, views, expiry, passphrase lock-out and ownership
+of anonymous pushes are the core's (`pwpush_app.core.pushes`).
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from pwpush_app.api import schemas
+from pwpush_app.api.auth import Caller
+from pwpush_app.api.bodies import body_limit, new_push_from_fields, read_create_body
+from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
+from pwpush_app.core import pushes
+from pwpush_app.core.pushes import (
+    InvalidPush,
+    NotAllowed,
+    PassphraseRequired,
+    PushUnavailable,
+    TooManyAttempts,
+    UnexpectedPassphrase,
+    WrongPassphrase,
+)
+
+
+def answer(body, status: int = 200) -> JSONResponse:
+    # Every API answer may carry a secret or a secret link: never cache one.
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+def _require_anonymous_allowed(caller: Caller) -> None:
+    if caller.user is None and not caller.vault.settings.allow_anonymous:
+        caller.require_user()
+
+
+async def create(request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False) -> JSONResponse:
+    _require_anonymous_allowed(caller)
+    settings = caller.vault.settings
+    body = await read_create_body(request, root_key, body_limit(settings.max_payload_bytes))
+    kind = "file" if body.has_files and not kind_is_fixed and "kind" not in body.fields else kind
+    new_push, duration_field = new_push_from_fields(body.fields, kind, kind_is_fixed)
+    if new_push.kind == "file" or body.has_files:
+        if caller.user is None and settings.files_require_login:
+            raise ApiError(401, "File pushes need an API token: send `Authorization: Bearer <token>`.")
+        raise ApiError(422, "File pushes are not available yet on this server.",
+                       {"files": ["File pushes are not available yet on this server."]})
+    try:
+        created = await run_in_threadpool(pushes.create_push, caller.vault, new_push, caller.client)
+    except InvalidPush as error:
+        raise invalid({(duration_field if field == "expire_after" else field): message
+                       for field, message in error.errors.items()}) from None
+    body_json = schemas.push_json(created.push, settings, created.url_token, owner=True, note=new_push.note)
+    body_json["manage_url"] = f"{settings.base_url}/manage/{created.manage_token}"
+    return answer(body_json, 201)
+
+
+def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
+    _require_anonymous_allowed(caller)
+    vault = caller.vault
+    try:
+        revealed = pushes.reveal_push(vault, token, caller.client, passphrase=passphrase)
+    except PushUnavailable:
+        # The core logged the failed view. Password Pusher answers an expired push
+        # with its (payload-free) JSON; an unknown token gets a 404.
+        push = pushes.find_push(vault, token)
+        if push is None:
+            raise not_found() from None
+        push = pushes.expire_overdue(vault, push)
+        body = schemas.push_json(push, vault.settings, token, owner=caller.owns(push))
+        return answer({**body, "payload": None, "files": []})
+    except (PassphraseRequired, WrongPassphrase) as error:
+        raise ApiError(401, str(error)) from None
+    except TooManyAttempts as error:
+        raise ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
+    except UnexpectedPassphrase as error:
+        raise invalid({"passphrase": str(error)}) from None
+    push = revealed.push
+    owner = caller.owns(push)
+    note = pushes.open_note(vault, push) if owner else ""
+    body = schemas.push_json(push, vault.settings, token, owner=owner, note=note)
+    return answer({**body, "payload": revealed.payload, "files": []})
+
+
+def _existing(caller: Caller, token: str):
+    push = pushes.find_push(caller.vault, token)
+    if push is None:
+        raise not_found()
+    return push
+
+
+def preview(caller: Caller, token: str) -> JSONResponse:
+    _require_anonymous_allowed(caller)
+    _existing(caller, token)
+    return answer({"url": schemas.secret_link(caller.vault.settings, token)})
+
+
+def _owned(caller: Caller, token: str):
+    user = caller.require_user()
+    push = _existing(caller, token)
+    if push.owner_id != user.id:
+        raise ApiError(403, "Only the push's owner may do this.")
+    return push
+
+
+def audit(caller: Caller, token: str, page: int, dialect: str) -> JSONResponse:
+    push = _owned(caller, token)
+    managed = pushes.owner_view(caller.vault, push, caller.client, page=page)
+    return answer(schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events))
+
+
+def expire(caller: Caller, token: str) -> JSONResponse:
+    """The owner, or anyone when the sender allowed recipients to delete, expires the push now."""
+    _require_anonymous_allowed(caller)
+    vault = caller.vault
+    push = _existing(caller, token)
+    if caller.owns(push):
+        push = pushes.expire_overdue(vault, push)
+        if push.expired:
+            raise ApiError(422, "This push has already expired.")
+        push = pushes.expire_by_owner(vault, push, caller.client)
+    else:
+        try:
+            push = pushes.expire_by_viewer(vault, token, caller.client)
+        except NotAllowed as error:
+            raise ApiError(403, str(error)) from None
+        except PushUnavailable:
+            raise ApiError(422, "This push has already expired.") from None
+    # The note went with the secret: an expired push has none to show.
+    return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push)))
+
+
+def listing(caller: Caller, expired: bool, page: int) -> JSONResponse:
+    user = caller.require_user()
+    vault = caller.vault
+    found = pushes.pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE)
+    return answer([
+        schemas.push_json(push, vault.settings, pushes.open_link_token(vault, push), owner=True,
+                          note=pushes.open_note(vault, push))
+        for push in found
+    ])

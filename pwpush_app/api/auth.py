@@ -1,0 +1,87 @@
+"""Who is calling: the vault to use, the API token's user (if any) and the audit `Client`.
+
+Tokens arrive as `Authorization: Bearer <token>` or the legacy pair `X-User-Email` +
+`X-User-Token` (the official CLI sends both).  No credentials: anonymous.  Credentials
+that match no user: 401, even where anonymous callers are welcome, so a script with a
+revoked token fails loudly instead of creating pushes nobody owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from pwpush_app.api.errors import ApiError
+from pwpush_app.core.accounts import normalize_email, user_for_api_token
+from pwpush_app.core.audit import Client
+from pwpush_app.core.models import User
+from pwpush_app.core.network import client_ip
+from pwpush_app.core.vault import Vault, get_vault
+
+
+def current_vault() -> Vault:
+    """The process-wide vault; tests swap it through `app.dependency_overrides`."""
+    return get_vault()
+
+
+@dataclass
+class Caller:
+    vault: Vault
+    client: Client
+    user: User | None
+
+    def owns(self, push) -> bool:
+        return self.user is not None and push.owner_id == self.user.id
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise ApiError(401, "This needs an API token: send `Authorization: Bearer <token>`.")
+        return self.user
+
+
+def _presented_token(request: Request) -> tuple[str | None, str | None]:
+    """(token, email) from the headers; raises 401 for a half-sent legacy pair."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    email = request.headers.get("x-user-email")
+    legacy_token = request.headers.get("x-user-token")
+    if scheme.lower() == "bearer":
+        token = value.strip()
+        if not token:
+            raise ApiError(401, "The Authorization header has no token after `Bearer`.")
+        return token, email
+    # Other schemes (e.g. Basic from a reverse proxy) are not ours to judge.
+    if legacy_token is not None or email is not None:
+        if not legacy_token or not email:
+            raise ApiError(401, "Send both X-User-Email and X-User-Token, or `Authorization: Bearer <token>`.")
+        return legacy_token.strip(), email
+    return None, None
+
+
+def authenticate(request: Request, vault: Vault) -> User | None:
+    token, email = _presented_token(request)
+    if token is None:
+        return None
+    user = user_for_api_token(vault, token)
+    if user is None:
+        raise ApiError(401, "That API token is not valid. Check it, or create a new one.")
+    if email is not None and normalize_email(email) != user.email:
+        raise ApiError(401, "X-User-Email does not match the API token.")
+    return user
+
+
+def request_client(request: Request, vault: Vault, user: User | None) -> Client:
+    peer = request.client.host if request.client else ""
+    return Client(
+        ip=client_ip(peer, request.headers.get("x-forwarded-for"), vault.settings.trusted_proxy_hops),
+        user_agent=request.headers.get("user-agent", ""),
+        referrer=request.headers.get("referer", ""),
+        user_id=user.id if user else None,
+    )
+
+
+def caller(request: Request, vault: Vault = Depends(current_vault)) -> Caller:
+    """FastAPI dependency for every push endpoint."""
+    user = authenticate(request, vault)
+    return Caller(vault=vault, client=request_client(request, vault, user), user=user)

@@ -1,0 +1,335 @@
+"""Create-request bodies, in every form Password Pusher accepts, turned into a `NewPush`.
+
+JSON (`{"push": {...}}`), form-encoded Rails keys (`password[payload]=...`) and multipart
+(`push[files][]`).  This module only reads and type-checks; the limits and defaults are
+the core's (`validate_new_push`).  Every malformed body is a 4xx `ApiError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from pwpush_app.api.errors import ApiError, invalid
+from pwpush_app.core.pushes import NewPush
+
+# expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
+# are our sub-day choices.  Index -> minutes.
+DAY = 24 * 60
+DURATION_MINUTES = {
+    0: 5, 1: 15, 2: 30, 3: 60, 4: 4 * 60, 5: 12 * 60,
+    6: 1 * DAY, 7: 2 * DAY, 8: 3 * DAY, 9: 4 * DAY, 10: 5 * DAY, 11: 6 * DAY, 12: 7 * DAY,
+    13: 14 * DAY, 14: 21 * DAY, 15: 30 * DAY, 16: 60 * DAY, 17: 90 * DAY,
+}
+DURATION_FIELDS = ("expire_after_duration", "expire_after_days", "expire_after_minutes")
+TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase")
+INT_FIELDS = ("expire_after_views", *DURATION_FIELDS)
+BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step")
+PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, "files"))
+# Root keys some clients add beside the push object (the CLI's account_id, Rails forms'
+# extras); tolerated and ignored.
+IGNORED_ROOT_KEYS = frozenset(("account_id", "locale", "utf8", "authenticity_token", "commit"))
+
+_TRUE = {"true", "1", "on", "yes", "t"}
+_FALSE = {"false", "0", "off", "no", "f"}
+_INT_RE = re.compile(r"^\s*[+-]?\d{1,18}\s*$")
+_RAILS_KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+MAX_FIELDS = 200
+
+
+@dataclass
+class CreateBody:
+    """The push object of a create request, and the names of any files sent with it."""
+
+    fields: dict
+    file_names: list[str] = field(default_factory=list)
+
+    @property
+    def has_files(self) -> bool:
+        return bool(self.file_names) or bool(self.fields.get("files"))
+
+
+def body_limit(max_payload_bytes: int) -> int:
+    # JSON may escape every character as \uXXXX (6 bytes); leave room for the other fields.
+    return 6 * max_payload_bytes + 256 * 1024
+
+
+async def read_create_body(request: Request, root_key: str, max_bytes: int) -> CreateBody:
+    """Parse the body (plus Rails-style query parameters) and return the `root_key` object."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    file_names: list[str] = []
+    if media_type == "multipart/form-data":
+        params, file_names = await _read_multipart(request, content_type, max_bytes)
+        root = _rails_nest(params)
+    else:
+        raw = await _read_limited(request, max_bytes)
+        if media_type == "application/json" or media_type.endswith("+json"):
+            root = _parse_json(raw)
+        elif media_type in ("application/x-www-form-urlencoded", ""):
+            root = _rails_nest(_parse_form(raw))
+        else:
+            raise ApiError(415, f"Send the push as JSON, form-encoded or multipart, not {media_type!r}.")
+    if request.url.query:
+        # Rails merges query parameters into params; old scripts rely on it. The body wins.
+        for key, value in _rails_nest(_parse_form(request.url.query.encode("latin-1", "replace"))).items():
+            root.setdefault(key, value)
+    return CreateBody(fields=_push_object(root, root_key), file_names=file_names)
+
+
+async def _read_limited(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, f"The request body is too large: at most {max_bytes:,} bytes.")
+
+
+def _parse_json(raw: bytes):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "The request body is not valid UTF-8.") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        # ValueError covers malformed JSON and integers too long to convert.
+        raise ApiError(400, f"The request body is not valid JSON: {str(error)[:200]}") from None
+
+
+def _parse_form(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        text = raw.decode("ascii") if raw.isascii() else raw.decode("utf-8")
+        pairs = urllib.parse.parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS
+        )
+    except UnicodeDecodeError:
+        raise ApiError(400, "The form data is not valid UTF-8 (percent-encode UTF-8 bytes).") from None
+    except ValueError:
+        raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.") from None
+    return pairs
+
+
+async def _read_multipart(request: Request, content_type: str, max_bytes: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """Text fields into memory; file parts are counted and dropped, never written to disk."""
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
+    fields: list[tuple[str, str]] = []
+    file_names: list[str] = []
+    part: dict = {}
+
+    def on_part_begin():
+        part.clear()
+        part.update(headers={}, data=bytearray(), header_field=b"", header_value=b"")
+
+    def on_header_field(data, start, end):
+        part["header_field"] += data[start:end]
+
+    def on_header_value(data, start, end):
+        part["header_value"] += data[start:end]
+
+    def on_header_end():
+        part["headers"][part["header_field"].lower()] = part["header_value"]
+        part["header_field"], part["header_value"] = b"", b""
+
+    def on_headers_finished():
+        _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        part["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
+        part["filename"] = disposition.get(b"filename")
+
+    def on_part_data(data, start, end):
+        if part["filename"] is None:
+            part["data"] += data[start:end]
+
+    def on_part_end():
+        name = part["name"]
+        if part["filename"] is not None:
+            file_names.append(part["filename"].decode("utf-8", "replace"))
+            fields.append((name, "\x00file"))
+            return
+        try:
+            fields.append((name, bytes(part["data"]).decode("utf-8")))
+        except UnicodeDecodeError:
+            raise ApiError(400, f"The form field {name!r} is not valid UTF-8.") from None
+        if len(fields) > MAX_FIELDS:
+            raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.")
+
+    callbacks = dict(
+        on_part_begin=on_part_begin, on_header_field=on_header_field, on_header_value=on_header_value,
+        on_header_end=on_header_end, on_headers_finished=on_headers_finished, on_part_data=on_part_data,
+        on_part_end=on_part_end,
+    )
+    parser = MultipartParser(boundary, callbacks)
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(max_bytes)
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as error:
+        raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+    # A file part keeps its key (so `file_push[files][]` alone still names the root) but
+    # not its bytes, which were never kept.
+    return [(k, "" if v == "\x00file" else v) for k, v in fields], file_names
+
+
+def _rails_nest(pairs: list[tuple[str, str]]) -> dict:
+    """`password[payload]=x` -> {"password": {"payload": "x"}}; `push[files][]` -> a list."""
+    root: dict = {}
+    for key, value in pairs:
+        match = _RAILS_KEY_RE.match(key)
+        if not match:
+            raise ApiError(400, f"The form field name {key[:100]!r} is malformed.")
+        parts = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
+        node = root
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if last:
+                if part == "":
+                    raise ApiError(400, f"The form field name {key[:100]!r} is malformed.")
+                node[part] = value
+            elif parts[depth + 1] == "" and depth + 1 == len(parts) - 1:
+                existing = node.setdefault(part, [])
+                if not isinstance(existing, list):
+                    raise ApiError(400, f"The form field {key[:100]!r} conflicts with another field.")
+                existing.append(value)
+                break
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise ApiError(400, f"The form field {key[:100]!r} conflicts with another field.")
+                node = child
+    return root
+
+
+def _push_object(root, root_key: str) -> dict:
+    if not isinstance(root, dict):
+        raise ApiError(400, f"The body must be an object with a {root_key!r} object inside.")
+    if root_key not in root:
+        raise ApiError(400, f"The request has no {root_key!r} object: send e.g. {root_key}[payload]=... "
+                            f"or {{\"{root_key}\": {{\"payload\": \"...\"}}}}.")
+    fields = root[root_key]
+    if not isinstance(fields, dict):
+        raise ApiError(400, f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}.")
+    unknown = sorted(set(root) - {root_key} - IGNORED_ROOT_KEYS)
+    unknown_inside = sorted(set(fields) - PUSH_FIELDS)
+    errors = {name: "Unknown field." for name in unknown}
+    errors.update({f"{root_key}.{name}": "Unknown field." for name in unknown_inside})
+    if errors:
+        raise invalid({k[:100]: v for k, v in list(errors.items())[:20]})
+    return fields
+
+
+# --- fields -> NewPush ---------------------------------------------------------------------
+
+def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -> tuple[NewPush, str]:
+    """Type-check the fields; return the NewPush and which duration field the caller used.
+
+    Raises a 422 `ApiError` naming each wrong field.  `None` / null means "default".
+    """
+    errors: dict[str, str] = {}
+    values: dict = {}
+    for name in TEXT_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[name] = f"{name} must be text."
+        else:
+            values[name] = value
+    for name in INT_FIELDS:
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        number = _as_int(value)
+        if number is None:
+            errors[name] = f"{name} must be a whole number."
+        else:
+            values[name] = number
+    for name in BOOL_FIELDS:
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        flag = _as_bool(value)
+        if flag is None:
+            errors[name] = f"{name} must be true or false."
+        else:
+            values[name] = flag
+
+    durations = [name for name in DURATION_FIELDS if name in values]
+    duration_field = durations[0] if durations else "expire_after_minutes"
+    minutes = None
+    if len(durations) > 1:
+        errors[durations[1]] = f"Send only one of {', '.join(DURATION_FIELDS)}."
+    elif duration_field == "expire_after_duration" and "expire_after_duration" in values:
+        index = values["expire_after_duration"]
+        if index not in DURATION_MINUTES:
+            errors["expire_after_duration"] = (
+                f"expire_after_duration must be from 0 to {max(DURATION_MINUTES)} (see the API docs for the table)."
+            )
+        else:
+            minutes = DURATION_MINUTES[index]
+    elif duration_field == "expire_after_days" and "expire_after_days" in values:
+        minutes = values["expire_after_days"] * DAY
+    elif "expire_after_minutes" in values:
+        minutes = values["expire_after_minutes"]
+    if kind_is_fixed and values.get("kind", kind) != kind:
+        errors["kind"] = f"This endpoint creates {kind} pushes only."
+    if errors:
+        raise invalid(errors)
+
+    requested_kind = values.get("kind") or kind
+    return NewPush(
+        payload=values.get("payload", ""),
+        kind=requested_kind,
+        name=values.get("name", ""),
+        note=values.get("note", ""),
+        passphrase=values.get("passphrase", ""),
+        expire_after_views=values.get("expire_after_views"),
+        expire_after_minutes=minutes,
+        retrieval_step=values.get("retrieval_step"),
+        deletable_by_viewer=values.get("deletable_by_viewer"),
+    ), duration_field
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT_RE.match(value):
+        return int(value)
+    return None
+
+
+def _as_bool(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None

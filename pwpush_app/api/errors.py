@@ -1,0 +1,101 @@
+"""Every API error is JSON: one shape, a message a person can act on, never a traceback.
+
+`{"error": message}` for every refusal (the CLI prints `error`), plus `errors`
+(field -> [messages]) for validation failures, as Password Pusher's 422s have them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.throttle import RateLimited
+
+log = logging.getLogger("pwpush.api")
+
+NOT_FOUND = {"error": "not-found"}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status; raised anywhere in the API, answered as JSON."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None,
+                 headers: dict[str, str] | None = None):
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+        super().__init__(message)
+
+    def body(self) -> dict:
+        body: dict = {"error": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def not_found() -> ApiError:
+    return ApiError(404, NOT_FOUND["error"])
+
+
+def invalid(errors: dict[str, str]) -> ApiError:
+    """422 with each field's message, and all of them joined in `error`."""
+    summary = " ".join(message if message.endswith(".") else message + "." for message in errors.values())
+    return ApiError(422, summary, {field: [message] for field, message in errors.items()})
+
+
+def json_error(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def is_api_path(path: str) -> bool:
+    """Paths this API answers; everything else belongs to the Reflex app mounted beneath."""
+    return path.startswith("/api/") or path == "/api" or path.endswith(".json")
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError):
+        return json_error(error.status, error.body(), error.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, error: RequestValidationError):
+        errors: dict[str, list[str]] = {}
+        for item in error.errors():
+            field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "request"
+            errors.setdefault(field, []).append(str(item.get("msg", "is not valid")))
+        summary = " ".join(f"{field}: {'; '.join(msgs)}." for field, msgs in errors.items())
+        return json_error(422, {"error": summary, "errors": errors})
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException):
+        # The Reflex app is mounted inside this one: its own 404s stay HTML.
+        if not is_api_path(request.url.path):
+            return PlainTextResponse(str(error.detail), status_code=error.status_code, headers=error.headers)
+        if error.status_code == 404:
+            return json_error(404, NOT_FOUND)
+        return json_error(error.status_code, {"error": str(error.detail)}, error.headers)
+
+    @api.exception_handler(RateLimited)
+    async def _rate_limited(_request: Request, error: RateLimited):
+        return json_error(429, {"error": str(error)}, {"Retry-After": str(error.retry_after_seconds)})
+
+    @api.exception_handler(DatabaseUnavailable)
+    async def _database_unavailable(_request: Request, error: DatabaseUnavailable):
+        log.warning("database unavailable: %s", error)
+        return json_error(503, {"error": "The database is busy or unreachable; nothing was changed. Try again shortly."},
+                          {"Retry-After": "5"})
+
+    @api.exception_handler(Exception)
+    async def _last_resort(request: Request, error: Exception):
+        # Log the type only: a traceback's locals could hold a secret.
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+        if not is_api_path(request.url.path):
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return json_error(500, {"error": "Something went wrong on the server; nothing secret was exposed. Try again."})

@@ -1,0 +1,230 @@
+"""What the API answers: the push JSON of Password Pusher, audit rows, and the OpenAPI models.
+
+`push_json` builds the dict we send; the pydantic models below only describe it (with
+examples) for /api/openapi.json and /api/docs.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pwpush_app.api.bodies import DURATION_MINUTES
+from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
+from pwpush_app.core.clock import iso_utc, utcnow
+from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.pushes import describe_minutes
+from pwpush_app.settings import Settings
+
+DAY_MINUTES = 24 * 60
+PER_PAGE = 50
+
+
+def secret_link(settings: Settings, url_token: str | None) -> str | None:
+    return f"{settings.base_url}/p/{url_token}" if url_token else None
+
+
+def push_json(
+    push: Push,
+    settings: Settings,
+    url_token: str | None,
+    *,
+    owner: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> dict:
+    """Password Pusher's push fields; `name` and `note` only for the owner, never a passphrase."""
+    now = now or utcnow()
+    link = secret_link(settings, url_token)
+    left_minutes = 0 if push.expired else max((push.expires_at - now).total_seconds() / 60, 0)
+    body = {
+        "url_token": url_token,
+        "html_url": link,
+        "json_url": f"{link}.json" if link else None,
+        "expired": push.expired,
+        "deleted": push.deleted,
+        "expired_on": iso_utc(push.expired_at),
+        "created_at": iso_utc(push.created_at),
+        "updated_at": iso_utc(push.updated_at),
+        # Whole days, as Password Pusher counts them; a sub-day lifetime counts as 1.
+        "expire_after_days": math.ceil(push.expire_after_minutes / DAY_MINUTES),
+        "days_remaining": math.ceil(left_minutes / DAY_MINUTES),
+        "expire_after_views": push.expire_after_views,
+        "views_remaining": max(push.views_remaining, 0) if not push.expired else 0,
+        "deletable_by_viewer": push.deletable_by_viewer,
+        "retrieval_step": push.retrieval_step,
+        "passphrase": push.has_passphrase,
+        "kind": push.kind,
+        # Ours, additive: the exact lifetime and deadline.
+        "expire_after_minutes": push.expire_after_minutes,
+        "expires_at": iso_utc(push.expires_at),
+    }
+    if owner:
+        body["name"] = push.name
+        body["note"] = note
+    return body
+
+
+def audit_v2(events: list[AuditEvent]) -> dict:
+    return {
+        "logs": [
+            {
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "referrer": event.referrer,
+                "kind": event.kind,
+                "created_at": iso_utc(event.created_at),
+            }
+            for event in events
+        ]
+    }
+
+
+# v1 lists what happened to the secret: views, failed views and manual deletions.
+_V1_KINDS = {VIEW: (0, True), FAILED_VIEW: (0, False), EXPIRE: (1, True)}
+
+
+def audit_v1(events: list[AuditEvent]) -> dict:
+    rows = []
+    for event in events:
+        if event.kind not in _V1_KINDS:
+            continue
+        kind, successful = _V1_KINDS[event.kind]
+        rows.append({
+            "ip": event.ip,
+            "user_agent": event.user_agent,
+            "referrer": event.referrer,
+            "successful": successful,
+            "kind": kind,
+            "created_at": iso_utc(event.created_at),
+            "updated_at": iso_utc(event.created_at),
+        })
+    return {"views": rows}
+
+
+# --- OpenAPI descriptions ---------------------------------------------------------------------
+
+_DURATIONS = ", ".join(f"{index} = {describe_minutes(minutes)}" for index, minutes in DURATION_MINUTES.items())
+
+
+class PushFields(BaseModel):
+    """The fields of a new push (`push[...]`, `password[...]`, `url[...]`, `file_push[...]`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"payload": "correct horse battery staple", "expire_after_views": 2, "expire_after_duration": 8},
+        {"payload": "https://example.com/reset?code=123", "kind": "url", "expire_after_minutes": 30},
+    ]})
+
+    payload: str = Field(description="The secret: text (up to 1 MiB), an http(s) URL for kind url, up to 1,024 characters for kind qr.")
+    kind: str | None = Field(None, description="text (default), url, qr or file.", examples=["text"])
+    name: str | None = Field(None, description="A label only the owner sees.", max_length=255)
+    note: str | None = Field(None, description="A note only the owner sees (encrypted).")
+    passphrase: str | None = Field(None, description="The recipient must send it (`?passphrase=`) to see the secret.")
+    expire_after_views: int | None = Field(None, description="Views before the push expires (default 5, 1..100).", examples=[5])
+    expire_after_duration: int | None = Field(None, description=f"Lifetime as an index: {_DURATIONS}.", examples=[12])
+    expire_after_days: int | None = Field(None, description="Lifetime in whole days (1..90).", examples=[7])
+    expire_after_minutes: int | None = Field(None, description="Lifetime in minutes (5..129600); our extension.", examples=[60])
+    deletable_by_viewer: bool | None = Field(None, description="The recipient may expire the push (never for url).")
+    retrieval_step: bool | None = Field(None, description="Recipients click through a page before the secret shows.")
+
+
+class PushOut(BaseModel):
+    """A push as the API shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "url_token": "q8Jc2nE1xZ0bY7tW5vK3aA", "html_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA",
+        "json_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA.json", "expired": False, "deleted": False,
+        "expired_on": None, "created_at": "2026-11-25T11:00:00Z", "updated_at": "2026-11-25T11:00:00Z",
+        "expire_after_days": 3, "days_remaining": 3, "expire_after_views": 2, "views_remaining": 2,
+        "deletable_by_viewer": True, "retrieval_step": True, "passphrase": False, "kind": "text",
+        "expire_after_minutes": 4320, "expires_at": "2026-11-28T11:00:00Z",
+    }]})
+
+    url_token: str | None
+    html_url: str | None
+    json_url: str | None
+    expired: bool
+    deleted: bool
+    expired_on: str | None
+    created_at: str
+    updated_at: str
+    expire_after_days: int
+    days_remaining: int
+    expire_after_views: int
+    views_remaining: int
+    deletable_by_viewer: bool
+    retrieval_step: bool
+    passphrase: bool = Field(description="Whether a passphrase is set (never the passphrase).")
+    kind: str
+    expire_after_minutes: int
+    expires_at: str
+    name: str | None = Field(None, description="Owner only.")
+    note: str | None = Field(None, description="Owner only.")
+
+
+class CreatedPushOut(PushOut):
+    manage_url: str = Field(description="Private link for the creator: audit trail and expire now (ours).")
+
+
+class FileOut(BaseModel):
+    filename: str
+    content_type: str
+    url: str
+
+
+class ShownPushOut(PushOut):
+    payload: str | None = Field(description="The secret; null once expired.")
+    files: list[FileOut] = []
+
+
+class PreviewOut(BaseModel):
+    url: str = Field(examples=["https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA"])
+
+
+class AuditLogV2(BaseModel):
+    ip: str
+    user_agent: str
+    referrer: str
+    kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, expire_auto, owner_view")
+    created_at: str
+
+
+class AuditV2Out(BaseModel):
+    logs: list[AuditLogV2]
+
+
+class AuditLogV1(BaseModel):
+    ip: str
+    user_agent: str
+    referrer: str
+    successful: bool
+    kind: int = Field(description="0 view, 1 manual deletion")
+    created_at: str
+    updated_at: str
+
+
+class AuditV1Out(BaseModel):
+    views: list[AuditLogV1]
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(examples=["not-found"])
+    errors: dict[str, list[str]] | None = Field(None, description="Per field, for 422.")
+
+
+class VersionOut(BaseModel):
+    application_version: str
+    api_version: str
+    edition: str
+    features: dict | None = None
+
+
+def error_responses(*codes: int) -> dict:
+    descriptions = {
+        400: "Malformed body or missing root key", 401: "Missing or wrong API token, or wrong passphrase",
+        403: "Not the owner", 404: "Unknown token: {\"error\": \"not-found\"}", 413: "Body too large",
+        415: "Unsupported content type", 422: "Validation failed", 429: "Too many wrong passphrases (Retry-After)",
+    }
+    return {code: {"model": ErrorOut, "description": descriptions[code]} for code in codes}

@@ -1,0 +1,96 @@
+"""API v2: /api/v2/version and /api/v2/pushes..., as Password Pusher 2.x serves them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from pwpush_app.api import actions
+from pwpush_app.api.auth import Caller, caller, current_vault
+from pwpush_app.api.schemas import (
+    AuditV2Out,
+    CreatedPushOut,
+    PreviewOut,
+    PushFields,
+    PushOut,
+    ShownPushOut,
+    VersionOut,
+    error_responses,
+)
+from pwpush_app.api.version import version_v2
+from pwpush_app.core.vault import Vault
+
+router = APIRouter(prefix="/api/v2", tags=["v2"])
+
+# Inline (no $refs): the body is parsed by bodies.py, this only documents it.
+CREATE_SCHEMA = {
+    "type": "object",
+    "required": ["push"],
+    "properties": {"push": PushFields.model_json_schema()},
+    "additionalProperties": False,
+}
+
+TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
+Page = Query(1, ge=1, le=100_000, description="Page of 50, from 1.")
+Passphrase = Query(None, max_length=1024, description="Required when the push has a passphrase.")
+
+
+@router.get("/version", response_model=VersionOut, summary="Version and features (no auth needed)")
+def get_version(vault: Vault = Depends(current_vault)):
+    return actions.answer(version_v2(vault.settings))
+
+
+@router.post(
+    "/pushes",
+    status_code=201,
+    response_model=CreatedPushOut,
+    summary="Create a push",
+    description="JSON `{\"push\": {...}}`, form-encoded `push[payload]=...`, or multipart. "
+    "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push.",
+    responses=error_responses(400, 401, 413, 415, 422),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": CREATE_SCHEMA,
+                             "example": {"push": {"payload": "correct horse battery staple", "expire_after_views": 2,
+                                                  "expire_after_duration": 8}}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+            "push[payload]": {"type": "string"}, "push[expire_after_views]": {"type": "integer"},
+            "push[expire_after_duration]": {"type": "integer"}}}},
+    }}},
+)
+async def create_push(request: Request, who: Caller = Depends(caller)):
+    return await actions.create(request, who, "push", "text")
+
+
+@router.get("/pushes/active", response_model=list[PushOut], summary="Your active pushes, newest first",
+            responses=error_responses(401, 422))
+def active_pushes(who: Caller = Depends(caller), page: int = Page):
+    return actions.listing(who, expired=False, page=page)
+
+
+@router.get("/pushes/expired", response_model=list[PushOut], summary="Your expired pushes, newest first",
+            responses=error_responses(401, 422))
+def expired_pushes(who: Caller = Depends(caller), page: int = Page):
+    return actions.listing(who, expired=True, page=page)
+
+
+@router.get("/pushes/{token}", response_model=ShownPushOut, summary="Retrieve the secret (consumes a view)",
+            responses=error_responses(401, 404, 422, 429))
+def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+    return actions.show(who, token, passphrase)
+
+
+@router.get("/pushes/{token}/preview", response_model=PreviewOut, summary="The secret link (consumes nothing)",
+            responses=error_responses(401, 404))
+def preview_push(token: str, who: Caller = Depends(caller)):
+    return actions.preview(who, token)
+
+
+@router.get("/pushes/{token}/audit", response_model=AuditV2Out, summary="Audit trail (owner only)",
+            responses=error_responses(401, 403, 404, 422))
+def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
+    return actions.audit(who, token, page, "v2")
+
+
+@router.delete("/pushes/{token}", response_model=PushOut, summary="Expire now (owner, or anyone if deletable by viewer)",
+               responses=error_responses(401, 403, 404, 422))
+def expire_push(token: str, who: Caller = Depends(caller)):
+    return actions.expire(who, token)

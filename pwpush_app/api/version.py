@@ -1,0 +1,45 @@
+"""The version endpoints: the CLI probes /api/v2/version (200 selects the v2 dialect)."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pwpush_app.settings import Settings
+
+# False until the file-push issue lands; the version endpoint must not promise them.
+FILE_PUSHES_AVAILABLE = False
+
+
+def application_version() -> str:
+    try:
+        return version("pwpush-app")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def version_v1() -> dict:
+    return {"application_version": application_version(), "api_version": "1.5", "edition": "oss"}
+
+
+def version_v2(settings: Settings) -> dict:
+    return {
+        "application_version": application_version(),
+        "api_version": "2.1",
+        "edition": "oss",
+        "features": {
+            "anonymous_access": settings.allow_anonymous,
+            "api_token_authentication": True,
+            # Password Pusher Pro's "several accounts per token"; the CLI would ask for them.
+            "accounts": {"enabled": False},
+            "pushes": {
+                "email_auto_dispatch": False,
+                "file_attachments": {
+                    "enabled": FILE_PUSHES_AVAILABLE and settings.policy("file").enabled,
+                    "requires_authentication": settings.files_require_login,
+                },
+                "url_pushes": settings.policy("url").enabled,
+                "qr_code_pushes": settings.policy("qr").enabled,
+            },
+            "requests": {"enabled": False},
+        },
+    }

@@ -1,0 +1,215 @@
+"""Retrieve, preview and expire, in both dialects: views counted, audit rows written, 401/404/429."""
+
+from __future__ import annotations
+
+import pytest
+
+from pwpush_app.core.accounts import issue_api_token
+
+from .conftest import AGENT, PEER, PUSH_FIELDS, create
+
+DIALECTS = {
+    "v2": {"create": "/api/v2/pushes", "root": "push", "show": "/api/v2/pushes/{t}",
+           "preview": "/api/v2/pushes/{t}/preview", "audit": "/api/v2/pushes/{t}/audit"},
+    "legacy": {"create": "/p.json", "root": "password", "show": "/p/{t}.json",
+               "preview": "/p/{t}/preview.json", "audit": "/p/{t}/audit.json"},
+}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_full_scenario(api, alice, dialect):
+    paths = DIALECTS[dialect]
+    created = api.post(paths["create"], json={paths["root"]: {"payload": "the secret", "expire_after_views": 2}},
+                       headers=alice)
+    assert created.status_code == 201
+    token = created.json()["url_token"]
+
+    preview = api.get(paths["preview"].format(t=token))
+    assert preview.status_code == 200
+    assert preview.json() == {"url": f"http://localhost:3000/p/{token}"}
+
+    first = api.get(paths["show"].format(t=token), headers={"Referer": "https://chat.example/room"})
+    assert first.status_code == 200
+    body = first.json()
+    assert set(body) == PUSH_FIELDS | {"payload", "files"}  # anonymous viewer: no name, no note
+    assert body["payload"] == "the secret" and body["files"] == []
+    assert body["views_remaining"] == 1 and body["expired"] is False
+    assert first.headers["cache-control"] == "no-store"
+
+    audit = api.get(paths["audit"].format(t=token), headers=alice).json()
+    if dialect == "v2":
+        views = [row for row in audit["logs"] if row["kind"] == "view"]
+        assert views == [{"ip": PEER, "user_agent": AGENT, "referrer": "https://chat.example/room",
+                          "kind": "view", "created_at": views[0]["created_at"]}]
+    else:
+        assert audit["views"] == [{"ip": PEER, "user_agent": AGENT, "referrer": "https://chat.example/room",
+                                   "successful": True, "kind": 0, "created_at": audit["views"][0]["created_at"],
+                                   "updated_at": audit["views"][0]["created_at"]}]
+
+    last = api.get(paths["show"].format(t=token)).json()
+    assert last["payload"] == "the secret"
+    assert last["views_remaining"] == 0 and last["expired"] is True
+
+    after = api.get(paths["show"].format(t=token))
+    assert after.status_code == 200
+    gone = after.json()
+    assert gone["expired"] is True and gone["payload"] is None and gone["expired_on"].endswith("Z")
+    assert gone["deleted"] is False
+
+    audit = api.get(paths["audit"].format(t=token), headers=alice).json()
+    if dialect == "v2":
+        kinds = [row["kind"] for row in audit["logs"]]
+        assert kinds[:5] == ["creation", "view", "owner_view", "view", "expire_auto"]
+        assert "failed_view" in kinds
+    else:
+        assert [(r["kind"], r["successful"]) for r in audit["views"]] == [(0, True), (0, True), (0, False)]
+
+
+def test_unknown_and_malformed_tokens_are_404_not_found(api):
+    for token in ("A" * 22, "short", "has.dots.in.it.and.more", "x" * 300, "%00", "..%2f..%2fetc"):
+        for path in (f"/api/v2/pushes/{token}", f"/api/v2/pushes/{token}/preview", f"/p/{token}.json",
+                     f"/p/{token}/preview.json"):
+            response = api.get(path)
+            assert response.status_code == 404, (path, response.text)
+            assert response.json() == {"error": "not-found"}
+        assert api.delete(f"/api/v2/pushes/{token}").status_code == 404
+
+
+def test_preview_consumes_nothing(api):
+    token = create(api, expire_after_views=1)["url_token"]
+    for _ in range(3):
+        assert api.get(f"/api/v2/pushes/{token}/preview").status_code == 200
+    assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "s3cret-payload"
+
+
+def test_passphrase_wrong_is_401_and_consumes_no_view(api):
+    token = create(api, passphrase="correct horse", expire_after_views=1)["url_token"]
+    missing = api.get(f"/api/v2/pushes/{token}")
+    assert missing.status_code == 401 and "passphrase" in missing.json()["error"]
+    wrong = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "nope"})
+    assert wrong.status_code == 401 and "not correct" in wrong.json()["error"]
+    right = api.get(f"/p/{token}.json", params={"passphrase": "correct horse"})
+    assert right.status_code == 200 and right.json()["payload"] == "s3cret-payload"
+
+
+def test_too_many_wrong_passphrases_is_429_with_retry_after(api):
+    token = create(api, passphrase="correct horse")["url_token"]
+    codes = [api.get(f"/api/v2/pushes/{token}", params={"passphrase": f"guess{i}"}).status_code for i in range(5)]
+    assert codes == [401] * 5
+    locked = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "correct horse"})
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["retry-after"]) <= 600
+    assert "Too many" in locked.json()["error"]
+
+
+def test_lockout_is_per_client_ip(vault):
+    from .conftest import asgi_client
+
+    attacker, other = asgi_client(vault, peer="198.51.100.1"), asgi_client(vault, peer="198.51.100.2")
+    try:
+        token = create(attacker, passphrase="pw")["url_token"]
+        for i in range(5):
+            attacker.get(f"/api/v2/pushes/{token}", params={"passphrase": f"x{i}"})
+        assert attacker.get(f"/api/v2/pushes/{token}", params={"passphrase": "pw"}).status_code == 429
+        assert other.get(f"/api/v2/pushes/{token}", params={"passphrase": "pw"}).status_code == 200
+    finally:
+        attacker.close()
+        other.close()
+
+
+def test_passphrase_on_a_push_without_one_is_422(api):
+    token = create(api, expire_after_views=1)["url_token"]
+    response = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "guess"})
+    assert response.status_code == 422 and "passphrase" in response.json()["errors"]
+    assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "s3cret-payload"
+
+
+def test_expired_push_with_passphrase_shows_expired_without_asking(api):
+    token = create(api, passphrase="pw", expire_after_views=1)["url_token"]
+    assert api.get(f"/api/v2/pushes/{token}", params={"passphrase": "pw"}).status_code == 200
+    gone = api.get(f"/api/v2/pushes/{token}")
+    assert gone.status_code == 200 and gone.json()["expired"] is True and gone.json()["payload"] is None
+
+
+def test_time_expiry_is_noticed_on_show(api, vault):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from pwpush_app.core.clock import utcnow
+    from pwpush_app.core.db import transaction
+    from pwpush_app.core.models import Push
+
+    token = create(api, expire_after_minutes=5)["url_token"]
+    with transaction(vault.engine) as db:  # the clock moves on: make the push overdue
+        push = db.exec(select(Push)).one()
+        push.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(push)
+    gone = api.get(f"/api/v2/pushes/{token}").json()
+    assert gone["expired"] is True and gone["payload"] is None and gone["days_remaining"] == 0
+
+
+@pytest.mark.parametrize("path", ["/api/v2/pushes/{t}", "/p/{t}.json"])
+def test_viewer_may_delete_when_allowed(api, path):
+    token = create(api, deletable_by_viewer=True)["url_token"]
+    response = api.delete(path.format(t=token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["expired"] is True and body["deleted"] is True and "payload" not in body
+    assert api.get(path.format(t=token)).json()["payload"] is None
+    again = api.delete(path.format(t=token))
+    assert again.status_code == 422 and "already expired" in again.json()["error"]
+
+
+def test_viewer_may_not_delete_when_not_allowed(api, bob):
+    token = create(api, deletable_by_viewer=False)["url_token"]
+    for headers in ({}, bob):
+        response = api.delete(f"/api/v2/pushes/{token}", headers=headers)
+        assert response.status_code == 403
+        assert "did not allow" in response.json()["error"]
+    assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "s3cret-payload"
+
+
+def test_owner_may_delete_even_when_viewers_may_not(api, alice):
+    token = create(api, headers=alice, deletable_by_viewer=False)["url_token"]
+    response = api.delete(f"/api/v2/pushes/{token}", headers=alice)
+    assert response.status_code == 200 and response.json()["deleted"] is True
+    assert response.json()["note"] == ""  # owner fields present; the note is gone with the secret
+    audit = api.get(f"/api/v2/pushes/{token}/audit", headers=alice).json()["logs"]
+    assert [row["kind"] for row in audit][:2] == ["creation", "expire"]
+
+
+def test_owner_sees_name_and_note_on_show_others_do_not(api, alice, bob):
+    token = create(api, headers=alice, name="label", note="ticket 7", expire_after_views=3)["url_token"]
+    as_owner = api.get(f"/api/v2/pushes/{token}", headers=alice).json()
+    assert as_owner["name"] == "label" and as_owner["note"] == "ticket 7"
+    for headers in ({}, bob):
+        other = api.get(f"/api/v2/pushes/{token}", headers=headers).json()
+        assert "note" not in other and "name" not in other
+
+
+def test_forwarded_for_is_honoured_only_with_trusted_hops(make_api):
+    api, vault = make_api(PWP__TRUSTED_PROXIES="1")
+    _, token_text = issue_api_token(vault, "o@example.com")
+    owner = {"Authorization": f"Bearer {token_text}"}
+    token = create(api, headers=owner)["url_token"]
+    api.get(f"/api/v2/pushes/{token}", headers={"X-Forwarded-For": "192.0.2.99"})
+    logs = api.get(f"/api/v2/pushes/{token}/audit", headers=owner).json()["logs"]
+    assert [row["ip"] for row in logs if row["kind"] == "view"] == ["192.0.2.99"]
+
+
+def test_forged_forwarded_for_is_ignored_by_default(api, alice):
+    token = create(api, headers=alice)["url_token"]
+    api.get(f"/api/v2/pushes/{token}", headers={"X-Forwarded-For": "192.0.2.99"})
+    logs = api.get(f"/api/v2/pushes/{token}/audit", headers=alice).json()["logs"]
+    assert [row["ip"] for row in logs if row["kind"] == "view"] == [PEER]
+
+
+def test_anonymous_off_refuses_anonymous_show_and_preview(make_api):
+    api, vault = make_api(PWP__ALLOW_ANONYMOUS="false")
+    _, token_text = issue_api_token(vault, "o@example.com")
+    owner = {"Authorization": f"Bearer {token_text}"}
+    token = create(api, headers=owner)["url_token"]
+    assert api.get(f"/api/v2/pushes/{token}").status_code == 401
+    assert api.get(f"/api/v2/pushes/{token}/preview").status_code == 401
+    assert api.get(f"/api/v2/pushes/{token}", headers=owner).status_code == 200
