@@ -323,3 +323,13 @@ def test_the_purge_job_sweeps_old_orphan_blobs(vault):
     assert purge_once(vault, "worker-1") == 0
     assert not orphan.exists()
     assert {p.parent.name for p in blob_files(vault)} == {created.push.id}
+
+
+def test_the_retention_purge_removes_file_records_after_their_blobs(make_vault):
+    vault = make_vault(PWP__PURGE_AFTER_DAYS="1")
+    created = push_files(vault, signed_in_sender(vault), FILES, expire_after_views=1)
+    reveal_push(vault, created.url_token, RECIPIENT, now=T0)  # the last view; files kept for the window
+    purge_expired(vault, now=T0 + timedelta(days=2))
+    assert blob_files(vault) == []
+    counts = row_counts(vault)
+    assert (counts["push"], counts["push_file"], counts["download_grant"]) == (0, 0, 0)
