@@ -349,6 +349,8 @@ class StreamOpener:
         try:
             plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], ad)
         except InvalidTag:
+            plain = None
+        if plain is None:
             self._fail(f"record {self._number} failed to open (tampered, reordered, truncated or moved)")
         self._pending.clear()
         self._number += 1

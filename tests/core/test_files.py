@@ -53,7 +53,7 @@ def test_files_of_several_sizes_come_back_byte_for_byte(vault):
     assert [(f.index, f.name, f.size) for f in listed] == [
         (i, name, len(data)) for i, (name, data) in enumerate(contents.items())
     ]
-    for entry, (name, data) in zip(listed, contents.items()):
+    for entry, (name, data) in zip(listed, contents.items(), strict=True):
         got_name, content_type, body = download(vault, revealed.downloads.grant, entry.index)
         assert (got_name, content_type) == (name, "application/octet-stream")
         assert sha256(body) == sha256(data)
