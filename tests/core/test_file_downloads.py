@@ -333,3 +333,26 @@ def test_the_retention_purge_removes_file_records_after_their_blobs(make_vault):
     assert blob_files(vault) == []
     counts = row_counts(vault)
     assert (counts["push"], counts["push_file"], counts["download_grant"]) == (0, 0, 0)
+
+
+def test_a_passphrase_guards_the_file_list_and_the_grant(vault):
+    from pwpush_app.core.pushes import PassphraseRequired, WrongPassphrase, landing
+
+    created = push_files(vault, signed_in_sender(vault), FILES, passphrase="open sesame", expire_after_views=2)
+    seen = landing(vault, created.url_token, now=T0)
+    assert (seen.kind, seen.needs_passphrase) == ("file", True)
+    assert not hasattr(seen, "downloads")
+    with pytest.raises(PassphraseRequired):
+        reveal_push(vault, created.url_token, RECIPIENT, now=T0)
+    with pytest.raises(WrongPassphrase):
+        reveal_push(vault, created.url_token, RECIPIENT, passphrase="guess", now=T0)
+    assert row_counts(vault)["download_grant"] == 0
+    revealed = reveal_push(vault, created.url_token, RECIPIENT, passphrase="open sesame", now=T0)
+    assert download(vault, revealed.downloads.grant, 0)[2] == FILES[0][1]
+
+
+def test_text_and_url_pushes_have_no_downloads(vault):
+    from pwpush_app.core.pushes import NewPush, create_push
+
+    created = create_push(vault, NewPush(payload="just text"), signed_in_sender(vault), now=T0)
+    assert reveal_push(vault, created.url_token, RECIPIENT, now=T0).downloads is None
