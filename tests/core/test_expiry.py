@@ -10,8 +10,10 @@ from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.pushes import (
+    NewPush,
     NotAllowed,
     PushUnavailable,
+    create_push,
     expire_by_owner,
     expire_by_viewer,
     find_managed,
@@ -253,3 +255,54 @@ def test_two_purges_at_once_expire_and_log_each_push_exactly_once(vault, make_pu
             text("SELECT push_id, count(*) FROM audit_event WHERE kind = 'expire_auto' GROUP BY push_id")
         ).all()
     assert len(per_push) == len(due) and {n for _, n in per_push} == {1}
+
+
+def test_expiring_twice_logs_one_expiry_and_keeps_the_first_reason(vault, make_push):
+    created = make_push()
+    expire_by_viewer(vault, created.url_token, ALICE, now=T0)
+
+    expire_by_owner(vault, find_managed(vault, created.manage_token), SENDER, now=T0 + timedelta(minutes=1))
+    purge_expired(vault, now=T0 + timedelta(days=30))
+
+    assert push_row(vault, created.push.id)["expired_reason"] == "viewer"
+    assert audit_kinds(vault, created.push.id) == ["creation", "expire"]
+
+
+def test_the_secret_link_and_the_manage_link_open_only_their_own_door(vault, make_push):
+    created = make_push()
+
+    with pytest.raises(PushUnavailable):
+        find_managed(vault, created.url_token)
+    with pytest.raises(PushUnavailable):
+        reveal_push(vault, created.manage_token, ALICE, now=T0)
+    assert find_managed(vault, created.manage_token).id == created.push.id
+
+
+def test_expired_records_are_kept_unless_a_retention_is_set(make_vault):
+    for retention, kept in (("0", True), ("30", False)):
+        vault = make_vault(PWP__PURGE_AFTER_DAYS=retention)
+        old = create_push(vault, NewPush(payload="old"), SENDER, now=T0)
+        expire_by_owner(vault, old.push, SENDER, now=T0)
+        recent = create_push(vault, NewPush(payload="recent"), SENDER, now=T0 + timedelta(days=29))
+        expire_by_owner(vault, recent.push, SENDER, now=T0 + timedelta(days=29))
+
+        purge_expired(vault, now=T0 + timedelta(days=30, minutes=1))
+
+        with vault.engine.connect() as connection:
+            remaining = set(connection.execute(text("SELECT id FROM push")).scalars())
+            trails = set(connection.execute(text("SELECT DISTINCT push_id FROM audit_event")).scalars())
+        assert (old.push.id in remaining) is kept and recent.push.id in remaining
+        assert trails <= remaining  # an audit trail never outlives its push
+        with vault.engine.begin() as connection:
+            connection.execute(text("DELETE FROM push"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["  leading and trailing spaces  ", "line one\r\nline two\n", "🔑 ünïcödé\u200b\t", "\\x00 not a NUL", "a" * 70_000],
+    ids=["spaces", "newlines", "unicode", "escapes", "long"],
+)
+def test_the_recipient_gets_exactly_the_bytes_that_were_sent(vault, make_push, payload):
+    created = make_push(payload)
+
+    assert reveal_push(vault, created.url_token, ALICE, now=T0).payload == payload

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, landing, reveal_push
+from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, describe_minutes, landing, reveal_push
 
 from .conftest import ALICE, T0, audit_kinds, push_row
 
@@ -87,3 +87,12 @@ def test_the_landing_page_consumes_no_view_and_logs_nothing(vault, make_push):
     assert push_row(vault, created.push.id)["views_remaining"] == 1
     assert audit_kinds(vault, created.push.id) == ["creation"]
     assert reveal_push(vault, created.url_token, ALICE, passphrase="open sesame", now=T0).payload == "s3cret-payload"
+
+
+@pytest.mark.parametrize(
+    "minutes, words",
+    [(1, "1 minute"), (5, "5 minutes"), (90, "90 minutes"), (60, "1 hour"), (180, "3 hours"),
+     (1440, "1 day"), (90 * 1440, "90 days")],
+)
+def test_durations_are_described_in_the_largest_whole_unit(minutes, words):
+    assert describe_minutes(minutes) == words

@@ -116,3 +116,14 @@ def test_a_passphrase_on_a_push_without_one_is_refused_and_consumes_nothing(vaul
 
     assert push_row(vault, created.push.id)["views_remaining"] == 5
     assert audit_kinds(vault, created.push.id) == ["creation"]
+
+
+def test_the_pause_is_per_push(vault, protected, make_push):
+    other = make_push("another secret", passphrase=PASSPHRASE)
+    for _ in range(5):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(vault, protected.url_token, MALLORY, passphrase="nope", now=T0)
+    with pytest.raises(TooManyAttempts):
+        reveal_push(vault, protected.url_token, MALLORY, passphrase=PASSPHRASE, now=T0)
+
+    assert reveal_push(vault, other.url_token, MALLORY, passphrase=PASSPHRASE, now=T0).payload == "another secret"
