@@ -92,3 +92,14 @@ def test_the_database_with_another_master_key_finds_no_push_by_its_link(make_vau
     with pytest.raises(DecryptionError):
         theirs.keyring.open_data_key(created.push.id, row["wrapped_key"])
     assert reveal_push(ours, created.url_token, ALICE, now=T0).payload == "x"
+
+
+def test_links_are_128_bit_random_tokens_and_the_database_keeps_neither(vault, make_push):
+    made = [make_push(f"p{i}") for i in range(50)]
+    tokens = [m.url_token for m in made] + [m.manage_token for m in made]
+
+    assert len(set(tokens)) == 100
+    assert all(len(t) == 22 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+    for m in made[:5]:
+        row = push_row(vault, m.push.id)
+        assert m.url_token not in str(row) and m.manage_token not in str(row)

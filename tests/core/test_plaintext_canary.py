@@ -68,7 +68,7 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
     reveal_push(vault, created[0][0].url_token, ALICE, passphrase=created[0][1], now=T0)
 
     stored = files_under(vault.settings.data_dir)
-    assert {"pwpush.db", "pwpush.db-wal", "master.key"} <= set(stored)
+    assert {"pwpush.db", "pwpush.db-wal", "pwpush.db-shm", "master.key"} <= set(stored)
     out, err = capfd.readouterr()
     stored |= {"log records": caplog.text.encode("utf-8"), "stdout": out.encode(), "stderr": err.encode()}
     # The capture did see the core's messages and the SQL sent to the database.
