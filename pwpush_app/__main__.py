@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from pwpush_app.core.crypto import KeyError_
+from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
 
 
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, KeyError_) as error:
         print(error, file=sys.stderr)
         return 2
+    except DatabaseUnavailable as error:
+        print(f"The database is unavailable or not migrated ({error}); nothing was changed.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 from pwpush_app.core.audit import Client
 from pwpush_app.core.pushes import PushUnavailable, expire_by_viewer, reveal_push
 
-from .conftest import T0, audit_kinds, push_row
+from .common import T0, audit_kinds, push_row
 
 RECIPIENTS = 100
 

@@ -27,7 +27,7 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 
-from .conftest import ALICE, SENDER, T0, audit_kinds, audit_rows, push_row
+from .common import ALICE, SENDER, T0, audit_kinds, audit_rows, push_row
 
 SECRET_COLUMNS = ("payload_sealed", "note_sealed", "wrapped_key", "passphrase_hash", "link_sealed")
 

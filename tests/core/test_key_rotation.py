@@ -24,7 +24,7 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 
-from .conftest import ALICE, SENDER, T0, push_row
+from .common import ALICE, SENDER, T0, push_row
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEY_A, KEY_B, KEY_C = (generate_master_key_text() for _ in range(3))
@@ -145,9 +145,8 @@ def test_when_nothing_needs_the_old_key_the_report_says_it_can_go(make_vault):
 def test_the_rotate_keys_command_prints_the_report(make_vault):
     old = make_vault(PWPUSH_MASTER_KEY=KEY_A)
     make_pushes(old, 2)
-    env = {**os.environ, "PWPUSH_DATA_DIR": str(old.settings.data_dir), "PWPUSH_MASTER_KEY": KEY_B,
-           "PWPUSH_MASTER_KEY_PREVIOUS": KEY_A}
-    env.pop("REFLEX_DB_URL", None)
+    env = {**os.environ, "PWPUSH_DATA_DIR": str(old.settings.data_dir), "REFLEX_DB_URL": old.settings.db_url,
+           "PWPUSH_MASTER_KEY": KEY_B, "PWPUSH_MASTER_KEY_PREVIOUS": KEY_A}
 
     def run():
         return subprocess.run([sys.executable, "-m", "pwpush_app", "rotate-keys"], cwd=ROOT, env=env,

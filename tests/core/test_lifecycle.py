@@ -8,7 +8,7 @@ import pytest
 
 from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, describe_minutes, landing, reveal_push
 
-from .conftest import ALICE, T0, audit_kinds, push_row
+from .common import ALICE, T0, audit_kinds, push_row
 
 
 def test_each_reveal_takes_one_view_and_the_push_is_gone_after_the_last(vault, make_push):

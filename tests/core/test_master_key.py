@@ -17,7 +17,7 @@ from pwpush_app.core.pushes import NewPush, create_push, reveal_push
 from pwpush_app.core.vault import KEY_FILE_NAME, open_vault
 from pwpush_app.settings import load_settings
 
-from .conftest import ALICE, SENDER, T0
+from .common import ALICE, SENDER, T0
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -14,7 +14,7 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 
-from .conftest import ALICE, MALLORY, T0, audit_kinds, audit_rows, push_row
+from .common import ALICE, MALLORY, T0, audit_kinds, audit_rows, push_row
 
 PASSPHRASE = "correct horse battery staple"
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from pwpush_app.core.pushes import (
     NewPush,
@@ -24,15 +26,19 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 
-from .conftest import ALICE, SENDER, T0, push_row
+from .common import ALICE, SENDER, T0, push_row
 
 
 def encodings(text: str) -> list[bytes]:
     return [text.encode("utf-8"), text.encode("utf-16-le"), text.encode("utf-16-be")]
 
 
-def files_under(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+def files_under(folder: Path, modified_since: float = 0) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.stat().st_mtime >= modified_since
+    }
 
 
 def assert_absent(needles: dict[str, bytes], haystacks: dict[str, bytes]) -> None:
@@ -40,9 +46,10 @@ def assert_absent(needles: dict[str, bytes], haystacks: dict[str, bytes]) -> Non
     assert found == []
 
 
-def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vault, caplog, capfd):
+def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vault, db_engine, request, caplog, capfd):
     # Every logger at DEBUG, SQLAlchemy's statements and parameters included (it sets its
     # own logger to WARNING on import).
+    started = time.time() - 1
     caplog.set_level(logging.DEBUG)
     for name in list(logging.root.manager.loggerDict):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -68,17 +75,34 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
     reveal_push(vault, created[0][0].url_token, ALICE, passphrase=created[0][1], now=T0)
 
     stored = files_under(vault.settings.data_dir)
-    assert {"pwpush.db", "pwpush.db-wal", "pwpush.db-shm", "master.key"} <= set(stored)
+    assert "master.key" in stored
+    if db_engine == "sqlite":
+        assert {"pwpush.db", "pwpush.db-wal", "pwpush.db-shm"} <= set(stored)
+    else:
+        # PostgreSQL's files for this database, its shared catalogs, and the write-ahead log
+        # segments written during this test (the WAL is on disk at every commit).
+        with vault.engine.connect() as connection:
+            oid = connection.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
+        cluster = request.getfixturevalue("postgres").dir / "data"
+        for part, since in ((f"base/{oid}", 0), ("global", 0), ("pg_wal", started)):
+            stored |= {f"postgres/{part}/{name}": blob for name, blob in files_under(cluster / part, since).items()}
+        assert any(name.startswith("postgres/pg_wal/") for name in stored)
     out, err = capfd.readouterr()
     stored |= {"log records": caplog.text.encode("utf-8"), "stdout": out.encode(), "stderr": err.encode()}
     # The capture did see the core's messages and the SQL sent to the database.
     assert "generated a new master key" in caplog.text
     assert "INSERT INTO push" in caplog.text and "UPDATE push SET views_remaining" in caplog.text
+    # A control: what the database does store (a link's lookup hash) is found by the same scan.
+    control = push_row(vault, created[-1][0].push.id)["token_digest"].encode()
+    assert any(control in blob for blob in stored.values())
     needles = {f"{what} ({enc})": blob for what, text in canaries.items() for enc, blob in
                zip(("utf-8", "utf-16-le", "utf-16-be"), encodings(text))}
     assert_absent(needles, stored)
 
 
+# PostgreSQL keeps old row versions until VACUUM and in its WAL until recycled: this
+# guarantee is SQLite's (secure_delete + WAL checkpoint); on PostgreSQL the data key is gone.
+@pytest.mark.sqlite_only
 def test_after_expiry_and_purge_the_ciphertext_is_gone_from_every_file(vault, make_push):
     pushes = [make_push(f"secret {i} " + secrets.token_urlsafe(200 * i ** 3), note=f"note {i}",
                        passphrase="pass" if i == 0 else "", expire_after_views=2, expire_after_minutes=5)

@@ -6,7 +6,7 @@ import pytest
 
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, validate_new_push
 
-from .conftest import SENDER, T0, count_rows
+from .common import SENDER, T0, count_rows
 
 MIB = 1024 * 1024
 
@@ -53,6 +53,8 @@ MIB = 1024 * 1024
     ],
     ids=lambda value: repr(value)[:60] if isinstance(value, dict) else value,
 )
+# Validation runs before any database access: one engine is enough for the many cases.
+@pytest.mark.sqlite_only
 def test_a_bad_request_names_the_field_and_writes_nothing(vault, request_fields, field):
     request = NewPush(**{"payload": "fine", **request_fields})
     before = count_rows(vault)
