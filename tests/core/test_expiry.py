@@ -229,7 +229,7 @@ def test_a_purge_expires_each_overdue_push_once_and_changes_nothing_on_a_second_
 
 
 def test_two_purges_at_once_expire_and_log_each_push_exactly_once(vault, make_push):
-    due = [make_push(f"due {i}", expire_after_minutes=5) for i in range(120)]
+    due = [make_push(f"due {i}", expire_after_minutes=5) for i in range(100)]
     start = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []

@@ -18,6 +18,7 @@ def test_each_reveal_takes_one_view_and_the_push_is_gone_after_the_last(vault, m
 
     assert [r.payload for r in seen] == ["three views only"] * 3
     assert [r.views_remaining for r in seen] == [2, 1, 0]
+    assert {r.expires_at for r in seen} == {T0 + timedelta(days=7)}
     with pytest.raises(PushUnavailable):
         reveal_push(vault, created.url_token, ALICE, now=T0)
     row = push_row(vault, created.push.id)
