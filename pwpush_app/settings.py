@@ -277,6 +277,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         r.errors.append("PWPUSH_MASTER_KEY and PWPUSH_MASTER_KEY_FILE are both set: keep one")
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
+    elif key_file:
+        try:
+            key_text = Path(key_file).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} cannot be read: {error}")
+        else:
+            _check_key_text(r, f"PWPUSH_MASTER_KEY_FILE={key_file!r}", key_text.strip() or "(empty)")
     previous_raw = r.str("PWPUSH_MASTER_KEY_PREVIOUS", "") or ""
     previous = tuple(k.strip() for k in previous_raw.split(",") if k.strip())
     for key in previous:

@@ -15,7 +15,7 @@ from pwpush_app.core.crypto import KeyError_, generate_master_key_text, load_or_
 from pwpush_app.core.db import migrate
 from pwpush_app.core.pushes import NewPush, create_push, reveal_push
 from pwpush_app.core.vault import KEY_FILE_NAME, open_vault
-from pwpush_app.settings import load_settings
+from pwpush_app.settings import SettingsError, load_settings
 
 from .common import ALICE, SENDER, T0
 
@@ -112,3 +112,27 @@ def test_workers_starting_together_agree_on_one_generated_key(tmp_path):
     assert len(keys) == 1
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == [KEY_FILE_NAME]  # no temp files left behind
+
+
+def test_a_damaged_generated_key_file_is_named_in_the_refusal(tmp_path):
+    start(tmp_path / "data")
+    key_file = tmp_path / "data" / KEY_FILE_NAME
+    key_file.write_text(key_file.read_text()[:20])
+
+    with pytest.raises(KeyError_) as refused:
+        start(tmp_path / "data")
+
+    assert str(key_file) in str(refused.value)
+    assert "32 random bytes" in str(refused.value)
+
+
+@pytest.mark.parametrize("content", ["not a key\n", "", "\n"])
+def test_a_configured_key_file_without_a_key_stops_the_settings_naming_the_variable(tmp_path, content):
+    key_path = tmp_path / "secret.key"
+    key_path.write_text(content)
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"PWPUSH_DATA_DIR": str(tmp_path / "data"), "PWPUSH_MASTER_KEY_FILE": str(key_path)})
+
+    assert "PWPUSH_MASTER_KEY_FILE" in str(refused.value)
+    assert "32 random bytes" in str(refused.value)
