@@ -87,16 +87,16 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
         for part, since in ((f"base/{oid}", 0), ("global", 0), ("pg_wal", started)):
             stored |= {f"postgres/{part}/{name}": blob for name, blob in files_under(cluster / part, since).items()}
         assert any(name.startswith("postgres/pg_wal/") for name in stored)
+    # A control: what the database does store (a link's lookup hash) is found in its files.
+    control = push_row(vault, created[-1][0].push.id)["token_digest"].encode()
+    assert any(control in blob for blob in stored.values())
     out, err = capfd.readouterr()
     stored |= {"log records": caplog.text.encode("utf-8"), "stdout": out.encode(), "stderr": err.encode()}
     # The capture did see the core's messages and the SQL sent to the database.
     assert "generated a new master key" in caplog.text
     assert "INSERT INTO push" in caplog.text and "UPDATE push SET views_remaining" in caplog.text
-    # A control: what the database does store (a link's lookup hash) is found by the same scan.
-    control = push_row(vault, created[-1][0].push.id)["token_digest"].encode()
-    assert any(control in blob for blob in stored.values())
-    needles = {f"{what} ({enc})": blob for what, text in canaries.items() for enc, blob in
-               zip(("utf-8", "utf-16-le", "utf-16-be"), encodings(text))}
+    needles = {f"{what} ({enc})": blob for what, secret in canaries.items() for enc, blob in
+               zip(("utf-8", "utf-16-le", "utf-16-be"), encodings(secret))}
     assert_absent(needles, stored)
 
 
@@ -114,6 +114,9 @@ def test_after_expiry_and_purge_the_ciphertext_is_gone_from_every_file(vault, ma
             sealed[f"{column} {i}"] = row[column]
         if row["passphrase_hash"]:
             sealed[f"passphrase_hash {i}"] = row["passphrase_hash"].encode()
+    # A control: while the pushes live, the scan does find their ciphertext.
+    on_disk = b"".join(files_under(vault.settings.data_dir).values())
+    assert all(blob in on_disk for blob in sealed.values())
     # Reveals rewrite the row, leaving copies of the page in the WAL.
     reveal_push(vault, pushes[0].url_token, ALICE, passphrase="pass", now=T0)
     reveal_push(vault, pushes[1].url_token, ALICE, now=T0)
@@ -124,6 +127,6 @@ def test_after_expiry_and_purge_the_ciphertext_is_gone_from_every_file(vault, ma
     # The rest run out of time; the purge job also folds the WAL back into the database.
     assert purge_expired(vault, now=T0 + timedelta(minutes=5)) == 2
 
-    before = files_under(vault.settings.data_dir)
-    assert "pwpush.db" in before
-    assert_absent(sealed, before)
+    after = files_under(vault.settings.data_dir)
+    assert "pwpush.db" in after
+    assert_absent(sealed, after)
