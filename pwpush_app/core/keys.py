@@ -43,29 +43,27 @@ class RotationReport:
 
     def describe(self) -> str:
         """The report in plain words, as the command prints it."""
-        lines = [f"Current master key id: {self.current_key_id}."]
-        lines.append(
-            f"Re-wrapped {self.rewrapped} live push{_es(self.rewrapped)} under the current key; "
-            f"{self.already_current} already used it."
-        )
+        lines = [
+            f"Current master key id: {self.current_key_id}.",
+            f"Re-wrapped {_pushes(self.rewrapped)} under the current key; {self.already_current} already used it.",
+        ]
         if self.unreadable:
             lines.append(
-                f"{self.unreadable} live push{_es(self.unreadable)} could not be opened: their key is not "
-                "configured. Add it to PWPUSH_MASTER_KEY_PREVIOUS and run rotate-keys again."
+                f"Live pushes that could not be opened (their master key is not configured): {self.unreadable}. "
+                "Add that key to PWPUSH_MASTER_KEY_PREVIOUS and run rotate-keys again."
             )
         if self.links_under_old_keys:
             lines.append(
-                f"{self.links_under_old_keys} live push{_es(self.links_under_old_keys)} still have links filed "
-                "under an earlier key: keep PWPUSH_MASTER_KEY_PREVIOUS until they expire, at the latest "
-                f"{iso_utc(self.old_links_expire_by)}."
+                f"Live pushes whose links still need an earlier key: {self.links_under_old_keys}. "
+                f"Keep PWPUSH_MASTER_KEY_PREVIOUS until they expire, at the latest {iso_utc(self.old_links_expire_by)}."
             )
         elif not self.unreadable:
             lines.append("No live push needs an earlier key: PWPUSH_MASTER_KEY_PREVIOUS can be removed.")
         return "\n".join(lines)
 
 
-def _es(count: int) -> str:
-    return "" if count == 1 else "es"
+def _pushes(count: int) -> str:
+    return f"{count} live push" if count == 1 else f"{count} live pushes"
 
 
 def rotate_keys(vault: Vault, now: datetime | None = None) -> RotationReport:

@@ -71,7 +71,8 @@ def test_rotate_keys_moves_data_keys_to_the_new_key_but_links_still_need_the_old
     assert report.old_links_expire_by == T0 + timedelta(minutes=120)
     words = report.describe()
     assert "Re-wrapped 4 live pushes" in words
-    assert "keep PWPUSH_MASTER_KEY_PREVIOUS until they expire, at the latest 2026-11-25T14:00:00Z" in words
+    assert "Live pushes whose links still need an earlier key: 4." in words
+    assert "Keep PWPUSH_MASTER_KEY_PREVIOUS until they expire, at the latest 2026-11-25T14:00:00Z." in words
     for p in [*made, latest, fresh]:
         assert wrapped_key_id(rotated, p.push.id) == rotated.keyring.current_key_id
     assert push_row(rotated, gone.push.id)["wrapped_key"] is None  # never brought back
@@ -123,7 +124,7 @@ def test_pushes_under_a_key_that_is_not_configured_are_reported_not_damaged(make
     report = rotate_keys(rotated, now=T0)
 
     assert (report.rewrapped, report.unreadable) == (1, 1)
-    assert "1 live push could not be opened" in report.describe()
+    assert "Live pushes that could not be opened (their master key is not configured): 1." in report.describe()
     assert push_row(rotated, lost.push.id)["wrapped_key"] == before
     with pytest.raises(DecryptionError):
         rotated.keyring.open_data_key(lost.push.id, before)
@@ -156,6 +157,6 @@ def test_the_rotate_keys_command_prints_the_report(make_vault):
 
     assert first.returncode == 0, first.stderr
     assert "Re-wrapped 2 live pushes under the current key; 0 already used it." in first.stdout
-    assert "2 live pushes still have links filed under an earlier key" in first.stdout
+    assert "Live pushes whose links still need an earlier key: 2." in first.stdout
     assert second.returncode == 0
     assert "Re-wrapped 0 live pushes under the current key; 2 already used it." in second.stdout
