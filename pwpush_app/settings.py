@@ -51,11 +51,12 @@ class KindPolicy:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    db_url: str
-    master_key: str | None
+    # Keys and URLs that may carry passwords stay out of repr(): settings get logged.
+    db_url: str = field(repr=False)
+    master_key: str | None = field(repr=False)
     master_key_file: Path | None
-    master_key_previous: tuple[str, ...]
-    redis_url: str | None
+    master_key_previous: tuple[str, ...] = field(repr=False)
+    redis_url: str | None = field(repr=False)
     sqlite_synchronous: str
     base_url: str
     brand_title: str

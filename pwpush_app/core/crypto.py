@@ -82,7 +82,7 @@ def _subkey(key: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pwpush " + purpose).derive(key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # never print key bytes
 class _MasterKey:
     key_id: bytes
     wrap_key: bytes

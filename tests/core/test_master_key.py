@@ -136,3 +136,23 @@ def test_a_configured_key_file_without_a_key_stops_the_settings_naming_the_varia
 
     assert "PWPUSH_MASTER_KEY_FILE" in str(refused.value)
     assert "32 random bytes" in str(refused.value)
+
+
+def test_keys_and_database_passwords_never_show_in_a_printed_settings_or_vault(tmp_path):
+    current, previous = generate_master_key_text(), generate_master_key_text()
+    settings = load_settings({
+        "PWPUSH_DATA_DIR": str(tmp_path / "data"),
+        "PWPUSH_MASTER_KEY": current,
+        "PWPUSH_MASTER_KEY_PREVIOUS": previous,
+        "REFLEX_DB_URL": "postgresql+psycopg://pwpush:db-pa55word@127.0.0.1:1/pwpush",
+        "REFLEX_REDIS_URL": "redis://:redis-pa55word@127.0.0.1:1/0",
+    })
+    vault = open_vault(settings)
+    subkey = vault.keyring._keys[0].wrap_key
+    keys = [current, previous, subkey.hex(), repr(subkey)[2:-1]]
+
+    # What a log line with `%r`, an f-string or a traceback with locals would show.
+    for shown in (repr(settings), str(settings), repr(vault), repr(vault.keyring), repr(vault.keyring._keys)):
+        for secret in (*keys, "db-pa55word", "redis-pa55word"):
+            assert secret not in shown
+    vault.engine.dispose()
