@@ -23,6 +23,7 @@ def test_each_reveal_takes_one_view_and_the_push_is_gone_after_the_last(vault, m
         reveal_push(vault, created.url_token, ALICE, now=T0)
     row = push_row(vault, created.push.id)
     assert row["expired"] and row["expired_reason"] == "views"
+    assert audit_kinds(vault, created.push.id) == ["creation", "view", "view", "view", "expire_auto", "failed_view"]
 
 
 def test_a_five_minute_push_opens_at_4_59_and_not_at_5_00(vault, make_push):
