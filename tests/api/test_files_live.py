@@ -211,6 +211,15 @@ def test_over_the_limit_is_refused_early_over_http(files_server, owner):
     assert pushed < 300 * MIB, "the server read the whole body before refusing"
     assert time.monotonic() - started < 60
     print(f"\n413 after the client had sent {pushed // MIB} MiB in {time.monotonic() - started:.1f} s")
+
+    # A declared Content-Length over the limit: refused before the body is read.
+    pushed = 0
+    started = time.monotonic()
+    declared = httpx.post(f"{files_server.url}/api/v2/pushes", content=body(), timeout=120, headers={
+        **owner, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(1024 * MIB)})
+    assert declared.status_code == 413
+    assert pushed < 64 * MIB, f"read {pushed // MIB} MiB before refusing a declared 1 GiB"
+    print(f"declared 1 GiB: 413 after the client had sent {pushed // MIB} MiB in {time.monotonic() - started:.1f} s")
     time.sleep(0.5)
     left = {p for p in files_dir.rglob("*")} - existing if files_dir.exists() else set()
     assert [p for p in left if p.is_file()] == []
@@ -245,3 +254,29 @@ def test_official_cli_push_file(files_server, tmp_path):
     downloaded = httpx.get(entry["url"])
     assert downloaded.status_code == 200 and downloaded.content == secret
     print("\nCLI push-file answer:", pushed.stdout.strip(), "\nshown:", json.dumps(shown))
+    # What the CLI sends (its --debug prints the request): for the report, not asserted.
+    debug = run("--debug", "push-file", str(source), "--days", "1", "--views", "1")
+    assert debug.returncode == 0, debug.stdout + debug.stderr
+    print("CLI push-file --debug:\n" + "\n".join(line for line in debug.stdout.splitlines() if "oken" not in line))
+
+
+def test_a_tampered_file_breaks_the_connection_instead_of_ending_cleanly(files_server, owner):
+    base = files_server.url
+    original = os.urandom(3 * MIB)
+    created = httpx.post(f"{base}/api/v2/pushes", headers=owner,
+                         files={"push[files][]": ("t.bin", original, "application/octet-stream")})
+    assert created.status_code == 201, created.text
+    entry = httpx.get(f"{base}/api/v2/pushes/{created.json()['url_token']}").json()["files"][0]
+    blobs = [p for p in (files_server.data_dir / "files").rglob("*") if p.is_file()]
+    blob = max(blobs, key=lambda p: p.stat().st_mtime)
+    data = bytearray(blob.read_bytes())
+    data[2 * MIB] ^= 1
+    blob.write_bytes(bytes(data))
+    received = b""
+    with pytest.raises(httpx.HTTPError):
+        with httpx.stream("GET", entry["url"], timeout=60) as response:
+            assert response.status_code == 200
+            for piece in response.iter_raw():
+                received += piece
+    # What arrived was authentic, and not the whole file.
+    assert len(received) < len(original) and original.startswith(received)
