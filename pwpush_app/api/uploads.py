@@ -208,8 +208,8 @@ async def create_from_multipart(
     try:
         try:
             async for chunk in request.stream():
-                await _apply(parser.write(chunk), upload, pairs)
-            await _apply(parser.finish(), upload, pairs)
+                await _apply(parser.write(chunk), upload, pairs, root_key)
+            await _apply(parser.finish(), upload, pairs, root_key)
         except MultipartParseError as error:
             raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
         fields = create_body_from_pairs(request, pairs, root_key).fields
@@ -229,23 +229,20 @@ async def create_from_multipart(
         await upload.abort()
 
 
-async def _apply(events: list[_Event], upload: _Upload, pairs: list[tuple[str, str]]) -> None:
+async def _apply(events: list[_Event], upload: _Upload, pairs: list[tuple[str, str]], root_key: str) -> None:
     for event in events:
         if event.kind == "data":
             await upload.data(event.data)
         elif event.kind == "file":
             pairs.append((event.name, FILE_MARKER))
-            if not _is_files_key(event.name):
-                raise invalid({event.name[:100]: "Send files as push[files][] (or file_push[files][])."})
+            if event.name != f"{root_key}[files][]":
+                # Refused at the part's headers, before its bytes are read.
+                raise invalid({event.name[:100]: f"Send files as {root_key}[files][] (one part per file)."})
             await upload.start_part(event.filename, event.content_type)
         elif event.kind == "end":
             await upload.end_part()
         else:
             pairs.append((event.name, event.value))
-
-
-def _is_files_key(name: str) -> bool:
-    return name.endswith("[files][]")
 
 
 def _new_push(fields: dict, kind: str, kind_is_fixed: bool, has_files: bool) -> tuple[NewPush, str]:

@@ -290,6 +290,9 @@ def test_file_parts_must_be_files_of_a_file_push(api, alice, vault):
     on_r = upload(api, alice, [("a.txt", b"data", "text/plain")], endpoint="/r.json", root="url",
                   payload="https://example.com")
     assert on_r.status_code == 422
+    wrong_root = upload(api, alice, [("a.txt", b"data", "text/plain")], root="file_push")
+    assert wrong_root.status_code == 422
+    assert wrong_root.json()["errors"] == {"file_push[files][]": ["Send files as push[files][] (one part per file)."]}
     text_as_files = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[files][]": (None, "a")},
                              headers=alice)
     assert text_as_files.status_code == 422
@@ -377,3 +380,26 @@ def test_qr_pushes(api, vault):
     assert too_long.status_code == 422
     assert too_long.json()["errors"]["payload"] == ["QR code content is too long: at most 1,024 characters."]
     assert rows(vault)[0] == 2
+
+
+def test_bad_fields_after_the_files_refuse_the_push_and_delete_the_files(api, alice, vault):
+    body, content_type = raw_multipart([("push[files][]", "a.bin", os.urandom(300_000)),
+                                        ("push[expire_after_views]", None, b"1000")])
+    response = api.post("/api/v2/pushes", content=body, headers={**alice, **content_type})
+    assert response.status_code == 422
+    assert "expire_after_views" in response.json()["errors"]
+    assert rows(vault) == (0, 0) and stored_blobs(vault) == []
+    days = upload(api, alice, [("a.txt", b"data", "text/plain")], expire_after_days=365)
+    assert days.status_code == 422 and "expire_after_days" in days.json()["errors"]
+    assert rows(vault) == (0, 0) and stored_blobs(vault) == []
+
+
+def test_a_passphrase_guards_the_file_links(api, alice):
+    created = upload(api, alice, [("a.txt", b"guarded", "text/plain")], passphrase="open sesame").json()
+    token = created["url_token"]
+    refused = api.get(f"/api/v2/pushes/{token}")
+    assert refused.status_code == 401 and "files" not in refused.json()
+    wrong = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "nope"})
+    assert wrong.status_code == 401
+    shown = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "open sesame"}).json()
+    assert api.get(path_of(shown["files"][0]["url"])).content == b"guarded"

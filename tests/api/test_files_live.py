@@ -280,3 +280,31 @@ def test_a_tampered_file_breaks_the_connection_instead_of_ending_cleanly(files_s
                 received += piece
     # What arrived was authentic, and not the whole file.
     assert len(received) < len(original) and original.startswith(received)
+
+
+def test_an_upload_cut_off_half_way_leaves_nothing(files_server, owner):
+    files_dir = files_server.data_dir / "files"
+    before = {p for p in files_dir.rglob("*") if p.is_file()} if files_dir.exists() else set()
+    pushes_before = len(httpx.get(f"{files_server.url}/api/v2/pushes/active", headers=owner).json())
+
+    class Gone(Exception):
+        pass
+
+    def body():
+        yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"push[files][]\"; filename=\"cut.bin\"\r\n"
+               f"\r\n").encode()
+        for _ in range(20):
+            yield os.urandom(MIB)
+        raise Gone  # the client dies: the connection closes mid-body
+
+    with pytest.raises((Gone, httpx.HTTPError)):
+        httpx.post(f"{files_server.url}/api/v2/pushes", content=body(), timeout=60, headers={
+            **owner, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(64 * MIB)})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = {p for p in files_dir.rglob("*") if p.is_file()} - before
+        if not left:
+            break
+        time.sleep(0.2)
+    assert left == set(), "a half-uploaded file stayed on disk"
+    assert len(httpx.get(f"{files_server.url}/api/v2/pushes/active", headers=owner).json()) == pushes_before
