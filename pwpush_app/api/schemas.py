@@ -68,7 +68,7 @@ def push_json(
     return body
 
 
-def files_json(downloads: "FileDownloads | None", settings: Settings) -> list[dict]:
+def files_json(downloads: FileDownloads | None, settings: Settings) -> list[dict]:
     """Password Pusher's `files` of a revealed file push: each file's download link.
     (`size` and `expires_at`, when the links stop working, are ours.)"""
     if downloads is None:
