@@ -61,6 +61,8 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
         log.warning("download refused: stored file %s fails its integrity check", index)
         raise ApiError(500, "This file is damaged in storage and cannot be downloaded.") from None
     headers = {
+        # As declared (sanitised); set directly so no charset is added to text types.
+        "Content-Type": download.content_type,
         "Content-Length": str(download.size),
         "Content-Disposition": files.content_disposition(download.name),
         "X-Content-Type-Options": "nosniff",
@@ -70,8 +72,8 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
         "Referrer-Policy": "no-referrer",
     }
     if peek:
-        return Response(status_code=200, media_type=download.content_type, headers=headers)
-    return StreamingResponse(_plaintext(download, index), media_type=download.content_type, headers=headers)
+        return Response(status_code=200, headers=headers)
+    return StreamingResponse(_plaintext(download, index), headers=headers)
 
 
 async def _plaintext(download: FileDownload, index: str) -> AsyncIterator[bytes]:
