@@ -1,0 +1,126 @@
+"""The shell around every page: brand header with navigation, one calm column, footer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.settings import get_settings
+
+CONTENT_WIDTH = "44rem"
+
+
+def _nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True, white_space="nowrap")
+
+
+def header() -> rx.Component:
+    settings = get_settings()
+    return rx.el.header(
+        rx.hstack(
+            rx.link(
+                rx.hstack(
+                    rx.icon("lock-keyhole", size=22, aria_hidden="true"),
+                    rx.text(settings.brand_title, size="4", weight="bold", white_space="nowrap"),
+                    align="center",
+                    spacing="2",
+                ),
+                href="/",
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
+                aria_label=f"{settings.brand_title}: home",
+            ),
+            rx.spacer(),
+            rx.el.nav(
+                rx.hstack(
+                    _nav_link("New push", "/"),
+                    _nav_link("My pushes", "/my-pushes"),
+                    rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
+                    spacing="3",
+                    align="center",
+                ),
+                aria_label="Main",
+            ),
+            align="center",
+            width="100%",
+            max_width=CONTENT_WIDTH,
+            margin_x="auto",
+            padding_x="1rem",
+            padding_y="0.75rem",
+        ),
+        border_bottom="1px solid var(--gray-a5)",
+        width="100%",
+    )
+
+
+def footer() -> rx.Component:
+    return rx.el.footer(
+        rx.text(
+            "Secrets are encrypted and deleted when their views or time run out.",
+            size="1",
+            color_scheme="gray",
+            align="center",
+        ),
+        padding="1.5rem 1rem",
+        width="100%",
+    )
+
+
+def page_shell(*children: rx.Component, heading: str | None = None, subheading: str | None = None) -> rx.Component:
+    """One page: header, an optional heading (the brand tagline on the home page), content, footer."""
+    intro = []
+    if heading:
+        intro.append(rx.heading(heading, as_="h1", size="7", weight="bold"))
+    if subheading:
+        intro.append(rx.text(subheading, size="3", color_scheme="gray"))
+    return rx.box(
+        header(),
+        rx.el.main(
+            rx.vstack(
+                *intro,
+                *children,
+                spacing="4",
+                width="100%",
+                max_width=CONTENT_WIDTH,
+                margin_x="auto",
+                padding_x="1rem",
+                padding_y="1.5rem",
+            ),
+            flex="1",
+            width="100%",
+        ),
+        footer(),
+        display="flex",
+        flex_direction="column",
+        min_height="100vh",
+    )
+
+
+def field_label(text: str, html_for: str) -> rx.Component:
+    return rx.el.label(rx.text(text, size="2", weight="medium"), html_for=html_for)
+
+
+def field_error(message: rx.Var, field: str) -> rx.Component:
+    """The validation message beside its field (empty until the core refuses something)."""
+    return rx.cond(
+        message != "",
+        rx.text(message, id=f"{field}-error", size="2", color_scheme="red", role="alert"),
+        rx.fragment(),
+    )
+
+
+def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
+    """Copies the current value of an element (a field filled by an event, never a state var)."""
+    return rx.button(
+        rx.icon("copy", size=16, aria_hidden="true"),
+        label,
+        type="button",
+        variant="soft",
+        aria_label=f"{label} to the clipboard",
+        on_click=rx.call_script(
+            f"(() => {{ const el = document.getElementById('{target_id}');"
+            " const text = el.value !== undefined ? el.value : el.textContent;"
+            " if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text); }"
+            " else if (el.select) { el.select(); document.execCommand('copy'); } })()"
+        ),
+    )
