@@ -456,6 +456,8 @@ def create_form() -> rx.Component:
         ),
         on_submit=CreateState.submit,
         reset_on_submit=False,
+        # The core's messages, beside each field, rather than the browser's bubbles.
+        no_validate=True,
         width="100%",
         id="create-form",
     )

@@ -29,7 +29,7 @@ UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 
 
 class RevealState(rx.State):
-    # loading | landing | revealed | deleted | unavailable
+    # loading | autoreveal | landing | revealed | deleted | unavailable
     status: str = "loading"
     kind: str = "text"
     needs_passphrase: bool = False
@@ -56,9 +56,15 @@ class RevealState(rx.State):
             return
         self.kind = found.kind
         self.needs_passphrase = found.needs_passphrase
-        if not found.retrieval_step and not found.needs_passphrase:
-            return await self._reveal("")
-        self.status = "landing"
+        # Without a retrieval step the page asks for the secret itself once it has mounted
+        # (a result sent during hydration would find no field to fill).
+        self.status = "autoreveal" if not found.retrieval_step and not found.needs_passphrase else "landing"
+
+    @rx.event
+    async def reveal_without_click(self):
+        if self.status != "autoreveal":
+            return
+        return await self._reveal("")
 
     @rx.event
     async def reveal(self, form_data: dict):
@@ -267,6 +273,7 @@ def reveal_page() -> rx.Component:
         rx.match(
             RevealState.status,
             ("loading", _loading()),
+            ("autoreveal", rx.box(_loading(), on_mount=RevealState.reveal_without_click, width="100%")),
             ("landing", _landing()),
             ("unavailable", _unavailable()),
             ("deleted", _deleted()),
