@@ -49,6 +49,7 @@ def create_through_form(
     views: int | None = None,
     passphrase: str = "",
     name: str = "",
+    note: str = "",
     retrieval_step: bool | None = None,
 ) -> Links:
     """Fill in the create form like a person and return the links from the share page."""
@@ -62,6 +63,8 @@ def create_through_form(
         page.fill("#passphrase", passphrase)
     if name:
         page.fill("#name", name)
+    if note:
+        page.fill("#note", note)
     if retrieval_step is not None:
         switch = page.locator("button.retrieval_step")
         if (switch.get_attribute("aria-checked") == "true") != retrieval_step:
