@@ -18,7 +18,8 @@ from pwpush_app.core.passwords import MAX_SYLLABLES, MIN_SYLLABLES, SEPARATORS, 
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
-from pwpush_app.ui.components.layout import field_error, field_label, page_shell
+from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.share import ShareState, share_section
 

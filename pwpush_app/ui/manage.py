@@ -11,7 +11,7 @@ import reflex as rx
 
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.pushes import ManagedPush, PushUnavailable, expire_by_owner, find_managed, owner_view
+from pwpush_app.core.pushes import ManagedPush, PushUnavailable, expire_by_owner, find_managed, open_note, owner_view
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
@@ -81,9 +81,19 @@ class ManageState(rx.State):
         except DatabaseUnavailable:
             self.status, self.message = "unavailable", BUSY_MESSAGE
             return
-        return self._show(managed)
+        self._show(managed)
 
-    def _show(self, managed: ManagedPush):
+    @rx.event
+    async def send_note(self):
+        """Fill the note field once it is on the page (a result sent during hydration finds no field)."""
+        try:
+            push = await in_thread(find_managed, vault(), self._manage_token())
+            note = await in_thread(open_note, vault(), push)
+        except (PushUnavailable, DatabaseUnavailable):
+            return
+        return rx.set_value(NOTE_BOX, note)
+
+    def _show(self, managed: ManagedPush) -> None:
         push = managed.push
         self.status = "found"
         self.name = push.name or "Unnamed push"
@@ -100,7 +110,7 @@ class ManageState(rx.State):
             f"{plural(push.views_used, 'view')} used of {push.expire_after_views}, "
             f"{push.views_remaining if not push.expired else 0} left"
         )
-        self.has_note = bool(managed.note)
+        self.has_note = bool(managed.note)  # the note itself goes to the browser by send_note
         self.events = [
             {
                 "time": format_time(event.created_at),
@@ -111,7 +121,6 @@ class ManageState(rx.State):
             }
             for event in managed.events
         ]
-        return rx.set_value(NOTE_BOX, managed.note)
 
     @rx.event
     async def expire_now(self):
@@ -126,7 +135,9 @@ class ManageState(rx.State):
         except DatabaseUnavailable:
             self.message = BUSY_MESSAGE
             return
-        return self._show(managed)
+        self._show(managed)
+        if not self.has_note:
+            return rx.set_value(NOTE_BOX, "")
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -204,6 +215,7 @@ def _note_card() -> rx.Component:
             ),
             width="100%",
         ),
+        rx.cond(ManageState.has_note, rx.box(on_mount=ManageState.send_note, display="none")),
         display=rx.cond(ManageState.has_note, "block", "none"),
         width="100%",
     )

@@ -22,7 +22,8 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
-from pwpush_app.ui.components.layout import copy_button, field_label, page_shell
+from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.layout import page_shell
 
 SECRET_BOX = "secret-box"
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]

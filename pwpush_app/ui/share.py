@@ -14,7 +14,7 @@ import reflex as rx
 
 from pwpush_app.core.pushes import CreatedPush
 from pwpush_app.ui.common import format_time, manage_link, plural, secret_link
-from pwpush_app.ui.components.layout import copy_button, field_label
+from pwpush_app.ui.components.fields import copy_button, field_label
 
 
 def qr_data_uri(text: str) -> str:

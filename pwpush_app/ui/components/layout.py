@@ -5,12 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.settings import get_settings
+from pwpush_app.ui.share import ShareState
 
 CONTENT_WIDTH = "44rem"
 
 
-def _nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True, white_space="nowrap")
+def _nav_link(label: str, href: str, **props) -> rx.Component:
+    return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True, white_space="nowrap", **props)
 
 
 def header() -> rx.Component:
@@ -33,7 +34,8 @@ def header() -> rx.Component:
             rx.spacer(),
             rx.el.nav(
                 rx.hstack(
-                    _nav_link("New push", "/"),
+                    # "New push" always means an empty form, even right after creating one.
+                    _nav_link("New push", "/", on_click=ShareState.create_another),
                     _nav_link("My pushes", "/my-pushes"),
                     rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
                     spacing="3",
@@ -93,34 +95,4 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
         display="flex",
         flex_direction="column",
         min_height="100vh",
-    )
-
-
-def field_label(text: str, html_for: str) -> rx.Component:
-    return rx.el.label(rx.text(text, size="2", weight="medium"), html_for=html_for)
-
-
-def field_error(message: rx.Var, field: str) -> rx.Component:
-    """The validation message beside its field (empty until the core refuses something)."""
-    return rx.cond(
-        message != "",
-        rx.text(message, id=f"{field}-error", size="2", color_scheme="red", role="alert"),
-        rx.fragment(),
-    )
-
-
-def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
-    """Copies the current value of an element (a field filled by an event, never a state var)."""
-    return rx.button(
-        rx.icon("copy", size=16, aria_hidden="true"),
-        label,
-        type="button",
-        variant="soft",
-        aria_label=f"{label} to the clipboard",
-        on_click=rx.call_script(
-            f"(() => {{ const el = document.getElementById('{target_id}');"
-            " const text = el.value !== undefined ? el.value : el.textContent;"
-            " if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text); }"
-            " else if (el.select) { el.select(); document.execCommand('copy'); } })()"
-        ),
     )
