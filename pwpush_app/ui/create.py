@@ -26,6 +26,7 @@ from pwpush_app.ui.share import ShareState, share_section
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
 CUSTOM = "custom"
+KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
 SEPARATOR_LABELS = {"dash": "Dash  -", "underscore": "Underscore  _", "dot": "Dot  .", "space": "Space", "none": "None"}
 
 
@@ -169,7 +170,7 @@ def _kind_selector() -> rx.Component:
     return rx.radio_cards.root(
         *[
             rx.radio_cards.item(
-                rx.text(KIND_LABELS[kind], size="2", weight="medium"),
+                rx.text(KIND_SHORT_LABELS[kind], size="2", weight="medium"),
                 value=kind,
                 disabled=kind not in UI_KINDS,
                 aria_label=f"{KIND_LABELS[kind]} push" + ("" if kind in UI_KINDS else " (not available yet)"),
@@ -417,7 +418,7 @@ def _extra_fields() -> rx.Component:
             name="passphrase",
             type="password",
             auto_complete="new-password",
-            placeholder="The recipient must type this to see the secret",
+            placeholder="Recipients type it before they see the secret",
             size="3",
             width="100%",
             aria_describedby="passphrase-error",

@@ -209,7 +209,7 @@ def _note_card() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.el.label(rx.text("Your note", size="2", weight="medium"), html_for=NOTE_BOX),
-                rx.text_area(id=NOTE_BOX, read_only=True, width="100%", style={"fieldSizing": "content"}),
+                rx.text_area(id=NOTE_BOX, read_only=True, width="100%", style={"& textarea": {"fieldSizing": "content"}}),
                 spacing="1",
                 width="100%",
             ),
@@ -221,38 +221,53 @@ def _note_card() -> rx.Component:
     )
 
 
+AUDIT_COLUMNS = (("Time", "time"), ("Event", "event"), ("IP", "ip"), ("User agent", "user_agent"), ("Referrer", "referrer"))
+
+
 def _audit_table() -> rx.Component:
-    columns = (("Time", "time"), ("Event", "event"), ("IP", "ip"), ("User agent", "user_agent"), ("Referrer", "referrer"))
+    """A table on wider screens; on a phone, one small card per event (five columns don't fit)."""
+    table = rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for title, _ in AUDIT_COLUMNS])),
+        rx.table.body(
+            rx.foreach(
+                ManageState.events,
+                lambda event: rx.table.row(
+                    rx.table.cell(event["time"], white_space="nowrap"),
+                    rx.table.cell(event["event"]),
+                    rx.table.cell(event["ip"], white_space="nowrap"),
+                    rx.table.cell(event["user_agent"], min_width="14rem", word_break="break-word"),
+                    rx.table.cell(event["referrer"], word_break="break-all"),
+                    class_name="audit-row",
+                ),
+            )
+        ),
+        size="1",
+        variant="surface",
+        width="100%",
+        id="audit-log",
+    )
+    cards = rx.vstack(
+        rx.foreach(
+            ManageState.events,
+            lambda event: rx.card(
+                rx.vstack(
+                    rx.hstack(rx.text(event["event"], weight="medium", size="2"), rx.spacer(), rx.text(event["time"], size="1", color_scheme="gray"), width="100%"),
+                    rx.text(event["ip"], " · ", event["user_agent"], size="1", color_scheme="gray", word_break="break-word"),
+                    rx.cond(event["referrer"] != "–", rx.text("From ", event["referrer"], size="1", color_scheme="gray", word_break="break-all")),
+                    spacing="1",
+                    width="100%",
+                ),
+                width="100%",
+                size="1",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
     return rx.vstack(
         rx.heading("Audit log", as_="h2", size="4"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for title, _ in columns])),
-                rx.table.body(
-                    rx.foreach(
-                        ManageState.events,
-                        lambda event: rx.table.row(
-                            *[
-                                rx.table.cell(
-                                    event[key],
-                                    white_space="nowrap" if key in ("time", "ip") else "normal",
-                                    max_width="16rem",
-                                    word_break="break-word",
-                                )
-                                for _, key in columns
-                            ],
-                            class_name="audit-row",
-                        ),
-                    )
-                ),
-                size="1",
-                variant="surface",
-                width="100%",
-                id="audit-log",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        rx.box(table, overflow_x="auto", width="100%", display=rx.breakpoints(initial="none", sm="block")),
+        rx.box(cards, width="100%", display=rx.breakpoints(initial="block", sm="none")),
         spacing="2",
         width="100%",
     )

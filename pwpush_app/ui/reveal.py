@@ -218,7 +218,8 @@ def _text_secret() -> rx.Component:
         width="100%",
         size="3",
         spell_check=False,
-        style={"fieldSizing": "content", "minHeight": "4.5em", "maxHeight": "60vh", "fontFamily": "var(--code-font-family)"},
+        # Grows with the secret (a key file, a long note) up to most of the screen.
+        style={"& textarea": {"fieldSizing": "content", "minHeight": "4.5em", "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
     )
 
 

@@ -52,7 +52,7 @@ class ShareState(rx.State):
 
 def _copy_field(field_id: str, label: str, value: rx.Var, multiline: bool = False) -> rx.Component:
     field = (
-        rx.text_area(id=field_id, value=value, read_only=True, width="100%", resize="none", style={"fieldSizing": "content"})
+        rx.text_area(id=field_id, value=value, read_only=True, width="100%", resize="none", style={"& textarea": {"fieldSizing": "content"}})
         if multiline
         else rx.input(id=field_id, value=value, read_only=True, width="100%", size="3")
     )

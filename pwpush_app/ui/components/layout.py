@@ -17,11 +17,12 @@ def _nav_link(label: str, href: str, **props) -> rx.Component:
 def header() -> rx.Component:
     settings = get_settings()
     return rx.el.header(
-        rx.hstack(
+        # Wraps onto two lines on a narrow phone rather than overflowing sideways.
+        rx.flex(
             rx.link(
                 rx.hstack(
-                    rx.icon("lock-keyhole", size=22, aria_hidden="true"),
-                    rx.text(settings.brand_title, size="4", weight="bold", white_space="nowrap"),
+                    rx.icon("lock-keyhole", size=20, aria_hidden="true"),
+                    rx.text(settings.brand_title, size={"initial": "3", "sm": "4"}, weight="bold"),
                     align="center",
                     spacing="2",
                 ),
@@ -31,7 +32,6 @@ def header() -> rx.Component:
                 high_contrast=True,
                 aria_label=f"{settings.brand_title}: home",
             ),
-            rx.spacer(),
             rx.el.nav(
                 rx.hstack(
                     # "New push" always means an empty form, even right after creating one.
@@ -42,8 +42,11 @@ def header() -> rx.Component:
                     align="center",
                 ),
                 aria_label="Main",
+                margin_left="auto",
             ),
             align="center",
+            wrap="wrap",
+            gap="2",
             width="100%",
             max_width=CONTENT_WIDTH,
             margin_x="auto",
