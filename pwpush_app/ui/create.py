@@ -418,7 +418,7 @@ def _extra_fields() -> rx.Component:
             name="passphrase",
             type="password",
             auto_complete="new-password",
-            placeholder="Recipients type it before they see the secret",
+            placeholder="Recipients must type it",
             size="3",
             width="100%",
             aria_describedby="passphrase-error",

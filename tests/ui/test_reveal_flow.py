@@ -161,3 +161,26 @@ def test_validation_messages_appear_next_to_their_fields(live_server, new_page):
     assert page.inner_text("#expire_after_views-error") == "Views must be a whole number from 1 to 100."
     assert page.locator("#share-link").count() == 0
     screenshot(page, "create-validation")
+
+
+def test_custom_lifetime_out_of_range_then_in_range(live_server, server_vault, new_page):
+    page = new_page()
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#payload")
+    page.fill("#payload", "custom-lifetime")
+    page.click("#lifetime")
+    page.get_by_role("option", name="Custom…").click()
+    page.fill("#custom_amount", "200")
+    page.click("#custom_unit")
+    page.get_by_role("option", name="days").click()
+    page.click("#create")
+    page.wait_for_selector("#expire_after-error")
+    assert page.inner_text("#expire_after-error") == "The lifetime must be from 5 minutes to 90 days."
+    page.fill("#custom_amount", "90")
+    page.click("#custom_unit")
+    page.get_by_role("option", name="minutes").click()
+    page.click("#create")
+    page.wait_for_selector("#share-link")
+    token = page.input_value("#share-link").rsplit("/", 1)[-1]
+    assert find_push(server_vault, token).expire_after_minutes == 90
+    assert "or on " in page.input_value("#share-message")
