@@ -468,7 +468,13 @@ def create_form() -> rx.Component:
 def create_page() -> rx.Component:
     settings = get_settings()
     return page_shell(
-        rx.cond(ShareState.shown, share_section(), create_form()),
+        # Until the page is connected we can't know whether this tab just created a push:
+        # a quiet placeholder avoids flashing the form before the share section.
+        rx.cond(
+            rx.State.is_hydrated,
+            rx.cond(ShareState.shown, share_section(), create_form()),
+            rx.skeleton(rx.box(height="36rem"), width="100%"),
+        ),
         heading="Share a secret",
         subheading=settings.brand_tagline or None,
     )

@@ -10,7 +10,7 @@ import json
 import statistics
 
 import pytest
-from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot
+from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
     page = new_page()
     page.goto(live_server.url + "/")
     page.wait_for_selector("#payload")
-    page.wait_for_load_state("networkidle")
+    wait_until_ready(page)
     screenshot(page, "create")
     page.set_viewport_size(LAPTOP)
     page.click("#generate")
@@ -76,7 +76,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
         dark_page = dark.new_page()
         dark_page.goto(live_server.url + "/")
         dark_page.wait_for_selector("#payload")
-        dark_page.wait_for_load_state("networkidle")
+        wait_until_ready(dark_page)
         screenshot(dark_page, "create-dark")
         more = push_directly(server_vault, live_server.url, "dark-secret")
         reveal_in(dark_page, more.secret)

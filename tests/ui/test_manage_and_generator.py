@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui_helpers import create_through_form, reveal_in
+from ui_helpers import create_through_form, reveal_in, wait_until_ready
 
 from pwpush_app.core.pushes import find_push
 
@@ -98,7 +98,7 @@ def test_generator_makes_passwords_of_the_chosen_shape_and_remembers_options(liv
 
     page.reload()  # the options live in this browser's local storage
     page.wait_for_selector("#generate")
-    page.wait_for_load_state("networkidle")
+    wait_until_ready(page)
     page.click("#generate")
     page.wait_for_function("document.getElementById('payload').value.length > 0")
     assert re.fullmatch(r"[a-z]{2,3}(_[a-z]{2,3}){4}", page.input_value("#payload"))

@@ -37,8 +37,8 @@ def push_directly(vault: Vault, base_url: str, payload: str, **fields) -> Links:
 
 
 def wait_until_ready(page) -> None:
-    """Scripts loaded; events sent before the websocket is up are queued by Reflex, not lost."""
-    page.wait_for_load_state("networkidle")
+    """The page is connected to the server (its state hydrated)."""
+    page.wait_for_selector("#app-ready", state="attached")
 
 
 def create_through_form(
@@ -54,11 +54,11 @@ def create_through_form(
 ) -> Links:
     """Fill in the create form like a person and return the links from the share page."""
     page.goto(base_url + "/")
+    wait_until_ready(page)
     page.wait_for_selector("#payload, #create-another")
     if page.locator("#create-another").count():  # this tab just created one: start over
         page.click("#create-another")
         page.wait_for_selector("#payload")
-    wait_until_ready(page)
     page.fill("#payload", secret)
     if views is not None:
         page.fill("#expire_after_views", str(views))

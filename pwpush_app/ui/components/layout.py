@@ -95,6 +95,8 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
             width="100%",
         ),
         footer(),
+        # For scripts and tests: present once the page is connected to the server.
+        rx.cond(rx.State.is_hydrated, rx.el.span(id="app-ready", hidden=True)),
         display="flex",
         flex_direction="column",
         min_height="100vh",
