@@ -20,6 +20,6 @@ config = rx.Config(
     cors_allowed_origins=[settings.base_url],
     trusted_proxy_hops=settings.trusted_proxy_hops,
     disable_plugins=[rx.plugins.SitemapPlugin],
-    # The look of every page: calm indigo on slate, light or dark as the visitor chooses.
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"))],
+    # The look of every page: calm iris on slate, light or dark as the visitor chooses.
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", gray_color="slate", radius="medium"))],
 )

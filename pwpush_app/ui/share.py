@@ -70,6 +70,7 @@ def share_section() -> rx.Component:
             "Your secret link is ready. Send it to the recipient; the secret is not shown again.",
             icon="circle-check",
             color_scheme="green",
+            high_contrast=True,
             width="100%",
         ),
         rx.card(
