@@ -9,12 +9,14 @@ from pwpush_app.ui.create import create_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
+from pwpush_app.ui.share import ShareState
 
 settings = get_settings()
 title = settings.brand_title
 
 app = rx.App(api_transformer=[build_api()])
-app.add_page(create_page, route="/", title=title, description=settings.brand_tagline)
+# A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
+app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
 app.add_page(reveal_page, route="/p/[token]", title=f"A secret for you · {title}", on_load=RevealState.open_link)
 app.add_page(manage_page, route="/manage/[manage_token]", title=f"Manage a push · {title}", on_load=ManageState.load)
 app.add_page(my_pushes_page, route="/my-pushes", title=f"My pushes · {title}")

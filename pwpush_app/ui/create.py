@@ -21,7 +21,7 @@ from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of,
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.my_pushes import MyPushesState
-from pwpush_app.ui.share import ShareState, share_section
+from pwpush_app.ui.share import ShareState, share_events, share_section
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
@@ -151,11 +151,12 @@ class CreateState(rx.State):
         finally:
             self.creating = False
         self.errors = {}
-        share = await self.get_state(ShareState)
-        share.show(created)
         mine = await self.get_state(MyPushesState)
         push = created.push
         mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
+        share = await self.get_state(ShareState)
+        share.shown = True
+        yield share_events(created)
 
 
 # --- the form ---------------------------------------------------------------------------------
@@ -468,13 +469,9 @@ def create_form() -> rx.Component:
 def create_page() -> rx.Component:
     settings = get_settings()
     return page_shell(
-        # Until the page is connected we can't know whether this tab just created a push:
-        # a quiet placeholder avoids flashing the form before the share section.
-        rx.cond(
-            rx.State.is_hydrated,
-            rx.cond(ShareState.shown, share_section(), create_form()),
-            rx.skeleton(rx.box(height="36rem"), width="100%"),
-        ),
+        # The form leaves the page once used (taking the secret out of the DOM with it).
+        rx.cond(ShareState.shown, rx.fragment(), create_form()),
+        share_section(),
         heading="Share a secret",
         subheading=settings.brand_tagline or None,
     )

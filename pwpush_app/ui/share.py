@@ -2,6 +2,10 @@
 
 It gives the sender the secret link (copy button and QR code), a message ready to paste,
 and the private manage link. The secret itself is never shown again.
+
+The links are as good as the secret, so they too stay out of state: the create event
+hands them to the browser once (`share_events`), into fields that are always on the page.
+Reloading the page forgets them; the manage link stays listed under My pushes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import reflex as rx
 from pwpush_app.core.pushes import CreatedPush
 from pwpush_app.ui.common import format_time, manage_link, plural, secret_link
 from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.value_image import value_image
 
 
 def qr_data_uri(text: str) -> str:
@@ -28,43 +33,47 @@ def share_message(link: str, views: int, expires: str) -> str:
     return f"I've shared a secret with you: {link} - it expires after {plural(views, 'view')} or on {expires}"
 
 
+SHARE_FIELDS = ("share-link", "share-message", "share-manage", "share-qr")
+
+
 class ShareState(rx.State):
     shown: bool = False
-    link: str = ""
-    manage: str = ""
-    message: str = ""
-    qr: str = ""
-
-    def show(self, created: CreatedPush) -> None:
-        """Called by the create event with the new push (a plain method, not an event)."""
-        push = created.push
-        self.link = secret_link(created.url_token)
-        self.manage = manage_link(created.manage_token)
-        self.message = share_message(self.link, push.expire_after_views, format_time(push.expires_at))
-        self.qr = qr_data_uri(self.link)
-        self.shown = True
 
     @rx.event
     def create_another(self):
-        # Forget the links: this tab's state should not keep them once the sender moves on.
-        self.reset()
+        self.shown = False
+        # Take the old links off the page too (harmless when the fields aren't there yet).
+        return [rx.set_value(field, "") for field in SHARE_FIELDS]
 
 
-def _copy_field(field_id: str, label: str, value: rx.Var, multiline: bool = False) -> rx.Component:
+def share_events(created: CreatedPush) -> list:
+    """The events that fill the share section with the new push's links."""
+    push = created.push
+    link = secret_link(created.url_token)
+    return [
+        rx.set_value("share-link", link),
+        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at))),
+        rx.set_value("share-manage", manage_link(created.manage_token)),
+        rx.set_value("share-qr", qr_data_uri(link)),
+    ]
+
+
+def _copy_field(field_id: str, label: str, multiline: bool = False) -> rx.Component:
     field = (
-        rx.text_area(id=field_id, value=value, read_only=True, width="100%", resize="none", style={"& textarea": {"fieldSizing": "content"}})
+        rx.text_area(id=field_id, read_only=True, width="100%", resize="none", style={"& textarea": {"fieldSizing": "content"}})
         if multiline
-        else rx.input(id=field_id, value=value, read_only=True, width="100%", size="3")
+        else rx.input(id=field_id, read_only=True, width="100%", size="3")
     )
     return rx.vstack(
         field_label(label, field_id),
-        rx.hstack(field, copy_button(field_id), width="100%", align="start"),
+        rx.hstack(rx.box(field, flex="1", min_width="0"), copy_button(field_id), width="100%", align="start"),
         width="100%",
         spacing="1",
     )
 
 
 def share_section() -> rx.Component:
+    """Always mounted (hidden until a push is created), so the create event can fill it."""
     return rx.vstack(
         rx.callout(
             "Your secret link is ready. Send it to the recipient; the secret is not shown again.",
@@ -75,23 +84,17 @@ def share_section() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
-                _copy_field("share-link", "Secret link", ShareState.link),
+                _copy_field("share-link", "Secret link"),
                 rx.flex(
                     rx.box(
-                        rx.image(
-                            src=ShareState.qr,
-                            alt="QR code of the secret link",
-                            width="160px",
-                            height="160px",
-                        ),
+                        value_image(id="share-qr", alt="QR code of the secret link", width="160px", height="160px"),
                         background="white",
                         padding="0.5rem",
                         border_radius="var(--radius-3)",
                         flex_shrink="0",
-                        id="share-qr",
                     ),
                     rx.box(
-                        _copy_field("share-message", "Message to paste", ShareState.message, multiline=True),
+                        _copy_field("share-message", "Message to paste", multiline=True),
                         flex="1",
                         width="100%",
                     ),
@@ -107,14 +110,15 @@ def share_section() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
-                _copy_field("share-manage", "Your manage link (keep it to yourself)", ShareState.manage),
+                _copy_field("share-manage", "Your manage link (keep it to yourself)"),
                 rx.text(
                     "Open it to see who viewed the secret and to expire it early. "
-                    "This browser also lists it under My pushes.",
+                    "This browser also lists it under ",
+                    rx.link("My pushes", href="/my-pushes"),
+                    ".",
                     size="2",
                     color_scheme="gray",
                 ),
-                rx.link("Open the manage page", href=ShareState.manage, size="2"),
                 spacing="2",
                 width="100%",
             ),
@@ -129,4 +133,5 @@ def share_section() -> rx.Component:
         ),
         width="100%",
         spacing="4",
+        display=rx.cond(ShareState.shown, "flex", "none"),
     )

@@ -2,8 +2,8 @@
 
 - GET/HEAD of a secret link (curl, link-preview bots) consumes nothing and carries no secret;
 - no page or script the server sends contains a secret;
-- a revealed secret travels only as an event result: never in a state delta, never in
-  `.states/`, the data folder or the server log.
+- a revealed secret (and a new push's links) travel only as event results: never in a
+  state delta, never in `.states/`, the data folder or the server log.
 """
 
 from __future__ import annotations
@@ -97,6 +97,13 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
 
     watch(sender)
     links = create_through_form(sender, live_server.url, canary, passphrase="pass " + canary[-6:], note=note_canary)
+    # The secret link is as good as the secret: it reaches the browser as an event result only.
+    # (The manage token is in state on purpose: My pushes keeps it in local storage.)
+    link_frames = [frame for frame in received if links.token in frame]
+    assert link_frames
+    for frame in link_frames:
+        message = json.loads(frame[frame.index("["):])[1]
+        assert links.token not in json.dumps(message.get("delta", {}))
     recipient = new_page()
     watch(recipient)
     assert reveal_in(recipient, links.secret, passphrase="pass " + canary[-6:]) == canary

@@ -21,7 +21,7 @@ def test_create_with_defaults_then_reveal_in_another_browser(live_server, server
     assert links.secret.startswith(live_server.url + "/p/")
     message = sender.input_value("#share-message")
     assert message.startswith(f"I've shared a secret with you: {links.secret} - it expires after 5 views or on ")
-    assert sender.locator("#share-qr img").get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert sender.locator("img#share-qr").get_attribute("src").startswith("data:image/svg+xml;base64,")
 
     recipient = new_page()
     recipient.goto(links.secret)
@@ -159,7 +159,7 @@ def test_validation_messages_appear_next_to_their_fields(live_server, new_page):
     page.wait_for_selector("#payload-error")
     assert page.inner_text("#payload-error") == "Enter the secret to share."
     assert page.inner_text("#expire_after_views-error") == "Views must be a whole number from 1 to 100."
-    assert page.locator("#share-link").count() == 0
+    assert not page.locator("#share-link").is_visible()
     screenshot(page, "create-validation")
 
 

@@ -55,10 +55,7 @@ def create_through_form(
     """Fill in the create form like a person and return the links from the share page."""
     page.goto(base_url + "/")
     wait_until_ready(page)
-    page.wait_for_selector("#payload, #create-another")
-    if page.locator("#create-another").count():  # this tab just created one: start over
-        page.click("#create-another")
-        page.wait_for_selector("#payload")
+    page.wait_for_selector("#payload")
     page.fill("#payload", secret)
     if views is not None:
         page.fill("#expire_after_views", str(views))
@@ -77,6 +74,7 @@ def create_through_form(
             )
     page.click("#create")
     page.wait_for_selector("#share-link")
+    page.wait_for_function("document.getElementById('share-manage').value.length > 0")
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
