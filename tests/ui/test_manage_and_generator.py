@@ -82,6 +82,9 @@ def test_generator_makes_passwords_of_the_chosen_shape_and_remembers_options(liv
     page.wait_for_function("document.getElementById('payload').value.length > 0")
     default = page.input_value("#payload")
     assert re.fullmatch(r"[A-Z][a-z]{1,2}\d(-[A-Z][a-z]{1,2}\d){2}", default), default
+    page.click("#toggle-secret")  # hide it from onlookers: masked like a password field
+    page.wait_for_function("getComputedStyle(document.getElementById('payload')).webkitTextSecurity === 'disc'")
+    page.click("#toggle-secret")
 
     page.click("#generator-options")
     page.click("#gen-syllables")
