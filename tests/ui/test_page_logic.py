@@ -43,3 +43,25 @@ def test_qr_code_is_an_svg_data_uri_made_in_memory(tmp_path, monkeypatch):
     uri = qr_data_uri("https://example.com/p/abc")
     assert uri.startswith("data:image/svg+xml;base64,")
     assert list(tmp_path.iterdir()) == []  # nothing written to disk
+
+
+def test_page_states_have_no_place_for_a_secret():
+    """Secrets travel as event results; a state var (backend-only ones included) would be
+    stored by the state manager. Guard against someone adding one later."""
+    import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
+    from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.manage import ManageState
+    from pwpush_app.ui.my_pushes import MyPushesState
+    from pwpush_app.ui.reveal import RevealState
+    from pwpush_app.ui.share import ShareState
+
+    for state in (CreateState, ShareState, RevealState, ManageState, MyPushesState):
+        own = state.__dict__.get("__annotations__", {})
+        assert [name for name in own if name.startswith("_")] == [], state
+        harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values
+        risky = [
+            name
+            for name in state.base_vars
+            if name not in harmless and any(w in name for w in ("payload", "secret", "passphrase", "note", "link", "qr"))
+        ]
+        assert risky == [], (state, risky)
