@@ -127,6 +127,8 @@ class CreateState(rx.State):
 
     @rx.event
     async def submit(self, form_data: dict):
+        if self.creating:  # a double click makes one push, not two
+            return
         request = NewPush(
             payload=_text(form_data, "payload"),
             kind=self.kind,
