@@ -272,13 +272,7 @@ def _revealed() -> rx.Component:
 
 def reveal_page() -> rx.Component:
     return page_shell(
-        rx.el.noscript(
-            rx.callout(
-                "This page needs JavaScript to reveal the secret. Nothing has been used up by opening it.",
-                icon="info",
-                width="100%",
-            )
-        ),
+
         rx.match(
             RevealState.status,
             ("loading", _loading()),
