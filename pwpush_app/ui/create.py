@@ -14,12 +14,12 @@ import re
 import reflex as rx
 
 from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.passwords import MAX_SYLLABLES, MIN_SYLLABLES, SEPARATORS, GeneratorOptions, generate_password
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.generator import GeneratorState, generator_options
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.share import ShareState, share_events, share_section
 
@@ -27,7 +27,6 @@ LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
 CUSTOM = "custom"
 KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
-SEPARATOR_LABELS = {"dash": "Dash  -", "underscore": "Underscore  _", "dot": "Dot  .", "space": "Space", "none": "None"}
 
 
 def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
@@ -61,12 +60,6 @@ class CreateState(rx.State):
     deletable_by_viewer: bool = _policy().deletable_by_viewer_default
     secret_hidden: bool = False
     creating: bool = False
-    # The generator's options, remembered in this browser.
-    gen_syllables: str = rx.LocalStorage("3", name="pwpush.generator.syllables")
-    gen_numbers: str = rx.LocalStorage("1", name="pwpush.generator.numbers")
-    gen_title_case: str = rx.LocalStorage("1", name="pwpush.generator.title_case")
-    gen_separator: str = rx.LocalStorage("dash", name="pwpush.generator.separator")
-
     @rx.event
     def choose_kind(self, kind: str):
         if kind not in UI_KINDS:
@@ -92,31 +85,12 @@ class CreateState(rx.State):
         self.deletable_by_viewer = bool(on)
 
     @rx.event
+    def forget_payload_error(self):
+        self.errors.pop("payload", None)
+
+    @rx.event
     def toggle_secret_hidden(self):
         self.secret_hidden = not self.secret_hidden
-
-    @rx.event
-    def set_gen_syllables(self, value: str):
-        self.gen_syllables = str(GeneratorOptions.from_text(value, "1", "1", "dash").syllables)
-
-    @rx.event
-    def set_gen_separator(self, value: str):
-        self.gen_separator = value if value in SEPARATORS else "dash"
-
-    @rx.event
-    def set_gen_numbers(self, on: bool):
-        self.gen_numbers = "1" if on else "0"
-
-    @rx.event
-    def set_gen_title_case(self, on: bool):
-        self.gen_title_case = "1" if on else "0"
-
-    @rx.event
-    def generate(self):
-        """Put a fresh password into the secret field: handed to the browser, not kept in state."""
-        options = GeneratorOptions.from_text(self.gen_syllables, self.gen_numbers, self.gen_title_case, self.gen_separator)
-        self.errors.pop("payload", None)
-        return rx.set_value("payload", generate_password(options))
 
     def _lifetime_minutes(self, form_data: dict) -> int | str:
         if self.lifetime_choice != CUSTOM:
@@ -191,69 +165,6 @@ def _kind_selector() -> rx.Component:
     )
 
 
-def _generator_options() -> rx.Component:
-    return rx.popover.root(
-        rx.popover.trigger(
-            rx.icon_button(
-                rx.icon("sliders-horizontal", size=16),
-                type="button",
-                variant="soft",
-                aria_label="Password generator options",
-                title="Generator options",
-                id="generator-options",
-            )
-        ),
-        rx.popover.content(
-            rx.vstack(
-                rx.text("Generated passwords", size="2", weight="bold"),
-                rx.hstack(
-                    field_label("Syllables", "gen-syllables"),
-                    rx.spacer(),
-                    rx.select(
-                        [str(n) for n in range(MIN_SYLLABLES, MAX_SYLLABLES + 1)],
-                        value=CreateState.gen_syllables,
-                        on_change=CreateState.set_gen_syllables,
-                        id="gen-syllables",
-                        size="1",
-                    ),
-                    width="100%",
-                    align="center",
-                ),
-                rx.hstack(
-                    field_label("Separator", "gen-separator"),
-                    rx.spacer(),
-                    rx.select.root(
-                        rx.select.trigger(id="gen-separator"),
-                        rx.select.content(
-                            *[rx.select.item(label, value=key) for key, label in SEPARATOR_LABELS.items()]
-                        ),
-                        value=CreateState.gen_separator,
-                        on_change=CreateState.set_gen_separator,
-                        size="1",
-                    ),
-                    width="100%",
-                    align="center",
-                ),
-                rx.checkbox(
-                    "Numbers",
-                    checked=CreateState.gen_numbers == "1",
-                    on_change=CreateState.set_gen_numbers,
-                ),
-                rx.checkbox(
-                    "Title case",
-                    checked=CreateState.gen_title_case == "1",
-                    on_change=CreateState.set_gen_title_case,
-                ),
-                rx.text("Remembered in this browser.", size="1", color_scheme="gray"),
-                spacing="3",
-                min_width="14rem",
-            ),
-            side="bottom",
-            align="start",
-        ),
-    )
-
-
 def _secret_field() -> rx.Component:
     return rx.vstack(
         field_label("Secret", "payload"),
@@ -279,10 +190,10 @@ def _secret_field() -> rx.Component:
                 "Generate password",
                 type="button",
                 variant="soft",
-                on_click=CreateState.generate,
+                on_click=[GeneratorState.generate, CreateState.forget_payload_error],
                 id="generate",
             ),
-            _generator_options(),
+            generator_options(),
             rx.spacer(),
             rx.button(
                 rx.cond(CreateState.secret_hidden, rx.icon("eye", size=16), rx.icon("eye-off", size=16)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import PHONE, create_through_form, push_directly, wait_for_secret, wait_until_ready
+from ui_helpers import PHONE, create_through_form, wait_for_secret, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def _serious_problems(page) -> list[str]:
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
-def test_every_page_passes_axe(live_server, server_vault, chromium, color_scheme):
+def test_every_page_passes_axe(live_server, chromium, color_scheme):
     pytest.importorskip("axe_playwright_python")
     context = chromium.new_context(viewport=PHONE, color_scheme=color_scheme)
     try:

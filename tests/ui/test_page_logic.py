@@ -50,12 +50,13 @@ def test_page_states_have_no_place_for_a_secret():
     stored by the state manager. Guard against someone adding one later."""
     import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
     from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.generator import GeneratorState
     from pwpush_app.ui.manage import ManageState
     from pwpush_app.ui.my_pushes import MyPushesState
     from pwpush_app.ui.reveal import RevealState
     from pwpush_app.ui.share import ShareState
 
-    for state in (CreateState, ShareState, RevealState, ManageState, MyPushesState):
+    for state in (CreateState, GeneratorState, ShareState, RevealState, ManageState, MyPushesState):
         own = state.__dict__.get("__annotations__", {})
         assert [name for name in own if name.startswith("_")] == [], state
         harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values
