@@ -180,7 +180,7 @@ def test_custom_lifetime_out_of_range_then_in_range(live_server, server_vault, n
     page.click("#custom_unit")
     page.get_by_role("option", name="minutes").click()
     page.click("#create")
-    page.wait_for_function("document.getElementById('share-link').value.length > 0")
+    page.wait_for_function("['share-link', 'share-message'].every(id => document.getElementById(id).value.length > 0)")
     token = page.input_value("#share-link").rsplit("/", 1)[-1]
     assert find_push(server_vault, token).expire_after_minutes == 90
     assert "or on " in page.input_value("#share-message")
