@@ -135,7 +135,7 @@ def test_recipient_deletes_the_secret(live_server, server_vault, new_page):
     page.click("#delete-now")
     page.click("#confirm-delete")
     page.wait_for_selector("#deleted")
-    assert page.input_value("#secret-box") == ""
+    page.wait_for_function("document.getElementById('secret-box').value === ''")  # off the page too
     push = find_push(server_vault, links.token)
     assert push.expired and push.expired_reason == "viewer" and push.payload_sealed is None
     other = new_page()
