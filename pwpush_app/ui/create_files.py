@@ -50,8 +50,9 @@ def _selected_bytes() -> rx.Var:
 
 def _describe_bytes_js(amount: rx.Var) -> rx.Var:
     return rx.Var(
-        f"(((n) => n >= 1048576 ? (n / 1048576).toFixed(1) + ' MiB' : n >= 1024 ? (n / 1024).toFixed(1) + ' KiB'"
-        f" : n + ' bytes')({amount}))",
+        # Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
+        f"(((n) => n >= 1048576 ? (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + ' MiB'"
+        f" : n >= 1024 ? Math.ceil(n / 1024) + ' KiB' : n + ' bytes')({amount}))",
         _var_data=amount._get_all_var_data(),
     ).to(str)
 

@@ -147,6 +147,7 @@ class RevealState(rx.State):
                     f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
                     "then it is deleted. Download them now."
                 )
+                self.views_left = ""  # the note above says it
             else:
                 self.downloads_note = f"The download links work until {format_time(grant.until)}."
             listing = [
@@ -282,7 +283,13 @@ def _shown_if(condition, child: rx.Component) -> rx.Component:
 
 
 def _text_with_copy() -> rx.Component:
-    return rx.vstack(_text_secret(), rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"), width="100%", spacing="3")
+    return rx.vstack(
+        rx.cond(RevealState.kind == "file", rx.text("Message from the sender", size="2", weight="medium")),
+        _text_secret(),
+        rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"),
+        width="100%",
+        spacing="2",
+    )
 
 
 def _qr_secret() -> rx.Component:
