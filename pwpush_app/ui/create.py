@@ -15,7 +15,8 @@ import reflex as rx
 
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
-from pwpush_app.settings import KindPolicy, get_settings
+from pwpush_app.core.audit import Client
+from pwpush_app.settings import KindPolicy, Settings, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
@@ -34,6 +35,11 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
     minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
     minutes.add(policy.minutes_default)
     return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
+
+
+def files_need_login(settings: Settings, client: Client) -> bool:
+    """Show "Log in to send files" instead of the upload (the core refuses anyway)."""
+    return settings.files_require_login and not client.user_id
 
 
 def _policy(kind: str = "text") -> KindPolicy:
@@ -77,7 +83,7 @@ class CreateState(rx.State):
         self.deletable_allowed = policy.deletable_by_viewer_allowed
         self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
         settings = get_settings()
-        self.files_need_login = settings.files_require_login and not client_of(self).user_id
+        self.files_need_login = files_need_login(settings, client_of(self))
         self.max_file_bytes = settings.max_file_bytes_per_push
         self.errors = {}
 

@@ -53,8 +53,8 @@ class RevealState(rx.State):
     working: bool = False
     # Harmless facts about what was revealed (the values themselves never sit here).
     has_text: bool = False
-    show_qr_text: bool = False
-    downloads_note: str = ""
+    text_shown: bool = False
+    download_hint: str = ""
 
     def _link_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -137,19 +137,19 @@ class RevealState(rx.State):
             try:
                 return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload))]
             except QrTooLong as refusal:
-                self.show_qr_text, self.message = True, str(refusal)
+                self.text_shown, self.message = True, str(refusal)
                 return []
         if revealed.push.kind == "file" and revealed.downloads is not None:
             grant = revealed.downloads
             if grant.once_each:
                 minutes = get_settings().file_grace_minutes
-                self.downloads_note = (
+                self.download_hint = (
                     f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
                     "then it is deleted. Download them now."
                 )
                 self.views_left = ""  # the note above says it
             else:
-                self.downloads_note = f"The download links work until {format_time(grant.until)}."
+                self.download_hint = f"The download links work until {format_time(grant.until)}."
             listing = [
                 {"name": f.name, "size": describe_bytes(f.size), "href": download_path(grant.grant, f.index)}
                 for f in grant.files
@@ -159,7 +159,7 @@ class RevealState(rx.State):
 
     @rx.event
     def toggle_qr_text(self):
-        self.show_qr_text = not self.show_qr_text
+        self.text_shown = not self.text_shown
 
     @rx.event
     async def delete_now(self):
@@ -303,12 +303,12 @@ def _qr_secret() -> rx.Component:
             aspect_ratio="1",
         ),
         rx.button(
-            rx.cond(RevealState.show_qr_text, rx.icon("eye-off", size=16), rx.icon("eye", size=16)),
-            rx.cond(RevealState.show_qr_text, "Hide text", "Show text"),
+            rx.cond(RevealState.text_shown, rx.icon("eye-off", size=16), rx.icon("eye", size=16)),
+            rx.cond(RevealState.text_shown, "Hide text", "Show text"),
             type="button",
             variant="soft",
             on_click=RevealState.toggle_qr_text,
-            aria_pressed=RevealState.show_qr_text,
+            aria_pressed=RevealState.text_shown,
             aria_controls=SECRET_BOX,
             id="show-qr-text",
         ),
@@ -321,7 +321,7 @@ def _qr_secret() -> rx.Component:
 def _files_secret() -> rx.Component:
     return rx.vstack(
         file_links(SECRET_FILES, "Files to download"),
-        rx.text(RevealState.downloads_note, id="downloads-note", size="2", weight="medium"),
+        rx.text(RevealState.download_hint, id="downloads-note", size="2", weight="medium"),
         width="100%",
         spacing="3",
     )
@@ -337,7 +337,7 @@ def _revealed() -> rx.Component:
             _shown_if(kind == "file", _files_secret()),
             # The text: a text push's secret, a QR code's text on request, a file push's message.
             _shown_if(
-                (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.show_qr_text) | ((kind == "file") & RevealState.has_text),
+                (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.text_shown) | ((kind == "file") & RevealState.has_text),
                 _text_with_copy(),
             ),
             rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),

@@ -1,7 +1,8 @@
 """File, URL and QR pushes through the pages, in a real browser against the production server.
 
-These run on their own server: file pushes need no login there (PWP__FILES__REQUIRE_LOGIN
-=false, as an admin would set it) and the size limit is small, so going over it is quick.
+The session's server runs with PWP__FILES__REQUIRE_LOGIN=false (as an admin may set it)
+and a 4 MiB limit, so going over it is quick. The default (files need a login) is checked
+without a server in test_page_logic.py.
 """
 
 from __future__ import annotations
@@ -19,30 +20,23 @@ import pytest
 from sqlalchemy import text as sql
 from ui_helpers import LAPTOP, ROOT, screenshot, wait_until_ready
 
-from pwpush_app.core.vault import open_vault
-from pwpush_app.settings import load_settings
-from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
 
 LIMIT = 4 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def kinds_server(tmp_path_factory):
-    server = LiveServer(
-        tmp_path_factory.mktemp("kinds") / "data",
-        free_port(),
-        {"PWP__FILES__REQUIRE_LOGIN": "false", "PWPUSH_FILES_MAX_BYTES": str(LIMIT)},
-    )
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture
+def kinds_server(live_server):
+    """The session's server: it runs with files allowed without login and a 4 MiB limit
+    (tests/conftest.py); a second server would rebuild the page bundle under it."""
+    assert live_server.env["PWPUSH_FILES_MAX_BYTES"] == str(LIMIT)
+    return live_server
 
 
-@pytest.fixture(scope="module")
-def kinds_vault(kinds_server):
-    return open_vault(load_settings(kinds_server.env))
+@pytest.fixture
+def kinds_vault(server_vault):
+    return server_vault
 
 
 def open_create(page, base_url: str, kind: str) -> None:
@@ -248,6 +242,25 @@ def test_file_push_uploads_with_progress_and_downloads_the_same_bytes(kinds_serv
                 continue  # another process's file came and went
 
 
+def _post_upload_directly(page, files: list[tuple[str, int]]) -> None:
+    """What a script that skips the page's checks would do: post to Reflex's upload
+    endpoint as this page's session, to the page's own upload handler."""
+    from pwpush_app.ui.create_files import FileSendState
+
+    status = page.evaluate(
+        """async ([handler, files]) => {
+          const form = new FormData();
+          form.append('__reflex_event_args', JSON.stringify({fields: {payload: '', expire_after_views: '1'}}));
+          for (const [name, size] of files) form.append('files', new Blob([new Uint8Array(size).fill(120)]), name);
+          const response = await fetch('/_upload', {method: 'POST', body: form, headers: {
+            'Reflex-Client-Token': sessionStorage.getItem('token'), 'Reflex-Event-Handler': handler}});
+          return response.status; }""",
+        [FileSendState.get_full_name() + ".send", [list(f) for f in files]],
+    )
+    # 202 when the handler read everything before refusing; 400 when it stopped reading.
+    assert status in (202, 400)
+
+
 def test_files_over_the_limit_are_refused_in_the_browser_and_on_the_server(kinds_server, kinds_vault, new_page):
     page = new_page(LAPTOP)
     open_create(page, kinds_server.url, "file")
@@ -262,25 +275,24 @@ def test_files_over_the_limit_are_refused_in_the_browser_and_on_the_server(kinds
 
     # The server's rule: a client that skips the check (a script posting to the upload
     # endpoint itself) gets the core's message beside the field, and nothing is kept.
-    from pwpush_app.ui.create_files import FileSendState
-
     pushes_before, blobs_before = _push_count(kinds_vault), _blob_files(kinds_server.data_dir)
-    status = page.evaluate(
-        """async ([handler, size]) => {
-          const form = new FormData();
-          form.append('__reflex_event_args', JSON.stringify({fields: {payload: '', expire_after_views: '1'}}));
-          form.append('files', new Blob([new Uint8Array(size).fill(120)]), 'big.bin');
-          const response = await fetch('/_upload', {method: 'POST', body: form, headers: {
-            'Reflex-Client-Token': sessionStorage.getItem('token'), 'Reflex-Event-Handler': handler}});
-          return response.status; }""",
-        [FileSendState.get_full_name() + ".send", LIMIT + 1],
-    )
-    assert status in (202, 400)
+    _post_upload_directly(page, [("big.bin", LIMIT + 1)])
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "The files are too large: at most 4 MiB per push in total."
     assert _push_count(kinds_vault) == pushes_before
     assert _blob_files(kinds_server.data_dir) == blobs_before
     assert page.locator("#share-link").is_hidden()
+
+
+def test_too_many_files_are_refused_by_the_server(kinds_server, kinds_vault, new_page):
+    page = new_page()
+    open_create(page, kinds_server.url, "file")
+    before, blobs_before = _push_count(kinds_vault), _blob_files(kinds_server.data_dir)
+    _post_upload_directly(page, [(f"f{i}.txt", 10) for i in range(11)])
+    page.wait_for_selector("#files-error")
+    assert page.inner_text("#files-error") == "Too many files: at most 10 per push."
+    assert _push_count(kinds_vault) == before
+    assert _blob_files(kinds_server.data_dir) == blobs_before
 
 
 def test_sending_without_files_says_so(kinds_server, kinds_vault, new_page):
@@ -291,12 +303,3 @@ def test_sending_without_files_says_so(kinds_server, kinds_vault, new_page):
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "Attach at least one file."
     assert _push_count(kinds_vault) == before
-
-
-def test_files_need_login_by_default(live_server, new_page):
-    page = new_page()
-    open_create(page, live_server.url, "file")
-    page.wait_for_selector("#files-login")
-    assert "Log in to send files" in page.inner_text("#files-login")
-    assert page.locator("input[type=file]").count() == 0
-    assert page.locator("#create").is_disabled()
