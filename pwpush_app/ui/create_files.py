@@ -114,6 +114,15 @@ def _login_needed() -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
+    zone = _upload_zone()
+    # The hidden file input Reflex puts inside the zone has no label of its own.
+    file_input = zone.children[0].children[0]
+    file_input.custom_attrs["aria-label"] = "Choose files to share"
+    file_input.custom_attrs["aria-describedby"] = "files-help"
+    return zone
+
+
+def _upload_zone() -> rx.Component:
     settings = get_settings()
     return rx.upload.root(
         rx.vstack(

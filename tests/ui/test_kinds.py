@@ -303,3 +303,30 @@ def test_sending_without_files_says_so(kinds_server, kinds_vault, new_page):
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "Attach at least one file."
     assert _push_count(kinds_vault) == before
+
+
+def test_kind_pages_pass_axe(kinds_server, new_page):
+    pytest.importorskip("axe_playwright_python")
+    from test_accessibility import _serious_problems
+
+    problems = {}
+    page = new_page()
+    for kind in ("url", "qr", "file"):
+        open_create(page, kinds_server.url, kind)
+        page.wait_for_selector("#payload")
+        problems[f"create {kind}"] = _serious_problems(page)
+    _choose_files(page, [("a.txt", b"axe check")])
+    problems["create file chosen"] = _serious_problems(page)
+    link = create_and_get_link(page)
+    recipient = new_page()
+    press_reveal(recipient, link)
+    recipient.wait_for_function("() => document.querySelectorAll('#secret-files li').length === 1")
+    problems["reveal file"] = _serious_problems(recipient)
+    open_create(page, kinds_server.url, "qr")
+    page.fill("#payload", "axe check")
+    link = create_and_get_link(page)
+    press_reveal(recipient, link)
+    recipient.wait_for_function("() => (document.getElementById('secret-qr').getAttribute('src') || '').length > 0")
+    recipient.click("#show-qr-text")
+    problems["reveal qr"] = _serious_problems(recipient)
+    assert {name: found for name, found in problems.items() if found} == {}
