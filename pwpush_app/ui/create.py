@@ -72,8 +72,13 @@ class CreateState(rx.State):
     files_need_login: bool = get_settings().files_require_login
     max_file_bytes: int = get_settings().max_file_bytes_per_push
 
+    async def sender(self) -> Client:
+        """Who is creating. One place for the pages' file rules to ask (the accounts work
+        puts the logged-in user's id here, as `submit` does for its own client)."""
+        return client_of(self)
+
     @rx.event
-    def choose_kind(self, kind: str):
+    async def choose_kind(self, kind: str):
         if kind not in UI_KINDS or not _policy(kind).enabled:
             return
         policy = _policy(kind)
@@ -83,7 +88,7 @@ class CreateState(rx.State):
         self.deletable_allowed = policy.deletable_by_viewer_allowed
         self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
         settings = get_settings()
-        self.files_need_login = files_need_login(settings, client_of(self))
+        self.files_need_login = files_need_login(settings, await self.sender())
         self.max_file_bytes = settings.max_file_bytes_per_push
         self.errors = {}
 

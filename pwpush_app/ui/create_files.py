@@ -23,7 +23,7 @@ from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.errors import PushError
 from pwpush_app.core.pushes import InvalidPush
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.create import CreateState
 from pwpush_app.ui.my_pushes import MyPushesState
@@ -75,7 +75,7 @@ class FileSendState(rx.State):
             if self.sending or create.kind != "file":
                 return  # (Reflex answers the upload with 400: nobody read it)
             request = create.new_push(fields if isinstance(fields, dict) else {})
-            client = client_of(self)
+            client = await create.sender()
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
         created, errors = None, {}
@@ -105,7 +105,7 @@ class FileSendState(rx.State):
 
 def _login_needed() -> rx.Component:
     return rx.callout(
-        rx.text("Log in to send files. ", rx.link("Log in", href="/login"), " — text, URL and QR pushes need no account."),
+        rx.text(rx.link("Log in", href="/login"), " to send files. Text, URL and QR pushes need no account."),
         icon="lock",
         color_scheme="amber",
         width="100%",
