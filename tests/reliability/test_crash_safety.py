@@ -195,5 +195,6 @@ def test_three_kills_under_load_lose_nothing(tmp_path):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1800)
 def test_ten_kills_under_load_lose_nothing(tmp_path):
     run_crash_scenario(tmp_path, kills=10)

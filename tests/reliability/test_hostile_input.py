@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import atexit
 import random
 import shutil
 import string
@@ -34,6 +35,7 @@ MIN_EXAMPLES = 1_000
 
 # One vault for the whole module: schemathesis builds its tests when the module is imported.
 _folder = Path(tempfile.mkdtemp(prefix="pwpush-hostile-"))
+atexit.register(shutil.rmtree, _folder, True)  # also when the tests below are deselected
 _settings = load_settings(make_env(_folder / "data"))
 _settings.data_dir.mkdir(parents=True)
 migrate(_settings.db_url)
@@ -49,7 +51,6 @@ calls: list[int] = []  # one entry per request sent, across all phases
 def _clean_up():
     yield
     VAULT.engine.dispose()
-    shutil.rmtree(_folder, ignore_errors=True)
 
 
 def _headers_for(case) -> dict:

@@ -194,9 +194,10 @@ def test_push_lifecycle_matches_its_model(vault):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 def test_push_lifecycle_matches_its_model_long(vault):
     run_state_machine_as_test(
         lifecycle_machine(vault),
-        settings=settings(max_examples=300, stateful_step_count=50, deadline=None,
+        settings=settings(max_examples=200, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )
