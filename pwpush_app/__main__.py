@@ -52,6 +52,16 @@ def cmd_rotate_keys(_args) -> int:
     return 1 if report.unreadable else 0
 
 
+def cmd_purge(_args) -> int:
+    from pwpush_app.core.pushes import purge_expired
+    from pwpush_app.core.vault import get_vault
+
+    expired = purge_expired(get_vault())
+    print(f"Purged: {expired} overdue push{'es' if expired != 1 else ''} expired now; "
+          "the secrets of every expired push are deleted.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pwpush_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys",
         help="re-wrap every live push's data key under the current master key (see docs/keys.md)",
     ).set_defaults(run=cmd_rotate_keys)
+    commands.add_parser(
+        "purge",
+        help="expire overdue pushes and delete expired secrets now (the server's background job does this too)",
+    ).set_defaults(run=cmd_purge)
     return parser
 
 

@@ -58,6 +58,7 @@ class Settings:
     master_key_previous: tuple[str, ...] = field(repr=False)
     redis_url: str | None = field(repr=False)
     sqlite_synchronous: str
+    sqlite_busy_timeout_ms: int
     base_url: str
     brand_title: str
     brand_tagline: str
@@ -162,6 +163,7 @@ _doc("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated
 _doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
 _doc("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", "SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks).")
 _doc("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
+_doc("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", "15000", "How long a request waits for SQLite's write lock (held by another process) before answering 503 with Retry-After.")
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 _doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
@@ -317,6 +319,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         master_key_previous=previous,
         redis_url=r.str("REFLEX_REDIS_URL", None),
         sqlite_synchronous=_read_synchronous(r),
+        sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
         base_url=base_url,
         brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
         brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",

@@ -126,6 +126,19 @@ class PostgresServer:
             _as_postgres([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
             check=True, capture_output=True,
         )
+        return self._launch()
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a fast shutdown: clients are cut off at once)."""
+        subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "stop", "-m", "fast"]),
+                       check=True, capture_output=True)
+        self.process.wait(30)
+
+    def resume(self) -> "PostgresServer":
+        return self._launch()
+
+    def _launch(self) -> "PostgresServer":
+        data = self.dir / "data"
         self.process = subprocess.Popen(
             _as_postgres([
                 str(self.bin / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir),

@@ -42,7 +42,44 @@ def build_api(vault_provider: Callable[[], Vault] | None = None) -> FastAPI:
     api.include_router(docs.router)
     _add_json_fallbacks(api)
     _document_token_auth(api)
+    _document_links(api)
     return api
+
+
+# Creates answer with `url_token`: OpenAPI links say which calls take it next (shown in the
+# docs; schemathesis follows them to fuzz sequences: create, then show, preview, expire).
+_LINKED_PATHS = {
+    "/api/v2/pushes": ["/api/v2/pushes/{token}", "/api/v2/pushes/{token}/preview", "/api/v2/pushes/{token}/audit"],
+    "/p.json": ["/p/{token}.json", "/p/{token}/preview.json", "/p/{token}/audit.json"],
+    "/r.json": ["/p/{token}.json", "/p/{token}/preview.json"],
+    "/f.json": ["/p/{token}.json", "/p/{token}/preview.json"],
+}
+
+
+def _document_links(api: FastAPI) -> None:
+    build_document = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        document = build_document()
+        paths = document.get("paths", {})
+        for source, targets in _LINKED_PATHS.items():
+            created = paths.get(source, {}).get("post", {}).get("responses", {}).get("201")
+            if created is None:
+                continue
+            links = created.setdefault("links", {})
+            for target in targets:
+                for method, operation in paths.get(target, {}).items():
+                    if "operationId" in operation:
+                        links[operation["operationId"]] = {
+                            "operationId": operation["operationId"],
+                            "parameters": {"token": "$response.body#/url_token"},
+                        }
+        api.openapi_schema = document
+        return document
+
+    api.openapi = openapi
 
 
 def _document_token_auth(api: FastAPI) -> None:

@@ -17,7 +17,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # SQLite has one writer at a time.  Writers of this process queue on a Python lock (a
 # fast hand-over) rather than on SQLite's busy handler, which sleeps up to 100 ms
 # between tries; other processes still meet the busy timeout.
-_sqlite_writers: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+_sqlite_writers: "weakref.WeakKeyDictionary[Engine, tuple[threading.RLock, float]]" = weakref.WeakKeyDictionary()
 _begin = threading.local()
 
 
@@ -25,21 +25,21 @@ class DatabaseUnavailable(RuntimeError):
     """The database is locked or unreachable; nothing was changed. Try again shortly."""
 
 
-def make_engine(db_url: str, sqlite_synchronous: str = "FULL") -> Engine:
+def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     if db_url.startswith("sqlite"):
         engine = create_engine(
             db_url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=8,
             max_overflow=16,
         )
-        _configure_sqlite(engine, sqlite_synchronous)
-        _sqlite_writers[engine] = threading.RLock()
+        _configure_sqlite(engine, sqlite_synchronous, busy_timeout_ms)
+        _sqlite_writers[engine] = (threading.RLock(), busy_timeout_ms / 1000)
         return engine
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
     assert synchronous in ("FULL", "NORMAL")
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -51,7 +51,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # consumed view stays consumed).  NORMAL survives process crashes only.
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Deleted secrets are overwritten, not left in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
@@ -70,8 +70,8 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
     `write=False` is for transactions that only read: on SQLite they don't wait for the
     writer (WAL readers see the last committed state).
     """
-    writers = _sqlite_writers.get(engine) if write else None
-    if writers is not None and not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+    writers, wait_seconds = _sqlite_writers.get(engine, (None, 0.0)) if write else (None, 0.0)
+    if writers is not None and not writers.acquire(timeout=wait_seconds):
         raise DatabaseUnavailable("the database is busy")
     _begin.statement = "BEGIN IMMEDIATE" if write else "BEGIN"
     session = Session(engine, expire_on_commit=False)

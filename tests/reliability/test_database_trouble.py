@@ -1,0 +1,135 @@
+"""The database locked or gone: a clear 503 with Retry-After, nothing half-done, no view lost.
+
+- SQLite locked by another process holding a write transaction longer than the busy
+  timeout (PWPUSH_SQLITE_BUSY_TIMEOUT_MS, short here): over HTTP, on the production server.
+- PostgreSQL stopped and started again: through the API in-process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from pwpush_app.core.db import migrate
+from pwpush_app.core.pushes import find_push
+from pwpush_app.core.vault import open_vault
+from pwpush_app.settings import load_settings
+from tests.api.conftest import asgi_client
+from tests.core.common import audit_kinds
+from tests.servers import LiveServer, PostgresServer, free_port, make_env
+
+from .support import create_via_api, server_vault
+
+BUSY = "The database is busy or unreachable; nothing was changed. Try again shortly."
+
+
+def assert_busy_answer(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+    assert response.json() == {"error": BUSY}
+    assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
+
+
+def counts(vault) -> dict[str, int]:
+    with vault.engine.connect() as db:
+        return {
+            "pushes": db.execute(text("SELECT count(*) FROM push")).scalar_one(),
+            "events": db.execute(text("SELECT count(*) FROM audit_event")).scalar_one(),
+            "pushes without creation record": db.execute(text(
+                "SELECT count(*) FROM push WHERE id NOT IN (SELECT push_id FROM audit_event WHERE kind = 'creation')"
+            )).scalar_one(),
+        }
+
+
+def hold_write_lock(db_path) -> subprocess.Popen:
+    """Another process takes SQLite's write lock and keeps it until killed."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sqlite3, sys, time
+        db = sqlite3.connect({str(db_path)!r}, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE push SET updated_at = updated_at")
+        print("locked", flush=True)
+        time.sleep(120)
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path):
+    server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "500"})
+    server.start()
+    vault = server_vault(server)
+    try:
+        secret = "locked-out-secret-4471"
+        token = create_via_api(server.url, secret, expire_after_views=2, deletable_by_viewer=True)["url_token"]
+        before = counts(vault)
+
+        holder = hold_write_lock(server.data_dir / "pwpush.db")
+        try:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                assert_busy_answer(client.post("/api/v2/pushes", json={"push": {"payload": "never stored 1"}}))
+                assert_busy_answer(client.post("/p.json", data={"password[payload]": "never stored 2"}))
+                assert_busy_answer(client.get(f"/api/v2/pushes/{token}"))
+                assert_busy_answer(client.delete(f"/api/v2/pushes/{token}"))
+                # Readers don't wait for the writer: the link's preview still answers.
+                assert client.get(f"/api/v2/pushes/{token}/preview").status_code == 200
+        finally:
+            holder.kill()
+            holder.wait()
+
+        assert counts(vault) == before  # no push, no audit row, half-written or whole
+        stored = find_push(vault, token)
+        assert stored.views_remaining == 2 and not stored.expired  # no view lost
+        # Back to normal at once: both views are still there to reveal.
+        assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
+        assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
+        assert find_push(vault, token).expired
+        assert "database unavailable" in server.log_text()  # the admin sees why
+        assert "Traceback" not in server.log_text()
+    finally:
+        vault.engine.dispose()
+        server.stop()
+
+
+@pytest.fixture
+def private_postgres():
+    """Our own PostgreSQL (the session's is shared: stopping it would break other tests)."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def test_postgresql_stopped_answers_503_and_loses_nothing(tmp_path, private_postgres):
+    migrate(private_postgres.url())
+    vault = open_vault(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url())))
+    api = asgi_client(vault)
+    try:
+        secret = "pg-outage-secret-9013"
+        created = api.post("/api/v2/pushes", json={"push": {"payload": secret, "expire_after_views": 2,
+                                                             "deletable_by_viewer": True}})
+        assert created.status_code == 201
+        token = created.json()["url_token"]
+        before = counts(vault)
+
+        private_postgres.pause()
+        assert_busy_answer(api.post("/api/v2/pushes", json={"push": {"payload": "never stored"}}))
+        assert_busy_answer(api.get(f"/api/v2/pushes/{token}"))
+        assert_busy_answer(api.get(f"/api/v2/pushes/{token}/preview"))
+        assert_busy_answer(api.delete(f"/api/v2/pushes/{token}"))
+        assert api.get("/api/v2/version").status_code == 200  # what needs no database still works
+
+        private_postgres.resume()
+        assert counts(vault) == before
+        stored = find_push(vault, token)
+        assert stored.views_remaining == 2 and not stored.expired
+        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
+        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
+        assert audit_kinds(vault, stored.id) == ["creation", "view", "view", "expire_auto"]
+    finally:
+        api.close()
+        vault.engine.dispose()
