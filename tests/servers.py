@@ -50,7 +50,8 @@ class LiveServer:
         self.url = f"http://localhost:{port}"
         self.env = {
             **os.environ,
-            **make_env(data_dir, PWP__OVERRIDE_BASE_URL=self.url, **(extra_env or {})),
+            # extra_env may move the public URL (a proxy in front): it wins over our own port.
+            **make_env(data_dir, **{"PWP__OVERRIDE_BASE_URL": self.url, **(extra_env or {})}),
             "REFLEX_USE_SYSTEM_BUN": "1",
             # bun from the npm registry (make install puts it there), as `make run` uses it.
             "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent), os.environ["PATH"]]),
