@@ -8,6 +8,7 @@ Writes bench/results/sizing.json; docs/deploy.md sizes a deployment from it.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -56,7 +57,10 @@ def sqlite(pushes: int) -> dict:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return db_file.stat().st_size
 
-    return _fill(f"sqlite:///{db_file}", data, pushes, measure)
+    try:
+        return _fill(f"sqlite:///{db_file}", data, pushes, measure)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def postgresql(pushes: int) -> dict:
@@ -69,7 +73,11 @@ def postgresql(pushes: int) -> dict:
                 db.execute(text("CHECKPOINT"))
                 return db.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
 
-        return _fill(server.url("sizing"), Path(tempfile.mkdtemp(prefix="pwpush-sizing-")), pushes, measure)
+        data = Path(tempfile.mkdtemp(prefix="pwpush-sizing-"))
+        try:
+            return _fill(server.url("sizing"), data, pushes, measure)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
     finally:
         server.stop()
 
