@@ -8,11 +8,13 @@ import os
 import socket
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.files import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
 from pwpush_app.core.pushes import purge_expired
 from pwpush_app.core.vault import Vault, get_vault
 
 log = logging.getLogger("pwpush.jobs")
+
 
 def worker_name() -> str:
     """This process, asked at call time: granian forks its workers after importing the app,
@@ -20,11 +22,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+ORPHAN_SWEEP_SECONDS = 3600
+
+
 def purge_once(vault: Vault, holder: str | None = None) -> int | None:
     """Purge if this worker holds this period's lease; None when another worker has it."""
-    if not claim_period(vault, "purge", holder or worker_name(), vault.settings.purge_interval_seconds):
+    holder = holder or worker_name()
+    if not claim_period(vault, "purge", holder, vault.settings.purge_interval_seconds):
         return None
-    return purge_expired(vault)
+    expired = purge_expired(vault)
+    # Blobs of uploads that died half-way (listing the store is not free: hourly is enough).
+    if claim_period(vault, "sweep-orphan-blobs", holder, ORPHAN_SWEEP_SECONDS):
+        sweep_orphan_blobs(vault)
+    return expired
 
 
 async def purge_job() -> None:

@@ -23,6 +23,7 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from cryptography.exceptions import InvalidKey, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -185,6 +186,184 @@ class DataKey:
 
     def open_text(self, push_id: str, field: str, sealed: bytes) -> str:
         return self.open(push_id, field, sealed).decode("utf-8")
+
+    # -- streams (file contents) ------------------------------------------------------------
+    def stream_sealer(self, push_id: str, field: str) -> "StreamSealer":
+        """Push-style sealing: `update(bytes) -> sealed bytes`, then `finish()`."""
+        return StreamSealer(self._aead, push_id, field)
+
+    def stream_opener(self, push_id: str, field: str) -> "StreamOpener":
+        """Push-style opening: `update(sealed bytes) -> plaintext`, then `finish()`."""
+        return StreamOpener(self._aead, push_id, field)
+
+    def seal_stream(self, push_id: str, field: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Seal plaintext chunks of any size as they come; yields the sealed stream's bytes."""
+        sealer = self.stream_sealer(push_id, field)
+        for chunk in chunks:
+            sealed = sealer.update(chunk)
+            if sealed:
+                yield sealed
+        yield sealer.finish()
+
+    def open_stream(self, push_id: str, field: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Open a sealed stream given in chunks of any size; yields plaintext, chunk by chunk.
+
+        Every chunk yielded is authentic and in its place.  Truncation is detected at the
+        end: the stream is complete only if this generator finishes without raising
+        DecryptionError, so a caller streaming to a client must abort (not end cleanly)
+        on an error.
+        """
+        opener = self.stream_opener(push_id, field)
+        for chunk in chunks:
+            plain = opener.update(chunk)
+            if plain:
+                yield plain
+        last = opener.finish()
+        if last:
+            yield last
+
+
+# --- streams: chunked AEAD for file contents ---------------------------------------------------
+#
+# Format: one version byte, then records.  Each record is nonce (12) + AES-256-GCM of up to
+# STREAM_CHUNK_BYTES of plaintext + tag (16); every record but the last holds a full chunk.
+# Each record's associated data names the push, the field (e.g. "file 3"), the record's
+# number and whether it is the last one, so reordered, dropped, duplicated or truncated
+# records, a stream moved to another push or file, and a stream cut at a record boundary
+# all fail to open.  An empty plaintext is one empty final record.
+#
+# Nonces are random per record: a push holds at most a few thousand records under its own
+# data key, far below the 2**32 messages that random 96-bit nonces allow per key.
+
+STREAM_CHUNK_BYTES = 64 * 1024
+_STREAM_VERSION = b"\x02"
+_TAG_BYTES = 16
+_RECORD_OVERHEAD = _NONCE_BYTES + _TAG_BYTES
+_RECORD_BYTES = STREAM_CHUNK_BYTES + _RECORD_OVERHEAD
+
+
+def sealed_stream_size(plaintext_size: int) -> int:
+    """The exact size of a sealed stream of `plaintext_size` bytes (a cheap truncation check)."""
+    records = max(1, -(-plaintext_size // STREAM_CHUNK_BYTES))
+    return len(_STREAM_VERSION) + plaintext_size + records * _RECORD_OVERHEAD
+
+
+def _record_ad(push_id: str, field: str, number: int, final: bool) -> bytes:
+    return _ad(push_id, field) + b"\x00stream" + _STREAM_VERSION + number.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
+
+
+class StreamSealer:
+    """Seals a stream record by record; holds at most one chunk of plaintext."""
+
+    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_finished")
+
+    def __init__(self, aead: AESGCM, push_id: str, field: str):
+        self._aead = aead
+        self._push_id = push_id
+        self._field = field
+        self._pending = bytearray()
+        self._number = 0
+        self._started = False
+        self._finished = False
+
+    def update(self, data: bytes) -> bytes:
+        if self._finished:
+            raise ValueError("the stream is already finished")
+        out = bytearray()
+        if not self._started:
+            out += _STREAM_VERSION
+            self._started = True
+        view = memoryview(data)
+        position = 0
+        while position < len(view):
+            # A full chunk is sealed only once more data follows: the last record must
+            # carry the final flag, and we cannot know a chunk is last until the end.
+            if len(self._pending) == STREAM_CHUNK_BYTES:
+                out += self._seal(final=False)
+            take = min(STREAM_CHUNK_BYTES - len(self._pending), len(view) - position)
+            self._pending += view[position : position + take]
+            position += take
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        if self._finished:
+            raise ValueError("the stream is already finished")
+        head = b"" if self._started else _STREAM_VERSION
+        self._started = True
+        sealed = head + self._seal(final=True)
+        self._finished = True
+        return sealed
+
+    def _seal(self, final: bool) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        ad = _record_ad(self._push_id, self._field, self._number, final)
+        sealed = nonce + self._aead.encrypt(nonce, bytes(self._pending), ad)
+        self._pending.clear()
+        self._number += 1
+        return sealed
+
+
+class StreamOpener:
+    """Opens a sealed stream record by record; refuses everything after a failure."""
+
+    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_state")
+
+    def __init__(self, aead: AESGCM, push_id: str, field: str):
+        self._aead = aead
+        self._push_id = push_id
+        self._field = field
+        self._pending = bytearray()
+        self._number = 0
+        self._started = False
+        self._state = "open"  # open | finished | failed
+
+    def update(self, data: bytes) -> bytes:
+        self._check_open()
+        view = memoryview(data)
+        if not self._started and len(view):
+            if view[:1] != _STREAM_VERSION:
+                self._fail("not a sealed stream")
+            view = view[1:]
+            self._started = True
+        out = bytearray()
+        position = 0
+        while position < len(view):
+            if len(self._pending) == _RECORD_BYTES:
+                out += self._open(final=False)
+            take = min(_RECORD_BYTES - len(self._pending), len(view) - position)
+            self._pending += view[position : position + take]
+            position += take
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        self._check_open()
+        if not self._started or len(self._pending) < _RECORD_OVERHEAD:
+            self._fail("stream is truncated")
+        plain = self._open(final=True)
+        self._state = "finished"
+        return plain
+
+    def _open(self, final: bool) -> bytes:
+        record = bytes(self._pending)
+        ad = _record_ad(self._push_id, self._field, self._number, final)
+        try:
+            plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], ad)
+        except InvalidTag:
+            plain = None
+        if plain is None:
+            self._fail(f"record {self._number} failed to open (tampered, reordered, truncated or moved)")
+        self._pending.clear()
+        self._number += 1
+        return plain
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            raise DecryptionError(f"{self._field}: the stream is {self._state}")
+
+    def _fail(self, reason: str):
+        self._state = "failed"
+        self._pending.clear()
+        raise DecryptionError(f"{self._field}: {reason}")
 
 
 # --- tokens --------------------------------------------------------------------------------

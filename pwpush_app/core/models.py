@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -99,3 +99,45 @@ class JobLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=64)
     lease_until: datetime
+
+
+class PushFile(SQLModel, table=True):
+    """One file of a file push.  Its contents are a sealed stream in the blob store."""
+
+    __tablename__ = "push_file"
+    __table_args__ = (UniqueConstraint("push_id", "position", name="uq_push_file_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    push_id: str = Field(sa_column=Column(String(32), ForeignKey("push.id", ondelete="CASCADE"), index=True, nullable=False))
+    # 0-based place in the push: the file's number in download links.
+    position: int
+    # The sanitised file name, sealed (field "file <position> name"). Deleted with the blob.
+    name_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    content_type: str = Field(max_length=127)
+    # Plaintext size in bytes.
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    blob_key: str = Field(max_length=200)
+    # When the last viewer took their one download in the grace window.
+    downloaded_at: datetime | None = None
+    blob_deleted: bool = Field(default=False, index=True)
+    created_at: datetime
+
+
+class DownloadGrant(SQLModel, table=True):
+    """What one reveal of a file push allows: downloading its files for a short while.
+
+    The grant of the last view also keeps a copy of the push's wrapped data key, because
+    the push itself lost its key when it expired; the purge job deletes the grant (and
+    that copy) when the window ends.
+    """
+
+    __tablename__ = "download_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    push_id: str = Field(sa_column=Column(String(32), ForeignKey("push.id", ondelete="CASCADE"), index=True, nullable=False))
+    # HMAC of the grant token, like link tokens.
+    token_digest: str = Field(max_length=64, unique=True, index=True)
+    last_view: bool = False
+    wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    expires_at: datetime = Field(index=True)
+    created_at: datetime

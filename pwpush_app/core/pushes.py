@@ -16,6 +16,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import delete, func, select as sa_select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,8 +29,12 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushError
 from pwpush_app.core.throttle import RateLimited  # noqa: F401  (re-exported for callers)
 from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.vault import Vault
 from pwpush_app.settings import KINDS
+
+if TYPE_CHECKING:
+    from pwpush_app.core.files import FileDownloads
 
 PUSHES = Push.__table__
 
@@ -128,6 +133,8 @@ class Revealed:
     payload: str
     note: str = ""
     extras: dict = field(default_factory=dict)
+    # File pushes: the files and the grant to download them (see core.files).
+    downloads: "FileDownloads | None" = None
 
     @property
     def views_remaining(self) -> int:
@@ -209,6 +216,8 @@ def _check_payload(kind: str, payload: str, settings, errors: dict[str, str]) ->
         errors["payload"] = f"The secret is too long: at most {settings.max_payload_bytes:,} bytes of text."
     elif kind == "qr" and len(payload) > settings.max_qr_chars:
         errors["payload"] = f"QR code content is too long: at most {settings.max_qr_chars:,} characters."
+    elif kind == "qr" and not qr_fits(payload):
+        errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
     elif kind == "url" and not is_safe_url(payload):
         errors["payload"] = "Enter a full web address starting with http:// or https://."
 
@@ -246,14 +255,41 @@ def describe_minutes(minutes: int) -> str:
 
 
 def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
-    """Seal and store a new push; return it with its secret link token and manage token."""
+    """Seal and store a new push; return it with its secret link token and manage token.
+
+    File pushes come through `core.files.create_file_push`, which brings the files.
+    """
     now = now or utcnow()
     vault.throttle.hit("create", client.ip)
+    if request.kind == "file":
+        raise InvalidPush({"files": "Attach at least one file."})
+    return store_new_push(vault, request, client, new_push_key(vault), now)
+
+
+@dataclass
+class PushKey:
+    """A new push's id and data key, made before the push is stored (file blobs need both)."""
+
+    push_id: str
+    data_key: crypto.DataKey
+    wrapped: bytes
+
+
+def new_push_key(vault: Vault) -> PushKey:
+    push_id = crypto.new_id()
+    data_key, wrapped = vault.keyring.new_data_key(push_id)
+    return PushKey(push_id, data_key, wrapped)
+
+
+def store_new_push(
+    vault: Vault, request: NewPush, client: Client, key: PushKey, now: datetime, rows: Iterable = ()
+) -> CreatedPush:
+    """Validate, seal and store a push under `key`, with `rows` (e.g. its files) in the
+    same transaction.  No rate limit here: the caller counted the attempt."""
     resolved = validate_new_push(vault, request)
     keyring = vault.keyring
-    push_id = crypto.new_id()
+    push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
-    data_key, wrapped = keyring.new_data_key(push_id)
     passphrase_hash = crypto.hash_password(request.passphrase) if request.passphrase else None
     push = Push(
         id=push_id,
@@ -263,7 +299,7 @@ def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | 
         manage_digest=keyring.token_digest(manage_token),
         owner_id=client.user_id,
         name=request.name.strip(),
-        wrapped_key=wrapped,
+        wrapped_key=key.wrapped,
         payload_sealed=data_key.seal_text(push_id, "payload", request.payload),
         note_sealed=data_key.seal_text(push_id, "note", request.note) if request.note else None,
         link_sealed=data_key.seal_text(push_id, "link", url_token) if client.user_id else None,
@@ -281,6 +317,8 @@ def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | 
     with transaction(vault.engine) as db:
         db.add(push)
         db.flush()
+        for row in rows:
+            db.add(row)
         audit.record(db, push_id, audit.CREATION, client, now)
     return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)
 
@@ -377,6 +415,7 @@ def reveal_push(
             elif passphrase:
                 raise UnexpectedPassphrase()
     if failure:
+        _delete_file_blobs(vault, push, now)
         raise failure
 
     if push.has_passphrase:
@@ -393,6 +432,7 @@ def reveal_push(
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, push.id, audit.FAILED_VIEW, client, now)
     if revealed is None:
+        _delete_file_blobs(vault, push, now)
         raise PushUnavailable()
     return revealed
 
@@ -415,9 +455,10 @@ def _take_view(db: Session, vault: Vault, which, client: Client, now: datetime, 
     data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
     payload = data_key.open_text(push.id, "payload", push.payload_sealed)
     audit.record(db, push.id, audit.VIEW, client, now)
+    downloads = _grant_file_downloads(db, vault, push, data_key, now)
     if push.views_remaining == 0:
         _expire(db, push, "views", audit.SYSTEM, now)
-    return Revealed(push=push, payload=payload)
+    return Revealed(push=push, payload=payload, downloads=downloads)
 
 
 def _failures_in_window(vault: Vault, push_id: str, ip: str, now: datetime) -> int:
@@ -502,6 +543,7 @@ def expire_by_viewer(vault: Vault, token: str, client: Client, now: datetime | N
                 raise NotAllowed("The sender did not allow recipients to delete this secret.")
             if not _expire(db, push, "viewer", client, now):
                 failure = PushUnavailable()
+    _delete_file_blobs(vault, push, now)
     if failure:
         raise failure
     return push
@@ -515,6 +557,7 @@ def expire_by_owner(vault: Vault, push: Push, client: Client, now: datetime | No
         if fresh is None:
             raise PushUnavailable()
         _expire(db, fresh, "owner", client, now)
+    _delete_file_blobs(vault, fresh, now)
     return fresh
 
 
@@ -527,8 +570,31 @@ def expire_overdue(vault: Vault, push: Push, now: datetime | None = None) -> Pus
         fresh = db.get(Push, push.id)
         if fresh is not None:
             _expire(db, fresh, "time", audit.SYSTEM, now)
-            return fresh
-    return push
+    if fresh is None:
+        return push
+    _delete_file_blobs(vault, fresh, now)
+    return fresh
+
+
+def _grant_file_downloads(db: Session, vault: Vault, push: Push, data_key: crypto.DataKey, now: datetime):
+    """A view of a file push grants downloads; call it in the view's transaction, before
+    the last view expires the push (the grant keeps the key for the last viewer's window)."""
+    if push.kind != "file":
+        return None
+    from pwpush_app.core import files  # files builds on this module
+
+    return files.grant_downloads(db, vault, push, data_key, now)
+
+
+def _delete_file_blobs(vault: Vault, push: Push | None, now: datetime) -> None:
+    """Expiry deletes a file push's blobs at once (after the last viewer's window, for views).
+
+    Called after the expiring transaction commits: a rolled-back expiry keeps its files.
+    """
+    if push is not None and push.kind == "file":
+        from pwpush_app.core import files  # files builds on this module
+
+        files.delete_released_blobs(vault, now, push_id=push.id)
 
 
 # --- an account's pushes -------------------------------------------------------------------------
@@ -548,6 +614,8 @@ def pushes_of_owner(
         ).all()
         for push in overdue:
             _expire(db, push, "time", audit.SYSTEM, now)
+    for push in overdue:
+        _delete_file_blobs(vault, push, now)
     with transaction(vault.engine) as db:
         query = (
             select(Push)
@@ -628,6 +696,10 @@ def purge_expired(vault: Vault, now: datetime | None = None) -> int:
                     expired += 1
         if len(ids) < PURGE_BATCH:
             break
+    from pwpush_app.core import files  # files builds on this module
+
+    # Before the retention delete below: a push row's files must not outlive their blobs' record.
+    files.delete_released_blobs(vault, now)
     retention = vault.settings.purge_records_after_days
     if retention:
         with transaction(vault.engine) as db:

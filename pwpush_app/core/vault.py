@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from pwpush_app.core import crypto
+from pwpush_app.core.blobs import BlobStore, blob_store_for
 from pwpush_app.core.db import make_engine
 from pwpush_app.core.throttle import Throttle
 from pwpush_app.settings import Settings, get_settings
@@ -24,6 +25,8 @@ class Vault:
     engine: Engine
     keyring: crypto.Keyring
     throttle: Throttle
+    # Encrypted file contents (local disk under the data folder).
+    blobs: BlobStore
 
 
 def load_keyring(settings: Settings) -> crypto.Keyring:
@@ -51,6 +54,7 @@ def open_vault(settings: Settings) -> Vault:
         engine=make_engine(settings.db_url),
         keyring=load_keyring(settings),
         throttle=Throttle(settings.throttle_per_minute, settings.redis_url),
+        blobs=blob_store_for(settings.data_dir),
     )
 
 
