@@ -75,6 +75,11 @@ class Settings:
     files_require_login: bool
     file_grace_minutes: int
     policies: Mapping[str, KindPolicy] = field(default_factory=dict)
+    files_storage: str = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -180,6 +185,11 @@ _doc("PWP__FILES__MAX_FILE_UPLOADS", "10", "Most files in one push.")
 _doc("PWPUSH_FILES_MAX_BYTES", "104857600", "Largest total size of the files of one push, in bytes.")
 _doc("PWP__FILES__REQUIRE_LOGIN", "true", "File pushes need an account, as in Password Pusher.")
 _doc("PWPUSH_FILES_GRACE_MINUTES", "10", "After the last view, how long its viewer may still download each file once.")
+_doc("PWPUSH_FILES_STORAGE", "local", "Where encrypted file contents live: `local` (the data folder) or `s3` (an S3-compatible bucket).")
+_doc("PWPUSH_S3_BUCKET", "(none)", "Bucket for `PWPUSH_FILES_STORAGE=s3` (required then). Credentials: boto3's usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE` or an instance role.")
+_doc("PWPUSH_S3_PREFIX", "(none)", "Key prefix inside the bucket, e.g. `pwpush/`, to share a bucket.")
+_doc("PWPUSH_S3_ENDPOINT_URL", "(AWS)", "Endpoint of an S3-compatible server (MinIO, Ceph, R2 ...); path-style addressing is used with it.")
+_doc("PWPUSH_S3_REGION", "(boto3's default)", "Region of the bucket (or `AWS_DEFAULT_REGION`).")
 _doc("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
 _doc("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
 _doc("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
@@ -285,6 +295,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     }
     policies = {kind: _read_policy(r, kind, flags[kind]) for kind in KINDS}
 
+    files_storage = (r.str("PWPUSH_FILES_STORAGE", "local") or "local").strip().lower()
+    if files_storage not in ("local", "s3"):
+        r.errors.append(f"PWPUSH_FILES_STORAGE={files_storage!r} must be local or s3")
+    s3_bucket = r.str("PWPUSH_S3_BUCKET", None)
+    if files_storage == "s3" and not s3_bucket:
+        r.errors.append("PWPUSH_FILES_STORAGE=s3 needs PWPUSH_S3_BUCKET")
+    s3_endpoint = r.str("PWPUSH_S3_ENDPOINT_URL", None)
+    if s3_endpoint and not re.match(r"^https?://[^/\s]+/?$", s3_endpoint):
+        r.errors.append(f"PWPUSH_S3_ENDPOINT_URL={s3_endpoint!r} must be like https://s3.example.com (no path)")
+
     settings = Settings(
         data_dir=data_dir,
         db_url=db_url,
@@ -311,6 +331,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         files_require_login=r.bool("PWP__FILES__REQUIRE_LOGIN", True),
         file_grace_minutes=r.int("PWPUSH_FILES_GRACE_MINUTES", 10, 1, 24 * 60),
         policies=policies,
+        files_storage=files_storage,
+        s3_bucket=s3_bucket,
+        s3_prefix=r.str("PWPUSH_S3_PREFIX", "") or "",
+        s3_endpoint_url=s3_endpoint,
+        s3_region=r.str("PWPUSH_S3_REGION", None),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
