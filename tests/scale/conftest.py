@@ -47,8 +47,9 @@ class Scaled:
 
 
 @pytest.fixture(scope="session")
-def scaled(postgres, redis_server, tmp_path_factory):
-    """nginx (TLS) -> SCALED_WORKERS granian workers sharing PostgreSQL and Redis.
+def scaled(postgres, redis_server, s3_server, tmp_path_factory):
+    """nginx (TLS) -> SCALED_WORKERS granian workers sharing PostgreSQL, Redis and an S3
+    bucket for files: the whole scaled-out shape of docs/deploy.md.
 
     The app trusts one proxy hop, so tests that talk to it directly play the proxy and
     name the client in X-Forwarded-For (each test its own address: separate rate limits)."""
@@ -63,6 +64,10 @@ def scaled(postgres, redis_server, tmp_path_factory):
         "PWP__OVERRIDE_BASE_URL": nginx.url,
         "PWPUSH_PURGE_INTERVAL_SECONDS": str(PURGE_SECONDS),
         "PWP__THROTTLING__MINUTE": str(PER_MINUTE),
+        "PWPUSH_FILES_STORAGE": "s3",
+        "PWPUSH_S3_BUCKET": s3_server.new_bucket(),
+        "PWPUSH_S3_ENDPOINT_URL": s3_server.url,
+        **s3_server.env,
     })
     try:
         app.start()

@@ -98,3 +98,21 @@ def test_purge_runs_once_per_period_across_workers(scaled):
     holder_pids = {int(h.rsplit(":", 1)[1]) for h in holders}
     assert holder_pids <= descendants(scaled.app.process.pid), holders
     print(f"purge runs in {window:.0f} s: {runs}; holders: {sorted(holders)}")
+
+
+def test_the_workers_use_the_s3_bucket_for_files(scaled):
+    """The purge job's hourly sweep of orphan blobs lists the bucket: it ran, from a worker,
+    without an error in the log (a wrong endpoint or credentials would log a failure)."""
+    engine = create_engine(scaled.db_url)
+    try:
+        deadline = time.monotonic() + 20
+        swept = None
+        while swept is None and time.monotonic() < deadline:
+            with engine.connect() as db:
+                swept = db.execute(text("SELECT holder FROM job_lease WHERE name = 'sweep-orphan-blobs'")).scalar()
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    assert swept is not None
+    log = scaled.app.log_text()
+    assert "purge: failed" not in log and "Traceback" not in log, log[-3000:]
