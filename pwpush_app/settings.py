@@ -56,6 +56,7 @@ class Settings:
     master_key_file: Path | None
     master_key_previous: tuple[str, ...]
     redis_url: str | None
+    sqlite_synchronous: str
     base_url: str
     brand_title: str
     brand_tagline: str
@@ -163,6 +164,7 @@ class _Reader:
 # Registered once, at import, in the order the README lists them.
 _doc("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated key file and encrypted files.")
 _doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
+_doc("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", "SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks).")
 _doc("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
@@ -255,6 +257,14 @@ def _check_key_text(r: _Reader, name: str, value: str | None) -> None:
             r.errors.append(f"{name}: {error}")
 
 
+def _read_synchronous(r: _Reader) -> str:
+    value = (r.str("PWPUSH_SQLITE_SYNCHRONOUS", "FULL") or "FULL").upper()
+    if value not in ("FULL", "NORMAL"):
+        r.errors.append(f"PWPUSH_SQLITE_SYNCHRONOUS={value!r} must be FULL or NORMAL")
+        return "FULL"
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError naming each bad variable."""
     environ = os.environ if environ is None else environ
@@ -312,6 +322,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         master_key_file=Path(key_file) if key_file else None,
         master_key_previous=previous,
         redis_url=r.str("REFLEX_REDIS_URL", None),
+        sqlite_synchronous=_read_synchronous(r),
         base_url=base_url,
         brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
         brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",

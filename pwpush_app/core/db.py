@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -12,12 +14,18 @@ from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+# SQLite has one writer at a time.  Writers of this process queue on a Python lock (a
+# fast hand-over) rather than on SQLite's busy handler, which sleeps up to 100 ms
+# between tries; other processes still meet the busy timeout.
+_sqlite_writers: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+_begin = threading.local()
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database is locked or unreachable; nothing was changed. Try again shortly."""
 
 
-def make_engine(db_url: str) -> Engine:
+def make_engine(db_url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if db_url.startswith("sqlite"):
         engine = create_engine(
             db_url,
@@ -25,19 +33,23 @@ def make_engine(db_url: str) -> Engine:
             pool_size=8,
             max_overflow=16,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_synchronous)
+        _sqlite_writers[engine] = threading.RLock()
         return engine
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    assert synchronous in ("FULL", "NORMAL")
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        # FULL: a commit is on disk before we answer, even across a power cut (a
+        # consumed view stays consumed).  NORMAL survives process crashes only.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Deleted secrets are overwritten, not left in free pages.
@@ -47,14 +59,21 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # IMMEDIATE takes the write lock up front: a transaction that reads and then
-        # writes can never fail half-way with SQLITE_BUSY on a stale snapshot, and
-        # concurrent reveals queue on the busy timeout instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # writes can never fail half-way with SQLITE_BUSY on a stale snapshot.
+        connection.exec_driver_sql(getattr(_begin, "statement", "BEGIN IMMEDIATE"))
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: committed whole or rolled back whole."""
+def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
+    """One unit of work: committed whole or rolled back whole.
+
+    `write=False` is for transactions that only read: on SQLite they don't wait for the
+    writer (WAL readers see the last committed state).
+    """
+    writers = _sqlite_writers.get(engine) if write else None
+    if writers is not None and not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise DatabaseUnavailable("the database is busy")
+    _begin.statement = "BEGIN IMMEDIATE" if write else "BEGIN"
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
@@ -67,6 +86,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if writers is not None:
+            writers.release()
 
 
 def migrate(db_url: str) -> None:

@@ -345,7 +345,7 @@ def _find_managed(db: Session, vault: Vault, manage_token: str) -> Push | None:
 
 def find_push(vault: Vault, token: str) -> Push | None:
     """The push behind a secret link token, expired or not (for owner checks and the API)."""
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         return _find(db, vault, token)
 
 
@@ -368,7 +368,7 @@ def _open_or_expire(db: Session, vault: Vault, push: Push | None, client: Client
 def landing(vault: Vault, token: str, now: datetime | None = None) -> Landing:
     """What the link's landing page may show.  Reads only: consumes nothing, logs nothing."""
     now = now or utcnow()
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         push = _find(db, vault, token)
     if push is None or not _is_live(push, now):
         raise PushUnavailable()
@@ -462,7 +462,7 @@ def _take_view(db: Session, vault: Vault, which, client: Client, now: datetime, 
 
 
 def _failures_in_window(vault: Vault, push_id: str, ip: str, now: datetime) -> int:
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         return _count_failures(db, vault, push_id, ip, now)
 
 
@@ -616,7 +616,7 @@ def pushes_of_owner(
             _expire(db, push, "time", audit.SYSTEM, now)
     for push in overdue:
         _delete_file_blobs(vault, push, now)
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         query = (
             select(Push)
             .where(Push.owner_id == owner_id, Push.expired == expired)
@@ -637,7 +637,7 @@ class ManagedPush:
 
 
 def find_managed(vault: Vault, manage_token: str) -> Push:
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         push = _find_managed(db, vault, manage_token)
     if push is None:
         raise PushUnavailable()
@@ -650,7 +650,7 @@ def owner_view(vault: Vault, push: Push, client: Client, now: datetime | None = 
     push = expire_overdue(vault, push, now)
     with transaction(vault.engine) as db:
         audit.record(db, push.id, audit.OWNER_VIEW, client, now)
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         events = audit.events_for(db, push.id, page=page)
     return ManagedPush(push=push, note=open_note(vault, push), events=events)
 

@@ -51,7 +51,7 @@ def open_vault(settings: Settings) -> Vault:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Vault(
         settings=settings,
-        engine=make_engine(settings.db_url),
+        engine=make_engine(settings.db_url, settings.sqlite_synchronous),
         keyring=load_keyring(settings),
         throttle=Throttle(settings.throttle_per_minute, settings.redis_url),
         blobs=blob_store_for(settings),
