@@ -166,6 +166,7 @@ _doc("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated
 _doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
 _doc("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", "SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks).")
 _doc("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
+_doc("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", "Worker processes (read by Reflex's server). More than 1 needs REFLEX_REDIS_URL.")
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 _doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
@@ -304,6 +305,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "text": True,
     }
     policies = {kind: _read_policy(r, kind, flags[kind]) for kind in KINDS}
+
+    workers = r.int("GRANIAN_WORKERS", 1, 1, 256)
+    if workers > 1 and not r.is_set("REFLEX_REDIS_URL"):
+        # Memory state lives in one process: a page's events would reach workers that
+        # never saw it.
+        r.errors.append(f"GRANIAN_WORKERS={workers} needs REFLEX_REDIS_URL (Redis keeps the pages' state for all workers)")
 
     files_storage = (r.str("PWPUSH_FILES_STORAGE", "local") or "local").strip().lower()
     if files_storage not in ("local", "s3"):

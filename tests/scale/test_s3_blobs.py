@@ -12,7 +12,7 @@ import pytest
 
 from pwpush_app.core.blobs import BlobNotFound, LocalBlobStore, blob_store_for
 from pwpush_app.core.blobs_s3 import S3BlobStore
-from pwpush_app.settings import SettingsError, load_settings
+from pwpush_app.settings import load_settings
 from tests.servers import make_env
 
 PART = 5 * 1024 * 1024  # S3's smallest part: small tests still cross part boundaries
@@ -150,13 +150,3 @@ def test_the_setting_selects_the_store(tmp_path, s3_server):
     assert isinstance(s3, S3BlobStore) and (s3.bucket, s3.prefix) == (bucket, "pwpush/")
     put(s3, "k/0", b"sealed bytes")
     assert [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]] == ["pwpush/k/0"]
-
-
-@pytest.mark.parametrize("env, message", [
-    ({"PWPUSH_FILES_STORAGE": "s3"}, "needs PWPUSH_S3_BUCKET"),
-    ({"PWPUSH_FILES_STORAGE": "ftp"}, "must be local or s3"),
-    ({"PWPUSH_FILES_STORAGE": "s3", "PWPUSH_S3_BUCKET": "b", "PWPUSH_S3_ENDPOINT_URL": "s3.example.com"}, "PWPUSH_S3_ENDPOINT_URL"),
-])
-def test_bad_storage_settings_stop_the_start(tmp_path, env, message):
-    with pytest.raises(SettingsError, match=message):
-        load_settings(make_env(tmp_path, **env))
