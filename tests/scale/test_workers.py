@@ -4,7 +4,11 @@ workers, the purge job runs once per period in total, rate limits are counted in
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -116,3 +120,25 @@ def test_the_workers_use_the_s3_bucket_for_files(scaled):
     assert swept is not None
     log = scaled.app.log_text()
     assert "purge: failed" not in log and "Traceback" not in log, log[-3000:]
+
+
+def test_concurrent_retrievals_on_several_workers_serve_the_secret_once(scaled):
+    """The race that matters when workers share PostgreSQL: 30 recipients at once, each on
+    its own connection (so spread over the workers), one view to give."""
+    base = scaled.app.url
+    created = httpx.post(f"{base}/api/v2/pushes", headers={"X-Forwarded-For": "198.18.0.1"},
+                         json={"push": {"payload": "one of thirty", "expire_after_views": 1}})
+    token = created.json()["url_token"]
+    start = threading.Barrier(30)
+
+    def retrieve(n: int):
+        with httpx.Client(timeout=60) as client:
+            start.wait(30)
+            # Each recipient its own address: the rate limit (5 a minute) is not what we test.
+            return client.get(f"{base}/api/v2/pushes/{token}", headers={"X-Forwarded-For": f"198.18.1.{n + 1}"})
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(retrieve, range(30)))
+    assert [a.status_code for a in answers] == [200] * 30
+    payloads = [a.json()["payload"] for a in answers]
+    assert payloads.count("one of thirty") == 1 and payloads.count(None) == 29
