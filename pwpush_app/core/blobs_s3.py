@@ -92,6 +92,10 @@ class S3BlobStore:
         for page in pages:
             for item in page.get("Contents", []):
                 key = item["Key"][len(self.prefix):]
+                try:
+                    check_key(key)
+                except ValueError:
+                    continue  # not one of ours: never offer it to the orphan sweep
                 yield BlobInfo(key, item["Size"], _aware(item["LastModified"]))
 
     def sweep_partials(self, older_than_seconds: float) -> int:

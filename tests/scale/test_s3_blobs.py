@@ -150,3 +150,14 @@ def test_the_setting_selects_the_store(tmp_path, s3_server):
     assert isinstance(s3, S3BlobStore) and (s3.bucket, s3.prefix) == (bucket, "pwpush/")
     put(s3, "k/0", b"sealed bytes")
     assert [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]] == ["pwpush/k/0"]
+
+
+def test_foreign_objects_in_the_bucket_are_not_listed(s3_server):
+    """A bucket shared by mistake: objects that can't be ours are never offered to the sweep."""
+    bucket = s3_server.new_bucket()
+    client = s3_server.client()
+    for key in ("pwpush/Backups/2026.tar", "pwpush/readme.TXT", "other/abc/0"):
+        client.put_object(Bucket=bucket, Key=key, Body=b"not ours")
+    store = S3BlobStore(bucket, prefix="pwpush", endpoint_url=s3_server.url)
+    put(store, "abc/0", b"ours")
+    assert [b.key for b in store.list()] == ["abc/0"]
