@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pwpush_app.core.crypto import KeyError_
+from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
 
 
@@ -41,6 +43,15 @@ def cmd_create_token(args) -> int:
     return 0
 
 
+def cmd_rotate_keys(_args) -> int:
+    from pwpush_app.core.keys import rotate_keys
+    from pwpush_app.core.vault import get_vault
+
+    report = rotate_keys(get_vault())
+    print(report.describe())
+    return 1 if report.unreadable else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pwpush_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create_token.add_argument("email")
     create_token.set_defaults(run=cmd_create_token)
+    commands.add_parser(
+        "rotate-keys",
+        help="re-wrap every live push's data key under the current master key (see docs/keys.md)",
+    ).set_defaults(run=cmd_rotate_keys)
     return parser
 
 
@@ -66,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except SettingsError as error:
+    except (SettingsError, KeyError_) as error:
         print(error, file=sys.stderr)
         return 2
+    except DatabaseUnavailable as error:
+        print(f"The database is unavailable or not migrated ({error}); nothing was changed.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -51,11 +51,12 @@ class KindPolicy:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    db_url: str
-    master_key: str | None
+    # Keys and URLs that may carry passwords stay out of repr(): settings get logged.
+    db_url: str = field(repr=False)
+    master_key: str | None = field(repr=False)
     master_key_file: Path | None
-    master_key_previous: tuple[str, ...]
-    redis_url: str | None
+    master_key_previous: tuple[str, ...] = field(repr=False)
+    redis_url: str | None = field(repr=False)
     sqlite_synchronous: str
     base_url: str
     brand_title: str
@@ -208,40 +209,46 @@ for _prefix in ("PWP__PW__", "PWP__FILES__", "PWP__URL__", "PWP__QR__"):
 def _read_policy(r: _Reader, kind: str, enabled: bool) -> KindPolicy:
     p = KIND_ENV_PREFIX[kind]
 
-    def minutes(which: str, default_minutes: int) -> int:
-        if r.is_set(f"{p}EXPIRE_AFTER_MINUTES_{which}"):
-            return r.int(f"{p}EXPIRE_AFTER_MINUTES_{which}", default_minutes, 1, ABSOLUTE_MAX_MINUTES)
-        if r.is_set(f"{p}EXPIRE_AFTER_DAYS_{which}"):
-            days = r.int(f"{p}EXPIRE_AFTER_DAYS_{which}", 1, 1, ABSOLUTE_MAX_MINUTES // MINUTES_PER_DAY)
-            return days * MINUTES_PER_DAY
-        return default_minutes
+    def minutes(which: str, default_minutes: int) -> tuple[int, str]:
+        """The value in minutes, and how to name it in a message (the variable that set it)."""
+        name = f"{p}EXPIRE_AFTER_MINUTES_{which}"
+        if r.is_set(name):
+            return r.int(name, default_minutes, 1, ABSOLUTE_MAX_MINUTES), name
+        days_name = f"{p}EXPIRE_AFTER_DAYS_{which}"
+        if r.is_set(days_name):
+            days = r.int(days_name, 1, 1, ABSOLUTE_MAX_MINUTES // MINUTES_PER_DAY)
+            return days * MINUTES_PER_DAY, f"{days_name} ({days} days)"
+        return default_minutes, f"{name} (not set)"
+
+    def views(which: str, default_views: int) -> tuple[int, str]:
+        name = f"{p}EXPIRE_AFTER_VIEWS_{which}"
+        value = r.int(name, default_views, 1, ABSOLUTE_MAX_VIEWS)
+        return value, name if r.is_set(name) else f"{name} (not set)"
 
     m_min = minutes("MIN", 5)
     m_default = minutes("DEFAULT", 7 * MINUTES_PER_DAY)
     m_max = minutes("MAX", 90 * MINUTES_PER_DAY)
-    if not m_min <= m_default <= m_max:
+    if not m_min[0] <= m_default[0] <= m_max[0]:
         r.errors.append(
-            f"{p}EXPIRE_AFTER_MINUTES (or _DAYS) _MIN/_DEFAULT/_MAX must satisfy min <= default <= max; "
-            f"got {m_min} / {m_default} / {m_max} minutes"
+            "lifetimes must satisfy min <= default <= max; got "
+            + ", ".join(f"{name} = {value} minutes" for value, name in (m_min, m_default, m_max))
         )
-    v_min = r.int(f"{p}EXPIRE_AFTER_VIEWS_MIN", 1, 1, ABSOLUTE_MAX_VIEWS)
-    v_default = r.int(f"{p}EXPIRE_AFTER_VIEWS_DEFAULT", 5, 1, ABSOLUTE_MAX_VIEWS)
-    v_max = r.int(f"{p}EXPIRE_AFTER_VIEWS_MAX", 100, 1, ABSOLUTE_MAX_VIEWS)
-    if not v_min <= v_default <= v_max:
+    v_min, v_default, v_max = views("MIN", 1), views("DEFAULT", 5), views("MAX", 100)
+    if not v_min[0] <= v_default[0] <= v_max[0]:
         r.errors.append(
-            f"{p}EXPIRE_AFTER_VIEWS_MIN/_DEFAULT/_MAX must satisfy min <= default <= max; "
-            f"got {v_min} / {v_default} / {v_max}"
+            "views must satisfy min <= default <= max; got "
+            + ", ".join(f"{name} = {value}" for value, name in (v_min, v_default, v_max))
         )
     deletable_allowed = kind != "url"
     return KindPolicy(
         kind=kind,
         enabled=enabled,
-        minutes_default=m_default,
-        minutes_min=m_min,
-        minutes_max=m_max,
-        views_default=v_default,
-        views_min=v_min,
-        views_max=v_max,
+        minutes_default=m_default[0],
+        minutes_min=m_min[0],
+        minutes_max=m_max[0],
+        views_default=v_default[0],
+        views_min=v_min[0],
+        views_max=v_max[0],
         retrieval_step_default=r.bool(f"{p}RETRIEVAL_STEP_DEFAULT", True),
         deletable_by_viewer_default=deletable_allowed and r.bool(f"{p}DELETABLE_PUSHES_DEFAULT", True),
         deletable_by_viewer_allowed=deletable_allowed,
@@ -282,6 +289,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         r.errors.append("PWPUSH_MASTER_KEY and PWPUSH_MASTER_KEY_FILE are both set: keep one")
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
+    elif key_file:
+        try:
+            key_text = Path(key_file).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} cannot be read: {error}")
+        else:
+            _check_key_text(r, f"PWPUSH_MASTER_KEY_FILE={key_file!r}", key_text.strip() or "(empty)")
     previous_raw = r.str("PWPUSH_MASTER_KEY_PREVIOUS", "") or ""
     previous = tuple(k.strip() for k in previous_raw.split(",") if k.strip())
     for key in previous:

@@ -82,7 +82,7 @@ def _subkey(key: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pwpush " + purpose).derive(key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # never print key bytes
 class _MasterKey:
     key_id: bytes
     wrap_key: bytes
@@ -418,7 +418,10 @@ def load_or_create_key_file(path: Path) -> tuple[bytes, bool]:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise KeyError_(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
-        return parse_master_key(path.read_text()), False
+        try:
+            return parse_master_key(path.read_text()), False
+        except KeyError_ as error:
+            raise KeyError_(f"{path}: {error} (restore it from your backup)") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     text = generate_master_key_text()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
