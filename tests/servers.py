@@ -44,9 +44,12 @@ def free_port() -> int:
 class LiveServer:
     """`reflex run --env prod` on its own port and data folder, as a user runs it."""
 
-    def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
+                 backend_host: str | None = None):
         self.data_dir = data_dir
         self.port = port
+        # e.g. "127.0.0.1" behind a proxy, as deploy/pwpush.service runs it (default: all interfaces)
+        self.backend_host = backend_host
         self.url = f"http://localhost:{port}"
         self.env = {
             **os.environ,
@@ -70,6 +73,7 @@ class LiveServer:
             [
                 str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod",
                 "--frontend-port", str(self.port), "--backend-port", str(self.port),
+                *(["--backend-host", self.backend_host] if self.backend_host else []),
             ],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

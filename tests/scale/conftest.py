@@ -44,6 +44,7 @@ def pg_live(postgres, tmp_path_factory):
 class Scaled:
     def __init__(self, app: LiveServer, nginx: Nginx, db_url: str):
         self.app, self.nginx, self.db_url = app, nginx, db_url
+        self.direct_url = f"http://127.0.0.1:{app.port}"  # bypassing nginx
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +69,7 @@ def scaled(postgres, redis_server, s3_server, tmp_path_factory):
         "PWPUSH_S3_BUCKET": s3_server.new_bucket(),
         "PWPUSH_S3_ENDPOINT_URL": s3_server.url,
         **s3_server.env,
-    })
+    }, backend_host="127.0.0.1")  # loopback only, as deploy/pwpush.service runs it
     try:
         app.start()
         yield Scaled(app, nginx, db_url)

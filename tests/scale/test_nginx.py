@@ -4,6 +4,7 @@ pages, the WebSocket upgrade, the client's address in the audit, and no forged a
 from __future__ import annotations
 
 import socket
+import subprocess
 from urllib.parse import urlsplit
 
 import httpx
@@ -82,3 +83,11 @@ def test_body_limit_is_enforced_by_nginx(scaled, client):
     too_big = client.post("/api/v2/pushes", content=b"x" * (102 * 1024 * 1024),
                           headers={"Content-Type": "application/octet-stream"})
     assert too_big.status_code == 413
+
+
+def test_the_app_listens_on_loopback_only(scaled):
+    """Started with --backend-host 127.0.0.1 (as deploy/pwpush.service does): only nginx is public."""
+    listening = subprocess.run(["ss", "-tlnH", f"( sport = :{scaled.app.port} )"], capture_output=True, text=True,
+                               check=True).stdout.split("\n")
+    addresses = {line.split()[3].rsplit(":", 1)[0] for line in listening if line.strip()}
+    assert addresses == {"127.0.0.1"}, listening

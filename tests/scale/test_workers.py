@@ -124,7 +124,7 @@ def test_the_workers_use_the_s3_bucket_for_files(scaled):
 def test_concurrent_retrievals_on_several_workers_serve_the_secret_once(scaled):
     """The race that matters when workers share PostgreSQL: 30 recipients at once, each on
     its own connection (so spread over the workers), one view to give."""
-    base = scaled.app.url
+    base = scaled.direct_url
     created = httpx.post(f"{base}/api/v2/pushes", headers={"X-Forwarded-For": "198.18.0.1"},
                          json={"push": {"payload": "one of thirty", "expire_after_views": 1}})
     token = created.json()["url_token"]
