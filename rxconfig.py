@@ -31,4 +31,6 @@ config = rx.Config(
     trusted_proxy_hops=settings.trusted_proxy_hops,
     plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # The look of every page: calm iris on slate, light or dark as the visitor chooses.
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", gray_color="slate", radius="medium"))],
 )

@@ -6,25 +6,25 @@ from pwpush_app.api import build_api
 from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
+from pwpush_app.ui.create import create_page
+from pwpush_app.ui.manage import ManageState, manage_page
+from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.reveal import RevealState, reveal_page
+from pwpush_app.ui.share import ShareState
 
-
-def index() -> rx.Component:
-    settings = get_settings()
-    return rx.center(
-        rx.vstack(
-            rx.heading(settings.brand_title, size="8"),
-            rx.text(settings.brand_tagline),
-        ),
-        min_height="80vh",
-    )
-
+settings = get_settings()
+title = settings.brand_title
 
 app = rx.App(
     api_transformer=[
         build_api(),
         # Last, so it wraps everything: pages, API, static files, errors.
-        lambda asgi: SecurityHeaders(asgi, get_settings().trusted_proxy_hops),
+        lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops),
     ]
 )
-app.add_page(index, route="/", title=get_settings().brand_title)
+# A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
+app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
+app.add_page(reveal_page, route="/p/[token]", title=f"A secret for you · {title}", on_load=RevealState.open_link)
+app.add_page(manage_page, route="/manage/[manage_token]", title=f"Manage a push · {title}", on_load=ManageState.load)
+app.add_page(my_pushes_page, route="/my-pushes", title=f"My pushes · {title}")
 app.register_lifespan_task(purge_job)

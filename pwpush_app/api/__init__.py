@@ -2,7 +2,7 @@
 
 Reflex mounts its own app *inside* this one (`api_transformer`), so our routes match
 first and everything else falls through to the pages.  The catch-alls at the end keep
-`/api/...` and `/p/....json` answers JSON (404 or 405) instead of the SPA's HTML.
+`/api/...`, `/p/....json` and `/d/...` (downloads) answers JSON (404 or 405) instead of the SPA's HTML.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Callable
 from fastapi import FastAPI, Request
 from starlette.routing import Match, Mount
 
-from pwpush_app.api import docs, legacy, v2
+from pwpush_app.api import docs, downloads, legacy, v2
 from pwpush_app.api.auth import current_vault
 from pwpush_app.api.errors import NOT_FOUND, install_error_handlers, json_error
 from pwpush_app.api.version import application_version
@@ -38,6 +38,7 @@ def build_api(vault_provider: Callable[[], Vault] | None = None) -> FastAPI:
     install_error_handlers(api)
     api.include_router(v2.router)
     api.include_router(legacy.router)
+    api.include_router(downloads.router)
     api.include_router(docs.router)
     _add_json_fallbacks(api)
     _document_token_auth(api)
@@ -76,5 +77,5 @@ def _add_json_fallbacks(api: FastAPI) -> None:
                               {"Allow": ", ".join(sorted(allowed))})
         return json_error(404, NOT_FOUND)
 
-    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/p.json", "/f.json", "/r.json"):
+    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/p.json", "/f.json", "/r.json", "/d/{rest:path}"):
         api.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)

@@ -10,9 +10,9 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from pwpush_app.api import schemas
+from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
-from pwpush_app.api.bodies import body_limit, new_push_from_fields, read_create_body
+from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
 from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
 from pwpush_app.core import pushes
 from pwpush_app.core.pushes import (
@@ -38,20 +38,29 @@ def _require_anonymous_allowed(caller: Caller) -> None:
 
 async def create(request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False) -> JSONResponse:
     _require_anonymous_allowed(caller)
-    settings = caller.vault.settings
-    body = await read_create_body(request, root_key, body_limit(settings.max_payload_bytes))
-    kind = "file" if body.has_files and not kind_is_fixed and "kind" not in body.fields else kind
-    new_push, duration_field = new_push_from_fields(body.fields, kind, kind_is_fixed)
-    if new_push.kind == "file" or body.has_files:
-        if caller.user is None and settings.files_require_login:
-            raise ApiError(401, "File pushes need an API token: send `Authorization: Bearer <token>`.")
-        raise ApiError(422, "File pushes are not available yet on this server.",
-                       {"files": ["File pushes are not available yet on this server."]})
-    try:
-        created = await run_in_threadpool(pushes.create_push, caller.vault, new_push, caller.client)
-    except InvalidPush as error:
-        raise invalid({(duration_field if field == "expire_after" else field): message
-                       for field, message in error.errors.items()}) from None
+    vault = caller.vault
+    settings = vault.settings
+    text_limit = body_limit(settings.max_payload_bytes)
+    if is_multipart(request):
+        # Files stream into the core as they arrive; a request with files is stored here.
+        fields, new_push, duration_field, created = await uploads.create_from_multipart(
+            request, vault, caller.client, root_key, kind, kind_is_fixed, text_limit
+        )
+    else:
+        fields = (await read_create_body(request, root_key, text_limit)).fields
+        if "files" in fields:
+            raise invalid({"files": "Send files as multipart/form-data: curl -F 'push[files][]=@secret.pdf' "
+                                    "-F 'push[payload]=optional text'."})
+        new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
+        created = None
+    if created is None:
+        if new_push.kind == "file":
+            uploads.check_file_push_without_files(vault, caller.client)
+        try:
+            created = await run_in_threadpool(pushes.create_push, vault, new_push, caller.client)
+        except InvalidPush as error:
+            raise invalid({(duration_field if field == "expire_after" else field): message
+                           for field, message in error.errors.items()}) from None
     body_json = schemas.push_json(created.push, settings, created.url_token, owner=True, note=new_push.note)
     body_json["manage_url"] = f"{settings.base_url}/manage/{created.manage_token}"
     return answer(body_json, 201)
@@ -81,7 +90,7 @@ def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
     owner = caller.owns(push)
     note = pushes.open_note(vault, push) if owner else ""
     body = schemas.push_json(push, vault.settings, token, owner=owner, note=note)
-    return answer({**body, "payload": revealed.payload, "files": []})
+    return answer({**body, "payload": revealed.payload, "files": schemas.files_json(revealed.downloads, vault.settings)})
 
 
 def _existing(caller: Caller, token: str):

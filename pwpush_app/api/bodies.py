@@ -1,7 +1,8 @@
 """Create-request bodies, in every form Password Pusher accepts, turned into a `NewPush`.
 
-JSON (`{"push": {...}}`), form-encoded Rails keys (`password[payload]=...`) and multipart
-(`push[files][]`).  This module only reads and type-checks; the limits and defaults are
+JSON (`{"push": {...}}`) and form-encoded Rails keys (`password[payload]=...`); multipart
+bodies (`push[files][]`) are streamed by `uploads.py`, which reuses the field rules here.
+This module only reads and type-checks; the limits and defaults are
 the core's (`validate_new_push`).  Every malformed body is a 4xx `ApiError`.
 """
 
@@ -10,11 +11,9 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.core.pushes import NewPush
@@ -45,14 +44,9 @@ MAX_FIELDS = 200
 
 @dataclass
 class CreateBody:
-    """The push object of a create request, and the names of any files sent with it."""
+    """The push object of a create request."""
 
     fields: dict
-    file_names: list[str] = field(default_factory=list)
-
-    @property
-    def has_files(self) -> bool:
-        return bool(self.file_names) or bool(self.fields.get("files"))
 
 
 def body_limit(max_payload_bytes: int) -> int:
@@ -61,42 +55,51 @@ def body_limit(max_payload_bytes: int) -> int:
 
 
 async def read_create_body(request: Request, root_key: str, max_bytes: int) -> CreateBody:
-    """Parse the body (plus Rails-style query parameters) and return the `root_key` object."""
+    """Parse a JSON or form-encoded body (plus Rails-style query parameters) and return the
+    `root_key` object.  Multipart bodies are streamed by `uploads.create_from_multipart`."""
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
-    file_names: list[str] = []
-    if media_type == "multipart/form-data":
-        params, file_names = await _read_multipart(request, content_type, max_bytes)
-        root = _rails_nest(params)
+    raw = await _read_limited(request, max_bytes)
+    if media_type == "application/json" or media_type.endswith("+json"):
+        root = _parse_json(raw)
+    elif media_type in ("application/x-www-form-urlencoded", ""):
+        root = _rails_nest(_parse_form(raw))
     else:
-        raw = await _read_limited(request, max_bytes)
-        if media_type == "application/json" or media_type.endswith("+json"):
-            root = _parse_json(raw)
-        elif media_type in ("application/x-www-form-urlencoded", ""):
-            root = _rails_nest(_parse_form(raw))
-        else:
-            raise ApiError(415, f"Send the push as JSON, form-encoded or multipart, not {media_type!r}.")
-    if request.url.query:
+        raise ApiError(415, f"Send the push as JSON, form-encoded or multipart, not {media_type!r}.")
+    return _with_query(request, root, root_key)
+
+
+def create_body_from_pairs(request: Request, pairs: list[tuple[str, str]], root_key: str) -> CreateBody:
+    """The `root_key` object of form fields already read (multipart's text parts)."""
+    return _with_query(request, _rails_nest(pairs), root_key)
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+
+
+def _with_query(request: Request, root, root_key: str) -> CreateBody:
+    if request.url.query and isinstance(root, dict):
         # Rails merges query parameters into params; old scripts rely on it. The body wins.
         for key, value in _rails_nest(_parse_form(request.url.query.encode("latin-1", "replace"))).items():
             root.setdefault(key, value)
-    return CreateBody(fields=_push_object(root, root_key), file_names=file_names)
+    return CreateBody(fields=_push_object(root, root_key))
 
 
 async def _read_limited(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large(max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(max_bytes: int) -> ApiError:
+def too_large(max_bytes: int) -> ApiError:
     return ApiError(413, f"The request body is too large: at most {max_bytes:,} bytes.")
 
 
@@ -123,73 +126,6 @@ def _parse_form(raw: bytes) -> list[tuple[str, str]]:
     except ValueError:
         raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.") from None
     return pairs
-
-
-async def _read_multipart(request: Request, content_type: str, max_bytes: int) -> tuple[list[tuple[str, str]], list[str]]:
-    """Text fields into memory; file parts are counted and dropped, never written to disk."""
-    _, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
-    fields: list[tuple[str, str]] = []
-    file_names: list[str] = []
-    part: dict = {}
-
-    def on_part_begin():
-        part.clear()
-        part.update(headers={}, data=bytearray(), header_field=b"", header_value=b"")
-
-    def on_header_field(data, start, end):
-        part["header_field"] += data[start:end]
-
-    def on_header_value(data, start, end):
-        part["header_value"] += data[start:end]
-
-    def on_header_end():
-        part["headers"][part["header_field"].lower()] = part["header_value"]
-        part["header_field"], part["header_value"] = b"", b""
-
-    def on_headers_finished():
-        _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
-        part["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
-        part["filename"] = disposition.get(b"filename")
-
-    def on_part_data(data, start, end):
-        if part["filename"] is None:
-            part["data"] += data[start:end]
-
-    def on_part_end():
-        name = part["name"]
-        if part["filename"] is not None:
-            file_names.append(part["filename"].decode("utf-8", "replace"))
-            fields.append((name, "\x00file"))
-            return
-        try:
-            fields.append((name, bytes(part["data"]).decode("utf-8")))
-        except UnicodeDecodeError:
-            raise ApiError(400, f"The form field {name!r} is not valid UTF-8.") from None
-        if len(fields) > MAX_FIELDS:
-            raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.")
-
-    callbacks = dict(
-        on_part_begin=on_part_begin, on_header_field=on_header_field, on_header_value=on_header_value,
-        on_header_end=on_header_end, on_headers_finished=on_headers_finished, on_part_data=on_part_data,
-        on_part_end=on_part_end,
-    )
-    parser = MultipartParser(boundary, callbacks)
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:
-                raise _too_large(max_bytes)
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as error:
-        raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
-    # A file part keeps its key (so `file_push[files][]` alone still names the root) but
-    # not its bytes, which were never kept.
-    return [(k, "" if v == "\x00file" else v) for k, v in fields], file_names
 
 
 def _rails_nest(pairs: list[tuple[str, str]]) -> dict:

@@ -56,7 +56,7 @@ def json_error(status: int, body: dict, headers: dict[str, str] | None = None) -
 
 def is_api_path(path: str) -> bool:
     """Paths this API answers; everything else belongs to the Reflex app mounted beneath."""
-    return path.startswith("/api/") or path == "/api" or path.endswith(".json")
+    return path.startswith(("/api/", "/d/")) or path == "/api" or path.endswith(".json")
 
 
 def install_error_handlers(api: FastAPI) -> None:

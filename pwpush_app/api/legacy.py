@@ -15,7 +15,7 @@ from pwpush_app.api.schemas import (
     VersionOut,
     error_responses,
 )
-from pwpush_app.api.v2 import Page, Passphrase
+from pwpush_app.api.v2 import Page, Passphrase, multipart_schema
 from pwpush_app.api.version import version_v1
 
 router = APIRouter(tags=["legacy"])
@@ -35,7 +35,10 @@ async def create_password(request: Request, who: Caller = Depends(caller)):
 
 
 @router.post("/f.json", status_code=201, response_model=CreatedPushOut, summary="Create a file push (root key `file_push`)",
-             description="Files as `file_push[files][]`." + FORM_NOTE.format(root="file_push"), responses=CREATE_ERRORS)
+             description="Multipart: one `file_push[files][]` per file, plus `file_push[...]` fields. Needs a token "
+             "unless the server allows anonymous files.", responses=CREATE_ERRORS,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": multipart_schema("file_push")}}}})
 async def create_file_push(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "file_push", "file", kind_is_fixed=True)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pwpush_app.api.bodies import DURATION_MINUTES
 from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
 from pwpush_app.core.clock import iso_utc, utcnow
+from pwpush_app.core.files import FileDownloads, download_path
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.pushes import describe_minutes
 from pwpush_app.settings import Settings
@@ -65,6 +66,23 @@ def push_json(
         body["name"] = push.name
         body["note"] = note
     return body
+
+
+def files_json(downloads: FileDownloads | None, settings: Settings) -> list[dict]:
+    """Password Pusher's `files` of a revealed file push: each file's download link.
+    (`size` and `expires_at`, when the links stop working, are ours.)"""
+    if downloads is None:
+        return []
+    return [
+        {
+            "filename": entry.name,
+            "content_type": entry.content_type,
+            "url": settings.base_url + download_path(downloads.grant, entry.index),
+            "size": entry.size,
+            "expires_at": iso_utc(downloads.until),
+        }
+        for entry in downloads.files
+    ]
 
 
 def audit_v2(events: list[AuditEvent]) -> dict:
@@ -169,9 +187,13 @@ class CreatedPushOut(PushOut):
 
 
 class FileOut(BaseModel):
-    filename: str
-    content_type: str
-    url: str
+    filename: str = Field(examples=["report.pdf"])
+    content_type: str = Field(examples=["application/pdf"])
+    url: str = Field(description="The download link (GET, no token needed). After the last view each file "
+                     "downloads once; otherwise as often as needed until `expires_at`.",
+                     examples=["https://secrets.example.com/d/Gk2wX0aQ9pVv3sT7yN1cLm/0"])
+    size: int = Field(description="Bytes (ours).")
+    expires_at: str = Field(description="The link works until then (ours).")
 
 
 class ShownPushOut(PushOut):

@@ -21,6 +21,19 @@ from pwpush_app.core.vault import Vault
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
 
+def multipart_schema(root: str) -> dict:
+    """A multipart create body for the docs (files plus the usual fields)."""
+    return {"type": "object", "properties": {
+        f"{root}[files][]": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "description": "One part per file (file pushes)."},
+        f"{root}[payload]": {"type": "string", "description": "Optional text beside the files."},
+        f"{root}[kind]": {"type": "string", "description": "file (implied by file parts), text, url or qr."},
+        f"{root}[expire_after_views]": {"type": "integer"},
+        f"{root}[expire_after_duration]": {"type": "integer"},
+        f"{root}[note]": {"type": "string"},
+    }}
+
+
 # Inline (no $refs): the body is parsed by bodies.py, this only documents it.
 CREATE_SCHEMA = {
     "type": "object",
@@ -45,7 +58,9 @@ def get_version(vault: Vault = Depends(current_vault)):
     response_model=CreatedPushOut,
     summary="Create a push",
     description="JSON `{\"push\": {...}}`, form-encoded `push[payload]=...`, or multipart. "
-    "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push.",
+    "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push. "
+    "File pushes: multipart with one `push[files][]` per file (a token is needed unless the server allows "
+    "anonymous files); 413 when the files together pass the server's limit.",
     responses=error_responses(400, 401, 413, 415, 422),
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": CREATE_SCHEMA,
@@ -54,6 +69,7 @@ def get_version(vault: Vault = Depends(current_vault)):
         "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
             "push[payload]": {"type": "string"}, "push[expire_after_views]": {"type": "integer"},
             "push[expire_after_duration]": {"type": "integer"}}}},
+        "multipart/form-data": {"schema": multipart_schema("push")},
     }}},
 )
 async def create_push(request: Request, who: Caller = Depends(caller)):

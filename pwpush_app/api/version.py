@@ -6,10 +6,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 from pwpush_app.settings import Settings
 
-# False until the file-push issue lands; the version endpoint must not promise them.
-FILE_PUSHES_AVAILABLE = False
-
-
 def application_version() -> str:
     try:
         return version("pwpush-app")
@@ -34,7 +30,7 @@ def version_v2(settings: Settings) -> dict:
             "pushes": {
                 "email_auto_dispatch": False,
                 "file_attachments": {
-                    "enabled": FILE_PUSHES_AVAILABLE and settings.policy("file").enabled,
+                    "enabled": settings.policy("file").enabled,
                     "requires_authentication": settings.files_require_login,
                 },
                 "url_pushes": settings.policy("url").enabled,

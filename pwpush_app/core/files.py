@@ -432,7 +432,7 @@ async def create_file_push_async(
     """The same for async chunks (sync ones work too); the blocking work runs in threads."""
     check_may_send_files(vault, client, len(files))
     draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
-    feeder = _Feeder(draft)
+    feeder = DraftFeeder(draft)
     try:
         for incoming in files:
             await asyncio.to_thread(draft.start_file, incoming.name, incoming.content_type)
@@ -453,7 +453,7 @@ async def create_file_push_from_chunks(
     """For Reflex's ``rx.UploadChunkIterator``: chunks with ``filename``, ``content_type``,
     ``offset`` and ``data``, one file after another; offset 0 starts a new file."""
     draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
-    feeder = _Feeder(draft)
+    feeder = DraftFeeder(draft)
     try:
         current: str | None = None
         received = 0  # bytes of the current file, batched or written
@@ -475,7 +475,7 @@ async def create_file_push_from_chunks(
             await asyncio.to_thread(draft.abort)
 
 
-class _Feeder:
+class DraftFeeder:
     """Hands an async upload's bytes to a draft in a worker thread, a batch at a time:
     one thread hop per MiB instead of per network read, and never more than a batch in
     memory.  A batch that would cross the size limit goes at once, so the refusal does too."""
@@ -540,12 +540,20 @@ def grant_downloads(db: Session, vault: Vault, push: Push, data_key: crypto.Data
     return FileDownloads(grant=token, files=files, until=until, once_each=last_view)
 
 
+def download_path(grant: str, index: int) -> str:
+    """The path of a file's download link (served by the API app on the one port)."""
+    return f"/d/{grant}/{index}"
+
+
 def open_file_download(
-    vault: Vault, grant: str, index: int, client: Client, now: datetime | None = None
+    vault: Vault, grant: str, index: int, client: Client, now: datetime | None = None, peek: bool = False
 ) -> FileDownload:
     """Open file `index` of the push a reveal granted; raises DownloadUnavailable or
     AlreadyDownloaded.  Consumes no view.  (`client` is for the caller's logs and future
-    audit; the grant itself is the permission.)"""
+    audit; the grant itself is the permission.)
+
+    `peek` (for HEAD requests): the same checks and headers, but no bytes and, for the
+    last view's grant, the one download is not used up."""
     now = now or utcnow()
     if not pushes._looks_like_token(grant) or not isinstance(index, int) or isinstance(index, bool):
         raise DownloadUnavailable()
@@ -564,7 +572,9 @@ def open_file_download(
             raise AlreadyDownloaded()
         if stored.blob_deleted or stored.name_sealed is None:
             raise DownloadUnavailable()
-        if found.last_view:
+        if found.last_view and peek:
+            wrapped = found.wrapped_key
+        elif found.last_view:
             wrapped = found.wrapped_key
             # Claim the one download atomically: two parallel requests get it once.
             claimed = db.execute(
@@ -593,6 +603,9 @@ def open_file_download(
         # Cut or padded in storage: refuse before sending a byte.
         blob.close()
         raise crypto.DecryptionError(f"file {index}: stored blob has the wrong size")
+    if peek:
+        blob.close()
+        return FileDownload(name=name, content_type=stored.content_type, size=stored.size, chunks=iter(()))
     chunks = _plaintext(vault, data_key, stored, blob, delete_after=found.last_view)
     return FileDownload(name=name, content_type=stored.content_type, size=stored.size, chunks=chunks)
 

@@ -233,20 +233,6 @@ def test_nul_and_lone_surrogates_are_refused(api, vault):
     assert push_count(vault) == 0
 
 
-def test_file_pushes_are_refused_clearly_until_they_exist(api, alice, vault):
-    anonymous = api.post("/f.json", files={"file_push[files][]": ("a.txt", b"data", "text/plain")})
-    assert anonymous.status_code == 401 and "File pushes need an API token" in anonymous.json()["error"]
-    with_token = api.post("/f.json", files={"file_push[files][]": ("a.txt", b"data", "text/plain")}, headers=alice)
-    assert with_token.status_code == 422
-    assert with_token.json()["error"] == "File pushes are not available yet on this server."
-    v2 = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[files][]": ("a.txt", b"d")},
-                  headers=alice)
-    assert v2.status_code == 422 and "files" in v2.json()["errors"]
-    by_kind = api.post("/api/v2/pushes", json={"push": {"payload": "x", "kind": "file"}}, headers=alice)
-    assert by_kind.status_code == 422
-    assert push_count(vault) == 0
-
-
 def test_disabled_kinds_and_anonymous_off(make_api):
     api, _ = make_api(PWP__ENABLE_QR_PUSHES="false", PWP__ALLOW_ANONYMOUS="false")
     response = api.post("/api/v2/pushes", json={"push": {"payload": "x"}})
@@ -283,5 +269,6 @@ def test_multipart_file_bytes_never_reach_the_disk(api, alice, tmp_path, monkeyp
     big = b"F" * (3 * 1024 * 1024)
     response = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[files][]": ("big.bin", big)},
                         headers=alice)
-    assert response.status_code == 422
+    assert response.status_code == 201, response.text
+    # Starlette's form parser would have spooled the 3 MiB file there, in plaintext.
     assert list(spool.iterdir()) == []

@@ -16,7 +16,7 @@ def test_v2_version_announces_the_features_the_cli_reads(api):
     assert features["api_token_authentication"] is True
     # The CLI would try Pro-only account selection if this were true.
     assert features["accounts"] == {"enabled": False}
-    assert features["pushes"]["file_attachments"] == {"enabled": False, "requires_authentication": True}
+    assert features["pushes"]["file_attachments"] == {"enabled": True, "requires_authentication": True}
     assert features["pushes"]["url_pushes"] is True and features["pushes"]["qr_code_pushes"] is True
     assert features["pushes"]["email_auto_dispatch"] is False
     assert features["requests"] == {"enabled": False}

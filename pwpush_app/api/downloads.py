@@ -1,0 +1,106 @@
+"""File downloads: `GET|HEAD /d/<grant>/<index>`, the links in a revealed file push.
+
+Served by the API app so it works on Reflex's one port, and linked from the web pages
+too, so it needs no API token: the grant (made by the reveal, see `core.files`) is the
+permission.  The file is decrypted while it streams, a batch at a time in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+
+from pwpush_app.api.auth import current_vault, request_client
+from pwpush_app.api.errors import ApiError
+from pwpush_app.core import files
+from pwpush_app.core.crypto import DecryptionError
+from pwpush_app.core.files import AlreadyDownloaded, DownloadUnavailable, FileDownload
+from pwpush_app.core.vault import Vault
+
+log = logging.getLogger("pwpush.api")
+router = APIRouter(tags=["files"])
+
+# Bytes handed from the decrypting thread per hop: few hops, little memory.
+BATCH_BYTES = 1024 * 1024
+MAX_INDEX_DIGITS = 4
+
+
+class DownloadAborted(Exception):
+    """Raised into the server mid-response so the connection ends without a clean finish."""
+
+
+DOWNLOAD_DOC = dict(
+    description="The `url` of each entry in a retrieved file push's `files`. HEAD answers the headers without "
+    "using up a once-only download. 404: unknown or expired link; 410: already downloaded after the last view.",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "Unknown or expired"},
+               410: {"description": "Already downloaded (after the last view each file downloads once)"}},
+)
+
+
+@router.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
+@router.get("/d/{grant}/{index}", operation_id="download_file",
+            summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
+async def download_file(grant: str, index: str, request: Request, vault: Vault = Depends(current_vault)):
+    if not index.isdigit() or len(index) > MAX_INDEX_DIGITS:
+        raise _unavailable()
+    peek = request.method == "HEAD"
+    client = request_client(request, vault, None)
+    try:
+        download = await run_in_threadpool(files.open_file_download, vault, grant, int(index), client, None, peek)
+    except DownloadUnavailable as error:
+        raise ApiError(404, str(error)) from None
+    except AlreadyDownloaded as error:
+        raise ApiError(410, str(error)) from None
+    except DecryptionError:
+        # The stored blob was cut or padded: nothing was sent yet, so an honest error.
+        log.warning("download refused: stored file %s fails its integrity check", index)
+        raise ApiError(500, "This file is damaged in storage and cannot be downloaded.") from None
+    headers = {
+        # As declared (sanitised); set directly so no charset is added to text types.
+        "Content-Type": download.content_type,
+        "Content-Length": str(download.size),
+        "Content-Disposition": files.content_disposition(download.name),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        # A download is never a page: no scripts, no frames, even if a browser renders it.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Referrer-Policy": "no-referrer",
+    }
+    if peek:
+        return Response(status_code=200, headers=headers)
+    return StreamingResponse(_plaintext(download, index), headers=headers)
+
+
+async def _plaintext(download: FileDownload, index: str) -> AsyncIterator[bytes]:
+    try:
+        while True:
+            batch = await run_in_threadpool(_next_batch, download)
+            if not batch:
+                return
+            yield batch
+    except DecryptionError:
+        # Everything sent so far was authentic; the rest is not.  Raising (not returning)
+        # makes the server drop the connection, so the client sees a broken download
+        # instead of a short file that looks complete.
+        log.warning("download aborted: stored file %s fails its integrity check mid-stream", index)
+        raise DownloadAborted("stored file failed its integrity check") from None
+    finally:
+        await run_in_threadpool(download.close)
+
+
+def _next_batch(download: FileDownload) -> bytes:
+    batch = bytearray()
+    for chunk in download.chunks:
+        batch += chunk
+        if len(batch) >= BATCH_BYTES:
+            break
+    return bytes(batch)
+
+
+def _unavailable() -> ApiError:
+    return ApiError(404, DownloadUnavailable().args[0])

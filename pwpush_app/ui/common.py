@@ -1,0 +1,81 @@
+"""What every page state needs: who is asking, the vault, times shown to people.
+
+Core functions are synchronous (database, Argon2): page events run them in a thread so
+one slow reveal doesn't stall every other browser's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import datetime, timezone
+from typing import Callable, TypeVar
+
+import reflex as rx
+
+from pwpush_app.core.audit import Client
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.vault import Vault, get_vault
+from pwpush_app.settings import get_settings
+
+T = TypeVar("T")
+
+KIND_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR code"}
+# Kinds this web app can create and show so far; the others slot in as components per kind.
+UI_KINDS = ("text",)
+
+BUSY_MESSAGE = "The service is busy right now. Please try again in a moment."
+
+
+def client_of(state: rx.State) -> Client:
+    """The person behind an event: IP (Reflex applies trusted_proxy_hops), user agent, referrer."""
+    router = state.router
+    return Client(
+        ip=router.session.client_ip or "",
+        user_agent=router.headers.user_agent or "",
+        referrer=router.headers.raw_headers.get("referer", ""),
+    )
+
+
+async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
+    """Run a core call (blocking I/O and hashing) off the event loop."""
+    return await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+
+
+def vault() -> Vault:
+    return get_vault()
+
+
+def secret_link(url_token: str) -> str:
+    return f"{get_settings().base_url}/p/{url_token}"
+
+
+def manage_link(manage_token: str) -> str:
+    return f"{get_settings().base_url}/manage/{manage_token}"
+
+
+def format_time(moment: datetime | None) -> str:
+    """'2 Dec 2026, 11:30 UTC': unambiguous for sender and recipient in any time zone."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(timezone.utc)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def describe_time_left(expires_at: datetime, now: datetime | None = None) -> str:
+    """'3 days 4 hours', '12 minutes', 'less than a minute'."""
+    seconds = int((expires_at - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "none"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return " ".join(parts[:2]) or "less than a minute"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

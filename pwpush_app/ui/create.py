@@ -1,0 +1,390 @@
+"""Create (`/`): the form a sender fills in; on success the share section takes its place.
+
+The form is uncontrolled: the secret, passphrase, name and note travel once, in the
+submit event's form data, straight into `create_push`, and are never assigned to state.
+Only harmless choices (kind, lifetime preset, toggles, generator options) live in state.
+Every rule (limits, defaults, messages) is the core's; this module only translates the
+form into a `NewPush` and puts the core's messages next to their fields.
+"""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
+from pwpush_app.settings import KindPolicy, get_settings
+from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
+from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.generator import GeneratorState, generator_options
+from pwpush_app.ui.my_pushes import MyPushesState
+from pwpush_app.ui.share import ShareState, share_events, share_section
+
+LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
+UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
+CUSTOM = "custom"
+KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
+
+
+def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
+    """The presets the kind's policy allows, its default among them, then "custom"."""
+    minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
+    minutes.add(policy.minutes_default)
+    return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
+
+
+def _policy(kind: str = "text") -> KindPolicy:
+    return get_settings().policy(kind)
+
+
+def _text(form_data: dict, field: str) -> str:
+    """A text field of the form; a control that isn't on the page arrives as null."""
+    value = form_data.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _whole_number(text) -> int | str:
+    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
+    text = str(text or "").strip()
+    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
+
+
+class CreateState(rx.State):
+    kind: str = "text"
+    errors: dict[str, str] = {}
+    lifetime_choice: str = str(_policy().minutes_default)
+    retrieval_step: bool = _policy().retrieval_step_default
+    deletable_by_viewer: bool = _policy().deletable_by_viewer_default
+    secret_hidden: bool = False
+    creating: bool = False
+    @rx.event
+    def choose_kind(self, kind: str):
+        if kind not in UI_KINDS:
+            return
+        policy = _policy(kind)
+        self.kind = kind
+        self.lifetime_choice = str(policy.minutes_default)
+        self.retrieval_step = policy.retrieval_step_default
+        self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
+        self.errors = {}
+
+    @rx.event
+    def choose_lifetime(self, choice: str):
+        self.lifetime_choice = choice
+        self.errors.pop("expire_after", None)
+
+    @rx.event
+    def set_retrieval_step(self, on: bool):
+        self.retrieval_step = bool(on)
+
+    @rx.event
+    def set_deletable_by_viewer(self, on: bool):
+        self.deletable_by_viewer = bool(on)
+
+    @rx.event
+    def forget_payload_error(self):
+        self.errors.pop("payload", None)
+
+    @rx.event
+    def toggle_secret_hidden(self):
+        self.secret_hidden = not self.secret_hidden
+
+    def _lifetime_minutes(self, form_data: dict) -> int | str:
+        if self.lifetime_choice != CUSTOM:
+            return _whole_number(self.lifetime_choice)
+        amount = _whole_number(form_data.get("custom_amount"))
+        unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
+        return amount * unit if isinstance(amount, int) and unit else str(amount)
+
+    @rx.event
+    async def submit(self, form_data: dict):
+        if self.creating:  # a double click makes one push, not two
+            return
+        request = NewPush(
+            payload=_text(form_data, "payload"),
+            kind=self.kind,
+            name=_text(form_data, "name"),
+            note=_text(form_data, "note"),
+            passphrase=_text(form_data, "passphrase"),
+            expire_after_views=_whole_number(form_data.get("expire_after_views")),
+            expire_after_minutes=self._lifetime_minutes(form_data),
+            retrieval_step=self.retrieval_step,
+            deletable_by_viewer=self.deletable_by_viewer,
+        )
+        self.creating = True
+        yield
+        try:
+            created = await in_thread(create_push, vault(), request, client_of(self))
+        except InvalidPush as refusal:
+            self.errors = dict(refusal.errors)
+            return
+        except DatabaseUnavailable:
+            self.errors = {"form": BUSY_MESSAGE}
+            return
+        finally:
+            self.creating = False
+        self.errors = {}
+        mine = await self.get_state(MyPushesState)
+        push = created.push
+        mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
+        share = await self.get_state(ShareState)
+        share.shown = True
+        yield share_events(created)
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def _error(field: str) -> rx.Component:
+    return field_error(CreateState.errors.get(field, ""), field)
+
+
+def _kind_selector() -> rx.Component:
+    """Text today; file, URL and QR pushes slot in here as their pages arrive."""
+    return rx.radio_cards.root(
+        *[
+            rx.radio_cards.item(
+                rx.text(KIND_SHORT_LABELS[kind], size="2", weight="medium"),
+                value=kind,
+                disabled=kind not in UI_KINDS,
+                aria_label=f"{KIND_LABELS[kind]} push" + ("" if kind in UI_KINDS else " (not available yet)"),
+            )
+            for kind in ("text", "file", "url", "qr")
+            if get_settings().policy(kind).enabled
+        ],
+        value=CreateState.kind,
+        on_value_change=CreateState.choose_kind,
+        columns="4",
+        size="1",
+        gap="2",
+        width="100%",
+        aria_label="What to share",
+    )
+
+
+def _secret_field() -> rx.Component:
+    return rx.vstack(
+        field_label("Secret", "payload"),
+        rx.text_area(
+            id="payload",
+            name="payload",
+            placeholder="Paste a password, an API key or a private note…",
+            rows="4",
+            resize="vertical",
+            width="100%",
+            size="3",
+            spell_check=False,
+            custom_attrs={"autoComplete": "off"},
+            aria_describedby="payload-error",
+            aria_invalid=CreateState.errors.contains("payload"),
+            # Masked like a password field while hidden (text areas have no type="password").
+            style={"-webkit-text-security": rx.cond(CreateState.secret_hidden, "disc", "none"),
+                   "fontFamily": "var(--code-font-family)"},
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("wand-sparkles", size=16, aria_hidden="true"),
+                "Generate password",
+                type="button",
+                variant="soft",
+                on_click=[GeneratorState.generate, CreateState.forget_payload_error],
+                id="generate",
+            ),
+            generator_options(),
+            rx.spacer(),
+            rx.button(
+                rx.cond(CreateState.secret_hidden, rx.icon("eye", size=16), rx.icon("eye-off", size=16)),
+                rx.cond(CreateState.secret_hidden, "Show", "Hide"),
+                type="button",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=CreateState.toggle_secret_hidden,
+                aria_pressed=CreateState.secret_hidden,
+                aria_controls="payload",
+                id="toggle-secret",
+            ),
+            width="100%",
+            align="center",
+        ),
+        _error("payload"),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _expiry_fields() -> rx.Component:
+    policy = _policy()
+    views = rx.vstack(
+        field_label("Views", "expire_after_views"),
+        rx.input(
+            id="expire_after_views",
+            name="expire_after_views",
+            type="number",
+            input_mode="numeric",
+            default_value=str(policy.views_default),
+            min=policy.views_min,
+            max=policy.views_max,
+            size="3",
+            width="100%",
+            aria_describedby="expire_after_views-help expire_after_views-error",
+        ),
+        rx.text(f"{policy.views_min} to {policy.views_max}", id="expire_after_views-help", size="1", color_scheme="gray"),
+        _error("expire_after_views"),
+        spacing="1",
+        flex="1",
+        min_width="8rem",
+    )
+    lifetime = rx.vstack(
+        field_label("Expires after", "lifetime"),
+        rx.select.root(
+            rx.select.trigger(id="lifetime", width="100%", aria_describedby="expire_after-error"),
+            rx.select.content(*[rx.select.item(label, value=value) for value, label in lifetime_choices(policy)]),
+            value=CreateState.lifetime_choice,
+            on_change=CreateState.choose_lifetime,
+            size="3",
+        ),
+        rx.cond(
+            CreateState.lifetime_choice == CUSTOM,
+            rx.hstack(
+                rx.input(
+                    name="custom_amount",
+                    id="custom_amount",
+                    type="number",
+                    input_mode="numeric",
+                    min=1,
+                    default_value="2",
+                    aria_label="Custom lifetime amount",
+                    size="3",
+                    width="6rem",
+                ),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Custom lifetime unit", id="custom_unit"),
+                    rx.select.content(*[rx.select.item(unit, value=unit) for unit in UNIT_MINUTES]),
+                    name="custom_unit",
+                    default_value="hours",
+                    size="3",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.text(
+            f"From {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}; "
+            "whichever limit comes first ends it.",
+            size="1",
+            color_scheme="gray",
+        ),
+        _error("expire_after"),
+        spacing="1",
+        flex="2",
+        min_width="12rem",
+    )
+    return rx.flex(views, lifetime, gap="4", wrap="wrap", width="100%")
+
+
+def _toggle(label: str, help_text: str, field_id: str, checked: rx.Var, on_change) -> rx.Component:
+    # The switch sits inside its label (no id): clicking the words flips it, and the form
+    # doesn't submit it; its value lives in state.
+    return rx.el.label(
+        rx.hstack(
+            rx.switch(checked=checked, on_change=on_change, aria_describedby=f"{field_id}-help", class_name=field_id),
+            rx.vstack(
+                rx.text(label, size="2", weight="medium"),
+                rx.text(help_text, id=f"{field_id}-help", size="1", color_scheme="gray"),
+                spacing="0",
+            ),
+            align="start",
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _options_fields() -> rx.Component:
+    return rx.vstack(
+        _toggle(
+            "Click to reveal",
+            "Recipients press a button first, so chat link previews can't use up a view.",
+            "retrieval_step",
+            CreateState.retrieval_step,
+            CreateState.set_retrieval_step,
+        ),
+        _toggle(
+            "Recipients may delete it",
+            "Shows a \u201cdelete it now\u201d button after the secret is revealed.",
+            "deletable_by_viewer",
+            CreateState.deletable_by_viewer,
+            CreateState.set_deletable_by_viewer,
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _extra_fields() -> rx.Component:
+    return rx.vstack(
+        field_label("Passphrase (optional)", "passphrase"),
+        rx.input(
+            id="passphrase",
+            name="passphrase",
+            type="password",
+            auto_complete="new-password",
+            placeholder="Recipients must type it",
+            size="3",
+            width="100%",
+            aria_describedby="passphrase-error",
+        ),
+        _error("passphrase"),
+        field_label("Name (optional, only you see it)", "name"),
+        rx.input(id="name", name="name", size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
+        _error("name"),
+        field_label("Note (optional, only you see it, encrypted)", "note"),
+        rx.text_area(id="note", name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
+        _error("note"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def create_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            _kind_selector(),
+            _error("kind"),
+            _secret_field(),
+            rx.card(rx.vstack(_expiry_fields(), rx.separator(size="4"), _options_fields(), spacing="4"), width="100%"),
+            _extra_fields(),
+            _error("form"),
+            rx.button(
+                rx.icon("send", size=16, aria_hidden="true"),
+                "Create secret link",
+                type="submit",
+                size="3",
+                loading=CreateState.creating,
+                id="create",
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=CreateState.submit,
+        reset_on_submit=False,
+        # The core's messages, beside each field, rather than the browser's bubbles.
+        no_validate=True,
+        width="100%",
+        id="create-form",
+    )
+
+
+def create_page() -> rx.Component:
+    settings = get_settings()
+    return page_shell(
+        # The form leaves the page once used (taking the secret out of the DOM with it).
+        rx.cond(ShareState.shown, rx.fragment(), create_form()),
+        share_section(),
+        heading="Share a secret",
+        subheading=settings.brand_tagline or None,
+    )

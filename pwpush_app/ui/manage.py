@@ -1,0 +1,300 @@
+"""Manage (`/manage/[manage_token]`): the creator's view of one push, through the private manage link.
+
+Status, the audit log and "expire now". Owner views are logged by the core, as in
+Password Pusher. The note (owner-visible, encrypted at rest) is handed to the browser like
+a revealed secret, so it stays out of state too.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.pushes import ManagedPush, PushUnavailable, expire_by_owner, find_managed, open_note, owner_view
+from pwpush_app.ui.common import (
+    BUSY_MESSAGE,
+    KIND_LABELS,
+    client_of,
+    describe_time_left,
+    format_time,
+    in_thread,
+    plural,
+    vault,
+)
+from pwpush_app.ui.components.layout import page_shell
+
+NOTE_BOX = "note-box"
+
+EVENT_LABELS = {
+    "creation": "Created",
+    "view": "Viewed",
+    "failed_view": "Viewed after expiry (refused)",
+    "failed_passphrase": "Wrong passphrase",
+    "expire": "Deleted",
+    "expire_auto": "Expired",
+    "owner_view": "Manage page opened",
+    "edit": "Edited",
+}
+EXPIRED_REASONS = {
+    "views": "its views ran out",
+    "time": "its time ran out",
+    "owner": "you expired it",
+    "viewer": "the recipient deleted it",
+}
+
+
+def _describe_event(kind: str, actor: str | None) -> str:
+    label = EVENT_LABELS.get(kind, kind)
+    if kind == "expire" and actor:
+        label += " by the " + ("owner" if actor == "owner" else "recipient")
+    elif kind == "expire_auto" and actor:
+        label += f" ({actor})"
+    return label
+
+
+class ManageState(rx.State):
+    # loading | found | unavailable
+    status: str = "loading"
+    name: str = ""
+    kind: str = ""
+    expired: bool = False
+    status_line: str = ""
+    views_line: str = ""
+    time_line: str = ""
+    has_note: bool = False
+    events: list[dict[str, str]] = []
+    message: str = ""
+
+    def _manage_token(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @rx.event
+    async def load(self):
+        self.reset()
+        try:
+            push = await in_thread(find_managed, vault(), self._manage_token())
+            managed = await in_thread(owner_view, vault(), push, client_of(self))
+        except PushUnavailable:
+            self.status = "unavailable"
+            return
+        except DatabaseUnavailable:
+            self.status, self.message = "unavailable", BUSY_MESSAGE
+            return
+        self._show(managed)
+
+    @rx.event
+    async def send_note(self):
+        """Fill the note field once it is on the page (a result sent during hydration finds no field)."""
+        try:
+            push = await in_thread(find_managed, vault(), self._manage_token())
+            note = await in_thread(open_note, vault(), push)
+        except (PushUnavailable, DatabaseUnavailable):
+            return
+        return rx.set_value(NOTE_BOX, note)
+
+    def _show(self, managed: ManagedPush) -> None:
+        push = managed.push
+        self.status = "found"
+        self.name = push.name or "Unnamed push"
+        self.kind = KIND_LABELS.get(push.kind, push.kind)
+        self.expired = push.expired
+        if push.expired:
+            reason = EXPIRED_REASONS.get(push.expired_reason or "", "it expired")
+            self.status_line = f"Expired on {format_time(push.expired_at)}: {reason}."
+            self.time_line = f"Was due to expire {format_time(push.expires_at)}"
+        else:
+            self.status_line = "Active: the secret link works."
+            self.time_line = f"{describe_time_left(push.expires_at, utcnow())} left (until {format_time(push.expires_at)})"
+        self.views_line = (
+            f"{plural(push.views_used, 'view')} used of {push.expire_after_views}, "
+            f"{push.views_remaining if not push.expired else 0} left"
+        )
+        self.has_note = bool(managed.note)  # the note itself goes to the browser by send_note
+        self.events = [
+            {
+                "time": format_time(event.created_at),
+                "event": _describe_event(event.kind, event.actor),
+                "ip": event.ip or "–",
+                "user_agent": event.user_agent or "–",
+                "referrer": event.referrer or "–",
+            }
+            for event in managed.events
+        ]
+
+    @rx.event
+    async def expire_now(self):
+        try:
+            push = await in_thread(find_managed, vault(), self._manage_token())
+            await in_thread(expire_by_owner, vault(), push, client_of(self))
+            push = await in_thread(find_managed, vault(), self._manage_token())
+            managed = await in_thread(owner_view, vault(), push, client_of(self))
+        except PushUnavailable:
+            self.status = "unavailable"
+            return
+        except DatabaseUnavailable:
+            self.message = BUSY_MESSAGE
+            return
+        self._show(managed)
+        if not self.has_note:
+            return rx.set_value(NOTE_BOX, "")
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def _fact(label: str, value: rx.Var, fact_id: str) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label),
+        rx.data_list.value(rx.text(value, id=fact_id)),
+    )
+
+
+def _expire_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Expire now", color_scheme="red", variant="soft", id="expire-now")
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Expire this push now?"),
+            rx.alert_dialog.description(
+                "The secret is deleted and its link stops working for everyone. This cannot be undone."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Expire", color_scheme="red", on_click=ManageState.expire_now, id="confirm-expire")
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1rem",
+            ),
+            max_width="26rem",
+        ),
+    )
+
+
+def _status_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(ManageState.name, as_="h1", size="6"),
+                rx.badge(
+                    rx.cond(ManageState.expired, "Expired", "Active"),
+                    color_scheme=rx.cond(ManageState.expired, "gray", "green"),
+                    id="push-state",
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.data_list.root(
+                _fact("Kind", ManageState.kind, "push-kind"),
+                _fact("Status", ManageState.status_line, "status-line"),
+                _fact("Views", ManageState.views_line, "views-line"),
+                _fact("Time", ManageState.time_line, "time-line"),
+                orientation={"initial": "vertical", "sm": "horizontal"},
+            ),
+            rx.text(ManageState.message, role="alert", color_scheme="red", size="2"),
+            rx.cond(~ManageState.expired, _expire_button()),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _note_card() -> rx.Component:
+    """Always mounted (hidden without a note) so the load event can fill it."""
+    return rx.box(
+        rx.card(
+            rx.vstack(
+                rx.el.label(rx.text("Your note", size="2", weight="medium"), html_for=NOTE_BOX),
+                rx.text_area(id=NOTE_BOX, read_only=True, width="100%", style={"& textarea": {"fieldSizing": "content"}}),
+                spacing="1",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.cond(ManageState.has_note, rx.box(on_mount=ManageState.send_note, display="none")),
+        display=rx.cond(ManageState.has_note, "block", "none"),
+        width="100%",
+    )
+
+
+AUDIT_COLUMNS = (("Time", "time"), ("Event", "event"), ("IP", "ip"), ("User agent", "user_agent"), ("Referrer", "referrer"))
+
+
+def _audit_table() -> rx.Component:
+    """A table on wider screens; on a phone, one small card per event (five columns don't fit)."""
+    table = rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for title, _ in AUDIT_COLUMNS])),
+        rx.table.body(
+            rx.foreach(
+                ManageState.events,
+                lambda event: rx.table.row(
+                    rx.table.cell(event["time"], white_space="nowrap"),
+                    rx.table.cell(event["event"]),
+                    rx.table.cell(event["ip"], white_space="nowrap"),
+                    rx.table.cell(event["user_agent"], min_width="14rem", word_break="break-word"),
+                    rx.table.cell(event["referrer"], word_break="break-all"),
+                    class_name="audit-row",
+                ),
+            )
+        ),
+        size="1",
+        variant="surface",
+        width="100%",
+        id="audit-log",
+    )
+    cards = rx.vstack(
+        rx.foreach(
+            ManageState.events,
+            lambda event: rx.card(
+                rx.vstack(
+                    rx.hstack(rx.text(event["event"], weight="medium", size="2"), rx.spacer(), rx.text(event["time"], size="1", color_scheme="gray"), width="100%"),
+                    rx.text(event["ip"], " · ", event["user_agent"], size="1", color_scheme="gray", word_break="break-word"),
+                    rx.cond(event["referrer"] != "–", rx.text("From ", event["referrer"], size="1", color_scheme="gray", word_break="break-all")),
+                    spacing="1",
+                    width="100%",
+                ),
+                width="100%",
+                size="1",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+    return rx.vstack(
+        rx.heading("Audit log", as_="h2", size="4"),
+        rx.box(table, overflow_x="auto", width="100%", display=rx.breakpoints(initial="none", sm="block")),
+        rx.box(cards, width="100%", display=rx.breakpoints(initial="block", sm="none")),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _unavailable() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("No push behind this manage link", as_="h1", size="5"),
+            rx.text("Check that you copied the whole link.", color_scheme="gray"),
+            rx.text(ManageState.message, color_scheme="red", size="2"),
+            rx.link("Go to My pushes", href="/my-pushes"),
+            spacing="3",
+        ),
+        width="100%",
+        id="manage-unavailable",
+    )
+
+
+def manage_page() -> rx.Component:
+    return page_shell(
+        rx.match(
+            ManageState.status,
+            ("loading", rx.card(rx.skeleton(rx.box(height="10rem")), width="100%")),
+            ("unavailable", _unavailable()),
+            rx.fragment(_status_card()),
+        ),
+        _note_card(),
+        rx.cond(ManageState.status == "found", _audit_table()),
+    )

@@ -1,0 +1,286 @@
+"""Reveal (`/p/[token]`): the recipient's page.
+
+The page the server sends is the same static bundle for every token: it holds no secret
+and does nothing on its own, so curl and link-preview bots can fetch it freely. Only a
+state event (the Reveal click, or the page load when the sender turned the retrieval step
+off) calls `reveal_push`, and the secret goes back to the browser as the event's result
+(`rx.set_value` on a read-only field) without ever being assigned to state.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.pushes import (
+    NotAllowed,
+    PassphraseRequired,
+    PushError,
+    PushUnavailable,
+    expire_by_viewer,
+    landing,
+    reveal_push,
+)
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
+from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.layout import page_shell
+
+SECRET_BOX = "secret-box"
+UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
+
+
+class RevealState(rx.State):
+    # loading | autoreveal | landing | revealed | deleted | unavailable
+    status: str = "loading"
+    kind: str = "text"
+    needs_passphrase: bool = False
+    message: str = ""
+    views_left: str = ""
+    expires: str = ""
+    deletable: bool = False
+    working: bool = False
+
+    def _link_token(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @rx.event
+    async def open_link(self):
+        """On load: what may be known before the reveal (nothing secret); reveal now if the sender chose so."""
+        self.reset()
+        try:
+            found = await in_thread(landing, vault(), self._link_token())
+        except PushUnavailable:
+            self.status = "unavailable"
+            return
+        except DatabaseUnavailable:
+            self.status, self.message = "landing", BUSY_MESSAGE
+            return
+        self.kind = found.kind
+        self.needs_passphrase = found.needs_passphrase
+        # Without a retrieval step the page asks for the secret itself once it has mounted
+        # (a result sent during hydration would find no field to fill).
+        self.status = "autoreveal" if not found.retrieval_step and not found.needs_passphrase else "landing"
+
+    @rx.event
+    async def reveal_without_click(self):
+        if self.status != "autoreveal":
+            return
+        return await self._reveal("")
+
+    @rx.event
+    async def reveal(self, form_data: dict):
+        if self.status != "landing":
+            return
+        self.working = True
+        yield
+        try:
+            passphrase = form_data.get("passphrase")
+            yield await self._reveal(passphrase if isinstance(passphrase, str) else "")
+        finally:
+            self.working = False
+
+    async def _reveal(self, passphrase: str):
+        try:
+            revealed = await in_thread(reveal_push, vault(), self._link_token(), client_of(self), passphrase or None)
+        except PushUnavailable:
+            self.status = "unavailable"
+            return None
+        except PassphraseRequired as refusal:
+            self.status, self.needs_passphrase, self.message = "landing", True, str(refusal)
+            return None
+        except PushError as refusal:  # wrong passphrase, lock-out
+            self.status, self.message = "landing", str(refusal)
+            return None
+        except DatabaseUnavailable:
+            self.status, self.message = "landing", BUSY_MESSAGE
+            return None
+        push = revealed.push
+        self.status, self.message = "revealed", ""
+        left = push.views_remaining if not push.expired else 0
+        self.views_left = (
+            f"It can be viewed {plural(left, 'more time')} until {format_time(push.expires_at)}."
+            if left
+            else "That was its last view: it is now deleted from the server. Copy it before you leave."
+        )
+        self.expires = format_time(push.expires_at)
+        self.deletable = push.deletable_by_viewer and left > 0
+        # The secret leaves as the event's result, straight into the read-only field.
+        return rx.set_value(SECRET_BOX, revealed.payload)
+
+    @rx.event
+    async def delete_now(self):
+        try:
+            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self))
+        except NotAllowed as refusal:
+            self.message = str(refusal)
+            return
+        except PushUnavailable:
+            pass  # already gone: the outcome the recipient asked for
+        except DatabaseUnavailable:
+            self.message = BUSY_MESSAGE
+            return
+        self.status, self.deletable = "deleted", False
+        return rx.set_value(SECRET_BOX, "")
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def _card(*children, **props) -> rx.Component:
+    return rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", **props)
+
+
+def _loading() -> rx.Component:
+    return _card(
+        rx.skeleton(rx.heading("Opening the secret link", size="5")),
+        rx.skeleton(rx.text("One moment…"), height="3rem", width="100%"),
+        min_height="12rem",
+    )
+
+
+def _landing() -> rx.Component:
+    return _card(
+        rx.heading("Someone shared a secret with you", as_="h1", size="6"),
+        rx.text(
+            "Press Reveal to see it. Make sure nobody is looking over your shoulder: "
+            "it may only be viewable a limited number of times.",
+            color_scheme="gray",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.cond(
+                    RevealState.needs_passphrase,
+                    rx.vstack(
+                        field_label("Passphrase", "passphrase"),
+                        rx.input(
+                            id="passphrase",
+                            name="passphrase",
+                            type="password",
+                            auto_complete="off",
+                            size="3",
+                            width="100%",
+                            auto_focus=True,
+                            aria_describedby="reveal-message",
+                        ),
+                        spacing="1",
+                        width="100%",
+                    ),
+                ),
+                rx.text(RevealState.message, id="reveal-message", role="alert", color_scheme="red", size="2"),
+                rx.button(
+                    rx.icon("eye", size=16, aria_hidden="true"),
+                    "Reveal secret",
+                    type="submit",
+                    size="3",
+                    loading=RevealState.working,
+                    id="reveal",
+                ),
+                spacing="3",
+                width="100%",
+                align="start",
+            ),
+            on_submit=RevealState.reveal,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        min_height="12rem",
+    )
+
+
+def _unavailable() -> rx.Component:
+    return _card(
+        rx.hstack(rx.icon("link-2-off", size=28, aria_hidden="true"), rx.heading(UNAVAILABLE_MESSAGE, as_="h1", size="5"), align="center"),
+        rx.text(
+            "Secret links stop working after their views or time run out, or when someone deletes them. "
+            "Ask the sender for a new one.",
+            color_scheme="gray",
+        ),
+        rx.link("Share a secret of your own", href="/"),
+        id="unavailable",
+        min_height="12rem",
+    )
+
+
+def _deleted() -> rx.Component:
+    return _card(
+        rx.hstack(rx.icon("trash-2", size=24, aria_hidden="true"), rx.heading("The secret was deleted", as_="h1", size="5"), align="center"),
+        rx.text("Nobody can view it again, you included.", color_scheme="gray"),
+        id="deleted",
+        min_height="12rem",
+    )
+
+
+def _text_secret() -> rx.Component:
+    return rx.text_area(
+        id=SECRET_BOX,
+        read_only=True,
+        aria_label="The secret",
+        width="100%",
+        size="3",
+        spell_check=False,
+        # Grows with the secret (a key file, a long note) up to most of the screen.
+        style={"& textarea": {"fieldSizing": "content", "minHeight": "4.5em", "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
+    )
+
+
+def _revealed() -> rx.Component:
+    """Mounted from the start (only hidden), so the field exists when the reveal fills it."""
+    return rx.box(
+        _card(
+            rx.heading("Your secret", as_="h1", size="6"),
+            # One component per kind; file, URL and QR views join this match.
+            rx.match(RevealState.kind, ("text", _text_secret()), _text_secret()),
+            rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"),
+            rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
+            rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
+            rx.cond(
+                RevealState.deletable,
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(
+                            rx.icon("trash-2", size=16, aria_hidden="true"),
+                            "Delete it now",
+                            color_scheme="red",
+                            variant="soft",
+                            id="delete-now",
+                        )
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Delete this secret?"),
+                        rx.alert_dialog.description(
+                            "Nobody will be able to view it again. Copy it first if you still need it."
+                        ),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(
+                                rx.button("Delete", color_scheme="red", on_click=RevealState.delete_now, id="confirm-delete")
+                            ),
+                            justify="end",
+                            spacing="3",
+                            margin_top="1rem",
+                        ),
+                        max_width="26rem",
+                    ),
+                ),
+            ),
+        ),
+        display=rx.cond(RevealState.status == "revealed", "block", "none"),
+        width="100%",
+        id="revealed",
+    )
+
+
+def reveal_page() -> rx.Component:
+    return page_shell(
+
+        rx.match(
+            RevealState.status,
+            ("loading", _loading()),
+            ("autoreveal", rx.box(_loading(), on_mount=RevealState.reveal_without_click, width="100%")),
+            ("landing", _landing()),
+            ("unavailable", _unavailable()),
+            ("deleted", _deleted()),
+            rx.fragment(),
+        ),
+        _revealed(),
+    )

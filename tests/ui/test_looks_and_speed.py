@@ -1,0 +1,144 @@
+"""Screenshots of every page at phone and laptop width, and what the reveal costs in the browser.
+
+The screenshots land in test-artifacts/screenshots/ for a person to look at; the figures in
+test-artifacts/ui-metrics.json.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
+
+pytestmark = pytest.mark.browser
+
+METRICS = ROOT / "test-artifacts" / "ui-metrics.json"
+
+
+def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium):
+    page = new_page()
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#payload")
+    wait_until_ready(page)
+    screenshot(page, "create")
+    page.set_viewport_size(LAPTOP)
+    page.click("#generate")
+    page.click("#generator-options")
+    page.wait_for_selector("#gen-syllables")
+    screenshot(page, "create-generator")
+    page.keyboard.press("Escape")
+
+    links = create_through_form(page, live_server.url, "Screenshot-Secret-1", name="Database password")
+    screenshot(page, "share")
+
+    recipient = new_page()
+    recipient.goto(links.secret)
+    recipient.wait_for_selector("#reveal")
+    screenshot(recipient, "reveal-landing")
+    recipient.click("#reveal")
+    recipient.wait_for_function("document.getElementById('secret-box').value.length > 0")
+    screenshot(recipient, "reveal-secret")
+    recipient.click("#delete-now")
+    recipient.wait_for_selector("#confirm-delete")
+    screenshot(recipient, "reveal-delete-confirm")
+    recipient.click("#confirm-delete")
+    recipient.wait_for_selector("#deleted")
+    screenshot(recipient, "reveal-deleted")
+    recipient.goto(links.secret)
+    recipient.wait_for_selector("#unavailable")
+    screenshot(recipient, "reveal-unavailable")
+
+    guarded = push_directly(server_vault, live_server.url, "x", passphrase="right")
+    recipient.goto(guarded.secret)
+    recipient.wait_for_selector("#passphrase")
+    recipient.fill("#passphrase", "wrong")
+    recipient.click("#reveal")
+    recipient.wait_for_function("document.getElementById('reveal-message').textContent.length > 0")
+    screenshot(recipient, "reveal-wrong-passphrase")
+
+    page.goto(links.manage)
+    page.wait_for_selector(".audit-row >> nth=3")
+    screenshot(page, "manage-expired")
+    page.goto(live_server.url + "/my-pushes")
+    page.wait_for_selector(".my-push")
+    screenshot(page, "my-pushes")
+
+    live = create_through_form(page, live_server.url, "another", note="Rotate it after the migration")
+    page.goto(live.manage)
+    page.wait_for_selector("#audit-log")
+    page.wait_for_function("document.getElementById('note-box').value.length > 0")
+    screenshot(page, "manage-active")
+
+    dark = chromium.new_context(viewport=PHONE, color_scheme="dark")
+    try:
+        dark_page = dark.new_page()
+        dark_page.goto(live_server.url + "/")
+        dark_page.wait_for_selector("#payload")
+        wait_until_ready(dark_page)
+        screenshot(dark_page, "create-dark")
+        more = push_directly(server_vault, live_server.url, "dark-secret")
+        reveal_in(dark_page, more.secret)
+        screenshot(dark_page, "reveal-secret-dark")
+    finally:
+        dark.close()
+
+
+def _time_one_reveal(page) -> float:
+    """Milliseconds from the click on Reveal to the secret on screen, measured inside the page."""
+    return page.evaluate(
+        """() => new Promise(resolve => {
+            const box = document.getElementById('secret-box');
+            const start = performance.now();
+            const check = () => {
+                if (box.value.length > 0 && box.offsetParent !== null) resolve(performance.now() - start);
+                else requestAnimationFrame(check);
+            };
+            document.getElementById('reveal').click();
+            requestAnimationFrame(check);
+        })"""
+    )
+
+
+def test_reveal_speed_and_javascript_weight(live_server, server_vault, new_page):
+    timings = []
+    for round_ in range(11):
+        links = push_directly(server_vault, live_server.url, f"timing-{round_}")
+        page = new_page()
+        page.goto(links.secret)
+        page.wait_for_selector("#reveal")
+        page.wait_for_load_state("networkidle")
+        timings.append(_time_one_reveal(page))
+        assert page.input_value("#secret-box") == f"timing-{round_}"
+        page.context.close()
+
+    fresh = new_page()
+    links = push_directly(server_vault, live_server.url, "weight")
+    fresh.goto(links.secret)
+    fresh.wait_for_selector("#reveal")
+    fresh.wait_for_load_state("networkidle")
+    scripts = fresh.evaluate(
+        """() => performance.getEntriesByType('resource')
+            .filter(e => e.name.split('?')[0].endsWith('.js'))
+            .map(e => ({name: e.name, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize}))"""
+    )
+    figures = {
+        "reveal_click_to_visible_ms": {
+            "median": round(statistics.median(timings), 1),
+            "min": round(min(timings), 1),
+            "max": round(max(timings), 1),
+            "runs": len(timings),
+        },
+        "reveal_page_js": {
+            "files": len(scripts),
+            "transferred_bytes": sum(s["transfer"] for s in scripts),
+            "encoded_body_bytes": sum(s["encoded"] for s in scripts),
+            "decoded_bytes": sum(s["decoded"] for s in scripts),
+        },
+    }
+    METRICS.parent.mkdir(parents=True, exist_ok=True)
+    METRICS.write_text(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))
+    assert figures["reveal_click_to_visible_ms"]["median"] < 2000
+    assert figures["reveal_page_js"]["files"] > 0

@@ -1,0 +1,68 @@
+"""The pages' small pure pieces, without a browser."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pwpush_app.settings import load_settings
+from pwpush_app.ui.common import describe_time_left, format_time
+from pwpush_app.ui.create import CUSTOM, _whole_number, lifetime_choices
+from pwpush_app.ui.share import qr_data_uri, share_message
+
+
+def test_lifetime_presets_follow_the_policy_and_keep_its_default():
+    policy = load_settings({"PWP__PW__EXPIRE_AFTER_MINUTES_MIN": "60", "PWP__PW__EXPIRE_AFTER_MINUTES_DEFAULT": "150",
+                            "PWP__PW__EXPIRE_AFTER_DAYS_MAX": "3"}).policy("text")
+    choices = lifetime_choices(policy)
+    values = [value for value, _ in choices]
+    assert values[0] == "60" and "5" not in values and "43200" not in values
+    assert ("150", "150 minutes") in choices  # an odd default is offered as it is
+    assert values[-1] == CUSTOM and values[-2] == str(3 * 1440)
+
+
+def test_numbers_from_the_form_are_whole_or_passed_on_for_the_core_to_refuse():
+    assert _whole_number(" 12 ") == 12
+    for text in ("", "1.5", "-3", "1e3", "ten", None):
+        assert not isinstance(_whole_number(text), int)
+
+
+def test_share_message_and_times():
+    moment = datetime(2026, 12, 2, 9, 5, tzinfo=timezone.utc)
+    assert format_time(moment) == "2 Dec 2026, 09:05 UTC"
+    assert share_message("https://x/p/abc", 1, format_time(moment)) == (
+        "I've shared a secret with you: https://x/p/abc - it expires after 1 view or on 2 Dec 2026, 09:05 UTC"
+    )
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    assert describe_time_left(now + timedelta(days=3, hours=4, minutes=5), now) == "3 days 4 hours"
+    assert describe_time_left(now + timedelta(seconds=30), now) == "less than a minute"
+    assert describe_time_left(now - timedelta(minutes=1), now) == "none"
+
+
+def test_qr_code_is_an_svg_data_uri_made_in_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    uri = qr_data_uri("https://example.com/p/abc")
+    assert uri.startswith("data:image/svg+xml;base64,")
+    assert list(tmp_path.iterdir()) == []  # nothing written to disk
+
+
+def test_page_states_have_no_place_for_a_secret():
+    """Secrets travel as event results; a state var (backend-only ones included) would be
+    stored by the state manager. Guard against someone adding one later."""
+    import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
+    from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.generator import GeneratorState
+    from pwpush_app.ui.manage import ManageState
+    from pwpush_app.ui.my_pushes import MyPushesState
+    from pwpush_app.ui.reveal import RevealState
+    from pwpush_app.ui.share import ShareState
+
+    for state in (CreateState, GeneratorState, ShareState, RevealState, ManageState, MyPushesState):
+        own = state.__dict__.get("__annotations__", {})
+        assert [name for name in own if name.startswith("_")] == [], state
+        harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values
+        risky = [
+            name
+            for name in state.base_vars
+            if name not in harmless and any(w in name for w in ("payload", "secret", "passphrase", "note", "link", "qr"))
+        ]
+        assert risky == [], (state, risky)

@@ -1,0 +1,128 @@
+"""Safety rules of the pages, attacked directly.
+
+- GET/HEAD of a secret link (curl, link-preview bots) consumes nothing and carries no secret;
+- no page or script the server sends contains a secret;
+- a revealed secret (and a new push's links) travel only as event results: never in a
+  state delta, never in `.states/`, the data folder or the server log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+from ui_helpers import ROOT, create_through_form, push_directly, reveal_in
+
+from pwpush_app.core.audit import Client
+from pwpush_app.core.pushes import find_managed, find_push, landing, owner_view
+
+PREVIEW_BOTS = [
+    "curl/8.5.0",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "WhatsApp/2.23.20.0",
+    "Twitterbot/1.0",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "TelegramBot (like TwitterBot)",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) SkypeUriPreview Preview/0.5",
+]
+
+
+def _canary() -> str:
+    return "canary-" + secrets.token_hex(12)
+
+
+def test_preview_bots_and_curl_consume_no_view(live_server, server_vault):
+    canary = _canary()
+    # One view: a single consumed view would expire it.
+    links = push_directly(server_vault, live_server.url, canary, expire_after_views=1, retrieval_step=False)
+    with httpx.Client(timeout=10, follow_redirects=True) as http:
+        for agent in PREVIEW_BOTS:
+            for method in ("GET", "HEAD"):
+                response = http.request(method, links.secret, headers={"User-Agent": agent})
+                assert response.status_code == 200, (agent, method)
+                assert canary not in response.text
+    assert landing(server_vault, links.token).kind == "text"  # still live
+    push = find_push(server_vault, links.token)
+    assert push.views_remaining == 1 and not push.expired
+    events = owner_view(server_vault, find_managed(server_vault, links.manage_token), Client()).events
+    assert [event.kind for event in events] == ["creation", "owner_view"]  # no view, no failed view
+
+
+def _scripts_of(http: httpx.Client, page_url: str, html: str) -> set[str]:
+    refs = re.findall(r'(?:src|href)="([^"]+\.(?:js|mjs|css)[^"]*)"', html)
+    return {urljoin(page_url, ref) for ref in refs}
+
+
+def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_vault):
+    canary = _canary()
+    links = push_directly(server_vault, live_server.url, canary, note=canary + "-note", expire_after_views=3)
+    pages = [live_server.url + "/", links.secret, links.manage, live_server.url + "/my-pushes"]
+    fetched: set[str] = set()
+    with httpx.Client(timeout=10, follow_redirects=True) as http:
+        queue = []
+        for url in pages:
+            response = http.get(url)
+            assert response.status_code == 200
+            assert canary not in response.text
+            queue += sorted(_scripts_of(http, url, response.text))
+        # Follow the bundle's own imports too: every chunk a browser could load.
+        while queue:
+            url = queue.pop()
+            if url in fetched or not url.startswith(live_server.url):
+                continue
+            fetched.add(url)
+            body = http.get(url).text
+            assert canary not in body, url
+            queue += [urljoin(url, ref) for ref in re.findall(r'["\'](\.{0,2}/[^"\']+\.js)["\']', body)]
+    assert len(fetched) > 5
+    assert find_push(server_vault, links.token).views_remaining == 3
+
+
+@pytest.mark.browser
+def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vault, new_page):
+    canary = _canary()
+    note_canary = _canary()
+    sender = new_page()
+    received: list[str] = []
+
+    def watch(page):
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(str(frame))))
+
+    watch(sender)
+    links = create_through_form(sender, live_server.url, canary, passphrase="pass " + canary[-6:], note=note_canary)
+    # The secret link is as good as the secret: it reaches the browser as an event result only.
+    # (The manage token is in state on purpose: My pushes keeps it in local storage.)
+    link_frames = [frame for frame in received if links.token in frame]
+    assert link_frames
+    for frame in link_frames:
+        message = json.loads(frame[frame.index("["):])[1]
+        assert links.token not in json.dumps(message.get("delta", {}))
+    recipient = new_page()
+    watch(recipient)
+    assert reveal_in(recipient, links.secret, passphrase="pass " + canary[-6:]) == canary
+    sender.goto(links.manage)
+    sender.wait_for_selector("#audit-log")
+    sender.wait_for_function("document.getElementById('note-box').value.length > 0")
+
+    # Over the wire, the secret and the note arrive only as `_set_value` results, never as state.
+    carrying = [frame for frame in received if canary in frame or note_canary in frame]
+    assert carrying, "the reveal should have sent the secret to the browser"
+    for frame in carrying:
+        message = json.loads(frame[frame.index("["):])[1]
+        assert "delta" not in message or (canary not in json.dumps(message["delta"]) and note_canary not in json.dumps(message["delta"]))
+        assert [event["name"] for event in message.get("events", [])] == ["_set_value"]
+
+    for place in (ROOT / ".states", live_server.data_dir):
+        for path in Path(place).rglob("*") if Path(place).exists() else []:
+            if path.is_file() and path.name != "server.log":
+                data = path.read_bytes()
+                assert canary.encode() not in data and note_canary.encode() not in data, path
+    log = live_server.log_text()
+    assert canary not in log and note_canary not in log
