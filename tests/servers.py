@@ -41,13 +41,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+APP_FILES = ("pwpush_app", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "assets", ".web")
+
+
+def isolated_app_dir() -> Path:
+    """A private copy of the app (its sources and the .web build folder, node_modules
+    included, so nothing is downloaded again).
+
+    Every `reflex run --env prod` rebuilds the frontend in <app>/.web, and the build holds
+    the server's own URL: a second server started from the same folder would make the pages
+    of the first one talk to the second. A server started from a copy leaves the others be."""
+    target = Path(tempfile.mkdtemp(prefix="pwpush-app-"))
+    for name in APP_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, symlinks=True, ignore=_not_copied)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    skipped = {"__pycache__"} & set(names)
+    if Path(folder) == ROOT / ".web":
+        skipped |= {"build", ".react-router"} & set(names)  # the old build: rebuilt anyway
+    return skipped
+
+
 class LiveServer:
-    """`reflex run --env prod` on its own port and data folder, as a user runs it."""
+    """`reflex run --env prod` on its own port and data folder, as a user runs it.
+
+    isolated=True runs it from a private copy of the app (see isolated_app_dir): for servers
+    that live beside another one in the same test session or benchmark."""
 
     def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
-                 backend_host: str | None = None):
+                 backend_host: str | None = None, isolated: bool = False):
         self.data_dir = data_dir
         self.port = port
+        self.isolated = isolated
+        self.app_dir = ROOT
         # e.g. "127.0.0.1" behind a proxy, as deploy/pwpush.service runs it (default: all interfaces)
         self.backend_host = backend_host
         self.url = f"http://localhost:{port}"
@@ -65,8 +97,11 @@ class LiveServer:
 
     def start(self, timeout: float = 300) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.isolated and self.app_dir == ROOT:
+            self.app_dir = isolated_app_dir()
         subprocess.run(
-            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True
+            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
+            capture_output=True,
         )
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -75,7 +110,7 @@ class LiveServer:
                 "--frontend-port", str(self.port), "--backend-port", str(self.port),
                 *(["--backend-host", self.backend_host] if self.backend_host else []),
             ],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -98,6 +133,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
+        if self.app_dir != ROOT:
+            shutil.rmtree(self.app_dir, ignore_errors=True)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
