@@ -21,7 +21,9 @@ def allowed_origins(base_url: str) -> list[str]:
 # Behind a proxy the browser must reach the event socket through the public URL (e.g.
 # wss://secrets.example.com:8443/_event); Reflex would otherwise point it at
 # localhost:<backend port>, or at port 443 of the page's host when the page is https.
-public_urls = {"api_url": settings.base_url, "deploy_url": settings.base_url} if os.environ.get("PWP__OVERRIDE_BASE_URL") else {}
+public_urls = (
+    {"api_url": settings.base_url, "deploy_url": settings.base_url} if os.environ.get("PWP__OVERRIDE_BASE_URL") else {}
+)
 
 config = rx.Config(
     app_name="pwpush_app",
