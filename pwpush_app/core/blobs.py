@@ -204,8 +204,8 @@ class LocalBlobWriter:
 def blob_store_for(settings: "Settings") -> BlobStore:
     """The configured store: PWPUSH_FILES_STORAGE=local (the data folder) or s3."""
     if settings.files_storage == "s3":
-        from pwpush_app.core.blobs_s3 import S3BlobStore  # boto3 loads only when used
+        from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
 
         return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
-                           region=settings.s3_region)
+                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
     return LocalBlobStore(Path(settings.data_dir) / "files")

@@ -27,6 +27,13 @@ from pwpush_app.core.blobs import READ_CHUNK_BYTES, BlobInfo, BlobNotFound, chec
 # and bounds a writer's memory to one part.
 DEFAULT_PART_BYTES = 8 * 1024 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# S3 takes at most 10,000 parts per upload; keep a margin for the sealing overhead.
+_MAX_PARTS = 9_000
+
+
+def part_bytes_for(largest_blob: int) -> int:
+    """8 MiB parts, or larger ones when the largest allowed upload would need too many."""
+    return max(DEFAULT_PART_BYTES, -(-largest_blob // _MAX_PARTS))
 
 
 def make_client(endpoint_url: str | None, region: str | None):

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from pwpush_app.core.blobs import BlobNotFound, LocalBlobStore, blob_store_for
-from pwpush_app.core.blobs_s3 import S3BlobStore
+from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for
 from pwpush_app.settings import load_settings
 from tests.servers import make_env
 
@@ -161,3 +161,9 @@ def test_foreign_objects_in_the_bucket_are_not_listed(s3_server):
     store = S3BlobStore(bucket, prefix="pwpush", endpoint_url=s3_server.url)
     put(store, "abc/0", b"ours")
     assert [b.key for b in store.list()] == ["abc/0"]
+
+
+def test_parts_grow_for_very_large_uploads():
+    assert part_bytes_for(100 * 1024 * 1024) == 8 * 1024 * 1024
+    huge = 100 * 1024**3  # the largest PWPUSH_FILES_MAX_BYTES allows
+    assert huge / part_bytes_for(huge) <= 9_000
