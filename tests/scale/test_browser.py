@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -14,25 +13,10 @@ from tests.scale.workers import server_side_pids
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def fresh_page(browser):
+def fresh_page(chromium):
     # nginx's certificate is self-signed for the test.
-    context = browser.new_context(ignore_https_errors=True)
+    context = chromium.new_context(ignore_https_errors=True)
     context.set_default_timeout(30_000)
     return context, context.new_page()
 
@@ -49,11 +33,11 @@ def redis_values(redis_server) -> tuple[int, bytes]:
     return len(keys), blob
 
 
-def test_create_then_reveal_through_nginx_on_several_workers(scaled, browser, redis_server):
+def test_create_then_reveal_through_nginx_on_several_workers(scaled, chromium, redis_server):
     secret = f"scaled-canary-{os.urandom(6).hex()}"
-    sender_context, sender = fresh_page(browser)
-    recipient_context, recipient = fresh_page(browser)
-    bystanders = [fresh_page(browser) for _ in range(4)]
+    sender_context, sender = fresh_page(chromium)
+    recipient_context, recipient = fresh_page(chromium)
+    bystanders = [fresh_page(chromium) for _ in range(4)]
     try:
         # Six pages through nginx: their connections (event sockets included) are shared
         # out among the workers.
