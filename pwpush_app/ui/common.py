@@ -21,8 +21,8 @@ from pwpush_app.settings import get_settings
 T = TypeVar("T")
 
 KIND_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR code"}
-# Kinds this web app can create and show so far; the others slot in as components per kind.
-UI_KINDS = ("text",)
+# Kinds this web app can create and show (each still only when its setting enables it).
+UI_KINDS = ("text", "file", "url", "qr")
 
 BUSY_MESSAGE = "The service is busy right now. Please try again in a moment."
 

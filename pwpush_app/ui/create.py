@@ -15,7 +15,8 @@ import reflex as rx
 
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
-from pwpush_app.settings import KindPolicy, get_settings
+from pwpush_app.core.audit import Client
+from pwpush_app.settings import KindPolicy, Settings, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
@@ -34,6 +35,11 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
     minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
     minutes.add(policy.minutes_default)
     return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
+
+
+def files_need_login(settings: Settings, client: Client) -> bool:
+    """Show "Log in to send files" instead of the upload (the core refuses anyway)."""
+    return settings.files_require_login and not client.user_id
 
 
 def _policy(kind: str = "text") -> KindPolicy:
@@ -58,17 +64,32 @@ class CreateState(rx.State):
     lifetime_choice: str = str(_policy().minutes_default)
     retrieval_step: bool = _policy().retrieval_step_default
     deletable_by_viewer: bool = _policy().deletable_by_viewer_default
+    deletable_allowed: bool = True
     secret_hidden: bool = False
     creating: bool = False
+    # File pushes: who may send and how much (read when the kind is chosen, so a server
+    # started with other settings never shows a stale limit from the compiled page).
+    files_need_login: bool = get_settings().files_require_login
+    max_file_bytes: int = get_settings().max_file_bytes_per_push
+
+    async def sender(self) -> Client:
+        """Who is creating. One place for the pages' file rules to ask (the accounts work
+        puts the logged-in user's id here, as `submit` does for its own client)."""
+        return client_of(self)
+
     @rx.event
-    def choose_kind(self, kind: str):
-        if kind not in UI_KINDS:
+    async def choose_kind(self, kind: str):
+        if kind not in UI_KINDS or not _policy(kind).enabled:
             return
         policy = _policy(kind)
         self.kind = kind
         self.lifetime_choice = str(policy.minutes_default)
         self.retrieval_step = policy.retrieval_step_default
+        self.deletable_allowed = policy.deletable_by_viewer_allowed
         self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
+        settings = get_settings()
+        self.files_need_login = files_need_login(settings, await self.sender())
+        self.max_file_bytes = settings.max_file_bytes_per_push
         self.errors = {}
 
     @rx.event
@@ -99,11 +120,9 @@ class CreateState(rx.State):
         unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
         return amount * unit if isinstance(amount, int) and unit else str(amount)
 
-    @rx.event
-    async def submit(self, form_data: dict):
-        if self.creating:  # a double click makes one push, not two
-            return
-        request = NewPush(
+    def new_push(self, form_data: dict) -> NewPush:
+        """The form's fields (sent once, never stored) and the choices kept in state."""
+        return NewPush(
             payload=_text(form_data, "payload"),
             kind=self.kind,
             name=_text(form_data, "name"),
@@ -114,6 +133,14 @@ class CreateState(rx.State):
             retrieval_step=self.retrieval_step,
             deletable_by_viewer=self.deletable_by_viewer,
         )
+
+    @rx.event
+    async def submit(self, form_data: dict):
+        # A double click makes one push, not two. Files go up with their own button
+        # (ui/create_files.py); Enter in one of their fields lands here and is ignored.
+        if self.creating or self.kind == "file":
+            return
+        request = self.new_push(form_data)
         self.creating = True
         yield
         try:
@@ -142,18 +169,21 @@ def _error(field: str) -> rx.Component:
     return field_error(CreateState.errors.get(field, ""), field)
 
 
+def enabled_kinds() -> list[str]:
+    return [kind for kind in UI_KINDS if _policy(kind).enabled]
+
+
 def _kind_selector() -> rx.Component:
-    """Text today; file, URL and QR pushes slot in here as their pages arrive."""
+    """Text, files, URL, QR code: each kind the settings enable."""
     return rx.radio_cards.root(
         *[
             rx.radio_cards.item(
                 rx.text(KIND_SHORT_LABELS[kind], size="2", weight="medium"),
                 value=kind,
-                disabled=kind not in UI_KINDS,
-                aria_label=f"{KIND_LABELS[kind]} push" + ("" if kind in UI_KINDS else " (not available yet)"),
+                aria_label=f"{KIND_LABELS[kind]} push",
+                id=f"kind-{kind}",
             )
-            for kind in ("text", "file", "url", "qr")
-            if get_settings().policy(kind).enabled
+            for kind in enabled_kinds()
         ],
         value=CreateState.kind,
         on_value_change=CreateState.choose_kind,
@@ -215,8 +245,96 @@ def _secret_field() -> rx.Component:
     )
 
 
+def _url_field() -> rx.Component:
+    return rx.vstack(
+        field_label("Web address", "payload"),
+        rx.input(
+            id="payload",
+            name="payload",
+            type="url",
+            input_mode="url",
+            placeholder="https://…",
+            size="3",
+            width="100%",
+            auto_complete="off",
+            spell_check=False,
+            aria_describedby="payload-help payload-error",
+            aria_invalid=CreateState.errors.contains("payload"),
+        ),
+        rx.text(
+            "The recipient is sent straight to it after the reveal; the address is never shown before.",
+            id="payload-help",
+            size="1",
+            color_scheme="gray",
+        ),
+        _error("payload"),
+        width="100%",
+        spacing="1",
+    )
+
+
+QR_COUNT = "qr-count"
+
+
+def _qr_field() -> rx.Component:
+    limit = get_settings().max_qr_chars
+    # Counted in the browser (code points, as the core counts): the text never goes to
+    # the server until the form is sent.
+    count = lambda value: rx.call_function(  # noqa: E731
+        rx.Var(f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}")
+    )
+    return rx.vstack(
+        field_label("Text for the QR code", "payload"),
+        rx.text_area(
+            id="payload",
+            name="payload",
+            placeholder="A Wi-Fi password, a one-time code, a short note…",
+            rows="3",
+            resize="vertical",
+            width="100%",
+            size="3",
+            spell_check=False,
+            max_length=limit,
+            custom_attrs={"autoComplete": "off"},
+            on_change=count,
+            aria_describedby="qr-help payload-error",
+            aria_invalid=CreateState.errors.contains("payload"),
+            style={"fontFamily": "var(--code-font-family)"},
+        ),
+        rx.text(
+            rx.el.span("0", id=QR_COUNT),
+            f" / {limit:,} characters. The recipient sees it as a QR code to scan.",
+            id="qr-help",
+            size="1",
+            color_scheme="gray",
+            aria_live="polite",
+        ),
+        _error("payload"),
+        width="100%",
+        spacing="1",
+    )
+
+
+def _payload_fields() -> rx.Component:
+    """What is shared: one set of fields per kind, all named `payload` for the core."""
+    from pwpush_app.ui.create_files import file_fields  # it imports this module's state
+
+    return rx.match(
+        CreateState.kind,
+        ("file", file_fields()),
+        ("url", _url_field()),
+        ("qr", _qr_field()),
+        _secret_field(),
+    )
+
+
 def _expiry_fields() -> rx.Component:
-    policy = _policy()
+    """Each kind has its own defaults and limits; the matching set is on the page."""
+    return rx.match(CreateState.kind, *[(kind, _expiry_fields_for(kind)) for kind in enabled_kinds()], _expiry_fields_for("text"))
+
+
+def _expiry_fields_for(kind: str) -> rx.Component:
+    policy = _policy(kind)
     views = rx.vstack(
         field_label("Views", "expire_after_views"),
         rx.input(
@@ -312,12 +430,15 @@ def _options_fields() -> rx.Component:
             CreateState.retrieval_step,
             CreateState.set_retrieval_step,
         ),
-        _toggle(
-            "Recipients may delete it",
-            "Shows a \u201cdelete it now\u201d button after the secret is revealed.",
-            "deletable_by_viewer",
-            CreateState.deletable_by_viewer,
-            CreateState.set_deletable_by_viewer,
+        rx.cond(
+            CreateState.deletable_allowed,
+            _toggle(
+                "Recipients may delete it",
+                "Shows a \u201cdelete it now\u201d button after the secret is revealed.",
+                "deletable_by_viewer",
+                CreateState.deletable_by_viewer,
+                CreateState.set_deletable_by_viewer,
+            ),
         ),
         spacing="3",
         width="100%",
@@ -349,24 +470,34 @@ def _extra_fields() -> rx.Component:
     )
 
 
+def _create_button() -> rx.Component:
+    return rx.button(
+        rx.icon("send", size=16, aria_hidden="true"),
+        "Create secret link",
+        type="submit",
+        size="3",
+        loading=CreateState.creating,
+        id="create",
+        width="100%",
+    )
+
+
+def _send_files_button() -> rx.Component:
+    from pwpush_app.ui.create_files import send_files_button
+
+    return send_files_button()
+
+
 def create_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             _kind_selector(),
             _error("kind"),
-            _secret_field(),
+            _payload_fields(),
             rx.card(rx.vstack(_expiry_fields(), rx.separator(size="4"), _options_fields(), spacing="4"), width="100%"),
             _extra_fields(),
             _error("form"),
-            rx.button(
-                rx.icon("send", size=16, aria_hidden="true"),
-                "Create secret link",
-                type="submit",
-                size="3",
-                loading=CreateState.creating,
-                id="create",
-                width="100%",
-            ),
+            rx.cond(CreateState.kind == "file", _send_files_button(), _create_button()),
             spacing="4",
             width="100%",
         ),

@@ -9,23 +9,35 @@ off) calls `reveal_push`, and the secret goes back to the browser as the event's
 
 from __future__ import annotations
 
+import base64
+import json
+
 import reflex as rx
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.files import describe_bytes, download_path
+from pwpush_app.core.qr import QrTooLong, qr_svg
 from pwpush_app.core.pushes import (
     NotAllowed,
     PassphraseRequired,
     PushError,
     PushUnavailable,
+    Revealed,
     expire_by_viewer,
+    is_safe_url,
     landing,
     reveal_push,
 )
+from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
 from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.components.value_image import value_image
 
 SECRET_BOX = "secret-box"
+SECRET_QR = "secret-qr"
+SECRET_FILES = "secret-files"
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 
 
@@ -39,6 +51,10 @@ class RevealState(rx.State):
     expires: str = ""
     deletable: bool = False
     working: bool = False
+    # Harmless facts about what was revealed (the values themselves never sit here).
+    has_text: bool = False
+    text_shown: bool = False
+    download_hint: str = ""
 
     def _link_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -104,8 +120,46 @@ class RevealState(rx.State):
         )
         self.expires = format_time(push.expires_at)
         self.deletable = push.deletable_by_viewer and left > 0
+        self.has_text = bool(revealed.payload)
         # The secret leaves as the event's result, straight into the read-only field.
-        return rx.set_value(SECRET_BOX, revealed.payload)
+        return [rx.set_value(SECRET_BOX, revealed.payload), *self._kind_events(revealed)]
+
+    def _kind_events(self, revealed: Revealed) -> list:
+        """What each kind shows beyond the text: also event results, never state."""
+        if revealed.push.kind == "url":
+            # Checked again here (the core checked it on the way in): only http(s) leaves.
+            if is_safe_url(revealed.payload):
+                self.views_left = "Taking you there…"
+                return [rx.redirect(revealed.payload, replace=True)]
+            self.message = "This link holds something that is not a web address; it is shown above instead."
+            return []
+        if revealed.push.kind == "qr":
+            try:
+                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload))]
+            except QrTooLong as refusal:
+                self.text_shown, self.message = True, str(refusal)
+                return []
+        if revealed.push.kind == "file" and revealed.downloads is not None:
+            grant = revealed.downloads
+            if grant.once_each:
+                minutes = get_settings().file_grace_minutes
+                self.download_hint = (
+                    f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
+                    "then it is deleted. Download them now."
+                )
+                self.views_left = ""  # the note above says it
+            else:
+                self.download_hint = f"The download links work until {format_time(grant.until)}."
+            listing = [
+                {"name": f.name, "size": describe_bytes(f.size), "href": download_path(grant.grant, f.index)}
+                for f in grant.files
+            ]
+            return [rx.set_value(SECRET_FILES, json.dumps(listing))]
+        return []
+
+    @rx.event
+    def toggle_qr_text(self):
+        self.text_shown = not self.text_shown
 
     @rx.event
     async def delete_now(self):
@@ -120,7 +174,7 @@ class RevealState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False
-        return rx.set_value(SECRET_BOX, "")
+        return [rx.set_value(SECRET_BOX, ""), rx.set_value(SECRET_QR, ""), rx.set_value(SECRET_FILES, "")]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -223,14 +277,69 @@ def _text_secret() -> rx.Component:
     )
 
 
+def _shown_if(condition, child: rx.Component) -> rx.Component:
+    """Hidden, not unmounted: a field must exist when the reveal's result arrives."""
+    return rx.box(child, display=rx.cond(condition, "block", "none"), width="100%")
+
+
+def _text_with_copy() -> rx.Component:
+    return rx.vstack(
+        rx.cond(RevealState.kind == "file", rx.text("Message from the sender", size="2", weight="medium")),
+        _text_secret(),
+        rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _qr_secret() -> rx.Component:
+    return rx.vstack(
+        rx.box(
+            value_image(id=SECRET_QR, alt="The secret as a QR code", width="100%", height="100%"),
+            background="white",
+            padding="0.75rem",
+            border_radius="var(--radius-3)",
+            width="min(100%, 20rem)",
+            aspect_ratio="1",
+        ),
+        rx.button(
+            rx.cond(RevealState.text_shown, rx.icon("eye-off", size=16), rx.icon("eye", size=16)),
+            rx.cond(RevealState.text_shown, "Hide text", "Show text"),
+            type="button",
+            variant="soft",
+            on_click=RevealState.toggle_qr_text,
+            aria_pressed=RevealState.text_shown,
+            aria_controls=SECRET_BOX,
+            id="show-qr-text",
+        ),
+        align="center",
+        width="100%",
+        spacing="3",
+    )
+
+
+def _files_secret() -> rx.Component:
+    return rx.vstack(
+        file_links(SECRET_FILES, "Files to download"),
+        rx.text(RevealState.download_hint, id="downloads-note", size="2", weight="medium"),
+        width="100%",
+        spacing="3",
+    )
+
+
 def _revealed() -> rx.Component:
-    """Mounted from the start (only hidden), so the field exists when the reveal fills it."""
+    """Mounted from the start (only hidden), so the fields exist when the reveal fills them."""
+    kind = RevealState.kind
     return rx.box(
         _card(
-            rx.heading("Your secret", as_="h1", size="6"),
-            # One component per kind; file, URL and QR views join this match.
-            rx.match(RevealState.kind, ("text", _text_secret()), _text_secret()),
-            rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"),
+            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6"),
+            _shown_if(kind == "qr", _qr_secret()),
+            _shown_if(kind == "file", _files_secret()),
+            # The text: a text push's secret, a QR code's text on request, a file push's message.
+            _shown_if(
+                (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.text_shown) | ((kind == "file") & RevealState.has_text),
+                _text_with_copy(),
+            ),
             rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
             rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
@@ -268,6 +377,12 @@ def _revealed() -> rx.Component:
         width="100%",
         id="revealed",
     )
+
+
+def qr_data_uri(text: str) -> str:
+    """The QR code as an SVG data URI, drawn in memory (never cached, never written)."""
+    svg = qr_svg(text, size="100%", label="The secret as a QR code")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def reveal_page() -> rx.Component:

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from pwpush_app.settings import load_settings
 from pwpush_app.ui.common import describe_time_left, format_time
-from pwpush_app.ui.create import CUSTOM, _whole_number, lifetime_choices
+from pwpush_app.core.audit import Client
+from pwpush_app.ui.create import CUSTOM, _whole_number, files_need_login, lifetime_choices
 from pwpush_app.ui.share import qr_data_uri, share_message
 
 
@@ -50,13 +51,14 @@ def test_page_states_have_no_place_for_a_secret():
     stored by the state manager. Guard against someone adding one later."""
     import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
     from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.create_files import FileSendState
     from pwpush_app.ui.generator import GeneratorState
     from pwpush_app.ui.manage import ManageState
     from pwpush_app.ui.my_pushes import MyPushesState
     from pwpush_app.ui.reveal import RevealState
     from pwpush_app.ui.share import ShareState
 
-    for state in (CreateState, GeneratorState, ShareState, RevealState, ManageState, MyPushesState):
+    for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState, MyPushesState):
         own = state.__dict__.get("__annotations__", {})
         assert [name for name in own if name.startswith("_")] == [], state
         harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values
@@ -66,3 +68,21 @@ def test_page_states_have_no_place_for_a_secret():
             if name not in harmless and any(w in name for w in ("payload", "secret", "passphrase", "note", "link", "qr"))
         ]
         assert risky == [], (state, risky)
+
+
+def test_files_need_a_login_by_default():
+    anonymous, member = Client(ip="127.0.0.1", user_agent="t"), Client(ip="127.0.0.1", user_agent="t", user_id="u1")
+    assert files_need_login(load_settings({}), anonymous)
+    assert not files_need_login(load_settings({}), member)
+    assert not files_need_login(load_settings({"PWP__FILES__REQUIRE_LOGIN": "false"}), anonymous)
+
+
+def test_a_qr_push_is_drawn_as_an_svg_in_memory(tmp_path, monkeypatch):
+    import base64
+
+    from pwpush_app.ui.reveal import qr_data_uri as secret_qr
+
+    monkeypatch.chdir(tmp_path)
+    svg = base64.b64decode(secret_qr("WIFI:S:x;P:y;;").split(",", 1)[1]).decode()
+    assert svg.startswith("<svg") and 'aria-label="The secret as a QR code"' in svg
+    assert list(tmp_path.iterdir()) == []

@@ -43,7 +43,7 @@ def test_copy_button_puts_the_secret_on_the_clipboard(live_server, server_vault,
         page = context.new_page()
         assert reveal_in(page, links.secret) == "copy-me-7731"
         page.get_by_role("button", name="Copy to the clipboard").click()
-        page.wait_for_function("async () => (await navigator.clipboard.readText()) === 'copy-me-7731'")
+        page.wait_for_function("() => async () => (await navigator.clipboard.readText()) === 'copy-me-7731'")
     finally:
         context.close()
 

@@ -1,0 +1,41 @@
+"""`file_links`: the download list of a revealed file push, filled by `rx.set_value` with
+JSON, so file names and download grants never sit in state (like `value_image`)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+class FileLinks(rx.Component):
+    library = rx.asset("file_links.js", shared=True).importable_path
+    tag = "FileLinks"
+
+    label: rx.Var[str]
+
+
+def file_links(id: str, label: str) -> rx.Component:
+    return FileLinks.create(
+        id=id,
+        label=label,
+        width="100%",
+        style={
+            "listStyle": "none",
+            "padding": "0",
+            "margin": "0",
+            "display": "flex",
+            "flexDirection": "column",
+            "gap": "0.5rem",
+            "& li": {
+                "display": "flex",
+                "flexWrap": "wrap",
+                "alignItems": "center",
+                "gap": "0.25rem 0.75rem",
+                "padding": "0.5rem 0.75rem",
+                "border": "1px solid var(--gray-a6)",
+                "borderRadius": "var(--radius-3)",
+            },
+            "& .file-links-name": {"fontWeight": "500", "overflowWrap": "anywhere", "flex": "1 1 12rem"},
+            "& .file-links-size": {"color": "var(--gray-11)", "fontSize": "var(--font-size-1)"},
+            "& .file-links-download": {"textDecoration": "none"},
+        },
+    )

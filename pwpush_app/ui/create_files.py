@@ -1,0 +1,241 @@
+"""The file part of the create page: choosing files, the upload with its progress bar.
+
+Reflex has two kinds of upload handlers. The ordinary one reads the request with
+Starlette's `request.form()`, which spools every file over 1 MiB to a temporary file on
+disk, in plaintext. A *streaming* handler (a background event taking an
+`rx.UploadChunkIterator`) gets the bytes as they arrive from a push parser instead, in
+memory, a few network reads at a time. So `send` is a streaming handler and hands the
+chunks straight to the core (`files.create_file_push_from_chunks`), which encrypts them
+into storage and enforces the limits while they arrive. Nothing goes to Reflex's public
+upload folder.
+
+The other fields of the form (the optional text, passphrase, note...) travel in the same
+upload request, as the handler's bound argument (`FORM_FIELDS`, read by the browser when
+the button is pressed), and are never assigned to state.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core import files
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import PushError
+from pwpush_app.core.pushes import InvalidPush
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, vault
+from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.create import CreateState
+from pwpush_app.ui.my_pushes import MyPushesState
+from pwpush_app.ui.share import ShareState, share_events
+
+UPLOAD_ID = "files"
+
+# The form's text fields as an object, read in the browser at the click.
+FORM_FIELDS = rx.Var(
+    "Object.fromEntries(Array.from(new FormData(document.getElementById('create-form')))"
+    ".filter(([, value]) => typeof value === 'string'))",
+    _var_type=dict,
+)
+
+
+def _selected_bytes() -> rx.Var:
+    """The total size of the chosen files, in the browser (a courtesy check before sending)."""
+    selected = rx.selected_files(UPLOAD_ID)
+    return rx.Var(
+        f"((filesById['{UPLOAD_ID}'] ?? []).reduce((total, file) => total + file.size, 0))",
+        _var_data=selected._get_all_var_data(),
+    ).to(int)
+
+
+def _describe_bytes_js(amount: rx.Var) -> rx.Var:
+    return rx.Var(
+        # Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
+        f"(((n) => n >= 1048576 ? (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + ' MiB'"
+        f" : n >= 1024 ? Math.ceil(n / 1024) + ' KiB' : n + ' bytes')({amount}))",
+        _var_data=amount._get_all_var_data(),
+    ).to(str)
+
+
+class FileSendState(rx.State):
+    sending: bool = False
+    progress: int = 0  # percent of the request body sent
+
+    @rx.event
+    def upload_progress(self, progress: dict):
+        try:
+            self.progress = max(0, min(100, round(float(progress.get("progress", 0)) * 100)))
+        except (TypeError, ValueError):
+            pass
+
+    @rx.event(background=True)
+    async def send(self, chunks: rx.UploadChunkIterator, fields: dict):
+        async with self:
+            create = await self.get_state(CreateState)
+            if self.sending or create.kind != "file":
+                return  # (Reflex answers the upload with 400: nobody read it)
+            request = create.new_push(fields if isinstance(fields, dict) else {})
+            client = await create.sender()
+            self.sending, self.progress = True, 0
+            create.creating, create.errors = True, {}
+        created, errors = None, {}
+        try:
+            created = await files.create_file_push_from_chunks(vault(), request, chunks, client)
+        except InvalidPush as refusal:
+            errors = dict(refusal.errors)
+        except PushError as refusal:  # LoginRequired
+            errors = {"files": str(refusal)}
+        except DatabaseUnavailable:
+            errors = {"form": BUSY_MESSAGE}
+        async with self:
+            self.sending = False
+            create = await self.get_state(CreateState)
+            create.creating = False
+            create.errors = errors
+            if created is None:
+                return
+            self.progress = 0
+            push = created.push
+            mine = await self.get_state(MyPushesState)
+            mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
+            share = await self.get_state(ShareState)
+            share.shown = True
+        yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]
+
+
+def _login_needed() -> rx.Component:
+    return rx.callout(
+        rx.text(rx.link("Log in", href="/login"), " to send files. Text, URL and QR pushes need no account."),
+        icon="lock",
+        color_scheme="amber",
+        width="100%",
+        id="files-login",
+    )
+
+
+def _drop_zone() -> rx.Component:
+    zone = _upload_zone()
+    # The hidden file input Reflex puts inside the zone has no label of its own.
+    file_input = zone.children[0].children[0]
+    file_input.custom_attrs["aria-label"] = "Choose files to share"
+    file_input.custom_attrs["aria-describedby"] = "files-help"
+    return zone
+
+
+def _upload_zone() -> rx.Component:
+    settings = get_settings()
+    return rx.upload.root(
+        rx.vstack(
+            rx.icon("upload", size=28, aria_hidden="true"),
+            rx.text("Drop files here or click to choose", weight="medium"),
+            rx.text(
+                f"Up to {settings.max_files_per_push} files, ",
+                _describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
+                " in total. They are encrypted as they arrive.",
+                size="1",
+                color_scheme="gray",
+                id="files-help",
+            ),
+            align="center",
+            spacing="1",
+        ),
+        id=UPLOAD_ID,
+        multiple=True,
+        max_files=settings.max_files_per_push,
+        # Per file; the total is checked below and, for real, by the server.
+        max_size=CreateState.max_file_bytes,
+        border="1px dashed var(--gray-a8)",
+        border_radius="var(--radius-3)",
+        padding="1.5rem 1rem",
+        width="100%",
+        cursor="pointer",
+        text_align="center",
+        aria_describedby="files-help files-error",
+    )
+
+
+def _chosen_files() -> rx.Component:
+    total = _selected_bytes()
+    return rx.cond(
+        rx.selected_files(UPLOAD_ID).length() > 0,
+        rx.vstack(
+            rx.el.ul(
+                rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.el.li(rx.text(name, size="2"))),
+                id="chosen-files",
+                style={"margin": "0", "paddingLeft": "1.25rem", "overflowWrap": "anywhere"},
+            ),
+            rx.text("Total: ", _describe_bytes_js(total), size="1", color_scheme="gray", id="chosen-total"),
+            rx.cond(
+                total > CreateState.max_file_bytes,
+                rx.text(
+                    "These files add up to more than ",
+                    _describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
+                    ": choose fewer or smaller files.",
+                    size="2",
+                    color_scheme="red",
+                    role="alert",
+                    id="files-too-big",
+                ),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+    )
+
+
+def _progress() -> rx.Component:
+    return rx.cond(
+        FileSendState.sending,
+        rx.vstack(
+            rx.text("Uploading and encrypting… ", FileSendState.progress.to_string(), "%", size="2", id="upload-status"),
+            rx.progress(value=FileSendState.progress, max=100, width="100%", id="upload-progress", aria_label="Upload progress"),
+            width="100%",
+            spacing="1",
+        ),
+    )
+
+
+def file_fields() -> rx.Component:
+    return rx.cond(
+        CreateState.files_need_login,
+        _login_needed(),
+        rx.vstack(
+            field_label("Files", UPLOAD_ID),
+            _drop_zone(),
+            _chosen_files(),
+            field_error(CreateState.errors.get("files", ""), "files"),
+            _progress(),
+            field_label("Message (optional)", "payload"),
+            rx.text_area(
+                id="payload",
+                name="payload",
+                placeholder="Anything the recipient should know about the files",
+                rows="2",
+                width="100%",
+                size="3",
+                custom_attrs={"autoComplete": "off"},
+                aria_describedby="payload-error",
+            ),
+            field_error(CreateState.errors.get("payload", ""), "payload"),
+            width="100%",
+            spacing="2",
+        ),
+    )
+
+
+def send_files_button() -> rx.Component:
+    too_big = _selected_bytes() > CreateState.max_file_bytes
+    return rx.button(
+        rx.icon("send", size=16, aria_hidden="true"),
+        "Upload and create secret link",
+        type="button",
+        size="3",
+        loading=CreateState.creating,
+        disabled=CreateState.files_need_login | too_big,
+        on_click=FileSendState.send(
+            rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=FileSendState.upload_progress),
+            FORM_FIELDS,
+        ),
+        id="create",
+        width="100%",
+    )
