@@ -40,8 +40,10 @@ $(BUN_DIR)/node_modules/.bin/bun:
 system-deps:
 	scripts/system-deps.sh
 
+## Benchmarks (bench/README.md): make bench [BENCH="api scale sizing"]
+BENCH ?= api
 bench: install-test system-deps
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf .web .states $(VENV) $(BUN_DIR)

@@ -18,6 +18,13 @@ def allowed_origins(base_url: str) -> list[str]:
     return origins
 
 
+# Behind a proxy the browser must reach the event socket through the public URL (e.g.
+# wss://secrets.example.com:8443/_event); Reflex would otherwise point it at
+# localhost:<backend port>, or at port 443 of the page's host when the page is https.
+public_urls = (
+    {"api_url": settings.base_url, "deploy_url": settings.base_url} if os.environ.get("PWP__OVERRIDE_BASE_URL") else {}
+)
+
 config = rx.Config(
     app_name="pwpush_app",
     db_url=settings.db_url,
@@ -30,6 +37,7 @@ config = rx.Config(
     cors_allowed_origins=allowed_origins(settings.base_url),
     trusted_proxy_hops=settings.trusted_proxy_hops,
     disable_plugins=[rx.plugins.SitemapPlugin],
+    **public_urls,
     # The look of every page: calm iris on slate, light or dark as the visitor chooses.
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", gray_color="slate", radius="medium"))],
 )

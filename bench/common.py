@@ -46,7 +46,7 @@ def save(name: str, payload: dict) -> Path:
 def start_ours(**env: str) -> LiveServer:
     """Our production server (`reflex run --env prod`), rate limits lifted for load."""
     data = Path(tempfile.mkdtemp(prefix="pwpush-bench-")) / "data"
-    server = LiveServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env})
+    server = LiveServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env}, isolated=True)
     server.start()
     return server
 

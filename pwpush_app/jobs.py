@@ -15,14 +15,19 @@ from pwpush_app.core.vault import Vault, get_vault
 
 log = logging.getLogger("pwpush.jobs")
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+def worker_name() -> str:
+    """This process, asked at call time: granian forks its workers after importing the app,
+    so a name computed at import would be the parent's, the same in every worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 ORPHAN_SWEEP_SECONDS = 3600
 
 
-def purge_once(vault: Vault, holder: str = WORKER) -> int | None:
+def purge_once(vault: Vault, holder: str | None = None) -> int | None:
     """Purge if this worker holds this period's lease; None when another worker has it."""
+    holder = holder or worker_name()
     if not claim_period(vault, "purge", holder, vault.settings.purge_interval_seconds):
         return None
     expired = purge_expired(vault)

@@ -78,6 +78,11 @@ class Settings:
     files_require_login: bool
     file_grace_minutes: int
     policies: Mapping[str, KindPolicy] = field(default_factory=dict)
+    files_storage: str = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -164,6 +169,7 @@ _doc("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgres
 _doc("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", "SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks).")
 _doc("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
 _doc("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", "15000", "How long a request waits for SQLite's write lock (held by another process) before answering 503 with Retry-After.")
+_doc("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", "Worker processes (read by Reflex's server). More than 1 needs REFLEX_REDIS_URL.")
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 _doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
@@ -185,6 +191,11 @@ _doc("PWP__FILES__MAX_FILE_UPLOADS", "10", "Most files in one push.")
 _doc("PWPUSH_FILES_MAX_BYTES", "104857600", "Largest total size of the files of one push, in bytes.")
 _doc("PWP__FILES__REQUIRE_LOGIN", "true", "File pushes need an account, as in Password Pusher.")
 _doc("PWPUSH_FILES_GRACE_MINUTES", "10", "After the last view, how long its viewer may still download each file once.")
+_doc("PWPUSH_FILES_STORAGE", "local", "Where encrypted file contents live: `local` (the data folder) or `s3` (an S3-compatible bucket).")
+_doc("PWPUSH_S3_BUCKET", "(none)", "Bucket for `PWPUSH_FILES_STORAGE=s3` (required then). Credentials: boto3's usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE` or an instance role.")
+_doc("PWPUSH_S3_PREFIX", "(none)", "Key prefix inside the bucket, e.g. `pwpush/`, to share a bucket.")
+_doc("PWPUSH_S3_ENDPOINT_URL", "(AWS)", "Endpoint of an S3-compatible server (MinIO, Ceph, R2 ...); path-style addressing is used with it.")
+_doc("PWPUSH_S3_REGION", "(boto3's default)", "Region of the bucket (or `AWS_DEFAULT_REGION`).")
 _doc("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
 _doc("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
 _doc("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
@@ -311,6 +322,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     }
     policies = {kind: _read_policy(r, kind, flags[kind]) for kind in KINDS}
 
+    workers = r.int("GRANIAN_WORKERS", 1, 1, 256)
+    if workers > 1 and not r.is_set("REFLEX_REDIS_URL"):
+        # Memory state lives in one process: a page's events would reach workers that
+        # never saw it.
+        r.errors.append(f"GRANIAN_WORKERS={workers} needs REFLEX_REDIS_URL (Redis keeps the pages' state for all workers)")
+
+    files_storage = (r.str("PWPUSH_FILES_STORAGE", "local") or "local").strip().lower()
+    if files_storage not in ("local", "s3"):
+        r.errors.append(f"PWPUSH_FILES_STORAGE={files_storage!r} must be local or s3")
+    s3_bucket = r.str("PWPUSH_S3_BUCKET", None)
+    if files_storage == "s3" and not s3_bucket:
+        r.errors.append("PWPUSH_FILES_STORAGE=s3 needs PWPUSH_S3_BUCKET")
+    s3_endpoint = r.str("PWPUSH_S3_ENDPOINT_URL", None)
+    if s3_endpoint and not re.match(r"^https?://[^/\s]+/?$", s3_endpoint):
+        r.errors.append(f"PWPUSH_S3_ENDPOINT_URL={s3_endpoint!r} must be like https://s3.example.com (no path)")
+
     settings = Settings(
         data_dir=data_dir,
         db_url=db_url,
@@ -339,6 +366,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         files_require_login=r.bool("PWP__FILES__REQUIRE_LOGIN", True),
         file_grace_minutes=r.int("PWPUSH_FILES_GRACE_MINUTES", 10, 1, 24 * 60),
         policies=policies,
+        files_storage=files_storage,
+        s3_bucket=s3_bucket,
+        s3_prefix=r.str("PWPUSH_S3_PREFIX", "") or "",
+        s3_endpoint_url=s3_endpoint,
+        s3_region=r.str("PWPUSH_S3_REGION", None),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

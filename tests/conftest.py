@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -18,11 +19,40 @@ ARTIFACTS = ROOT / "test-artifacts"
 ENGINES = [e for e in os.environ.get("PWPUSH_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 
 
+BLOB_BACKENDS = [b for b in os.environ.get("PWPUSH_TEST_BLOB_BACKENDS", "local,s3").split(",") if b]
+
+
 def pytest_generate_tests(metafunc):
-    """Core and API tests run on every engine: SQLite, and a real PostgreSQL server."""
+    """Core and API tests run on every engine: SQLite, and a real PostgreSQL server.
+    Tests marked `blob_backends` also run on every file store: local disk, and S3 (moto)."""
     if "db_engine" in metafunc.fixturenames:
         sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
         metafunc.parametrize("db_engine", ["sqlite"] if sqlite_only else ENGINES)
+    if metafunc.definition.get_closest_marker("blob_backends") and "blob_backend" in metafunc.fixturenames:
+        local_only = metafunc.definition.get_closest_marker("local_blobs_only")
+        metafunc.parametrize("blob_backend", ["local"] if local_only else BLOB_BACKENDS)
+
+
+@pytest.fixture
+def blob_backend():
+    """Where make_vault keeps file contents, unless a test is parametrized over backends."""
+    return "local"
+
+
+CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright's sync API, one per session for every browser test."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +75,23 @@ def redis_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server; boto3 in this process gets its (dummy) credentials."""
+    from tests.servers import S3Server
+
+    server = S3Server().start()
+    saved = {name: os.environ.get(name) for name in server.env}
+    os.environ.update(server.env)
+    yield server
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    server.stop()
+
+
 @pytest.fixture
 def db_url(db_engine, tmp_path, request):
     """A fresh, migrated database on the engine under test."""
@@ -60,12 +107,16 @@ def db_url(db_engine, tmp_path, request):
 
 
 @pytest.fixture
-def make_vault(tmp_path, db_url):
+def make_vault(tmp_path, db_url, blob_backend, request):
     """Build a vault on the fresh database; pass settings as environment names."""
     vaults = []
+    storage = {}
+    if blob_backend == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        storage = {"PWPUSH_FILES_STORAGE": "s3", "PWPUSH_S3_BUCKET": s3.new_bucket(), "PWPUSH_S3_ENDPOINT_URL": s3.url}
 
     def build(**overrides: str):
-        env = make_env(tmp_path / "data", REFLEX_DB_URL=db_url, **overrides)
+        env = make_env(tmp_path / "data", REFLEX_DB_URL=db_url, **{**storage, **overrides})
         settings = load_settings(env)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         vault = open_vault(settings)

@@ -41,16 +41,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
-    """`reflex run --env prod` on its own port and data folder, as a user runs it."""
+APP_FILES = ("pwpush_app", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "assets", ".web")
 
-    def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None):
+
+def isolated_app_dir() -> Path:
+    """A private copy of the app (its sources and the .web build folder, node_modules
+    included, so nothing is downloaded again).
+
+    Every `reflex run --env prod` rebuilds the frontend in <app>/.web, and the build holds
+    the server's own URL: a second server started from the same folder would make the pages
+    of the first one talk to the second. A server started from a copy leaves the others be."""
+    target = Path(tempfile.mkdtemp(prefix="pwpush-app-"))
+    for name in APP_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, symlinks=True, ignore=_not_copied)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    skipped = {"__pycache__"} & set(names)
+    if Path(folder) == ROOT / ".web":
+        skipped |= {"build", ".react-router"} & set(names)  # the old build: rebuilt anyway
+    return skipped
+
+
+class LiveServer:
+    """`reflex run --env prod` on its own port and data folder, as a user runs it.
+
+    isolated=True runs it from a private copy of the app (see isolated_app_dir): for servers
+    that live beside another one in the same test session or benchmark."""
+
+    def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
+                 backend_host: str | None = None, isolated: bool = False):
         self.data_dir = data_dir
         self.port = port
+        self.isolated = isolated
+        self.app_dir = ROOT
+        # e.g. "127.0.0.1" behind a proxy, as deploy/pwpush.service runs it (default: all interfaces)
+        self.backend_host = backend_host
         self.url = f"http://localhost:{port}"
         self.env = {
             **os.environ,
-            **make_env(data_dir, PWP__OVERRIDE_BASE_URL=self.url, **(extra_env or {})),
+            # extra_env may move the public URL (a proxy in front): it wins over our own port.
+            **make_env(data_dir, **{"PWP__OVERRIDE_BASE_URL": self.url, **(extra_env or {})}),
             "REFLEX_USE_SYSTEM_BUN": "1",
             # bun from the npm registry (make install puts it there), as `make run` uses it.
             "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent), os.environ["PATH"]]),
@@ -61,16 +97,20 @@ class LiveServer:
 
     def start(self, timeout: float = 300) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.isolated and self.app_dir == ROOT:
+            self.app_dir = isolated_app_dir()
         subprocess.run(
-            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True
+            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
+            capture_output=True,
         )
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod",
                 "--frontend-port", str(self.port), "--backend-port", str(self.port),
+                *(["--backend-host", self.backend_host] if self.backend_host else []),
             ],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,6 +133,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
+        if self.app_dir != ROOT:
+            shutil.rmtree(self.app_dir, ignore_errors=True)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -207,3 +249,57 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(15)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class S3Server:
+    """moto's standalone S3-compatible server (`moto_server`, from moto[server]) on loopback.
+
+    A real HTTP server speaking the S3 protocol, multipart uploads included; it keeps
+    objects in memory. Any credentials are accepted: `env` gives boto3 some."""
+
+    def __init__(self):
+        binary = Path(sys.executable).parent / "moto_server"
+        if not binary.exists():
+            raise RuntimeError("moto_server is missing: `make install-test` installs moto[server]")
+        self.binary = binary
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {"AWS_ACCESS_KEY_ID": "test-key", "AWS_SECRET_ACCESS_KEY": "test-secret",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "S3Server":
+        self.process = subprocess.Popen([str(self.binary), "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("moto_server exited at start")
+            try:
+                httpx.get(self.url + "/moto-api/", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("moto_server did not start in 30 s")
+
+    def client(self):
+        import boto3
+
+        return boto3.session.Session(
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.env["AWS_DEFAULT_REGION"],
+        ).client("s3", endpoint_url=self.url)
+
+    def new_bucket(self) -> str:
+        name = f"pwpush-{os.urandom(5).hex()}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()

@@ -1,9 +1,10 @@
 """Where encrypted file contents live: a small storage interface and its local-disk backend.
 
 Blobs only ever hold sealed streams (see ``crypto.DataKey.seal_stream``); the store knows
-nothing about keys or plaintext.  The interface is small enough for an S3-compatible
-backend: a writer takes chunks in order and either commits (S3: complete the multipart
-upload) or aborts (S3: abort it); a reader yields chunks; delete is idempotent.
+nothing about keys or plaintext.  The interface is small enough for the S3-compatible
+backend in ``blobs_s3.py``: a writer takes chunks in order and either commits (S3:
+complete the multipart upload) or aborts (S3: abort it); a reader yields chunks; delete
+is idempotent.
 
 Keys look like ``<push id>/<file position>``: lowercase letters, digits, ``/``, ``.``,
 ``_`` and ``-``, never ``..``.
@@ -22,7 +23,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
+
+if TYPE_CHECKING:
+    from pwpush_app.settings import Settings
 
 READ_CHUNK_BYTES = 256 * 1024
 _KEY_RE = re.compile(r"^[a-z0-9_-]+(?:[./][a-z0-9_-]+)*$")
@@ -197,6 +201,11 @@ class LocalBlobWriter:
             pass
 
 
-def blob_store_for(data_dir: Path) -> BlobStore:
-    """The configured store (local disk for now; S3 comes with the scale-out issue)."""
-    return LocalBlobStore(Path(data_dir) / "files")
+def blob_store_for(settings: "Settings") -> BlobStore:
+    """The configured store: PWPUSH_FILES_STORAGE=local (the data folder) or s3."""
+    if settings.files_storage == "s3":
+        from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
+
+        return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
+    return LocalBlobStore(Path(settings.data_dir) / "files")

@@ -54,7 +54,7 @@ def open_vault(settings: Settings) -> Vault:
         engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),
         keyring=load_keyring(settings),
         throttle=Throttle(settings.throttle_per_minute, settings.redis_url),
-        blobs=blob_store_for(settings.data_dir),
+        blobs=blob_store_for(settings),
     )
 
 

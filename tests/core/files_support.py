@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import text
 
@@ -54,10 +55,38 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def blob_files(vault) -> list[Path]:
-    """Every file the blob store holds (committed or partial)."""
+def blob_files(vault) -> list:
+    """Every blob the store holds (committed or partial): files on disk, or S3 objects."""
+    from pwpush_app.core.blobs_s3 import S3BlobStore
+
+    if isinstance(vault.blobs, S3BlobStore):
+        listing = vault.blobs.client.list_objects_v2(Bucket=vault.blobs.bucket).get("Contents", [])
+        uploads = vault.blobs.client.list_multipart_uploads(Bucket=vault.blobs.bucket).get("Uploads", [])
+        return sorted([S3Object(o["Key"], vault.blobs) for o in listing] + [S3Object(u["Key"], vault.blobs) for u in uploads])
     root = vault.settings.data_dir / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@dataclass(frozen=True, order=True)
+class S3Object:
+    """An object in the test's bucket, looked at and tampered with like a Path."""
+
+    key: str
+    store: object = field(compare=False)
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.key).name
+
+    @property
+    def parent(self) -> PurePosixPath:
+        return PurePosixPath(self.key).parent
+
+    def read_bytes(self) -> bytes:
+        return self.store.client.get_object(Bucket=self.store.bucket, Key=self.key)["Body"].read()
+
+    def write_bytes(self, data: bytes) -> None:
+        self.store.client.put_object(Bucket=self.store.bucket, Key=self.key, Body=data)
 
 
 def row_counts(vault) -> dict[str, int]:

@@ -38,6 +38,10 @@ from tests.core.files_support import (
     signed_in_sender,
 )
 
+# Every test here runs on the local store and on S3 (moto_server), except those that
+# reach into the data folder.
+pytestmark = pytest.mark.blob_backends
+
 GRACE = timedelta(minutes=10)  # the default PWPUSH_FILES_GRACE_MINUTES
 FILES = [("id_ed25519", b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n"), ("config", b"Host prod\n")]
 
@@ -264,6 +268,7 @@ def test_swapped_records_in_a_stored_blob_fail(vault):
         next(opened.chunks)
 
 
+@pytest.mark.local_blobs_only
 def test_a_blob_copied_from_another_push_or_file_fails(vault):
     sender = signed_in_sender(vault)
     victim = push_files(vault, sender, [("secret.txt", b"victim's secret")], expire_after_views=5)
@@ -294,6 +299,7 @@ def test_a_deleted_blob_answers_download_unavailable(vault):
         download(vault, grant, 1, now=T0)
 
 
+@pytest.mark.local_blobs_only
 def test_orphan_blobs_from_dead_uploads_are_swept_and_live_ones_kept(vault):
     created = push_files(vault, signed_in_sender(vault), FILES, expire_after_views=5)
     writer = vault.blobs.open_writer("deadbeef" * 4 + "/0")
@@ -310,6 +316,7 @@ def test_orphan_blobs_from_dead_uploads_are_swept_and_live_ones_kept(vault):
     assert sha256(download(vault, grant, 1, now=T0)[2]) == sha256(FILES[1][1])
 
 
+@pytest.mark.local_blobs_only
 def test_the_purge_job_sweeps_old_orphan_blobs(vault):
     from pwpush_app.jobs import purge_once
 

@@ -6,29 +6,15 @@ ourselves (no pytest-playwright, which clashes with pytest-asyncio).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from ui_helpers import LAPTOP
 
 from pwpush_app.core.vault import Vault, open_vault
 from pwpush_app.settings import load_settings
 
-CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+# The `chromium` fixture lives in tests/conftest.py: one Playwright per session (the sync
+# API refuses a second one), shared with tests/scale/test_browser.py.
 
 
 @pytest.fixture

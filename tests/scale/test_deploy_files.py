@@ -1,0 +1,24 @@
+"""The deployment files parse: the systemd unit passes `systemd-analyze verify` (paths pointed
+at this checkout), the nginx site passes `nginx -t` (also run by the nginx test)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.servers import ROOT
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_unit_verifies(tmp_path):
+    unit = (ROOT / "deploy" / "pwpush.service").read_text()
+    env_file = tmp_path / "pwpush.env"
+    env_file.write_text("")
+    unit = (unit.replace("/opt/pwpush", str(ROOT)).replace("/etc/pwpush/pwpush.env", str(env_file))
+            .replace("User=pwpush", "User=root").replace("Group=pwpush", "Group=root"))
+    (tmp_path / "pwpush.service").write_text(unit)
+    checked = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "pwpush.service")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and "pwpush.service" not in checked.stderr, checked.stderr
