@@ -147,6 +147,7 @@ def live_server(tmp_path_factory):
         tmp_path_factory.mktemp("live") / "data",
         free_port(),
         {"PWP__FILES__REQUIRE_LOGIN": "false", "PWPUSH_FILES_MAX_BYTES": str(LIVE_FILES_MAX_BYTES)},
+        isolated=False,  # runs from the project folder itself; every other server is isolated
     )
     server.start()
     yield server

@@ -71,11 +71,11 @@ def _not_copied(folder: str, names: list[str]) -> set[str]:
 class LiveServer:
     """`reflex run --env prod` on its own port and data folder, as a user runs it.
 
-    isolated=True runs it from a private copy of the app (see isolated_app_dir): for servers
-    that live beside another one in the same test session or benchmark."""
+    By default it runs from a private copy of the app (see isolated_app_dir), so that it can
+    live beside the session's server, which alone runs from the project folder."""
 
     def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
-                 backend_host: str | None = None, isolated: bool = False):
+                 backend_host: str | None = None, isolated: bool = True):
         self.data_dir = data_dir
         self.port = port
         self.isolated = isolated

@@ -39,7 +39,7 @@ def scanned_server(tmp_path):
 
 
 def everything_written(server) -> dict[str, bytes]:
-    return files_in(server.data_dir, server.temp_dir, ROOT / ".states", ROOT / "uploaded_files")
+    return files_in(server.data_dir, server.temp_dir, server.app_dir / ".states", server.app_dir / "uploaded_files")
 
 
 def needles_for(values: dict[str, str | bytes]) -> dict[str, bytes]:
