@@ -29,6 +29,8 @@ PASSWORD_MAX_CHARS = 128
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# The HttpOnly cookie carrying the session token (set by pwpush_app/api/sessions.py).
+SESSION_COOKIE = "pwpush_session"
 
 # One message for every failed login: unknown email, wrong password, locked account.
 # Anything else would tell a stranger which emails have accounts.
@@ -38,16 +40,36 @@ LOGIN_FAILED = "Wrong email or password."
 class AccountError(ValueError):
     """A request about an account that cannot be done; the message is fit to show.
 
-    `field` names the form field it is about ("email", "password", "new_password" or "form")."""
+    `field` names the form field it is about ("email", "password", "new_password" or "form");
+    `code` names the message (pages get codes in redirects, never free text to display)."""
 
-    def __init__(self, message: str, field: str = "form"):
+    def __init__(self, message: str, field: str = "form", code: str = ""):
         super().__init__(message)
         self.field = field
+        self.code = code or next((c for c, m in MESSAGES.items() if m == message), "")
 
 
 class LoginFailed(AccountError):
     def __init__(self):
-        super().__init__(LOGIN_FAILED, "form")
+        super().__init__(LOGIN_FAILED, "form", "login_failed")
+
+
+# Every message an account form can show, by code.
+MESSAGES = {
+    "login_failed": LOGIN_FAILED,
+    "email_invalid": "Enter an email address like name@example.com.",
+    "email_taken": "An account with this email already exists: log in instead.",
+    "email_not_allowed": "This site does not take sign-ups from that email address.",
+    "signups_closed": "This site does not take new sign-ups.",
+    "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
+    "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
+    "passwords_differ": "The two new passwords are not the same.",
+    "current_password": "That is not your current password.",
+    "rate_limited": "Too many attempts from your network. Wait a minute and try again.",
+    "busy": "The service is busy right now. Please try again in a moment.",
+    "gone": "This account no longer exists.",
+    "form_invalid": "The form did not arrive complete. Please try again.",
+}
 
 
 @dataclass(frozen=True)
@@ -86,10 +108,13 @@ def may_create_pushes(vault: Vault, user_id: str | None) -> bool:
 
 # --- sign up ------------------------------------------------------------------------------------
 
-def sign_up(vault: Vault, email: str, password: str, now: datetime | None = None) -> User:
-    """A new account.  Raises AccountError (with the field) when a rule refuses it."""
+def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now: datetime | None = None) -> User:
+    """A new account.  Raises AccountError (with the field) when a rule refuses it, and
+    RateLimited when `ip` signs up too often."""
     now = now or utcnow()
     settings = vault.settings
+    if ip is not None:
+        vault.throttle.hit("signup", ip)
     if settings.disable_signups:
         raise AccountError("This site does not take new sign-ups.", "form")
     email = _check_email(email)
