@@ -645,6 +645,22 @@ def count_pushes_of_owner(vault: Vault, owner_id: str, expired: bool, name_conta
         ).one()
 
 
+def owned_push(vault: Vault, owner_id: str, push_id: str) -> Push:
+    """An account's own push by id; PushUnavailable for anyone else's (the same answer as
+    for no push at all, so ids can't be probed)."""
+    with transaction(vault.engine, write=False) as db:
+        push = db.get(Push, push_id) if isinstance(push_id, str) and len(push_id) <= 32 else None
+    if push is None or owner_id is None or push.owner_id != owner_id:
+        raise PushUnavailable()
+    return push
+
+
+def audit_trail(vault: Vault, push: Push, page: int = 1) -> list[AuditEvent]:
+    """The events of a push its owner is already looking at (a refresh, not a new look: not logged)."""
+    with transaction(vault.engine, write=False) as db:
+        return audit.events_for(db, push.id, page=page)
+
+
 def claim_pushes(vault: Vault, user_id: str, manage_tokens: list[str], now: datetime | None = None) -> int:
     """Move pushes this browser created anonymously (it holds their manage tokens) into an
     account.  Only unowned pushes move: a manage token never takes a push from another
