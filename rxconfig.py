@@ -20,7 +20,6 @@ config = rx.Config(
     state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
     cors_allowed_origins=settings.site_origins,
     trusted_proxy_hops=settings.trusted_proxy_hops,
-    plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The look of every page: calm iris on slate, light or dark as the visitor chooses.
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", gray_color="slate", radius="medium"))],

@@ -74,7 +74,8 @@ def create_through_form(
             )
     page.click("#create")
     page.wait_for_selector("#share-link")
-    page.wait_for_function("document.getElementById('share-manage').value.length > 0")
+    # The links arrive as event results, a moment apart from the section becoming visible.
+    page.wait_for_function("['share-link', 'share-message', 'share-manage'].every(id => document.getElementById(id).value.length > 0)")
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
