@@ -41,13 +41,17 @@ class FormRefused(Exception):
 def _same_site(request: Request, vault: Vault) -> bool:
     """Against cross-site request forgery: the form must come from one of our pages.
 
-    Browsers send Origin with every POST form; without it, Referer.  Neither: refused."""
+    Browsers send Origin with every POST form, but our `Referrer-Policy: no-referrer`
+    makes it "null" (and drops Referer); then `Sec-Fetch-Site`, which pages cannot forge,
+    must say same-origin.  A real origin must be ours.  Nothing to go by: refused."""
     origins = vault.settings.site_origins
     origin = request.headers.get("origin")
-    if origin:
+    if origin and origin != "null":
         return origin in origins
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
     referer = request.headers.get("referer", "")
-    return any(referer == o or referer.startswith(o + "/") for o in origins)
+    return origin is None and any(referer == o or referer.startswith(o + "/") for o in origins)
 
 
 async def _form(request: Request) -> FormData | None:

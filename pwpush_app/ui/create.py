@@ -9,10 +9,12 @@ form into a `NewPush` and puts the core's messages next to their fields.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import reflex as rx
 
+from pwpush_app.core.accounts import may_create_pushes
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
 from pwpush_app.settings import KindPolicy, get_settings
@@ -21,7 +23,10 @@ from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.generator import GeneratorState, generator_options
 from pwpush_app.ui.my_pushes import MyPushesState
+from pwpush_app.ui.session import current_user
 from pwpush_app.ui.share import ShareState, share_events, share_section
+
+LOGIN_NEEDED = "This site needs an account to create pushes: log in or sign up first."
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
@@ -114,10 +119,16 @@ class CreateState(rx.State):
             retrieval_step=self.retrieval_step,
             deletable_by_viewer=self.deletable_by_viewer,
         )
+        # Logged in: the push belongs to the account (dashboard, API lists).
+        user = await current_user(self)
+        if not may_create_pushes(vault(), user.id if user else None):
+            self.errors = {"form": LOGIN_NEEDED}
+            return
+        client = dataclasses.replace(client_of(self), user_id=user.id if user else None)
         self.creating = True
         yield
         try:
-            created = await in_thread(create_push, vault(), request, client_of(self))
+            created = await in_thread(create_push, vault(), request, client)
         except InvalidPush as refusal:
             self.errors = dict(refusal.errors)
             return
