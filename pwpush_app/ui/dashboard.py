@@ -23,12 +23,14 @@ from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import PushUnavailable
 from pwpush_app.core.vault import Vault
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_time_left, format_time, in_thread, plural, secret_link, vault
+from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.manage import EXPIRED_REASONS, _describe_event
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
 
 PER_PAGE = 10
+LINK_BOX = "dash-link"
 POLL_MS = 3000
 TABS = ("active", "expired")
 
@@ -91,6 +93,10 @@ class DashboardState(rx.State):
     open_id: str = ""
     audit: list[dict[str, str]] = []
     message: str = ""
+    # What the last action did ("" for nothing); server events can't raise toasts under our CSP.
+    notice: str = ""
+    # The name of the push whose secret link is in the link panel ("" hides the panel).
+    link_for: str = ""
     loaded: bool = False
 
     @rx.var
@@ -119,7 +125,7 @@ class DashboardState(rx.State):
 
     @rx.event
     async def load(self):
-        self.message, self.open_id, self.audit = "", "", []
+        self.message, self.notice, self.link_for, self.open_id, self.audit = "", "", "", "", []
         user = await self._user_or_login()
         if user is None:
             return rx.redirect("/login")
@@ -158,7 +164,8 @@ class DashboardState(rx.State):
         try:
             return (user, await in_thread(pushes.owned_push, vault(), user.id, push_id)), None
         except PushUnavailable:
-            return None, rx.toast("That push is not one of yours.", duration=3000)
+            self.notice = "That push is not one of yours."
+            return None, None
 
     @rx.event
     async def toggle_audit(self, push_id: str):
@@ -182,7 +189,8 @@ class DashboardState(rx.State):
         client = client_of(self)
         await in_thread(pushes.expire_by_owner, vault(), push, type(client)(client.ip, client.user_agent, client.referrer, user.id))
         await self._refresh(user.id)
-        return rx.toast("Expired: the secret is deleted.", duration=3000)
+        self.notice, self.link_for = "Expired: the secret is deleted.", ""
+        return rx.set_value(LINK_BOX, "")
 
     @rx.event
     async def copy_link(self, push_id: str):
@@ -192,9 +200,11 @@ class DashboardState(rx.State):
         _user, push = found
         token = await in_thread(pushes.open_link_token, vault(), push)
         if token is None:
-            return rx.toast("This push has expired: its link no longer works.", duration=3000)
-        # Straight to the clipboard as an event result: the link never sits in state.
-        return [rx.set_clipboard(secret_link(token)), rx.toast("Secret link copied to the clipboard", duration=2000)]
+            self.notice, self.link_for = "This push has expired: its link no longer works.", ""
+            return
+        self.notice, self.link_for = "", push.name or "Unnamed push"
+        # Into the panel's field as an event result: the secret link never sits in state.
+        return rx.set_value(LINK_BOX, secret_link(token))
 
     @rx.event
     async def claim(self):
@@ -208,8 +218,8 @@ class DashboardState(rx.State):
             tokens = []
         claimed = await in_thread(pushes.claim_pushes, vault(), user.id, tokens)
         await self._refresh(user.id)
-        return rx.toast(f"{plural(claimed, 'push')} from this browser moved into your account."
-                        if claimed else "No push of this browser was left to move.", duration=4000)
+        self.notice = (f"{plural(claimed, 'push')} from this browser moved into your account."
+                       if claimed else "No push of this browser was left to move.")
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -254,7 +264,7 @@ def _push_row(row: rx.Var) -> rx.Component:
                 spacing="2",
             ),
             rx.hstack(
-                rx.cond(active, rx.button(rx.icon("copy", size=14, aria_hidden="true"), "Copy link", size="1", variant="soft",
+                rx.cond(active, rx.button(rx.icon("link", size=14, aria_hidden="true"), "Copy link", size="1", variant="soft",
                                           class_name="dash-copy", on_click=DashboardState.copy_link(row["id"].to(str)))),
                 rx.cond(active, rx.button("Expire now", size="1", variant="soft", color_scheme="red", class_name="dash-expire",
                                           on_click=DashboardState.expire(row["id"].to(str)))),
@@ -271,6 +281,27 @@ def _push_row(row: rx.Var) -> rx.Component:
         width="100%",
         class_name="dash-push",
         data_push=row["id"],
+    )
+
+
+def _link_panel() -> rx.Component:
+    """Always on the page (hidden when empty), so `copy_link` can fill its field."""
+    return rx.card(
+        rx.vstack(
+            rx.text("Secret link of ", rx.text.strong(DashboardState.link_for), size="2"),
+            rx.hstack(
+                rx.el.input(id=LINK_BOX, read_only=True, aria_label="Secret link",
+                            style={"flex": "1", "minWidth": "0", "padding": "0.4rem", "fontFamily": "monospace",
+                                   "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
+                                   "background": "var(--color-surface)", "color": "var(--gray-12)"}),
+                copy_button(LINK_BOX),
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        display=rx.cond(DashboardState.link_for != "", "block", "none"),
+        width="100%",
     )
 
 
@@ -318,6 +349,9 @@ def dashboard_page() -> rx.Component:
                 icon="info", color_scheme="gray", width="100%",
             ),
         ),
+        rx.cond(DashboardState.notice != "",
+                rx.callout(DashboardState.notice, icon="info", width="100%", id="dash-notice", role="status")),
+        _link_panel(),
         rx.cond(
             DashboardState.rows.length() > 0,
             rx.vstack(rx.foreach(DashboardState.rows, _push_row), spacing="3", width="100%", id="dash-list"),

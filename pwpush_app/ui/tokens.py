@@ -24,6 +24,7 @@ class TokenState(rx.State):
     has_token: bool = False
     created: str = ""
     shown: bool = False
+    revoked: bool = False
     message: str = ""
 
     async def _user(self):
@@ -34,7 +35,7 @@ class TokenState(rx.State):
 
     @rx.event
     async def load(self):
-        self.shown, self.message = False, ""
+        self.shown, self.revoked, self.message = False, False, ""
         user = await self._user()
         if user is None:
             return rx.redirect("/login")
@@ -53,7 +54,7 @@ class TokenState(rx.State):
             self.message = BUSY_MESSAGE
             return
         fresh = await in_thread(accounts.get_user, vault(), user.id)
-        self.has_token, self.shown, self.message = True, True, ""
+        self.has_token, self.shown, self.revoked, self.message = True, True, False, ""
         self.created = format_time(fresh.api_token_created_at if fresh else None)
         yield
         # After the field is on the page.
@@ -66,7 +67,9 @@ class TokenState(rx.State):
             return rx.redirect("/login")
         await in_thread(accounts.revoke_api_token, vault(), user.id)
         self.has_token, self.shown, self.created = False, False, ""
-        return [rx.set_value(TOKEN_BOX, ""), rx.toast("API token revoked: scripts using it now get 401.", duration=4000)]
+        self.message = ""
+        self.revoked = True
+        return rx.set_value(TOKEN_BOX, "")
 
 
 def _code(text: str) -> rx.Component:
@@ -87,7 +90,8 @@ def api_token_page() -> rx.Component:
                     rx.text("Your API token was created on ", TokenState.created,
                             ". It is stored only as a fingerprint, so it can't be shown again: regenerate it if you lost it.",
                             size="2", id="token-status"),
-                    rx.text("You have no API token.", size="2", id="token-status"),
+                    rx.text(rx.cond(TokenState.revoked, "Your API token is revoked: scripts using it now get 401. ", ""),
+                            "You have no API token.", size="2", id="token-status"),
                 ),
                 rx.box(
                     rx.vstack(
