@@ -182,9 +182,15 @@ def account_nav() -> rx.Component:
             AccountState.email != "",
             rx.hstack(
                 _nav_link("Dashboard", "/dashboard"),
-                _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
-                          text_overflow="ellipsis", display={"initial": "none", "sm": "inline"}),
-                _nav_link("API token", "/api-token", display={"initial": "none", "sm": "inline"}),
+                # A phone's header has room for Dashboard and Log out; the rest is on the dashboard.
+                rx.desktop_only(
+                    rx.hstack(
+                        _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
+                                  text_overflow="ellipsis"),
+                        _nav_link("API token", "/api-token"),
+                        spacing="3",
+                    ),
+                ),
                 post_form(
                     rx.button("Log out", type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
                               high_contrast=True),

@@ -98,6 +98,8 @@ class DashboardState(rx.State):
     # The name of the push whose secret link is in the link panel ("" hides the panel).
     link_for: str = ""
     loaded: bool = False
+    # The claim offer goes away once this browser's pushes were moved.
+    claimed: bool = False
 
     @rx.var
     def pages(self) -> int:
@@ -217,6 +219,7 @@ class DashboardState(rx.State):
         except ValueError:
             tokens = []
         claimed = await in_thread(pushes.claim_pushes, vault(), user.id, tokens)
+        self.claimed = True
         await self._refresh(user.id)
         self.notice = (f"{plural(claimed, 'push')} from this browser moved into your account."
                        if claimed else "No push of this browser was left to move.")
@@ -268,8 +271,9 @@ def _push_row(row: rx.Var) -> rx.Component:
                                           class_name="dash-copy", on_click=DashboardState.copy_link(row["id"].to(str)))),
                 rx.cond(active, rx.button("Expire now", size="1", variant="soft", color_scheme="red", class_name="dash-expire",
                                           on_click=DashboardState.expire(row["id"].to(str)))),
-                rx.button(rx.cond(DashboardState.open_id == row["id"], "Hide audit log", "Audit log"), size="1",
-                          variant="ghost", class_name="dash-audit-toggle",
+                rx.button(rx.icon("scroll-text", size=14, aria_hidden="true"),
+                          rx.cond(DashboardState.open_id == row["id"], "Hide audit log", "Audit log"), size="1",
+                          variant="soft", color_scheme="gray", class_name="dash-audit-toggle",
                           on_click=DashboardState.toggle_audit(row["id"].to(str))),
                 wrap="wrap",
                 spacing="3",
@@ -339,7 +343,7 @@ def dashboard_page() -> rx.Component:
             spacing="3",
         ),
         rx.cond(
-            MyPushesState.pushes.length() > 0,
+            (MyPushesState.pushes.length() > 0) & ~DashboardState.claimed,
             rx.callout(
                 rx.hstack(
                     rx.text("This browser created pushes before you logged in.", size="2"),

@@ -48,6 +48,8 @@ def header() -> rx.Component:
                     rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
                     spacing="3",
                     align="center",
+                    wrap="wrap",
+                    justify="end",
                 ),
                 aria_label="Main",
                 margin_left="auto",
