@@ -17,7 +17,7 @@ from pwpush_app.settings import load_settings
 
 CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
     recipient.wait_for_selector("#reveal")
     screenshot(recipient, "reveal-landing")
     recipient.click("#reveal")
-    recipient.wait_for_function("document.getElementById('secret-box').value.length > 0")
+    recipient.wait_for_function("() => document.getElementById('secret-box').value.length > 0")
     screenshot(recipient, "reveal-secret")
     recipient.click("#delete-now")
     recipient.wait_for_selector("#confirm-delete")
@@ -55,7 +55,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
     recipient.wait_for_selector("#passphrase")
     recipient.fill("#passphrase", "wrong")
     recipient.click("#reveal")
-    recipient.wait_for_function("document.getElementById('reveal-message').textContent.length > 0")
+    recipient.wait_for_function("() => document.getElementById('reveal-message').textContent.length > 0")
     screenshot(recipient, "reveal-wrong-passphrase")
 
     page.goto(links.manage)
@@ -68,7 +68,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
     live = create_through_form(page, live_server.url, "another", note="Rotate it after the migration")
     page.goto(live.manage)
     page.wait_for_selector("#audit-log")
-    page.wait_for_function("document.getElementById('note-box').value.length > 0")
+    page.wait_for_function("() => document.getElementById('note-box').value.length > 0")
     screenshot(page, "manage-active")
 
     dark = chromium.new_context(viewport=PHONE, color_scheme="dark")

@@ -33,10 +33,10 @@ def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_
 
     sender.click("#expire-now")
     sender.click("#confirm-expire")
-    sender.wait_for_function("document.getElementById('push-state').textContent === 'Expired'")
+    sender.wait_for_function("() => document.getElementById('push-state').textContent === 'Expired'")
     assert "you expired it" in sender.inner_text("#status-line")
     assert sender.locator("#expire-now").count() == 0
-    sender.wait_for_function("[...document.querySelectorAll('.audit-row')].some(r => r.textContent.includes('Deleted by the owner'))")
+    sender.wait_for_function("() => [...document.querySelectorAll('.audit-row')].some(r => r.textContent.includes('Deleted by the owner'))")
     push = find_push(server_vault, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
 
@@ -79,11 +79,11 @@ def test_generator_makes_passwords_of_the_chosen_shape_and_remembers_options(liv
     page.goto(live_server.url + "/")
     page.wait_for_selector("#generate")
     page.click("#generate")
-    page.wait_for_function("document.getElementById('payload').value.length > 0")
+    page.wait_for_function("() => document.getElementById('payload').value.length > 0")
     default = page.input_value("#payload")
     assert re.fullmatch(r"[A-Z][a-z]{1,2}\d(-[A-Z][a-z]{1,2}\d){2}", default), default
     page.click("#toggle-secret")  # hide it from onlookers: masked like a password field
-    page.wait_for_function("getComputedStyle(document.getElementById('payload')).webkitTextSecurity === 'disc'")
+    page.wait_for_function("() => getComputedStyle(document.getElementById('payload')).webkitTextSecurity === 'disc'")
     page.click("#toggle-secret")
 
     page.click("#generator-options")
@@ -95,7 +95,7 @@ def test_generator_makes_passwords_of_the_chosen_shape_and_remembers_options(liv
     page.get_by_role("checkbox", name="Title case").click()
     page.keyboard.press("Escape")
     page.click("#generate")
-    page.wait_for_function("document.getElementById('payload').value.includes('_')")
+    page.wait_for_function("() => document.getElementById('payload').value.includes('_')")
     shaped = page.input_value("#payload")
     assert re.fullmatch(r"[a-z]{2,3}(_[a-z]{2,3}){4}", shaped), shaped
 
@@ -103,5 +103,5 @@ def test_generator_makes_passwords_of_the_chosen_shape_and_remembers_options(liv
     page.wait_for_selector("#generate")
     wait_until_ready(page)
     page.click("#generate")
-    page.wait_for_function("document.getElementById('payload').value.length > 0")
+    page.wait_for_function("() => document.getElementById('payload').value.length > 0")
     assert re.fullmatch(r"[a-z]{2,3}(_[a-z]{2,3}){4}", page.input_value("#payload"))

@@ -109,7 +109,7 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
     assert reveal_in(recipient, links.secret, passphrase="pass " + canary[-6:]) == canary
     sender.goto(links.manage)
     sender.wait_for_selector("#audit-log")
-    sender.wait_for_function("document.getElementById('note-box').value.length > 0")
+    sender.wait_for_function("() => document.getElementById('note-box').value.length > 0")
 
     # Over the wire, the secret and the note arrive only as `_set_value` results, never as state.
     carrying = [frame for frame in received if canary in frame or note_canary in frame]

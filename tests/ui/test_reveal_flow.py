@@ -21,7 +21,7 @@ def test_create_with_defaults_then_reveal_in_another_browser(live_server, server
     assert links.secret.startswith(live_server.url + "/p/")
     message = sender.input_value("#share-message")
     assert message.startswith(f"I've shared a secret with you: {links.secret} - it expires after 5 views or on ")
-    sender.wait_for_function("(document.getElementById('share-qr').getAttribute('src') || '').startsWith('data:image/svg+xml;base64,')")
+    sender.wait_for_function("() => (document.getElementById('share-qr').getAttribute('src') || '').startsWith('data:image/svg+xml;base64,')")
 
     recipient = new_page()
     recipient.goto(links.secret)
@@ -31,7 +31,7 @@ def test_create_with_defaults_then_reveal_in_another_browser(live_server, server
     assert find_push(server_vault, links.token).views_remaining == 5  # opening the page used nothing
     recipient.click("#reveal")
     assert wait_for_secret(recipient) == secret
-    recipient.wait_for_function("document.getElementById('views-left').textContent.includes('4 more times')")
+    recipient.wait_for_function("() => document.getElementById('views-left').textContent.includes('4 more times')")
     assert recipient.get_attribute("#secret-box", "readonly") is not None
     assert find_push(server_vault, links.token).views_remaining == 4
 
@@ -53,7 +53,7 @@ def test_one_view_then_everyone_else_sees_the_expired_page(live_server, server_v
     links = create_through_form(sender, live_server.url, "only-once-42", views=1)
     first = new_page()
     assert reveal_in(first, links.secret) == "only-once-42"
-    first.wait_for_function("document.getElementById('views-left').textContent.includes('last view')")
+    first.wait_for_function("() => document.getElementById('views-left').textContent.includes('last view')")
     assert first.locator("#delete-now").count() == 0  # nothing left to delete
 
     third = new_page()
@@ -89,7 +89,7 @@ def test_passphrase_wrong_then_right(live_server, server_vault, new_page):
     page.wait_for_selector("#passphrase")
     page.fill("#passphrase", "open sesame?")
     page.click("#reveal")
-    page.wait_for_function("document.getElementById('reveal-message').textContent.includes('not correct')")
+    page.wait_for_function("() => document.getElementById('reveal-message').textContent.includes('not correct')")
     assert "4 attempts left" in page.inner_text("#reveal-message")
     assert find_push(server_vault, links.token).views_remaining == 5  # a wrong guess costs nothing
     page.fill("#passphrase", "open sesame")
@@ -105,14 +105,13 @@ def test_lock_out_after_five_wrong_passphrases(live_server, server_vault, new_pa
     for attempt in range(5):
         page.fill("#passphrase", f"wrong {attempt}")
         page.click("#reveal")
-        page.wait_for_function(
-            "n => document.getElementById('reveal-message').textContent.includes(n)",
+        page.wait_for_function("n => document.getElementById('reveal-message').textContent.includes(n)",
             arg=f"{4 - attempt} attempt" if attempt < 4 else "not correct",
         )
-        page.wait_for_function("!document.querySelector('#reveal').disabled")
+        page.wait_for_function("() => !document.querySelector('#reveal').disabled")
     page.fill("#passphrase", "right one")  # even the right one waits out the lock-out
     page.click("#reveal")
-    page.wait_for_function("document.getElementById('reveal-message').textContent.includes('Too many wrong passphrases')")
+    page.wait_for_function("() => document.getElementById('reveal-message').textContent.includes('Too many wrong passphrases')")
     assert "Try again in 10 minutes" in page.inner_text("#reveal-message")
     assert page.input_value("#secret-box") == ""
     assert find_push(server_vault, links.token).views_remaining == 5
@@ -135,7 +134,7 @@ def test_recipient_deletes_the_secret(live_server, server_vault, new_page):
     page.click("#delete-now")
     page.click("#confirm-delete")
     page.wait_for_selector("#deleted")
-    page.wait_for_function("document.getElementById('secret-box').value === ''")  # off the page too
+    page.wait_for_function("() => document.getElementById('secret-box').value === ''")  # off the page too
     push = find_push(server_vault, links.token)
     assert push.expired and push.expired_reason == "viewer" and push.payload_sealed is None
     other = new_page()
@@ -180,7 +179,7 @@ def test_custom_lifetime_out_of_range_then_in_range(live_server, server_vault, n
     page.click("#custom_unit")
     page.get_by_role("option", name="minutes").click()
     page.click("#create")
-    page.wait_for_function("['share-link', 'share-message'].every(id => document.getElementById(id).value.length > 0)")
+    page.wait_for_function("() => ['share-link', 'share-message'].every(id => document.getElementById(id).value.length > 0)")
     token = page.input_value("#share-link").rsplit("/", 1)[-1]
     assert find_push(server_vault, token).expire_after_minutes == 90
     assert "or on " in page.input_value("#share-message")

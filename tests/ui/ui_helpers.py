@@ -70,12 +70,12 @@ def create_through_form(
         if (switch.get_attribute("aria-checked") == "true") != retrieval_step:
             switch.click()
             page.wait_for_function(
-                f"document.querySelector('button.retrieval_step').getAttribute('aria-checked') === '{str(retrieval_step).lower()}'"
+                f"() => document.querySelector('button.retrieval_step').getAttribute('aria-checked') === '{str(retrieval_step).lower()}'"
             )
     page.click("#create")
     page.wait_for_selector("#share-link")
     # The links arrive as event results, a moment apart from the section becoming visible.
-    page.wait_for_function("['share-link', 'share-message', 'share-manage'].every(id => document.getElementById(id).value.length > 0)")
+    page.wait_for_function("() => ['share-link', 'share-message', 'share-manage'].every(id => document.getElementById(id).value.length > 0)")
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
