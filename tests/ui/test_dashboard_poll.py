@@ -86,3 +86,19 @@ def test_dashboard_actions_find_only_ones_own_pushes(vault):
             owned_push(vault, intruder, push_id)
     assert dashboard_snapshot(vault, bob.id, "active", 1, "", open_id=alices.push.id).rows == []
     assert dashboard_snapshot(vault, bob.id, "active", 1, "", open_id=alices.push.id).audit == []
+
+
+def test_account_states_have_no_place_for_a_password_token_or_link():
+    """Session tokens, passwords, API tokens and secret links travel as cookies, form posts or
+    event results; a state var would be kept by the state manager."""
+    import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
+    from pwpush_app.ui.account import AccountFormState
+    from pwpush_app.ui.dashboard import DashboardState
+    from pwpush_app.ui.session import AccountState
+    from pwpush_app.ui.tokens import TokenState
+
+    harmless = {"has_token", "link_for"}  # a flag and a push's name
+    for state in (AccountState, AccountFormState, DashboardState, TokenState):
+        risky = [name for name in state.base_vars if name not in harmless
+                 and any(w in name for w in ("password", "token", "session", "cookie", "link", "secret"))]
+        assert risky == [], (state, risky)
