@@ -134,7 +134,7 @@ def account_page() -> rx.Component:
         _message(),
         rx.text("Logged in as ", rx.text.strong(AccountState.email), size="3"),
         rx.card(
-            rx.heading("Change password", as_="h2", size="4"),
+            rx.heading("Change password", as_="h2", size="4", margin_bottom="0.75rem"),
             post_form(
                 rx.vstack(
                     _field("Current password", "current_password", "password", "current-password"),
@@ -151,7 +151,7 @@ def account_page() -> rx.Component:
             width="100%",
         ),
         rx.card(
-            rx.heading("Delete account", as_="h2", size="4"),
+            rx.heading("Delete account", as_="h2", size="4", margin_bottom="0.75rem"),
             post_form(
                 rx.vstack(
                     rx.text("Every push of this account expires now and its secrets are deleted. This cannot be undone.",

@@ -281,3 +281,13 @@ def test_may_create_pushes_is_one_rule(make_vault):
     closed = make_vault(PWP__ALLOW_ANONYMOUS="false")
     assert not accounts.may_create_pushes(closed, None)
     assert accounts.may_create_pushes(closed, "some-user")
+
+
+def test_the_purge_job_deletes_sessions_past_their_end(vault, alice):
+    from pwpush_app.jobs import purge_once
+
+    _log_in(vault, now=T0)
+    fresh = _log_in(vault, now=T0 + timedelta(days=7)).session_token
+    assert accounts.delete_stale_sessions(vault, now=T0 + timedelta(days=7, seconds=1)) == 1
+    assert accounts.user_for_session(vault, fresh, now=T0 + timedelta(days=7, seconds=2)) is not None
+    assert purge_once(vault, holder="test") is not None

@@ -229,3 +229,24 @@ def test_screenshots_of_the_account_pages(live_server, new_page):
     wait_until_ready(page)
     page.wait_for_selector("#change-password")
     screenshot(page, "account")
+
+
+def test_account_pages_pass_axe(live_server, new_page):
+    pytest.importorskip("axe_playwright_python")
+    from test_accessibility import _serious_problems
+
+    page = new_page()
+    problems = {}
+    for route in ("/login", "/signup"):
+        page.goto(live_server.url + route)
+        wait_until_ready(page)
+        page.wait_for_selector("#email")
+        problems[route] = _serious_problems(page)
+    sign_up(page, live_server.url, "axe@example.com")
+    create_through_form(page, live_server.url, "axe-secret", name="axe push")
+    for route, selector in (("/dashboard", ".dash-push"), ("/account", "#change-password"), ("/api-token", "#regenerate-token")):
+        page.goto(live_server.url + route)
+        wait_until_ready(page)
+        page.wait_for_selector(selector)
+        problems[route] = _serious_problems(page)
+    assert {route: found for route, found in problems.items() if found} == {}
