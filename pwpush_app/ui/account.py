@@ -92,7 +92,7 @@ def login_page() -> rx.Component:
                 rx.text(f"After {get_settings().login_max_failures} wrong passwords an account is locked for "
                         f"{get_settings().login_lockout_minutes} minutes.", size="1", color_scheme="gray"),
                 rx.cond(AccountFormState.signups_open,
-                        rx.text("No account yet? ", rx.link("Sign up", href="/signup"), size="2")),
+                        rx.text("No account yet? ", rx.link("Sign up", href="/signup", underline="always"), size="2")),
                 spacing="4",
                 width="100%",
             ),
@@ -115,7 +115,7 @@ def signup_page() -> rx.Component:
                     _field("Password", "password", "password", "new-password", PASSWORD_HINT),
                     _field("Password again", "password_confirmation", "password", "new-password"),
                     rx.button("Sign up", type="submit", id="sign-up", size="3", width="100%"),
-                    rx.text("Already have an account? ", rx.link("Log in", href="/login"), size="2"),
+                    rx.text("Already have an account? ", rx.link("Log in", href="/login", underline="always"), size="2"),
                     spacing="4",
                     width="100%",
                 ),

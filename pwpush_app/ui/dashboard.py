@@ -347,7 +347,7 @@ def dashboard_page() -> rx.Component:
             rx.callout(
                 rx.hstack(
                     rx.text("This browser created pushes before you logged in.", size="2"),
-                    rx.button("Move them into my account", size="1", id="dash-claim", on_click=DashboardState.claim),
+                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris", on_click=DashboardState.claim),
                     wrap="wrap", align="center", spacing="3",
                 ),
                 icon="info", color_scheme="gray", width="100%",
@@ -367,8 +367,8 @@ def dashboard_page() -> rx.Component:
             ),
         ),
         _pager(),
-        rx.text("Updates every few seconds. ", rx.link("API token", href="/api-token"), " · ",
-                rx.link("Account", href="/account"), size="1", color_scheme="gray"),
+        rx.text("Updates every few seconds. ", rx.link("API token", href="/api-token", underline="always"), " · ",
+                rx.link("Account", href="/account", underline="always"), size="1", color_scheme="gray"),
         # The live update's timer: each tick asks the server for fresh rows.
         rx.moment(interval=POLL_MS, format="HH:mm:ss", on_change=DashboardState.poll, display="none", aria_hidden="true"),
         heading="Dashboard",

@@ -132,7 +132,7 @@ def api_token_page() -> rx.Component:
               f"  -H 'Content-Type: application/json' \\\n  -d '{{\"push\": {{\"payload\": \"my secret\", \"expire_after_views\": 1}}}}'\n\n"
               f"curl -H 'Authorization: Bearer YOUR_TOKEN' {base}/api/v2/pushes/active"),
         rx.text("Pushes created with the token belong to your account and appear on your ",
-                rx.link("dashboard", href="/dashboard"), ". See the ", rx.link("API documentation", href="/api/docs"), ".", size="2"),
+                rx.link("dashboard", href="/dashboard", underline="always"), ". See the ", rx.link("API documentation", href="/api/docs", underline="always"), ".", size="2"),
         heading="API token",
         subheading="For scripts and the command line: it acts as you.",
     )
