@@ -155,7 +155,6 @@ def log_in(
     """
     now = now or utcnow()
     vault.throttle.hit("login", ip)
-    settings = vault.settings
     email = normalize_email(email)
     password = password if isinstance(password, str) else ""
     with transaction(vault.engine, write=False) as db:

@@ -11,13 +11,14 @@ core (`owned_push`): a push id from a crafted event finds nothing that isn't you
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
 
 import reflex as rx
 
-from pwpush_app.core import accounts, pushes
+from pwpush_app.core import pushes
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import PushUnavailable
@@ -159,6 +160,9 @@ class DashboardState(rx.State):
         self.page = min(max(1, int(page)), self.pages)
         return DashboardState.poll
 
+    def _client(self, user_id: str):
+        return dataclasses.replace(client_of(self), user_id=user_id)
+
     async def _owned(self, push_id: str):
         user = await self._user_or_login()
         if user is None:
@@ -178,8 +182,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        client = client_of(self)
-        managed = await in_thread(pushes.owner_view, vault(), push, type(client)(client.ip, client.user_agent, client.referrer, user.id))
+        managed = await in_thread(pushes.owner_view, vault(), push, self._client(user.id))
         self.open_id, self.audit = push.id, _audit_rows(managed.events)
 
     @rx.event
@@ -188,8 +191,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        client = client_of(self)
-        await in_thread(pushes.expire_by_owner, vault(), push, type(client)(client.ip, client.user_agent, client.referrer, user.id))
+        await in_thread(pushes.expire_by_owner, vault(), push, self._client(user.id))
         await self._refresh(user.id)
         self.notice, self.link_for = "Expired: the secret is deleted.", ""
         return rx.set_value(LINK_BOX, "")
