@@ -56,7 +56,7 @@ def _same_site(request: Request, vault: Vault) -> bool:
 
 async def _form(request: Request) -> FormData | None:
     size = request.headers.get("content-length")
-    if size is None or not size.isdigit() or int(size) > MAX_FORM_BYTES:
+    if size is None or not (size.isascii() and size.isdigit()) or int(size) > MAX_FORM_BYTES:
         return None
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return None
