@@ -9,15 +9,6 @@ from pwpush_app.settings import get_settings
 settings = get_settings()
 
 
-def allowed_origins(base_url: str) -> list[str]:
-    """The site itself; for a local default, both spellings of the loopback host."""
-    origins = [base_url]
-    for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
-        if a in base_url:
-            origins.append(base_url.replace(a, b))
-    return origins
-
-
 # Behind a proxy the browser must reach the event socket through the public URL (e.g.
 # wss://secrets.example.com:8443/_event); Reflex would otherwise point it at
 # localhost:<backend port>, or at port 443 of the page's host when the page is https.
@@ -34,7 +25,7 @@ config = rx.Config(
     # Memory keeps revealed secrets off disk (the default "disk" mode pickles state to
     # .states/); REFLEX_REDIS_URL switches to the Redis state manager for several workers.
     state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
-    cors_allowed_origins=allowed_origins(settings.base_url),
+    cors_allowed_origins=settings.site_origins,
     trusted_proxy_hops=settings.trusted_proxy_hops,
     disable_plugins=[rx.plugins.SitemapPlugin],
     **public_urls,

@@ -114,13 +114,7 @@ class SecurityHeaders:
         return {**message, "headers": headers.raw}
 
     def _arrived_over_https(self, scope) -> bool:
-        if scope.get("scheme") == "https":
-            return True
-        if self.trusted_proxy_hops <= 0:
-            return False
-        proto = _Headers(scope.get("headers", [])).get("x-forwarded-proto", "")
-        protos = [p.strip() for p in proto.split(",") if p.strip()]
-        return len(protos) >= self.trusted_proxy_hops and protos[-self.trusted_proxy_hops] == "https"
+        return arrived_over_https(scope, self.trusted_proxy_hops)
 
     async def _robots(self, scope, send):
         message = {
@@ -130,6 +124,17 @@ class SecurityHeaders:
         }
         await send(self._decorate(message, "/robots.txt", self._arrived_over_https(scope), None))
         await send({"type": "http.response.body", "body": ROBOTS_TXT if scope["method"] != "HEAD" else b""})
+
+
+def arrived_over_https(scope, trusted_proxy_hops: int) -> bool:
+    """The browser's connection was https: ours, or per the trusted proxy's X-Forwarded-Proto."""
+    if scope.get("scheme") == "https":
+        return True
+    if trusted_proxy_hops <= 0:
+        return False
+    proto = _Headers(scope.get("headers", [])).get("x-forwarded-proto", "")
+    protos = [p.strip() for p in proto.split(",") if p.strip()]
+    return len(protos) >= trusted_proxy_hops and protos[-trusted_proxy_hops] == "https"
 
 
 def _read_file(path: str) -> bytes:

@@ -77,6 +77,10 @@ class Settings:
     max_file_bytes_per_push: int
     files_require_login: bool
     file_grace_minutes: int
+    session_idle_minutes: int
+    session_remember_days: int
+    login_max_failures: int
+    login_lockout_minutes: int
     policies: Mapping[str, KindPolicy] = field(default_factory=dict)
     files_storage: str = "local"
     s3_bucket: str | None = None
@@ -86,6 +90,16 @@ class Settings:
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
+
+    @property
+    def site_origins(self) -> list[str]:
+        """Origins of this site (for CORS and the CSRF check): the base URL, and for a
+        loopback base URL both spellings of the loopback host."""
+        origins = [self.base_url]
+        for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if a in self.base_url:
+                origins.append(self.base_url.replace(a, b))
+        return origins
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -179,6 +193,10 @@ _doc("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline unde
 _doc("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
 _doc("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
 _doc("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
+_doc("PWPUSH_SESSION_IDLE_MINUTES", "120", "A login without \"remember me\" ends after this many minutes without activity.")
+_doc("PWPUSH_SESSION_REMEMBER_DAYS", "7", "Every login ends after this many days; with \"remember me\" only then.")
+_doc("PWPUSH_LOGIN_MAX_FAILURES", "10", "Wrong passwords in a row before an account is locked.")
+_doc("PWPUSH_LOGIN_LOCKOUT_MINUTES", "60", "How long a locked account refuses every login.")
 _doc("PWP__TRUSTED_PROXIES", "0", "Number of reverse-proxy hops in front of the app whose X-Forwarded-For is trusted.")
 _doc("PWP__THROTTLING__MINUTE", "120", "Requests per minute per client IP on create, reveal and login.")
 _doc("PWPUSH_PASSPHRASE_MAX_FAILURES", "5", "Wrong passphrases per push per client IP before further attempts are refused.")
@@ -365,6 +383,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_bytes_per_push=r.int("PWPUSH_FILES_MAX_BYTES", 100 * 1024 * 1024, 1, 100 * 1024**3),
         files_require_login=r.bool("PWP__FILES__REQUIRE_LOGIN", True),
         file_grace_minutes=r.int("PWPUSH_FILES_GRACE_MINUTES", 10, 1, 24 * 60),
+        session_idle_minutes=r.int("PWPUSH_SESSION_IDLE_MINUTES", 120, 1, 365 * MINUTES_PER_DAY),
+        session_remember_days=r.int("PWPUSH_SESSION_REMEMBER_DAYS", 7, 1, 365),
+        login_max_failures=r.int("PWPUSH_LOGIN_MAX_FAILURES", 10, 1, 1000),
+        login_lockout_minutes=r.int("PWPUSH_LOGIN_LOCKOUT_MINUTES", 60, 1, 7 * MINUTES_PER_DAY),
         policies=policies,
         files_storage=files_storage,
         s3_bucket=s3_bucket,

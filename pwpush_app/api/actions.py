@@ -15,6 +15,7 @@ from pwpush_app.api.auth import Caller
 from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
 from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
 from pwpush_app.core import pushes
+from pwpush_app.core.accounts import may_create_pushes
 from pwpush_app.core.pushes import (
     InvalidPush,
     NotAllowed,
@@ -32,7 +33,8 @@ def answer(body, status: int = 200) -> JSONResponse:
 
 
 def _require_anonymous_allowed(caller: Caller) -> None:
-    if caller.user is None and not caller.vault.settings.allow_anonymous:
+    # The same rule the create page asks (accounts.may_create_pushes).
+    if not may_create_pushes(caller.vault, caller.user.id if caller.user else None):
         caller.require_user()
 
 

@@ -46,7 +46,8 @@ DOWNLOAD_DOC = dict(
 @router.get("/d/{grant}/{index}", operation_id="download_file",
             summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
 async def download_file(grant: str, index: str, request: Request, vault: Vault = Depends(current_vault)):
-    if not index.isdigit() or len(index) > MAX_INDEX_DIGITS:
+    # isascii: "¹".isdigit() is True, but int() refuses it.
+    if not (index.isascii() and index.isdigit()) or len(index) > MAX_INDEX_DIGITS:
         raise _unavailable()
     peek = request.method == "HEAD"
     client = request_client(request, vault, None)

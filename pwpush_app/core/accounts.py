@@ -1,44 +1,308 @@
-"""Accounts as far as the API needs them: a user per email and one API token each.
+"""Accounts: sign up, log in, sessions, passwords, API tokens, and deleting an account.
 
-The token is shown once and stored only as its SHA-256 digest (128 random bits need no
-slow hash).  The accounts issue adds passwords, sessions and the pages; it keeps these.
+Passwords are Argon2id hashes (crypto.hash_password).  Session cookies and API tokens are
+128-bit random tokens stored only as SHA-256 digests (random tokens need no slow hash).
+Every time rule takes `now=` so tests can move the clock.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete, update
 from sqlmodel import select
 
-from pwpush_app.core import crypto
+from pwpush_app.core import crypto, pushes
+from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
-from pwpush_app.core.models import User
+from pwpush_app.core.models import LoginSession, Push, User
 from pwpush_app.core.vault import Vault
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 # Longer than any token we issue; refuses to hash megabytes of header.
 MAX_TOKEN_CHARS = 256
+PASSWORD_MIN_CHARS = 10
+PASSWORD_MAX_CHARS = 128
+MAX_EMAIL_CHARS = 254
+# A session's last activity is written at most this often (a dashboard polls every few seconds).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# The HttpOnly cookie carrying the session token (set by pwpush_app/api/sessions.py).
+SESSION_COOKIE = "pwpush_session"
+
+# One message for every failed login: unknown email, wrong password, locked account.
+# Anything else would tell a stranger which emails have accounts.
+LOGIN_FAILED = "Wrong email or password."
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be done; the message is fit to show."""
+    """A request about an account that cannot be done; the message is fit to show.
+
+    `field` names the form field it is about ("email", "password", "new_password" or "form");
+    `code` names the message (pages get codes in redirects, never free text to display)."""
+
+    def __init__(self, message: str, field: str = "form", code: str = ""):
+        super().__init__(message)
+        self.field = field
+        self.code = code or next((c for c, m in MESSAGES.items() if m == message), "")
+
+
+class LoginFailed(AccountError):
+    def __init__(self):
+        super().__init__(LOGIN_FAILED, "form", "login_failed")
+
+
+# Every message an account form can show, by code.
+MESSAGES = {
+    "login_failed": LOGIN_FAILED,
+    "email_invalid": "Enter an email address like name@example.com.",
+    "email_taken": "An account with this email already exists: log in instead.",
+    "email_not_allowed": "This site does not take sign-ups from that email address.",
+    "signups_closed": "This site does not take new sign-ups.",
+    "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
+    "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
+    "passwords_differ": "The two new passwords are not the same.",
+    "current_password": "That is not your current password.",
+    "rate_limited": "Too many attempts from your network. Wait a minute and try again.",
+    "busy": "The service is busy right now. Please try again in a moment.",
+    "gone": "This account no longer exists.",
+    "form_invalid": "The form did not arrive complete. Please try again.",
+}
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user: User
+    # The session cookie's value: handed to the browser once, never stored.
+    session_token: str
 
 
 def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _check_email(email: str) -> str:
+    email = normalize_email(email)
+    if len(email) > MAX_EMAIL_CHARS or not _EMAIL_RE.match(email):
+        raise AccountError("Enter an email address like name@example.com.", "email")
+    return email
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN_CHARS:
+        raise AccountError(f"Use a password of at least {PASSWORD_MIN_CHARS} characters.", field)
+    if len(password) > PASSWORD_MAX_CHARS:
+        raise AccountError(f"Use a password of at most {PASSWORD_MAX_CHARS} characters.", field)
+
+
+def signups_open(vault: Vault) -> bool:
+    return not vault.settings.disable_signups
+
+
+def may_create_pushes(vault: Vault, user_id: str | None) -> bool:
+    """The one rule for pages and API: anonymous pushes only where the instance allows them."""
+    return user_id is not None or vault.settings.allow_anonymous
+
+
+# --- sign up ------------------------------------------------------------------------------------
+
+def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now: datetime | None = None) -> User:
+    """A new account.  Raises AccountError (with the field) when a rule refuses it, and
+    RateLimited when `ip` signs up too often."""
+    now = now or utcnow()
+    settings = vault.settings
+    if ip is not None:
+        vault.throttle.hit("signup", ip)
+    if settings.disable_signups:
+        raise AccountError("This site does not take new sign-ups.", "form")
+    email = _check_email(email)
+    pattern = settings.signup_email_regexp
+    if pattern and not re.fullmatch(pattern, email):
+        raise AccountError("This site does not take sign-ups from that email address.", "email")
+    check_password_rules(password)
+    password_hash = crypto.hash_password(password)
+    with transaction(vault.engine) as db:
+        if db.exec(select(User.id).where(User.email == email)).first() is not None:
+            raise AccountError("An account with this email already exists: log in instead.", "email")
+        user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now)
+        db.add(user)
+    return user
+
+
+# --- log in -------------------------------------------------------------------------------------
+
+# Verified against when the email is unknown, so the answer takes as long either way.
+_DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = crypto.hash_password(crypto.new_token())
+    return _DUMMY_HASH
+
+
+def log_in(
+    vault: Vault, email: str, password: str, ip: str, remember: bool = False, now: datetime | None = None
+) -> LoggedIn:
+    """Check the password and open a session.
+
+    Raises RateLimited (too many attempts from this IP) or LoginFailed (always the same
+    message).  After `login_max_failures` wrong passwords in a row the account refuses
+    every password, right ones included, for `login_lockout_minutes`.
+    """
+    now = now or utcnow()
+    vault.throttle.hit("login", ip)
+    email = normalize_email(email)
+    password = password if isinstance(password, str) else ""
+    with transaction(vault.engine, write=False) as db:
+        user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
+    if user is None or user.password_hash is None or len(password) > PASSWORD_MAX_CHARS:
+        crypto.verify_password(password[:PASSWORD_MAX_CHARS], _dummy_hash())
+        raise LoginFailed()
+    if user.locked_until is not None and user.locked_until > now:
+        crypto.verify_password(password, _dummy_hash())
+        raise LoginFailed()
+    if not crypto.verify_password(password, user.password_hash):
+        _count_failure(vault, user.id, now)
+        raise LoginFailed()
+    with transaction(vault.engine) as db:
+        db.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
+    return LoggedIn(user=user, session_token=_open_session(vault, user.id, remember, now))
+
+
+def _count_failure(vault: Vault, user_id: str, now: datetime) -> None:
+    settings = vault.settings
+    with transaction(vault.engine) as db:
+        # One UPDATE: parallel wrong guesses each count.
+        failures = db.execute(
+            update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+        ).scalar_one()
+        if failures >= settings.login_max_failures:
+            db.execute(
+                update(User).where(User.id == user_id).values(
+                    failed_logins=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes)
+                )
+            )
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+def _open_session(vault: Vault, user_id: str, remember: bool, now: datetime) -> str:
+    token = crypto.new_token()
+    expires_at = now + timedelta(days=vault.settings.session_remember_days)
+    with transaction(vault.engine) as db:
+        db.add(LoginSession(id=crypto.plain_digest(token), user_id=user_id, remember=bool(remember),
+                            created_at=now, last_seen_at=now, expires_at=expires_at))
+    return token
+
+
+def _session_is_live(vault: Vault, session: LoginSession, now: datetime) -> bool:
+    if session.expires_at <= now:
+        return False
+    if session.remember:
+        return True
+    return session.last_seen_at + timedelta(minutes=vault.settings.session_idle_minutes) > now
+
+
+def user_for_session(vault: Vault, session_token: str | None, now: datetime | None = None) -> User | None:
+    """The user logged in by this session cookie, or None (unknown, expired or revoked).
+
+    Counts as activity for the idle limit.
+    """
+    if not session_token or len(session_token) > MAX_TOKEN_CHARS:
+        return None
+    now = now or utcnow()
+    digest = crypto.plain_digest(session_token)
+    with transaction(vault.engine, write=False) as db:
+        found = db.exec(
+            select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(LoginSession.id == digest)
+        ).first()
+    if found is None:
+        return None
+    session, user = found
+    if not _session_is_live(vault, session, now):
+        with transaction(vault.engine) as db:
+            db.execute(delete(LoginSession).where(LoginSession.id == digest))
+        return None
+    if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        with transaction(vault.engine) as db:
+            db.execute(update(LoginSession).where(LoginSession.id == digest).values(last_seen_at=now))
+    return user
+
+
+def log_out(vault: Vault, session_token: str | None) -> None:
+    if not session_token or len(session_token) > MAX_TOKEN_CHARS:
+        return
+    with transaction(vault.engine) as db:
+        db.execute(delete(LoginSession).where(LoginSession.id == crypto.plain_digest(session_token)))
+
+
+def _revoke_all_sessions(db, user_id: str) -> None:
+    db.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def delete_stale_sessions(vault: Vault, now: datetime | None = None) -> int:
+    """Remove sessions past their absolute end (the idle ones go when next presented)."""
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        return db.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
+
+
+# --- password and account -----------------------------------------------------------------------
+
+def _check_current_password(vault: Vault, user_id: str, password: str) -> User:
+    with transaction(vault.engine, write=False) as db:
+        user = db.get(User, user_id)
+    if user is None or user.password_hash is None or not isinstance(password, str) \
+            or len(password) > PASSWORD_MAX_CHARS or not crypto.verify_password(password, user.password_hash):
+        raise AccountError("That is not your current password.", "current_password")
+    return user
+
+
+def change_password(
+    vault: Vault, user_id: str, current_password: str, new_password: str, remember: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """Set a new password; every session of the user ends.  Returns a new session token
+    for the browser that made the change."""
+    now = now or utcnow()
+    check_password_rules(new_password, "new_password")
+    _check_current_password(vault, user_id, current_password)
+    new_hash = crypto.hash_password(new_password)
+    with transaction(vault.engine) as db:
+        db.execute(update(User).where(User.id == user_id).values(password_hash=new_hash, updated_at=now))
+        _revoke_all_sessions(db, user_id)
+    return _open_session(vault, user_id, remember, now)
+
+
+def delete_account(vault: Vault, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:
+    """Expire every push of the account (their secrets deleted), then remove the account."""
+    now = now or utcnow()
+    _check_current_password(vault, user_id, password)
+    with transaction(vault.engine, write=False) as db:
+        live = list(db.exec(select(Push).where(Push.owner_id == user_id, Push.expired == False)))  # noqa: E712
+    for push in live:
+        pushes.expire_by_owner(vault, push, client, now)
+    with transaction(vault.engine) as db:
+        _revoke_all_sessions(db, user_id)
+        db.execute(delete(User).where(User.id == user_id))
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
 def issue_api_token(vault: Vault, email: str, now: datetime | None = None) -> tuple[User, str]:
-    """Create the user if absent, give them a fresh API token, return (user, token).
+    """Create the user if absent (the create-token command), give them a fresh API token.
 
     The previous token stops working at once.  Only the digest is stored.
     """
     now = now or utcnow()
     email = normalize_email(email)
     if not _EMAIL_RE.match(email):
-        raise AccountError(f"{email!r} is not an email address.")
+        raise AccountError(f"{email!r} is not an email address.", "email")
     token = crypto.new_token()
     with transaction(vault.engine) as db:
         user = db.exec(select(User).where(User.email == email)).first()
@@ -51,9 +315,35 @@ def issue_api_token(vault: Vault, email: str, now: datetime | None = None) -> tu
     return user, token
 
 
+def regenerate_api_token(vault: Vault, user_id: str, now: datetime | None = None) -> str:
+    """A new API token for an existing account (shown once); the old one stops working."""
+    now = now or utcnow()
+    token = crypto.new_token()
+    with transaction(vault.engine) as db:
+        done = db.execute(
+            update(User).where(User.id == user_id)
+            .values(api_token_digest=crypto.plain_digest(token), api_token_created_at=now, updated_at=now)
+        ).rowcount
+    if not done:
+        raise AccountError("This account no longer exists.")
+    return token
+
+
+def revoke_api_token(vault: Vault, user_id: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with transaction(vault.engine) as db:
+        db.execute(update(User).where(User.id == user_id)
+                   .values(api_token_digest=None, api_token_created_at=None, updated_at=now))
+
+
 def user_for_api_token(vault: Vault, token: str) -> User | None:
     """The user holding this API token, or None."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
     with transaction(vault.engine) as db:
         return db.exec(select(User).where(User.api_token_digest == crypto.plain_digest(token))).first()
+
+
+def get_user(vault: Vault, user_id: str) -> User | None:
+    with transaction(vault.engine, write=False) as db:
+        return db.get(User, user_id)

@@ -26,6 +26,24 @@ class User(SQLModel, table=True):
     updated_at: datetime
 
 
+class LoginSession(SQLModel, table=True):
+    """A logged-in browser.  The id is the SHA-256 of the session cookie's random token:
+    the database never holds a token that would log anyone in."""
+
+    __tablename__ = "session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("pwpush_user.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    # "Remember me": no idle limit, only the absolute one.
+    remember: bool = False
+    created_at: datetime
+    last_seen_at: datetime
+    # Absolute end, whatever the activity.
+    expires_at: datetime = Field(index=True)
+
+
 class Push(SQLModel, table=True):
     __tablename__ = "push"
 

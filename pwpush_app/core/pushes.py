@@ -600,12 +600,14 @@ def _delete_file_blobs(vault: Vault, push: Push | None, now: datetime) -> None:
 # --- an account's pushes -------------------------------------------------------------------------
 
 def pushes_of_owner(
-    vault: Vault, owner_id: str, expired: bool, page: int = 1, per_page: int = 50, now: datetime | None = None
+    vault: Vault, owner_id: str, expired: bool, page: int = 1, per_page: int = 50, now: datetime | None = None,
+    name_contains: str = "",
 ) -> list[Push]:
     """An account's active or expired pushes, newest first, `per_page` at a time.
 
     Overdue pushes are expired (and their secrets deleted) first, so a list never shows
     a push as active after its time ran out, even between two runs of the purge job.
+    `name_contains` keeps the pushes whose name holds that text (any case).
     """
     now = now or utcnow()
     with transaction(vault.engine) as db:
@@ -619,12 +621,63 @@ def pushes_of_owner(
     with transaction(vault.engine, write=False) as db:
         query = (
             select(Push)
-            .where(Push.owner_id == owner_id, Push.expired == expired)
+            .where(Push.owner_id == owner_id, Push.expired == expired, *_name_filter(name_contains))
             .order_by(Push.created_at.desc(), Push.id)
             .offset(max(page - 1, 0) * per_page)
             .limit(per_page)
         )
         return list(db.exec(query))
+
+
+def _name_filter(name_contains: str) -> list:
+    text = (name_contains or "").strip()[:255]
+    if not text:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [func.lower(Push.name).like(f"%{escaped.lower()}%", escape="\\")]
+
+
+def count_pushes_of_owner(vault: Vault, owner_id: str, expired: bool, name_contains: str = "") -> int:
+    with transaction(vault.engine, write=False) as db:
+        return db.exec(
+            select(func.count()).select_from(Push)
+            .where(Push.owner_id == owner_id, Push.expired == expired, *_name_filter(name_contains))
+        ).one()
+
+
+def owned_push(vault: Vault, owner_id: str, push_id: str) -> Push:
+    """An account's own push by id; PushUnavailable for anyone else's (the same answer as
+    for no push at all, so ids can't be probed)."""
+    with transaction(vault.engine, write=False) as db:
+        push = db.get(Push, push_id) if isinstance(push_id, str) and len(push_id) <= 32 else None
+    if push is None or owner_id is None or push.owner_id != owner_id:
+        raise PushUnavailable()
+    return push
+
+
+def audit_trail(vault: Vault, push: Push, page: int = 1) -> list[AuditEvent]:
+    """The events of a push its owner is already looking at (a refresh, not a new look: not logged)."""
+    with transaction(vault.engine, write=False) as db:
+        return audit.events_for(db, push.id, page=page)
+
+
+def claim_pushes(vault: Vault, user_id: str, manage_tokens: list[str], now: datetime | None = None) -> int:
+    """Move pushes this browser created anonymously (it holds their manage tokens) into an
+    account.  Only unowned pushes move: a manage token never takes a push from another
+    account.  Returns how many moved."""
+    now = now or utcnow()
+    tokens = [t for t in manage_tokens if _looks_like_token(t)][:500]
+    claimed = 0
+    with transaction(vault.engine) as db:
+        for token in tokens:
+            push = _find_managed(db, vault, token)
+            if push is None or push.owner_id is not None:
+                continue
+            claimed += db.execute(
+                update(PUSHES).where(PUSHES.c.id == push.id, PUSHES.c.owner_id.is_(None))
+                .values(owner_id=user_id, updated_at=now)
+            ).rowcount
+    return claimed
 
 
 # --- the creator's manage link --------------------------------------------------------------------

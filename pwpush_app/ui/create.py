@@ -9,10 +9,12 @@ form into a `NewPush` and puts the core's messages next to their fields.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import reflex as rx
 
+from pwpush_app.core.accounts import may_create_pushes
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
 from pwpush_app.core.audit import Client
@@ -22,7 +24,10 @@ from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.generator import GeneratorState, generator_options
 from pwpush_app.ui.my_pushes import MyPushesState
+from pwpush_app.ui.session import current_user
 from pwpush_app.ui.share import ShareState, share_events, share_section
+
+LOGIN_NEEDED = "This site needs an account to create pushes: log in or sign up first."
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
@@ -73,9 +78,10 @@ class CreateState(rx.State):
     max_file_bytes: int = get_settings().max_file_bytes_per_push
 
     async def sender(self) -> Client:
-        """Who is creating. One place for the pages' file rules to ask (the accounts work
-        puts the logged-in user's id here, as `submit` does for its own client)."""
-        return client_of(self)
+        """Who is creating: this browser's client, with the account's id when logged in
+        (then the push belongs to the account: dashboard, API lists)."""
+        user = await current_user(self)
+        return dataclasses.replace(client_of(self), user_id=user.id if user else None)
 
     @rx.event
     async def choose_kind(self, kind: str):
@@ -141,10 +147,14 @@ class CreateState(rx.State):
         if self.creating or self.kind == "file":
             return
         request = self.new_push(form_data)
+        client = await self.sender()
+        if not may_create_pushes(vault(), client.user_id):
+            self.errors = {"form": LOGIN_NEEDED}
+            return
         self.creating = True
         yield
         try:
-            created = await in_thread(create_push, vault(), request, client_of(self))
+            created = await in_thread(create_push, vault(), request, client)
         except InvalidPush as refusal:
             self.errors = dict(refusal.errors)
             return

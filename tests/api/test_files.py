@@ -136,7 +136,8 @@ def test_unknown_grants_and_indexes_are_404_json(api, alice):
     url = path_of(api.get(f"/api/v2/pushes/{created['url_token']}").json()["files"][0]["url"])
     grant = url.split("/")[2]
     for path in (f"/d/{'A' * 43}/0", f"/d/{grant}/1", f"/d/{grant}/-1", f"/d/{grant}/x", f"/d/{grant}/99999",
-                 f"/d/{grant}", "/d/", f"/d/{grant}/0/extra", "/d/..%2f..%2fetc/0"):
+                 f"/d/{grant}", "/d/", f"/d/{grant}/0/extra", "/d/..%2f..%2fetc/0",
+                 f"/d/{grant}/%C2%B9"):  # "¹" passes str.isdigit() but not int()
         response = api.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/json", path

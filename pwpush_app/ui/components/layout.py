@@ -7,6 +7,13 @@ import reflex as rx
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.share import ShareState
 
+
+def account_nav() -> rx.Component:
+    # Imported late: the account pages themselves build on page_shell.
+    from pwpush_app.ui.account import account_nav as nav
+
+    return nav()
+
 CONTENT_WIDTH = "44rem"
 
 
@@ -37,9 +44,12 @@ def header() -> rx.Component:
                     # "New push" always means an empty form, even right after creating one.
                     _nav_link("New push", "/", on_click=ShareState.create_another),
                     _nav_link("My pushes", "/my-pushes"),
+                    account_nav(),
                     rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
                     spacing="3",
                     align="center",
+                    wrap="wrap",
+                    justify="end",
                 ),
                 aria_label="Main",
                 margin_left="auto",

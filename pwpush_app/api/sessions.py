@@ -1,0 +1,189 @@
+"""Log in, log out, sign up, change password, delete account: plain HTML form posts.
+
+These are HTTP endpoints, not Reflex events, because only an HTTP answer can set an
+HttpOnly cookie (see docs/security.md, "How a login is carried").  Each answers
+303 See Other: to the next page on success, or back to the form with `?error=<code>`
+(a code from `accounts.MESSAGES`, never free text a crafted link could put on our page).
+Passwords arrive in the body and go straight to the core; they are never logged or echoed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from pwpush_app.api.auth import current_vault, request_client
+from pwpush_app.api.errors import json_error
+from pwpush_app.core import accounts
+from pwpush_app.core.accounts import AccountError
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.throttle import RateLimited
+from pwpush_app.core.vault import Vault
+from pwpush_app.http_security import arrived_over_https
+
+router = APIRouter(include_in_schema=False)
+
+SESSION_COOKIE = accounts.SESSION_COOKIE
+# Email + two passwords fit in far less; a bigger body is not a browser's form.
+MAX_FORM_BYTES = 8 * 1024
+
+
+class FormRefused(Exception):
+    def __init__(self, code: str, field: str = "form"):
+        self.code = code
+        self.field = field
+
+
+def _same_site(request: Request, vault: Vault) -> bool:
+    """Against cross-site request forgery: the form must come from one of our pages.
+
+    Browsers send Origin with every POST form, but our `Referrer-Policy: no-referrer`
+    makes it "null" (and drops Referer); then `Sec-Fetch-Site`, which pages cannot forge,
+    must say same-origin.  A real origin must be ours.  Nothing to go by: refused."""
+    origins = vault.settings.site_origins
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        return origin in origins
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    referer = request.headers.get("referer", "")
+    return origin is None and any(referer == o or referer.startswith(o + "/") for o in origins)
+
+
+async def _form(request: Request) -> FormData | None:
+    size = request.headers.get("content-length")
+    if size is None or not (size.isascii() and size.isdigit()) or int(size) > MAX_FORM_BYTES:
+        return None
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return None
+    try:
+        return await request.form(max_files=0, max_fields=10)
+    except Exception:  # malformed body: treated like no form at all
+        return None
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _back(path: str, code: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({'error': code})}", status_code=303)
+
+
+def _set_session_cookie(response: Response, request: Request, vault: Vault, token: str, remember: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=vault.settings.session_remember_days * 86400 if remember else None,
+        path="/",
+        secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _clear_session_cookie(response: Response, request: Request, vault: Vault) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops))
+
+
+async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Response:
+    """Origin check, form parsing and the refusals every form shares; `action(form, ip)` does the rest."""
+    if not _same_site(request, vault):
+        return json_error(403, {"error": "This form must be sent from this site's own pages."})
+    form = await _form(request)
+    if form is None:
+        return _back(form_page, "form_invalid")
+    ip = request_client(request, vault, None).ip
+    try:
+        return await action(form, ip)
+    except RateLimited:
+        return _back(form_page, "rate_limited")
+    except AccountError as refusal:
+        return _back(form_page, refusal.code or "form_invalid")
+    except DatabaseUnavailable:
+        return _back(form_page, "busy")
+
+
+def _session_user(request: Request, vault: Vault):
+    return accounts.user_for_session(vault, request.cookies.get(SESSION_COOKIE))
+
+
+@router.post("/session")
+async def log_in(request: Request, vault: Vault = Depends(current_vault)):
+    async def action(form: FormData, ip: str) -> Response:
+        remember = _text(form, "remember") in ("1", "on", "true")
+        logged_in = await run_in_threadpool(
+            accounts.log_in, vault, _text(form, "email"), _text(form, "password"), ip, remember
+        )
+        response = RedirectResponse("/dashboard", status_code=303)
+        _set_session_cookie(response, request, vault, logged_in.session_token, remember)
+        return response
+
+    return await _guarded(request, vault, "/login", action)
+
+
+@router.post("/session/logout")
+async def log_out(request: Request, vault: Vault = Depends(current_vault)):
+    if not _same_site(request, vault):
+        return json_error(403, {"error": "This form must be sent from this site's own pages."})
+    await run_in_threadpool(accounts.log_out, vault, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login?bye=1", status_code=303)
+    _clear_session_cookie(response, request, vault)
+    return response
+
+
+@router.post("/signup")
+async def sign_up(request: Request, vault: Vault = Depends(current_vault)):
+    async def action(form: FormData, ip: str) -> Response:
+        password = _text(form, "password")
+        if password != _text(form, "password_confirmation"):
+            raise AccountError(accounts.MESSAGES["passwords_differ"], "password")
+        await run_in_threadpool(accounts.sign_up, vault, _text(form, "email"), password, ip)
+        logged_in = await run_in_threadpool(accounts.log_in, vault, _text(form, "email"), password, ip)
+        response = RedirectResponse("/dashboard", status_code=303)
+        _set_session_cookie(response, request, vault, logged_in.session_token, False)
+        return response
+
+    return await _guarded(request, vault, "/signup", action)
+
+
+@router.post("/account/password")
+async def change_password(request: Request, vault: Vault = Depends(current_vault)):
+    async def action(form: FormData, ip: str) -> Response:
+        user = await run_in_threadpool(_session_user, request, vault)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        vault.throttle.hit("login", ip)
+        new_password = _text(form, "new_password")
+        if new_password != _text(form, "new_password_confirmation"):
+            raise AccountError(accounts.MESSAGES["passwords_differ"], "new_password")
+        token = await run_in_threadpool(
+            accounts.change_password, vault, user.id, _text(form, "current_password"), new_password
+        )
+        response = RedirectResponse("/account?changed=1", status_code=303)
+        _set_session_cookie(response, request, vault, token, False)
+        return response
+
+    return await _guarded(request, vault, "/account", action)
+
+
+@router.post("/account/delete")
+async def delete_account(request: Request, vault: Vault = Depends(current_vault)):
+    async def action(form: FormData, ip: str) -> Response:
+        user = await run_in_threadpool(_session_user, request, vault)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        vault.throttle.hit("login", ip)
+        client = request_client(request, vault, user)
+        await run_in_threadpool(accounts.delete_account, vault, user.id, _text(form, "password"), client)
+        response = RedirectResponse("/login?deleted=1", status_code=303)
+        _clear_session_cookie(response, request, vault)
+        return response
+
+    return await _guarded(request, vault, "/account", action)

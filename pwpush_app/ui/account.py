@@ -1,0 +1,211 @@
+"""Log in (`/login`), sign up (`/signup`), the account page (`/account`: change password,
+delete account) and the header's account links.
+
+The forms are plain HTML posts to pwpush_app/api/sessions.py (only an HTTP answer can set
+the HttpOnly session cookie); passwords never pass through Reflex.  A refused form comes
+back with `?error=<code>`, shown here from the core's list of messages.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core import accounts
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.components.fields import field_label
+from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.session import AccountState, current_user
+
+NOTICES = {
+    "bye": "You are logged out.",
+    "deleted": "Your account and its pushes are deleted.",
+    "changed": "Your password is changed. Every other browser is logged out.",
+}
+
+
+class AccountFormState(rx.State):
+    message: str = ""
+    notice: str = ""
+    signups_open: bool = not get_settings().disable_signups
+
+    def _read_query(self) -> None:
+        query = self.router.url.query_parameters
+        self.message = accounts.MESSAGES.get(query.get("error", ""), "")
+        self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
+
+    @rx.event
+    async def load_login(self):
+        """Log in and sign up: someone already logged in goes to the dashboard."""
+        self._read_query()
+        if not self.message and not self.notice and await current_user(self) is not None:
+            return rx.redirect("/dashboard")
+
+    @rx.event
+    async def load_account(self):
+        self._read_query()
+        if await current_user(self) is None:
+            return rx.redirect("/login")
+
+
+def _message() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            AccountFormState.message != "",
+            rx.callout(AccountFormState.message, icon="triangle-alert", color_scheme="red", role="alert", id="form-error", width="100%"),
+        ),
+        rx.cond(
+            AccountFormState.notice != "",
+            rx.callout(AccountFormState.notice, icon="circle-check", color_scheme="green", id="form-notice", width="100%"),
+        ),
+    )
+
+
+def _field(label: str, name: str, kind: str, autocomplete: str, hint: str = "") -> rx.Component:
+    return rx.vstack(
+        field_label(label, name),
+        rx.input(id=name, name=name, type=kind, required=True, auto_complete=autocomplete, size="3", width="100%",
+                 max_length=254 if kind == "email" else accounts.PASSWORD_MAX_CHARS),
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if hint else rx.fragment(),
+        spacing="1",
+        width="100%",
+    )
+
+
+PASSWORD_HINT = f"{accounts.PASSWORD_MIN_CHARS} to {accounts.PASSWORD_MAX_CHARS} characters. A passphrase of a few words is easy to type and hard to guess."
+
+
+def login_page() -> rx.Component:
+    return page_shell(
+        _message(),
+        post_form(
+            rx.vstack(
+                _field("Email", "email", "email", "username"),
+                _field("Password", "password", "password", "current-password"),
+                rx.el.label(
+                    rx.hstack(rx.el.input(type="checkbox", name="remember", value="1", id="remember"),
+                              rx.text(f"Keep me logged in for {get_settings().session_remember_days} days", size="2"),
+                              align="center", spacing="2"),
+                    html_for="remember",
+                ),
+                rx.button("Log in", type="submit", id="log-in", size="3", width="100%"),
+                rx.text(f"After {get_settings().login_max_failures} wrong passwords an account is locked for "
+                        f"{get_settings().login_lockout_minutes} minutes.", size="1", color_scheme="gray"),
+                rx.cond(AccountFormState.signups_open,
+                        rx.text("No account yet? ", rx.link("Sign up", href="/signup", underline="always"), size="2")),
+                spacing="4",
+                width="100%",
+            ),
+            action="/session",
+            width="100%",
+        ),
+        heading="Log in",
+        subheading="See and manage all your pushes in one place, on any device.",
+    )
+
+
+def signup_page() -> rx.Component:
+    return page_shell(
+        _message(),
+        rx.cond(
+            AccountFormState.signups_open,
+            post_form(
+                rx.vstack(
+                    _field("Email", "email", "email", "username"),
+                    _field("Password", "password", "password", "new-password", PASSWORD_HINT),
+                    _field("Password again", "password_confirmation", "password", "new-password"),
+                    rx.button("Sign up", type="submit", id="sign-up", size="3", width="100%"),
+                    rx.text("Already have an account? ", rx.link("Log in", href="/login", underline="always"), size="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                action="/signup",
+                width="100%",
+            ),
+            rx.callout(accounts.MESSAGES["signups_closed"], icon="info", color_scheme="gray", width="100%"),
+        ),
+        heading="Sign up",
+        subheading="An account keeps your pushes together, with their audit logs, and gives you an API token.",
+    )
+
+
+def account_page() -> rx.Component:
+    return page_shell(
+        _message(),
+        rx.text("Logged in as ", rx.text.strong(AccountState.email), size="3"),
+        rx.card(
+            rx.heading("Change password", as_="h2", size="4", margin_bottom="0.75rem"),
+            post_form(
+                rx.vstack(
+                    _field("Current password", "current_password", "password", "current-password"),
+                    _field("New password", "new_password", "password", "new-password", PASSWORD_HINT),
+                    _field("New password again", "new_password_confirmation", "password", "new-password"),
+                    rx.text("Every other browser logged in to this account is logged out.", size="1", color_scheme="gray"),
+                    rx.button("Change password", type="submit", id="change-password"),
+                    spacing="3",
+                    width="100%",
+                ),
+                action="/account/password",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.heading("Delete account", as_="h2", size="4", margin_bottom="0.75rem"),
+            post_form(
+                rx.vstack(
+                    rx.text("Every push of this account expires now and its secrets are deleted. This cannot be undone.",
+                            size="2"),
+                    _field("Password", "password", "password", "current-password"),
+                    rx.button("Delete my account", type="submit", id="delete-account", color_scheme="red"),
+                    spacing="3",
+                    width="100%",
+                ),
+                action="/account/delete",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        heading="Account",
+    )
+
+
+def _nav_link(label: str, href: str, **props) -> rx.Component:
+    return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True,
+                   white_space="nowrap", **props)
+
+
+def account_nav() -> rx.Component:
+    """Header links: Log in / Sign up, or the email, Dashboard, API token and a Log out button."""
+    return rx.hstack(
+        rx.cond(
+            AccountState.email != "",
+            rx.hstack(
+                _nav_link("Dashboard", "/dashboard"),
+                # A phone's header has room for Dashboard and Log out; the rest is on the dashboard.
+                rx.desktop_only(
+                    rx.hstack(
+                        _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
+                                  text_overflow="ellipsis"),
+                        _nav_link("API token", "/api-token"),
+                        spacing="3",
+                    ),
+                ),
+                post_form(
+                    rx.button("Log out", type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
+                              high_contrast=True),
+                    action="/session/logout",
+                    display="inline",
+                ),
+                spacing="3",
+                align="center",
+            ),
+            rx.cond(
+                AccountState.checked,
+                rx.hstack(_nav_link("Log in", "/login", id="nav-login"), _nav_link("Sign up", "/signup"), spacing="3"),
+            ),
+        ),
+        on_mount=AccountState.refresh,
+        spacing="3",
+        align="center",
+    )

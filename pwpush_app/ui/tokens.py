@@ -1,0 +1,138 @@
+"""The API token page (`/api-token`): create or regenerate (shown once), revoke, and how to use it.
+
+The new token goes to the browser as an event result filling a read-only field
+(`rx.set_value`), never into a state var: it is on screen once and stored nowhere but as
+its digest.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core import accounts
+from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, vault
+from pwpush_app.ui.components.fields import copy_button
+from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.session import AccountState, current_user
+
+TOKEN_BOX = "api-token"
+
+
+class TokenState(rx.State):
+    has_token: bool = False
+    created: str = ""
+    shown: bool = False
+    revoked: bool = False
+    message: str = ""
+
+    async def _user(self):
+        user = await current_user(self)
+        if user is None:
+            self.has_token, self.shown = False, False
+        return user
+
+    @rx.event
+    async def load(self):
+        self.shown, self.revoked, self.message = False, False, ""
+        user = await self._user()
+        if user is None:
+            return rx.redirect("/login")
+        self.has_token = user.api_token_digest is not None
+        self.created = format_time(user.api_token_created_at)
+
+    @rx.event
+    async def regenerate(self):
+        user = await self._user()
+        if user is None:
+            yield rx.redirect("/login")
+            return
+        try:
+            token = await in_thread(accounts.regenerate_api_token, vault(), user.id)
+        except (accounts.AccountError, DatabaseUnavailable):
+            self.message = BUSY_MESSAGE
+            return
+        fresh = await in_thread(accounts.get_user, vault(), user.id)
+        self.has_token, self.shown, self.revoked, self.message = True, True, False, ""
+        self.created = format_time(fresh.api_token_created_at if fresh else None)
+        yield
+        # After the field is on the page.
+        yield rx.set_value(TOKEN_BOX, token)
+
+    @rx.event
+    async def revoke(self):
+        user = await self._user()
+        if user is None:
+            return rx.redirect("/login")
+        await in_thread(accounts.revoke_api_token, vault(), user.id)
+        self.has_token, self.shown, self.created = False, False, ""
+        self.message = ""
+        self.revoked = True
+        return rx.set_value(TOKEN_BOX, "")
+
+
+def _code(text: str) -> rx.Component:
+    return rx.el.pre(
+        rx.el.code(text), white_space="pre-wrap", word_break="break-all", font_size="0.8rem",
+        background="var(--gray-a3)", padding="0.75rem", border_radius="var(--radius-2)", width="100%", margin="0",
+    )
+
+
+def api_token_page() -> rx.Component:
+    base = get_settings().base_url
+    return page_shell(
+        rx.cond(TokenState.message != "", rx.callout(TokenState.message, color_scheme="red", icon="triangle-alert", width="100%")),
+        rx.card(
+            rx.vstack(
+                rx.cond(
+                    TokenState.has_token,
+                    rx.text("Your API token was created on ", TokenState.created,
+                            ". It is stored only as a fingerprint, so it can't be shown again: regenerate it if you lost it.",
+                            size="2", id="token-status"),
+                    rx.text(rx.cond(TokenState.revoked, "Your API token is revoked: scripts using it now get 401. ", ""),
+                            "You have no API token.", size="2", id="token-status"),
+                ),
+                rx.box(
+                    rx.vstack(
+                        rx.callout("Copy your token now: it is shown only once.", icon="key-round", color_scheme="amber", width="100%"),
+                        rx.hstack(
+                            rx.el.input(id=TOKEN_BOX, read_only=True, aria_label="Your new API token",
+                                        style={"flex": "1", "minWidth": "0", "fontFamily": "monospace", "padding": "0.5rem",
+                                               "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
+                                               "background": "var(--color-surface)", "color": "var(--gray-12)"}),
+                            copy_button(TOKEN_BOX),
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
+                    display=rx.cond(TokenState.shown, "block", "none"),
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(rx.cond(TokenState.has_token, "Regenerate token", "Create token"), id="regenerate-token",
+                              on_click=TokenState.regenerate),
+                    rx.cond(TokenState.has_token,
+                            rx.button("Revoke", id="revoke-token", variant="soft", color_scheme="red", on_click=TokenState.revoke)),
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                rx.text("Regenerating makes the old token stop working at once.", size="1", color_scheme="gray"),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.heading("Use it", as_="h2", size="4"),
+        rx.text("With the Password Pusher command line tool (", rx.code("pip install pwpush"), "):", size="2"),
+        _code(f"pwpush login --url {base} --email {AccountState.email} --token YOUR_TOKEN\n"
+              "pwpush push --secret 'my secret'\npwpush list"),
+        rx.text("With curl:", size="2"),
+        _code(f"curl -X POST {base}/api/v2/pushes \\\n  -H 'Authorization: Bearer YOUR_TOKEN' \\\n"
+              f"  -H 'Content-Type: application/json' \\\n  -d '{{\"push\": {{\"payload\": \"my secret\", \"expire_after_views\": 1}}}}'\n\n"
+              f"curl -H 'Authorization: Bearer YOUR_TOKEN' {base}/api/v2/pushes/active"),
+        rx.text("Pushes created with the token belong to your account and appear on your ",
+                rx.link("dashboard", href="/dashboard", underline="always"), ". See the ", rx.link("API documentation", href="/api/docs", underline="always"), ".", size="2"),
+        heading="API token",
+        subheading="For scripts and the command line: it acts as you.",
+    )

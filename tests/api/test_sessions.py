@@ -1,0 +1,176 @@
+"""The session endpoints: HttpOnly SameSite cookies, same-site (Origin) check, no token in
+any body, redirects with message codes, and what the cookie then allows."""
+
+from __future__ import annotations
+
+import pytest
+
+from pwpush_app.core import accounts
+from pwpush_app.core.accounts import SESSION_COOKIE
+
+from .conftest import asgi_client
+
+ORIGIN = {"Origin": "http://localhost:3000"}
+PASSWORD = "correct horse battery"
+
+
+def _post(api, path, data, headers=ORIGIN, cookie=None):
+    extra = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
+    return api.post(path, data=data, headers={**headers, **extra}, follow_redirects=False)
+
+
+def _set_cookie(response) -> str:
+    return response.headers.get("set-cookie", "")
+
+
+def _token_from(response) -> str:
+    header = _set_cookie(response)
+    assert header.startswith(f"{SESSION_COOKIE}="), header
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+@pytest.fixture
+def signed_up(api):
+    response = _post(api, "/signup", {"email": "alice@example.com", "password": PASSWORD, "password_confirmation": PASSWORD})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+    return response
+
+
+def test_sign_up_sets_an_httponly_samesite_strict_cookie_and_no_token_in_the_body(api, vault, signed_up):
+    header = _set_cookie(signed_up).lower()
+    assert "httponly" in header and "samesite=strict" in header and "path=/" in header
+    assert "secure" not in header  # plain http here
+    token = _token_from(signed_up)
+    assert token not in signed_up.text
+    assert accounts.user_for_session(vault, token).email == "alice@example.com"
+
+
+def test_log_in_and_remember_me(api, vault, signed_up):
+    response = _post(api, "/session", {"email": "ALICE@example.com", "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+    assert "max-age" not in _set_cookie(response).lower()  # a browser-session cookie
+    token = _token_from(response)
+    assert token not in response.text and PASSWORD not in response.text
+    remembered = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD, "remember": "1"})
+    assert "max-age=604800" in _set_cookie(remembered).lower()
+
+
+def test_secure_flag_behind_a_trusted_https_proxy(make_vault):
+    vault = make_vault(PWP__TRUSTED_PROXIES="1")
+    accounts.sign_up(vault, "alice@example.com", PASSWORD)
+    api = asgi_client(vault)
+    try:
+        response = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD},
+                         headers={**ORIGIN, "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.9"})
+        assert "secure" in _set_cookie(response).lower()
+    finally:
+        api.close()
+
+
+def test_wrong_password_and_unknown_email_redirect_with_the_same_code(api, signed_up):
+    wrong = _post(api, "/session", {"email": "alice@example.com", "password": "not the password"})
+    unknown = _post(api, "/session", {"email": "nobody@example.com", "password": "not the password"})
+    assert wrong.headers["location"] == unknown.headers["location"] == "/login?error=login_failed"
+    assert "set-cookie" not in wrong.headers
+
+
+@pytest.mark.parametrize("origin", [
+    {"Origin": "https://evil.example"}, {"Origin": "null"}, {}, {"Referer": "https://evil.example/x"},
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example", "Sec-Fetch-Site": "same-origin"},
+    {"Origin": "null", "Referer": "http://localhost:3000/login"},
+])
+def test_posts_from_other_sites_are_refused(api, vault, signed_up, origin):
+    response = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD}, headers=origin)
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+    token = _token_from(signed_up)
+    # A forged password change or account deletion changes nothing.
+    for path, form in (("/account/password", {"current_password": PASSWORD, "new_password": "x" * 12, "new_password_confirmation": "x" * 12}),
+                       ("/account/delete", {"password": PASSWORD}),
+                       ("/session/logout", {})):
+        assert _post(api, path, form, headers=origin, cookie=token).status_code == 403
+    assert accounts.user_for_session(vault, token) is not None
+
+
+def test_a_browser_hiding_origin_is_judged_by_sec_fetch_site(api, signed_up):
+    # What Chromium sends for our own form under Referrer-Policy: no-referrer.
+    response = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD},
+                     headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+
+
+def test_referer_of_our_site_is_enough_without_origin(api, signed_up):
+    response = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD},
+                     headers={"Referer": "http://localhost:3000/login"})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+
+
+def test_log_out_revokes_the_session_and_clears_the_cookie(api, vault, signed_up):
+    token = _token_from(signed_up)
+    response = _post(api, "/session/logout", {}, cookie=token)
+    assert response.status_code == 303 and response.headers["location"] == "/login?bye=1"
+    assert 'max-age=0' in _set_cookie(response).lower() or "expires=" in _set_cookie(response).lower()
+    assert accounts.user_for_session(vault, token) is None
+
+
+def test_change_password_revokes_other_sessions_and_gives_a_new_cookie(api, vault, signed_up):
+    old = _token_from(signed_up)
+    other = _token_from(_post(api, "/session", {"email": "alice@example.com", "password": PASSWORD}))
+    mismatch = _post(api, "/account/password", {"current_password": PASSWORD, "new_password": "new password 1",
+                                                "new_password_confirmation": "new password 2"}, cookie=old)
+    assert mismatch.headers["location"] == "/account?error=passwords_differ"
+    response = _post(api, "/account/password", {"current_password": PASSWORD, "new_password": "new password 1",
+                                                "new_password_confirmation": "new password 1"}, cookie=old)
+    assert response.headers["location"] == "/account?changed=1"
+    fresh = _token_from(response)
+    assert accounts.user_for_session(vault, old) is None and accounts.user_for_session(vault, other) is None
+    assert accounts.user_for_session(vault, fresh).email == "alice@example.com"
+
+
+def test_account_forms_without_a_session_go_to_login(api):
+    response = _post(api, "/account/delete", {"password": PASSWORD})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_delete_account_needs_the_password(api, vault, signed_up):
+    token = _token_from(signed_up)
+    wrong = _post(api, "/account/delete", {"password": "not the password"}, cookie=token)
+    assert wrong.headers["location"] == "/account?error=current_password"
+    response = _post(api, "/account/delete", {"password": PASSWORD}, cookie=token)
+    assert response.headers["location"] == "/login?deleted=1"
+    assert accounts.user_for_session(vault, token) is None
+    assert _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD}).headers["location"] == "/login?error=login_failed"
+
+
+@pytest.mark.parametrize("form, code", [
+    ({"email": "not-an-email", "password": PASSWORD, "password_confirmation": PASSWORD}, "email_invalid"),
+    ({"email": "bob@example.com", "password": "short", "password_confirmation": "short"}, "password_short"),
+    ({"email": "bob@example.com", "password": PASSWORD, "password_confirmation": "other"}, "passwords_differ"),
+    ({"email": "alice@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}, "email_taken"),
+])
+def test_sign_up_refusals_come_back_as_codes(api, signed_up, form, code):
+    response = _post(api, "/signup", form)
+    assert response.status_code == 303 and response.headers["location"] == f"/signup?error={code}"
+    assert code in accounts.MESSAGES
+
+
+def test_bad_bodies_are_refused_without_a_500(api):
+    for body, content_type in ((b"x" * 20_000, "application/x-www-form-urlencoded"), (b'{"email": 1}', "application/json"),
+                               (b"\xff\xfe=\xff", "application/x-www-form-urlencoded"), (b"", "text/plain")):
+        response = api.post("/session", content=body, headers={**ORIGIN, "Content-Type": content_type}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] in ("/login?error=form_invalid", "/login?error=login_failed")
+
+
+def test_login_rate_limited_per_ip(make_vault):
+    vault = make_vault(PWP__THROTTLING__MINUTE="2")
+    api = asgi_client(vault)
+    try:
+        codes = [_post(api, "/session", {"email": "x@example.com", "password": "whatever12"}).headers["location"] for _ in range(3)]
+        assert codes[-1] == "/login?error=rate_limited"
+    finally:
+        api.close()
+
+
+def test_session_cookie_is_not_an_api_credential(api, signed_up):
+    token = _token_from(signed_up)
+    response = api.get("/api/v2/pushes/active", headers={"Cookie": f"{SESSION_COOKIE}={token}"})
+    assert response.status_code == 401

@@ -1,0 +1,293 @@
+"""Accounts: sign-up rules, log-in (one message, lock-out, per-IP limit), sessions with an
+injected clock, password change, account deletion, API tokens, claiming pushes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from pwpush_app.core import accounts
+from pwpush_app.core.accounts import LOGIN_FAILED, AccountError, LoginFailed
+from pwpush_app.core.models import Push
+from pwpush_app.core.pushes import NewPush, claim_pushes, create_push, find_managed, pushes_of_owner
+from pwpush_app.core.throttle import RateLimited
+
+from .common import SENDER, T0, push_row
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def alice(vault):
+    return accounts.sign_up(vault, "Alice@Example.com", PASSWORD, now=T0)
+
+
+def _log_in(vault, email="alice@example.com", password=PASSWORD, ip="192.0.2.1", now=T0, remember=False):
+    return accounts.log_in(vault, email, password, ip, remember=remember, now=now)
+
+
+# --- sign up -------------------------------------------------------------------------------------
+
+def test_sign_up_normalises_the_email_and_stores_only_an_argon2id_hash(vault):
+    user = accounts.sign_up(vault, "  Alice@Example.COM ", PASSWORD, now=T0)
+    assert user.email == "alice@example.com"
+    with vault.engine.connect() as connection:
+        stored = connection.execute(text("SELECT password_hash FROM pwpush_user")).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+@pytest.mark.parametrize("email", ["", "alice", "alice@", "@example.com", "a b@example.com", "a@b", "x" * 250 + "@example.com"])
+def test_sign_up_refuses_what_is_not_an_email(vault, email):
+    with pytest.raises(AccountError) as refusal:
+        accounts.sign_up(vault, email, PASSWORD)
+    assert refusal.value.field == "email"
+
+
+@pytest.mark.parametrize("password, words", [("short", "at least 10"), ("x" * 9, "at least 10"), ("x" * 129, "at most 128")])
+def test_sign_up_password_is_10_to_128_characters(vault, password, words):
+    with pytest.raises(AccountError, match=words) as refusal:
+        accounts.sign_up(vault, "alice@example.com", password)
+    assert refusal.value.field == "password"
+    accounts.sign_up(vault, "bob@example.com", "x" * 10)
+    accounts.sign_up(vault, "carol@example.com", "x" * 128)
+
+
+def test_one_account_per_email_whatever_its_spelling(vault, alice):
+    with pytest.raises(AccountError, match="already exists"):
+        accounts.sign_up(vault, "ALICE@example.com ", "another password")
+
+
+def test_sign_ups_can_be_closed(make_vault):
+    vault = make_vault(PWP__DISABLE_SIGNUPS="true")
+    with pytest.raises(AccountError, match="does not take new sign-ups"):
+        accounts.sign_up(vault, "alice@example.com", PASSWORD)
+
+
+def test_sign_ups_restricted_by_email_regexp(make_vault):
+    vault = make_vault(PWP__SIGNUP_EMAIL_REGEXP=r".*@example\.com")
+    with pytest.raises(AccountError, match="that email address"):
+        accounts.sign_up(vault, "mallory@example.com.evil.net", PASSWORD)
+    assert accounts.sign_up(vault, "alice@example.com", PASSWORD).email == "alice@example.com"
+
+
+# --- log in --------------------------------------------------------------------------------------
+
+def test_log_in_gives_a_session_that_finds_the_user(vault, alice):
+    logged_in = _log_in(vault, email=" ALICE@example.com")
+    assert accounts.user_for_session(vault, logged_in.session_token, now=T0).id == alice.id
+    with vault.engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM session")).scalars().all()
+    assert logged_in.session_token not in ids  # only the digest is stored
+
+
+def test_the_same_message_whether_the_email_exists_or_not(vault, alice):
+    with pytest.raises(LoginFailed) as wrong_password:
+        _log_in(vault, password="not the password")
+    with pytest.raises(LoginFailed) as unknown_email:
+        _log_in(vault, email="nobody@example.com")
+    assert str(wrong_password.value) == str(unknown_email.value) == LOGIN_FAILED == "Wrong email or password."
+
+
+def test_ten_wrong_passwords_lock_the_account_for_an_hour(vault, alice):
+    for minute in range(10):
+        with pytest.raises(LoginFailed):
+            _log_in(vault, password=f"guess number {minute}", ip=f"198.51.100.{minute}", now=T0 + timedelta(minutes=minute))
+    # Locked: even the right password is refused, with the very same message.
+    with pytest.raises(LoginFailed) as refusal:
+        _log_in(vault, now=T0 + timedelta(minutes=30))
+    assert str(refusal.value) == LOGIN_FAILED
+    with pytest.raises(LoginFailed):
+        _log_in(vault, now=T0 + timedelta(minutes=9 + 59))
+    # An hour after the tenth failure it opens again, and a success resets the count.
+    assert _log_in(vault, now=T0 + timedelta(minutes=9 + 60)).user.id == alice.id
+    with vault.engine.connect() as connection:
+        assert connection.execute(text("SELECT failed_logins FROM pwpush_user")).scalar_one() == 0
+
+
+def test_nine_failures_then_a_success_do_not_lock(vault, alice):
+    for attempt in range(9):
+        with pytest.raises(LoginFailed):
+            _log_in(vault, password=f"guess {attempt} xxxx", ip=f"198.51.100.{attempt}")
+    assert _log_in(vault).user.id == alice.id
+    for attempt in range(9):
+        with pytest.raises(LoginFailed):
+            _log_in(vault, password=f"guess {attempt} yyyy", ip=f"198.51.100.{attempt}")
+    assert _log_in(vault).user.id == alice.id
+
+
+def test_login_attempts_are_rate_limited_per_ip(make_vault):
+    vault = make_vault(PWP__THROTTLING__MINUTE="3")
+    accounts.sign_up(vault, "alice@example.com", PASSWORD)
+    for _ in range(3):
+        with pytest.raises(LoginFailed):
+            _log_in(vault, email="nobody@example.com", ip="198.51.100.66")
+    with pytest.raises(RateLimited) as limited:
+        _log_in(vault, ip="198.51.100.66")
+    assert limited.value.retry_after_seconds >= 1
+    # Another IP is not affected.
+    assert _log_in(vault, ip="192.0.2.50").user.email == "alice@example.com"
+
+
+def test_an_absurdly_long_password_is_refused_without_hashing(vault, alice):
+    with pytest.raises(LoginFailed):
+        _log_in(vault, password="x" * 100_000)
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+def test_a_session_ends_after_two_idle_hours(vault, alice):
+    token = _log_in(vault).session_token
+    # Activity keeps it going...
+    for hours in (1, 2, 3):
+        assert accounts.user_for_session(vault, token, now=T0 + timedelta(hours=hours, minutes=50)) is not None
+    # ...two hours of silence end it, for good.
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(hours=5, minutes=51)) is None
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(hours=3, minutes=51)) is None
+
+
+def test_remember_me_lasts_a_week_without_activity_and_not_longer(vault, alice):
+    token = _log_in(vault, remember=True).session_token
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(days=6, hours=23)) is not None
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(days=7)) is None
+
+
+def test_an_active_session_still_ends_after_a_week(vault, alice):
+    token = _log_in(vault).session_token
+    moment = T0
+    while moment < T0 + timedelta(days=7) - timedelta(hours=1):
+        moment += timedelta(hours=1)
+        assert accounts.user_for_session(vault, token, now=moment) is not None
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(days=7, minutes=1)) is None
+
+
+def test_session_lengths_are_settings(make_vault):
+    vault = make_vault(PWPUSH_SESSION_IDLE_MINUTES="5", PWPUSH_SESSION_REMEMBER_DAYS="1")
+    accounts.sign_up(vault, "alice@example.com", PASSWORD)
+    token = _log_in(vault).session_token
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(minutes=4)) is not None
+    assert accounts.user_for_session(vault, token, now=T0 + timedelta(minutes=10)) is None
+    remembered = _log_in(vault, remember=True).session_token
+    assert accounts.user_for_session(vault, remembered, now=T0 + timedelta(hours=23)) is not None
+    assert accounts.user_for_session(vault, remembered, now=T0 + timedelta(hours=24)) is None
+
+
+def test_log_out_revokes_the_session(vault, alice):
+    token = _log_in(vault).session_token
+    other = _log_in(vault).session_token
+    accounts.log_out(vault, token)
+    assert accounts.user_for_session(vault, token, now=T0) is None
+    assert accounts.user_for_session(vault, other, now=T0) is not None
+
+
+@pytest.mark.parametrize("token", [None, "", "nonsense", "x" * 10_000])
+def test_unknown_session_tokens_find_nobody(vault, alice, token):
+    assert accounts.user_for_session(vault, token) is None
+
+
+def test_changing_the_password_ends_every_session(vault, alice):
+    phone, laptop = _log_in(vault).session_token, _log_in(vault).session_token
+    fresh = accounts.change_password(vault, alice.id, PASSWORD, "a brand new password", now=T0)
+    assert accounts.user_for_session(vault, phone, now=T0) is None
+    assert accounts.user_for_session(vault, laptop, now=T0) is None
+    assert accounts.user_for_session(vault, fresh, now=T0).id == alice.id
+    with pytest.raises(LoginFailed):
+        _log_in(vault)
+    assert _log_in(vault, password="a brand new password").user.id == alice.id
+
+
+def test_changing_the_password_needs_the_current_one_and_the_rules(vault, alice):
+    token = _log_in(vault).session_token
+    with pytest.raises(AccountError, match="current password"):
+        accounts.change_password(vault, alice.id, "not my password", "a brand new password")
+    with pytest.raises(AccountError, match="at least 10") as refusal:
+        accounts.change_password(vault, alice.id, PASSWORD, "short")
+    assert refusal.value.field == "new_password"
+    assert accounts.user_for_session(vault, token, now=T0) is not None  # nothing changed
+
+
+# --- deleting an account -------------------------------------------------------------------------
+
+def test_deleting_the_account_expires_its_pushes_and_deletes_their_secrets(vault, alice):
+    mine = create_push(vault, NewPush(payload="alice-secret", note="n"), SENDER.__class__(ip="1.2.3.4", user_id=alice.id), now=T0)
+    theirs = create_push(vault, NewPush(payload="someone-else"), SENDER, now=T0)
+    token = _log_in(vault).session_token
+    with pytest.raises(AccountError, match="current password"):
+        accounts.delete_account(vault, alice.id, "wrong password!", SENDER)
+    accounts.delete_account(vault, alice.id, PASSWORD, SENDER, now=T0)
+    row = push_row(vault, mine.push.id)
+    assert row["expired"] and row["expired_reason"] == "owner"
+    assert row["payload_sealed"] is None and row["wrapped_key"] is None and row["note_sealed"] is None
+    assert row["owner_id"] is None
+    assert accounts.get_user(vault, alice.id) is None
+    assert accounts.user_for_session(vault, token, now=T0) is None
+    assert not push_row(vault, theirs.push.id)["expired"]
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+def test_regenerating_the_api_token_invalidates_the_old_one(vault, alice):
+    first = accounts.regenerate_api_token(vault, alice.id)
+    assert accounts.user_for_api_token(vault, first).id == alice.id
+    second = accounts.regenerate_api_token(vault, alice.id)
+    assert accounts.user_for_api_token(vault, first) is None
+    assert accounts.user_for_api_token(vault, second).id == alice.id
+    with vault.engine.connect() as connection:
+        assert connection.execute(text("SELECT api_token_digest FROM pwpush_user")).scalar_one() != second
+
+
+def test_revoking_the_api_token(vault, alice):
+    token = accounts.regenerate_api_token(vault, alice.id)
+    accounts.revoke_api_token(vault, alice.id)
+    assert accounts.user_for_api_token(vault, token) is None
+
+
+def test_create_token_command_user_can_sign_up_only_as_existing(vault):
+    accounts.issue_api_token(vault, "script@example.com")
+    with pytest.raises(AccountError, match="already exists"):
+        accounts.sign_up(vault, "script@example.com", PASSWORD)
+    # No password: log-in refuses with the usual message.
+    with pytest.raises(LoginFailed):
+        _log_in(vault, email="script@example.com")
+
+
+# --- claiming and listing ------------------------------------------------------------------------
+
+def test_claim_moves_only_unowned_pushes(vault, alice):
+    bob = accounts.sign_up(vault, "bob@example.com", PASSWORD)
+    anonymous = create_push(vault, NewPush(payload="anon"), SENDER, now=T0)
+    bobs = create_push(vault, NewPush(payload="bobs"), SENDER.__class__(user_id=bob.id), now=T0)
+    assert claim_pushes(vault, alice.id, [anonymous.manage_token, bobs.manage_token, "guessed-token-123456", ""]) == 1
+    assert find_managed(vault, anonymous.manage_token).owner_id == alice.id
+    assert find_managed(vault, bobs.manage_token).owner_id == bob.id
+    # Claiming twice changes nothing; Bob can't take it back with the manage token.
+    assert claim_pushes(vault, bob.id, [anonymous.manage_token]) == 0
+    assert find_managed(vault, anonymous.manage_token).owner_id == alice.id
+
+
+def test_owner_lists_search_by_name(vault, alice):
+    owner = SENDER.__class__(user_id=alice.id)
+    for name in ("VPN for Dana", "Wi-Fi guest", "vpn 100%_off"):
+        create_push(vault, NewPush(payload="x", name=name), owner, now=T0)
+    names = lambda text_: sorted(p.name for p in pushes_of_owner(vault, alice.id, expired=False, now=T0, name_contains=text_))
+    assert names("vpn") == ["VPN for Dana", "vpn 100%_off"]
+    assert names("%") == ["vpn 100%_off"]
+    assert names("_") == ["vpn 100%_off"]
+    assert names("") == ["VPN for Dana", "Wi-Fi guest", "vpn 100%_off"]
+
+
+def test_may_create_pushes_is_one_rule(make_vault):
+    closed = make_vault(PWP__ALLOW_ANONYMOUS="false")
+    assert not accounts.may_create_pushes(closed, None)
+    assert accounts.may_create_pushes(closed, "some-user")
+
+
+def test_the_purge_job_deletes_sessions_past_their_end(vault, alice):
+    from pwpush_app.jobs import purge_once
+
+    _log_in(vault, now=T0)
+    fresh = _log_in(vault, now=T0 + timedelta(days=7)).session_token
+    assert accounts.delete_stale_sessions(vault, now=T0 + timedelta(days=7, seconds=1)) == 1
+    assert accounts.user_for_session(vault, fresh, now=T0 + timedelta(days=7, seconds=2)) is not None
+    assert purge_once(vault, holder="test") is not None
