@@ -43,6 +43,7 @@ system-deps:
 ## Benchmarks (bench/README.md): make bench [BENCH="api scale sizing"]
 BENCH ?= api
 bench: install-test system-deps
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(PY) -m bench $(BENCH)
 
 clean:
