@@ -22,6 +22,7 @@ from pwpush_app.ui.common import (
     plural,
     vault,
 )
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
@@ -151,26 +152,15 @@ def _fact(label: str, value: rx.Var, fact_id: str) -> rx.Component:
 
 
 def _expire_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(rx.icon("ban", size=16, aria_hidden="true"), "Expire now", color_scheme="red", variant="soft", id="expire-now")
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Expire this push now?"),
-            rx.alert_dialog.description(
-                "The secret is deleted and its link stops working for everyone. This cannot be undone."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Expire", color_scheme="red", on_click=ManageState.expire_now, id="confirm-expire")
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
-            max_width="26rem",
-        ),
+    return confirm_button(
+        label="Expire now",
+        icon="ban",
+        button_id="expire-now",
+        title="Expire this push now?",
+        description="The secret is deleted and its link stops working for everyone. This cannot be undone.",
+        confirm_label="Expire",
+        confirm_id="confirm-expire",
+        on_confirm=ManageState.expire_now,
     )
 
 

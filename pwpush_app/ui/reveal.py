@@ -32,6 +32,7 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 
@@ -344,32 +345,15 @@ def _revealed() -> rx.Component:
             rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
                 RevealState.deletable,
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(
-                            rx.icon("trash-2", size=16, aria_hidden="true"),
-                            "Delete it now",
-                            color_scheme="red",
-                            variant="soft",
-                            id="delete-now",
-                        )
-                    ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete this secret?"),
-                        rx.alert_dialog.description(
-                            "Nobody will be able to view it again. Copy it first if you still need it."
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                            rx.alert_dialog.action(
-                                rx.button("Delete", color_scheme="red", on_click=RevealState.delete_now, id="confirm-delete")
-                            ),
-                            justify="end",
-                            spacing="3",
-                            margin_top="1rem",
-                        ),
-                        max_width="26rem",
-                    ),
+                confirm_button(
+                    label="Delete it now",
+                    icon="trash-2",
+                    button_id="delete-now",
+                    title="Delete this secret?",
+                    description="Nobody will be able to view it again. Copy it first if you still need it.",
+                    confirm_label="Delete",
+                    confirm_id="confirm-delete",
+                    on_confirm=RevealState.delete_now,
                 ),
             ),
         ),
