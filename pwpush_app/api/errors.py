@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.pushes import AccountRequired
 from pwpush_app.core.throttle import RateLimited
 
 log = logging.getLogger("pwpush.api")
@@ -81,6 +82,10 @@ def install_error_handlers(api: FastAPI) -> None:
         if error.status_code == 404:
             return json_error(404, NOT_FOUND)
         return json_error(error.status_code, {"error": str(error.detail)}, error.headers)
+
+    @api.exception_handler(AccountRequired)
+    async def _account_required(_request: Request, error: AccountRequired):
+        return json_error(401, {"error": str(error)})
 
     @api.exception_handler(RateLimited)
     async def _rate_limited(_request: Request, error: RateLimited):

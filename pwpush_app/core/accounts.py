@@ -101,9 +101,9 @@ def signups_open(vault: Vault) -> bool:
     return not vault.settings.disable_signups
 
 
-def may_create_pushes(vault: Vault, user_id: str | None) -> bool:
-    """The one rule for pages and API: anonymous pushes only where the instance allows them."""
-    return user_id is not None or vault.settings.allow_anonymous
+# The rule lives with the pushes it guards (create_push and file pushes enforce it);
+# pages and API ask it up front to answer with a login prompt or a 401.
+may_create_pushes = pushes.may_create_pushes
 
 
 # --- sign up ------------------------------------------------------------------------------------

@@ -216,6 +216,7 @@ def check_may_send_files(vault: Vault, client: Client, file_count: int | None = 
     settings = vault.settings
     if not settings.policy("file").enabled:
         raise InvalidPush({"kind": "file pushes are turned off on this server."})
+    pushes.require_sender_allowed(vault, client)
     if settings.files_require_login and not client.user_id:
         raise LoginRequired()
     if file_count is not None:

@@ -254,6 +254,21 @@ def describe_minutes(minutes: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+class AccountRequired(PushError):
+    def __init__(self):
+        super().__init__("This site needs an account to create pushes: log in or sign up first.")
+
+
+def may_create_pushes(vault: Vault, user_id: str | None) -> bool:
+    """Anonymous pushes only where the instance allows them (PWP__ALLOW_ANONYMOUS)."""
+    return user_id is not None or vault.settings.allow_anonymous
+
+
+def require_sender_allowed(vault: Vault, client: Client) -> None:
+    if not may_create_pushes(vault, client.user_id):
+        raise AccountRequired()
+
+
 def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
     """Seal and store a new push; return it with its secret link token and manage token.
 
@@ -261,6 +276,7 @@ def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | 
     """
     now = now or utcnow()
     vault.throttle.hit("create", client.ip)
+    require_sender_allowed(vault, client)
     if request.kind == "file":
         raise InvalidPush({"files": "Attach at least one file."})
     return store_new_push(vault, request, client, new_push_key(vault), now)
