@@ -17,6 +17,7 @@ Three layers, so the gap between them says where time goes:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -286,6 +287,7 @@ def run(runs: int = 3, sizes: tuple[int, ...] = (10, 200), ceiling_mib: int = 20
             bare[size] = {name: spread([g[name] for g in nulls[size]]) for name in nulls[size][0]}
     finally:
         server.stop()
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)  # start_ours' temp folder
         if null is not None:
             null.stop()
 
