@@ -122,6 +122,8 @@ def existing_build(runs: int) -> dict:
             output = TimedOutput(process, started, work / "server.log")
             try:
                 served = wait_until_served(server.url, process, started, READY_TIMEOUT_S, output)
+                served["compiled_s"] = output.first(r"^Compiling:")
+                served["built_s"] = output.first(r"^Creating Production Build")
                 served["app_running_line_s"] = output.first(r"App running at")
                 samples.append(served)
             finally:
@@ -130,7 +132,7 @@ def existing_build(runs: int) -> dict:
         server.stop()  # removes the app copy
         shutil.rmtree(work, ignore_errors=True)
     return {name: spread([s[name] for s in samples if s[name] is not None])
-            for name in ("served_s", "page_s", "backend_s", "app_running_line_s")
+            for name in ("served_s", "page_s", "backend_s", "compiled_s", "built_s", "app_running_line_s")
             if any(s[name] is not None for s in samples)}
 
 
@@ -176,12 +178,18 @@ def fresh_clone_once(log: Path) -> dict:
             "bun_install_s": migrate_at - bun_at if bun_at and migrate_at else None,
             "migrate_s": run_at - migrate_at if run_at and migrate_at else None,
             "run_to_first_page_s": served["served_s"] - run_at if run_at else None,
-            "app_running_line_after_run_s": (output.first(r"App running at") or 0) - run_at if run_at else None,
+            "compiled_after_run_s": _after(output.first(r"^Compiling:"), run_at),
+            "built_after_run_s": _after(output.first(r"^Creating Production Build"), run_at),
+            "app_running_line_after_run_s": _after(output.first(r"App running at"), run_at),
         }
     finally:
         if process is not None:
             stop_group(process)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def _after(at: float | None, start: float | None) -> float | None:
+    return at - start if at is not None and start is not None else None
 
 
 def fresh_clone(runs: int) -> dict:
@@ -198,19 +206,30 @@ def fresh_clone(runs: int) -> dict:
             for name in samples[0] if any(s[name] is not None for s in samples)}
 
 
-def _pip_cache_note() -> str:
-    done = subprocess.run(["python3", "-m", "pip", "cache", "dir"], capture_output=True, text=True)
-    folder = Path(done.stdout.strip()) if done.returncode == 0 else None
-    if folder and folder.is_dir():
-        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        return f"pip cache {folder} ({size / 2**20:.0f} MiB) warm from earlier installs on this machine"
-    return "pip cache not found (cold)"
+def _folder_mib(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20 if folder.is_dir() else 0.0
+
+
+def _caches_note() -> str:
+    """Where a fresh clone's packages come from on this machine (it changes the figure a lot)."""
+    notes = []
+    config = subprocess.run(["python3", "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    sources = [line.split("=", 1)[1].strip("'") for line in config.splitlines()
+               if re.search(r"\.(find-links|index-url|extra-index-url)=", line)]
+    if sources:
+        notes.append("pip sources besides PyPI: " + ", ".join(sorted(set(sources))))
+    cache = subprocess.run(["python3", "-m", "pip", "cache", "dir"], capture_output=True, text=True).stdout.strip()
+    if cache:
+        notes.append(f"pip cache {_folder_mib(Path(cache)):.0f} MiB")
+    notes.append(f"bun cache (~/.bun/install/cache) {_folder_mib(Path.home() / '.bun/install/cache'):.0f} MiB")
+    notes.append(f"npm cache (~/.npm) {_folder_mib(Path.home() / '.npm'):.0f} MiB")
+    return "; ".join(notes)
 
 
 def run(runs: int = 3, fresh_runs: int = 2) -> dict:
     payload: dict = {"existing_build": existing_build(runs), "existing_build_runs": runs}
     if fresh_runs:
-        payload["fresh_clone_note"] = _pip_cache_note() + "; npm cache as left by earlier installs"
+        payload["fresh_clone_caches"] = _caches_note()  # before the runs: as a user re-cloning finds them
         payload["fresh_clone"] = fresh_clone(fresh_runs)
         payload["fresh_clone_runs"] = fresh_runs
     save("startup", payload)
@@ -221,13 +240,17 @@ PHASES = {
     "served_s": "run command -> page and backend served",
     "page_s": "  first `GET /` 200 with the page",
     "backend_s": "  first `GET /api/v2/version` 200",
-    "app_running_line_s": "  Reflex prints \"App running at\" (compile + frontend build done)",
+    "compiled_s": "  Reflex has imported and compiled the pages (\"Compiling: 100%\")",
+    "built_s": "  the production frontend build is done (\"Creating Production Build\")",
+    "app_running_line_s": "  Reflex prints \"App running at\" (the backend starts)",
     "clone_s": "  git clone + checkout",
     "python_install_s": "  venv + `pip install -e .`",
     "bun_install_s": "  bun from the npm registry",
     "migrate_s": "  `reflex db migrate`",
     "run_to_first_page_s": "  `reflex run --env prod` -> first page (first build)",
-    "app_running_line_after_run_s": "    of which until \"App running at\"",
+    "compiled_after_run_s": "    of which: until the pages are compiled",
+    "built_after_run_s": "    of which: until the frontend build is done (bun install + build)",
+    "app_running_line_after_run_s": "    of which: until \"App running at\"",
 }
 
 
@@ -237,6 +260,6 @@ def table(payload: dict) -> str:
         for name, values in payload.get(key, {}).items():
             lines.append(f"| {label} | {PHASES.get(name, name)} | {values['median']:.1f} "
                          f"({values['min']:.1f}-{values['max']:.1f}) | {values['runs']} |")
-    if "fresh_clone_note" in payload:
-        lines += ["", f"Fresh clone: {payload['fresh_clone_note']}."]
+    if "fresh_clone_caches" in payload:
+        lines += ["", f"Fresh clone, package sources and caches on this machine: {payload['fresh_clone_caches']}."]
     return "\n".join(lines)
