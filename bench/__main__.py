@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=10_000, help="for sizing")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: files 10 MiB only, 1 run; startup with an existing build only, 2 runs")
+                        help="a smoke run: files 10 MiB only, 3 runs; startup with an existing build only, 2 runs")
     args = parser.parse_args()
     if "api" in args.which:
         print(api.table(api.run(args.seconds, args.runs)))
@@ -25,7 +25,7 @@ def main() -> None:
         print(sizing.table(sizing.run(args.pushes)))
     if "files" in args.which:
         if args.quick:
-            print(files.table(files.run(runs=1, sizes=(10,))))
+            print(files.table(files.run(runs=3, sizes=(10,))))
         else:
             print(files.table(files.run(args.runs)))
     if "startup" in args.which:
