@@ -235,6 +235,8 @@ def transfer_once(client: httpx.Client, server, token: str, size_mib: int) -> di
     with PeakRss(pid) as download_memory:
         started = time.perf_counter()
         with client.stream("GET", entry["url"]) as response:
+            # The answer's head comes after the grant's checks and its database write.
+            first_byte_s = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"download answered {response.status_code}")
             for piece in response.iter_raw():
@@ -245,6 +247,7 @@ def transfer_once(client: httpx.Client, server, token: str, size_mib: int) -> di
     return {
         "upload_mib_per_s": size_mib / upload_s,
         "download_mib_per_s": size_mib / download_s,
+        "download_head_ms": first_byte_s * 1000,
         "upload_peak_growth_mib": (upload_memory.peak - idle_upload) / 1024,
         "download_peak_growth_mib": (download_memory.peak - idle_download) / 1024,
         "idle_mib": idle_upload / 1024,
@@ -344,8 +347,8 @@ def table(payload: dict) -> str:
         "",
         "| file | ours upload | ours download | bare Granian upload | bare Granian download "
         "| upload / AES enc | download / AES dec | upload / disk | ours / bare (up, down) "
-        "| peak growth up / down MiB | idle RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| peak growth up / down MiB | idle RSS MiB | download: head after ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size, h in payload["http"].items():
         r, b = payload["ratios"][size], payload["bare_http"][size]
@@ -355,7 +358,7 @@ def table(payload: dict) -> str:
             f"| {r['upload/aes_encrypt']:.3f} | {r['download/aes_decrypt']:.3f} | {r['upload/disk']:.2f} "
             f"| {r['upload/bare_http']:.2f}, {r['download/bare_http']:.2f} "
             f"| {h['upload_peak_growth_mib']['max']:.1f} / {h['download_peak_growth_mib']['max']:.1f} "
-            f"| {h['idle_mib']['median']:.0f} |"
+            f"| {h['idle_mib']['median']:.0f} | {fmt(h['download_head_ms'])} |"
         )
     lines += [
         "",
