@@ -3,11 +3,13 @@ ceiling (raw AES-256-GCM on this machine, one core).
 
     .venv/bin/python -m bench files [--runs 3] [--quick]
 
-Three layers, so the gap between them says where time goes:
+Layers, so the gaps between them say where time goes:
 - ceiling: `cryptography`'s AESGCM on 64 KiB chunks (our stream format's record size), one
   thread, nothing else;
 - format: our StreamSealer / StreamOpener in-process (record framing, associated data,
   nonces, the copies they make);
+- disk: writing the sealed size and fsyncing it, as a committed upload does;
+- bare HTTP: bench/null_asgi.py under Granian, the same client and bodies, no work;
 - end to end: a multipart `POST /api/v2/pushes` streamed from a generator, then the
   retrieve and a streamed `GET` of the file's `/d/…` link, on the production server
   (`reflex run --env prod`), with the resident memory of its process tree sampled every
@@ -33,8 +35,8 @@ import httpx
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bench.common import ROOT, rss_kib, save, spread, start_ours
-from tests.servers import free_port
 from pwpush_app.core.crypto import STREAM_CHUNK_BYTES, DataKey
+from tests.servers import free_port
 
 MIB = 1024 * 1024
 BOUNDARY = "bench-b0undary-5c1e"
