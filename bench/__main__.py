@@ -1,38 +1,46 @@
-"""Run the benchmarks: `python -m bench [api|...] [--seconds N] [--runs N]` (see bench/README.md)."""
+"""Run the benchmarks: `python -m bench [api|browser|files|...] [--quick]` (see bench/README.md)."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import api, files, scale, sizing, startup
+from bench import api, browser, files, memory, scale, sizing, startup
+
+BENCHMARKS = ["api", "browser", "files", "memory", "startup", "scale", "sizing"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", default=["api"], choices=["api", "scale", "sizing", "files", "startup"])
+    parser.add_argument("which", nargs="*", default=["api"], choices=[*BENCHMARKS, "all"])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="for api, scale, files, startup, memory")
     parser.add_argument("--pushes", type=int, default=10_000, help="for sizing")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
+    parser.add_argument("--reveals", type=int, default=50, help="for browser: timed reveals per server")
+    parser.add_argument("--loads", type=int, default=10, help="for browser: cold page loads per server")
+    parser.add_argument("--sessions", type=int, default=100, help="for memory: browser sessions held open")
+    parser.add_argument("--page", choices=["reveal", "create"], default="reveal", help="for memory: the sessions' page")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: files 10 MiB only, 3 runs; startup with an existing build only, 2 runs")
+                        help="smoke runs: browser 5 reveals and 3 loads; memory 1 run of 20 sessions; "
+                             "files 10 MiB only, 3 runs; startup with an existing build only, 2 runs")
     args = parser.parse_args()
-    if "api" in args.which:
+    which = BENCHMARKS if "all" in args.which else args.which
+    if "api" in which:
         print(api.table(api.run(args.seconds, args.runs)))
-    if "scale" in args.which:
+    if "browser" in which:
+        reveals, loads = (5, 3) if args.quick else (args.reveals, args.loads)
+        print(browser.table(browser.run(reveals, loads)))
+    if "files" in which:
+        print(files.table(files.run(runs=3, sizes=(10,)) if args.quick else files.run(args.runs)))
+    if "memory" in which:
+        runs, sessions = (1, 20) if args.quick else (args.runs, args.sessions)
+        print(memory.table(memory.run(runs, sessions, args.page)))
+    if "startup" in which:
+        print(startup.table(startup.run(runs=2, fresh_runs=0) if args.quick else startup.run(args.runs, args.fresh_runs)))
+    if "scale" in which:
         print(scale.table(scale.run(args.seconds, args.runs)))
-    if "sizing" in args.which:
+    if "sizing" in which:
         print(sizing.table(sizing.run(args.pushes)))
-    if "files" in args.which:
-        if args.quick:
-            print(files.table(files.run(runs=3, sizes=(10,))))
-        else:
-            print(files.table(files.run(args.runs)))
-    if "startup" in args.which:
-        if args.quick:
-            print(startup.table(startup.run(runs=2, fresh_runs=0)))
-        else:
-            print(startup.table(startup.run(args.runs, args.fresh_runs)))
 
 
 if __name__ == "__main__":

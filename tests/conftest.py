@@ -11,6 +11,7 @@ from pwpush_app.core.db import migrate
 from pwpush_app.core.vault import open_vault
 from pwpush_app.settings import load_settings
 
+from tests.page_timing import CHROMIUM, launch_chromium
 from tests.servers import ROOT, LiveServer, free_port, make_env  # noqa: F401  (fixtures' helpers)
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,10 +40,6 @@ def blob_backend():
     return "local"
 
 
-CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium through Playwright's sync API, one per session for every browser test."""
@@ -50,7 +47,7 @@ def chromium():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
