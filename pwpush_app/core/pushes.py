@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
-from sqlalchemy import delete, func, select as sa_select, update
+from sqlalchemy import bindparam, delete, func, insert, select as sa_select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -37,6 +37,28 @@ if TYPE_CHECKING:
     from pwpush_app.core.files import FileDownloads
 
 PUSHES = Push.__table__
+
+# The hot path's statements are built once (with bound parameters): building a SQLAlchemy
+# statement costs more than SQLite takes to run it.
+_INSERT_PUSH = insert(PUSHES)
+_LIVE = (
+    PUSHES.c.expired == False,  # noqa: E712
+    PUSHES.c.views_remaining > 0,
+    PUSHES.c.expires_at > bindparam("now"),
+)
+_TAKE_VIEW = update(PUSHES).values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"))
+# A view of a live push without passphrase, by its link token's digests (one per key).
+_TAKE_VIEW_BY_TOKEN = _TAKE_VIEW.where(
+    PUSHES.c.token_digest.in_(bindparam("digests", expanding=True)), PUSHES.c.has_passphrase == False, *_LIVE  # noqa: E712
+).returning(*PUSHES.c)
+_TAKE_VIEW_BY_ID = _TAKE_VIEW.where(PUSHES.c.id == bindparam("push_id"), *_LIVE).returning(*PUSHES.c)
+# Expiry deletes the secret material, not only sets a flag.
+_WIPED = dict(wrapped_key=None, payload_sealed=None, note_sealed=None, link_sealed=None, passphrase_hash=None)
+_EXPIRE = (
+    update(PUSHES)
+    .where(PUSHES.c.id == bindparam("push_id"), PUSHES.c.expired == False)  # noqa: E712
+    .values(expired=True, expired_at=bindparam("now"), expired_reason=bindparam("reason"), updated_at=bindparam("now"), **_WIPED)
+)
 
 MAX_NAME_CHARS = 255
 MAX_NOTE_CHARS = 10_000
@@ -330,9 +352,9 @@ def store_new_push(
         created_at=now,
         updated_at=now,
     )
+    row = {column.name: getattr(push, column.key) for column in PUSHES.c}
     with transaction(vault.engine) as db:
-        db.add(push)
-        db.flush()
+        db.execute(_INSERT_PUSH, row)
         for row in rows:
             db.add(row)
         audit.record(db, push_id, audit.CREATION, client, now)
@@ -408,8 +430,7 @@ def reveal_push(
         # The common case in one statement: take a view of a live push without passphrase.
         with transaction(vault.engine) as db:
             revealed = _take_view(
-                db, vault, PUSHES.c.token_digest.in_(vault.keyring.token_digests(token)), client, now,
-                PUSHES.c.has_passphrase == False,  # noqa: E712
+                db, vault, _TAKE_VIEW_BY_TOKEN, {"digests": vault.keyring.token_digests(token)}, client, now
             )
         if revealed:
             return revealed
@@ -443,7 +464,7 @@ def reveal_push(
     with transaction(vault.engine) as db:
         if push.has_passphrase:
             db.execute(delete(AuditEvent).where(AuditEvent.id == attempt))
-        revealed = _take_view(db, vault, PUSHES.c.id == push.id, client, now)
+        revealed = _take_view(db, vault, _TAKE_VIEW_BY_ID, {"push_id": push.id}, client, now)
         if revealed is None:
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, push.id, audit.FAILED_VIEW, client, now)
@@ -453,18 +474,13 @@ def reveal_push(
     return revealed
 
 
-def _take_view(db: Session, vault: Vault, which, client: Client, now: datetime, *conditions) -> Revealed | None:
+def _take_view(db: Session, vault: Vault, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
     """Take one view with a single conditional UPDATE; the payload if this caller got it.
 
-    `views_remaining > 0` in the WHERE clause is what makes N concurrent reveals of the
-    last view serve exactly one: the database applies the UPDATEs one at a time.
+    `views_remaining > 0` in the WHERE clause (_LIVE) is what makes N concurrent reveals of
+    the last view serve exactly one: the database applies the UPDATEs one at a time.
     """
-    row = db.execute(
-        update(PUSHES)
-        .where(which, PUSHES.c.expired == False, PUSHES.c.views_remaining > 0, PUSHES.c.expires_at > now, *conditions)  # noqa: E712
-        .values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=now)
-        .returning(*PUSHES.c)
-    ).first()
+    row = db.execute(statement, {**which, "now": now}).first()
     if row is None:
         return None
     push = Push(**row._mapping)
@@ -519,22 +535,10 @@ def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: C
 
 def _expire(db: Session, push: Push, reason: str, client: Client, now: datetime) -> bool:
     """Expire and delete the secret material, once; True if this call did it."""
-    values = dict(
-        expired=True,
-        expired_at=now,
-        expired_reason=reason,
-        updated_at=now,
-        wrapped_key=None,
-        payload_sealed=None,
-        note_sealed=None,
-        link_sealed=None,
-        passphrase_hash=None,
-    )
-    done = db.execute(
-        update(PUSHES).where(PUSHES.c.id == push.id, PUSHES.c.expired == False).values(**values)  # noqa: E712
-    ).rowcount
+    done = db.execute(_EXPIRE, {"push_id": push.id, "now": now, "reason": reason}).rowcount
     if not done:
         return False
+    values = dict(expired=True, expired_at=now, expired_reason=reason, updated_at=now, **_WIPED)
     for key, value in values.items():
         set_committed_value(push, key, value)
     if reason in ("owner", "viewer"):
