@@ -11,7 +11,7 @@ import time
 
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage, RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from pwpush_app.core.errors import PushError
 
@@ -27,7 +27,9 @@ class RateLimited(PushError):
 class Throttle:
     def __init__(self, per_minute: int, redis_url: str | None = None):
         storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
-        self._limiter = MovingWindowRateLimiter(storage)
+        # A sliding window of two counters per client: O(1) a hit, where a moving window
+        # keeps (and scans) one entry per request of the last minute.
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._item = RateLimitItemPerMinute(per_minute)
 
     def hit(self, action: str, ip: str) -> None:
