@@ -95,12 +95,14 @@ async def _plaintext(download: FileDownload, index: str) -> AsyncIterator[bytes]
 
 
 def _next_batch(download: FileDownload) -> bytes:
-    batch = bytearray()
+    batch: list[bytes] = []
+    size = 0
     for chunk in download.chunks:
-        batch += chunk
-        if len(batch) >= BATCH_BYTES:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= BATCH_BYTES:
             break
-    return bytes(batch)
+    return b"".join(batch)
 
 
 def _unavailable() -> ApiError:
