@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,10 +44,18 @@ def save(name: str, payload: dict) -> Path:
     return path
 
 
-def start_ours(**env: str) -> LiveServer:
+class BenchServer(LiveServer):
+    """A LiveServer whose temporary data folder goes away with it."""
+
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+
+def start_ours(**env: str) -> BenchServer:
     """Our production server (`reflex run --env prod`), rate limits lifted for load."""
     data = Path(tempfile.mkdtemp(prefix="pwpush-bench-")) / "data"
-    server = LiveServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env}, isolated=True)
+    server = BenchServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env}, isolated=True)
     server.start()
     return server
 
