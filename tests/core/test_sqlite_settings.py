@@ -1,10 +1,13 @@
 """SQLite runs in WAL mode with the configured durability, and writers queue in-process."""
 
+import os
 import threading
 
 import pytest
+from sqlalchemy import event
+from sqlmodel import Session
 
-from pwpush_app.core import pushes
+from pwpush_app.core import db as database, pushes
 from pwpush_app.core.audit import Client
 from pwpush_app.settings import SettingsError, load_settings
 
@@ -18,12 +21,75 @@ def _pragma(vault, name):
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize(("setting", "level"), [(None, 2), ("FULL", 2), ("normal", 1)])
-def test_durability_follows_the_setting(make_vault, setting, level):
+@pytest.mark.parametrize(("setting", "flushed"), [(None, True), ("FULL", True), ("normal", False)])
+def test_durability_follows_the_setting(make_vault, setting, flushed):
     vault = make_vault(**({"PWPUSH_SQLITE_SYNCHRONOUS": setting} if setting else {}))
-    assert _pragma(vault, "synchronous") == level
+    # FULL is SQLite's NORMAL plus our own fsync of the WAL after each write transaction.
+    assert _pragma(vault, "synchronous") == 1
+    assert (vault.engine in database._wal_flushers) is flushed
     assert _pragma(vault, "journal_mode") == "wal"
     assert _pragma(vault, "secure_delete") == 1
+
+
+@pytest.mark.sqlite_only
+def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_vault, monkeypatch):
+    """Durability FULL with shared fsyncs: no write transaction returns before the WAL
+    holding its commit was synced by an fsync that started after that commit."""
+    vault = make_vault()
+    wal = os.path.abspath(vault.engine.url.database) + "-wal"
+    clock = iter(range(1, 10**9)).__next__
+    lock = threading.Lock()
+    fsyncs, commits = [], {}
+
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):  # the real fsync, with its start and end noted
+        with lock:
+            start = clock()
+        real_fsync(descriptor)
+        with lock:
+            fsyncs.append((start, clock(), os.readlink(f"/proc/self/fd/{descriptor}")))
+
+    def after_commit(session):
+        with lock:
+            commits[threading.get_ident()] = clock()
+
+    monkeypatch.setattr(database.os, "fsync", recording_fsync)
+    event.listen(Session, "after_commit", after_commit)
+    checked, errors = [], []
+
+    def writer(i):
+        try:
+            for _ in range(10):
+                pushes.create_push(vault, pushes.NewPush(payload=f"s{i}", expire_after_views=1), Client(ip="192.0.2.9"))
+                with lock:
+                    answered, committed = clock(), commits[threading.get_ident()]
+                    synced = [f for f in fsyncs if f[2] == wal and f[0] > committed and f[1] < answered]
+                checked.append(bool(synced))
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(error))
+
+    try:
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        event.remove(Session, "after_commit", after_commit)
+    assert errors == []
+    assert len(checked) == 120 and all(checked)
+    # Writers that committed while an fsync ran shared the next one.
+    assert len([f for f in fsyncs if f[2] == wal]) < 120
+
+
+@pytest.mark.sqlite_only
+def test_normal_durability_does_not_fsync_after_each_commit(make_vault, monkeypatch):
+    vault = make_vault(PWPUSH_SQLITE_SYNCHRONOUS="NORMAL")
+    calls = []
+    monkeypatch.setattr(database.os, "fsync", lambda descriptor: calls.append(descriptor))
+    pushes.create_push(vault, pushes.NewPush(payload="s", expire_after_views=1), Client(ip="192.0.2.9"))
+    assert calls == []
 
 
 def test_a_bad_durability_value_names_the_variable():
