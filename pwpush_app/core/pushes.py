@@ -302,6 +302,19 @@ def store_new_push(
 ) -> CreatedPush:
     """Validate, seal and store a push under `key`, with `rows` (e.g. its files) in the
     same transaction.  No rate limit here: the caller counted the attempt."""
+    created = seal_new_push(vault, request, client, key, now)
+    with transaction(vault.engine) as db:
+        db.add(created.push)
+        db.flush()
+        for row in rows:
+            db.add(row)
+        audit.record(db, key.push_id, audit.CREATION, client, now)
+    return created
+
+
+def seal_new_push(vault: Vault, request: NewPush, client: Client, key: PushKey, now: datetime) -> CreatedPush:
+    """Validate and seal a push under `key`, with its tokens, without storing it: the row
+    exactly as `store_new_push` writes it (benchmarks insert such rows in bulk)."""
     resolved = validate_new_push(vault, request)
     keyring = vault.keyring
     push_id, data_key = key.push_id, key.data_key
@@ -330,12 +343,6 @@ def store_new_push(
         created_at=now,
         updated_at=now,
     )
-    with transaction(vault.engine) as db:
-        db.add(push)
-        db.flush()
-        for row in rows:
-            db.add(row)
-        audit.record(db, push_id, audit.CREATION, client, now)
     return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)
 
 
