@@ -18,13 +18,14 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="growth: in-process only (no server)")
     parser.add_argument("--purge-runs", type=int, default=1, help="growth: purge rounds per purge level")
     parser.add_argument("--max-level", type=int, default=None, help="growth: stop after this many stored pushes")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite", help="growth: the database")
     args = parser.parse_args()
     if "api" in args.which:
         print(api.table(api.run(args.seconds, args.runs)))
     if "scale" in args.which:
         print(scale.table(scale.run(args.seconds, args.runs)))
     if "growth" in args.which:
-        print(growth.table(growth.run(args.quick, args.ops, not args.no_http, args.purge_runs, args.max_level)))
+        print(growth.table(growth.run(args.quick, args.ops, not args.no_http, args.purge_runs, args.max_level, args.engine)))
     if "sizing" in args.which:
         print(sizing.table(sizing.run(args.pushes)))
 
