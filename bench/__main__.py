@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bench import api, browser, files, memory, scale, sizing, startup
+from bench import api, browser, files, growth, memory, scale, sizing, startup
 
-BENCHMARKS = ["api", "browser", "files", "memory", "startup", "scale", "sizing"]
+BENCHMARKS = ["api", "browser", "files", "memory", "startup", "growth", "scale", "sizing"]
 
 
 def main() -> None:
@@ -20,9 +20,15 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=10, help="for browser: cold page loads per server")
     parser.add_argument("--sessions", type=int, default=100, help="for memory: browser sessions held open")
     parser.add_argument("--page", choices=["reveal", "create"], default="reveal", help="for memory: the sessions' page")
+    parser.add_argument("--ops", type=int, default=500, help="growth: creates and reveals timed per level")
+    parser.add_argument("--no-http", action="store_true", help="growth: in-process only (no server)")
+    parser.add_argument("--purge-runs", type=int, default=1, help="growth: purge rounds per purge level")
+    parser.add_argument("--max-level", type=int, default=None, help="growth: stop after this many stored pushes")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite", help="growth: the database")
     parser.add_argument("--quick", action="store_true",
                         help="smoke runs: browser 5 reveals and 3 loads; memory 1 run of 20 sessions; "
-                             "files 10 MiB only, 3 runs; startup with an existing build only, 2 runs")
+                             "files 10 MiB only, 3 runs; startup with an existing build only, 2 runs; "
+                             "growth levels 1k and 10k, purge of 10k")
     args = parser.parse_args()
     which = BENCHMARKS if "all" in args.which else args.which
     if "api" in which:
@@ -37,6 +43,8 @@ def main() -> None:
         print(memory.table(memory.run(runs, sessions, args.page)))
     if "startup" in which:
         print(startup.table(startup.run(runs=2, fresh_runs=0) if args.quick else startup.run(args.runs, args.fresh_runs)))
+    if "growth" in which:
+        print(growth.table(growth.run(args.quick, args.ops, not args.no_http, args.purge_runs, args.max_level, args.engine)))
     if "scale" in which:
         print(scale.table(scale.run(args.seconds, args.runs)))
     if "sizing" in which:

@@ -48,18 +48,28 @@ _INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id
 def record(db: Session, push_id: str, kind: str, client: Client, now: datetime, actor: str | None = None) -> int:
     """Write one event now (not at the next flush); returns its id."""
     return db.execute(
-        _INSERT_EVENT,
-        {
-            "push_id": push_id,
-            "kind": kind,
-            "actor": actor,
-            "ip": _cut(client.ip, 64),
-            "user_agent": _cut(client.user_agent),
-            "referrer": _cut(client.referrer),
-            "user_id": client.user_id,
-            "created_at": now,
-        },
+        _INSERT_EVENT, event_values(push_id, kind, client, now, actor)
     ).scalar_one()
+
+
+def record_many(db: Session, push_ids: list[str], kind: str, client: Client, now: datetime, actor: str | None = None) -> None:
+    """The same event for many pushes, in one statement."""
+    if push_ids:
+        db.execute(insert(AuditEvent.__table__), [event_values(push_id, kind, client, now, actor) for push_id in push_ids])
+
+
+def event_values(push_id: str, kind: str, client: Client, now: datetime, actor: str | None = None) -> dict:
+    """The columns of one event row, as `record` writes them (benchmarks insert them in bulk)."""
+    return dict(
+        push_id=push_id,
+        kind=kind,
+        actor=actor,
+        ip=_cut(client.ip, 64),
+        user_agent=_cut(client.user_agent),
+        referrer=_cut(client.referrer),
+        user_id=client.user_id,
+        created_at=now,
+    )
 
 
 def events_for(db: Session, push_id: str, page: int = 1, per_page: int = 50) -> list[AuditEvent]:

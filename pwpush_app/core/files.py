@@ -649,10 +649,12 @@ def delete_released_blobs(vault: Vault, now: datetime | None = None, push_id: st
         if len(rows) < _DELETE_BATCH:
             break
     with transaction(vault.engine) as db:
+        # Asked grant by grant (grants are few and short-lived): `push_id IN (expired
+        # pushes)` made SQLite list every expired push ever kept, on every purge run.
         expired_grants = delete(DownloadGrant).where(
             or_(
                 DownloadGrant.expires_at <= now,
-                DownloadGrant.push_id.in_(sa_select(Push.id).where(*released)),
+                sa_select(Push.id).where(Push.id == DownloadGrant.push_id, *released).exists(),
             )
         )
         if push_id is not None:

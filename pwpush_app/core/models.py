@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -46,6 +46,13 @@ class LoginSession(SQLModel, table=True):
 
 class Push(SQLModel, table=True):
     __tablename__ = "push"
+    __table_args__ = (
+        # The purge job's two questions, answered by an index range whatever the store's
+        # size: which live pushes are overdue, which expired records are past retention.
+        # (A lone `expired` index made SQLite walk every live push, under the write lock.)
+        Index("ix_push_expired_expires_at", "expired", "expires_at"),
+        Index("ix_push_expired_expired_at", "expired", "expired_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     kind: str = Field(max_length=8)
@@ -75,7 +82,7 @@ class Push(SQLModel, table=True):
     retrieval_step: bool = True
     deletable_by_viewer: bool = True
 
-    expired: bool = Field(default=False, index=True)
+    expired: bool = False
     expired_at: datetime | None = Field(default=None, index=True)
     # views | time | owner | viewer
     expired_reason: str | None = Field(default=None, max_length=8)
