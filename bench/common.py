@@ -122,6 +122,18 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by processes and all their children."""
+    ticks = 0
+    for pid in _with_children(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _with_children(pids: list[int]) -> set[int]:
     found = set(pids)
     frontier = list(pids)
