@@ -19,21 +19,21 @@ def run(seconds: int = 10, runs: int = 3) -> dict:
     targets = {
         "ours": ("cycle_pwpush.lua", ours.url),
         "snappass": ("cycle_snappass.lua", peer.url),
-        "ceiling": ("ceiling.lua", ours.url),
+        "ceiling": ("ceiling.lua", ours.url, "/ping"),
         # What FastAPI adds to the ceiling: a JSON endpoint that does no work.
-        "ceiling_api": ("ceiling_api.lua", ours.url),
+        "ceiling_api": ("ceiling.lua", ours.url, "/api/v2/version"),
     }
     results: dict = {name: {} for name in targets}
     try:
         for concurrency in CONCURRENCY:
             # Interleave the targets run by run, so drift on the machine hits them all alike.
-            for name, (script, url) in targets.items():
-                wrk(script, url, concurrency, 2)  # warm-up
+            for name, (script, url, *args) in targets.items():
+                wrk(script, url, concurrency, 2, *args)  # warm-up
             samples = {name: [] for name in targets}
             for _ in range(runs):
-                for name, (script, url) in targets.items():
+                for name, (script, url, *args) in targets.items():
                     cpu_before = cpu_seconds(servers[name])
-                    result = wrk(script, url, concurrency, seconds)
+                    result = wrk(script, url, concurrency, seconds, *args)
                     result["cpu_ms_per_cycle"] = (cpu_seconds(servers[name]) - cpu_before) * 1000 / max(result["cycles"], 1)
                     samples[name].append(result)
             for name, runs_of_target in samples.items():

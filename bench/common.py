@@ -82,13 +82,8 @@ class SnapPass:
             [str(venv / "bin" / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "snappass.main:app"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
-        for _ in range(100):
-            try:
-                if httpx.get(self.url + "/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("SnapPass did not start")
+        if not answers(self.url + "/", tries=100):
+            raise RuntimeError("SnapPass did not start")
 
     def stop(self) -> None:
         os.killpg(self.process.pid, 15)
@@ -96,11 +91,23 @@ class SnapPass:
         self.redis.stop()
 
 
-def wrk(script: str, url: str, connections: int, seconds: int) -> dict:
+def answers(url: str, tries: int) -> bool:
+    """Poll `url` (every 0.2 s, `tries` times) until it answers 200."""
+    for _ in range(tries):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def wrk(script: str, url: str, connections: int, seconds: int, *script_args: str) -> dict:
     """Run wrk with one connection per thread; return the RESULT line of the script."""
     out = subprocess.run(
         ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(BENCH / "wrk" / script), url],
+         "-s", str(BENCH / "wrk" / script), url, *(["--", *script_args] if script_args else [])],
         capture_output=True, text=True, check=True,
     ).stdout
     match = re.search(r"^RESULT (\{.*\})$", out, re.M)

@@ -34,7 +34,7 @@ import httpx
 # reaches it only through pwpush_app.core.crypto).
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bench.common import ROOT, rss_kib, save, spread, start_ours
+from bench.common import ROOT, answers, rss_kib, save, spread, start_ours
 from pwpush_app.core.crypto import STREAM_CHUNK_BYTES, DataKey
 from tests.servers import free_port
 
@@ -128,14 +128,9 @@ class NullServer:
              "--port", str(self.port), "bench.null_asgi:app"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
-        for _ in range(150):
-            try:
-                if httpx.get(self.url + "/1", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the null ASGI server did not start")
+        if not answers(self.url + "/1", tries=150):
+            self.stop()
+            raise RuntimeError("the null ASGI server did not start")
 
     def transfer(self, client: httpx.Client, size_mib: int) -> dict:
         length, body = multipart_body(size_mib)

@@ -9,6 +9,7 @@ end
 
 function init(args)
   cycles, failures, pending = 0, 0, nil
+  script_args = args  -- what follows `--` on wrk's command line
 end
 
 function done(summary, latency, requests)
