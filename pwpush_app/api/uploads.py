@@ -4,7 +4,7 @@ into the core's `FilePushDraft` (sealed while they arrive).
 Never `request.form()` / `UploadFile`: Starlette spools every file over 1 MiB to a
 plaintext temporary file.  Here python-multipart's push parser is fed from
 `request.stream()`; its callbacks only queue events, which are drained after each network
-read, so at most one read (plus one `DraftFeeder` batch) of a file is in memory.
+read, so at most one read (plus two `DraftFeeder` batches) of a file is in memory.
 
 The draft enforces the file rules (size while the bytes arrive, count, empty files, who
 may send); this module maps its refusals to HTTP: too large -> 413, login -> 401, the
@@ -176,6 +176,8 @@ class _Upload:
         return await run_in_threadpool(self.draft.commit, request)
 
     async def abort(self) -> None:
+        if self.feeder is not None:
+            await self.feeder.drain()
         if self.draft is not None and self.draft.is_open:
             await run_in_threadpool(self.draft.abort)
 

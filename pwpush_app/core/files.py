@@ -31,8 +31,11 @@ files over 1 MiB to a temporary file on disk, in plaintext.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import re
+import threading
 import unicodedata
 import urllib.parse
 from contextlib import contextmanager
@@ -244,6 +247,15 @@ class _OpenFile:
     size: int = 0
 
 
+def _one_step_at_a_time(method):
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class FilePushDraft:
     """A file push being uploaded: push-style, for parsers that call back per chunk.
 
@@ -272,6 +284,9 @@ class FilePushDraft:
         self._current: _OpenFile | None = None
         self._total = 0
         self._state = "open"  # open | committed | aborted
+        # An async feeder writes from a worker thread while the event loop may decide to
+        # abort: the draft's steps run one at a time.
+        self._lock = threading.RLock()
 
     @property
     def push_id(self) -> str:
@@ -293,6 +308,7 @@ class FilePushDraft:
         if self._state != "committed":
             self.abort()
 
+    @_one_step_at_a_time
     def start_file(self, name: str, content_type: str | None = None) -> None:
         self._check_open()
         if self._current is not None:
@@ -311,6 +327,7 @@ class FilePushDraft:
                 sealer=self._key.data_key.stream_sealer(self.push_id, _content_field(position)),
             )
 
+    @_one_step_at_a_time
     def write(self, data: bytes) -> None:
         self._check_open()
         current = self._current
@@ -328,6 +345,7 @@ class FilePushDraft:
             if sealed:
                 current.writer.write(sealed)
 
+    @_one_step_at_a_time
     def end_file(self) -> None:
         self._check_open()
         current = self._current
@@ -353,6 +371,7 @@ class FilePushDraft:
             )
             self._current = None
 
+    @_one_step_at_a_time
     def commit(self, request: NewPush | None = None) -> CreatedPush:
         """Store the push and its files in one transaction; returns the links."""
         self._check_open()
@@ -370,6 +389,7 @@ class FilePushDraft:
         self._state = "committed"
         return created
 
+    @_one_step_at_a_time
     def abort(self) -> None:
         """Delete everything written so far; safe to call twice."""
         if self._state != "open":
@@ -444,6 +464,7 @@ async def create_file_push_async(
         return await asyncio.to_thread(draft.commit)
     finally:
         # Cancelled, refused or failed: nothing stays behind.  (No-op after commit.)
+        await feeder.drain()
         if draft.is_open:
             await asyncio.to_thread(draft.abort)
 
@@ -472,29 +493,62 @@ async def create_file_push_from_chunks(
             await asyncio.to_thread(draft.end_file)
         return await asyncio.to_thread(draft.commit)
     finally:
+        await feeder.drain()
         if draft.is_open:
             await asyncio.to_thread(draft.abort)
 
 
 class DraftFeeder:
     """Hands an async upload's bytes to a draft in a worker thread, a batch at a time:
-    one thread hop per MiB instead of per network read, and never more than a batch in
-    memory.  A batch that would cross the size limit goes at once, so the refusal does too."""
+    one thread hop per MiB instead of per network read.  One batch is in flight while the
+    next is read (the event loop reads and parses as a thread seals and writes), so at most
+    two batches are in memory.  A batch that would cross the size limit goes at once and is
+    waited for, so the refusal does too."""
 
     def __init__(self, draft: FilePushDraft):
         self.draft = draft
         self.limit = draft.vault.settings.max_file_bytes_per_push
-        self.batch = bytearray()
+        self.batch: list[bytes] = []
+        self.size = 0
+        self.in_flight: asyncio.Future | None = None
+        self.in_flight_bytes = 0
 
     async def add(self, data: bytes) -> None:
-        self.batch += data
-        if len(self.batch) >= ASYNC_BATCH_BYTES or self.draft.total_bytes + len(self.batch) > self.limit:
-            await self.flush()
+        self.batch.append(data)
+        self.size += len(data)
+        # May count the batch in flight twice (the thread may have counted it): at worst an
+        # early wait, never a missed refusal; the draft itself enforces the limit.
+        crosses_limit = self.draft.total_bytes + self.in_flight_bytes + self.size > self.limit
+        if self.size >= ASYNC_BATCH_BYTES or crosses_limit:
+            await self._send()
+            if crosses_limit:
+                await self._settle()
 
     async def flush(self) -> None:
+        """Everything added so far is written (before end_file or commit)."""
         if self.batch:
-            await asyncio.to_thread(self.draft.write, bytes(self.batch))
-            self.batch.clear()
+            await self._send()
+        await self._settle()
+
+    async def drain(self) -> None:
+        """Wait for the batch in flight, whatever became of it (before an abort)."""
+        with contextlib.suppress(Exception):
+            await self._settle()
+
+    async def _send(self) -> None:
+        await self._settle()  # one batch in flight at most; its error surfaces here
+        data = b"".join(self.batch)
+        self.batch, self.size = [], 0
+        self.in_flight_bytes = len(data)
+        self.in_flight = asyncio.ensure_future(asyncio.to_thread(self.draft.write, data))
+
+    async def _settle(self) -> None:
+        if self.in_flight is not None:
+            task, self.in_flight = self.in_flight, None
+            try:
+                await task
+            finally:
+                self.in_flight_bytes = 0
 
 
 async def _aiter(chunks):

@@ -340,6 +340,23 @@ def test_async_upload_over_the_limit_leaves_nothing(make_vault):
     assert row_counts(vault) == before and blob_files(vault) == []
 
 
+def test_an_upload_that_breaks_while_a_batch_is_being_written_leaves_nothing(vault):
+    """One batch is sealed and written in a thread while the next is read: a stream that
+    fails meanwhile must still leave no blob, no partial file and no row behind."""
+    sender = signed_in_sender(vault)
+    before = row_counts(vault)
+
+    async def stream():
+        for _ in range(5):
+            yield os.urandom(1024 * 1024)  # a whole batch each: one is in flight as the next comes
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("big.bin", "", stream())], sender))
+    assert row_counts(vault) == before and blob_files(vault) == []
+    assert [p for p in (vault.settings.data_dir / "files").rglob("*") if p.is_file()] == []
+
+
 def test_async_doors_refuse_anonymous_senders_before_reading(vault):
     read = []
 
