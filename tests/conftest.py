@@ -40,9 +40,14 @@ def blob_backend():
     return "local"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium through Playwright's sync API, one per session for every browser test."""
+    """Debian's Chromium through Playwright's sync API, one per test module.
+
+    Not one per session: while Playwright's sync API runs, its event loop counts as running
+    in the main thread, so any later test that runs a loop of its own (`asyncio.run`, the
+    API tests' client) would fail with "Cannot run the event loop while another loop is
+    running" whenever browser tests ran first."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
