@@ -70,6 +70,8 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    if sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, not {sqlite_synchronous!r}")
     if db_url.startswith("sqlite"):
         engine = create_engine(
             db_url,
@@ -77,7 +79,7 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             pool_size=8,
             max_overflow=16,
         )
-        _configure_sqlite(engine, "NORMAL" if sqlite_synchronous == "FULL" else sqlite_synchronous, busy_timeout_ms)
+        _configure_sqlite(engine, busy_timeout_ms)
         _sqlite_writers[engine] = (threading.RLock(), busy_timeout_ms / 1000)
         if sqlite_synchronous == "FULL" and engine.url.database not in (None, "", ":memory:"):
             _wal_flushers[engine] = WalFlusher(os.path.abspath(engine.url.database))
@@ -85,8 +87,7 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
-    assert synchronous in ("FULL", "NORMAL")
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
@@ -95,8 +96,8 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL: a commit survives a crash of the app.  The FULL setting (a commit is on
         # disk before we answer, even across a power cut: a consumed view stays consumed)
-        # adds a WalFlusher's shared fsync after each write transaction.
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # adds a WalFlusher's shared fsync after each write transaction (make_engine).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Deleted secrets are overwritten, not left in free pages.
