@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 from sqlalchemy import text
@@ -14,6 +15,17 @@ SENDER = Client(ip="192.0.2.1", user_agent="Mozilla/5.0 (sender)", referrer="")
 
 # A fixed clock: tests move time with `now=` instead of sleeping.
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def run_at_once(target, arguments) -> None:
+    """`target(argument)` for every argument, each in a thread of its own, all at once; waits
+    for them (two minutes at most: a thread still running then has hung, and fails the test)."""
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
 
 
 def push_row(vault, push_id: str) -> dict:

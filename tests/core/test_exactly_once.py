@@ -10,7 +10,7 @@ import pytest
 from pwpush_app.core.audit import Client
 from pwpush_app.core.pushes import PushUnavailable, expire_by_viewer, reveal_push
 
-from .common import T0, audit_kinds, push_row
+from .common import T0, audit_kinds, push_row, run_at_once
 
 RECIPIENTS = 100
 
@@ -33,12 +33,7 @@ def reveal_all_at_once(vault, token: str) -> Counter:
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=recipient, args=(n,)) for n in range(RECIPIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads)
+    run_at_once(recipient, range(RECIPIENTS))
     return Counter(outcomes)
 
 
@@ -72,11 +67,7 @@ def run_together(count: int, action) -> Counter:
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_at_once(worker, range(count))
     return Counter(outcomes)
 
 

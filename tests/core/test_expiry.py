@@ -27,7 +27,7 @@ from pwpush_app.core.pushes import (
     reveal_push,
 )
 
-from .common import ALICE, SENDER, T0, audit_kinds, audit_rows, push_row
+from .common import ALICE, SENDER, T0, audit_kinds, audit_rows, push_row, run_at_once
 
 SECRET_COLUMNS = ("payload_sealed", "note_sealed", "wrapped_key", "passphrase_hash", "link_sealed")
 
@@ -234,18 +234,14 @@ def test_two_purges_at_once_expire_and_log_each_push_exactly_once(vault, make_pu
     counts: list[int] = []
     errors: list[BaseException] = []
 
-    def purge():
+    def purge(_worker):
         start.wait()
         try:
             counts.append(purge_expired(vault, now=T0 + timedelta(minutes=6)))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
-    workers = [threading.Thread(target=purge) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
+    run_at_once(purge, range(2))
 
     assert errors == []
     assert sum(counts) == len(due)

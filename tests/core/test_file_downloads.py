@@ -26,6 +26,7 @@ from pwpush_app.core.pushes import (
     purge_expired,
     reveal_push,
 )
+from tests.core.common import run_at_once
 from tests.core.files_support import (
     RECIPIENT,
     T0,
@@ -138,18 +139,14 @@ def test_parallel_last_downloads_of_one_file_succeed_once(vault):
     outcomes = []
     barrier = threading.Barrier(8)
 
-    def attempt():
+    def attempt(_attempt):
         barrier.wait()
         try:
             outcomes.append(download(vault, grant, 0, now=T0)[2])
         except AlreadyDownloaded:
             outcomes.append("refused")
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(attempt, range(8))
     assert sorted(outcomes, key=str) == [FILES[0][1]] + ["refused"] * 7
 
 
@@ -217,11 +214,7 @@ def test_deleting_released_blobs_is_idempotent_across_workers(make_vault):
         except Exception as error:  # noqa: BLE001 - the assertion below reports it
             errors.append(error)
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(run, workers)
     assert errors == [] and blob_files(vault) == []
     assert sum(deleted) >= 12
     assert delete_released_blobs(vault, now=after) == 0

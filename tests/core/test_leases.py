@@ -6,6 +6,8 @@ from datetime import timedelta
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.leases import claim_period
 
+from .common import run_at_once
+
 
 def test_exactly_one_of_many_workers_claims_each_period(vault):
     now = utcnow()
@@ -19,11 +21,7 @@ def test_exactly_one_of_many_workers_claims_each_period(vault):
             if claim_period(vault, "purge", f"worker-{i}", 60, now=moment):
                 winners.append(i)
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_at_once(worker, range(12))
         assert len(winners) == 1, f"period {period}: {len(winners)} workers ran the job"
 
 

@@ -11,6 +11,8 @@ from pwpush_app.core import db as database, pushes
 from pwpush_app.core.audit import Client
 from pwpush_app.settings import SettingsError, load_settings
 
+from .common import run_at_once
+
 
 def _pragma(vault, name):
     connection = vault.engine.raw_connection()
@@ -70,11 +72,7 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_va
             errors.append(repr(error))
 
     try:
-        threads = [threading.Thread(target=writer, args=(i,)) for i in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_at_once(writer, range(12))
     finally:
         event.remove(Session, "after_commit", after_commit)
     assert errors == []
@@ -108,10 +106,6 @@ def test_many_threads_creating_and_revealing_at_once_all_succeed(vault):
         except Exception as error:  # noqa: BLE001 - any failure is the finding
             errors.append(repr(error))
 
-    threads = [threading.Thread(target=sender, args=(i,)) for i in range(40)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(sender, range(40))
     assert errors == []
     assert sorted(served) == sorted(f"secret-{i}" for i in range(40))
