@@ -110,8 +110,13 @@ async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Re
         return _back(form_page, "busy")
 
 
-def _session_user(request: Request, vault: Vault):
-    return accounts.user_for_session(vault, request.cookies.get(SESSION_COOKIE))
+async def _account_holder(request: Request, vault: Vault, ip: str):
+    """The logged-in user about to change their account (a password is checked next, so the
+    attempt counts against the login limit), or None: not logged in."""
+    user = await run_in_threadpool(accounts.user_for_session, vault, request.cookies.get(SESSION_COOKIE))
+    if user is not None:
+        vault.throttle.hit("login", ip)
+    return user
 
 
 @router.post("/session")
@@ -156,10 +161,9 @@ async def sign_up(request: Request, vault: Vault = Depends(current_vault)):
 @router.post("/account/password")
 async def change_password(request: Request, vault: Vault = Depends(current_vault)):
     async def action(form: FormData, ip: str) -> Response:
-        user = await run_in_threadpool(_session_user, request, vault)
+        user = await _account_holder(request, vault, ip)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        vault.throttle.hit("login", ip)
         new_password = _text(form, "new_password")
         if new_password != _text(form, "new_password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "new_password")
@@ -176,10 +180,9 @@ async def change_password(request: Request, vault: Vault = Depends(current_vault
 @router.post("/account/delete")
 async def delete_account(request: Request, vault: Vault = Depends(current_vault)):
     async def action(form: FormData, ip: str) -> Response:
-        user = await run_in_threadpool(_session_user, request, vault)
+        user = await _account_holder(request, vault, ip)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        vault.throttle.hit("login", ip)
         client = request_client(request, vault, user)
         await run_in_threadpool(accounts.delete_account, vault, user.id, _text(form, "password"), client)
         response = RedirectResponse("/login?deleted=1", status_code=303)
