@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from dataclasses import dataclass
 
@@ -351,8 +352,16 @@ def test_an_upload_that_breaks_while_a_batch_is_being_written_leaves_nothing(vau
             yield os.urandom(1024 * 1024)  # a whole batch each: one is in flight as the next comes
         raise ConnectionResetError("the client went away")
 
+    unfinished = []  # work left running behind the abort (a write in a thread, its error unseen)
+
+    async def upload():
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: unfinished.append(context))
+        await create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("big.bin", "", stream())], sender)
+
     with pytest.raises(ConnectionResetError):
-        asyncio.run(create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("big.bin", "", stream())], sender))
+        asyncio.run(upload())
+    gc.collect()
+    assert unfinished == []
     assert row_counts(vault) == before and blob_files(vault) == []
     assert [p for p in (vault.settings.data_dir / "files").rglob("*") if p.is_file()] == []
 
