@@ -1,6 +1,9 @@
 """Assembly only: the Reflex app, its pages, the JSON API and the background jobs."""
 
+from pathlib import Path
+
 import reflex as rx
+from reflex.utils import prerequisites
 
 from pwpush_app.api import build_api
 from pwpush_app.http_security import SecurityHeaders
@@ -14,15 +17,23 @@ from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.share import ShareState
 from pwpush_app.ui.tokens import TokenState, api_token_page
+from pwpush_app.ui.upload_guard import UploadHandlerGuard
 
 settings = get_settings()
 title = settings.brand_title
 
+
+def built_pages() -> Path:
+    """Where `reflex run --env prod` (or export) puts the built pages the server sends."""
+    return prerequisites.get_web_dir() / rx.constants.Dirs.STATIC / rx.config.get_config().frontend_path.strip("/")
+
+
 app = rx.App(
     api_transformer=[
+        UploadHandlerGuard,
         build_api(),
         # Last, so it wraps everything: pages, API, static files, errors.
-        lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops),
+        lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages),
     ]
 )
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.

@@ -26,6 +26,7 @@ router = APIRouter(tags=["files"])
 
 # Bytes handed from the decrypting thread per hop: few hops, little memory.
 BATCH_BYTES = 1024 * 1024
+DOWNLOAD_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 MAX_INDEX_DIGITS = 4
 
 
@@ -62,14 +63,16 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
         log.warning("download refused: stored file %s fails its integrity check", index)
         raise ApiError(500, "This file is damaged in storage and cannot be downloaded.") from None
     headers = {
-        # As declared (sanitised); set directly so no charset is added to text types.
-        "Content-Type": download.content_type,
+        # As declared (sanitised), but html, svg, xml and scripts as opaque bytes; set
+        # directly so no charset is added to text types.
+        "Content-Type": files.served_content_type(download.content_type),
         "Content-Length": str(download.size),
         "Content-Disposition": files.content_disposition(download.name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
         # A download is never a page: no scripts, no frames, even if a browser renders it.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
+        # (The security headers middleware keeps a policy a response sets itself.)
+        "Content-Security-Policy": DOWNLOAD_POLICY,
         "Referrer-Policy": "no-referrer",
     }
     if peek:

@@ -196,6 +196,17 @@ def sanitize_content_type(raw: str | None) -> str:
     return text if len(text) <= MAX_CONTENT_TYPE_CHARS and _CONTENT_TYPE_RE.match(text) else DEFAULT_CONTENT_TYPE
 
 
+# Declared types a browser would run or render as a document (scripts, markup, SVG):
+# served as opaque bytes, so a file can never act as a page of this site.
+_ACTIVE_TYPE_MARKERS = ("html", "xml", "svg", "javascript", "ecmascript", "xsl")
+
+
+def served_content_type(declared: str) -> str:
+    """The Content-Type a download goes out with: the declared one, unless it is active."""
+    text = sanitize_content_type(declared)
+    return DEFAULT_CONTENT_TYPE if any(marker in text for marker in _ACTIVE_TYPE_MARKERS) else text
+
+
 def content_disposition(name: str) -> str:
     """The Content-Disposition value for downloading a (sanitised) name as an attachment:
     an ASCII fallback plus the exact name percent-encoded (RFC 6266 / 8187)."""

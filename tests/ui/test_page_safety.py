@@ -126,3 +126,23 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
                 assert canary.encode() not in data and note_canary.encode() not in data, path
     log = live_server.log_text()
     assert canary not in log and note_canary not in log
+
+
+def test_the_upload_endpoint_refuses_a_handler_that_takes_no_files(live_server):
+    # Outside review, finding 10: naming any other event handler at /_upload made Reflex fail
+    # inside its route: a 500 and a traceback in the log.
+    from pwpush_app.ui.create_files import FileSendState
+    from pwpush_app.ui.reveal import RevealState
+
+    log_before = len(live_server.log_text())
+    for handler in (f"{RevealState.get_full_name()}.delete_now", f"{FileSendState.get_full_name()}.upload_progress",
+                    "no.such.state.handler"):
+        response = httpx.post(
+            live_server.url + "/_upload",
+            headers={"reflex-client-token": secrets.token_hex(16), "reflex-event-handler": handler},
+            files={"files": ("note.txt", b"not for you", "text/plain")},
+        )
+        assert response.status_code == 400, (handler, response.status_code, response.text)
+        assert response.headers["content-type"].startswith("application/json")
+    logged = live_server.log_text()[log_before:]
+    assert "Traceback" not in logged and "UploadValueError" not in logged
