@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 
-from pwpush_app.core.accounts import delete_stale_sessions
+from pwpush_app.core.accounts import delete_stale_login_failures, delete_stale_sessions
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.files import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
@@ -34,6 +34,7 @@ def purge_once(vault: Vault, holder: str | None = None) -> int | None:
     expired = purge_expired(vault)
     # Sessions past their absolute end (idle ones are deleted when next presented).
     delete_stale_sessions(vault)
+    delete_stale_login_failures(vault)
     # Blobs of uploads that died half-way (listing the store is not free: hourly is enough).
     if claim_period(vault, "sweep-orphan-blobs", holder, ORPHAN_SWEEP_SECONDS):
         sweep_orphan_blobs(vault)

@@ -1,6 +1,6 @@
 """Accounts: sign up, log in, sessions, passwords, API tokens, and deleting an account.
 
-Passwords are Argon2id hashes (crypto.hash_password).  Session cookies and API tokens are
+Passwords are Argon2id hashes (vault.hashing, a bounded number at a time).  Session cookies and API tokens are
 128-bit random tokens stored only as SHA-256 digests (random tokens need no slow hash).
 Every time rule takes `now=` so tests can move the clock.
 """
@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from pwpush_app.core import crypto, pushes
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
-from pwpush_app.core.models import LoginSession, Push, User
+from pwpush_app.core.models import LoginFailures, LoginSession, Push, User
 from pwpush_app.core.vault import Vault
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
@@ -54,9 +55,21 @@ class LoginFailed(AccountError):
         super().__init__(LOGIN_FAILED, "form", "login_failed")
 
 
+class LoginLocked(LoginFailed):
+    """Too many wrong passwords for this email lately (account or not): every password,
+    the right one included, is refused until `until`."""
+
+    def __init__(self, until: datetime):
+        AccountError.__init__(self, MESSAGES["login_locked"], "form", "login_locked")
+        self.until = until
+
+
 # Every message an account form can show, by code.
 MESSAGES = {
     "login_failed": LOGIN_FAILED,
+    # Said of unknown emails too: it tells nobody whether an account exists.
+    "login_locked": "Too many wrong passwords for this email address: logging in with it is paused for a while. "
+                    "Try again later.",
     "email_invalid": "Enter an email address like name@example.com.",
     "email_taken": "An account with this email already exists: log in instead.",
     "email_not_allowed": "This site does not take sign-ups from that email address.",
@@ -122,7 +135,7 @@ def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now:
     if pattern and not re.fullmatch(pattern, email):
         raise AccountError("This site does not take sign-ups from that email address.", "email")
     check_password_rules(password)
-    password_hash = crypto.hash_password(password)
+    password_hash = vault.hashing.hash(password)
     with transaction(vault.engine) as db:
         if db.exec(select(User.id).where(User.email == email)).first() is not None:
             raise AccountError("An account with this email already exists: log in instead.", "email")
@@ -133,14 +146,14 @@ def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now:
 
 # --- log in -------------------------------------------------------------------------------------
 
-# Verified against when the email is unknown, so the answer takes as long either way.
+# Checked against when the email is unknown, so that path does the same work.
 _DUMMY_HASH = None
 
 
-def _dummy_hash() -> str:
+def _dummy_hash(vault: Vault) -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = crypto.hash_password(crypto.new_token())
+        _DUMMY_HASH = vault.hashing.hash(crypto.new_token())
     return _DUMMY_HASH
 
 
@@ -149,44 +162,72 @@ def log_in(
 ) -> LoggedIn:
     """Check the password and open a session.
 
-    Raises RateLimited (too many attempts from this IP) or LoginFailed (always the same
-    message).  After `login_max_failures` wrong passwords in a row the account refuses
-    every password, right ones included, for `login_lockout_minutes`.
+    Raises RateLimited (too many attempts from this client), LoginFailed (always the same
+    message) or LoginLocked: after `login_max_failures` wrong passwords in a row for an
+    email, every password for it, right ones included, is refused for
+    `login_lockout_minutes`.  Every failing path does the same work, one Argon2 check and
+    one write, whether the email has an account or not: neither the answer nor its
+    timing tells which.
     """
     now = now or utcnow()
     vault.throttle.hit("login", ip)
-    email = normalize_email(email)
+    email = normalize_email(email)[:MAX_EMAIL_CHARS + 1]
     password = password if isinstance(password, str) else ""
+    digest = _email_digest(vault, email)
     with transaction(vault.engine, write=False) as db:
         user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
-    if user is None or user.password_hash is None or len(password) > PASSWORD_MAX_CHARS:
-        crypto.verify_password(password[:PASSWORD_MAX_CHARS], _dummy_hash())
-        raise LoginFailed()
-    if user.locked_until is not None and user.locked_until > now:
-        crypto.verify_password(password, _dummy_hash())
-        raise LoginFailed()
-    if not crypto.verify_password(password, user.password_hash):
-        _count_failure(vault, user.id, now)
-        raise LoginFailed()
-    with transaction(vault.engine) as db:
-        db.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
-    return LoggedIn(user=user, session_token=_open_session(vault, user.id, remember, now))
+        failures = db.get(LoginFailures, digest)
+    locked_until = failures.locked_until if failures is not None else None
+    locked = locked_until is not None and locked_until > now
+    known = user is not None and user.password_hash is not None and len(password) <= PASSWORD_MAX_CHARS
+    # Never more than the longest allowed password goes into Argon2.
+    right = vault.hashing.verify(password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(vault))
+    if known and right and not locked:
+        with transaction(vault.engine) as db:
+            db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
+        return LoggedIn(user=user, session_token=_open_session(vault, user.id, remember, now))
+    _count_failure(vault, digest, locked, now)
+    if locked:
+        raise LoginLocked(locked_until)
+    raise LoginFailed()
 
 
-def _count_failure(vault: Vault, user_id: str, now: datetime) -> None:
+def _email_digest(vault: Vault, email: str) -> str:
+    return vault.keyring.token_digest("login failures\x00" + email)
+
+
+def _count_failure(vault: Vault, digest: str, locked: bool, now: datetime) -> None:
+    """One wrong password for this email: one upsert, the same for known and unknown
+    emails (while locked it only notes the time: a lock is not extended by guessing)."""
     settings = vault.settings
     with transaction(vault.engine) as db:
-        # One UPDATE: parallel wrong guesses each count.
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        counted = LoginFailures.__table__.c.failures + (0 if locked else 1)
+        # One statement: parallel wrong guesses each count.
         failures = db.execute(
-            update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
+            dialect.insert(LoginFailures.__table__)
+            .values(email_digest=digest, failures=1, updated_at=now)
+            .on_conflict_do_update(index_elements=["email_digest"], set_={"failures": counted, "updated_at": now})
+            .returning(LoginFailures.__table__.c.failures)
         ).scalar_one()
-        if failures >= settings.login_max_failures:
+        if not locked and failures >= settings.login_max_failures:
             db.execute(
-                update(User).where(User.id == user_id).values(
-                    failed_logins=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes)
-                )
+                update(LoginFailures).where(LoginFailures.email_digest == digest)
+                .values(failures=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes))
             )
+
+
+def delete_stale_login_failures(vault: Vault, now: datetime | None = None) -> int:
+    """Forget counts and locks that no longer matter (older than the lock-out)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(minutes=vault.settings.login_lockout_minutes)
+    with transaction(vault.engine) as db:
+        return db.execute(
+            delete(LoginFailures).where(
+                LoginFailures.updated_at < cutoff,
+                (LoginFailures.locked_until == None) | (LoginFailures.locked_until < now),  # noqa: E711
+            )
+        ).rowcount
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -258,7 +299,7 @@ def _check_current_password(vault: Vault, user_id: str, password: str) -> User:
     with transaction(vault.engine, write=False) as db:
         user = db.get(User, user_id)
     if user is None or user.password_hash is None or not isinstance(password, str) \
-            or len(password) > PASSWORD_MAX_CHARS or not crypto.verify_password(password, user.password_hash):
+            or len(password) > PASSWORD_MAX_CHARS or not vault.hashing.verify(password, user.password_hash):
         raise AccountError("That is not your current password.", "current_password")
     return user
 
@@ -272,7 +313,7 @@ def change_password(
     now = now or utcnow()
     check_password_rules(new_password, "new_password")
     _check_current_password(vault, user_id, current_password)
-    new_hash = crypto.hash_password(new_password)
+    new_hash = vault.hashing.hash(new_password)
     with transaction(vault.engine) as db:
         db.execute(update(User).where(User.id == user_id).values(password_hash=new_hash, updated_at=now))
         _revoke_all_sessions(db, user_id)
@@ -337,10 +378,11 @@ def revoke_api_token(vault: Vault, user_id: str, now: datetime | None = None) ->
 
 
 def user_for_api_token(vault: Vault, token: str) -> User | None:
-    """The user holding this API token, or None."""
+    """The user holding this API token, or None.  Only reads: a made-up token costs a
+    lookup, never the write lock or a sync to disk."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
-    with transaction(vault.engine) as db:
+    with transaction(vault.engine, write=False) as db:
         return db.exec(select(User).where(User.api_token_digest == crypto.plain_digest(token))).first()
 
 

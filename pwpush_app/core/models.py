@@ -20,10 +20,22 @@ class User(SQLModel, table=True):
     # SHA-256 of the API token: 128-bit random tokens need no slow hash.
     api_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
     api_token_created_at: datetime | None = None
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class LoginFailures(SQLModel, table=True):
+    """Wrong passwords in a row for one email address, whether or not it has an account:
+    every failed login writes here, so an unknown email costs what a known one does and
+    locks the same way (nothing tells them apart)."""
+
+    __tablename__ = "login_failure"
+
+    # Keyed hash of the normalised email (a copy of the database lists no addresses).
+    email_digest: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(index=True)
 
 
 class LoginSession(SQLModel, table=True):

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core import accounts
-from pwpush_app.core.accounts import LOGIN_FAILED, AccountError, LoginFailed
+from pwpush_app.core.accounts import LOGIN_FAILED, MESSAGES, AccountError, LoginFailed, LoginLocked
 from pwpush_app.core.models import Push
-from pwpush_app.core.pushes import NewPush, claim_pushes, create_push, find_managed, pushes_of_owner
+from pwpush_app.core.pushes import NewPush, claim_pushes, create_push, find_managed, open_link_token, pushes_of_owner
 from pwpush_app.core.throttle import RateLimited
 
-from .common import SENDER, T0, push_row
+from .common import SENDER, T0, push_row, run_at_once
 
 PASSWORD = "correct horse battery"
 
@@ -94,16 +94,106 @@ def test_ten_wrong_passwords_lock_the_account_for_an_hour(vault, alice):
     for minute in range(10):
         with pytest.raises(LoginFailed):
             _log_in(vault, password=f"guess number {minute}", ip=f"198.51.100.{minute}", now=T0 + timedelta(minutes=minute))
-    # Locked: even the right password is refused, with the very same message.
-    with pytest.raises(LoginFailed) as refusal:
+    # Locked: even the right password is refused, and the person is told why.
+    with pytest.raises(LoginLocked) as refusal:
         _log_in(vault, now=T0 + timedelta(minutes=30))
-    assert str(refusal.value) == LOGIN_FAILED
-    with pytest.raises(LoginFailed):
+    assert str(refusal.value) == MESSAGES["login_locked"] and refusal.value.until == T0 + timedelta(minutes=9 + 60)
+    with pytest.raises(LoginLocked):
         _log_in(vault, now=T0 + timedelta(minutes=9 + 59))
     # An hour after the tenth failure it opens again, and a success resets the count.
     assert _log_in(vault, now=T0 + timedelta(minutes=9 + 60)).user.id == alice.id
     with vault.engine.connect() as connection:
-        assert connection.execute(text("SELECT failed_logins FROM pwpush_user")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(*) FROM login_failure")).scalar_one() == 0
+
+
+def test_an_unknown_email_locks_exactly_like_an_account(vault, alice):
+    # Saying "locked" tells nobody whether the email has an account: unknown ones lock too.
+    for minute in range(10):
+        for email in ("alice@example.com", "nobody@example.com"):
+            with pytest.raises(LoginFailed) as refusal:
+                _log_in(vault, email=email, password=f"guess {minute} xxxxx", now=T0 + timedelta(minutes=minute))
+            assert type(refusal.value) is LoginFailed
+    answers = []
+    for email in ("alice@example.com", "nobody@example.com"):
+        with pytest.raises(LoginLocked) as refusal:
+            _log_in(vault, email=email, now=T0 + timedelta(minutes=10))
+        answers.append((str(refusal.value), refusal.value.until))
+    assert answers[0] == answers[1]
+    # The table holds keyed digests, never the addresses.
+    with vault.engine.connect() as connection:
+        stored = " ".join(connection.execute(text("SELECT email_digest FROM login_failure")).scalars())
+    assert "example.com" not in stored and len(stored.split()) == 2
+
+
+class CountingHashes:
+    """Wraps the vault's Argon2 to count checks and note the longest password checked."""
+
+    def __init__(self, hashing):
+        self.inner = hashing
+        self.verified: list[int] = []
+
+    def hash(self, password):
+        return self.inner.hash(password)
+
+    def verify(self, password, phc_hash):
+        self.verified.append(len(password))
+        return self.inner.verify(password, phc_hash)
+
+
+def _writes_during(vault, action) -> int:
+    """How many write transactions `action` commits (each is a sync to disk on SQLite FULL)."""
+    counted = []
+    original = accounts.transaction
+
+    def counting(engine, write=True):
+        if write:
+            counted.append(1)
+        return original(engine, write=write)
+
+    accounts.transaction = counting
+    try:
+        action()
+    finally:
+        accounts.transaction = original
+    return len(counted)
+
+
+@pytest.mark.parametrize("email, password", [
+    ("alice@example.com", "not the password"),  # a real account, the wrong password
+    ("nobody@example.com", "not the password"),  # no such account
+    ("nobody@example.com", PASSWORD),
+    ("x" * 300 + "@example.com", "whatever it is"),  # longer than any account's email
+])
+def test_every_failed_login_does_the_same_work(vault, alice, email, password):
+    # The outside review timed a wrong password for a real account at ~33 ms and an unknown
+    # email at ~23 ms (a write and a sync the other path lacked): one Argon2 check and one
+    # write on every failing path tell nobody which emails have accounts.
+    vault.hashing = CountingHashes(vault.hashing)
+
+    def attempt():
+        with pytest.raises(LoginFailed):
+            _log_in(vault, email=email, password=password)
+
+    assert _writes_during(vault, attempt) == 1
+    assert len(vault.hashing.verified) == 1
+
+
+def test_parallel_wrong_passwords_are_all_counted(make_vault):
+    vault = make_vault(PWPUSH_LOGIN_MAX_FAILURES="8")
+    accounts.sign_up(vault, "alice@example.com", PASSWORD, now=T0)
+    refusals = []
+
+    def guess(number):
+        try:
+            _log_in(vault, password=f"parallel guess {number}", ip=f"198.51.100.{number}")
+        except LoginFailed as refusal:
+            refusals.append(type(refusal))
+
+    run_at_once(guess, range(8))
+    assert refusals == [LoginFailed] * 8
+    # Eight wrong guesses at once all counted: the ninth try, with the right password, is locked out.
+    with pytest.raises(LoginLocked):
+        _log_in(vault)
 
 
 def test_nine_failures_then_a_success_do_not_lock(vault, alice):
@@ -131,8 +221,14 @@ def test_login_attempts_are_rate_limited_per_ip(make_vault):
 
 
 def test_an_absurdly_long_password_is_refused_without_hashing(vault, alice):
+    vault.hashing = CountingHashes(vault.hashing)
     with pytest.raises(LoginFailed):
         _log_in(vault, password="x" * 100_000)
+    # Checked (against nothing) like any failure, but never more than 128 characters of it.
+    assert vault.hashing.verified == [accounts.PASSWORD_MAX_CHARS]
+    with pytest.raises(LoginFailed):
+        _log_in(vault, password=PASSWORD + "x" * 200)
+    assert max(vault.hashing.verified) == accounts.PASSWORD_MAX_CHARS
 
 
 # --- sessions ------------------------------------------------------------------------------------
@@ -264,6 +360,15 @@ def test_claim_moves_only_unowned_pushes(vault, alice):
     # Claiming twice changes nothing; Bob can't take it back with the manage token.
     assert claim_pushes(vault, bob.id, [anonymous.manage_token]) == 0
     assert find_managed(vault, anonymous.manage_token).owner_id == alice.id
+
+
+def test_a_claimed_push_keeps_its_link_for_the_dashboard(vault, alice):
+    # Outside review, finding 10: a push moved into an account lost its link, so the
+    # dashboard's "copy link" said it had expired.
+    anonymous = create_push(vault, NewPush(payload="anon"), SENDER, now=T0)
+    claim_pushes(vault, alice.id, [anonymous.manage_token], now=T0)
+    [listed] = pushes_of_owner(vault, alice.id, expired=False, now=T0)
+    assert open_link_token(vault, listed) == anonymous.url_token
 
 
 def test_owner_lists_search_by_name(vault, alice):
