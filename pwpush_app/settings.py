@@ -69,6 +69,10 @@ class Settings:
     throttle_per_minute: int
     passphrase_max_failures: int
     passphrase_lockout_minutes: int
+    passphrase_push_max_failures: int
+    passphrase_push_lockout_minutes: int
+    ipv6_prefix: int
+    argon2_slots: int
     purge_interval_seconds: int
     purge_records_after_days: int
     max_payload_bytes: int
@@ -198,9 +202,13 @@ _doc("PWPUSH_SESSION_REMEMBER_DAYS", "7", "Every login ends after this many days
 _doc("PWPUSH_LOGIN_MAX_FAILURES", "10", "Wrong passwords in a row before an account is locked.")
 _doc("PWPUSH_LOGIN_LOCKOUT_MINUTES", "60", "How long a locked account refuses every login.")
 _doc("PWP__TRUSTED_PROXIES", "0", "Number of reverse-proxy hops in front of the app whose X-Forwarded-For is trusted.")
-_doc("PWP__THROTTLING__MINUTE", "120", "Requests per minute per client IP on create, reveal and login.")
-_doc("PWPUSH_PASSPHRASE_MAX_FAILURES", "5", "Wrong passphrases per push per client IP before further attempts are refused.")
-_doc("PWPUSH_PASSPHRASE_LOCKOUT_MINUTES", "10", "Window (and lock-out) for wrong passphrases, in minutes.")
+_doc("PWP__THROTTLING__MINUTE", "120", "Requests per minute per client on create, reveal and login (a client: an IPv4 address, or an IPv6 network, see PWPUSH_IPV6_PREFIX).")
+_doc("PWPUSH_IPV6_PREFIX", "64", "IPv6 clients are counted per network of this many leading bits by every per-client limit (rate limits, passphrase lock-out): one customer usually holds a whole /64.")
+_doc("PWPUSH_PASSPHRASE_MAX_FAILURES", "5", "Wrong passphrases per push per client before further attempts from that client are refused.")
+_doc("PWPUSH_PASSPHRASE_LOCKOUT_MINUTES", "10", "Window (and lock-out) for wrong passphrases per client, in minutes.")
+_doc("PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES", "20", "Wrong passphrases for one push from all clients together before the push refuses every attempt (the owner sees it in the audit trail).")
+_doc("PWPUSH_PASSPHRASE_PUSH_LOCKOUT_MINUTES", "60", "Window (and lock-out) for the wrong passphrases of one push from all clients, in minutes.")
+_doc("PWPUSH_ARGON2_SLOTS", "(number of cores)", "Password and passphrase checks (Argon2id, ~30 ms and 19 MiB each) that run at once; 8 more per slot may wait, beyond that the answer is 503 with Retry-After.")
 _doc("PWPUSH_PURGE_INTERVAL_SECONDS", "60", "How often the background job expires overdue pushes.")
 _doc("PWP__PURGE_AFTER_DAYS", "0", "Delete expired push records and their audit logs after N days (0 keeps them).")
 _doc("PWPUSH_MAX_PAYLOAD_BYTES", "1048576", "Largest text payload, in bytes of UTF-8.")
@@ -375,6 +383,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         throttle_per_minute=r.int("PWP__THROTTLING__MINUTE", 120, 1, 1_000_000),
         passphrase_max_failures=r.int("PWPUSH_PASSPHRASE_MAX_FAILURES", 5, 1, 1000),
         passphrase_lockout_minutes=r.int("PWPUSH_PASSPHRASE_LOCKOUT_MINUTES", 10, 1, 24 * 60),
+        passphrase_push_max_failures=r.int("PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES", 20, 1, 100_000),
+        passphrase_push_lockout_minutes=r.int("PWPUSH_PASSPHRASE_PUSH_LOCKOUT_MINUTES", 60, 1, 7 * MINUTES_PER_DAY),
+        ipv6_prefix=r.int("PWPUSH_IPV6_PREFIX", 64, 32, 128),
+        argon2_slots=r.int("PWPUSH_ARGON2_SLOTS", max(2, os.cpu_count() or 2), 1, 256),
         purge_interval_seconds=r.int("PWPUSH_PURGE_INTERVAL_SECONDS", 60, 1, 24 * 3600),
         purge_records_after_days=r.int("PWP__PURGE_AFTER_DAYS", 0, 0, 3650),
         max_payload_bytes=r.int("PWPUSH_MAX_PAYLOAD_BYTES", 1024 * 1024, 1, 16 * 1024 * 1024),

@@ -20,6 +20,7 @@ from pwpush_app.core.pushes import (
     InvalidPush,
     NotAllowed,
     PassphraseRequired,
+    PushError,
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
@@ -68,6 +69,19 @@ async def create(request: Request, caller: Caller, root_key: str, kind: str, kin
     return answer(body_json, 201)
 
 
+def _viewer_refused(error: PushError) -> ApiError:
+    """What the API answers when the viewer's gate (a view, or a viewer's delete) refuses."""
+    if isinstance(error, (PassphraseRequired, WrongPassphrase)):
+        return ApiError(401, str(error))
+    if isinstance(error, TooManyAttempts):
+        return ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)})
+    if isinstance(error, UnexpectedPassphrase):
+        return invalid({"passphrase": str(error)})
+    if isinstance(error, NotAllowed):
+        return ApiError(403, str(error))
+    raise error
+
+
 def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
     _require_anonymous_allowed(caller)
     vault = caller.vault
@@ -82,12 +96,8 @@ def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
         push = pushes.expire_overdue(vault, push)
         body = schemas.push_json(push, vault.settings, token, owner=caller.owns(push))
         return answer({**body, "payload": None, "files": []})
-    except (PassphraseRequired, WrongPassphrase) as error:
-        raise ApiError(401, str(error)) from None
-    except TooManyAttempts as error:
-        raise ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
-    except UnexpectedPassphrase as error:
-        raise invalid({"passphrase": str(error)}) from None
+    except PushError as error:
+        raise _viewer_refused(error) from None
     push = revealed.push
     owner = caller.owns(push)
     note = pushes.open_note(vault, push) if owner else ""
@@ -122,8 +132,9 @@ def audit(caller: Caller, token: str, page: int, dialect: str) -> JSONResponse:
     return answer(schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events))
 
 
-def expire(caller: Caller, token: str) -> JSONResponse:
-    """The owner, or anyone when the sender allowed recipients to delete, expires the push now."""
+def expire(caller: Caller, token: str, passphrase: str | None = None) -> JSONResponse:
+    """The owner, or a viewer where the sender allowed recipients to delete, expires the
+    push now; a viewer passes the same gate as for a view (the passphrase, when set)."""
     _require_anonymous_allowed(caller)
     vault = caller.vault
     push = _existing(caller, token)
@@ -134,11 +145,11 @@ def expire(caller: Caller, token: str) -> JSONResponse:
         push = pushes.expire_by_owner(vault, push, caller.client)
     else:
         try:
-            push = pushes.expire_by_viewer(vault, token, caller.client)
-        except NotAllowed as error:
-            raise ApiError(403, str(error)) from None
+            push = pushes.expire_by_viewer(vault, token, caller.client, passphrase=passphrase)
         except PushUnavailable:
             raise ApiError(422, "This push has already expired.") from None
+        except PushError as error:
+            raise _viewer_refused(error) from None
     # The note went with the secret: an expired push has none to show.
     return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push)))
 

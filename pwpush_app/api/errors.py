@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.pushes import AccountRequired
 from pwpush_app.core.throttle import RateLimited
 
@@ -91,11 +92,15 @@ def install_error_handlers(api: FastAPI) -> None:
     async def _rate_limited(_request: Request, error: RateLimited):
         return json_error(429, {"error": str(error)}, {"Retry-After": str(error.retry_after_seconds)})
 
-    @api.exception_handler(DatabaseUnavailable)
-    async def _database_unavailable(_request: Request, error: DatabaseUnavailable):
-        log.warning("database unavailable: %s", error)
-        return json_error(503, {"error": "The database is busy or unreachable; nothing was changed. Try again shortly."},
-                          {"Retry-After": "5"})
+    @api.exception_handler(ServerBusy)
+    async def _busy(_request: Request, error: ServerBusy):
+        log.warning("busy: %s", error)
+        message = (
+            "The database is busy or unreachable; nothing was changed. Try again shortly."
+            if isinstance(error, DatabaseUnavailable)
+            else "The server is busy right now; nothing was changed. Try again shortly."
+        )
+        return json_error(503, {"error": message}, {"Retry-After": str(error.retry_after_seconds)})
 
     @api.exception_handler(Exception)
     async def _last_resort(request: Request, error: Exception):

@@ -81,5 +81,5 @@ def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
 
 @router.delete("/p/{token}.json", response_model=PushOut, summary="Expire now (legacy)",
                responses=error_responses(401, 403, 404, 422))
-def expire_push(token: str, who: Caller = Depends(caller)):
-    return actions.expire(who, token)
+def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+    return actions.expire(who, token, passphrase)

@@ -209,7 +209,8 @@ class AuditLogV2(BaseModel):
     ip: str
     user_agent: str
     referrer: str
-    kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, expire_auto, owner_view")
+    kind: str = Field(description="creation, view, failed_view, failed_passphrase, passphrase_lock (too many wrong "
+                      "passphrases from everywhere: attempts refused for a while), expire, expire_auto, owner_view")
     created_at: str
 
 

@@ -20,7 +20,7 @@ from pwpush_app.api.auth import current_vault, request_client
 from pwpush_app.api.errors import json_error
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import AccountError
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.core.vault import Vault
 from pwpush_app.http_security import arrived_over_https
@@ -106,7 +106,7 @@ async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Re
         return _back(form_page, "rate_limited")
     except AccountError as refusal:
         return _back(form_page, refusal.code or "form_invalid")
-    except DatabaseUnavailable:
+    except ServerBusy:
         return _back(form_page, "busy")
 
 

@@ -44,7 +44,8 @@ CREATE_SCHEMA = {
 
 TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
 Page = Query(1, ge=1, le=100_000, description="Page of 50, from 1.")
-Passphrase = Query(None, max_length=1024, description="Required when the push has a passphrase.")
+Passphrase = Query(None, max_length=1024, description="Required when the push has a passphrase "
+                   "(to see it, and for a recipient to delete it).")
 
 
 @router.get("/version", response_model=VersionOut, summary="Version and features (no auth needed)")
@@ -108,5 +109,5 @@ def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
 
 @router.delete("/pushes/{token}", response_model=PushOut, summary="Expire now (owner, or anyone if deletable by viewer)",
                responses=error_responses(401, 403, 404, 422))
-def expire_push(token: str, who: Caller = Depends(caller)):
-    return actions.expire(who, token)
+def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+    return actions.expire(who, token, passphrase)

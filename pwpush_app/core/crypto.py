@@ -87,6 +87,7 @@ class _MasterKey:
     key_id: bytes
     wrap_key: bytes
     lookup_key: bytes
+    receipt_key: bytes
 
 
 class Keyring:
@@ -95,7 +96,8 @@ class Keyring:
     def __init__(self, current: bytes, previous: tuple[bytes, ...] = ()):
         keys = [current, *[k for k in previous if k != current]]
         self._keys = [
-            _MasterKey(_key_id(k), _subkey(k, b"wrap data keys"), _subkey(k, b"link lookup")) for k in keys
+            _MasterKey(_key_id(k), _subkey(k, b"wrap data keys"), _subkey(k, b"link lookup"), _subkey(k, b"receipts"))
+            for k in keys
         ]
         self._by_id = {k.key_id: k for k in self._keys}
 
@@ -147,6 +149,20 @@ class Keyring:
     def token_digests(self, token: str) -> list[str]:
         """Every hash a stored token may have been filed under (current and earlier keys)."""
         return [_hmac_hex(k.lookup_key, token) for k in self._keys]
+
+
+    # -- receipts ---------------------------------------------------------------------------
+    def receipt(self, purpose: str, subject: str) -> str:
+        """Proof that the server let someone do `purpose` to `subject` (e.g. a viewer who
+        gave the passphrase may delete that push): unforgeable without the master key."""
+        return _hmac_hex(self._keys[0].receipt_key, f"{purpose}\x00{subject}")
+
+    def check_receipt(self, receipt: str, purpose: str, subject: str) -> bool:
+        if not isinstance(receipt, str) or len(receipt) != 64:
+            return False
+        return any(
+            hmac.compare_digest(receipt, _hmac_hex(k.receipt_key, f"{purpose}\x00{subject}")) for k in self._keys
+        )
 
 
 def _hmac_hex(key: bytes, token: str) -> str:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from pwpush_app.core.errors import ServerBusy
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 # SQLite has one writer at a time.  Writers of this process queue on a Python lock (a
@@ -65,7 +67,7 @@ class WalFlusher:
             self._finished = number
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(ServerBusy):
     """The database is locked or unreachable; nothing was changed. Try again shortly."""
 
 

@@ -7,7 +7,10 @@ Every rule of the lifecycle lives here and nowhere else:
 - the last view returns the payload and expires the push in the same transaction;
 - expiry deletes the payload, note, passphrase hash and data key (not only a flag);
 - outsiders cannot tell an unknown link from an expired one (`PushUnavailable`);
-- wrong passphrases consume nothing and lock out one client IP after a few failures.
+- a viewer passes one gate (`_admit_viewer`) to see the push and to delete it: a live
+  push, and its passphrase when it has one;
+- wrong passphrases consume nothing, lock out one client (an IPv4 address or an IPv6
+  /64) after a few failures, and lock the push for everyone after more from anywhere.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy import Integer, bindparam, cast, delete, func, insert, select as sa_select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,6 +32,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushError
 from pwpush_app.core.throttle import RateLimited  # noqa: F401  (re-exported for callers)
 from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.network import client_network
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.vault import Vault
 from pwpush_app.settings import KINDS
@@ -96,20 +100,38 @@ class PassphraseRequired(PushError):
 
 
 class WrongPassphrase(PushError):
-    def __init__(self, attempts_left: int):
+    def __init__(self, attempts_left: int, pause_minutes: int = 0):
         self.attempts_left = attempts_left
-        super().__init__(
-            "That passphrase is not correct."
-            + (f" {attempts_left} attempt{'s' if attempts_left != 1 else ''} left before a pause." if attempts_left else "")
-        )
+        if attempts_left:
+            then = f" {attempts_left} attempt{'s' if attempts_left != 1 else ''} left before a pause."
+        else:
+            then = f" That was the last attempt for now: try again in {_in_minutes(pause_minutes * 60)}."
+        super().__init__("That passphrase is not correct." + then)
+
+
+def _in_minutes(seconds: int) -> str:
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 class TooManyAttempts(PushError):
-    def __init__(self, retry_after_seconds: int):
+    """Wrong passphrases from this client (address or IPv6 network) reached the limit."""
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None):
         self.retry_after_seconds = max(1, retry_after_seconds)
-        minutes = (self.retry_after_seconds + 59) // 60
         super().__init__(
-            f"Too many wrong passphrases from your network. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            message or f"Too many wrong passphrases from your network. Try again in {_in_minutes(self.retry_after_seconds)}."
+        )
+
+
+class PushLocked(TooManyAttempts):
+    """Wrong passphrases for this push from everywhere reached the limit: nobody may try."""
+
+    def __init__(self, retry_after_seconds: int):
+        super().__init__(
+            retry_after_seconds,
+            "This secret is locked after too many wrong passphrases. "
+            f"Try again in {_in_minutes(max(1, retry_after_seconds))}, or ask the sender for a new link.",
         )
 
 
@@ -163,6 +185,10 @@ class Revealed:
     extras: dict = field(default_factory=dict)
     # File pushes: the files and the grant to download them (see core.files).
     downloads: "FileDownloads | None" = None
+    # Proof that this viewer passed the gate: lets the page that revealed the push delete
+    # it without asking for the passphrase again (`expire_by_viewer`).  None when the
+    # viewer may not delete it.
+    delete_receipt: str | None = None
 
     @property
     def views_remaining(self) -> int:
@@ -347,7 +373,7 @@ def seal_new_push(vault: Vault, request: NewPush, client: Client, key: PushKey, 
     keyring = vault.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
-    passphrase_hash = crypto.hash_password(request.passphrase) if request.passphrase else None
+    passphrase_hash = vault.hashing.hash(request.passphrase) if request.passphrase else None
     push = Push(
         id=push_id,
         kind=request.kind,
@@ -359,7 +385,9 @@ def seal_new_push(vault: Vault, request: NewPush, client: Client, key: PushKey, 
         wrapped_key=key.wrapped,
         payload_sealed=data_key.seal_text(push_id, "payload", request.payload),
         note_sealed=data_key.seal_text(push_id, "note", request.note) if request.note else None,
-        link_sealed=data_key.seal_text(push_id, "link", url_token) if client.user_id else None,
+        # For its owner to copy the link again: an account's, or a browser's whose pushes
+        # move into an account later (claim_pushes).
+        link_sealed=data_key.seal_text(push_id, "link", url_token),
         passphrase_hash=passphrase_hash,
         has_passphrase=passphrase_hash is not None,
         expire_after_views=resolved["views"],
@@ -433,8 +461,9 @@ def reveal_push(
 ) -> Revealed:
     """Consume one view and return the secret; the last view also expires the push.
 
-    Raises PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts,
-    UnexpectedPassphrase or RateLimited; none of those consumes a view.
+    Raises PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts (or its
+    PushLocked), UnexpectedPassphrase, RateLimited or ServerBusy; none of those consumes a
+    view.
     """
     now = now or utcnow()
     vault.throttle.hit("reveal", client.ip)
@@ -448,41 +477,15 @@ def reveal_push(
         if revealed:
             return revealed
 
-    failure: PushError | None = None
+    admitted = _admit_viewer(vault, token, client, passphrase, now)
     with transaction(vault.engine) as db:
-        push = _find(db, vault, token)
-        try:
-            push = _open_or_expire(db, vault, push, client, now)
-        except PushUnavailable as refusal:
-            failure = refusal
-        else:
-            if push.has_passphrase:
-                if not passphrase:
-                    raise PassphraseRequired()
-                # Counted and reserved under the write lock, so parallel guesses can't
-                # slip past the limit: the reservation becomes the failed_passphrase row.
-                attempt = _reserve_passphrase_attempt(db, vault, push, client, now)
-            elif passphrase:
-                raise UnexpectedPassphrase()
-    if failure:
-        _delete_file_blobs(vault, push, now)
-        raise failure
-
-    if push.has_passphrase:
-        # Argon2 takes tens of milliseconds: verify outside the transaction.
-        if not crypto.verify_password(passphrase, push.passphrase_hash or ""):
-            left = vault.settings.passphrase_max_failures - _failures_in_window(vault, push.id, client.ip, now)
-            raise WrongPassphrase(max(left, 0))
-
-    with transaction(vault.engine) as db:
-        if push.has_passphrase:
-            db.execute(delete(AuditEvent).where(AuditEvent.id == attempt))
-        revealed = _take_view(db, vault, _TAKE_VIEW_BY_ID, {"push_id": push.id}, client, now)
+        admitted.forget_attempt(db)
+        revealed = _take_view(db, vault, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
         if revealed is None:
             # Someone else took the last view, or it was expired, in between.
-            audit.record(db, push.id, audit.FAILED_VIEW, client, now)
+            audit.record(db, admitted.push.id, audit.FAILED_VIEW, client, now)
     if revealed is None:
-        _delete_file_blobs(vault, push, now)
+        _delete_file_blobs(vault, admitted.push, now)
         raise PushUnavailable()
     return revealed
 
@@ -490,8 +493,11 @@ def reveal_push(
 def _take_view(db: Session, vault: Vault, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
     """Take one view with a single conditional UPDATE; the payload if this caller got it.
 
-    `views_remaining > 0` in the WHERE clause (_LIVE) is what makes N concurrent reveals of
-    the last view serve exactly one: the database applies the UPDATEs one at a time.
+    Exactly once, in two guards: `views_remaining > 0` in the WHERE clause (_LIVE) lets the
+    database apply concurrent UPDATEs one at a time, so at most as many callers as views
+    get a row; and the view that leaves 0 expires the push in this same transaction, so
+    nobody can be served from a push whose last view was taken (the time check in _LIVE
+    and the purge cover the clock).
     """
     row = db.execute(statement, {**which, "now": now}).first()
     if row is None:
@@ -503,45 +509,115 @@ def _take_view(db: Session, vault: Vault, statement, which: dict, client: Client
     downloads = _grant_file_downloads(db, vault, push, data_key, now)
     if push.views_remaining == 0:
         _expire(db, push, "views", audit.SYSTEM, now)
-    return Revealed(push=push, payload=payload, downloads=downloads)
+    receipt = vault.keyring.receipt("viewer delete", push.id) if push.deletable_by_viewer and not push.expired else None
+    return Revealed(push=push, payload=payload, downloads=downloads, delete_receipt=receipt)
 
 
-def _failures_in_window(vault: Vault, push_id: str, ip: str, now: datetime) -> int:
-    with transaction(vault.engine, write=False) as db:
-        return _count_failures(db, vault, push_id, ip, now)
+# --- the viewer's gate: a live push, and its passphrase ----------------------------------------------
+
+@dataclass
+class _Admitted:
+    push: Push
+    # The failed_passphrase row reserved while the passphrase was checked; the caller
+    # deletes it in the transaction that acts (a right passphrase is no failure).
+    attempt: int | None = None
+
+    def forget_attempt(self, db: Session) -> None:
+        if self.attempt is not None:
+            db.execute(delete(AuditEvent).where(AuditEvent.id == self.attempt))
 
 
-def _count_failures(db: Session, vault: Vault, push_id: str, ip: str, now: datetime) -> int:
-    since = now - timedelta(minutes=vault.settings.passphrase_lockout_minutes)
-    return db.execute(
-        sa_select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.push_id == push_id,
-            AuditEvent.kind == audit.FAILED_PASSPHRASE,
-            AuditEvent.ip == ip[:64],
-            AuditEvent.created_at > since,
-        )
-    ).scalar_one()
+def _admit_viewer(
+    vault: Vault, token: str, client: Client, passphrase: str, now: datetime,
+    check: Callable[[Push], None] | None = None, receipt: str | None = None,
+) -> _Admitted:
+    """What a viewer must pass to see a push or to delete it: the push is live (else a
+    failed view is logged and PushUnavailable raised), `check` holds, and the passphrase is
+    right when the push has one, unless `receipt` proves this viewer gave it in a reveal.
+    Every passphrase attempt is counted before it is checked (under the write lock, so
+    parallel guesses can't slip past a limit)."""
+    failure: PushError | None = None
+    attempt: _Reservation | None = None
+    with transaction(vault.engine) as db:
+        push = _find(db, vault, token)
+        try:
+            push = _open_or_expire(db, vault, push, client, now)
+        except PushUnavailable as refusal:
+            failure = refusal
+        else:
+            if check is not None:
+                check(push)
+            if receipt is not None and vault.keyring.check_receipt(receipt, "viewer delete", push.id):
+                pass
+            elif push.has_passphrase:
+                if not passphrase:
+                    raise PassphraseRequired()
+                attempt = _reserve_passphrase_attempt(db, vault, push, client, now)
+            elif passphrase:
+                raise UnexpectedPassphrase()
+    if failure:
+        _delete_file_blobs(vault, push, now)
+        raise failure
+    if attempt is None:
+        return _Admitted(push)
+    try:
+        # Argon2 takes tens of milliseconds: checked outside the transaction.
+        right = vault.hashing.verify(passphrase, push.passphrase_hash or "")
+    except BaseException:
+        # Not checked (the server is busy): not a failure either.
+        with transaction(vault.engine) as db:
+            _Admitted(push, attempt.event_id).forget_attempt(db)
+        raise
+    if not right:
+        if attempt.locks_push:
+            with transaction(vault.engine) as db:
+                audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
+        raise WrongPassphrase(attempt.attempts_left, vault.settings.passphrase_lockout_minutes)
+    return _Admitted(push, attempt.event_id)
 
 
-def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: Client, now: datetime) -> int:
+@dataclass
+class _Reservation:
+    event_id: int
+    # Left to this client after this attempt, if it is wrong.
+    attempts_left: int
+    # This attempt, if wrong, is the one that locks the push for everyone.
+    locks_push: bool
+
+
+def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: Client, now: datetime) -> _Reservation:
+    """Refuse when this client, or everyone together, had too many wrong passphrases for
+    this push lately; otherwise write this attempt down as a failure (undone if right)."""
     if db.get_bind().dialect.name == "postgresql":
         db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
     settings = vault.settings
-    failures = _count_failures(db, vault, push.id, client.ip, now)
-    if failures >= settings.passphrase_max_failures:
-        window = timedelta(minutes=settings.passphrase_lockout_minutes)
-        oldest = db.execute(
-            sa_select(func.min(AuditEvent.created_at)).where(
-                AuditEvent.push_id == push.id,
-                AuditEvent.kind == audit.FAILED_PASSPHRASE,
-                AuditEvent.ip == client.ip[:64],
-                AuditEvent.created_at > now - window,
-            )
-        ).scalar_one()
-        raise TooManyAttempts(int(((oldest or now) + window - now).total_seconds()) + 1)
-    return audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now)
+    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
+    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
+    recent = db.execute(
+        sa_select(AuditEvent.ip, AuditEvent.created_at).where(
+            AuditEvent.push_id == push.id,
+            AuditEvent.kind == audit.FAILED_PASSPHRASE,
+            AuditEvent.created_at > now - max(client_window, push_window),
+        )
+    ).all()
+    everyone = sorted(at for _ip, at in recent if at > now - push_window)
+    if len(everyone) >= settings.passphrase_push_max_failures:
+        raise PushLocked(_seconds_until(everyone[-settings.passphrase_push_max_failures] + push_window, now))
+    network = client_network(client.ip, settings.ipv6_prefix)
+    mine = sorted(
+        at for ip, at in recent if at > now - client_window and client_network(ip, settings.ipv6_prefix) == network
+    )
+    if len(mine) >= settings.passphrase_max_failures:
+        raise TooManyAttempts(_seconds_until(mine[-settings.passphrase_max_failures] + client_window, now))
+    return _Reservation(
+        event_id=audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now),
+        attempts_left=settings.passphrase_max_failures - len(mine) - 1,
+        locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
+    )
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return int((moment - now).total_seconds()) + 1
 
 
 # --- expire -----------------------------------------------------------------------------------------
@@ -561,25 +637,31 @@ def _expire(db: Session, push: Push, reason: str, client: Client, now: datetime)
     return True
 
 
-def expire_by_viewer(vault: Vault, token: str, client: Client, now: datetime | None = None) -> Push:
-    """A recipient deletes the push through its secret link, where the sender allowed it."""
+def expire_by_viewer(
+    vault: Vault, token: str, client: Client, passphrase: str | None = None, receipt: str | None = None,
+    now: datetime | None = None,
+) -> Push:
+    """A recipient deletes the push through its secret link, where the sender allowed it.
+
+    Gated like a view: the push must be live and, when it has a passphrase, the caller
+    must give it (counted like a reveal's attempts) or the `delete_receipt` of a reveal
+    (the page that showed the secret).  Raises what `reveal_push` raises, and NotAllowed.
+    """
     now = now or utcnow()
-    failure: PushError | None = None
+    vault.throttle.hit("reveal", client.ip)
+
+    def deletable(push: Push) -> None:
+        if not push.deletable_by_viewer:
+            raise NotAllowed("The sender did not allow recipients to delete this secret.")
+
+    admitted = _admit_viewer(vault, token, client, passphrase or "", now, deletable, receipt)
     with transaction(vault.engine) as db:
-        push = _find(db, vault, token)
-        try:
-            push = _open_or_expire(db, vault, push, client, now)
-        except PushUnavailable as refusal:
-            failure = refusal
-        else:
-            if not push.deletable_by_viewer:
-                raise NotAllowed("The sender did not allow recipients to delete this secret.")
-            if not _expire(db, push, "viewer", client, now):
-                failure = PushUnavailable()
-    _delete_file_blobs(vault, push, now)
-    if failure:
-        raise failure
-    return push
+        admitted.forget_attempt(db)
+        done = _expire(db, admitted.push, "viewer", client, now)
+    _delete_file_blobs(vault, admitted.push, now)
+    if not done:
+        raise PushUnavailable()
+    return admitted.push
 
 
 def expire_by_owner(vault: Vault, push: Push, client: Client, now: datetime | None = None) -> Push:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from pwpush_app.core import crypto
 from pwpush_app.core.blobs import BlobStore, blob_store_for
 from pwpush_app.core.db import make_engine
+from pwpush_app.core.hashing import SlowHashes
 from pwpush_app.core.throttle import Throttle
 from pwpush_app.settings import Settings, get_settings
 
@@ -27,6 +28,8 @@ class Vault:
     throttle: Throttle
     # Encrypted file contents (local disk under the data folder).
     blobs: BlobStore
+    # Argon2id, a bounded number at a time.
+    hashing: SlowHashes
 
 
 def load_keyring(settings: Settings) -> crypto.Keyring:
@@ -53,8 +56,9 @@ def open_vault(settings: Settings) -> Vault:
         settings=settings,
         engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),
         keyring=load_keyring(settings),
-        throttle=Throttle(settings.throttle_per_minute, settings.redis_url),
+        throttle=Throttle(settings.throttle_per_minute, settings.redis_url, settings.ipv6_prefix),
         blobs=blob_store_for(settings),
+        hashing=SlowHashes(settings.argon2_slots),
     )
 
 

@@ -1,12 +1,15 @@
 """What every page state needs: who is asking, the vault, times shown to people.
 
-Core functions are synchronous (database, Argon2): page events run them in a thread so
-one slow reveal doesn't stall every other browser's events.
+Core functions are synchronous (database, Argon2): page events run them in threads of
+their own pool, so one slow call doesn't stall every other browser's events, and the
+event loop's default executor (6 threads on 2 cores, shared with Reflex) is never what a
+reveal waits for.  Argon2 itself is bounded by the core (`core.hashing`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
@@ -37,9 +40,14 @@ def client_of(state: rx.State) -> Client:
     )
 
 
+# Enough threads that the bounded Argon2 callers (slots plus waiters) leave most free.
+CORE_THREADS = 64
+_core_pool = concurrent.futures.ThreadPoolExecutor(max_workers=CORE_THREADS, thread_name_prefix="core")
+
+
 async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
     """Run a core call (blocking I/O and hashing) off the event loop."""
-    return await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+    return await asyncio.get_running_loop().run_in_executor(_core_pool, functools.partial(function, *args, **kwargs))
 
 
 def vault() -> Vault:

@@ -15,7 +15,7 @@ import re
 import reflex as rx
 
 from pwpush_app.core.accounts import may_create_pushes
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
 from pwpush_app.core.audit import Client
 from pwpush_app.settings import KindPolicy, Settings, get_settings
@@ -158,7 +158,7 @@ class CreateState(rx.State):
         except InvalidPush as refusal:
             self.errors = dict(refusal.errors)
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.errors = {"form": BUSY_MESSAGE}
             return
         finally:

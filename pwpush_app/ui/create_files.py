@@ -19,7 +19,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core import files
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.errors import PushError
 from pwpush_app.core.pushes import InvalidPush
 from pwpush_app.settings import get_settings
@@ -85,7 +85,7 @@ class FileSendState(rx.State):
             errors = dict(refusal.errors)
         except PushError as refusal:  # LoginRequired
             errors = {"files": str(refusal)}
-        except DatabaseUnavailable:
+        except ServerBusy:
             errors = {"form": BUSY_MESSAGE}
         async with self:
             self.sending = False

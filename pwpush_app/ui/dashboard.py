@@ -20,7 +20,7 @@ import reflex as rx
 
 from pwpush_app.core import pushes
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.pushes import PushUnavailable
 from pwpush_app.core.vault import Vault
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_time_left, format_time, in_thread, plural, secret_link, vault
@@ -115,7 +115,7 @@ class DashboardState(rx.State):
     async def _refresh(self, user_id: str) -> None:
         try:
             snap = await in_thread(dashboard_snapshot, vault(), user_id, self.tab, self.page, self.search, self.open_id)
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         if snap.total and not snap.rows and self.page > 1:  # the page emptied (pushes expired): go back one

@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.pushes import ManagedPush, PushUnavailable, expire_by_owner, find_managed, open_note, owner_view
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "view": "Viewed",
     "failed_view": "Viewed after expiry (refused)",
     "failed_passphrase": "Wrong passphrase",
+    "passphrase_lock": "Locked: too many wrong passphrases, every attempt refused for a while",
     "expire": "Deleted",
     "expire_auto": "Expired",
     "owner_view": "Manage page opened",
@@ -79,7 +80,7 @@ class ManageState(rx.State):
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "unavailable", BUSY_MESSAGE
             return
         self._show(managed)
@@ -90,7 +91,7 @@ class ManageState(rx.State):
         try:
             push = await in_thread(find_managed, vault(), self._manage_token())
             note = await in_thread(open_note, vault(), push)
-        except (PushUnavailable, DatabaseUnavailable):
+        except (PushUnavailable, ServerBusy):
             return
         return rx.set_value(NOTE_BOX, note)
 
@@ -133,7 +134,7 @@ class ManageState(rx.State):
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         self._show(managed)

@@ -14,7 +14,7 @@ import json
 
 import reflex as rx
 
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.files import describe_bytes, download_path
 from pwpush_app.core.qr import QrTooLong, qr_svg
 from pwpush_app.core.pushes import (
@@ -69,7 +69,7 @@ class RevealState(rx.State):
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
             return
         self.kind = found.kind
@@ -108,7 +108,7 @@ class RevealState(rx.State):
         except PushError as refusal:  # wrong passphrase, lock-out
             self.status, self.message = "landing", str(refusal)
             return None
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
             return None
         push = revealed.push
@@ -171,7 +171,7 @@ class RevealState(rx.State):
             return
         except PushUnavailable:
             pass  # already gone: the outcome the recipient asked for
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core import accounts
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, vault
 from pwpush_app.ui.components.fields import copy_button
@@ -50,7 +50,7 @@ class TokenState(rx.State):
             return
         try:
             token = await in_thread(accounts.regenerate_api_token, vault(), user.id)
-        except (accounts.AccountError, DatabaseUnavailable):
+        except (accounts.AccountError, ServerBusy):
             self.message = BUSY_MESSAGE
             return
         fresh = await in_thread(accounts.get_user, vault(), user.id)

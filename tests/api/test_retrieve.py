@@ -102,6 +102,44 @@ def test_too_many_wrong_passphrases_is_429_with_retry_after(api):
     assert "Too many" in locked.json()["error"]
 
 
+def test_one_ipv6_64_is_one_client_for_the_lockout(vault):
+    from .conftest import asgi_client
+
+    # The review got 12 x 401 from 12 addresses of one /64; the 6th now meets the pause.
+    clients = [asgi_client(vault, peer=f"2001:db8:aa:bb::{n:x}") for n in range(1, 13)]
+    neighbour = asgi_client(vault, peer="2001:db8:aa:bc::1")
+    try:
+        token = create(clients[0], passphrase="pw")["url_token"]
+        codes = [c.get(f"/api/v2/pushes/{token}", params={"passphrase": f"x{n}"}).status_code
+                 for n, c in enumerate(clients)]
+        assert codes == [401] * 5 + [429] * 7
+        assert neighbour.get(f"/api/v2/pushes/{token}", params={"passphrase": "pw"}).status_code == 200
+    finally:
+        for client in [*clients, neighbour]:
+            client.close()
+
+
+def test_wrong_passphrases_from_many_addresses_lock_the_push_for_everyone(make_api):
+    from .conftest import asgi_client
+
+    api, vault = make_api(PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES="4")
+    _, owner_token = issue_api_token(vault, "owner@example.com")
+    owner = {"Authorization": f"Bearer {owner_token}"}
+    token = create(api, headers=owner, passphrase="pw")["url_token"]
+    guessers = [asgi_client(vault, peer=f"198.51.100.{n}") for n in range(5)]
+    try:
+        codes = [g.get(f"/api/v2/pushes/{token}", params={"passphrase": "nope"}).status_code for g in guessers]
+        assert codes == [401] * 4 + [429]
+        locked = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "pw"})
+        assert locked.status_code == 429 and "locked after too many wrong passphrases" in locked.json()["error"]
+        assert int(locked.headers["retry-after"]) > 3000
+    finally:
+        for guesser in guessers:
+            guesser.close()
+    kinds = [row["kind"] for row in api.get(f"/api/v2/pushes/{token}/audit", headers=owner).json()["logs"]]
+    assert kinds.count("failed_passphrase") == 4 and kinds.count("passphrase_lock") == 1
+
+
 def test_lockout_is_per_client_ip(vault):
     from .conftest import asgi_client
 
@@ -161,6 +199,30 @@ def test_viewer_may_delete_when_allowed(api, path):
     assert again.status_code == 422 and "already expired" in again.json()["error"]
 
 
+@pytest.mark.parametrize("path", ["/api/v2/pushes/{t}", "/p/{t}.json"])
+def test_a_viewer_deletes_a_passphrase_push_only_with_the_passphrase(api, bob, path):
+    # Outside review, finding 2: a DELETE by anyone with the link took it without one.
+    token = create(api, passphrase="correct horse", deletable_by_viewer=True, expire_after_views=2)["url_token"]
+    url = path.format(t=token)
+    for headers, params in (({}, {}), (bob, {}), ({}, {"passphrase": "wrong guess"})):
+        refused = api.delete(url, headers=headers, params=params)
+        assert refused.status_code == 401 and "passphrase" in refused.json()["error"]
+    deleted = api.delete(url, params={"passphrase": "correct horse"})
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+
+
+def test_deleting_with_wrong_passphrases_shares_the_reveals_limit(api):
+    token = create(api, passphrase="correct horse", deletable_by_viewer=True)["url_token"]
+    for i in range(3):
+        assert api.delete(f"/api/v2/pushes/{token}", params={"passphrase": f"g{i}"}).status_code == 401
+    for i in range(2):
+        assert api.get(f"/api/v2/pushes/{token}", params={"passphrase": f"h{i}"}).status_code == 401
+    locked = api.delete(f"/api/v2/pushes/{token}", params={"passphrase": "correct horse"})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    locked = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "correct horse"})
+    assert locked.status_code == 429
+
+
 def test_viewer_may_not_delete_when_not_allowed(api, bob):
     token = create(api, deletable_by_viewer=False)["url_token"]
     for headers in ({}, bob):
@@ -213,3 +275,35 @@ def test_anonymous_off_refuses_anonymous_show_and_preview(make_api):
     assert api.get(f"/api/v2/pushes/{token}").status_code == 401
     assert api.get(f"/api/v2/pushes/{token}/preview").status_code == 401
     assert api.get(f"/api/v2/pushes/{token}", headers=owner).status_code == 200
+
+
+def test_when_hashing_is_saturated_passphrase_checks_get_503_and_plain_reveals_still_work(api, vault):
+    from pwpush_app.core.hashing import SlowHashes
+    from tests.core.test_hashing import Held
+
+    guarded = create(api, passphrase="right one")["url_token"]
+    plain = create(api)["url_token"]
+    vault.hashing = SlowHashes(slots=1, waiters_per_slot=0)
+    held = Held(vault.hashing, 1)
+    held.wait_running(1)
+    try:
+        busy = api.get(f"/api/v2/pushes/{guarded}", params={"passphrase": "right one"})
+        assert busy.status_code == 503 and int(busy.headers["retry-after"]) > 0
+        assert "busy" in busy.json()["error"] and "nothing was changed" in busy.json()["error"]
+        assert api.get(f"/api/v2/pushes/{plain}").json()["payload"] == "s3cret-payload"
+    finally:
+        held.done()
+    shown = api.get(f"/api/v2/pushes/{guarded}", params={"passphrase": "right one"}).json()
+    assert shown["payload"] == "s3cret-payload" and shown["views_remaining"] == shown["expire_after_views"] - 1
+
+
+def test_a_made_up_api_token_costs_no_write(api, vault):
+    from pwpush_app.core import accounts
+    from tests.core.test_accounts import _writes_during
+
+    def call():
+        answer = api.get("/api/v2/pushes/active", headers={"Authorization": "Bearer made-up-token-0123456789"})
+        assert answer.status_code == 401
+
+    # Every Bearer header took SQLite's write lock and a sync to disk before the lookup.
+    assert _writes_during(vault, call) == 0

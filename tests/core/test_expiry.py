@@ -67,7 +67,7 @@ def _expire_by_owner(vault, created):
 
 
 def _expire_by_viewer(vault, created):
-    expire_by_viewer(vault, created.url_token, ALICE, now=T0 + timedelta(minutes=2))
+    expire_by_viewer(vault, created.url_token, ALICE, passphrase="pass", now=T0 + timedelta(minutes=2))
 
 
 def _expire_by_time_on_access(vault, created):

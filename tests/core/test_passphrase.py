@@ -1,4 +1,5 @@
-"""Passphrases: required before reveal, wrong ones consume nothing, and one IP gets paused."""
+"""Passphrases: required before reveal, wrong ones consume nothing, one client (an IPv4
+address or an IPv6 network) gets paused, and too many from everywhere lock the push."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ from datetime import timedelta
 
 import pytest
 
+from pwpush_app.core.audit import Client
 from pwpush_app.core.pushes import (
+    NewPush,
     PassphraseRequired,
+    PushError,
+    PushLocked,
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
+    create_push,
     reveal_push,
 )
 
-from .common import ALICE, MALLORY, T0, audit_kinds, audit_rows, push_row
+from .common import ALICE, MALLORY, SENDER, T0, audit_kinds, audit_rows, push_row, run_at_once
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -127,3 +133,98 @@ def test_the_pause_is_per_push(vault, protected, make_push):
         reveal_push(vault, protected.url_token, MALLORY, passphrase=PASSPHRASE, now=T0)
 
     assert reveal_push(vault, other.url_token, MALLORY, passphrase=PASSPHRASE, now=T0).payload == "another secret"
+
+
+# --- who counts as one client, and the push's own limit (outside review, finding 3) ----------------
+
+def _from(ip: str) -> Client:
+    return Client(ip=ip, user_agent="guesser/1.0")
+
+
+def test_every_address_of_one_ipv6_64_counts_as_one_client(vault, protected):
+    # The review got 12 wrong answers (401) from 12 addresses of one /64: unlimited guesses.
+    for host in range(1, 6):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(vault, protected.url_token, _from(f"2001:db8:1:2::{host:x}"), passphrase=f"guess {host}", now=T0)
+    for host in range(6, 13):
+        with pytest.raises(TooManyAttempts):
+            reveal_push(vault, protected.url_token, _from(f"2001:db8:1:2:ffff::{host:x}"), passphrase=PASSPHRASE, now=T0)
+    # The next /64 is another client; so is an IPv4 address.
+    assert reveal_push(vault, protected.url_token, _from("2001:db8:1:3::1"), passphrase=PASSPHRASE, now=T0).payload
+    assert reveal_push(vault, protected.url_token, _from("192.0.2.77"), passphrase=PASSPHRASE, now=T0).payload
+
+
+def test_the_ipv6_prefix_is_a_setting(make_vault):
+    vault = make_vault(PWPUSH_IPV6_PREFIX="48")
+    created = create_push(vault, NewPush(payload="x", passphrase=PASSPHRASE), SENDER, now=T0)
+    for subnet in range(5):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(vault, created.url_token, _from(f"2001:db8:7:{subnet:x}::1"), passphrase="nope", now=T0)
+    # Another /64, the same /48: the same client.
+    with pytest.raises(TooManyAttempts):
+        reveal_push(vault, created.url_token, _from("2001:db8:7:ff::1"), passphrase=PASSPHRASE, now=T0)
+
+
+def test_wrong_passphrases_from_everywhere_lock_the_push_for_everyone(vault, make_push):
+    created = make_push("many guessers", passphrase=PASSPHRASE, expire_after_views=2)
+    # Twenty addresses, each under its own limit of five, four guesses each: 80 > 20.
+    failures = 0
+    for attempt in range(4):
+        for host in range(20):
+            try:
+                reveal_push(vault, created.url_token, _from(f"198.51.100.{host}"), passphrase=f"g{attempt}",
+                            now=T0 + timedelta(minutes=attempt))
+            except WrongPassphrase:
+                failures += 1
+            except TooManyAttempts as refusal:
+                assert isinstance(refusal, PushLocked)
+    assert failures == 20
+    # Locked for everyone, the right passphrase and a fresh address included, and nothing consumed.
+    with pytest.raises(PushLocked) as locked:
+        reveal_push(vault, created.url_token, ALICE, passphrase=PASSPHRASE, now=T0 + timedelta(minutes=30))
+    assert locked.value.retry_after_seconds == 30 * 60 + 1  # the first of the 20 leaves the hour then
+    assert "locked after too many wrong passphrases" in str(locked.value)
+    assert push_row(vault, created.push.id)["views_remaining"] == 2
+    # The owner sees it in the audit trail: the 20 failures, then the lock, once.
+    kinds = audit_kinds(vault, created.push.id)
+    assert kinds.count("failed_passphrase") == 20 and kinds.count("passphrase_lock") == 1
+    assert kinds.index("passphrase_lock") == len(kinds) - 1
+    # When the hour has passed, the right passphrase works again.
+    revealed = reveal_push(vault, created.url_token, ALICE, passphrase=PASSPHRASE, now=T0 + timedelta(minutes=61))
+    assert revealed.payload == "many guessers"
+
+
+def test_the_push_limit_is_a_setting(make_vault):
+    vault = make_vault(PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES="3", PWPUSH_PASSPHRASE_PUSH_LOCKOUT_MINUTES="5")
+    created = create_push(vault, NewPush(payload="x", passphrase=PASSPHRASE), SENDER, now=T0)
+    for host in range(3):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(vault, created.url_token, _from(f"203.0.113.{host}"), passphrase="nope", now=T0)
+    with pytest.raises(PushLocked):
+        reveal_push(vault, created.url_token, ALICE, passphrase=PASSPHRASE, now=T0 + timedelta(minutes=4))
+    assert reveal_push(vault, created.url_token, ALICE, passphrase=PASSPHRASE, now=T0 + timedelta(minutes=5, seconds=1)).payload
+
+
+def test_parallel_guesses_from_many_addresses_never_pass_the_push_limit(make_vault):
+    vault = make_vault(PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES="6")
+    created = create_push(vault, NewPush(payload="x", passphrase=PASSPHRASE), SENDER, now=T0)
+    outcomes = []
+
+    def guess(host):
+        try:
+            reveal_push(vault, created.url_token, _from(f"198.51.100.{host}"), passphrase="nope", now=T0)
+        except PushError as refusal:
+            outcomes.append(type(refusal).__name__)
+
+    run_at_once(guess, range(16))
+    assert sorted(outcomes) == ["PushLocked"] * 10 + ["WrongPassphrase"] * 6
+    assert audit_kinds(vault, created.push.id).count("failed_passphrase") == 6
+
+
+def test_the_last_attempt_says_that_a_pause_follows(vault, protected):
+    for i in range(4):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(vault, protected.url_token, MALLORY, passphrase=f"guess {i}", now=T0)
+    with pytest.raises(WrongPassphrase) as last:
+        reveal_push(vault, protected.url_token, MALLORY, passphrase="guess 5", now=T0)
+    assert "That was the last attempt for now: try again in 10 minutes." in str(last.value)

@@ -29,6 +29,7 @@ from pwpush_app.core.pushes import (
     NewPush,
     NotAllowed,
     PassphraseRequired,
+    PushLocked,
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
@@ -69,6 +70,9 @@ def lifecycle_machine(vault):
     policy = vault.settings.policy("text")
     max_failures = vault.settings.passphrase_max_failures
     window = timedelta(minutes=vault.settings.passphrase_lockout_minutes)
+    # One client here: its failures are also all of the push's.
+    push_max_failures = vault.settings.passphrase_push_max_failures
+    push_window = timedelta(minutes=vault.settings.passphrase_push_lockout_minutes)
 
     class PushLifecycle(RuleBasedStateMachine):
         pushes = Bundle("pushes")
@@ -111,6 +115,7 @@ def lifecycle_machine(vault):
             try:
                 revealed = reveal_push(vault, m.token, ALICE, passphrase=given, now=self.now)
             except (PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts, UnexpectedPassphrase) as e:
+                # (TooManyAttempts, or its PushLocked: the exact type is compared below.)
                 outcome = type(e)
             else:
                 assert revealed.payload == m.payload
@@ -132,21 +137,32 @@ def lifecycle_machine(vault):
                 return UnexpectedPassphrase if given else "served"
             if not given:
                 return PassphraseRequired
+            if sum(1 for t in m.failures if t > self.now - push_window) >= push_max_failures:
+                return PushLocked
             if sum(1 for t in m.failures if t > self.now - window) >= max_failures:
                 return TooManyAttempts
             return "served" if given == m.passphrase else WrongPassphrase
 
-        @rule(m=pushes)
-        def expire_by_recipient(self, m: Model):
-            expected = PushUnavailable if not m.live(self.now) else (NotAllowed if not m.deletable else "expired")
+        @rule(m=pushes, attempt=st.sampled_from(["right", "wrong", "none"]))
+        def expire_by_recipient(self, m: Model, attempt: str):
+            # A recipient's delete passes the gate of a view: live, deletable, the passphrase.
+            given = {"right": m.passphrase or PASSPHRASE, "wrong": "not the passphrase", "none": None}[attempt]
+            if m.live(self.now) and not m.deletable:
+                expected = NotAllowed
+            else:
+                expected = self._expected_reveal(m, given)
+                expected = "expired" if expected == "served" else expected
             try:
-                expire_by_viewer(vault, m.token, ALICE, now=self.now)
+                expire_by_viewer(vault, m.token, ALICE, passphrase=given, now=self.now)
                 outcome = "expired"
-            except (PushUnavailable, NotAllowed) as e:
+            except (PushUnavailable, NotAllowed, PassphraseRequired, WrongPassphrase, TooManyAttempts,
+                    UnexpectedPassphrase) as e:
                 outcome = type(e)
-            assert outcome == expected
-            if outcome != NotAllowed:
+            assert outcome == expected, f"{attempt} passphrase: expected {expected}, got {outcome}"
+            if outcome in ("expired", PushUnavailable):
                 m.expired = True
+            elif outcome is WrongPassphrase:
+                m.failures.append(self.now)
 
         @rule(m=pushes)
         def expire_by_sender(self, m: Model):
