@@ -2,9 +2,11 @@
 
 Every rule of the lifecycle lives here and nowhere else:
 - views and time limits, whichever comes first;
-- a view is taken by one conditional UPDATE (`views_remaining > 0`), so N concurrent
-  reveals of a push with one view left serve exactly one;
-- the last view returns the payload and expires the push in the same transaction;
+- a view is taken by one conditional UPDATE (`views_remaining > 0`): the database
+  applies concurrent ones one at a time, so no more callers than views get a row;
+- the view that leaves none returns the payload and expires the push in the same
+  transaction: that, not the counter alone, is what keeps the last view the last
+  (a mutation run showed it; see `_take_view`);
 - expiry deletes the payload, note, passphrase hash and data key (not only a flag);
 - outsiders cannot tell an unknown link from an expired one (`PushUnavailable`);
 - a viewer passes one gate (`_admit_viewer`) to see the push and to delete it: a live

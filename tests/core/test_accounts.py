@@ -11,7 +11,16 @@ from sqlalchemy import text
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import LOGIN_FAILED, MESSAGES, AccountError, LoginFailed, LoginLocked
 from pwpush_app.core.models import Push
-from pwpush_app.core.pushes import NewPush, claim_pushes, create_push, find_managed, open_link_token, pushes_of_owner
+from pwpush_app.core.pushes import (
+    NewPush,
+    PushUnavailable,
+    claim_pushes,
+    create_push,
+    find_managed,
+    open_link_token,
+    owned_push,
+    pushes_of_owner,
+)
 from pwpush_app.core.throttle import RateLimited
 
 from .common import SENDER, T0, push_row, run_at_once
@@ -369,6 +378,18 @@ def test_a_claimed_push_keeps_its_link_for_the_dashboard(vault, alice):
     claim_pushes(vault, alice.id, [anonymous.manage_token], now=T0)
     [listed] = pushes_of_owner(vault, alice.id, expired=False, now=T0)
     assert open_link_token(vault, listed) == anonymous.url_token
+
+
+def test_owned_push_answers_only_to_its_owner(vault, alice):
+    bob = accounts.sign_up(vault, "bob@example.com", PASSWORD)
+    alices = create_push(vault, NewPush(payload="alice's"), SENDER.__class__(user_id=alice.id), now=T0)
+    anonymous = create_push(vault, NewPush(payload="nobody's"), SENDER, now=T0)
+    assert owned_push(vault, alice.id, alices.push.id).id == alices.push.id
+    # Anyone else, nobody, or an unowned push: the same answer as for no push at all.
+    for owner_id, push_id in ((bob.id, alices.push.id), (None, alices.push.id), (alice.id, anonymous.push.id),
+                              (alice.id, "0" * 32), (alice.id, "x" * 5000)):
+        with pytest.raises(PushUnavailable):
+            owned_push(vault, owner_id, push_id)
 
 
 def test_owner_lists_search_by_name(vault, alice):

@@ -72,6 +72,19 @@ def test_a_view_s_grant_ends_with_its_window(vault):
     assert download(vault, again.downloads.grant, 1, now=T0 + GRACE)[2] == FILES[1][1]
 
 
+def test_a_grant_ends_when_the_push_s_time_runs_out_before_any_purge(vault):
+    # Two guards, each covering for the other: the grant never outlives the push, and a
+    # download checks that the push is still live.  (A mutation run removed both: nothing failed.)
+    created = push_files(vault, signed_in_sender(vault), FILES, expire_after_views=3, expire_after_minutes=5)
+    revealed = reveal_push(vault, created.url_token, RECIPIENT, now=T0 + timedelta(minutes=1))
+    assert revealed.downloads.until == T0 + timedelta(minutes=5)  # not the 10-minute window
+    assert download(vault, revealed.downloads.grant, 0, now=T0 + timedelta(minutes=4))[2] == FILES[0][1]
+    # Past the push's time, the purge not yet run: the blobs are still stored, but refused.
+    assert len(blob_files(vault)) == 2
+    with pytest.raises(DownloadUnavailable):
+        download(vault, revealed.downloads.grant, 0, now=T0 + timedelta(minutes=6))
+
+
 def test_no_download_without_a_real_grant(vault):
     created = push_files(vault, signed_in_sender(vault), FILES)
     grant = reveal_push(vault, created.url_token, RECIPIENT, now=T0).downloads.grant

@@ -34,6 +34,29 @@ def test_durability_follows_the_setting(make_vault, setting, flushed):
 
 
 @pytest.mark.sqlite_only
+def test_secure_delete_is_set_by_us_not_left_to_how_sqlite_was_built(tmp_path, monkeypatch):
+    # Debian builds SQLite with secure_delete on by default, which hid the removal of our
+    # PRAGMA from the test above.  Here every new connection starts with it off, as on a
+    # SQLite built with the upstream default, before our settings run.
+    original = database.create_engine
+
+    def engine_whose_sqlite_defaults_to_off(*args, **kwargs):
+        engine = original(*args, **kwargs)
+        event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA secure_delete=OFF"),
+                     insert=True)
+        return engine
+
+    monkeypatch.setattr(database, "create_engine", engine_whose_sqlite_defaults_to_off)
+    engine = database.make_engine(f"sqlite:///{tmp_path / 'secure.db'}")
+    connection = engine.raw_connection()
+    try:
+        assert connection.cursor().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    finally:
+        connection.close()
+        engine.dispose()
+
+
+@pytest.mark.sqlite_only
 def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_vault, monkeypatch):
     """Durability FULL with shared fsyncs: no write transaction returns before the WAL
     holding its commit was synced by an fsync that started after that commit."""
