@@ -49,16 +49,10 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import migrate, transaction
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.pushes import (
-    PUSHES,
-    NewPush,
-    create_push,
-    new_push_key,
-    open_note,
-    purge_expired,
-    reveal_push,
-    seal_new_push,
-)
+from pwpush_app.core.create import NewPush, create_push, new_push_key, seal_new_push
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.records import PUSHES, open_note
+from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.vault import Vault, open_vault
 from pwpush_app.settings import load_settings
 from tests.servers import LiveServer, PostgresServer, free_port, make_env

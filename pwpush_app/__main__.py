@@ -53,7 +53,7 @@ def cmd_rotate_keys(_args) -> int:
 
 
 def cmd_purge(_args) -> int:
-    from pwpush_app.core.pushes import purge_expired
+    from pwpush_app.core.purge import purge_expired
     from pwpush_app.core.vault import get_vault
 
     expired = purge_expired(get_vault())

@@ -9,9 +9,9 @@ import socket
 
 from pwpush_app.core.accounts import delete_stale_login_failures, delete_stale_sessions
 from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.files import sweep_orphan_blobs
+from pwpush_app.core.file_downloads import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
-from pwpush_app.core.pushes import purge_expired
+from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.vault import Vault, get_vault
 
 log = logging.getLogger("pwpush.jobs")

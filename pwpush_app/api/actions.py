@@ -1,7 +1,7 @@
 """What each endpoint does, shared by the v2 and legacy routes: call the core, shape the answer.
 
 No lifecycle rule lives here: limits, views, expiry, passphrase lock-out and ownership
-of anonymous pushes are the core's (`pwpush_app.core.pushes`).
+of anonymous pushes are the core's (`pwpush_app.core`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
 from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
 from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
-from pwpush_app.core import pushes
-from pwpush_app.core.accounts import may_create_pushes
-from pwpush_app.core.pushes import (
+from pwpush_app.core.create import create_push, may_create_pushes
+from pwpush_app.core.errors import (
     InvalidPush,
     NotAllowed,
     PassphraseRequired,
@@ -26,6 +25,9 @@ from pwpush_app.core.pushes import (
     UnexpectedPassphrase,
     WrongPassphrase,
 )
+from pwpush_app.core.owners import expire_by_owner, expire_overdue, owner_view, pushes_of_owner
+from pwpush_app.core.records import find_push, open_link_token, open_note
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 
 def answer(body, status: int = 200) -> JSONResponse:
@@ -34,7 +36,7 @@ def answer(body, status: int = 200) -> JSONResponse:
 
 
 def _require_anonymous_allowed(caller: Caller) -> None:
-    # The same rule the create page asks (accounts.may_create_pushes).
+    # The same rule the create page asks (create.may_create_pushes).
     if not may_create_pushes(caller.vault, caller.user.id if caller.user else None):
         caller.require_user()
 
@@ -60,7 +62,7 @@ async def create(request: Request, caller: Caller, root_key: str, kind: str, kin
         if new_push.kind == "file":
             uploads.check_file_push_without_files(vault, caller.client)
         try:
-            created = await run_in_threadpool(pushes.create_push, vault, new_push, caller.client)
+            created = await run_in_threadpool(create_push, vault, new_push, caller.client)
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
@@ -86,27 +88,27 @@ def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
     _require_anonymous_allowed(caller)
     vault = caller.vault
     try:
-        revealed = pushes.reveal_push(vault, token, caller.client, passphrase=passphrase)
+        revealed = reveal_push(vault, token, caller.client, passphrase=passphrase)
     except PushUnavailable:
         # The core logged the failed view. Password Pusher answers an expired push
         # with its (payload-free) JSON; an unknown token gets a 404.
-        push = pushes.find_push(vault, token)
+        push = find_push(vault, token)
         if push is None:
             raise not_found() from None
-        push = pushes.expire_overdue(vault, push)
+        push = expire_overdue(vault, push)
         body = schemas.push_json(push, vault.settings, token, owner=caller.owns(push))
         return answer({**body, "payload": None, "files": []})
     except PushError as error:
         raise _viewer_refused(error) from None
     push = revealed.push
     owner = caller.owns(push)
-    note = pushes.open_note(vault, push) if owner else ""
+    note = open_note(vault, push) if owner else ""
     body = schemas.push_json(push, vault.settings, token, owner=owner, note=note)
     return answer({**body, "payload": revealed.payload, "files": schemas.files_json(revealed.downloads, vault.settings)})
 
 
 def _existing(caller: Caller, token: str):
-    push = pushes.find_push(caller.vault, token)
+    push = find_push(caller.vault, token)
     if push is None:
         raise not_found()
     return push
@@ -128,7 +130,7 @@ def _owned(caller: Caller, token: str):
 
 def audit(caller: Caller, token: str, page: int, dialect: str) -> JSONResponse:
     push = _owned(caller, token)
-    managed = pushes.owner_view(caller.vault, push, caller.client, page=page)
+    managed = owner_view(caller.vault, push, caller.client, page=page)
     return answer(schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events))
 
 
@@ -139,13 +141,13 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> JSONRes
     vault = caller.vault
     push = _existing(caller, token)
     if caller.owns(push):
-        push = pushes.expire_overdue(vault, push)
+        push = expire_overdue(vault, push)
         if push.expired:
             raise ApiError(422, "This push has already expired.")
-        push = pushes.expire_by_owner(vault, push, caller.client)
+        push = expire_by_owner(vault, push, caller.client)
     else:
         try:
-            push = pushes.expire_by_viewer(vault, token, caller.client, passphrase=passphrase)
+            push = expire_by_viewer(vault, token, caller.client, passphrase=passphrase)
         except PushUnavailable:
             raise ApiError(422, "This push has already expired.") from None
         except PushError as error:
@@ -157,9 +159,9 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> JSONRes
 def listing(caller: Caller, expired: bool, page: int) -> JSONResponse:
     user = caller.require_user()
     vault = caller.vault
-    found = pushes.pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE)
+    found = pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE)
     return answer([
-        schemas.push_json(push, vault.settings, pushes.open_link_token(vault, push), owner=True,
-                          note=pushes.open_note(vault, push))
+        schemas.push_json(push, vault.settings, open_link_token(vault, push), owner=True,
+                          note=open_note(vault, push))
         for push in found
     ])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from pwpush_app.api.errors import ApiError, invalid
-from pwpush_app.core.pushes import NewPush
+from pwpush_app.core.create import NewPush
 
 # expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
 # are our sub-day choices.  Index -> minutes.

@@ -16,10 +16,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from pwpush_app.api.auth import current_vault, request_client
 from pwpush_app.api.errors import ApiError
-from pwpush_app.core import files
+
 from pwpush_app.core.crypto import DecryptionError
-from pwpush_app.core.files import AlreadyDownloaded, DownloadUnavailable, FileDownload
+from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
+from pwpush_app.core.file_downloads import FileDownload
 from pwpush_app.core.vault import Vault
+from pwpush_app.core.file_downloads import open_file_download
+from pwpush_app.core.file_names import content_disposition, served_content_type
 
 log = logging.getLogger("pwpush.api")
 router = APIRouter(tags=["files"])
@@ -53,7 +56,7 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
     peek = request.method == "HEAD"
     client = request_client(request, vault, None)
     try:
-        download = await run_in_threadpool(files.open_file_download, vault, grant, int(index), client, None, peek)
+        download = await run_in_threadpool(open_file_download, vault, grant, int(index), client, None, peek)
     except DownloadUnavailable as error:
         raise ApiError(404, str(error)) from None
     except AlreadyDownloaded as error:
@@ -65,9 +68,9 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
     headers = {
         # As declared (sanitised), but html, svg, xml and scripts as opaque bytes; set
         # directly so no charset is added to text types.
-        "Content-Type": files.served_content_type(download.content_type),
+        "Content-Type": served_content_type(download.content_type),
         "Content-Length": str(download.size),
-        "Content-Disposition": files.content_disposition(download.name),
+        "Content-Disposition": content_disposition(download.name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
         # A download is never a page: no scripts, no frames, even if a browser renders it.

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.pushes import AccountRequired
+from pwpush_app.core.errors import AccountRequired
 from pwpush_app.core.throttle import RateLimited
 
 log = logging.getLogger("pwpush.api")

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pwpush_app.api.bodies import DURATION_MINUTES
 from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
 from pwpush_app.core.clock import iso_utc, utcnow
-from pwpush_app.core.files import FileDownloads, download_path
+from pwpush_app.core.file_downloads import FileDownloads
+from pwpush_app.core.links import download_path
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.pushes import describe_minutes
+from pwpush_app.core.create import describe_minutes
 from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60

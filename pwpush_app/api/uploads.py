@@ -22,11 +22,15 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pwpush_app.api.bodies import MAX_FIELDS, create_body_from_pairs, new_push_from_fields, too_large
 from pwpush_app.api.errors import ApiError, invalid
-from pwpush_app.core import files
+
 from pwpush_app.core.audit import Client
-from pwpush_app.core.files import DraftFeeder, FilePushDraft, LoginRequired
-from pwpush_app.core.pushes import CreatedPush, InvalidPush, NewPush
+from pwpush_app.core.errors import LoginRequired
+from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft
+from pwpush_app.core.create import CreatedPush, NewPush
+from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.vault import Vault
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.file_uploads import check_may_send_files
 
 # Marks a file part among the text fields, so `file_push[files][]` alone still names the
 # root object; never a value a client could send (NUL is refused in text fields).
@@ -261,7 +265,7 @@ def _new_push(fields: dict, kind: str, kind_is_fixed: bool, has_files: bool) -> 
 
 def _check_may_send(vault: Vault, client: Client, file_count: int | None = None) -> None:
     try:
-        files.check_may_send_files(vault, client, file_count)
+        check_may_send_files(vault, client, file_count)
     except LoginRequired:
         raise _login_required() from None
     except InvalidPush as error:
@@ -283,5 +287,5 @@ def _login_required() -> ApiError:
 
 def _files_too_large(vault: Vault) -> ApiError:
     limit = vault.settings.max_file_bytes_per_push
-    return ApiError(413, f"The files are too large: at most {files.describe_bytes(limit)} per push in total.",
-                    {"files": [f"The files are too large: at most {files.describe_bytes(limit)} per push in total."]})
+    return ApiError(413, f"The files are too large: at most {describe_bytes(limit)} per push in total.",
+                    {"files": [f"The files are too large: at most {describe_bytes(limit)} per push in total."]})

@@ -15,11 +15,12 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
-from pwpush_app.core import crypto, pushes
+from pwpush_app.core import crypto
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, User
+from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.vault import Vault
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
@@ -112,11 +113,6 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 def signups_open(vault: Vault) -> bool:
     return not vault.settings.disable_signups
-
-
-# The rule lives with the pushes it guards (create_push and file pushes enforce it);
-# pages and API ask it up front to answer with a login prompt or a 401.
-may_create_pushes = pushes.may_create_pushes
 
 
 # --- sign up ------------------------------------------------------------------------------------
@@ -327,7 +323,7 @@ def delete_account(vault: Vault, user_id: str, password: str, client: Client, no
     with transaction(vault.engine, write=False) as db:
         live = list(db.exec(select(Push).where(Push.owner_id == user_id, Push.expired == False)))  # noqa: E712
     for push in live:
-        pushes.expire_by_owner(vault, push, client, now)
+        expire_by_owner(vault, push, client, now)
     with transaction(vault.engine) as db:
         _revoke_all_sessions(db, user_id)
         db.execute(delete(User).where(User.id == user_id))

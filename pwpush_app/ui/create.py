@@ -14,9 +14,9 @@ import re
 
 import reflex as rx
 
-from pwpush_app.core.accounts import may_create_pushes
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
+from pwpush_app.core.create import NewPush, create_push, describe_minutes, may_create_pushes
+from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.audit import Client
 from pwpush_app.settings import KindPolicy, Settings, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
-from pwpush_app.core import pushes
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.pushes import PushUnavailable
+from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.vault import Vault
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_time_left, format_time, in_thread, plural, secret_link, vault
 from pwpush_app.ui.components.fields import copy_button
@@ -29,6 +28,8 @@ from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.manage import EXPIRED_REASONS, _describe_event
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
+from pwpush_app.core.owners import audit_trail, claim_pushes, count_pushes_of_owner, expire_by_owner, owned_push, owner_view, pushes_of_owner
+from pwpush_app.core.records import open_link_token
 
 PER_PAGE = 10
 LINK_BOX = "dash-link"
@@ -76,12 +77,12 @@ def dashboard_snapshot(vault: Vault, user_id: str, tab: str, page: int, search: 
     """Everything the dashboard shows for one user, tab and page (one poll's worth of work)."""
     now = utcnow()
     expired = tab == "expired"
-    found = pushes.pushes_of_owner(vault, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
+    found = pushes_of_owner(vault, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
                                    name_contains=search)
-    total = pushes.count_pushes_of_owner(vault, user_id, expired=expired, name_contains=search)
+    total = count_pushes_of_owner(vault, user_id, expired=expired, name_contains=search)
     audit = []
     if open_id and any(p.id == open_id for p in found):
-        audit = _audit_rows(pushes.audit_trail(vault, next(p for p in found if p.id == open_id)))
+        audit = _audit_rows(audit_trail(vault, next(p for p in found if p.id == open_id)))
     return Snapshot(rows=[_row(p, now) for p in found], total=total, audit=audit)
 
 
@@ -168,7 +169,7 @@ class DashboardState(rx.State):
         if user is None:
             return None, rx.redirect("/login")
         try:
-            return (user, await in_thread(pushes.owned_push, vault(), user.id, push_id)), None
+            return (user, await in_thread(owned_push, vault(), user.id, push_id)), None
         except PushUnavailable:
             self.notice = "That push is not one of yours."
             return None, None
@@ -182,7 +183,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        managed = await in_thread(pushes.owner_view, vault(), push, self._client(user.id))
+        managed = await in_thread(owner_view, vault(), push, self._client(user.id))
         self.open_id, self.audit = push.id, _audit_rows(managed.events)
 
     @rx.event
@@ -191,7 +192,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        await in_thread(pushes.expire_by_owner, vault(), push, self._client(user.id))
+        await in_thread(expire_by_owner, vault(), push, self._client(user.id))
         await self._refresh(user.id)
         self.notice, self.link_for = "Expired: the secret is deleted.", ""
         return rx.set_value(LINK_BOX, "")
@@ -202,7 +203,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         _user, push = found
-        token = await in_thread(pushes.open_link_token, vault(), push)
+        token = await in_thread(open_link_token, vault(), push)
         if token is None:
             self.notice, self.link_for = "This push has expired: its link no longer works.", ""
             return
@@ -220,7 +221,7 @@ class DashboardState(rx.State):
             tokens = [entry.get("manage_token", "") for entry in json.loads(mine.remembered or "[]") if isinstance(entry, dict)]
         except ValueError:
             tokens = []
-        claimed = await in_thread(pushes.claim_pushes, vault(), user.id, tokens)
+        claimed = await in_thread(claim_pushes, vault(), user.id, tokens)
         self.claimed = True
         await self._refresh(user.id)
         self.notice = (f"{plural(claimed, 'push')} from this browser moved into your account."

@@ -15,19 +15,12 @@ import json
 import reflex as rx
 
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.files import describe_bytes, download_path
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.links import download_path
 from pwpush_app.core.qr import QrTooLong, qr_svg
-from pwpush_app.core.pushes import (
-    NotAllowed,
-    PassphraseRequired,
-    PushError,
-    PushUnavailable,
-    Revealed,
-    expire_by_viewer,
-    is_safe_url,
-    landing,
-    reveal_push,
-)
+from pwpush_app.core.create import is_safe_url
+from pwpush_app.core.errors import NotAllowed, PassphraseRequired, PushError, PushUnavailable
+from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
 from pwpush_app.ui.components.fields import copy_button, field_label

@@ -16,7 +16,7 @@ import qrcode
 import qrcode.image.svg
 import reflex as rx
 
-from pwpush_app.core.pushes import CreatedPush
+from pwpush_app.core.create import CreatedPush
 from pwpush_app.ui.common import format_time, manage_link, plural, secret_link
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image

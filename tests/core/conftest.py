@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push
+from pwpush_app.core.create import NewPush, create_push
 
 from .common import SENDER, T0
 

@@ -11,16 +11,10 @@ from sqlalchemy import text
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import LOGIN_FAILED, MESSAGES, AccountError, LoginFailed, LoginLocked
 from pwpush_app.core.models import Push
-from pwpush_app.core.pushes import (
-    NewPush,
-    PushUnavailable,
-    claim_pushes,
-    create_push,
-    find_managed,
-    open_link_token,
-    owned_push,
-    pushes_of_owner,
-)
+from pwpush_app.core.create import NewPush, create_push, may_create_pushes
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.owners import claim_pushes, owned_push, pushes_of_owner
+from pwpush_app.core.records import find_managed, open_link_token
 from pwpush_app.core.throttle import RateLimited
 
 from .common import SENDER, T0, push_row, run_at_once
@@ -405,8 +399,8 @@ def test_owner_lists_search_by_name(vault, alice):
 
 def test_may_create_pushes_is_one_rule(make_vault):
     closed = make_vault(PWP__ALLOW_ANONYMOUS="false")
-    assert not accounts.may_create_pushes(closed, None)
-    assert accounts.may_create_pushes(closed, "some-user")
+    assert not may_create_pushes(closed, None)
+    assert may_create_pushes(closed, "some-user")
 
 
 def test_the_purge_job_deletes_sessions_past_their_end(vault, alice):

@@ -7,7 +7,10 @@ import hashlib
 import pytest
 
 from pwpush_app.core.crypto import DecryptionError
-from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, find_push, open_note, reveal_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.records import find_push, open_note
+from pwpush_app.core.reveal import reveal_push
 
 from .common import ALICE, T0, audit_kinds, push_row, set_column
 

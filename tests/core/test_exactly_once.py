@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import PushUnavailable, expire_by_viewer, reveal_push
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 from .common import T0, audit_kinds, push_row, run_at_once
 

@@ -11,21 +11,12 @@ from sqlalchemy import text
 from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import User
-from pwpush_app.core.pushes import (
-    NewPush,
-    NotAllowed,
-    PushUnavailable,
-    create_push,
-    expire_by_owner,
-    expire_by_viewer,
-    find_managed,
-    landing,
-    open_link_token,
-    open_note,
-    owner_view,
-    purge_expired,
-    reveal_push,
-)
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import NotAllowed, PushUnavailable
+from pwpush_app.core.owners import expire_by_owner, owner_view
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.records import find_managed, open_link_token, open_note
+from pwpush_app.core.reveal import expire_by_viewer, landing, reveal_push
 
 from .common import ALICE, SENDER, T0, audit_kinds, audit_rows, push_row, run_at_once
 

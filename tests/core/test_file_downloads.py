@@ -12,20 +12,12 @@ from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.crypto import DecryptionError, new_token
-from pwpush_app.core.files import (
-    AlreadyDownloaded,
-    DownloadUnavailable,
-    delete_released_blobs,
-    open_file_download,
-    sweep_orphan_blobs,
-)
-from pwpush_app.core.pushes import (
-    PushUnavailable,
-    expire_by_owner,
-    expire_by_viewer,
-    purge_expired,
-    reveal_push,
-)
+from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
+from pwpush_app.core.file_downloads import delete_released_blobs, open_file_download, sweep_orphan_blobs
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 from tests.core.common import run_at_once
 from tests.core.files_support import (
     RECIPIENT,
@@ -349,7 +341,8 @@ def test_the_retention_purge_removes_file_records_after_their_blobs(make_vault):
 
 
 def test_a_passphrase_guards_the_file_list_and_the_grant(vault):
-    from pwpush_app.core.pushes import PassphraseRequired, WrongPassphrase, landing
+    from pwpush_app.core.errors import PassphraseRequired, WrongPassphrase
+    from pwpush_app.core.reveal import landing
 
     created = push_files(vault, signed_in_sender(vault), FILES, passphrase="open sesame", expire_after_views=2)
     seen = landing(vault, created.url_token, now=T0)
@@ -365,7 +358,7 @@ def test_a_passphrase_guards_the_file_list_and_the_grant(vault):
 
 
 def test_text_and_url_pushes_have_no_downloads(vault):
-    from pwpush_app.core.pushes import NewPush, create_push
+    from pwpush_app.core.create import NewPush, create_push
 
     created = create_push(vault, NewPush(payload="just text"), signed_in_sender(vault), now=T0)
     assert reveal_push(vault, created.url_token, RECIPIENT, now=T0).downloads is None

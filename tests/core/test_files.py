@@ -10,17 +10,17 @@ from dataclasses import dataclass
 import pytest
 
 from pwpush_app.core.crypto import STREAM_CHUNK_BYTES
-from pwpush_app.core.files import (
+from pwpush_app.core.errors import LoginRequired
+from pwpush_app.core.file_names import content_disposition, sanitize_content_type, sanitize_file_name
+from pwpush_app.core.file_uploads import (
     FilePushDraft,
     IncomingFile,
-    LoginRequired,
-    content_disposition,
     create_file_push_async,
     create_file_push_from_chunks,
-    sanitize_content_type,
-    sanitize_file_name,
 )
-from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, reveal_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import InvalidPush
+from pwpush_app.core.reveal import reveal_push
 from tests.core.files_support import (
     ANONYMOUS,
     RECIPIENT,

@@ -11,7 +11,7 @@ import pytest
 
 from pwpush_app.core import crypto
 from pwpush_app.core.hashing import HashingBusy, SlowHashes
-from pwpush_app.core.pushes import reveal_push
+from pwpush_app.core.reveal import reveal_push
 
 from .common import ALICE, T0, audit_kinds
 

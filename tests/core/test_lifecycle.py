@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, describe_minutes, landing, reveal_push
+from pwpush_app.core.create import NewPush, create_push, describe_minutes
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.reveal import landing, reveal_push
 
 from .common import ALICE, T0, audit_kinds, push_row
 

@@ -8,17 +8,16 @@ from datetime import timedelta
 import pytest
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import (
-    NewPush,
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import (
     PassphraseRequired,
     PushError,
     PushLocked,
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
-    create_push,
-    reveal_push,
 )
+from pwpush_app.core.reveal import reveal_push
 
 from .common import ALICE, MALLORY, SENDER, T0, audit_kinds, audit_rows, push_row, run_at_once
 

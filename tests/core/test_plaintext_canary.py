@@ -16,15 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pwpush_app.core.pushes import (
-    NewPush,
-    WrongPassphrase,
-    create_push,
-    expire_by_owner,
-    expire_by_viewer,
-    purge_expired,
-    reveal_push,
-)
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import WrongPassphrase
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 from .common import ALICE, SENDER, T0, push_row
 

@@ -7,7 +7,8 @@ import re
 import pytest
 import qrcode
 
-from pwpush_app.core.pushes import InvalidPush, NewPush, validate_new_push
+from pwpush_app.core.create import NewPush, validate_new_push
+from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.qr import MAX_QR_BYTES, QrTooLong, qr_svg
 
 _SQUARE = re.compile(r"M(\d+),(\d+)H\d+V\d+H\d+z")

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from pwpush_app.core import db as database, pushes
+from pwpush_app.core import db as database
 from pwpush_app.core.audit import Client
 from pwpush_app.settings import SettingsError, load_settings
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.reveal import reveal_push
 
 from .common import run_at_once
 
@@ -86,7 +88,7 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_va
     def writer(i):
         try:
             for _ in range(10):
-                pushes.create_push(vault, pushes.NewPush(payload=f"s{i}", expire_after_views=1), Client(ip="192.0.2.9"))
+                create_push(vault, NewPush(payload=f"s{i}", expire_after_views=1), Client(ip="192.0.2.9"))
                 with lock:
                     answered, committed = clock(), commits[threading.get_ident()]
                     synced = [f for f in fsyncs if f[2] == wal and f[0] > committed and f[1] < answered]
@@ -109,7 +111,7 @@ def test_normal_durability_does_not_fsync_after_each_commit(make_vault, monkeypa
     vault = make_vault(PWPUSH_SQLITE_SYNCHRONOUS="NORMAL")
     calls = []
     monkeypatch.setattr(database.os, "fsync", lambda descriptor: calls.append(descriptor))
-    pushes.create_push(vault, pushes.NewPush(payload="s", expire_after_views=1), Client(ip="192.0.2.9"))
+    create_push(vault, NewPush(payload="s", expire_after_views=1), Client(ip="192.0.2.9"))
     assert calls == []
 
 
@@ -124,8 +126,8 @@ def test_many_threads_creating_and_revealing_at_once_all_succeed(vault):
 
     def sender(i):
         try:
-            created = pushes.create_push(vault, pushes.NewPush(payload=f"secret-{i}", expire_after_views=1), Client(ip="192.0.2.1"))
-            served.append(pushes.reveal_push(vault, created.url_token, Client(ip="192.0.2.2")).payload)
+            created = create_push(vault, NewPush(payload=f"secret-{i}", expire_after_views=1), Client(ip="192.0.2.1"))
+            served.append(reveal_push(vault, created.url_token, Client(ip="192.0.2.2")).payload)
         except Exception as error:  # noqa: BLE001 - any failure is the finding
             errors.append(repr(error))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, validate_new_push
+from pwpush_app.core.create import NewPush, create_push, validate_new_push
+from pwpush_app.core.errors import InvalidPush
 
 from .common import SENDER, T0, count_rows
 

@@ -10,15 +10,14 @@ from datetime import timedelta
 import pytest
 
 from pwpush_app.core.crypto import Keyring, generate_master_key_text, parse_master_key
-from pwpush_app.core.pushes import (
+from pwpush_app.core.errors import (
     NotAllowed,
     PassphraseRequired,
     PushUnavailable,
     TooManyAttempts,
     WrongPassphrase,
-    expire_by_viewer,
-    reveal_push,
 )
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 from .common import ALICE, MALLORY, T0, audit_kinds, push_row
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.api.test_live import issue_token
 from tests.core.common import audit_kinds
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.conftest import ARTIFACTS
 from tests.servers import LiveServer, free_port
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core.db import migrate
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from pwpush_app.core.vault import open_vault
 from pwpush_app.settings import load_settings
 from tests.api.conftest import asgi_client

@@ -25,8 +25,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from pwpush_app.core.pushes import (
-    NewPush,
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import (
     NotAllowed,
     PassphraseRequired,
     PushLocked,
@@ -34,14 +34,11 @@ from pwpush_app.core.pushes import (
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
-    create_push,
-    expire_by_owner,
-    expire_by_viewer,
-    find_managed,
-    find_push,
-    purge_expired,
-    reveal_push,
 )
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 from tests.core.common import ALICE, SENDER, T0, push_row
 
 PASSPHRASE = "right horse 7"

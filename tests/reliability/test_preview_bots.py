@@ -14,7 +14,7 @@ import secrets
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.core.common import audit_kinds
 
 from .support import create_via_api, server_vault

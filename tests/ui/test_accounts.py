@@ -10,7 +10,8 @@ from ui_helpers import create_through_form, reveal_in, screenshot, wait_until_re
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import SESSION_COOKIE
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push, find_managed, find_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.records import find_managed, find_push
 
 pytestmark = pytest.mark.browser
 

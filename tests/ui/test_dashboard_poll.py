@@ -13,7 +13,10 @@ from ui_helpers import ROOT
 
 from pwpush_app.core import accounts
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, owned_push, reveal_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.owners import owned_push
+from pwpush_app.core.reveal import reveal_push
 from pwpush_app.ui.dashboard import PER_PAGE, dashboard_snapshot
 
 METRICS = ROOT / "test-artifacts" / "dashboard-poll.json"

@@ -7,7 +7,7 @@ import re
 import pytest
 from ui_helpers import create_through_form, reveal_in, wait_until_ready
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,9 @@ import pytest
 from ui_helpers import ROOT, create_through_form, push_directly, reveal_in
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import find_managed, find_push, landing, owner_view
+from pwpush_app.core.owners import owner_view
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.core.reveal import landing
 
 PREVIEW_BOTS = [
     "curl/8.5.0",

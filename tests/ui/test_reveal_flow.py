@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from ui_helpers import create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,9 @@ def test_one_view_then_everyone_else_sees_the_expired_page(live_server, server_v
 
 def test_unknown_expired_and_deleted_links_look_the_same(live_server, server_vault, new_page):
     from pwpush_app.core.audit import Client
-    from pwpush_app.core.pushes import expire_by_viewer, find_managed, expire_by_owner
+    from pwpush_app.core.owners import expire_by_owner
+    from pwpush_app.core.records import find_managed
+    from pwpush_app.core.reveal import expire_by_viewer
 
     deleted = push_directly(server_vault, live_server.url, "x1")
     expire_by_viewer(server_vault, deleted.token, Client())

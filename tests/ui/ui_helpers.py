@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.vault import Vault
 
 ROOT = Path(__file__).resolve().parents[2]
