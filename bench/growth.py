@@ -31,8 +31,8 @@ import dataclasses
 import random
 import shutil
 import signal
-import sys
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -47,9 +47,9 @@ from bench.common import save
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.create import NewPush, create_push, new_push_key, seal_new_push
 from pwpush_app.core.db import migrate, transaction
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.create import NewPush, create_push, new_push_key, seal_new_push
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.records import PUSHES, open_note
 from pwpush_app.core.reveal import reveal_push

@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from bench.common import save
 from pwpush_app.core.audit import Client
-from pwpush_app.core.db import migrate
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.db import migrate
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.vault import open_vault
 from pwpush_app.settings import load_settings

@@ -5,7 +5,7 @@ from pathlib import Path
 import reflex as rx
 from reflex.utils import prerequisites
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings

@@ -10,7 +10,6 @@ import pytest
 from pwpush_app.core.db import migrate
 from pwpush_app.core.vault import open_vault
 from pwpush_app.settings import load_settings
-
 from tests.page_timing import CHROMIUM, launch_chromium
 from tests.servers import ROOT, LiveServer, free_port, make_env  # noqa: F401  (fixtures' helpers)
 

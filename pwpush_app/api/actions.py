@@ -1,19 +1,21 @@
 """What each endpoint does, shared by the v2 and legacy routes: call the core, shape the answer.
 
 No lifecycle rule lives here: limits, views, expiry, passphrase lock-out and ownership
-of anonymous pushes are the core's (`pwpush_app.core`).
+of anonymous pushes are the core's (`pwpush_app.core`).  Each returns the route's
+declared response model (api/schemas.py).
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
 from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
-from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
+from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.core import links
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
 from pwpush_app.core.errors import (
     InvalidPush,
@@ -26,13 +28,8 @@ from pwpush_app.core.errors import (
     WrongPassphrase,
 )
 from pwpush_app.core.owners import expire_by_owner, expire_overdue, owner_view, pushes_of_owner
-from pwpush_app.core.records import find_push, open_link_token, open_note
+from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push
-
-
-def answer(body, status: int = 200) -> JSONResponse:
-    # Every API answer may carry a secret or a secret link: never cache one.
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
 def _require_anonymous_allowed(caller: Caller) -> None:
@@ -41,7 +38,9 @@ def _require_anonymous_allowed(caller: Caller) -> None:
         caller.require_user()
 
 
-async def create(request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False) -> JSONResponse:
+async def create(
+    request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False
+) -> schemas.CreatedPushOut:
     _require_anonymous_allowed(caller)
     vault = caller.vault
     settings = vault.settings
@@ -66,9 +65,8 @@ async def create(request: Request, caller: Caller, root_key: str, kind: str, kin
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
-    body_json = schemas.push_json(created.push, settings, created.url_token, owner=True, note=new_push.note)
-    body_json["manage_url"] = f"{settings.base_url}/manage/{created.manage_token}"
-    return answer(body_json, 201)
+    return schemas.push_out(created.push, settings, created.url_token, schemas.CreatedPushOut, owner=True,
+                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token))
 
 
 def _viewer_refused(error: PushError) -> ApiError:
@@ -84,27 +82,25 @@ def _viewer_refused(error: PushError) -> ApiError:
     raise error
 
 
-def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
+def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPushOut:
     _require_anonymous_allowed(caller)
     vault = caller.vault
     try:
         revealed = reveal_push(vault, token, caller.client, passphrase=passphrase)
-    except PushUnavailable:
-        # The core logged the failed view. Password Pusher answers an expired push
-        # with its (payload-free) JSON; an unknown token gets a 404.
-        push = find_push(vault, token)
-        if push is None:
+    except PushUnavailable as refusal:
+        # The core logged the failed view.  Password Pusher answers an expired push with
+        # its (payload-free) record; an unknown token gets a 404.
+        if refusal.expired is None:
             raise not_found() from None
-        push = expire_overdue(vault, push)
-        body = schemas.push_json(push, vault.settings, token, owner=caller.owns(push))
-        return answer({**body, "payload": None, "files": []})
+        push = refusal.expired
+        return schemas.push_out(push, vault.settings, token, schemas.ShownPushOut, owner=caller.owns(push),
+                                payload=None, files=[])
     except PushError as error:
         raise _viewer_refused(error) from None
-    push = revealed.push
-    owner = caller.owns(push)
-    note = open_note(vault, push) if owner else ""
-    body = schemas.push_json(push, vault.settings, token, owner=owner, note=note)
-    return answer({**body, "payload": revealed.payload, "files": schemas.files_json(revealed.downloads, vault.settings)})
+    return schemas.push_out(
+        revealed.push, vault.settings, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
+        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, vault.settings),
+    )
 
 
 def _existing(caller: Caller, token: str):
@@ -114,10 +110,10 @@ def _existing(caller: Caller, token: str):
     return push
 
 
-def preview(caller: Caller, token: str) -> JSONResponse:
+def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
     _existing(caller, token)
-    return answer({"url": schemas.secret_link(caller.vault.settings, token)})
+    return schemas.PreviewOut(url=links.secret_link(caller.vault.settings, token))
 
 
 def _owned(caller: Caller, token: str):
@@ -128,40 +124,39 @@ def _owned(caller: Caller, token: str):
     return push
 
 
-def audit(caller: Caller, token: str, page: int, dialect: str) -> JSONResponse:
+def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV2Out | schemas.AuditV1Out:
     push = _owned(caller, token)
     managed = owner_view(caller.vault, push, caller.client, page=page)
-    return answer(schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events))
+    return schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events)
 
 
-def expire(caller: Caller, token: str, passphrase: str | None = None) -> JSONResponse:
+def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas.PushOut:
     """The owner, or a viewer where the sender allowed recipients to delete, expires the
     push now; a viewer passes the same gate as for a view (the passphrase, when set)."""
     _require_anonymous_allowed(caller)
     vault = caller.vault
     push = _existing(caller, token)
-    if caller.owns(push):
-        push = expire_overdue(vault, push)
-        if push.expired:
-            raise ApiError(422, "This push has already expired.")
-        push = expire_by_owner(vault, push, caller.client)
-    else:
-        try:
+    try:
+        if not caller.owns(push):
             push = expire_by_viewer(vault, token, caller.client, passphrase=passphrase)
-        except PushUnavailable:
-            raise ApiError(422, "This push has already expired.") from None
-        except PushError as error:
-            raise _viewer_refused(error) from None
+        elif push.is_live(utcnow()):
+            push = expire_by_owner(vault, push, caller.client)
+        else:
+            expire_overdue(vault, push)  # its time ran out: record that, not the owner
+            raise PushUnavailable()
+    except PushUnavailable:
+        raise ApiError(422, "This push has already expired.") from None
+    except PushError as error:
+        raise _viewer_refused(error) from None
     # The note went with the secret: an expired push has none to show.
-    return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push)))
+    return schemas.push_out(push, vault.settings, token, owner=caller.owns(push))
 
 
-def listing(caller: Caller, expired: bool, page: int) -> JSONResponse:
+def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
     user = caller.require_user()
     vault = caller.vault
-    found = pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE)
-    return answer([
-        schemas.push_json(push, vault.settings, open_link_token(vault, push), owner=True,
-                          note=open_note(vault, push))
-        for push in found
-    ])
+    answers = []
+    for push in pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
+        mine = open_for_owner(vault, push)
+        answers.append(schemas.push_out(push, vault.settings, mine.link_token, owner=True, note=mine.note))
+    return answers

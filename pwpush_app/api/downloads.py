@@ -16,13 +16,11 @@ from fastapi.responses import Response, StreamingResponse
 
 from pwpush_app.api.auth import current_vault, request_client
 from pwpush_app.api.errors import ApiError
-
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
-from pwpush_app.core.file_downloads import FileDownload
-from pwpush_app.core.vault import Vault
-from pwpush_app.core.file_downloads import open_file_download
+from pwpush_app.core.file_downloads import FileDownload, open_file_download
 from pwpush_app.core.file_names import content_disposition, served_content_type
+from pwpush_app.core.vault import Vault
 
 log = logging.getLogger("pwpush.api")
 router = APIRouter(tags=["files"])

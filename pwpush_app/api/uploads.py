@@ -22,15 +22,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pwpush_app.api.bodies import MAX_FIELDS, create_body_from_pairs, new_push_from_fields, too_large
 from pwpush_app.api.errors import ApiError, invalid
-
 from pwpush_app.core.audit import Client
-from pwpush_app.core.errors import LoginRequired
-from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft
 from pwpush_app.core.create import CreatedPush, NewPush
-from pwpush_app.core.errors import InvalidPush
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.file_uploads import check_may_send_files
+from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft, check_may_send_files
+from pwpush_app.core.vault import Vault
 
 # Marks a file part among the text fields, so `file_push[files][]` alone still names the
 # root object; never a value a client could send (NUL is refused in text fields).

@@ -26,6 +26,7 @@ from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.models import Push
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.records import PUSHES
+from pwpush_app.core.sealed_fields import LINK, NOTE, PAYLOAD
 from pwpush_app.core.vault import Vault
 from pwpush_app.settings import KINDS
 
@@ -236,11 +237,11 @@ def seal_new_push(vault: Vault, request: NewPush, client: Client, key: PushKey, 
         owner_id=client.user_id,
         name=request.name.strip(),
         wrapped_key=key.wrapped,
-        payload_sealed=data_key.seal_text(push_id, "payload", request.payload),
-        note_sealed=data_key.seal_text(push_id, "note", request.note) if request.note else None,
+        payload_sealed=data_key.seal_text(push_id, PAYLOAD, request.payload),
+        note_sealed=data_key.seal_text(push_id, NOTE, request.note) if request.note else None,
         # For its owner to copy the link again: an account's, or a browser's whose pushes
         # move into an account later (claim_pushes).
-        link_sealed=data_key.seal_text(push_id, "link", url_token),
+        link_sealed=data_key.seal_text(push_id, LINK, url_token),
         passphrase_hash=passphrase_hash,
         has_passphrase=passphrase_hash is not None,
         expire_after_views=resolved["views"],

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import delete, or_, select as sa_select, update
+from sqlalchemy import delete, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from pwpush_app.core import crypto

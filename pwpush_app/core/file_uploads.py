@@ -35,12 +35,20 @@ from pwpush_app.core import crypto
 from pwpush_app.core.audit import Client
 from pwpush_app.core.blobs import BlobWriter
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.create import CreatedPush, NewPush, new_push_key, require_sender_allowed, store_new_push, validate_new_push
+from pwpush_app.core.create import (
+    CreatedPush,
+    NewPush,
+    new_push_key,
+    require_sender_allowed,
+    store_new_push,
+    validate_new_push,
+)
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes, sanitize_content_type, sanitize_file_name
 from pwpush_app.core.models import PushFile
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
 from pwpush_app.core.vault import Vault
+from pwpush_app.settings import Settings
 
 # Async uploads hand bytes to a worker thread in batches of this size (bounded memory).
 ASYNC_BATCH_BYTES = 1024 * 1024
@@ -57,13 +65,18 @@ class IncomingFile:
 
 # --- who may send -------------------------------------------------------------------------------
 
+def files_need_login(settings: Settings, client: Client) -> bool:
+    """This client must log in before it may send files (the pages say so up front)."""
+    return settings.files_require_login and not client.user_id
+
+
 def check_may_send_files(vault: Vault, client: Client, file_count: int | None = None) -> None:
     """Refuse early (before reading any upload) what no upload could fix."""
     settings = vault.settings
     if not settings.policy("file").enabled:
         raise InvalidPush({"kind": "file pushes are turned off on this server."})
     require_sender_allowed(vault, client)
-    if settings.files_require_login and not client.user_id:
+    if files_need_login(settings, client):
         raise LoginRequired()
     if file_count is not None:
         _check_count(vault, file_count)

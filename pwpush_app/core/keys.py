@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select as sa_select, update
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.crypto import DecryptionError

@@ -11,6 +11,7 @@ What every other rule builds on (create, reveal, owners, purge, file downloads):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, bindparam, cast, update
@@ -22,6 +23,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.models import Push
+from pwpush_app.core.sealed_fields import LINK, NOTE
 from pwpush_app.core.vault import Vault
 
 PUSHES = Push.__table__
@@ -113,15 +115,34 @@ def expire(db: Session, push: Push, reason: str, client: Client, now: datetime) 
     return True
 
 
+@dataclass(frozen=True)
+class OwnersCopy:
+    """What only the owner sees of a live push: its link and note (empty once expired)."""
+
+    link_token: str | None
+    note: str
+
+
+def open_for_owner(vault: Vault, push: Push) -> OwnersCopy:
+    """The link and the note, opened with one unwrap of the data key."""
+    if push.wrapped_key is None:
+        return OwnersCopy(None, "")
+    data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
+    return OwnersCopy(
+        link_token=data_key.open_text(push.id, LINK, push.link_sealed) if push.link_sealed else None,
+        note=data_key.open_text(push.id, NOTE, push.note_sealed) if push.note_sealed else "",
+    )
+
+
 def open_note(vault: Vault, push: Push) -> str:
     """The owner's note, while the push is live ("" without one)."""
     if push.note_sealed is None or push.wrapped_key is None:
         return ""
-    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, "note", push.note_sealed)
+    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, NOTE, push.note_sealed)
 
 
 def open_link_token(vault: Vault, push: Push) -> str | None:
     """The secret link's token for its owner, while the push is live."""
     if push.link_sealed is None or push.wrapped_key is None:
         return None
-    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, "link", push.link_sealed)
+    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, LINK, push.link_sealed)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import bindparam, delete, select as sa_select, update
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from pwpush_app.core import audit
@@ -41,6 +42,7 @@ from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.network import client_network
 from pwpush_app.core.records import LIVE, PUSHES, expire, find_by_link, looks_like_token, refuse_unless_live
+from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
 from pwpush_app.core.vault import Vault
 
 _TAKE_VIEW = update(PUSHES).values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"))
@@ -122,9 +124,10 @@ def reveal_push(
         if revealed is None:
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, admitted.push.id, audit.FAILED_VIEW, client, now)
+            gone = db.get(Push, admitted.push.id)
     if revealed is None:
-        delete_blobs_of(vault, admitted.push, now)
-        raise PushUnavailable()
+        delete_blobs_of(vault, gone, now)
+        raise PushUnavailable(expired=gone)
     return revealed
 
 
@@ -136,9 +139,9 @@ def _take_view(db: Session, vault: Vault, statement, which: dict, client: Client
         return None
     push = Push(**row._mapping)
     data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
-    payload = data_key.open_text(push.id, "payload", push.payload_sealed)
+    payload = data_key.open_text(push.id, PAYLOAD, push.payload_sealed)
     owners = client.user_id is not None and client.user_id == push.owner_id
-    note = data_key.open_text(push.id, "note", push.note_sealed) if owners and push.note_sealed else ""
+    note = data_key.open_text(push.id, NOTE, push.note_sealed) if owners and push.note_sealed else ""
     audit.record(db, push.id, audit.VIEW, client, now)
     downloads = grant_downloads(db, vault, push, data_key, now) if push.kind == "file" else None
     if push.views_remaining == 0:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from pwpush_app.core import crypto
-from pwpush_app.core.blobs import BlobStore, blob_store_for
+from pwpush_app.core.blobs import BlobStore, LocalBlobStore
 from pwpush_app.core.db import make_engine
 from pwpush_app.core.hashing import SlowHashes
 from pwpush_app.core.throttle import Throttle
@@ -48,6 +48,16 @@ def load_keyring(settings: Settings) -> crypto.Keyring:
             path,
         )
     return crypto.Keyring(key, previous)
+
+
+def blob_store_for(settings: Settings) -> BlobStore:
+    """The configured store: PWPUSH_FILES_STORAGE=local (the data folder) or s3."""
+    if settings.files_storage == "s3":
+        from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
+
+        return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
+    return LocalBlobStore(settings.data_dir / "files")
 
 
 def open_vault(settings: Settings) -> Vault:

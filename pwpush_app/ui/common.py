@@ -19,7 +19,6 @@ import reflex as rx
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.vault import Vault, get_vault
-from pwpush_app.settings import get_settings
 
 T = TypeVar("T")
 
@@ -52,14 +51,6 @@ async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
 
 def vault() -> Vault:
     return get_vault()
-
-
-def secret_link(url_token: str) -> str:
-    return f"{get_settings().base_url}/p/{url_token}"
-
-
-def manage_link(manage_token: str) -> str:
-    return f"{get_settings().base_url}/manage/{manage_token}"
 
 
 def format_time(moment: datetime | None) -> str:

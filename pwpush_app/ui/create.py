@@ -14,11 +14,11 @@ import re
 
 import reflex as rx
 
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.create import NewPush, create_push, describe_minutes, may_create_pushes
-from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.audit import Client
-from pwpush_app.settings import KindPolicy, Settings, get_settings
+from pwpush_app.core.create import NewPush, create_push, describe_minutes, may_create_pushes
+from pwpush_app.core.errors import InvalidPush, ServerBusy
+from pwpush_app.core.file_uploads import files_need_login
+from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
@@ -40,11 +40,6 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
     minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
     minutes.add(policy.minutes_default)
     return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
-
-
-def files_need_login(settings: Settings, client: Client) -> bool:
-    """Show "Log in to send files" instead of the upload (the core refuses anyway)."""
-    return settings.files_require_login and not client.user_id
 
 
 def _policy(kind: str = "text") -> KindPolicy:

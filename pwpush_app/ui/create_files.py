@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.errors import PushError
-from pwpush_app.core.errors import InvalidPush
+from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, format_time, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.create import CreateState
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.share import ShareState, share_events
-from pwpush_app.core.file_uploads import create_file_push_from_chunks
 
 UPLOAD_ID = "files"
 

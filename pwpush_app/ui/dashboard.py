@@ -18,18 +18,36 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.errors import PushUnavailable, ServerBusy
+from pwpush_app.core.owners import (
+    audit_trail,
+    claim_pushes,
+    count_pushes_of_owner,
+    expire_by_owner,
+    owned_push,
+    owner_view,
+    pushes_of_owner,
+)
+from pwpush_app.core.records import open_link_token
 from pwpush_app.core.vault import Vault
-from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_time_left, format_time, in_thread, plural, secret_link, vault
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import (
+    BUSY_MESSAGE,
+    KIND_LABELS,
+    client_of,
+    describe_time_left,
+    format_time,
+    in_thread,
+    plural,
+    vault,
+)
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.manage import EXPIRED_REASONS, _describe_event
 from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
-from pwpush_app.core.owners import audit_trail, claim_pushes, count_pushes_of_owner, expire_by_owner, owned_push, owner_view, pushes_of_owner
-from pwpush_app.core.records import open_link_token
 
 PER_PAGE = 10
 LINK_BOX = "dash-link"
@@ -209,7 +227,7 @@ class DashboardState(rx.State):
             return
         self.notice, self.link_for = "", push.name or "Unnamed push"
         # Into the panel's field as an event result: the secret link never sits in state.
-        return rx.set_value(LINK_BOX, secret_link(token))
+        return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token))
 
     @rx.event
     async def claim(self):

@@ -10,8 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_by_owner, owner_view
 from pwpush_app.core.records import find_managed, open_note
 from pwpush_app.ui.common import (

@@ -9,23 +9,21 @@ off) calls `reveal_push`, and the secret goes back to the browser as the event's
 
 from __future__ import annotations
 
-import base64
 import json
 
 import reflex as rx
 
-from pwpush_app.core.errors import ServerBusy
+from pwpush_app.core.create import is_safe_url
+from pwpush_app.core.errors import NotAllowed, PassphraseRequired, PushError, PushUnavailable, ServerBusy
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.links import download_path
-from pwpush_app.core.qr import QrTooLong, qr_svg
-from pwpush_app.core.create import is_safe_url
-from pwpush_app.core.errors import NotAllowed, PassphraseRequired, PushError, PushUnavailable
+from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
-from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 
@@ -129,7 +127,7 @@ class RevealState(rx.State):
             return []
         if revealed.push.kind == "qr":
             try:
-                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload))]
+                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload, "The secret as a QR code"))]
             except QrTooLong as refusal:
                 self.text_shown, self.message = True, str(refusal)
                 return []
@@ -354,12 +352,6 @@ def _revealed() -> rx.Component:
         width="100%",
         id="revealed",
     )
-
-
-def qr_data_uri(text: str) -> str:
-    """The QR code as an SVG data URI, drawn in memory (never cached, never written)."""
-    svg = qr_svg(text, size="100%", label="The secret as a QR code")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def reveal_page() -> rx.Component:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.core.accounts import issue_api_token
 
 PEER = "203.0.113.7"

@@ -13,9 +13,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.core.db import migrate
 from pwpush_app.core.vault import open_vault
 from pwpush_app.settings import load_settings

@@ -298,7 +298,6 @@ def test_when_hashing_is_saturated_passphrase_checks_get_503_and_plain_reveals_s
 
 
 def test_a_made_up_api_token_costs_no_write(api, vault):
-    from pwpush_app.core import accounts
     from tests.core.test_accounts import _writes_during
 
     def call():

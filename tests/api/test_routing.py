@@ -106,7 +106,7 @@ def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
     from starlette.responses import HTMLResponse
     from starlette.routing import Route
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
     async def page(request):
         return HTMLResponse("<html>page</html>")
@@ -136,7 +136,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
     def broken_vault():
         raise RuntimeError("boom with a secret inside")
@@ -160,7 +160,7 @@ def test_database_trouble_is_a_503_with_retry_after(vault):
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
     from pwpush_app.core.db import DatabaseUnavailable
 
     def locked_vault():

@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush
 from pwpush_app.core.crypto import new_id
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import open_file_download
 from pwpush_app.core.file_uploads import IncomingFile, create_file_push
 from pwpush_app.core.models import User
-from pwpush_app.core.create import NewPush
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 RECIPIENT = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (recipient)")

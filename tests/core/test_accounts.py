@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import LOGIN_FAILED, MESSAGES, AccountError, LoginFailed, LoginLocked
-from pwpush_app.core.models import Push
 from pwpush_app.core.create import NewPush, create_push, may_create_pushes
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.owners import claim_pushes, owned_push, pushes_of_owner

@@ -1,15 +1,15 @@
 """PWP__ALLOW_ANONYMOUS=false: the core refuses anonymous pushes whichever door they use."""
 
 import pytest
+from sqlmodel import select
 
 from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.audit import Client
-from pwpush_app.core.models import Push
-from pwpush_app.core.db import transaction
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import AccountRequired
 from pwpush_app.core.file_uploads import check_may_send_files
-from sqlmodel import select
+from pwpush_app.core.models import Push
 
 
 def _count(vault):

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.records import find_push, open_note
 from pwpush_app.core.reveal import reveal_push

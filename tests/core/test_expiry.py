@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.db import transaction
-from pwpush_app.core.models import User
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import NotAllowed, PushUnavailable
+from pwpush_app.core.models import User
 from pwpush_app.core.owners import expire_by_owner, owner_view
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.records import find_managed, open_link_token, open_note

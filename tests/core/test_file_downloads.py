@@ -12,9 +12,8 @@ from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.crypto import DecryptionError, new_token
-from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
+from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_released_blobs, open_file_download, sweep_orphan_blobs
-from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push

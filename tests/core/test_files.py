@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.crypto import STREAM_CHUNK_BYTES
-from pwpush_app.core.errors import LoginRequired
+from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import content_disposition, sanitize_content_type, sanitize_file_name
 from pwpush_app.core.file_uploads import (
     FilePushDraft,
@@ -18,8 +19,6 @@ from pwpush_app.core.file_uploads import (
     create_file_push_async,
     create_file_push_from_chunks,
 )
-from pwpush_app.core.create import NewPush, create_push
-from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.reveal import reveal_push
 from tests.core.files_support import (
     ANONYMOUS,

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.crypto import KeyError_, generate_master_key_text, load_or_create_key_file
 from pwpush_app.core.db import migrate
-from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.vault import KEY_FILE_NAME, open_vault
 from pwpush_app.settings import SettingsError, load_settings

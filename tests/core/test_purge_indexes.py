@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from pwpush_app.core.crypto import generate_master_key_text
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.crypto import generate_master_key_text
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.reveal import reveal_push

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from pwpush_app.core import db as database
 from pwpush_app.core.audit import Client
-from pwpush_app.settings import SettingsError, load_settings
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.reveal import reveal_push
+from pwpush_app.settings import SettingsError, load_settings
 
 from .common import run_at_once
 

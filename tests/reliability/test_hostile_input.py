@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.db import migrate
 from pwpush_app.core.vault import open_vault

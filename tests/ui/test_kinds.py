@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import text as sql
 from ui_helpers import LAPTOP, ROOT, screenshot, wait_until_ready
 
-
 pytestmark = pytest.mark.browser
 
 LIMIT = 4 * 1024 * 1024

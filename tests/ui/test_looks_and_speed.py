@@ -10,9 +10,9 @@ import json
 import statistics
 
 import pytest
+from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
 
 from tests import page_timing
-from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
 
 pytestmark = pytest.mark.browser
 

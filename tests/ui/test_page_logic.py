@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from pwpush_app.core.audit import Client
+from pwpush_app.core.file_uploads import files_need_login
+from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.settings import load_settings
 from pwpush_app.ui.common import describe_time_left, format_time
-from pwpush_app.core.audit import Client
-from pwpush_app.ui.create import CUSTOM, _whole_number, files_need_login, lifetime_choices
-from pwpush_app.ui.share import qr_data_uri, share_message
+from pwpush_app.ui.create import CUSTOM, _whole_number, lifetime_choices
+from pwpush_app.ui.share import share_message
 
 
 def test_lifetime_presets_follow_the_policy_and_keep_its_default():
@@ -80,9 +82,7 @@ def test_files_need_a_login_by_default():
 def test_a_qr_push_is_drawn_as_an_svg_in_memory(tmp_path, monkeypatch):
     import base64
 
-    from pwpush_app.ui.reveal import qr_data_uri as secret_qr
-
     monkeypatch.chdir(tmp_path)
-    svg = base64.b64decode(secret_qr("WIFI:S:x;P:y;;").split(",", 1)[1]).decode()
+    svg = base64.b64decode(qr_data_uri("WIFI:S:x;P:y;;", "The secret as a QR code").split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and 'aria-label="The secret as a QR code"' in svg
     assert list(tmp_path.iterdir()) == []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ui_helpers import create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
 
 from pwpush_app.core.records import find_push
-from ui_helpers import create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
 
 pytestmark = pytest.mark.browser
 
