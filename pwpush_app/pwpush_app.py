@@ -34,7 +34,13 @@ app = rx.App(
         build_api(),
         # Last, so it wraps everything: pages, API, static files, errors.
         lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages),
-    ]
+    ],
+    # The icons live in assets/ (served from the site's root, like /favicon.ico).
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+    ],
 )
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
 app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
