@@ -21,7 +21,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.records import PUSHES, expire, find_by_manage_token, looks_like_token, open_note
+from pwpush_app.core.records import PUSHES, expire, find_by_manage_token, find_managed, looks_like_token, open_note
 from pwpush_app.core.vault import Vault
 
 # At most this many of a browser's pushes move into an account at once.
@@ -157,3 +157,14 @@ def owner_view(vault: Vault, push: Push, client: Client, now: datetime | None = 
     with transaction(vault.engine, write=False) as db:
         events = audit.events_for(db, push.id, page=page)
     return ManagedPush(push=push, note=open_note(vault, push), events=events)
+
+
+def manage_view(vault: Vault, manage_token: str, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
+    """The manage link's page: the push behind the token, seen by its creator."""
+    return owner_view(vault, find_managed(vault, manage_token), client, now, page)
+
+
+def expire_managed(vault: Vault, manage_token: str, client: Client, now: datetime | None = None) -> ManagedPush:
+    """"Expire now" through the manage link: the push expired, and how it looks afterwards."""
+    push = expire_by_owner(vault, find_managed(vault, manage_token), client, now)
+    return ManagedPush(push=push, note="", events=audit_trail(vault, push))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
 import reflex as rx
@@ -63,7 +63,12 @@ def format_time(moment: datetime | None) -> str:
 
 def describe_time_left(expires_at: datetime, now: datetime | None = None) -> str:
     """'3 days 4 hours', '12 minutes', 'less than a minute'."""
-    seconds = int((expires_at - (now or utcnow())).total_seconds())
+    return describe_duration(expires_at - (now or utcnow()))
+
+
+def describe_duration(span: timedelta) -> str:
+    """'3 days 4 hours', '12 minutes', 'less than a minute'; 'none' for nothing left."""
+    seconds = int(span.total_seconds())
     if seconds <= 0:
         return "none"
     days, rest = divmod(seconds, 86400)

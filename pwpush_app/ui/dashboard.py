@@ -37,7 +37,7 @@ from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
     client_of,
-    describe_time_left,
+    describe_duration,
     format_time,
     in_thread,
     plural,
@@ -65,19 +65,15 @@ class Snapshot:
 def _row(push, now) -> dict[str, str]:
     if push.expired:
         status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
-        time_left = "none"
-        views_left = 0
     else:
         status = "Active"
-        time_left = describe_time_left(push.expires_at, now)
-        views_left = push.views_remaining
     return {
         "id": push.id,
         "name": push.name or "Unnamed push",
         "kind": KIND_LABELS.get(push.kind, push.kind),
         "created": format_time(push.created_at),
-        "views": f"{plural(push.views_used, 'view')} used, {views_left} left",
-        "time_left": time_left,
+        "views": f"{plural(push.views_used, 'view')} used, {push.views_left} left",
+        "time_left": describe_duration(push.time_left(now)),
         "status": status,
         "active": "" if push.expired else "yes",
     }

@@ -11,13 +11,13 @@ import reflex as rx
 
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
-from pwpush_app.core.owners import ManagedPush, expire_by_owner, owner_view
+from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
 from pwpush_app.core.records import find_managed, open_note
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
     client_of,
-    describe_time_left,
+    describe_duration,
     format_time,
     in_thread,
     plural,
@@ -76,8 +76,7 @@ class ManageState(rx.State):
     async def load(self):
         self.reset()
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            managed = await in_thread(owner_view, vault(), push, client_of(self))
+            managed = await in_thread(manage_view, vault(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -108,10 +107,10 @@ class ManageState(rx.State):
             self.time_line = f"Was due to expire {format_time(push.expires_at)}"
         else:
             self.status_line = "Active: the secret link works."
-            self.time_line = f"{describe_time_left(push.expires_at, utcnow())} left (until {format_time(push.expires_at)})"
+            self.time_line = f"{describe_duration(push.time_left(utcnow()))} left (until {format_time(push.expires_at)})"
         self.views_line = (
             f"{plural(push.views_used, 'view')} used of {push.expire_after_views}, "
-            f"{push.views_remaining if not push.expired else 0} left"
+            f"{push.views_left} left"
         )
         self.has_note = bool(managed.note)  # the note itself goes to the browser by send_note
         self.events = [
@@ -128,10 +127,7 @@ class ManageState(rx.State):
     @rx.event
     async def expire_now(self):
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            await in_thread(expire_by_owner, vault(), push, client_of(self))
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            managed = await in_thread(owner_view, vault(), push, client_of(self))
+            managed = await in_thread(expire_managed, vault(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -139,8 +135,7 @@ class ManageState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self._show(managed)
-        if not self.has_note:
-            return rx.set_value(NOTE_BOX, "")
+        return rx.set_value(NOTE_BOX, "")
 
 
 # --- the page -----------------------------------------------------------------------------------
