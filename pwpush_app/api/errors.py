@@ -94,12 +94,12 @@ def install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(ServerBusy)
     async def _busy(_request: Request, error: ServerBusy):
-        log.warning("busy: %s", error)
-        message = (
-            "The database is busy or unreachable; nothing was changed. Try again shortly."
-            if isinstance(error, DatabaseUnavailable)
-            else "The server is busy right now; nothing was changed. Try again shortly."
-        )
+        if isinstance(error, DatabaseUnavailable):
+            log.warning("database unavailable: %s", error)
+            message = "The database is busy or unreachable; nothing was changed. Try again shortly."
+        else:
+            log.warning("busy: %s", error)
+            message = "The server is busy right now; nothing was changed. Try again shortly."
         return json_error(503, {"error": message}, {"Retry-After": str(error.retry_after_seconds)})
 
     @api.exception_handler(Exception)
