@@ -310,8 +310,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
     elif key_file:
+        from pwpush_app.core.crypto import KeyError_, check_key_file_mode
+
         try:
+            check_key_file_mode(Path(key_file))
             key_text = Path(key_file).read_text()
+        except KeyError_ as error:
+            r.errors.append(f"PWPUSH_MASTER_KEY_FILE: {error}")
         except (OSError, UnicodeDecodeError) as error:
             r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} cannot be read: {error}")
         else:
