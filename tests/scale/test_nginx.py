@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -31,6 +31,15 @@ def test_home_page_loads_through_nginx_over_tls(scaled, client):
     # The app trusts nginx's X-Forwarded-Proto: https, so it asks browsers to stay on TLS.
     assert "max-age=" in home.headers.get("strict-transport-security", "")
     assert client.get("/ping").status_code == 200
+
+
+def test_a_page_redirect_stays_on_tls_and_the_public_port(scaled, client):
+    # /login is served as /login/ (the static build): the redirect must not drop to http://
+    # or lose nginx's port (both happened: `http://127.0.0.1/login/`).
+    answer = client.get("/login", follow_redirects=False)
+    assert answer.status_code == 307
+    assert urljoin(f"{scaled.nginx.url}/login", answer.headers["location"]) == f"{scaled.nginx.url}/login/"
+    assert client.get("/login", follow_redirects=True).status_code == 200
 
 
 def test_plain_http_redirects_to_tls(scaled):
