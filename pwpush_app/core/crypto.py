@@ -434,7 +434,7 @@ def load_or_create_key_file(path: Path) -> tuple[bytes, bool]:
     if path.exists():
         check_key_file_mode(path)
         try:
-            return read_key_file(path), False
+            return parse_master_key(path.read_text()), False
         except KeyError_ as error:
             raise KeyError_(f"{path}: {error} (restore it from your backup)") from None
     # The data folder holds the key, the database and the files: its owner's alone.
