@@ -14,7 +14,7 @@ export PWPUSH_DATA_DIR ?= $(CURDIR)/data
 
 ## Install everything and start the app on SQLite at http://localhost:3000
 run: install
-	mkdir -p "$(PWPUSH_DATA_DIR)"
+	mkdir -p -m 0700 "$(PWPUSH_DATA_DIR)"
 	reflex db migrate
 	reflex run --env prod
 

@@ -26,6 +26,10 @@ ABSOLUTE_MAX_MINUTES = 365 * MINUTES_PER_DAY
 ABSOLUTE_MAX_VIEWS = 1000
 
 
+# The login cookie's base name; Settings.session_cookie gives the name in use.
+SESSION_COOKIE = "pwpush_session"
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot run with; the message names the variable."""
 
@@ -94,6 +98,21 @@ class Settings:
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
+
+    @property
+    def https_site(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def session_cookie(self) -> str:
+        """The name of the login cookie: the one rule for whoever sets or reads it.
+
+        On an https site it carries the `__Host-` prefix: browsers then keep it only if it
+        was set with Secure, Path=/ and no Domain, so a sibling subdomain (or a plain-http
+        page) cannot plant a session of its choosing under that name; a cookie under the
+        plain name is never read there.  Over plain http (localhost development) browsers
+        refuse `__Host-` cookies, so the plain name is used."""
+        return f"__Host-{SESSION_COOKIE}" if self.https_site else SESSION_COOKIE
 
     @property
     def site_origins(self) -> list[str]:
@@ -318,8 +337,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
     elif key_file:
+        from pwpush_app.core.crypto import KeyError_, check_key_file_mode
+
         try:
+            check_key_file_mode(Path(key_file))
             key_text = Path(key_file).read_text()
+        except KeyError_ as error:
+            r.errors.append(f"PWPUSH_MASTER_KEY_FILE: {error}")
         except (OSError, UnicodeDecodeError) as error:
             r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} cannot be read: {error}")
         else:

@@ -98,7 +98,7 @@ def db_url(db_engine, tmp_path, request):
     """A fresh, migrated database on the engine under test."""
     if db_engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'data' / 'pwpush.db'}"
-        (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data").mkdir(mode=0o700, parents=True, exist_ok=True)
         migrate(url)
         return url
     server = request.getfixturevalue("postgres")
@@ -119,7 +119,7 @@ def make_vault(tmp_path, db_url, blob_backend, request):
     def build(**overrides: str):
         env = make_env(tmp_path / "data", REFLEX_DB_URL=db_url, **{**storage, **overrides})
         settings = load_settings(env)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         vault = open_vault(settings)
         vaults.append(vault)
         return vault

@@ -96,7 +96,7 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 300) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.isolated and self.app_dir == ROOT:
             self.app_dir = isolated_app_dir()
         subprocess.run(

@@ -1,7 +1,7 @@
 """File downloads: `GET|HEAD /d/<grant>/<index>`, the links in a revealed file push.
 
 Served by the API app so it works on Reflex's one port, and linked from the web pages
-too, so it needs no API token: the grant (made by the reveal, see `core.files`) is the
+too, so it needs no API token: the grant (made by the reveal, see `core.file_downloads`) is the
 permission.  The file is decrypted while it streams, a batch at a time in a worker thread.
 """
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.errors import AccountRequired, ServerBusy
 from pwpush_app.core.throttle import RateLimited
+from pwpush_app.log_redaction import loggable_path
 
 log = logging.getLogger("pwpush.api")
 
@@ -110,8 +111,9 @@ def install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(Exception)
     async def _last_resort(request: Request, error: Exception):
-        # Log the type only: a traceback's locals could hold a secret.
-        log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+        # Log the type only: a traceback's locals could hold a secret; and the path with its
+        # tokens masked (a link token or download grant in it is a live credential).
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, loggable_path(request.url.path))
         if not is_api_path(request.url.path):
             return PlainTextResponse("Internal Server Error", status_code=500)
         return json_error(500, {"error": "Something went wrong on the server; nothing secret was exposed. Try again."})

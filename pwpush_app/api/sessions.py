@@ -27,7 +27,6 @@ from pwpush_app.http_security import arrived_over_https
 
 router = APIRouter(include_in_schema=False)
 
-SESSION_COOKIE = accounts.SESSION_COOKIE
 # Email + two passwords fit in far less; a bigger body is not a browser's form.
 MAX_FORM_BYTES = 8 * 1024
 
@@ -75,21 +74,32 @@ def _back(path: str, code: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({'error': code})}", status_code=303)
 
 
+def _secure(request: Request, vault: Vault) -> bool:
+    # An https site's cookie is `__Host-` (settings.session_cookie), which browsers keep only
+    # with Secure; elsewhere Secure whenever this request came over https.
+    return vault.settings.https_site or arrived_over_https(request.scope, vault.settings.trusted_proxy_hops)
+
+
+def _session_token(request: Request, vault: Vault) -> str | None:
+    return request.cookies.get(vault.settings.session_cookie)
+
+
 def _set_session_cookie(response: Response, request: Request, vault: Vault, token: str, remember: bool) -> None:
+    # No Domain: the cookie stays with this host (and `__Host-` requires it).
     response.set_cookie(
-        SESSION_COOKIE,
+        vault.settings.session_cookie,
         token,
         max_age=vault.settings.session_remember_days * 86400 if remember else None,
         path="/",
-        secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops),
+        secure=_secure(request, vault),
         httponly=True,
         samesite="strict",
     )
 
 
 def _clear_session_cookie(response: Response, request: Request, vault: Vault) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops))
+    response.delete_cookie(vault.settings.session_cookie, path="/", httponly=True, samesite="strict",
+                           secure=_secure(request, vault))
 
 
 async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Response:
@@ -113,7 +123,7 @@ async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Re
 async def _account_holder(request: Request, vault: Vault, ip: str):
     """The logged-in user about to change their account (a password is checked next, so the
     attempt counts against the login limit), or None: not logged in."""
-    user = await run_in_threadpool(accounts.user_for_session, vault, request.cookies.get(SESSION_COOKIE))
+    user = await run_in_threadpool(accounts.user_for_session, vault, _session_token(request, vault))
     if user is not None:
         vault.throttle.hit("login", ip)
     return user
@@ -137,7 +147,7 @@ async def log_in(request: Request, vault: Vault = Depends(current_vault)):
 async def log_out(request: Request, vault: Vault = Depends(current_vault)):
     if not _same_site(request, vault):
         return json_error(403, {"error": "This form must be sent from this site's own pages."})
-    await run_in_threadpool(accounts.log_out, vault, request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(accounts.log_out, vault, _session_token(request, vault))
     response = RedirectResponse("/login?bye=1", status_code=303)
     _clear_session_cookie(response, request, vault)
     return response

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller, current_vault
+from pwpush_app.api.errors import invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
     CreatedPushOut,
@@ -44,8 +45,41 @@ CREATE_SCHEMA = {
 
 TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
 Page = Query(1, ge=1, le=100_000, description="Page of 50, from 1.")
-Passphrase = Query(None, max_length=1024, description="Required when the push has a passphrase "
-                   "(to see it, and for a recipient to delete it).")
+MAX_PASSPHRASE_CHARS = 1024
+PASSPHRASE_HEADER = "X-Passphrase"
+
+
+async def presented_passphrase(
+    request: Request,
+    passphrase: str | None = Query(None, max_length=MAX_PASSPHRASE_CHARS,
+                                   description="Required when the push has a passphrase (to see it, and for a "
+                                   "recipient to delete it). Prefer the "
+                                   "X-Passphrase header: a query string ends up in proxies' logs."),
+    x_passphrase: str | None = Header(None, alias=PASSPHRASE_HEADER,
+                                      description="The passphrase, as UTF-8 (kept out of URLs and so out of logs)."),
+) -> str | None:
+    """The passphrase from the `X-Passphrase` header or `?passphrase=` (Password Pusher's CLI
+    sends the query parameter; a URL is what proxies and servers log, a header is not)."""
+    if x_passphrase is None:
+        return passphrase
+    if passphrase is not None:
+        raise invalid({"passphrase": f"Send the passphrase once: in the {PASSPHRASE_HEADER} header or as "
+                                     "?passphrase=, not both."})
+    # Header values arrive as Latin-1 text; the bytes on the wire are the client's UTF-8.
+    raw = request.headers.getlist(PASSPHRASE_HEADER)
+    if len(raw) != 1:
+        raise invalid({"passphrase": f"Send one {PASSPHRASE_HEADER} header."})
+    try:
+        value = raw[0].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise invalid({"passphrase": f"The {PASSPHRASE_HEADER} header must be UTF-8 text."}) from None
+    if len(value) > MAX_PASSPHRASE_CHARS:
+        raise invalid({"passphrase": f"A passphrase has at most {MAX_PASSPHRASE_CHARS} characters."})
+    return value
+
+
+# Routes declare `passphrase: str | None = Passphrase` and get it from either place.
+Passphrase = Depends(presented_passphrase)
 
 
 @router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")

@@ -31,8 +31,6 @@ PASSWORD_MAX_CHARS = 128
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-# The HttpOnly cookie carrying the session token (set by pwpush_app/api/sessions.py).
-SESSION_COOKIE = "pwpush_session"
 
 # One message for every failed login: unknown email, wrong password, locked account.
 # Anything else would tell a stranger which emails have accounts.

@@ -430,17 +430,31 @@ def constant_time_equal(a: str, b: str) -> bool:
 
 # --- the master key on disk ------------------------------------------------------------------
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a key file its group or others may read or change (whoever can read it can open
+    every push in a copy of the database; whoever can change it can swap the key)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyError_(f"{path} is open to its group or others (mode {mode:o}); the master key must be "
+                        f"readable by the service's user only: run chmod 600 {path}")
+
+
+def read_key_file(path: Path) -> bytes:
+    """The master key from a key file readable by its owner only (configured or generated)."""
+    check_key_file_mode(path)
+    return parse_master_key(path.read_text())
+
+
 def load_or_create_key_file(path: Path) -> tuple[bytes, bool]:
     """Read the generated key file, or create it (mode 0600). Returns (key, created)."""
     if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise KeyError_(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        check_key_file_mode(path)
         try:
             return parse_master_key(path.read_text()), False
         except KeyError_ as error:
             raise KeyError_(f"{path}: {error} (restore it from your backup)") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The data folder holds the key, the database and the files: its owner's alone.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = generate_master_key_text()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -38,7 +40,7 @@ def load_keyring(settings: Settings) -> crypto.Keyring:
     if settings.master_key:
         return crypto.Keyring(crypto.parse_master_key(settings.master_key), previous)
     if settings.master_key_file:
-        return crypto.Keyring(crypto.parse_master_key(settings.master_key_file.read_text()), previous)
+        return crypto.Keyring(crypto.read_key_file(settings.master_key_file), previous)
     path = settings.data_dir / KEY_FILE_NAME
     key, created = crypto.load_or_create_key_file(path)
     if created:
@@ -60,8 +62,18 @@ def blob_store_for(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.data_dir / "files")
 
 
+def prepare_data_dir(path: Path) -> None:
+    """Create the data folder for its owner alone (0700): it holds the database, the generated
+    key and the encrypted files.  An existing folder's mode is the admin's; we only warn."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("The data folder %s is open to its group or others (mode %o). Its files are not, "
+                    "but keep it private: run chmod 700 %s", path, mode, path)
+
+
 def open_vault(settings: Settings) -> Vault:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     return Vault(
         settings=settings,
         engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),

@@ -24,7 +24,8 @@ def session_token_of(state: rx.State) -> str | None:
         cookies.load(raw)
     except CookieError:
         return None
-    morsel = cookies.get(accounts.SESSION_COOKIE)
+    # The name follows the site's scheme (settings.session_cookie): on https only `__Host-`.
+    morsel = cookies.get(vault().settings.session_cookie)
     return morsel.value if morsel else None
 
 

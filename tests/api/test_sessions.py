@@ -6,16 +6,19 @@ from __future__ import annotations
 import pytest
 
 from pwpush_app.core import accounts
-from pwpush_app.core.accounts import SESSION_COOKIE
+from pwpush_app.settings import load_settings
 
 from .conftest import asgi_client
 
 ORIGIN = {"Origin": "http://localhost:3000"}
 PASSWORD = "correct horse battery"
+# The test vaults serve the default site, http://localhost:3000: the cookie's plain name.
+SESSION_COOKIE = load_settings({}).session_cookie
+HTTPS_SITE = "https://secrets.example.com"
 
 
-def _post(api, path, data, headers=ORIGIN, cookie=None):
-    extra = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
+def _post(api, path, data, headers=ORIGIN, cookie=None, cookie_name=SESSION_COOKIE):
+    extra = {"Cookie": f"{cookie_name}={cookie}"} if cookie else {}
     return api.post(path, data=data, headers={**headers, **extra}, follow_redirects=False)
 
 
@@ -23,9 +26,9 @@ def _set_cookie(response) -> str:
     return response.headers.get("set-cookie", "")
 
 
-def _token_from(response) -> str:
+def _token_from(response, cookie_name=SESSION_COOKIE) -> str:
     header = _set_cookie(response)
-    assert header.startswith(f"{SESSION_COOKIE}="), header
+    assert header.startswith(f"{cookie_name}="), header
     return header.split(";", 1)[0].split("=", 1)[1]
 
 
@@ -65,6 +68,71 @@ def test_secure_flag_behind_a_trusted_https_proxy(make_vault):
         assert "secure" in _set_cookie(response).lower()
     finally:
         api.close()
+
+
+def test_on_an_https_site_the_cookie_is_host_prefixed_secure_on_path_root_and_without_domain(make_vault):
+    """`__Host-`: a browser keeps it only as this host's own, so no sibling subdomain can plant it."""
+    vault = make_vault(PWP__OVERRIDE_BASE_URL=HTTPS_SITE, PWP__TRUSTED_PROXIES="1")
+    api = asgi_client(vault)
+    through_proxy = {"Origin": HTTPS_SITE, "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.9"}
+    try:
+        response = _post(api, "/signup", {"email": "alice@example.com", "password": PASSWORD,
+                                          "password_confirmation": PASSWORD}, headers=through_proxy)
+        assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+        header = _set_cookie(response)
+        assert header.startswith("__Host-pwpush_session="), header
+        attributes = [part.strip().lower() for part in header.split(";")[1:]]
+        assert "secure" in attributes and "path=/" in attributes and "httponly" in attributes
+        assert not any(a.startswith("domain") for a in attributes)
+        token = _token_from(response, "__Host-pwpush_session")
+        assert accounts.user_for_session(vault, token).email == "alice@example.com"
+
+        logged_out = _post(api, "/session/logout", {}, headers=through_proxy, cookie=token,
+                           cookie_name="__Host-pwpush_session")
+        cleared = _set_cookie(logged_out)
+        # Clearing needs the same prefix and Secure, or the browser ignores it.
+        assert cleared.startswith("__Host-pwpush_session=") and "secure" in cleared.lower()
+        assert accounts.user_for_session(vault, token) is None
+    finally:
+        api.close()
+
+
+def test_on_an_https_site_a_planted_plain_named_cookie_is_ignored(make_vault):
+    """A sibling subdomain can set `pwpush_session` for the parent domain (its own valid
+    session, say): on an https site nothing reads that name."""
+    vault = make_vault(PWP__OVERRIDE_BASE_URL=HTTPS_SITE, PWP__TRUSTED_PROXIES="1")
+    accounts.sign_up(vault, "mallory@example.com", PASSWORD)
+    planted = accounts.log_in(vault, "mallory@example.com", PASSWORD, "192.0.2.66").session_token
+    api = asgi_client(vault)
+    through_proxy = {"Origin": HTTPS_SITE, "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.9"}
+    try:
+        for name, logged_in in (("pwpush_session", False), ("__Host-pwpush_session", True)):
+            response = _post(api, "/account/password", {"current_password": "wrong password 1",
+                                                        "new_password": "x" * 12, "new_password_confirmation": "x" * 12},
+                             headers=through_proxy, cookie=planted, cookie_name=name)
+            # Not logged in: back to the login page. Logged in: the form judged the (wrong) password.
+            assert response.headers["location"] == ("/account?error=current_password" if logged_in else "/login"), name
+        assert accounts.user_for_session(vault, planted) is not None
+    finally:
+        api.close()
+
+
+def test_the_page_reads_only_the_cookie_name_of_the_sites_scheme(make_vault, monkeypatch):
+    from types import SimpleNamespace
+
+    from pwpush_app.ui import session as page_session
+
+    def page_with(cookie_header: str):
+        return SimpleNamespace(router=SimpleNamespace(headers=SimpleNamespace(cookie=cookie_header)))
+
+    https_vault = make_vault(PWP__OVERRIDE_BASE_URL=HTTPS_SITE)
+    monkeypatch.setattr(page_session, "vault", lambda: https_vault)
+    assert page_session.session_token_of(page_with("pwpush_session=planted")) is None
+    assert page_session.session_token_of(page_with("pwpush_session=planted; __Host-pwpush_session=mine")) == "mine"
+
+    http_vault = make_vault()
+    monkeypatch.setattr(page_session, "vault", lambda: http_vault)
+    assert page_session.session_token_of(page_with("pwpush_session=mine")) == "mine"
 
 
 def test_wrong_password_and_unknown_email_redirect_with_the_same_code(api, signed_up):

@@ -64,7 +64,8 @@ def test_a_key_file_others_can_read_is_refused_with_a_clear_message(tmp_path):
     with pytest.raises(KeyError_) as refused:
         start(tmp_path / "data")
 
-    assert str(refused.value) == f"{key_file} is readable by others (mode 644); run: chmod 600 {key_file}"
+    assert str(refused.value) == (f"{key_file} is open to its group or others (mode 644); the master key must be "
+                                  f"readable by the service's user only: run chmod 600 {key_file}")
 
 
 def test_the_command_line_reports_an_unsafe_key_file_without_a_traceback(tmp_path):
@@ -78,13 +79,14 @@ def test_the_command_line_reports_an_unsafe_key_file_without_a_traceback(tmp_pat
                             capture_output=True, text=True, timeout=60)
 
     assert result.returncode != 0
-    assert f"run: chmod 600 {key_file}" in result.stderr
+    assert f"run chmod 600 {key_file}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_a_configured_key_file_is_used_and_no_key_is_generated(tmp_path):
     key_path = tmp_path / "secret.key"
     key_path.write_text(generate_master_key_text() + "\n")
+    key_path.chmod(0o600)
 
     from_file = start(tmp_path / "data", PWPUSH_MASTER_KEY_FILE=str(key_path))
     same_key_inline = start(tmp_path / "data", PWPUSH_MASTER_KEY=key_path.read_text().strip())
@@ -131,6 +133,7 @@ def test_a_damaged_generated_key_file_is_named_in_the_refusal(tmp_path):
 def test_a_configured_key_file_without_a_key_stops_the_settings_naming_the_variable(tmp_path, content):
     key_path = tmp_path / "secret.key"
     key_path.write_text(content)
+    key_path.chmod(0o600)
 
     with pytest.raises(SettingsError) as refused:
         load_settings({"PWPUSH_DATA_DIR": str(tmp_path / "data"), "PWPUSH_MASTER_KEY_FILE": str(key_path)})

@@ -8,10 +8,10 @@ import pytest
 from ui_helpers import create_through_form, reveal_in, screenshot, wait_until_ready
 
 from pwpush_app.core import accounts
-from pwpush_app.core.accounts import SESSION_COOKIE
 from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
@@ -196,8 +196,9 @@ def test_the_password_and_session_token_are_never_stored_or_logged(live_server, 
     page.click("#log-out")
     page.wait_for_url("**/login**")
     log_in(page, live_server.url, "canary@example.com")
-    session_token = next(c["value"] for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
-    cookie = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
+    cookie_name = load_settings(live_server.env).session_cookie  # the server's own rule (plain http here)
+    session_token = next(c["value"] for c in page.context.cookies() if c["name"] == cookie_name)
+    cookie = next(c for c in page.context.cookies() if c["name"] == cookie_name)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert session_token not in page.evaluate("() => document.cookie")  # invisible to scripts
     found = []
