@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pwpush_app.core.crypto import KeyError_
 from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.master_key import MasterKeyError
 from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SettingsError, KeyError_) as error:
+    except (SettingsError, MasterKeyError) as error:
         print(error, file=sys.stderr)
         return 2
     except DatabaseUnavailable as error:

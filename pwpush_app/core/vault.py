@@ -15,6 +15,7 @@ from pwpush_app.core.blobs import BlobStore, LocalBlobStore
 from pwpush_app.core.db import make_engine
 from pwpush_app.core.hashing import SlowHashes
 from pwpush_app.core.throttle import Throttle
+from pwpush_app.master_key import load_or_create_key_file, parse_master_key, read_key_file
 from pwpush_app.settings import Settings, get_settings
 
 log = logging.getLogger("pwpush")
@@ -36,13 +37,13 @@ class Vault:
 
 def load_keyring(settings: Settings) -> crypto.Keyring:
     """The configured master key, or a generated key file in the data folder. Never a default."""
-    previous = tuple(crypto.parse_master_key(k) for k in settings.master_key_previous)
+    previous = tuple(parse_master_key(k) for k in settings.master_key_previous)
     if settings.master_key:
-        return crypto.Keyring(crypto.parse_master_key(settings.master_key), previous)
+        return crypto.Keyring(parse_master_key(settings.master_key), previous)
     if settings.master_key_file:
-        return crypto.Keyring(crypto.read_key_file(settings.master_key_file), previous)
+        return crypto.Keyring(read_key_file(settings.master_key_file), previous)
     path = settings.data_dir / KEY_FILE_NAME
-    key, created = crypto.load_or_create_key_file(path)
+    key, created = load_or_create_key_file(path)
     if created:
         log.warning(
             "No PWPUSH_MASTER_KEY configured: generated a new master key in %s (mode 0600). "

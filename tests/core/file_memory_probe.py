@@ -45,12 +45,12 @@ async def generated_async(size_mib: int):
 
 def main(data_dir: Path, size_mib: int) -> dict:
     from pwpush_app.core.create import NewPush
-    from pwpush_app.core.crypto import generate_master_key_text
     from pwpush_app.core.db import migrate
     from pwpush_app.core.file_downloads import open_file_download
     from pwpush_app.core.file_uploads import IncomingFile, create_file_push, create_file_push_async
     from pwpush_app.core.reveal import reveal_push
     from pwpush_app.core.vault import open_vault
+    from pwpush_app.master_key import generate_master_key_text
     from pwpush_app.settings import load_settings
     from tests.core.files_support import RECIPIENT, signed_in_sender
 

@@ -14,10 +14,10 @@ import sys
 import pytest
 
 from pwpush_app.core.create import NewPush, create_push
-from pwpush_app.core.crypto import generate_master_key_text
 from pwpush_app.core.db import migrate
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.vault import open_vault
+from pwpush_app.master_key import generate_master_key_text
 from pwpush_app.settings import SettingsError, load_settings
 
 from .common import ALICE, SENDER, T0

@@ -12,12 +12,13 @@ from sqlalchemy import text
 
 from pwpush_app.core import keys
 from pwpush_app.core.create import NewPush, create_push
-from pwpush_app.core.crypto import DecryptionError, generate_master_key_text
+from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.keys import rotate_keys
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.records import find_managed, find_push, open_note
 from pwpush_app.core.reveal import reveal_push
+from pwpush_app.master_key import generate_master_key_text
 
 from .common import ALICE, SENDER, T0, push_row
 

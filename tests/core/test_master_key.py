@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from pwpush_app.core.create import NewPush, create_push
-from pwpush_app.core.crypto import KeyError_, generate_master_key_text, load_or_create_key_file
 from pwpush_app.core.db import migrate
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.vault import KEY_FILE_NAME, open_vault
+from pwpush_app.master_key import MasterKeyError, generate_master_key_text, load_or_create_key_file
 from pwpush_app.settings import SettingsError, load_settings
 
 from .common import ALICE, SENDER, T0
@@ -61,7 +61,7 @@ def test_a_key_file_others_can_read_is_refused_with_a_clear_message(tmp_path):
     key_file = tmp_path / "data" / KEY_FILE_NAME
     key_file.chmod(0o644)
 
-    with pytest.raises(KeyError_) as refused:
+    with pytest.raises(MasterKeyError) as refused:
         start(tmp_path / "data")
 
     assert str(refused.value) == (f"{key_file} is open to its group or others (mode 644); the master key must be "
@@ -122,7 +122,7 @@ def test_a_damaged_generated_key_file_is_named_in_the_refusal(tmp_path):
     key_file = tmp_path / "data" / KEY_FILE_NAME
     key_file.write_text(key_file.read_text()[:20])
 
-    with pytest.raises(KeyError_) as refused:
+    with pytest.raises(MasterKeyError) as refused:
         start(tmp_path / "data")
 
     assert str(key_file) in str(refused.value)

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import event
 
 from pwpush_app.core.create import NewPush, create_push
-from pwpush_app.core.crypto import generate_master_key_text
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.reveal import reveal_push
+from pwpush_app.master_key import generate_master_key_text
 
 from .common import SENDER, T0
 

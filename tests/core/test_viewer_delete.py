@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from pwpush_app.core.crypto import Keyring, generate_master_key_text, parse_master_key
+from pwpush_app.core.crypto import Keyring
 from pwpush_app.core.errors import (
     NotAllowed,
     PassphraseRequired,
@@ -18,6 +18,7 @@ from pwpush_app.core.errors import (
     WrongPassphrase,
 )
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push
+from pwpush_app.master_key import generate_master_key_text, parse_master_key
 
 from .common import ALICE, MALLORY, T0, audit_kinds, push_row
 
