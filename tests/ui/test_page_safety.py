@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from ui_helpers import ROOT, create_through_form, push_directly, reveal_in
+from ui_helpers import ROOT, create_through_form, push_directly, reveal_in, wait_until_ready
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.pushes import find_managed, find_push, landing, owner_view
@@ -97,16 +97,25 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
 
     watch(sender)
     links = create_through_form(sender, live_server.url, canary, passphrase="pass " + canary[-6:], note=note_canary)
-    # The secret link is as good as the secret: it reaches the browser as an event result only.
-    # (The manage token is in state on purpose: My pushes keeps it in local storage.)
-    link_frames = [frame for frame in received if links.token in frame]
-    assert link_frames
-    for frame in link_frames:
-        message = json.loads(frame[frame.index("["):])[1]
-        assert links.token not in json.dumps(message.get("delta", {}))
+    # The secret link is as good as the secret, and the manage token lets its holder expire
+    # the push: both reach the browser as event results only (My pushes keeps the manage
+    # token in the browser's local storage, written by the page's own script).
+    for token in (links.token, links.manage_token):
+        token_frames = [frame for frame in received if token in frame]
+        assert token_frames
+        for frame in token_frames:
+            message = json.loads(frame[frame.index("["):])[1]
+            assert token not in json.dumps(message.get("delta", {}))
+    sent: list[str] = []
+    sender.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
     recipient = new_page()
     watch(recipient)
     assert reveal_in(recipient, links.secret, passphrase="pass " + canary[-6:]) == canary
+    sender.goto(live_server.url + "/my-pushes")
+    sender.wait_for_selector(".my-push")
+    wait_until_ready(sender)
+    # The list shows, but the browser never sent its manage tokens to the server to show it.
+    assert sent and not any(links.manage_token in frame for frame in sent)
     sender.goto(links.manage)
     sender.wait_for_selector("#audit-log")
     sender.wait_for_function("() => document.getElementById('note-box').value.length > 0")

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 375, "height": 800}
 LAPTOP = {"width": 1280, "height": 900}
+PASSWORD = "Canary-Pa55word-7f3e9b"
 
 
 @dataclass
@@ -79,6 +80,27 @@ def create_through_form(
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
+def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/signup")
+    wait_until_ready(page)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.fill("#password_confirmation", password)
+    page.click("#sign-up")
+    page.wait_for_url("**/dashboard**")
+    wait_until_ready(page)
+
+
+def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    wait_until_ready(page)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#log-in")
+    page.wait_for_url("**/dashboard**")
+    wait_until_ready(page)
+
+
 def reveal_in(page, link: str, passphrase: str = "") -> str:
     """Open the link, press Reveal, return the revealed secret (the read-only field's value)."""
     page.goto(link)
@@ -102,3 +124,4 @@ def screenshot(page, name: str) -> None:
         page.wait_for_timeout(250)
         safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
         page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}.png"), full_page=True)
+
