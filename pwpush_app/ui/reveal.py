@@ -5,6 +5,10 @@ and does nothing on its own, so curl and link-preview bots can fetch it freely. 
 state event (the Reveal click, or the page load when the sender turned the retrieval step
 off) calls `reveal_push`, and the secret goes back to the browser as the event's result
 (`rx.set_value` on a read-only field) without ever being assigned to state.
+
+What the tab remembers of a reveal is a digest of the link it revealed (`_revealed_link`,
+backend-only): what tells a websocket reconnect (which runs the page's on_load again) from
+a new visit, so a reconnect never takes another view or hides the secret.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 
 import reflex as rx
 
+from pwpush_app.core.crypto import plain_digest
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.files import describe_bytes, download_path
 from pwpush_app.core.qr import QrTooLong, qr_svg
@@ -56,14 +61,36 @@ class RevealState(rx.State):
     has_text: bool = False
     text_shown: bool = False
     download_hint: str = ""
+    # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
+    _revealed_link: str = ""
 
     def _link_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
+    def _revealed_here(self) -> bool:
+        """This tab revealed the link the event names (a crafted event may name another)."""
+        return bool(self._revealed_link) and self._revealed_link == plain_digest(self._link_token())
+
     @rx.event
     async def open_link(self):
-        """On load: what may be known before the reveal (nothing secret); reveal now if the sender chose so."""
+        """On load: what may be known before the reveal (nothing secret); reveal now if the sender chose so.
+
+        Reflex runs on_load again when the websocket reconnects: a secret this tab already
+        revealed (or deleted) stays as it is, with no new view."""
+        if self.status in ("revealed", "deleted") and self._revealed_here():
+            return
+        await self._open()
+
+    @rx.event
+    async def open_page(self):
+        """On mount: a page freshly loaded (or navigated to), never a reconnect. A reveal kept
+        from an earlier page of this tab is no longer on screen: the link opens anew."""
+        if self.status in ("revealed", "deleted"):
+            await self._open()
+
+    async def _open(self) -> None:
         self.reset()
+        self._revealed_link = ""
         try:
             found = await in_thread(landing, vault(), self._link_token())
         except PushUnavailable:
@@ -113,6 +140,7 @@ class RevealState(rx.State):
             return None
         push = revealed.push
         self.status, self.message = "revealed", ""
+        self._revealed_link = plain_digest(self._link_token())
         left = push.views_remaining if not push.expired else 0
         self.views_left = (
             f"It can be viewed {plural(left, 'more time')} until {format_time(push.expires_at)}."
@@ -371,7 +399,8 @@ def qr_data_uri(text: str) -> str:
 
 def reveal_page() -> rx.Component:
     return page_shell(
-
+        # Mounted once per page load or navigation: a websocket reconnect doesn't fire it.
+        rx.fragment(on_mount=RevealState.open_page),
         rx.match(
             RevealState.status,
             ("loading", _loading()),
