@@ -7,8 +7,9 @@ off) calls `reveal_push`, and the secret goes back to the browser as the event's
 (`rx.set_value` on a read-only field) without ever being assigned to state.
 
 What the tab remembers of a reveal is a digest of the link it revealed (`_revealed_link`,
-backend-only): what tells a websocket reconnect (which runs the page's on_load again) from
-a new visit, so a reconnect never takes another view or hides the secret.
+backend-only): the proof `delete_now` asks for, so a crafted event can't delete a push
+nobody revealed here, and what tells a websocket reconnect (which runs the page's on_load
+again) from a new visit, so a reconnect never takes another view or hides the secret.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
 SECRET_FILES = "secret-files"
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
+REVEAL_FIRST_MESSAGE = "Reveal the secret first: only then can it be deleted from this page."
 
 
 class RevealState(rx.State):
@@ -192,7 +194,14 @@ class RevealState(rx.State):
 
     @rx.event
     async def delete_now(self):
+        if self.status != "revealed" or not self._revealed_here():
+            # A crafted event, or a reveal in another tab: nothing changes.
+            self.message = REVEAL_FIRST_MESSAGE
+            return
         try:
+            # TODO(lead, issue 13 item 2): when expire_by_viewer requires the passphrase of a
+            # protected push, this call must pass the tab's proof of reveal (checked above)
+            # instead: the page never keeps the passphrase (state may live in Redis).
             await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self))
         except NotAllowed as refusal:
             self.message = str(refusal)

@@ -57,7 +57,7 @@ def test_page_states_have_no_place_for_a_secret():
     from pwpush_app.ui.reveal import RevealState
     from pwpush_app.ui.share import ShareState
 
-    # A digest of the link this tab revealed (tells a reconnect from a new visit), not the link.
+    # A digest of the link this tab revealed (the proof a viewer's delete asks for), not the link.
     backend_only = {RevealState: ["_revealed_link"]}
     for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState):
         own = state.__dict__.get("__annotations__", {})
