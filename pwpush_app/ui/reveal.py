@@ -199,9 +199,11 @@ class RevealState(rx.State):
             self.message = REVEAL_FIRST_MESSAGE
             return
         try:
-            # TODO(lead, issue 13 item 2): when expire_by_viewer requires the passphrase of a
-            # protected push, this call must pass the tab's proof of reveal (checked above)
-            # instead: the page never keeps the passphrase (state may live in Redis).
+            # TODO(lead, issue 13 item 2, at the merge): expire_by_viewer will want the
+            # passphrase of a protected push, which the page never keeps, or the reveal's
+            # delete receipt. Keep the receipt out of state too (it would sit in Redis): hand
+            # it to the browser with the secret (rx.set_value on a hidden field) and take it
+            # back as this event's argument from the delete button.
             await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self))
         except NotAllowed as refusal:
             self.message = str(refusal)
