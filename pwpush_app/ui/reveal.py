@@ -24,7 +24,6 @@ from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.files import describe_bytes, download_path
 from pwpush_app.core.qr import QrTooLong, qr_svg
 from pwpush_app.core.pushes import (
-    NotAllowed,
     PassphraseRequired,
     PushError,
     PushUnavailable,
@@ -45,6 +44,7 @@ from pwpush_app.ui.components.value_image import value_image
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
 SECRET_FILES = "secret-files"
+DELETE_RECEIPT = "delete-receipt"
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 REVEAL_FIRST_MESSAGE = "Reveal the secret first: only then can it be deleted from this page."
 
@@ -152,8 +152,10 @@ class RevealState(rx.State):
         self.expires = format_time(push.expires_at)
         self.deletable = push.deletable_by_viewer and left > 0
         self.has_text = bool(revealed.payload)
-        # The secret leaves as the event's result, straight into the read-only field.
-        return [rx.set_value(SECRET_BOX, revealed.payload), *self._kind_events(revealed)]
+        # The secret leaves as the event's result, straight into the read-only field; so does
+        # the delete receipt (it would let a reader of the state store delete the push).
+        return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
+                *self._kind_events(revealed)]
 
     def _kind_events(self, revealed: Revealed) -> list:
         """What each kind shows beyond the text: also event results, never state."""
@@ -193,28 +195,26 @@ class RevealState(rx.State):
         self.text_shown = not self.text_shown
 
     @rx.event
-    async def delete_now(self):
+    async def delete_now(self, receipt: str = ""):
+        """`receipt`: the reveal's delete receipt, which the page holds (never state) and the
+        core asks for instead of the passphrase of a protected push."""
         if self.status != "revealed" or not self._revealed_here():
             # A crafted event, or a reveal in another tab: nothing changes.
             self.message = REVEAL_FIRST_MESSAGE
             return
         try:
-            # TODO(lead, issue 13 item 2, at the merge): expire_by_viewer will want the
-            # passphrase of a protected push, which the page never keeps, or the reveal's
-            # delete receipt. Keep the receipt out of state too (it would sit in Redis): hand
-            # it to the browser with the secret (rx.set_value on a hidden field) and take it
-            # back as this event's argument from the delete button.
-            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self))
-        except NotAllowed as refusal:
-            self.message = str(refusal)
-            return
+            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self),
+                            receipt=receipt if isinstance(receipt, str) and receipt else None)
         except PushUnavailable:
             pass  # already gone: the outcome the recipient asked for
+        except PushError as refusal:  # not deletable, no valid receipt for a protected push
+            self.message = str(refusal)
+            return
         except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False
-        return [rx.set_value(SECRET_BOX, ""), rx.set_value(SECRET_QR, ""), rx.set_value(SECRET_FILES, "")]
+        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT)]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -381,6 +381,7 @@ def _revealed() -> rx.Component:
                 _text_with_copy(),
             ),
             rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
+            rx.el.input(type="hidden", id=DELETE_RECEIPT),
             rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
                 RevealState.deletable,
@@ -392,7 +393,8 @@ def _revealed() -> rx.Component:
                     description="Nobody will be able to view it again. Copy it first if you still need it.",
                     confirm_label="Delete",
                     confirm_id="confirm-delete",
-                    on_confirm=RevealState.delete_now,
+                    # The receipt is read from the page at the click: an event argument, never state.
+                    on_confirm=RevealState.delete_now(rx.Var(f"(document.getElementById('{DELETE_RECEIPT}')?.value ?? '')").to(str)),
                 ),
             ),
         ),

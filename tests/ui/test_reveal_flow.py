@@ -187,6 +187,21 @@ def test_recipient_deletes_the_secret(live_server, server_vault, new_page):
     other.wait_for_selector("#unavailable")
 
 
+def test_recipient_deletes_a_passphrase_protected_secret_after_revealing_it(live_server, server_vault, new_page):
+    """The core wants the passphrase (or the reveal's receipt) for a viewer's delete of a
+    protected push: the page that revealed it passes the receipt it was handed, which no
+    state holds."""
+    links = push_directly(server_vault, live_server.url, "guarded-then-deleted", passphrase="let me in", expire_after_views=3)
+    page = new_page()
+    assert reveal_in(page, links.secret, passphrase="let me in") == "guarded-then-deleted"
+    page.click("#delete-now")
+    page.click("#confirm-delete")
+    page.wait_for_selector("#deleted")
+    push = find_push(server_vault, links.token)
+    assert push.expired and push.expired_reason == "viewer"
+    assert page.input_value("#delete-receipt") == ""  # off the page with the secret
+
+
 def test_not_deletable_push_has_no_delete_button(live_server, server_vault, new_page):
     links = push_directly(server_vault, live_server.url, "keep-me", deletable_by_viewer=False)
     page = new_page()
