@@ -31,9 +31,9 @@ def built_pages() -> Path:
 
 app = rx.App(
     api_transformer=[
+        UploadCookies,  # inside the guard: only an upload it lets through is remembered
         UploadHandlerGuard,
         build_api(),
-        UploadCookies,
         # Last, so it wraps everything: pages, API, static files, errors.
         lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages),
     ]
