@@ -15,6 +15,7 @@ from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
+from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.share import ShareState
 from pwpush_app.ui.tokens import TokenState, api_token_page
 from pwpush_app.ui.upload_guard import UploadHandlerGuard
@@ -30,6 +31,7 @@ def built_pages() -> Path:
 
 app = rx.App(
     api_transformer=[
+        UploadCookies,  # inside the guard: only an upload it lets through is remembered
         UploadHandlerGuard,
         build_api(),
         # Last, so it wraps everything: pages, API, static files, errors.
@@ -42,6 +44,8 @@ app = rx.App(
         rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
     ],
 )
+# Page state (in Redis with several workers) never holds the session cookie.
+keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
 app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
 app.add_page(reveal_page, route="/p/[token]", title=f"A secret for you · {title}", on_load=RevealState.open_link)

@@ -19,11 +19,10 @@ from pwpush_app.core.create import NewPush, create_push, describe_minutes, may_c
 from pwpush_app.core.errors import InvalidPush, ServerBusy
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.settings import KindPolicy, get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, in_thread, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.generator import GeneratorState, generator_options
-from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
 from pwpush_app.ui.share import ShareState, share_events, share_section
 
@@ -159,9 +158,6 @@ class CreateState(rx.State):
         finally:
             self.creating = False
         self.errors = {}
-        mine = await self.get_state(MyPushesState)
-        push = created.push
-        mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
         share = await self.get_state(ShareState)
         share.shown = True
         yield share_events(created)

@@ -21,10 +21,9 @@ import reflex as rx
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, vault
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.create import CreateState
-from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.share import ShareState, share_events
 
 UPLOAD_ID = "files"
@@ -93,9 +92,6 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            push = created.push
-            mine = await self.get_state(MyPushesState)
-            mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
             share = await self.get_state(ShareState)
             share.shown = True
         yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]

@@ -12,7 +12,6 @@ core (`owned_push`): a push id from a crafted event finds nothing that isn't you
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -43,10 +42,10 @@ from pwpush_app.ui.common import (
     plural,
     vault,
 )
+from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser, remembered_pushes
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.manage import EXPIRED_REASONS, _describe_event
-from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
 
 PER_PAGE = 10
@@ -226,19 +225,17 @@ class DashboardState(rx.State):
         return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token))
 
     @rx.event
-    async def claim(self):
+    async def claim(self, manage_tokens: list[str]):
+        """The manage tokens come from this browser's local storage, read at the click: they
+        are this event's argument only, never state."""
         user = await self._user_or_login()
         if user is None:
             return rx.redirect("/login")
-        mine = await self.get_state(MyPushesState)
-        try:
-            tokens = [entry.get("manage_token", "") for entry in json.loads(mine.remembered or "[]") if isinstance(entry, dict)]
-        except ValueError:
-            tokens = []
+        tokens = [token for token in manage_tokens if isinstance(token, str)] if isinstance(manage_tokens, list) else []
         claimed = await in_thread(claim_pushes, vault(), user.id, tokens)
         self.claimed = True
         await self._refresh(user.id)
-        self.notice = (f"{plural(claimed, 'push')} from this browser moved into your account."
+        self.notice = (f"{claimed} {'push' if claimed == 1 else 'pushes'} from this browser moved into your account."
                        if claimed else "No push of this browser was left to move.")
 
 
@@ -360,11 +357,12 @@ def dashboard_page() -> rx.Component:
             spacing="3",
         ),
         rx.cond(
-            (MyPushesState.pushes.length() > 0) & ~DashboardState.claimed,
+            (remembered_pushes.length() > 0) & ~DashboardState.claimed,
             rx.callout(
                 rx.hstack(
                     rx.text("This browser created pushes before you logged in.", size="2"),
-                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris", on_click=DashboardState.claim),
+                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris",
+                              on_click=DashboardState.claim(manage_tokens_of_this_browser)),
                     wrap="wrap", align="center", spacing="3",
                 ),
                 icon="info", color_scheme="gray", width="100%",

@@ -118,21 +118,17 @@ def test_on_an_https_site_a_planted_plain_named_cookie_is_ignored(make_vault):
 
 
 def test_the_page_reads_only_the_cookie_name_of_the_sites_scheme(make_vault, monkeypatch):
-    from types import SimpleNamespace
-
+    # The pages read the Cookie header of each event's own connection (ui/session.py).
     from pwpush_app.ui import session as page_session
-
-    def page_with(cookie_header: str):
-        return SimpleNamespace(router=SimpleNamespace(headers=SimpleNamespace(cookie=cookie_header)))
 
     https_vault = make_vault(PWP__OVERRIDE_BASE_URL=HTTPS_SITE)
     monkeypatch.setattr(page_session, "vault", lambda: https_vault)
-    assert page_session.session_token_of(page_with("pwpush_session=planted")) is None
-    assert page_session.session_token_of(page_with("pwpush_session=planted; __Host-pwpush_session=mine")) == "mine"
+    assert page_session.session_token_in("pwpush_session=planted") is None
+    assert page_session.session_token_in("pwpush_session=planted; __Host-pwpush_session=mine") == "mine"
 
     http_vault = make_vault()
     monkeypatch.setattr(page_session, "vault", lambda: http_vault)
-    assert page_session.session_token_of(page_with("pwpush_session=mine")) == "mine"
+    assert page_session.session_token_in("pwpush_session=mine") == "mine"
 
 
 def test_wrong_password_and_unknown_email_redirect_with_the_same_code(api, signed_up):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ui_helpers import create_through_form, reveal_in, screenshot, wait_until_ready
+from ui_helpers import PASSWORD, create_through_form, log_in, reveal_in, screenshot, sign_up, wait_until_ready
 
 from pwpush_app.core import accounts
 from pwpush_app.core.audit import Client
@@ -14,29 +14,6 @@ from pwpush_app.core.records import find_managed, find_push
 from pwpush_app.settings import load_settings
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Canary-Pa55word-7f3e9b"
-
-
-def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/signup")
-    wait_until_ready(page)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.fill("#password_confirmation", password)
-    page.click("#sign-up")
-    page.wait_for_url("**/dashboard**")
-    wait_until_ready(page)
-
-
-def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/login")
-    wait_until_ready(page)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#log-in")
-    page.wait_for_url("**/dashboard**")
-    wait_until_ready(page)
 
 
 def wait_for_value(page, selector: str, ok, timeout_s: float = 10) -> str:

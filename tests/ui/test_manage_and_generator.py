@@ -69,6 +69,16 @@ def test_my_pushes_lists_what_this_browser_created_without_secret_links(live_ser
     sender.wait_for_url(re.compile(re.escape(second.manage)))
     sender.wait_for_selector("#audit-log")
 
+    # Forgetting happens in the browser (the list is never in the server's state).
+    sender.goto(live_server.url + "/my-pushes")
+    sender.locator(".my-push", has_text="first one").get_by_label("Forget this push in this browser").click()
+    sender.locator(".my-push", has_text="first one").wait_for(state="detached")
+    stored = sender.evaluate("localStorage.getItem('pwpush.my_pushes')")
+    assert first.manage_token not in stored and second.manage_token in stored
+    sender.get_by_text("Forget all in this browser").click()
+    sender.wait_for_selector("text=has not created any pushes")
+    assert sender.evaluate("localStorage.getItem('pwpush.my_pushes')") == "[]"
+
     stranger = new_page()  # another browser knows nothing of them
     stranger.goto(live_server.url + "/my-pushes")
     stranger.wait_for_selector("text=has not created any pushes")

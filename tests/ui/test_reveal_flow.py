@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
+from ui_helpers import EventChannel, create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
 
 from pwpush_app.core.records import find_push
+from pwpush_app.ui.reveal import RevealState
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,50 @@ def test_without_retrieval_step_the_secret_shows_on_load(live_server, server_vau
     assert page.locator("#reveal").count() == 0
 
 
+@pytest.mark.parametrize("retrieval_step", [False, True], ids=["shown-on-load", "reveal-button"])
+def test_a_reconnect_takes_no_view_and_keeps_the_secret_on_the_page(live_server, server_vault, new_page, retrieval_step):
+    """Reflex runs the page's on_load again when its websocket reconnects (a network blip, a
+    laptop waking up): that must neither take another view nor put the page back to its
+    landing (or automatic reveal) state over the secret already shown."""
+    secret = f"still-here-{retrieval_step}"
+    links = push_directly(server_vault, live_server.url, secret, expire_after_views=3, retrieval_step=retrieval_step)
+    page = new_page()
+    channel = EventChannel(page)
+    if retrieval_step:
+        assert reveal_in(page, links.secret) == secret
+    else:
+        page.goto(links.secret)
+        assert wait_for_secret(page) == secret
+    page.wait_for_function("() => document.getElementById('views-left').textContent.includes('2 more times')")
+    assert find_push(server_vault, links.token).views_remaining == 2
+
+    fresh = channel.force_reconnect()
+
+    # What the server told the page after the reconnect: nothing but "revealed".
+    reveal_state = RevealState.get_full_name()
+    statuses = [delta[reveal_state]["status_rx_state_"] for delta in channel.deltas(fresh)
+                if "status_rx_state_" in delta.get(reveal_state, {})]
+    assert set(statuses) <= {"revealed"}, statuses
+    assert page.is_visible("#secret-box") and page.input_value("#secret-box") == secret
+    assert "2 more times" in page.inner_text("#views-left")
+    assert page.locator("#reveal").count() == 0
+    assert find_push(server_vault, links.token).views_remaining == 2  # the reconnect took no view
+
+
+def test_reloading_a_revealed_page_opens_the_link_anew(live_server, server_vault, new_page):
+    """A reload is a new visit (the old page and its secret are gone), unlike a reconnect."""
+    links = push_directly(server_vault, live_server.url, "reload-me", expire_after_views=3)
+    page = new_page()
+    assert reveal_in(page, links.secret) == "reload-me"
+    page.reload()
+    page.wait_for_selector("#reveal")
+    assert page.input_value("#secret-box") == ""
+    assert find_push(server_vault, links.token).views_remaining == 2
+    page.click("#reveal")
+    assert wait_for_secret(page) == "reload-me"
+    page.wait_for_function("() => document.getElementById('views-left').textContent.includes('1 more time')")
+
+
 def test_recipient_deletes_the_secret(live_server, server_vault, new_page):
     links = push_directly(server_vault, live_server.url, "delete-me-soon", expire_after_views=3)
     page = new_page()
@@ -142,6 +187,21 @@ def test_recipient_deletes_the_secret(live_server, server_vault, new_page):
     other = new_page()
     other.goto(links.secret)
     other.wait_for_selector("#unavailable")
+
+
+def test_recipient_deletes_a_passphrase_protected_secret_after_revealing_it(live_server, server_vault, new_page):
+    """The core wants the passphrase (or the reveal's receipt) for a viewer's delete of a
+    protected push: the page that revealed it passes the receipt it was handed, which no
+    state holds."""
+    links = push_directly(server_vault, live_server.url, "guarded-then-deleted", passphrase="let me in", expire_after_views=3)
+    page = new_page()
+    assert reveal_in(page, links.secret, passphrase="let me in") == "guarded-then-deleted"
+    page.click("#delete-now")
+    page.click("#confirm-delete")
+    page.wait_for_selector("#deleted")
+    push = find_push(server_vault, links.token)
+    assert push.expired and push.expired_reason == "viewer"
+    assert page.input_value("#delete-receipt") == ""  # off the page with the secret
 
 
 def test_not_deletable_push_has_no_delete_button(live_server, server_vault, new_page):
