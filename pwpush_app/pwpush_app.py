@@ -10,13 +10,13 @@ from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
+from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
-from pwpush_app.ui.share import ShareState
 from pwpush_app.ui.tokens import TokenState, api_token_page
 from pwpush_app.ui.upload_guard import UploadHandlerGuard
 

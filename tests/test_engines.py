@@ -6,13 +6,13 @@ from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.reveal import reveal_push
 
 
-def test_a_one_view_push_serves_once_on_each_engine(vault):
-    created = create_push(vault, NewPush(payload="s3cret", expire_after_views=1), Client(ip="10.0.0.1"))
-    revealed = reveal_push(vault, created.url_token, Client(ip="10.0.0.2"))
+def test_a_one_view_push_serves_once_on_each_engine(runtime):
+    created = create_push(runtime, NewPush(payload="s3cret", expire_after_views=1), Client(ip="10.0.0.1"))
+    revealed = reveal_push(runtime, created.url_token, Client(ip="10.0.0.2"))
     assert revealed.payload == "s3cret"
     assert revealed.push.expired
     try:
-        reveal_push(vault, created.url_token, Client(ip="10.0.0.3"))
+        reveal_push(runtime, created.url_token, Client(ip="10.0.0.3"))
     except PushUnavailable as refusal:
         assert "expired or never existed" in str(refusal)
     else:

@@ -131,3 +131,13 @@ def test_only_crypto_touches_cryptography():
 def test_no_module_outgrows_a_read():
     too_long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert too_long == {}
+
+
+def test_no_module_reaches_for_another_modules_private_helpers():
+    reached = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pwpush_app"):
+                reached += [f"{name} <- {node.module}.{a.name}" for a in node.names
+                            if a.name.startswith("_") and not a.name.startswith("__")]
+    assert reached == []

@@ -34,7 +34,7 @@ from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 def _require_anonymous_allowed(caller: Caller) -> None:
     # The same rule the create page asks (create.may_create_pushes).
-    if not may_create_pushes(caller.vault, caller.user.id if caller.user else None):
+    if not may_create_pushes(caller.runtime, caller.user.id if caller.user else None):
         caller.require_user()
 
 
@@ -42,13 +42,13 @@ async def create(
     request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False
 ) -> schemas.CreatedPushOut:
     _require_anonymous_allowed(caller)
-    vault = caller.vault
-    settings = vault.settings
+    runtime = caller.runtime
+    settings = runtime.settings
     text_limit = body_limit(settings.max_payload_bytes)
     if is_multipart(request):
         # Files stream into the core as they arrive; a request with files is stored here.
         fields, new_push, duration_field, created = await uploads.create_from_multipart(
-            request, vault, caller.client, root_key, kind, kind_is_fixed, text_limit
+            request, runtime, caller.client, root_key, kind, kind_is_fixed, text_limit
         )
     else:
         fields = (await read_create_body(request, root_key, text_limit)).fields
@@ -59,9 +59,9 @@ async def create(
         created = None
     if created is None:
         if new_push.kind == "file":
-            uploads.check_file_push_without_files(vault, caller.client)
+            uploads.check_file_push_without_files(runtime, caller.client)
         try:
-            created = await run_in_threadpool(create_push, vault, new_push, caller.client)
+            created = await run_in_threadpool(create_push, runtime, new_push, caller.client)
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
@@ -84,27 +84,27 @@ def _viewer_refused(error: PushError) -> ApiError:
 
 def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPushOut:
     _require_anonymous_allowed(caller)
-    vault = caller.vault
+    runtime = caller.runtime
     try:
-        revealed = reveal_push(vault, token, caller.client, passphrase=passphrase)
+        revealed = reveal_push(runtime, token, caller.client, passphrase=passphrase)
     except PushUnavailable as refusal:
         # The core logged the failed view.  Password Pusher answers an expired push with
         # its (payload-free) record; an unknown token gets a 404.
         if refusal.expired is None:
             raise not_found() from None
         push = refusal.expired
-        return schemas.push_out(push, vault.settings, token, schemas.ShownPushOut, owner=caller.owns(push),
+        return schemas.push_out(push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(push),
                                 payload=None, files=[])
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(
-        revealed.push, vault.settings, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
-        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, vault.settings),
+        revealed.push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
+        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
     )
 
 
 def _existing(caller: Caller, token: str):
-    push = find_push(caller.vault, token)
+    push = find_push(caller.runtime, token)
     if push is None:
         raise not_found()
     return push
@@ -113,7 +113,7 @@ def _existing(caller: Caller, token: str):
 def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
     _existing(caller, token)
-    return schemas.PreviewOut(url=links.secret_link(caller.vault.settings, token))
+    return schemas.PreviewOut(url=links.secret_link(caller.runtime.settings, token))
 
 
 def _owned(caller: Caller, token: str):
@@ -126,7 +126,7 @@ def _owned(caller: Caller, token: str):
 
 def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV2Out | schemas.AuditV1Out:
     push = _owned(caller, token)
-    managed = owner_view(caller.vault, push, caller.client, page=page)
+    managed = owner_view(caller.runtime, push, caller.client, page=page)
     return schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events)
 
 
@@ -134,29 +134,29 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
     """The owner, or a viewer where the sender allowed recipients to delete, expires the
     push now; a viewer passes the same gate as for a view (the passphrase, when set)."""
     _require_anonymous_allowed(caller)
-    vault = caller.vault
+    runtime = caller.runtime
     push = _existing(caller, token)
     try:
         if not caller.owns(push):
-            push = expire_by_viewer(vault, token, caller.client, passphrase=passphrase)
+            push = expire_by_viewer(runtime, token, caller.client, passphrase=passphrase)
         elif push.is_live(utcnow()):
-            push = expire_by_owner(vault, push, caller.client)
+            push = expire_by_owner(runtime, push, caller.client)
         else:
-            expire_overdue(vault, push)  # its time ran out: record that, not the owner
+            expire_overdue(runtime, push)  # its time ran out: record that, not the owner
             raise PushUnavailable()
     except PushUnavailable:
         raise ApiError(422, "This push has already expired.") from None
     except PushError as error:
         raise _viewer_refused(error) from None
     # The note went with the secret: an expired push has none to show.
-    return schemas.push_out(push, vault.settings, token, owner=caller.owns(push))
+    return schemas.push_out(push, runtime.settings, token, owner=caller.owns(push))
 
 
 def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
     user = caller.require_user()
-    vault = caller.vault
+    runtime = caller.runtime
     answers = []
-    for push in pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
-        mine = open_for_owner(vault, push)
-        answers.append(schemas.push_out(push, vault.settings, mine.link_token, owner=True, note=mine.note))
+    for push in pushes_of_owner(runtime, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
+        mine = open_for_owner(runtime, push)
+        answers.append(schemas.push_out(push, runtime.settings, mine.link_token, owner=True, note=mine.note))
     return answers

@@ -13,16 +13,16 @@ from fastapi import FastAPI, Request
 from starlette.routing import Match, Mount
 
 from pwpush_app.api import docs, downloads, legacy, sessions, v2
-from pwpush_app.api.auth import current_vault
+from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
 from pwpush_app.api.version import application_version
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def build_api(vault_provider: Callable[[], Vault] | None = None) -> FastAPI:
-    """The API app; `vault_provider` replaces the process-wide vault (tests)."""
+def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastAPI:
+    """The API app; `runtime_provider` replaces the process-wide runtime (tests)."""
     api = FastAPI(
         title="Password Pusher API",
         version=application_version(),
@@ -34,8 +34,8 @@ def build_api(vault_provider: Callable[[], Vault] | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         default_response_class=NoStoreJSON,
     )
-    if vault_provider is not None:
-        api.dependency_overrides[current_vault] = vault_provider
+    if runtime_provider is not None:
+        api.dependency_overrides[current_runtime] = runtime_provider
     install_error_handlers(api)
     api.include_router(v2.router)
     api.include_router(legacy.router)

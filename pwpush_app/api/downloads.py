@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
-from pwpush_app.api.auth import current_vault, request_client
+from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import ApiError
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.file_downloads import FileDownload, open_file_download
 from pwpush_app.core.file_names import content_disposition, served_content_type
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
 router = APIRouter(tags=["files"])
@@ -47,14 +47,14 @@ DOWNLOAD_DOC = dict(
 @router.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
 @router.get("/d/{grant}/{index}", operation_id="download_file",
             summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
-async def download_file(grant: str, index: str, request: Request, vault: Vault = Depends(current_vault)):
+async def download_file(grant: str, index: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     # isascii: "¹".isdigit() is True, but int() refuses it.
     if not (index.isascii() and index.isdigit()) or len(index) > MAX_INDEX_DIGITS:
         raise _unavailable()
     peek = request.method == "HEAD"
-    client = request_client(request, vault, None)
+    client = request_client(request, runtime, None)
     try:
-        download = await run_in_threadpool(open_file_download, vault, grant, int(index), client, None, peek)
+        download = await run_in_threadpool(open_file_download, runtime, grant, int(index), client, None, peek)
     except DownloadUnavailable as error:
         raise ApiError(404, str(error)) from None
     except AlreadyDownloaded as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from pwpush_app.api import actions
-from pwpush_app.api.auth import Caller, caller, current_vault
+from pwpush_app.api.auth import Caller, caller, current_runtime
 from pwpush_app.api.errors import invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
@@ -18,7 +18,7 @@ from pwpush_app.api.schemas import (
     error_responses,
 )
 from pwpush_app.api.version import version_v2
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
 
@@ -83,8 +83,8 @@ Passphrase = Depends(presented_passphrase)
 
 
 @router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
-def get_version(vault: Vault = Depends(current_vault)):
-    return version_v2(vault.settings)
+def get_version(runtime: Runtime = Depends(current_runtime)):
+    return version_v2(runtime.settings)
 
 
 @router.post(

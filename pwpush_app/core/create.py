@@ -26,8 +26,8 @@ from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.models import Push
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.records import PUSHES
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import LINK, NOTE, PAYLOAD
-from pwpush_app.core.vault import Vault
 from pwpush_app.settings import KINDS
 
 _INSERT_PUSH = insert(PUSHES)
@@ -60,9 +60,9 @@ class CreatedPush:
     manage_token: str
 
 
-def validate_new_push(vault: Vault, request: NewPush) -> dict:
+def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
     """Check a request against the kind's policy; return the resolved values or raise."""
-    settings = vault.settings
+    settings = runtime.settings
     errors: dict[str, str] = {}
     kind = request.kind
     if kind not in KINDS:
@@ -167,27 +167,27 @@ def describe_minutes(minutes: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def may_create_pushes(vault: Vault, user_id: str | None) -> bool:
+def may_create_pushes(runtime: Runtime, user_id: str | None) -> bool:
     """Anonymous pushes only where the instance allows them (PWP__ALLOW_ANONYMOUS)."""
-    return user_id is not None or vault.settings.allow_anonymous
+    return user_id is not None or runtime.settings.allow_anonymous
 
 
-def require_sender_allowed(vault: Vault, client: Client) -> None:
-    if not may_create_pushes(vault, client.user_id):
+def require_sender_allowed(runtime: Runtime, client: Client) -> None:
+    if not may_create_pushes(runtime, client.user_id):
         raise AccountRequired()
 
 
-def create_push(vault: Vault, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
+def create_push(runtime: Runtime, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
     """Seal and store a new push; return it with its secret link token and manage token.
 
     File pushes come through `core.file_uploads.create_file_push`, which brings the files.
     """
     now = now or utcnow()
-    vault.throttle.hit("create", client.ip)
-    require_sender_allowed(vault, client)
+    runtime.throttle.hit("create", client.ip)
+    require_sender_allowed(runtime, client)
     if request.kind == "file":
         raise InvalidPush({"files": "Attach at least one file."})
-    return store_new_push(vault, request, client, new_push_key(vault), now)
+    return store_new_push(runtime, request, client, new_push_key(runtime), now)
 
 
 @dataclass
@@ -199,20 +199,20 @@ class PushKey:
     wrapped: bytes
 
 
-def new_push_key(vault: Vault) -> PushKey:
+def new_push_key(runtime: Runtime) -> PushKey:
     push_id = crypto.new_id()
-    data_key, wrapped = vault.keyring.new_data_key(push_id)
+    data_key, wrapped = runtime.keyring.new_data_key(push_id)
     return PushKey(push_id, data_key, wrapped)
 
 
 def store_new_push(
-    vault: Vault, request: NewPush, client: Client, key: PushKey, now: datetime, rows: Iterable = ()
+    runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime, rows: Iterable = ()
 ) -> CreatedPush:
     """Validate, seal and store a push under `key`, with `rows` (e.g. its files) in the
     same transaction.  No rate limit here: the caller counted the attempt."""
-    created = seal_new_push(vault, request, client, key, now)
+    created = seal_new_push(runtime, request, client, key, now)
     push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         db.execute(_INSERT_PUSH, push_row)
         for row in rows:
             db.add(row)
@@ -220,14 +220,14 @@ def store_new_push(
     return created
 
 
-def seal_new_push(vault: Vault, request: NewPush, client: Client, key: PushKey, now: datetime) -> CreatedPush:
+def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime) -> CreatedPush:
     """Validate and seal a push under `key`, with its tokens, without storing it: the row
     exactly as `store_new_push` writes it (benchmarks insert such rows in bulk)."""
-    resolved = validate_new_push(vault, request)
-    keyring = vault.keyring
+    resolved = validate_new_push(runtime, request)
+    keyring = runtime.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
-    passphrase_hash = vault.hashing.hash(request.passphrase) if request.passphrase else None
+    passphrase_hash = runtime.hashing.hash(request.passphrase) if request.passphrase else None
     push = Push(
         id=push_id,
         kind=request.kind,

@@ -29,8 +29,8 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.models import DownloadGrant, Push, PushFile
 from pwpush_app.core.records import looks_like_token
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
-from pwpush_app.core.vault import Vault
 
 _DELETE_BATCH = 500
 
@@ -84,17 +84,17 @@ class FileDownload:
 
 # --- revealing: grants ----------------------------------------------------------------------------
 
-def grant_downloads(db: Session, vault: Vault, push: Push, data_key: crypto.DataKey, now: datetime) -> FileDownloads:
+def grant_downloads(db: Session, runtime: Runtime, push: Push, data_key: crypto.DataKey, now: datetime) -> FileDownloads:
     """Called by `reveal.reveal_push` inside the view's transaction, before the last view
     expires the push: records what this view may download and lists the files."""
     last_view = push.views_remaining == 0
-    window_end = now + timedelta(minutes=vault.settings.file_grace_minutes)
+    window_end = now + timedelta(minutes=runtime.settings.file_grace_minutes)
     until = window_end if last_view else min(window_end, push.expires_at)
     token = crypto.new_token()
     db.add(
         DownloadGrant(
             push_id=push.id,
-            token_digest=vault.keyring.token_digest(token),
+            token_digest=runtime.keyring.token_digest(token),
             last_view=last_view,
             # The push loses its key when it expires below; the last viewer's window needs it.
             wrapped_key=push.wrapped_key if last_view else None,
@@ -118,7 +118,7 @@ def grant_downloads(db: Session, vault: Vault, push: Push, data_key: crypto.Data
 
 
 def open_file_download(
-    vault: Vault, grant: str, index: int, client: Client, now: datetime | None = None, peek: bool = False
+    runtime: Runtime, grant: str, index: int, client: Client, now: datetime | None = None, peek: bool = False
 ) -> FileDownload:
     """Open file `index` of the push a reveal granted; raises DownloadUnavailable or
     AlreadyDownloaded.  Consumes no view.  (`client` is for the caller's logs and future
@@ -129,9 +129,9 @@ def open_file_download(
     now = now or utcnow()
     if not looks_like_token(grant) or not isinstance(index, int) or isinstance(index, bool):
         raise DownloadUnavailable()
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         found = db.exec(
-            select(DownloadGrant).where(DownloadGrant.token_digest.in_(vault.keyring.token_digests(grant)))
+            select(DownloadGrant).where(DownloadGrant.token_digest.in_(runtime.keyring.token_digests(grant)))
         ).first()
         if found is None or found.expires_at <= now:
             raise DownloadUnavailable()
@@ -164,11 +164,11 @@ def open_file_download(
             wrapped = push.wrapped_key
     if wrapped is None:
         raise DownloadUnavailable()
-    data_key = vault.keyring.open_data_key(stored.push_id, wrapped)
+    data_key = runtime.keyring.open_data_key(stored.push_id, wrapped)
     name = data_key.open_text(stored.push_id, file_name_field(index), stored.name_sealed)
     try:
-        sealed_size = vault.blobs.size(stored.blob_key)
-        blob = vault.blobs.read(stored.blob_key)
+        sealed_size = runtime.blobs.size(stored.blob_key)
+        blob = runtime.blobs.read(stored.blob_key)
     except BlobNotFound:
         raise DownloadUnavailable() from None
     if sealed_size != crypto.sealed_stream_size(stored.size):
@@ -178,35 +178,35 @@ def open_file_download(
     if peek:
         blob.close()
         return FileDownload(name=name, content_type=stored.content_type, size=stored.size, chunks=iter(()))
-    chunks = _plaintext(vault, data_key, stored, blob, delete_after=found.last_view)
+    chunks = _plaintext(runtime, data_key, stored, blob, delete_after=found.last_view)
     return FileDownload(name=name, content_type=stored.content_type, size=stored.size, chunks=chunks)
 
 
-def _plaintext(vault: Vault, data_key: crypto.DataKey, stored: PushFile, blob, delete_after: bool) -> Iterator[bytes]:
+def _plaintext(runtime: Runtime, data_key: crypto.DataKey, stored: PushFile, blob, delete_after: bool) -> Iterator[bytes]:
     try:
         yield from data_key.open_stream(stored.push_id, file_content_field(stored.position), blob)
     finally:
         blob.close()
     if delete_after:
         # The last viewer's one download is complete: the file need not wait for the purge.
-        _delete_blobs(vault, [(stored.id, stored.blob_key)])
+        _delete_blobs(runtime, [(stored.id, stored.blob_key)])
 
 
 # --- deleting -----------------------------------------------------------------------------------
 
-def delete_released_blobs(vault: Vault, now: datetime | None = None, push_id: str | None = None) -> int:
+def delete_released_blobs(runtime: Runtime, now: datetime | None = None, push_id: str | None = None) -> int:
     """Delete the blobs (and sealed names) of expired pushes whose files may no longer be
     downloaded, and grants past their window.  Idempotent; several workers may run it at
     once.  Returns how many blobs this call deleted."""
     now = now or utcnow()
-    grace_start = now - timedelta(minutes=vault.settings.file_grace_minutes)
+    grace_start = now - timedelta(minutes=runtime.settings.file_grace_minutes)
     released = (
         Push.expired == True,  # noqa: E712
         or_(Push.expired_reason != "views", Push.expired_at <= grace_start),
     )
     deleted = 0
     while True:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             query = (
                 select(PushFile.id, PushFile.blob_key)
                 .join(Push, Push.id == PushFile.push_id)
@@ -215,11 +215,11 @@ def delete_released_blobs(vault: Vault, now: datetime | None = None, push_id: st
             if push_id is not None:
                 query = query.where(PushFile.push_id == push_id)
             rows = list(db.exec(query.limit(_DELETE_BATCH)))
-        _delete_blobs(vault, rows)
+        _delete_blobs(runtime, rows)
         deleted += len(rows)
         if len(rows) < _DELETE_BATCH:
             break
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         # Asked grant by grant (grants are few and short-lived): `push_id IN (expired
         # pushes)` made SQLite list every expired push ever kept, on every purge run.
         expired_grants = delete(DownloadGrant).where(
@@ -234,22 +234,22 @@ def delete_released_blobs(vault: Vault, now: datetime | None = None, push_id: st
     return deleted
 
 
-def delete_blobs_of(vault: Vault, push: Push | None, now: datetime) -> None:
+def delete_blobs_of(runtime: Runtime, push: Push | None, now: datetime) -> None:
     """Expiry deletes a file push's blobs at once (after the last viewer's window, for views).
 
     Call it after the expiring transaction commits: a rolled-back expiry keeps its files.
     """
     if push is not None and push.kind == "file":
-        delete_released_blobs(vault, now, push_id=push.id)
+        delete_released_blobs(runtime, now, push_id=push.id)
 
 
-def _delete_blobs(vault: Vault, rows: list[tuple[int, str]]) -> None:
+def _delete_blobs(runtime: Runtime, rows: list[tuple[int, str]]) -> None:
     # Blob first, then the flag: a crash in between leaves a flag to retry, never an
     # orphaned blob that no row points at.
     for _file_id, key in rows:
-        vault.blobs.delete(key)
+        runtime.blobs.delete(key)
     if rows:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             db.execute(
                 update(PushFile)
                 .where(PushFile.id.in_([file_id for file_id, _key in rows]))
@@ -258,25 +258,25 @@ def _delete_blobs(vault: Vault, rows: list[tuple[int, str]]) -> None:
             )
 
 
-def sweep_orphan_blobs(vault: Vault, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+def sweep_orphan_blobs(runtime: Runtime, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
     """Delete blobs that no live file row points at, left by uploads that died half-way
     (a crash between writing a blob and storing the push).  Only blobs older than
     `older_than`, so uploads in progress are never touched.  Returns how many."""
     now = now or utcnow()
     cutoff = now - older_than
-    candidates = [info.key for info in vault.blobs.list() if info.modified_at < cutoff]
+    candidates = [info.key for info in runtime.blobs.list() if info.modified_at < cutoff]
     removed = 0
     for start in range(0, len(candidates), _DELETE_BATCH):
         keys = candidates[start : start + _DELETE_BATCH]
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             wanted = set(
                 db.exec(select(PushFile.blob_key).where(PushFile.blob_key.in_(keys), PushFile.blob_deleted == False))  # noqa: E712
             )
         for key in keys:
             if key not in wanted:
-                vault.blobs.delete(key)
+                runtime.blobs.delete(key)
                 removed += 1
-    sweep_partials = getattr(vault.blobs, "sweep_partials", None)
+    sweep_partials = getattr(runtime.blobs, "sweep_partials", None)
     if sweep_partials:
         removed += sweep_partials(older_than.total_seconds())
     return removed

@@ -10,7 +10,7 @@ The rules (pages and API both call these):
   so no file is ever whole in memory or in plaintext on disk.
 
 Calling it:
-- a list of files whose chunks are iterables: ``create_file_push(vault, request, files, client)``;
+- a list of files whose chunks are iterables: ``create_file_push(runtime, request, files, client)``;
 - async chunks (e.g. a streaming multipart parser feeding an async generator):
   ``await create_file_push_async(...)``; Reflex's ``rx.UploadChunkIterator``:
   ``await create_file_push_from_chunks(...)``;
@@ -46,8 +46,8 @@ from pwpush_app.core.create import (
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes, sanitize_content_type, sanitize_file_name
 from pwpush_app.core.models import PushFile
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
-from pwpush_app.core.vault import Vault
 from pwpush_app.settings import Settings
 
 # Async uploads hand bytes to a worker thread in batches of this size (bounded memory).
@@ -70,20 +70,20 @@ def files_need_login(settings: Settings, client: Client) -> bool:
     return settings.files_require_login and not client.user_id
 
 
-def check_may_send_files(vault: Vault, client: Client, file_count: int | None = None) -> None:
+def check_may_send_files(runtime: Runtime, client: Client, file_count: int | None = None) -> None:
     """Refuse early (before reading any upload) what no upload could fix."""
-    settings = vault.settings
+    settings = runtime.settings
     if not settings.policy("file").enabled:
         raise InvalidPush({"kind": "file pushes are turned off on this server."})
-    require_sender_allowed(vault, client)
+    require_sender_allowed(runtime, client)
     if files_need_login(settings, client):
         raise LoginRequired()
     if file_count is not None:
-        _check_count(vault, file_count)
+        _check_count(runtime, file_count)
 
 
-def _check_count(vault: Vault, count: int) -> None:
-    limit = vault.settings.max_files_per_push
+def _check_count(runtime: Runtime, count: int) -> None:
+    limit = runtime.settings.max_files_per_push
     if count < 1:
         raise InvalidPush({"files": "Attach at least one file."})
     if count > limit:
@@ -115,7 +115,7 @@ def _one_step_at_a_time(method):
 class FilePushDraft:
     """A file push being uploaded: push-style, for parsers that call back per chunk.
 
-        with FilePushDraft(vault, client, request) as draft:
+        with FilePushDraft(runtime, client, request) as draft:
             draft.start_file(name, content_type)
             draft.write(chunk)  # as often as chunks come
             draft.end_file()
@@ -126,16 +126,16 @@ class FilePushDraft:
     create the draft without `request` and pass it to `commit(request)`.
     """
 
-    def __init__(self, vault: Vault, client: Client, request: NewPush | None = None, now: datetime | None = None):
-        self.vault = vault
+    def __init__(self, runtime: Runtime, client: Client, request: NewPush | None = None, now: datetime | None = None):
+        self.runtime = runtime
         self.client = client
         self.request = request
         self.now = now or utcnow()
-        check_may_send_files(vault, client)
-        vault.throttle.hit("create", client.ip)
+        check_may_send_files(runtime, client)
+        runtime.throttle.hit("create", client.ip)
         if request is not None:
-            validate_new_push(vault, _as_file_push(request))
-        self._key = new_push_key(vault)
+            validate_new_push(runtime, _as_file_push(request))
+        self._key = new_push_key(runtime)
         self._files: list[PushFile] = []
         self._current: _OpenFile | None = None
         self._total = 0
@@ -169,8 +169,8 @@ class FilePushDraft:
         self._check_open()
         if self._current is not None:
             raise RuntimeError("end_file() the current file first")
-        if len(self._files) >= self.vault.settings.max_files_per_push:
-            self._refuse("files", f"Too many files: at most {self.vault.settings.max_files_per_push} per push.")
+        if len(self._files) >= self.runtime.settings.max_files_per_push:
+            self._refuse("files", f"Too many files: at most {self.runtime.settings.max_files_per_push} per push.")
         position = len(self._files)
         key = f"{self.push_id}/{position}"
         with self._aborting_on_error():
@@ -179,7 +179,7 @@ class FilePushDraft:
                 name=sanitize_file_name(name),
                 content_type=sanitize_content_type(content_type),
                 key=key,
-                writer=self.vault.blobs.open_writer(key),
+                writer=self.runtime.blobs.open_writer(key),
                 sealer=self._key.data_key.stream_sealer(self.push_id, file_content_field(position)),
             )
 
@@ -193,7 +193,7 @@ class FilePushDraft:
             return
         self._total += len(data)
         current.size += len(data)
-        limit = self.vault.settings.max_file_bytes_per_push
+        limit = self.runtime.settings.max_file_bytes_per_push
         if self._total > limit:
             self._refuse("files", f"The files are too large: at most {describe_bytes(limit)} per push in total.")
         with self._aborting_on_error():
@@ -240,7 +240,7 @@ class FilePushDraft:
             self._refuse("files", "Attach at least one file.")
         with self._aborting_on_error():
             created = store_new_push(
-                self.vault, _as_file_push(request), self.client, self._key, self.now, rows=self._files
+                self.runtime, _as_file_push(request), self.client, self._key, self.now, rows=self._files
             )
         self._state = "committed"
         return created
@@ -255,7 +255,7 @@ class FilePushDraft:
             self._current.writer.abort()
             self._current = None
         for pushed in self._files:
-            self.vault.blobs.delete(pushed.blob_key)
+            self.runtime.blobs.delete(pushed.blob_key)
         self._files = []
 
     def _refuse(self, field: str, message: str):
@@ -284,11 +284,11 @@ def _as_file_push(request: NewPush) -> NewPush:
 # --- creating: the convenient doors ------------------------------------------------------------
 
 def create_file_push(
-    vault: Vault, request: NewPush, files: Sequence[IncomingFile], client: Client, now: datetime | None = None
+    runtime: Runtime, request: NewPush, files: Sequence[IncomingFile], client: Client, now: datetime | None = None
 ) -> CreatedPush:
     """Create a file push from files whose chunks are (synchronous) iterables of bytes."""
-    check_may_send_files(vault, client, len(files))
-    with FilePushDraft(vault, client, request, now) as draft:
+    check_may_send_files(runtime, client, len(files))
+    with FilePushDraft(runtime, client, request, now) as draft:
         for incoming in files:
             draft.start_file(incoming.name, incoming.content_type)
             for chunk in incoming.chunks:
@@ -298,11 +298,11 @@ def create_file_push(
 
 
 async def create_file_push_async(
-    vault: Vault, request: NewPush, files: Sequence[IncomingFile], client: Client, now: datetime | None = None
+    runtime: Runtime, request: NewPush, files: Sequence[IncomingFile], client: Client, now: datetime | None = None
 ) -> CreatedPush:
     """The same for async chunks (sync ones work too); the blocking work runs in threads."""
-    check_may_send_files(vault, client, len(files))
-    draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
+    check_may_send_files(runtime, client, len(files))
+    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
     feeder = DraftFeeder(draft)
     try:
         for incoming in files:
@@ -320,11 +320,11 @@ async def create_file_push_async(
 
 
 async def create_file_push_from_chunks(
-    vault: Vault, request: NewPush, chunks: AsyncIterable, client: Client, now: datetime | None = None
+    runtime: Runtime, request: NewPush, chunks: AsyncIterable, client: Client, now: datetime | None = None
 ) -> CreatedPush:
     """For Reflex's ``rx.UploadChunkIterator``: chunks with ``filename``, ``content_type``,
     ``offset`` and ``data``, one file after another; offset 0 starts a new file."""
-    draft = await asyncio.to_thread(FilePushDraft, vault, client, request, now)
+    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
     feeder = DraftFeeder(draft)
     try:
         current: str | None = None
@@ -357,7 +357,7 @@ class DraftFeeder:
 
     def __init__(self, draft: FilePushDraft):
         self.draft = draft
-        self.limit = draft.vault.settings.max_file_bytes_per_push
+        self.limit = draft.runtime.settings.max_file_bytes_per_push
         self.batch: list[bytes] = []
         self.size = 0
         self.in_flight: asyncio.Future | None = None

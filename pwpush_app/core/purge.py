@@ -14,12 +14,12 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_released_blobs
 from pwpush_app.core.models import Push
 from pwpush_app.core.records import EXPIRE
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 PURGE_BATCH = 500
 
 
-def purge_expired(vault: Vault, now: datetime | None = None) -> int:
+def purge_expired(runtime: Runtime, now: datetime | None = None) -> int:
     """Expire every overdue push and delete its secrets.
 
     Returns how many pushes this call expired.  Also deletes expired records older than
@@ -28,7 +28,7 @@ def purge_expired(vault: Vault, now: datetime | None = None) -> int:
     now = now or utcnow()
     expired = 0
     while True:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             ids = list(
                 db.exec(
                     select(Push.id)
@@ -45,19 +45,19 @@ def purge_expired(vault: Vault, now: datetime | None = None) -> int:
         if len(ids) < PURGE_BATCH:
             break
     # Before the retention delete below: a push row's files must not outlive their blobs' record.
-    delete_released_blobs(vault, now)
-    retention = vault.settings.purge_records_after_days
+    delete_released_blobs(runtime, now)
+    retention = runtime.settings.purge_records_after_days
     if retention:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             db.execute(delete(Push).where(Push.expired == True, Push.expired_at < now - timedelta(days=retention)))  # noqa: E712
-    checkpoint(vault)
+    checkpoint(runtime)
     return expired
 
 
-def checkpoint(vault: Vault) -> None:
+def checkpoint(runtime: Runtime) -> None:
     """On SQLite, fold the WAL into the database so deleted ciphertext leaves the WAL file too."""
-    if vault.engine.dialect.name == "sqlite":
-        connection = vault.engine.raw_connection()
+    if runtime.engine.dialect.name == "sqlite":
+        connection = runtime.engine.raw_connection()
         try:
             connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:

@@ -23,8 +23,8 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.models import Push
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import LINK, NOTE
-from pwpush_app.core.vault import Vault
 
 PUSHES = Push.__table__
 
@@ -61,28 +61,28 @@ def looks_like_token(token: str) -> bool:
     return isinstance(token, str) and bool(_TOKEN_RE.match(token))
 
 
-def find_by_link(db: Session, vault: Vault, token: str) -> Push | None:
+def find_by_link(db: Session, runtime: Runtime, token: str) -> Push | None:
     if not looks_like_token(token):
         return None
-    return db.exec(select(Push).where(Push.token_digest.in_(vault.keyring.token_digests(token)))).first()
+    return db.exec(select(Push).where(Push.token_digest.in_(runtime.keyring.token_digests(token)))).first()
 
 
-def find_by_manage_token(db: Session, vault: Vault, manage_token: str) -> Push | None:
+def find_by_manage_token(db: Session, runtime: Runtime, manage_token: str) -> Push | None:
     if not looks_like_token(manage_token):
         return None
-    return db.exec(select(Push).where(Push.manage_digest.in_(vault.keyring.token_digests(manage_token)))).first()
+    return db.exec(select(Push).where(Push.manage_digest.in_(runtime.keyring.token_digests(manage_token)))).first()
 
 
-def find_push(vault: Vault, token: str) -> Push | None:
+def find_push(runtime: Runtime, token: str) -> Push | None:
     """The push behind a secret link token, expired or not (for owner checks and the API)."""
-    with transaction(vault.engine, write=False) as db:
-        return find_by_link(db, vault, token)
+    with transaction(runtime.engine, write=False) as db:
+        return find_by_link(db, runtime, token)
 
 
-def find_managed(vault: Vault, manage_token: str) -> Push:
+def find_managed(runtime: Runtime, manage_token: str) -> Push:
     """The push behind a creator's manage link; PushUnavailable for none."""
-    with transaction(vault.engine, write=False) as db:
-        push = find_by_manage_token(db, vault, manage_token)
+    with transaction(runtime.engine, write=False) as db:
+        push = find_by_manage_token(db, runtime, manage_token)
     if push is None:
         raise PushUnavailable()
     return push
@@ -123,26 +123,26 @@ class OwnersCopy:
     note: str
 
 
-def open_for_owner(vault: Vault, push: Push) -> OwnersCopy:
+def open_for_owner(runtime: Runtime, push: Push) -> OwnersCopy:
     """The link and the note, opened with one unwrap of the data key."""
     if push.wrapped_key is None:
         return OwnersCopy(None, "")
-    data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
+    data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
     return OwnersCopy(
         link_token=data_key.open_text(push.id, LINK, push.link_sealed) if push.link_sealed else None,
         note=data_key.open_text(push.id, NOTE, push.note_sealed) if push.note_sealed else "",
     )
 
 
-def open_note(vault: Vault, push: Push) -> str:
+def open_note(runtime: Runtime, push: Push) -> str:
     """The owner's note, while the push is live ("" without one)."""
     if push.note_sealed is None or push.wrapped_key is None:
         return ""
-    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, NOTE, push.note_sealed)
+    return runtime.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, NOTE, push.note_sealed)
 
 
-def open_link_token(vault: Vault, push: Push) -> str | None:
+def open_link_token(runtime: Runtime, push: Push) -> str | None:
     """The secret link's token for its owner, while the push is live."""
     if push.link_sealed is None or push.wrapped_key is None:
         return None
-    return vault.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, LINK, push.link_sealed)
+    return runtime.keyring.open_data_key(push.id, push.wrapped_key).open_text(push.id, LINK, push.link_sealed)

@@ -42,8 +42,8 @@ from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.network import client_network
 from pwpush_app.core.records import LIVE, PUSHES, expire, find_by_link, looks_like_token, refuse_unless_live
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
-from pwpush_app.core.vault import Vault
 
 _TAKE_VIEW = update(PUSHES).values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"))
 # A view of a live push without passphrase, by its link token's digests (one per key).
@@ -86,18 +86,18 @@ class Revealed:
         return self.push.expires_at
 
 
-def landing(vault: Vault, token: str, now: datetime | None = None) -> Landing:
+def landing(runtime: Runtime, token: str, now: datetime | None = None) -> Landing:
     """What the link's landing page may show.  Reads only: consumes nothing, logs nothing."""
     now = now or utcnow()
-    with transaction(vault.engine, write=False) as db:
-        push = find_by_link(db, vault, token)
+    with transaction(runtime.engine, write=False) as db:
+        push = find_by_link(db, runtime, token)
     if push is None or not push.is_live(now):
         raise PushUnavailable()
     return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step)
 
 
 def reveal_push(
-    vault: Vault, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None
+    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None
 ) -> Revealed:
     """Consume one view and return the secret; the last view also expires the push.
 
@@ -106,52 +106,52 @@ def reveal_push(
     or ServerBusy; none of those consumes a view.
     """
     now = now or utcnow()
-    vault.throttle.hit("reveal", client.ip)
+    runtime.throttle.hit("reveal", client.ip)
     passphrase = passphrase or ""
     if not passphrase and looks_like_token(token):
         # The common case in one statement: take a view of a live push without passphrase.
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             revealed = _take_view(
-                db, vault, _TAKE_VIEW_BY_TOKEN, {"digests": vault.keyring.token_digests(token)}, client, now
+                db, runtime, _TAKE_VIEW_BY_TOKEN, {"digests": runtime.keyring.token_digests(token)}, client, now
             )
         if revealed:
             return revealed
 
-    admitted = _admit_viewer(vault, token, client, passphrase, now)
-    with transaction(vault.engine) as db:
+    admitted = _admit_viewer(runtime, token, client, passphrase, now)
+    with transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
-        revealed = _take_view(db, vault, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
+        revealed = _take_view(db, runtime, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
         if revealed is None:
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, admitted.push.id, audit.FAILED_VIEW, client, now)
             gone = db.get(Push, admitted.push.id)
     if revealed is None:
-        delete_blobs_of(vault, gone, now)
+        delete_blobs_of(runtime, gone, now)
         raise PushUnavailable(expired=gone)
     return revealed
 
 
-def _take_view(db: Session, vault: Vault, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
+def _take_view(db: Session, runtime: Runtime, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
     """Take one view with a single conditional UPDATE; the payload if this caller got it,
     and the expiry of the push in the same transaction when it was the last view."""
     row = db.execute(statement, {**which, "now": now}).first()
     if row is None:
         return None
     push = Push(**row._mapping)
-    data_key = vault.keyring.open_data_key(push.id, push.wrapped_key)
+    data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
     payload = data_key.open_text(push.id, PAYLOAD, push.payload_sealed)
     owners = client.user_id is not None and client.user_id == push.owner_id
     note = data_key.open_text(push.id, NOTE, push.note_sealed) if owners and push.note_sealed else ""
     audit.record(db, push.id, audit.VIEW, client, now)
-    downloads = grant_downloads(db, vault, push, data_key, now) if push.kind == "file" else None
+    downloads = grant_downloads(db, runtime, push, data_key, now) if push.kind == "file" else None
     if push.views_remaining == 0:
         expire(db, push, "views", audit.SYSTEM, now)
-    receipt = vault.keyring.receipt(DELETE_RECEIPT, push.id) if push.viewer_may_delete(now) else None
+    receipt = runtime.keyring.receipt(DELETE_RECEIPT, push.id) if push.viewer_may_delete(now) else None
     return Revealed(push=push, payload=payload, note=note, downloads=downloads, delete_receipt=receipt)
 
 
 def expire_by_viewer(
-    vault: Vault, token: str, client: Client, passphrase: str | None = None, receipt: str | None = None,
+    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, receipt: str | None = None,
     now: datetime | None = None,
 ) -> Push:
     """A recipient deletes the push through its secret link, where the sender allowed it.
@@ -161,17 +161,17 @@ def expire_by_viewer(
     (the page that showed the secret).  Raises what `reveal_push` raises, and NotAllowed.
     """
     now = now or utcnow()
-    vault.throttle.hit("reveal", client.ip)
+    runtime.throttle.hit("reveal", client.ip)
 
     def deletable(push: Push) -> None:
         if not push.deletable_by_viewer:
             raise NotAllowed("The sender did not allow recipients to delete this secret.")
 
-    admitted = _admit_viewer(vault, token, client, passphrase or "", now, deletable, receipt)
-    with transaction(vault.engine) as db:
+    admitted = _admit_viewer(runtime, token, client, passphrase or "", now, deletable, receipt)
+    with transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
         done = expire(db, admitted.push, "viewer", client, now)
-    delete_blobs_of(vault, admitted.push, now)
+    delete_blobs_of(runtime, admitted.push, now)
     if not done:
         raise PushUnavailable()
     return admitted.push
@@ -192,7 +192,7 @@ class _Admitted:
 
 
 def _admit_viewer(
-    vault: Vault, token: str, client: Client, passphrase: str, now: datetime,
+    runtime: Runtime, token: str, client: Client, passphrase: str, now: datetime,
     check: Callable[[Push], None] | None = None, receipt: str | None = None,
 ) -> _Admitted:
     """What a viewer must pass to see a push or to delete it: the push is live (else a
@@ -200,8 +200,8 @@ def _admit_viewer(
     right when the push has one, unless `receipt` proves this viewer gave it in a reveal."""
     failure: PushError | None = None
     attempt: _Reservation | None = None
-    with transaction(vault.engine) as db:
-        push = find_by_link(db, vault, token)
+    with transaction(runtime.engine) as db:
+        push = find_by_link(db, runtime, token)
         try:
             push = refuse_unless_live(db, push, client, now)
         except PushUnavailable as refusal:
@@ -209,32 +209,32 @@ def _admit_viewer(
         else:
             if check is not None:
                 check(push)
-            if receipt is not None and vault.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
+            if receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
                 pass
             elif push.has_passphrase:
                 if not passphrase:
                     raise PassphraseRequired()
-                attempt = _reserve_passphrase_attempt(db, vault, push, client, now)
+                attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
             elif passphrase:
                 raise UnexpectedPassphrase()
     if failure:
-        delete_blobs_of(vault, push, now)
+        delete_blobs_of(runtime, push, now)
         raise failure
     if attempt is None:
         return _Admitted(push)
     try:
         # Argon2 takes tens of milliseconds: checked outside the transaction.
-        right = vault.hashing.verify(passphrase, push.passphrase_hash or "")
+        right = runtime.hashing.verify(passphrase, push.passphrase_hash or "")
     except BaseException:
         # Not checked (the server is busy): not a failure either.
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             _Admitted(push, attempt.event_id).forget_attempt(db)
         raise
     if not right:
         if attempt.locks_push:
-            with transaction(vault.engine) as db:
+            with transaction(runtime.engine) as db:
                 audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
-        raise WrongPassphrase(attempt.attempts_left, vault.settings.passphrase_lockout_minutes)
+        raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes)
     return _Admitted(push, attempt.event_id)
 
 
@@ -247,12 +247,12 @@ class _Reservation:
     locks_push: bool
 
 
-def _reserve_passphrase_attempt(db: Session, vault: Vault, push: Push, client: Client, now: datetime) -> _Reservation:
+def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> _Reservation:
     """Refuse when this client, or everyone together, had too many wrong passphrases for
     this push lately; otherwise write this attempt down as a failure (undone if right)."""
     if db.get_bind().dialect.name == "postgresql":
         db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
-    settings = vault.settings
+    settings = runtime.settings
     client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
     push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
     recent = db.execute(

@@ -1,4 +1,4 @@
-"""What every page state needs: who is asking, the vault, times shown to people.
+"""What every page state needs: who is asking, the runtime, times shown to people.
 
 Core functions are synchronous (database, Argon2): page events run them in threads of
 their own pool, so one slow call doesn't stall every other browser's events, and the
@@ -18,7 +18,7 @@ import reflex as rx
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.vault import Vault, get_vault
+from pwpush_app.core.runtime import Runtime, get_runtime
 
 T = TypeVar("T")
 
@@ -49,8 +49,8 @@ async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
     return await asyncio.get_running_loop().run_in_executor(_core_pool, functools.partial(function, *args, **kwargs))
 
 
-def vault() -> Vault:
-    return get_vault()
+def runtime() -> Runtime:
+    return get_runtime()
 
 
 def format_time(moment: datetime | None) -> str:

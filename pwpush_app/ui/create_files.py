@@ -21,10 +21,10 @@ import reflex as rx
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.fields import field_error, field_label
-from pwpush_app.ui.create import CreateState
-from pwpush_app.ui.share import ShareState, share_events
+from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.create_state import CreateState
 
 UPLOAD_ID = "files"
 
@@ -77,7 +77,7 @@ class FileSendState(rx.State):
             create.creating, create.errors = True, {}
         created, errors = None, {}
         try:
-            created = await create_file_push_from_chunks(vault(), request, chunks, client)
+            created = await create_file_push_from_chunks(runtime(), request, chunks, client)
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
         except PushError as refusal:  # LoginRequired

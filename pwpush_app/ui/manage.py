@@ -21,40 +21,13 @@ from pwpush_app.ui.common import (
     format_time,
     in_thread,
     plural,
-    vault,
+    runtime,
 )
+from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
-
-EVENT_LABELS = {
-    "creation": "Created",
-    "view": "Viewed",
-    "failed_view": "Viewed after expiry (refused)",
-    "failed_passphrase": "Wrong passphrase",
-    "passphrase_lock": "Locked: too many wrong passphrases, every attempt refused for a while",
-    "expire": "Deleted",
-    "expire_auto": "Expired",
-    "owner_view": "Manage page opened",
-    "edit": "Edited",
-}
-EXPIRED_REASONS = {
-    "views": "its views ran out",
-    "time": "its time ran out",
-    "owner": "you expired it",
-    "viewer": "the recipient deleted it",
-}
-
-
-def _describe_event(kind: str, actor: str | None) -> str:
-    label = EVENT_LABELS.get(kind, kind)
-    if kind == "expire" and actor:
-        label += " by the " + ("owner" if actor == "owner" else "recipient")
-    elif kind == "expire_auto" and actor:
-        label += f" ({actor})"
-    return label
-
 
 class ManageState(rx.State):
     # loading | found | unavailable
@@ -76,7 +49,7 @@ class ManageState(rx.State):
     async def load(self):
         self.reset()
         try:
-            managed = await in_thread(manage_view, vault(), self._manage_token(), client_of(self))
+            managed = await in_thread(manage_view, runtime(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -89,8 +62,8 @@ class ManageState(rx.State):
     async def send_note(self):
         """Fill the note field once it is on the page (a result sent during hydration finds no field)."""
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            note = await in_thread(open_note, vault(), push)
+            push = await in_thread(find_managed, runtime(), self._manage_token())
+            note = await in_thread(open_note, runtime(), push)
         except (PushUnavailable, ServerBusy):
             return
         return rx.set_value(NOTE_BOX, note)
@@ -116,7 +89,7 @@ class ManageState(rx.State):
         self.events = [
             {
                 "time": format_time(event.created_at),
-                "event": _describe_event(event.kind, event.actor),
+                "event": describe_event(event.kind, event.actor),
                 "ip": event.ip or "–",
                 "user_agent": event.user_agent or "–",
                 "referrer": event.referrer or "–",
@@ -127,7 +100,7 @@ class ManageState(rx.State):
     @rx.event
     async def expire_now(self):
         try:
-            managed = await in_thread(expire_managed, vault(), self._manage_token(), client_of(self))
+            managed = await in_thread(expire_managed, runtime(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return

@@ -26,7 +26,7 @@ from pwpush_app.core.links import download_path
 from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
@@ -86,7 +86,7 @@ class RevealState(rx.State):
         self.reset()
         self._revealed_link = ""
         try:
-            found = await in_thread(landing, vault(), self._link_token())
+            found = await in_thread(landing, runtime(), self._link_token())
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -119,7 +119,7 @@ class RevealState(rx.State):
 
     async def _reveal(self, passphrase: str):
         try:
-            revealed = await in_thread(reveal_push, vault(), self._link_token(), client_of(self), passphrase or None)
+            revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None)
         except PushUnavailable:
             self.status = "unavailable"
             return None
@@ -196,7 +196,7 @@ class RevealState(rx.State):
             self.message = REVEAL_FIRST_MESSAGE
             return
         try:
-            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self),
+            await in_thread(expire_by_viewer, runtime(), self._link_token(), client_of(self),
                             receipt=receipt if isinstance(receipt, str) and receipt else None)
         except PushUnavailable:
             pass  # already gone: the outcome the recipient asked for

@@ -12,7 +12,7 @@ import pytest
 
 from pwpush_app.core.blobs import BlobNotFound, LocalBlobStore
 from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for
-from pwpush_app.core.vault import blob_store_for
+from pwpush_app.core.runtime import blob_store_for
 from pwpush_app.settings import load_settings
 from tests.servers import make_env
 

@@ -9,8 +9,8 @@ from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.settings import load_settings
 from pwpush_app.ui.common import describe_time_left, format_time
-from pwpush_app.ui.create import CUSTOM, _whole_number, lifetime_choices
-from pwpush_app.ui.share import share_message
+from pwpush_app.ui.components.share import share_message
+from pwpush_app.ui.create_state import CUSTOM, _whole_number, lifetime_choices
 
 
 def test_lifetime_presets_follow_the_policy_and_keep_its_default():
@@ -52,12 +52,12 @@ def test_page_states_have_no_place_for_a_secret():
     """Secrets travel as event results; a state var (backend-only ones included) would be
     stored by the state manager. Guard against someone adding one later."""
     import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
-    from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.components.share import ShareState
     from pwpush_app.ui.create_files import FileSendState
+    from pwpush_app.ui.create_state import CreateState
     from pwpush_app.ui.generator import GeneratorState
     from pwpush_app.ui.manage import ManageState
     from pwpush_app.ui.reveal import RevealState
-    from pwpush_app.ui.share import ShareState
 
     # A digest of the link this tab revealed (the proof a viewer's delete asks for), not the link.
     backend_only = {RevealState: ["_revealed_link"]}

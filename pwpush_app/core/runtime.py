@@ -1,4 +1,9 @@
-"""The running core: settings, database engine and keyring, built once per process."""
+"""The runtime: what every core function runs against, built once per process.
+
+`Runtime` holds the settings, the database engine, the keyring (master keys), the rate
+limiter, the Argon2 bound and the file store.  Pages, API and jobs share one
+(`get_runtime()`); tests build their own (`open_runtime(settings)`).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ KEY_FILE_NAME = "master.key"
 
 
 @dataclass
-class Vault:
+class Runtime:
+    """Everything a core call needs besides its arguments."""
+
     settings: Settings
     engine: Engine
     keyring: crypto.Keyring
@@ -73,9 +80,9 @@ def prepare_data_dir(path: Path) -> None:
                     "but keep it private: run chmod 700 %s", path, mode, path)
 
 
-def open_vault(settings: Settings) -> Vault:
+def open_runtime(settings: Settings) -> Runtime:
     prepare_data_dir(settings.data_dir)
-    return Vault(
+    return Runtime(
         settings=settings,
         engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),
         keyring=load_keyring(settings),
@@ -86,6 +93,6 @@ def open_vault(settings: Settings) -> Vault:
 
 
 @functools.cache
-def get_vault() -> Vault:
-    """The process-wide vault (pages, API and jobs share it)."""
-    return open_vault(get_settings())
+def get_runtime() -> Runtime:
+    """The process-wide runtime (pages, API and jobs share it)."""
+    return open_runtime(get_settings())
