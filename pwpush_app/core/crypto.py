@@ -236,10 +236,13 @@ def _record_ad(push_id: str, field: str, number: int, final: bool) -> bytes:
     return _ad(push_id, field) + b"\x00stream" + _STREAM_VERSION + number.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
 
 
-class StreamSealer:
-    """Seals a stream record by record; holds at most one chunk of plaintext."""
+class _RecordStream:
+    """What sealing and opening share: fixed-size records, numbered, the last one flagged.
 
-    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_finished")
+    A full record is processed only once more data follows: the last record carries the
+    final flag, and no record is known to be last until the stream ends."""
+
+    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started")
 
     def __init__(self, aead: AESGCM, push_id: str, field: str):
         self._aead = aead
@@ -248,28 +251,39 @@ class StreamSealer:
         self._pending = bytearray()
         self._number = 0
         self._started = False
+
+    def _records(self, view: memoryview, size: int, process) -> list[bytes]:
+        # Records are joined once by the caller: growing a bytearray past a few hundred KiB
+        # and copying it out made sealing a 1 MiB piece 4 times slower than the cipher.
+        out: list[bytes] = []
+        position = 0
+        while position < len(view):
+            if len(self._pending) == size:
+                out.append(process(final=False))
+            take = min(size - len(self._pending), len(view) - position)
+            self._pending += view[position : position + take]
+            position += take
+        return out
+
+    def _next_ad(self, final: bool) -> bytes:
+        return _record_ad(self._push_id, self._field, self._number, final)
+
+
+class StreamSealer(_RecordStream):
+    """Seals a stream record by record; holds at most one chunk of plaintext."""
+
+    __slots__ = ("_finished",)
+
+    def __init__(self, aead: AESGCM, push_id: str, field: str):
+        super().__init__(aead, push_id, field)
         self._finished = False
 
     def update(self, data: bytes) -> bytes:
         if self._finished:
             raise ValueError("the stream is already finished")
-        # Records are joined once at the end: growing a bytearray past a few hundred KiB
-        # and copying it out made sealing a 1 MiB piece 4 times slower than the cipher.
-        out: list[bytes] = []
-        if not self._started:
-            out.append(_STREAM_VERSION)
-            self._started = True
-        view = memoryview(data)
-        position = 0
-        while position < len(view):
-            # A full chunk is sealed only once more data follows: the last record must
-            # carry the final flag, and we cannot know a chunk is last until the end.
-            if len(self._pending) == STREAM_CHUNK_BYTES:
-                out.append(self._seal(final=False))
-            take = min(STREAM_CHUNK_BYTES - len(self._pending), len(view) - position)
-            self._pending += view[position : position + take]
-            position += take
-        return b"".join(out)
+        head = [] if self._started else [_STREAM_VERSION]
+        self._started = True
+        return b"".join(head + self._records(memoryview(data), STREAM_CHUNK_BYTES, self._seal))
 
     def finish(self) -> bytes:
         if self._finished:
@@ -282,25 +296,19 @@ class StreamSealer:
 
     def _seal(self, final: bool) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        ad = _record_ad(self._push_id, self._field, self._number, final)
-        sealed = nonce + self._aead.encrypt(nonce, bytes(self._pending), ad)
+        sealed = nonce + self._aead.encrypt(nonce, bytes(self._pending), self._next_ad(final))
         self._pending.clear()
         self._number += 1
         return sealed
 
 
-class StreamOpener:
+class StreamOpener(_RecordStream):
     """Opens a sealed stream record by record; refuses everything after a failure."""
 
-    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_state")
+    __slots__ = ("_state",)
 
     def __init__(self, aead: AESGCM, push_id: str, field: str):
-        self._aead = aead
-        self._push_id = push_id
-        self._field = field
-        self._pending = bytearray()
-        self._number = 0
-        self._started = False
+        super().__init__(aead, push_id, field)
         self._state = "open"  # open | finished | failed
 
     def update(self, data: bytes) -> bytes:
@@ -311,15 +319,7 @@ class StreamOpener:
                 self._fail("not a sealed stream")
             view = view[1:]
             self._started = True
-        out: list[bytes] = []  # joined once, as in StreamSealer.update
-        position = 0
-        while position < len(view):
-            if len(self._pending) == _RECORD_BYTES:
-                out.append(self._open(final=False))
-            take = min(_RECORD_BYTES - len(self._pending), len(view) - position)
-            self._pending += view[position : position + take]
-            position += take
-        return b"".join(out)
+        return b"".join(self._records(view, _RECORD_BYTES, self._open))
 
     def finish(self) -> bytes:
         self._check_open()
@@ -331,9 +331,8 @@ class StreamOpener:
 
     def _open(self, final: bool) -> bytes:
         record = bytes(self._pending)
-        ad = _record_ad(self._push_id, self._field, self._number, final)
         try:
-            plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], ad)
+            plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], self._next_ad(final))
         except InvalidTag:
             plain = None
         if plain is None:

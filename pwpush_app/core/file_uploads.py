@@ -302,21 +302,13 @@ async def create_file_push_async(
 ) -> CreatedPush:
     """The same for async chunks (sync ones work too); the blocking work runs in threads."""
     check_may_send_files(runtime, client, len(files))
-    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
-    feeder = DraftFeeder(draft)
-    try:
+    async with _async_draft(runtime, client, request, now) as (draft, feeder):
         for incoming in files:
             await asyncio.to_thread(draft.start_file, incoming.name, incoming.content_type)
             async for chunk in _aiter(incoming.chunks):
                 await feeder.add(chunk)
-            await feeder.flush()
-            await asyncio.to_thread(draft.end_file)
+            await _end_file(draft, feeder)
         return await asyncio.to_thread(draft.commit)
-    finally:
-        # Cancelled, refused or failed: nothing stays behind.  (No-op after commit.)
-        await feeder.drain()
-        if draft.is_open:
-            await asyncio.to_thread(draft.abort)
 
 
 async def create_file_push_from_chunks(
@@ -324,28 +316,38 @@ async def create_file_push_from_chunks(
 ) -> CreatedPush:
     """For Reflex's ``rx.UploadChunkIterator``: chunks with ``filename``, ``content_type``,
     ``offset`` and ``data``, one file after another; offset 0 starts a new file."""
-    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
-    feeder = DraftFeeder(draft)
-    try:
+    async with _async_draft(runtime, client, request, now) as (draft, feeder):
         current: str | None = None
         received = 0  # bytes of the current file, batched or written
         async for chunk in chunks:
             if current is None or chunk.filename != current or (chunk.offset == 0 and received):
                 if current is not None:
-                    await feeder.flush()
-                    await asyncio.to_thread(draft.end_file)
+                    await _end_file(draft, feeder)
                 await asyncio.to_thread(draft.start_file, chunk.filename, chunk.content_type)
                 current, received = chunk.filename, 0
             await feeder.add(chunk.data)
             received += len(chunk.data)
         if current is not None:
-            await feeder.flush()
-            await asyncio.to_thread(draft.end_file)
+            await _end_file(draft, feeder)
         return await asyncio.to_thread(draft.commit)
+
+
+@contextlib.asynccontextmanager
+async def _async_draft(runtime: Runtime, client: Client, request: NewPush, now: datetime | None):
+    """A draft fed from the event loop; cancelled, refused or failed, nothing stays behind."""
+    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
+    feeder = DraftFeeder(draft)
+    try:
+        yield draft, feeder
     finally:
         await feeder.drain()
-        if draft.is_open:
+        if draft.is_open:  # (no-op after commit)
             await asyncio.to_thread(draft.abort)
+
+
+async def _end_file(draft: FilePushDraft, feeder: "DraftFeeder") -> None:
+    await feeder.flush()
+    await asyncio.to_thread(draft.end_file)
 
 
 class DraftFeeder:
