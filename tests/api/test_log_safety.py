@@ -8,7 +8,8 @@ import logging
 import httpx
 import pytest
 
-from pwpush_app.api import actions, build_api
+from pwpush_app.api import actions
+from pwpush_app.api.app import build_api
 from pwpush_app.log_redaction import loggable_path
 
 from .conftest import _SyncOverAsync, create
