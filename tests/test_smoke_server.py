@@ -14,5 +14,9 @@ def test_the_site_has_its_icon(live_server):
     assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
     logo = httpx.get(live_server.url + "/logo.svg")
     assert logo.status_code == 200 and logo.text.lstrip().startswith("<svg")
+    import re
+
     home = httpx.get(live_server.url + "/").text
-    assert 'rel="icon" href="/favicon.ico"' in home and 'rel="apple-touch-icon"' in home
+    links = re.findall(r"<link [^>]*>", home)
+    assert any('href="/favicon.ico"' in link and 'rel="icon"' in link for link in links)
+    assert any('href="/apple-touch-icon.png"' in link and 'rel="apple-touch-icon"' in link for link in links)
