@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pwpush_app.core import accounts
 from pwpush_app.core.db import migrate
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from tests.servers import make_env
 
@@ -28,20 +28,20 @@ def run(attempts: int) -> dict[str, list[float]]:
         data.mkdir()
         settings = load_settings(make_env(data, PWPUSH_LOGIN_MAX_FAILURES="1000"))
         migrate(settings.db_url)
-        vault = open_vault(settings)
-        accounts.sign_up(vault, "alice@example.com", "correct horse battery")
+        runtime = open_runtime(settings)
+        accounts.sign_up(runtime, "alice@example.com", "correct horse battery")
         timings: dict[str, list[float]] = {"wrong password, real account": [], "unknown email": []}
         emails = {"wrong password, real account": "alice@example.com", "unknown email": "nobody@example.com"}
         for attempt in range(attempts + 10):
             for path, email in emails.items():
                 started = time.perf_counter()
                 try:
-                    accounts.log_in(vault, email, f"wrong guess {attempt}", f"198.51.100.{attempt % 250}")
+                    accounts.log_in(runtime, email, f"wrong guess {attempt}", f"198.51.100.{attempt % 250}")
                 except accounts.LoginFailed:
                     pass
                 if attempt >= 10:  # the first ten warm up
                     timings[path].append((time.perf_counter() - started) * 1000)
-        vault.engine.dispose()
+        runtime.engine.dispose()
     return timings
 
 

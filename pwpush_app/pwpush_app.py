@@ -5,18 +5,18 @@ from pathlib import Path
 import reflex as rx
 from reflex.utils import prerequisites
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
+from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
-from pwpush_app.ui.share import ShareState
 from pwpush_app.ui.tokens import TokenState, api_token_page
 from pwpush_app.ui.upload_guard import UploadHandlerGuard
 
@@ -36,7 +36,13 @@ app = rx.App(
         build_api(),
         # Last, so it wraps everything: pages, API, static files, errors.
         lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages),
-    ]
+    ],
+    # The icons live in assets/ (served from the site's root, like /favicon.ico).
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+    ],
 )
 # Page state (in Redis with several workers) never holds the session cookie.
 keep_cookies_out_of_state(app)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
+from pwpush_app.master_key import MasterKeyError, check_key_file_mode, parse_master_key
+
 KINDS = ("text", "file", "url", "qr")
 # Password Pusher's prefix for each kind's settings.
 KIND_ENV_PREFIX = {"text": "PWP__PW__", "file": "PWP__FILES__", "url": "PWP__URL__", "qr": "PWP__QR__"}
@@ -303,12 +305,11 @@ def _read_policy(r: _Reader, kind: str, enabled: bool) -> KindPolicy:
 
 
 def _check_key_text(r: _Reader, name: str, value: str | None) -> None:
-    from pwpush_app.core.crypto import KeyError_, parse_master_key
 
     if value:
         try:
             parse_master_key(value)
-        except KeyError_ as error:
+        except MasterKeyError as error:
             r.errors.append(f"{name}: {error}")
 
 
@@ -337,12 +338,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
     elif key_file:
-        from pwpush_app.core.crypto import KeyError_, check_key_file_mode
 
         try:
             check_key_file_mode(Path(key_file))
             key_text = Path(key_file).read_text()
-        except KeyError_ as error:
+        except MasterKeyError as error:
             r.errors.append(f"PWPUSH_MASTER_KEY_FILE: {error}")
         except (OSError, UnicodeDecodeError) as error:
             r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} cannot be read: {error}")

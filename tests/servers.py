@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from pwpush_app.core.crypto import generate_master_key_text
+from pwpush_app.master_key import generate_master_key_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from pwpush_app.api.errors import ApiError, invalid
-from pwpush_app.core.pushes import NewPush
+from pwpush_app.core.create import NewPush
 
 # expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
 # are our sub-day choices.  Index -> minutes.
@@ -192,24 +192,16 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
             errors[name] = f"{name} must be text."
         else:
             values[name] = value
-    for name in INT_FIELDS:
-        value = fields.get(name)
-        if value is None or value == "":
-            continue
-        number = _as_int(value)
-        if number is None:
-            errors[name] = f"{name} must be a whole number."
-        else:
-            values[name] = number
-    for name in BOOL_FIELDS:
-        value = fields.get(name)
-        if value is None or value == "":
-            continue
-        flag = _as_bool(value)
-        if flag is None:
-            errors[name] = f"{name} must be true or false."
-        else:
-            values[name] = flag
+    for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, _as_bool, "true or false")):
+        for name in names:
+            value = fields.get(name)
+            if value is None or value == "":
+                continue
+            parsed = parse(value)
+            if parsed is None:
+                errors[name] = f"{name} must be {wanted}."
+            else:
+                values[name] = parsed
 
     durations = [name for name in DURATION_FIELDS if name in values]
     duration_field = durations[0] if durations else "expire_after_minutes"

@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.pushes import AccountRequired
+from pwpush_app.core.errors import AccountRequired, ServerBusy
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.log_redaction import loggable_path
 
@@ -51,6 +50,13 @@ def invalid(errors: dict[str, str]) -> ApiError:
     """422 with each field's message, and all of them joined in `error`."""
     summary = " ".join(message if message.endswith(".") else message + "." for message in errors.values())
     return ApiError(422, summary, {field: [message] for field, message in errors.items()})
+
+
+class NoStoreJSON(JSONResponse):
+    """Every API answer may carry a secret or a secret link: none may be cached."""
+
+    def __init__(self, content, status_code: int = 200, headers: dict[str, str] | None = None, **kwargs):
+        super().__init__(content, status_code=status_code, headers={**NO_STORE, **(headers or {})}, **kwargs)
 
 
 def json_error(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -1,7 +1,8 @@
-"""What the API answers: the push JSON of Password Pusher, audit rows, and the OpenAPI models.
+"""What the API answers: Password Pusher's push JSON, files, audit rows, as pydantic models.
 
-`push_json` builds the dict we send; the pydantic models below only describe it (with
-examples) for /api/openapi.json and /api/docs.
+The routes declare these as their response models and return them: one declaration of
+each shape, for the answers and for /api/openapi.json alike.  Fields a caller may not see
+(`name`, `note` for anyone but the owner) are left unset, and unset fields are left out.
 """
 
 from __future__ import annotations
@@ -12,114 +13,96 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pwpush_app.api.bodies import DURATION_MINUTES
+from pwpush_app.core import links
 from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
 from pwpush_app.core.clock import iso_utc, utcnow
-from pwpush_app.core.files import FileDownloads, download_path
+from pwpush_app.core.create import describe_minutes
+from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.pushes import describe_minutes
 from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
 
 
-def secret_link(settings: Settings, url_token: str | None) -> str | None:
-    return f"{settings.base_url}/p/{url_token}" if url_token else None
-
-
-def push_json(
+def push_out(
     push: Push,
     settings: Settings,
     url_token: str | None,
+    model: type[PushOut] | None = None,
     *,
     owner: bool = False,
     note: str = "",
     now: datetime | None = None,
-) -> dict:
+    **extra,
+) -> PushOut:
     """Password Pusher's push fields; `name` and `note` only for the owner, never a passphrase."""
     now = now or utcnow()
-    link = secret_link(settings, url_token)
-    left_minutes = 0 if push.expired else max((push.expires_at - now).total_seconds() / 60, 0)
-    body = {
-        "url_token": url_token,
-        "html_url": link,
-        "json_url": f"{link}.json" if link else None,
-        "expired": push.expired,
-        "deleted": push.deleted,
-        "expired_on": iso_utc(push.expired_at),
-        "created_at": iso_utc(push.created_at),
-        "updated_at": iso_utc(push.updated_at),
+    link = links.secret_link(settings, url_token) if url_token else None
+    fields = dict(
+        url_token=url_token,
+        html_url=link,
+        json_url=links.secret_json_link(settings, url_token) if url_token else None,
+        expired=push.expired,
+        deleted=push.deleted,
+        expired_on=iso_utc(push.expired_at),
+        created_at=iso_utc(push.created_at),
+        updated_at=iso_utc(push.updated_at),
         # Whole days, as Password Pusher counts them; a sub-day lifetime counts as 1.
-        "expire_after_days": math.ceil(push.expire_after_minutes / DAY_MINUTES),
-        "days_remaining": math.ceil(left_minutes / DAY_MINUTES),
-        "expire_after_views": push.expire_after_views,
-        "views_remaining": max(push.views_remaining, 0) if not push.expired else 0,
-        "deletable_by_viewer": push.deletable_by_viewer,
-        "retrieval_step": push.retrieval_step,
-        "passphrase": push.has_passphrase,
-        "kind": push.kind,
+        expire_after_days=math.ceil(push.expire_after_minutes / DAY_MINUTES),
+        days_remaining=push.days_remaining(now),
+        expire_after_views=push.expire_after_views,
+        views_remaining=push.views_left,
+        deletable_by_viewer=push.deletable_by_viewer,
+        retrieval_step=push.retrieval_step,
+        passphrase=push.has_passphrase,
+        kind=push.kind,
         # Ours, additive: the exact lifetime and deadline.
-        "expire_after_minutes": push.expire_after_minutes,
-        "expires_at": iso_utc(push.expires_at),
-    }
+        expire_after_minutes=push.expire_after_minutes,
+        expires_at=iso_utc(push.expires_at),
+    )
     if owner:
-        body["name"] = push.name
-        body["note"] = note
-    return body
+        fields.update(name=push.name, note=note)
+    return (model or PushOut)(**fields, **extra)
 
 
-def files_json(downloads: FileDownloads | None, settings: Settings) -> list[dict]:
+def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileOut]:
     """Password Pusher's `files` of a revealed file push: each file's download link.
     (`size` and `expires_at`, when the links stop working, are ours.)"""
     if downloads is None:
         return []
     return [
-        {
-            "filename": entry.name,
-            "content_type": entry.content_type,
-            "url": settings.base_url + download_path(downloads.grant, entry.index),
-            "size": entry.size,
-            "expires_at": iso_utc(downloads.until),
-        }
+        FileOut(
+            filename=entry.name,
+            content_type=entry.content_type,
+            url=links.download_link(settings, downloads.grant, entry.index),
+            size=entry.size,
+            expires_at=iso_utc(downloads.until),
+        )
         for entry in downloads.files
     ]
 
 
-def audit_v2(events: list[AuditEvent]) -> dict:
-    return {
-        "logs": [
-            {
-                "ip": event.ip,
-                "user_agent": event.user_agent,
-                "referrer": event.referrer,
-                "kind": event.kind,
-                "created_at": iso_utc(event.created_at),
-            }
-            for event in events
-        ]
-    }
+def audit_v2(events: list[AuditEvent]) -> AuditV2Out:
+    return AuditV2Out(logs=[
+        AuditLogV2(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
+                   created_at=iso_utc(event.created_at))
+        for event in events
+    ])
 
 
 # v1 lists what happened to the secret: views, failed views and manual deletions.
 _V1_KINDS = {VIEW: (0, True), FAILED_VIEW: (0, False), EXPIRE: (1, True)}
 
 
-def audit_v1(events: list[AuditEvent]) -> dict:
-    rows = []
-    for event in events:
-        if event.kind not in _V1_KINDS:
-            continue
-        kind, successful = _V1_KINDS[event.kind]
-        rows.append({
-            "ip": event.ip,
-            "user_agent": event.user_agent,
-            "referrer": event.referrer,
-            "successful": successful,
-            "kind": kind,
-            "created_at": iso_utc(event.created_at),
-            "updated_at": iso_utc(event.created_at),
-        })
-    return {"views": rows}
+def audit_v1(events: list[AuditEvent]) -> AuditV1Out:
+    return AuditV1Out(views=[
+        AuditLogV1(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer,
+                   successful=_V1_KINDS[event.kind][1], kind=_V1_KINDS[event.kind][0],
+                   created_at=iso_utc(event.created_at), updated_at=iso_utc(event.created_at))
+        for event in events
+        if event.kind in _V1_KINDS
+    ])
 
 
 # --- OpenAPI descriptions ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from pwpush_app.api import actions
-from pwpush_app.api.auth import Caller, caller, current_vault
+from pwpush_app.api.auth import Caller, caller, current_runtime
 from pwpush_app.api.errors import invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
@@ -18,7 +18,7 @@ from pwpush_app.api.schemas import (
     error_responses,
 )
 from pwpush_app.api.version import version_v2
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
 
@@ -82,15 +82,15 @@ async def presented_passphrase(
 Passphrase = Depends(presented_passphrase)
 
 
-@router.get("/version", response_model=VersionOut, summary="Version and features (no auth needed)")
-def get_version(vault: Vault = Depends(current_vault)):
-    return actions.answer(version_v2(vault.settings))
+@router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
+def get_version(runtime: Runtime = Depends(current_runtime)):
+    return version_v2(runtime.settings)
 
 
 @router.post(
     "/pushes",
     status_code=201,
-    response_model=CreatedPushOut,
+    response_model=CreatedPushOut, response_model_exclude_unset=True,
     summary="Create a push",
     description="JSON `{\"push\": {...}}`, form-encoded `push[payload]=...`, or multipart. "
     "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push. "
@@ -111,37 +111,37 @@ async def create_push(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "push", "text")
 
 
-@router.get("/pushes/active", response_model=list[PushOut], summary="Your active pushes, newest first",
+@router.get("/pushes/active", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes, newest first",
             responses=error_responses(401, 422))
 def active_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=False, page=page)
 
 
-@router.get("/pushes/expired", response_model=list[PushOut], summary="Your expired pushes, newest first",
+@router.get("/pushes/expired", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your expired pushes, newest first",
             responses=error_responses(401, 422))
 def expired_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=True, page=page)
 
 
-@router.get("/pushes/{token}", response_model=ShownPushOut, summary="Retrieve the secret (consumes a view)",
+@router.get("/pushes/{token}", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (consumes a view)",
             responses=error_responses(401, 404, 422, 429))
 def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
     return actions.show(who, token, passphrase)
 
 
-@router.get("/pushes/{token}/preview", response_model=PreviewOut, summary="The secret link (consumes nothing)",
+@router.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",
             responses=error_responses(401, 404))
 def preview_push(token: str, who: Caller = Depends(caller)):
     return actions.preview(who, token)
 
 
-@router.get("/pushes/{token}/audit", response_model=AuditV2Out, summary="Audit trail (owner only)",
+@router.get("/pushes/{token}/audit", response_model=AuditV2Out, response_model_exclude_unset=True, summary="Audit trail (owner only)",
             responses=error_responses(401, 403, 404, 422))
 def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
     return actions.audit(who, token, page, "v2")
 
 
-@router.delete("/pushes/{token}", response_model=PushOut, summary="Expire now (owner, or anyone if deletable by viewer)",
+@router.delete("/pushes/{token}", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (owner, or anyone if deletable by viewer)",
                responses=error_responses(401, 403, 404, 422))
 def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
     return actions.expire(who, token, passphrase)

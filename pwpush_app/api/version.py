@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from pwpush_app.settings import Settings
 
+
 def application_version() -> str:
     try:
         return version("pwpush-app")

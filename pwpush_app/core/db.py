@@ -177,8 +177,9 @@ def migrate(db_url: str) -> None:
     """Apply the Alembic migrations up to head (what `reflex db migrate` does)."""
     from pathlib import Path
 
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     root = Path(__file__).resolve().parents[2]
     config = Config(str(root / "alembic.ini"))

@@ -5,7 +5,8 @@ Timestamps are aware UTC datetimes (SQLModel stores them as UTC on both engines)
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -102,9 +103,32 @@ class Push(SQLModel, table=True):
     created_at: datetime = Field(index=True)
     updated_at: datetime
 
+    # --- facts about a push, worked out here once (pages and API ask, never recompute) ---
+
+    def is_live(self, now: datetime) -> bool:
+        """Its link shows the secret now: not expired, views and time left."""
+        return not self.expired and self.views_remaining > 0 and self.expires_at > now
+
+    @property
+    def views_left(self) -> int:
+        """Views a recipient may still take: none once it expired, whatever the counter says."""
+        return 0 if self.expired else max(self.views_remaining, 0)
+
     @property
     def views_used(self) -> int:
         return self.expire_after_views - self.views_remaining
+
+    def time_left(self, now: datetime) -> timedelta:
+        """How long its link still works (nothing once expired)."""
+        return timedelta(0) if self.expired else max(self.expires_at - now, timedelta(0))
+
+    def days_remaining(self, now: datetime) -> int:
+        """Whole days left, as Password Pusher counts them: part of a day counts as one."""
+        return math.ceil(self.time_left(now) / timedelta(days=1))
+
+    def viewer_may_delete(self, now: datetime) -> bool:
+        """A recipient holding the link may delete it now (where the sender allowed it)."""
+        return self.deletable_by_viewer and self.is_live(now)
 
     @property
     def deleted(self) -> bool:

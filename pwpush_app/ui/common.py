@@ -1,4 +1,4 @@
-"""What every page state needs: who is asking, the vault, times shown to people.
+"""What every page state needs: who is asking, the runtime, times shown to people.
 
 Core functions are synchronous (database, Argon2): page events run them in threads of
 their own pool, so one slow call doesn't stall every other browser's events, and the
@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
 import reflex as rx
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.vault import Vault, get_vault
-from pwpush_app.settings import get_settings
+from pwpush_app.core.runtime import Runtime, get_runtime
 
 T = TypeVar("T")
 
@@ -50,16 +49,8 @@ async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
     return await asyncio.get_running_loop().run_in_executor(_core_pool, functools.partial(function, *args, **kwargs))
 
 
-def vault() -> Vault:
-    return get_vault()
-
-
-def secret_link(url_token: str) -> str:
-    return f"{get_settings().base_url}/p/{url_token}"
-
-
-def manage_link(manage_token: str) -> str:
-    return f"{get_settings().base_url}/manage/{manage_token}"
+def runtime() -> Runtime:
+    return get_runtime()
 
 
 def format_time(moment: datetime | None) -> str:
@@ -72,7 +63,12 @@ def format_time(moment: datetime | None) -> str:
 
 def describe_time_left(expires_at: datetime, now: datetime | None = None) -> str:
     """'3 days 4 hours', '12 minutes', 'less than a minute'."""
-    seconds = int((expires_at - (now or utcnow())).total_seconds())
+    return describe_duration(expires_at - (now or utcnow()))
+
+
+def describe_duration(span: timedelta) -> str:
+    """'3 days 4 hours', '12 minutes', 'less than a minute'; 'none' for nothing left."""
+    seconds = int(span.total_seconds())
     if seconds <= 0:
         return "none"
     days, rest = divmod(seconds, 86400)

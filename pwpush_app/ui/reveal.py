@@ -14,30 +14,22 @@ again) from a new visit, so a reconnect never takes another view or hides the se
 
 from __future__ import annotations
 
-import base64
 import json
 
 import reflex as rx
 
+from pwpush_app.core.create import is_safe_url
 from pwpush_app.core.crypto import plain_digest
-from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.files import describe_bytes, download_path
-from pwpush_app.core.qr import QrTooLong, qr_svg
-from pwpush_app.core.pushes import (
-    PassphraseRequired,
-    PushError,
-    PushUnavailable,
-    Revealed,
-    expire_by_viewer,
-    is_safe_url,
-    landing,
-    reveal_push,
-)
+from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailable, ServerBusy
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.links import download_path
+from pwpush_app.core.qr import QrTooLong, qr_data_uri
+from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
-from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 
@@ -94,7 +86,7 @@ class RevealState(rx.State):
         self.reset()
         self._revealed_link = ""
         try:
-            found = await in_thread(landing, vault(), self._link_token())
+            found = await in_thread(landing, runtime(), self._link_token())
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -127,7 +119,7 @@ class RevealState(rx.State):
 
     async def _reveal(self, passphrase: str):
         try:
-            revealed = await in_thread(reveal_push, vault(), self._link_token(), client_of(self), passphrase or None)
+            revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None)
         except PushUnavailable:
             self.status = "unavailable"
             return None
@@ -143,14 +135,15 @@ class RevealState(rx.State):
         push = revealed.push
         self.status, self.message = "revealed", ""
         self._revealed_link = plain_digest(self._link_token())
-        left = push.views_remaining if not push.expired else 0
+        left = push.views_left
         self.views_left = (
             f"It can be viewed {plural(left, 'more time')} until {format_time(push.expires_at)}."
             if left
             else "That was its last view: it is now deleted from the server. Copy it before you leave."
         )
         self.expires = format_time(push.expires_at)
-        self.deletable = push.deletable_by_viewer and left > 0
+        # The core gives a delete receipt exactly when this viewer may delete it.
+        self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
         # The secret leaves as the event's result, straight into the read-only field; so does
         # the delete receipt (it would let a reader of the state store delete the push).
@@ -168,7 +161,7 @@ class RevealState(rx.State):
             return []
         if revealed.push.kind == "qr":
             try:
-                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload))]
+                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload, "The secret as a QR code"))]
             except QrTooLong as refusal:
                 self.text_shown, self.message = True, str(refusal)
                 return []
@@ -203,7 +196,7 @@ class RevealState(rx.State):
             self.message = REVEAL_FIRST_MESSAGE
             return
         try:
-            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self),
+            await in_thread(expire_by_viewer, runtime(), self._link_token(), client_of(self),
                             receipt=receipt if isinstance(receipt, str) and receipt else None)
         except PushUnavailable:
             pass  # already gone: the outcome the recipient asked for
@@ -402,12 +395,6 @@ def _revealed() -> rx.Component:
         width="100%",
         id="revealed",
     )
-
-
-def qr_data_uri(text: str) -> str:
-    """The QR code as an SVG data URI, drawn in memory (never cached, never written)."""
-    svg = qr_svg(text, size="100%", label="The secret as a QR code")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def reveal_page() -> rx.Component:

@@ -27,7 +27,7 @@ from reflex_base.config import get_config
 
 from pwpush_app.core import accounts
 from pwpush_app.core.models import User
-from pwpush_app.ui.common import in_thread, vault
+from pwpush_app.ui.common import in_thread, runtime
 
 # The socket.io server and event namespace of this worker (set by keep_cookies_out_of_state).
 _connections: dict[str, object] = {}
@@ -111,7 +111,7 @@ def session_token_in(cookie_header: str) -> str | None:
     except CookieError:
         return None
     # The name follows the site's scheme (settings.session_cookie): on https only `__Host-`.
-    morsel = cookies.get(vault().settings.session_cookie)
+    morsel = cookies.get(runtime().settings.session_cookie)
     return morsel.value if morsel else None
 
 
@@ -120,7 +120,7 @@ async def current_user(state: rx.State) -> User | None:
     token = session_token_of(state)
     if not token:
         return None
-    return await in_thread(accounts.user_for_session, vault(), token)
+    return await in_thread(accounts.user_for_session, runtime(), token)
 
 
 class AccountState(rx.State):

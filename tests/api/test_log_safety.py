@@ -8,7 +8,8 @@ import logging
 import httpx
 import pytest
 
-from pwpush_app.api import actions, build_api
+from pwpush_app.api import actions
+from pwpush_app.api.app import build_api
 from pwpush_app.log_redaction import loggable_path
 
 from .conftest import _SyncOverAsync, create
@@ -52,14 +53,14 @@ def test_a_bad_header_passphrase_is_a_clear_422_that_changes_nothing(api, header
     assert api.get(f"/api/v2/pushes/{token}", headers={"X-Passphrase": "a"}).json()["views_remaining"] == 0
 
 
-def test_an_unexpected_error_is_logged_with_the_token_masked_and_without_the_query(vault, monkeypatch, caplog):
+def test_an_unexpected_error_is_logged_with_the_token_masked_and_without_the_query(runtime, monkeypatch, caplog):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(actions, "show", broken)
     caplog.set_level(logging.ERROR, logger="pwpush.api")
     # As a server would: the 500 is answered, not raised into the client.
-    client = _SyncOverAsync(httpx.ASGITransport(app=build_api(lambda: vault), raise_app_exceptions=False))
+    client = _SyncOverAsync(httpx.ASGITransport(app=build_api(lambda: runtime), raise_app_exceptions=False))
     try:
         answer = client.get(f"/p/{TOKEN}.json", params={"passphrase": "passphrase-canary"})
     finally:

@@ -44,8 +44,8 @@ def test_other_authorization_schemes_are_not_ours_to_judge(api):
     assert response.status_code == 201
 
 
-def test_legacy_header_pair_and_bearer_identify_the_same_user(api, vault):
-    _, token = issue_api_token(vault, "Carol@Example.com")
+def test_legacy_header_pair_and_bearer_identify_the_same_user(api, runtime):
+    _, token = issue_api_token(runtime, "Carol@Example.com")
     pair = {"X-User-Email": "carol@example.com", "X-User-Token": token}
     cli = {"Authorization": f"Bearer {token}", **pair}  # what the official CLI sends
     created = create(api, headers=pair)
@@ -121,14 +121,14 @@ def test_lists_page_by_fifty(api, alice):
     assert api.get("/api/v2/pushes/active", params={"page": 10**30}, headers=alice).status_code == 422
 
 
-def test_overdue_pushes_leave_the_active_list(api, alice, vault):
+def test_overdue_pushes_leave_the_active_list(api, alice, runtime):
     from datetime import timedelta
 
     from pwpush_app.core.clock import utcnow
     from pwpush_app.core.models import Push
 
     token = create(api, headers=alice)["url_token"]
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         push = db.exec(select(Push)).one()
         push.expires_at = utcnow() - timedelta(seconds=1)
         db.add(push)
@@ -137,39 +137,39 @@ def test_overdue_pushes_leave_the_active_list(api, alice, vault):
     assert api.get(f"/api/v2/pushes/{token}").json()["payload"] is None
 
 
-def test_issue_api_token_stores_only_a_digest_and_replaces_the_old_one(vault):
-    user, first = issue_api_token(vault, "dave@example.com")
-    again, second = issue_api_token(vault, " DAVE@example.com ")
+def test_issue_api_token_stores_only_a_digest_and_replaces_the_old_one(runtime):
+    user, first = issue_api_token(runtime, "dave@example.com")
+    again, second = issue_api_token(runtime, " DAVE@example.com ")
     assert again.id == user.id and first != second
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         stored = db.exec(select(User).where(User.email == "dave@example.com")).one()
     assert stored.api_token_digest == plain_digest(second)
     assert second not in repr(stored.model_dump())
-    assert user_for_api_token(vault, first) is None
-    assert user_for_api_token(vault, second).id == user.id
+    assert user_for_api_token(runtime, first) is None
+    assert user_for_api_token(runtime, second).id == user.id
 
 
-def test_issue_api_token_refuses_a_non_email(vault):
+def test_issue_api_token_refuses_a_non_email(runtime):
     from pwpush_app.core.accounts import AccountError
 
     with pytest.raises(AccountError):
-        issue_api_token(vault, "not an email")
+        issue_api_token(runtime, "not an email")
 
 
-def test_create_token_command_prints_a_working_token(tmp_path, vault):
+def test_create_token_command_prints_a_working_token(tmp_path, runtime):
     from tests.conftest import ROOT
 
-    env = {"PATH": "/usr/bin:/bin", "PWPUSH_DATA_DIR": str(vault.settings.data_dir),
-           "REFLEX_DB_URL": vault.settings.db_url}
+    env = {"PATH": "/usr/bin:/bin", "PWPUSH_DATA_DIR": str(runtime.settings.data_dir),
+           "REFLEX_DB_URL": runtime.settings.db_url}
     # The command needs no master key beyond the generated one; use the test's if set.
-    if vault.settings.master_key:
-        env["PWPUSH_MASTER_KEY"] = vault.settings.master_key
+    if runtime.settings.master_key:
+        env["PWPUSH_MASTER_KEY"] = runtime.settings.master_key
     done = subprocess.run([sys.executable, "-m", "pwpush_app", "create-token", "erin@example.com"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert len(token) >= 22 and "shown once" in done.stderr
-    assert user_for_api_token(vault, token).email == "erin@example.com"
+    assert user_for_api_token(runtime, token).email == "erin@example.com"
     bad = subprocess.run([sys.executable, "-m", "pwpush_app", "create-token", "nope"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not an email" in bad.stderr

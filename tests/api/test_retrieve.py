@@ -102,12 +102,12 @@ def test_too_many_wrong_passphrases_is_429_with_retry_after(api):
     assert "Too many" in locked.json()["error"]
 
 
-def test_one_ipv6_64_is_one_client_for_the_lockout(vault):
+def test_one_ipv6_64_is_one_client_for_the_lockout(runtime):
     from .conftest import asgi_client
 
     # The review got 12 x 401 from 12 addresses of one /64; the 6th now meets the pause.
-    clients = [asgi_client(vault, peer=f"2001:db8:aa:bb::{n:x}") for n in range(1, 13)]
-    neighbour = asgi_client(vault, peer="2001:db8:aa:bc::1")
+    clients = [asgi_client(runtime, peer=f"2001:db8:aa:bb::{n:x}") for n in range(1, 13)]
+    neighbour = asgi_client(runtime, peer="2001:db8:aa:bc::1")
     try:
         token = create(clients[0], passphrase="pw")["url_token"]
         codes = [c.get(f"/api/v2/pushes/{token}", params={"passphrase": f"x{n}"}).status_code
@@ -122,11 +122,11 @@ def test_one_ipv6_64_is_one_client_for_the_lockout(vault):
 def test_wrong_passphrases_from_many_addresses_lock_the_push_for_everyone(make_api):
     from .conftest import asgi_client
 
-    api, vault = make_api(PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES="4")
-    _, owner_token = issue_api_token(vault, "owner@example.com")
+    api, runtime = make_api(PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES="4")
+    _, owner_token = issue_api_token(runtime, "owner@example.com")
     owner = {"Authorization": f"Bearer {owner_token}"}
     token = create(api, headers=owner, passphrase="pw")["url_token"]
-    guessers = [asgi_client(vault, peer=f"198.51.100.{n}") for n in range(5)]
+    guessers = [asgi_client(runtime, peer=f"198.51.100.{n}") for n in range(5)]
     try:
         codes = [g.get(f"/api/v2/pushes/{token}", params={"passphrase": "nope"}).status_code for g in guessers]
         assert codes == [401] * 4 + [429]
@@ -140,10 +140,10 @@ def test_wrong_passphrases_from_many_addresses_lock_the_push_for_everyone(make_a
     assert kinds.count("failed_passphrase") == 4 and kinds.count("passphrase_lock") == 1
 
 
-def test_lockout_is_per_client_ip(vault):
+def test_lockout_is_per_client_ip(runtime):
     from .conftest import asgi_client
 
-    attacker, other = asgi_client(vault, peer="198.51.100.1"), asgi_client(vault, peer="198.51.100.2")
+    attacker, other = asgi_client(runtime, peer="198.51.100.1"), asgi_client(runtime, peer="198.51.100.2")
     try:
         token = create(attacker, passphrase="pw")["url_token"]
         for i in range(5):
@@ -169,7 +169,7 @@ def test_expired_push_with_passphrase_shows_expired_without_asking(api):
     assert gone.status_code == 200 and gone.json()["expired"] is True and gone.json()["payload"] is None
 
 
-def test_time_expiry_is_noticed_on_show(api, vault):
+def test_time_expiry_is_noticed_on_show(api, runtime):
     from datetime import timedelta
 
     from sqlmodel import select
@@ -179,7 +179,7 @@ def test_time_expiry_is_noticed_on_show(api, vault):
     from pwpush_app.core.models import Push
 
     token = create(api, expire_after_minutes=5)["url_token"]
-    with transaction(vault.engine) as db:  # the clock moves on: make the push overdue
+    with transaction(runtime.engine) as db:  # the clock moves on: make the push overdue
         push = db.exec(select(Push)).one()
         push.expires_at = utcnow() - timedelta(seconds=1)
         db.add(push)
@@ -251,8 +251,8 @@ def test_owner_sees_name_and_note_on_show_others_do_not(api, alice, bob):
 
 
 def test_forwarded_for_is_honoured_only_with_trusted_hops(make_api):
-    api, vault = make_api(PWP__TRUSTED_PROXIES="1")
-    _, token_text = issue_api_token(vault, "o@example.com")
+    api, runtime = make_api(PWP__TRUSTED_PROXIES="1")
+    _, token_text = issue_api_token(runtime, "o@example.com")
     owner = {"Authorization": f"Bearer {token_text}"}
     token = create(api, headers=owner)["url_token"]
     api.get(f"/api/v2/pushes/{token}", headers={"X-Forwarded-For": "192.0.2.99"})
@@ -268,8 +268,8 @@ def test_forged_forwarded_for_is_ignored_by_default(api, alice):
 
 
 def test_anonymous_off_refuses_anonymous_show_and_preview(make_api):
-    api, vault = make_api(PWP__ALLOW_ANONYMOUS="false")
-    _, token_text = issue_api_token(vault, "o@example.com")
+    api, runtime = make_api(PWP__ALLOW_ANONYMOUS="false")
+    _, token_text = issue_api_token(runtime, "o@example.com")
     owner = {"Authorization": f"Bearer {token_text}"}
     token = create(api, headers=owner)["url_token"]
     assert api.get(f"/api/v2/pushes/{token}").status_code == 401
@@ -277,14 +277,14 @@ def test_anonymous_off_refuses_anonymous_show_and_preview(make_api):
     assert api.get(f"/api/v2/pushes/{token}", headers=owner).status_code == 200
 
 
-def test_when_hashing_is_saturated_passphrase_checks_get_503_and_plain_reveals_still_work(api, vault):
+def test_when_hashing_is_saturated_passphrase_checks_get_503_and_plain_reveals_still_work(api, runtime):
     from pwpush_app.core.hashing import SlowHashes
     from tests.core.test_hashing import Held
 
     guarded = create(api, passphrase="right one")["url_token"]
     plain = create(api)["url_token"]
-    vault.hashing = SlowHashes(slots=1, waiters_per_slot=0)
-    held = Held(vault.hashing, 1)
+    runtime.hashing = SlowHashes(slots=1, waiters_per_slot=0)
+    held = Held(runtime.hashing, 1)
     held.wait_running(1)
     try:
         busy = api.get(f"/api/v2/pushes/{guarded}", params={"passphrase": "right one"})
@@ -297,8 +297,7 @@ def test_when_hashing_is_saturated_passphrase_checks_get_503_and_plain_reveals_s
     assert shown["payload"] == "s3cret-payload" and shown["views_remaining"] == shown["expire_after_views"] - 1
 
 
-def test_a_made_up_api_token_costs_no_write(api, vault):
-    from pwpush_app.core import accounts
+def test_a_made_up_api_token_costs_no_write(api, runtime):
     from tests.core.test_accounts import _writes_during
 
     def call():
@@ -306,4 +305,4 @@ def test_a_made_up_api_token_costs_no_write(api, vault):
         assert answer.status_code == 401
 
     # Every Bearer header took SQLite's write lock and a sync to disk before the lookup.
-    assert _writes_during(vault, call) == 0
+    assert _writes_during(runtime, call) == 0

@@ -99,20 +99,20 @@ def test_docs_page_loads_local_assets_without_inline_script(api):
     assert api.get("/api/docs/nope.js").status_code == 404
 
 
-def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
+def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(runtime):
     """Reflex mounts its app at "" inside ours: its HTML 404s stay HTML, our paths stay JSON."""
     import httpx
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse
     from starlette.routing import Route
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
     async def page(request):
         return HTMLResponse("<html>page</html>")
 
     spa = Starlette(routes=[Route("/", page), Route("/p/{token}", page)])
-    app = build_api(lambda: vault)
+    app = build_api(lambda: runtime)
     app.mount("", spa)
 
     import asyncio
@@ -131,17 +131,17 @@ def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
     assert version.status_code == 200
 
 
-def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
+def test_an_unexpected_error_is_a_json_500_without_a_traceback(runtime):
     import asyncio
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
-    def broken_vault():
+    def broken_runtime():
         raise RuntimeError("boom with a secret inside")
 
-    app = build_api(broken_vault)
+    app = build_api(broken_runtime)
 
     async def run():
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -155,19 +155,19 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
     assert "boom" not in response.text and "Traceback" not in response.text
 
 
-def test_database_trouble_is_a_503_with_retry_after(vault):
+def test_database_trouble_is_a_503_with_retry_after(runtime):
     import asyncio
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
     from pwpush_app.core.db import DatabaseUnavailable
 
-    def locked_vault():
+    def locked_runtime():
         raise DatabaseUnavailable("database is locked")
 
     async def run():
-        transport = httpx.ASGITransport(app=build_api(locked_vault), raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=build_api(locked_runtime), raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             return await client.post("/api/v2/pushes", json={"push": {"payload": "x"}})
 

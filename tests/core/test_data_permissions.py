@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from pwpush_app.core.crypto import generate_master_key_text
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.db import migrate
-from pwpush_app.core.pushes import NewPush, create_push, reveal_push
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.reveal import reveal_push
+from pwpush_app.core.runtime import open_runtime
+from pwpush_app.master_key import generate_master_key_text
 from pwpush_app.settings import SettingsError, load_settings
 
 from .common import ALICE, SENDER, T0
@@ -40,18 +41,18 @@ def usual_umask():
 def test_a_first_start_makes_a_data_folder_only_its_owner_can_enter_or_read(tmp_path, usual_umask):
     data = tmp_path / "data"  # not there yet: the start makes it
     settings = load_settings({"PWPUSH_DATA_DIR": str(data), "PWP__FILES__REQUIRE_LOGIN": "false"})
-    vault = open_vault(settings)  # no key configured: generates data/master.key
+    runtime = open_runtime(settings)  # no key configured: generates data/master.key
     migrate(settings.db_url)  # what `python -m pwpush_app migrate` does at each start
     try:
-        created = create_push(vault, NewPush(payload="perm-canary", expire_after_views=2), SENDER, now=T0)
-        reveal_push(vault, created.url_token, ALICE, now=T0)
-        push_files(vault, signed_in_sender(vault), [("a.txt", b"file canary " * 1000)])
+        created = create_push(runtime, NewPush(payload="perm-canary", expire_after_views=2), SENDER, now=T0)
+        reveal_push(runtime, created.url_token, ALICE, now=T0)
+        push_files(runtime, signed_in_sender(runtime), [("a.txt", b"file canary " * 1000)])
         # The engine is still open: the WAL and the shared memory file exist now.
         names = {p.relative_to(data).as_posix() for p in data.rglob("*")}
         assert {"pwpush.db", "pwpush.db-wal", "pwpush.db-shm", "master.key", "files"} <= names, names
         modes = {p.relative_to(data).as_posix(): mode_of(p) for p in data.rglob("*")}
     finally:
-        vault.engine.dispose()
+        runtime.engine.dispose()
 
     assert mode_of(data) == 0o700
     loose = {name: f"{mode:o}" for name, mode in modes.items()
@@ -70,14 +71,14 @@ def test_an_existing_database_left_readable_by_others_is_closed_at_start(tmp_pat
     settings = load_settings({"PWPUSH_DATA_DIR": str(data), "PWPUSH_MASTER_KEY": generate_master_key_text()})
     migrate(settings.db_url)
     caplog.set_level(logging.WARNING)
-    vault = open_vault(settings)
+    runtime = open_runtime(settings)
     try:
-        create_push(vault, NewPush(payload="x"), SENDER, now=T0)
+        create_push(runtime, NewPush(payload="x"), SENDER, now=T0)
         assert mode_of(database) == 0o600
         assert mode_of(f"{database}-wal") == 0o600
         assert mode_of(f"{database}-shm") == 0o600
     finally:
-        vault.engine.dispose()
+        runtime.engine.dispose()
     assert f"run chmod 700 {data}" in caplog.text
 
 
@@ -103,8 +104,8 @@ def test_a_key_file_for_its_owner_alone_is_accepted(tmp_path, mode):
     key_file.chmod(mode)
 
     settings = load_settings({"PWPUSH_DATA_DIR": str(tmp_path / "data"), "PWPUSH_MASTER_KEY_FILE": str(key_file)})
-    vault = open_vault(settings)
-    vault.engine.dispose()
+    runtime = open_runtime(settings)
+    runtime.engine.dispose()
 
 
 def test_the_start_command_refuses_a_readable_key_file_with_the_fix_and_no_traceback(tmp_path):

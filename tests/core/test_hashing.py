@@ -11,7 +11,7 @@ import pytest
 
 from pwpush_app.core import crypto
 from pwpush_app.core.hashing import HashingBusy, SlowHashes
-from pwpush_app.core.pushes import reveal_push
+from pwpush_app.core.reveal import reveal_push
 
 from .common import ALICE, T0, audit_kinds
 
@@ -73,18 +73,18 @@ def test_a_waiting_caller_gives_up_after_its_wait():
         held.done()
 
 
-def test_a_passphrase_check_that_could_not_run_counts_no_failure(vault, make_push):
+def test_a_passphrase_check_that_could_not_run_counts_no_failure(runtime, make_push):
     created = make_push("guarded", passphrase="right one")
-    vault.hashing = SlowHashes(slots=1, waiters_per_slot=0)
-    held = Held(vault.hashing, 1)
+    runtime.hashing = SlowHashes(slots=1, waiters_per_slot=0)
+    held = Held(runtime.hashing, 1)
     held.wait_running(1)
     try:
         with pytest.raises(HashingBusy):
-            reveal_push(vault, created.url_token, ALICE, passphrase="right one", now=T0)
+            reveal_push(runtime, created.url_token, ALICE, passphrase="right one", now=T0)
         # The cheap path never waits for hashing: a push without passphrase still opens.
         plain = make_push("plain")
-        assert reveal_push(vault, plain.url_token, ALICE, now=T0).payload == "plain"
+        assert reveal_push(runtime, plain.url_token, ALICE, now=T0).payload == "plain"
     finally:
         held.done()
-    assert audit_kinds(vault, created.push.id) == ["creation"]
-    assert reveal_push(vault, created.url_token, ALICE, passphrase="right one", now=T0).payload == "guarded"
+    assert audit_kinds(runtime, created.push.id) == ["creation"]
+    assert reveal_push(runtime, created.url_token, ALICE, passphrase="right one", now=T0).payload == "guarded"

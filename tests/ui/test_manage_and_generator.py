@@ -7,12 +7,12 @@ import re
 import pytest
 from ui_helpers import create_through_form, reveal_in, wait_until_ready
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 
 pytestmark = pytest.mark.browser
 
 
-def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_vault, new_page):
+def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_runtime, new_page):
     sender = new_page()
     links = create_through_form(sender, live_server.url, "audited-secret", name="Wi-Fi for Sam")
     recipient = new_page()
@@ -37,7 +37,7 @@ def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_
     assert "you expired it" in sender.inner_text("#status-line")
     assert sender.locator("#expire-now").count() == 0
     sender.wait_for_function("() => [...document.querySelectorAll('.audit-row')].some(r => r.textContent.includes('Deleted by the owner'))")
-    push = find_push(server_vault, links.token)
+    push = find_push(server_runtime, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
 
     late = new_page()

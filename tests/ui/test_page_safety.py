@@ -18,10 +18,20 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from ui_helpers import ROOT, EventChannel, create_through_form, push_directly, reveal_in, wait_for_secret, wait_until_ready
+from ui_helpers import (
+    ROOT,
+    EventChannel,
+    create_through_form,
+    push_directly,
+    reveal_in,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import find_managed, find_push, landing, owner_view
+from pwpush_app.core.owners import owner_view
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.core.reveal import landing
 
 PREVIEW_BOTS = [
     "curl/8.5.0",
@@ -40,20 +50,20 @@ def _canary() -> str:
     return "canary-" + secrets.token_hex(12)
 
 
-def test_preview_bots_and_curl_consume_no_view(live_server, server_vault):
+def test_preview_bots_and_curl_consume_no_view(live_server, server_runtime):
     canary = _canary()
     # One view: a single consumed view would expire it.
-    links = push_directly(server_vault, live_server.url, canary, expire_after_views=1, retrieval_step=False)
+    links = push_directly(server_runtime, live_server.url, canary, expire_after_views=1, retrieval_step=False)
     with httpx.Client(timeout=10, follow_redirects=True) as http:
         for agent in PREVIEW_BOTS:
             for method in ("GET", "HEAD"):
                 response = http.request(method, links.secret, headers={"User-Agent": agent})
                 assert response.status_code == 200, (agent, method)
                 assert canary not in response.text
-    assert landing(server_vault, links.token).kind == "text"  # still live
-    push = find_push(server_vault, links.token)
+    assert landing(server_runtime, links.token).kind == "text"  # still live
+    push = find_push(server_runtime, links.token)
     assert push.views_remaining == 1 and not push.expired
-    events = owner_view(server_vault, find_managed(server_vault, links.manage_token), Client()).events
+    events = owner_view(server_runtime, find_managed(server_runtime, links.manage_token), Client()).events
     assert [event.kind for event in events] == ["creation", "owner_view"]  # no view, no failed view
 
 
@@ -62,9 +72,9 @@ def _scripts_of(http: httpx.Client, page_url: str, html: str) -> set[str]:
     return {urljoin(page_url, ref) for ref in refs}
 
 
-def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_vault):
+def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_runtime):
     canary = _canary()
-    links = push_directly(server_vault, live_server.url, canary, note=canary + "-note", expire_after_views=3)
+    links = push_directly(server_runtime, live_server.url, canary, note=canary + "-note", expire_after_views=3)
     pages = [live_server.url + "/", links.secret, links.manage, live_server.url + "/my-pushes"]
     fetched: set[str] = set()
     with httpx.Client(timeout=10, follow_redirects=True) as http:
@@ -84,11 +94,11 @@ def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_v
             assert canary not in body, url
             queue += [urljoin(url, ref) for ref in re.findall(r'["\'](\.{0,2}/[^"\']+\.js)["\']', body)]
     assert len(fetched) > 5
-    assert find_push(server_vault, links.token).views_remaining == 3
+    assert find_push(server_runtime, links.token).views_remaining == 3
 
 
 @pytest.mark.browser
-def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vault, new_page):
+def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_runtime, new_page):
     canary = _canary()
     note_canary = _canary()
     sender = new_page()
@@ -160,14 +170,14 @@ def test_the_upload_endpoint_refuses_a_handler_that_takes_no_files(live_server):
 
 
 @pytest.mark.browser
-def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_vault, new_page):
+def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_runtime, new_page):
     """`RevealState.delete_now` sent by a script (not the page's button) deletes nothing: not
     before a reveal (a passphrase-protected push, its passphrase unknown), and not for another
     link than the one this tab revealed (the event's router data is the sender's to choose)."""
     from pwpush_app.ui.reveal import RevealState
 
     delete_now = f"{RevealState.get_full_name()}.delete_now"
-    guarded = push_directly(server_vault, live_server.url, _canary(), passphrase="not known to them", expire_after_views=3)
+    guarded = push_directly(server_runtime, live_server.url, _canary(), passphrase="not known to them", expire_after_views=3)
     page = new_page()
     channel = EventChannel(page)
     page.goto(guarded.secret)
@@ -184,19 +194,19 @@ def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_
 
     channel.send_event(delete_now)
     assert outcome() == "refused"
-    push = find_push(server_vault, guarded.token)
+    push = find_push(server_runtime, guarded.token)
     assert not push.expired and push.views_remaining == 3
 
     # Reveal a push of one's own in this tab, then name the guarded link in the crafted event.
-    own = push_directly(server_vault, live_server.url, "my own secret", expire_after_views=3)
+    own = push_directly(server_runtime, live_server.url, "my own secret", expire_after_views=3)
     assert reveal_in(page, own.secret) == "my own secret"
     wait_until_ready(page)
     channel.send_event(delete_now, path=guarded.secret.removeprefix(live_server.url))
     assert outcome() == "refused"
-    push = find_push(server_vault, guarded.token)
+    push = find_push(server_runtime, guarded.token)
     assert not push.expired and push.views_remaining == 3
-    assert landing(server_vault, guarded.token).needs_passphrase  # still there, still guarded
-    assert not find_push(server_vault, own.token).expired
+    assert landing(server_runtime, guarded.token).needs_passphrase  # still there, still guarded
+    assert not find_push(server_runtime, own.token).expired
 
     # The page's own button, after this tab's reveal, still deletes.
     page.goto(own.secret)
@@ -206,4 +216,4 @@ def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_
     page.click("#delete-now")
     page.click("#confirm-delete")
     page.wait_for_selector("#deleted")
-    assert find_push(server_vault, own.token).expired_reason == "viewer"
+    assert find_push(server_runtime, own.token).expired_reason == "viewer"

@@ -29,7 +29,7 @@ def plain_http_site(monkeypatch, tmp_path):
     """The pages' settings (the cookie's name: plain on an http site)."""
     settings = load_settings(make_env(tmp_path / "data"))
     assert settings.session_cookie == SESSION_COOKIE
-    monkeypatch.setattr(session, "vault", lambda: SimpleNamespace(settings=settings))
+    monkeypatch.setattr(session, "runtime", lambda: SimpleNamespace(settings=settings))
 
 
 def _page_state(sid: str, client_token: str):

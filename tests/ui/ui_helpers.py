@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -32,9 +32,9 @@ class Links:
         return self.manage.rsplit("/", 1)[-1]
 
 
-def push_directly(vault: Vault, base_url: str, payload: str, **fields) -> Links:
+def push_directly(runtime: Runtime, base_url: str, payload: str, **fields) -> Links:
     """Create a push through the core (for tests about the recipient's side)."""
-    created = create_push(vault, NewPush(payload=payload, **fields), Client(ip="127.0.0.1", user_agent="tests"))
+    created = create_push(runtime, NewPush(payload=payload, **fields), Client(ip="127.0.0.1", user_agent="tests"))
     return Links(f"{base_url}/p/{created.url_token}", f"{base_url}/manage/{created.manage_token}")
 
 

@@ -18,7 +18,7 @@ import reflex as rx
 from reflex.vars import VarData
 from reflex_base.utils.imports import ImportVar
 
-LIBRARY = rx.asset("browser_pushes.js", shared=True).importable_path
+LIBRARY = rx.asset("components/browser_pushes.js").importable_path
 REMEMBER_ID = "remember-push"
 
 

@@ -1,4 +1,9 @@
-"""The running core: settings, database engine and keyring, built once per process."""
+"""The runtime: what every core function runs against, built once per process.
+
+`Runtime` holds the settings, the database engine, the keyring (master keys), the rate
+limiter, the Argon2 bound and the file store.  Pages, API and jobs share one
+(`get_runtime()`); tests build their own (`open_runtime(settings)`).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from pwpush_app.core import crypto
-from pwpush_app.core.blobs import BlobStore, blob_store_for
+from pwpush_app.core.blobs import BlobStore, LocalBlobStore
 from pwpush_app.core.db import make_engine
 from pwpush_app.core.hashing import SlowHashes
 from pwpush_app.core.throttle import Throttle
+from pwpush_app.master_key import load_or_create_key_file, parse_master_key, read_key_file
 from pwpush_app.settings import Settings, get_settings
 
 log = logging.getLogger("pwpush")
@@ -23,7 +29,9 @@ KEY_FILE_NAME = "master.key"
 
 
 @dataclass
-class Vault:
+class Runtime:
+    """Everything a core call needs besides its arguments."""
+
     settings: Settings
     engine: Engine
     keyring: crypto.Keyring
@@ -36,13 +44,13 @@ class Vault:
 
 def load_keyring(settings: Settings) -> crypto.Keyring:
     """The configured master key, or a generated key file in the data folder. Never a default."""
-    previous = tuple(crypto.parse_master_key(k) for k in settings.master_key_previous)
+    previous = tuple(parse_master_key(k) for k in settings.master_key_previous)
     if settings.master_key:
-        return crypto.Keyring(crypto.parse_master_key(settings.master_key), previous)
+        return crypto.Keyring(parse_master_key(settings.master_key), previous)
     if settings.master_key_file:
-        return crypto.Keyring(crypto.read_key_file(settings.master_key_file), previous)
+        return crypto.Keyring(read_key_file(settings.master_key_file), previous)
     path = settings.data_dir / KEY_FILE_NAME
-    key, created = crypto.load_or_create_key_file(path)
+    key, created = load_or_create_key_file(path)
     if created:
         log.warning(
             "No PWPUSH_MASTER_KEY configured: generated a new master key in %s (mode 0600). "
@@ -50,6 +58,16 @@ def load_keyring(settings: Settings) -> crypto.Keyring:
             path,
         )
     return crypto.Keyring(key, previous)
+
+
+def blob_store_for(settings: Settings) -> BlobStore:
+    """The configured store: PWPUSH_FILES_STORAGE=local (the data folder) or s3."""
+    if settings.files_storage == "s3":
+        from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
+
+        return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
+    return LocalBlobStore(settings.data_dir / "files")
 
 
 def prepare_data_dir(path: Path) -> None:
@@ -62,9 +80,9 @@ def prepare_data_dir(path: Path) -> None:
                     "but keep it private: run chmod 700 %s", path, mode, path)
 
 
-def open_vault(settings: Settings) -> Vault:
+def open_runtime(settings: Settings) -> Runtime:
     prepare_data_dir(settings.data_dir)
-    return Vault(
+    return Runtime(
         settings=settings,
         engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),
         keyring=load_keyring(settings),
@@ -75,6 +93,6 @@ def open_vault(settings: Settings) -> Vault:
 
 
 @functools.cache
-def get_vault() -> Vault:
-    """The process-wide vault (pages, API and jobs share it)."""
-    return open_vault(get_settings())
+def get_runtime() -> Runtime:
+    """The process-wide runtime (pages, API and jobs share it)."""
+    return open_runtime(get_settings())
