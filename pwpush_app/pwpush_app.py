@@ -7,7 +7,7 @@ from reflex.utils import prerequisites
 
 from pwpush_app.api.app import build_api
 from pwpush_app.http_security import SecurityHeaders
-from pwpush_app.jobs import purge_job
+from pwpush_app.jobs import mail_job, purge_job, webhook_job
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
 from pwpush_app.ui.components.share import ShareState
@@ -57,3 +57,5 @@ app.add_page(account_page, route="/account", title=f"Account · {title}", on_loa
 app.add_page(dashboard_page, route="/dashboard", title=f"Dashboard · {title}", on_load=DashboardState.load)
 app.add_page(api_token_page, route="/api-token", title=f"API token · {title}", on_load=TokenState.load)
 app.register_lifespan_task(purge_job)
+app.register_lifespan_task(mail_job)
+app.register_lifespan_task(webhook_job)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from pwpush_app.master_key import MasterKeyError, check_key_file_mode, parse_master_key
+from pwpush_app.settings_mail import MAIL_SETTING_DOCS, MailSettings, read_mail_settings
 
 KINDS = ("text", "file", "url", "qr")
 # Password Pusher's prefix for each kind's settings.
@@ -26,7 +27,6 @@ KIND_ENV_PREFIX = {"text": "PWP__PW__", "file": "PWP__FILES__", "url": "PWP__URL
 MINUTES_PER_DAY = 24 * 60
 ABSOLUTE_MAX_MINUTES = 365 * MINUTES_PER_DAY
 ABSOLUTE_MAX_VIEWS = 1000
-
 
 # The login cookie's base name; Settings.session_cookie gives the name in use.
 SESSION_COOKIE = "pwpush_session"
@@ -97,6 +97,8 @@ class Settings:
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    # SMTP, account emails, notifications, webhooks (settings_mail.py).
+    mail: MailSettings = field(default_factory=MailSettings)
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -253,6 +255,8 @@ for _prefix in ("PWP__PW__", "PWP__FILES__", "PWP__URL__", "PWP__QR__"):
     _doc(f"{_prefix}RETRIEVAL_STEP_DEFAULT", "true", "Recipients click to reveal (protects against link-preview bots).")
     if _prefix != "PWP__URL__":
         _doc(f"{_prefix}DELETABLE_PUSHES_DEFAULT", "true", "Recipients may delete the push after viewing.")
+for _name, _default, _description in MAIL_SETTING_DOCS:
+    _doc(_name, _default, _description)
 
 
 def _read_policy(r: _Reader, kind: str, enabled: bool) -> KindPolicy:
@@ -305,7 +309,6 @@ def _read_policy(r: _Reader, kind: str, enabled: bool) -> KindPolicy:
 
 
 def _check_key_text(r: _Reader, name: str, value: str | None) -> None:
-
     if value:
         try:
             parse_master_key(value)
@@ -338,7 +341,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
     elif key_file:
-
         try:
             check_key_file_mode(Path(key_file))
             key_text = Path(key_file).read_text()
@@ -429,6 +431,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_prefix=r.str("PWPUSH_S3_PREFIX", "") or "",
         s3_endpoint_url=s3_endpoint,
         s3_region=r.str("PWPUSH_S3_REGION", None),
+        mail=read_mail_settings(r, base_url, r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher"),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

@@ -108,10 +108,13 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
 
 def test_settings_sit_below_core():
     # Settings read and check the environment; they may use the key's text format
-    # (master_key.py, which imports nothing of ours) and nothing of core or the doors.
+    # (master_key.py) and the mail settings (settings_mail.py), which import nothing of
+    # ours, and nothing of core or the doors.
     modules = _modules()
-    assert _imports(modules["pwpush_app.settings"], modules) <= {"pwpush_app", "pwpush_app.master_key"}
+    assert _imports(modules["pwpush_app.settings"], modules) <= {"pwpush_app", "pwpush_app.master_key",
+                                                                "pwpush_app.settings_mail"}
     assert _imports(modules["pwpush_app.master_key"], modules) <= {"pwpush_app"}
+    assert _imports(modules["pwpush_app.settings_mail"], modules) <= {"pwpush_app"}
 
 
 def test_components_and_shared_state_never_import_pages():

@@ -1,0 +1,27 @@
+"""Sealing records other than pushes (a queued mail, a webhook's URL and secret) the way a
+push is sealed: a data key of the record's own, wrapped by the master key, and AES-256-GCM
+bound to the record and the field.  Deleting the wrapped key shreds every field at once.
+
+`subject` names the record ("mail <id>", "webhook <id>"): a ciphertext moved to another
+record, or to another kind of record, fails to open.
+"""
+
+from __future__ import annotations
+
+from pwpush_app.core.runtime import Runtime
+
+
+def seal_record(runtime: Runtime, subject: str, fields: dict[str, bytes]) -> tuple[bytes, dict[str, bytes]]:
+    """A new data key for `subject`, and each field sealed under it: (wrapped key, sealed fields)."""
+    data_key, wrapped = runtime.keyring.new_data_key(subject)
+    return wrapped, {name: data_key.seal(subject, name, value) for name, value in fields.items()}
+
+
+def reseal_field(runtime: Runtime, subject: str, wrapped: bytes, field: str, value: bytes) -> bytes:
+    """`value` sealed as `field` under the record's existing data key."""
+    return runtime.keyring.open_data_key(subject, wrapped).seal(subject, field, value)
+
+
+def open_field(runtime: Runtime, subject: str, wrapped: bytes, field: str, sealed: bytes) -> bytes:
+    """The plaintext of one field; raises crypto.DecryptionError when it fails to open."""
+    return runtime.keyring.open_data_key(subject, wrapped).open(subject, field, sealed)
