@@ -9,12 +9,20 @@ from pwpush_app.api.app import build_api
 from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import mail_job, purge_job, webhook_job
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
+from pwpush_app.ui.account import (
+    AccountFormState,
+    account_page,
+    forgot_password_page,
+    login_page,
+    reset_password_page,
+    signup_page,
+)
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.notifications import NoticesState
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
@@ -53,7 +61,12 @@ app.add_page(manage_page, route="/manage/[manage_token]", title=f"Manage a push 
 app.add_page(my_pushes_page, route="/my-pushes", title=f"My pushes · {title}")
 app.add_page(login_page, route="/login", title=f"Log in · {title}", on_load=AccountFormState.load_login)
 app.add_page(signup_page, route="/signup", title=f"Sign up · {title}", on_load=AccountFormState.load_login)
-app.add_page(account_page, route="/account", title=f"Account · {title}", on_load=AccountFormState.load_account)
+app.add_page(account_page, route="/account", title=f"Account · {title}",
+             on_load=[AccountFormState.load_account, NoticesState.load])
+app.add_page(forgot_password_page, route="/forgot-password", title=f"Forgot password · {title}",
+             on_load=AccountFormState.load_form)
+app.add_page(reset_password_page, route="/reset-password", title=f"New password · {title}",
+             on_load=AccountFormState.load_form)
 app.add_page(dashboard_page, route="/dashboard", title=f"Dashboard · {title}", on_load=DashboardState.load)
 app.add_page(api_token_page, route="/api-token", title=f"API token · {title}", on_load=TokenState.load)
 app.register_lifespan_task(purge_job)

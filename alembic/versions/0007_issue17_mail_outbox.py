@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column('ip', Text(length=64), nullable=False),
         sa.Column('user_agent', Text(length=255), nullable=False),
         sa.Column('by_owner', sa.Boolean(), nullable=False),
+        sa.Column('views_left', sa.Integer(), nullable=False),
         sa.Column('in_digest', sa.Boolean(), nullable=False),
         sa.Column('created_at', Time(), nullable=False),
         sa.PrimaryKeyConstraint('id'),

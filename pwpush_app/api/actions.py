@@ -12,9 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
-from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
+from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, notify_fields, read_create_body, read_object_body
 from pwpush_app.api.errors import ApiError, invalid, not_found
-from pwpush_app.core import links
+from pwpush_app.core import link_mail, links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
 from pwpush_app.core.errors import (
@@ -127,7 +127,35 @@ def _owned(caller: Caller, token: str):
 def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV2Out | schemas.AuditV1Out:
     push = _owned(caller, token)
     managed = owner_view(caller.runtime, push, caller.client, page=page)
-    return schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events)
+    if dialect != "v2":
+        return schemas.audit_v1(managed.events)
+    mailed = [event.id for event in managed.events if event.kind == "creation_email_send"]
+    return schemas.audit_v2(managed.events, link_mail.recipients_by_event(caller.runtime, mailed))
+
+
+NOTIFY_BODY_BYTES = 16 * 1024
+
+
+async def notify_emails(request: Request, caller: Caller, token: str) -> schemas.NotifyEmailsOut:
+    """Mail the link of an existing push to recipients, for its owner (Password Pusher's
+    POST /api/v2/pushes/:url_token/notify_emails)."""
+    push = _owned(caller, token)
+    body = await read_object_body(request, NOTIFY_BODY_BYTES)
+    fields = body.get("push") if isinstance(body.get("push"), dict) else body
+    errors: dict[str, str] = {}
+    notify = notify_fields(fields, errors)
+    if errors:
+        raise invalid(errors)
+    try:
+        emails = await run_in_threadpool(link_mail.mail_link, caller.runtime, push, caller.client,
+                                         notify.get("notify_emails_to"), notify.get("notify_emails_to_locale"))
+    except InvalidPush as error:
+        raise invalid(error.errors) from None
+    except PushUnavailable:
+        raise ApiError(422, "This push has expired: its link can no longer be mailed.") from None
+    except NotAllowed as error:
+        raise ApiError(403, str(error)) from None
+    return schemas.NotifyEmailsOut(message="Recipient(s) are added to the queue to be sent.", recipients=emails)
 
 
 def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas.PushOut:

@@ -19,6 +19,7 @@ from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.models_mail import PushRecipient
 from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
@@ -83,12 +84,21 @@ def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileO
     ]
 
 
-def audit_v2(events: list[AuditEvent]) -> AuditV2Out:
-    return AuditV2Out(logs=[
-        AuditLogV2(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
-                   created_at=iso_utc(event.created_at))
-        for event in events
-    ])
+def audit_v2(events: list[AuditEvent], mailed: dict[int, PushRecipient] | None = None) -> AuditV2Out:
+    """`mailed`: the link mail behind each `creation_email_send` event (Password Pusher's `notify_by_email`)."""
+    mailed = mailed or {}
+    logs = []
+    for event in events:
+        log = AuditLogV2(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
+                         created_at=iso_utc(event.created_at))
+        recipient = mailed.get(event.id)
+        if recipient is not None:
+            log.notify_by_email = NotifyByEmailOut(
+                recipients=recipient.email, locale=recipient.locale, status=recipient.status,
+                error_message=recipient.error or None,
+                proceed_at=iso_utc(recipient.updated_at) if recipient.status != "queued" else None)
+        logs.append(log)
+    return AuditV2Out(logs=logs)
 
 
 # v1 lists what happened to the secret: views, failed views and manual deletions.
@@ -129,6 +139,9 @@ class PushFields(BaseModel):
     expire_after_minutes: int | None = Field(None, description="Lifetime in minutes (5..129600); our extension.", examples=[60])
     deletable_by_viewer: bool | None = Field(None, description="The recipient may expire the push (never for url).")
     retrieval_step: bool | None = Field(None, description="Recipients click through a page before the secret shows.")
+    notify_emails_to: str | None = Field(None, description="Mail the link to up to 5 addresses, separated by commas "
+                                         "(logged-in senders, where the site sends mail).")
+    notify_emails_to_locale: str | None = Field(None, description="Language of those mails, e.g. en.")
 
 
 class PushOut(BaseModel):
@@ -188,13 +201,30 @@ class PreviewOut(BaseModel):
     url: str = Field(examples=["https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA"])
 
 
+class NotifyByEmailOut(BaseModel):
+    """The mail of the link to one recipient (`creation_email_send` events)."""
+
+    recipients: str = Field(examples=["bob@example.com"])
+    locale: str
+    status: str = Field(description="queued, sent, failed (see error_message) or dropped (the push expired first).")
+    error_message: str | None = None
+    proceed_at: str | None = Field(None, description="When it was sent, given up or dropped.")
+
+
+class NotifyEmailsOut(BaseModel):
+    message: str
+    recipients: list[str] = Field(description="The addresses queued (ours).")
+
+
 class AuditLogV2(BaseModel):
     ip: str
     user_agent: str
     referrer: str
     kind: str = Field(description="creation, view, failed_view, failed_passphrase, passphrase_lock (too many wrong "
-                      "passphrases from everywhere: attempts refused for a while), expire, expire_auto, owner_view")
+                      "passphrases from everywhere: attempts refused for a while), expire, expire_auto, owner_view, "
+                      "creation_email_send (the link mailed to one recipient: see notify_by_email)")
     created_at: str
+    notify_by_email: NotifyByEmailOut | None = None
 
 
 class AuditV2Out(BaseModel):

@@ -29,7 +29,7 @@ def version_v2(settings: Settings) -> dict:
             # Password Pusher Pro's "several accounts per token"; the CLI would ask for them.
             "accounts": {"enabled": False},
             "pushes": {
-                "email_auto_dispatch": False,
+                "email_auto_dispatch": settings.mail.link_by_email,
                 "file_attachments": {
                     "enabled": settings.policy("file").enabled,
                     "requires_authentication": settings.files_require_login,

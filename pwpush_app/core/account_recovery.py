@@ -56,6 +56,12 @@ def _account_by_email(db: Session, email: str) -> User | None:
     return db.exec(select(User).where(User.email == email)).first()
 
 
+def account_for_email(runtime: Runtime, email: str) -> User | None:
+    """The account with this address (the admin's reset-password command), or None."""
+    with transaction(runtime.engine, write=False) as db:
+        return _account_by_email(db, email)
+
+
 def request_password_reset(runtime: Runtime, email: str, ip: str, now: datetime | None = None) -> None:
     """Mail a reset link if `email` has an account; the same answer (none) either way."""
     now = now or utcnow()

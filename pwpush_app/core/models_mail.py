@@ -121,6 +121,8 @@ class OwnerEvent(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=255)
     # The owner did it (no mail tells them what they just did; webhooks still hear it).
     by_owner: bool = False
+    # Views the push had left right after it happened.
+    views_left: int = 0
     # Handed out already; waits for the account's daily digest.
     in_digest: bool = Field(default=False, index=True)
     created_at: datetime

@@ -41,7 +41,7 @@ def next_digest_time(hour_utc: int, now: datetime) -> datetime:
 
 def _push_event(event, push: Push) -> letters.PushEvent:
     return letters.PushEvent(kind=event.kind, push_name=push.name, push_created_at=push.created_at,
-                             at=event.created_at, ip=event.ip, user_agent=event.user_agent, views_left=push.views_left,
+                             at=event.created_at, ip=event.ip, user_agent=event.user_agent, views_left=event.views_left,
                              expired_reason=push.expired_reason)
 
 
@@ -51,8 +51,8 @@ def webhook_data(event, push: Push) -> dict:
     return {
         "push": {
             "id": push.id, "name": push.name, "kind": push.kind, "expire_after_views": push.expire_after_views,
-            "views_remaining": push.views_left, "expires_at": iso_utc(push.expires_at), "expired": push.expired,
-            "expired_reason": push.expired_reason,
+            "views_remaining": event.views_left, "expires_at": iso_utc(push.expires_at),
+            "expired": event.kind in (EXPIRED, DELETED), "expired_reason": push.expired_reason if event.kind in (EXPIRED, DELETED) else None,
         },
         "actor": {"ip": event.ip, "user_agent": event.user_agent, "is_owner": bool(event.by_owner)},
         "occurred_at": iso_utc(event.created_at),
@@ -94,7 +94,8 @@ def _hand_out(db: Session, runtime: Runtime, event, now: datetime) -> None:
         return
     if choices.daily_digest:
         db.add(OwnerEvent(user_id=event.user_id, push_id=event.push_id, kind=event.kind, ip=event.ip,
-                          user_agent=event.user_agent, by_owner=False, in_digest=True, created_at=event.created_at))
+                          user_agent=event.user_agent, by_owner=False, views_left=event.views_left, in_digest=True,
+                          created_at=event.created_at))
         if choices.digest_due_at is None:
             choices.digest_due_at = next_digest_time(runtime.settings.mail.digest_hour_utc, now)
             db.add(choices)

@@ -269,6 +269,12 @@ def forget_old_failures(runtime: Runtime, now: datetime | None = None) -> int:
                                                    MailOutbox.updated_at < now - KEEP_FAILED)).rowcount
 
 
+def queued_mail(runtime: Runtime, mail_id: str) -> MailOutbox | None:
+    """A mail still in the outbox (queued, or given up), or None once sent."""
+    with transaction(runtime.engine, write=False) as db:
+        return db.get(MailOutbox, mail_id)
+
+
 def queued_count(runtime: Runtime) -> int:
     with transaction(runtime.engine, write=False) as db:
         return db.exec(select(func.count()).select_from(MailOutbox).where(*_DUE)).one()

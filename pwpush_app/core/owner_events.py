@@ -36,7 +36,7 @@ KINDS = (VIEWED, FAILED_PASSPHRASE, EXPIRED, DELETED)
 # Which mail choice wants each kind (webhooks get every kind).
 _CHOICE = {VIEWED: "on_view", FAILED_PASSPHRASE: "on_failed_passphrase", EXPIRED: "on_expire", DELETED: "on_expire"}
 _EVENTS = OwnerEvent.__table__
-_COLUMNS = ["user_id", "push_id", "kind", "ip", "user_agent", "by_owner", "in_digest", "created_at"]
+_COLUMNS = ["user_id", "push_id", "kind", "ip", "user_agent", "by_owner", "views_left", "in_digest", "created_at"]
 
 
 def _listens(owner, kind: str):
@@ -52,7 +52,8 @@ def _note_statement(kind: str):
     owner = bindparam("owner", type_=_EVENTS.c.user_id.type)
     values = select(owner, bindparam("push_id", type_=_EVENTS.c.push_id.type), literal(kind),
                     bindparam("ip", type_=_EVENTS.c.ip.type), bindparam("user_agent", type_=_EVENTS.c.user_agent.type),
-                    bindparam("by_owner", type_=_EVENTS.c.by_owner.type), literal(False),
+                    bindparam("by_owner", type_=_EVENTS.c.by_owner.type),
+                    bindparam("views_left", type_=_EVENTS.c.views_left.type), literal(False),
                     bindparam("now", type_=_EVENTS.c.created_at.type)).where(_listens(owner, kind))
     return insert(_EVENTS).from_select(_COLUMNS, values)
 
@@ -60,7 +61,7 @@ def _note_statement(kind: str):
 def _note_many_statement(kind: str):
     pushes = Push.__table__
     values = select(pushes.c.owner_id, pushes.c.id, literal(kind), literal(""), literal(""), literal(False),
-                    literal(False), bindparam("now", type_=_EVENTS.c.created_at.type)).where(
+                    literal(0), literal(False), bindparam("now", type_=_EVENTS.c.created_at.type)).where(
         pushes.c.id.in_(bindparam("push_ids", expanding=True)), pushes.c.owner_id.is_not(None),
         _listens(pushes.c.owner_id, kind))
     return insert(_EVENTS).from_select(_COLUMNS, values)
@@ -78,7 +79,8 @@ def note(db: Session, push: Push, kind: str, client: Client, now: datetime) -> N
     db.execute(_NOTE[kind], {
         "owner": push.owner_id, "push_id": push.id, "ip": (client.ip or "")[:64],
         "user_agent": (client.user_agent or "").replace("\x00", "")[:255],
-        "by_owner": client.user_id is not None and client.user_id == push.owner_id, "now": now,
+        "by_owner": client.user_id is not None and client.user_id == push.owner_id, "views_left": push.views_left,
+        "now": now,
     })
 
 
