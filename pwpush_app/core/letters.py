@@ -217,7 +217,7 @@ class PushEvent:
     def sentence(self) -> str:
         by = f" from {self.ip or 'an unknown address'}" + (f" ({self.user_agent})" if self.user_agent else "")
         when = human_utc(self.at)
-        views = "no views left" if self.views_left == 0 else ("1 view left" if self.views_left == 1 else f"{self.views_left} views left")
+        views = {0: "no views left", 1: "1 view left"}.get(self.views_left, f"{self.views_left} views left")
         reasons = {"views": "its views ran out", "time": "its time ran out"}
         return {
             "viewed": f"{self.label} was viewed on {when}{by}; {views}.",

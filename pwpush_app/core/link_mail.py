@@ -58,7 +58,8 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
     """The addresses to mail the link to (None for none asked); InvalidPush saying what is wrong."""
     if value is None or value == "" or value == []:
         return None  # a language alone asks for nothing
-    if not isinstance(value, (str, list, tuple)) or isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
+    listed = isinstance(value, (list, tuple))
+    if not (isinstance(value, str) or listed and all(isinstance(item, str) for item in value)):
         raise InvalidPush({FIELD: "Give the addresses as text, separated by commas."})
     mail = runtime.settings.mail
     if not mail.link_by_email:

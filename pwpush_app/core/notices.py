@@ -48,11 +48,12 @@ def _push_event(event, push: Push) -> letters.PushEvent:
 def webhook_data(event, push: Push) -> dict:
     """What an endpoint hears of an event: the push as its owner's list shows it, and who
     acted; never the secret, never the link."""
+    ended = event.kind in (EXPIRED, DELETED)
     return {
         "push": {
             "id": push.id, "name": push.name, "kind": push.kind, "expire_after_views": push.expire_after_views,
             "views_remaining": event.views_left, "expires_at": iso_utc(push.expires_at),
-            "expired": event.kind in (EXPIRED, DELETED), "expired_reason": push.expired_reason if event.kind in (EXPIRED, DELETED) else None,
+            "expired": ended, "expired_reason": push.expired_reason if ended else None,
         },
         "actor": {"ip": event.ip, "user_agent": event.user_agent, "is_owner": bool(event.by_owner)},
         "occurred_at": iso_utc(event.created_at),

@@ -234,7 +234,7 @@ def _lease_free(now: datetime):
     return or_(WebhookDelivery.lease_until == None, WebhookDelivery.lease_until <= now)  # noqa: E711
 
 
-def _claim_next(runtime: Runtime, holder: str, now: datetime) -> tuple[WebhookDelivery, str, str] | None:
+def _claim_next(runtime: Runtime, holder: str, now: datetime) -> tuple[WebhookDelivery, str | None, str | None] | None:
     """The next due call for `holder`, with its endpoint's URL and secret (opened)."""
     lease = timedelta(seconds=max(runtime.settings.mail.lease_seconds, 3 * runtime.settings.mail.webhook_timeout_seconds))
     with transaction(runtime.engine) as db:
@@ -253,8 +253,11 @@ def _claim_next(runtime: Runtime, holder: str, now: datetime) -> tuple[WebhookDe
                 delivery = db.get(WebhookDelivery, delivery_id)
                 hook = db.get(Webhook, delivery.webhook_id)
                 subject = _subject(hook.id)
-                url = open_field(runtime, subject, hook.wrapped_key, "url", hook.url_sealed).decode()
-                secret = open_field(runtime, subject, hook.wrapped_key, "secret", hook.secret_sealed).decode()
+                try:
+                    url = open_field(runtime, subject, hook.wrapped_key, "url", hook.url_sealed).decode()
+                    secret = open_field(runtime, subject, hook.wrapped_key, "secret", hook.secret_sealed).decode()
+                except crypto.DecryptionError:
+                    return delivery, None, None
                 return delivery, url, secret
     return None
 
@@ -293,7 +296,10 @@ def deliver_due(runtime: Runtime, holder: str, clock=utcnow) -> int:
             if claimed is None:
                 break
             delivery, url, secret = claimed
-            status, error = _call(client, delivery, url, secret)
+            if url is None:
+                status, error = None, "The endpoint's address and secret can't be opened: their master key is not configured."
+            else:
+                status, error = _call(client, delivery, url, secret)
             calls += 1
             _record(runtime, delivery, status, error, clock())
     return calls
