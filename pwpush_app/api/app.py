@@ -116,5 +116,6 @@ def _add_json_fallbacks(api: FastAPI) -> None:
                               {"Allow": ", ".join(sorted(allowed))})
         return json_error(404, NOT_FOUND)
 
-    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/p.json", "/f.json", "/r.json", "/d/{rest:path}"):
+    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/f/{rest:path}.json", "/r/{rest:path}.json",
+                 "/p.json", "/f.json", "/r.json", "/d/{rest:path}"):
         api.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)
