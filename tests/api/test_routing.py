@@ -17,7 +17,7 @@ def test_v2_version_announces_the_features_the_cli_reads(api):
     # The CLI would try Pro-only account selection if this were true.
     assert features["accounts"] == {"enabled": False}
     assert features["pushes"]["file_attachments"] == {"enabled": True, "requires_authentication": True}
-    assert features["pushes"]["url_pushes"] is True and features["pushes"]["qr_code_pushes"] is True
+    assert features["pushes"]["url_pushes"] == {"enabled": True} and features["pushes"]["qr_code_pushes"] == {"enabled": True}
     assert features["pushes"]["email_auto_dispatch"] is False
     assert features["requests"] == {"enabled": False}
 
@@ -39,7 +39,7 @@ def test_version_reflects_settings(make_api):
     api, _ = make_api(PWP__ALLOW_ANONYMOUS="false", PWP__ENABLE_URL_PUSHES="false")
     features = api.get("/api/v2/version").json()["features"]
     assert features["anonymous_access"] is False
-    assert features["pushes"]["url_pushes"] is False
+    assert features["pushes"]["url_pushes"] == {"enabled": False}
 
 
 def test_unknown_api_paths_answer_json_404(api):
@@ -47,7 +47,7 @@ def test_unknown_api_paths_answer_json_404(api):
                  "/p/a/b/c.json"):
         response = api.get(path)
         assert response.status_code == 404, path
-        assert response.headers["content-type"] == "application/json"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
         assert response.json() == {"error": "not-found"}
 
 
@@ -150,7 +150,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(runtime):
 
     response = asyncio.run(run())
     assert response.status_code == 500
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert "Something went wrong" in response.json()["error"]
     assert "boom" not in response.text and "Traceback" not in response.text
 
