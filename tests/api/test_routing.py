@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 
@@ -43,12 +45,35 @@ def test_version_reflects_settings(make_api):
 
 
 def test_unknown_api_paths_answer_json_404(api):
-    for path in ("/api", "/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
-                 "/p/a/b/c.json"):
+    for path in ("/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
+                 "/p/a/b/c.json", "/f/a/b.json", "/r/a/b/c.json"):
         response = api.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         assert response.json() == {"error": "not-found"}
+
+
+def test_password_pushers_doc_addresses_lead_to_ours_and_up_is_its_health_check(api):
+    for path in ("/api", "/help/api"):
+        response = api.get(path)
+        assert response.status_code == 302 and response.headers["location"] == "/api/docs", path
+    up = api.get("/up")
+    assert up.status_code == 200 and "green" in up.text and up.headers["cache-control"] == "no-store"
+    assert api.head("/up").status_code == 200
+
+
+@pytest.mark.sqlite_only
+def test_up_says_so_when_the_database_does_not_answer(make_api):
+    import shutil
+
+    api, runtime = make_api()
+    runtime.engine.dispose()
+    database = runtime.settings.data_dir / "pwpush.db"
+    database.unlink()
+    database.mkdir()  # a folder where the database file was: nothing answers
+    down = api.get("/up")
+    assert down.status_code == 503 and "red" in down.text
+    shutil.rmtree(database)
 
 
 def test_wrong_methods_answer_json_405_with_allow(api):
