@@ -85,7 +85,8 @@ async def authenticate(request: Request, runtime: Runtime) -> User | None:
 def request_client(request: Request, runtime: Runtime, user: User | None) -> Client:
     peer = request.client.host if request.client else ""
     return Client(
-        ip=client_ip(peer, request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxy_hops),
+        ip=client_ip(peer, request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxy_hops,
+                     runtime.settings.trusted_proxies),
         user_agent=request.headers.get("user-agent", ""),
         referrer=request.headers.get("referer", ""),
         user_id=user.id if user else None,
