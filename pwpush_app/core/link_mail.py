@@ -33,6 +33,8 @@ from pwpush_app.core.records import open_link_token
 from pwpush_app.core.runtime import Runtime
 
 MAX_RECIPIENTS = 5
+# Password Pusher's limit on its notify_emails endpoint, per account.
+MAIL_LINK_REQUESTS_PER_MINUTE = 5
 FIELD, LOCALE_FIELD = "notify_emails_to", "notify_emails_to_locale"
 _ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,2}$")
@@ -62,10 +64,13 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
     if not (isinstance(value, str) or listed and all(isinstance(item, str) for item in value)):
         raise InvalidPush({FIELD: "Give the addresses as text, separated by commas."})
     mail = runtime.settings.mail
+    # Both fields are named, as Password Pusher names them.
+    language = {LOCALE_FIELD: "No language applies: no mail will be sent."} if locale else {}
     if not mail.link_by_email:
-        raise InvalidPush({FIELD: "This site does not send links by email: send the link yourself."})
+        raise InvalidPush({FIELD: "This site does not send links by email: send the link yourself.", **language})
     if client.user_id is None:
-        raise InvalidPush({FIELD: "Only logged-in senders can have the link mailed: log in, or send the link yourself."})
+        raise InvalidPush({FIELD: "Only logged-in senders can have the link mailed: log in, or send the link yourself.",
+                           **language})
     emails = split_addresses(value)
     if not emails:
         raise InvalidPush({FIELD: "Enter at least one email address, or leave the field empty."})
@@ -124,6 +129,8 @@ def mail_link(runtime: Runtime, push: Push, client: Client, value, locale=None, 
     runtime.throttle.hit("create", client.ip)
     if client.user_id is None or client.user_id != push.owner_id:
         raise NotAllowed("Only the push's owner can have its link mailed.")
+    runtime.throttle.hit_account("mail link", client.user_id, MAIL_LINK_REQUESTS_PER_MINUTE,
+                                 "Too many email notification requests. Please try again in a minute.")
     with transaction(runtime.engine) as db:
         fresh = db.get(Push, push.id)
         if fresh is None or not fresh.is_live(now):
@@ -148,6 +155,8 @@ def recipients_by_event(runtime: Runtime, event_ids: list[int]) -> dict[int, Pus
 
 
 STATUS_WORDS = {"queued": "queued", "sent": "sent", "failed": "not delivered", "dropped": "not sent (the push expired first)"}
+# The same in Password Pusher's words (the API's notify_by_email.status).
+API_STATUS = {"queued": "pending", "sent": "completed", "failed": "failed", "dropped": "failed"}
 
 
 def describe_recipient(row: PushRecipient) -> str:
