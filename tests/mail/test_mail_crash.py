@@ -19,7 +19,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.outbox import queue_mail, queued_count
 from tests.servers import ROOT, make_env
 
-MAILS = 40
+MAILS = 24
 WORKER = (
     "import time\n"
     "from pwpush_app.core.runtime import get_runtime\n"
@@ -62,7 +62,7 @@ def test_a_worker_killed_mid_send_loses_no_mail(crash_setup, smtp):
             queue_mail(db, runtime, letter, "test", now=utcnow())
 
     doomed, survivor = start_worker(), start_worker()
-    smtp.wait_for(12, timeout=60)
+    smtp.wait_for(8, timeout=60)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
     at_kill = len(smtp.received)
