@@ -18,7 +18,7 @@ from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models_mail import MailOutbox
-from pwpush_app.core.outbox import mail_problems, queue_mail, send_due_mails
+from pwpush_app.core.outbox import dismiss_mail_problem, mail_problems, queue_mail, send_due_mails
 from tests.mail_servers import HangingServer, closed_port
 
 CANARY = "Outbox-canary-7c1e9d"
@@ -144,6 +144,14 @@ def test_a_recipient_refused_for_good_is_given_up_at_once_and_shown_to_its_accou
     assert "550 5.1.1 No such user here" in problem.error
     assert "given up after 1 attempt" in caplog.text and "n…@example.org" in caplog.text
     assert "nobody@example.org" not in caplog.text
+    # Only its account can dismiss it, and a mail still waiting can't be dismissed.
+    other, _token = issue_api_token(runtime, "other@example.com")
+    dismiss_mail_problem(runtime, other.id, problem.id)
+    assert mail_problems(runtime, user.id) == [problem]
+    waiting = queue(runtime, to="later@example.org", user_id=user.id)
+    dismiss_mail_problem(runtime, user.id, waiting)
+    dismiss_mail_problem(runtime, user.id, problem.id)
+    assert [r["id"] for r in outbox_rows(runtime)] == [waiting]
 
 
 def test_a_temporary_refusal_is_retried_with_back_off_until_it_goes(make_runtime, smtp_server):
