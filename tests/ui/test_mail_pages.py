@@ -245,6 +245,39 @@ def test_notifications_and_a_webhook_from_the_account_page(site, new_page):
     assert page.input_value("#webhook-secret") == ""
 
 
+def test_a_mail_the_server_refused_shows_on_the_senders_account_page(site, new_page):
+    page = new_page()
+    sign_up_confirmed(page, site, "ivy@example.com")
+    owner = account_for_email(site.runtime, "ivy@example.com")
+    site.smtp.collector.refuse_recipients = "550 5.1.1 No such user here"
+    try:
+        create_push(site.runtime, NewPush(payload=SECRET, notify_emails_to="nobody@example.org"), Client(user_id=owner.id))
+        page.goto(site.url + "/account")
+        wait_until_ready(page)
+        for _ in range(60):  # the server's sender polls every second; a 550 is given up at once
+            if page.locator("#mail-problems").count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+            wait_until_ready(page)
+    finally:
+        site.smtp.collector.refuse_recipients = None
+    problem = page.inner_text("#mail-problems")
+    assert "Mail that did not arrive" in problem
+    assert "Secret link to nobody@example.org" in problem and "Not delivered" in problem
+    assert "No such user here" in problem  # the server's own words
+    assert SECRET not in problem
+    for label, viewport, dark in (("1280", WIDE, False), ("390", NARROW, True)):
+        page.set_viewport_size(viewport)
+        page.emulate_media(color_scheme="dark" if dark else "light")
+        page.screenshot(path=str(SCREENSHOTS / f"mail-problem-{label}-{'dark' if dark else 'light'}.png"), full_page=True)
+    page.locator("#mail-problems").get_by_role("button", name="Dismiss").click()
+    page.wait_for_selector("#mail-problems", state="detached")
+    page.reload()
+    wait_until_ready(page)
+    assert page.locator("#mail-problems").count() == 0  # dismissed for good
+
+
 def test_screenshots_of_the_mail_pages(site, new_page):
     shoot(new_page, site.url + "/forgot-password", "forgot-password")
     shoot(new_page, site.url + "/reset-password", "reset-password")
