@@ -92,18 +92,22 @@ def wait_at(page, path: str, query: str = "") -> None:
     page.wait_for_url(re.compile(re.escape(path) + "/?" + tail))
 
 
-def shoot(new_page, url: str, name: str, prepare=None) -> None:
-    """The page light and dark, wide and narrow, into test-artifacts/screenshots."""
+VARIANTS = (("1280", WIDE, False), ("390", NARROW, False), ("1280", WIDE, True), ("390", NARROW, True))
+
+
+def shoot(page, name: str, url: str | None = None) -> None:
+    """The page (at `url`, if given) light and dark, wide and narrow, into
+    test-artifacts/screenshots: loaded once, then resized and switched between colour schemes
+    in place (as a browser does it)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for dark in (False, True):
-        for label, viewport in (("1280", WIDE), ("390", NARROW)):
-            page = new_page(viewport, dark)
-            if prepare:
-                prepare(page)
-            page.goto(url)
-            wait_until_ready(page)
-            page.wait_for_timeout(400)
-            page.screenshot(path=str(SCREENSHOTS / f"mail-{name}-{label}-{'dark' if dark else 'light'}.png"), full_page=True)
+    if url:
+        page.goto(url)
+        wait_until_ready(page)
+    for label, viewport, dark in VARIANTS:
+        page.set_viewport_size(viewport)
+        page.emulate_media(color_scheme="dark" if dark else "light")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENSHOTS / f"mail-{name}-{label}-{'dark' if dark else 'light'}.png"), full_page=True)
 
 
 def sign_up_confirmed(page, site: MailSite, email: str) -> None:
@@ -267,10 +271,7 @@ def test_a_mail_the_server_refused_shows_on_the_senders_account_page(site, new_p
     assert "Secret link to nobody@example.org" in problem and "Not delivered" in problem
     assert "No such user here" in problem  # the server's own words
     assert SECRET not in problem
-    for label, viewport, dark in (("1280", WIDE, False), ("390", NARROW, True)):
-        page.set_viewport_size(viewport)
-        page.emulate_media(color_scheme="dark" if dark else "light")
-        page.screenshot(path=str(SCREENSHOTS / f"mail-problem-{label}-{'dark' if dark else 'light'}.png"), full_page=True)
+    shoot(page, "problem")
     page.locator("#mail-problems").get_by_role("button", name="Dismiss").click()
     page.wait_for_selector("#mail-problems", state="detached")
     page.reload()
@@ -278,25 +279,55 @@ def test_a_mail_the_server_refused_shows_on_the_senders_account_page(site, new_p
     assert page.locator("#mail-problems").count() == 0  # dismissed for good
 
 
-def test_screenshots_of_the_mail_pages(site, new_page):
-    shoot(new_page, site.url + "/forgot-password", "forgot-password")
-    shoot(new_page, site.url + "/reset-password", "reset-password")
+def test_crafted_events_cannot_touch_another_accounts_webhook(site, new_page):
+    """The account page's webhook events, sent by a script with another account's webhook id,
+    change nothing and call nothing (the ids are the sender's to choose)."""
+    from pwpush_app.core import webhooks
+    from pwpush_app.ui.notifications import NoticesState
 
-    def logged_in(page):
-        page.goto(site.url + "/login")
+    hank = account_for_email(site.runtime, "hank@example.com")
+    [endpoint] = webhooks.webhooks_of(site.runtime, hank.id)
+    calls_before = len(site.receiver.calls)
+    page = new_page()
+    channel = EventChannel(page)
+    page.goto(site.url + "/login")
+    wait_until_ready(page)
+    page.fill("#email", "ivy@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#log-in")
+    wait_at(page, "/dashboard", "")
+    page.goto(site.url + "/account")
+    wait_until_ready(page)
+    for handler in ("new_secret", "test", "remove"):
+        channel.send_event(f"{NoticesState.get_full_name()}.{handler}", {"webhook_id": endpoint.id})
+        page.wait_for_selector("#webhook-error:has-text('That webhook no longer exists.')")
+        page.reload()
         wait_until_ready(page)
-        page.fill("#email", "hank@example.com")
-        page.fill("#password", PASSWORD)
-        page.click("#log-in")
-        wait_at(page, "/dashboard", "")
+    channel.send_event(f"{NoticesState.get_full_name()}.remove", {"webhook_id": {"not": "a string"}})
+    page.wait_for_timeout(1500)  # the server's sender polls every second: nothing may go out meanwhile
+    assert webhooks.webhooks_of(site.runtime, hank.id) == [endpoint]  # there, with the same secret
+    assert len(site.receiver.calls) == calls_before
+    assert page.locator(".webhook-endpoint").count() == 0  # ivy sees none of hank's
 
-    shoot(new_page, site.url + "/account", "account", logged_in)
-    shoot(new_page, site.url + "/", "create", logged_in)
+
+def test_screenshots_of_the_mail_pages(site, new_page):
+    page = new_page()
+    shoot(page, "forgot-password", site.url + "/forgot-password")
+    shoot(page, "reset-password", site.url + "/reset-password")
+    page.goto(site.url + "/login")
+    wait_until_ready(page)
+    page.fill("#email", "hank@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#log-in")
+    wait_at(page, "/dashboard", "")
+    shoot(page, "account", site.url + "/account")
+    shoot(page, "create", site.url + "/")
     # The mails themselves, as an HTML mail client shows them.
     for name, mail in (("link", site.mail_to("frank@example.org")), ("notice", site.mail_to("hank@example.com", 2))):
+        page.set_content(mail.html)
+        page.emulate_media(color_scheme="light")
         for label, viewport in (("1280", WIDE), ("390", NARROW)):
-            page = new_page(viewport)
-            page.set_content(mail.html)
+            page.set_viewport_size(viewport)
             page.screenshot(path=str(SCREENSHOTS / f"mail-letter-{name}-{label}.png"), full_page=True)
 
 
