@@ -174,8 +174,10 @@ def _choice(label: str, name: str, help_text: str) -> rx.Component:
     return rx.el.label(
         rx.hstack(
             rx.checkbox(checked=getattr(NoticesState, name), on_change=lambda on: NoticesState.choose(name, on),
-                        id=f"notice-{name}", aria_describedby=f"notice-{name}-help"),
-            rx.vstack(rx.text(label, size="2", weight="medium"),
+                        id=f"notice-{name}", aria_labelledby=f"notice-{name}-label",
+                        aria_describedby=f"notice-{name}-help"),
+            # The checkbox is a button: a wrapping <label> doesn't name it for assistive technology.
+            rx.vstack(rx.text(label, size="2", weight="medium", id=f"notice-{name}-label"),
                       rx.text(help_text, size="1", color_scheme="gray", id=f"notice-{name}-help"), spacing="0"),
             align="start",
             spacing="2",
@@ -246,8 +248,8 @@ def _secret_box() -> rx.Component:
 
 def _log_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row["time"], white_space="nowrap"),
-        rx.table.cell(rx.code(row["event"]), rx.text(row["endpoint"], size="1", color_scheme="gray", word_break="break-all")),
+        rx.table.cell(row["time"]),
+        rx.table.cell(rx.code(row["event"], word_break="break-all"), rx.text(row["endpoint"], size="1", color_scheme="gray", word_break="break-all")),
         rx.table.cell(rx.text(row["state"], weight="medium"), rx.text(row["detail"], size="1", color_scheme="gray")),
     )
 
@@ -302,9 +304,11 @@ def webhooks_card() -> rx.Component:
                                                          rx.table.column_header_cell("Event"),
                                                          rx.table.column_header_cell("Result"))),
                             rx.table.body(rx.foreach(NoticesState.deliveries, _log_row)),
-                            size="1", width="100%", id="delivery-log",
+                            # Fixed columns that wrap: Radix puts a table in a scroll area, which
+                            # keyboard users could not scroll on a phone.
+                            size="1", width="100%", layout="fixed", id="delivery-log",
                         ),
-                        overflow_x="auto", width="100%",
+                        width="100%",
                     ),
                     width="100%",
                 ),

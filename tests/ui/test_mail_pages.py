@@ -9,6 +9,7 @@ earlier ones did)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 from dataclasses import dataclass
@@ -272,6 +273,10 @@ def test_a_mail_the_server_refused_shows_on_the_senders_account_page(site, new_p
     assert "No such user here" in problem  # the server's own words
     assert SECRET not in problem
     shoot(page, "problem")
+    if importlib.util.find_spec("axe_playwright_python"):
+        from test_accessibility import _serious_problems
+
+        assert _serious_problems(page) == []  # the red card, dark, 390 px wide
     page.locator("#mail-problems").get_by_role("button", name="Dismiss").click()
     page.wait_for_selector("#mail-problems", state="detached")
     page.reload()
@@ -310,18 +315,35 @@ def test_crafted_events_cannot_touch_another_accounts_webhook(site, new_page):
     assert page.locator(".webhook-endpoint").count() == 0  # ivy sees none of hank's
 
 
-def test_screenshots_of_the_mail_pages(site, new_page):
+def test_screenshots_and_axe_of_the_mail_pages(site, new_page):
+    """Each mail page photographed, and checked by axe (light, then dark) for serious problems:
+    the account page with hank's notifications, webhook and delivery log, the create page with
+    its email field."""
+    pytest.importorskip("axe_playwright_python")
+    from test_accessibility import _serious_problems
+
+    problems = {}
+
+    def look_at(name: str, url: str) -> None:
+        shoot(page, name, url)
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            page.wait_for_timeout(300)
+            problems[f"{name} {scheme}"] = _serious_problems(page)
+
     page = new_page()
-    shoot(page, "forgot-password", site.url + "/forgot-password")
-    shoot(page, "reset-password", site.url + "/reset-password")
+    look_at("forgot-password", site.url + "/forgot-password")
+    look_at("reset-password", site.url + "/reset-password")
     page.goto(site.url + "/login")
     wait_until_ready(page)
     page.fill("#email", "hank@example.com")
     page.fill("#password", PASSWORD)
     page.click("#log-in")
     wait_at(page, "/dashboard", "")
-    shoot(page, "account", site.url + "/account")
-    shoot(page, "create", site.url + "/")
+    look_at("account", site.url + "/account")
+    assert page.locator(".webhook-endpoint").count() == 1 and page.locator("#delivery-log").count() == 1
+    look_at("create", site.url + "/")
+    assert {name: found for name, found in problems.items() if found} == {}
     # The mails themselves, as an HTML mail client shows them.
     for name, mail in (("link", site.mail_to("frank@example.org")), ("notice", site.mail_to("hank@example.com", 2))):
         page.set_content(mail.html)
