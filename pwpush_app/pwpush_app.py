@@ -14,6 +14,7 @@ from pwpush_app.ui.account import AccountFormState, account_page, login_page, si
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
+from pwpush_app.ui.edit import EditState, edit_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
@@ -70,6 +71,8 @@ keep_cookies_out_of_state(app)
 page(create_page, "/", title, description=settings.brand_tagline, on_load=ShareState.create_another)
 page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
 page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
+page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
+page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
 page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
 page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)
 page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)

@@ -1,9 +1,24 @@
-"""Password Pusher's extras in a real browser: the reveal page's blur."""
+"""Password Pusher's extras in a real browser: the reveal page's blur, editing a live push
+(manage page and dashboard)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
-from ui_helpers import push_directly, reveal_in, wait_for_secret
+from ui_helpers import (
+    EventChannel,
+    create_through_form,
+    push_directly,
+    reveal_in,
+    sign_up,
+    wait_for_secret,
+    wait_until_ready,
+)
+
+from pwpush_app.core.records import find_push, open_note
+from pwpush_app.core.reveal import reveal_push
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +96,125 @@ def test_a_qr_codes_text_is_not_blurred(live_server, server_runtime, new_page):
     page.click("#show-qr-text")
     wait_for_secret(page)
     assert _filter(page) == "none" and page.locator("#blur-hint").count() == 0
+
+
+def test_edit_from_the_manage_page_changes_the_push_behind_the_same_link(live_server, server_runtime, new_page):
+    sender = new_page()
+    links = create_through_form(sender, live_server.url, "old-secret-canary", views=3, passphrase="old-pass-canary",
+                                name="Router", note="ticket 42")
+    assert reveal_in(new_page(), links.secret, "old-pass-canary") == "old-secret-canary"
+    channel = EventChannel(sender)
+    sender.goto(links.manage)
+    sender.wait_for_selector("#edit-push")
+    sender.wait_for_function("() => document.getElementById('manage-link').value.length > 0")
+    assert sender.input_value("#manage-link") == links.secret
+    sender.click("#edit-push")
+    sender.wait_for_url(f"**/manage/{links.manage_token}/edit")
+    sender.wait_for_selector("#edit-form")
+    sender.wait_for_function("() => document.getElementById('edit-note').value === 'ticket 42'")
+    assert sender.input_value("#edit-name") == "Router"
+    assert sender.input_value("#edit-views") == "3"
+    assert sender.input_value("#edit-payload") == "" and sender.input_value("#edit-passphrase") == ""
+    assert "1 view used, 2 left. From 2 to 100 in all." in sender.inner_text("#edit-views-help")
+    html = sender.content()
+    assert "old-secret-canary" not in html and "old-pass-canary" not in html
+
+    sender.fill("#edit-payload", "new-secret-canary")
+    sender.fill("#edit-passphrase", "new-pass-canary")
+    sender.fill("#edit-views", "6")
+    sender.fill("#edit-name", "Router (new)")
+    sender.fill("#edit-note", "ticket 43")
+    sender.click("#edit-save")
+    sender.wait_for_selector("#edit-notice")
+    assert sender.input_value("#edit-payload") == "" and sender.input_value("#edit-passphrase") == ""
+    assert "1 view used, 5 left" in sender.inner_text("#edit-views-help")
+
+    push = find_push(server_runtime, links.token)
+    assert (push.name, push.expire_after_views, push.views_remaining) == ("Router (new)", 6, 5)
+    assert open_note(server_runtime, push) == "ticket 43"
+    recipient = new_page()
+    recipient.goto(links.secret)
+    recipient.fill("#passphrase", "old-pass-canary")
+    recipient.click("#reveal")
+    recipient.wait_for_selector("text=That passphrase is not correct")
+    assert reveal_in(recipient, links.secret, "new-pass-canary") == "new-secret-canary"
+    # Nothing secret passed through the page's state.
+    deltas = json.dumps([delta for frames in channel.frames for delta in channel.deltas(frames)])
+    for secret in ("old-secret-canary", "new-secret-canary", "old-pass-canary", "new-pass-canary", links.token,
+                   "ticket 42", "ticket 43"):
+        assert secret not in deltas, secret
+
+    sender.click("#edit-back")
+    sender.wait_for_url(links.manage)
+    sender.wait_for_function("() => [...document.querySelectorAll('.audit-row')].some(r => r.textContent.includes('Edited'))")
+
+
+def test_edit_refusals_stand_beside_their_fields_and_change_nothing(live_server, server_runtime, new_page):
+    links = push_directly(server_runtime, live_server.url, "refused-edit", expire_after_views=4, name="as is")
+    from pwpush_app.core.audit import Client
+
+    reveal_push(server_runtime, links.token, Client(ip="127.0.0.1"))
+    reveal_push(server_runtime, links.token, Client(ip="127.0.0.1"))
+    page = new_page()
+    page.goto(links.manage + "/edit")
+    page.wait_for_selector("#edit-form")
+    page.fill("#edit-views", "2")
+    page.fill("#edit-name", "changed?")
+    page.click("#edit-save")
+    page.wait_for_selector("#expire_after_views-error")
+    assert page.inner_text("#expire_after_views-error") == "Views must be a whole number from 3 to 100: 2 already used."
+    push = find_push(server_runtime, links.token)
+    assert (push.name, push.expire_after_views, push.views_remaining) == ("as is", 4, 2)
+
+
+def test_an_expired_push_offers_no_edit(live_server, server_runtime, new_page):
+    links = push_directly(server_runtime, live_server.url, "short-lived", expire_after_views=1)
+    page = new_page()
+    assert reveal_in(page, links.secret) == "short-lived"
+    page.goto(links.manage)
+    page.wait_for_selector("#push-state")
+    page.wait_for_function("() => document.getElementById('push-state').textContent === 'Expired'")
+    assert page.locator("#edit-push").count() == 0
+    page.goto(links.manage + "/edit")
+    page.wait_for_selector("#edit-expired")
+    assert links.token not in page.content()
+
+
+def test_the_dashboard_edits_its_own_pushes_only(live_server, server_runtime, new_page):
+    from pwpush_app.ui.edit import EditState
+
+    alice = new_page()
+    sign_up(alice, live_server.url, "alice-edit@example.com")
+    create_through_form(alice, live_server.url, "alice-secret", name="alice's")
+    alice.goto(live_server.url + "/dashboard")
+    alice.wait_for_selector(".dash-edit")
+    alice.click(".dash-edit")
+    alice.wait_for_url("**/dashboard/edit/**")
+    push_id = alice.url.rstrip("/").rsplit("/", 1)[-1]
+    alice.wait_for_selector("#edit-form")
+    alice.fill("#edit-name", "alice's, renamed")
+    alice.click("#edit-save")
+    alice.wait_for_selector("#edit-notice")
+
+    bob = new_page()
+    sign_up(bob, live_server.url, "bob-edit@example.com")
+    bob.goto(f"{live_server.url}/dashboard/edit/{push_id}")
+    bob.wait_for_selector("#edit-unavailable")
+    # A crafted save naming alice's push from bob's page of his own push changes nothing.
+    create_through_form(bob, live_server.url, "bob-secret", name="bob's")
+    channel = EventChannel(bob)  # before the page opens its websocket
+    bob.goto(live_server.url + "/dashboard")
+    bob.wait_for_selector(".dash-edit")
+    bob.click(".dash-edit")
+    bob.wait_for_selector("#edit-form")
+    wait_until_ready(bob)
+    channel.send_event(f"{EditState.get_full_name()}.save", {"form_data": {"name": "bob was here"}},
+                       path=f"/dashboard/edit/{push_id}")
+    bob.wait_for_selector("#edit-unavailable")
+    from sqlmodel import select
+
+    from pwpush_app.core.db import transaction
+    from pwpush_app.core.models import Push
+
+    with transaction(server_runtime.engine, write=False) as db:
+        assert db.exec(select(Push.name).where(Push.id == push_id)).one() == "alice's, renamed"
