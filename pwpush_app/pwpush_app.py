@@ -17,6 +17,7 @@ from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
@@ -72,6 +73,7 @@ page(create_page, "/", title, description=settings.brand_tagline, on_load=ShareS
 page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
 page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
 page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
+page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)
 page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
 page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
 page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)

@@ -1,7 +1,7 @@
 """Manage (`/manage/[manage_token]`): the creator's view of one push, through the private manage link.
 
 Status, the secret link (while the push lives), the audit log, "expire now", and the ways to
-the edit page (ui/edit.py). Owner views are logged by
+the edit page and the print page (ui/edit.py, ui/print_share.py). Owner views are logged by
 the core, as in Password Pusher. The note and the link (owner-visible, encrypted at rest)
 are handed to the browser like a revealed secret, so they stay out of state too.
 """
@@ -33,9 +33,11 @@ from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
 LINK_BOX = "manage-link"
-# The edit page sits under this page's own address (which holds the manage token:
+# The edit and print pages sit under this page's own address (which holds the manage token:
 # it is read from the address bar, never from state).
 TO_EDIT = rx.call_function(rx.Var("() => { window.location.assign(window.location.pathname.replace(/\\/$/, '') + '/edit') }"))
+TO_PRINT = rx.call_function(rx.Var(
+    "() => { window.open(window.location.pathname.replace(/\\/$/, '') + '/print', '_blank', 'noopener') }"))
 
 class ManageState(rx.State):
     # loading | found | unavailable
@@ -178,6 +180,8 @@ def _status_card() -> rx.Component:
                 rx.hstack(
                     rx.button(rx.icon("pencil", size=16, aria_hidden="true"), "Edit", variant="soft", on_click=TO_EDIT,
                               id="edit-push"),
+                    rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", variant="soft",
+                              color_scheme="gray", on_click=TO_PRINT, id="print-push"),
                     _expire_button(),
                     wrap="wrap",
                     spacing="3",

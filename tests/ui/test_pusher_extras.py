@@ -1,5 +1,5 @@
 """Password Pusher's extras in a real browser: the reveal page's blur, editing a live push
-(manage page and dashboard)."""
+(manage page and dashboard), and the print page for handing a link over on paper."""
 
 from __future__ import annotations
 
@@ -167,16 +167,18 @@ def test_edit_refusals_stand_beside_their_fields_and_change_nothing(live_server,
     assert (push.name, push.expire_after_views, push.views_remaining) == ("as is", 4, 2)
 
 
-def test_an_expired_push_offers_no_edit(live_server, server_runtime, new_page):
+def test_an_expired_push_offers_no_edit_and_no_print(live_server, server_runtime, new_page):
     links = push_directly(server_runtime, live_server.url, "short-lived", expire_after_views=1)
     page = new_page()
     assert reveal_in(page, links.secret) == "short-lived"
     page.goto(links.manage)
     page.wait_for_selector("#push-state")
     page.wait_for_function("() => document.getElementById('push-state').textContent === 'Expired'")
-    assert page.locator("#edit-push").count() == 0
+    assert page.locator("#edit-push").count() == 0 and page.locator("#print-push").count() == 0
     page.goto(links.manage + "/edit")
     page.wait_for_selector("#edit-expired")
+    page.goto(links.manage + "/print")
+    page.wait_for_selector("#print-unavailable")
     assert links.token not in page.content()
 
 
@@ -218,3 +220,44 @@ def test_the_dashboard_edits_its_own_pushes_only(live_server, server_runtime, ne
 
     with transaction(server_runtime.engine, write=False) as db:
         assert db.exec(select(Push.name).where(Push.id == push_id)).one() == "alice's, renamed"
+
+
+def test_print_from_the_share_section_and_the_manage_page(live_server, server_runtime, new_page):
+    sender = new_page()
+    links = create_through_form(sender, live_server.url, "printed-secret-canary", views=2, passphrase="pp-canary")
+    with sender.context.expect_page() as opened:
+        sender.click("#share-print")
+    sheet = opened.value
+    sheet.wait_for_url(f"**/manage/{links.manage_token}/print")
+    channel = EventChannel(sheet)
+    sheet.reload()
+    sheet.wait_for_selector(".print-sheet")
+    sheet.wait_for_function("() => document.getElementById('print-link').textContent.length > 0")
+    assert sheet.inner_text("#print-link") == links.secret
+    assert sheet.get_attribute("#print-qr", "src").startswith("data:image/svg+xml;base64,")
+    assert "until" in sheet.inner_text("#print-limits") and "2 more times" in sheet.inner_text("#print-limits")
+    assert "You also need a passphrase" in sheet.inner_text("#print-passphrase")
+    html = sheet.content()
+    assert "printed-secret-canary" not in html and "pp-canary" not in html
+    deltas = json.dumps([delta for frames in channel.frames for delta in channel.deltas(frames)])
+    # The secret link never passes through state (the manage token is the page's own address,
+    # which Reflex keeps as the route's argument on every /manage/... page).
+    assert links.token not in deltas
+    # On paper: the sheet alone, black on white, even in dark mode.
+    sheet.emulate_media(media="print", color_scheme="dark")
+    assert not sheet.locator("header").is_visible() and not sheet.locator("#print-now").is_visible()
+    assert sheet.evaluate("() => getComputedStyle(document.querySelector('.print-sheet')).backgroundColor") == "rgb(255, 255, 255)"
+    assert sheet.evaluate("() => getComputedStyle(document.getElementById('print-link')).color") == "rgb(0, 0, 0)"
+    # Printing takes no view and logs nothing.
+    push = find_push(server_runtime, links.token)
+    assert push.views_remaining == 2
+
+    manager = new_page()
+    manager.goto(links.manage)
+    manager.wait_for_selector("#print-push")
+    with manager.context.expect_page() as opened:
+        manager.click("#print-push")
+    again = opened.value
+    again.wait_for_function("() => (document.getElementById('print-link')?.textContent || '').length > 0")
+    assert again.inner_text("#print-link") == links.secret
+    assert re.search(r"/manage/[A-Za-z0-9_-]+/print$", again.url)
