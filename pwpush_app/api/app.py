@@ -114,7 +114,7 @@ def _add_json_fallbacks(api: FastAPI) -> None:
             # Skip the fallbacks and Reflex's app, mounted at "" beneath ours: it matches everything.
             if getattr(route, "endpoint", None) is fallback or isinstance(route, Mount):
                 continue
-            for method in ("GET", "POST", "DELETE"):
+            for method in ("GET", "POST", "PATCH", "DELETE"):
                 if route.matches({**request.scope, "method": method})[0] == Match.FULL:
                     allowed.add(method)
         if allowed:
