@@ -298,25 +298,34 @@ def _options() -> rx.Component:
 
 
 def _private_fields() -> rx.Component:
+    def group(*children) -> rx.Component:
+        return rx.vstack(*children, spacing="1", width="100%")
+
     return rx.vstack(
-        field_label("Passphrase", "edit-passphrase"),
-        rx.input(id="edit-passphrase", name="passphrase", type="password", auto_complete="new-password", size="3",
-                 width="100%", aria_describedby="passphrase-error",
-                 placeholder=rx.cond(EditState.has_passphrase, "Leave empty to keep it", "Leave empty for none")),
-        rx.cond(EditState.has_passphrase,
-                rx.el.label(rx.hstack(rx.el.input(type="checkbox", name="remove_passphrase", id="remove-passphrase"),
-                                      rx.text("Remove the passphrase", size="2"), align="center", spacing="2"))),
-        _error("passphrase"),
-        field_label("Name (only you see it)", "edit-name"),
-        rx.input(id="edit-name", name="name", default_value=EditState.name, key=EditState.name, size="3", width="100%",
-                 auto_complete="off", aria_describedby="name-error"),
-        _error("name"),
-        field_label("Note (only you see it, encrypted)", NOTE_FIELD),
-        rx.text_area(id=NOTE_FIELD, name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
-        rx.el.input(type="hidden", id=NOTE_FILLED, name="note_filled"),
-        rx.cond(EditState.has_note, rx.box(on_mount=EditState.send_note, display="none")),
-        _error("note"),
-        spacing="1",
+        group(
+            field_label("Passphrase", "edit-passphrase"),
+            rx.input(id="edit-passphrase", name="passphrase", type="password", auto_complete="new-password", size="3",
+                     width="100%", aria_describedby="passphrase-error",
+                     placeholder=rx.cond(EditState.has_passphrase, "Leave empty to keep it", "Leave empty for none")),
+            rx.cond(EditState.has_passphrase,
+                    rx.el.label(rx.hstack(rx.el.input(type="checkbox", name="remove_passphrase", id="remove-passphrase"),
+                                          rx.text("Remove the passphrase", size="2"), align="center", spacing="2"))),
+            _error("passphrase"),
+        ),
+        group(
+            field_label("Name (only you see it)", "edit-name"),
+            rx.input(id="edit-name", name="name", default_value=EditState.name, key=EditState.name, size="3",
+                     width="100%", auto_complete="off", aria_describedby="name-error"),
+            _error("name"),
+        ),
+        group(
+            field_label("Note (only you see it, encrypted)", NOTE_FIELD),
+            rx.text_area(id=NOTE_FIELD, name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
+            rx.el.input(type="hidden", id=NOTE_FILLED, name="note_filled"),
+            rx.cond(EditState.has_note, rx.box(on_mount=EditState.send_note, display="none")),
+            _error("note"),
+        ),
+        spacing="4",
         width="100%",
     )
 
