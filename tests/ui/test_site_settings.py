@@ -166,7 +166,7 @@ def test_noindex_false_opens_the_home_page_alone(site):
     assert secret_page.headers["x-robots-tag"] == "noindex, nofollow"
     # Pages served as built files carry the robots meta tag too (a secret link's page is the
     # app's shell, filled in the browser: its header is what a crawler reads).
-    other = httpx.get(site.url + "/my-pushes")
+    other = httpx.get(site.url + "/my-pushes", follow_redirects=True)
     assert other.headers["x-robots-tag"] == "noindex, nofollow"
     assert re.search(r'<meta (name="robots" content="noindex, nofollow"|content="noindex, nofollow" name="robots")',
                      other.text)
