@@ -10,13 +10,18 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export PATH := $(CURDIR)/$(BUN_DIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PWPUSH_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install install-test system-deps bench clean
+.PHONY: run build test install install-test system-deps bench clean
 
 ## Install everything and start the app on SQLite at http://localhost:3000
+## (the frontend is built on the first start, and again only when its sources or settings change)
 run: install
 	mkdir -p "$(PWPUSH_DATA_DIR)"
-	reflex db migrate
-	reflex run --env prod
+	$(PY) -m pwpush_app migrate
+	$(PY) -m pwpush_app serve
+
+## Build the frontend for the current settings now (at install or deploy time) instead of at the next start
+build: install
+	$(PY) -m pwpush_app build
 
 ## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
 test: install-test system-deps

@@ -108,7 +108,7 @@ def stop_group(process: subprocess.Popen) -> None:
 
 def existing_build(runs: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="pwpush-bench-startup-"))
-    server = LiveServer(work / "data", free_port(), isolated=True)
+    server = LiveServer(work / "data", free_port())
     samples = []
     try:
         server.start()  # the first run builds the app copy (and migrates the database)

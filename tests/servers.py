@@ -41,44 +41,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-APP_FILES = ("pwpush_app", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "assets", ".web")
-
-
-def isolated_app_dir() -> Path:
-    """A private copy of the app (its sources and the .web build folder, node_modules
-    included, so nothing is downloaded again).
-
-    Every `reflex run --env prod` rebuilds the frontend in <app>/.web, and the build holds
-    the server's own URL: a second server started from the same folder would make the pages
-    of the first one talk to the second. A server started from a copy leaves the others be."""
-    target = Path(tempfile.mkdtemp(prefix="pwpush-app-"))
-    for name in APP_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, symlinks=True, ignore=_not_copied)
-        elif source.exists():
-            shutil.copy2(source, target / name)
-    return target
-
-
-def _not_copied(folder: str, names: list[str]) -> set[str]:
-    skipped = {"__pycache__"} & set(names)
-    if Path(folder) == ROOT / ".web":
-        skipped |= {"build", ".react-router"} & set(names)  # the old build: rebuilt anyway
-    return skipped
-
-
 class LiveServer:
-    """`reflex run --env prod` on its own port and data folder, as a user runs it.
+    """The production server (`python -m pwpush_app serve`, as `make run`, the systemd unit
+    and the container start it) on its own port and data folder.
 
-    By default it runs from a private copy of the app (see isolated_app_dir), so that it can
-    live beside the session's server, which alone runs from the project folder."""
+    Every server runs from the project folder: its frontend build is found (or made, once)
+    in .web/builds/ for its port and settings, so servers with different settings or ports
+    live side by side and a restart serves the same build at once."""
 
     def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
-                 backend_host: str | None = None, isolated: bool = True):
+                 backend_host: str | None = None):
         self.data_dir = data_dir
         self.port = port
-        self.isolated = isolated
         self.app_dir = ROOT
         # e.g. "127.0.0.1" behind a proxy, as deploy/pwpush.service runs it (default: all interfaces)
         self.backend_host = backend_host
@@ -87,31 +61,29 @@ class LiveServer:
             **os.environ,
             # extra_env may move the public URL (a proxy in front): it wins over our own port.
             **make_env(data_dir, **{"PWP__OVERRIDE_BASE_URL": self.url, **(extra_env or {})}),
-            "REFLEX_USE_SYSTEM_BUN": "1",
-            # bun from the npm registry (make install puts it there), as `make run` uses it.
-            "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent), os.environ["PATH"]]),
+            # bun from the npm registry (make install puts it there), for a first build.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             "PYTHONUNBUFFERED": "1",
         }
         self.log_path = data_dir / "server.log"
         self.process: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "pwpush_app", "serve", "--port", str(self.port),
+                *(["--host", self.backend_host] if self.backend_host else [])]
+
     def start(self, timeout: float = 300) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.isolated and self.app_dir == ROOT:
-            self.app_dir = isolated_app_dir()
         subprocess.run(
             [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
             capture_output=True,
         )
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod",
-                "--frontend-port", str(self.port), "--backend-port", str(self.port),
-                *(["--backend-host", self.backend_host] if self.backend_host else []),
-            ],
-            cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_until_serving(timeout)
+
+    def wait_until_serving(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,26 +94,20 @@ class LiveServer:
                         return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, 15)
             try:
-                self.process.wait(20)
+                self.process.wait(40)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
-        if self.app_dir != ROOT:
-            shutil.rmtree(self.app_dir, ignore_errors=True)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-
-
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
