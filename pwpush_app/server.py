@@ -18,12 +18,16 @@ their handshake); they are answered when a worker is ready, never refused. So:
 
 - `SIGHUP` reloads without a gap: a new generation starts beside the old one (new code, a
   new build if the pages changed, settings read again from the environment and key
-  files); once every one of its workers is ready, the old generation stops accepting,
-  finishes its requests and exits. A new generation that fails to start is stopped and
-  the old one keeps serving.
+  files); once every one of its workers is ready, the old one drains (DRAIN_S: each of
+  its keep-alive connections is closed after its next answer, so no client sends a
+  request on a connection that is about to close), then stops accepting, finishes its
+  requests and exits. A new generation that fails to start is stopped and the old one
+  keeps serving.
 - a worker that dies is forked again by Granian from the loaded app (a fraction of a
   second; the other workers go on); a generation that dies is started again at once.
-- `SIGTERM` / `SIGINT`: the generation finishes its requests and stops, then the keeper.
+- `SIGTERM`: the generation drains (DRAIN_S), finishes its requests and stops, then the
+  keeper; with socket activation the connections made meanwhile wait for the next start.
+  `SIGINT` (Ctrl-C) skips the drain.
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ GENERATION_READY_TIMEOUT_S = 600  # a first start may build the frontend (a minu
 # A stopping generation's workers finish their requests; then they are killed. Open
 # websockets are closed at once (the pages reconnect to the new generation).
 GRACEFUL_STOP_S = 20
+# Before a reload stops the old generation, its answers carry `Connection: close` for this
+# long: clients in a steady exchange move to new connections (a connection closed while
+# idle can meet a request already on its way: HTTP/1.1's keep-alive race).
+DRAIN_S = 2.0
+DRAIN_SIGNAL = signal.SIGUSR1
 PR_SET_PDEATHSIG = 1
 
 
@@ -143,6 +152,18 @@ class Keeper:
                 generation.process.wait()
         generation.close()
 
+    def drain(self, generation: Generation) -> None:
+        """Tell the generation's workers to close each connection after its next answer,
+        and give the clients DRAIN_S to move over (new connections go to any worker)."""
+        for pid in generation.ready_pids:
+            try:
+                os.kill(pid, DRAIN_SIGNAL)
+            except ProcessLookupError:
+                pass  # a worker that died and was replaced (its replacement reported too)
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline and generation.process.poll() is None:
+            self._wait([generation, self.current], deadline - time.monotonic())
+
     def _on_signal(self, signum, _frame) -> None:
         self.signals.append(signum)
         try:
@@ -167,6 +188,10 @@ class Keeper:
                 else:
                     _notify("STOPPING=1")
                     log.info("stopping: finishing the requests in flight")
+                    if signum == signal.SIGTERM:
+                        # A service manager's stop, often a restart: clients move to new
+                        # connections, which wait on the socket (systemd's outlives us).
+                        self.drain(self.current)
                     self.stop(self.current)
                     return 0
             if self.current.process.poll() is not None:
@@ -184,8 +209,9 @@ class Keeper:
         new = self.start_generation()
         if self.wait_until_ready(new, GENERATION_READY_TIMEOUT_S):
             old, self.current = self.current, new
-            log.info("reload: new generation %s ready after %.1f s; stopping the old one", new.process.pid,
+            log.info("reload: new generation %s ready after %.1f s; draining the old one", new.process.pid,
                      time.monotonic() - started)
+            self.drain(old)
             self.stop(old)
         else:
             if new.process.poll() is not None:
@@ -294,18 +320,25 @@ def run_generation(host: str, port: int) -> int:
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from reflex.utils import exec as reflex_exec
-    from reflex.utils import processes
+    from reflex.utils import prerequisites, processes
 
+    global _prebuilt_app
     workers = int(os.environ.get("GRANIAN_WORKERS") or processes.get_num_workers())
-    # Import the app once; the workers are forked from it and share its pages, as Reflex's
-    # own production server does. The collector is off meanwhile (~10 % of the import).
+    # Import the app once and build its ASGI callable (App.__call__ evaluates the pages'
+    # states; the compile is skipped) before the workers are forked from this process, as
+    # Reflex's gunicorn server does (`--preload` with the app factory); each worker's
+    # lifespan then opens its own connections. The collector is off meanwhile (~10 % of
+    # the import) and the heap is frozen so that forked workers keep sharing its pages.
     multiprocessing.set_start_method("fork", force=True)
     gc.disable()
     try:
         forkable = reflex_exec._preload_for_fork(None)
+        if forkable:
+            _prebuilt_app = prerequisites.get_app().app()
     finally:
         gc.enable()
-    if not forkable:
+    gc.freeze()
+    if not forkable:  # a telemetry thread was still running: fork is unsafe
         multiprocessing.set_start_method("spawn", force=True)
     os.write(ready_fd, f"workers {workers}\n".encode())
 
@@ -326,17 +359,26 @@ def run_generation(host: str, port: int) -> int:
     return 0
 
 
-def worker_app():
-    """Granian's factory, in each worker: the app's ASGI callable (App.__call__ evaluates
-    the pages' states; the compile is skipped), reporting readiness once its lifespan has
-    started (the worker accepts right after)."""
-    _die_with_parent(signal.SIGKILL)  # a worker must not outlive its generation
-    from reflex.utils import prerequisites
+_draining = False
+_prebuilt_app = None  # the generation's ASGI callable, built before its workers are forked
 
-    asgi = prerequisites.get_app().app()
+
+def worker_app():
+    """Granian's factory, in each worker: the app's ASGI callable, reporting readiness once
+    its lifespan has started (the worker accepts right after), and closing each connection
+    after its answer once the keeper says the worker drains."""
+    _die_with_parent(signal.SIGKILL)  # a worker must not outlive its generation
+    asgi = _prebuilt_app
+    if asgi is None:  # a spawned worker: nothing was inherited
+        from reflex.utils import prerequisites
+
+        asgi = prerequisites.get_app().app()
     ready_fd = int(os.environ[READY_FD_ENV])
+    signal.signal(DRAIN_SIGNAL, _start_draining)
 
     async def app(scope, receive, send):
+        if scope["type"] == "http" and _draining:
+            return await asgi(scope, receive, _closing_connection(send))
         if scope["type"] != "lifespan":
             return await asgi(scope, receive, send)
 
@@ -351,6 +393,20 @@ def worker_app():
         return await asgi(scope, receive, send_and_report)
 
     return app
+
+
+def _start_draining(_signum, _frame) -> None:
+    global _draining
+    _draining = True
+
+
+def _closing_connection(send):
+    async def send_with_close(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"connection"]
+            message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        await send(message)
+    return send_with_close
 
 
 def _die_with_parent(signum: int) -> None:
@@ -402,4 +458,8 @@ if __name__ == "__main__":
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
     arguments = parser.parse_args()
-    sys.exit(run_generation(arguments.host, arguments.port))
+    # Run from the module proper, not __main__: Granian's workers load this module by name
+    # and must find what the generation prepared in it.
+    from pwpush_app.server import run_generation as run
+
+    sys.exit(run(arguments.host, arguments.port))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -72,12 +73,15 @@ class LiveServer:
         return [sys.executable, "-m", "pwpush_app", "serve", "--port", str(self.port),
                 *(["--host", self.backend_host] if self.backend_host else [])]
 
-    def start(self, timeout: float = 300) -> None:
+    def migrate(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
             capture_output=True,
         )
+
+    def start(self, timeout: float = 300) -> None:
+        self.migrate()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -108,6 +112,41 @@ class LiveServer:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def generations(self) -> dict[int, list[int]]:
+        """The app's processes under the keeper: each generation's pid and its workers' pids."""
+        return {generation: children_of(generation) for generation in children_of(self.process.pid)}
+
+    def reload(self, timeout: float = 300) -> None:
+        """SIGHUP, then wait until the generation that served before is gone."""
+        before = set(self.generations())
+        os.kill(self.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = set(self.generations())
+            if now and not now & before:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited during a reload:\n{self.log_text()[-4000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"reload did not finish in {timeout}s:\n{self.log_text()[-4000:]}")
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            children.append(int(entry.name))
+    return sorted(children)
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:

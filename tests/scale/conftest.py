@@ -1,6 +1,5 @@
 """Servers for the scale-out tests: ours on PostgreSQL, and ours with Redis and several
-workers behind nginx. Session-scoped (each production start builds the frontend), each
-from its own copy of the app, so that their builds leave the session's `live_server` be."""
+workers behind nginx. Session-scoped (a first start builds its frontend)."""
 
 from __future__ import annotations
 
