@@ -7,9 +7,9 @@ Two layers, so that neither a reload nor a crash refuses a connection:
   or the one systemd hands over with socket activation: `deploy/pwpush.socket`) and runs
   one *generation* of the app at a time. It imports nothing of the app, so it binds the
   port within a few milliseconds of its start.
-- a **generation** (`run_generation`) is a fresh Python process: it finds the frontend build
-  for its sources and settings (and builds it if there is none: pwpush_app/frontend.py),
-  imports the app once, and runs Granian's workers, forked from it, on the keeper's socket
+- a **generation** (`run_generation`) is a fresh Python process: it applies the database
+  migrations, finds the frontend build for its sources and settings (and builds it if
+  there is none: pwpush_app/frontend.py), imports the app once, and runs Granian's workers, forked from it, on the keeper's socket
   (the app, its lifespan tasks and its workers exactly as `reflex run --env prod` runs
   them, minus the compile and the frontend build).
 
@@ -291,6 +291,10 @@ def run_generation(host: str, port: int) -> int:
     _die_with_parent(signal.SIGTERM)
     listen_fd = int(os.environ.pop(LISTEN_FD_ENV))
     ready_fd = int(os.environ[READY_FD_ENV])
+    # Everything below imports the app's world once: the collector is off meanwhile (~10 %
+    # of the import time), and the heap is frozen before the workers are forked.
+    gc.disable()
+    phases = _Phases()
 
     from reflex_base import constants
     from reflex_base.environment import environment
@@ -304,11 +308,30 @@ def run_generation(host: str, port: int) -> int:
         os.environ[name] = str(port)
     try:
         settings = get_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    phases.done("settings")
+    # The schema first (Alembic, a no-op when it is current); on a reload while the old
+    # generation still serves: migrations only add (tables, columns, indexes).
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pwpush_app.core.db import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        migrate(settings.db_url)
+    except SQLAlchemyError as error:
+        print(f"The database is unavailable or cannot be migrated: {error}", file=sys.stderr)
+        return 3
+    phases.done("migrations")
+    try:
         build = build_frontend(settings, log=log.info)
-    except (SettingsError, FrontendBuildError) as error:
+    except FrontendBuildError as error:
         print(error, file=sys.stderr)
         return 2
     mark_in_use(build)
+    phases.done("frontend build")
     # Serve that build: Reflex reads its web folder from REFLEX_WEB_WORKDIR; the workers
     # evaluate the pages' states without writing them (the build holds their markers).
     os.environ["REFLEX_WEB_WORKDIR"] = str(build)
@@ -327,17 +350,16 @@ def run_generation(host: str, port: int) -> int:
     # Import the app once and build its ASGI callable (App.__call__ evaluates the pages'
     # states; the compile is skipped) before the workers are forked from this process, as
     # Reflex's gunicorn server does (`--preload` with the app factory); each worker's
-    # lifespan then opens its own connections. The collector is off meanwhile (~10 % of
-    # the import) and the heap is frozen so that forked workers keep sharing its pages.
+    # lifespan then opens its own connections. The frozen heap stays shared with them.
     multiprocessing.set_start_method("fork", force=True)
-    gc.disable()
-    try:
-        forkable = reflex_exec._preload_for_fork(None)
-        if forkable:
-            _prebuilt_app = prerequisites.get_app().app()
-    finally:
-        gc.enable()
+    forkable = reflex_exec._preload_for_fork(None)
+    phases.done("app imported")
+    if forkable:
+        _prebuilt_app = prerequisites.get_app().app()
+        phases.done("app built")
+    gc.enable()
     gc.freeze()
+    log.info("generation %s ready to fork its workers: %s", os.getpid(), phases)
     if not forkable:  # a telemetry thread was still running: fork is unsafe
         multiprocessing.set_start_method("spawn", force=True)
     os.write(ready_fd, f"workers {workers}\n".encode())
@@ -357,6 +379,22 @@ def run_generation(host: str, port: int) -> int:
     )
     server.serve()
     return 0
+
+
+class _Phases:
+    """Seconds spent in each step of a generation's start, for its log line."""
+
+    def __init__(self):
+        self.last = time.monotonic()
+        self.steps: list[str] = []
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps.append(f"{step} {now - self.last:.2f} s")
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
 
 
 _draining = False

@@ -73,15 +73,9 @@ class LiveServer:
         return [sys.executable, "-m", "pwpush_app", "serve", "--port", str(self.port),
                 *(["--host", self.backend_host] if self.backend_host else [])]
 
-    def migrate(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
-            capture_output=True,
-        )
-
     def start(self, timeout: float = 300) -> None:
-        self.migrate()
+        """Start and wait until the pages and the API answer (the server migrates first)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)

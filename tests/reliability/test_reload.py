@@ -5,7 +5,8 @@
 - a reload whose new generation cannot start (here: a broken key file) leaves the running
   one serving;
 - a full restart with the listening socket held across it (systemd's socket activation,
-  deploy/pwpush.socket): requests wait for the new process instead of being refused.
+  deploy/pwpush.socket): requests wait for the new process instead of being refused;
+- systemd hears when the server is ready, reloading and stopping (Type=notify).
 
 Each test writes its figures (failed requests, the longest wait) to test-artifacts/.
 """
@@ -162,7 +163,7 @@ def test_full_restart_on_a_socket_held_across_it_refuses_nothing(tmp_path):
     requests and exits, the new one starts; meanwhile connections queue on systemd's
     socket. The longest wait is the restart's cost (test-artifacts/, bench/README.md)."""
     server = LiveServer(tmp_path / "data", PORT)
-    server.migrate()
+    server.data_dir.mkdir(parents=True)
     holder = SocketHolder(server)
     try:
         holder.start_service()
@@ -187,3 +188,27 @@ def test_full_restart_on_a_socket_held_across_it_refuses_nothing(tmp_path):
         **traffic.summary(), "longest_wait_during_restart_s": round(traffic.longest_wait(restarted - 5), 3)})
     assert traffic.failures == {}
     assert traffic.cycles > 10
+
+
+def test_systemd_hears_ready_reloading_and_stopping(tmp_path):
+    """deploy/pwpush.service is Type=notify: `systemctl start` returns once the server
+    answers, `reload` and `stop` are reported (sd_notify(3) datagrams on $NOTIFY_SOCKET)."""
+    notify_path = tmp_path / "notify"
+    notifications = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notifications.bind(str(notify_path))
+    notifications.settimeout(300)
+    server = LiveServer(tmp_path / "data", PORT, {"NOTIFY_SOCKET": str(notify_path)})
+    try:
+        server.start()
+        ready = notifications.recv(4096).decode()
+        assert ready == f"READY=1\nMAINPID={server.process.pid}"
+        assert httpx.get(server.url + "/ping").status_code == 200
+        os.kill(server.process.pid, signal.SIGHUP)
+        assert notifications.recv(4096).decode().startswith("RELOADING=1")
+        assert notifications.recv(4096).decode().startswith("READY=1")  # the new generation serves
+        server.process.send_signal(signal.SIGTERM)
+        assert notifications.recv(4096).decode() == "STOPPING=1"
+        assert server.process.wait(60) == 0
+    finally:
+        server.stop()
+        notifications.close()
