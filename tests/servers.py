@@ -126,6 +126,55 @@ class LiveServer:
         raise RuntimeError(f"reload did not finish in {timeout}s:\n{self.log_text()[-4000:]}")
 
 
+class SocketHolder:
+    """What systemd does with deploy/pwpush.socket: it owns the listening sockets (the
+    address twice, SO_REUSEPORT) and starts the service with them as file descriptors 3 and
+    4 (LISTEN_FDS=2, LISTEN_PID=the service's pid: sd_listen_fds(3)); they stay open while
+    the service restarts. `count=1` passes one socket, as a plainer socket unit would."""
+
+    def __init__(self, server: LiveServer, count: int = 2):
+        self.server = server
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if count > 1:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", server.port))
+            sock.listen(1024)
+            self.sockets.append(sock)
+
+    def start_service(self) -> subprocess.Popen:
+        fds = [sock.fileno() for sock in self.sockets]
+        log = open(self.server.log_path, "ab")
+        process = subprocess.Popen([sys.executable, "-c", _SOCKET_ACTIVATION, str(len(fds)), *map(str, fds),
+                                    *self.server.command()],
+                                   cwd=ROOT, env=self.server.env, pass_fds=fds, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.server.process = process
+        return process
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+# Moves the passed sockets to descriptors 3, 4 ... and execs the service with LISTEN_PID set
+# to its own pid (exec keeps the pid), as systemd does.
+_SOCKET_ACTIVATION = """
+import fcntl, os, sys
+count = int(sys.argv[1])
+given = [int(a) for a in sys.argv[2:2 + count]]
+high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in given]
+for index, fd in enumerate(high):
+    os.dup2(fd, 3 + index)
+for fd in set(given + high) - set(range(3, 3 + count)):
+    os.close(fd)
+os.environ["LISTEN_PID"], os.environ["LISTEN_FDS"] = str(os.getpid()), str(count)
+os.execv(sys.argv[2 + count], sys.argv[2 + count:])
+"""
+
+
 def children_of(pid: int) -> list[int]:
     """Live child processes of `pid` (from /proc)."""
     children = []

@@ -24,7 +24,7 @@ import time
 import httpx
 
 from tests.conftest import ARTIFACTS
-from tests.servers import ROOT, LiveServer, free_port, make_env
+from tests.servers import LiveServer, SocketHolder, free_port, make_env
 from tests.traffic import Traffic
 
 
@@ -134,30 +134,6 @@ def test_a_reload_that_cannot_start_leaves_the_running_server_serving(tmp_path):
     assert traffic.cycles > 5
 
 
-class SocketHolder:
-    """What systemd does with deploy/pwpush.socket: it owns the listening socket and starts
-    the service with it as file descriptor 3 (LISTEN_FDS=1, LISTEN_PID=the service's pid,
-    sd_listen_fds(3)); the socket stays open while the service restarts."""
-
-    def __init__(self, server: LiveServer):
-        self.server = server
-        self.socket = socket.create_server(("127.0.0.1", server.port), backlog=1024)
-        self.socket.set_inheritable(True)
-
-    def start_service(self) -> subprocess.Popen:
-        fd = self.socket.fileno()
-        # sh makes our socket fd 3 and execs the service, so that LISTEN_PID ($$) is its pid.
-        script = f'exec 3<&{fd} {fd}<&-; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"'
-        log = open(self.server.log_path, "ab")
-        process = subprocess.Popen(["/bin/sh", "-c", script, *self.server.command()], cwd=ROOT, env=self.server.env,
-                                   pass_fds=(fd,), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.server.process = process
-        return process
-
-    def close(self) -> None:
-        self.socket.close()
-
-
 def test_full_restart_on_a_socket_held_across_it_refuses_nothing(tmp_path):
     """`systemctl restart pwpush` with socket activation: the old server finishes its
     requests and exits, the new one starts; meanwhile connections queue on systemd's
@@ -168,7 +144,7 @@ def test_full_restart_on_a_socket_held_across_it_refuses_nothing(tmp_path):
     try:
         holder.start_service()
         server.wait_until_serving()
-        assert "listening on the socket systemd passed" in server.log_text()
+        assert "listening on the 2 socket(s) systemd passed" in server.log_text()
         token = create(server.url, "across-the-restart")
         traffic = Traffic(server.url).start()
         time.sleep(1)
