@@ -71,12 +71,13 @@ def cmd_build(args) -> int:
     from reflex_base import constants
     from reflex_base.environment import environment
 
-    from pwpush_app.frontend import FrontendBuildError, build_frontend
+    from pwpush_app.frontend import FrontendBuildError, app_root, build_frontend, use_local_bun
 
     # The pages embed the address of the server's event socket: build for the port it will use.
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     os.environ["REFLEX_FRONTEND_PORT"] = os.environ["REFLEX_BACKEND_PORT"] = str(args.port)
     try:
+        use_local_bun(app_root())
         folder = build_frontend(get_settings())
     except FrontendBuildError as error:
         print(error, file=sys.stderr)

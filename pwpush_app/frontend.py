@@ -61,6 +61,15 @@ def app_root() -> Path:
     return root
 
 
+def use_local_bun(root: Path) -> None:
+    """bun from the npm registry, where `make install` (or the image) puts it: Reflex would
+    otherwise download it from the internet."""
+    bun_bin = root / ".tools" / "node_modules" / ".bin"
+    if (bun_bin / "bun").exists():
+        os.environ["PATH"] = f"{bun_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
+
+
 def web_dir() -> Path:
     from reflex.utils import prerequisites
 
@@ -166,6 +175,11 @@ def build_frontend(settings: Settings, log=print) -> Path:
         found = find_build(inputs)
         if found:
             return found
+        if not shutil.which("bun") and not (web_dir() / "node_modules").is_dir():
+            raise FrontendBuildError(
+                "No frontend build fits these page settings, and this installation has no tools to make one "
+                "(an image built with PAGE_BUILD_TOOLS=false): build the image with the same page settings "
+                "(PWP__OVERRIDE_BASE_URL, PWP__BRAND__*, limits ...) as build arguments, or with the tools.")
         started = time.monotonic()
         log("Building the frontend (the pages' sources or settings changed since the last build)...")
         _reflex_export()

@@ -40,8 +40,10 @@ BACKLOG = 1024
 class Listeners:
     """One or two listening sockets on the server's address; `active` takes new connections."""
 
-    def __init__(self, sockets: list[socket.socket]):
+    def __init__(self, sockets: list[socket.socket], held_by_systemd: bool = False):
         self.sockets = sockets
+        # systemd's sockets outlive this process: connections made while it restarts wait.
+        self.held_by_systemd = held_by_systemd
         for sock in sockets:
             sock.set_inheritable(True)
         self.active = 0
@@ -150,5 +152,5 @@ def open_listeners(host: str, port: int) -> Listeners:
         if len(passed) == 1:
             log.warning("one listening socket: a reload shares it between the old and the new generation "
                         "(deploy/pwpush.socket passes two, so that a reload loses no connection)")
-        return Listeners(passed[:2])
+        return Listeners(passed[:2], held_by_systemd=True)
     return Listeners(own_sockets(host, port))

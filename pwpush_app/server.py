@@ -23,9 +23,9 @@ their handshake); they are answered when a worker is ready, not refused. So:
 - a worker that dies is forked again by Granian from the loaded app (a fraction of a
   second; the other workers go on); a generation that dies is started again at once on
   the same socket, whose queue kept the connections that arrived meanwhile.
-- `SIGTERM`: the generation drains, finishes its requests and stops, then the keeper; with
-  socket activation the connections made meanwhile wait for the next start. `SIGINT`
-  (Ctrl-C) skips the drain.
+- `SIGTERM`: the generation finishes its requests and stops, then the keeper. With socket
+  activation it drains first, and the connections made meanwhile wait on systemd's socket
+  for the next start.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pwpush_app.frontend import use_local_bun
 from pwpush_app.generation import DRAIN_SIGNAL, GRACEFUL_STOP_S, LISTEN_FD_ENV, READY_FD_ENV
 from pwpush_app.listeners import Listeners, open_listeners
 
@@ -188,9 +189,9 @@ class Keeper:
                 else:
                     _notify("STOPPING=1")
                     log.info("stopping: finishing the requests in flight")
-                    if signum == signal.SIGTERM:
-                        # A service manager's stop, often a restart: clients move to new
-                        # connections, which wait on the socket (systemd's outlives us).
+                    if signum == signal.SIGTERM and self.listeners.held_by_systemd:
+                        # Most likely a restart: clients move to new connections, which
+                        # wait on systemd's socket for the next start.
                         self.drain(self.current)
                     self.stop(self.current)
                     return 0
@@ -251,11 +252,7 @@ def serve(host: str, port: int) -> int:
     if not (root / "rxconfig.py").is_file():
         print(f"No rxconfig.py in {root}: run the server from the app's folder.", file=sys.stderr)
         return 2
-    # bun from the npm registry (make install puts it in .tools): a generation may build.
-    bun_bin = root / ".tools" / "node_modules" / ".bin"
-    if (bun_bin / "bun").exists():
-        os.environ["PATH"] = f"{bun_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-        os.environ.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
+    use_local_bun(root)  # a generation may build the frontend
     try:
         listeners = open_listeners(host, port)
     except OSError as error:
