@@ -35,6 +35,8 @@ DRAIN_SIGNAL = signal.SIGUSR1
 # websockets are closed at once (the pages reconnect to the new generation).
 GRACEFUL_STOP_S = 20
 PR_SET_PDEATHSIG = 1
+# A database that starts beside the app (compose, a reboot) gets this long to answer.
+DATABASE_WAIT_S = 60
 
 
 def run_generation(host: str, port: int) -> int:
@@ -67,16 +69,25 @@ def run_generation(host: str, port: int) -> int:
     phases.done("settings")
     # The schema first (Alembic, a no-op when it is current); on a reload while the old
     # generation still serves: migrations only add (tables, columns, indexes).
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from pwpush_app.core.db import migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        migrate(settings.db_url)
-    except SQLAlchemyError as error:
-        print(f"The database is unavailable or cannot be migrated: {error}", file=sys.stderr)
-        return 3
+    waited_since = time.monotonic()
+    while True:
+        try:
+            migrate(settings.db_url)
+            break
+        except OperationalError as error:  # not reachable (yet): a database starting beside us
+            if settings.db_url.startswith("sqlite") or time.monotonic() - waited_since > DATABASE_WAIT_S:
+                print(f"The database is unavailable: {error}", file=sys.stderr)
+                return 3
+            log.warning("the database is not reachable yet; retrying (%s)", str(error).splitlines()[0])
+            time.sleep(1)
+        except SQLAlchemyError as error:
+            print(f"The database cannot be migrated: {error}", file=sys.stderr)
+            return 3
     phases.done("migrations")
     try:
         build = build_frontend(settings, log=log.info)
