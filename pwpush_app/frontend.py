@@ -47,6 +47,7 @@ SERVER_ONLY_SETTINGS = frozenset({
 SOURCE_PATHS = ("pwpush_app", "rxconfig.py", "assets")
 SKIPPED_NAMES = {"__pycache__", "external", ".DS_Store"}
 KEEP_BUILDS = 6  # the newest builds kept; older ones are removed after a new build
+BUILD_TIMEOUT_S = 1800  # a build that hangs (a registry that never answers) fails instead
 
 
 class FrontendBuildError(RuntimeError):
@@ -194,7 +195,13 @@ def _reflex_export() -> None:
     same `bun run export`), without starting a server."""
     command = [str(Path(sys.executable).parent / "reflex"), "export", "--frontend-only", "--no-zip",
                "--loglevel", "info"]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                timeout=BUILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout.decode(errors="replace") if isinstance(expired.stdout, bytes) else expired.stdout
+        raise FrontendBuildError(f"the frontend build did not finish in {BUILD_TIMEOUT_S} s ({' '.join(command)}):\n"
+                                 f"{(output or '')[-4000:]}") from None
     if result.returncode != 0 or not (web_dir() / "build" / "client" / "index.html").is_file():
         raise FrontendBuildError(f"the frontend build failed ({' '.join(command)}):\n{result.stdout[-4000:]}")
 

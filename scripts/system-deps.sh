@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Chromium (browser tests), PostgreSQL, Redis and nginx (real
 # servers), openssl (a test certificate for nginx), ss from iproute2 (which worker holds a
-# connection), podman with runc and mmdebstrap (the container image is built from a Debian
-# base made from apt's own mirror, and run). Installs only what is missing; needs root (CI
+# connection), podman with runc, netavark and mmdebstrap (the container image is built from
+# a Debian base made from apt's own mirror, and run). Installs only what is missing; needs root (CI
 # runs as root).
 set -euo pipefail
 need=()
@@ -15,6 +15,9 @@ command -v ss >/dev/null || need+=(iproute2)
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+# netavark and aardvark-dns: compose's services find each other by name
+[ -x /usr/lib/podman/netavark ] || need+=(netavark)
+[ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "Missing system packages: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2

@@ -3,9 +3,10 @@ from apt's own mirror (no container registry is reachable here), the app's image
 the top-level Containerfile on it, and stand-ins for compose.yaml's PostgreSQL and Redis.
 
 podman's settings for these machines live in a CONTAINERS_CONF file of the session's own:
-no raised ulimits (root may not raise them here) and runc (crun refuses this kernel's mixed
-cgroup layout). Everything the tests create is named `pwpush-test-...` and removed after;
-the images stay, so that a second run reuses their layers.
+no raised ulimits (root may not raise them here), runc (crun refuses this kernel's mixed
+cgroup layout) and netavark (its DNS lets compose's services find each other by name).
+Everything the tests create is named `pwpush-test-...` and removed after; the images stay,
+so that a second run reuses their layers.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def podman(tmp_path_factory) -> Podman:
     conf = tmp_path_factory.mktemp("podman") / "containers.conf"
     hard = subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()
     conf.write_text(f'[containers]\ndefault_ulimits = ["nofile={hard}:{hard}", "nproc=32768:32768"]\n'
-                    '[engine]\nruntime = "runc"\n')
+                    '[engine]\nruntime = "runc"\n'
+                    # netavark's DNS (aardvark-dns): compose's services find each other by name
+                    '[network]\nnetwork_backend = "netavark"\n')
     runner = Podman(conf)
     if not runner.exists(BASE_IMAGE):
         make_base_image(runner)

@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.servers import ROOT
 
 from .conftest import BASE_URL, BASE_IMAGE, PORT, unique, wait_for_answer
 
 WORKERS = 2
+pytestmark = pytest.mark.timeout(1800)  # the first test of a session builds the images
 
 
 def compose(podman, project: str, env_file: Path, *args: str) -> subprocess.CompletedProcess:

@@ -18,7 +18,8 @@ import pytest
 
 from .conftest import BASE_URL, PORT, record, unique, wait_for_answer
 
-pytestmark = pytest.mark.browser
+# The first test of a session builds the images (minutes on a fresh machine).
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
 
 def create(payload: str, views: int) -> str:
@@ -104,3 +105,18 @@ def test_one_container_with_a_volume_serves_reloads_restarts_and_keeps_no_plaint
         podman("volume", "rm", "-f", volume, check=False)
     record("container-image", {"first_answer_after_run_s": round(first_answer, 2),
                                "first_answer_after_restart_s": round(after_restart, 2)})
+
+
+@pytest.mark.soak
+def test_a_container_started_with_other_page_settings_builds_its_pages_at_first_start(podman, app_image):
+    """The image's pages were built for the default title; a container told another one
+    builds its pages at its first start (as its own user), then serves them."""
+    name = unique("retitled")
+    try:
+        podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{PORT}:3000",
+               "-e", f"PWP__OVERRIDE_BASE_URL={BASE_URL}", "-e", "PWP__BRAND__TITLE=Acme Secrets", app_image)
+        wait_for_answer(BASE_URL, timeout=900)
+        assert "<title>Acme Secrets</title>" in httpx.get(BASE_URL + "/", timeout=60).text
+        assert "Frontend built in" in podman("logs", name).stderr + podman("logs", name).stdout
+    finally:
+        podman("rm", "-f", name, check=False)
