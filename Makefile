@@ -15,8 +15,7 @@ export PWPUSH_DATA_DIR ?= $(CURDIR)/data
 ## Install everything and start the app on SQLite at http://localhost:3000
 ## (the frontend is built on the first start, and again only when its sources or settings change)
 run: install
-	mkdir -p "$(PWPUSH_DATA_DIR)"
-	$(PY) -m pwpush_app migrate
+	mkdir -p -m 0700 "$(PWPUSH_DATA_DIR)"
 	$(PY) -m pwpush_app serve
 
 ## Build the frontend for the current settings now (at install or deploy time) instead of at the next start

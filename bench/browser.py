@@ -15,7 +15,14 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from bench.common import SnapPass, save, spread, start_ours
-from tests.page_timing import install, launch_chromium, load_figures, reveal_breakdown, wait_for_secret, wait_until_ready
+from tests.page_timing import (
+    install,
+    launch_chromium,
+    load_figures,
+    reveal_breakdown,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 TARGET_MS = 100
 WARM_UP = 3  # reveals per target before the measured ones (first imports, first queries)

@@ -31,8 +31,8 @@ import dataclasses
 import random
 import shutil
 import signal
-import sys
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -47,19 +47,13 @@ from bench.common import save
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.create import NewPush, create_push, new_push_key, seal_new_push
 from pwpush_app.core.db import migrate, transaction
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.pushes import (
-    PUSHES,
-    NewPush,
-    create_push,
-    new_push_key,
-    open_note,
-    purge_expired,
-    reveal_push,
-    seal_new_push,
-)
-from pwpush_app.core.vault import Vault, open_vault
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.records import PUSHES, open_note
+from pwpush_app.core.reveal import reveal_push
+from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
 from tests.servers import LiveServer, PostgresServer, free_port, make_env
 
@@ -101,7 +95,7 @@ REVEALS_PER_PUSH = 4
 
 @dataclass
 class Store:
-    vault: Vault
+    runtime: Runtime
     # The SQLite file; None on PostgreSQL.
     db_file: Path | None
     # url_tokens[n] opens filled push n; `reveals[n]` counts the views measurements took.
@@ -125,7 +119,7 @@ class Store:
 
 # --- filling ---------------------------------------------------------------------------------
 
-def fill(vault: Vault, first: int, count: int, overdue: bool = False) -> list[str]:
+def fill(runtime: Runtime, first: int, count: int, overdue: bool = False) -> list[str]:
     """Store `count` pushes numbered from `first`, sealed by the core, 10,000 per transaction.
 
     Live pushes get the kind's defaults (5 views, 7 days) and were created in the last
@@ -134,15 +128,15 @@ def fill(vault: Vault, first: int, count: int, overdue: bool = False) -> list[st
     now = utcnow()
     tokens: list[str] = []
     for start in range(first, first + count, FILL_BATCH):
-        pushes, events, batch_tokens = _seal_batch(vault, start, min(start + FILL_BATCH, first + count), overdue, now)
-        with transaction(vault.engine) as db:
+        pushes, events, batch_tokens = _seal_batch(runtime, start, min(start + FILL_BATCH, first + count), overdue, now)
+        with transaction(runtime.engine) as db:
             db.execute(insert(PUSHES), pushes)
             db.execute(insert(AuditEvent.__table__), events)
         tokens += batch_tokens
     return tokens
 
 
-def _seal_batch(vault: Vault, start: int, stop: int, overdue: bool, now: datetime) -> tuple[list[dict], list[dict], list[str]]:
+def _seal_batch(runtime: Runtime, start: int, stop: int, overdue: bool, now: datetime) -> tuple[list[dict], list[dict], list[str]]:
     """Pushes `start` to `stop` as rows: what `create_push` would insert, and their tokens."""
     rng = random.Random(start)
     pushes, events, tokens = [], [], []
@@ -154,7 +148,7 @@ def _seal_batch(vault: Vault, start: int, stop: int, overdue: bool, now: datetim
             name=f"staging db {n}" if n % NAME_EVERY == 0 else "",
             expire_after_minutes=OVERDUE_LIFETIME_MINUTES if overdue else None,
         )
-        created = seal_new_push(vault, request, FILL_CLIENT, new_push_key(vault), created_at)
+        created = seal_new_push(runtime, request, FILL_CLIENT, new_push_key(runtime), created_at)
         pushes.append({column.key: getattr(created.push, column.key) for column in PUSHES.c})
         events.append(audit.event_values(created.push.id, audit.CREATION, FILL_CLIENT, created_at))
         tokens.append(created.url_token)
@@ -166,11 +160,11 @@ def verify_filled(store: Store, sample: int = VERIFY_SAMPLE) -> int:
     views_taken = dict(store.reveals)
     for n in store.pick_pushes(sample):
         views_taken[n] = views_taken.get(n, 0) + 1
-        revealed = reveal_push(store.vault, store.url_tokens[n], CLIENT)
+        revealed = reveal_push(store.runtime, store.url_tokens[n], CLIENT)
         assert revealed.payload == secret_for(n), f"filled push {n} revealed a wrong payload"
         assert revealed.views_remaining == revealed.push.expire_after_views - views_taken[n]
         if n % NOTE_EVERY == 0:
-            assert open_note(store.vault, revealed.push).startswith(f"Ticket #{n}:")
+            assert open_note(store.runtime, revealed.push).startswith(f"Ticket #{n}:")
     return sample
 
 
@@ -189,14 +183,14 @@ def latency(ms: list[float]) -> dict:
 
 def in_process(store: Store, ops: int) -> dict:
     """create_push and reveal_push, interleaved; each reveal on a random filled push."""
-    vault = store.vault
+    runtime = store.runtime
     creates, reveals = [], []
     picks = store.pick_pushes(ops + WARMUP_OPS)
     for i, n in enumerate(picks):
         started = time.perf_counter()
-        create_push(vault, NewPush(payload=SECRET), CLIENT)
+        create_push(runtime, NewPush(payload=SECRET), CLIENT)
         created = time.perf_counter()
-        revealed = reveal_push(vault, store.url_tokens[n], CLIENT)
+        revealed = reveal_push(runtime, store.url_tokens[n], CLIENT)
         done = time.perf_counter()
         if revealed.payload != secret_for(n):
             raise AssertionError(f"push {n} revealed a wrong payload")
@@ -229,11 +223,11 @@ def disk(store: Store) -> dict:
     """Main file + WAL after a TRUNCATE checkpoint, and how full the pages are
     (PostgreSQL: the database's size after a CHECKPOINT)."""
     if store.db_file is None:
-        with store.vault.engine.connect() as db:
+        with store.runtime.engine.connect() as db:
             db.execute(text("CHECKPOINT"))
             size = db.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
         return {"total_bytes": size}
-    connection = store.vault.engine.raw_connection()
+    connection = store.runtime.engine.raw_connection()
     try:
         cursor = connection.cursor()
         busy, log_frames, checkpointed = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -255,8 +249,8 @@ def disk(store: Store) -> dict:
     }
 
 
-def counts(vault: Vault) -> dict:
-    with transaction(vault.engine, write=False) as db:
+def counts(runtime: Runtime) -> dict:
+    with transaction(runtime.engine, write=False) as db:
         live = db.execute(select(func.count()).select_from(Push).where(Push.expired == False)).scalar_one()  # noqa: E712
         expired = db.execute(select(func.count()).select_from(Push).where(Push.expired == True)).scalar_one()  # noqa: E712
         events = db.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
@@ -279,10 +273,10 @@ PLANS = {
 }
 
 
-def query_plans(vault: Vault) -> dict:
-    explain = "EXPLAIN QUERY PLAN " if vault.engine.dialect.name == "sqlite" else "EXPLAIN "
+def query_plans(runtime: Runtime) -> dict:
+    explain = "EXPLAIN QUERY PLAN " if runtime.engine.dialect.name == "sqlite" else "EXPLAIN "
     plans = {}
-    with vault.engine.connect() as db:
+    with runtime.engine.connect() as db:
         for name, sql in PLANS.items():
             rows = db.execute(text(explain + sql), {"now": utcnow(), "digest": "x"}).all()
             plans[name] = [row[-1] for row in rows]
@@ -292,22 +286,22 @@ def query_plans(vault: Vault) -> dict:
 
 def purge_round(store: Store, size: int) -> dict:
     """Fill `size` overdue pushes (untimed), then time the purge job's two phases on them."""
-    vault = store.vault
+    runtime = store.runtime
     first = len(store.url_tokens) + 10_000_000  # numbers apart from the live pushes
-    fill(vault, first, size, overdue=True)
+    fill(runtime, first, size, overdue=True)
     before = disk(store)
     started = time.perf_counter()
-    expired = purge_expired(vault)
+    expired = purge_expired(runtime)
     expire_seconds = time.perf_counter() - started
     if expired != size:
         raise AssertionError(f"purge expired {expired} pushes, expected {size}")
     after_expire = disk(store)
-    before_delete = counts(vault)
-    keeping = dataclasses.replace(vault, settings=dataclasses.replace(vault.settings, purge_records_after_days=RETENTION_DAYS))
+    before_delete = counts(runtime)
+    keeping = dataclasses.replace(runtime, settings=dataclasses.replace(runtime.settings, purge_records_after_days=RETENTION_DAYS))
     started = time.perf_counter()
     purge_expired(keeping, now=utcnow() + timedelta(days=RETENTION_DAYS, minutes=1))
     delete_seconds = time.perf_counter() - started
-    after = counts(vault)
+    after = counts(runtime)
     deleted = before_delete["expired_pushes"] - after["expired_pushes"]
     return {
         "overdue_pushes": size,
@@ -378,7 +372,7 @@ def run(
         db_file = None if postgres else data / "pwpush.db"
         env = make_env(data, REFLEX_DB_URL=postgres.url("growth") if postgres else f"sqlite:///{db_file}")
         migrate(env["REFLEX_DB_URL"])
-        store = Store(open_vault(load_settings(env)), db_file)
+        store = Store(open_runtime(load_settings(env)), db_file)
         empty = disk(store)["total_bytes"]
         if http:
             # The server's own purge runs once at start (nothing is overdue yet), then not
@@ -389,7 +383,7 @@ def run(
             )
         for level in levels:
             started = time.monotonic()
-            store.url_tokens += fill(store.vault, len(store.url_tokens), level - len(store.url_tokens))
+            store.url_tokens += fill(store.runtime, len(store.url_tokens), level - len(store.url_tokens))
             fill_seconds = time.monotonic() - started
             url = server.ready().url if server else None
             started = time.monotonic()
@@ -397,12 +391,12 @@ def run(
             row["in_process"] = in_process(store, ops)
             if url:
                 row["http"] = over_http(store, url, ops)
-            row["counts"] = counts(store.vault)
+            row["counts"] = counts(store.runtime)
             row["disk"] = disk(store)
             row["bytes_per_push"] = (row["disk"]["total_bytes"] - empty) / (
                 row["counts"]["live_pushes"] + row["counts"]["expired_pushes"]
             )
-            row["plans"] = query_plans(store.vault)
+            row["plans"] = query_plans(store.runtime)
             if level in purge_at:
                 row["purge"] = [purge_round(store, purge_size) for _ in range(purge_runs)]
             row["measure_seconds"] = time.monotonic() - started
@@ -413,7 +407,7 @@ def run(
         if server:
             server.stop()
         if store:
-            store.vault.engine.dispose()
+            store.runtime.engine.dispose()
         if postgres:
             postgres.stop()
         shutil.rmtree(data, ignore_errors=True)

@@ -17,9 +17,10 @@ from sqlalchemy import text
 
 from bench.common import save
 from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.db import migrate
-from pwpush_app.core.pushes import NewPush, create_push, reveal_push
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.reveal import reveal_push
+from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from tests.servers import PostgresServer, make_env
 
@@ -29,17 +30,17 @@ CLIENT = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Fi
 
 def _fill(db_url: str, data_dir: Path, pushes: int, measure) -> dict:
     migrate(db_url)
-    vault = open_vault(load_settings(make_env(data_dir, REFLEX_DB_URL=db_url)))
-    empty = measure(vault)
+    runtime = open_runtime(load_settings(make_env(data_dir, REFLEX_DB_URL=db_url)))
+    empty = measure(runtime)
     tokens = []
     for n in range(pushes):
         new = NewPush(payload=SECRET, note=f"ticket {n}", expire_after_views=2)
-        tokens.append(create_push(vault, new, CLIENT).url_token)
-    active = measure(vault)
+        tokens.append(create_push(runtime, new, CLIENT).url_token)
+    active = measure(runtime)
     for token in tokens:
-        reveal_push(vault, token, CLIENT)  # one of two views: still active, one view row more
-    viewed = measure(vault)
-    vault.engine.dispose()
+        reveal_push(runtime, token, CLIENT)  # one of two views: still active, one view row more
+    viewed = measure(runtime)
+    runtime.engine.dispose()
     return {
         "empty_bytes": empty,
         "bytes_per_push_created": (active - empty) / pushes,
@@ -51,8 +52,8 @@ def sqlite(pushes: int) -> dict:
     data = Path(tempfile.mkdtemp(prefix="pwpush-sizing-"))
     db_file = data / "pwpush.db"
 
-    def measure(vault) -> int:
-        vault.engine.dispose()  # the pool's connections would hold the WAL open
+    def measure(runtime) -> int:
+        runtime.engine.dispose()  # the pool's connections would hold the WAL open
         with sqlite3.connect(db_file) as db:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return db_file.stat().st_size
@@ -68,8 +69,8 @@ def postgresql(pushes: int) -> dict:
     try:
         server.sql("CREATE DATABASE sizing")
 
-        def measure(vault) -> int:
-            with vault.engine.connect() as db:
+        def measure(runtime) -> int:
+            with runtime.engine.connect() as db:
                 db.execute(text("CHECKPOINT"))
                 return db.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
 

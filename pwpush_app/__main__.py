@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from pwpush_app.master_key import MasterKeyError
 from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
 
 
@@ -30,10 +31,10 @@ def cmd_check_settings(_args) -> int:
 
 def cmd_create_token(args) -> int:
     from pwpush_app.core.accounts import AccountError, issue_api_token
-    from pwpush_app.core.vault import get_vault
+    from pwpush_app.core.runtime import get_runtime
 
     try:
-        user, token = issue_api_token(get_vault(), args.email)
+        user, token = issue_api_token(get_runtime(), args.email)
     except AccountError as error:
         print(error, file=sys.stderr)
         return 2
@@ -44,18 +45,18 @@ def cmd_create_token(args) -> int:
 
 def cmd_rotate_keys(_args) -> int:
     from pwpush_app.core.keys import rotate_keys
-    from pwpush_app.core.vault import get_vault
+    from pwpush_app.core.runtime import get_runtime
 
-    report = rotate_keys(get_vault())
+    report = rotate_keys(get_runtime())
     print(report.describe())
     return 1 if report.unreadable else 0
 
 
 def cmd_purge(_args) -> int:
-    from pwpush_app.core.pushes import purge_expired
-    from pwpush_app.core.vault import get_vault
+    from pwpush_app.core.purge import purge_expired
+    from pwpush_app.core.runtime import get_runtime
 
-    expired = purge_expired(get_vault())
+    expired = purge_expired(get_runtime())
     print(f"Purged: {expired} overdue push{'es' if expired != 1 else ''} expired now; "
           "the secrets of every expired push are deleted.")
     return 0
@@ -144,12 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         # The server's keeper must bind its port at once: nothing of the app is imported here.
         return args.run(args)
-    from pwpush_app.core.crypto import KeyError_
     from pwpush_app.core.db import DatabaseUnavailable
 
     try:
         return args.run(args)
-    except (SettingsError, KeyError_) as error:
+    except (SettingsError, MasterKeyError) as error:
         print(error, file=sys.stderr)
         return 2
     except DatabaseUnavailable as error:

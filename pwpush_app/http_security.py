@@ -1,20 +1,25 @@
-"""Security headers on every HTTP response: pages, API, static files and errors alike.
+"""Security headers on every HTTP response: pages, API, downloads, static files and errors.
 
 A pure ASGI middleware (Reflex's `api_transformer` wraps the whole backend with it), so
-nothing can skip it.  The Content-Security-Policy allows only this origin's scripts plus
-the exact inline scripts of the HTML being served (their SHA-256 hashes are computed from
-the response itself, so a rebuilt frontend needs no configuration).
+nothing can skip it.  It only ever adds headers to the start of a response: bodies pass
+through as they are sent, never held back, never read (a download streams at full speed
+however large it is and whatever type its sender declared).
+
+The Content-Security-Policy allows this origin's scripts plus the inline scripts of the
+built pages, by hash.  Those hashes are read once, from the pages on disk, the first time
+a response needs them (the frontend is built before the server starts): never from a
+response's body, which for a download is whatever its sender uploaded.  A response that
+sets its own policy (downloads: `sandbox`, `default-src 'none'`) keeps it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import gzip
 import hashlib
-import re
-
-_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
 
 # Hashed static bundles never carry secrets and may be cached; everything else may.
 _CACHEABLE_PREFIXES = ("/assets/", "/favicon.ico")
@@ -50,18 +55,78 @@ def content_security_policy(script_hashes: list[str] | None = None) -> str:
     )
 
 
-def inline_script_hashes(html: bytes) -> list[str]:
-    return sorted(
-        {base64.b64encode(hashlib.sha256(body).digest()).decode() for body in _INLINE_SCRIPT.findall(html)}
-    )
+class _InlineScripts(HTMLParser):
+    """Collects the text of each <script> without a src (one pass, linear in the page)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.bodies: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script" and not any(name == "src" for name, _ in attrs):
+            self._current = []
+
+    def handle_data(self, data):
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._current is not None:
+            self.bodies.append("".join(self._current))
+            self._current = None
+
+
+def inline_script_hashes(html: str) -> set[str]:
+    """The CSP hashes (base64 SHA-256) of a page's inline scripts."""
+    parser = _InlineScripts()
+    parser.feed(html)
+    parser.close()
+    return {base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in parser.bodies}
+
+
+def built_page_hashes(pages_dir: Path) -> list[str]:
+    """The hashes of every inline script of every built page under `pages_dir`."""
+    hashes: set[str] = set()
+    for page in sorted(pages_dir.rglob("*.html")):
+        try:
+            hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return sorted(hashes)
+
+
+class PagePolicy:
+    """The pages' Content-Security-Policy, worked out once from the built pages.
+
+    Until a build exists (development, or a server asked before its first build) the
+    policy allows no inline script at all and is asked again next time; once pages were
+    found, it never changes for the life of the process."""
+
+    def __init__(self, pages_dir: Callable[[], Path | None] | Path | None):
+        self._pages_dir = pages_dir
+        self._policy: str | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        if self._policy is not None:
+            return self._policy
+        with self._lock:
+            if self._policy is None:
+                folder = self._pages_dir() if callable(self._pages_dir) else self._pages_dir
+                hashes = built_page_hashes(folder) if folder is not None and folder.is_dir() else []
+                if hashes:
+                    self._policy = content_security_policy(hashes)
+                return self._policy or content_security_policy()
 
 
 class SecurityHeaders:
     """Wrap an ASGI app; add the headers, answer /robots.txt."""
 
-    def __init__(self, app, trusted_proxy_hops: int = 0):
+    def __init__(self, app, trusted_proxy_hops: int = 0, pages_dir: Callable[[], Path | None] | Path | None = None):
         self.app = app
         self.trusted_proxy_hops = trusted_proxy_hops
+        self.page_policy = PagePolicy(pages_dir)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -69,43 +134,21 @@ class SecurityHeaders:
         path = scope.get("path", "")
         if path == "/robots.txt":
             return await self._robots(scope, send)
-        https = self._arrived_over_https(scope)
-        start: dict | None = None
-        body_parts: list[bytes] = []
+        https = arrived_over_https(scope, self.trusted_proxy_hops)
 
         async def send_with_headers(message):
-            nonlocal start
             if message["type"] == "http.response.start":
-                headers = _Headers(message.get("headers", []))
-                if headers.get("content-type", "").startswith("text/html"):
-                    # Hold the start until the body is known: the CSP names its inline scripts.
-                    start = message
-                    return
-                await send(self._decorate(message, path, https, None))
-                return
-            if start is not None and message["type"] == "http.response.pathsend":
-                # Granian's zero-copy file send (static HTML): read the file for its scripts.
-                html = await asyncio.to_thread(_read_file, message["path"])
-                await send(self._decorate(start, path, https, _html_of(start, html)))
-                await send(message)
-                return
-            if start is not None and message["type"] == "http.response.body":
-                body_parts.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = b"".join(body_parts)
-                await send(self._decorate(start, path, https, _html_of(start, body)))
-                await send({"type": "http.response.body", "body": body})
-                return
+                message = self._decorate(message, path, https)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _decorate(self, message: dict, path: str, https: bool, html: bytes | None) -> dict:
+    def _decorate(self, message: dict, path: str, https: bool) -> dict:
         headers = _Headers(message.get("headers", []))
         for name, value in BASE_HEADERS.items():
             headers.set(name, value)
-        headers.set("content-security-policy", content_security_policy(inline_script_hashes(html) if html else None))
+        if not headers.get("content-security-policy"):
+            headers.set("content-security-policy", self.page_policy())
         if not path.startswith(_CACHEABLE_PREFIXES):
             headers.set("cache-control", "no-store")
             headers.set("pragma", "no-cache")
@@ -113,16 +156,13 @@ class SecurityHeaders:
             headers.set("strict-transport-security", "max-age=63072000; includeSubDomains")
         return {**message, "headers": headers.raw}
 
-    def _arrived_over_https(self, scope) -> bool:
-        return arrived_over_https(scope, self.trusted_proxy_hops)
-
     async def _robots(self, scope, send):
         message = {
             "type": "http.response.start",
             "status": 200,
             "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(ROBOTS_TXT)).encode())],
         }
-        await send(self._decorate(message, "/robots.txt", self._arrived_over_https(scope), None))
+        await send(self._decorate(message, "/robots.txt", arrived_over_https(scope, self.trusted_proxy_hops)))
         await send({"type": "http.response.body", "body": ROBOTS_TXT if scope["method"] != "HEAD" else b""})
 
 
@@ -135,24 +175,6 @@ def arrived_over_https(scope, trusted_proxy_hops: int) -> bool:
     proto = _Headers(scope.get("headers", [])).get("x-forwarded-proto", "")
     protos = [p.strip() for p in proto.split(",") if p.strip()]
     return len(protos) >= trusted_proxy_hops and protos[-trusted_proxy_hops] == "https"
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4 * 1024 * 1024)
-    except OSError:
-        return b""
-
-
-def _html_of(start: dict, body: bytes) -> bytes:
-    encoding = _Headers(start.get("headers", [])).get("content-encoding", "")
-    if encoding == "gzip":
-        try:
-            return gzip.decompress(body)
-        except OSError:
-            return b""
-    return body
 
 
 class _Headers:
@@ -172,4 +194,3 @@ class _Headers:
         key = name.encode()
         self.raw = [(k, v) for k, v in self.raw if k != key]
         self.raw.append((key, value.encode("latin-1")))
-

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from pwpush_app.core.db import migrate
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
-
 from tests.page_timing import CHROMIUM, launch_chromium
 from tests.servers import ROOT, LiveServer, free_port, make_env  # noqa: F401  (fixtures' helpers)
 
@@ -36,7 +35,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def blob_backend():
-    """Where make_vault keeps file contents, unless a test is parametrized over backends."""
+    """Where make_runtime keeps file contents, unless a test is parametrized over backends."""
     return "local"
 
 
@@ -99,7 +98,7 @@ def db_url(db_engine, tmp_path, request):
     """A fresh, migrated database on the engine under test."""
     if db_engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'data' / 'pwpush.db'}"
-        (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data").mkdir(mode=0o700, parents=True, exist_ok=True)
         migrate(url)
         return url
     server = request.getfixturevalue("postgres")
@@ -109,9 +108,9 @@ def db_url(db_engine, tmp_path, request):
 
 
 @pytest.fixture
-def make_vault(tmp_path, db_url, blob_backend, request):
-    """Build a vault on the fresh database; pass settings as environment names."""
-    vaults = []
+def make_runtime(tmp_path, db_url, blob_backend, request):
+    """Build a runtime on the fresh database; pass settings as environment names."""
+    runtimes = []
     storage = {}
     if blob_backend == "s3":
         s3 = request.getfixturevalue("s3_server")
@@ -120,19 +119,19 @@ def make_vault(tmp_path, db_url, blob_backend, request):
     def build(**overrides: str):
         env = make_env(tmp_path / "data", REFLEX_DB_URL=db_url, **{**storage, **overrides})
         settings = load_settings(env)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        vault = open_vault(settings)
-        vaults.append(vault)
-        return vault
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        runtime = open_runtime(settings)
+        runtimes.append(runtime)
+        return runtime
 
     yield build
-    for vault in vaults:
-        vault.engine.dispose()
+    for runtime in runtimes:
+        runtime.engine.dispose()
 
 
 @pytest.fixture
-def vault(make_vault):
-    return make_vault()
+def runtime(make_runtime):
+    return make_runtime()
 
 
 LIVE_FILES_MAX_BYTES = 4 * 1024 * 1024

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from pwpush_app.core.crypto import generate_master_key_text
+from pwpush_app.master_key import generate_master_key_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ class LiveServer:
 
     def start(self, timeout: float = 300) -> None:
         """Start and wait until the pages and the API answer (the server migrates first)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,111 +1,131 @@
 """What each endpoint does, shared by the v2 and legacy routes: call the core, shape the answer.
 
 No lifecycle rule lives here: limits, views, expiry, passphrase lock-out and ownership
-of anonymous pushes are the core's (`pwpush_app.core.pushes`).
+of anonymous pushes are the core's (`pwpush_app.core`).  Each returns the route's
+declared response model (api/schemas.py).
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
 from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
-from pwpush_app.api.errors import NO_STORE, ApiError, invalid, not_found
-from pwpush_app.core import pushes
-from pwpush_app.core.accounts import may_create_pushes
-from pwpush_app.core.pushes import (
+from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.core import links
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.create import create_push, may_create_pushes
+from pwpush_app.core.errors import (
     InvalidPush,
     NotAllowed,
     PassphraseRequired,
+    PushError,
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
+    in_minutes,
 )
-
-
-def answer(body, status: int = 200) -> JSONResponse:
-    # Every API answer may carry a secret or a secret link: never cache one.
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+from pwpush_app.core.owners import audit_trail, expire_by_owner, expire_overdue, pushes_of_owner
+from pwpush_app.core.records import find_push, open_for_owner
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 
 def _require_anonymous_allowed(caller: Caller) -> None:
-    # The same rule the create page asks (accounts.may_create_pushes).
-    if not may_create_pushes(caller.vault, caller.user.id if caller.user else None):
+    # The same rule the create page asks (create.may_create_pushes).
+    if not may_create_pushes(caller.runtime, caller.user.id if caller.user else None):
         caller.require_user()
 
 
-async def create(request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False) -> JSONResponse:
+async def create(
+    request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False,
+    needs_token: bool = False,
+) -> schemas.CreatedPushOut:
+    """`needs_token`: the endpoint takes no anonymous pushes (Password Pusher's /r.json)."""
+    if needs_token:
+        caller.require_user()
     _require_anonymous_allowed(caller)
-    vault = caller.vault
-    settings = vault.settings
+    runtime = caller.runtime
+    settings = runtime.settings
     text_limit = body_limit(settings.max_payload_bytes)
     if is_multipart(request):
         # Files stream into the core as they arrive; a request with files is stored here.
         fields, new_push, duration_field, created = await uploads.create_from_multipart(
-            request, vault, caller.client, root_key, kind, kind_is_fixed, text_limit
+            request, runtime, caller.client, root_key, kind, kind_is_fixed, text_limit
         )
     else:
         fields = (await read_create_body(request, root_key, text_limit)).fields
         if "files" in fields:
+            # A files key asks for a file push, even empty: who may send files is told first.
+            uploads.check_file_push_without_files(runtime, caller.client)
             raise invalid({"files": "Send files as multipart/form-data: curl -F 'push[files][]=@secret.pdf' "
                                     "-F 'push[payload]=optional text'."})
         new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
         created = None
     if created is None:
         if new_push.kind == "file":
-            uploads.check_file_push_without_files(vault, caller.client)
+            uploads.check_file_push_without_files(runtime, caller.client)
         try:
-            created = await run_in_threadpool(pushes.create_push, vault, new_push, caller.client)
+            created = await run_in_threadpool(create_push, runtime, new_push, caller.client)
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
-    body_json = schemas.push_json(created.push, settings, created.url_token, owner=True, note=new_push.note)
-    body_json["manage_url"] = f"{settings.base_url}/manage/{created.manage_token}"
-    return answer(body_json, 201)
+    return schemas.push_out(created.push, settings, created.url_token, schemas.CreatedPushOut, owner=True,
+                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token))
 
 
-def show(caller: Caller, token: str, passphrase: str | None) -> JSONResponse:
+# Password Pusher's words in `error` (scripts match them), ours in `message`.
+WRONG_PASSPHRASE = "That passphrase is incorrect."
+PASSPHRASE_HOW = " Send it as ?passphrase=... or in the X-Passphrase header."
+
+
+def _viewer_refused(error: PushError) -> ApiError:
+    """What the API answers when the viewer's gate (a view, or a viewer's delete) refuses."""
+    if isinstance(error, (PassphraseRequired, WrongPassphrase)):
+        return ApiError(401, WRONG_PASSPHRASE, extra={"message": str(error) + PASSPHRASE_HOW})
+    if isinstance(error, TooManyAttempts):
+        return ApiError(429, f"Too many passphrase attempts. Please try again in {in_minutes(error.retry_after_seconds)}.",
+                        headers={"Retry-After": str(error.retry_after_seconds)}, extra={"message": str(error)})
+    if isinstance(error, UnexpectedPassphrase):
+        return invalid({"passphrase": str(error)})
+    if isinstance(error, NotAllowed):
+        return ApiError(401, str(error))
+    raise error
+
+
+def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPushOut:
     _require_anonymous_allowed(caller)
-    vault = caller.vault
+    runtime = caller.runtime
     try:
-        revealed = pushes.reveal_push(vault, token, caller.client, passphrase=passphrase)
-    except PushUnavailable:
-        # The core logged the failed view. Password Pusher answers an expired push
-        # with its (payload-free) JSON; an unknown token gets a 404.
-        push = pushes.find_push(vault, token)
-        if push is None:
+        revealed = reveal_push(runtime, token, caller.client, passphrase=passphrase)
+    except PushUnavailable as refusal:
+        # The core logged the failed view.  Password Pusher answers an expired push with
+        # its (payload-free) record; an unknown token gets a 404.
+        if refusal.expired is None:
             raise not_found() from None
-        push = pushes.expire_overdue(vault, push)
-        body = schemas.push_json(push, vault.settings, token, owner=caller.owns(push))
-        return answer({**body, "payload": None, "files": []})
-    except (PassphraseRequired, WrongPassphrase) as error:
-        raise ApiError(401, str(error)) from None
-    except TooManyAttempts as error:
-        raise ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
-    except UnexpectedPassphrase as error:
-        raise invalid({"passphrase": str(error)}) from None
-    push = revealed.push
-    owner = caller.owns(push)
-    note = pushes.open_note(vault, push) if owner else ""
-    body = schemas.push_json(push, vault.settings, token, owner=owner, note=note)
-    return answer({**body, "payload": revealed.payload, "files": schemas.files_json(revealed.downloads, vault.settings)})
+        return schemas.push_out(refusal.expired, runtime.settings, token, schemas.ShownPushOut,
+                                payload=None, files=[])
+    except PushError as error:
+        raise _viewer_refused(error) from None
+    return schemas.push_out(
+        revealed.push, runtime.settings, token, schemas.ShownPushOut, viewed=True,
+        payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
+    )
 
 
 def _existing(caller: Caller, token: str):
-    push = pushes.find_push(caller.vault, token)
+    push = find_push(caller.runtime, token)
     if push is None:
         raise not_found()
     return push
 
 
-def preview(caller: Caller, token: str) -> JSONResponse:
+def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
     _existing(caller, token)
-    return answer({"url": schemas.secret_link(caller.vault.settings, token)})
+    return schemas.PreviewOut(url=links.secret_link(caller.runtime.settings, token))
 
 
 def _owned(caller: Caller, token: str):
@@ -116,39 +136,39 @@ def _owned(caller: Caller, token: str):
     return push
 
 
-def audit(caller: Caller, token: str, page: int, dialect: str) -> JSONResponse:
-    push = _owned(caller, token)
-    managed = pushes.owner_view(caller.vault, push, caller.client, page=page)
-    return answer(schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events))
+def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV2Out | schemas.AuditV1Out:
+    push = expire_overdue(caller.runtime, _owned(caller, token))
+    # Reading the trail is no event on the push (as in Password Pusher): not logged.
+    events = audit_trail(caller.runtime, push, page=page)
+    return schemas.audit_v2(events) if dialect == "v2" else schemas.audit_v1(events)
 
 
-def expire(caller: Caller, token: str) -> JSONResponse:
-    """The owner, or anyone when the sender allowed recipients to delete, expires the push now."""
+def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas.PushOut:
+    """The owner, or a viewer where the sender allowed recipients to delete, expires the
+    push now; a viewer passes the same gate as for a view (the passphrase, when set)."""
     _require_anonymous_allowed(caller)
-    vault = caller.vault
+    runtime = caller.runtime
     push = _existing(caller, token)
-    if caller.owns(push):
-        push = pushes.expire_overdue(vault, push)
-        if push.expired:
-            raise ApiError(422, "This push has already expired.")
-        push = pushes.expire_by_owner(vault, push, caller.client)
-    else:
-        try:
-            push = pushes.expire_by_viewer(vault, token, caller.client)
-        except NotAllowed as error:
-            raise ApiError(403, str(error)) from None
-        except PushUnavailable:
-            raise ApiError(422, "This push has already expired.") from None
-    # The note went with the secret: an expired push has none to show.
-    return answer(schemas.push_json(push, vault.settings, token, owner=caller.owns(push)))
+    try:
+        if not caller.owns(push):
+            push = expire_by_viewer(runtime, token, caller.client, passphrase=passphrase)
+        elif push.is_live(utcnow()):
+            push = expire_by_owner(runtime, push, caller.client)
+        else:
+            expire_overdue(runtime, push)  # its time ran out: record that, not the owner
+            raise PushUnavailable()
+    except PushUnavailable:
+        raise ApiError(422, "This push has already expired.") from None
+    except PushError as error:
+        raise _viewer_refused(error) from None
+    return schemas.push_out(push, runtime.settings, token)
 
 
-def listing(caller: Caller, expired: bool, page: int) -> JSONResponse:
+def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
     user = caller.require_user()
-    vault = caller.vault
-    found = pushes.pushes_of_owner(vault, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE)
-    return answer([
-        schemas.push_json(push, vault.settings, pushes.open_link_token(vault, push), owner=True,
-                          note=pushes.open_note(vault, push))
-        for push in found
-    ])
+    runtime = caller.runtime
+    answers = []
+    for push in pushes_of_owner(runtime, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
+        mine = open_for_owner(runtime, push)
+        answers.append(schemas.push_out(push, runtime.settings, mine.link_token, owner=True, note=mine.note))
+    return answers

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from pwpush_app.api.errors import ApiError, invalid
-from pwpush_app.core.pushes import NewPush
+from pwpush_app.core.create import NewPush
 
 # expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
 # are our sub-day choices.  Index -> minutes.
@@ -160,12 +160,15 @@ def _rails_nest(pairs: list[tuple[str, str]]) -> dict:
 def _push_object(root, root_key: str) -> dict:
     if not isinstance(root, dict):
         raise ApiError(400, f"The body must be an object with a {root_key!r} object inside.")
-    if root_key not in root:
-        raise ApiError(400, f"The request has no {root_key!r} object: send e.g. {root_key}[payload]=... "
-                            f"or {{\"{root_key}\": {{\"payload\": \"...\"}}}}.")
-    fields = root[root_key]
+    fields = root.get(root_key)
+    if not fields:
+        # Password Pusher's words (Rails' `params.require`), then what to send.
+        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
+                       extra={"message": f"Send e.g. {root_key}[payload]=... or "
+                                         f"{{\"{root_key}\": {{\"payload\": \"...\"}}}}."})
     if not isinstance(fields, dict):
-        raise ApiError(400, f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}.")
+        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
+                       extra={"message": f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}."})
     unknown = sorted(set(root) - {root_key} - IGNORED_ROOT_KEYS)
     unknown_inside = sorted(set(fields) - PUSH_FIELDS)
     errors = {name: "Unknown field." for name in unknown}
@@ -192,24 +195,16 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
             errors[name] = f"{name} must be text."
         else:
             values[name] = value
-    for name in INT_FIELDS:
-        value = fields.get(name)
-        if value is None or value == "":
-            continue
-        number = _as_int(value)
-        if number is None:
-            errors[name] = f"{name} must be a whole number."
-        else:
-            values[name] = number
-    for name in BOOL_FIELDS:
-        value = fields.get(name)
-        if value is None or value == "":
-            continue
-        flag = _as_bool(value)
-        if flag is None:
-            errors[name] = f"{name} must be true or false."
-        else:
-            values[name] = flag
+    for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, _as_bool, "true or false")):
+        for name in names:
+            value = fields.get(name)
+            if value is None or value == "":
+                continue
+            parsed = parse(value)
+            if parsed is None:
+                errors[name] = f"{name} must be {wanted}."
+            else:
+                values[name] = parsed
 
     durations = [name for name in DURATION_FIELDS if name in values]
     duration_field = durations[0] if durations else "expire_after_minutes"

@@ -1,7 +1,7 @@
 """File downloads: `GET|HEAD /d/<grant>/<index>`, the links in a revealed file push.
 
 Served by the API app so it works on Reflex's one port, and linked from the web pages
-too, so it needs no API token: the grant (made by the reveal, see `core.files`) is the
+too, so it needs no API token: the grant (made by the reveal, see `core.file_downloads`) is the
 permission.  The file is decrypted while it streams, a batch at a time in a worker thread.
 """
 
@@ -14,18 +14,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
-from pwpush_app.api.auth import current_vault, request_client
+from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import ApiError
-from pwpush_app.core import files
 from pwpush_app.core.crypto import DecryptionError
-from pwpush_app.core.files import AlreadyDownloaded, DownloadUnavailable, FileDownload
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
+from pwpush_app.core.file_downloads import FileDownload, open_file_download
+from pwpush_app.core.file_names import content_disposition, served_content_type
+from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
 router = APIRouter(tags=["files"])
 
 # Bytes handed from the decrypting thread per hop: few hops, little memory.
 BATCH_BYTES = 1024 * 1024
+DOWNLOAD_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 MAX_INDEX_DIGITS = 4
 
 
@@ -45,14 +47,14 @@ DOWNLOAD_DOC = dict(
 @router.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
 @router.get("/d/{grant}/{index}", operation_id="download_file",
             summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
-async def download_file(grant: str, index: str, request: Request, vault: Vault = Depends(current_vault)):
+async def download_file(grant: str, index: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     # isascii: "¹".isdigit() is True, but int() refuses it.
     if not (index.isascii() and index.isdigit()) or len(index) > MAX_INDEX_DIGITS:
         raise _unavailable()
     peek = request.method == "HEAD"
-    client = request_client(request, vault, None)
+    client = request_client(request, runtime, None)
     try:
-        download = await run_in_threadpool(files.open_file_download, vault, grant, int(index), client, None, peek)
+        download = await run_in_threadpool(open_file_download, runtime, grant, int(index), client, None, peek)
     except DownloadUnavailable as error:
         raise ApiError(404, str(error)) from None
     except AlreadyDownloaded as error:
@@ -62,14 +64,16 @@ async def download_file(grant: str, index: str, request: Request, vault: Vault =
         log.warning("download refused: stored file %s fails its integrity check", index)
         raise ApiError(500, "This file is damaged in storage and cannot be downloaded.") from None
     headers = {
-        # As declared (sanitised); set directly so no charset is added to text types.
-        "Content-Type": download.content_type,
+        # As declared (sanitised), but html, svg, xml and scripts as opaque bytes; set
+        # directly so no charset is added to text types.
+        "Content-Type": served_content_type(download.content_type),
         "Content-Length": str(download.size),
-        "Content-Disposition": files.content_disposition(download.name),
+        "Content-Disposition": content_disposition(download.name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
         # A download is never a page: no scripts, no frames, even if a browser renders it.
-        "Content-Security-Policy": "default-src 'none'; sandbox",
+        # (The security headers middleware keeps a policy a response sets itself.)
+        "Content-Security-Policy": DOWNLOAD_POLICY,
         "Referrer-Policy": "no-referrer",
     }
     if peek:

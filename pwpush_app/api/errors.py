@@ -1,7 +1,8 @@
 """Every API error is JSON: one shape, a message a person can act on, never a traceback.
 
-`{"error": message}` for every refusal (the CLI prints `error`), plus `errors`
-(field -> [messages]) for validation failures, as Password Pusher's 422s have them.
+`{"error": message}` for every refusal (the CLI prints `error`); validation failures add
+each field's messages at the top level (`"payload": ["..."]`), as Password Pusher's 422s
+have them.  Bodies are `application/json; charset=utf-8`, as there.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.pushes import AccountRequired
+from pwpush_app.core.errors import AccountRequired, ServerBusy
 from pwpush_app.core.throttle import RateLimited
+from pwpush_app.log_redaction import loggable_path
 
 log = logging.getLogger("pwpush.api")
 
@@ -27,18 +29,16 @@ class ApiError(Exception):
     """A refusal with its HTTP status; raised anywhere in the API, answered as JSON."""
 
     def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None):
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.extra = extra or {}
         super().__init__(message)
 
     def body(self) -> dict:
-        body: dict = {"error": self.message}
-        if self.errors:
-            body["errors"] = self.errors
-        return body
+        return {"error": self.message, **(self.errors or {}), **self.extra}
 
 
 def not_found() -> ApiError:
@@ -51,8 +51,20 @@ def invalid(errors: dict[str, str]) -> ApiError:
     return ApiError(422, summary, {field: [message] for field, message in errors.items()})
 
 
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
+class NoStoreJSON(JSONResponse):
+    """Every API answer may carry a secret or a secret link: none may be cached."""
+
+    media_type = JSON_UTF8
+
+    def __init__(self, content, status_code: int = 200, headers: dict[str, str] | None = None, **kwargs):
+        super().__init__(content, status_code=status_code, headers={**NO_STORE, **(headers or {})}, **kwargs)
+
+
 def json_error(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+    return NoStoreJSON(body, status_code=status, headers=headers)
 
 
 def is_api_path(path: str) -> bool:
@@ -72,7 +84,7 @@ def install_error_handlers(api: FastAPI) -> None:
             field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "request"
             errors.setdefault(field, []).append(str(item.get("msg", "is not valid")))
         summary = " ".join(f"{field}: {'; '.join(msgs)}." for field, msgs in errors.items())
-        return json_error(422, {"error": summary, "errors": errors})
+        return json_error(422, {"error": summary, **errors})
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException):
@@ -91,16 +103,21 @@ def install_error_handlers(api: FastAPI) -> None:
     async def _rate_limited(_request: Request, error: RateLimited):
         return json_error(429, {"error": str(error)}, {"Retry-After": str(error.retry_after_seconds)})
 
-    @api.exception_handler(DatabaseUnavailable)
-    async def _database_unavailable(_request: Request, error: DatabaseUnavailable):
-        log.warning("database unavailable: %s", error)
-        return json_error(503, {"error": "The database is busy or unreachable; nothing was changed. Try again shortly."},
-                          {"Retry-After": "5"})
+    @api.exception_handler(ServerBusy)
+    async def _busy(_request: Request, error: ServerBusy):
+        if isinstance(error, DatabaseUnavailable):
+            log.warning("database unavailable: %s", error)
+            message = "The database is busy or unreachable; nothing was changed. Try again shortly."
+        else:
+            log.warning("busy: %s", error)
+            message = "The server is busy right now; nothing was changed. Try again shortly."
+        return json_error(503, {"error": message}, {"Retry-After": str(error.retry_after_seconds)})
 
     @api.exception_handler(Exception)
     async def _last_resort(request: Request, error: Exception):
-        # Log the type only: a traceback's locals could hold a secret.
-        log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+        # Log the type only: a traceback's locals could hold a secret; and the path with its
+        # tokens masked (a link token or download grant in it is a live credential).
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, loggable_path(request.url.path))
         if not is_api_path(request.url.path):
             return PlainTextResponse("Internal Server Error", status_code=500)
         return json_error(500, {"error": "Something went wrong on the server; nothing secret was exposed. Try again."})

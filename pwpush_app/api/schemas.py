@@ -1,7 +1,8 @@
-"""What the API answers: the push JSON of Password Pusher, audit rows, and the OpenAPI models.
+"""What the API answers: Password Pusher's push JSON, files, audit rows, as pydantic models.
 
-`push_json` builds the dict we send; the pydantic models below only describe it (with
-examples) for /api/openapi.json and /api/docs.
+The routes declare these as their response models and return them: one declaration of
+each shape, for the answers and for /api/openapi.json alike.  Fields a caller may not see
+(`name`, `note` for anyone but the owner) are left unset, and unset fields are left out.
 """
 
 from __future__ import annotations
@@ -12,114 +13,108 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pwpush_app.api.bodies import DURATION_MINUTES
-from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
+from pwpush_app.core import links
 from pwpush_app.core.clock import iso_utc, utcnow
-from pwpush_app.core.files import FileDownloads, download_path
+from pwpush_app.core.create import describe_minutes
+from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.pushes import describe_minutes
 from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
 
 
-def secret_link(settings: Settings, url_token: str | None) -> str | None:
-    return f"{settings.base_url}/p/{url_token}" if url_token else None
+# What `passphrase` says while a push has one: Password Pusher echoes the passphrase itself,
+# we keep only its Argon2id hash (docs/compatibility.md).
+PASSPHRASE_SET = "********"
 
 
-def push_json(
+def api_time(moment: datetime | None) -> str | None:
+    """Timestamps as Password Pusher writes them: UTC, milliseconds, a Z."""
+    return iso_utc(moment, "milliseconds")
+
+
+def push_out(
     push: Push,
     settings: Settings,
     url_token: str | None,
+    model: type[PushOut] | None = None,
     *,
     owner: bool = False,
     note: str = "",
     now: datetime | None = None,
-) -> dict:
-    """Password Pusher's push fields; `name` and `note` only for the owner, never a passphrase."""
+    viewed: bool = False,
+    **extra,
+) -> PushOut:
+    """Password Pusher's push fields.
+
+    `owner`: the answers that list `name` and `note` there (a create, the owner's lists).
+    `viewed`: the answer to a view that got the secret.  Password Pusher expires a push
+    after answering its last view, so that answer still says `expired: false`; we expire
+    it in the same transaction, and answer as it does (the push was live when it was seen).
+    """
     now = now or utcnow()
-    link = secret_link(settings, url_token)
-    left_minutes = 0 if push.expired else max((push.expires_at - now).total_seconds() / 60, 0)
-    body = {
-        "url_token": url_token,
-        "html_url": link,
-        "json_url": f"{link}.json" if link else None,
-        "expired": push.expired,
-        "deleted": push.deleted,
-        "expired_on": iso_utc(push.expired_at),
-        "created_at": iso_utc(push.created_at),
-        "updated_at": iso_utc(push.updated_at),
+    expired = push.expired and not viewed
+    link = links.secret_link(settings, url_token) if url_token else None
+    fields = dict(
+        url_token=url_token,
+        html_url=link,
+        json_url=links.secret_json_link(settings, url_token) if url_token else None,
+        expired=expired,
+        deleted=push.deleted,
+        expired_on=api_time(push.expired_at) if expired else None,
+        created_at=api_time(push.created_at),
+        updated_at=api_time(push.updated_at),
         # Whole days, as Password Pusher counts them; a sub-day lifetime counts as 1.
-        "expire_after_days": math.ceil(push.expire_after_minutes / DAY_MINUTES),
-        "days_remaining": math.ceil(left_minutes / DAY_MINUTES),
-        "expire_after_views": push.expire_after_views,
-        "views_remaining": max(push.views_remaining, 0) if not push.expired else 0,
-        "deletable_by_viewer": push.deletable_by_viewer,
-        "retrieval_step": push.retrieval_step,
-        "passphrase": push.has_passphrase,
-        "kind": push.kind,
+        expire_after_days=math.ceil(push.expire_after_minutes / DAY_MINUTES),
+        days_remaining=push.days_remaining(now),
+        expire_after_views=push.expire_after_views,
+        views_remaining=push.views_unused,
+        # URL pushes redirect once revealed: never deletable by viewers (null, as there).
+        deletable_by_viewer=None if push.kind == "url" else push.deletable_by_viewer,
+        retrieval_step=push.retrieval_step,
+        # Expiry deletes the passphrase (null, as there); "" when none was set.
+        passphrase=None if expired else (PASSPHRASE_SET if push.has_passphrase else ""),
+        kind=push.kind,
         # Ours, additive: the exact lifetime and deadline.
-        "expire_after_minutes": push.expire_after_minutes,
-        "expires_at": iso_utc(push.expires_at),
-    }
+        expire_after_minutes=push.expire_after_minutes,
+        expires_at=api_time(push.expires_at),
+    )
     if owner:
-        body["name"] = push.name
-        body["note"] = note
-    return body
+        fields.update(name=push.name, note=note)
+    return (model or PushOut)(**fields, **extra)
 
 
-def files_json(downloads: FileDownloads | None, settings: Settings) -> list[dict]:
+def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileOut]:
     """Password Pusher's `files` of a revealed file push: each file's download link.
     (`size` and `expires_at`, when the links stop working, are ours.)"""
     if downloads is None:
         return []
     return [
-        {
-            "filename": entry.name,
-            "content_type": entry.content_type,
-            "url": settings.base_url + download_path(downloads.grant, entry.index),
-            "size": entry.size,
-            "expires_at": iso_utc(downloads.until),
-        }
+        FileOut(
+            filename=entry.name,
+            content_type=entry.content_type,
+            url=links.download_link(settings, downloads.grant, entry.index),
+            size=entry.size,
+            expires_at=api_time(downloads.until),
+        )
         for entry in downloads.files
     ]
 
 
-def audit_v2(events: list[AuditEvent]) -> dict:
-    return {
-        "logs": [
-            {
-                "ip": event.ip,
-                "user_agent": event.user_agent,
-                "referrer": event.referrer,
-                "kind": event.kind,
-                "created_at": iso_utc(event.created_at),
-            }
-            for event in events
-        ]
-    }
+def audit_v2(events: list[AuditEvent]) -> AuditV2Out:
+    return AuditV2Out(logs=[AuditLogV2(**_audit_fields(event)) for event in events])
 
 
-# v1 lists what happened to the secret: views, failed views and manual deletions.
-_V1_KINDS = {VIEW: (0, True), FAILED_VIEW: (0, False), EXPIRE: (1, True)}
+def audit_v1(events: list[AuditEvent]) -> AuditV1Out:
+    """The legacy trail: every event, as v2 lists them (Password Pusher 2.x's v1 shape)."""
+    return AuditV1Out(views=[AuditLogV1(**_audit_fields(event)) for event in events])
 
 
-def audit_v1(events: list[AuditEvent]) -> dict:
-    rows = []
-    for event in events:
-        if event.kind not in _V1_KINDS:
-            continue
-        kind, successful = _V1_KINDS[event.kind]
-        rows.append({
-            "ip": event.ip,
-            "user_agent": event.user_agent,
-            "referrer": event.referrer,
-            "successful": successful,
-            "kind": kind,
-            "created_at": iso_utc(event.created_at),
-            "updated_at": iso_utc(event.created_at),
-        })
-    return {"views": rows}
+def _audit_fields(event: AuditEvent) -> dict:
+    # Events are never changed once written: updated_at is created_at.
+    return dict(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
+                created_at=api_time(event.created_at), updated_at=api_time(event.created_at))
 
 
 # --- OpenAPI descriptions ---------------------------------------------------------------------
@@ -154,10 +149,10 @@ class PushOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "url_token": "q8Jc2nE1xZ0bY7tW5vK3aA", "html_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA",
         "json_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA.json", "expired": False, "deleted": False,
-        "expired_on": None, "created_at": "2026-11-25T11:00:00Z", "updated_at": "2026-11-25T11:00:00Z",
+        "expired_on": None, "created_at": "2026-11-25T11:00:00.000Z", "updated_at": "2026-11-25T11:00:00.000Z",
         "expire_after_days": 3, "days_remaining": 3, "expire_after_views": 2, "views_remaining": 2,
-        "deletable_by_viewer": True, "retrieval_step": True, "passphrase": False, "kind": "text",
-        "expire_after_minutes": 4320, "expires_at": "2026-11-28T11:00:00Z",
+        "deletable_by_viewer": True, "retrieval_step": True, "passphrase": "", "kind": "text",
+        "expire_after_minutes": 4320, "expires_at": "2026-11-28T11:00:00.000Z",
     }]})
 
     url_token: str | None
@@ -172,9 +167,10 @@ class PushOut(BaseModel):
     days_remaining: int
     expire_after_views: int
     views_remaining: int
-    deletable_by_viewer: bool
+    deletable_by_viewer: bool | None = Field(description="null for url pushes (never deletable by viewers).")
     retrieval_step: bool
-    passphrase: bool = Field(description="Whether a passphrase is set (never the passphrase).")
+    passphrase: str | None = Field(description=f'"" without a passphrase, "{PASSPHRASE_SET}" with one (never the '
+                                   "passphrase itself), null once expired.")
     kind: str
     expire_after_minutes: int
     expires_at: str
@@ -209,22 +205,19 @@ class AuditLogV2(BaseModel):
     ip: str
     user_agent: str
     referrer: str
-    kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, expire_auto, owner_view")
+    kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, edit, owner_view (the "
+                      "owner saw the secret: no view taken); ours too: expire_auto (views or time ran out), "
+                      "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while)")
     created_at: str
+    updated_at: str
 
 
 class AuditV2Out(BaseModel):
     logs: list[AuditLogV2]
 
 
-class AuditLogV1(BaseModel):
-    ip: str
-    user_agent: str
-    referrer: str
-    successful: bool
-    kind: int = Field(description="0 view, 1 manual deletion")
-    created_at: str
-    updated_at: str
+class AuditLogV1(AuditLogV2):
+    pass
 
 
 class AuditV1Out(BaseModel):
@@ -232,8 +225,11 @@ class AuditV1Out(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """`error` always; a 422 adds each wrong field's messages beside it, as Password Pusher's
+    do (`{"error": "...", "payload": ["Payload is required."]}`)."""
+
+    model_config = ConfigDict(extra="allow")
     error: str = Field(examples=["not-found"])
-    errors: dict[str, list[str]] | None = Field(None, description="Per field, for 422.")
 
 
 class VersionOut(BaseModel):

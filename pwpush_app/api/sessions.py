@@ -16,18 +16,17 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from pwpush_app.api.auth import current_vault, request_client
+from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
 from pwpush_app.core import accounts
 from pwpush_app.core.accounts import AccountError
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
+from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.throttle import RateLimited
-from pwpush_app.core.vault import Vault
 from pwpush_app.http_security import arrived_over_https
 
 router = APIRouter(include_in_schema=False)
 
-SESSION_COOKIE = accounts.SESSION_COOKIE
 # Email + two passwords fit in far less; a bigger body is not a browser's form.
 MAX_FORM_BYTES = 8 * 1024
 
@@ -38,13 +37,13 @@ class FormRefused(Exception):
         self.field = field
 
 
-def _same_site(request: Request, vault: Vault) -> bool:
+def _same_site(request: Request, runtime: Runtime) -> bool:
     """Against cross-site request forgery: the form must come from one of our pages.
 
     Browsers send Origin with every POST form, but our `Referrer-Policy: no-referrer`
     makes it "null" (and drops Referer); then `Sec-Fetch-Site`, which pages cannot forge,
     must say same-origin.  A real origin must be ours.  Nothing to go by: refused."""
-    origins = vault.settings.site_origins
+    origins = runtime.settings.site_origins
     origin = request.headers.get("origin")
     if origin and origin != "null":
         return origin in origins
@@ -75,118 +74,129 @@ def _back(path: str, code: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({'error': code})}", status_code=303)
 
 
-def _set_session_cookie(response: Response, request: Request, vault: Vault, token: str, remember: bool) -> None:
+def _secure(request: Request, runtime: Runtime) -> bool:
+    # An https site's cookie is `__Host-` (settings.session_cookie), which browsers keep only
+    # with Secure; elsewhere Secure whenever this request came over https.
+    return runtime.settings.https_site or arrived_over_https(request.scope, runtime.settings.trusted_proxy_hops)
+
+
+def _session_token(request: Request, runtime: Runtime) -> str | None:
+    return request.cookies.get(runtime.settings.session_cookie)
+
+
+def _set_session_cookie(response: Response, request: Request, runtime: Runtime, token: str, remember: bool) -> None:
+    # No Domain: the cookie stays with this host (and `__Host-` requires it).
     response.set_cookie(
-        SESSION_COOKIE,
+        runtime.settings.session_cookie,
         token,
-        max_age=vault.settings.session_remember_days * 86400 if remember else None,
+        max_age=runtime.settings.session_remember_days * 86400 if remember else None,
         path="/",
-        secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops),
+        secure=_secure(request, runtime),
         httponly=True,
         samesite="strict",
     )
 
 
-def _clear_session_cookie(response: Response, request: Request, vault: Vault) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=arrived_over_https(request.scope, vault.settings.trusted_proxy_hops))
+def _clear_session_cookie(response: Response, request: Request, runtime: Runtime) -> None:
+    response.delete_cookie(runtime.settings.session_cookie, path="/", httponly=True, samesite="strict",
+                           secure=_secure(request, runtime))
 
 
-async def _guarded(request: Request, vault: Vault, form_page: str, action) -> Response:
+async def _guarded(request: Request, runtime: Runtime, form_page: str, action) -> Response:
     """Origin check, form parsing and the refusals every form shares; `action(form, ip)` does the rest."""
-    if not _same_site(request, vault):
+    if not _same_site(request, runtime):
         return json_error(403, {"error": "This form must be sent from this site's own pages."})
     form = await _form(request)
     if form is None:
         return _back(form_page, "form_invalid")
-    ip = request_client(request, vault, None).ip
+    ip = request_client(request, runtime, None).ip
     try:
         return await action(form, ip)
     except RateLimited:
         return _back(form_page, "rate_limited")
     except AccountError as refusal:
         return _back(form_page, refusal.code or "form_invalid")
-    except DatabaseUnavailable:
+    except ServerBusy:
         return _back(form_page, "busy")
 
 
-async def _account_holder(request: Request, vault: Vault, ip: str):
+async def _account_holder(request: Request, runtime: Runtime, ip: str):
     """The logged-in user about to change their account (a password is checked next, so the
     attempt counts against the login limit), or None: not logged in."""
-    user = await run_in_threadpool(accounts.user_for_session, vault, request.cookies.get(SESSION_COOKIE))
+    user = await run_in_threadpool(accounts.user_for_session, runtime, _session_token(request, runtime))
     if user is not None:
-        vault.throttle.hit("login", ip)
+        runtime.throttle.hit("login", ip)
     return user
 
 
 @router.post("/session")
-async def log_in(request: Request, vault: Vault = Depends(current_vault)):
+async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         remember = _text(form, "remember") in ("1", "on", "true")
         logged_in = await run_in_threadpool(
-            accounts.log_in, vault, _text(form, "email"), _text(form, "password"), ip, remember
+            accounts.log_in, runtime, _text(form, "email"), _text(form, "password"), ip, remember
         )
         response = RedirectResponse("/dashboard", status_code=303)
-        _set_session_cookie(response, request, vault, logged_in.session_token, remember)
+        _set_session_cookie(response, request, runtime, logged_in.session_token, remember)
         return response
 
-    return await _guarded(request, vault, "/login", action)
+    return await _guarded(request, runtime, "/login", action)
 
 
 @router.post("/session/logout")
-async def log_out(request: Request, vault: Vault = Depends(current_vault)):
-    if not _same_site(request, vault):
+async def log_out(request: Request, runtime: Runtime = Depends(current_runtime)):
+    if not _same_site(request, runtime):
         return json_error(403, {"error": "This form must be sent from this site's own pages."})
-    await run_in_threadpool(accounts.log_out, vault, request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(accounts.log_out, runtime, _session_token(request, runtime))
     response = RedirectResponse("/login?bye=1", status_code=303)
-    _clear_session_cookie(response, request, vault)
+    _clear_session_cookie(response, request, runtime)
     return response
 
 
 @router.post("/signup")
-async def sign_up(request: Request, vault: Vault = Depends(current_vault)):
+async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         password = _text(form, "password")
         if password != _text(form, "password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "password")
-        await run_in_threadpool(accounts.sign_up, vault, _text(form, "email"), password, ip)
-        logged_in = await run_in_threadpool(accounts.log_in, vault, _text(form, "email"), password, ip)
+        await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
+        logged_in = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)
         response = RedirectResponse("/dashboard", status_code=303)
-        _set_session_cookie(response, request, vault, logged_in.session_token, False)
+        _set_session_cookie(response, request, runtime, logged_in.session_token, False)
         return response
 
-    return await _guarded(request, vault, "/signup", action)
+    return await _guarded(request, runtime, "/signup", action)
 
 
 @router.post("/account/password")
-async def change_password(request: Request, vault: Vault = Depends(current_vault)):
+async def change_password(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
-        user = await _account_holder(request, vault, ip)
+        user = await _account_holder(request, runtime, ip)
         if user is None:
             return RedirectResponse("/login", status_code=303)
         new_password = _text(form, "new_password")
         if new_password != _text(form, "new_password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "new_password")
         token = await run_in_threadpool(
-            accounts.change_password, vault, user.id, _text(form, "current_password"), new_password
+            accounts.change_password, runtime, user.id, _text(form, "current_password"), new_password
         )
         response = RedirectResponse("/account?changed=1", status_code=303)
-        _set_session_cookie(response, request, vault, token, False)
+        _set_session_cookie(response, request, runtime, token, False)
         return response
 
-    return await _guarded(request, vault, "/account", action)
+    return await _guarded(request, runtime, "/account", action)
 
 
 @router.post("/account/delete")
-async def delete_account(request: Request, vault: Vault = Depends(current_vault)):
+async def delete_account(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
-        user = await _account_holder(request, vault, ip)
+        user = await _account_holder(request, runtime, ip)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        client = request_client(request, vault, user)
-        await run_in_threadpool(accounts.delete_account, vault, user.id, _text(form, "password"), client)
+        client = request_client(request, runtime, user)
+        await run_in_threadpool(accounts.delete_account, runtime, user.id, _text(form, "password"), client)
         response = RedirectResponse("/login?deleted=1", status_code=303)
-        _clear_session_cookie(response, request, vault)
+        _clear_session_cookie(response, request, runtime)
         return response
 
-    return await _guarded(request, vault, "/account", action)
+    return await _guarded(request, runtime, "/account", action)

@@ -22,11 +22,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pwpush_app.api.bodies import MAX_FIELDS, create_body_from_pairs, new_push_from_fields, too_large
 from pwpush_app.api.errors import ApiError, invalid
-from pwpush_app.core import files
 from pwpush_app.core.audit import Client
-from pwpush_app.core.files import DraftFeeder, FilePushDraft, LoginRequired
-from pwpush_app.core.pushes import CreatedPush, InvalidPush, NewPush
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.create import CreatedPush, NewPush
+from pwpush_app.core.errors import InvalidPush, LoginRequired
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft, check_may_send_files
+from pwpush_app.core.runtime import Runtime
 
 # Marks a file part among the text fields, so `file_push[files][]` alone still names the
 # root object; never a value a client could send (NUL is refused in text fields).
@@ -133,8 +134,8 @@ class _Upload:
     """The files of one request, into a draft made at the first file (so a text-only
     multipart request never touches the file rules)."""
 
-    def __init__(self, vault: Vault, client: Client):
-        self.vault = vault
+    def __init__(self, runtime: Runtime, client: Client):
+        self.runtime = runtime
         self.client = client
         self.draft: FilePushDraft | None = None
         self.feeder: DraftFeeder | None = None
@@ -154,7 +155,7 @@ class _Upload:
 
     async def _start(self, filename: str) -> None:
         if self.draft is None:
-            self.draft = await run_in_threadpool(FilePushDraft, self.vault, self.client)
+            self.draft = await run_in_threadpool(FilePushDraft, self.runtime, self.client)
             self.feeder = DraftFeeder(self.draft)
         await run_in_threadpool(self.draft.start_file, filename, self.content_type)
         self.started, self.pending_name = True, None
@@ -183,7 +184,7 @@ class _Upload:
 
 
 async def create_from_multipart(
-    request: Request, vault: Vault, client: Client, root_key: str, kind: str, kind_is_fixed: bool, text_limit: int
+    request: Request, runtime: Runtime, client: Client, root_key: str, kind: str, kind_is_fixed: bool, text_limit: int
 ) -> tuple[dict, NewPush, str, CreatedPush | None]:
     """Read a multipart create request; returns (fields, new push, duration field, created).
 
@@ -194,17 +195,17 @@ async def create_from_multipart(
     boundary = options.get(b"boundary")
     if not boundary:
         raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
-    file_limit = vault.settings.max_file_bytes_per_push
+    file_limit = runtime.settings.max_file_bytes_per_push
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > file_limit + text_limit:
         # Refuse before reading a byte; the draft would stop it later anyway.
-        raise _files_too_large(vault)
+        raise _files_too_large(runtime)
     if kind_is_fixed and kind == "file":
         # /f.json: who may send is known before the body is read.
-        _check_may_send(vault, client)
+        _check_may_send(runtime, client)
 
     parser = _EventParser(boundary, text_limit)
-    upload = _Upload(vault, client)
+    upload = _Upload(runtime, client)
     pairs: list[tuple[str, str]] = []
     duration_field = "expire_after_minutes"
     try:
@@ -223,7 +224,7 @@ async def create_from_multipart(
         return fields, new_push, duration_field, created
     except InvalidPush as error:
         if upload.draft is not None and upload.draft.total_bytes > file_limit:
-            raise _files_too_large(vault) from None
+            raise _files_too_large(runtime) from None
         raise invalid({(duration_field if k == "expire_after" else k): v for k, v in error.errors.items()}) from None
     except LoginRequired:
         raise _login_required() from None
@@ -259,19 +260,19 @@ def _new_push(fields: dict, kind: str, kind_is_fixed: bool, has_files: bool) -> 
     return new_push, duration_field
 
 
-def _check_may_send(vault: Vault, client: Client, file_count: int | None = None) -> None:
+def _check_may_send(runtime: Runtime, client: Client, file_count: int | None = None) -> None:
     try:
-        files.check_may_send_files(vault, client, file_count)
+        check_may_send_files(runtime, client, file_count)
     except LoginRequired:
         raise _login_required() from None
     except InvalidPush as error:
         raise invalid(error.errors) from None
 
 
-def check_file_push_without_files(vault: Vault, client: Client) -> None:
+def check_file_push_without_files(runtime: Runtime, client: Client) -> None:
     """A file push with no file parts (or not multipart at all): say what is missing,
     after who-may-send (so an anonymous caller learns about the token first)."""
-    _check_may_send(vault, client)
+    _check_may_send(runtime, client)
     raise invalid({"files": "Attach at least one file: send multipart/form-data with push[files][] "
                             "(curl -F 'push[files][]=@secret.pdf')."})
 
@@ -281,7 +282,7 @@ def _login_required() -> ApiError:
                          "(`Authorization: Bearer <token>`).")
 
 
-def _files_too_large(vault: Vault) -> ApiError:
-    limit = vault.settings.max_file_bytes_per_push
-    return ApiError(413, f"The files are too large: at most {files.describe_bytes(limit)} per push in total.",
-                    {"files": [f"The files are too large: at most {files.describe_bytes(limit)} per push in total."]})
+def _files_too_large(runtime: Runtime) -> ApiError:
+    limit = runtime.settings.max_file_bytes_per_push
+    return ApiError(413, f"The files are too large: at most {describe_bytes(limit)} per push in total.",
+                    {"files": [f"The files are too large: at most {describe_bytes(limit)} per push in total."]})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from pwpush_app.api import actions
-from pwpush_app.api.auth import Caller, caller, current_vault
+from pwpush_app.api.auth import Caller, caller, current_runtime
+from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
     CreatedPushOut,
@@ -17,7 +18,7 @@ from pwpush_app.api.schemas import (
     error_responses,
 )
 from pwpush_app.api.version import version_v2
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
 
@@ -43,19 +44,72 @@ CREATE_SCHEMA = {
 }
 
 TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
-Page = Query(1, ge=1, le=100_000, description="Page of 50, from 1.")
-Passphrase = Query(None, max_length=1024, description="Required when the push has a passphrase.")
+MAX_PAGE = 200
+INVALID_PAGE = "Invalid page parameter"
 
 
-@router.get("/version", response_model=VersionOut, summary="Version and features (no auth needed)")
-def get_version(vault: Vault = Depends(current_vault)):
-    return actions.answer(version_v2(vault.settings))
+async def page_number(page: str | None = Query(None, description="Page of 50, from 1 to 200 (0 or less counts as 1).",
+                                               examples=["1"])) -> int:
+    """Password Pusher's pages: whole numbers; 0 or less is the first page, past 200 or not a
+    number is 400 "Invalid page parameter"."""
+    if page is None:
+        return 1
+    try:
+        number = int(page.strip(), 10)
+    except ValueError:
+        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."}) from None
+    if number > MAX_PAGE:
+        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."})
+    return max(number, 1)
+
+
+Page = Depends(page_number)
+MAX_PASSPHRASE_CHARS = 1024
+PASSPHRASE_HEADER = "X-Passphrase"
+
+
+async def presented_passphrase(
+    request: Request,
+    passphrase: str | None = Query(None, max_length=MAX_PASSPHRASE_CHARS,
+                                   description="Required when the push has a passphrase (to see it, and for a "
+                                   "recipient to delete it). Prefer the "
+                                   "X-Passphrase header: a query string ends up in proxies' logs."),
+    x_passphrase: str | None = Header(None, alias=PASSPHRASE_HEADER,
+                                      description="The passphrase, as UTF-8 (kept out of URLs and so out of logs)."),
+) -> str | None:
+    """The passphrase from the `X-Passphrase` header or `?passphrase=` (Password Pusher's CLI
+    sends the query parameter; a URL is what proxies and servers log, a header is not)."""
+    if x_passphrase is None:
+        return passphrase
+    if passphrase is not None:
+        raise invalid({"passphrase": f"Send the passphrase once: in the {PASSPHRASE_HEADER} header or as "
+                                     "?passphrase=, not both."})
+    # Header values arrive as Latin-1 text; the bytes on the wire are the client's UTF-8.
+    raw = request.headers.getlist(PASSPHRASE_HEADER)
+    if len(raw) != 1:
+        raise invalid({"passphrase": f"Send one {PASSPHRASE_HEADER} header."})
+    try:
+        value = raw[0].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise invalid({"passphrase": f"The {PASSPHRASE_HEADER} header must be UTF-8 text."}) from None
+    if len(value) > MAX_PASSPHRASE_CHARS:
+        raise invalid({"passphrase": f"A passphrase has at most {MAX_PASSPHRASE_CHARS} characters."})
+    return value
+
+
+# Routes declare `passphrase: str | None = Passphrase` and get it from either place.
+Passphrase = Depends(presented_passphrase)
+
+
+@router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
+def get_version(runtime: Runtime = Depends(current_runtime)):
+    return version_v2(runtime.settings)
 
 
 @router.post(
     "/pushes",
     status_code=201,
-    response_model=CreatedPushOut,
+    response_model=CreatedPushOut, response_model_exclude_unset=True,
     summary="Create a push",
     description="JSON `{\"push\": {...}}`, form-encoded `push[payload]=...`, or multipart. "
     "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push. "
@@ -76,37 +130,37 @@ async def create_push(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "push", "text")
 
 
-@router.get("/pushes/active", response_model=list[PushOut], summary="Your active pushes, newest first",
+@router.get("/pushes/active", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes, newest first",
             responses=error_responses(401, 422))
 def active_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=False, page=page)
 
 
-@router.get("/pushes/expired", response_model=list[PushOut], summary="Your expired pushes, newest first",
+@router.get("/pushes/expired", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your expired pushes, newest first",
             responses=error_responses(401, 422))
 def expired_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=True, page=page)
 
 
-@router.get("/pushes/{token}", response_model=ShownPushOut, summary="Retrieve the secret (consumes a view)",
+@router.get("/pushes/{token}", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (consumes a view)",
             responses=error_responses(401, 404, 422, 429))
 def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
     return actions.show(who, token, passphrase)
 
 
-@router.get("/pushes/{token}/preview", response_model=PreviewOut, summary="The secret link (consumes nothing)",
+@router.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",
             responses=error_responses(401, 404))
 def preview_push(token: str, who: Caller = Depends(caller)):
     return actions.preview(who, token)
 
 
-@router.get("/pushes/{token}/audit", response_model=AuditV2Out, summary="Audit trail (owner only)",
+@router.get("/pushes/{token}/audit", response_model=AuditV2Out, response_model_exclude_unset=True, summary="Audit trail (owner only)",
             responses=error_responses(401, 403, 404, 422))
 def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
     return actions.audit(who, token, page, "v2")
 
 
-@router.delete("/pushes/{token}", response_model=PushOut, summary="Expire now (owner, or anyone if deletable by viewer)",
+@router.delete("/pushes/{token}", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (owner, or anyone if deletable by viewer)",
                responses=error_responses(401, 403, 404, 422))
-def expire_push(token: str, who: Caller = Depends(caller)):
-    return actions.expire(who, token)
+def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+    return actions.expire(who, token, passphrase)

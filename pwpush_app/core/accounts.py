@@ -1,6 +1,6 @@
 """Accounts: sign up, log in, sessions, passwords, API tokens, and deleting an account.
 
-Passwords are Argon2id hashes (crypto.hash_password).  Session cookies and API tokens are
+Passwords are Argon2id hashes (runtime.hashing, a bounded number at a time).  Session cookies and API tokens are
 128-bit random tokens stored only as SHA-256 digests (random tokens need no slow hash).
 Every time rule takes `now=` so tests can move the clock.
 """
@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
-from pwpush_app.core import crypto, pushes
+from pwpush_app.core import crypto
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
-from pwpush_app.core.models import LoginSession, Push, User
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.models import LoginFailures, LoginSession, Push, User
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.runtime import Runtime
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 # Longer than any token we issue; refuses to hash megabytes of header.
@@ -29,8 +31,6 @@ PASSWORD_MAX_CHARS = 128
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-# The HttpOnly cookie carrying the session token (set by pwpush_app/api/sessions.py).
-SESSION_COOKIE = "pwpush_session"
 
 # One message for every failed login: unknown email, wrong password, locked account.
 # Anything else would tell a stranger which emails have accounts.
@@ -54,9 +54,21 @@ class LoginFailed(AccountError):
         super().__init__(LOGIN_FAILED, "form", "login_failed")
 
 
+class LoginLocked(LoginFailed):
+    """Too many wrong passwords for this email lately (account or not): every password,
+    the right one included, is refused until `until`."""
+
+    def __init__(self, until: datetime):
+        AccountError.__init__(self, MESSAGES["login_locked"], "form", "login_locked")
+        self.until = until
+
+
 # Every message an account form can show, by code.
 MESSAGES = {
     "login_failed": LOGIN_FAILED,
+    # Said of unknown emails too: it tells nobody whether an account exists.
+    "login_locked": "Too many wrong passwords for this email address: logging in with it is paused for a while. "
+                    "Try again later.",
     "email_invalid": "Enter an email address like name@example.com.",
     "email_taken": "An account with this email already exists: log in instead.",
     "email_not_allowed": "This site does not take sign-ups from that email address.",
@@ -97,24 +109,19 @@ def check_password_rules(password: str, field: str = "password") -> None:
         raise AccountError(f"Use a password of at most {PASSWORD_MAX_CHARS} characters.", field)
 
 
-def signups_open(vault: Vault) -> bool:
-    return not vault.settings.disable_signups
-
-
-# The rule lives with the pushes it guards (create_push and file pushes enforce it);
-# pages and API ask it up front to answer with a login prompt or a 401.
-may_create_pushes = pushes.may_create_pushes
+def signups_open(runtime: Runtime) -> bool:
+    return not runtime.settings.disable_signups
 
 
 # --- sign up ------------------------------------------------------------------------------------
 
-def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now: datetime | None = None) -> User:
+def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, now: datetime | None = None) -> User:
     """A new account.  Raises AccountError (with the field) when a rule refuses it, and
     RateLimited when `ip` signs up too often."""
     now = now or utcnow()
-    settings = vault.settings
+    settings = runtime.settings
     if ip is not None:
-        vault.throttle.hit("signup", ip)
+        runtime.throttle.hit("signup", ip)
     if settings.disable_signups:
         raise AccountError("This site does not take new sign-ups.", "form")
     email = _check_email(email)
@@ -122,8 +129,8 @@ def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now:
     if pattern and not re.fullmatch(pattern, email):
         raise AccountError("This site does not take sign-ups from that email address.", "email")
     check_password_rules(password)
-    password_hash = crypto.hash_password(password)
-    with transaction(vault.engine) as db:
+    password_hash = runtime.hashing.hash(password)
+    with transaction(runtime.engine) as db:
         if db.exec(select(User.id).where(User.email == email)).first() is not None:
             raise AccountError("An account with this email already exists: log in instead.", "email")
         user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now)
@@ -133,82 +140,110 @@ def sign_up(vault: Vault, email: str, password: str, ip: str | None = None, now:
 
 # --- log in -------------------------------------------------------------------------------------
 
-# Verified against when the email is unknown, so the answer takes as long either way.
+# Checked against when the email is unknown, so that path does the same work.
 _DUMMY_HASH = None
 
 
-def _dummy_hash() -> str:
+def _dummy_hash(runtime: Runtime) -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = crypto.hash_password(crypto.new_token())
+        _DUMMY_HASH = runtime.hashing.hash(crypto.new_token())
     return _DUMMY_HASH
 
 
 def log_in(
-    vault: Vault, email: str, password: str, ip: str, remember: bool = False, now: datetime | None = None
+    runtime: Runtime, email: str, password: str, ip: str, remember: bool = False, now: datetime | None = None
 ) -> LoggedIn:
     """Check the password and open a session.
 
-    Raises RateLimited (too many attempts from this IP) or LoginFailed (always the same
-    message).  After `login_max_failures` wrong passwords in a row the account refuses
-    every password, right ones included, for `login_lockout_minutes`.
+    Raises RateLimited (too many attempts from this client), LoginFailed (always the same
+    message) or LoginLocked: after `login_max_failures` wrong passwords in a row for an
+    email, every password for it, right ones included, is refused for
+    `login_lockout_minutes`.  Every failing path does the same work, one Argon2 check and
+    one write, whether the email has an account or not: neither the answer nor its
+    timing tells which.
     """
     now = now or utcnow()
-    vault.throttle.hit("login", ip)
-    email = normalize_email(email)
+    runtime.throttle.hit("login", ip)
+    email = normalize_email(email)[:MAX_EMAIL_CHARS + 1]
     password = password if isinstance(password, str) else ""
-    with transaction(vault.engine, write=False) as db:
+    digest = _email_digest(runtime, email)
+    with transaction(runtime.engine, write=False) as db:
         user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
-    if user is None or user.password_hash is None or len(password) > PASSWORD_MAX_CHARS:
-        crypto.verify_password(password[:PASSWORD_MAX_CHARS], _dummy_hash())
-        raise LoginFailed()
-    if user.locked_until is not None and user.locked_until > now:
-        crypto.verify_password(password, _dummy_hash())
-        raise LoginFailed()
-    if not crypto.verify_password(password, user.password_hash):
-        _count_failure(vault, user.id, now)
-        raise LoginFailed()
-    with transaction(vault.engine) as db:
-        db.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
-    return LoggedIn(user=user, session_token=_open_session(vault, user.id, remember, now))
+        failures = db.get(LoginFailures, digest)
+    locked_until = failures.locked_until if failures is not None else None
+    locked = locked_until is not None and locked_until > now
+    known = user is not None and user.password_hash is not None and len(password) <= PASSWORD_MAX_CHARS
+    # Never more than the longest allowed password goes into Argon2.
+    right = runtime.hashing.verify(password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(runtime))
+    if known and right and not locked:
+        with transaction(runtime.engine) as db:
+            db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
+        return LoggedIn(user=user, session_token=_open_session(runtime, user.id, remember, now))
+    _count_failure(runtime, digest, locked, now)
+    if locked:
+        raise LoginLocked(locked_until)
+    raise LoginFailed()
 
 
-def _count_failure(vault: Vault, user_id: str, now: datetime) -> None:
-    settings = vault.settings
-    with transaction(vault.engine) as db:
-        # One UPDATE: parallel wrong guesses each count.
+def _email_digest(runtime: Runtime, email: str) -> str:
+    return runtime.keyring.token_digest("login failures\x00" + email)
+
+
+def _count_failure(runtime: Runtime, digest: str, locked: bool, now: datetime) -> None:
+    """One wrong password for this email: one upsert, the same for known and unknown
+    emails (while locked it only notes the time: a lock is not extended by guessing)."""
+    settings = runtime.settings
+    with transaction(runtime.engine) as db:
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        counted = LoginFailures.__table__.c.failures + (0 if locked else 1)
+        # One statement: parallel wrong guesses each count.
         failures = db.execute(
-            update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
+            dialect.insert(LoginFailures.__table__)
+            .values(email_digest=digest, failures=1, updated_at=now)
+            .on_conflict_do_update(index_elements=["email_digest"], set_={"failures": counted, "updated_at": now})
+            .returning(LoginFailures.__table__.c.failures)
         ).scalar_one()
-        if failures >= settings.login_max_failures:
+        if not locked and failures >= settings.login_max_failures:
             db.execute(
-                update(User).where(User.id == user_id).values(
-                    failed_logins=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes)
-                )
+                update(LoginFailures).where(LoginFailures.email_digest == digest)
+                .values(failures=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes))
             )
+
+
+def delete_stale_login_failures(runtime: Runtime, now: datetime | None = None) -> int:
+    """Forget counts and locks that no longer matter (older than the lock-out)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(minutes=runtime.settings.login_lockout_minutes)
+    with transaction(runtime.engine) as db:
+        return db.execute(
+            delete(LoginFailures).where(
+                LoginFailures.updated_at < cutoff,
+                (LoginFailures.locked_until == None) | (LoginFailures.locked_until < now),  # noqa: E711
+            )
+        ).rowcount
 
 
 # --- sessions -----------------------------------------------------------------------------------
 
-def _open_session(vault: Vault, user_id: str, remember: bool, now: datetime) -> str:
+def _open_session(runtime: Runtime, user_id: str, remember: bool, now: datetime) -> str:
     token = crypto.new_token()
-    expires_at = now + timedelta(days=vault.settings.session_remember_days)
-    with transaction(vault.engine) as db:
+    expires_at = now + timedelta(days=runtime.settings.session_remember_days)
+    with transaction(runtime.engine) as db:
         db.add(LoginSession(id=crypto.plain_digest(token), user_id=user_id, remember=bool(remember),
                             created_at=now, last_seen_at=now, expires_at=expires_at))
     return token
 
 
-def _session_is_live(vault: Vault, session: LoginSession, now: datetime) -> bool:
+def _session_is_live(runtime: Runtime, session: LoginSession, now: datetime) -> bool:
     if session.expires_at <= now:
         return False
     if session.remember:
         return True
-    return session.last_seen_at + timedelta(minutes=vault.settings.session_idle_minutes) > now
+    return session.last_seen_at + timedelta(minutes=runtime.settings.session_idle_minutes) > now
 
 
-def user_for_session(vault: Vault, session_token: str | None, now: datetime | None = None) -> User | None:
+def user_for_session(runtime: Runtime, session_token: str | None, now: datetime | None = None) -> User | None:
     """The user logged in by this session cookie, or None (unknown, expired or revoked).
 
     Counts as activity for the idle limit.
@@ -217,27 +252,27 @@ def user_for_session(vault: Vault, session_token: str | None, now: datetime | No
         return None
     now = now or utcnow()
     digest = crypto.plain_digest(session_token)
-    with transaction(vault.engine, write=False) as db:
+    with transaction(runtime.engine, write=False) as db:
         found = db.exec(
             select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(LoginSession.id == digest)
         ).first()
     if found is None:
         return None
     session, user = found
-    if not _session_is_live(vault, session, now):
-        with transaction(vault.engine) as db:
+    if not _session_is_live(runtime, session, now):
+        with transaction(runtime.engine) as db:
             db.execute(delete(LoginSession).where(LoginSession.id == digest))
         return None
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             db.execute(update(LoginSession).where(LoginSession.id == digest).values(last_seen_at=now))
     return user
 
 
-def log_out(vault: Vault, session_token: str | None) -> None:
+def log_out(runtime: Runtime, session_token: str | None) -> None:
     if not session_token or len(session_token) > MAX_TOKEN_CHARS:
         return
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         db.execute(delete(LoginSession).where(LoginSession.id == crypto.plain_digest(session_token)))
 
 
@@ -245,56 +280,56 @@ def _revoke_all_sessions(db, user_id: str) -> None:
     db.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
 
 
-def delete_stale_sessions(vault: Vault, now: datetime | None = None) -> int:
+def delete_stale_sessions(runtime: Runtime, now: datetime | None = None) -> int:
     """Remove sessions past their absolute end (the idle ones go when next presented)."""
     now = now or utcnow()
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         return db.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
 
 
 # --- password and account -----------------------------------------------------------------------
 
-def _check_current_password(vault: Vault, user_id: str, password: str) -> User:
-    with transaction(vault.engine, write=False) as db:
+def _check_current_password(runtime: Runtime, user_id: str, password: str) -> User:
+    with transaction(runtime.engine, write=False) as db:
         user = db.get(User, user_id)
     if user is None or user.password_hash is None or not isinstance(password, str) \
-            or len(password) > PASSWORD_MAX_CHARS or not crypto.verify_password(password, user.password_hash):
+            or len(password) > PASSWORD_MAX_CHARS or not runtime.hashing.verify(password, user.password_hash):
         raise AccountError("That is not your current password.", "current_password")
     return user
 
 
 def change_password(
-    vault: Vault, user_id: str, current_password: str, new_password: str, remember: bool = False,
+    runtime: Runtime, user_id: str, current_password: str, new_password: str, remember: bool = False,
     now: datetime | None = None,
 ) -> str:
     """Set a new password; every session of the user ends.  Returns a new session token
     for the browser that made the change."""
     now = now or utcnow()
     check_password_rules(new_password, "new_password")
-    _check_current_password(vault, user_id, current_password)
-    new_hash = crypto.hash_password(new_password)
-    with transaction(vault.engine) as db:
+    _check_current_password(runtime, user_id, current_password)
+    new_hash = runtime.hashing.hash(new_password)
+    with transaction(runtime.engine) as db:
         db.execute(update(User).where(User.id == user_id).values(password_hash=new_hash, updated_at=now))
         _revoke_all_sessions(db, user_id)
-    return _open_session(vault, user_id, remember, now)
+    return _open_session(runtime, user_id, remember, now)
 
 
-def delete_account(vault: Vault, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:
+def delete_account(runtime: Runtime, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:
     """Expire every push of the account (their secrets deleted), then remove the account."""
     now = now or utcnow()
-    _check_current_password(vault, user_id, password)
-    with transaction(vault.engine, write=False) as db:
+    _check_current_password(runtime, user_id, password)
+    with transaction(runtime.engine, write=False) as db:
         live = list(db.exec(select(Push).where(Push.owner_id == user_id, Push.expired == False)))  # noqa: E712
     for push in live:
-        pushes.expire_by_owner(vault, push, client, now)
-    with transaction(vault.engine) as db:
+        expire_by_owner(runtime, push, client, now)
+    with transaction(runtime.engine) as db:
         _revoke_all_sessions(db, user_id)
         db.execute(delete(User).where(User.id == user_id))
 
 
 # --- API tokens ---------------------------------------------------------------------------------
 
-def issue_api_token(vault: Vault, email: str, now: datetime | None = None) -> tuple[User, str]:
+def issue_api_token(runtime: Runtime, email: str, now: datetime | None = None) -> tuple[User, str]:
     """Create the user if absent (the create-token command), give them a fresh API token.
 
     The previous token stops working at once.  Only the digest is stored.
@@ -304,7 +339,7 @@ def issue_api_token(vault: Vault, email: str, now: datetime | None = None) -> tu
     if not _EMAIL_RE.match(email):
         raise AccountError(f"{email!r} is not an email address.", "email")
     token = crypto.new_token()
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         user = db.exec(select(User).where(User.email == email)).first()
         if user is None:
             user = User(id=crypto.new_id(), email=email, created_at=now, updated_at=now)
@@ -315,11 +350,11 @@ def issue_api_token(vault: Vault, email: str, now: datetime | None = None) -> tu
     return user, token
 
 
-def regenerate_api_token(vault: Vault, user_id: str, now: datetime | None = None) -> str:
+def regenerate_api_token(runtime: Runtime, user_id: str, now: datetime | None = None) -> str:
     """A new API token for an existing account (shown once); the old one stops working."""
     now = now or utcnow()
     token = crypto.new_token()
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         done = db.execute(
             update(User).where(User.id == user_id)
             .values(api_token_digest=crypto.plain_digest(token), api_token_created_at=now, updated_at=now)
@@ -329,21 +364,22 @@ def regenerate_api_token(vault: Vault, user_id: str, now: datetime | None = None
     return token
 
 
-def revoke_api_token(vault: Vault, user_id: str, now: datetime | None = None) -> None:
+def revoke_api_token(runtime: Runtime, user_id: str, now: datetime | None = None) -> None:
     now = now or utcnow()
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         db.execute(update(User).where(User.id == user_id)
                    .values(api_token_digest=None, api_token_created_at=None, updated_at=now))
 
 
-def user_for_api_token(vault: Vault, token: str) -> User | None:
-    """The user holding this API token, or None."""
+def user_for_api_token(runtime: Runtime, token: str) -> User | None:
+    """The user holding this API token, or None.  Only reads: a made-up token costs a
+    lookup, never the write lock or a sync to disk."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine, write=False) as db:
         return db.exec(select(User).where(User.api_token_digest == crypto.plain_digest(token))).first()
 
 
-def get_user(vault: Vault, user_id: str) -> User | None:
-    with transaction(vault.engine, write=False) as db:
+def get_user(runtime: Runtime, user_id: str) -> User | None:
+    with transaction(runtime.engine, write=False) as db:
         return db.get(User, user_id)

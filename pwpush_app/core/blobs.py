@@ -23,10 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Protocol
-
-if TYPE_CHECKING:
-    from pwpush_app.settings import Settings
+from typing import Iterator, Protocol
 
 READ_CHUNK_BYTES = 256 * 1024
 _KEY_RE = re.compile(r"^[a-z0-9_-]+(?:[./][a-z0-9_-]+)*$")
@@ -200,12 +197,3 @@ class LocalBlobWriter:
         except FileNotFoundError:
             pass
 
-
-def blob_store_for(settings: "Settings") -> BlobStore:
-    """The configured store: PWPUSH_FILES_STORAGE=local (the data folder) or s3."""
-    if settings.files_storage == "s3":
-        from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
-
-        return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
-                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
-    return LocalBlobStore(Path(settings.data_dir) / "files")

@@ -14,15 +14,11 @@ hashes (OWASP parameters), verified in constant time.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import os
 import secrets
-import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from cryptography.exceptions import InvalidKey, InvalidTag
@@ -42,36 +38,8 @@ _ARGON2_ITERATIONS = 2
 _ARGON2_LANES = 1
 
 
-class KeyError_(ValueError):
-    """A master key is missing, malformed or unknown."""
-
-
 class DecryptionError(Exception):
     """A ciphertext failed to open: wrong key, wrong context or tampered bytes."""
-
-
-def parse_master_key(text: str) -> bytes:
-    """A master key is 32 random bytes written as 64 hex digits or base64(url)."""
-    text = text.strip()
-    candidates = []
-    if len(text) == 64:
-        try:
-            candidates.append(bytes.fromhex(text))
-        except ValueError:
-            pass
-    for decode in (base64.urlsafe_b64decode, base64.b64decode):
-        try:
-            candidates.append(decode(text + "=" * (-len(text) % 4)))
-        except (binascii.Error, ValueError):
-            pass
-    for key in candidates:
-        if len(key) == 32:
-            return key
-    raise KeyError_("a master key must be 32 random bytes, as 64 hex digits or base64 (44 characters)")
-
-
-def generate_master_key_text() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def _key_id(key: bytes) -> bytes:
@@ -87,6 +55,7 @@ class _MasterKey:
     key_id: bytes
     wrap_key: bytes
     lookup_key: bytes
+    receipt_key: bytes
 
 
 class Keyring:
@@ -95,7 +64,8 @@ class Keyring:
     def __init__(self, current: bytes, previous: tuple[bytes, ...] = ()):
         keys = [current, *[k for k in previous if k != current]]
         self._keys = [
-            _MasterKey(_key_id(k), _subkey(k, b"wrap data keys"), _subkey(k, b"link lookup")) for k in keys
+            _MasterKey(_key_id(k), _subkey(k, b"wrap data keys"), _subkey(k, b"link lookup"), _subkey(k, b"receipts"))
+            for k in keys
         ]
         self._by_id = {k.key_id: k for k in self._keys}
 
@@ -147,6 +117,20 @@ class Keyring:
     def token_digests(self, token: str) -> list[str]:
         """Every hash a stored token may have been filed under (current and earlier keys)."""
         return [_hmac_hex(k.lookup_key, token) for k in self._keys]
+
+
+    # -- receipts ---------------------------------------------------------------------------
+    def receipt(self, purpose: str, subject: str) -> str:
+        """Proof that the server let someone do `purpose` to `subject` (e.g. a viewer who
+        gave the passphrase may delete that push): unforgeable without the master key."""
+        return _hmac_hex(self._keys[0].receipt_key, f"{purpose}\x00{subject}")
+
+    def check_receipt(self, receipt: str, purpose: str, subject: str) -> bool:
+        if not isinstance(receipt, str) or len(receipt) != 64:
+            return False
+        return any(
+            hmac.compare_digest(receipt, _hmac_hex(k.receipt_key, f"{purpose}\x00{subject}")) for k in self._keys
+        )
 
 
 def _hmac_hex(key: bytes, token: str) -> str:
@@ -252,10 +236,13 @@ def _record_ad(push_id: str, field: str, number: int, final: bool) -> bytes:
     return _ad(push_id, field) + b"\x00stream" + _STREAM_VERSION + number.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
 
 
-class StreamSealer:
-    """Seals a stream record by record; holds at most one chunk of plaintext."""
+class _RecordStream:
+    """What sealing and opening share: fixed-size records, numbered, the last one flagged.
 
-    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_finished")
+    A full record is processed only once more data follows: the last record carries the
+    final flag, and no record is known to be last until the stream ends."""
+
+    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started")
 
     def __init__(self, aead: AESGCM, push_id: str, field: str):
         self._aead = aead
@@ -264,28 +251,39 @@ class StreamSealer:
         self._pending = bytearray()
         self._number = 0
         self._started = False
+
+    def _records(self, view: memoryview, size: int, process) -> list[bytes]:
+        # Records are joined once by the caller: growing a bytearray past a few hundred KiB
+        # and copying it out made sealing a 1 MiB piece 4 times slower than the cipher.
+        out: list[bytes] = []
+        position = 0
+        while position < len(view):
+            if len(self._pending) == size:
+                out.append(process(final=False))
+            take = min(size - len(self._pending), len(view) - position)
+            self._pending += view[position : position + take]
+            position += take
+        return out
+
+    def _next_ad(self, final: bool) -> bytes:
+        return _record_ad(self._push_id, self._field, self._number, final)
+
+
+class StreamSealer(_RecordStream):
+    """Seals a stream record by record; holds at most one chunk of plaintext."""
+
+    __slots__ = ("_finished",)
+
+    def __init__(self, aead: AESGCM, push_id: str, field: str):
+        super().__init__(aead, push_id, field)
         self._finished = False
 
     def update(self, data: bytes) -> bytes:
         if self._finished:
             raise ValueError("the stream is already finished")
-        # Records are joined once at the end: growing a bytearray past a few hundred KiB
-        # and copying it out made sealing a 1 MiB piece 4 times slower than the cipher.
-        out: list[bytes] = []
-        if not self._started:
-            out.append(_STREAM_VERSION)
-            self._started = True
-        view = memoryview(data)
-        position = 0
-        while position < len(view):
-            # A full chunk is sealed only once more data follows: the last record must
-            # carry the final flag, and we cannot know a chunk is last until the end.
-            if len(self._pending) == STREAM_CHUNK_BYTES:
-                out.append(self._seal(final=False))
-            take = min(STREAM_CHUNK_BYTES - len(self._pending), len(view) - position)
-            self._pending += view[position : position + take]
-            position += take
-        return b"".join(out)
+        head = [] if self._started else [_STREAM_VERSION]
+        self._started = True
+        return b"".join(head + self._records(memoryview(data), STREAM_CHUNK_BYTES, self._seal))
 
     def finish(self) -> bytes:
         if self._finished:
@@ -298,25 +296,19 @@ class StreamSealer:
 
     def _seal(self, final: bool) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        ad = _record_ad(self._push_id, self._field, self._number, final)
-        sealed = nonce + self._aead.encrypt(nonce, bytes(self._pending), ad)
+        sealed = nonce + self._aead.encrypt(nonce, bytes(self._pending), self._next_ad(final))
         self._pending.clear()
         self._number += 1
         return sealed
 
 
-class StreamOpener:
+class StreamOpener(_RecordStream):
     """Opens a sealed stream record by record; refuses everything after a failure."""
 
-    __slots__ = ("_aead", "_push_id", "_field", "_pending", "_number", "_started", "_state")
+    __slots__ = ("_state",)
 
     def __init__(self, aead: AESGCM, push_id: str, field: str):
-        self._aead = aead
-        self._push_id = push_id
-        self._field = field
-        self._pending = bytearray()
-        self._number = 0
-        self._started = False
+        super().__init__(aead, push_id, field)
         self._state = "open"  # open | finished | failed
 
     def update(self, data: bytes) -> bytes:
@@ -327,15 +319,7 @@ class StreamOpener:
                 self._fail("not a sealed stream")
             view = view[1:]
             self._started = True
-        out: list[bytes] = []  # joined once, as in StreamSealer.update
-        position = 0
-        while position < len(view):
-            if len(self._pending) == _RECORD_BYTES:
-                out.append(self._open(final=False))
-            take = min(_RECORD_BYTES - len(self._pending), len(view) - position)
-            self._pending += view[position : position + take]
-            position += take
-        return b"".join(out)
+        return b"".join(self._records(view, _RECORD_BYTES, self._open))
 
     def finish(self) -> bytes:
         self._check_open()
@@ -347,9 +331,8 @@ class StreamOpener:
 
     def _open(self, final: bool) -> bytes:
         record = bytes(self._pending)
-        ad = _record_ad(self._push_id, self._field, self._number, final)
         try:
-            plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], ad)
+            plain = self._aead.decrypt(record[:_NONCE_BYTES], record[_NONCE_BYTES:], self._next_ad(final))
         except InvalidTag:
             plain = None
         if plain is None:
@@ -410,33 +393,3 @@ def verify_password(password: str, phc_hash: str) -> bool:
 
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-# --- the master key on disk ------------------------------------------------------------------
-
-def load_or_create_key_file(path: Path) -> tuple[bytes, bool]:
-    """Read the generated key file, or create it (mode 0600). Returns (key, created)."""
-    if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise KeyError_(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
-        try:
-            return parse_master_key(path.read_text()), False
-        except KeyError_ as error:
-            raise KeyError_(f"{path}: {error} (restore it from your backup)") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = generate_master_key_text()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        # link() fails if another worker won the race: then everyone uses the winner's key.
-        os.link(tmp, path)
-    except FileExistsError:
-        return parse_master_key(path.read_text()), False
-    finally:
-        tmp.unlink()
-    return parse_master_key(text), True

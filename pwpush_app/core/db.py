@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import threading
 import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+from pwpush_app.core.errors import ServerBusy
+
+log = logging.getLogger("pwpush")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -65,7 +71,7 @@ class WalFlusher:
             self._finished = number
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(ServerBusy):
     """The database is locked or unreachable; nothing was changed. Try again shortly."""
 
 
@@ -73,6 +79,7 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
     if sqlite_synchronous not in ("FULL", "NORMAL"):
         raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, not {sqlite_synchronous!r}")
     if db_url.startswith("sqlite"):
+        _make_database_file_private(make_url(db_url).database)
         engine = create_engine(
             db_url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
@@ -85,6 +92,30 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             _wal_flushers[engine] = WalFlusher(os.path.abspath(engine.url.database))
         return engine
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _make_database_file_private(database: str | None) -> None:
+    """The SQLite file and its -wal, -shm and -journal: readable by their owner only (0600).
+
+    SQLite creates a new database file 0644 minus the umask (world-readable under the usual
+    022), and gives each -wal, -shm and -journal file it creates the database file's own
+    mode, whatever the umask.  So the file is created here, 0600, before SQLite opens it, and
+    the others follow; an existing one left open to others (an older install, or one made by
+    `reflex db migrate`) is closed to them.  Its folder, when it has to be made, is 0700."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # someone else's file: say so, and let the admin decide
+            log.warning("%s is open to its group or others and not ours to change: run chmod 600 %s", name, name)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -146,8 +177,9 @@ def migrate(db_url: str) -> None:
     """Apply the Alembic migrations up to head (what `reflex db migrate` does)."""
     from pathlib import Path
 
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     root = Path(__file__).resolve().parents[2]
     config = Config(str(root / "alembic.ini"))

@@ -1,5 +1,120 @@
-"""The base of every refusal the core gives."""
+"""Every refusal the core gives: what a page or the API must be ready to answer.
+
+Each message is fit to show a person as it is.  (RateLimited lives with the limiter,
+core/throttle.py; account refusals with the accounts, core/accounts.py.)
+"""
+
+from __future__ import annotations
 
 
 class PushError(Exception):
     """A refusal whose message is fit to show a person."""
+
+
+class ServerBusy(RuntimeError):
+    """The server can't do this right now (database locked, too much hashing at once);
+    nothing was changed.  Pages say "try again in a moment", the API answers 503 with
+    Retry-After."""
+
+    retry_after_seconds = 5
+
+
+def in_minutes(seconds: int) -> str:
+    """'1 minute', '8 minutes': a wait, rounded up."""
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+# --- creating ------------------------------------------------------------------------------------
+
+class InvalidPush(PushError):
+    """The request to create a push breaks a rule; `errors` maps each field to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class AccountRequired(PushError):
+    def __init__(self):
+        super().__init__("This site needs an account to create pushes: log in or sign up first.")
+
+
+class LoginRequired(PushError):
+    def __init__(self):
+        super().__init__("File pushes need an account on this server: log in to send files.")
+
+
+# --- viewing and deleting ---------------------------------------------------------------------------
+
+class PushUnavailable(PushError):
+    """Unknown, expired or deleted: outsiders are never told which.
+
+    `expired` is the push when the link was real but the push is expired (the API shows
+    its payload-free record, as Password Pusher does); None for an unknown link."""
+
+    def __init__(self, expired=None):
+        self.expired = expired
+        super().__init__("This secret link has expired or never existed.")
+
+
+class PassphraseRequired(PushError):
+    def __init__(self):
+        super().__init__("This secret is protected by a passphrase. Enter it to continue.")
+
+
+class WrongPassphrase(PushError):
+    def __init__(self, attempts_left: int, pause_minutes: int = 0):
+        self.attempts_left = attempts_left
+        if attempts_left:
+            then = f" {attempts_left} attempt{'s' if attempts_left != 1 else ''} left before a pause."
+        else:
+            then = f" That was the last attempt for now: try again in {in_minutes(pause_minutes * 60)}."
+        super().__init__("That passphrase is not correct." + then)
+
+
+class TooManyAttempts(PushError):
+    """Wrong passphrases from this client (address or IPv6 network) reached the limit."""
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None):
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(
+            message or f"Too many wrong passphrases from your network. Try again in {in_minutes(self.retry_after_seconds)}."
+        )
+
+
+class PushLocked(TooManyAttempts):
+    """Wrong passphrases for this push from everywhere reached the limit: nobody may try."""
+
+    def __init__(self, retry_after_seconds: int):
+        super().__init__(
+            retry_after_seconds,
+            "This secret is locked after too many wrong passphrases. "
+            f"Try again in {in_minutes(max(1, retry_after_seconds))}, or ask the sender for a new link.",
+        )
+
+
+class UnexpectedPassphrase(PushError):
+    def __init__(self):
+        super().__init__("This push has no passphrase; send the request without one.")
+
+
+class NotAllowed(PushError):
+    """The action exists but this caller may not do it (e.g. deleting a non-deletable push)."""
+
+
+# --- downloading -------------------------------------------------------------------------------------
+
+class DownloadUnavailable(PushError):
+    """Unknown grant, expired window, expired push or deleted file: one answer for all."""
+
+    def __init__(self):
+        super().__init__("This download has expired or never existed. Open the secret link again if it has views left.")
+
+
+class AlreadyDownloaded(PushError):
+    def __init__(self):
+        super().__init__(
+            "This file was already downloaded. After the last view each file can be downloaded once, "
+            "and this one has been deleted."
+        )

@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select as sa_select, update
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import Push
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 ROTATION_BATCH = 200
 
@@ -66,15 +67,15 @@ def _pushes(count: int) -> str:
     return f"{count} live push" if count == 1 else f"{count} live pushes"
 
 
-def rotate_keys(vault: Vault, now: datetime | None = None) -> RotationReport:
+def rotate_keys(runtime: Runtime, now: datetime | None = None) -> RotationReport:
     """Re-wrap live pushes' data keys under the current master key, a batch per transaction."""
     now = now or utcnow()
-    keyring = vault.keyring
+    keyring = runtime.keyring
     current = keyring.current_key_id
     rewrapped = already_current = unreadable = 0
     last_id = ""
     while True:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             rows = db.execute(
                 sa_select(Push.id, Push.wrapped_key)
                 .where(Push.expired == False, Push.wrapped_key.is_not(None), Push.id > last_id)  # noqa: E712
@@ -101,7 +102,7 @@ def rotate_keys(vault: Vault, now: datetime | None = None) -> RotationReport:
             break
         last_id = rows[-1][0]
 
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         old_links, latest = db.execute(
             sa_select(func.count(), func.max(Push.expires_at)).where(
                 Push.expired == False,  # noqa: E712

@@ -10,14 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import JobLease
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.runtime import Runtime
 
 
-def claim_period(vault: Vault, job: str, holder: str, period_seconds: float, now: datetime | None = None) -> bool:
+def claim_period(runtime: Runtime, job: str, holder: str, period_seconds: float, now: datetime | None = None) -> bool:
     """True for exactly one caller per period: the one that moved the lease forward."""
     now = now or utcnow()
     until = now + timedelta(seconds=period_seconds)
-    with transaction(vault.engine) as db:
+    with transaction(runtime.engine) as db:
         taken = db.execute(
             update(JobLease)
             .where(JobLease.name == job, JobLease.lease_until <= now)
@@ -29,7 +29,7 @@ def claim_period(vault: Vault, job: str, holder: str, period_seconds: float, now
         if db.get(JobLease, job) is not None:
             return False
     try:
-        with transaction(vault.engine) as db:
+        with transaction(runtime.engine) as db:
             db.add(JobLease(name=job, holder=holder, lease_until=until))
     except IntegrityError:
         return False  # another worker created it first

@@ -5,7 +5,8 @@ Timestamps are aware UTC datetimes (SQLModel stores them as UTC on both engines)
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -20,10 +21,22 @@ class User(SQLModel, table=True):
     # SHA-256 of the API token: 128-bit random tokens need no slow hash.
     api_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
     api_token_created_at: datetime | None = None
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class LoginFailures(SQLModel, table=True):
+    """Wrong passwords in a row for one email address, whether or not it has an account:
+    every failed login writes here, so an unknown email costs what a known one does and
+    locks the same way (nothing tells them apart)."""
+
+    __tablename__ = "login_failure"
+
+    # Keyed hash of the normalised email (a copy of the database lists no addresses).
+    email_digest: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(index=True)
 
 
 class LoginSession(SQLModel, table=True):
@@ -90,9 +103,40 @@ class Push(SQLModel, table=True):
     created_at: datetime = Field(index=True)
     updated_at: datetime
 
+    # --- facts about a push, worked out here once (pages and API ask, never recompute) ---
+
+    def is_live(self, now: datetime) -> bool:
+        """Its link shows the secret now: not expired, views and time left."""
+        return not self.expired and self.views_remaining > 0 and self.expires_at > now
+
+    @property
+    def views_left(self) -> int:
+        """Views a recipient may still take: none once it expired, whatever the counter says."""
+        return 0 if self.expired else max(self.views_remaining, 0)
+
     @property
     def views_used(self) -> int:
         return self.expire_after_views - self.views_remaining
+
+    def time_left(self, now: datetime) -> timedelta:
+        """How long its link still works (nothing once expired)."""
+        return timedelta(0) if self.expired else max(self.expires_at - now, timedelta(0))
+
+    def days_remaining(self, now: datetime) -> int:
+        """Whole days of its lifetime not yet passed, as Password Pusher counts them (part
+        of a day counts as one); like there, an expired push still reports them."""
+        return max(0, math.ceil((self.expires_at - now) / timedelta(days=1)))
+
+    @property
+    def views_unused(self) -> int:
+        """Views of its allowance nobody took, as Password Pusher's `views_remaining`: an
+        expired push still reports them (0 when the views ran out, more when it was
+        deleted or its time ran out first)."""
+        return max(self.views_remaining, 0)
+
+    def viewer_may_delete(self, now: datetime) -> bool:
+        """A recipient holding the link may delete it now (where the sender allowed it)."""
+        return self.deletable_by_viewer and self.is_live(now)
 
     @property
     def deleted(self) -> bool:

@@ -1,11 +1,12 @@
 """QR codes as SVG text, drawn in memory: never cached, never written to disk.
 
 Used for QR pushes (the secret is the QR code's content) and for the share page's QR of
-the secret link.  The SVG has a white background and a viewBox, so it scales with CSS.
+the secret link: one function draws them all (`qr_svg`, or `qr_data_uri` for an <img>).  The SVG has a white background and a viewBox, so it scales with CSS.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 
 import qrcode
@@ -52,3 +53,9 @@ def qr_svg(text: str, size: str = "256", label: str = "QR code") -> str:
             f'<svg width="{safe_size}" height="{safe_size}" role="img" aria-label="{safe_label}"', svg, count=1
         )
     raise QrTooLong()
+
+
+def qr_data_uri(text: str, label: str = "QR code") -> str:
+    """The QR code as an SVG data URI for an <img> that scales with its box."""
+    svg = qr_svg(text, size="100%", label=label)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

@@ -1,4 +1,6 @@
-"""Rate limits per client IP (create, reveal, login), shared by pages and API.
+"""Rate limits per client (create, reveal, login), shared by pages and API.
+
+A client is an IPv4 address or an IPv6 network (`network.client_network`).
 
 Counts live in memory for one worker, or in Redis when REFLEX_REDIS_URL is set so that
 several workers share them.
@@ -14,6 +16,7 @@ from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from pwpush_app.core.errors import PushError
+from pwpush_app.core.network import DEFAULT_IPV6_PREFIX, client_network
 
 
 class RateLimited(PushError):
@@ -25,16 +28,18 @@ class RateLimited(PushError):
 
 
 class Throttle:
-    def __init__(self, per_minute: int, redis_url: str | None = None):
+    def __init__(self, per_minute: int, redis_url: str | None = None, ipv6_prefix: int = DEFAULT_IPV6_PREFIX):
         storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
         # A sliding window of two counters per client: O(1) a hit, where a moving window
         # keeps (and scans) one entry per request of the last minute.
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._item = RateLimitItemPerMinute(per_minute)
+        self._ipv6_prefix = ipv6_prefix
 
     def hit(self, action: str, ip: str) -> None:
-        """Count one `action` from `ip`; raise RateLimited when over the limit."""
-        if self._limiter.hit(self._item, "pwpush", action, ip or "-"):
+        """Count one `action` from `ip`'s network; raise RateLimited when over the limit."""
+        client = client_network(ip, self._ipv6_prefix)
+        if self._limiter.hit(self._item, "pwpush", action, client):
             return
-        reset_at = self._limiter.get_window_stats(self._item, "pwpush", action, ip or "-").reset_time
+        reset_at = self._limiter.get_window_stats(self._item, "pwpush", action, client).reset_time
         raise RateLimited(math.ceil(reset_at - time.time()))

@@ -1,5 +1,5 @@
-"""Log in (`/login`), sign up (`/signup`), the account page (`/account`: change password,
-delete account) and the header's account links.
+"""Log in (`/login`), sign up (`/signup`) and the account page (`/account`: change password,
+delete account).  (The header's account links are the layout's.)
 
 The forms are plain HTML posts to pwpush_app/api/sessions.py (only an HTTP answer can set
 the HttpOnly session cookie); passwords never pass through Reflex.  A refused form comes
@@ -167,45 +167,4 @@ def account_page() -> rx.Component:
             width="100%",
         ),
         heading="Account",
-    )
-
-
-def _nav_link(label: str, href: str, **props) -> rx.Component:
-    return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True,
-                   white_space="nowrap", **props)
-
-
-def account_nav() -> rx.Component:
-    """Header links: Log in / Sign up, or the email, Dashboard, API token and a Log out button."""
-    return rx.hstack(
-        rx.cond(
-            AccountState.email != "",
-            rx.hstack(
-                _nav_link("Dashboard", "/dashboard"),
-                # A phone's header has room for Dashboard and Log out; the rest is on the dashboard.
-                rx.desktop_only(
-                    rx.hstack(
-                        _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
-                                  text_overflow="ellipsis"),
-                        _nav_link("API token", "/api-token"),
-                        spacing="3",
-                    ),
-                ),
-                post_form(
-                    rx.button("Log out", type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
-                              high_contrast=True),
-                    action="/session/logout",
-                    display="inline",
-                ),
-                spacing="3",
-                align="center",
-            ),
-            rx.cond(
-                AccountState.checked,
-                rx.hstack(_nav_link("Log in", "/login", id="nav-login"), _nav_link("Sign up", "/signup"), spacing="3"),
-            ),
-        ),
-        on_mount=AccountState.refresh,
-        spacing="3",
-        align="center",
     )

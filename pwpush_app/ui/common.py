@@ -1,22 +1,24 @@
-"""What every page state needs: who is asking, the vault, times shown to people.
+"""What every page state needs: who is asking, the runtime, times shown to people.
 
-Core functions are synchronous (database, Argon2): page events run them in a thread so
-one slow reveal doesn't stall every other browser's events.
+Core functions are synchronous (database, Argon2): page events run them in threads of
+their own pool, so one slow call doesn't stall every other browser's events, and the
+event loop's default executor (6 threads on 2 cores, shared with Reflex) is never what a
+reveal waits for.  Argon2 itself is bounded by the core (`core.hashing`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
 import reflex as rx
 
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.vault import Vault, get_vault
-from pwpush_app.settings import get_settings
+from pwpush_app.core.runtime import Runtime, get_runtime
 
 T = TypeVar("T")
 
@@ -37,21 +39,18 @@ def client_of(state: rx.State) -> Client:
     )
 
 
+# Enough threads that the bounded Argon2 callers (slots plus waiters) leave most free.
+CORE_THREADS = 64
+_core_pool = concurrent.futures.ThreadPoolExecutor(max_workers=CORE_THREADS, thread_name_prefix="core")
+
+
 async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
     """Run a core call (blocking I/O and hashing) off the event loop."""
-    return await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+    return await asyncio.get_running_loop().run_in_executor(_core_pool, functools.partial(function, *args, **kwargs))
 
 
-def vault() -> Vault:
-    return get_vault()
-
-
-def secret_link(url_token: str) -> str:
-    return f"{get_settings().base_url}/p/{url_token}"
-
-
-def manage_link(manage_token: str) -> str:
-    return f"{get_settings().base_url}/manage/{manage_token}"
+def runtime() -> Runtime:
+    return get_runtime()
 
 
 def format_time(moment: datetime | None) -> str:
@@ -64,7 +63,12 @@ def format_time(moment: datetime | None) -> str:
 
 def describe_time_left(expires_at: datetime, now: datetime | None = None) -> str:
     """'3 days 4 hours', '12 minutes', 'less than a minute'."""
-    seconds = int((expires_at - (now or utcnow())).total_seconds())
+    return describe_duration(expires_at - (now or utcnow()))
+
+
+def describe_duration(span: timedelta) -> str:
+    """'3 days 4 hours', '12 minutes', 'less than a minute'; 'none' for nothing left."""
+    seconds = int(span.total_seconds())
     if seconds <= 0:
         return "none"
     days, rest = divmod(seconds, 86400)

@@ -1,176 +1,28 @@
 """Create (`/`): the form a sender fills in; on success the share section takes its place.
 
-The form is uncontrolled: the secret, passphrase, name and note travel once, in the
-submit event's form data, straight into `create_push`, and are never assigned to state.
-Only harmless choices (kind, lifetime preset, toggles, generator options) live in state.
-Every rule (limits, defaults, messages) is the core's; this module only translates the
-form into a `NewPush` and puts the core's messages next to their fields.
+Its state and the submit are in create_state.py; the file upload in create_files.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-
 import reflex as rx
 
-from pwpush_app.core.accounts import may_create_pushes
-from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, describe_minutes
-from pwpush_app.core.audit import Client
-from pwpush_app.settings import KindPolicy, Settings, get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, UI_KINDS, client_of, format_time, in_thread, vault
+from pwpush_app.core.create import describe_minutes
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.components.share import ShareState, share_section
+from pwpush_app.ui.create_files import file_fields, send_files_button
+from pwpush_app.ui.create_state import (
+    CUSTOM,
+    KIND_SHORT_LABELS,
+    UNIT_MINUTES,
+    CreateState,
+    kind_policy,
+    lifetime_choices,
+)
 from pwpush_app.ui.generator import GeneratorState, generator_options
-from pwpush_app.ui.my_pushes import MyPushesState
-from pwpush_app.ui.session import current_user
-from pwpush_app.ui.share import ShareState, share_events, share_section
-
-LOGIN_NEEDED = "This site needs an account to create pushes: log in or sign up first."
-
-LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
-UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
-CUSTOM = "custom"
-KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
-
-
-def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
-    """The presets the kind's policy allows, its default among them, then "custom"."""
-    minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
-    minutes.add(policy.minutes_default)
-    return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
-
-
-def files_need_login(settings: Settings, client: Client) -> bool:
-    """Show "Log in to send files" instead of the upload (the core refuses anyway)."""
-    return settings.files_require_login and not client.user_id
-
-
-def _policy(kind: str = "text") -> KindPolicy:
-    return get_settings().policy(kind)
-
-
-def _text(form_data: dict, field: str) -> str:
-    """A text field of the form; a control that isn't on the page arrives as null."""
-    value = form_data.get(field)
-    return value if isinstance(value, str) else ""
-
-
-def _whole_number(text) -> int | str:
-    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
-    text = str(text or "").strip()
-    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
-
-
-class CreateState(rx.State):
-    kind: str = "text"
-    errors: dict[str, str] = {}
-    lifetime_choice: str = str(_policy().minutes_default)
-    retrieval_step: bool = _policy().retrieval_step_default
-    deletable_by_viewer: bool = _policy().deletable_by_viewer_default
-    deletable_allowed: bool = True
-    secret_hidden: bool = False
-    creating: bool = False
-    # File pushes: who may send and how much (read when the kind is chosen, so a server
-    # started with other settings never shows a stale limit from the compiled page).
-    files_need_login: bool = get_settings().files_require_login
-    max_file_bytes: int = get_settings().max_file_bytes_per_push
-
-    async def sender(self) -> Client:
-        """Who is creating: this browser's client, with the account's id when logged in
-        (then the push belongs to the account: dashboard, API lists)."""
-        user = await current_user(self)
-        return dataclasses.replace(client_of(self), user_id=user.id if user else None)
-
-    @rx.event
-    async def choose_kind(self, kind: str):
-        if kind not in UI_KINDS or not _policy(kind).enabled:
-            return
-        policy = _policy(kind)
-        self.kind = kind
-        self.lifetime_choice = str(policy.minutes_default)
-        self.retrieval_step = policy.retrieval_step_default
-        self.deletable_allowed = policy.deletable_by_viewer_allowed
-        self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
-        settings = get_settings()
-        self.files_need_login = files_need_login(settings, await self.sender())
-        self.max_file_bytes = settings.max_file_bytes_per_push
-        self.errors = {}
-
-    @rx.event
-    def choose_lifetime(self, choice: str):
-        self.lifetime_choice = choice
-        self.errors.pop("expire_after", None)
-
-    @rx.event
-    def set_retrieval_step(self, on: bool):
-        self.retrieval_step = bool(on)
-
-    @rx.event
-    def set_deletable_by_viewer(self, on: bool):
-        self.deletable_by_viewer = bool(on)
-
-    @rx.event
-    def forget_payload_error(self):
-        self.errors.pop("payload", None)
-
-    @rx.event
-    def toggle_secret_hidden(self):
-        self.secret_hidden = not self.secret_hidden
-
-    def _lifetime_minutes(self, form_data: dict) -> int | str:
-        if self.lifetime_choice != CUSTOM:
-            return _whole_number(self.lifetime_choice)
-        amount = _whole_number(form_data.get("custom_amount"))
-        unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
-        return amount * unit if isinstance(amount, int) and unit else str(amount)
-
-    def new_push(self, form_data: dict) -> NewPush:
-        """The form's fields (sent once, never stored) and the choices kept in state."""
-        return NewPush(
-            payload=_text(form_data, "payload"),
-            kind=self.kind,
-            name=_text(form_data, "name"),
-            note=_text(form_data, "note"),
-            passphrase=_text(form_data, "passphrase"),
-            expire_after_views=_whole_number(form_data.get("expire_after_views")),
-            expire_after_minutes=self._lifetime_minutes(form_data),
-            retrieval_step=self.retrieval_step,
-            deletable_by_viewer=self.deletable_by_viewer,
-        )
-
-    @rx.event
-    async def submit(self, form_data: dict):
-        # A double click makes one push, not two. Files go up with their own button
-        # (ui/create_files.py); Enter in one of their fields lands here and is ignored.
-        if self.creating or self.kind == "file":
-            return
-        request = self.new_push(form_data)
-        client = await self.sender()
-        if not may_create_pushes(vault(), client.user_id):
-            self.errors = {"form": LOGIN_NEEDED}
-            return
-        self.creating = True
-        yield
-        try:
-            created = await in_thread(create_push, vault(), request, client)
-        except InvalidPush as refusal:
-            self.errors = dict(refusal.errors)
-            return
-        except DatabaseUnavailable:
-            self.errors = {"form": BUSY_MESSAGE}
-            return
-        finally:
-            self.creating = False
-        self.errors = {}
-        mine = await self.get_state(MyPushesState)
-        push = created.push
-        mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
-        share = await self.get_state(ShareState)
-        share.shown = True
-        yield share_events(created)
-
 
 # --- the form ---------------------------------------------------------------------------------
 
@@ -180,7 +32,7 @@ def _error(field: str) -> rx.Component:
 
 
 def enabled_kinds() -> list[str]:
-    return [kind for kind in UI_KINDS if _policy(kind).enabled]
+    return [kind for kind in UI_KINDS if kind_policy(kind).enabled]
 
 
 def _kind_selector() -> rx.Component:
@@ -327,7 +179,6 @@ def _qr_field() -> rx.Component:
 
 def _payload_fields() -> rx.Component:
     """What is shared: one set of fields per kind, all named `payload` for the core."""
-    from pwpush_app.ui.create_files import file_fields  # it imports this module's state
 
     return rx.match(
         CreateState.kind,
@@ -344,7 +195,7 @@ def _expiry_fields() -> rx.Component:
 
 
 def _expiry_fields_for(kind: str) -> rx.Component:
-    policy = _policy(kind)
+    policy = kind_policy(kind)
     views = rx.vstack(
         field_label("Views", "expire_after_views"),
         rx.input(
@@ -433,12 +284,15 @@ def _toggle(label: str, help_text: str, field_id: str, checked: rx.Var, on_chang
 
 def _options_fields() -> rx.Component:
     return rx.vstack(
-        _toggle(
-            "Click to reveal",
-            "Recipients press a button first, so chat link previews can't use up a view.",
-            "retrieval_step",
-            CreateState.retrieval_step,
-            CreateState.set_retrieval_step,
+        rx.cond(
+            CreateState.retrieval_step_allowed,
+            _toggle(
+                "Click to reveal",
+                "Recipients press a button first, so chat link previews can't use up a view.",
+                "retrieval_step",
+                CreateState.retrieval_step,
+                CreateState.set_retrieval_step,
+            ),
         ),
         rx.cond(
             CreateState.deletable_allowed,
@@ -493,7 +347,6 @@ def _create_button() -> rx.Component:
 
 
 def _send_files_button() -> rx.Component:
-    from pwpush_app.ui.create_files import send_files_button
 
     return send_files_button()
 

@@ -5,7 +5,7 @@ Starlette's `request.form()`, which spools every file over 1 MiB to a temporary 
 disk, in plaintext. A *streaming* handler (a background event taking an
 `rx.UploadChunkIterator`) gets the bytes as they arrive from a push parser instead, in
 memory, a few network reads at a time. So `send` is a streaming handler and hands the
-chunks straight to the core (`files.create_file_push_from_chunks`), which encrypts them
+chunks straight to the core (`create_file_push_from_chunks`), which encrypts them
 into storage and enforces the limits while they arrive. Nothing goes to Reflex's public
 upload folder.
 
@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pwpush_app.core import files
-from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.errors import PushError
-from pwpush_app.core.pushes import InvalidPush
+from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.fields import field_error, field_label
-from pwpush_app.ui.create import CreateState
-from pwpush_app.ui.my_pushes import MyPushesState
-from pwpush_app.ui.share import ShareState, share_events
+from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.create_state import CreateState
 
 UPLOAD_ID = "files"
 
@@ -80,12 +77,12 @@ class FileSendState(rx.State):
             create.creating, create.errors = True, {}
         created, errors = None, {}
         try:
-            created = await files.create_file_push_from_chunks(vault(), request, chunks, client)
+            created = await create_file_push_from_chunks(runtime(), request, chunks, client)
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
         except PushError as refusal:  # LoginRequired
             errors = {"files": str(refusal)}
-        except DatabaseUnavailable:
+        except ServerBusy:
             errors = {"form": BUSY_MESSAGE}
         async with self:
             self.sending = False
@@ -95,9 +92,6 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            push = created.push
-            mine = await self.get_state(MyPushesState)
-            mine.remember(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at))
             share = await self.get_state(ShareState)
             share.shown = True
         yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]

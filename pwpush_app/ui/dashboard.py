@@ -12,22 +12,40 @@ core (`owned_push`): a push id from a crafted event finds nothing that isn't you
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 
 import reflex as rx
 
-from pwpush_app.core import pushes
+from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.pushes import PushUnavailable
-from pwpush_app.core.vault import Vault
-from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_time_left, format_time, in_thread, plural, secret_link, vault
+from pwpush_app.core.errors import PushUnavailable, ServerBusy
+from pwpush_app.core.owners import (
+    audit_trail,
+    claim_pushes,
+    count_pushes_of_owner,
+    expire_by_owner,
+    owned_push,
+    owner_view,
+    pushes_of_owner,
+)
+from pwpush_app.core.records import open_link_token
+from pwpush_app.core.runtime import Runtime
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import (
+    BUSY_MESSAGE,
+    KIND_LABELS,
+    client_of,
+    describe_duration,
+    format_time,
+    in_thread,
+    plural,
+    runtime,
+)
+from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
+from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser, remembered_pushes
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.manage import EXPIRED_REASONS, _describe_event
-from pwpush_app.ui.my_pushes import MyPushesState
 from pwpush_app.ui.session import current_user
 
 PER_PAGE = 10
@@ -46,19 +64,15 @@ class Snapshot:
 def _row(push, now) -> dict[str, str]:
     if push.expired:
         status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
-        time_left = "none"
-        views_left = 0
     else:
         status = "Active"
-        time_left = describe_time_left(push.expires_at, now)
-        views_left = push.views_remaining
     return {
         "id": push.id,
         "name": push.name or "Unnamed push",
         "kind": KIND_LABELS.get(push.kind, push.kind),
         "created": format_time(push.created_at),
-        "views": f"{plural(push.views_used, 'view')} used, {views_left} left",
-        "time_left": time_left,
+        "views": f"{plural(push.views_used, 'view')} used, {push.views_left} left",
+        "time_left": describe_duration(push.time_left(now)),
         "status": status,
         "active": "" if push.expired else "yes",
     }
@@ -66,22 +80,22 @@ def _row(push, now) -> dict[str, str]:
 
 def _audit_rows(events) -> list[dict[str, str]]:
     return [
-        {"time": format_time(e.created_at), "event": _describe_event(e.kind, e.actor), "ip": e.ip or "–",
+        {"time": format_time(e.created_at), "event": describe_event(e.kind, e.actor), "ip": e.ip or "–",
          "user_agent": e.user_agent or "–"}
         for e in events
     ]
 
 
-def dashboard_snapshot(vault: Vault, user_id: str, tab: str, page: int, search: str, open_id: str = "") -> Snapshot:
+def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, search: str, open_id: str = "") -> Snapshot:
     """Everything the dashboard shows for one user, tab and page (one poll's worth of work)."""
     now = utcnow()
     expired = tab == "expired"
-    found = pushes.pushes_of_owner(vault, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
+    found = pushes_of_owner(runtime, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
                                    name_contains=search)
-    total = pushes.count_pushes_of_owner(vault, user_id, expired=expired, name_contains=search)
+    total = count_pushes_of_owner(runtime, user_id, expired=expired, name_contains=search)
     audit = []
     if open_id and any(p.id == open_id for p in found):
-        audit = _audit_rows(pushes.audit_trail(vault, next(p for p in found if p.id == open_id)))
+        audit = _audit_rows(audit_trail(runtime, next(p for p in found if p.id == open_id)))
     return Snapshot(rows=[_row(p, now) for p in found], total=total, audit=audit)
 
 
@@ -114,13 +128,13 @@ class DashboardState(rx.State):
 
     async def _refresh(self, user_id: str) -> None:
         try:
-            snap = await in_thread(dashboard_snapshot, vault(), user_id, self.tab, self.page, self.search, self.open_id)
-        except DatabaseUnavailable:
+            snap = await in_thread(dashboard_snapshot, runtime(), user_id, self.tab, self.page, self.search, self.open_id)
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         if snap.total and not snap.rows and self.page > 1:  # the page emptied (pushes expired): go back one
             self.page = max(1, math.ceil(snap.total / PER_PAGE))
-            snap = await in_thread(dashboard_snapshot, vault(), user_id, self.tab, self.page, self.search, self.open_id)
+            snap = await in_thread(dashboard_snapshot, runtime(), user_id, self.tab, self.page, self.search, self.open_id)
         self.rows, self.total, self.loaded = snap.rows, snap.total, True
         if self.open_id and not snap.audit and not any(r["id"] == self.open_id for r in snap.rows):
             self.open_id = ""
@@ -168,7 +182,7 @@ class DashboardState(rx.State):
         if user is None:
             return None, rx.redirect("/login")
         try:
-            return (user, await in_thread(pushes.owned_push, vault(), user.id, push_id)), None
+            return (user, await in_thread(owned_push, runtime(), user.id, push_id)), None
         except PushUnavailable:
             self.notice = "That push is not one of yours."
             return None, None
@@ -182,7 +196,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        managed = await in_thread(pushes.owner_view, vault(), push, self._client(user.id))
+        managed = await in_thread(owner_view, runtime(), push, self._client(user.id))
         self.open_id, self.audit = push.id, _audit_rows(managed.events)
 
     @rx.event
@@ -191,7 +205,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        await in_thread(pushes.expire_by_owner, vault(), push, self._client(user.id))
+        await in_thread(expire_by_owner, runtime(), push, self._client(user.id))
         await self._refresh(user.id)
         self.notice, self.link_for = "Expired: the secret is deleted.", ""
         return rx.set_value(LINK_BOX, "")
@@ -202,28 +216,26 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         _user, push = found
-        token = await in_thread(pushes.open_link_token, vault(), push)
+        token = await in_thread(open_link_token, runtime(), push)
         if token is None:
             self.notice, self.link_for = "This push has expired: its link no longer works.", ""
             return
         self.notice, self.link_for = "", push.name or "Unnamed push"
         # Into the panel's field as an event result: the secret link never sits in state.
-        return rx.set_value(LINK_BOX, secret_link(token))
+        return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token))
 
     @rx.event
-    async def claim(self):
+    async def claim(self, manage_tokens: list[str]):
+        """The manage tokens come from this browser's local storage, read at the click: they
+        are this event's argument only, never state."""
         user = await self._user_or_login()
         if user is None:
             return rx.redirect("/login")
-        mine = await self.get_state(MyPushesState)
-        try:
-            tokens = [entry.get("manage_token", "") for entry in json.loads(mine.remembered or "[]") if isinstance(entry, dict)]
-        except ValueError:
-            tokens = []
-        claimed = await in_thread(pushes.claim_pushes, vault(), user.id, tokens)
+        tokens = [token for token in manage_tokens if isinstance(token, str)] if isinstance(manage_tokens, list) else []
+        claimed = await in_thread(claim_pushes, runtime(), user.id, tokens)
         self.claimed = True
         await self._refresh(user.id)
-        self.notice = (f"{plural(claimed, 'push')} from this browser moved into your account."
+        self.notice = (f"{claimed} {'push' if claimed == 1 else 'pushes'} from this browser moved into your account."
                        if claimed else "No push of this browser was left to move.")
 
 
@@ -345,11 +357,12 @@ def dashboard_page() -> rx.Component:
             spacing="3",
         ),
         rx.cond(
-            (MyPushesState.pushes.length() > 0) & ~DashboardState.claimed,
+            (remembered_pushes.length() > 0) & ~DashboardState.claimed,
             rx.callout(
                 rx.hstack(
                     rx.text("This browser created pushes before you logged in.", size="2"),
-                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris", on_click=DashboardState.claim),
+                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris",
+                              on_click=DashboardState.claim(manage_tokens_of_this_browser)),
                     wrap="wrap", align="center", spacing="3",
                 ),
                 icon="info", color_scheme="gray", width="100%",

@@ -10,49 +10,24 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.pushes import ManagedPush, PushUnavailable, expire_by_owner, find_managed, open_note, owner_view
+from pwpush_app.core.errors import PushUnavailable, ServerBusy
+from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
+from pwpush_app.core.records import find_managed, open_note
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
     client_of,
-    describe_time_left,
+    describe_duration,
     format_time,
     in_thread,
     plural,
-    vault,
+    runtime,
 )
+from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
-
-EVENT_LABELS = {
-    "creation": "Created",
-    "view": "Viewed",
-    "failed_view": "Viewed after expiry (refused)",
-    "failed_passphrase": "Wrong passphrase",
-    "expire": "Deleted",
-    "expire_auto": "Expired",
-    "owner_view": "Manage page opened",
-    "edit": "Edited",
-}
-EXPIRED_REASONS = {
-    "views": "its views ran out",
-    "time": "its time ran out",
-    "owner": "you expired it",
-    "viewer": "the recipient deleted it",
-}
-
-
-def _describe_event(kind: str, actor: str | None) -> str:
-    label = EVENT_LABELS.get(kind, kind)
-    if kind == "expire" and actor:
-        label += " by the " + ("owner" if actor == "owner" else "recipient")
-    elif kind == "expire_auto" and actor:
-        label += f" ({actor})"
-    return label
-
 
 class ManageState(rx.State):
     # loading | found | unavailable
@@ -74,12 +49,11 @@ class ManageState(rx.State):
     async def load(self):
         self.reset()
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            managed = await in_thread(owner_view, vault(), push, client_of(self))
+            managed = await in_thread(manage_view, runtime(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "unavailable", BUSY_MESSAGE
             return
         self._show(managed)
@@ -88,9 +62,9 @@ class ManageState(rx.State):
     async def send_note(self):
         """Fill the note field once it is on the page (a result sent during hydration finds no field)."""
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            note = await in_thread(open_note, vault(), push)
-        except (PushUnavailable, DatabaseUnavailable):
+            push = await in_thread(find_managed, runtime(), self._manage_token())
+            note = await in_thread(open_note, runtime(), push)
+        except (PushUnavailable, ServerBusy):
             return
         return rx.set_value(NOTE_BOX, note)
 
@@ -106,16 +80,16 @@ class ManageState(rx.State):
             self.time_line = f"Was due to expire {format_time(push.expires_at)}"
         else:
             self.status_line = "Active: the secret link works."
-            self.time_line = f"{describe_time_left(push.expires_at, utcnow())} left (until {format_time(push.expires_at)})"
+            self.time_line = f"{describe_duration(push.time_left(utcnow()))} left (until {format_time(push.expires_at)})"
         self.views_line = (
             f"{plural(push.views_used, 'view')} used of {push.expire_after_views}, "
-            f"{push.views_remaining if not push.expired else 0} left"
+            f"{push.views_left} left"
         )
         self.has_note = bool(managed.note)  # the note itself goes to the browser by send_note
         self.events = [
             {
                 "time": format_time(event.created_at),
-                "event": _describe_event(event.kind, event.actor),
+                "event": describe_event(event.kind, event.actor),
                 "ip": event.ip or "–",
                 "user_agent": event.user_agent or "–",
                 "referrer": event.referrer or "–",
@@ -126,19 +100,15 @@ class ManageState(rx.State):
     @rx.event
     async def expire_now(self):
         try:
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            await in_thread(expire_by_owner, vault(), push, client_of(self))
-            push = await in_thread(find_managed, vault(), self._manage_token())
-            managed = await in_thread(owner_view, vault(), push, client_of(self))
+            managed = await in_thread(expire_managed, runtime(), self._manage_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         self._show(managed)
-        if not self.has_note:
-            return rx.set_value(NOTE_BOX, "")
+        return rx.set_value(NOTE_BOX, "")
 
 
 # --- the page -----------------------------------------------------------------------------------

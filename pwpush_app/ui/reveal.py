@@ -5,41 +5,40 @@ and does nothing on its own, so curl and link-preview bots can fetch it freely. 
 state event (the Reveal click, or the page load when the sender turned the retrieval step
 off) calls `reveal_push`, and the secret goes back to the browser as the event's result
 (`rx.set_value` on a read-only field) without ever being assigned to state.
+
+What the tab remembers of a reveal is a digest of the link it revealed (`_revealed_link`,
+backend-only): the proof `delete_now` asks for, so a crafted event can't delete a push
+nobody revealed here, and what tells a websocket reconnect (which runs the page's on_load
+again) from a new visit, so a reconnect never takes another view or hides the secret.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 
 import reflex as rx
 
-from pwpush_app.core.db import DatabaseUnavailable
-from pwpush_app.core.files import describe_bytes, download_path
-from pwpush_app.core.qr import QrTooLong, qr_svg
-from pwpush_app.core.pushes import (
-    NotAllowed,
-    PassphraseRequired,
-    PushError,
-    PushUnavailable,
-    Revealed,
-    expire_by_viewer,
-    is_safe_url,
-    landing,
-    reveal_push,
-)
+from pwpush_app.core.create import is_safe_url
+from pwpush_app.core.crypto import plain_digest
+from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailable, ServerBusy
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.links import download_path
+from pwpush_app.core.qr import QrTooLong, qr_data_uri
+from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
-from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
 SECRET_FILES = "secret-files"
+DELETE_RECEIPT = "delete-receipt"
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
+REVEAL_FIRST_MESSAGE = "Reveal the secret first: only then can it be deleted from this page."
 
 
 class RevealState(rx.State):
@@ -56,20 +55,42 @@ class RevealState(rx.State):
     has_text: bool = False
     text_shown: bool = False
     download_hint: str = ""
+    # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
+    _revealed_link: str = ""
 
     def _link_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
+    def _revealed_here(self) -> bool:
+        """This tab revealed the link the event names (a crafted event may name another)."""
+        return bool(self._revealed_link) and self._revealed_link == plain_digest(self._link_token())
+
     @rx.event
     async def open_link(self):
-        """On load: what may be known before the reveal (nothing secret); reveal now if the sender chose so."""
+        """On load: what may be known before the reveal (nothing secret); reveal now if the sender chose so.
+
+        Reflex runs on_load again when the websocket reconnects: a secret this tab already
+        revealed (or deleted) stays as it is, with no new view."""
+        if self.status in ("revealed", "deleted") and self._revealed_here():
+            return
+        await self._open()
+
+    @rx.event
+    async def open_page(self):
+        """On mount: a page freshly loaded (or navigated to), never a reconnect. A reveal kept
+        from an earlier page of this tab is no longer on screen: the link opens anew."""
+        if self.status in ("revealed", "deleted"):
+            await self._open()
+
+    async def _open(self) -> None:
         self.reset()
+        self._revealed_link = ""
         try:
-            found = await in_thread(landing, vault(), self._link_token())
+            found = await in_thread(landing, runtime(), self._link_token())
         except PushUnavailable:
             self.status = "unavailable"
             return
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
             return
         self.kind = found.kind
@@ -98,7 +119,7 @@ class RevealState(rx.State):
 
     async def _reveal(self, passphrase: str):
         try:
-            revealed = await in_thread(reveal_push, vault(), self._link_token(), client_of(self), passphrase or None)
+            revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None)
         except PushUnavailable:
             self.status = "unavailable"
             return None
@@ -108,22 +129,26 @@ class RevealState(rx.State):
         except PushError as refusal:  # wrong passphrase, lock-out
             self.status, self.message = "landing", str(refusal)
             return None
-        except DatabaseUnavailable:
+        except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
             return None
         push = revealed.push
         self.status, self.message = "revealed", ""
-        left = push.views_remaining if not push.expired else 0
+        self._revealed_link = plain_digest(self._link_token())
+        left = push.views_left
         self.views_left = (
             f"It can be viewed {plural(left, 'more time')} until {format_time(push.expires_at)}."
             if left
             else "That was its last view: it is now deleted from the server. Copy it before you leave."
         )
         self.expires = format_time(push.expires_at)
-        self.deletable = push.deletable_by_viewer and left > 0
+        # The core gives a delete receipt exactly when this viewer may delete it.
+        self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
-        # The secret leaves as the event's result, straight into the read-only field.
-        return [rx.set_value(SECRET_BOX, revealed.payload), *self._kind_events(revealed)]
+        # The secret leaves as the event's result, straight into the read-only field; so does
+        # the delete receipt (it would let a reader of the state store delete the push).
+        return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
+                *self._kind_events(revealed)]
 
     def _kind_events(self, revealed: Revealed) -> list:
         """What each kind shows beyond the text: also event results, never state."""
@@ -136,7 +161,7 @@ class RevealState(rx.State):
             return []
         if revealed.push.kind == "qr":
             try:
-                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload))]
+                return [rx.set_value(SECRET_QR, qr_data_uri(revealed.payload, "The secret as a QR code"))]
             except QrTooLong as refusal:
                 self.text_shown, self.message = True, str(refusal)
                 return []
@@ -163,19 +188,26 @@ class RevealState(rx.State):
         self.text_shown = not self.text_shown
 
     @rx.event
-    async def delete_now(self):
-        try:
-            await in_thread(expire_by_viewer, vault(), self._link_token(), client_of(self))
-        except NotAllowed as refusal:
-            self.message = str(refusal)
+    async def delete_now(self, receipt: str = ""):
+        """`receipt`: the reveal's delete receipt, which the page holds (never state) and the
+        core asks for instead of the passphrase of a protected push."""
+        if self.status != "revealed" or not self._revealed_here():
+            # A crafted event, or a reveal in another tab: nothing changes.
+            self.message = REVEAL_FIRST_MESSAGE
             return
+        try:
+            await in_thread(expire_by_viewer, runtime(), self._link_token(), client_of(self),
+                            receipt=receipt if isinstance(receipt, str) and receipt else None)
         except PushUnavailable:
             pass  # already gone: the outcome the recipient asked for
-        except DatabaseUnavailable:
+        except PushError as refusal:  # not deletable, no valid receipt for a protected push
+            self.message = str(refusal)
+            return
+        except ServerBusy:
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False
-        return [rx.set_value(SECRET_BOX, ""), rx.set_value(SECRET_QR, ""), rx.set_value(SECRET_FILES, "")]
+        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT)]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -342,6 +374,7 @@ def _revealed() -> rx.Component:
                 _text_with_copy(),
             ),
             rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
+            rx.el.input(type="hidden", id=DELETE_RECEIPT),
             rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
                 RevealState.deletable,
@@ -353,7 +386,8 @@ def _revealed() -> rx.Component:
                     description="Nobody will be able to view it again. Copy it first if you still need it.",
                     confirm_label="Delete",
                     confirm_id="confirm-delete",
-                    on_confirm=RevealState.delete_now,
+                    # The receipt is read from the page at the click: an event argument, never state.
+                    on_confirm=RevealState.delete_now(rx.Var(f"(document.getElementById('{DELETE_RECEIPT}')?.value ?? '')").to(str)),
                 ),
             ),
         ),
@@ -363,15 +397,10 @@ def _revealed() -> rx.Component:
     )
 
 
-def qr_data_uri(text: str) -> str:
-    """The QR code as an SVG data URI, drawn in memory (never cached, never written)."""
-    svg = qr_svg(text, size="100%", label="The secret as a QR code")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
 def reveal_page() -> rx.Component:
     return page_shell(
-
+        # Mounted once per page load or navigation: a websocket reconnect doesn't fire it.
+        rx.fragment(on_mount=RevealState.open_page),
         rx.match(
             RevealState.status,
             ("loading", _loading()),

@@ -10,9 +10,9 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core import accounts
-from pwpush_app.core.db import DatabaseUnavailable
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, vault
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.session import AccountState, current_user
@@ -49,11 +49,11 @@ class TokenState(rx.State):
             yield rx.redirect("/login")
             return
         try:
-            token = await in_thread(accounts.regenerate_api_token, vault(), user.id)
-        except (accounts.AccountError, DatabaseUnavailable):
+            token = await in_thread(accounts.regenerate_api_token, runtime(), user.id)
+        except (accounts.AccountError, ServerBusy):
             self.message = BUSY_MESSAGE
             return
-        fresh = await in_thread(accounts.get_user, vault(), user.id)
+        fresh = await in_thread(accounts.get_user, runtime(), user.id)
         self.has_token, self.shown, self.revoked, self.message = True, True, False, ""
         self.created = format_time(fresh.api_token_created_at if fresh else None)
         yield
@@ -65,7 +65,7 @@ class TokenState(rx.State):
         user = await self._user()
         if user is None:
             return rx.redirect("/login")
-        await in_thread(accounts.revoke_api_token, vault(), user.id)
+        await in_thread(accounts.revoke_api_token, runtime(), user.id)
         self.has_token, self.shown, self.created = False, False, ""
         self.message = ""
         self.revoked = True

@@ -1,20 +1,20 @@
-"""The API in-process (httpx over ASGI, on a fresh vault) and helpers to make users."""
+"""The API in-process (httpx over ASGI, on a fresh runtime) and helpers to make users."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.core.accounts import issue_api_token
 
 PEER = "203.0.113.7"
 AGENT = "api-tests/1.0"
 
 
-def asgi_client(vault, peer: str = PEER) -> httpx.Client:
+def asgi_client(runtime, peer: str = PEER) -> httpx.Client:
     """A sync httpx client over the ASGI app; `peer` is the TCP client address the app sees."""
-    app = build_api(lambda: vault)
+    app = build_api(lambda: runtime)
     transport = httpx.ASGITransport(app=app, client=(peer, 40000))
     return _SyncOverAsync(transport)
 
@@ -40,21 +40,21 @@ class _SyncOverAsync(httpx.Client):
 
 
 @pytest.fixture
-def api(vault):
-    client = asgi_client(vault)
+def api(runtime):
+    client = asgi_client(runtime)
     yield client
     client.close()
 
 
 @pytest.fixture
-def make_api(make_vault):
+def make_api(make_runtime):
     clients = []
 
     def build(**env):
-        vault = make_vault(**env)
-        client = asgi_client(vault)
+        runtime = make_runtime(**env)
+        client = asgi_client(runtime)
         clients.append(client)
-        return client, vault
+        return client, runtime
 
     yield build
     for client in clients:
@@ -62,14 +62,14 @@ def make_api(make_vault):
 
 
 @pytest.fixture
-def alice(vault):
-    user, token = issue_api_token(vault, "alice@example.com")
+def alice(runtime):
+    user, token = issue_api_token(runtime, "alice@example.com")
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-def bob(vault):
-    user, token = issue_api_token(vault, "bob@example.com")
+def bob(runtime):
+    user, token = issue_api_token(runtime, "bob@example.com")
     return {"Authorization": f"Bearer {token}"}
 
 

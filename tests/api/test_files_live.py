@@ -308,3 +308,91 @@ def test_an_upload_cut_off_half_way_leaves_nothing(files_server, owner):
         time.sleep(0.2)
     assert left == set(), "a half-uploaded file stayed on disk"
     assert len(httpx.get(f"{files_server.url}/api/v2/pushes/active", headers=owner).json()) == pushes_before
+
+
+# --- a download is only bytes: the outside review's one-request outage --------------------------
+
+def _file_push(base: str, owner: dict, name: str, content: bytes, content_type: str) -> dict:
+    created = httpx.post(f"{base}/api/v2/pushes", headers=owner, timeout=300,
+                         files={"push[files][]": (name, content, content_type)})
+    assert created.status_code == 201, created.text
+    [entry] = httpx.get(f"{base}/api/v2/pushes/{created.json()['url_token']}").json()["files"]
+    return entry
+
+
+class PingWatch:
+    """Asks /ping over and over while something else runs; keeps the slowest answer."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.slowest = 0.0
+        self.answers = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        with httpx.Client(timeout=120) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                assert client.get(f"{self.base}/ping").status_code == 200
+                self.slowest = max(self.slowest, time.monotonic() - started)
+                self.answers += 1
+                self._stop.wait(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+
+
+def test_an_html_file_full_of_unclosed_scripts_downloads_as_bytes_while_the_server_keeps_answering(files_server, owner):
+    # 1 MiB of "<script>" without a closing tag: a regular expression looking for inline
+    # scripts in it took minutes on the event loop, and /ping, the API and every page with it.
+    hostile = b"<script>" * (MIB // 8)
+    entry = _file_push(files_server.url, owner, "page.html", hostile, "text/html")
+    assert entry["content_type"] == "text/html"  # what the sender declared, as listed
+    received = b""
+    with PingWatch(files_server.url) as ping:
+        started = time.monotonic()
+        with httpx.stream("GET", entry["url"], timeout=120) as response:
+            # Read slowly, so the download is in flight while /ping is asked a dozen times.
+            for piece in response.iter_raw(64 * 1024):
+                received += piece
+                while ping.answers < 12 * len(received) // len(hostile) and time.monotonic() - started < 60:
+                    time.sleep(0.01)
+        seconds = time.monotonic() - started
+    assert response.status_code == 200 and received == hostile
+    assert ping.answers >= 12
+    headers = response.headers
+    # Never a page of this site: opaque bytes, an attachment, in a sandbox, its own policy kept.
+    assert headers["content-type"] == "application/octet-stream"
+    assert headers["content-disposition"].startswith("attachment;")
+    policy = headers["content-security-policy"]
+    assert "sandbox" in policy and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "sha256-" not in policy and "'self'" not in policy
+    print(f"\n1 MiB hostile html: downloaded (slowly, on purpose) in {seconds * 1000:.0f} ms; /ping answered "
+          f"{ping.answers} times meanwhile, slowest {ping.slowest * 1000:.0f} ms")
+    # A liveness check, not a speed measurement: before the fix /ping waited for minutes.
+    assert ping.slowest < 2.0, f"/ping took {ping.slowest:.1f} s during the download"
+
+
+def test_a_64_mib_html_download_streams_in_flat_memory(files_server, owner):
+    size = 64 * MIB
+    hostile = (b"<script>var a = 1;" + b"<script>" * 100 + b"\n") * (size // 819)
+    entry = _file_push(files_server.url, owner, "big.html", hostile, "text/html; charset=utf-8")
+    before = resident_mib(files_server.process.pid)
+    received = 0
+    with PeakSampler(files_server.process.pid) as memory:
+        with httpx.stream("GET", entry["url"], timeout=300) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/octet-stream"
+            for piece in response.iter_raw():
+                received += len(piece)
+    assert received == len(hostile)
+    growth = memory.peak - before
+    print(f"\n64 MiB html download: peak growth {growth:.1f} MiB")
+    # Held back whole (and joined) it grew by ~157 MiB.
+    assert growth < 32, f"the server's memory grew by {growth:.0f} MiB for a 64 MiB download"

@@ -1,7 +1,7 @@
 """Fuzzing the create endpoints: random JSON and form bodies never produce a 5xx.
 
-Hypothesis drives the bodies (bounded, a few seconds); schemathesis, when installed,
-walks /api/openapi.json in-process and checks every endpoint for server errors.
+Hypothesis drives the bodies (bounded, a few seconds); schemathesis walks
+/api/openapi.json in-process and checks every endpoint for server errors.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pwpush_app.api import build_api
+from pwpush_app.api.app import build_api
 from pwpush_app.core.db import migrate
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from tests.conftest import make_env
 
@@ -42,17 +43,17 @@ bodies = st.one_of(
 )
 
 
-def _vault_in(folder: Path):
+def _runtime_in(folder: Path):
     config = load_settings(make_env(folder / "data"))
     config.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(config.db_url)
-    return open_vault(config)
+    return open_runtime(config)
 
 
 @pytest.fixture(scope="module")
 def fuzz_api():
     with tempfile.TemporaryDirectory() as folder:
-        client = asgi_client(_vault_in(Path(folder)))
+        client = asgi_client(_runtime_in(Path(folder)))
         yield client
         client.close()
 
@@ -103,26 +104,28 @@ def test_random_tokens_and_parameters_never_500(fuzz_api, token, passphrase, pag
     assert response.status_code < 500
 
 
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
+# A test dependency like any other (pyproject's test extra): missing, the module fails to
+# import and says so, rather than skipping the hypothesis tests above with it.
+import schemathesis  # noqa: E402
 
 _folder = tempfile.mkdtemp(prefix="pwpush-schemathesis-")
-_schema_app = build_api(lambda: _SCHEMA_VAULT)
-_SCHEMA_VAULT = None
+_schema_app = build_api(lambda: _SCHEMA_RUNTIME)
+_SCHEMA_RUNTIME = None
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", _schema_app)
 
 
 @pytest.fixture(scope="module", autouse=False)
-def schema_vault():
-    global _SCHEMA_VAULT
-    _SCHEMA_VAULT = _vault_in(Path(_folder))
-    yield _SCHEMA_VAULT
-    _SCHEMA_VAULT.engine.dispose()
+def schema_runtime():
+    global _SCHEMA_RUNTIME
+    _SCHEMA_RUNTIME = _runtime_in(Path(_folder))
+    yield _SCHEMA_RUNTIME
+    _SCHEMA_RUNTIME.engine.dispose()
     shutil.rmtree(_folder, ignore_errors=True)
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_openapi_schema_fuzzing_finds_no_server_error(case, schema_vault):
+def test_openapi_schema_fuzzing_finds_no_server_error(case, schema_runtime):
     from schemathesis.checks import not_a_server_error
 
     response = case.call()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 
@@ -17,7 +19,7 @@ def test_v2_version_announces_the_features_the_cli_reads(api):
     # The CLI would try Pro-only account selection if this were true.
     assert features["accounts"] == {"enabled": False}
     assert features["pushes"]["file_attachments"] == {"enabled": True, "requires_authentication": True}
-    assert features["pushes"]["url_pushes"] is True and features["pushes"]["qr_code_pushes"] is True
+    assert features["pushes"]["url_pushes"] == {"enabled": True} and features["pushes"]["qr_code_pushes"] == {"enabled": True}
     assert features["pushes"]["email_auto_dispatch"] is False
     assert features["requests"] == {"enabled": False}
 
@@ -39,16 +41,39 @@ def test_version_reflects_settings(make_api):
     api, _ = make_api(PWP__ALLOW_ANONYMOUS="false", PWP__ENABLE_URL_PUSHES="false")
     features = api.get("/api/v2/version").json()["features"]
     assert features["anonymous_access"] is False
-    assert features["pushes"]["url_pushes"] is False
+    assert features["pushes"]["url_pushes"] == {"enabled": False}
 
 
 def test_unknown_api_paths_answer_json_404(api):
-    for path in ("/api", "/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
-                 "/p/a/b/c.json"):
+    for path in ("/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
+                 "/p/a/b/c.json", "/f/a/b.json", "/r/a/b/c.json"):
         response = api.get(path)
         assert response.status_code == 404, path
-        assert response.headers["content-type"] == "application/json"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
         assert response.json() == {"error": "not-found"}
+
+
+def test_password_pushers_doc_addresses_lead_to_ours_and_up_is_its_health_check(api):
+    for path in ("/api", "/help/api"):
+        response = api.get(path)
+        assert response.status_code == 302 and response.headers["location"] == "/api/docs", path
+    up = api.get("/up")
+    assert up.status_code == 200 and "green" in up.text and up.headers["cache-control"] == "no-store"
+    assert api.head("/up").status_code == 200
+
+
+@pytest.mark.sqlite_only
+def test_up_says_so_when_the_database_does_not_answer(make_api):
+    import shutil
+
+    api, runtime = make_api()
+    runtime.engine.dispose()
+    database = runtime.settings.data_dir / "pwpush.db"
+    database.unlink()
+    database.mkdir()  # a folder where the database file was: nothing answers
+    down = api.get("/up")
+    assert down.status_code == 503 and "red" in down.text
+    shutil.rmtree(database)
 
 
 def test_wrong_methods_answer_json_405_with_allow(api):
@@ -99,20 +124,20 @@ def test_docs_page_loads_local_assets_without_inline_script(api):
     assert api.get("/api/docs/nope.js").status_code == 404
 
 
-def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
+def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(runtime):
     """Reflex mounts its app at "" inside ours: its HTML 404s stay HTML, our paths stay JSON."""
     import httpx
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse
     from starlette.routing import Route
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
     async def page(request):
         return HTMLResponse("<html>page</html>")
 
     spa = Starlette(routes=[Route("/", page), Route("/p/{token}", page)])
-    app = build_api(lambda: vault)
+    app = build_api(lambda: runtime)
     app.mount("", spa)
 
     import asyncio
@@ -131,17 +156,17 @@ def test_with_an_app_mounted_beneath_as_reflex_does_pages_stay_pages(vault):
     assert version.status_code == 200
 
 
-def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
+def test_an_unexpected_error_is_a_json_500_without_a_traceback(runtime):
     import asyncio
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
 
-    def broken_vault():
+    def broken_runtime():
         raise RuntimeError("boom with a secret inside")
 
-    app = build_api(broken_vault)
+    app = build_api(broken_runtime)
 
     async def run():
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -150,24 +175,24 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(vault):
 
     response = asyncio.run(run())
     assert response.status_code == 500
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert "Something went wrong" in response.json()["error"]
     assert "boom" not in response.text and "Traceback" not in response.text
 
 
-def test_database_trouble_is_a_503_with_retry_after(vault):
+def test_database_trouble_is_a_503_with_retry_after(runtime):
     import asyncio
 
     import httpx
 
-    from pwpush_app.api import build_api
+    from pwpush_app.api.app import build_api
     from pwpush_app.core.db import DatabaseUnavailable
 
-    def locked_vault():
+    def locked_runtime():
         raise DatabaseUnavailable("database is locked")
 
     async def run():
-        transport = httpx.ASGITransport(app=build_api(locked_vault), raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=build_api(locked_runtime), raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             return await client.post("/api/v2/pushes", json={"push": {"payload": "x"}})
 

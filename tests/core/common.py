@@ -28,34 +28,34 @@ def run_at_once(target, arguments) -> None:
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
 
 
-def push_row(vault, push_id: str) -> dict:
+def push_row(runtime, push_id: str) -> dict:
     """The stored row, read with plain SQL: what a copy of the database would show."""
-    with vault.engine.connect() as connection:
+    with runtime.engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM push WHERE id = :id"), {"id": push_id}).mappings().one()
     return dict(row)
 
 
-def audit_rows(vault, push_id: str) -> list[dict]:
-    with vault.engine.connect() as connection:
+def audit_rows(runtime, push_id: str) -> list[dict]:
+    with runtime.engine.connect() as connection:
         rows = connection.execute(
             text("SELECT * FROM audit_event WHERE push_id = :id ORDER BY id"), {"id": push_id}
         ).mappings()
         return [dict(r) for r in rows]
 
 
-def audit_kinds(vault, push_id: str) -> list[str]:
-    return [r["kind"] for r in audit_rows(vault, push_id)]
+def audit_kinds(runtime, push_id: str) -> list[str]:
+    return [r["kind"] for r in audit_rows(runtime, push_id)]
 
 
-def count_rows(vault) -> dict[str, int]:
-    with vault.engine.connect() as connection:
+def count_rows(runtime) -> dict[str, int]:
+    with runtime.engine.connect() as connection:
         return {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("push", "audit_event", "pwpush_user")
         }
 
 
-def set_column(vault, push_id: str, column: str, value) -> None:
+def set_column(runtime, push_id: str, column: str, value) -> None:
     """Tamper with a stored row, as someone with write access to the database could."""
-    with vault.engine.begin() as connection:
+    with runtime.engine.begin() as connection:
         connection.execute(text(f"UPDATE push SET {column} = :v WHERE id = :id"), {"v": value, "id": push_id})

@@ -44,11 +44,13 @@ async def generated_async(size_mib: int):
 
 
 def main(data_dir: Path, size_mib: int) -> dict:
-    from pwpush_app.core.crypto import generate_master_key_text
+    from pwpush_app.core.create import NewPush
     from pwpush_app.core.db import migrate
-    from pwpush_app.core.files import IncomingFile, create_file_push, create_file_push_async, open_file_download
-    from pwpush_app.core.pushes import NewPush, reveal_push
-    from pwpush_app.core.vault import open_vault
+    from pwpush_app.core.file_downloads import open_file_download
+    from pwpush_app.core.file_uploads import IncomingFile, create_file_push, create_file_push_async
+    from pwpush_app.core.reveal import reveal_push
+    from pwpush_app.core.runtime import open_runtime
+    from pwpush_app.master_key import generate_master_key_text
     from pwpush_app.settings import load_settings
     from tests.core.files_support import RECIPIENT, signed_in_sender
 
@@ -62,36 +64,36 @@ def main(data_dir: Path, size_mib: int) -> dict:
         "PWP__THROTTLING__MINUTE": "1000000",
         "PWPUSH_FILES_MAX_BYTES": str((size_mib + 1) * MIB),
     })
-    vault = open_vault(settings)
-    sender = signed_in_sender(vault)
+    runtime = open_runtime(settings)
+    sender = signed_in_sender(runtime)
     expected = hashlib.sha256()
     for piece in generated(size_mib):
         expected.update(piece)
 
     def download_all(token: str) -> tuple[str, float]:
-        grant = reveal_push(vault, token, RECIPIENT).downloads.grant
+        grant = reveal_push(runtime, token, RECIPIENT).downloads.grant
         started = time.perf_counter()
-        opened = open_file_download(vault, grant, 0, RECIPIENT)
+        opened = open_file_download(runtime, grant, 0, RECIPIENT)
         digest = hashlib.sha256()
         for chunk in opened.chunks:
             digest.update(chunk)
         return digest.hexdigest(), time.perf_counter() - started
 
     # Warm up every code path (imports, pools, caches) with a small push.
-    warm = create_file_push(vault, NewPush(kind="file"), [IncomingFile("w", "", generated(2))], sender)
+    warm = create_file_push(runtime, NewPush(kind="file"), [IncomingFile("w", "", generated(2))], sender)
     download_all(warm.url_token)
 
     reset_peak()
     baseline_kib = status_kib("VmHWM")
 
     started = time.perf_counter()
-    created = create_file_push(vault, NewPush(kind="file"), [IncomingFile("big.bin", "", generated(size_mib))], sender)
+    created = create_file_push(runtime, NewPush(kind="file"), [IncomingFile("big.bin", "", generated(size_mib))], sender)
     upload_seconds = time.perf_counter() - started
     digest, download_seconds = download_all(created.url_token)
 
     started = time.perf_counter()
     created_async = asyncio.run(
-        create_file_push_async(vault, NewPush(kind="file"), [IncomingFile("big.bin", "", generated_async(size_mib))], sender)
+        create_file_push_async(runtime, NewPush(kind="file"), [IncomingFile("big.bin", "", generated_async(size_mib))], sender)
     )
     async_upload_seconds = time.perf_counter() - started
     digest_async, _ = download_all(created_async.url_token)

@@ -11,10 +11,11 @@ import sys
 
 import pytest
 
-from pwpush_app.core.crypto import KeyError_, generate_master_key_text, load_or_create_key_file
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.db import migrate
-from pwpush_app.core.pushes import NewPush, create_push, reveal_push
-from pwpush_app.core.vault import KEY_FILE_NAME, open_vault
+from pwpush_app.core.reveal import reveal_push
+from pwpush_app.core.runtime import KEY_FILE_NAME, open_runtime
+from pwpush_app.master_key import MasterKeyError, generate_master_key_text, load_or_create_key_file
 from pwpush_app.settings import SettingsError, load_settings
 
 from .common import ALICE, SENDER, T0
@@ -23,27 +24,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def start(data_dir, **env):
-    """What a start does: read the settings, migrate, open the vault."""
+    """What a start does: read the settings, migrate, open the runtime."""
     settings = load_settings({"PWPUSH_DATA_DIR": str(data_dir), **env})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.db_url)
-    return open_vault(settings)
+    return open_runtime(settings)
 
 
 def test_without_a_key_the_first_start_generates_a_private_key_file_and_says_so(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
-    vault = start(tmp_path / "data")
+    runtime = start(tmp_path / "data")
 
     key_file = tmp_path / "data" / KEY_FILE_NAME
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert f"generated a new master key in {key_file}" in caplog.text
     assert "Back it up" in caplog.text
-    created = create_push(vault, NewPush(payload="survives a restart"), SENDER, now=T0)
+    created = create_push(runtime, NewPush(payload="survives a restart"), SENDER, now=T0)
 
     caplog.clear()
     restarted = start(tmp_path / "data")
 
-    assert restarted.keyring.current_key_id == vault.keyring.current_key_id
+    assert restarted.keyring.current_key_id == runtime.keyring.current_key_id
     assert "generated" not in caplog.text
     assert reveal_push(restarted, created.url_token, ALICE, now=T0).payload == "survives a restart"
 
@@ -60,10 +61,11 @@ def test_a_key_file_others_can_read_is_refused_with_a_clear_message(tmp_path):
     key_file = tmp_path / "data" / KEY_FILE_NAME
     key_file.chmod(0o644)
 
-    with pytest.raises(KeyError_) as refused:
+    with pytest.raises(MasterKeyError) as refused:
         start(tmp_path / "data")
 
-    assert str(refused.value) == f"{key_file} is readable by others (mode 644); run: chmod 600 {key_file}"
+    assert str(refused.value) == (f"{key_file} is open to its group or others (mode 644); the master key must be "
+                                  f"readable by the service's user only: run chmod 600 {key_file}")
 
 
 def test_the_command_line_reports_an_unsafe_key_file_without_a_traceback(tmp_path):
@@ -77,13 +79,14 @@ def test_the_command_line_reports_an_unsafe_key_file_without_a_traceback(tmp_pat
                             capture_output=True, text=True, timeout=60)
 
     assert result.returncode != 0
-    assert f"run: chmod 600 {key_file}" in result.stderr
+    assert f"run chmod 600 {key_file}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_a_configured_key_file_is_used_and_no_key_is_generated(tmp_path):
     key_path = tmp_path / "secret.key"
     key_path.write_text(generate_master_key_text() + "\n")
+    key_path.chmod(0o600)
 
     from_file = start(tmp_path / "data", PWPUSH_MASTER_KEY_FILE=str(key_path))
     same_key_inline = start(tmp_path / "data", PWPUSH_MASTER_KEY=key_path.read_text().strip())
@@ -119,7 +122,7 @@ def test_a_damaged_generated_key_file_is_named_in_the_refusal(tmp_path):
     key_file = tmp_path / "data" / KEY_FILE_NAME
     key_file.write_text(key_file.read_text()[:20])
 
-    with pytest.raises(KeyError_) as refused:
+    with pytest.raises(MasterKeyError) as refused:
         start(tmp_path / "data")
 
     assert str(key_file) in str(refused.value)
@@ -130,6 +133,7 @@ def test_a_damaged_generated_key_file_is_named_in_the_refusal(tmp_path):
 def test_a_configured_key_file_without_a_key_stops_the_settings_naming_the_variable(tmp_path, content):
     key_path = tmp_path / "secret.key"
     key_path.write_text(content)
+    key_path.chmod(0o600)
 
     with pytest.raises(SettingsError) as refused:
         load_settings({"PWPUSH_DATA_DIR": str(tmp_path / "data"), "PWPUSH_MASTER_KEY_FILE": str(key_path)})
@@ -138,7 +142,7 @@ def test_a_configured_key_file_without_a_key_stops_the_settings_naming_the_varia
     assert "32 random bytes" in str(refused.value)
 
 
-def test_keys_and_database_passwords_never_show_in_a_printed_settings_or_vault(tmp_path):
+def test_keys_and_database_passwords_never_show_in_a_printed_settings_or_runtime(tmp_path):
     current, previous = generate_master_key_text(), generate_master_key_text()
     settings = load_settings({
         "PWPUSH_DATA_DIR": str(tmp_path / "data"),
@@ -147,12 +151,12 @@ def test_keys_and_database_passwords_never_show_in_a_printed_settings_or_vault(t
         "REFLEX_DB_URL": "postgresql+psycopg://pwpush:db-pa55word@127.0.0.1:1/pwpush",
         "REFLEX_REDIS_URL": "redis://:redis-pa55word@127.0.0.1:1/0",
     })
-    vault = open_vault(settings)
-    subkey = vault.keyring._keys[0].wrap_key
+    runtime = open_runtime(settings)
+    subkey = runtime.keyring._keys[0].wrap_key
     keys = [current, previous, subkey.hex(), repr(subkey)[2:-1]]
 
     # What a log line with `%r`, an f-string or a traceback with locals would show.
-    for shown in (repr(settings), str(settings), repr(vault), repr(vault.keyring), repr(vault.keyring._keys)):
+    for shown in (repr(settings), str(settings), repr(runtime), repr(runtime.keyring), repr(runtime.keyring._keys)):
         for secret in (*keys, "db-pa55word", "redis-pa55word"):
             assert secret not in shown
-    vault.engine.dispose()
+    runtime.engine.dispose()

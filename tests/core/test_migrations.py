@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
+from alembic import command
 from pwpush_app.core import models  # noqa: F401  (registers the tables)
 
 ROOT = Path(__file__).resolve().parents[2]

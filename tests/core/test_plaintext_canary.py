@@ -16,15 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pwpush_app.core.pushes import (
-    NewPush,
-    WrongPassphrase,
-    create_push,
-    expire_by_owner,
-    expire_by_viewer,
-    purge_expired,
-    reveal_push,
-)
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import WrongPassphrase
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
 from .common import ALICE, SENDER, T0, push_row
 
@@ -55,7 +51,7 @@ def assert_absent(needles: dict[str, bytes], haystacks: dict[str, bytes]) -> Non
     assert found == []
 
 
-def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vault, db_engine, request, caplog, capfd):
+def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_runtime, db_engine, request, caplog, capfd):
     # Every logger at DEBUG, SQLAlchemy's statements and parameters included (it sets its
     # own logger to WARNING on import).
     started = time.time() - 1
@@ -63,7 +59,7 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
     for name in list(logging.root.manager.loggerDict):
         caplog.set_level(logging.DEBUG, logger=name)
     # No configured key: the generated master.key sits in the data folder and is scanned too.
-    vault = make_vault(PWPUSH_MASTER_KEY="")
+    runtime = make_runtime(PWPUSH_MASTER_KEY="")
     canaries: dict[str, str] = {}
     created = []
     for i, size in enumerate((40, 3000, 20_000)):  # inline, big row, overflow pages
@@ -71,7 +67,7 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
         note = f"CANARY-note-{i}-{secrets.token_hex(16)}"
         passphrase = f"CANARY-pass-{i}-{secrets.token_hex(8)}"
         push = create_push(
-            vault, NewPush(payload=payload, note=note, passphrase=passphrase, name=f"label {i}", expire_after_views=3),
+            runtime, NewPush(payload=payload, note=note, passphrase=passphrase, name=f"label {i}", expire_after_views=3),
             SENDER, now=T0,
         )
         canaries |= {f"payload {i}": payload, f"note {i}": note, f"passphrase {i}": passphrase,
@@ -79,11 +75,11 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
         created.append((push, passphrase))
     for push, passphrase in created[:2]:
         with pytest.raises(WrongPassphrase):
-            reveal_push(vault, push.url_token, ALICE, passphrase=passphrase[:-1], now=T0)
-        assert reveal_push(vault, push.url_token, ALICE, passphrase=passphrase, now=T0).payload.startswith("CANARY")
-    reveal_push(vault, created[0][0].url_token, ALICE, passphrase=created[0][1], now=T0)
+            reveal_push(runtime, push.url_token, ALICE, passphrase=passphrase[:-1], now=T0)
+        assert reveal_push(runtime, push.url_token, ALICE, passphrase=passphrase, now=T0).payload.startswith("CANARY")
+    reveal_push(runtime, created[0][0].url_token, ALICE, passphrase=created[0][1], now=T0)
 
-    stored = files_under(vault.settings.data_dir)
+    stored = files_under(runtime.settings.data_dir)
     assert "master.key" in stored
     postgres_files: dict[str, bytes] = {}
     if db_engine == "sqlite":
@@ -91,14 +87,14 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
     else:
         # PostgreSQL's files for this database, its shared catalogs, and the write-ahead log
         # segments written during this test (the WAL is on disk at every commit).
-        with vault.engine.connect() as connection:
+        with runtime.engine.connect() as connection:
             oid = connection.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
         cluster = request.getfixturevalue("postgres").dir / "data"
         for part, since in ((f"base/{oid}", 0), ("global", 0), ("pg_wal", started)):
             postgres_files |= {f"{part}/{name}": blob for name, blob in files_under(cluster / part, since).items()}
         assert any(name.startswith("pg_wal/") for name in postgres_files)
     # A control: what the database does store (a link's lookup hash) is found in its files.
-    control = push_row(vault, created[-1][0].push.id)["token_digest"].encode()
+    control = push_row(runtime, created[-1][0].push.id)["token_digest"].encode()
     assert any(control in blob for blob in [*stored.values(), *postgres_files.values()])
     out, err = capfd.readouterr()
     stored |= {"log records": caplog.text.encode("utf-8"), "stdout": out.encode(), "stderr": err.encode()}
@@ -119,31 +115,31 @@ def test_no_payload_note_passphrase_or_link_token_reaches_disk_or_logs(make_vaul
 # PostgreSQL keeps old row versions until VACUUM and in its WAL until recycled: this
 # guarantee is SQLite's (secure_delete + WAL checkpoint); on PostgreSQL the data key is gone.
 @pytest.mark.sqlite_only
-def test_after_expiry_and_purge_the_ciphertext_is_gone_from_every_file(vault, make_push):
+def test_after_expiry_and_purge_the_ciphertext_is_gone_from_every_file(runtime, make_push):
     pushes = [make_push(f"secret {i} " + secrets.token_urlsafe(200 * i ** 3), note=f"note {i}",
                        passphrase="pass" if i == 0 else "", expire_after_views=2, expire_after_minutes=5)
               for i in range(5)]
     sealed: dict[str, bytes] = {}
     for i, push in enumerate(pushes):
-        row = push_row(vault, push.push.id)
+        row = push_row(runtime, push.push.id)
         for column in ("payload_sealed", "note_sealed", "wrapped_key"):
             sealed[f"{column} {i}"] = row[column]
         if row["passphrase_hash"]:
             sealed[f"passphrase_hash {i}"] = row["passphrase_hash"].encode()
     # A control: while the pushes live, the scan does find their ciphertext.
-    on_disk = b"".join(files_under(vault.settings.data_dir).values())
+    on_disk = b"".join(files_under(runtime.settings.data_dir).values())
     assert all(any(piece in on_disk for piece in pieces(blob)) for blob in sealed.values())
     # Reveals rewrite the row, leaving copies of the page in the WAL.
-    reveal_push(vault, pushes[0].url_token, ALICE, passphrase="pass", now=T0)
-    reveal_push(vault, pushes[1].url_token, ALICE, now=T0)
+    reveal_push(runtime, pushes[0].url_token, ALICE, passphrase="pass", now=T0)
+    reveal_push(runtime, pushes[1].url_token, ALICE, now=T0)
     for _ in range(2):
-        reveal_push(vault, pushes[2].url_token, ALICE, now=T0)  # expired by views
-    expire_by_owner(vault, pushes[3].push, SENDER, now=T0)
-    expire_by_viewer(vault, pushes[4].url_token, ALICE, now=T0)
+        reveal_push(runtime, pushes[2].url_token, ALICE, now=T0)  # expired by views
+    expire_by_owner(runtime, pushes[3].push, SENDER, now=T0)
+    expire_by_viewer(runtime, pushes[4].url_token, ALICE, now=T0)
     # The rest run out of time; the purge job also folds the WAL back into the database.
-    assert purge_expired(vault, now=T0 + timedelta(minutes=5)) == 2
+    assert purge_expired(runtime, now=T0 + timedelta(minutes=5)) == 2
 
-    after = files_under(vault.settings.data_dir)
+    after = files_under(runtime.settings.data_dir)
     assert "pwpush.db" in after
     assert_absent({f"{what} [{n}]": piece for what, blob in sealed.items() for n, piece in enumerate(pieces(blob))},
                   after)

@@ -15,15 +15,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from pwpush_app.core.crypto import generate_master_key_text
-from pwpush_app.core.pushes import NewPush, create_push, expire_by_owner, purge_expired, reveal_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.reveal import reveal_push
+from pwpush_app.master_key import generate_master_key_text
 
 from .common import SENDER, T0
 
 pytestmark = pytest.mark.sqlite_only
 
 
-def plans_of_statements_run_by(vault, action) -> list[tuple[str, list[str]]]:
+def plans_of_statements_run_by(runtime, action) -> list[tuple[str, list[str]]]:
     """SQLite's query plan of every statement `action` sends to the database."""
     statements = []
 
@@ -31,12 +34,12 @@ def plans_of_statements_run_by(vault, action) -> list[tuple[str, list[str]]]:
         if not executemany and re.match(r"\s*(SELECT|UPDATE|DELETE)", statement, re.I):
             statements.append((statement, parameters))
 
-    event.listen(vault.engine, "before_cursor_execute", capture)
+    event.listen(runtime.engine, "before_cursor_execute", capture)
     try:
         action()
     finally:
-        event.remove(vault.engine, "before_cursor_execute", capture)
-    connection = vault.engine.raw_connection()
+        event.remove(runtime.engine, "before_cursor_execute", capture)
+    connection = runtime.engine.raw_connection()
     try:
         return [
             (sql, [row[-1] for row in connection.cursor().execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()])
@@ -46,15 +49,15 @@ def plans_of_statements_run_by(vault, action) -> list[tuple[str, list[str]]]:
         connection.close()
 
 
-def test_the_purge_never_walks_the_live_or_expired_pushes(make_vault, make_push):
-    vault = make_vault(PWP__PURGE_AFTER_DAYS="1")
+def test_the_purge_never_walks_the_live_or_expired_pushes(make_runtime, make_push):
+    runtime = make_runtime(PWP__PURGE_AFTER_DAYS="1")
     for n in range(20):
         make_push(f"live {n}", expire_after_minutes=7 * 24 * 60)
     for n in range(3):
         make_push(f"overdue {n}", expire_after_minutes=5)
 
-    expire_run = plans_of_statements_run_by(vault, lambda: purge_expired(vault, now=T0 + timedelta(minutes=10)))
-    delete_run = plans_of_statements_run_by(vault, lambda: purge_expired(vault, now=T0 + timedelta(days=2)))
+    expire_run = plans_of_statements_run_by(runtime, lambda: purge_expired(runtime, now=T0 + timedelta(minutes=10)))
+    delete_run = plans_of_statements_run_by(runtime, lambda: purge_expired(runtime, now=T0 + timedelta(days=2)))
 
     on_push = [(sql, plan) for sql, plan in expire_run + delete_run if any(" push " in f"{line} " for line in plan)]
     assert any("ix_push_expired_expires_at (expired=? AND expires_at<?)" in " ".join(p) for _, p in on_push)
@@ -65,30 +68,30 @@ def test_the_purge_never_walks_the_live_or_expired_pushes(make_vault, make_push)
             assert not line.endswith("(expired=?)"), (sql, plan)
 
 
-def test_the_purge_still_expires_and_deletes_what_it_should(make_vault, make_push):
-    vault = make_vault(PWP__PURGE_AFTER_DAYS="1")
+def test_the_purge_still_expires_and_deletes_what_it_should(make_runtime, make_push):
+    runtime = make_runtime(PWP__PURGE_AFTER_DAYS="1")
     live = make_push("live", expire_after_minutes=7 * 24 * 60)
     overdue = make_push("overdue", expire_after_minutes=5)
 
-    assert purge_expired(vault, now=T0 + timedelta(minutes=10)) == 1
-    purge_expired(vault, now=T0 + timedelta(days=2))
+    assert purge_expired(runtime, now=T0 + timedelta(minutes=10)) == 1
+    purge_expired(runtime, now=T0 + timedelta(days=2))
 
-    with vault.engine.connect() as connection:
+    with runtime.engine.connect() as connection:
         ids = {row[0] for row in connection.exec_driver_sql("SELECT id FROM push").all()}
     assert ids == {live.push.id}
     assert overdue.push.id not in ids
 
 
-def test_a_reveal_finds_its_push_by_token_even_with_two_keys(make_vault):
+def test_a_reveal_finds_its_push_by_token_even_with_two_keys(make_runtime):
     """After a key rotation a token has two digests (an IN list): the view must still be
     taken through the unique token index, not by walking the live pushes."""
     old_key, new_key = generate_master_key_text(), generate_master_key_text()
-    old = make_vault(PWPUSH_MASTER_KEY=old_key)
+    old = make_runtime(PWPUSH_MASTER_KEY=old_key)
     for n in range(20):
         create_push(old, NewPush(payload=f"live {n}", expire_after_minutes=7 * 24 * 60), SENDER, now=T0)
     made = create_push(old, NewPush(payload="to reveal", expire_after_views=1), SENDER, now=T0)
     other = create_push(old, NewPush(payload="to expire"), SENDER, now=T0)
-    rotated = make_vault(PWPUSH_MASTER_KEY=new_key, PWPUSH_MASTER_KEY_PREVIOUS=old_key)
+    rotated = make_runtime(PWPUSH_MASTER_KEY=new_key, PWPUSH_MASTER_KEY_PREVIOUS=old_key)
     assert len(rotated.keyring.token_digests(made.url_token)) == 2
 
     runs = plans_of_statements_run_by(rotated, lambda: reveal_push(rotated, made.url_token, SENDER, now=T0))

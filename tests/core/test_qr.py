@@ -7,7 +7,8 @@ import re
 import pytest
 import qrcode
 
-from pwpush_app.core.pushes import InvalidPush, NewPush, validate_new_push
+from pwpush_app.core.create import NewPush, validate_new_push
+from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.qr import MAX_QR_BYTES, QrTooLong, qr_svg
 
 _SQUARE = re.compile(r"M(\d+),(\d+)H\d+V\d+H\d+z")
@@ -51,16 +52,16 @@ def test_size_and_label_cannot_break_out_of_the_attributes():
     assert qr_svg("hi", size="100%").startswith('<svg width="100%" height="100%"')
 
 
-def test_qr_pushes_are_limited_in_characters_and_in_bytes(vault):
-    validate_new_push(vault, NewPush(kind="qr", payload="a" * 1024))
+def test_qr_pushes_are_limited_in_characters_and_in_bytes(runtime):
+    validate_new_push(runtime, NewPush(kind="qr", payload="a" * 1024))
     with pytest.raises(InvalidPush, match="at most 1,024 characters"):
-        validate_new_push(vault, NewPush(kind="qr", payload="a" * 1025))
+        validate_new_push(runtime, NewPush(kind="qr", payload="a" * 1025))
     with pytest.raises(InvalidPush, match="too long to draw"):
-        validate_new_push(vault, NewPush(kind="qr", payload="😀" * 1000))  # 4,000 bytes
+        validate_new_push(runtime, NewPush(kind="qr", payload="😀" * 1000))  # 4,000 bytes
 
 
-def test_every_accepted_qr_payload_can_be_drawn(make_vault):
-    vault = make_vault(PWPUSH_MAX_QR_CHARS="4096")
+def test_every_accepted_qr_payload_can_be_drawn(make_runtime):
+    runtime = make_runtime(PWPUSH_MAX_QR_CHARS="4096")
     text = "é" * 1476  # 2,952 bytes: just fits
-    validate_new_push(vault, NewPush(kind="qr", payload=text))
+    validate_new_push(runtime, NewPush(kind="qr", payload=text))
     assert qr_svg(text).startswith("<svg")

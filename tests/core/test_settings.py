@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pwpush_app.core.crypto import generate_master_key_text
+from pwpush_app.master_key import generate_master_key_text
 from pwpush_app.settings import SettingsError, load_settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -7,15 +7,17 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from pwpush_app.core import db as database, pushes
+from pwpush_app.core import db as database
 from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.reveal import reveal_push
 from pwpush_app.settings import SettingsError, load_settings
 
 from .common import run_at_once
 
 
-def _pragma(vault, name):
-    connection = vault.engine.raw_connection()
+def _pragma(runtime, name):
+    connection = runtime.engine.raw_connection()
     try:
         return connection.cursor().execute(f"PRAGMA {name}").fetchone()[0]
     finally:
@@ -24,21 +26,44 @@ def _pragma(vault, name):
 
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize(("setting", "flushed"), [(None, True), ("FULL", True), ("normal", False)])
-def test_durability_follows_the_setting(make_vault, setting, flushed):
-    vault = make_vault(**({"PWPUSH_SQLITE_SYNCHRONOUS": setting} if setting else {}))
+def test_durability_follows_the_setting(make_runtime, setting, flushed):
+    runtime = make_runtime(**({"PWPUSH_SQLITE_SYNCHRONOUS": setting} if setting else {}))
     # FULL is SQLite's NORMAL plus our own fsync of the WAL after each write transaction.
-    assert _pragma(vault, "synchronous") == 1
-    assert (vault.engine in database._wal_flushers) is flushed
-    assert _pragma(vault, "journal_mode") == "wal"
-    assert _pragma(vault, "secure_delete") == 1
+    assert _pragma(runtime, "synchronous") == 1
+    assert (runtime.engine in database._wal_flushers) is flushed
+    assert _pragma(runtime, "journal_mode") == "wal"
+    assert _pragma(runtime, "secure_delete") == 1
 
 
 @pytest.mark.sqlite_only
-def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_vault, monkeypatch):
+def test_secure_delete_is_set_by_us_not_left_to_how_sqlite_was_built(tmp_path, monkeypatch):
+    # Debian builds SQLite with secure_delete on by default, which hid the removal of our
+    # PRAGMA from the test above.  Here every new connection starts with it off, as on a
+    # SQLite built with the upstream default, before our settings run.
+    original = database.create_engine
+
+    def engine_whose_sqlite_defaults_to_off(*args, **kwargs):
+        engine = original(*args, **kwargs)
+        event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA secure_delete=OFF"),
+                     insert=True)
+        return engine
+
+    monkeypatch.setattr(database, "create_engine", engine_whose_sqlite_defaults_to_off)
+    engine = database.make_engine(f"sqlite:///{tmp_path / 'secure.db'}")
+    connection = engine.raw_connection()
+    try:
+        assert connection.cursor().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    finally:
+        connection.close()
+        engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_runtime, monkeypatch):
     """Durability FULL with shared fsyncs: no write transaction returns before the WAL
     holding its commit was synced by an fsync that started after that commit."""
-    vault = make_vault()
-    wal = os.path.abspath(vault.engine.url.database) + "-wal"
+    runtime = make_runtime()
+    wal = os.path.abspath(runtime.engine.url.database) + "-wal"
     clock = iter(range(1, 10**9)).__next__
     lock = threading.Lock()
     fsyncs, commits = [], {}
@@ -63,7 +88,7 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_va
     def writer(i):
         try:
             for _ in range(10):
-                pushes.create_push(vault, pushes.NewPush(payload=f"s{i}", expire_after_views=1), Client(ip="192.0.2.9"))
+                create_push(runtime, NewPush(payload=f"s{i}", expire_after_views=1), Client(ip="192.0.2.9"))
                 with lock:
                     answered, committed = clock(), commits[threading.get_ident()]
                     synced = [f for f in fsyncs if f[2] == wal and f[0] > committed and f[1] < answered]
@@ -82,11 +107,11 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_va
 
 
 @pytest.mark.sqlite_only
-def test_normal_durability_does_not_fsync_after_each_commit(make_vault, monkeypatch):
-    vault = make_vault(PWPUSH_SQLITE_SYNCHRONOUS="NORMAL")
+def test_normal_durability_does_not_fsync_after_each_commit(make_runtime, monkeypatch):
+    runtime = make_runtime(PWPUSH_SQLITE_SYNCHRONOUS="NORMAL")
     calls = []
     monkeypatch.setattr(database.os, "fsync", lambda descriptor: calls.append(descriptor))
-    pushes.create_push(vault, pushes.NewPush(payload="s", expire_after_views=1), Client(ip="192.0.2.9"))
+    create_push(runtime, NewPush(payload="s", expire_after_views=1), Client(ip="192.0.2.9"))
     assert calls == []
 
 
@@ -95,14 +120,14 @@ def test_a_bad_durability_value_names_the_variable():
         load_settings({"PWPUSH_SQLITE_SYNCHRONOUS": "OFF", "PWPUSH_MASTER_KEY": "a" * 43 + "="})
 
 
-def test_many_threads_creating_and_revealing_at_once_all_succeed(vault):
+def test_many_threads_creating_and_revealing_at_once_all_succeed(runtime):
     """Writers queue on a lock instead of failing with 'database is locked'."""
     errors, served = [], []
 
     def sender(i):
         try:
-            created = pushes.create_push(vault, pushes.NewPush(payload=f"secret-{i}", expire_after_views=1), Client(ip="192.0.2.1"))
-            served.append(pushes.reveal_push(vault, created.url_token, Client(ip="192.0.2.2")).payload)
+            created = create_push(runtime, NewPush(payload=f"secret-{i}", expire_after_views=1), Client(ip="192.0.2.1"))
+            served.append(reveal_push(runtime, created.url_token, Client(ip="192.0.2.2")).payload)
         except Exception as error:  # noqa: BLE001 - any failure is the finding
             errors.append(repr(error))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pwpush_app.core.pushes import InvalidPush, NewPush, create_push, validate_new_push
+from pwpush_app.core.create import NewPush, create_push, validate_new_push
+from pwpush_app.core.errors import InvalidPush
 
 from .common import SENDER, T0, count_rows
 
@@ -55,37 +56,37 @@ MIB = 1024 * 1024
 )
 # Validation runs before any database access: one engine is enough for the many cases.
 @pytest.mark.sqlite_only
-def test_a_bad_request_names_the_field_and_writes_nothing(vault, request_fields, field):
+def test_a_bad_request_names_the_field_and_writes_nothing(runtime, request_fields, field):
     request = NewPush(**{"payload": "fine", **request_fields})
-    before = count_rows(vault)
+    before = count_rows(runtime)
 
     with pytest.raises(InvalidPush) as refused:
-        create_push(vault, request, SENDER, now=T0)
+        create_push(runtime, request, SENDER, now=T0)
 
     assert field in refused.value.errors
     assert refused.value.errors[field]  # a message a person can act on
     assert field in str(refused.value)
-    assert count_rows(vault) == before
+    assert count_rows(runtime) == before
 
 
-def test_every_broken_field_is_reported_at_once(vault):
+def test_every_broken_field_is_reported_at_once(runtime):
     with pytest.raises(InvalidPush) as refused:
-        create_push(vault, NewPush(payload="", expire_after_views=0, expire_after_minutes=1), SENDER, now=T0)
+        create_push(runtime, NewPush(payload="", expire_after_views=0, expire_after_minutes=1), SENDER, now=T0)
 
     assert set(refused.value.errors) == {"payload", "expire_after_views", "expire_after"}
     assert refused.value.errors["expire_after_views"] == "Views must be a whole number from 1 to 100."
     assert refused.value.errors["expire_after"] == "The lifetime must be from 5 minutes to 90 days."
 
 
-def test_a_disabled_kind_is_refused_and_writes_nothing(make_vault):
-    vault = make_vault(PWP__ENABLE_QR_PUSHES="false")
-    before = count_rows(vault)
+def test_a_disabled_kind_is_refused_and_writes_nothing(make_runtime):
+    runtime = make_runtime(PWP__ENABLE_QR_PUSHES="false")
+    before = count_rows(runtime)
 
     with pytest.raises(InvalidPush) as refused:
-        create_push(vault, NewPush(payload="wifi", kind="qr"), SENDER, now=T0)
+        create_push(runtime, NewPush(payload="wifi", kind="qr"), SENDER, now=T0)
 
     assert refused.value.errors == {"kind": "qr pushes are turned off on this server."}
-    assert count_rows(vault) == before
+    assert count_rows(runtime) == before
 
 
 @pytest.mark.parametrize(
@@ -101,22 +102,22 @@ def test_a_disabled_kind_is_refused_and_writes_nothing(make_vault):
     ],
     ids=["1MiB", "1MiB-3byte", "qr-1024", "url", "min-limits", "max-limits", "unicode"],
 )
-def test_values_at_the_limits_are_accepted(vault, request_fields):
+def test_values_at_the_limits_are_accepted(runtime, request_fields):
     request = NewPush(**{"payload": "fine", **request_fields})
 
-    validate_new_push(vault, request)
-    created = create_push(vault, request, SENDER, now=T0)
+    validate_new_push(runtime, request)
+    created = create_push(runtime, request, SENDER, now=T0)
 
-    assert count_rows(vault)["push"] == 1
+    assert count_rows(runtime)["push"] == 1
     assert created.push.views_remaining == (request.expire_after_views or 5)
 
 
-def test_limits_follow_the_settings(make_vault):
-    vault = make_vault(PWP__PW__EXPIRE_AFTER_VIEWS_MAX="3", PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT="2",
+def test_limits_follow_the_settings(make_runtime):
+    runtime = make_runtime(PWP__PW__EXPIRE_AFTER_VIEWS_MAX="3", PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT="2",
                        PWP__PW__EXPIRE_AFTER_MINUTES_MIN="60")
 
     with pytest.raises(InvalidPush) as refused:
-        create_push(vault, NewPush(payload="x", expire_after_views=4, expire_after_minutes=59), SENDER, now=T0)
+        create_push(runtime, NewPush(payload="x", expire_after_views=4, expire_after_minutes=59), SENDER, now=T0)
 
     assert refused.value.errors == {
         "expire_after_views": "Views must be a whole number from 1 to 3.",

@@ -10,13 +10,13 @@ from typing import Callable
 
 import httpx
 
-from pwpush_app.core.vault import Vault, open_vault
+from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
 
 
-def server_vault(server) -> Vault:
+def server_runtime(server) -> Runtime:
     """The core on the server's own database and key: to look at what the server stored."""
-    return open_vault(load_settings(server.env))
+    return open_runtime(load_settings(server.env))
 
 
 def create_via_api(base_url: str, payload: str, headers: dict | None = None, client: httpx.Client | None = None,

@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.api.test_live import issue_token
 from tests.core.common import audit_kinds
 
-from .support import all_at_once, create_via_api, server_vault
+from .support import all_at_once, create_via_api, server_runtime
 
 CHROMIUM = os.environ.get("PWPUSH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,9 +30,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def core(live_server):
-    vault = server_vault(live_server)
-    yield vault
-    vault.engine.dispose()
+    runtime = server_runtime(live_server)
+    yield runtime
+    runtime.engine.dispose()
 
 
 @pytest.fixture(scope="module")

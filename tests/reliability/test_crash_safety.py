@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.conftest import ARTIFACTS
 from tests.servers import LiveServer, free_port
 
-from .support import server_vault
+from .support import server_runtime
 
 SEED = 20261125
 LOAD_THREADS = 3
@@ -159,11 +159,11 @@ def run_crash_scenario(tmp_path, kills: int) -> dict:
             thread.join(30)
         assert errors == []
 
-        vault = server_vault(server)
+        runtime = server_runtime(server)
         lost, over_served, drained_total = [], [], 0
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for token, limit in ledger.views.items():
-                stored = find_push(vault, token)
+                stored = find_push(runtime, token)
                 assert stored is not None, "a create answered 201 is missing"
                 assert ledger.served[token] <= limit
                 # Drain what is left: the total served must be the limit, less in-flight reveals.
@@ -180,8 +180,8 @@ def run_crash_scenario(tmp_path, kills: int) -> dict:
                     over_served.append(token)
                 if total + ledger.in_flight[token] < limit:
                     lost.append(token)
-                assert find_push(vault, token).expired
-        vault.engine.dispose()
+                assert find_push(runtime, token).expired
+        runtime.engine.dispose()
     finally:
         stop.set()
         server.stop()

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core.db import migrate
-from pwpush_app.core.pushes import find_push
-from pwpush_app.core.vault import open_vault
+from pwpush_app.core.records import find_push
+from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from tests.api.conftest import asgi_client
 from tests.core.common import audit_kinds
 from tests.servers import LiveServer, PostgresServer, free_port, make_env
 
-from .support import create_via_api, server_vault
+from .support import create_via_api, server_runtime
 
 BUSY = "The database is busy or unreachable; nothing was changed. Try again shortly."
 
@@ -35,8 +35,8 @@ def assert_busy_answer(response: httpx.Response) -> None:
     assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
 
 
-def counts(vault) -> dict[str, int]:
-    with vault.engine.connect() as db:
+def counts(runtime) -> dict[str, int]:
+    with runtime.engine.connect() as db:
         return {
             "pushes": db.execute(text("SELECT count(*) FROM push")).scalar_one(),
             "events": db.execute(text("SELECT count(*) FROM audit_event")).scalar_one(),
@@ -63,11 +63,11 @@ def hold_write_lock(db_path) -> subprocess.Popen:
 def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path):
     server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "500"})
     server.start()
-    vault = server_vault(server)
+    runtime = server_runtime(server)
     try:
         secret = "locked-out-secret-4471"
         token = create_via_api(server.url, secret, expire_after_views=2, deletable_by_viewer=True)["url_token"]
-        before = counts(vault)
+        before = counts(runtime)
 
         holder = hold_write_lock(server.data_dir / "pwpush.db")
         try:
@@ -82,17 +82,17 @@ def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path
             holder.kill()
             holder.wait()
 
-        assert counts(vault) == before  # no push, no audit row, half-written or whole
-        stored = find_push(vault, token)
+        assert counts(runtime) == before  # no push, no audit row, half-written or whole
+        stored = find_push(runtime, token)
         assert stored.views_remaining == 2 and not stored.expired  # no view lost
         # Back to normal at once: both views are still there to reveal.
         assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
         assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
-        assert find_push(vault, token).expired
+        assert find_push(runtime, token).expired
         assert "database unavailable" in server.log_text()  # the admin sees why
         assert "Traceback" not in server.log_text()
     finally:
-        vault.engine.dispose()
+        runtime.engine.dispose()
         server.stop()
 
 
@@ -106,15 +106,15 @@ def private_postgres():
 
 def test_postgresql_stopped_answers_503_and_loses_nothing(tmp_path, private_postgres):
     migrate(private_postgres.url())
-    vault = open_vault(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url())))
-    api = asgi_client(vault)
+    runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url())))
+    api = asgi_client(runtime)
     try:
         secret = "pg-outage-secret-9013"
         created = api.post("/api/v2/pushes", json={"push": {"payload": secret, "expire_after_views": 2,
                                                              "deletable_by_viewer": True}})
         assert created.status_code == 201
         token = created.json()["url_token"]
-        before = counts(vault)
+        before = counts(runtime)
 
         private_postgres.pause()
         assert_busy_answer(api.post("/api/v2/pushes", json={"push": {"payload": "never stored"}}))
@@ -124,12 +124,12 @@ def test_postgresql_stopped_answers_503_and_loses_nothing(tmp_path, private_post
         assert api.get("/api/v2/version").status_code == 200  # what needs no database still works
 
         private_postgres.resume()
-        assert counts(vault) == before
-        stored = find_push(vault, token)
+        assert counts(runtime) == before
+        stored = find_push(runtime, token)
         assert stored.views_remaining == 2 and not stored.expired
         assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
         assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
-        assert audit_kinds(vault, stored.id) == ["creation", "view", "view", "expire_auto"]
+        assert audit_kinds(runtime, stored.id) == ["creation", "view", "view", "expire_auto"]
     finally:
         api.close()
-        vault.engine.dispose()
+        runtime.engine.dispose()

@@ -56,11 +56,17 @@ def test_static_bundles_carry_the_headers_and_may_be_cached(live_server):
 
 
 def test_inline_scripts_of_the_page_are_allowed_by_hash_only(live_server):
-    response = httpx.get(live_server.url + "/")
-    script_src = re.search(r"script-src ([^;]*)", response.headers["content-security-policy"]).group(1)
-    inline = re.findall(r"<script(?![^>]*src=)[^>]*>(.*?)</script>", response.text, re.S)
-    assert inline, "expected the prerendered page to have inline scripts"
-    assert script_src.count("'sha256-") == len(set(inline))
+    from pwpush_app.http_security import built_page_hashes, inline_script_hashes
+
+    allowed_by_pages = set(built_page_hashes(live_server.app_dir / ".web" / "build" / "client"))
+    for path in ("/", "/p/AAAAAAAAAAAAAAAAAAAAAA", "/dashboard/"):
+        response = httpx.get(live_server.url + path)
+        script_src = re.search(r"script-src ([^;]*)", response.headers["content-security-policy"]).group(1)
+        allowed = set(re.findall(r"'sha256-([^']+)'", script_src))
+        inline = inline_script_hashes(response.text)
+        assert inline, f"expected the prerendered page {path} to have inline scripts"
+        # Each inline script of the page is allowed, and nothing but the built pages' scripts.
+        assert inline <= allowed and allowed == allowed_by_pages, path
 
 
 def test_robots_txt_disallows_everything(live_server):

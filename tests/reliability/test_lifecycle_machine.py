@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -25,22 +26,20 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from pwpush_app.core.pushes import (
-    NewPush,
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import (
     NotAllowed,
     PassphraseRequired,
+    PushLocked,
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
-    create_push,
-    expire_by_owner,
-    expire_by_viewer,
-    find_managed,
-    find_push,
-    purge_expired,
-    reveal_push,
 )
+from pwpush_app.core.owners import expire_by_owner
+from pwpush_app.core.purge import purge_expired
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 from tests.core.common import ALICE, SENDER, T0, push_row
 
 PASSPHRASE = "right horse 7"
@@ -65,10 +64,13 @@ class Model:
         return not self.expired and self.views_remaining > 0 and self.expires_at > now
 
 
-def lifecycle_machine(vault):
-    policy = vault.settings.policy("text")
-    max_failures = vault.settings.passphrase_max_failures
-    window = timedelta(minutes=vault.settings.passphrase_lockout_minutes)
+def lifecycle_machine(runtime):
+    policy = runtime.settings.policy("text")
+    max_failures = runtime.settings.passphrase_max_failures
+    window = timedelta(minutes=runtime.settings.passphrase_lockout_minutes)
+    # One client here: its failures are also all of the push's.
+    push_max_failures = runtime.settings.passphrase_push_max_failures
+    push_window = timedelta(minutes=runtime.settings.passphrase_push_lockout_minutes)
 
     class PushLifecycle(RuleBasedStateMachine):
         pushes = Bundle("pushes")
@@ -84,7 +86,7 @@ def lifecycle_machine(vault):
               with_passphrase=st.booleans(), deletable=st.booleans())
         def create(self, views, minutes, with_passphrase, deletable):
             payload = f"secret-{next(_serial)}"
-            created = create_push(vault, NewPush(payload=payload, expire_after_views=views, expire_after_minutes=minutes,
+            created = create_push(runtime, NewPush(payload=payload, expire_after_views=views, expire_after_minutes=minutes,
                                                  passphrase=PASSPHRASE if with_passphrase else "",
                                                  deletable_by_viewer=deletable), SENDER, now=self.now)
             model = Model(created.url_token, created.manage_token, payload, views, self.now + timedelta(minutes=minutes),
@@ -109,8 +111,9 @@ def lifecycle_machine(vault):
             given = {"right": m.passphrase or PASSPHRASE, "wrong": "not the passphrase", "none": None}[attempt]
             expected = self._expected_reveal(m, given)
             try:
-                revealed = reveal_push(vault, m.token, ALICE, passphrase=given, now=self.now)
+                revealed = reveal_push(runtime, m.token, ALICE, passphrase=given, now=self.now)
             except (PushUnavailable, PassphraseRequired, WrongPassphrase, TooManyAttempts, UnexpectedPassphrase) as e:
+                # (TooManyAttempts, or its PushLocked: the exact type is compared below.)
                 outcome = type(e)
             else:
                 assert revealed.payload == m.payload
@@ -132,25 +135,36 @@ def lifecycle_machine(vault):
                 return UnexpectedPassphrase if given else "served"
             if not given:
                 return PassphraseRequired
+            if sum(1 for t in m.failures if t > self.now - push_window) >= push_max_failures:
+                return PushLocked
             if sum(1 for t in m.failures if t > self.now - window) >= max_failures:
                 return TooManyAttempts
             return "served" if given == m.passphrase else WrongPassphrase
 
-        @rule(m=pushes)
-        def expire_by_recipient(self, m: Model):
-            expected = PushUnavailable if not m.live(self.now) else (NotAllowed if not m.deletable else "expired")
+        @rule(m=pushes, attempt=st.sampled_from(["right", "wrong", "none"]))
+        def expire_by_recipient(self, m: Model, attempt: str):
+            # A recipient's delete passes the gate of a view: live, deletable, the passphrase.
+            given = {"right": m.passphrase or PASSPHRASE, "wrong": "not the passphrase", "none": None}[attempt]
+            if m.live(self.now) and not m.deletable:
+                expected = NotAllowed
+            else:
+                expected = self._expected_reveal(m, given)
+                expected = "expired" if expected == "served" else expected
             try:
-                expire_by_viewer(vault, m.token, ALICE, now=self.now)
+                expire_by_viewer(runtime, m.token, ALICE, passphrase=given, now=self.now)
                 outcome = "expired"
-            except (PushUnavailable, NotAllowed) as e:
+            except (PushUnavailable, NotAllowed, PassphraseRequired, WrongPassphrase, TooManyAttempts,
+                    UnexpectedPassphrase) as e:
                 outcome = type(e)
-            assert outcome == expected
-            if outcome != NotAllowed:
+            assert outcome == expected, f"{attempt} passphrase: expected {expected}, got {outcome}"
+            if outcome in ("expired", PushUnavailable):
                 m.expired = True
+            elif outcome is WrongPassphrase:
+                m.failures.append(self.now)
 
         @rule(m=pushes)
         def expire_by_sender(self, m: Model):
-            expire_by_owner(vault, find_managed(vault, m.manage_token), SENDER, now=self.now)
+            expire_by_owner(runtime, find_managed(runtime, m.manage_token), SENDER, now=self.now)
             m.expired = True
 
         # Around the edges of the lock-out window (10 minutes) and of the lifetimes above.
@@ -160,7 +174,7 @@ def lifecycle_machine(vault):
 
         @rule()
         def purge(self):
-            purge_expired(vault, now=self.now)
+            purge_expired(runtime, now=self.now)
             for m in self.models:
                 if m.expires_at <= self.now:
                     m.expired = True
@@ -168,11 +182,11 @@ def lifecycle_machine(vault):
         @invariant()
         def model_and_database_agree(self):
             for m in getattr(self, "models", []):
-                stored = find_push(vault, m.token)
+                stored = find_push(runtime, m.token)
                 assert (stored.views_remaining, stored.expired) == (m.views_remaining, m.expired)
                 assert m.served <= m.limit and m.served + m.views_remaining == m.limit
                 if m.expired:
-                    row = push_row(vault, stored.id)
+                    row = push_row(runtime, stored.id)
                     assert row["payload_sealed"] is None and row["wrapped_key"] is None
                     assert row["passphrase_hash"] is None and row["note_sealed"] is None
 
@@ -180,14 +194,14 @@ def lifecycle_machine(vault):
 
 
 @pytest.fixture
-def vault(make_vault):
+def runtime(make_runtime):
     # Two wrong passphrases pause a client: short sequences reach the lock-out and its end.
-    return make_vault(PWPUSH_PASSPHRASE_MAX_FAILURES="2")
+    return make_runtime(PWPUSH_PASSPHRASE_MAX_FAILURES="2")
 
 
-def test_push_lifecycle_matches_its_model(vault):
+def test_push_lifecycle_matches_its_model(runtime):
     run_state_machine_as_test(
-        lifecycle_machine(vault),
+        lifecycle_machine(runtime),
         settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )
@@ -195,9 +209,9 @@ def test_push_lifecycle_matches_its_model(vault):
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
-def test_push_lifecycle_matches_its_model_long(vault):
+def test_push_lifecycle_matches_its_model_long(runtime):
     run_state_machine_as_test(
-        lifecycle_machine(vault),
+        lifecycle_machine(runtime),
         settings=settings(max_examples=200, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )

@@ -14,10 +14,10 @@ import secrets
 import httpx
 import pytest
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 from tests.core.common import audit_kinds
 
-from .support import create_via_api, server_vault
+from .support import create_via_api, server_runtime
 
 BOTS = {
     "Slack": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
@@ -39,9 +39,9 @@ PUSHES = {
 
 @pytest.fixture(scope="module")
 def core(live_server):
-    vault = server_vault(live_server)
-    yield vault
-    vault.engine.dispose()
+    runtime = server_runtime(live_server)
+    yield runtime
+    runtime.engine.dispose()
 
 
 @pytest.mark.parametrize("push_kind", list(PUSHES))

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from pwpush_app.core.blobs import BlobNotFound, LocalBlobStore, blob_store_for
+from pwpush_app.core.blobs import BlobNotFound, LocalBlobStore
 from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for
+from pwpush_app.core.runtime import blob_store_for
 from pwpush_app.settings import load_settings
 from tests.servers import make_env
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from ui_helpers import LAPTOP
 
-from pwpush_app.core.vault import Vault, open_vault
+from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
 
 TIMEOUT_MS = 30_000
@@ -34,6 +34,6 @@ def new_page(chromium):
 
 
 @pytest.fixture(scope="session")
-def server_vault(live_server) -> Vault:
+def server_runtime(live_server) -> Runtime:
     """The core, opened on the live server's own database and key: to set up and check pushes."""
-    return open_vault(load_settings(live_server.env))
+    return open_runtime(load_settings(live_server.env))

@@ -5,37 +5,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ui_helpers import create_through_form, reveal_in, screenshot, wait_until_ready
+from ui_helpers import PASSWORD, create_through_form, log_in, reveal_in, screenshot, sign_up, wait_until_ready
 
 from pwpush_app.core import accounts
-from pwpush_app.core.accounts import SESSION_COOKIE
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push, find_managed, find_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.settings import load_settings
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Canary-Pa55word-7f3e9b"
-
-
-def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/signup")
-    wait_until_ready(page)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.fill("#password_confirmation", password)
-    page.click("#sign-up")
-    page.wait_for_url("**/dashboard**")
-    wait_until_ready(page)
-
-
-def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/login")
-    wait_until_ready(page)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#log-in")
-    page.wait_for_url("**/dashboard**")
-    wait_until_ready(page)
 
 
 def wait_for_value(page, selector: str, ok, timeout_s: float = 10) -> str:
@@ -52,14 +30,14 @@ def dashboard_row(page, name: str):
     return page.locator(".dash-push", has_text=name)
 
 
-def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_server, server_vault, new_page):
+def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_server, server_runtime, new_page):
     sender = new_page()
     sign_up(sender, live_server.url, "flow@example.com")
     assert "flow@example.com" in sender.inner_text("header")
     assert sender.locator("#dash-empty").count() == 1
 
     links = create_through_form(sender, live_server.url, "dashboard-secret", name="VPN for Dana", views=3)
-    assert find_push(server_vault, links.token).owner_id is not None
+    assert find_push(server_runtime, links.token).owner_id is not None
 
     sender.goto(live_server.url + "/dashboard")
     wait_until_ready(sender)
@@ -80,7 +58,7 @@ def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_ser
 
     row.locator(".dash-expire").click()
     sender.wait_for_selector("#dash-empty")
-    push = find_push(server_vault, links.token)
+    push = find_push(server_runtime, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
     sender.get_by_text("Expired", exact=True).first.click()
     dashboard_row(sender, "VPN for Dana").wait_for()
@@ -95,13 +73,13 @@ def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_ser
     assert sender.locator(".dash-push").count() == 0
 
 
-def test_search_and_copy_link(live_server, server_vault, new_page):
+def test_search_and_copy_link(live_server, server_runtime, new_page):
     page = new_page()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_up(page, live_server.url, "search@example.com")
-    user = accounts.user_for_session(server_vault, page.context.cookies()[0]["value"])
+    user = accounts.user_for_session(server_runtime, page.context.cookies()[0]["value"])
     owner = Client(ip="127.0.0.1", user_id=user.id)
-    created = {name: create_push(server_vault, NewPush(payload=f"secret of {name}", name=name), owner)
+    created = {name: create_push(server_runtime, NewPush(payload=f"secret of {name}", name=name), owner)
                for name in ("Wi-Fi guest", "Payroll login", "Wi-Fi office")}
     page.reload()
     wait_until_ready(page)
@@ -118,14 +96,14 @@ def test_search_and_copy_link(live_server, server_vault, new_page):
     assert page.evaluate("() => navigator.clipboard.readText()") == link
 
 
-def test_claim_pushes_this_browser_created_anonymously(live_server, server_vault, new_page):
+def test_claim_pushes_this_browser_created_anonymously(live_server, server_runtime, new_page):
     page = new_page()
     links = create_through_form(page, live_server.url, "made-before-login", name="Before I had an account")
-    assert find_managed(server_vault, links.manage_token).owner_id is None
+    assert find_managed(server_runtime, links.manage_token).owner_id is None
     sign_up(page, live_server.url, "claimer@example.com")
     page.click("#dash-claim")
     dashboard_row(page, "Before I had an account").wait_for()
-    assert find_managed(server_vault, links.manage_token).owner_id is not None
+    assert find_managed(server_runtime, links.manage_token).owner_id is not None
 
 
 def test_api_token_page_shows_the_token_once_and_it_works(live_server, new_page):
@@ -154,25 +132,26 @@ def test_api_token_page_shows_the_token_once_and_it_works(live_server, new_page)
     page.get_by_text("Your API token is revoked").wait_for()
 
 
-def test_idor_attempts_are_refused(live_server, server_vault, new_page):
-    a_user = accounts.sign_up(server_vault, "idor-a@example.com", PASSWORD)
-    _b_user = accounts.sign_up(server_vault, "idor-b@example.com", PASSWORD)
-    _, a_token = accounts.issue_api_token(server_vault, "idor-a@example.com")
-    _, b_token = accounts.issue_api_token(server_vault, "idor-b@example.com")
-    a_push = create_push(server_vault, NewPush(payload="a-secret", name="A's push", deletable_by_viewer=False),
+def test_idor_attempts_are_refused(live_server, server_runtime, new_page):
+    a_user = accounts.sign_up(server_runtime, "idor-a@example.com", PASSWORD)
+    _b_user = accounts.sign_up(server_runtime, "idor-b@example.com", PASSWORD)
+    _, a_token = accounts.issue_api_token(server_runtime, "idor-a@example.com")
+    _, b_token = accounts.issue_api_token(server_runtime, "idor-b@example.com")
+    a_push = create_push(server_runtime, NewPush(payload="a-secret", name="A's push", deletable_by_viewer=False),
                          Client(ip="127.0.0.1", user_id=a_user.id))
     as_b = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {b_token}"})
     token = a_push.url_token
     # B holds A's secret link token: B still may not read A's audit log, expire it, or list it.
     assert as_b.get(f"/api/v2/pushes/{token}/audit").status_code == 403
     assert as_b.get(f"/p/{token}/audit.json").status_code == 403
-    assert as_b.delete(f"/api/v2/pushes/{token}").status_code == 403
-    assert as_b.delete(f"/p/{token}.json").status_code == 403
+    # Expire by a non-owner is 401 (Password Pusher's status), and expires nothing.
+    assert as_b.delete(f"/api/v2/pushes/{token}").status_code == 401
+    assert as_b.delete(f"/p/{token}.json").status_code == 401
     assert all(p["url_token"] != token for p in as_b.get("/api/v2/pushes/active").json())
     # Anonymous callers never see lists.
     assert httpx.get(f"{live_server.url}/api/v2/pushes/active").status_code == 401
     assert httpx.get(f"{live_server.url}/p/active.json").status_code == 401
-    assert not find_push(server_vault, token).expired
+    assert not find_push(server_runtime, token).expired
 
     # B's browser session: A's pushes are not on B's dashboard; guessed manage links find nothing.
     b_page = new_page()
@@ -186,7 +165,7 @@ def test_idor_attempts_are_refused(live_server, server_vault, new_page):
     # A's session cookie is the only thing that shows A's dashboard; B's cookie on A's API token mismatch fails.
     assert httpx.get(f"{live_server.url}/api/v2/pushes/active",
                      headers={"Authorization": f"Bearer {a_token}", "X-User-Email": "idor-b@example.com"}).status_code == 401
-    assert not find_push(server_vault, token).expired
+    assert not find_push(server_runtime, token).expired
 
 
 def test_the_password_and_session_token_are_never_stored_or_logged(live_server, new_page):
@@ -195,8 +174,9 @@ def test_the_password_and_session_token_are_never_stored_or_logged(live_server, 
     page.click("#log-out")
     page.wait_for_url("**/login**")
     log_in(page, live_server.url, "canary@example.com")
-    session_token = next(c["value"] for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
-    cookie = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
+    cookie_name = load_settings(live_server.env).session_cookie  # the server's own rule (plain http here)
+    session_token = next(c["value"] for c in page.context.cookies() if c["name"] == cookie_name)
+    cookie = next(c for c in page.context.cookies() if c["name"] == cookie_name)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert session_token not in page.evaluate("() => document.cookie")  # invisible to scripts
     found = []

@@ -13,7 +13,10 @@ from ui_helpers import ROOT
 
 from pwpush_app.core import accounts
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, PushUnavailable, create_push, owned_push, reveal_push
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.owners import owned_push
+from pwpush_app.core.reveal import reveal_push
 from pwpush_app.ui.dashboard import PER_PAGE, dashboard_snapshot
 
 METRICS = ROOT / "test-artifacts" / "dashboard-poll.json"
@@ -34,20 +37,20 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self._count)
 
 
-def test_one_poll_costs_a_few_statements_and_milliseconds(vault):
-    user = accounts.sign_up(vault, "poller@example.com", "correct horse battery")
-    token = accounts.log_in(vault, "poller@example.com", "correct horse battery", "192.0.2.1").session_token
+def test_one_poll_costs_a_few_statements_and_milliseconds(runtime):
+    user = accounts.sign_up(runtime, "poller@example.com", "correct horse battery")
+    token = accounts.log_in(runtime, "poller@example.com", "correct horse battery", "192.0.2.1").session_token
     owner = Client(ip="192.0.2.1", user_id=user.id)
-    created = [create_push(vault, NewPush(payload=f"s{i}", name=f"push {i}"), owner) for i in range(25)]
-    counter = StatementCounter(vault.engine)
+    created = [create_push(runtime, NewPush(payload=f"s{i}", name=f"push {i}"), owner) for i in range(25)]
+    counter = StatementCounter(runtime.engine)
     timings, statements = [], []
     try:
         for _ in range(30):
             counter.count = 0
             started = time.perf_counter()
             # What `DashboardState.poll` does: who is it, then the rows (with one audit log open).
-            found = accounts.user_for_session(vault, token)
-            snap = dashboard_snapshot(vault, found.id, "active", 1, "", open_id=created[-1].push.id)
+            found = accounts.user_for_session(runtime, token)
+            snap = dashboard_snapshot(runtime, found.id, "active", 1, "", open_id=created[-1].push.id)
             timings.append((time.perf_counter() - started) * 1000)
             statements.append(counter.count)
     finally:
@@ -57,35 +60,35 @@ def test_one_poll_costs_a_few_statements_and_milliseconds(vault):
     median_ms = statistics.median(timings)
     METRICS.parent.mkdir(parents=True, exist_ok=True)
     METRICS.write_text(json.dumps({
-        "engine": vault.engine.dialect.name,
+        "engine": runtime.engine.dialect.name,
         "pushes_of_user": 25, "rows_per_page": PER_PAGE, "audit_open": True,
         "median_ms": round(median_ms, 2), "max_ms": round(max(timings), 2),
         "statements_per_poll": statistics.median(statements),
     }, indent=2))
-    print(f"\ndashboard poll on {vault.engine.dialect.name}: median {median_ms:.2f} ms, "
+    print(f"\ndashboard poll on {runtime.engine.dialect.name}: median {median_ms:.2f} ms, "
           f"{statistics.median(statements)} SQL statements")
     assert max(statements) <= 5
     assert median_ms < 100
 
 
-def test_a_view_shows_on_the_next_poll(vault):
-    user = accounts.sign_up(vault, "watcher@example.com", "correct horse battery")
-    created = create_push(vault, NewPush(payload="s", name="watched", expire_after_views=3), Client(user_id=user.id))
-    assert dashboard_snapshot(vault, user.id, "active", 1, "").rows[0]["views"] == "0 views used, 3 left"
-    reveal_push(vault, created.url_token, Client(ip="203.0.113.9"))
-    assert dashboard_snapshot(vault, user.id, "active", 1, "").rows[0]["views"] == "1 view used, 2 left"
+def test_a_view_shows_on_the_next_poll(runtime):
+    user = accounts.sign_up(runtime, "watcher@example.com", "correct horse battery")
+    created = create_push(runtime, NewPush(payload="s", name="watched", expire_after_views=3), Client(user_id=user.id))
+    assert dashboard_snapshot(runtime, user.id, "active", 1, "").rows[0]["views"] == "0 views used, 3 left"
+    reveal_push(runtime, created.url_token, Client(ip="203.0.113.9"))
+    assert dashboard_snapshot(runtime, user.id, "active", 1, "").rows[0]["views"] == "1 view used, 2 left"
 
 
-def test_dashboard_actions_find_only_ones_own_pushes(vault):
-    alice = accounts.sign_up(vault, "alice@example.com", "correct horse battery")
-    bob = accounts.sign_up(vault, "bob@example.com", "correct horse battery")
-    alices = create_push(vault, NewPush(payload="alice's"), Client(user_id=alice.id))
-    assert owned_push(vault, alice.id, alices.push.id).id == alices.push.id
+def test_dashboard_actions_find_only_ones_own_pushes(runtime):
+    alice = accounts.sign_up(runtime, "alice@example.com", "correct horse battery")
+    bob = accounts.sign_up(runtime, "bob@example.com", "correct horse battery")
+    alices = create_push(runtime, NewPush(payload="alice's"), Client(user_id=alice.id))
+    assert owned_push(runtime, alice.id, alices.push.id).id == alices.push.id
     for intruder, push_id in ((bob.id, alices.push.id), (None, alices.push.id), (alice.id, "x" * 500), (alice.id, None)):
         with pytest.raises(PushUnavailable):
-            owned_push(vault, intruder, push_id)
-    assert dashboard_snapshot(vault, bob.id, "active", 1, "", open_id=alices.push.id).rows == []
-    assert dashboard_snapshot(vault, bob.id, "active", 1, "", open_id=alices.push.id).audit == []
+            owned_push(runtime, intruder, push_id)
+    assert dashboard_snapshot(runtime, bob.id, "active", 1, "", open_id=alices.push.id).rows == []
+    assert dashboard_snapshot(runtime, bob.id, "active", 1, "", open_id=alices.push.id).audit == []
 
 
 def test_account_states_have_no_place_for_a_password_token_or_link():

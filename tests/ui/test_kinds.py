@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import text as sql
 from ui_helpers import LAPTOP, ROOT, screenshot, wait_until_ready
 
-
 pytestmark = pytest.mark.browser
 
 LIMIT = 4 * 1024 * 1024
@@ -35,8 +34,8 @@ def kinds_server(live_server):
 
 
 @pytest.fixture
-def kinds_vault(server_vault):
-    return server_vault
+def kinds_runtime(server_runtime):
+    return server_runtime
 
 
 def open_create(page, base_url: str, kind: str) -> None:
@@ -129,14 +128,14 @@ def test_qr_push_shows_an_svg_code_and_the_text_on_request(kinds_server, new_pag
     screenshot(recipient, "reveal-qr-text")
 
 
-def test_qr_push_over_the_limit_is_refused(kinds_server, kinds_vault, new_page):
+def test_qr_push_over_the_limit_is_refused(kinds_server, kinds_runtime, new_page):
     page = new_page()
     open_create(page, kinds_server.url, "qr")
     # The field stops at the limit; a script that forces more in gets the core's message.
     page.fill("#payload", "q" * 1100)
     assert len(page.input_value("#payload")) == 1024
     page.wait_for_function("() => document.getElementById('qr-count').textContent === '1,024'")
-    before = _push_count(kinds_vault)
+    before = _push_count(kinds_runtime)
     page.evaluate(
         """() => { const el = document.getElementById('payload'); el.removeAttribute('maxlength');
         const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
@@ -145,14 +144,14 @@ def test_qr_push_over_the_limit_is_refused(kinds_server, kinds_vault, new_page):
     page.click("#create")
     page.wait_for_selector("#payload-error")
     assert "1,024" in page.inner_text("#payload-error")
-    assert _push_count(kinds_vault) == before
+    assert _push_count(kinds_runtime) == before
 
 
 # --- files -----------------------------------------------------------------------------------
 
 
-def _push_count(vault) -> int:
-    with vault.engine.connect() as db:
+def _push_count(runtime) -> int:
+    with runtime.engine.connect() as db:
         return db.execute(sql("select count(*) from push")).scalar_one()
 
 
@@ -261,7 +260,7 @@ def _post_upload_directly(page, files: list[tuple[str, int]]) -> None:
     assert status in (202, 400)
 
 
-def test_files_over_the_limit_are_refused_in_the_browser_and_on_the_server(kinds_server, kinds_vault, new_page):
+def test_files_over_the_limit_are_refused_in_the_browser_and_on_the_server(kinds_server, kinds_runtime, new_page):
     page = new_page(LAPTOP)
     open_create(page, kinds_server.url, "file")
     # The browser's courtesy check: the total is over, the button is off.
@@ -275,34 +274,34 @@ def test_files_over_the_limit_are_refused_in_the_browser_and_on_the_server(kinds
 
     # The server's rule: a client that skips the check (a script posting to the upload
     # endpoint itself) gets the core's message beside the field, and nothing is kept.
-    pushes_before, blobs_before = _push_count(kinds_vault), _blob_files(kinds_server.data_dir)
+    pushes_before, blobs_before = _push_count(kinds_runtime), _blob_files(kinds_server.data_dir)
     _post_upload_directly(page, [("big.bin", LIMIT + 1)])
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "The files are too large: at most 4 MiB per push in total."
-    assert _push_count(kinds_vault) == pushes_before
+    assert _push_count(kinds_runtime) == pushes_before
     assert _blob_files(kinds_server.data_dir) == blobs_before
     assert page.locator("#share-link").is_hidden()
 
 
-def test_too_many_files_are_refused_by_the_server(kinds_server, kinds_vault, new_page):
+def test_too_many_files_are_refused_by_the_server(kinds_server, kinds_runtime, new_page):
     page = new_page()
     open_create(page, kinds_server.url, "file")
-    before, blobs_before = _push_count(kinds_vault), _blob_files(kinds_server.data_dir)
+    before, blobs_before = _push_count(kinds_runtime), _blob_files(kinds_server.data_dir)
     _post_upload_directly(page, [(f"f{i}.txt", 10) for i in range(11)])
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "Too many files: at most 10 per push."
-    assert _push_count(kinds_vault) == before
+    assert _push_count(kinds_runtime) == before
     assert _blob_files(kinds_server.data_dir) == blobs_before
 
 
-def test_sending_without_files_says_so(kinds_server, kinds_vault, new_page):
+def test_sending_without_files_says_so(kinds_server, kinds_runtime, new_page):
     page = new_page()
     open_create(page, kinds_server.url, "file")
-    before = _push_count(kinds_vault)
+    before = _push_count(kinds_runtime)
     page.click("#create")
     page.wait_for_selector("#files-error")
     assert page.inner_text("#files-error") == "Attach at least one file."
-    assert _push_count(kinds_vault) == before
+    assert _push_count(kinds_runtime) == before
 
 
 def test_kind_pages_pass_axe(kinds_server, new_page):

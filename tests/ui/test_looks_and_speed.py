@@ -10,16 +10,16 @@ import json
 import statistics
 
 import pytest
+from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
 
 from tests import page_timing
-from ui_helpers import LAPTOP, PHONE, ROOT, create_through_form, push_directly, reveal_in, screenshot, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
 METRICS = ROOT / "test-artifacts" / "ui-metrics.json"
 
 
-def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium):
+def test_screenshots_of_every_page(live_server, server_runtime, new_page, chromium):
     page = new_page()
     page.goto(live_server.url + "/")
     page.wait_for_selector("#payload")
@@ -52,7 +52,7 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
     recipient.wait_for_selector("#unavailable")
     screenshot(recipient, "reveal-unavailable")
 
-    guarded = push_directly(server_vault, live_server.url, "x", passphrase="right")
+    guarded = push_directly(server_runtime, live_server.url, "x", passphrase="right")
     recipient.goto(guarded.secret)
     recipient.wait_for_selector("#passphrase")
     recipient.fill("#passphrase", "wrong")
@@ -80,17 +80,17 @@ def test_screenshots_of_every_page(live_server, server_vault, new_page, chromium
         dark_page.wait_for_selector("#payload")
         wait_until_ready(dark_page)
         screenshot(dark_page, "create-dark")
-        more = push_directly(server_vault, live_server.url, "dark-secret")
+        more = push_directly(server_runtime, live_server.url, "dark-secret")
         reveal_in(dark_page, more.secret)
         screenshot(dark_page, "reveal-secret-dark")
     finally:
         dark.close()
 
 
-def test_reveal_speed_and_javascript_weight(live_server, server_vault, new_page):
+def test_reveal_speed_and_javascript_weight(live_server, server_runtime, new_page):
     timings = []
     for round_ in range(11):
-        links = push_directly(server_vault, live_server.url, f"timing-{round_}")
+        links = push_directly(server_runtime, live_server.url, f"timing-{round_}")
         page = new_page()
         # Timed inside the page: from the click (capture phase) to the frame that paints the secret.
         page_timing.install(page, button="#reveal", secret="#secret-box", ready=("#reveal", "#app-ready"))
@@ -103,7 +103,7 @@ def test_reveal_speed_and_javascript_weight(live_server, server_vault, new_page)
         page.context.close()
 
     fresh = new_page()
-    links = push_directly(server_vault, live_server.url, "weight")
+    links = push_directly(server_runtime, live_server.url, "weight")
     fresh.goto(links.secret)
     fresh.wait_for_selector("#reveal")
     fresh.wait_for_load_state("networkidle")

@@ -7,12 +7,12 @@ import re
 import pytest
 from ui_helpers import create_through_form, reveal_in, wait_until_ready
 
-from pwpush_app.core.pushes import find_push
+from pwpush_app.core.records import find_push
 
 pytestmark = pytest.mark.browser
 
 
-def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_vault, new_page):
+def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_runtime, new_page):
     sender = new_page()
     links = create_through_form(sender, live_server.url, "audited-secret", name="Wi-Fi for Sam")
     recipient = new_page()
@@ -37,7 +37,7 @@ def test_expire_from_the_manage_page_and_read_the_audit_log(live_server, server_
     assert "you expired it" in sender.inner_text("#status-line")
     assert sender.locator("#expire-now").count() == 0
     sender.wait_for_function("() => [...document.querySelectorAll('.audit-row')].some(r => r.textContent.includes('Deleted by the owner'))")
-    push = find_push(server_vault, links.token)
+    push = find_push(server_runtime, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
 
     late = new_page()
@@ -68,6 +68,16 @@ def test_my_pushes_lists_what_this_browser_created_without_secret_links(live_ser
     sender.click("text=second one")
     sender.wait_for_url(re.compile(re.escape(second.manage)))
     sender.wait_for_selector("#audit-log")
+
+    # Forgetting happens in the browser (the list is never in the server's state).
+    sender.goto(live_server.url + "/my-pushes")
+    sender.locator(".my-push", has_text="first one").get_by_label("Forget this push in this browser").click()
+    sender.locator(".my-push", has_text="first one").wait_for(state="detached")
+    stored = sender.evaluate("localStorage.getItem('pwpush.my_pushes')")
+    assert first.manage_token not in stored and second.manage_token in stored
+    sender.get_by_text("Forget all in this browser").click()
+    sender.wait_for_selector("text=has not created any pushes")
+    assert sender.evaluate("localStorage.getItem('pwpush.my_pushes')") == "[]"
 
     stranger = new_page()  # another browser knows nothing of them
     stranger.goto(live_server.url + "/my-pushes")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from pwpush_app.core.audit import Client
+from pwpush_app.core.file_uploads import files_need_login
+from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.settings import load_settings
 from pwpush_app.ui.common import describe_time_left, format_time
-from pwpush_app.core.audit import Client
-from pwpush_app.ui.create import CUSTOM, _whole_number, files_need_login, lifetime_choices
-from pwpush_app.ui.share import qr_data_uri, share_message
+from pwpush_app.ui.components.share import share_message
+from pwpush_app.ui.create_state import CUSTOM, _whole_number, lifetime_choices
 
 
 def test_lifetime_presets_follow_the_policy_and_keep_its_default():
@@ -50,17 +52,18 @@ def test_page_states_have_no_place_for_a_secret():
     """Secrets travel as event results; a state var (backend-only ones included) would be
     stored by the state manager. Guard against someone adding one later."""
     import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
-    from pwpush_app.ui.create import CreateState
+    from pwpush_app.ui.components.share import ShareState
     from pwpush_app.ui.create_files import FileSendState
+    from pwpush_app.ui.create_state import CreateState
     from pwpush_app.ui.generator import GeneratorState
     from pwpush_app.ui.manage import ManageState
-    from pwpush_app.ui.my_pushes import MyPushesState
     from pwpush_app.ui.reveal import RevealState
-    from pwpush_app.ui.share import ShareState
 
-    for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState, MyPushesState):
+    # A digest of the link this tab revealed (the proof a viewer's delete asks for), not the link.
+    backend_only = {RevealState: ["_revealed_link"]}
+    for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState):
         own = state.__dict__.get("__annotations__", {})
-        assert [name for name in own if name.startswith("_")] == [], state
+        assert [name for name in own if name.startswith("_")] == backend_only.get(state, []), state
         harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values
         risky = [
             name
@@ -68,6 +71,28 @@ def test_page_states_have_no_place_for_a_secret():
             if name not in harmless and any(w in name for w in ("payload", "secret", "passphrase", "note", "link", "qr"))
         ]
         assert risky == [], (state, risky)
+
+
+def test_no_state_var_is_synced_from_browser_storage_but_the_generator_options():
+    """Browser storage synced into a state var goes to the state manager (Redis, with several
+    workers) at every page load: the manage tokens of My pushes must not (ui/components/
+    browser_pushes.py keeps them in the browser)."""
+    from reflex.state import State
+
+    import pwpush_app.pwpush_app  # noqa: F401
+
+    def all_states(state):
+        yield state
+        for sub in state.get_substates():
+            yield from all_states(sub)
+
+    synced = sorted(
+        f"{state.__name__}.{name}"
+        for state in all_states(State)
+        for name in state.base_vars
+        if state._is_client_storage(name)
+    )
+    assert synced and all(name.startswith("GeneratorState.gen_") for name in synced), synced
 
 
 def test_files_need_a_login_by_default():
@@ -80,9 +105,7 @@ def test_files_need_a_login_by_default():
 def test_a_qr_push_is_drawn_as_an_svg_in_memory(tmp_path, monkeypatch):
     import base64
 
-    from pwpush_app.ui.reveal import qr_data_uri as secret_qr
-
     monkeypatch.chdir(tmp_path)
-    svg = base64.b64decode(secret_qr("WIFI:S:x;P:y;;").split(",", 1)[1]).decode()
+    svg = base64.b64decode(qr_data_uri("WIFI:S:x;P:y;;", "The secret as a QR code").split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and 'aria-label="The secret as a QR code"' in svg
     assert list(tmp_path.iterdir()) == []

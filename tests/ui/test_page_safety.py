@@ -3,7 +3,9 @@
 - GET/HEAD of a secret link (curl, link-preview bots) consumes nothing and carries no secret;
 - no page or script the server sends contains a secret;
 - a revealed secret (and a new push's links) travel only as event results: never in a
-  state delta, never in `.states/`, the data folder or the server log.
+  state delta, never in `.states/`, the data folder or the server log;
+- a viewer's delete is an event the page sends only after this tab revealed the link:
+  crafted, it changes nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +18,20 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from ui_helpers import ROOT, create_through_form, push_directly, reveal_in
+from ui_helpers import (
+    ROOT,
+    EventChannel,
+    create_through_form,
+    push_directly,
+    reveal_in,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import find_managed, find_push, landing, owner_view
+from pwpush_app.core.owners import owner_view
+from pwpush_app.core.records import find_managed, find_push
+from pwpush_app.core.reveal import landing
 
 PREVIEW_BOTS = [
     "curl/8.5.0",
@@ -38,20 +50,20 @@ def _canary() -> str:
     return "canary-" + secrets.token_hex(12)
 
 
-def test_preview_bots_and_curl_consume_no_view(live_server, server_vault):
+def test_preview_bots_and_curl_consume_no_view(live_server, server_runtime):
     canary = _canary()
     # One view: a single consumed view would expire it.
-    links = push_directly(server_vault, live_server.url, canary, expire_after_views=1, retrieval_step=False)
+    links = push_directly(server_runtime, live_server.url, canary, expire_after_views=1, retrieval_step=False)
     with httpx.Client(timeout=10, follow_redirects=True) as http:
         for agent in PREVIEW_BOTS:
             for method in ("GET", "HEAD"):
                 response = http.request(method, links.secret, headers={"User-Agent": agent})
                 assert response.status_code == 200, (agent, method)
                 assert canary not in response.text
-    assert landing(server_vault, links.token).kind == "text"  # still live
-    push = find_push(server_vault, links.token)
+    assert landing(server_runtime, links.token).kind == "text"  # still live
+    push = find_push(server_runtime, links.token)
     assert push.views_remaining == 1 and not push.expired
-    events = owner_view(server_vault, find_managed(server_vault, links.manage_token), Client()).events
+    events = owner_view(server_runtime, find_managed(server_runtime, links.manage_token), Client()).events
     assert [event.kind for event in events] == ["creation", "owner_view"]  # no view, no failed view
 
 
@@ -60,9 +72,9 @@ def _scripts_of(http: httpx.Client, page_url: str, html: str) -> set[str]:
     return {urljoin(page_url, ref) for ref in refs}
 
 
-def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_vault):
+def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_runtime):
     canary = _canary()
-    links = push_directly(server_vault, live_server.url, canary, note=canary + "-note", expire_after_views=3)
+    links = push_directly(server_runtime, live_server.url, canary, note=canary + "-note", expire_after_views=3)
     pages = [live_server.url + "/", links.secret, links.manage, live_server.url + "/my-pushes"]
     fetched: set[str] = set()
     with httpx.Client(timeout=10, follow_redirects=True) as http:
@@ -82,11 +94,11 @@ def test_no_page_or_script_the_server_sends_holds_a_secret(live_server, server_v
             assert canary not in body, url
             queue += [urljoin(url, ref) for ref in re.findall(r'["\'](\.{0,2}/[^"\']+\.js)["\']', body)]
     assert len(fetched) > 5
-    assert find_push(server_vault, links.token).views_remaining == 3
+    assert find_push(server_runtime, links.token).views_remaining == 3
 
 
 @pytest.mark.browser
-def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vault, new_page):
+def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_runtime, new_page):
     canary = _canary()
     note_canary = _canary()
     sender = new_page()
@@ -97,16 +109,25 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
 
     watch(sender)
     links = create_through_form(sender, live_server.url, canary, passphrase="pass " + canary[-6:], note=note_canary)
-    # The secret link is as good as the secret: it reaches the browser as an event result only.
-    # (The manage token is in state on purpose: My pushes keeps it in local storage.)
-    link_frames = [frame for frame in received if links.token in frame]
-    assert link_frames
-    for frame in link_frames:
-        message = json.loads(frame[frame.index("["):])[1]
-        assert links.token not in json.dumps(message.get("delta", {}))
+    # The secret link is as good as the secret, and the manage token lets its holder expire
+    # the push: both reach the browser as event results only (My pushes keeps the manage
+    # token in the browser's local storage, written by the page's own script).
+    for token in (links.token, links.manage_token):
+        token_frames = [frame for frame in received if token in frame]
+        assert token_frames
+        for frame in token_frames:
+            message = json.loads(frame[frame.index("["):])[1]
+            assert token not in json.dumps(message.get("delta", {}))
+    sent: list[str] = []
+    sender.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
     recipient = new_page()
     watch(recipient)
     assert reveal_in(recipient, links.secret, passphrase="pass " + canary[-6:]) == canary
+    sender.goto(live_server.url + "/my-pushes")
+    sender.wait_for_selector(".my-push")
+    wait_until_ready(sender)
+    # The list shows, but the browser never sent its manage tokens to the server to show it.
+    assert sent and not any(links.manage_token in frame for frame in sent)
     sender.goto(links.manage)
     sender.wait_for_selector("#audit-log")
     sender.wait_for_function("() => document.getElementById('note-box').value.length > 0")
@@ -117,7 +138,7 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
     for frame in carrying:
         message = json.loads(frame[frame.index("["):])[1]
         assert "delta" not in message or (canary not in json.dumps(message["delta"]) and note_canary not in json.dumps(message["delta"]))
-        assert [event["name"] for event in message.get("events", [])] == ["_set_value"]
+        assert {event["name"] for event in message.get("events", [])} == {"_set_value"}
 
     for place in (ROOT / ".states", live_server.data_dir):
         for path in Path(place).rglob("*") if Path(place).exists() else []:
@@ -126,3 +147,73 @@ def test_revealed_secret_never_enters_state_disk_or_log(live_server, server_vaul
                 assert canary.encode() not in data and note_canary.encode() not in data, path
     log = live_server.log_text()
     assert canary not in log and note_canary not in log
+
+
+def test_the_upload_endpoint_refuses_a_handler_that_takes_no_files(live_server):
+    # Outside review, finding 10: naming any other event handler at /_upload made Reflex fail
+    # inside its route: a 500 and a traceback in the log.
+    from pwpush_app.ui.create_files import FileSendState
+    from pwpush_app.ui.reveal import RevealState
+
+    log_before = len(live_server.log_text())
+    for handler in (f"{RevealState.get_full_name()}.delete_now", f"{FileSendState.get_full_name()}.upload_progress",
+                    "no.such.state.handler"):
+        response = httpx.post(
+            live_server.url + "/_upload",
+            headers={"reflex-client-token": secrets.token_hex(16), "reflex-event-handler": handler},
+            files={"files": ("note.txt", b"not for you", "text/plain")},
+        )
+        assert response.status_code == 400, (handler, response.status_code, response.text)
+        assert response.headers["content-type"].startswith("application/json")
+    logged = live_server.log_text()[log_before:]
+    assert "Traceback" not in logged and "UploadValueError" not in logged
+
+
+@pytest.mark.browser
+def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_runtime, new_page):
+    """`RevealState.delete_now` sent by a script (not the page's button) deletes nothing: not
+    before a reveal (a passphrase-protected push, its passphrase unknown), and not for another
+    link than the one this tab revealed (the event's router data is the sender's to choose)."""
+    from pwpush_app.ui.reveal import RevealState
+
+    delete_now = f"{RevealState.get_full_name()}.delete_now"
+    guarded = push_directly(server_runtime, live_server.url, _canary(), passphrase="not known to them", expire_after_views=3)
+    page = new_page()
+    channel = EventChannel(page)
+    page.goto(guarded.secret)
+    page.wait_for_selector("#passphrase")
+    wait_until_ready(page)
+
+    def outcome() -> str:
+        """The page's answer to the crafted event: deleted, or the refusal."""
+        page.wait_for_function(
+            "message => document.getElementById('deleted') !== null || document.body.innerText.includes(message)",
+            arg="Reveal the secret first",
+        )
+        return "deleted" if page.locator("#deleted").count() else "refused"
+
+    channel.send_event(delete_now)
+    assert outcome() == "refused"
+    push = find_push(server_runtime, guarded.token)
+    assert not push.expired and push.views_remaining == 3
+
+    # Reveal a push of one's own in this tab, then name the guarded link in the crafted event.
+    own = push_directly(server_runtime, live_server.url, "my own secret", expire_after_views=3)
+    assert reveal_in(page, own.secret) == "my own secret"
+    wait_until_ready(page)
+    channel.send_event(delete_now, path=guarded.secret.removeprefix(live_server.url))
+    assert outcome() == "refused"
+    push = find_push(server_runtime, guarded.token)
+    assert not push.expired and push.views_remaining == 3
+    assert landing(server_runtime, guarded.token).needs_passphrase  # still there, still guarded
+    assert not find_push(server_runtime, own.token).expired
+
+    # The page's own button, after this tab's reveal, still deletes.
+    page.goto(own.secret)
+    page.wait_for_selector("#reveal")
+    page.click("#reveal")
+    wait_for_secret(page)
+    page.click("#delete-now")
+    page.click("#confirm-delete")
+    page.wait_for_selector("#deleted")
+    assert find_push(server_runtime, own.token).expired_reason == "viewer"

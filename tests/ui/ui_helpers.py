@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.pushes import NewPush, create_push
-from pwpush_app.core.vault import Vault
+from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 375, "height": 800}
 LAPTOP = {"width": 1280, "height": 900}
+PASSWORD = "Canary-Pa55word-7f3e9b"
 
 
 @dataclass
@@ -30,9 +32,9 @@ class Links:
         return self.manage.rsplit("/", 1)[-1]
 
 
-def push_directly(vault: Vault, base_url: str, payload: str, **fields) -> Links:
+def push_directly(runtime: Runtime, base_url: str, payload: str, **fields) -> Links:
     """Create a push through the core (for tests about the recipient's side)."""
-    created = create_push(vault, NewPush(payload=payload, **fields), Client(ip="127.0.0.1", user_agent="tests"))
+    created = create_push(runtime, NewPush(payload=payload, **fields), Client(ip="127.0.0.1", user_agent="tests"))
     return Links(f"{base_url}/p/{created.url_token}", f"{base_url}/manage/{created.manage_token}")
 
 
@@ -79,6 +81,27 @@ def create_through_form(
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
+def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/signup")
+    wait_until_ready(page)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.fill("#password_confirmation", password)
+    page.click("#sign-up")
+    page.wait_for_url("**/dashboard**")
+    wait_until_ready(page)
+
+
+def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    wait_until_ready(page)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#log-in")
+    page.wait_for_url("**/dashboard**")
+    wait_until_ready(page)
+
+
 def reveal_in(page, link: str, passphrase: str = "") -> str:
     """Open the link, press Reveal, return the revealed secret (the read-only field's value)."""
     page.goto(link)
@@ -102,3 +125,74 @@ def screenshot(page, name: str) -> None:
         page.wait_for_timeout(250)
         safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
         page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}.png"), full_page=True)
+
+
+# Run before the page's own scripts: keeps a handle on every websocket the page opens
+# (Reflex's event channel), as any script on the page could, so a test can close it (a
+# network drop: Reflex reconnects) or send a frame of its own (a crafted event).
+SOCKET_SPY = """(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();"""
+
+
+class EventChannel:
+    """The page's websockets and every frame they received, by socket in opening order."""
+
+    def __init__(self, page):
+        self.page = page
+        self.frames: list[list[str]] = []
+        page.add_init_script(SOCKET_SPY)
+        page.on("websocket", self._opened)
+
+    def _opened(self, socket) -> None:
+        received: list[str] = []
+        self.frames.append(received)
+        socket.on("framereceived", lambda frame: received.append(str(frame)))
+
+    @staticmethod
+    def deltas(frames: list[str]) -> list[dict]:
+        """The state changes the server sent in these frames."""
+        found = []
+        for frame in frames:
+            if frame.startswith("42"):
+                message = json.loads(frame[frame.index("["):])[1]
+                if isinstance(message, dict) and message.get("delta"):
+                    found.append(message["delta"])
+        return found
+
+    def wait_until(self, condition, what: str, timeout_s: float = 30) -> None:
+        for _ in range(int(timeout_s * 20)):
+            if condition():
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"never happened: {what}")
+
+    def force_reconnect(self) -> list[str]:
+        """Close the page's websocket as a network drop would, wait until Reflex has connected
+        again and finished hydrating (its page load events included); return the new
+        socket's frames."""
+        before = len(self.frames)
+        self.page.evaluate("() => window.__sockets.forEach(socket => socket.close())")
+        self.wait_until(lambda: len(self.frames) > before, "a new websocket")
+        fresh = self.frames[-1]
+        # Reflex sets is_hydrated once the page's on_load handlers have run.
+        self.wait_until(
+            lambda: any(changes.get("is_hydrated_rx_state_") is True for delta in self.deltas(fresh) for changes in delta.values()),
+            "the reconnected page hydrated",
+        )
+        wait_until_ready(self.page)
+        return fresh
+
+    def send_event(self, name: str, payload: dict | None = None, path: str | None = None) -> None:
+        """Send an event of our own making over the page's live websocket, as Reflex's client
+        would (`name` in full: state path and handler), for the page at `path`."""
+        path = path or self.page.evaluate("() => location.pathname")
+        event = {"name": name, "payload": payload or {}, "router_data": {"pathname": path, "asPath": path}}
+        self.page.evaluate(
+            "frame => window.__sockets.filter(s => s.readyState === WebSocket.OPEN).at(-1).send(frame)",
+            "42/_event," + json.dumps(["event", event]),
+        )

@@ -7,7 +7,7 @@ import reflex as rx
 
 
 class FileLinks(rx.Component):
-    library = rx.asset("file_links.js", shared=True).importable_path
+    library = rx.asset("components/file_links.js").importable_path
     tag = "FileLinks"
 
     label: rx.Var[str]

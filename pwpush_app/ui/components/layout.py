@@ -5,20 +5,51 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.share import ShareState
-
-
-def account_nav() -> rx.Component:
-    # Imported late: the account pages themselves build on page_shell.
-    from pwpush_app.ui.account import account_nav as nav
-
-    return nav()
+from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.components.share import ShareState
+from pwpush_app.ui.session import AccountState
 
 CONTENT_WIDTH = "44rem"
 
 
 def _nav_link(label: str, href: str, **props) -> rx.Component:
     return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True, white_space="nowrap", **props)
+
+
+def account_nav() -> rx.Component:
+    """Header links: Log in / Sign up, or the email, Dashboard, API token and a Log out button."""
+    return rx.hstack(
+        rx.cond(
+            AccountState.email != "",
+            rx.hstack(
+                _nav_link("Dashboard", "/dashboard"),
+                # A phone's header has room for Dashboard and Log out; the rest is on the dashboard.
+                rx.desktop_only(
+                    rx.hstack(
+                        _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
+                                  text_overflow="ellipsis"),
+                        _nav_link("API token", "/api-token"),
+                        spacing="3",
+                    ),
+                ),
+                post_form(
+                    rx.button("Log out", type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
+                              high_contrast=True),
+                    action="/session/logout",
+                    display="inline",
+                ),
+                spacing="3",
+                align="center",
+            ),
+            rx.cond(
+                AccountState.checked,
+                rx.hstack(_nav_link("Log in", "/login", id="nav-login"), _nav_link("Sign up", "/signup"), spacing="3"),
+            ),
+        ),
+        on_mount=AccountState.refresh,
+        spacing="3",
+        align="center",
+    )
 
 
 def header() -> rx.Component:

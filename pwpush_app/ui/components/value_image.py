@@ -7,7 +7,7 @@ import reflex as rx
 
 
 class ValueImage(rx.Component):
-    library = rx.asset("value_image.js", shared=True).importable_path
+    library = rx.asset("components/value_image.js").importable_path
     tag = "ValueImage"
 
     alt: rx.Var[str]

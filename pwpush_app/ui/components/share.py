@@ -5,28 +5,22 @@ and the private manage link. The secret itself is never shown again.
 
 The links are as good as the secret, so they too stay out of state: the create event
 hands them to the browser once (`share_events`), into fields that are always on the page.
-Reloading the page forgets them; the manage link stays listed under My pushes.
+Reloading the page forgets them; the manage link stays listed under My pushes, which the
+same events add it to (in the browser's local storage, never in state).
 """
 
 from __future__ import annotations
 
-import base64
-
-import qrcode
-import qrcode.image.svg
 import reflex as rx
 
-from pwpush_app.core.pushes import CreatedPush
-from pwpush_app.ui.common import format_time, manage_link, plural, secret_link
+from pwpush_app.core import links
+from pwpush_app.core.create import CreatedPush
+from pwpush_app.core.qr import qr_data_uri
+from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import format_time, plural
+from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image
-
-
-def qr_data_uri(text: str) -> str:
-    """An SVG QR code as a data URI: drawn in memory, never written to disk."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def share_message(link: str, views: int, expires: str) -> str:
@@ -47,14 +41,16 @@ class ShareState(rx.State):
 
 
 def share_events(created: CreatedPush) -> list:
-    """The events that fill the share section with the new push's links."""
+    """The events that fill the share section with the new push's links and list it under My pushes."""
     push = created.push
-    link = secret_link(created.url_token)
+    settings = get_settings()
+    link = links.secret_link(settings, created.url_token)
     return [
         rx.set_value("share-link", link),
         rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at))),
-        rx.set_value("share-manage", manage_link(created.manage_token)),
-        rx.set_value("share-qr", qr_data_uri(link)),
+        rx.set_value("share-manage", links.manage_link(settings, created.manage_token)),
+        rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link")),
+        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at)),
     ]
 
 
@@ -131,6 +127,7 @@ def share_section() -> rx.Component:
             on_click=ShareState.create_another,
             id="create-another",
         ),
+        remember_push(),
         width="100%",
         spacing="4",
         display=rx.cond(ShareState.shown, "flex", "none"),

@@ -1,0 +1,258 @@
+"""Creating a push: the sender's request checked against the kind's policy, sealed, stored.
+
+- Every limit is a setting per kind (`KindPolicy`); a request outside it is refused with
+  a message per field (`InvalidPush`), never silently replaced.
+- Everything secret is sealed under the push's own data key before it is stored: the
+  payload, the note, and the link itself (so its owner can copy it again).
+- The link and manage tokens are 128 random bits each; only keyed hashes are stored.
+- Anonymous senders only where the instance allows them (`may_create_pushes`).
+File pushes bring their files through `core.file_uploads`, which builds on this.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import insert
+
+from pwpush_app.core import audit, crypto
+from pwpush_app.core.audit import Client
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.db import transaction
+from pwpush_app.core.errors import AccountRequired, InvalidPush
+from pwpush_app.core.models import Push
+from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
+from pwpush_app.core.records import PUSHES
+from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.sealed_fields import LINK, NOTE, PAYLOAD
+from pwpush_app.settings import KINDS
+
+_INSERT_PUSH = insert(PUSHES)
+
+MAX_NAME_CHARS = 255
+MAX_NOTE_CHARS = 10_000
+MAX_PASSPHRASE_CHARS = 256
+MAX_URL_CHARS = 8_192
+
+
+@dataclass
+class NewPush:
+    """What a sender asks for. `None` means: use the kind's default from the settings."""
+
+    payload: str = ""
+    kind: str = "text"
+    name: str = ""
+    note: str = ""
+    passphrase: str = ""
+    expire_after_views: int | None = None
+    expire_after_minutes: int | None = None
+    retrieval_step: bool | None = None
+    deletable_by_viewer: bool | None = None
+
+
+@dataclass
+class CreatedPush:
+    push: Push
+    url_token: str
+    manage_token: str
+
+
+def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
+    """Check a request against the kind's policy; return the resolved values or raise."""
+    settings = runtime.settings
+    errors: dict[str, str] = {}
+    kind = request.kind
+    if kind not in KINDS:
+        raise InvalidPush({"kind": f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}."})
+    policy = settings.policy(kind)
+    if not policy.enabled:
+        raise InvalidPush({"kind": f"{kind} pushes are turned off on this server."})
+
+    payload = request.payload
+    if not isinstance(payload, str):
+        errors["payload"] = "The payload must be text."
+    else:
+        _check_payload(kind, payload, settings, errors)
+
+    for name, value, limit in (
+        ("name", request.name, MAX_NAME_CHARS),
+        ("note", request.note, MAX_NOTE_CHARS),
+        ("passphrase", request.passphrase, MAX_PASSPHRASE_CHARS),
+    ):
+        if not isinstance(value, str):
+            errors[name] = f"The {name} must be text."
+        elif len(value) > limit:
+            errors[name] = f"The {name} is too long: at most {limit} characters."
+        elif not _is_encodable(value):
+            errors[name] = f"The {name} is not valid UTF-8 text."
+
+    views = policy.views_default if request.expire_after_views is None else request.expire_after_views
+    if not _is_int(views) or not policy.views_min <= views <= policy.views_max:
+        errors["expire_after_views"] = (
+            f"Views must be a whole number from {policy.views_min} to {policy.views_max}."
+        )
+    minutes = policy.minutes_default if request.expire_after_minutes is None else request.expire_after_minutes
+    if not _is_int(minutes) or not policy.minutes_min <= minutes <= policy.minutes_max:
+        errors["expire_after"] = (
+            f"The lifetime must be from {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}."
+        )
+    retrieval_step = policy.retrieval_step_default if request.retrieval_step is None else request.retrieval_step
+    deletable = policy.deletable_by_viewer_default if request.deletable_by_viewer is None else request.deletable_by_viewer
+    for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
+        if not isinstance(value, bool):
+            errors[name] = f"{name} must be true or false."
+    if errors:
+        raise InvalidPush(errors)
+    return {
+        "views": views,
+        "minutes": minutes,
+        # PWP__<KIND>__ENABLE_RETRIEVAL_STEP / ENABLE_DELETABLE_PUSHES off: the switch is not
+        # offered and never on, whatever a request asks (as in Password Pusher).
+        "retrieval_step": retrieval_step and policy.retrieval_step_allowed,
+        # A URL push redirects after the reveal: there is no page to delete it from.
+        "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
+    }
+
+
+def _check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:
+    if not _is_encodable(payload):
+        errors["payload"] = "The payload is not valid UTF-8 text."
+        return
+    if kind == "file":
+        if len(payload.encode()) > settings.max_payload_bytes:
+            errors["payload"] = f"The text is too long: at most {settings.max_payload_bytes} bytes."
+        return
+    if not payload.strip():
+        errors["payload"] = "Enter the secret to share."
+    elif kind == "text" and len(payload.encode()) > settings.max_payload_bytes:
+        errors["payload"] = f"The secret is too long: at most {settings.max_payload_bytes:,} bytes of text."
+    elif kind == "qr" and len(payload) > settings.max_qr_chars:
+        errors["payload"] = f"QR code content is too long: at most {settings.max_qr_chars:,} characters."
+    elif kind == "qr" and not qr_fits(payload):
+        errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
+    elif kind == "url" and not is_safe_url(payload):
+        errors["payload"] = "Enter a full web address starting with http:// or https://."
+
+
+def is_safe_url(text: str) -> bool:
+    if len(text) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def describe_minutes(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def may_create_pushes(runtime: Runtime, user_id: str | None) -> bool:
+    """Anonymous pushes only where the instance allows them (PWP__ALLOW_ANONYMOUS)."""
+    return user_id is not None or runtime.settings.allow_anonymous
+
+
+def require_sender_allowed(runtime: Runtime, client: Client) -> None:
+    if not may_create_pushes(runtime, client.user_id):
+        raise AccountRequired()
+
+
+def create_push(runtime: Runtime, request: NewPush, client: Client, now: datetime | None = None) -> CreatedPush:
+    """Seal and store a new push; return it with its secret link token and manage token.
+
+    File pushes come through `core.file_uploads.create_file_push`, which brings the files.
+    """
+    now = now or utcnow()
+    runtime.throttle.hit("create", client.ip)
+    require_sender_allowed(runtime, client)
+    if request.kind == "file":
+        raise InvalidPush({"files": "Attach at least one file."})
+    return store_new_push(runtime, request, client, new_push_key(runtime), now)
+
+
+@dataclass
+class PushKey:
+    """A new push's id and data key, made before the push is stored (file blobs need both)."""
+
+    push_id: str
+    data_key: crypto.DataKey
+    wrapped: bytes
+
+
+def new_push_key(runtime: Runtime) -> PushKey:
+    push_id = crypto.new_id()
+    data_key, wrapped = runtime.keyring.new_data_key(push_id)
+    return PushKey(push_id, data_key, wrapped)
+
+
+def store_new_push(
+    runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime, rows: Iterable = ()
+) -> CreatedPush:
+    """Validate, seal and store a push under `key`, with `rows` (e.g. its files) in the
+    same transaction.  No rate limit here: the caller counted the attempt."""
+    created = seal_new_push(runtime, request, client, key, now)
+    push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
+    with transaction(runtime.engine) as db:
+        db.execute(_INSERT_PUSH, push_row)
+        for row in rows:
+            db.add(row)
+        audit.record(db, key.push_id, audit.CREATION, client, now)
+    return created
+
+
+def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime) -> CreatedPush:
+    """Validate and seal a push under `key`, with its tokens, without storing it: the row
+    exactly as `store_new_push` writes it (benchmarks insert such rows in bulk)."""
+    resolved = validate_new_push(runtime, request)
+    keyring = runtime.keyring
+    push_id, data_key = key.push_id, key.data_key
+    url_token, manage_token = crypto.new_token(), crypto.new_token()
+    passphrase_hash = runtime.hashing.hash(request.passphrase) if request.passphrase else None
+    push = Push(
+        id=push_id,
+        kind=request.kind,
+        token_digest=keyring.token_digest(url_token),
+        token_key_id=keyring.current_key_id,
+        manage_digest=keyring.token_digest(manage_token),
+        owner_id=client.user_id,
+        name=request.name.strip(),
+        wrapped_key=key.wrapped,
+        payload_sealed=data_key.seal_text(push_id, PAYLOAD, request.payload),
+        note_sealed=data_key.seal_text(push_id, NOTE, request.note) if request.note else None,
+        # For its owner to copy the link again: an account's, or a browser's whose pushes
+        # move into an account later (claim_pushes).
+        link_sealed=data_key.seal_text(push_id, LINK, url_token),
+        passphrase_hash=passphrase_hash,
+        has_passphrase=passphrase_hash is not None,
+        expire_after_views=resolved["views"],
+        views_remaining=resolved["views"],
+        expire_after_minutes=resolved["minutes"],
+        expires_at=now + timedelta(minutes=resolved["minutes"]),
+        retrieval_step=resolved["retrieval_step"],
+        deletable_by_viewer=resolved["deletable_by_viewer"],
+        created_at=now,
+        updated_at=now,
+    )
+    return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)

@@ -1,0 +1,306 @@
+"""Revealing a push, and a recipient deleting it: what a holder of the link may do.
+
+- A view is taken by one conditional UPDATE (`views_remaining > 0`): the database applies
+  concurrent ones one at a time, so no more callers than views get a row.  The view that
+  leaves none also expires the push, in the same transaction: that, not the counter
+  alone, is what keeps the last view the last (a mutation run showed it).
+- Opening the link's page (`landing`) reads only: it consumes and logs nothing.
+- The owner's own look (logged in, through the API) takes no view: it is logged
+  `owner_view`, as in Password Pusher.
+- One gate (`_admit_viewer`) for a view and for a recipient's delete: the push is live,
+  and its passphrase is given when it has one (or, for a delete, the receipt of the
+  reveal that gave it).
+- Wrong passphrases consume nothing.  An attempt without one is logged (`failed_passphrase`)
+  but is no guess: it counts towards no limit.  Each attempt is written down under the write lock
+  before it is checked, so parallel guesses can't slip past a limit: five per client (an
+  IPv4 address or an IPv6 /64) in ten minutes, twenty per push from everywhere in an hour
+  (then the push refuses everyone for a while, and its owner sees why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from pwpush_app.core import audit
+from pwpush_app.core.audit import Client
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.db import transaction
+from pwpush_app.core.errors import (
+    NotAllowed,
+    PassphraseRequired,
+    PushError,
+    PushLocked,
+    PushUnavailable,
+    TooManyAttempts,
+    UnexpectedPassphrase,
+    WrongPassphrase,
+)
+from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant_downloads
+from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.network import client_network
+from pwpush_app.core.records import LIVE, PUSHES, expire, find_by_link, looks_like_token, refuse_unless_live
+from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
+
+_TAKE_VIEW = update(PUSHES).values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"))
+# A view of a live push without passphrase, by its link token's digests (one per key).
+_TAKE_VIEW_BY_TOKEN = _TAKE_VIEW.where(
+    PUSHES.c.token_digest.in_(bindparam("digests", expanding=True)), PUSHES.c.has_passphrase == False, *LIVE  # noqa: E712
+).returning(*PUSHES.c)
+_TAKE_VIEW_BY_ID = _TAKE_VIEW.where(PUSHES.c.id == bindparam("push_id"), *LIVE).returning(*PUSHES.c)
+
+DELETE_RECEIPT = "viewer delete"
+
+
+@dataclass
+class Landing:
+    """What a recipient may know before revealing: nothing secret."""
+
+    kind: str
+    needs_passphrase: bool
+    retrieval_step: bool
+
+
+@dataclass
+class Revealed:
+    push: Push
+    payload: str
+    # The owner's note, when the one revealing is the push's owner (opened with the same key).
+    note: str = ""
+    # File pushes: the files and the grant to download them (see core.file_downloads).
+    downloads: FileDownloads | None = None
+    # Proof that this viewer passed the gate: lets the page that revealed the push delete
+    # it without asking for the passphrase again (`expire_by_viewer`).  None when the
+    # viewer may not delete it.
+    delete_receipt: str | None = None
+
+    @property
+    def views_remaining(self) -> int:
+        return self.push.views_remaining
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.push.expires_at
+
+
+def landing(runtime: Runtime, token: str, now: datetime | None = None) -> Landing:
+    """What the link's landing page may show.  Reads only: consumes nothing, logs nothing."""
+    now = now or utcnow()
+    with transaction(runtime.engine, write=False) as db:
+        push = find_by_link(db, runtime, token)
+    if push is None or not push.is_live(now):
+        raise PushUnavailable()
+    return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step)
+
+
+def reveal_push(
+    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None
+) -> Revealed:
+    """Consume one view and return the secret; the last view also expires the push.
+
+    Raises PushUnavailable (with the expired push, if the link was real), PassphraseRequired,
+    WrongPassphrase, TooManyAttempts (or its PushLocked), UnexpectedPassphrase, RateLimited
+    or ServerBusy; none of those consumes a view.
+    """
+    now = now or utcnow()
+    runtime.throttle.hit("reveal", client.ip)
+    passphrase = passphrase or ""
+    # (A logged-in caller may be the owner, whose look takes no view: the path below.)
+    if not passphrase and client.user_id is None and looks_like_token(token):
+        # The common case in one statement: take a view of a live push without passphrase.
+        with transaction(runtime.engine) as db:
+            revealed = _take_view(
+                db, runtime, _TAKE_VIEW_BY_TOKEN, {"digests": runtime.keyring.token_digests(token)}, client, now
+            )
+        if revealed:
+            return revealed
+
+    admitted = _admit_viewer(runtime, token, client, passphrase, now)
+    with transaction(runtime.engine) as db:
+        admitted.forget_attempt(db)
+        if client.user_id is not None and client.user_id == admitted.push.owner_id:
+            return _owner_look(db, runtime, admitted.push, client, now)
+        revealed = _take_view(db, runtime, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
+        if revealed is None:
+            # Someone else took the last view, or it was expired, in between.
+            audit.record(db, admitted.push.id, audit.FAILED_VIEW, client, now)
+            gone = db.get(Push, admitted.push.id)
+    if revealed is None:
+        delete_blobs_of(runtime, gone, now)
+        raise PushUnavailable(expired=gone)
+    return revealed
+
+
+def _take_view(db: Session, runtime: Runtime, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
+    """Take one view with a single conditional UPDATE; the payload if this caller got it,
+    and the expiry of the push in the same transaction when it was the last view."""
+    row = db.execute(statement, {**which, "now": now}).first()
+    if row is None:
+        return None
+    push = Push(**row._mapping)
+    data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
+    payload = data_key.open_text(push.id, PAYLOAD, push.payload_sealed)
+    owners = client.user_id is not None and client.user_id == push.owner_id
+    note = data_key.open_text(push.id, NOTE, push.note_sealed) if owners and push.note_sealed else ""
+    audit.record(db, push.id, audit.VIEW, client, now)
+    downloads = grant_downloads(db, runtime, push, data_key, now) if push.kind == "file" else None
+    if push.views_remaining == 0:
+        expire(db, push, "views", audit.SYSTEM, now)
+    receipt = runtime.keyring.receipt(DELETE_RECEIPT, push.id) if push.viewer_may_delete(now) else None
+    return Revealed(push=push, payload=payload, note=note, downloads=downloads, delete_receipt=receipt)
+
+
+def _owner_look(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> Revealed:
+    """The owner, logged in, sees their own live push: logged `owner_view`, no view taken
+    (as in Password Pusher: the sender checking the secret leaves the recipient's views)."""
+    data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
+    audit.record(db, push.id, audit.OWNER_VIEW, client, now)
+    return Revealed(
+        push=push,
+        payload=data_key.open_text(push.id, PAYLOAD, push.payload_sealed),
+        note=data_key.open_text(push.id, NOTE, push.note_sealed) if push.note_sealed else "",
+        downloads=grant_downloads(db, runtime, push, data_key, now) if push.kind == "file" else None,
+    )
+
+
+def expire_by_viewer(
+    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, receipt: str | None = None,
+    now: datetime | None = None,
+) -> Push:
+    """A recipient deletes the push through its secret link, where the sender allowed it.
+
+    Gated like a view: the push must be live and, when it has a passphrase, the caller
+    must give it (counted like a reveal's attempts) or the `delete_receipt` of a reveal
+    (the page that showed the secret).  Raises what `reveal_push` raises, and NotAllowed.
+    """
+    now = now or utcnow()
+    runtime.throttle.hit("reveal", client.ip)
+
+    def deletable(push: Push) -> None:
+        if not push.deletable_by_viewer:
+            raise NotAllowed("The sender did not allow recipients to delete this secret.")
+
+    admitted = _admit_viewer(runtime, token, client, passphrase or "", now, deletable, receipt)
+    with transaction(runtime.engine) as db:
+        admitted.forget_attempt(db)
+        done = expire(db, admitted.push, "viewer", client, now)
+    delete_blobs_of(runtime, admitted.push, now)
+    if not done:
+        raise PushUnavailable()
+    return admitted.push
+
+
+# --- the viewer's gate: a live push, and its passphrase ----------------------------------------------
+
+@dataclass
+class _Admitted:
+    push: Push
+    # The failed_passphrase row reserved while the passphrase was checked; the caller
+    # deletes it in the transaction that acts (a right passphrase is no failure).
+    attempt: int | None = None
+
+    def forget_attempt(self, db: Session) -> None:
+        if self.attempt is not None:
+            db.execute(delete(AuditEvent).where(AuditEvent.id == self.attempt))
+
+
+def _admit_viewer(
+    runtime: Runtime, token: str, client: Client, passphrase: str, now: datetime,
+    check: Callable[[Push], None] | None = None, receipt: str | None = None,
+) -> _Admitted:
+    """What a viewer must pass to see a push or to delete it: the push is live (else a
+    failed view is logged and PushUnavailable raised), `check` holds, and the passphrase is
+    right when the push has one, unless `receipt` proves this viewer gave it in a reveal."""
+    failure: PushError | None = None
+    attempt: _Reservation | None = None
+    with transaction(runtime.engine) as db:
+        push = find_by_link(db, runtime, token)
+        try:
+            push = refuse_unless_live(db, push, client, now)
+        except PushUnavailable as refusal:
+            failure = refusal
+        else:
+            if check is not None:
+                check(push)
+            if receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
+                pass
+            elif push.has_passphrase:
+                if not passphrase:
+                    # Logged for the owner (as in Password Pusher), not counted as a guess.
+                    audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now, actor=audit.NO_PASSPHRASE)
+                    failure = PassphraseRequired()
+                else:
+                    attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
+            elif passphrase:
+                raise UnexpectedPassphrase()
+    if isinstance(failure, PushUnavailable):
+        delete_blobs_of(runtime, push, now)
+    if failure:
+        raise failure
+    if attempt is None:
+        return _Admitted(push)
+    try:
+        # Argon2 takes tens of milliseconds: checked outside the transaction.
+        right = runtime.hashing.verify(passphrase, push.passphrase_hash or "")
+    except BaseException:
+        # Not checked (the server is busy): not a failure either.
+        with transaction(runtime.engine) as db:
+            _Admitted(push, attempt.event_id).forget_attempt(db)
+        raise
+    if not right:
+        if attempt.locks_push:
+            with transaction(runtime.engine) as db:
+                audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
+        raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes)
+    return _Admitted(push, attempt.event_id)
+
+
+@dataclass
+class _Reservation:
+    event_id: int
+    # Left to this client after this attempt, if it is wrong.
+    attempts_left: int
+    # This attempt, if wrong, is the one that locks the push for everyone.
+    locks_push: bool
+
+
+def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> _Reservation:
+    """Refuse when this client, or everyone together, had too many wrong passphrases for
+    this push lately; otherwise write this attempt down as a failure (undone if right)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
+    settings = runtime.settings
+    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
+    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
+    recent = db.execute(
+        sa_select(AuditEvent.ip, AuditEvent.created_at).where(
+            AuditEvent.push_id == push.id,
+            AuditEvent.kind == audit.FAILED_PASSPHRASE,
+            func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
+            AuditEvent.created_at > now - max(client_window, push_window),
+        )
+    ).all()
+    everyone = sorted(at for _ip, at in recent if at > now - push_window)
+    if len(everyone) >= settings.passphrase_push_max_failures:
+        raise PushLocked(_seconds_until(everyone[-settings.passphrase_push_max_failures] + push_window, now))
+    network = client_network(client.ip, settings.ipv6_prefix)
+    mine = sorted(
+        at for ip, at in recent if at > now - client_window and client_network(ip, settings.ipv6_prefix) == network
+    )
+    if len(mine) >= settings.passphrase_max_failures:
+        raise TooManyAttempts(_seconds_until(mine[-settings.passphrase_max_failures] + client_window, now))
+    return _Reservation(
+        event_id=audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now),
+        attempts_left=settings.passphrase_max_failures - len(mine) - 1,
+        locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
+    )
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return int((moment - now).total_seconds()) + 1

@@ -1,0 +1,160 @@
+"""The create form's state: the sender's harmless choices, and the submit that calls the core.
+
+The form is uncontrolled: the secret, passphrase, name and note travel once, in the
+submit event's form data, straight into `create_push`, and are never assigned to state.
+Only harmless choices (kind, lifetime preset, toggles, generator options) live here.
+Every rule (limits, defaults, messages) is the core's: this translates the form into a
+`NewPush` and puts the core's messages next to their fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import reflex as rx
+
+from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush, create_push, describe_minutes
+from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.file_uploads import files_need_login
+from pwpush_app.settings import KindPolicy, get_settings
+from pwpush_app.ui.common import BUSY_MESSAGE, UI_KINDS, client_of, in_thread, runtime
+from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.session import current_user
+
+LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
+UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
+CUSTOM = "custom"
+KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
+
+
+def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
+    """The presets the kind's policy allows, its default among them, then "custom"."""
+    minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
+    minutes.add(policy.minutes_default)
+    return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
+
+
+def kind_policy(kind: str = "text") -> KindPolicy:
+    return get_settings().policy(kind)
+
+
+def _text(form_data: dict, field: str) -> str:
+    """A text field of the form; a control that isn't on the page arrives as null."""
+    value = form_data.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _whole_number(text) -> int | str:
+    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
+    text = str(text or "").strip()
+    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
+
+
+class CreateState(rx.State):
+    kind: str = "text"
+    errors: dict[str, str] = {}
+    lifetime_choice: str = str(kind_policy().minutes_default)
+    retrieval_step: bool = kind_policy().retrieval_step_default
+    deletable_by_viewer: bool = kind_policy().deletable_by_viewer_default
+    deletable_allowed: bool = True
+    retrieval_step_allowed: bool = kind_policy().retrieval_step_allowed
+    secret_hidden: bool = False
+    creating: bool = False
+    # File pushes: who may send and how much (read when the kind is chosen, so a server
+    # started with other settings never shows a stale limit from the compiled page).
+    files_need_login: bool = get_settings().files_require_login
+    max_file_bytes: int = get_settings().max_file_bytes_per_push
+
+    async def sender(self) -> Client:
+        """Who is creating: this browser's client, with the account's id when logged in
+        (then the push belongs to the account: dashboard, API lists)."""
+        user = await current_user(self)
+        return dataclasses.replace(client_of(self), user_id=user.id if user else None)
+
+    @rx.event
+    async def choose_kind(self, kind: str):
+        if kind not in UI_KINDS or not kind_policy(kind).enabled:
+            return
+        policy = kind_policy(kind)
+        self.kind = kind
+        self.lifetime_choice = str(policy.minutes_default)
+        self.retrieval_step = policy.retrieval_step_default
+        self.retrieval_step_allowed = policy.retrieval_step_allowed
+        self.deletable_allowed = policy.deletable_by_viewer_allowed
+        self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
+        settings = get_settings()
+        self.files_need_login = files_need_login(settings, await self.sender())
+        self.max_file_bytes = settings.max_file_bytes_per_push
+        self.errors = {}
+
+    @rx.event
+    def choose_lifetime(self, choice: str):
+        self.lifetime_choice = choice
+        self.errors.pop("expire_after", None)
+
+    @rx.event
+    def set_retrieval_step(self, on: bool):
+        self.retrieval_step = bool(on)
+
+    @rx.event
+    def set_deletable_by_viewer(self, on: bool):
+        self.deletable_by_viewer = bool(on)
+
+    @rx.event
+    def forget_payload_error(self):
+        self.errors.pop("payload", None)
+
+    @rx.event
+    def toggle_secret_hidden(self):
+        self.secret_hidden = not self.secret_hidden
+
+    def _lifetime_minutes(self, form_data: dict) -> int | str:
+        if self.lifetime_choice != CUSTOM:
+            return _whole_number(self.lifetime_choice)
+        amount = _whole_number(form_data.get("custom_amount"))
+        unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
+        return amount * unit if isinstance(amount, int) and unit else str(amount)
+
+    def new_push(self, form_data: dict) -> NewPush:
+        """The form's fields (sent once, never stored) and the choices kept in state."""
+        return NewPush(
+            payload=_text(form_data, "payload"),
+            kind=self.kind,
+            name=_text(form_data, "name"),
+            note=_text(form_data, "note"),
+            passphrase=_text(form_data, "passphrase"),
+            expire_after_views=_whole_number(form_data.get("expire_after_views")),
+            expire_after_minutes=self._lifetime_minutes(form_data),
+            retrieval_step=self.retrieval_step,
+            deletable_by_viewer=self.deletable_by_viewer,
+        )
+
+    @rx.event
+    async def submit(self, form_data: dict):
+        # A double click makes one push, not two. Files go up with their own button
+        # (ui/create_files.py); Enter in one of their fields lands here and is ignored.
+        if self.creating or self.kind == "file":
+            return
+        request = self.new_push(form_data)
+        client = await self.sender()
+        self.creating = True
+        yield
+        try:
+            created = await in_thread(create_push, runtime(), request, client)
+        except InvalidPush as refusal:
+            self.errors = dict(refusal.errors)
+            return
+        except PushError as refusal:  # an account needed, too many pushes at once
+            self.errors = {"form": str(refusal)}
+            return
+        except ServerBusy:
+            self.errors = {"form": BUSY_MESSAGE}
+            return
+        finally:
+            self.creating = False
+        self.errors = {}
+        share = await self.get_state(ShareState)
+        share.shown = True
+        yield share_events(created)

@@ -1,0 +1,123 @@
+"""The security headers middleware on its own (an ASGI app in-process): it adds headers to
+a response's start and nothing else.  Bodies pass through as they are sent; the policy's
+script hashes come from the built pages, once, never from a response's body.
+
+(Every response of the production server carrying the headers: tests/reliability/test_headers.py.
+A hostile html download through the real server: tests/api/test_files_live.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+
+from pwpush_app.http_security import SecurityHeaders, inline_script_hashes
+
+
+def _hash(script: str) -> str:
+    return base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
+def _run(app, path: str = "/", headers: list | None = None) -> list[dict]:
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": headers or [], "scheme": "http"}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def _headers(message: dict) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in message["headers"]}
+
+
+def html_app(chunks: list[bytes], own_policy: str | None = None, seen: list | None = None):
+    """Streams `chunks` as text/html; records how many messages the client had got before each chunk."""
+
+    async def app(scope, receive, send):
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        if own_policy:
+            headers.append((b"content-security-policy", own_policy.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for index, chunk in enumerate(chunks):
+            await send({"type": "http.response.body", "body": chunk, "more_body": index < len(chunks) - 1})
+
+    return app
+
+
+def test_html_bodies_pass_through_as_they_are_sent_never_held_back():
+    delivered: list[dict] = []
+    observed: list[int] = []
+    chunks = [b"<script>" * 1000, b"<script>" * 1000, b"</html>"]
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        for index, chunk in enumerate(chunks):
+            observed.append(len(delivered))
+            await send({"type": "http.response.body", "body": chunk, "more_body": index < len(chunks) - 1})
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def client(message):
+        delivered.append(message)
+
+    middleware = SecurityHeaders(app)
+    asyncio.run(middleware({"type": "http", "method": "GET", "path": "/d/x/0", "headers": []}, receive, client))
+    # The start went out before the first chunk was made, each chunk before the next.
+    assert observed == [1, 2, 3]
+    assert [m.get("body") for m in delivered[1:]] == chunks
+
+
+def test_the_policy_names_the_built_pages_scripts_and_never_a_bodys(tmp_path):
+    (tmp_path / "index.html").write_text("<html><script>window.app = 1;</script><script src='/assets/a.js'></script></html>")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "[token].html").write_text("<script type='module'>import('/assets/b.js')</script>")
+    body = b"<html><script>steal(document.cookie)</script></html>"
+    sent = _run(SecurityHeaders(html_app([body]), pages_dir=tmp_path))
+    policy = _headers(sent[0])["content-security-policy"]
+    assert f"'sha256-{_hash('window.app = 1;')}'" in policy
+    module_script = "import('/assets/b.js')"
+    assert f"'sha256-{_hash(module_script)}'" in policy
+    assert _hash("steal(document.cookie)") not in policy
+    assert policy.count("'sha256-") == 2
+    assert sent[1]["body"] == body  # untouched
+
+
+def test_the_built_pages_are_read_once(tmp_path):
+    (tmp_path / "index.html").write_text("<script>first()</script>")
+    middleware = SecurityHeaders(html_app([b"<html></html>"]), pages_dir=tmp_path)
+    first = _headers(_run(middleware)[0])["content-security-policy"]
+    (tmp_path / "index.html").write_text("<script>second()</script>")
+    again = _headers(_run(middleware)[0])["content-security-policy"]
+    assert _hash("first()") in first and again == first
+
+
+def test_without_a_build_no_inline_script_is_allowed(tmp_path):
+    policy = _headers(_run(SecurityHeaders(html_app([b"<script>x()</script>"]), pages_dir=tmp_path / "none"))[0])[
+        "content-security-policy"
+    ]
+    assert "sha256-" not in policy and "script-src 'self'" in policy
+
+
+def test_a_response_with_its_own_policy_keeps_it(tmp_path):
+    (tmp_path / "index.html").write_text("<script>app()</script>")
+    own = "default-src 'none'; sandbox"
+    headers = _headers(_run(SecurityHeaders(html_app([b"x"], own_policy=own), pages_dir=tmp_path), "/d/g/0")[0])
+    assert headers["content-security-policy"] == own
+    # The other headers are still added.
+    assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store"
+
+
+def test_finding_inline_scripts_is_linear_on_unclosed_tags():
+    # The regular expression this replaced went quadratic here (minutes for 1 MiB).
+    assert inline_script_hashes("<script>" * 200_000) == set()
+    assert inline_script_hashes("<script>a()</script><SCRIPT>b()</SCRIPT><script src=x></script>") == {
+        _hash("a()"), _hash("b()")
+    }
