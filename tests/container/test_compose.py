@@ -24,7 +24,8 @@ from tests.servers import ROOT
 from .conftest import BASE_URL, BASE_IMAGE, PORT, unique, wait_for_answer
 
 WORKERS = 2
-pytestmark = pytest.mark.timeout(1800)  # the first test of a session builds the images
+# Not in the default run (`make test-containers`); the first test of a session builds the images.
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 
 def compose(podman, project: str, env_file: Path, *args: str) -> subprocess.CompletedProcess:

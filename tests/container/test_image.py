@@ -18,8 +18,9 @@ import pytest
 
 from .conftest import BASE_URL, PORT, record, unique, wait_for_answer
 
-# The first test of a session builds the images (minutes on a fresh machine).
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
+# Not in the default run (`make test-containers`); the first test of a session builds the
+# images (minutes on a fresh machine).
+pytestmark = [pytest.mark.container, pytest.mark.browser, pytest.mark.timeout(1800)]
 
 
 def create(payload: str, views: int) -> str:
