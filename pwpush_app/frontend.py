@@ -39,9 +39,10 @@ from pwpush_app.settings import Settings
 # nothing the browser gets differs; a setting a page starts to use must leave this list.
 SERVER_ONLY_SETTINGS = frozenset({
     "data_dir", "master_key_file", "sqlite_synchronous", "sqlite_busy_timeout_ms", "trusted_proxy_hops",
-    "throttle_per_minute", "passphrase_max_failures", "passphrase_lockout_minutes", "purge_interval_seconds",
-    "purge_records_after_days", "session_idle_minutes", "files_storage", "s3_bucket", "s3_prefix",
-    "s3_endpoint_url", "s3_region",
+    "trusted_proxies", "throttle_per_minute", "ipv6_prefix", "argon2_slots", "passphrase_max_failures",
+    "passphrase_lockout_minutes", "passphrase_push_max_failures", "passphrase_push_lockout_minutes",
+    "purge_interval_seconds", "purge_records_after_days", "session_idle_minutes", "files_storage", "s3_bucket",
+    "s3_prefix", "s3_endpoint_url", "s3_region",
 })
 # The app's own files that go into the pages (assets/external holds links Reflex makes).
 SOURCE_PATHS = ("pwpush_app", "rxconfig.py", "assets")
