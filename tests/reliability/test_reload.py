@@ -22,6 +22,7 @@ import subprocess
 import time
 
 import httpx
+import pytest
 
 from tests.conftest import ARTIFACTS
 from tests.servers import LiveServer, SocketHolder, free_port, make_env
@@ -49,7 +50,9 @@ def reveal(url: str, token: str) -> str | None:
     return httpx.get(f"{url}/api/v2/pushes/{token}", timeout=30).json()["payload"]
 
 
-def test_reload_of_one_worker_on_sqlite_under_traffic_fails_no_request(tmp_path):
+# One reload always; several in the soak run (`pytest -m soak`).
+@pytest.mark.parametrize("reloads", [1, pytest.param(4, marks=pytest.mark.soak)])
+def test_reload_of_one_worker_on_sqlite_under_traffic_fails_no_request(tmp_path, reloads):
     server = LiveServer(tmp_path / "data", PORT)
     server.start()
     try:
@@ -57,7 +60,7 @@ def test_reload_of_one_worker_on_sqlite_under_traffic_fails_no_request(tmp_path)
         before = set(server.generations())
         traffic = Traffic(server.url).start()
         started = time.monotonic()
-        for _ in range(2):
+        for _ in range(reloads):
             time.sleep(1)
             server.reload()
         time.sleep(1)
@@ -66,7 +69,7 @@ def test_reload_of_one_worker_on_sqlite_under_traffic_fails_no_request(tmp_path)
         assert reveal(server.url, token) == "created-before-the-reloads"
     finally:
         server.stop()
-    record("reload-1-worker-sqlite", {"reloads": 2, "seconds": round(time.monotonic() - started, 1),
+    record("reload-1-worker-sqlite", {"reloads": reloads, "seconds": round(time.monotonic() - started, 1),
                                       **traffic.summary()})
     assert traffic.failures == {}
     assert traffic.cycles > 40

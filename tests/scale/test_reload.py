@@ -17,16 +17,16 @@ from tests.traffic import Traffic
 
 pytestmark = pytest.mark.browser
 
-RELOADS = 2
-
 
 def secret_shown(page) -> str:
     page.wait_for_function("() => { const box = document.getElementById('secret-box'); return box && box.value.length > 0 }")
     return page.input_value("#secret-box")
 
 
+# One reload always; several in the soak run (`pytest -m soak`).
+@pytest.mark.parametrize("reloads", [1, pytest.param(3, marks=pytest.mark.soak)])
 def test_reload_under_traffic_fails_no_request_and_open_pages_keep_working(postgres, redis_server, chromium,
-                                                                         tmp_path):
+                                                                         tmp_path, reloads):
     server = LiveServer(tmp_path / "data", free_port(), {
         "REFLEX_DB_URL": fresh_database(postgres), "REFLEX_REDIS_URL": redis_server.url, "GRANIAN_WORKERS": "3",
     })
@@ -52,7 +52,7 @@ def test_reload_under_traffic_fails_no_request_and_open_pages_keep_working(postg
 
         traffic = Traffic(server.url).start()
         started = time.monotonic()
-        for _ in range(RELOADS):
+        for _ in range(reloads):
             time.sleep(1)
             server.reload()
         time.sleep(1)
@@ -66,11 +66,11 @@ def test_reload_under_traffic_fails_no_request_and_open_pages_keep_working(postg
         context.close()
         server.stop()
 
-    figures = {"reloads": RELOADS, "seconds": round(time.monotonic() - started, 1), **traffic.summary()}
+    figures = {"reloads": reloads, "seconds": round(time.monotonic() - started, 1), **traffic.summary()}
     print(json.dumps(figures))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "reload-3-workers-redis.json").write_text(json.dumps(figures, indent=2))
     assert traffic.failures == {}, figures
-    assert traffic.cycles > 20 * RELOADS  # the traffic was real
+    assert traffic.cycles > 20 * reloads  # the traffic was real
     assert len(workers_after) == 3 and not workers_after & workers_before  # every worker was replaced
-    assert len(sockets) > RELOADS  # the page's event socket reconnected to the new workers
+    assert len(sockets) > reloads  # the page's event socket reconnected to the new workers
