@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
-from pwpush_app.core import account_recovery, accounts
+from pwpush_app.core import account_mail, account_recovery, accounts
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
@@ -130,8 +130,32 @@ async def _account_holder(request: Request, runtime: Runtime, ip: str):
     return user
 
 
+LOGINS_OFF_PAGE = (b"<!doctype html><title>Not found</title><p>Logins are turned off on this site. "
+                   b"<a href=\"/\">Share a secret without an account</a>.</p>\n")
+
+
+def close_login_pages(api) -> None:
+    """PWP__DISABLE_LOGINS: /login and /signup are 404, as in Password Pusher (the pages'
+    links to them are gone too; the forms' posts are refused below)."""
+
+    def not_found() -> Response:
+        return Response(LOGINS_OFF_PAGE, status_code=404, media_type="text/html; charset=utf-8")
+
+    for path in ("/login", "/signup"):
+        api.add_api_route(path, not_found, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+def _logins_closed(runtime: Runtime) -> Response | None:
+    if accounts.logins_open(runtime):
+        return None
+    return json_error(404, {"error": "Not found", "message": accounts.MESSAGES["logins_disabled"]})
+
+
 @router.post("/session")
 async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+
     async def action(form: FormData, ip: str) -> Response:
         remember = _text(form, "remember") in ("1", "on", "true")
         logged_in = await run_in_threadpool(
@@ -156,12 +180,15 @@ async def log_out(request: Request, runtime: Runtime = Depends(current_runtime))
 
 @router.post("/signup")
 async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime)):
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+
     async def action(form: FormData, ip: str) -> Response:
         password = _text(form, "password")
         if password != _text(form, "password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "password")
         user = await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
-        if accounts.awaits_confirmation(runtime, user):
+        if account_mail.awaits_confirmation(runtime, user):
             return RedirectResponse("/login?confirm_sent=1", status_code=303)
         logged_in = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)
         response = RedirectResponse("/dashboard", status_code=303)

@@ -42,6 +42,11 @@ def account_emails(runtime: Runtime) -> bool:
     return runtime.settings.mail.account_emails
 
 
+def awaits_confirmation(runtime: Runtime, user: User) -> bool:
+    """The account may not log in yet: account emails are on and its address is not confirmed."""
+    return account_emails(runtime) and user.email_confirmed_at is None
+
+
 def _digests(runtime: Runtime, token: str) -> list[str]:
     return runtime.keyring.token_digests("account token\x00" + token)
 

@@ -74,6 +74,7 @@ MESSAGES = {
     "email_taken": "An account with this email already exists: log in instead.",
     "email_not_allowed": "This site does not take sign-ups from that email address.",
     "signups_closed": "This site does not take new sign-ups.",
+    "logins_disabled": "Logins are turned off on this site: share secrets without an account.",
     "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
     "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
     "passwords_differ": "The two new passwords are not the same.",
@@ -126,7 +127,18 @@ def check_new_address(runtime: Runtime, email: str) -> str:
 
 
 def signups_open(runtime: Runtime) -> bool:
-    return not runtime.settings.disable_signups
+    return not runtime.settings.disable_signups and logins_open(runtime)
+
+
+def logins_open(runtime: Runtime) -> bool:
+    """PWP__DISABLE_LOGINS: nobody opens a session, by logging in or by signing up.  Sessions
+    already open keep working, and so do API tokens (the CLI and scripts)."""
+    return not runtime.settings.disable_logins
+
+
+def _require_logins_open(runtime: Runtime) -> None:
+    if not logins_open(runtime):
+        raise AccountError(MESSAGES["logins_disabled"], "form", "logins_disabled")
 
 
 # --- sign up ------------------------------------------------------------------------------------
@@ -136,6 +148,7 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
     RateLimited when `ip` signs up too often."""
     now = now or utcnow()
     settings = runtime.settings
+    _require_logins_open(runtime)
     if ip is not None:
         runtime.throttle.hit("signup", ip)
     if settings.disable_signups:
@@ -151,11 +164,6 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
         # With account emails, the address is confirmed before the first login.
         account_mail.send_confirmation(db, runtime, user, now)
     return user
-
-
-def awaits_confirmation(runtime: Runtime, user: User) -> bool:
-    """The account may not log in yet: account emails are on and its address is not confirmed."""
-    return account_mail.account_emails(runtime) and user.email_confirmed_at is None
 
 
 # --- log in -------------------------------------------------------------------------------------
@@ -184,6 +192,7 @@ def log_in(
     timing tells which.
     """
     now = now or utcnow()
+    _require_logins_open(runtime)
     runtime.throttle.hit("login", ip)
     email = normalize_email(email)[:MAX_EMAIL_CHARS + 1]
     password = password if isinstance(password, str) else ""
@@ -199,11 +208,11 @@ def log_in(
     if known and right and not locked:
         with transaction(runtime.engine) as db:
             db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
-            if awaits_confirmation(runtime, user):
+            if account_mail.awaits_confirmation(runtime, user):
                 # Only someone who knows the password learns this; the link goes again now and then.
                 if not account_mail.confirmation_recently_sent(db, user.id, now):
                     account_mail.send_confirmation(db, runtime, user, now)
-        if awaits_confirmation(runtime, user):
+        if account_mail.awaits_confirmation(runtime, user):
             raise AccountError(MESSAGES["email_unconfirmed"], "form", "email_unconfirmed")
         return LoggedIn(user=user, session_token=_open_session(runtime, user.id, remember, now))
     _count_failure(runtime, digest, locked, now, user)
