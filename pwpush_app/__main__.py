@@ -62,6 +62,73 @@ def cmd_purge(_args) -> int:
     return 0
 
 
+def _new_password(args) -> str | None:
+    """The new password: typed twice at a terminal, or one line on standard input (scripts)."""
+    if args.generate:
+        import secrets
+
+        return secrets.token_urlsafe(18)
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if first != getpass.getpass("New password again: "):
+            print("The two passwords are not the same; nothing was changed.", file=sys.stderr)
+            return None
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_reset_password(args) -> int:
+    from pwpush_app.core import accounts
+    from pwpush_app.core.account_recovery import account_for_email
+    from pwpush_app.core.runtime import get_runtime
+
+    runtime = get_runtime()
+    user = account_for_email(runtime, args.email)
+    if user is None:
+        print(f"No account has the address {args.email}; nothing was changed.", file=sys.stderr)
+        return 2
+    password = _new_password(args)
+    if password is None:
+        return 2
+    try:
+        accounts.set_password(runtime, user, password)
+    except accounts.AccountError as error:
+        print(f"{error} Nothing was changed.", file=sys.stderr)
+        return 2
+    print(f"New password set for {user.email}: every session of the account has ended and any lock-out is lifted.",
+          file=sys.stderr)
+    if args.generate:
+        print(password)
+    return 0
+
+
+def cmd_send_test_mail(args) -> int:
+    from pwpush_app.core import letters
+    from pwpush_app.core.clock import utcnow
+    from pwpush_app.core.db import transaction
+    from pwpush_app.core.outbox import MailUnavailable, queue_mail, queued_mail, send_due_mails
+    from pwpush_app.core.runtime import get_runtime
+
+    runtime = get_runtime()
+    print(f"Mail server: {runtime.settings.mail.describe_server()}", file=sys.stderr)
+    try:
+        with transaction(runtime.engine) as db:
+            mail_id = queue_mail(db, runtime, letters.test_letter(runtime.settings, args.email), "test", now=utcnow())
+    except MailUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
+    done = send_due_mails(runtime, "send-test-mail")
+    left = queued_mail(runtime, mail_id)
+    if left is None:
+        print(f"Sent to {args.email}: check that it arrived (and not in spam).", file=sys.stderr)
+        return 0
+    print(f"Not sent ({done.retrying} to try again, {done.given_up} given up): {left.last_error}", file=sys.stderr)
+    print("The server's background sender keeps trying queued mail; this test mail too.", file=sys.stderr)
+    return 1
+
+
 def cmd_serve(args) -> int:
     from pwpush_app.server import serve
 
@@ -133,6 +200,25 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys",
         help="re-wrap every live push's data key under the current master key (see docs/keys.md)",
     ).set_defaults(run=cmd_rotate_keys)
+    reset = commands.add_parser(
+        "reset-password",
+        help="set a new password for an account (when the site sends no mail, or for a locked-out admin)",
+        description="Set a new password for the account EMAIL: typed twice at a terminal, or read as one line from "
+        "standard input (echo 'new password' | ... reset-password EMAIL). Every session of the account ends and any "
+        "lock-out is lifted; with account emails, its owner is told by mail.",
+    )
+    reset.add_argument("email")
+    reset.add_argument("--generate", action="store_true",
+                       help="make up a strong password and print it (shown once) instead of asking for one")
+    reset.set_defaults(run=cmd_reset_password)
+    test_mail = commands.add_parser(
+        "send-test-mail",
+        help="send a test mail through PWP__MAIL__* now, and say whether the server took it",
+        description="Queue a test mail to EMAIL and send it at once through the configured SMTP server; prints the "
+        "server's refusal if it fails. Run it before turning on PWP__ENABLE_USER_ACCOUNT_EMAILS.",
+    )
+    test_mail.add_argument("email")
+    test_mail.set_defaults(run=cmd_send_test_mail)
     commands.add_parser(
         "purge",
         help="expire overdue pushes and delete expired secrets now (the server's background job does this too)",

@@ -1,4 +1,5 @@
-"""Background jobs, registered as Reflex lifespan tasks (they start in every worker)."""
+"""Background jobs, registered as Reflex lifespan tasks (they start in every worker): the
+purge, the mail sender (with owner notifications) and the webhook sender."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import asyncio
 import logging
 import os
 import socket
+import threading
+import time
 
+from pwpush_app.core.account_mail import delete_expired_tokens
 from pwpush_app.core.accounts import delete_stale_login_failures, delete_stale_sessions
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.file_downloads import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
+from pwpush_app.core.notices import hand_out_events, send_due_digests
+from pwpush_app.core.outbox import SendRound, forget_old_failures, mail_waiting, send_due_mails
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.runtime import Runtime, get_runtime
+from pwpush_app.core.webhooks import calls_waiting, deliver_due, forget_old_deliveries
 
 log = logging.getLogger("pwpush.jobs")
 
@@ -55,3 +63,64 @@ async def purge_job() -> None:
         except Exception:  # keep the job alive; the next round retries
             log.exception("purge: failed; will retry")
         await asyncio.sleep(runtime.settings.purge_interval_seconds)
+
+
+# --- mail, notifications and webhooks ------------------------------------------------------------
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+def mail_round(runtime: Runtime, holder: str | None = None) -> SendRound:
+    """One round of the background sender: owner events become mails and webhook calls,
+    due digests are queued, then every due mail goes (core/outbox.py has the rules)."""
+    holder = holder or worker_name()
+    while hand_out_events(runtime):
+        pass
+    send_due_digests(runtime)
+    done = send_due_mails(runtime, holder)
+    if claim_period(runtime, "mail-housekeeping", holder, HOUSEKEEPING_SECONDS):
+        forget_old_failures(runtime)
+        forget_old_deliveries(runtime)
+        delete_expired_tokens(runtime, utcnow())
+    return done
+
+
+async def _wait_for(flag: threading.Event, seconds: float) -> None:
+    """Sleep until `flag` is set (something was queued in this process) or `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while not flag.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    flag.clear()
+
+
+async def mail_job() -> None:
+    """Send queued mail (and hand out owner events), every PWPUSH_MAIL_POLL_SECONDS or as soon
+    as this worker queues one; every worker runs it, leases keep each mail to one of them."""
+    runtime = get_runtime()
+    log.info("mail: %s", runtime.settings.mail.describe_server())
+    while True:
+        try:
+            done = await asyncio.to_thread(mail_round, runtime)
+            if done.sent or done.given_up or done.dropped:
+                log.info("mail: %d sent, %d to try again, %d given up, %d dropped", done.sent, done.retrying,
+                         done.given_up, done.dropped)
+        except DatabaseUnavailable as error:
+            log.warning("mail: database unavailable (%s); will retry", error)
+        except Exception:  # keep the job alive; the next round retries
+            log.exception("mail: failed; will retry")
+        await _wait_for(mail_waiting, runtime.settings.mail.poll_seconds)
+
+
+async def webhook_job() -> None:
+    """Call webhook endpoints with their due events (like mail_job, on its own so that a slow
+    mail server never holds the webhooks up)."""
+    runtime = get_runtime()
+    while True:
+        try:
+            if runtime.settings.mail.webhooks:
+                await asyncio.to_thread(deliver_due, runtime, worker_name())
+        except DatabaseUnavailable as error:
+            log.warning("webhooks: database unavailable (%s); will retry", error)
+        except Exception:
+            log.exception("webhooks: failed; will retry")
+        await _wait_for(calls_waiting, runtime.settings.mail.poll_seconds)

@@ -8,15 +8,23 @@ from reflex.utils import prerequisites
 from pwpush_app.api.app import build_api
 from pwpush_app.host_check import HostCheck
 from pwpush_app.http_security import ROBOTS_NOINDEX, SecurityHeaders, indexable, picture_origins
-from pwpush_app.jobs import purge_job
+from pwpush_app.jobs import mail_job, purge_job, webhook_job
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
+from pwpush_app.ui.account import (
+    AccountFormState,
+    account_page,
+    forgot_password_page,
+    login_page,
+    reset_password_page,
+    signup_page,
+)
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.notifications import NoticesState
 from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
@@ -78,7 +86,11 @@ page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=
 page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
 page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)
 page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)
-page(account_page, "/account", f"Account · {title}", on_load=AccountFormState.load_account)
+page(account_page, "/account", f"Account · {title}", on_load=[AccountFormState.load_account, NoticesState.load])
+page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on_load=AccountFormState.load_form)
+page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
 page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
 app.register_lifespan_task(purge_job)
+app.register_lifespan_task(mail_job)
+app.register_lifespan_task(webhook_job)

@@ -28,6 +28,7 @@ from pwpush_app.settings_kinds import (  # noqa: F401  (the names other modules 
     document_kind_settings,
     read_policy,
 )
+from pwpush_app.settings_mail import MAIL_SETTING_DOCS, MailSettings, read_mail_settings
 from pwpush_app.settings_values import (  # noqa: F401
     MINUTES_PER_DAY,
     SETTINGS_TABLE,
@@ -95,6 +96,8 @@ class Settings:
     s3_secret_access_key: str | None = field(default=None, repr=False)
     # PWP__TRUSTED_PROXIES as addresses/networks: X-Forwarded-For is read through these only.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # SMTP, account emails, notifications, webhooks (settings_mail.py).
+    mail: MailSettings = field(default_factory=MailSettings)
     # PWP__ALLOWED_HOSTS: the Host names requests may carry (empty: any); see host_check.py.
     allowed_hosts: tuple[str, ...] = ()
     # PWP__DISABLE_LOGINS: nobody logs in or signs up; pages offer neither.
@@ -184,6 +187,8 @@ document("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
 document("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
 document("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
 document_kind_settings()
+for _name, _default, _description in MAIL_SETTING_DOCS:
+    document(_name, _default, _description)
 
 
 def _check_key_text(r: Reader, name: str, value: str | None) -> None:
@@ -321,6 +326,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_prefix=s3["prefix"],
         s3_endpoint_url=s3_endpoint,
         s3_region=s3["region"],
+        mail=read_mail_settings(r, base_url, brand_title),
         s3_access_key_id=s3["access_key_id"],
         s3_secret_access_key=s3["secret_access_key"],
     )

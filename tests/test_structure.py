@@ -106,13 +106,15 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
         assert not {m for m in _imports(path, _modules()) if m.startswith(("pwpush_app.ui", "pwpush_app.api"))}, name
 
 
-SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds", "pwpush_app.settings_pages"}
+SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds", "pwpush_app.settings_mail",
+                    "pwpush_app.settings_pages"}
 
 
 def test_settings_sit_below_core():
     # Settings read and check the environment; they may use the key's text format
     # (master_key.py, which imports nothing of ours), their own helpers below them
-    # (settings_values.py: reading; settings_kinds.py: the per-kind policies), and nothing
+    # (settings_values.py: reading; settings_kinds.py: the per-kind policies; settings_mail.py:
+    # mail and webhooks), and nothing
     # of core or the doors.
     modules = _modules()
     below = {"pwpush_app", "pwpush_app.master_key"} | SETTINGS_MODULES

@@ -16,11 +16,13 @@ from pwpush_app.api.bodies import (
     body_limit,
     is_multipart,
     new_push_from_fields,
+    notify_fields,
     push_edit_from_fields,
     read_create_body,
+    read_object_body,
 )
 from pwpush_app.api.errors import ApiError, invalid, not_found
-from pwpush_app.core import links
+from pwpush_app.core import link_mail, links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
 from pwpush_app.core.errors import (
@@ -80,7 +82,17 @@ async def create(
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
     return schemas.push_out(created.push, settings, created.url_token, schemas.CreatedPushOut, owner=True,
-                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token))
+                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token),
+                            **_mailed_to(new_push))
+
+
+def _mailed_to(new_push) -> dict:
+    """Password Pusher echoes the recipients of a create that mails the link."""
+    if not new_push.notify_emails_to:
+        return {}
+    to = new_push.notify_emails_to
+    return {"notify_emails_to": to if isinstance(to, str) else ",".join(to),
+            "notify_emails_to_locale": new_push.notify_emails_to_locale or None}
 
 
 # Password Pusher's words in `error` (scripts match them), ours in `message`.
@@ -147,7 +159,36 @@ def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV
     push = expire_overdue(caller.runtime, _owned(caller, token))
     # Reading the trail is no event on the push (as in Password Pusher): not logged.
     events = audit_trail(caller.runtime, push, page=page)
-    return schemas.audit_v2(events) if dialect == "v2" else schemas.audit_v1(events)
+    if dialect != "v2":
+        return schemas.audit_v1(events)
+    mailed = [event.id for event in events if event.kind == "creation_email_send"]
+    return schemas.audit_v2(events, link_mail.recipients_by_event(caller.runtime, mailed))
+
+NOTIFY_BODY_BYTES = 16 * 1024
+
+
+async def notify_emails(request: Request, caller: Caller, token: str) -> schemas.NotifyEmailsOut:
+    """Mail the link of an existing push to recipients, for its owner (Password Pusher's
+    POST /api/v2/pushes/:url_token/notify_emails); not there at all where the site mails no links."""
+    if not caller.runtime.settings.mail.notify_by_email:
+        raise not_found()
+    push = _owned(caller, token)
+    body = await read_object_body(request, NOTIFY_BODY_BYTES)
+    fields = body.get("push") if isinstance(body.get("push"), dict) else body
+    errors: dict[str, str] = {}
+    notify = notify_fields(fields, errors)
+    if errors:
+        raise invalid(errors)
+    try:
+        emails = await run_in_threadpool(link_mail.mail_link, caller.runtime, push, caller.client,
+                                         notify.get("notify_emails_to"), notify.get("notify_emails_to_locale"))
+    except InvalidPush as error:
+        raise invalid(error.errors) from None
+    except PushUnavailable:
+        raise ApiError(422, "This push has expired: its link can no longer be mailed.") from None
+    except NotAllowed as error:
+        raise ApiError(403, str(error)) from None
+    return schemas.NotifyEmailsOut(message="Recipient(s) are added to the queue to be sent.", recipients=emails)
 
 
 def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas.PushOut:

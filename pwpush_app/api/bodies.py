@@ -31,7 +31,9 @@ DURATION_FIELDS = ("expire_after_duration", "expire_after_days", "expire_after_m
 TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase")
 INT_FIELDS = ("expire_after_views", *DURATION_FIELDS)
 BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step")
-PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, "files"))
+# Mail the link to these addresses (a comma-separated text, or a JSON list), in that language.
+NOTIFY_FIELDS = ("notify_emails_to", "notify_emails_to_locale")
+PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, *NOTIFY_FIELDS, "files"))
 # Root keys some clients add beside the push object (the CLI's account_id, Rails forms'
 # extras); tolerated and ignored.
 IGNORED_ROOT_KEYS = frozenset(("account_id", "locale", "utf8", "authenticity_token", "commit"))
@@ -68,6 +70,21 @@ async def read_create_body(request: Request, root_key: str, max_bytes: int) -> C
     else:
         raise ApiError(415, f"Send the push as JSON, form-encoded or multipart, not {media_type!r}.")
     return _with_query(request, root, root_key)
+
+
+async def read_object_body(request: Request, max_bytes: int) -> dict:
+    """A small JSON object or form-encoded body (Rails keys nested), for endpoints other than create."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await _read_limited(request, max_bytes)
+    if media_type == "application/json" or media_type.endswith("+json"):
+        root = _parse_json(raw) if raw.strip() else {}
+    elif media_type in ("application/x-www-form-urlencoded", ""):
+        root = _rails_nest(_parse_form(raw))
+    else:
+        raise ApiError(415, f"Send JSON or form-encoded fields, not {media_type!r}.")
+    if not isinstance(root, dict):
+        raise ApiError(400, "The body must be an object of fields.")
+    return root
 
 
 def create_body_from_pairs(request: Request, pairs: list[tuple[str, str]], root_key: str) -> CreateBody:
@@ -226,6 +243,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         minutes = values["expire_after_minutes"]
     if kind_is_fixed and values.get("kind", kind) != kind:
         errors["kind"] = f"This endpoint creates {kind} pushes only."
+    notify = notify_fields(fields, errors)
     if errors:
         raise invalid(errors)
 
@@ -240,7 +258,26 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         expire_after_minutes=minutes,
         retrieval_step=values.get("retrieval_step"),
         deletable_by_viewer=values.get("deletable_by_viewer"),
+        **notify,
     ), duration_field
+
+
+def notify_fields(fields: dict, errors: dict[str, str]) -> dict:
+    """`notify_emails_to` (text, or a list of texts) and `notify_emails_to_locale` (text), type-checked;
+    the core checks the addresses (core/link_mail.py)."""
+    found = {}
+    to, locale = fields.get("notify_emails_to"), fields.get("notify_emails_to_locale")
+    if to is not None:
+        if isinstance(to, str) or isinstance(to, list) and all(isinstance(item, str) for item in to):
+            found["notify_emails_to"] = to
+        else:
+            errors["notify_emails_to"] = "notify_emails_to must be text: addresses separated by commas."
+    if locale is not None:
+        if isinstance(locale, str):
+            found["notify_emails_to_locale"] = locale
+        else:
+            errors["notify_emails_to_locale"] = "notify_emails_to_locale must be a language code like en."
+    return found
 
 
 # What an edit may not change: the kind, and the files of a file push.

@@ -18,6 +18,8 @@ from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.link_mail import API_STATUS
+from pwpush_app.core.models_mail import PushRecipient
 from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
@@ -102,8 +104,21 @@ def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileO
     ]
 
 
-def audit_v2(events: list[AuditEvent]) -> AuditV2Out:
-    return AuditV2Out(logs=[AuditLogV2(**_audit_fields(event)) for event in events])
+def audit_v2(events: list[AuditEvent], mailed: dict[int, PushRecipient] | None = None) -> AuditV2Out:
+    """`mailed`: the link mail behind each `creation_email_send` event (Password Pusher's `notify_by_email`)."""
+    mailed = mailed or {}
+    logs = []
+    for event in events:
+        log = AuditLogV2(**_audit_fields(event))
+        recipient = mailed.get(event.id)
+        if recipient is not None:
+            log.notify_by_email = NotifyByEmailOut(
+                recipients=recipient.email, locale=recipient.locale, status=API_STATUS[recipient.status],
+                error_message=recipient.error or None,
+                successful_sends=recipient.email if recipient.status == "sent" else None,
+                proceed_at=api_time(recipient.updated_at) if recipient.status != "queued" else None)
+        logs.append(log)
+    return AuditV2Out(logs=logs)
 
 
 def audit_v1(events: list[AuditEvent]) -> AuditV1Out:
@@ -141,6 +156,9 @@ class PushFields(BaseModel):
     expire_after_minutes: int | None = Field(None, description="Lifetime in minutes (5..129600); our extension.", examples=[60])
     deletable_by_viewer: bool | None = Field(None, description="The recipient may expire the push (never for url).")
     retrieval_step: bool | None = Field(None, description="Recipients click through a page before the secret shows.")
+    notify_emails_to: str | None = Field(None, description="Mail the link to up to 5 addresses, separated by commas "
+                                         "(logged-in senders, where the site sends mail).")
+    notify_emails_to_locale: str | None = Field(None, description="Language of those mails, e.g. en.")
 
 
 class PushOut(BaseModel):
@@ -179,6 +197,9 @@ class PushOut(BaseModel):
 
 
 class CreatedPushOut(PushOut):
+    notify_emails_to: str | None = Field(None, description="The addresses the link is mailed to, when asked.")
+    notify_emails_to_locale: str | None = None
+
     manage_url: str = Field(description="Private link for the creator: audit trail and expire now (ours).")
 
 
@@ -201,15 +222,34 @@ class PreviewOut(BaseModel):
     url: str = Field(examples=["https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA"])
 
 
+class NotifyByEmailOut(BaseModel):
+    """The mail of the link to one recipient (`creation_email_send` events)."""
+
+    recipients: str = Field(examples=["bob@example.com"])
+    locale: str
+    status: str = Field(description="pending, completed, or failed (see error_message: the server refused it, "
+                        "or the push expired before it could go).")
+    error_message: str | None = None
+    successful_sends: str | None = Field(None, description="The address, once its mail went.")
+    proceed_at: str | None = Field(None, description="When it was sent or given up.")
+
+
+class NotifyEmailsOut(BaseModel):
+    message: str
+    recipients: list[str] = Field(description="The addresses queued (ours).")
+
+
 class AuditLogV2(BaseModel):
     ip: str
     user_agent: str
     referrer: str
     kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, edit, owner_view (the "
-                      "owner saw the secret: no view taken); ours too: expire_auto (views or time ran out), "
+                      "owner saw the secret: no view taken), creation_email_send (the link mailed to one recipient: "
+                      "see notify_by_email); ours too: expire_auto (views or time ran out), "
                       "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while)")
     created_at: str
     updated_at: str
+    notify_by_email: NotifyByEmailOut | None = None
 
 
 class AuditV2Out(BaseModel):

@@ -1,4 +1,5 @@
-"""Log in, log out, sign up, change password, delete account: plain HTML form posts.
+"""Log in, log out, sign up, change password, delete account: plain HTML form posts; and
+the links of account emails (confirm, reset, unlock, new address) with their forms.
 
 These are HTTP endpoints, not Reflex events, because only an HTTP answer can set an
 HttpOnly cookie (see docs/security.md, "How a login is carried").  Each answers
@@ -18,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
-from pwpush_app.core import accounts
+from pwpush_app.core import account_mail, account_recovery, accounts
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
@@ -186,7 +187,9 @@ async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime))
         password = _text(form, "password")
         if password != _text(form, "password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "password")
-        await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
+        user = await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
+        if account_mail.awaits_confirmation(runtime, user):
+            return RedirectResponse("/login?confirm_sent=1", status_code=303)
         logged_in = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)
         response = RedirectResponse("/dashboard", status_code=303)
         _set_session_cookie(response, request, runtime, logged_in.session_token, False)
@@ -225,5 +228,113 @@ async def delete_account(request: Request, runtime: Runtime = Depends(current_ru
         response = RedirectResponse("/login?deleted=1", status_code=303)
         _clear_session_cookie(response, request, runtime)
         return response
+
+    return await _guarded(request, runtime, "/account", action)
+
+
+# --- account emails: the mailed links and their forms ---------------------------------------------
+#
+# A link's token travels in its path (masked in logs like every token, log_redaction.py).
+# Confirm, unlock and a new address act on the GET, as mail clients open them.  A reset
+# link only opens the form: its GET moves the token into an HttpOnly cookie for /account
+# (never into the page or its state) and the form's POST spends it.
+
+RESET_COOKIE = "pwpush_reset"
+
+
+def _reset_cookie_name(runtime: Runtime) -> str:
+    return f"__Secure-{RESET_COOKIE}" if runtime.settings.https_site else RESET_COOKIE
+
+
+def _refused_link(code: str, page: str = "/login") -> RedirectResponse:
+    return _back(page, code)
+
+
+async def _open_link(action, runtime: Runtime, token: str, done: str, page: str = "/login") -> Response:
+    try:
+        await run_in_threadpool(action, runtime, token)
+    except AccountError as refusal:
+        return _refused_link(refusal.code or "link_invalid", page)
+    except ServerBusy:
+        return _back(page, "busy")
+    return RedirectResponse(done, status_code=303)
+
+
+@router.get("/account/confirm/{token}")
+async def confirm_address(token: str, runtime: Runtime = Depends(current_runtime)):
+    return await _open_link(account_recovery.confirm_address, runtime, token, "/login?confirmed=1")
+
+
+@router.get("/account/unlock/{token}")
+async def unlock_account(token: str, runtime: Runtime = Depends(current_runtime)):
+    return await _open_link(account_recovery.unlock_account, runtime, token, "/login?unlocked=1")
+
+
+@router.get("/account/email/{token}")
+async def confirm_new_email(token: str, runtime: Runtime = Depends(current_runtime)):
+    return await _open_link(account_recovery.confirm_new_email, runtime, token, "/login?email_changed=1")
+
+
+@router.get("/account/reset/{token}")
+async def open_reset_link(token: str, request: Request, runtime: Runtime = Depends(current_runtime)):
+    """Opening the link spends nothing: the form's POST does."""
+    if not await run_in_threadpool(account_recovery.reset_link_works, runtime, token):
+        return _refused_link("link_invalid", "/forgot-password")
+    response = RedirectResponse("/reset-password", status_code=303)
+    response.set_cookie(_reset_cookie_name(runtime), token, max_age=3600, path="/account", httponly=True,
+                        samesite="strict", secure=_secure(request, runtime))
+    return response
+
+
+@router.post("/account/reset-password")
+async def reset_password(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        token = request.cookies.get(_reset_cookie_name(runtime), "")
+        new_password = _text(form, "new_password")
+        if new_password != _text(form, "new_password_confirmation"):
+            raise AccountError(accounts.MESSAGES["passwords_differ"], "new_password")
+        try:
+            await run_in_threadpool(account_recovery.reset_password, runtime, token, new_password, ip)
+        except AccountError as refusal:
+            if refusal.code != "link_invalid":
+                raise
+            response = _refused_link("link_invalid", "/forgot-password")
+        else:
+            response = RedirectResponse("/login?reset=1", status_code=303)
+        response.delete_cookie(_reset_cookie_name(runtime), path="/account", httponly=True, samesite="strict",
+                               secure=_secure(request, runtime))
+        return response
+
+    return await _guarded(request, runtime, "/reset-password", action)
+
+
+@router.post("/account/forgot-password")
+async def forgot_password(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        await run_in_threadpool(account_recovery.request_password_reset, runtime, _text(form, "email"), ip)
+        # The same answer whether or not the address has an account.
+        return RedirectResponse("/login?reset_sent=1", status_code=303)
+
+    return await _guarded(request, runtime, "/forgot-password", action)
+
+
+@router.post("/account/confirm-again")
+async def confirm_again(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        await run_in_threadpool(account_recovery.resend_confirmation, runtime, _text(form, "email"), ip)
+        return RedirectResponse("/login?confirm_sent=1", status_code=303)
+
+    return await _guarded(request, runtime, "/login", action)
+
+
+@router.post("/account/email")
+async def change_email(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        user = await run_in_threadpool(accounts.user_for_session, runtime, _session_token(request, runtime))
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        moved = await run_in_threadpool(account_recovery.change_email, runtime, user.id, _text(form, "new_email"),
+                                        _text(form, "current_password"), ip)
+        return RedirectResponse("/account?" + ("email_changed=1" if moved else "email_pending=1"), status_code=303)
 
     return await _guarded(request, runtime, "/account", action)

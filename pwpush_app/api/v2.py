@@ -10,6 +10,7 @@ from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
     CreatedPushOut,
+    NotifyEmailsOut,
     PreviewOut,
     PushFields,
     PushOut,
@@ -158,6 +159,21 @@ def preview_push(token: str, who: Caller = Depends(caller)):
             responses=error_responses(401, 403, 404, 422))
 def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
     return actions.audit(who, token, page, "v2")
+
+
+@router.post("/pushes/{token}/notify_emails", status_code=201, response_model=NotifyEmailsOut,
+             summary="Mail the secret link to recipients (owner only)",
+             description="`{\"notify_emails_to\": \"bob@example.com, carol@example.com\", \"notify_emails_to_locale\": \"en\"}` "
+             "as JSON or form fields. At most 5 addresses per push in all; the site must send mail. The mail carries the "
+             "link, its expiry and your address, never the secret; each address gets a `creation_email_send` audit event. "
+             "Consumes no view.",
+             responses=error_responses(400, 401, 403, 404, 415, 422, 429),
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "properties": {"notify_emails_to": {"type": "string"},
+                                                  "notify_emails_to_locale": {"type": "string"}}},
+                 "example": {"notify_emails_to": "bob@example.com"}}}}})
+async def notify_emails(token: str, request: Request, who: Caller = Depends(caller)):
+    return await actions.notify_emails(request, who, token)
 
 
 EDIT_SCHEMA = {

@@ -22,7 +22,7 @@ def version_v2(settings: Settings) -> dict:
             "accounts": {"enabled": False},
             "pushes": {
                 "enabled": True,
-                "email_auto_dispatch": False,
+                "email_auto_dispatch": settings.mail.link_by_email,
                 "file_attachments": {
                     "enabled": settings.policy("file").enabled,
                     "requires_authentication": settings.files_require_login,

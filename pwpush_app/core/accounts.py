@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from pwpush_app.core import crypto
+from pwpush_app.core import account_mail, crypto
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -82,6 +83,12 @@ MESSAGES = {
     "busy": "The service is busy right now. Please try again in a moment.",
     "gone": "This account no longer exists.",
     "form_invalid": "The form did not arrive complete. Please try again.",
+    # Account emails (core/account_mail.py, core/account_recovery.py).
+    "email_unconfirmed": "Confirm your email address first: we sent you a link (check your spam folder too). "
+                         "Then log in.",
+    "link_invalid": "That link has expired or was already used. Ask for a new one.",
+    "mail_unavailable": "This site sends no mail, so it can't do that. Ask its administrator.",
+    "email_same": "That is already your email address.",
 }
 
 
@@ -108,6 +115,15 @@ def check_password_rules(password: str, field: str = "password") -> None:
         raise AccountError(f"Use a password of at least {PASSWORD_MIN_CHARS} characters.", field)
     if len(password) > PASSWORD_MAX_CHARS:
         raise AccountError(f"Use a password of at most {PASSWORD_MAX_CHARS} characters.", field)
+
+
+def check_new_address(runtime: Runtime, email: str) -> str:
+    """An address an account may take (sign-up, change of address): normalised, or AccountError."""
+    email = _check_email(email)
+    pattern = runtime.settings.signup_email_regexp
+    if pattern and not re.fullmatch(pattern, email):
+        raise AccountError("This site does not take sign-ups from that email address.", "email")
+    return email
 
 
 def signups_open(runtime: Runtime) -> bool:
@@ -137,10 +153,7 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
         runtime.throttle.hit("signup", ip)
     if settings.disable_signups:
         raise AccountError("This site does not take new sign-ups.", "form")
-    email = _check_email(email)
-    pattern = settings.signup_email_regexp
-    if pattern and not re.fullmatch(pattern, email):
-        raise AccountError("This site does not take sign-ups from that email address.", "email")
+    email = check_new_address(runtime, email)
     check_password_rules(password)
     password_hash = runtime.hashing.hash(password)
     with transaction(runtime.engine) as db:
@@ -148,6 +161,8 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
             raise AccountError("An account with this email already exists: log in instead.", "email")
         user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now)
         db.add(user)
+        # With account emails, the address is confirmed before the first login.
+        account_mail.send_confirmation(db, runtime, user, now)
     return user
 
 
@@ -193,8 +208,14 @@ def log_in(
     if known and right and not locked:
         with transaction(runtime.engine) as db:
             db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
+            if account_mail.awaits_confirmation(runtime, user):
+                # Only someone who knows the password learns this; the link goes again now and then.
+                if not account_mail.confirmation_recently_sent(db, user.id, now):
+                    account_mail.send_confirmation(db, runtime, user, now)
+        if account_mail.awaits_confirmation(runtime, user):
+            raise AccountError(MESSAGES["email_unconfirmed"], "form", "email_unconfirmed")
         return LoggedIn(user=user, session_token=_open_session(runtime, user.id, remember, now))
-    _count_failure(runtime, digest, locked, now)
+    _count_failure(runtime, digest, locked, now, user)
     if locked:
         raise LoginLocked(locked_until)
     raise LoginFailed()
@@ -204,9 +225,10 @@ def _email_digest(runtime: Runtime, email: str) -> str:
     return runtime.keyring.token_digest("login failures\x00" + email)
 
 
-def _count_failure(runtime: Runtime, digest: str, locked: bool, now: datetime) -> None:
+def _count_failure(runtime: Runtime, digest: str, locked: bool, now: datetime, user: User | None = None) -> None:
     """One wrong password for this email: one upsert, the same for known and unknown
-    emails (while locked it only notes the time: a lock is not extended by guessing)."""
+    emails (while locked it only notes the time: a lock is not extended by guessing).
+    The attempt that locks an account mails its owner an unlock link (account emails)."""
     settings = runtime.settings
     with transaction(runtime.engine) as db:
         dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
@@ -219,10 +241,13 @@ def _count_failure(runtime: Runtime, digest: str, locked: bool, now: datetime) -
             .returning(LoginFailures.__table__.c.failures)
         ).scalar_one()
         if not locked and failures >= settings.login_max_failures:
+            until = now + timedelta(minutes=settings.login_lockout_minutes)
             db.execute(
                 update(LoginFailures).where(LoginFailures.email_digest == digest)
-                .values(failures=0, locked_until=now + timedelta(minutes=settings.login_lockout_minutes))
+                .values(failures=0, locked_until=until)
             )
+            if user is not None:
+                account_mail.send_unlock(db, runtime, user, until, now)
 
 
 def delete_stale_login_failures(runtime: Runtime, now: datetime | None = None) -> int:
@@ -303,7 +328,7 @@ def delete_stale_sessions(runtime: Runtime, now: datetime | None = None) -> int:
 
 # --- password and account -----------------------------------------------------------------------
 
-def _check_current_password(runtime: Runtime, user_id: str, password: str) -> User:
+def check_current_password(runtime: Runtime, user_id: str, password: str) -> User:
     with transaction(runtime.engine, write=False) as db:
         user = db.get(User, user_id)
     if user is None or user.password_hash is None or not isinstance(password, str) \
@@ -320,18 +345,42 @@ def change_password(
     for the browser that made the change."""
     now = now or utcnow()
     check_password_rules(new_password, "new_password")
-    _check_current_password(runtime, user_id, current_password)
-    new_hash = runtime.hashing.hash(new_password)
-    with transaction(runtime.engine) as db:
-        db.execute(update(User).where(User.id == user_id).values(password_hash=new_hash, updated_at=now))
-        _revoke_all_sessions(db, user_id)
+    user = check_current_password(runtime, user_id, current_password)
+    set_password(runtime, user, new_password, now)
     return _open_session(runtime, user_id, remember, now)
+
+
+def set_password(runtime: Runtime, user: User, new_password: str, now: datetime | None = None,
+                 proof: Callable[[Session], None] | None = None) -> None:
+    """A new password (rules checked): every session ends, a lock-out for the address ends,
+    and the owner is told by mail (account emails).  `proof` runs first in the same
+    transaction and raises to refuse (a reset link, spent there): passing it proves the
+    address is the owner's, so it also counts as confirmed."""
+    now = now or utcnow()
+    check_password_rules(new_password, "new_password")
+    new_hash = runtime.hashing.hash(new_password)
+    values = dict(password_hash=new_hash, updated_at=now)
+    if proof is not None and user.email_confirmed_at is None:
+        values["email_confirmed_at"] = now
+    with transaction(runtime.engine) as db:
+        if proof is not None:
+            proof(db)
+        if not db.execute(update(User).where(User.id == user.id).values(**values)).rowcount:
+            raise AccountError(MESSAGES["gone"], "form", "gone")
+        _revoke_all_sessions(db, user.id)
+        end_lock_out(db, runtime, user.email)
+        account_mail.send_password_changed(db, runtime, user, now)
+
+
+def end_lock_out(db: Session, runtime: Runtime, email: str) -> None:
+    """Forget the wrong passwords counted for this address, and its lock."""
+    db.execute(delete(LoginFailures).where(LoginFailures.email_digest == _email_digest(runtime, email)))
 
 
 def delete_account(runtime: Runtime, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:
     """Expire every push of the account (their secrets deleted), then remove the account."""
     now = now or utcnow()
-    _check_current_password(runtime, user_id, password)
+    check_current_password(runtime, user_id, password)
     with transaction(runtime.engine, write=False) as db:
         live = list(db.exec(select(Push).where(Push.owner_id == user_id, Push.expired == False)))  # noqa: E712
     for push in live:
@@ -356,7 +405,8 @@ def issue_api_token(runtime: Runtime, email: str, now: datetime | None = None) -
     with transaction(runtime.engine) as db:
         user = db.exec(select(User).where(User.email == email)).first()
         if user is None:
-            user = User(id=crypto.new_id(), email=email, created_at=now, updated_at=now)
+            # Made by an admin, who vouches for the address.
+            user = User(id=crypto.new_id(), email=email, email_confirmed_at=now, created_at=now, updated_at=now)
         user.api_token_digest = crypto.plain_digest(token)
         user.api_token_created_at = now
         user.updated_at = now

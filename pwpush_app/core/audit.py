@@ -23,7 +23,10 @@ PASSPHRASE_LOCK = "passphrase_lock"
 # The `actor` of a failed_passphrase row written for an attempt without any passphrase:
 # shown to the owner, never counted as a guess.
 NO_PASSPHRASE = "none"
-EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT, PASSPHRASE_LOCK)
+# The link was mailed to one recipient for the sender (Password Pusher's name; one event per address).
+CREATION_EMAIL_SEND = "creation_email_send"
+EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT, PASSPHRASE_LOCK,
+               CREATION_EMAIL_SEND)
 
 _FIELD_LIMIT = 255
 

@@ -14,3 +14,11 @@ def iso_utc(moment: datetime | None, timespec: str = "seconds") -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def human_utc(moment: datetime | None) -> str:
+    """'2 Dec 2026, 11:30 UTC' (as the pages show times): unambiguous in any time zone."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(timezone.utc)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"

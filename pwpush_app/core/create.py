@@ -18,7 +18,7 @@ from typing import Iterable
 
 from sqlalchemy import insert
 
-from pwpush_app.core import audit, crypto
+from pwpush_app.core import audit, crypto, link_mail
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -51,6 +51,9 @@ class NewPush:
     expire_after_minutes: int | None = None
     retrieval_step: bool | None = None
     deletable_by_viewer: bool | None = None
+    # Mail the link to these addresses (logged-in senders; core/link_mail.py), in this language.
+    notify_emails_to: str | list[str] = ""
+    notify_emails_to_locale: str = ""
 
 
 @dataclass
@@ -60,8 +63,9 @@ class CreatedPush:
     manage_token: str
 
 
-def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
-    """Check a request against the kind's policy; return the resolved values or raise."""
+def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None = None) -> dict:
+    """Check a request against the kind's policy; return the resolved values or raise.
+    With the `client`, also who may have the link mailed to whom."""
     settings = runtime.settings
     errors: dict[str, str] = {}
     kind = request.kind
@@ -94,6 +98,11 @@ def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
         if not isinstance(value, bool):
             errors[name] = f"{name} must be true or false."
+    if client is not None:
+        try:
+            link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
+        except InvalidPush as refusal:
+            errors.update(refusal.errors)
     if errors:
         raise InvalidPush(errors)
     return {
@@ -225,13 +234,16 @@ def store_new_push(
         for row in rows:
             db.add(row)
         audit.record(db, key.push_id, audit.CREATION, client, now)
+        recipients = link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
+        if recipients is not None:
+            link_mail.queue_link_mails(db, runtime, created.push, created.url_token, recipients, client, now)
     return created
 
 
 def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime) -> CreatedPush:
     """Validate and seal a push under `key`, with its tokens, without storing it: the row
     exactly as `store_new_push` writes it (benchmarks insert such rows in bulk)."""
-    resolved = validate_new_push(runtime, request)
+    resolved = validate_new_push(runtime, request, client)
     keyring = runtime.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()

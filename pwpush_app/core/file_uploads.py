@@ -140,7 +140,7 @@ class FilePushDraft:
         check_may_send_files(runtime, client)
         runtime.throttle.hit("create", client.ip)
         if request is not None:
-            validate_new_push(runtime, _as_file_push(request))
+            validate_new_push(runtime, _as_file_push(request), client)
         self._key = new_push_key(runtime)
         self._files: list[PushFile] = []
         self._current: _OpenFile | None = None

@@ -23,6 +23,7 @@ from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import Push
 from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.sealing import rewrap_records
 
 ROTATION_BATCH = 200
 
@@ -41,6 +42,9 @@ class RotationReport:
     links_under_old_keys: int
     # When the last of those expires at the latest: the earlier keys are needed until then.
     old_links_expire_by: datetime | None
+    # Queued mails and webhooks (their own data keys): re-wrapped, and those under a key not configured.
+    records_rewrapped: int = 0
+    records_unreadable: int = 0
 
     def describe(self) -> str:
         """The report in plain words, as the command prints it."""
@@ -48,6 +52,9 @@ class RotationReport:
             f"Current master key id: {self.current_key_id}.",
             f"Re-wrapped {_pushes(self.rewrapped)} under the current key; {self.already_current} already used it.",
         ]
+        if self.records_rewrapped or self.records_unreadable:
+            lines.append(f"Re-wrapped {self.records_rewrapped} queued mails and webhooks; "
+                         f"{self.records_unreadable} could not be opened.")
         if self.unreadable:
             lines.append(
                 f"Live pushes that could not be opened (their master key is not configured): {self.unreadable}. "
@@ -58,7 +65,7 @@ class RotationReport:
                 f"Live pushes whose links still need an earlier key: {self.links_under_old_keys}. "
                 f"Keep PWPUSH_MASTER_KEY_PREVIOUS until they expire, at the latest {iso_utc(self.old_links_expire_by)}."
             )
-        elif not self.unreadable:
+        elif not self.unreadable and not self.records_unreadable:
             lines.append("No live push needs an earlier key: PWPUSH_MASTER_KEY_PREVIOUS can be removed.")
         return "\n".join(lines)
 
@@ -111,7 +118,10 @@ def rotate_keys(runtime: Runtime, now: datetime | None = None) -> RotationReport
                 Push.token_key_id != current,
             )
         ).one()
+    records_rewrapped, records_unreadable = rewrap_records(runtime)
     return RotationReport(
+        records_rewrapped=records_rewrapped,
+        records_unreadable=records_unreadable,
         current_key_id=current,
         rewrapped=rewrapped,
         already_current=already_current,

@@ -36,3 +36,8 @@ def download_path(grant: str, index: int) -> str:
 
 def download_link(settings: Settings, grant: str, index: int) -> str:
     return settings.base_url + download_path(grant, index)
+
+
+def account_link(settings: Settings, action: str, token: str) -> str:
+    """A link mailed to an account's owner: /account/<confirm|reset|unlock|email>/<token>."""
+    return f"{settings.base_url}/account/{action}/{token}"

@@ -21,6 +21,8 @@ class User(SQLModel, table=True):
     # SHA-256 of the API token: 128-bit random tokens need no slow hash.
     api_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
     api_token_created_at: datetime | None = None
+    # When the owner proved the address is theirs (account emails); None: not yet.
+    email_confirmed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -210,3 +212,7 @@ class DownloadGrant(SQLModel, table=True):
     wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     expires_at: datetime = Field(index=True)
     created_at: datetime
+
+
+# The tables of mail, account tokens, notifications and webhooks live beside these.
+from pwpush_app.core import models_mail  # noqa: E402,F401

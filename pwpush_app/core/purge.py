@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import select
 
-from pwpush_app.core import audit
+from pwpush_app.core import audit, owner_events
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_released_blobs
@@ -41,6 +41,7 @@ def purge_expired(runtime: Runtime, now: datetime | None = None) -> int:
                 # a round trip per push); a push expired meanwhile is skipped, not logged twice.
                 done = db.execute(EXPIRE, {"push_ids": ids, "now": now, "reason": "time"}).scalars().all()
                 audit.record_many(db, done, audit.EXPIRE_AUTO, audit.SYSTEM, now, actor="time")
+                owner_events.note_many(db, done, owner_events.EXPIRED, now)
                 expired += len(done)
         if len(ids) < PURGE_BATCH:
             break

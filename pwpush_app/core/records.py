@@ -18,7 +18,7 @@ from sqlalchemy import Integer, bindparam, cast, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from pwpush_app.core import audit
+from pwpush_app.core import audit, owner_events
 from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import PushUnavailable
@@ -112,6 +112,7 @@ def expire(db: Session, push: Push, reason: str, client: Client, now: datetime) 
         set_committed_value(push, key, value)
     kind = audit.EXPIRE if reason in BY_PEOPLE else audit.EXPIRE_AUTO
     audit.record(db, push.id, kind, client, now, actor=reason)
+    owner_events.note(db, push, owner_events.DELETED if reason in BY_PEOPLE else owner_events.EXPIRED, client, now)
     return True
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from pwpush_app.core import audit
+from pwpush_app.core import audit, owner_events
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -149,6 +149,7 @@ def _take_view(db: Session, runtime: Runtime, statement, which: dict, client: Cl
     owners = client.user_id is not None and client.user_id == push.owner_id
     note = data_key.open_text(push.id, NOTE, push.note_sealed) if owners and push.note_sealed else ""
     audit.record(db, push.id, audit.VIEW, client, now)
+    owner_events.note(db, push, owner_events.VIEWED, client, now)
     downloads = grant_downloads(db, runtime, push, data_key, now) if push.kind == "file" else None
     if push.views_remaining == 0:
         expire(db, push, "views", audit.SYSTEM, now)
@@ -254,9 +255,11 @@ def _admit_viewer(
             _Admitted(push, attempt.event_id).forget_attempt(db)
         raise
     if not right:
-        if attempt.locks_push:
+        if attempt.locks_push or push.owner_id is not None:
             with transaction(runtime.engine) as db:
-                audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
+                if attempt.locks_push:
+                    audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
+                owner_events.note(db, push, owner_events.FAILED_PASSPHRASE, client, now)
         raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes)
     return _Admitted(push, attempt.event_id)
 

@@ -20,10 +20,10 @@ from pwpush_app.core.network import DEFAULT_IPV6_PREFIX, client_network
 
 
 class RateLimited(PushError):
-    def __init__(self, retry_after_seconds: int):
+    def __init__(self, retry_after_seconds: int, message: str = ""):
         self.retry_after_seconds = max(1, retry_after_seconds)
         super().__init__(
-            f"Too many requests from your network. Wait {self.retry_after_seconds} seconds and try again."
+            message or f"Too many requests from your network. Wait {self.retry_after_seconds} seconds and try again."
         )
 
 
@@ -35,6 +35,14 @@ class Throttle:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._item = RateLimitItemPerMinute(per_minute)
         self._ipv6_prefix = ipv6_prefix
+
+    def hit_account(self, action: str, user_id: str, per_minute: int, message: str = "") -> None:
+        """Count one `action` by an account (wherever it calls from), at a rate of its own."""
+        item = RateLimitItemPerMinute(per_minute)
+        if self._limiter.hit(item, "pwpush-account", action, user_id):
+            return
+        reset_at = self._limiter.get_window_stats(item, "pwpush-account", action, user_id).reset_time
+        raise RateLimited(math.ceil(reset_at - time.time()), message)
 
     def hit(self, action: str, ip: str) -> None:
         """Count one `action` from `ip`'s network; raise RateLimited when over the limit."""

@@ -1,5 +1,6 @@
-"""Log in (`/login`), sign up (`/signup`) and the account page (`/account`: change password,
-delete account).  (The header's account links are the layout's.)
+"""Log in (`/login`), sign up (`/signup`) and the account page (`/account`: change password
+and address, what to be told about one's pushes, webhooks, delete account), with forgot and
+reset password (ui/account_recovery.py).  (The header's account links are the layout's.)
 
 The forms are plain HTML posts to pwpush_app/api/sessions.py (only an HTTP answer can set
 the HttpOnly session cookie); passwords never pass through Reflex.  A refused form comes
@@ -14,25 +15,37 @@ from pwpush_app.core import accounts
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_label
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui import account_recovery
 from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.notifications import mail_problems_card, notifications_card, webhooks_card
 from pwpush_app.ui.session import AccountState, current_user
 
 NOTICES = {
     "bye": "You are logged out.",
     "deleted": "Your account and its pushes are deleted.",
     "changed": "Your password is changed. Every other browser is logged out.",
+    "confirm_sent": "We sent you a link to confirm your email address. Open it, then log in.",
+    "confirmed": "Your email address is confirmed: log in.",
+    "reset_sent": "If an account has that address, we sent it a link to choose a new password. It works for one hour.",
+    "reset": "Your new password is set, and every browser was logged out: log in with it.",
+    "unlocked": "Your account is unlocked: log in.",
+    "email_pending": "We sent a link to your new address: the account moves to it once you open it.",
+    "email_changed": "Your email address is changed: log in with the new one.",
 }
 
 
 class AccountFormState(rx.State):
     message: str = ""
     notice: str = ""
+    # The login waits for a confirmed address: offer to send the link again.
+    offer_confirmation: bool = False
     signups_open: bool = not get_settings().disable_signups
 
     def _read_query(self) -> None:
         query = self.router.url.query_parameters
         self.message = accounts.MESSAGES.get(query.get("error", ""), "")
         self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
+        self.offer_confirmation = query.get("error") == "email_unconfirmed" or bool(query.get("confirm_sent"))
 
     @rx.event
     async def load_login(self):
@@ -40,6 +53,11 @@ class AccountFormState(rx.State):
         self._read_query()
         if not self.message and not self.notice and await current_user(self) is not None:
             return rx.redirect("/dashboard")
+
+    @rx.event
+    def load_form(self):
+        """Forgot and reset password: only the messages (someone logged in may use them too)."""
+        self._read_query()
 
     @rx.event
     async def load_account(self):
@@ -103,6 +121,8 @@ def login_page() -> rx.Component:
                 rx.button("Log in", type="submit", id="log-in", size="3", width="100%"),
                 rx.text(f"After {get_settings().login_max_failures} wrong passwords an account is locked for "
                         f"{get_settings().login_lockout_minutes} minutes.", size="1", color_scheme="gray"),
+                rx.link("Forgot your password?", href="/forgot-password", underline="always", size="2", id="forgot-link")
+                if get_settings().mail.account_emails else rx.fragment(),
                 rx.cond(AccountFormState.signups_open,
                         rx.text("No account yet? ", rx.link("Sign up", href="/signup", underline="always"), size="2")),
                 spacing="4",
@@ -111,6 +131,11 @@ def login_page() -> rx.Component:
             action="/session",
             width="100%",
         ),
+        rx.cond(AccountFormState.offer_confirmation, rx.vstack(
+            rx.text("No mail from us? Check your spam folder, or:", size="2"),
+            account_recovery.resend_confirmation_form(),
+            width="100%",
+        )),
         heading="Log in",
         subheading="See and manage all your pushes in one place, on any device.",
     )
@@ -164,6 +189,10 @@ def account_page() -> rx.Component:
             ),
             width="100%",
         ),
+        account_recovery.change_email_card(),
+        mail_problems_card(),
+        notifications_card(),
+        webhooks_card(),
         rx.card(
             rx.heading("Delete account", as_="h2", size="4", margin_bottom="0.75rem"),
             post_form(
@@ -182,3 +211,11 @@ def account_page() -> rx.Component:
         ),
         heading="Account",
     )
+
+
+def forgot_password_page() -> rx.Component:
+    return account_recovery.forgot_password_page(_message())
+
+
+def reset_password_page() -> rx.Component:
+    return account_recovery.reset_password_page(_message(), PASSWORD_HINT)

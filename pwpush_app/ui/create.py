@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.create import describe_minutes
+from pwpush_app.core.link_mail import MAX_RECIPIENTS
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
@@ -24,6 +25,7 @@ from pwpush_app.ui.create_state import (
     lifetime_choices,
 )
 from pwpush_app.ui.generator import GeneratorState, generator_options
+from pwpush_app.ui.session import AccountState
 
 # --- the form ---------------------------------------------------------------------------------
 
@@ -330,8 +332,28 @@ def _extra_fields() -> rx.Component:
         field_label("Note (optional, only you see it, encrypted)", "note"),
         rx.text_area(id="note", name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
         _error("note"),
+        _notify_field() if get_settings().mail.link_by_email else rx.fragment(),
         spacing="1",
         width="100%",
+    )
+
+
+def _notify_field() -> rx.Component:
+    """Logged-in senders may have the link mailed (core/link_mail.py)."""
+    return rx.cond(
+        AccountState.email != "",
+        rx.vstack(
+            field_label("Email the link to (optional)", "notify_emails_to"),
+            rx.input(id="notify_emails_to", name="notify_emails_to", input_mode="email", auto_complete="off",
+                     placeholder="bob@example.com, carol@example.com", size="3", width="100%",
+                     aria_describedby="notify_emails_to-help notify_emails_to-error",
+                     aria_invalid=CreateState.errors.contains("notify_emails_to")),
+            rx.text(f"Up to {MAX_RECIPIENTS} addresses, separated by commas. They get the link and when it expires, "
+                    "from your address; never the secret.", id="notify_emails_to-help", size="1", color_scheme="gray"),
+            _error("notify_emails_to"),
+            spacing="1",
+            width="100%",
+        ),
     )
 
 

@@ -20,6 +20,7 @@ import reflex as rx
 
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
+from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.fields import field_error, field_label
@@ -94,6 +95,7 @@ class FileSendState(rx.State):
             self.progress = 0
             share = await self.get_state(ShareState)
             share.shown = True
+            share.mailed_to = ", ".join(split_addresses(request.notify_emails_to))
         yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]
 
 

@@ -18,6 +18,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, create_push, describe_minutes
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import files_need_login
+from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, UI_KINDS, client_of, in_thread, runtime
 from pwpush_app.ui.components.share import ShareState, share_events
@@ -129,6 +130,7 @@ class CreateState(rx.State):
             expire_after_minutes=self._lifetime_minutes(form_data),
             retrieval_step=self.retrieval_step,
             deletable_by_viewer=self.deletable_by_viewer,
+            notify_emails_to=_text(form_data, "notify_emails_to"),
         )
 
     @rx.event
@@ -157,4 +159,5 @@ class CreateState(rx.State):
         self.errors = {}
         share = await self.get_state(ShareState)
         share.shown = True
+        share.mailed_to = ", ".join(split_addresses(request.notify_emails_to))
         yield share_events(created)

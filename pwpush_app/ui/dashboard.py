@@ -20,6 +20,7 @@ import reflex as rx
 from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
+from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
 from pwpush_app.core.owners import (
     audit_trail,
     claim_pushes,
@@ -78,10 +79,13 @@ def _row(push, now) -> dict[str, str]:
     }
 
 
-def _audit_rows(events) -> list[dict[str, str]]:
+def _audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
+    # A mailed link says to whom and what became of the mail.
+    mailed = recipients_by_event(runtime, [e.id for e in events if e.kind == "creation_email_send"])
     return [
-        {"time": format_time(e.created_at), "event": describe_event(e.kind, e.actor), "ip": e.ip or "–",
-         "user_agent": e.user_agent or "–"}
+        {"time": format_time(e.created_at),
+         "event": describe_recipient(mailed[e.id]) if e.id in mailed else describe_event(e.kind, e.actor),
+         "ip": e.ip or "–", "user_agent": e.user_agent or "–"}
         for e in events
     ]
 
@@ -95,7 +99,7 @@ def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, sear
     total = count_pushes_of_owner(runtime, user_id, expired=expired, name_contains=search)
     audit = []
     if open_id and any(p.id == open_id for p in found):
-        audit = _audit_rows(audit_trail(runtime, next(p for p in found if p.id == open_id)))
+        audit = _audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
     return Snapshot(rows=[_row(p, now) for p in found], total=total, audit=audit)
 
 
@@ -197,7 +201,7 @@ class DashboardState(rx.State):
             return refusal
         user, push = found
         managed = await in_thread(owner_view, runtime(), push, self._client(user.id))
-        self.open_id, self.audit = push.id, _audit_rows(managed.events)
+        self.open_id, self.audit = push.id, await in_thread(_audit_rows, runtime(), managed.events)
 
     @rx.event
     async def expire(self, push_id: str):

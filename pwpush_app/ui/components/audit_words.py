@@ -13,6 +13,7 @@ EVENT_LABELS = {
     "expire_auto": "Expired",
     "owner_view": "Manage page opened",
     "edit": "Edited",
+    "creation_email_send": "Link mailed",
 }
 EXPIRED_REASONS = {
     "views": "its views ran out",

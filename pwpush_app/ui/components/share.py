@@ -36,10 +36,13 @@ OPEN_PRINT_PAGE = rx.call_function(rx.Var(
 
 class ShareState(rx.State):
     shown: bool = False
+    # The addresses the link is being mailed to (not secret: the sender typed them).
+    mailed_to: str = ""
 
     @rx.event
     def create_another(self):
         self.shown = False
+        self.mailed_to = ""
         # Take the old links off the page too (harmless when the fields aren't there yet).
         return [rx.set_value(field, "") for field in SHARE_FIELDS]
 
@@ -81,6 +84,14 @@ def share_section() -> rx.Component:
             color_scheme="green",
             high_contrast=True,
             width="100%",
+        ),
+        rx.cond(
+            ShareState.mailed_to != "",
+            rx.callout(
+                rx.text("We're mailing the link to ", rx.text.strong(ShareState.mailed_to),
+                        ". Your dashboard's audit log shows when each mail went."),
+                icon="mail", color_scheme="blue", width="100%", id="share-mailed",
+            ),
         ),
         rx.card(
             rx.vstack(

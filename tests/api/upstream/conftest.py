@@ -62,6 +62,8 @@ class Site:
     user_agent: str
     count_failed_passphrases: Callable[[], int]
     make_user: Callable[[str], dict]
+    # The in-process app's runtime (make_site), for what a test checks behind the API.
+    runtime: object = None
 
     def get(self, *a, **k):
         return self.client.get(*a, **k)
@@ -126,7 +128,7 @@ def make_site(make_runtime):
             _user, token = issue_api_token(runtime, email)
             return {"X-User-Email": email, "X-User-Token": token}
 
-        return Site(client, PEER, "api-tests/1.0", count, make_user)
+        return Site(client, PEER, "api-tests/1.0", count, make_user, runtime)
 
     yield build
     for client in clients:

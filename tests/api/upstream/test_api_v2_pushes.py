@@ -5,9 +5,13 @@ Its fixture push (`pushes(:test_push)`, owned by giuliana) is made through the A
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from pwpush_app.core.outbox import queued_count, send_due_mails
 from tests.api.upstream.conftest import MONKEY
+from tests.mail_servers import SmtpServer
 
 
 def bearer(user: dict) -> dict:
@@ -30,9 +34,11 @@ def test_help_api_page_is_available(site):
     assert response.status_code == 200 and "swagger" in response.text.lower()
 
 
-@pytest.mark.skip(reason="notify by email is issue 17's: docs/compatibility.md, 'Not yet'")
-def test_help_api_page_documents_notify_emails_endpoint():
-    pass
+def test_help_api_page_documents_notify_emails_endpoint(site):
+    # Our /help/api is the interactive docs, drawn from the OpenAPI document.
+    paths = site.get("/api/openapi.json").json()["paths"]
+    endpoint = paths["/api/v2/pushes/{token}/notify_emails"]["post"]
+    assert {"401", "403", "404", "422", "429"} <= set(endpoint["responses"])
 
 
 def test_legacy_api_v1_docs_are_redirected(site):
@@ -115,14 +121,42 @@ def test_audit_allowed_for_authenticated_owner(site):
     assert site.get(f"/api/v2/pushes/{token}/audit", headers=bearer(giuliana)).status_code == 200
 
 
-@pytest.mark.skip(reason="notify by email is issue 17's: docs/compatibility.md, 'Not yet'")
-def test_audit_includes_notify_by_email_details():
-    pass
+def _mailed_push(site) -> tuple[str, dict]:
+    """test_push with its fixture notify_by_email: the link mailed to one@example.com, in en."""
+    giuliana = site.make_user("giuliana@example.org")
+    created = site.post("/api/v2/pushes", headers=bearer(giuliana), json={"push": {
+        "payload": "test push", "notify_emails_to": "one@example.com", "notify_emails_to_locale": "en"}})
+    assert created.status_code == 201, created.text
+    return created.json()["url_token"], giuliana
 
 
-@pytest.mark.skip(reason="notify by email is issue 17's: docs/compatibility.md, 'Not yet'")
-def test_audit_includes_notify_by_email_details_for_completed_notify_by_email():
-    pass
+def _mail_log(site, token: str, owner: dict) -> dict:
+    logs = site.get(f"/api/v2/pushes/{token}/audit", headers=bearer(owner)).json()["logs"]
+    return next(log for log in logs if log["kind"] == "creation_email_send")
+
+
+def test_audit_includes_notify_by_email_details(mail_site):
+    site, _smtp, _runtime = mail_site
+    token, giuliana = _mailed_push(site)
+    log = _mail_log(site, token, giuliana)
+    assert log["notify_by_email"]["locale"] == "en"
+    assert log["notify_by_email"]["recipients"] == "one@example.com"
+    assert log["notify_by_email"]["status"] == "pending"
+    assert log["notify_by_email"]["successful_sends"] is None
+    assert log["notify_by_email"]["proceed_at"] is None
+
+
+def test_audit_includes_notify_by_email_details_for_completed_notify_by_email(mail_site):
+    site, smtp, runtime = mail_site
+    token, giuliana = _mailed_push(site)
+    assert send_due_mails(runtime, "tests").sent == 1
+    log = _mail_log(site, token, giuliana)
+    assert log["notify_by_email"]["recipients"] == "one@example.com"
+    assert log["notify_by_email"]["locale"] == "en"
+    assert log["notify_by_email"]["status"] == "completed"
+    assert log["notify_by_email"]["successful_sends"] == "one@example.com"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", log["notify_by_email"]["proceed_at"])
+    assert smtp.received[-1].rcpt_tos == ["one@example.com"]
 
 
 def test_active_allows_authenticated_access(site):
@@ -218,6 +252,94 @@ def test_create_with_missing_push_param_returns_json_bad_request_without_accept_
     assert response.json()["error"]
 
 
-@pytest.mark.skip(reason="notify by email is issue 17's: docs/compatibility.md, 'Not yet'")
-def test_notify_by_email_tests():
-    """Upstream's nine create_with_notify_by_email / notify_emails tests."""
+@pytest.fixture
+def mail_site(make_site):
+    """The app in-process with a real SMTP server: (site, smtp server, runtime)."""
+    smtp = SmtpServer().start()
+    site = make_site(**smtp.env())
+    yield site, smtp, site.runtime
+    smtp.stop()
+
+
+NOTIFY = {"notify_emails_to": "recipient@example.com", "notify_emails_to_locale": "en"}
+
+
+def _refused_both(response) -> None:
+    """422 naming both fields (Password Pusher's "are not available"; ours say what to do)."""
+    assert response.status_code == 422
+    body = response.json()
+    assert body["notify_emails_to"][0] and body["notify_emails_to_locale"][0]
+
+
+def test_create_with_notify_by_email_params_adds_a_job_to_the_queue(mail_site):
+    site, _smtp, runtime = mail_site
+    one = site.make_user("one@example.org")
+    response = site.post("/api/v2/pushes", headers=bearer(one), json={"push": {"payload": "some-secret", **NOTIFY}})
+    assert response.status_code == 201
+    assert response.json()["notify_emails_to"] == "recipient@example.com"
+    assert response.json()["notify_emails_to_locale"] == "en"
+    assert queued_count(runtime) == 1
+
+
+def test_create_with_notify_by_email_params_fails_when_feature_is_disabled(make_site):
+    site = make_site(PWP__MAIL__SMTP_ADDRESS="smtp.example.com", PWP__NOTIFY_BY_EMAIL__ENABLED="false")
+    one = site.make_user("one@example.org")
+    _refused_both(site.post("/api/v2/pushes", headers=bearer(one), json={"push": {"payload": "some-secret", **NOTIFY}}))
+
+
+def test_create_with_notify_by_email_params_fails_when_email_service_is_not_configured(make_site):
+    site = make_site()
+    one = site.make_user("one@example.org")
+    _refused_both(site.post("/api/v2/pushes", headers=bearer(one), json={"push": {"payload": "some-secret", **NOTIFY}}))
+
+
+def test_create_with_notify_by_email_params_fails_when_user_is_not_signed_in(make_site):
+    site = make_site(PWP__MAIL__SMTP_ADDRESS="smtp.example.com")
+    _refused_both(site.post("/api/v2/pushes", json={"push": {"payload": "some-secret", **NOTIFY}}))
+
+
+def test_notify_emails_with_valid_params_returns_json_created(mail_site):
+    site, _smtp, runtime = mail_site
+    token, giuliana = make_test_push(site)
+    response = site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(giuliana), json=NOTIFY)
+    assert response.status_code == 201
+    assert response.json()["message"] == "Recipient(s) are added to the queue to be sent."
+    assert queued_count(runtime) == 1
+
+
+def test_notify_emails_returns_not_found_when_feature_is_disabled(make_site):
+    site = make_site(PWP__MAIL__SMTP_ADDRESS="smtp.example.com", PWP__NOTIFY_BY_EMAIL__ENABLED="false")
+    token, giuliana = make_test_push(site)
+    assert site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(giuliana), json=NOTIFY).status_code == 404
+
+
+def test_notify_emails_with_valid_params_returns_error_when_email_service_is_not_configured(make_site):
+    site = make_site()
+    token, giuliana = make_test_push(site)
+    _refused_both(site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(giuliana), json=NOTIFY))
+
+
+def test_notify_emails_requires_authentication(mail_site):
+    site = mail_site[0]
+    token, _giuliana = make_test_push(site)
+    assert site.post(f"/api/v2/pushes/{token}/notify_emails", json=NOTIFY).status_code == 401
+
+
+def test_notify_emails_forbidden_for_non_owner(mail_site):
+    site = mail_site[0]
+    token, _giuliana = make_test_push(site)
+    one = site.make_user("one@example.org")
+    assert site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(one), json=NOTIFY).status_code == 403
+
+
+def test_notify_emails_is_rate_limited_after_five_bursts_per_user(mail_site):
+    site = mail_site[0]
+    token, giuliana = make_test_push(site)
+    for i in range(5):
+        answer = site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(giuliana),
+                           json={"notify_emails_to": f"recipient{i}@example.com", "notify_emails_to_locale": "en"})
+        assert answer.status_code == 201
+    response = site.post(f"/api/v2/pushes/{token}/notify_emails", headers=bearer(giuliana),
+                         json={"notify_emails_to": "recipient5@example.com", "notify_emails_to_locale": "en"})
+    assert response.status_code == 429
+    assert "Too many email notification requests" in response.json()["error"]

@@ -66,9 +66,9 @@ def test_v2_features_follow_the_settings(make_site):
     assert site.get("/api/v2/version").json()["features"] == expected_features(False, False, False, False)
 
 
-@pytest.mark.skip(reason="notify by email is issue 17's: docs/compatibility.md, 'Not yet'")
-def test_email_auto_dispatch_is_true_when_feature_is_enabled_and_smtp_configured():
-    pass
+def test_email_auto_dispatch_is_true_when_feature_is_enabled_and_smtp_configured(make_site):
+    site = make_site(PWP__MAIL__SMTP_ADDRESS="smtp.example.com")
+    assert site.get("/api/v2/version").json()["features"]["pushes"]["email_auto_dispatch"] is True
 
 
 def test_email_auto_dispatch_is_false_when_feature_is_disabled(site):

@@ -1,0 +1,249 @@
+"""Every mail the site sends, written once: plain text and HTML, with the site's name,
+tagline and colour (PWP__BRAND__*).
+
+A letter says what happened and what to do; it never carries a secret: no payload, no
+note, no passphrase.  Only the link mail carries a secret link (that is its point) and the
+account mails a one-time token; both are sealed while they wait in the outbox.
+Languages: `locale` is recorded for when the site has more than English.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from urllib.parse import urlsplit
+
+from pwpush_app.core.clock import human_utc
+from pwpush_app.settings import Settings
+
+BRAND_COLOUR = "#5b5bd6"
+MUTED = "#60646c"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A mail to one person, ready to queue (`outbox.queue_mail`)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+
+    def message(self, settings: Settings, now: datetime) -> EmailMessage:
+        """The MIME message: text and HTML alternatives.  Its Message-ID is fixed here, at
+        queue time, so a mail sent twice (see outbox.py) shows as one in the inbox."""
+        message = EmailMessage()
+        message["From"] = settings.mail.sender
+        message["To"] = self.to
+        message["Subject"] = self.subject
+        message["Date"] = format_datetime(now)
+        domain = parseaddr(settings.mail.sender)[1].rpartition("@")[2] or settings.mail.smtp_domain
+        message["Message-ID"] = make_msgid(domain=domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(self.text, cte="quoted-printable")
+        message.add_alternative(self.html, subtype="html", cte="quoted-printable")
+        return message
+
+
+def site_host(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or settings.base_url
+
+
+def compose(settings: Settings, to: str, subject: str, heading: str, parts: list, why: str) -> Letter:
+    """A letter from paragraphs (str) and buttons (Button), with the site's header and footer.
+    `why` tells the reader why they got it."""
+    title, tagline = settings.brand_title, settings.brand_tagline
+    text_parts, html_parts = [heading, "=" * len(heading)], []
+    for part in parts:
+        if isinstance(part, Button):
+            text_parts.append(f"{part.label}:\n{part.url}")
+            url = html.escape(part.url, quote=True)
+            html_parts.append(
+                f'<p style="margin:24px 0"><a href="{url}" style="display:inline-block;background:{BRAND_COLOUR};'
+                f'color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:6px;font-weight:600">'
+                f'{html.escape(part.label)}</a></p>'
+                f'<p style="margin:0 0 16px;font-size:13px;color:{MUTED};word-break:break-all">'
+                f'Or copy this link into your browser: {url}</p>'
+            )
+        else:
+            text_parts.append(part)
+            html_parts.append(f'<p style="margin:0 0 14px">{html.escape(part)}</p>')
+    footer = f"{title} · {tagline} · {settings.base_url}" if tagline else f"{title} · {settings.base_url}"
+    text = "\n\n".join(text_parts) + f"\n\n-- \n{why}\n{footer}\n"
+    body = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
+        '<body style="margin:0;padding:0;background:#f3f3f7;color:#1c2024;'
+        'font-family:-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f3f7;padding:24px 8px">'
+        '<tr><td align="center">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;'
+        'background:#ffffff;border:1px solid #e0e1e6;border-radius:10px;overflow:hidden">'
+        f'<tr><td style="background:{BRAND_COLOUR};color:#ffffff;padding:16px 28px;font-size:18px;font-weight:700">'
+        f'{html.escape(title)}</td></tr>'
+        '<tr><td style="padding:26px 28px 10px;font-size:15px;line-height:1.55">'
+        f'<h1 style="font-size:20px;line-height:1.3;margin:0 0 16px">{html.escape(heading)}</h1>'
+        + "".join(html_parts)
+        + '</td></tr>'
+        f'<tr><td style="padding:14px 28px 20px;border-top:1px solid #e0e1e6;font-size:12px;line-height:1.5;color:{MUTED}">'
+        f'{html.escape(why)}<br>{html.escape(footer)}</td></tr>'
+        '</table></td></tr></table></body></html>'
+    )
+    return Letter(to=to, subject=subject, text=text, html=body)
+
+
+# --- the link, sent for its sender ------------------------------------------------------------
+
+def link_letter(settings: Settings, to: str, sender_email: str, link: str, views: int, expires_at: datetime,
+                has_passphrase: bool) -> Letter:
+    views_text = "1 view" if views == 1 else f"{views} views"
+    parts = [
+        f"{sender_email} shared a secret with you through {settings.brand_title}.",
+        Button("Open the secret", link),
+        f"The link works until {human_utc(expires_at)} or for {views_text}, whichever comes first. "
+        "Then the secret is deleted.",
+    ]
+    if has_passphrase:
+        parts.append(f"You will need a passphrase to open it: {sender_email} gives it to you another way.")
+    parts.append("Don't forward this mail: whoever has the link can open the secret.")
+    return compose(settings, to, f"{sender_email} sent you a secret", "A secret for you", parts,
+                   f"You get this mail because {sender_email} asked {site_host(settings)} to send you the link. "
+                   "If you didn't expect it, ignore it.")
+
+
+# --- account mails ------------------------------------------------------------------------------
+
+def _account_footer(settings: Settings) -> str:
+    return f"You get this mail because this address belongs to an account at {site_host(settings)}."
+
+
+def confirm_letter(settings: Settings, to: str, link: str, valid_days: int) -> Letter:
+    return compose(settings, to, f"Confirm your email address for {settings.brand_title}", "Confirm your email address", [
+        f"Someone, hopefully you, signed up at {site_host(settings)} with this address.",
+        Button("Confirm my address", link),
+        f"The link works for {valid_days} days. If you didn't sign up, ignore this mail: no account is opened.",
+    ], f"You get this mail because this address was used to sign up at {site_host(settings)}.")
+
+
+def reset_letter(settings: Settings, to: str, link: str, valid_minutes: int) -> Letter:
+    return compose(settings, to, f"Reset your password for {settings.brand_title}", "Reset your password", [
+        f"Someone, hopefully you, asked to reset the password of your account at {site_host(settings)}.",
+        Button("Choose a new password", link),
+        f"The link works once, for {valid_minutes} minutes. If you didn't ask, ignore this mail: "
+        "your password stays as it is.",
+    ], _account_footer(settings))
+
+
+def unlock_letter(settings: Settings, to: str, link: str, failures: int, locked_until: datetime) -> Letter:
+    return compose(settings, to, f"Your {settings.brand_title} account is locked", "Your account is locked", [
+        f"After {failures} wrong passwords in a row, logging in to your account is paused until "
+        f"{human_utc(locked_until)}.",
+        "If that was you, unlock it now:",
+        Button("Unlock my account", link),
+        "If it wasn't you, someone is guessing your password: choose a long one that you use nowhere else.",
+    ], _account_footer(settings))
+
+
+def password_changed_letter(settings: Settings, to: str, when: datetime) -> Letter:
+    return compose(settings, to, f"Your {settings.brand_title} password was changed", "Your password was changed", [
+        f"The password of your account was changed on {human_utc(when)}, and every browser logged in to it "
+        "was logged out.",
+        "If that wasn't you, set a new password now:",
+        Button("Reset my password", settings.base_url + "/forgot-password"),
+    ], _account_footer(settings))
+
+
+def email_change_letter(settings: Settings, to: str, old_email: str, link: str, valid_days: int) -> Letter:
+    return compose(settings, to, f"Confirm your new email address for {settings.brand_title}", "Confirm your new address", [
+        f"The account {old_email} at {site_host(settings)} asked to use this address from now on.",
+        Button("Confirm my new address", link),
+        f"The link works for {valid_days} days. Until then the account keeps its old address. "
+        "If you didn't ask for this, ignore this mail.",
+    ], f"You get this mail because this address was entered at {site_host(settings)}.")
+
+
+def email_changed_letter(settings: Settings, to: str, new_email: str, when: datetime) -> Letter:
+    return compose(settings, to, f"Your {settings.brand_title} email address was changed", "Your email address was changed", [
+        f"On {human_utc(when)} your account's address was changed to {new_email}. "
+        "Mail about the account now goes there, and you log in with it.",
+        "If that wasn't you, contact the administrator of this site at once.",
+    ], f"You get this mail because this address belonged to an account at {site_host(settings)}.")
+
+
+def test_letter(settings: Settings, to: str) -> Letter:
+    return compose(settings, to, f"Test mail from {settings.brand_title}", "Mail works", [
+        f"{site_host(settings)} can send mail through {settings.mail.smtp_address}.",
+    ], "You get this mail because an administrator sent a test mail to this address.")
+
+
+# --- what happened to a sender's pushes ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PushEvent:
+    """Something that happened to one of the reader's pushes (never its secret or link)."""
+
+    kind: str  # viewed | failed_passphrase | expired | deleted
+    push_name: str
+    push_created_at: datetime
+    at: datetime
+    ip: str
+    user_agent: str
+    views_left: int
+    expired_reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        created = human_utc(self.push_created_at)
+        return f"“{self.push_name}” (created {created})" if self.push_name else f"Your push of {created}"
+
+    def subject(self) -> str:
+        name = f"“{self.push_name}”" if self.push_name else "one of your pushes"
+        return {
+            "viewed": f"Your push {name} was viewed",
+            "failed_passphrase": f"A wrong passphrase was tried on {name}",
+            "expired": f"Your push {name} expired",
+            "deleted": f"Your push {name} was deleted",
+        }.get(self.kind, f"News about {name}")
+
+    def sentence(self) -> str:
+        by = f" from {self.ip or 'an unknown address'}" + (f" ({self.user_agent})" if self.user_agent else "")
+        when = human_utc(self.at)
+        views = {0: "no views left", 1: "1 view left"}.get(self.views_left, f"{self.views_left} views left")
+        reasons = {"views": "its views ran out", "time": "its time ran out"}
+        return {
+            "viewed": f"{self.label} was viewed on {when}{by}; {views}.",
+            "failed_passphrase": f"Someone tried a wrong passphrase for {self.label} on {when}{by}. "
+                                 "Nothing was shown.",
+            "expired": f"{self.label} expired on {when}: {reasons.get(self.expired_reason or '', 'its time ran out')}. "
+                       "Its secret is deleted.",
+            "deleted": f"{self.label} was deleted by its recipient on {when}{by}. Its secret is deleted.",
+        }.get(self.kind, f"{self.label}: {self.kind} on {when}.")
+
+
+def _notice_footer(settings: Settings) -> str:
+    return (f"You get this mail because you asked {site_host(settings)} to tell you about your pushes. "
+            "Change that on your account page.")
+
+
+def notice_letter(settings: Settings, to: str, event: PushEvent) -> Letter:
+    return compose(settings, to, event.subject(), event.subject(), [
+        event.sentence(),
+        Button("See it on your dashboard", settings.base_url + "/dashboard"),
+    ], _notice_footer(settings))
+
+
+def digest_letter(settings: Settings, to: str, events: list[PushEvent]) -> Letter:
+    count = "1 thing" if len(events) == 1 else f"{len(events)} things"
+    return compose(settings, to, f"Your pushes today: {count} happened", "What happened to your pushes", [
+        *[event.sentence() for event in events],
+        Button("See them on your dashboard", settings.base_url + "/dashboard"),
+    ], _notice_footer(settings))
