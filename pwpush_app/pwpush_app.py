@@ -6,12 +6,14 @@ import reflex as rx
 from reflex.utils import prerequisites
 
 from pwpush_app.api.app import build_api
+from pwpush_app.core import links
 from pwpush_app.http_security import SecurityHeaders
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
+from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
@@ -44,10 +46,14 @@ app = rx.App(
         rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
     ],
 )
+# The websocket takes events from this site's pages only: its configured origins or, without a
+# configured base URL, the page's own address when that host is allowed (core/links.py).
+app.sio.eio.cors_allowed_origins = lambda origin, environ: links.same_site_origin(settings, origin, environ.get("HTTP_HOST"))
 # Page state (in Redis with several workers) never holds the session cookie.
 keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
-app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
+app.add_page(create_page, route="/", title=title, description=settings.brand_tagline,
+             on_load=[ShareState.create_another, CreateState.forget_errors])
 app.add_page(reveal_page, route="/p/[token]", title=f"A secret for you · {title}", on_load=RevealState.open_link)
 app.add_page(manage_page, route="/manage/[manage_token]", title=f"Manage a push · {title}", on_load=ManageState.load)
 app.add_page(my_pushes_page, route="/my-pushes", title=f"My pushes · {title}")

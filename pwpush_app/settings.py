@@ -97,6 +97,8 @@ class Settings:
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    base_url_configured: bool = False  # PWP__OVERRIDE_BASE_URL set: links always use it (core/links.py).
+    allowed_hosts: tuple[str, ...] = ()  # Hosts links may name (PWP__ALLOWED_HOSTS); empty: any (core/links.py).
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -212,7 +214,7 @@ _doc("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", "Worker processes (read 
 _doc("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 _doc("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 _doc("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
-_doc("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS.")
+_doc("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS. Unset, links use the address the sender opened the site at.")
 _doc("PWP__BRAND__TITLE", "Password Pusher", "Site title.")
 _doc("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline under the title.")
 _doc("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
@@ -398,6 +400,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sqlite_synchronous=_read_synchronous(r),
         sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
         base_url=base_url,
+        base_url_configured=r.is_set("PWP__OVERRIDE_BASE_URL"),
         brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
         brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),

@@ -65,8 +65,8 @@ async def create(
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
-    return schemas.push_out(created.push, settings, created.url_token, schemas.CreatedPushOut, owner=True,
-                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token))
+    return schemas.push_out(created.push, caller.base_url, created.url_token, schemas.CreatedPushOut, owner=True,
+                            note=new_push.note, manage_url=links.manage_link(caller.base_url, created.manage_token))
 
 
 def _viewer_refused(error: PushError) -> ApiError:
@@ -93,13 +93,13 @@ def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPus
         if refusal.expired is None:
             raise not_found() from None
         push = refusal.expired
-        return schemas.push_out(push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(push),
+        return schemas.push_out(push, caller.base_url, token, schemas.ShownPushOut, owner=caller.owns(push),
                                 payload=None, files=[])
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(
-        revealed.push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
-        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
+        revealed.push, caller.base_url, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
+        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, caller.base_url),
     )
 
 
@@ -113,7 +113,7 @@ def _existing(caller: Caller, token: str):
 def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
     _existing(caller, token)
-    return schemas.PreviewOut(url=links.secret_link(caller.runtime.settings, token))
+    return schemas.PreviewOut(url=links.secret_link(caller.base_url, token))
 
 
 def _owned(caller: Caller, token: str):
@@ -149,7 +149,7 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
     except PushError as error:
         raise _viewer_refused(error) from None
     # The note went with the secret: an expired push has none to show.
-    return schemas.push_out(push, runtime.settings, token, owner=caller.owns(push))
+    return schemas.push_out(push, caller.base_url, token, owner=caller.owns(push))
 
 
 def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
@@ -158,5 +158,5 @@ def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
     answers = []
     for push in pushes_of_owner(runtime, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
         mine = open_for_owner(runtime, push)
-        answers.append(schemas.push_out(push, runtime.settings, mine.link_token, owner=True, note=mine.note))
+        answers.append(schemas.push_out(push, caller.base_url, mine.link_token, owner=True, note=mine.note))
     return answers

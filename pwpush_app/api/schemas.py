@@ -19,7 +19,6 @@ from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
@@ -27,7 +26,7 @@ PER_PAGE = 50
 
 def push_out(
     push: Push,
-    settings: Settings,
+    base_url: str,
     url_token: str | None,
     model: type[PushOut] | None = None,
     *,
@@ -38,11 +37,11 @@ def push_out(
 ) -> PushOut:
     """Password Pusher's push fields; `name` and `note` only for the owner, never a passphrase."""
     now = now or utcnow()
-    link = links.secret_link(settings, url_token) if url_token else None
+    link = links.secret_link(base_url, url_token) if url_token else None
     fields = dict(
         url_token=url_token,
         html_url=link,
-        json_url=links.secret_json_link(settings, url_token) if url_token else None,
+        json_url=links.secret_json_link(base_url, url_token) if url_token else None,
         expired=push.expired,
         deleted=push.deleted,
         expired_on=iso_utc(push.expired_at),
@@ -66,7 +65,7 @@ def push_out(
     return (model or PushOut)(**fields, **extra)
 
 
-def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileOut]:
+def files_out(downloads: FileDownloads | None, base_url: str) -> list[FileOut]:
     """Password Pusher's `files` of a revealed file push: each file's download link.
     (`size` and `expires_at`, when the links stop working, are ours.)"""
     if downloads is None:
@@ -75,7 +74,7 @@ def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileO
         FileOut(
             filename=entry.name,
             content_type=entry.content_type,
-            url=links.download_link(settings, downloads.grant, entry.index),
+            url=links.download_link(base_url, downloads.grant, entry.index),
             size=entry.size,
             expires_at=iso_utc(downloads.until),
         )

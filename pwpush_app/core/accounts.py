@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,6 +82,18 @@ MESSAGES = {
     "gone": "This account no longer exists.",
     "form_invalid": "The form did not arrive complete. Please try again.",
 }
+
+
+def form_message(code: str, until: str = "") -> str:
+    """The message an account page shows for a refusal's `code` ("" for none); for a lock-out,
+    with its end (`until`: the Unix time the redirect carried), which tells nothing more than
+    the lock itself: unknown emails lock alike."""
+    message = MESSAGES.get(code, "")
+    if code == "login_locked" and until.isascii() and until.isdigit() and len(until) <= 12:
+        moment = datetime.fromtimestamp(int(until), timezone.utc)
+        message = (f"Too many wrong passwords for this email address: logging in with it is paused until "
+                   f"{moment.day} {moment:%b %Y, %H:%M} UTC. Try again then.")
+    return message
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,12 @@ def _error(field: str) -> rx.Component:
     return field_error(CreateState.errors.get(field, ""), field)
 
 
+def _forget_error(field: str):
+    """For a field's on_change: its refusal goes once the sender types (at most one event a
+    second, carrying the field's name, never its value)."""
+    return CreateState.forget_error(field).throttle(1000)
+
+
 def enabled_kinds() -> list[str]:
     return [kind for kind in UI_KINDS if kind_policy(kind).enabled]
 
@@ -63,6 +69,7 @@ def _secret_field() -> rx.Component:
         rx.text_area(
             id="payload",
             name="payload",
+            on_change=_forget_error("payload"),
             placeholder="Paste a password, an API key or a private note…",
             rows="4",
             resize="vertical",
@@ -82,7 +89,7 @@ def _secret_field() -> rx.Component:
                 "Generate password",
                 type="button",
                 variant="soft",
-                on_click=[GeneratorState.generate, CreateState.forget_payload_error],
+                on_click=[GeneratorState.generate, CreateState.forget_error("payload")],
                 id="generate",
             ),
             generator_options(),
@@ -113,6 +120,7 @@ def _url_field() -> rx.Component:
         rx.input(
             id="payload",
             name="payload",
+            on_change=_forget_error("payload"),
             type="url",
             input_mode="url",
             placeholder="https://…",
@@ -142,9 +150,12 @@ def _qr_field() -> rx.Component:
     limit = get_settings().max_qr_chars
     # Counted in the browser (code points, as the core counts): the text never goes to
     # the server until the form is sent.
-    count = lambda value: rx.call_function(  # noqa: E731
-        rx.Var(f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}")
-    )
+    count = lambda value: [  # noqa: E731
+        rx.call_function(rx.Var(
+            f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}"
+        )),
+        _forget_error("payload"),
+    ]
     return rx.vstack(
         field_label("Text for the QR code", "payload"),
         rx.text_area(
@@ -201,6 +212,7 @@ def _expiry_fields_for(kind: str) -> rx.Component:
         rx.input(
             id="expire_after_views",
             name="expire_after_views",
+            on_change=_forget_error("expire_after_views"),
             type="number",
             input_mode="numeric",
             default_value=str(policy.views_default),
@@ -312,6 +324,7 @@ def _extra_fields() -> rx.Component:
         rx.input(
             id="passphrase",
             name="passphrase",
+            on_change=_forget_error("passphrase"),
             type="password",
             auto_complete="new-password",
             placeholder="Recipients must type it",
@@ -321,10 +334,10 @@ def _extra_fields() -> rx.Component:
         ),
         _error("passphrase"),
         field_label("Name (optional, only you see it)", "name"),
-        rx.input(id="name", name="name", size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
+        rx.input(id="name", name="name", on_change=_forget_error("name"), size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
         _error("name"),
         field_label("Note (optional, only you see it, encrypted)", "note"),
-        rx.text_area(id="note", name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
+        rx.text_area(id="note", name="note", on_change=_forget_error("note"), rows="2", size="3", width="100%", aria_describedby="note-error"),
         _error("note"),
         spacing="1",
         width="100%",

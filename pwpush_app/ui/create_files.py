@@ -23,7 +23,7 @@ from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.fields import field_error, field_label
-from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.create_state import CreateState
 
 UPLOAD_ID = "files"
@@ -92,9 +92,8 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            share = await self.get_state(ShareState)
-            share.shown = True
-        yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]
+            events = show_share(await self.get_state(ShareState), created, self.router.url.origin)
+        yield [*events, rx.clear_selected_files(UPLOAD_ID)]
 
 
 def _login_needed() -> rx.Component:

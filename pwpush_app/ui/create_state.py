@@ -20,7 +20,7 @@ from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, UI_KINDS, client_of, in_thread, runtime
-from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.session import current_user
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
@@ -101,8 +101,17 @@ class CreateState(rx.State):
         self.deletable_by_viewer = bool(on)
 
     @rx.event
-    def forget_payload_error(self):
-        self.errors.pop("payload", None)
+    def forget_error(self, field: str):
+        """The sender changed this field: its old refusal is stale.  (Bound to the field's
+        change with the field's name only: the value is never sent.)"""
+        if isinstance(field, str) and field in self.errors:
+            self.errors.pop(field, None)
+            self.errors.pop("form", None)
+
+    @rx.event
+    def forget_errors(self):
+        """A fresh visit (or reload) of the form starts without old refusals."""
+        self.errors = {}
 
     @rx.event
     def toggle_secret_hidden(self):
@@ -153,6 +162,4 @@ class CreateState(rx.State):
         finally:
             self.creating = False
         self.errors = {}
-        share = await self.get_state(ShareState)
-        share.shown = True
-        yield share_events(created)
+        yield show_share(await self.get_state(ShareState), created, self.router.url.origin)

@@ -11,12 +11,14 @@ same events add it to (in the browser's local storage, never in state).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import reflex as rx
 
 from pwpush_app.core import links
 from pwpush_app.core.create import CreatedPush
 from pwpush_app.core.qr import qr_data_uri
-from pwpush_app.settings import get_settings
+from pwpush_app.core.runtime import get_runtime
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
 from pwpush_app.ui.components.fields import copy_button, field_label
@@ -32,26 +34,48 @@ SHARE_FIELDS = ("share-link", "share-message", "share-manage", "share-qr")
 
 class ShareState(rx.State):
     shown: bool = False
+    # Said when the links name another address than the one in the address bar (no base
+    # URL configured and this host not allowed): the recipient may not reach it.
+    host_warning: str = ""
 
     @rx.event
     def create_another(self):
-        self.shown = False
+        self.shown, self.host_warning = False, ""
         # Take the old links off the page too (harmless when the fields aren't there yet).
         return [rx.set_value(field, "") for field in SHARE_FIELDS]
 
 
-def share_events(created: CreatedPush) -> list:
-    """The events that fill the share section with the new push's links and list it under My pushes."""
+def host_warning(base_url: str, page_origin: str) -> str:
+    """What to tell the sender when the links don't start with the address they are using."""
+    link_host, page_host = urlsplit(base_url).netloc, urlsplit(page_origin or "").netloc
+    if not page_host or link_host == page_host:
+        return ""
+    return (f"This link starts with {base_url}, not with the address you opened this site at ({page_host}): "
+            "the recipient may not be able to open it. Ask whoever runs this site to set PWP__OVERRIDE_BASE_URL "
+            "(or to allow this address in PWP__ALLOWED_HOSTS).")
+
+
+def share_events(created: CreatedPush, base_url: str) -> list:
+    """The events that fill the share section with the new push's links (starting with
+    `base_url`, ui.common.site_base_url) and list it under My pushes."""
     push = created.push
-    settings = get_settings()
-    link = links.secret_link(settings, created.url_token)
+    link = links.secret_link(base_url, created.url_token)
     return [
         rx.set_value("share-link", link),
         rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at))),
-        rx.set_value("share-manage", links.manage_link(settings, created.manage_token)),
+        rx.set_value("share-manage", links.manage_link(base_url, created.manage_token)),
         rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link")),
         remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at)),
     ]
+
+
+def show_share(share: ShareState, created: CreatedPush, page_origin: str) -> list:
+    """Show the share section for a push just created from a page at `page_origin` (its
+    router's url.origin); the events that fill it."""
+    base_url = links.base_url_for(get_runtime().settings, page_origin)
+    share.shown = True
+    share.host_warning = host_warning(base_url, page_origin)
+    return share_events(created, base_url)
 
 
 def _copy_field(field_id: str, label: str, multiline: bool = False) -> rx.Component:
@@ -77,6 +101,11 @@ def share_section() -> rx.Component:
             color_scheme="green",
             high_contrast=True,
             width="100%",
+        ),
+        rx.cond(
+            ShareState.host_warning != "",
+            rx.callout(ShareState.host_warning, icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
+                       id="share-host-warning"),
         ),
         rx.card(
             rx.vstack(
