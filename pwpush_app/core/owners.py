@@ -120,6 +120,15 @@ def audit_trail(runtime: Runtime, push: Push, page: int = 1) -> list[AuditEvent]
         return audit.events_for(db, push.id, page=page)
 
 
+def count_claimable(runtime: Runtime, manage_tokens: list[str]) -> int:
+    """How many of these pushes (a browser's manage tokens) belong to no account yet: what
+    `claim_pushes` would move.  Pushes created while logged in are already the account's."""
+    tokens = [t for t in manage_tokens if looks_like_token(t)][:MAX_CLAIMED]
+    with transaction(runtime.engine, write=False) as db:
+        found = (find_by_manage_token(db, runtime, token) for token in tokens)
+        return sum(1 for push in found if push is not None and push.owner_id is None)
+
+
 def claim_pushes(runtime: Runtime, user_id: str, manage_tokens: list[str], now: datetime | None = None) -> int:
     """Move pushes this browser created anonymously (it holds their manage tokens) into an
     account.  Only unowned pushes move: a manage token never takes a push from another

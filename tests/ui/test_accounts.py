@@ -57,6 +57,7 @@ def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_ser
     screenshot(sender, "dashboard")
 
     row.locator(".dash-expire").click()
+    sender.click("#confirm-expire")
     sender.wait_for_selector("#dash-empty")
     push = find_push(server_runtime, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
@@ -90,9 +91,7 @@ def test_search_and_copy_link(live_server, server_runtime, new_page):
     assert names == ["Wi-Fi office", "Wi-Fi guest"]  # newest first
     dashboard_row(page, "Wi-Fi office").locator(".dash-copy").click()
     link = f"{live_server.url}/p/{created['Wi-Fi office'].url_token}"
-    wait_for_value(page, "#dash-link", lambda v: v == link)
-    page.get_by_role("button", name="Copy to the clipboard").click()
-    page.wait_for_timeout(300)
+    page.get_by_text("Copied to the clipboard").wait_for()
     assert page.evaluate("() => navigator.clipboard.readText()") == link
 
 

@@ -10,6 +10,8 @@ from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.session import AccountState
 
 CONTENT_WIDTH = "44rem"
+# The header is wider than the column: logged in, its links fit on one line at 1280 px.
+HEADER_WIDTH = "64rem"
 
 
 def _nav_link(label: str, href: str, **props) -> rx.Component:
@@ -74,7 +76,9 @@ def header() -> rx.Component:
                 rx.hstack(
                     # "New push" always means an empty form, even right after creating one.
                     _nav_link("New push", "/", on_click=ShareState.create_another),
-                    _nav_link("My pushes", "/my-pushes"),
+                    # Logged in, the dashboard lists the account's pushes (and offers to move this
+                    # browser's into it): one list in the header, not two.
+                    rx.cond(AccountState.email == "", _nav_link("My pushes", "/my-pushes")),
                     account_nav(),
                     rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
                     spacing="3",
@@ -89,7 +93,7 @@ def header() -> rx.Component:
             wrap="wrap",
             gap="2",
             width="100%",
-            max_width=CONTENT_WIDTH,
+            max_width=HEADER_WIDTH,
             margin_x="auto",
             padding_x="1rem",
             padding_y="0.75rem",
