@@ -8,12 +8,14 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.create import describe_minutes
+from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
+from pwpush_app.ui.create_text_upload import send_event as send_text_event
 from pwpush_app.ui.create_state import (
     CUSTOM,
     KIND_SHORT_LABELS,
@@ -63,13 +65,45 @@ def _kind_selector() -> rx.Component:
     )
 
 
+PAYLOAD_COUNT = "payload-count"
+
+
+def _payload_size_counter(limit: int) -> rx.Component:
+    """'12.3 KiB of 1 MiB', counted in the browser in bytes of UTF-8 as the core counts (the
+    text isn't sent while typing); past the limit it turns red and says what to do."""
+    return rx.text(
+        rx.el.span("0 bytes", id="payload-size"),
+        f" of {describe_bytes(limit)}",
+        rx.el.span(". Too long: shorten it, or send it as a file.", class_name="payload-too-long"),
+        id=PAYLOAD_COUNT,
+        size="1",
+        color_scheme="gray",
+        style={"&[data-over='yes']": {"color": "var(--red-11)", "fontWeight": "500"},
+               "& .payload-too-long": {"display": "none"},
+               "&[data-over='yes'] .payload-too-long": {"display": "inline"}},
+    )
+
+
+def _count_payload_bytes(limit: int):
+    return lambda value: [
+        rx.call_function(rx.Var(
+            f"() => {{ const n = new TextEncoder().encode({value}).length; const out = document.getElementById('payload-size');"
+            f" if (!out) return; out.parentElement.dataset.over = n > {limit} ? 'yes' : 'no';"
+            " out.textContent = n >= 1048576 ? (Math.ceil(n / 10485.76) / 100).toFixed(2) + ' MiB'"
+            " : n >= 1024 ? (Math.ceil(n / 102.4) / 10).toFixed(1) + ' KiB' : n + (n === 1 ? ' byte' : ' bytes'); }"
+        )),
+        _forget_error("payload"),
+    ]
+
+
 def _secret_field() -> rx.Component:
+    limit = get_settings().max_payload_bytes
     return rx.vstack(
         field_label("Secret", "payload"),
         rx.text_area(
             id="payload",
             name="payload",
-            on_change=_forget_error("payload"),
+            on_change=_count_payload_bytes(limit),
             placeholder="Paste a password, an API key or a private note…",
             rows="4",
             resize="vertical",
@@ -77,7 +111,7 @@ def _secret_field() -> rx.Component:
             size="3",
             spell_check=False,
             custom_attrs={"autoComplete": "off"},
-            aria_describedby="payload-error",
+            aria_describedby=f"{PAYLOAD_COUNT} payload-error",
             aria_invalid=CreateState.errors.contains("payload"),
             # Masked like a password field while hidden (text areas have no type="password").
             style={"-webkit-text-security": rx.cond(CreateState.secret_hidden, "disc", "none"),
@@ -108,6 +142,7 @@ def _secret_field() -> rx.Component:
             width="100%",
             align="center",
         ),
+        _payload_size_counter(limit),
         _error("payload"),
         width="100%",
         spacing="2",
@@ -374,7 +409,9 @@ def create_form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        on_submit=CreateState.submit,
+        # Text, URL and QR: the secret goes up as an upload (create_text_upload.py); files
+        # have their own button (Enter in one of their fields lands here and is ignored).
+        on_submit=send_text_event(),
         reset_on_submit=False,
         # The core's messages, beside each field, rather than the browser's bubbles.
         no_validate=True,
