@@ -9,7 +9,7 @@ no push at all); a creator without an account holds the push's manage token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import select
@@ -129,6 +129,17 @@ def count_claimable(runtime: Runtime, manage_tokens: list[str]) -> int:
         return sum(1 for push in found if push is not None and push.owner_id is None)
 
 
+def pushes_of_manage_tokens(runtime: Runtime, manage_tokens: list[str], now: datetime | None = None) -> dict[str, Push]:
+    """The pushes behind a browser's manage tokens (My pushes), brought up to date (overdue
+    ones expired first, as every owner's list does), by token; unknown tokens are left out.
+    A list, not a look at one push: no owner view is logged."""
+    now = now or utcnow()
+    tokens = [t for t in manage_tokens if looks_like_token(t)][:MAX_CLAIMED]
+    with transaction(runtime.engine, write=False) as db:
+        found = {token: find_by_manage_token(db, runtime, token) for token in tokens}
+    return {token: expire_overdue(runtime, push, now) for token, push in found.items() if push is not None}
+
+
 def claim_pushes(runtime: Runtime, user_id: str, manage_tokens: list[str], now: datetime | None = None) -> int:
     """Move pushes this browser created anonymously (it holds their manage tokens) into an
     account.  Only unowned pushes move: a manage token never takes a push from another
@@ -157,20 +168,42 @@ class ManagedPush:
     events: list[AuditEvent]
 
 
-def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
-    """The owner's look at a push: status, note and audit trail; logged as `owner_view`."""
+# A page's look at a push is logged once in this long per owner's browser: its own reloads,
+# reconnects and a second look soon after are the same look.
+OWNER_VIEW_COALESCE = timedelta(minutes=30)
+
+
+def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | None = None, page: int = 1,
+               coalesce: bool = False) -> ManagedPush:
+    """The owner's look at a push: status, note and audit trail; logged as `owner_view`, as
+    Password Pusher does.  `coalesce` (the pages): not again while the same client (address,
+    browser, account) had a logged look at it in the last OWNER_VIEW_COALESCE; each API call
+    is logged."""
     now = now or utcnow()
     push = expire_overdue(runtime, push, now)
     with transaction(runtime.engine) as db:
-        audit.record(db, push.id, audit.OWNER_VIEW, client, now)
+        if not (coalesce and _looked_lately(db, push.id, client, now)):
+            audit.record(db, push.id, audit.OWNER_VIEW, client, now)
     with transaction(runtime.engine, write=False) as db:
         events = audit.events_for(db, push.id, page=page)
     return ManagedPush(push=push, note=open_note(runtime, push), events=events)
 
 
+def _looked_lately(db, push_id: str, client: Client, now: datetime) -> bool:
+    return db.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.push_id == push_id, AuditEvent.kind == audit.OWNER_VIEW,
+            AuditEvent.created_at > now - OWNER_VIEW_COALESCE,
+            AuditEvent.ip == audit.cut(client.ip, 64), AuditEvent.user_agent == audit.cut(client.user_agent),
+            AuditEvent.user_id == client.user_id if client.user_id else AuditEvent.user_id.is_(None),
+        ).limit(1)
+    ).first() is not None
+
+
 def manage_view(runtime: Runtime, manage_token: str, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
-    """The manage link's page: the push behind the token, seen by its creator."""
-    return owner_view(runtime, find_managed(runtime, manage_token), client, now, page)
+    """The manage link's page: the push behind the token, seen by its creator (a look logged
+    once per OWNER_VIEW_COALESCE from the same browser)."""
+    return owner_view(runtime, find_managed(runtime, manage_token), client, now, page, coalesce=True)
 
 
 def expire_managed(runtime: Runtime, manage_token: str, client: Client, now: datetime | None = None) -> ManagedPush:

@@ -25,8 +25,12 @@ from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image
 
 
-def share_message(link: str, views: int, expires: str) -> str:
-    return f"I've shared a secret with you: {link} - it expires after {plural(views, 'view')} or on {expires}"
+def share_message(link: str, views: int, expires: str, passphrase: bool = False) -> str:
+    message = f"I've shared a secret with you: {link} - it expires after {plural(views, 'view')} or on {expires}"
+    if passphrase:
+        # The link alone opens nothing: say so, and that the passphrase comes another way.
+        message += ". It is protected by a passphrase, which I'll send you separately."
+    return message
 
 
 SHARE_FIELDS = ("share-link", "share-message", "share-manage", "share-qr")
@@ -62,10 +66,14 @@ def share_events(created: CreatedPush, base_url: str) -> list:
     link = links.secret_link(base_url, created.url_token)
     return [
         rx.set_value("share-link", link),
-        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at))),
+        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at),
+                                                    push.has_passphrase)),
         rx.set_value("share-manage", links.manage_link(base_url, created.manage_token)),
         rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link")),
-        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at)),
+        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at),
+                            push.kind),
+        # The form left the page with the focus in it: the link is what comes next.
+        rx.set_focus("share-link"),
     ]
 
 
