@@ -32,6 +32,7 @@ from pwpush_app.core.owners import (
     pushes_of_owner,
 )
 from pwpush_app.core.records import open_link_token
+from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
@@ -44,7 +45,13 @@ from pwpush_app.ui.common import (
     runtime,
     site_base_url,
 )
-from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
+from pwpush_app.ui.components.audit_words import (
+    EXPIRED_REASONS,
+    describe_event,
+    describe_lockout,
+    describe_user_agent,
+    user_agent_cell,
+)
 from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
@@ -64,7 +71,17 @@ class Snapshot:
     audit: list[dict[str, str]] = field(default_factory=list)
 
 
-def _row(push, now) -> dict[str, str]:
+def _lockout_text(runtime: Runtime, push, now) -> str:
+    """Recipients locked out by wrong passphrases, for the row (pushes with a passphrase only)."""
+    if push.expired or not push.has_passphrase:
+        return ""
+    settings = runtime.settings
+    return " ".join(describe_lockout(found.ip, found.until, settings.passphrase_max_failures,
+                                     settings.passphrase_push_max_failures)
+                    for found in passphrase_lockouts(runtime, push, now))
+
+
+def _row(push, now, lockout: str = "") -> dict[str, str]:
     if push.expired:
         status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
     else:
@@ -78,13 +95,14 @@ def _row(push, now) -> dict[str, str]:
         "time_left": describe_duration(push.time_left(now)),
         "status": status,
         "active": "" if push.expired else "yes",
+        "lockout": lockout,
     }
 
 
 def _audit_rows(events) -> list[dict[str, str]]:
     return [
         {"time": format_time(e.created_at), "event": describe_event(e.kind, e.actor), "ip": e.ip or "–",
-         "user_agent": e.user_agent or "–"}
+         "browser": describe_user_agent(e.user_agent), "user_agent": e.user_agent or "–"}
         for e in events
     ]
 
@@ -99,7 +117,7 @@ def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, sear
     audit = []
     if open_id and any(p.id == open_id for p in found):
         audit = _audit_rows(audit_trail(runtime, next(p for p in found if p.id == open_id)))
-    return Snapshot(rows=[_row(p, now) for p in found], total=total, audit=audit)
+    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now)) for p in found], total=total, audit=audit)
 
 
 class DashboardState(rx.State):
@@ -198,7 +216,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        managed = await in_thread(owner_view, runtime(), push, self._client(user.id))
+        managed = await in_thread(owner_view, runtime(), push, self._client(user.id), coalesce=True)
         self.open_id, self.audit = push.id, _audit_rows(managed.events)
 
     @rx.event
@@ -256,7 +274,8 @@ def _audit_list() -> rx.Component:
             DashboardState.audit,
             lambda e: rx.box(
                 rx.text(e["time"], " · ", rx.text.strong(e["event"]), size="1"),
-                rx.text(e["ip"], " · ", e["user_agent"], size="1", color_scheme="gray", word_break="break-all"),
+                rx.hstack(rx.text(e["ip"], " · ", size="1", color_scheme="gray"),
+                          rx.box(user_agent_cell(e), font_size="var(--font-size-1)"), spacing="1", align="start"),
                 class_name="dash-audit-row",
                 width="100%",
             ),
@@ -305,6 +324,8 @@ def _push_row(row: rx.Var) -> rx.Component:
             ),
             copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label="Your browser did not allow copying: copy the link here.",
                             class_name="dash-copy-fallback"),
+            rx.cond(row["lockout"] != "", rx.text(rx.icon("lock", size=12, aria_hidden="true"), " ", row["lockout"], size="1",
+                                                  color_scheme="amber", class_name="dash-lockout")),
             rx.cond(DashboardState.open_id == row["id"], _audit_list()),
             spacing="2",
             width="100%",

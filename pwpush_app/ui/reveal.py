@@ -22,7 +22,7 @@ from pwpush_app.core.create import is_safe_url
 from pwpush_app.core.crypto import plain_digest
 from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailable, ServerBusy
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.links import download_path
+from pwpush_app.core.links import download_all_path, download_path
 from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
@@ -103,7 +103,8 @@ class RevealState(rx.State):
     async def reveal_without_click(self):
         if self.status != "autoreveal":
             return
-        return await self._reveal("")
+        yield await self._reveal("")
+        yield self.focus_after_reveal()
 
     @rx.event
     async def reveal(self, form_data: dict):
@@ -116,6 +117,7 @@ class RevealState(rx.State):
             yield await self._reveal(passphrase if isinstance(passphrase, str) else "")
         finally:
             self.working = False
+        yield self.focus_after_reveal()
 
     async def _reveal(self, passphrase: str):
         try:
@@ -150,6 +152,13 @@ class RevealState(rx.State):
         return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
                 *self._kind_events(revealed)]
 
+    def focus_after_reveal(self):
+        """The Reveal button is gone: the focus goes to what it revealed, not the page's body.
+        (Its own update, after the one that shows the revealed card: a hidden field takes no focus.)"""
+        if self.status != "revealed" or self.kind == "url":
+            return None
+        return rx.set_focus({"qr": "show-qr-text", "file": "secret-heading"}.get(self.kind, SECRET_BOX))
+
     def _kind_events(self, revealed: Revealed) -> list:
         """What each kind shows beyond the text: also event results, never state."""
         if revealed.push.kind == "url":
@@ -171,7 +180,8 @@ class RevealState(rx.State):
                 minutes = get_settings().file_grace_minutes
                 self.download_hint = (
                     f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
-                    "then it is deleted. Download them now."
+                    "then it is deleted. Download them now. A download that stops half-way doesn't count: "
+                    "press Download again."
                 )
                 self.views_left = ""  # the note above says it
             else:
@@ -180,7 +190,7 @@ class RevealState(rx.State):
                 {"name": f.name, "size": describe_bytes(f.size), "href": download_path(grant.grant, f.index)}
                 for f in grant.files
             ]
-            return [rx.set_value(SECRET_FILES, json.dumps(listing))]
+            return [rx.set_value(SECRET_FILES, json.dumps({"files": listing, "all": download_all_path(grant.grant)}))]
         return []
 
     @rx.event
@@ -238,6 +248,8 @@ def _landing() -> rx.Component:
                 rx.cond(
                     RevealState.needs_passphrase,
                     rx.vstack(
+                        rx.text("The sender protected this secret with a passphrase. It is not in the link: "
+                                "if you don't have it, ask the sender for it.", size="2", id="passphrase-help"),
                         field_label("Passphrase", "passphrase"),
                         rx.input(
                             id="passphrase",
@@ -247,7 +259,7 @@ def _landing() -> rx.Component:
                             size="3",
                             width="100%",
                             auto_focus=True,
-                            aria_describedby="reveal-message",
+                            aria_describedby="passphrase-help reveal-message",
                         ),
                         spacing="1",
                         width="100%",
@@ -365,7 +377,8 @@ def _revealed() -> rx.Component:
     kind = RevealState.kind
     return rx.box(
         _card(
-            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6"),
+            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6",
+                       id="secret-heading", tab_index=-1),
             _shown_if(kind == "qr", _qr_secret()),
             _shown_if(kind == "file", _files_secret()),
             # The text: a text push's secret, a QR code's text on request, a file push's message.
