@@ -1,6 +1,6 @@
 """A first-time user's four waits, in the browser (issue 24's walk-through timings).
 
-    .venv/bin/python -m bench.first_use [--runs 15] [--url http://localhost:3000]
+    .venv/bin/python -m bench.first_use [--runs 15] [--url http://localhost:3000 [--url ...]]
 
 - create → link: the click on "Create secret link" to the first animation frame that shows
   the secret link in its field;
@@ -11,7 +11,9 @@
 
 Each run is a fresh browser context (no cache, new state), timed with the page's own clock
 (tests/page_timing.py). Without --url it starts our production server (a private copy of
-the app, SQLite). Medians with min-max; bench/results/first_use.json.
+the app, SQLite); with several --url (say, a build of main beside this one) the runs are
+interleaved, run by run, so both meet the same machine. Medians with min-max;
+bench/results/first_use.json.
 """
 
 from __future__ import annotations
@@ -87,29 +89,38 @@ def one_run(browser, url: str) -> dict[str, float]:
     return figures
 
 
-def run(runs: int, url: str | None = None) -> dict:
-    server = None if url else start_ours()
-    try:
-        with sync_playwright() as playwright:
-            browser = page_timing.launch_chromium(playwright)
-            one_run(browser, url or server.url)  # warm-up: first imports, first queries
-            results = [one_run(browser, url or server.url) for _ in range(runs)]
-            browser.close()
-    finally:
-        if server:
-            server.stop()
-    summary = {
+def _summary(results: list[dict[str, float]]) -> dict:
+    return {
         name: {"median": round(statistics.median(r[name] for r in results), 1),
                "min": round(min(r[name] for r in results), 1), "max": round(max(r[name] for r in results), 1)}
         for name in results[0]
     }
-    return {"runs": runs, "figures": summary}
+
+
+def run(runs: int, urls: list[str] | None = None) -> dict:
+    server = None if urls else start_ours()
+    urls = urls or [server.url]
+    try:
+        with sync_playwright() as playwright:
+            browser = page_timing.launch_chromium(playwright)
+            for url in urls:
+                one_run(browser, url)  # warm-up: first imports, first queries
+            results: dict[str, list] = {url: [] for url in urls}
+            for _ in range(runs):
+                for url in urls:
+                    results[url].append(one_run(browser, url))
+            browser.close()
+    finally:
+        if server:
+            server.stop()
+    return {"runs": runs, "figures": {url: _summary(found) for url, found in results.items()}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.first_use")
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--url", default=None, help="a running server (default: start our own)")
+    parser.add_argument("--url", action="append", default=None,
+                        help="a running server (default: start our own); repeat to interleave several")
     args = parser.parse_args()
     result = run(args.runs, args.url)
     save("first_use", result)

@@ -17,6 +17,7 @@ from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.not_found import not_found_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
@@ -62,4 +63,5 @@ app.add_page(signup_page, route="/signup", title=f"Sign up · {title}", on_load=
 app.add_page(account_page, route="/account", title=f"Account · {title}", on_load=AccountFormState.load_account)
 app.add_page(dashboard_page, route="/dashboard", title=f"Dashboard · {title}", on_load=DashboardState.load)
 app.add_page(api_token_page, route="/api-token", title=f"API token · {title}", on_load=TokenState.load)
+app.add_page(not_found_page, route="404", title=f"Page not found · {title}")
 app.register_lifespan_task(purge_job)

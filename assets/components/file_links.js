@@ -86,7 +86,7 @@ function Row({ file, index }) {
 function All({ href, count }) {
   const [state, setState] = useState({ kind: "", text: "" });
   return h(
-    "li",
+    "div",
     { className: "file-links-all", "data-state": state.kind || "ready" },
     h("span", { className: "file-links-name" }, `All ${count} files`),
     h("span", { className: "file-links-size" }, "one zip"),
@@ -125,10 +125,14 @@ export const FileLinks = forwardRef(function FileLinks(props, ref) {
   const { files, all } = parse(text);
   const { id, label, className } = props;
   return h(
-    "ul",
-    { id, "aria-label": label, className: ["file-links", className].filter(Boolean).join(" ") },
-    // A new value (another reveal) starts every row afresh.
-    files.map((file, index) => h(Row, { key: `${text.length}:${file.href}`, file, index })),
+    "div",
+    { id, className: ["file-links", className].filter(Boolean).join(" ") },
+    h(
+      "ul",
+      { "aria-label": label },
+      // A new value (another reveal) starts every row afresh.
+      files.map((file, index) => h(Row, { key: `${text.length}:${file.href}`, file, index })),
+    ),
     all && files.length > 1 ? h(All, { key: `${text.length}:all`, href: all, count: files.length }) : null,
   );
 });

@@ -104,6 +104,8 @@ def _secret_field() -> rx.Component:
             id="payload",
             name="payload",
             on_change=_count_payload_bytes(limit),
+            # What a sender came for: the first field they type in, without Tab stops before it.
+            auto_focus=True,
             placeholder="Paste a password, an API key or a private note…",
             rows="4",
             resize="vertical",

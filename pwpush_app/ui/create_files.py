@@ -147,33 +147,19 @@ def _upload_zone() -> rx.Component:
     )
 
 
+class ChosenFiles(rx.Component):
+    """The chosen files, each with its size and a Remove button, the total and a word when it
+    is over the limit (assets/components/chosen_files.js: it edits the upload zone's list)."""
+
+    library = rx.asset("components/chosen_files.js").importable_path
+    tag = "ChosenFiles"
+
+    upload_id: rx.Var[str]
+    limit: rx.Var[int]
+
+
 def _chosen_files() -> rx.Component:
-    total = _selected_bytes()
-    return rx.cond(
-        rx.selected_files(UPLOAD_ID).length() > 0,
-        rx.vstack(
-            rx.el.ul(
-                rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.el.li(rx.text(name, size="2"))),
-                id="chosen-files",
-                style={"margin": "0", "paddingLeft": "1.25rem", "overflowWrap": "anywhere"},
-            ),
-            rx.text("Total: ", _describe_bytes_js(total), size="1", color_scheme="gray", id="chosen-total"),
-            rx.cond(
-                total > CreateState.max_file_bytes,
-                rx.text(
-                    "These files add up to more than ",
-                    _describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
-                    ": choose fewer or smaller files.",
-                    size="2",
-                    color_scheme="red",
-                    role="alert",
-                    id="files-too-big",
-                ),
-            ),
-            spacing="1",
-            width="100%",
-        ),
-    )
+    return ChosenFiles.create(upload_id=UPLOAD_ID, limit=CreateState.max_file_bytes)
 
 
 def _progress() -> rx.Component:

@@ -28,7 +28,7 @@ from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_p
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.confirm import confirm_button
-from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
@@ -318,7 +318,8 @@ def _text_secret() -> rx.Component:
         size="3",
         spell_check=False,
         # Grows with the secret (a key file, a long note) up to most of the screen.
-        style={"& textarea": {"fieldSizing": "content", "minHeight": "4.5em", "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
+        style={**READABLE, "& textarea": {**READABLE["& textarea, & input"], "fieldSizing": "content", "minHeight": "4.5em",
+                                          "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
     )
 
 

@@ -124,9 +124,11 @@ def test_api_token_page_shows_the_token_once_and_it_works(live_server, new_page)
     assert "created on" in page.inner_text("#token-status")
     assert token not in page.content()
     page.click("#regenerate-token")
+    page.click("#confirm-regenerate")  # regenerating breaks scripts: it asks first
     wait_for_value(page, "#api-token", lambda v: len(v) > 10 and v != token)
     assert api.get("/api/v2/pushes/active").status_code == 401
     page.click("#revoke-token")
+    page.click("#confirm-revoke")
     wait_for_value(page, "#api-token", lambda v: v == "")
     page.get_by_text("Your API token is revoked").wait_for()
 

@@ -5,7 +5,7 @@ passphrase is needed (item 9), focus and Tab order (item 10)."""
 from __future__ import annotations
 
 import pytest
-from ui_helpers import create_through_form, reveal_in, screenshots, wait_until_ready
+from ui_helpers import SCREENSHOTS, reveal_in, screenshots, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_past_the_limit_a_clear_error_and_nothing_stored(live_server, server_run
     assert error.inner_text() == ("The secret is too long: at most 1 MiB (1,048,576 bytes of UTF-8). "
                                   "Shorten it, or send it as a file.")
     assert _count_pushes(server_runtime) == before
-    screenshots(page, "first-use-create-too-long")
+    page.screenshot(path=str(SCREENSHOTS / "first-use-create-too-long-1280-light.png"))  # the viewport: 1 MiB of text is slow to lay out whole
     # Typing makes the refusal stale: it goes.
     page.press("#payload", "Backspace")
     error.wait_for(state="detached")
@@ -84,6 +84,7 @@ def test_a_refusal_goes_when_the_field_changes_and_on_reload(live_server, new_pa
     error = page.locator("#payload-error")
     error.wait_for()
     assert error.inner_text() == "Enter the secret to share."
+    screenshots(page, "first-use-create-refused")
     page.reload()
     wait_until_ready(page)
     page.wait_for_timeout(500)
@@ -95,3 +96,32 @@ def test_a_refusal_goes_when_the_field_changes_and_on_reload(live_server, new_pa
     # Typing told the server only which field changed, never what was typed.
     page.wait_for_timeout(300)
     assert sent and not any("canary-typed" in frame for frame in sent)
+
+
+def test_chosen_files_show_their_size_and_can_be_removed(live_server, new_page):
+    page = new_page()
+    page.goto(live_server.url + "/")
+    wait_until_ready(page)
+    page.click("#kind-file")
+    page.wait_for_selector("input[type=file]", state="attached")
+    page.set_input_files("input[type=file]", files=[
+        {"name": "a.txt", "mimeType": "text/plain", "buffer": b"a" * 2048},
+        {"name": "b.bin", "mimeType": "application/octet-stream", "buffer": b"b" * 10},
+    ])
+    items = page.locator("#chosen-files li")
+    items.nth(1).wait_for()
+    assert "2 KiB" in items.nth(0).inner_text() and "10 bytes" in items.nth(1).inner_text()
+    assert page.inner_text("#chosen-total") == "Total: 3 KiB"
+    screenshots(page, "first-use-create-files")
+    page.get_by_role("button", name="Remove a.txt").click()
+    page.wait_for_function("() => document.querySelectorAll('#chosen-files li').length === 1")
+    assert page.inner_text("#chosen-total") == "Total: 10 bytes"
+    # What is listed is what is sent.
+    page.click("#create")
+    page.wait_for_function("() => document.getElementById('share-link').value.length > 0", timeout=60_000)
+    recipient = new_page()
+    recipient.goto(page.input_value("#share-link"))
+    recipient.click("#reveal")
+    recipient.wait_for_selector("#secret-files li")
+    assert recipient.locator("#secret-files li").count() == 1
+    assert "b.bin" in recipient.inner_text("#secret-files")

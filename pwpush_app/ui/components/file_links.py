@@ -21,13 +21,12 @@ def file_links(id: str, label: str) -> rx.Component:
         label=label,
         width="100%",
         style={
-            "listStyle": "none",
-            "padding": "0",
-            "margin": "0",
             "display": "flex",
             "flexDirection": "column",
             "gap": "0.5rem",
-            "& li": {
+            "& ul": {"listStyle": "none", "padding": "0", "margin": "0", "display": "flex", "flexDirection": "column",
+                     "gap": "0.5rem"},
+            "& li, & .file-links-all": {
                 "display": "flex",
                 "flexWrap": "wrap",
                 "alignItems": "center",
@@ -41,7 +40,7 @@ def file_links(id: str, label: str) -> rx.Component:
             "& .file-links-download": {"textDecoration": "none"},
             "& .file-links-state": {"flexBasis": "100%", "fontSize": "var(--font-size-1)", "color": "var(--gray-11)"},
             "& .file-links-state:empty": {"display": "none"},
-            "& li[data-state='error'] .file-links-state": {"color": "var(--red-11)", "fontWeight": "500"},
-            "& li[data-state='done'] .file-links-state": {"color": "var(--green-11)"},
+            "& [data-state='error'] .file-links-state": {"color": "var(--red-11)", "fontWeight": "500"},
+            "& [data-state='done'] .file-links-state": {"color": "var(--green-11)"},
         },
     )

@@ -10,6 +10,12 @@ from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.session import AccountState
 
 CONTENT_WIDTH = "44rem"
+# Out of sight until the keyboard reaches it.
+SKIP_LINK_STYLE = {
+    "position": "absolute", "left": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
+    "background": "var(--color-panel-solid)", "color": "var(--accent-11)", "borderRadius": "var(--radius-2)",
+    "boxShadow": "var(--shadow-3)", "&:focus": {"left": "0.5rem"},
+}
 # The header is wider than the column: logged in, its links fit on one line at 1280 px.
 HEADER_WIDTH = "64rem"
 
@@ -124,6 +130,9 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
     if subheading:
         intro.append(rx.text(subheading, size="3", color_scheme="gray"))
     return rx.box(
+        # The first Tab stop: past the header's links, straight to the page's own content.
+        rx.el.a("Skip to the content", href="#main", class_name="skip-link", style=SKIP_LINK_STYLE,
+                on_click=rx.call_function(rx.Var("() => document.getElementById('main')?.focus()"))),
         header(),
         rx.el.main(
             rx.vstack(
@@ -138,6 +147,9 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
             ),
             flex="1",
             width="100%",
+            id="main",
+            tab_index=-1,
+            style={"outline": "none"},
         ),
         footer(),
         # For scripts and tests: present once the page is connected to the server.

@@ -21,7 +21,7 @@ from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.core.runtime import get_runtime
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
-from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image
 
 
@@ -88,9 +88,10 @@ def show_share(share: ShareState, created: CreatedPush, page_origin: str) -> lis
 
 def _copy_field(field_id: str, label: str, multiline: bool = False) -> rx.Component:
     field = (
-        rx.text_area(id=field_id, read_only=True, width="100%", resize="none", style={"& textarea": {"fieldSizing": "content"}})
+        rx.text_area(id=field_id, read_only=True, width="100%", resize="none",
+                     style={**READABLE, "& textarea": {**READABLE["& textarea, & input"], "fieldSizing": "content"}})
         if multiline
-        else rx.input(id=field_id, read_only=True, width="100%", size="3")
+        else rx.input(id=field_id, read_only=True, width="100%", size="3", style=READABLE)
     )
     return rx.vstack(
         field_label(label, field_id),
