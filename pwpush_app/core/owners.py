@@ -177,8 +177,8 @@ def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | Non
                coalesce: bool = False) -> ManagedPush:
     """The owner's look at a push: status, note and audit trail; logged as `owner_view`, as
     Password Pusher does.  `coalesce` (the pages): not again while the same client (address,
-    browser, account) had a logged look at it in the last OWNER_VIEW_COALESCE; each API call
-    is logged."""
+    browser, account) had a logged look at it in the last OWNER_VIEW_COALESCE.  (The API's
+    audit calls read the trail without a look logged: audit_trail.)"""
     now = now or utcnow()
     push = expire_overdue(runtime, push, now)
     with transaction(runtime.engine) as db:
