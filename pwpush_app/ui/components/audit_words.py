@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 import reflex as rx
 from ua_parser import parse as parse_user_agent
 
+from pwpush_app.core.audit import NO_PASSPHRASE
+
 EVENT_LABELS = {
     "creation": "Created",
     "view": "Viewed",
@@ -33,6 +35,8 @@ def describe_event(kind: str, actor: str | None) -> str:
         label += " by the " + ("owner" if actor == "owner" else "recipient")
     elif kind == "expire_auto" and actor:
         label += f" ({actor})"
+    elif kind == "failed_passphrase" and actor == NO_PASSPHRASE:
+        label = "Opened without the passphrase (not counted as a guess)"
     return label
 
 
