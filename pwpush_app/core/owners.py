@@ -173,16 +173,15 @@ class ManagedPush:
 OWNER_VIEW_COALESCE = timedelta(minutes=30)
 
 
-def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | None = None, page: int = 1,
-               coalesce: bool = False) -> ManagedPush:
-    """The owner's look at a push: status, note and audit trail; logged as `owner_view`, as
-    Password Pusher does.  `coalesce` (the pages): not again while the same client (address,
+def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
+    """The owner's look at a push on a page: status, note and audit trail; logged as
+    `owner_view`, as Password Pusher does, but not again while the same client (address,
     browser, account) had a logged look at it in the last OWNER_VIEW_COALESCE.  (The API's
     audit calls read the trail without a look logged: audit_trail.)"""
     now = now or utcnow()
     push = expire_overdue(runtime, push, now)
     with transaction(runtime.engine) as db:
-        if not (coalesce and _looked_lately(db, push.id, client, now)):
+        if not _looked_lately(db, push.id, client, now):
             audit.record(db, push.id, audit.OWNER_VIEW, client, now)
     with transaction(runtime.engine, write=False) as db:
         events = audit.events_for(db, push.id, page=page)
@@ -203,7 +202,7 @@ def _looked_lately(db, push_id: str, client: Client, now: datetime) -> bool:
 def manage_view(runtime: Runtime, manage_token: str, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
     """The manage link's page: the push behind the token, seen by its creator (a look logged
     once per OWNER_VIEW_COALESCE from the same browser)."""
-    return owner_view(runtime, find_managed(runtime, manage_token), client, now, page, coalesce=True)
+    return owner_view(runtime, find_managed(runtime, manage_token), client, now, page)
 
 
 def expire_managed(runtime: Runtime, manage_token: str, client: Client, now: datetime | None = None) -> ManagedPush:

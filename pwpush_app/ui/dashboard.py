@@ -216,7 +216,7 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         user, push = found
-        managed = await in_thread(owner_view, runtime(), push, self._client(user.id), coalesce=True)
+        managed = await in_thread(owner_view, runtime(), push, self._client(user.id))
         self.open_id, self.audit = push.id, _audit_rows(managed.events)
 
     @rx.event
