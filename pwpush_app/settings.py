@@ -36,9 +36,11 @@ from pwpush_app.settings_values import (  # noqa: F401
     SettingsError,
     document,
     parse_duration_minutes,
+    parse_hosts,
     parse_networks,
     parse_words,
 )
+from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
 
 
 # The login cookie's base name; Settings.session_cookie gives the name in use.
@@ -95,7 +97,13 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # PWP__OVERRIDE_BASE_URL or PWP__HOST_DOMAIN set: links always use base_url (core/links.py).
     base_url_configured: bool = False
-    allowed_hosts: tuple[str, ...] = ()  # Hosts links may name (PWP__ALLOWED_HOSTS); empty: any (core/links.py).
+    # PWP__ALLOWED_HOSTS: the Host names requests may carry (empty: any); see host_check.py.
+    # Without a configured base URL, links name only these hosts too (core/links.py).
+    allowed_hosts: tuple[str, ...] = ()
+    # PWP__DISABLE_LOGINS: nobody logs in or signs up; pages offer neither.
+    disable_logins: bool = False
+    # The brand, light/dark, version, indexing and the generator's defaults (settings_pages.py).
+    pages: PageSettings = field(default_factory=PageSettings)
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -139,11 +147,13 @@ document("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master
 document("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS. Unset (and no PWP__HOST_DOMAIN), links use the address the sender opened the site at.")
 document("PWP__HOST_DOMAIN", "(none)", "The site's domain (e.g. `secrets.example.com`): without PWP__OVERRIDE_BASE_URL, the base URL is PWP__HOST_PROTOCOL://PWP__HOST_DOMAIN.")
 document("PWP__HOST_PROTOCOL", "https", "The protocol for PWP__HOST_DOMAIN: https or http.")
-document("PWP__ALLOWED_HOSTS", "(any)", "Without a configured base URL, the hosts links may name (the address the sender used), comma- or space-separated: `secrets.example.com`, `.example.com` (and its subdomains), `10.0.0.5:8080`; another host gets http://localhost:3000 links.")
 document("PWP__BRAND__TITLE", "Password Pusher", "Site title.")
 document("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline under the title.")
+document_page_settings()
+document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separated by spaces (`secrets.example.com .example.org`: a leading dot takes every subdomain). Any other Host header gets 400. The base URL's host and loopback (localhost, 127.0.0.1, ::1) always pass, and so does the health check `/up`. Without a configured base URL, links follow the address the sender used only where its host is allowed here.")
 document("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
+document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
 document("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
 document("PWPUSH_SESSION_IDLE_MINUTES", "120", "A login without \"remember me\" ends after this many minutes without activity.")
 document("PWP__LOGIN_SESSION_TIMEOUT", "2 hours", "The same in Password Pusher's words (`15 minutes`, `6 hours`, `1 day`); set one of the two.")
@@ -177,17 +187,6 @@ document("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
 document("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
 document("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
 document_kind_settings()
-
-
-def _read_allowed_hosts(r: Reader) -> tuple[str, ...]:
-    """PWP__ALLOWED_HOSTS: host, host:port or .domain entries, comma- or space-separated."""
-    raw = r.str("PWP__ALLOWED_HOSTS", "") or ""
-    hosts = tuple(entry.strip().lower() for entry in re.split(r"[,\s]+", raw) if entry.strip())
-    for entry in hosts:
-        if not re.fullmatch(r"\.?[a-z0-9.\-]+(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?", entry):
-            r.errors.append(f"PWP__ALLOWED_HOSTS: {entry!r} is not a host (like secrets.example.com, "
-                            ".example.com or 10.0.0.5:8080)")
-    return hosts
 
 
 def _check_key_text(r: Reader, name: str, value: str | None) -> None:
@@ -276,6 +275,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         r.errors.append(f"PWPUSH_S3_ENDPOINT_URL={s3_endpoint!r} must be like https://s3.example.com (no path)")
 
     proxies = _read_trusted_proxies(r)
+    brand_title = r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher"
+    brand_tagline = r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or ""
     settings = Settings(
         data_dir=data_dir,
         db_url=db_url,
@@ -287,9 +288,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
         base_url=base_url,
         base_url_configured=r.is_set("PWP__OVERRIDE_BASE_URL") or bool(host_domain),
-        allowed_hosts=_read_allowed_hosts(r),
-        brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
-        brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",
+        brand_title=brand_title,
+        brand_tagline=brand_tagline,
+        pages=read_page_settings(r, brand_title, brand_tagline),
+        allowed_hosts=r.get("PWP__ALLOWED_HOSTS", (), parse_hosts),
+        disable_logins=r.bool("PWP__DISABLE_LOGINS", False),
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
         disable_signups=r.bool("PWP__DISABLE_SIGNUPS", False),
         signup_email_regexp=signup_re,

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from pwpush_app.settings import Settings
-
-
-def application_version() -> str:
-    try:
-        return version("pwpush-app")
-    except PackageNotFoundError:
-        return "0.0.0"
+from pwpush_app.version import application_version  # noqa: F401  (also imported from here)
 
 
 def version_v1() -> dict:

@@ -1,21 +1,23 @@
 """Manage (`/manage/[manage_token]`): the creator's view of one push, through the private manage link.
 
-Status, who is locked out by wrong passphrases, the audit log (browser and system named,
-the raw user agent on demand) and "expire now". Owner views are logged by the core, as in
-Password Pusher, but once per half hour from the same browser: the page's own reloads and
-reconnects are the same look (`owners.OWNER_VIEW_COALESCE`). The note (owner-visible,
-encrypted at rest) is handed to the browser like a revealed secret, so it stays out of
-state too.
+Status, the secret link (while the push lives), who is locked out by wrong passphrases, the
+audit log (browser and system named, the raw user agent on demand), "expire now" (asks
+first), and the ways to the edit page and the print page (ui/edit.py, ui/print_share.py).
+Owner views are logged by the core, as in Password Pusher, but once per half hour from the
+same browser: the page's own reloads and reconnects are the same look
+(`owners.OWNER_VIEW_COALESCE`). The note and the link (owner-visible, encrypted at rest) are
+handed to the browser like a revealed secret, so they stay out of state too.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
-from pwpush_app.core.records import find_managed, open_note
+from pwpush_app.core.records import find_managed, open_link_token, open_note
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
@@ -26,6 +28,7 @@ from pwpush_app.ui.common import (
     in_thread,
     plural,
     runtime,
+    site_base_url,
 )
 from pwpush_app.ui.components.audit_words import (
     EXPIRED_REASONS,
@@ -35,9 +38,16 @@ from pwpush_app.ui.components.audit_words import (
     user_agent_cell,
 )
 from pwpush_app.ui.components.confirm import confirm_button
+from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
+LINK_BOX = "manage-link"
+# The edit and print pages sit under this page's own address (which holds the manage token:
+# it is read from the address bar, never from state).
+TO_EDIT = rx.call_function(rx.Var("() => { window.location.assign(window.location.pathname.replace(/\\/$/, '') + '/edit') }"))
+TO_PRINT = rx.call_function(rx.Var(
+    "() => { window.open(window.location.pathname.replace(/\\/$/, '') + '/print', '_blank', 'noopener') }"))
 
 class ManageState(rx.State):
     # loading | found | unavailable
@@ -87,6 +97,16 @@ class ManageState(rx.State):
             return
         return rx.set_value(NOTE_BOX, note)
 
+    @rx.event
+    async def send_link(self):
+        """The secret link, for its owner, while the push lives: an event result, never state."""
+        try:
+            push = await in_thread(find_managed, runtime(), self._manage_token())
+            token = await in_thread(open_link_token, runtime(), push)
+        except (PushUnavailable, ServerBusy):
+            return
+        return rx.set_value(LINK_BOX, links.secret_link(site_base_url(self), token) if token else "")
+
     def _show(self, managed: ManagedPush) -> None:
         push = managed.push
         self.status = "found"
@@ -129,7 +149,7 @@ class ManageState(rx.State):
             return
         self._show(managed)
         self.lockouts = []
-        return rx.set_value(NOTE_BOX, "")
+        return [rx.set_value(NOTE_BOX, ""), rx.set_value(LINK_BOX, "")]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -178,11 +198,40 @@ def _status_card() -> rx.Component:
             rx.foreach(ManageState.lockouts, lambda line: rx.callout(line, icon="lock", color_scheme="amber", width="100%",
                                                                    class_name="manage-lockout")),
             rx.text(ManageState.message, role="alert", color_scheme="red", size="2"),
-            rx.cond(~ManageState.expired, _expire_button()),
+            rx.cond(
+                ~ManageState.expired,
+                rx.hstack(
+                    rx.button(rx.icon("pencil", size=16, aria_hidden="true"), "Edit", variant="soft", on_click=TO_EDIT,
+                              id="edit-push"),
+                    rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", variant="soft",
+                              color_scheme="gray", on_click=TO_PRINT, id="print-push"),
+                    _expire_button(),
+                    wrap="wrap",
+                    spacing="3",
+                ),
+            ),
             spacing="4",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _link_card() -> rx.Component:
+    """Always mounted while the push lives (filled on mount), so the link reaches a field."""
+    return rx.cond(
+        (ManageState.status == "found") & ~ManageState.expired,
+        rx.card(
+            rx.vstack(
+                rx.el.label(rx.text("Secret link", size="2", weight="medium"), html_for=LINK_BOX),
+                rx.hstack(rx.box(rx.input(id=LINK_BOX, read_only=True, width="100%", size="2"), flex="1", min_width="0"),
+                          copy_button(LINK_BOX), width="100%"),
+                spacing="1",
+                width="100%",
+            ),
+            width="100%",
+            on_mount=ManageState.send_link,
+        ),
     )
 
 
@@ -279,6 +328,7 @@ def manage_page() -> rx.Component:
             ("unavailable", _unavailable()),
             rx.fragment(_status_card()),
         ),
+        _link_card(),
         _note_card(),
         rx.cond(ManageState.status == "found", _audit_table()),
     )
