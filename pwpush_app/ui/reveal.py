@@ -159,9 +159,12 @@ class RevealState(rx.State):
 
     def focus_after_reveal(self):
         """The Reveal button is gone: the focus goes to what it revealed, not the page's body.
-        (Its own update, after the one that shows the revealed card: a hidden field takes no focus.)"""
+        (Its own update, after the one that shows the revealed card: a hidden field takes no focus.)
+        A blurred secret would show on focus: then the card's heading, one Tab before it."""
         if self.status != "revealed" or self.kind == "url":
             return None
+        if self.blurred:
+            return rx.set_focus("secret-heading")
         return rx.set_focus({"qr": "show-qr-text", "file": "secret-heading"}.get(self.kind, SECRET_BOX))
 
     def _kind_events(self, revealed: Revealed) -> list:
