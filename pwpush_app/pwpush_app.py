@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.utils import prerequisites
 
 from pwpush_app.api.app import build_api
+from pwpush_app.core import links
 from pwpush_app.host_check import HostCheck
 from pwpush_app.http_security import ROBOTS_NOINDEX, SecurityHeaders, indexable, picture_origins
 from pwpush_app.jobs import mail_job, purge_job, webhook_job
@@ -20,10 +21,12 @@ from pwpush_app.ui.account import (
 )
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
+from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.not_found import not_found_page
 from pwpush_app.ui.notifications import NoticesState
 from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
@@ -74,10 +77,14 @@ app = rx.App(
     ],
     head_components=icon_links(settings.pages.brand),
 )
+# The websocket takes events from this site's pages only: its configured origins or, without a
+# configured base URL, the page's own address when that host is allowed (core/links.py).
+app.sio.eio.cors_allowed_origins = lambda origin, environ: links.same_site_origin(settings, origin, environ.get("HTTP_HOST"))
 # Page state (in Redis with several workers) never holds the session cookie.
 keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
-page(create_page, "/", title, description=settings.brand_tagline, on_load=ShareState.create_another)
+page(create_page, "/", title, description=settings.brand_tagline,
+     on_load=[ShareState.create_another, CreateState.forget_errors])
 page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
 page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
 page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
@@ -91,6 +98,7 @@ page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on
 page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
 page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
+page(not_found_page, "404", f"Page not found · {title}")
 app.register_lifespan_task(purge_job)
 app.register_lifespan_task(mail_job)
 app.register_lifespan_task(webhook_job)

@@ -29,6 +29,7 @@ from pwpush_app.settings_kinds import (  # noqa: F401  (the names other modules 
     read_policy,
 )
 from pwpush_app.settings_mail import MAIL_SETTING_DOCS, MailSettings, read_mail_settings
+from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
 from pwpush_app.settings_values import (  # noqa: F401
     MINUTES_PER_DAY,
     SETTINGS_TABLE,
@@ -41,8 +42,6 @@ from pwpush_app.settings_values import (  # noqa: F401
     parse_networks,
     parse_words,
 )
-from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
-
 
 # The login cookie's base name; Settings.session_cookie gives the name in use.
 SESSION_COOKIE = "pwpush_session"
@@ -98,7 +97,10 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # SMTP, account emails, notifications, webhooks (settings_mail.py).
     mail: MailSettings = field(default_factory=MailSettings)
+    # PWP__OVERRIDE_BASE_URL or PWP__HOST_DOMAIN set: links always use base_url (core/links.py).
+    base_url_configured: bool = False
     # PWP__ALLOWED_HOSTS: the Host names requests may carry (empty: any); see host_check.py.
+    # Without a configured base URL, links name only these hosts too (core/links.py).
     allowed_hosts: tuple[str, ...] = ()
     # PWP__DISABLE_LOGINS: nobody logs in or signs up; pages offer neither.
     disable_logins: bool = False
@@ -144,13 +146,13 @@ document("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", "Worker processes (r
 document("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
 document("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
 document("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
-document("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS.")
+document("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS. Unset (and no PWP__HOST_DOMAIN), links use the address the sender opened the site at.")
 document("PWP__HOST_DOMAIN", "(none)", "The site's domain (e.g. `secrets.example.com`): without PWP__OVERRIDE_BASE_URL, the base URL is PWP__HOST_PROTOCOL://PWP__HOST_DOMAIN.")
 document("PWP__HOST_PROTOCOL", "https", "The protocol for PWP__HOST_DOMAIN: https or http.")
 document("PWP__BRAND__TITLE", "Password Pusher", "Site title.")
 document("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline under the title.")
 document_page_settings()
-document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separated by spaces (`secrets.example.com .example.org`: a leading dot takes every subdomain). Any other Host header gets 400. The base URL's host and loopback (localhost, 127.0.0.1, ::1) always pass, and so does the health check `/up`.")
+document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separated by spaces (`secrets.example.com .example.org`: a leading dot takes every subdomain). Any other Host header gets 400. The base URL's host and loopback (localhost, 127.0.0.1, ::1) always pass, and so does the health check `/up`. Without a configured base URL, links follow the address the sender used only where its host is allowed here.")
 document("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
 document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
@@ -289,6 +291,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sqlite_synchronous=_read_synchronous(r),
         sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
         base_url=base_url,
+        base_url_configured=r.is_set("PWP__OVERRIDE_BASE_URL") or bool(host_domain),
         brand_title=brand_title,
         brand_tagline=brand_tagline,
         pages=read_page_settings(r, brand_title, brand_tagline),

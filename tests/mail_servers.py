@@ -26,7 +26,6 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.servers import free_port
 
-
 # --- TLS for the test servers -------------------------------------------------------------------
 
 def make_certificate(folder: Path, host: str = "localhost") -> tuple[Path, Path]:

@@ -10,7 +10,7 @@ import { createElement as h, forwardRef, useImperativeHandle, useSyncExternalSto
 const KEY = "pwpush.my_pushes";
 const MAX_REMEMBERED = 200;
 const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
-const FIELDS = ["manage_token", "name", "created", "expires"];
+const FIELDS = ["manage_token", "name", "created", "expires", "kind"];
 const NONE = [];
 
 function clean(entry) {
@@ -58,8 +58,13 @@ function subscribe(listener) {
   };
 }
 
+// Each push's live status, by manage token, as the server last said (My pushes asks for it):
+// in this page's memory only, beside the list.
+let statuses = {};
+
 // useSyncExternalStore wants the same object while nothing changed.
 let lastText;
+let lastStatuses = statuses;
 let lastList = NONE;
 function snapshot() {
   let text = null;
@@ -68,9 +73,16 @@ function snapshot() {
   } catch (e) {
     text = null;
   }
-  if (text !== lastText) {
+  if (text !== lastText || statuses !== lastStatuses) {
     lastText = text;
-    lastList = stored().reverse(); // newest first
+    lastStatuses = statuses;
+    lastList = stored()
+      .reverse() // newest first
+      .map((entry) => {
+        const known = statuses[entry.manage_token];
+        return { ...entry, status: known ? String(known.status || "") : "", detail: known ? String(known.detail || "") : "",
+                 live: known ? String(known.live || "") : "" };
+      });
   }
   return lastList;
 }
@@ -102,6 +114,29 @@ function remember(text) {
   }
   if (entry) store([...stored(), entry]);
 }
+
+/** Invisible; setting its value (JSON {manage token: {status, detail, live}}) shows each push's status. */
+export const PushStatuses = forwardRef(function PushStatuses(props, ref) {
+  useImperativeHandle(
+    ref,
+    () => ({
+      get value() {
+        return "";
+      },
+      set value(text) {
+        try {
+          const parsed = JSON.parse(text);
+          statuses = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : {};
+        } catch (e) {
+          statuses = {};
+        }
+        listeners.forEach((listener) => listener());
+      },
+    }),
+    [],
+  );
+  return h("span", { id: props.id, hidden: true });
+});
 
 /** Invisible; setting its value (a JSON entry) remembers a new push in this browser. */
 export const RememberPush = forwardRef(function RememberPush(props, ref) {

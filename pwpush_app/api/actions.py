@@ -81,8 +81,8 @@ async def create(
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
-    return schemas.push_out(created.push, settings, created.url_token, schemas.CreatedPushOut, owner=True,
-                            note=new_push.note, manage_url=links.manage_link(settings, created.manage_token),
+    return schemas.push_out(created.push, caller.base_url, created.url_token, schemas.CreatedPushOut, owner=True,
+                            note=new_push.note, manage_url=links.manage_link(caller.base_url, created.manage_token),
                             **_mailed_to(new_push))
 
 
@@ -124,13 +124,13 @@ def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPus
         # its (payload-free) record; an unknown token gets a 404.
         if refusal.expired is None:
             raise not_found() from None
-        return schemas.push_out(refusal.expired, runtime.settings, token, schemas.ShownPushOut,
+        return schemas.push_out(refusal.expired, caller.base_url, token, schemas.ShownPushOut,
                                 payload=None, files=[])
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(
-        revealed.push, runtime.settings, token, schemas.ShownPushOut, viewed=True,
-        payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
+        revealed.push, caller.base_url, token, schemas.ShownPushOut, viewed=True,
+        payload=revealed.payload, files=schemas.files_out(revealed.downloads, caller.base_url),
     )
 
 
@@ -144,7 +144,7 @@ def _existing(caller: Caller, token: str):
 def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
     _existing(caller, token)
-    return schemas.PreviewOut(url=links.secret_link(caller.runtime.settings, token))
+    return schemas.PreviewOut(url=links.secret_link(caller.base_url, token))
 
 
 def _owned(caller: Caller, token: str):
@@ -209,7 +209,7 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
         raise ApiError(422, "This push has already expired.") from None
     except PushError as error:
         raise _viewer_refused(error) from None
-    return schemas.push_out(push, runtime.settings, token)
+    return schemas.push_out(push, caller.base_url, token)
 
 
 async def edit(request: Request, caller: Caller, token: str) -> schemas.PushOut:
@@ -229,7 +229,7 @@ async def edit(request: Request, caller: Caller, token: str) -> schemas.PushOut:
         raise invalid({(duration_field if field == "expire_after" else field): message
                        for field, message in error.errors.items()}) from None
     mine = open_for_owner(runtime, push)
-    return schemas.push_out(push, runtime.settings, token, owner=True, note=mine.note)
+    return schemas.push_out(push, caller.base_url, token, owner=True, note=mine.note)
 
 
 def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
@@ -238,5 +238,5 @@ def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:
     answers = []
     for push in pushes_of_owner(runtime, user.id, expired=expired, page=page, per_page=schemas.PER_PAGE):
         mine = open_for_owner(runtime, push)
-        answers.append(schemas.push_out(push, runtime.settings, mine.link_token, owner=True, note=mine.note))
+        answers.append(schemas.push_out(push, caller.base_url, mine.link_token, owner=True, note=mine.note))
     return answers

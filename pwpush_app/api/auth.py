@@ -16,11 +16,13 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from pwpush_app.api.errors import ApiError
+from pwpush_app.core import links
 from pwpush_app.core.accounts import normalize_email, user_for_api_token
 from pwpush_app.core.audit import Client
 from pwpush_app.core.models import User
 from pwpush_app.core.network import client_ip
 from pwpush_app.core.runtime import Runtime, get_runtime
+from pwpush_app.http_security import arrived_over_https
 
 
 # Dependencies are `async def` where they do no I/O: FastAPI runs a plain `def` dependency
@@ -35,6 +37,9 @@ class Caller:
     runtime: Runtime
     client: Client
     user: User | None
+    # Where this caller's links start (links.base_url_for: the configured base URL, or the
+    # address this request was sent to).
+    base_url: str = ""
 
     def owns(self, push) -> bool:
         return self.user is not None and push.owner_id == self.user.id
@@ -96,4 +101,15 @@ def request_client(request: Request, runtime: Runtime, user: User | None) -> Cli
 async def caller(request: Request, runtime: Runtime = Depends(current_runtime)) -> Caller:
     """FastAPI dependency for every push endpoint."""
     user = await authenticate(request, runtime)
-    return Caller(runtime=runtime, client=request_client(request, runtime, user), user=user)
+    return Caller(runtime=runtime, client=request_client(request, runtime, user), user=user,
+                  base_url=request_base_url(request, runtime))
+
+
+def request_base_url(request: Request, runtime: Runtime) -> str:
+    """The base URL of links in the answer: the address the request was sent to, when no base
+    URL is configured and its Host is allowed (links.base_url_for)."""
+    settings = runtime.settings
+    if settings.base_url_configured:
+        return settings.base_url
+    scheme = "https" if arrived_over_https(request.scope, settings.trusted_proxy_hops) else "http"
+    return links.base_url_for(settings, f"{scheme}://{request.headers.get('host', '')}")

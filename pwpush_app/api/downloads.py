@@ -1,4 +1,5 @@
-"""File downloads: `GET|HEAD /d/<grant>/<index>`, the links in a revealed file push.
+"""File downloads: `GET|HEAD /d/<grant>/<index>`, the links in a revealed file push, and
+`GET /d/<grant>/all.zip`, every file in one zip streamed as it is built (core/file_zip.py).
 
 Served by the API app so it works on Reflex's one port, and linked from the web pages
 too, so it needs no API token: the grant (made by the reveal, see `core.file_downloads`) is the
@@ -20,6 +21,7 @@ from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.file_downloads import FileDownload, open_file_download
 from pwpush_app.core.file_names import content_disposition, served_content_type
+from pwpush_app.core.file_zip import ZipDownload, open_zip_download
 from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
@@ -44,21 +46,66 @@ DOWNLOAD_DOC = dict(
 )
 
 
+ZIP_DOC = dict(
+    description="Every file of the revealed push still there, as one zip streamed as it is built (no "
+    "Content-Length). After the last view it counts as the one download of each file in it; files already "
+    "downloaded are left out. 404: unknown or expired link; 410: every file was already downloaded.",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}, 404: {"description": "Unknown or expired"},
+               410: {"description": "Every file was already downloaded"}},
+)
+
+
+def _refused(status: int, message: str) -> ApiError:
+    # The message also rides in a header, so a HEAD (the page's check before a download,
+    # which has no body) can show it.
+    return ApiError(status, message, headers={"X-Error": message})
+
+
+# Before the one-file route, which would take "all.zip" for an index.
+@router.head("/d/{grant}/all.zip", operation_id="download_all_files_headers", summary="The zip's headers", **ZIP_DOC)
+@router.get("/d/{grant}/all.zip", operation_id="download_all_files", summary="Download every file as one zip",
+            **ZIP_DOC)
+async def download_all(grant: str, request: Request, runtime: Runtime = Depends(current_runtime)):
+    peek = request.method == "HEAD"
+    try:
+        download = await run_in_threadpool(open_zip_download, runtime, grant, None, peek)
+    except DownloadUnavailable as error:
+        raise _refused(404, str(error)) from None
+    except AlreadyDownloaded:
+        raise _refused(410, "Every file was already downloaded. After the last view each file can be downloaded "
+                            "once, and these have been deleted.") from None
+    except DecryptionError:
+        log.warning("zip refused: a stored file fails its integrity check")
+        raise ApiError(500, "A file is damaged in storage and cannot be downloaded.") from None
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": content_disposition(download.name),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": DOWNLOAD_POLICY,
+        "Referrer-Policy": "no-referrer",
+    }
+    if peek:
+        return Response(status_code=200, headers=headers)
+    return StreamingResponse(_plaintext(download, "zip"), headers=headers)
+
+
 @router.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
 @router.get("/d/{grant}/{index}", operation_id="download_file",
             summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
 async def download_file(grant: str, index: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     # isascii: "¹".isdigit() is True, but int() refuses it.
     if not (index.isascii() and index.isdigit()) or len(index) > MAX_INDEX_DIGITS:
-        raise _unavailable()
+        raise _refused(404, DownloadUnavailable().args[0])
     peek = request.method == "HEAD"
     client = request_client(request, runtime, None)
     try:
         download = await run_in_threadpool(open_file_download, runtime, grant, int(index), client, None, peek)
     except DownloadUnavailable as error:
-        raise ApiError(404, str(error)) from None
+        raise _refused(404, str(error)) from None
     except AlreadyDownloaded as error:
-        raise ApiError(410, str(error)) from None
+        raise _refused(410, str(error)) from None
     except DecryptionError:
         # The stored blob was cut or padded: nothing was sent yet, so an honest error.
         log.warning("download refused: stored file %s fails its integrity check", index)
@@ -81,7 +128,7 @@ async def download_file(grant: str, index: str, request: Request, runtime: Runti
     return StreamingResponse(_plaintext(download, index), headers=headers)
 
 
-async def _plaintext(download: FileDownload, index: str) -> AsyncIterator[bytes]:
+async def _plaintext(download: FileDownload | ZipDownload, index: str) -> AsyncIterator[bytes]:
     try:
         while True:
             batch = await run_in_threadpool(_next_batch, download)
@@ -98,7 +145,7 @@ async def _plaintext(download: FileDownload, index: str) -> AsyncIterator[bytes]
         await run_in_threadpool(download.close)
 
 
-def _next_batch(download: FileDownload) -> bytes:
+def _next_batch(download: FileDownload | ZipDownload) -> bytes:
     batch: list[bytes] = []
     size = 0
     for chunk in download.chunks:
@@ -108,6 +155,3 @@ def _next_batch(download: FileDownload) -> bytes:
             break
     return b"".join(batch)
 
-
-def _unavailable() -> ApiError:
-    return ApiError(404, DownloadUnavailable().args[0])

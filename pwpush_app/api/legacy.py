@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller
 from pwpush_app.api.schemas import (

@@ -17,10 +17,9 @@ from pwpush_app.core import links
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.file_downloads import FileDownloads
-from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.link_mail import API_STATUS
+from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.models_mail import PushRecipient
-from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
@@ -38,7 +37,7 @@ def api_time(moment: datetime | None) -> str | None:
 
 def push_out(
     push: Push,
-    settings: Settings,
+    base_url: str,
     url_token: str | None,
     model: type[PushOut] | None = None,
     *,
@@ -57,11 +56,11 @@ def push_out(
     """
     now = now or utcnow()
     expired = push.expired and not viewed
-    link = links.secret_link(settings, url_token) if url_token else None
+    link = links.secret_link(base_url, url_token) if url_token else None
     fields = dict(
         url_token=url_token,
         html_url=link,
-        json_url=links.secret_json_link(settings, url_token) if url_token else None,
+        json_url=links.secret_json_link(base_url, url_token) if url_token else None,
         expired=expired,
         deleted=push.deleted,
         expired_on=api_time(push.expired_at) if expired else None,
@@ -87,7 +86,7 @@ def push_out(
     return (model or PushOut)(**fields, **extra)
 
 
-def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileOut]:
+def files_out(downloads: FileDownloads | None, base_url: str) -> list[FileOut]:
     """Password Pusher's `files` of a revealed file push: each file's download link.
     (`size` and `expires_at`, when the links stop working, are ours.)"""
     if downloads is None:
@@ -96,7 +95,7 @@ def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileO
         FileOut(
             filename=entry.name,
             content_type=entry.content_type,
-            url=links.download_link(settings, downloads.grant, entry.index),
+            url=links.download_link(base_url, downloads.grant, entry.index),
             size=entry.size,
             expires_at=api_time(downloads.until),
         )

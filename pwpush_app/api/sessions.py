@@ -10,6 +10,7 @@ Passwords arrive in the body and go straight to the core; they are never logged 
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
-from pwpush_app.core import account_mail, account_recovery, accounts
+from pwpush_app.core import account_mail, account_recovery, accounts, links
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
@@ -47,7 +48,8 @@ def _same_site(request: Request, runtime: Runtime) -> bool:
     origins = runtime.settings.site_origins
     origin = request.headers.get("origin")
     if origin and origin != "null":
-        return origin in origins
+        # Ours: the configured site, or (none configured) this request's own allowed host.
+        return links.same_site_origin(runtime.settings, origin, request.headers.get("host"))
     if request.headers.get("sec-fetch-site") == "same-origin":
         return True
     referer = request.headers.get("referer", "")
@@ -71,8 +73,10 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _back(path: str, code: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode({'error': code})}", status_code=303)
+def _back(path: str, code: str, until: datetime | None = None) -> RedirectResponse:
+    """Back to the form with the refusal's code (and, for a lock-out, when it ends)."""
+    query = {"error": code, **({"until": str(int(until.timestamp()))} if until else {})}
+    return RedirectResponse(f"{path}?{urlencode(query)}", status_code=303)
 
 
 def _secure(request: Request, runtime: Runtime) -> bool:
@@ -116,7 +120,7 @@ async def _guarded(request: Request, runtime: Runtime, form_page: str, action) -
     except RateLimited:
         return _back(form_page, "rate_limited")
     except AccountError as refusal:
-        return _back(form_page, refusal.code or "form_invalid")
+        return _back(form_page, refusal.code or "form_invalid", getattr(refusal, "until", None))
     except ServerBusy:
         return _back(form_page, "busy")
 

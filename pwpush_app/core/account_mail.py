@@ -102,7 +102,7 @@ def send_confirmation(db: Session, runtime: Runtime, user: User, now: datetime) 
     if not account_emails(runtime):
         return
     token = issue_token(db, runtime, user.id, CONFIRM, now)
-    letter = letters.confirm_letter(runtime.settings, user.email, links.account_link(runtime.settings, CONFIRM, token),
+    letter = letters.confirm_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, CONFIRM, token),
                                     _days(LIFETIMES[CONFIRM]))
     queue_mail(db, runtime, letter, "confirm", user_id=user.id, now=now)
 
@@ -115,7 +115,7 @@ def confirmation_recently_sent(db: Session, user_id: str, now: datetime) -> bool
 
 def send_reset(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
     token = issue_token(db, runtime, user.id, RESET, now)
-    letter = letters.reset_letter(runtime.settings, user.email, links.account_link(runtime.settings, RESET, token),
+    letter = letters.reset_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, RESET, token),
                                   int(LIFETIMES[RESET].total_seconds() // 60))
     queue_mail(db, runtime, letter, "reset", user_id=user.id, now=now)
 
@@ -129,7 +129,7 @@ def reset_recently_sent(db: Session, user_id: str, now: datetime) -> bool:
 
 
 def unlock_letter_for(runtime: Runtime, user: User, token: str, locked_until: datetime) -> letters.Letter:
-    return letters.unlock_letter(runtime.settings, user.email, links.account_link(runtime.settings, UNLOCK, token),
+    return letters.unlock_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, UNLOCK, token),
                                  runtime.settings.login_max_failures, locked_until)
 
 
@@ -151,7 +151,7 @@ def send_email_change(db: Session, runtime: Runtime, user: User, new_email: str,
     """Ask the owner of the new address to confirm it; the account keeps its address until then."""
     token = issue_token(db, runtime, user.id, EMAIL, now, new_email=new_email)
     letter = letters.email_change_letter(runtime.settings, new_email, user.email,
-                                         links.account_link(runtime.settings, EMAIL, token), _days(LIFETIMES[EMAIL]))
+                                         links.account_link(runtime.settings.base_url, EMAIL, token), _days(LIFETIMES[EMAIL]))
     queue_mail(db, runtime, letter, "email_change", user_id=user.id, now=now)
 
 

@@ -17,6 +17,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from pwpush_app.core import account_mail, crypto
+from pwpush_app.core.account_messages import (  # noqa: F401  (the account's words, named here too)
+    LOGIN_FAILED,
+    MESSAGES,
+    PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS,
+    AccountError,
+    LoginFailed,
+    LoginLocked,
+    form_message,
+)
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -27,70 +37,9 @@ from pwpush_app.core.runtime import Runtime
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 # Longer than any token we issue; refuses to hash megabytes of header.
 MAX_TOKEN_CHARS = 256
-PASSWORD_MIN_CHARS = 10
-PASSWORD_MAX_CHARS = 128
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-
-# One message for every failed login: unknown email, wrong password, locked account.
-# Anything else would tell a stranger which emails have accounts.
-LOGIN_FAILED = "Wrong email or password."
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be done; the message is fit to show.
-
-    `field` names the form field it is about ("email", "password", "new_password" or "form");
-    `code` names the message (pages get codes in redirects, never free text to display)."""
-
-    def __init__(self, message: str, field: str = "form", code: str = ""):
-        super().__init__(message)
-        self.field = field
-        self.code = code or next((c for c, m in MESSAGES.items() if m == message), "")
-
-
-class LoginFailed(AccountError):
-    def __init__(self):
-        super().__init__(LOGIN_FAILED, "form", "login_failed")
-
-
-class LoginLocked(LoginFailed):
-    """Too many wrong passwords for this email lately (account or not): every password,
-    the right one included, is refused until `until`."""
-
-    def __init__(self, until: datetime):
-        AccountError.__init__(self, MESSAGES["login_locked"], "form", "login_locked")
-        self.until = until
-
-
-# Every message an account form can show, by code.
-MESSAGES = {
-    "login_failed": LOGIN_FAILED,
-    # Said of unknown emails too: it tells nobody whether an account exists.
-    "login_locked": "Too many wrong passwords for this email address: logging in with it is paused for a while. "
-                    "Try again later.",
-    "email_invalid": "Enter an email address like name@example.com.",
-    "email_taken": "An account with this email already exists: log in instead.",
-    "email_not_allowed": "This site does not take sign-ups from that email address.",
-    "signups_closed": "This site does not take new sign-ups.",
-    "logins_disabled": "Logins are turned off on this site: share secrets without an account.",
-    "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
-    "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
-    "passwords_differ": "The two new passwords are not the same.",
-    "current_password": "That is not your current password.",
-    "rate_limited": "Too many attempts from your network. Wait a minute and try again.",
-    "busy": "The service is busy right now. Please try again in a moment.",
-    "gone": "This account no longer exists.",
-    "form_invalid": "The form did not arrive complete. Please try again.",
-    # Account emails (core/account_mail.py, core/account_recovery.py).
-    "email_unconfirmed": "Confirm your email address first: we sent you a link (check your spam folder too). "
-                         "Then log in.",
-    "link_invalid": "That link has expired or was already used. Ask for a new one.",
-    "mail_unavailable": "This site sends no mail, so it can't do that. Ask its administrator.",
-    "email_same": "That is already your email address.",
-}
-
 
 @dataclass(frozen=True)
 class LoggedIn:

@@ -44,9 +44,11 @@ class Client:
 SYSTEM = Client(ip="", user_agent="pwpush purge job")
 
 
-def _cut(text: str | None, limit: int = _FIELD_LIMIT) -> str:
+def cut(text: str | None, limit: int = _FIELD_LIMIT) -> str:
+    """A text as an event row stores it (NULs out, at most `limit` characters)."""
     text = (text or "").replace("\x00", "")
     return text[:limit]
+
 
 
 # Built once: every view writes an event, and building a statement costs more than running it.
@@ -72,9 +74,9 @@ def event_values(push_id: str, kind: str, client: Client, now: datetime, actor: 
         push_id=push_id,
         kind=kind,
         actor=actor,
-        ip=_cut(client.ip, 64),
-        user_agent=_cut(client.user_agent),
-        referrer=_cut(client.referrer),
+        ip=cut(client.ip, 64),
+        user_agent=cut(client.user_agent),
+        referrer=cut(client.referrer),
         user_id=client.user_id,
         created_at=now,
     )

@@ -23,6 +23,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
+from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.models import Push
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.records import PUSHES
@@ -143,13 +144,20 @@ def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> 
     if not payload.strip():
         errors["payload"] = "Enter the secret to share."
     elif kind == "text" and len(payload.encode()) > settings.max_payload_bytes:
-        errors["payload"] = f"The secret is too long: at most {settings.max_payload_bytes:,} bytes of text."
+        errors["payload"] = (f"The secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
+                             f"({settings.max_payload_bytes:,} bytes of UTF-8). Shorten it, or send it as a file.")
     elif kind == "qr" and len(payload) > settings.max_qr_chars:
         errors["payload"] = f"QR code content is too long: at most {settings.max_qr_chars:,} characters."
     elif kind == "qr" and not qr_fits(payload):
         errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
     elif kind == "url" and not is_safe_url(payload):
         errors["payload"] = "Enter a full web address starting with http:// or https://."
+
+
+def normalize_passphrase(text: str | None) -> str:
+    """A passphrase as it is kept and checked: without the spaces and line breaks around it,
+    which a paste from a chat or an email brings along (the page and the API alike)."""
+    return text.strip() if isinstance(text, str) else ""
 
 
 def is_safe_url(text: str) -> bool:
@@ -247,7 +255,8 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
     keyring = runtime.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
-    passphrase_hash = runtime.hashing.hash(request.passphrase) if request.passphrase else None
+    passphrase = normalize_passphrase(request.passphrase)
+    passphrase_hash = runtime.hashing.hash(passphrase) if passphrase else None
     push = Push(
         id=push_id,
         kind=request.kind,

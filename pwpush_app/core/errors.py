@@ -73,10 +73,14 @@ class PassphraseRequired(PushError):
 class WrongPassphrase(PushError):
     def __init__(self, attempts_left: int, pause_minutes: int = 0):
         self.attempts_left = attempts_left
-        if attempts_left:
-            then = f" {attempts_left} attempt{'s' if attempts_left != 1 else ''} left before a pause."
+        pause = in_minutes(pause_minutes * 60)
+        if attempts_left > 1:
+            then = f" {attempts_left} attempts left; then attempts from your network pause for {pause}."
+        elif attempts_left == 1:
+            # Said before the attempt that locks, not after it.
+            then = f" One attempt left: if the next one is wrong too, attempts from your network pause for {pause}."
         else:
-            then = f" That was the last attempt for now: try again in {in_minutes(pause_minutes * 60)}."
+            then = f" That was the last attempt for now: try again in {pause}, or ask the sender to check the passphrase."
         super().__init__("That passphrase is not correct." + then)
 
 

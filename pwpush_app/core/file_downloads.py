@@ -7,7 +7,10 @@
   within the window.  A GET of a download link never consumes a view.
 - Expiry deletes the blobs: at once when the owner or viewer expires the push or its time
   runs out; ``file_grace_minutes`` after the last view when views run out; a file the last
-  viewer downloaded is deleted as soon as its download completes.  The purge (every
+  viewer downloaded is deleted as soon as its download completes.  A last view's download
+  that is cut short gives the file's one download back (``settle_once_downloads``).
+- "Download all" (``file_zip.open_zip_download``) streams every file still there as one
+  zip; under a last view's grant it counts as the one download of each file in it.  The purge (every
   worker may run it) deletes whatever is overdue; deleting twice is harmless.
 """
 
@@ -183,13 +186,31 @@ def open_file_download(
 
 
 def _plaintext(runtime: Runtime, data_key: crypto.DataKey, stored: PushFile, blob, delete_after: bool) -> Iterator[bytes]:
+    complete = False
     try:
         yield from data_key.open_stream(stored.push_id, file_content_field(stored.position), blob)
+        complete = True
     finally:
         blob.close()
-    if delete_after:
-        # The last viewer's one download is complete: the file need not wait for the purge.
-        _delete_blobs(runtime, [(stored.id, stored.blob_key)])
+        if delete_after:
+            settle_once_downloads(runtime, [(stored.id, stored.blob_key)], complete)
+
+
+def settle_once_downloads(runtime: Runtime, files: list[tuple[int, str]], complete: bool) -> None:
+    """After a last view's download of these files (id, blob key) ended: a complete one
+    deletes them at once (they need not wait for the purge); one cut short (a phone losing
+    its connection, a closed tab) gives their one download back, so the viewer can try again
+    within the window.  "Once" means one complete download."""
+    if complete:
+        _delete_blobs(runtime, files)
+        return
+    with transaction(runtime.engine) as db:
+        db.execute(
+            update(PushFile)
+            .where(PushFile.id.in_([file_id for file_id, _key in files]))
+            .values(downloaded_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- deleting -----------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def queue_link_mails(db: Session, runtime: Runtime, push: Push, url_token: str, 
     if _sent_today(db, sender.id, now) + len(recipients.emails) > limit:
         raise InvalidPush({FIELD: f"You can have at most {limit} links mailed per day: send this one yourself, "
                                   "or try again tomorrow."})
-    link = links.secret_link(runtime.settings, url_token)
+    link = links.secret_link(runtime.settings.base_url, url_token)
     for email in recipients.emails:
         event_id = audit.record(db, push.id, audit.CREATION_EMAIL_SEND, client, now)
         row = PushRecipient(push_id=push.id, audit_event_id=event_id, email=email, locale=recipients.locale,

@@ -18,8 +18,8 @@ from sqlmodel import select
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import transaction
 from pwpush_app.core.create import check_payload, check_text, describe_minutes
+from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
 from pwpush_app.core.models import AuditEvent, Push
@@ -131,6 +131,26 @@ def audit_trail(runtime: Runtime, push: Push, page: int = 1) -> list[AuditEvent]
         return audit.events_for(db, push.id, page=page)
 
 
+def count_claimable(runtime: Runtime, manage_tokens: list[str]) -> int:
+    """How many of these pushes (a browser's manage tokens) belong to no account yet: what
+    `claim_pushes` would move.  Pushes created while logged in are already the account's."""
+    tokens = [t for t in manage_tokens if looks_like_token(t)][:MAX_CLAIMED]
+    with transaction(runtime.engine, write=False) as db:
+        found = (find_by_manage_token(db, runtime, token) for token in tokens)
+        return sum(1 for push in found if push is not None and push.owner_id is None)
+
+
+def pushes_of_manage_tokens(runtime: Runtime, manage_tokens: list[str], now: datetime | None = None) -> dict[str, Push]:
+    """The pushes behind a browser's manage tokens (My pushes), brought up to date (overdue
+    ones expired first, as every owner's list does), by token; unknown tokens are left out.
+    A list, not a look at one push: no owner view is logged."""
+    now = now or utcnow()
+    tokens = [t for t in manage_tokens if looks_like_token(t)][:MAX_CLAIMED]
+    with transaction(runtime.engine, write=False) as db:
+        found = {token: find_by_manage_token(db, runtime, token) for token in tokens}
+    return {token: expire_overdue(runtime, push, now) for token, push in found.items() if push is not None}
+
+
 def claim_pushes(runtime: Runtime, user_id: str, manage_tokens: list[str], now: datetime | None = None) -> int:
     """Move pushes this browser created anonymously (it holds their manage tokens) into an
     account.  Only unowned pushes move: a manage token never takes a push from another
@@ -159,19 +179,40 @@ class ManagedPush:
     events: list[AuditEvent]
 
 
+# A page's look at a push is logged once in this long per owner's browser: its own reloads,
+# reconnects and a second look soon after are the same look.
+OWNER_VIEW_COALESCE = timedelta(minutes=30)
+
+
 def owner_view(runtime: Runtime, push: Push, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
-    """The owner's look at a push: status, note and audit trail; logged as `owner_view`."""
+    """The owner's look at a push on a page: status, note and audit trail; logged as
+    `owner_view`, as Password Pusher does, but not again while the same client (address,
+    browser, account) had a logged look at it in the last OWNER_VIEW_COALESCE.  (The API's
+    audit calls read the trail without a look logged: audit_trail.)"""
     now = now or utcnow()
     push = expire_overdue(runtime, push, now)
     with transaction(runtime.engine) as db:
-        audit.record(db, push.id, audit.OWNER_VIEW, client, now)
+        if not _looked_lately(db, push.id, client, now):
+            audit.record(db, push.id, audit.OWNER_VIEW, client, now)
     with transaction(runtime.engine, write=False) as db:
         events = audit.events_for(db, push.id, page=page)
     return ManagedPush(push=push, note=open_note(runtime, push), events=events)
 
 
+def _looked_lately(db, push_id: str, client: Client, now: datetime) -> bool:
+    return db.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.push_id == push_id, AuditEvent.kind == audit.OWNER_VIEW,
+            AuditEvent.created_at > now - OWNER_VIEW_COALESCE,
+            AuditEvent.ip == audit.cut(client.ip, 64), AuditEvent.user_agent == audit.cut(client.user_agent),
+            AuditEvent.user_id == client.user_id if client.user_id else AuditEvent.user_id.is_(None),
+        ).limit(1)
+    ).first() is not None
+
+
 def manage_view(runtime: Runtime, manage_token: str, client: Client, now: datetime | None = None, page: int = 1) -> ManagedPush:
-    """The manage link's page: the push behind the token, seen by its creator."""
+    """The manage link's page: the push behind the token, seen by its creator (a look logged
+    once per OWNER_VIEW_COALESCE from the same browser)."""
     return owner_view(runtime, find_managed(runtime, manage_token), client, now, page)
 
 

@@ -30,6 +30,7 @@ from sqlmodel import Session, select
 from pwpush_app.core import audit, owner_events
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.create import normalize_passphrase
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import (
     NotAllowed,
@@ -112,7 +113,7 @@ def reveal_push(
     runtime.throttle.hit("reveal", client.ip)
     passphrase = passphrase or ""
     # (A logged-in caller may be the owner, whose look takes no view: the path below.)
-    if not passphrase and client.user_id is None and looks_like_token(token):
+    if not normalize_passphrase(passphrase) and client.user_id is None and looks_like_token(token):
         # The common case in one statement: take a view of a live push without passphrase.
         with transaction(runtime.engine) as db:
             revealed = _take_view(
@@ -232,13 +233,13 @@ def _admit_viewer(
             if receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
                 pass
             elif push.has_passphrase:
-                if not passphrase:
+                if not normalize_passphrase(passphrase):
                     # Logged for the owner (as in Password Pusher), not counted as a guess.
                     audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now, actor=audit.NO_PASSPHRASE)
                     failure = PassphraseRequired()
                 else:
                     attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
-            elif passphrase:
+            elif normalize_passphrase(passphrase):
                 raise UnexpectedPassphrase()
     if isinstance(failure, PushUnavailable):
         delete_blobs_of(runtime, push, now)
@@ -247,8 +248,11 @@ def _admit_viewer(
     if attempt is None:
         return _Admitted(push)
     try:
-        # Argon2 takes tens of milliseconds: checked outside the transaction.
-        right = runtime.hashing.verify(passphrase, push.passphrase_hash or "")
+        # Argon2 takes tens of milliseconds: checked outside the transaction.  Spaces around it
+        # don't count (normalize_passphrase); a push made before that rule may have kept them.
+        trimmed = normalize_passphrase(passphrase)
+        right = runtime.hashing.verify(trimmed, push.passphrase_hash or "") or (
+            trimmed != passphrase and runtime.hashing.verify(passphrase, push.passphrase_hash or ""))
     except BaseException:
         # Not checked (the server is busy): not a failure either.
         with transaction(runtime.engine) as db:
@@ -303,6 +307,49 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
         attempts_left=settings.passphrase_max_failures - len(mine) - 1,
         locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
     )
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Recipients refused for a while after wrong passphrases: one client (`ip`, counted by
+    its network as the limit counts), or everyone (`ip` None) when the push's limit was hit."""
+
+    ip: str | None
+    until: datetime
+
+
+def passphrase_lockouts(runtime: Runtime, push: Push, now: datetime | None = None) -> list[Lockout]:
+    """Who is locked out of this push by wrong passphrases right now, and until when: what its
+    owner sees (the same counting as `_reserve_passphrase_attempt`, from the audit trail)."""
+    if not push.has_passphrase:
+        return []
+    now = now or utcnow()
+    settings = runtime.settings
+    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
+    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
+    with transaction(runtime.engine, write=False) as db:
+        recent = db.execute(
+            sa_select(AuditEvent.ip, AuditEvent.created_at).where(
+                AuditEvent.push_id == push.id,
+                AuditEvent.kind == audit.FAILED_PASSPHRASE,
+                # An attempt without a passphrase is logged but is no guess (as the limit counts).
+                func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
+                AuditEvent.created_at > now - max(client_window, push_window),
+            )
+        ).all()
+    found = []
+    everyone = sorted(at for _ip, at in recent if at > now - push_window)
+    if len(everyone) >= settings.passphrase_push_max_failures:
+        found.append(Lockout(None, everyone[-settings.passphrase_push_max_failures] + push_window))
+    by_network: dict[str, list[tuple[datetime, str]]] = {}
+    for ip, at in recent:
+        if at > now - client_window:
+            by_network.setdefault(client_network(ip, settings.ipv6_prefix), []).append((at, ip))
+    for attempts in by_network.values():
+        attempts.sort()
+        if len(attempts) >= settings.passphrase_max_failures:
+            found.append(Lockout(attempts[-1][1], attempts[-settings.passphrase_max_failures][0] + client_window))
+    return sorted(found, key=lambda lockout: lockout.until)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

@@ -13,9 +13,9 @@ import reflex as rx
 
 from pwpush_app.core import accounts
 from pwpush_app.settings import get_settings
+from pwpush_app.ui import account_recovery
 from pwpush_app.ui.components.fields import field_label
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui import account_recovery
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.notifications import mail_problems_card, notifications_card, webhooks_card
 from pwpush_app.ui.session import AccountState, current_user
@@ -43,7 +43,7 @@ class AccountFormState(rx.State):
 
     def _read_query(self) -> None:
         query = self.router.url.query_parameters
-        self.message = accounts.MESSAGES.get(query.get("error", ""), "")
+        self.message = accounts.form_message(str(query.get("error", "")), str(query.get("until", "")))
         self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
         self.offer_confirmation = query.get("error") == "email_unconfirmed" or bool(query.get("confirm_sent"))
 
@@ -66,11 +66,34 @@ class AccountFormState(rx.State):
             return rx.redirect("/login")
 
 
+# A refused form comes back as a new page: the email typed is kept in this tab's session
+# storage (never the password, never sent anywhere) and put back when the page shows an error.
+_EMAIL_KEY = "pwpush.form_email"
+_KEEP_EMAIL = rx.call_function(rx.Var(
+    f"() => {{ const el = document.getElementById('email'); if (el) sessionStorage.setItem('{_EMAIL_KEY}', el.value); }}"
+))
+_PUT_EMAIL_BACK = rx.call_function(rx.Var(
+    f"() => {{ const el = document.getElementById('email'); const kept = sessionStorage.getItem('{_EMAIL_KEY}');"
+    " if (el && kept && !el.value && new URLSearchParams(location.search).has('error')) el.value = kept; }"
+))
+# Typing again makes the old refusal stale: it goes (in the page only; nothing is sent).
+_HIDE_ERROR = rx.call_function(rx.Var(
+    "() => { const el = document.getElementById('form-error'); if (el) el.hidden = true; }"
+))
+# Once shown, the refusal leaves the address too: a reload shows a clean form.
+_FORGET_ERROR_IN_ADDRESS = rx.call_function(rx.Var(
+    "() => { const url = new URL(location.href); if (url.searchParams.has('error')) {"
+    " url.searchParams.delete('error'); url.searchParams.delete('until');"
+    " history.replaceState(history.state, '', url.pathname + url.search + url.hash); } }"
+))
+
+
 def _message() -> rx.Component:
     return rx.fragment(
         rx.cond(
             AccountFormState.message != "",
-            rx.callout(AccountFormState.message, icon="triangle-alert", color_scheme="red", role="alert", id="form-error", width="100%"),
+            rx.callout(AccountFormState.message, icon="triangle-alert", color_scheme="red", role="alert", id="form-error",
+                       width="100%", on_mount=_FORGET_ERROR_IN_ADDRESS),
         ),
         rx.cond(
             AccountFormState.notice != "",
@@ -80,10 +103,13 @@ def _message() -> rx.Component:
 
 
 def _field(label: str, name: str, kind: str, autocomplete: str, hint: str = "") -> rx.Component:
+    email = kind == "email"
     return rx.vstack(
         field_label(label, name),
         rx.input(id=name, name=name, type=kind, required=True, auto_complete=autocomplete, size="3", width="100%",
-                 max_length=254 if kind == "email" else accounts.PASSWORD_MAX_CHARS),
+                 max_length=254 if email else accounts.PASSWORD_MAX_CHARS,
+                 on_change=[_KEEP_EMAIL, _HIDE_ERROR] if email else _HIDE_ERROR,
+                 **({"on_mount": _PUT_EMAIL_BACK} if email else {})),
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if hint else rx.fragment(),
         spacing="1",
         width="100%",

@@ -16,6 +16,7 @@ from typing import Callable, TypeVar
 
 import reflex as rx
 
+from pwpush_app.core import links
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.runtime import Runtime, get_runtime
@@ -37,6 +38,12 @@ def client_of(state: rx.State) -> Client:
         user_agent=router.headers.user_agent or "",
         referrer=router.headers.raw_headers.get("referer", ""),
     )
+
+
+def site_base_url(state: rx.State) -> str:
+    """Where this page's links start: the configured base URL, or the address the browser
+    opened the site at (the page's origin), when its host is allowed (links.base_url_for)."""
+    return links.base_url_for(runtime().settings, state.router.url.origin)
 
 
 # Enough threads that the bounded Argon2 callers (slots plus waiters) leave most free.

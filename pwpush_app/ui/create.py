@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.create import describe_minutes
-from pwpush_app.core.link_mail import MAX_RECIPIENTS
+from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
@@ -16,6 +16,7 @@ from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
+from pwpush_app.ui.create_notify import notify_field
 from pwpush_app.ui.create_state import (
     CUSTOM,
     KIND_SHORT_LABELS,
@@ -24,14 +25,20 @@ from pwpush_app.ui.create_state import (
     kind_policy,
     lifetime_choices,
 )
+from pwpush_app.ui.create_text_upload import send_event as send_text_event
 from pwpush_app.ui.generator import GeneratorState, generator_options
-from pwpush_app.ui.session import AccountState
 
 # --- the form ---------------------------------------------------------------------------------
 
 
 def _error(field: str) -> rx.Component:
     return field_error(CreateState.errors.get(field, ""), field)
+
+
+def _forget_error(field: str):
+    """For a field's on_change: its refusal goes once the sender types (at most one event a
+    second, carrying the field's name, never its value)."""
+    return CreateState.forget_error(field).throttle(1000)
 
 
 def enabled_kinds() -> list[str]:
@@ -60,12 +67,47 @@ def _kind_selector() -> rx.Component:
     )
 
 
+PAYLOAD_COUNT = "payload-count"
+
+
+def _payload_size_counter(limit: int) -> rx.Component:
+    """'12.3 KiB of 1 MiB', counted in the browser in bytes of UTF-8 as the core counts (the
+    text isn't sent while typing); past the limit it turns red and says what to do."""
+    return rx.text(
+        rx.el.span("0 bytes", id="payload-size"),
+        f" of {describe_bytes(limit)}",
+        rx.el.span(". Too long: shorten it, or send it as a file.", class_name="payload-too-long"),
+        id=PAYLOAD_COUNT,
+        size="1",
+        color_scheme="gray",
+        style={"&[data-over='yes']": {"color": "var(--red-11)", "fontWeight": "500"},
+               "& .payload-too-long": {"display": "none"},
+               "&[data-over='yes'] .payload-too-long": {"display": "inline"}},
+    )
+
+
+def _count_payload_bytes(limit: int):
+    return lambda value: [
+        rx.call_function(rx.Var(
+            f"() => {{ const n = new TextEncoder().encode({value}).length; const out = document.getElementById('payload-size');"
+            f" if (!out) return; out.parentElement.dataset.over = n > {limit} ? 'yes' : 'no';"
+            " out.textContent = n >= 1048576 ? (Math.ceil(n / 10485.76) / 100).toFixed(2) + ' MiB'"
+            " : n >= 1024 ? (Math.ceil(n / 102.4) / 10).toFixed(1) + ' KiB' : n + (n === 1 ? ' byte' : ' bytes'); }"
+        )),
+        _forget_error("payload"),
+    ]
+
+
 def _secret_field() -> rx.Component:
+    limit = get_settings().max_payload_bytes
     return rx.vstack(
         field_label("Secret", "payload"),
         rx.text_area(
             id="payload",
             name="payload",
+            on_change=_count_payload_bytes(limit),
+            # What a sender came for: the first field they type in, without Tab stops before it.
+            auto_focus=True,
             placeholder="Paste a password, an API key or a private note…",
             rows="4",
             resize="vertical",
@@ -73,7 +115,7 @@ def _secret_field() -> rx.Component:
             size="3",
             spell_check=False,
             custom_attrs={"autoComplete": "off"},
-            aria_describedby="payload-error",
+            aria_describedby=f"{PAYLOAD_COUNT} payload-error",
             aria_invalid=CreateState.errors.contains("payload"),
             # Masked like a password field while hidden (text areas have no type="password").
             style={"-webkit-text-security": rx.cond(CreateState.secret_hidden, "disc", "none"),
@@ -85,7 +127,7 @@ def _secret_field() -> rx.Component:
                 "Generate password",
                 type="button",
                 variant="soft",
-                on_click=[GeneratorState.generate, CreateState.forget_payload_error],
+                on_click=[GeneratorState.generate, CreateState.forget_error("payload")],
                 id="generate",
             ),
             generator_options(),
@@ -104,6 +146,7 @@ def _secret_field() -> rx.Component:
             width="100%",
             align="center",
         ),
+        _payload_size_counter(limit),
         _error("payload"),
         width="100%",
         spacing="2",
@@ -116,6 +159,7 @@ def _url_field() -> rx.Component:
         rx.input(
             id="payload",
             name="payload",
+            on_change=_forget_error("payload"),
             type="url",
             input_mode="url",
             placeholder="https://…",
@@ -145,9 +189,12 @@ def _qr_field() -> rx.Component:
     limit = get_settings().max_qr_chars
     # Counted in the browser (code points, as the core counts): the text never goes to
     # the server until the form is sent.
-    count = lambda value: rx.call_function(  # noqa: E731
-        rx.Var(f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}")
-    )
+    count = lambda value: [  # noqa: E731
+        rx.call_function(rx.Var(
+            f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}"
+        )),
+        _forget_error("payload"),
+    ]
     return rx.vstack(
         field_label("Text for the QR code", "payload"),
         rx.text_area(
@@ -204,6 +251,7 @@ def _expiry_fields_for(kind: str) -> rx.Component:
         rx.input(
             id="expire_after_views",
             name="expire_after_views",
+            on_change=_forget_error("expire_after_views"),
             type="number",
             input_mode="numeric",
             default_value=str(policy.views_default),
@@ -318,6 +366,7 @@ def _extra_fields() -> rx.Component:
         rx.input(
             id="passphrase",
             name="passphrase",
+            on_change=_forget_error("passphrase"),
             type="password",
             auto_complete="new-password",
             placeholder="Recipients must type it",
@@ -327,33 +376,14 @@ def _extra_fields() -> rx.Component:
         ),
         _error("passphrase"),
         field_label("Name (optional, only you see it)", "name"),
-        rx.input(id="name", name="name", size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
+        rx.input(id="name", name="name", on_change=_forget_error("name"), size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
         _error("name"),
         field_label("Note (optional, only you see it, encrypted)", "note"),
-        rx.text_area(id="note", name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
+        rx.text_area(id="note", name="note", on_change=_forget_error("note"), rows="2", size="3", width="100%", aria_describedby="note-error"),
         _error("note"),
-        _notify_field() if get_settings().mail.link_by_email else rx.fragment(),
+        notify_field() if get_settings().mail.link_by_email else rx.fragment(),
         spacing="1",
         width="100%",
-    )
-
-
-def _notify_field() -> rx.Component:
-    """Logged-in senders may have the link mailed (core/link_mail.py)."""
-    return rx.cond(
-        AccountState.email != "",
-        rx.vstack(
-            field_label("Email the link to (optional)", "notify_emails_to"),
-            rx.input(id="notify_emails_to", name="notify_emails_to", input_mode="email", auto_complete="off",
-                     placeholder="bob@example.com, carol@example.com", size="3", width="100%",
-                     aria_describedby="notify_emails_to-help notify_emails_to-error",
-                     aria_invalid=CreateState.errors.contains("notify_emails_to")),
-            rx.text(f"Up to {MAX_RECIPIENTS} addresses, separated by commas. They get the link and when it expires, "
-                    "from your address; never the secret.", id="notify_emails_to-help", size="1", color_scheme="gray"),
-            _error("notify_emails_to"),
-            spacing="1",
-            width="100%",
-        ),
     )
 
 
@@ -387,7 +417,9 @@ def create_form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        on_submit=CreateState.submit,
+        # Text, URL and QR: the secret goes up as an upload (create_text_upload.py); files
+        # have their own button (Enter in one of their fields lands here and is ignored).
+        on_submit=send_text_event(),
         reset_on_submit=False,
         # The core's messages, beside each field, rather than the browser's bubbles.
         no_validate=True,

@@ -20,12 +20,11 @@ import reflex as rx
 
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
-from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.fields import field_error, field_label
-from pwpush_app.ui.components.share import ShareState, share_events
-from pwpush_app.ui.create_state import CreateState
+from pwpush_app.ui.components.share import ShareState, show_share
+from pwpush_app.ui.create_state import CreateState, mailed_to
 
 UPLOAD_ID = "files"
 
@@ -93,10 +92,8 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            share = await self.get_state(ShareState)
-            share.shown = True
-            share.mailed_to = ", ".join(split_addresses(request.notify_emails_to))
-        yield [*share_events(created), rx.clear_selected_files(UPLOAD_ID)]
+            events = show_share(await self.get_state(ShareState), created, self.router.url.origin, mailed_to(request))
+        yield [*events, rx.clear_selected_files(UPLOAD_ID)]
 
 
 def _login_needed() -> rx.Component:
@@ -150,33 +147,19 @@ def _upload_zone() -> rx.Component:
     )
 
 
+class ChosenFiles(rx.Component):
+    """The chosen files, each with its size and a Remove button, the total and a word when it
+    is over the limit (assets/components/chosen_files.js: it edits the upload zone's list)."""
+
+    library = rx.asset("components/chosen_files.js").importable_path
+    tag = "ChosenFiles"
+
+    upload_id: rx.Var[str]
+    limit: rx.Var[int]
+
+
 def _chosen_files() -> rx.Component:
-    total = _selected_bytes()
-    return rx.cond(
-        rx.selected_files(UPLOAD_ID).length() > 0,
-        rx.vstack(
-            rx.el.ul(
-                rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.el.li(rx.text(name, size="2"))),
-                id="chosen-files",
-                style={"margin": "0", "paddingLeft": "1.25rem", "overflowWrap": "anywhere"},
-            ),
-            rx.text("Total: ", _describe_bytes_js(total), size="1", color_scheme="gray", id="chosen-total"),
-            rx.cond(
-                total > CreateState.max_file_bytes,
-                rx.text(
-                    "These files add up to more than ",
-                    _describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
-                    ": choose fewer or smaller files.",
-                    size="2",
-                    color_scheme="red",
-                    role="alert",
-                    id="files-too-big",
-                ),
-            ),
-            spacing="1",
-            width="100%",
-        ),
-    )
+    return ChosenFiles.create(upload_id=UPLOAD_ID, limit=CreateState.max_file_bytes)
 
 
 def _progress() -> rx.Component:

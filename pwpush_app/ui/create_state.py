@@ -1,7 +1,8 @@
-"""The create form's state: the sender's harmless choices, and the submit that calls the core.
+"""The create form's state: the sender's harmless choices, and what turns the form into a `NewPush`.
 
 The form is uncontrolled: the secret, passphrase, name and note travel once, in the
-submit event's form data, straight into `create_push`, and are never assigned to state.
+upload that sends the form (create_text_upload.py, create_files.py), straight into the
+core, and are never assigned to state.
 Only harmless choices (kind, lifetime preset, toggles, generator options) live here.
 Every rule (limits, defaults, messages) is the core's: this translates the form into a
 `NewPush` and puts the core's messages next to their fields.
@@ -15,13 +16,11 @@ import re
 import reflex as rx
 
 from pwpush_app.core.audit import Client
-from pwpush_app.core.create import NewPush, create_push, describe_minutes
-from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.create import NewPush, describe_minutes
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.settings import KindPolicy, get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, UI_KINDS, client_of, in_thread, runtime
-from pwpush_app.ui.components.share import ShareState, share_events
+from pwpush_app.ui.common import UI_KINDS, client_of
 from pwpush_app.ui.session import current_user
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
@@ -104,8 +103,17 @@ class CreateState(rx.State):
         self.deletable_by_viewer = bool(on)
 
     @rx.event
-    def forget_payload_error(self):
-        self.errors.pop("payload", None)
+    def forget_error(self, field: str):
+        """The sender changed this field: its old refusal is stale.  (Bound to the field's
+        change with the field's name only: the value is never sent.)"""
+        if isinstance(field, str) and field in self.errors:
+            self.errors.pop(field, None)
+            self.errors.pop("form", None)
+
+    @rx.event
+    def forget_errors(self):
+        """A fresh visit (or reload) of the form starts without old refusals."""
+        self.errors = {}
 
     @rx.event
     def toggle_secret_hidden(self):
@@ -133,31 +141,7 @@ class CreateState(rx.State):
             notify_emails_to=_text(form_data, "notify_emails_to"),
         )
 
-    @rx.event
-    async def submit(self, form_data: dict):
-        # A double click makes one push, not two. Files go up with their own button
-        # (ui/create_files.py); Enter in one of their fields lands here and is ignored.
-        if self.creating or self.kind == "file":
-            return
-        request = self.new_push(form_data)
-        client = await self.sender()
-        self.creating = True
-        yield
-        try:
-            created = await in_thread(create_push, runtime(), request, client)
-        except InvalidPush as refusal:
-            self.errors = dict(refusal.errors)
-            return
-        except PushError as refusal:  # an account needed, too many pushes at once
-            self.errors = {"form": str(refusal)}
-            return
-        except ServerBusy:
-            self.errors = {"form": BUSY_MESSAGE}
-            return
-        finally:
-            self.creating = False
-        self.errors = {}
-        share = await self.get_state(ShareState)
-        share.shown = True
-        share.mailed_to = ", ".join(split_addresses(request.notify_emails_to))
-        yield share_events(created)
+
+def mailed_to(request: NewPush) -> str:
+    """The addresses a new push's link is being mailed to, for the share section."""
+    return ", ".join(split_addresses(request.notify_emails_to))

@@ -1,7 +1,8 @@
 """The dashboard (`/dashboard`): a logged-in user's own pushes, active or expired.
 
 Newest first, ten a page, searchable by name; each row shows views used and left, time
-left, and offers copy link, expire now and the audit log.  The page polls every few
+left, and offers copy link (one click: the link goes from the event's result straight to the
+clipboard, `copy_on_arrival`), expire now (after a confirmation) and the audit log.  The page polls every few
 seconds (an `rx.moment` timer firing `poll`), so a view that happens elsewhere appears
 without a reload; `dashboard_snapshot` is the whole cost of one poll (see docs/web-app.md).
 
@@ -24,6 +25,7 @@ from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
 from pwpush_app.core.owners import (
     audit_trail,
     claim_pushes,
+    count_claimable,
     count_pushes_of_owner,
     expire_by_owner,
     owned_push,
@@ -31,8 +33,8 @@ from pwpush_app.core.owners import (
     pushes_of_owner,
 )
 from pwpush_app.core.records import open_link_token
+from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.core.runtime import Runtime
-from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
@@ -42,15 +44,23 @@ from pwpush_app.ui.common import (
     in_thread,
     plural,
     runtime,
+    site_base_url,
 )
-from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
-from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser, remembered_pushes
-from pwpush_app.ui.components.fields import copy_button
+from pwpush_app.ui.components.audit_words import (
+    EXPIRED_REASONS,
+    describe_event,
+    describe_lockout,
+    describe_user_agent,
+    user_agent_cell,
+)
+from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser
+from pwpush_app.ui.components.confirm import confirm_button
+from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.session import current_user
 
 PER_PAGE = 10
-LINK_BOX = "dash-link"
+COPY_PREFIX = "dash-copy-"
 POLL_MS = 3000
 TABS = ("active", "expired")
 
@@ -62,7 +72,17 @@ class Snapshot:
     audit: list[dict[str, str]] = field(default_factory=list)
 
 
-def _row(push, now) -> dict[str, str]:
+def _lockout_text(runtime: Runtime, push, now) -> str:
+    """Recipients locked out by wrong passphrases, for the row (pushes with a passphrase only)."""
+    if push.expired or not push.has_passphrase:
+        return ""
+    settings = runtime.settings
+    return " ".join(describe_lockout(found.ip, found.until, settings.passphrase_max_failures,
+                                     settings.passphrase_push_max_failures)
+                    for found in passphrase_lockouts(runtime, push, now))
+
+
+def _row(push, now, lockout: str = "") -> dict[str, str]:
     if push.expired:
         status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
     else:
@@ -76,6 +96,7 @@ def _row(push, now) -> dict[str, str]:
         "time_left": describe_duration(push.time_left(now)),
         "status": status,
         "active": "" if push.expired else "yes",
+        "lockout": lockout,
     }
 
 
@@ -85,7 +106,7 @@ def _audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
     return [
         {"time": format_time(e.created_at),
          "event": describe_recipient(mailed[e.id]) if e.id in mailed else describe_event(e.kind, e.actor),
-         "ip": e.ip or "–", "user_agent": e.user_agent or "–"}
+         "ip": e.ip or "–", "browser": describe_user_agent(e.user_agent), "user_agent": e.user_agent or "–"}
         for e in events
     ]
 
@@ -100,7 +121,7 @@ def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, sear
     audit = []
     if open_id and any(p.id == open_id for p in found):
         audit = _audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
-    return Snapshot(rows=[_row(p, now) for p in found], total=total, audit=audit)
+    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now)) for p in found], total=total, audit=audit)
 
 
 class DashboardState(rx.State):
@@ -114,11 +135,10 @@ class DashboardState(rx.State):
     message: str = ""
     # What the last action did ("" for nothing); server events can't raise toasts under our CSP.
     notice: str = ""
-    # The name of the push whose secret link is in the link panel ("" hides the panel).
-    link_for: str = ""
     loaded: bool = False
-    # The claim offer goes away once this browser's pushes were moved.
-    claimed: bool = False
+    # How many of this browser's pushes (My pushes) belong to no account yet: the claim
+    # offer shows only then (pushes created while logged in are already the account's).
+    claimable: int = 0
 
     @rx.var
     def pages(self) -> int:
@@ -146,7 +166,7 @@ class DashboardState(rx.State):
 
     @rx.event
     async def load(self):
-        self.message, self.notice, self.link_for, self.open_id, self.audit = "", "", "", "", []
+        self.message, self.notice, self.open_id, self.audit = "", "", "", []
         user = await self._user_or_login()
         if user is None:
             return rx.redirect("/login")
@@ -211,8 +231,7 @@ class DashboardState(rx.State):
         user, push = found
         await in_thread(expire_by_owner, runtime(), push, self._client(user.id))
         await self._refresh(user.id)
-        self.notice, self.link_for = "Expired: the secret is deleted.", ""
-        return rx.set_value(LINK_BOX, "")
+        self.notice = f"Expired “{push.name or 'Unnamed push'}”: the secret is deleted."
 
     @rx.event
     async def copy_link(self, push_id: str):
@@ -222,11 +241,19 @@ class DashboardState(rx.State):
         _user, push = found
         token = await in_thread(open_link_token, runtime(), push)
         if token is None:
-            self.notice, self.link_for = "This push has expired: its link no longer works.", ""
+            self.notice = "This push has expired: its link no longer works."
             return
-        self.notice, self.link_for = "", push.name or "Unnamed push"
-        # Into the panel's field as an event result: the secret link never sits in state.
-        return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token))
+        self.notice = ""
+        # To the row's copier as an event result: the secret link never sits in state.
+        return rx.set_value(COPY_PREFIX + push.id, links.secret_link(site_base_url(self), token))
+
+    @rx.event
+    async def check_claimable(self, manage_tokens: list[str]):
+        """Asked once the page is on screen, with this browser's manage tokens (an event
+        argument, never state)."""
+        user = await self._user_or_login()
+        tokens = [token for token in manage_tokens if isinstance(token, str)] if isinstance(manage_tokens, list) else []
+        self.claimable = await in_thread(count_claimable, runtime(), tokens) if user and tokens else 0
 
     @rx.event
     async def claim(self, manage_tokens: list[str]):
@@ -237,7 +264,7 @@ class DashboardState(rx.State):
             return rx.redirect("/login")
         tokens = [token for token in manage_tokens if isinstance(token, str)] if isinstance(manage_tokens, list) else []
         claimed = await in_thread(claim_pushes, runtime(), user.id, tokens)
-        self.claimed = True
+        self.claimable = 0
         await self._refresh(user.id)
         self.notice = (f"{claimed} {'push' if claimed == 1 else 'pushes'} from this browser moved into your account."
                        if claimed else "No push of this browser was left to move.")
@@ -251,7 +278,8 @@ def _audit_list() -> rx.Component:
             DashboardState.audit,
             lambda e: rx.box(
                 rx.text(e["time"], " · ", rx.text.strong(e["event"]), size="1"),
-                rx.text(e["ip"], " · ", e["user_agent"], size="1", color_scheme="gray", word_break="break-all"),
+                rx.hstack(rx.text(e["ip"], " · ", size="1", color_scheme="gray"),
+                          rx.box(user_agent_cell(e), font_size="var(--font-size-1)"), spacing="1", align="start"),
                 class_name="dash-audit-row",
                 width="100%",
             ),
@@ -289,15 +317,21 @@ def _push_row(row: rx.Var) -> rx.Component:
                                           class_name="dash-copy", on_click=DashboardState.copy_link(row["id"].to(str)))),
                 rx.cond(active, rx.button(rx.icon("pencil", size=14, aria_hidden="true"), "Edit", size="1", variant="soft",
                                           class_name="dash-edit", on_click=rx.redirect("/dashboard/edit/" + row["id"].to(str)))),
-                rx.cond(active, rx.button("Expire now", size="1", variant="soft", color_scheme="red", class_name="dash-expire",
-                                          on_click=DashboardState.expire(row["id"].to(str)))),
                 rx.button(rx.icon("scroll-text", size=14, aria_hidden="true"),
                           rx.cond(DashboardState.open_id == row["id"], "Hide audit log", "Audit log"), size="1",
                           variant="soft", color_scheme="gray", class_name="dash-audit-toggle",
                           on_click=DashboardState.toggle_audit(row["id"].to(str))),
+                rx.spacer(),
+                # Far from Copy link, and it asks first (as the manage page does).
+                rx.cond(active, _expire_button(row)),
                 wrap="wrap",
                 spacing="3",
+                width="100%",
             ),
+            copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label="Your browser did not allow copying: copy the link here.",
+                            class_name="dash-copy-fallback"),
+            rx.cond(row["lockout"] != "", rx.text(rx.icon("lock", size=12, aria_hidden="true"), " ", row["lockout"], size="1",
+                                                  color_scheme="amber", class_name="dash-lockout")),
             rx.cond(DashboardState.open_id == row["id"], _audit_list()),
             spacing="2",
             width="100%",
@@ -308,24 +342,18 @@ def _push_row(row: rx.Var) -> rx.Component:
     )
 
 
-def _link_panel() -> rx.Component:
-    """Always on the page (hidden when empty), so `copy_link` can fill its field."""
-    return rx.card(
-        rx.vstack(
-            rx.text("Secret link of ", rx.text.strong(DashboardState.link_for), size="2"),
-            rx.hstack(
-                rx.el.input(id=LINK_BOX, read_only=True, aria_label="Secret link",
-                            style={"flex": "1", "minWidth": "0", "padding": "0.4rem", "fontFamily": "monospace",
-                                   "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
-                                   "background": "var(--color-surface)", "color": "var(--gray-12)"}),
-                copy_button(LINK_BOX),
-                width="100%",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        display=rx.cond(DashboardState.link_for != "", "block", "none"),
-        width="100%",
+def _expire_button(row: rx.Var) -> rx.Component:
+    return confirm_button(
+        label="Expire now",
+        icon="ban",
+        class_name="dash-expire",
+        size="1",
+        title="Expire this push now?",
+        description=rx.fragment("“", row["name"], "”: the secret is deleted and its link stops working for everyone. "
+                            "This cannot be undone."),
+        confirm_label="Expire",
+        confirm_id="confirm-expire",
+        on_confirm=DashboardState.expire(row["id"].to(str)),
     )
 
 
@@ -363,20 +391,22 @@ def dashboard_page() -> rx.Component:
             spacing="3",
         ),
         rx.cond(
-            (remembered_pushes.length() > 0) & ~DashboardState.claimed,
+            DashboardState.claimable > 0,
             rx.callout(
                 rx.hstack(
-                    rx.text("This browser created pushes before you logged in.", size="2"),
-                    rx.button("Move them into my account", size="1", id="dash-claim", color_scheme="iris",
+                    rx.text(rx.cond(DashboardState.claimable == 1, "A push", DashboardState.claimable.to_string() + " pushes"),
+                            " made in this browser without logging in " , rx.cond(DashboardState.claimable == 1, "is", "are"),
+                            " not in your account yet.", size="2", id="dash-claim-text"),
+                    rx.button("Move into my account", size="1", id="dash-claim", color_scheme="iris",
                               on_click=DashboardState.claim(manage_tokens_of_this_browser)),
                     wrap="wrap", align="center", spacing="3",
                 ),
                 icon="info", color_scheme="gray", width="100%",
             ),
         ),
+        rx.fragment(on_mount=DashboardState.check_claimable(manage_tokens_of_this_browser)),
         rx.cond(DashboardState.notice != "",
                 rx.callout(DashboardState.notice, icon="info", width="100%", id="dash-notice", role="status")),
-        _link_panel(),
         rx.cond(
             DashboardState.rows.length() > 0,
             rx.vstack(rx.foreach(DashboardState.rows, _push_row), spacing="3", width="100%", id="dash-list"),

@@ -22,7 +22,16 @@ from pwpush_app.core.models import Push
 from pwpush_app.core.owners import PushEdit, edit_push, owned_push
 from pwpush_app.core.records import find_managed, open_note
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, describe_duration, format_time, in_thread, plural, runtime
+from pwpush_app.ui.common import (
+    BUSY_MESSAGE,
+    KIND_LABELS,
+    client_of,
+    describe_duration,
+    format_time,
+    in_thread,
+    plural,
+    runtime,
+)
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.create_state import CUSTOM, LIFETIME_PRESETS, UNIT_MINUTES

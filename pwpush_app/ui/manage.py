@@ -1,9 +1,12 @@
 """Manage (`/manage/[manage_token]`): the creator's view of one push, through the private manage link.
 
-Status, the secret link (while the push lives), the audit log, "expire now", and the ways to
-the edit page and the print page (ui/edit.py, ui/print_share.py). Owner views are logged by
-the core, as in Password Pusher. The note and the link (owner-visible, encrypted at rest)
-are handed to the browser like a revealed secret, so they stay out of state too.
+Status, the secret link (while the push lives), who is locked out by wrong passphrases, the
+audit log (browser and system named, the raw user agent on demand), "expire now" (asks
+first), and the ways to the edit page and the print page (ui/edit.py, ui/print_share.py).
+Owner views are logged by the core, as in Password Pusher, but once per half hour from the
+same browser: the page's own reloads and reconnects are the same look
+(`owners.OWNER_VIEW_COALESCE`). The note and the link (owner-visible, encrypted at rest) are
+handed to the browser like a revealed secret, so they stay out of state too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
 from pwpush_app.core.records import find_managed, open_link_token, open_note
-from pwpush_app.settings import get_settings
+from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
@@ -25,8 +28,15 @@ from pwpush_app.ui.common import (
     in_thread,
     plural,
     runtime,
+    site_base_url,
 )
-from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
+from pwpush_app.ui.components.audit_words import (
+    EXPIRED_REASONS,
+    describe_event,
+    describe_lockout,
+    describe_user_agent,
+    user_agent_cell,
+)
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
@@ -50,6 +60,8 @@ class ManageState(rx.State):
     time_line: str = ""
     has_note: bool = False
     events: list[dict[str, str]] = []
+    # Recipients locked out by wrong passphrases right now, said for the owner.
+    lockouts: list[str] = []
     message: str = ""
 
     def _manage_token(self) -> str:
@@ -67,6 +79,13 @@ class ManageState(rx.State):
             self.status, self.message = "unavailable", BUSY_MESSAGE
             return
         self._show(managed)
+        await self._show_lockouts(managed.push)
+
+    async def _show_lockouts(self, push) -> None:
+        settings = runtime().settings
+        found = await in_thread(passphrase_lockouts, runtime(), push) if not push.expired else []
+        self.lockouts = [describe_lockout(lockout.ip, lockout.until, settings.passphrase_max_failures,
+                                          settings.passphrase_push_max_failures) for lockout in found]
 
     @rx.event
     async def send_note(self):
@@ -86,7 +105,7 @@ class ManageState(rx.State):
             token = await in_thread(open_link_token, runtime(), push)
         except (PushUnavailable, ServerBusy):
             return
-        return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token) if token else "")
+        return rx.set_value(LINK_BOX, links.secret_link(site_base_url(self), token) if token else "")
 
     def _show(self, managed: ManagedPush) -> None:
         push = managed.push
@@ -111,6 +130,7 @@ class ManageState(rx.State):
                 "time": format_time(event.created_at),
                 "event": describe_event(event.kind, event.actor),
                 "ip": event.ip or "–",
+                "browser": describe_user_agent(event.user_agent),
                 "user_agent": event.user_agent or "–",
                 "referrer": event.referrer or "–",
             }
@@ -128,6 +148,7 @@ class ManageState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self._show(managed)
+        self.lockouts = []
         return [rx.set_value(NOTE_BOX, ""), rx.set_value(LINK_BOX, "")]
 
 
@@ -174,6 +195,8 @@ def _status_card() -> rx.Component:
                 _fact("Time", ManageState.time_line, "time-line"),
                 orientation={"initial": "vertical", "sm": "horizontal"},
             ),
+            rx.foreach(ManageState.lockouts, lambda line: rx.callout(line, icon="lock", color_scheme="amber", width="100%",
+                                                                   class_name="manage-lockout")),
             rx.text(ManageState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
                 ~ManageState.expired,
@@ -230,7 +253,7 @@ def _note_card() -> rx.Component:
     )
 
 
-AUDIT_COLUMNS = (("Time", "time"), ("Event", "event"), ("IP", "ip"), ("User agent", "user_agent"), ("Referrer", "referrer"))
+AUDIT_COLUMNS = (("Time", "time"), ("Event", "event"), ("IP", "ip"), ("Browser", "browser"), ("Referrer", "referrer"))
 
 
 def _audit_table() -> rx.Component:
@@ -244,7 +267,7 @@ def _audit_table() -> rx.Component:
                     rx.table.cell(event["time"], white_space="nowrap"),
                     rx.table.cell(event["event"]),
                     rx.table.cell(event["ip"], white_space="nowrap"),
-                    rx.table.cell(event["user_agent"], min_width="14rem", word_break="break-word"),
+                    rx.table.cell(user_agent_cell(event), min_width="12rem", word_break="break-word"),
                     rx.table.cell(event["referrer"], word_break="break-all"),
                     class_name="audit-row",
                 ),
@@ -261,7 +284,8 @@ def _audit_table() -> rx.Component:
             lambda event: rx.card(
                 rx.vstack(
                     rx.hstack(rx.text(event["event"], weight="medium", size="2"), rx.spacer(), rx.text(event["time"], size="1", color_scheme="gray"), width="100%"),
-                    rx.text(event["ip"], " · ", event["user_agent"], size="1", color_scheme="gray", word_break="break-word"),
+                    rx.hstack(rx.text(event["ip"], " · ", size="1", color_scheme="gray"), rx.box(user_agent_cell(event), font_size="var(--font-size-1)"),
+                              spacing="1", align="start"),
                     rx.cond(event["referrer"] != "–", rx.text("From ", event["referrer"], size="1", color_scheme="gray", word_break="break-all")),
                     spacing="1",
                     width="100%",

@@ -19,7 +19,7 @@ from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.core.records import find_managed, open_link_token
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, plural, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, plural, runtime, site_base_url
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 from pwpush_app.ui.components.value_text import value_text
@@ -84,7 +84,7 @@ class PrintState(rx.State):
         if found is None:
             self.status = "unavailable"
             return
-        link = links.secret_link(get_settings(), found[1])
+        link = links.secret_link(site_base_url(self), found[1])
         return [rx.set_value(PRINT_LINK, link), rx.set_value(PRINT_QR, qr_data_uri(link, "QR code of the secret link"))]
 
 

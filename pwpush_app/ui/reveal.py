@@ -7,9 +7,9 @@ off) calls `reveal_push`, and the secret goes back to the browser as the event's
 (`rx.set_value` on a read-only field) without ever being assigned to state.
 
 What the tab remembers of a reveal is a digest of the link it revealed (`_revealed_link`,
-backend-only): the proof `delete_now` asks for, so a crafted event can't delete a push
-nobody revealed here, and what tells a websocket reconnect (which runs the page's on_load
-again) from a new visit, so a reconnect never takes another view or hides the secret.
+backend-only): the proof `delete_now` asks for, so a crafted event can't delete a push nobody
+revealed here, and what tells a websocket reconnect (which runs the page's on_load again)
+from a new visit, so a reconnect never takes another view or hides the secret.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from pwpush_app.core.create import is_safe_url
 from pwpush_app.core.crypto import plain_digest
 from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailable, ServerBusy
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.links import download_path
+from pwpush_app.core.links import download_all_path, download_path
 from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
-from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
@@ -107,7 +107,8 @@ class RevealState(rx.State):
     async def reveal_without_click(self):
         if self.status != "autoreveal":
             return
-        return await self._reveal("")
+        yield await self._reveal("")
+        yield self.focus_after_reveal()
 
     @rx.event
     async def reveal(self, form_data: dict):
@@ -120,6 +121,7 @@ class RevealState(rx.State):
             yield await self._reveal(passphrase if isinstance(passphrase, str) else "")
         finally:
             self.working = False
+        yield self.focus_after_reveal()
 
     async def _reveal(self, passphrase: str):
         try:
@@ -155,6 +157,16 @@ class RevealState(rx.State):
         return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
                 *self._kind_events(revealed)]
 
+    def focus_after_reveal(self):
+        """The Reveal button is gone: the focus goes to what it revealed, not the page's body.
+        (Its own update, after the one that shows the revealed card: a hidden field takes no focus.)
+        A blurred secret would show on focus: then the card's heading, one Tab before it."""
+        if self.status != "revealed" or self.kind == "url":
+            return None
+        if self.blurred:
+            return rx.set_focus("secret-heading")
+        return rx.set_focus({"qr": "show-qr-text", "file": "secret-heading"}.get(self.kind, SECRET_BOX))
+
     def _kind_events(self, revealed: Revealed) -> list:
         """What each kind shows beyond the text: also event results, never state."""
         if revealed.push.kind == "url":
@@ -176,7 +188,8 @@ class RevealState(rx.State):
                 minutes = get_settings().file_grace_minutes
                 self.download_hint = (
                     f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
-                    "then it is deleted. Download them now."
+                    "then it is deleted. Download them now. A download that stops half-way doesn't count: "
+                    "press Download again."
                 )
                 self.views_left = ""  # the note above says it
             else:
@@ -185,7 +198,7 @@ class RevealState(rx.State):
                 {"name": f.name, "size": describe_bytes(f.size), "href": download_path(grant.grant, f.index)}
                 for f in grant.files
             ]
-            return [rx.set_value(SECRET_FILES, json.dumps(listing))]
+            return [rx.set_value(SECRET_FILES, json.dumps({"files": listing, "all": download_all_path(grant.grant)}))]
         return []
 
     @rx.event
@@ -247,6 +260,8 @@ def _landing() -> rx.Component:
                 rx.cond(
                     RevealState.needs_passphrase,
                     rx.vstack(
+                        rx.text("The sender protected this secret with a passphrase. It is not in the link: "
+                                "if you don't have it, ask the sender for it.", size="2", id="passphrase-help"),
                         field_label("Passphrase", "passphrase"),
                         rx.input(
                             id="passphrase",
@@ -256,7 +271,7 @@ def _landing() -> rx.Component:
                             size="3",
                             width="100%",
                             auto_focus=True,
-                            aria_describedby="reveal-message",
+                            aria_describedby="passphrase-help reveal-message",
                         ),
                         spacing="1",
                         width="100%",
@@ -318,13 +333,9 @@ def _text_secret() -> rx.Component:
         size="3",
         spell_check=False,
         # Grows with the secret (a key file, a long note) up to most of the screen.
-        style={"& textarea": {"fieldSizing": "content", "minHeight": "4.5em", "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
+        style={**READABLE, "& textarea": {**READABLE["& textarea, & input"], "fieldSizing": "content", "minHeight": "4.5em",
+                                          "maxHeight": "60vh"}, "fontFamily": "var(--code-font-family)"},
     )
-
-
-def _shown_if(condition, child: rx.Component) -> rx.Component:
-    """Hidden, not unmounted: a field must exist when the reveal's result arrives."""
-    return rx.box(child, display=rx.cond(condition, "block", "none"), width="100%")
 
 
 def _text_with_copy() -> rx.Component:
@@ -384,11 +395,12 @@ def _revealed() -> rx.Component:
     kind = RevealState.kind
     return rx.box(
         _card(
-            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6"),
-            _shown_if(kind == "qr", _qr_secret()),
-            _shown_if(kind == "file", _files_secret()),
+            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6",
+                       id="secret-heading", tab_index=-1),
+            shown_if(kind == "qr", _qr_secret()),
+            shown_if(kind == "file", _files_secret()),
             # The text: a text push's secret, a QR code's text on request, a file push's message.
-            _shown_if(
+            shown_if(
                 (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.text_shown) | ((kind == "file") & RevealState.has_text),
                 _text_with_copy(),
             ),

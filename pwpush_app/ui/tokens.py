@@ -11,8 +11,8 @@ import reflex as rx
 
 from pwpush_app.core import accounts
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime, site_base_url
+from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.session import AccountState, current_user
@@ -26,6 +26,9 @@ class TokenState(rx.State):
     shown: bool = False
     revoked: bool = False
     message: str = ""
+    # Where this site is for scripts: the configured base URL, or the address this page was
+    # opened at (links.base_url_for), for the examples below.
+    site: str = ""
 
     async def _user(self):
         user = await current_user(self)
@@ -36,6 +39,7 @@ class TokenState(rx.State):
     @rx.event
     async def load(self):
         self.shown, self.revoked, self.message = False, False, ""
+        self.site = site_base_url(self)
         user = await self._user()
         if user is None:
             return rx.redirect("/login")
@@ -80,7 +84,7 @@ def _code(text: str) -> rx.Component:
 
 
 def api_token_page() -> rx.Component:
-    base = get_settings().base_url
+    base = TokenState.site
     return page_shell(
         rx.cond(TokenState.message != "", rx.callout(TokenState.message, color_scheme="red", icon="triangle-alert", width="100%")),
         rx.card(
@@ -110,10 +114,31 @@ def api_token_page() -> rx.Component:
                     width="100%",
                 ),
                 rx.hstack(
-                    rx.button(rx.cond(TokenState.has_token, "Regenerate token", "Create token"), id="regenerate-token",
-                              on_click=TokenState.regenerate),
-                    rx.cond(TokenState.has_token,
-                            rx.button("Revoke", id="revoke-token", variant="soft", color_scheme="red", on_click=TokenState.revoke)),
+                    rx.cond(
+                        TokenState.has_token,
+                        # Both break every script using the token: they ask first.
+                        confirm_button(
+                            label="Regenerate token", icon="refresh-cw", button_id="regenerate-token",
+                            color_scheme="iris",
+                            title="Regenerate your API token?",
+                            description="The current token stops working at once: scripts and the pwpush command line "
+                                        "tool using it get 401 until they have the new one.",
+                            confirm_label="Regenerate", confirm_id="confirm-regenerate", cancel_label="Keep the token",
+                            on_confirm=TokenState.regenerate,
+                        ),
+                        rx.button("Create token", id="regenerate-token", on_click=TokenState.regenerate),
+                    ),
+                    rx.cond(
+                        TokenState.has_token,
+                        confirm_button(
+                            label="Revoke", icon="ban", button_id="revoke-token",
+                            title="Revoke your API token?",
+                            description="Scripts and the pwpush command line tool using it get 401 from now on. "
+                                        "You can create a new token later.",
+                            confirm_label="Revoke", confirm_id="confirm-revoke", cancel_label="Keep the token",
+                            on_confirm=TokenState.revoke,
+                        ),
+                    ),
                     spacing="3",
                     wrap="wrap",
                 ),

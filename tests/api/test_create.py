@@ -29,9 +29,9 @@ def test_v2_create_answers_201_with_the_push_json(api):
     assert set(body) == PUSH_FIELDS | {"name", "note", "manage_url"}
     token = body["url_token"]
     assert isinstance(token, str) and len(token) >= 22
-    assert body["html_url"] == f"http://localhost:3000/p/{token}"
-    assert body["json_url"] == f"http://localhost:3000/p/{token}.json"
-    assert body["manage_url"].startswith("http://localhost:3000/manage/")
+    assert body["html_url"] == f"http://testserver/p/{token}"  # the address the request was sent to
+    assert body["json_url"] == f"http://testserver/p/{token}.json"
+    assert body["manage_url"].startswith("http://testserver/manage/")
     assert body["manage_url"].rsplit("/", 1)[1] != token
     assert body["expired"] is False and body["deleted"] is False and body["expired_on"] is None
     assert body["expire_after_views"] == 3 and body["views_remaining"] == 3

@@ -14,7 +14,7 @@ from pwpush_app.api.downloads import DownloadAborted
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import Push, PushFile
 
-BASE = "http://localhost:3000"
+BASE = "http://testserver"  # no base URL configured: links use the address the request was sent to
 
 
 def rows(runtime) -> tuple[int, int]:

@@ -396,3 +396,51 @@ def test_a_64_mib_html_download_streams_in_flat_memory(files_server, owner):
     print(f"\n64 MiB html download: peak growth {growth:.1f} MiB")
     # Held back whole (and joined) it grew by ~157 MiB.
     assert growth < 32, f"the server's memory grew by {growth:.0f} MiB for a 64 MiB download"
+
+
+def _last_view_push(base, owner, files):
+    created = httpx.post(f"{base}/api/v2/pushes", headers=owner, data={"push[expire_after_views]": "1"},
+                         files=[("push[files][]", (name, content, "application/octet-stream")) for name, content in files])
+    assert created.status_code == 201, created.text
+    return httpx.get(f"{base}/api/v2/pushes/{created.json()['url_token']}").json()["files"]
+
+
+def _cut_short(url: str) -> None:
+    """Start a download, take its first bytes, drop the connection (a phone losing signal)."""
+    with httpx.stream("GET", url, timeout=60) as response:
+        assert response.status_code == 200
+        next(response.iter_raw(64 * 1024))
+    time.sleep(1)  # the server notices the dropped connection
+
+
+def test_a_last_view_download_cut_short_can_be_downloaded_again_once(files_server, owner):
+    """Issue 24, item 6: an interrupted phone download no longer loses the file."""
+    content = os.urandom(32 * MIB)
+    entry = _last_view_push(files_server.url, owner, [("phone.bin", content)])[0]
+    _cut_short(entry["url"])
+    again = httpx.get(entry["url"], timeout=60)
+    assert again.status_code == 200 and again.content == content
+    refused = httpx.get(entry["url"], timeout=60)
+    assert refused.status_code == 410
+    head = httpx.head(entry["url"], timeout=60)
+    assert head.status_code == 410 and head.headers["X-Error"] == refused.json()["error"]
+
+
+def test_download_all_streams_one_zip_and_counts_as_each_file_s_download(files_server, owner):
+    import io
+    import zipfile
+
+    files = [("a.bin", os.urandom(20 * MIB)), ("b.txt", b"bee\n"), ("a.bin", b"another a")]
+    entries = _last_view_push(files_server.url, owner, files)
+    zip_url = entries[0]["url"].rsplit("/", 1)[0] + "/all.zip"
+    assert httpx.head(zip_url).status_code == 200  # a look, nothing used up
+    _cut_short(zip_url)  # cut short: every file given back
+    answer = httpx.get(zip_url, timeout=60)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert "content-length" not in answer.headers  # streamed as it is built
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert {i.filename: archive.read(i) for i in archive.infolist()} == {
+            "a.bin": files[0][1], "b.txt": files[1][1], "a (2).bin": files[2][1]}
+    gone = httpx.get(zip_url)
+    assert gone.status_code == 410 and "already downloaded" in gone.json()["error"]
+    assert httpx.get(entries[1]["url"]).status_code == 410

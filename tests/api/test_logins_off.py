@@ -56,9 +56,11 @@ def test_the_forms_posts_are_404_and_set_no_cookie_while_the_api_takes_tokens(ma
 
 
 def test_the_login_pages_are_404_where_the_api_is_built_for_such_a_site(make_runtime):
-    from pwpush_app.api.app import build_api
-    import httpx
     import asyncio
+
+    import httpx
+
+    from pwpush_app.api.app import build_api
 
     runtime = make_runtime(PWP__DISABLE_LOGINS="true")
     app = build_api(lambda: runtime, settings=runtime.settings)

@@ -26,7 +26,7 @@ def test_full_scenario(api, alice, dialect):
 
     preview = api.get(paths["preview"].format(t=token))
     assert preview.status_code == 200
-    assert preview.json() == {"url": f"http://localhost:3000/p/{token}"}
+    assert preview.json() == {"url": f"http://testserver/p/{token}"}
 
     first = api.get(paths["show"].format(t=token), headers={"Referer": "https://chat.example/room"})
     assert first.status_code == 200

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
+
+import pytest
 
 
 def test_v2_version_announces_the_features_the_cli_reads(api):

@@ -21,7 +21,7 @@ import pytest
 
 from tests.servers import ROOT
 
-from .conftest import BASE_URL, BASE_IMAGE, PORT, unique, wait_for_answer
+from .conftest import BASE_IMAGE, BASE_URL, PORT, unique, wait_for_answer
 
 WORKERS = 2
 # Not in the default run (`make test-containers`); the first test of a session builds the images.

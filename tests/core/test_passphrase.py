@@ -224,9 +224,50 @@ def test_parallel_guesses_from_many_addresses_never_pass_the_push_limit(make_run
 
 
 def test_the_last_attempt_says_that_a_pause_follows(runtime, protected):
-    for i in range(4):
+    for i in range(3):
         with pytest.raises(WrongPassphrase):
             reveal_push(runtime, protected.url_token, MALLORY, passphrase=f"guess {i}", now=T0)
+    # Issue 24, item 9: the attempt before the one that pauses says so.
+    with pytest.raises(WrongPassphrase) as fourth:
+        reveal_push(runtime, protected.url_token, MALLORY, passphrase="guess 4", now=T0)
+    assert ("One attempt left: if the next one is wrong too, attempts from your network pause for 10 minutes."
+            in str(fourth.value))
     with pytest.raises(WrongPassphrase) as last:
         reveal_push(runtime, protected.url_token, MALLORY, passphrase="guess 5", now=T0)
-    assert "That was the last attempt for now: try again in 10 minutes." in str(last.value)
+    assert "That was the last attempt for now: try again in 10 minutes" in str(last.value)
+
+
+@pytest.mark.parametrize("pasted", [PASSPHRASE + "\n", " " + PASSPHRASE, "\t" + PASSPHRASE + " \r\n"])
+def test_spaces_and_line_breaks_around_a_pasted_passphrase_do_not_count(runtime, make_push, pasted):
+    # Issue 24, item 9: trimmed where it is set and where it is typed (the core, so page and API alike).
+    assert reveal_push(runtime, make_push("pasted", passphrase=pasted).url_token, ALICE, passphrase=PASSPHRASE).payload == "pasted"
+    assert reveal_push(runtime, make_push("typed", passphrase=PASSPHRASE).url_token, ALICE, passphrase=pasted).payload == "typed"
+    # Only around it: inside, every character counts.
+    with pytest.raises(WrongPassphrase):
+        reveal_push(runtime, make_push("inner", passphrase=PASSPHRASE).url_token, ALICE, passphrase=PASSPHRASE.replace(" ", "  "))
+    # Spaces alone are no passphrase.
+    with pytest.raises(PassphraseRequired):
+        reveal_push(runtime, make_push("blank", passphrase=PASSPHRASE).url_token, ALICE, passphrase=" \n")
+
+
+def test_a_push_made_before_trimming_still_opens_with_its_spaces(runtime, make_push):
+    from sqlalchemy import text
+
+    created = make_push("old push", passphrase="placeholder")
+    with runtime.engine.begin() as connection:  # as an older version stored it: spaces kept in the hash
+        connection.execute(text("UPDATE push SET passphrase_hash = :h WHERE id = :id"),
+                           {"h": runtime.hashing.hash(" spaced "), "id": created.push.id})
+    assert reveal_push(runtime, created.url_token, ALICE, passphrase=" spaced ").payload == "old push"
+
+
+def test_the_owner_sees_who_is_locked_out(runtime, protected):
+    from pwpush_app.core.reveal import passphrase_lockouts
+
+    assert passphrase_lockouts(runtime, protected.push, now=T0) == []
+    for i in range(5):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(runtime, protected.url_token, MALLORY, passphrase=f"guess {i}", now=T0 + timedelta(seconds=i))
+    [lockout] = passphrase_lockouts(runtime, protected.push, now=T0 + timedelta(minutes=1))
+    assert lockout.ip == MALLORY.ip and lockout.until == T0 + timedelta(minutes=10)
+    # It ends when the pause does.
+    assert passphrase_lockouts(runtime, protected.push, now=T0 + timedelta(minutes=10, seconds=1)) == []

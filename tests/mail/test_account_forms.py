@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 
 from pwpush_app.core import accounts
-from pwpush_app.core.clock import utcnow
 from pwpush_app.core.outbox import send_due_mails
 from tests.api.conftest import asgi_client
 from tests.servers import ROOT, make_env

@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 
 import httpx
@@ -27,7 +26,6 @@ import pytest
 from tests.conftest import ARTIFACTS
 from tests.servers import LiveServer, SocketHolder, free_port, make_env
 from tests.traffic import Traffic
-
 
 # One port and the same page settings for every server here: they share one frontend build.
 PORT = free_port()

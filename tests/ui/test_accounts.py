@@ -57,6 +57,7 @@ def test_sign_up_create_watch_a_view_live_and_expire_from_the_dashboard(live_ser
     screenshot(sender, "dashboard")
 
     row.locator(".dash-expire").click()
+    sender.click("#confirm-expire")
     sender.wait_for_selector("#dash-empty")
     push = find_push(server_runtime, links.token)
     assert push.expired and push.expired_reason == "owner" and push.payload_sealed is None
@@ -90,9 +91,7 @@ def test_search_and_copy_link(live_server, server_runtime, new_page):
     assert names == ["Wi-Fi office", "Wi-Fi guest"]  # newest first
     dashboard_row(page, "Wi-Fi office").locator(".dash-copy").click()
     link = f"{live_server.url}/p/{created['Wi-Fi office'].url_token}"
-    wait_for_value(page, "#dash-link", lambda v: v == link)
-    page.get_by_role("button", name="Copy to the clipboard").click()
-    page.wait_for_timeout(300)
+    page.get_by_text("Copied to the clipboard").wait_for()
     assert page.evaluate("() => navigator.clipboard.readText()") == link
 
 
@@ -125,9 +124,11 @@ def test_api_token_page_shows_the_token_once_and_it_works(live_server, new_page)
     assert "created on" in page.inner_text("#token-status")
     assert token not in page.content()
     page.click("#regenerate-token")
+    page.click("#confirm-regenerate")  # regenerating breaks scripts: it asks first
     wait_for_value(page, "#api-token", lambda v: len(v) > 10 and v != token)
     assert api.get("/api/v2/pushes/active").status_code == 401
     page.click("#revoke-token")
+    page.click("#confirm-revoke")
     wait_for_value(page, "#api-token", lambda v: v == "")
     page.get_by_text("Your API token is revoked").wait_for()
 

@@ -109,3 +109,13 @@ def test_a_qr_push_is_drawn_as_an_svg_in_memory(tmp_path, monkeypatch):
     svg = base64.b64decode(qr_data_uri("WIFI:S:x;P:y;;", "The secret as a QR code").split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and 'aria-label="The secret as a QR code"' in svg
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_log_tells_an_opening_without_the_passphrase_from_a_wrong_one():
+    from pwpush_app.core.audit import NO_PASSPHRASE
+    from pwpush_app.ui.components.audit_words import describe_event, describe_user_agent
+
+    assert describe_event("failed_passphrase", None) == "Wrong passphrase"
+    assert describe_event("failed_passphrase", NO_PASSPHRASE) == "Opened without the passphrase (not counted as a guess)"
+    assert describe_user_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                               "Chrome/126.0.0.0 Safari/537.36") == "Chrome 126 on Linux"

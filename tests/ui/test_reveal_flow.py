@@ -109,7 +109,7 @@ def test_lock_out_after_five_wrong_passphrases(live_server, server_runtime, new_
         page.fill("#passphrase", f"wrong {attempt}")
         page.click("#reveal")
         page.wait_for_function("n => document.getElementById('reveal-message').textContent.includes(n)",
-            arg=f"{4 - attempt} attempt" if attempt < 4 else "not correct",
+            arg=["4 attempts left", "3 attempts left", "2 attempts left", "One attempt left", "last attempt"][attempt],
         )
         page.wait_for_function("() => !document.querySelector('#reveal').disabled")
     page.fill("#passphrase", "right one")  # even the right one waits out the lock-out

@@ -196,3 +196,19 @@ class EventChannel:
             "frame => window.__sockets.filter(s => s.readyState === WebSocket.OPEN).at(-1).send(frame)",
             "42/_event," + json.dumps(["event", event]),
         )
+
+
+PHONE_390 = {"width": 390, "height": 844}
+
+
+def screenshots(page, name: str) -> None:
+    """The page at 1280 and 390 px wide, light and dark (test-artifacts/screenshots), for a
+    person to look at; the page is left in light mode at 1280 px."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        for label, viewport in (("390", PHONE_390), ("1280", LAPTOP)):
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(250)
+            page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}-{scheme}.png"), full_page=True)

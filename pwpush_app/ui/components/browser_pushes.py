@@ -7,7 +7,9 @@ expire the push.
 - `remember_push()` + `remember_push_event(...)`: the create event hands a new entry to the
   browser as an event result, like the share links;
 - `forget_push(token)`, `forget_all_pushes()`: click handlers that run in the browser;
-- `manage_tokens_of_this_browser`: read at the click, sent as an event argument.
+- `manage_tokens_of_this_browser`: read at the click, sent as an event argument;
+- `push_statuses()` + `statuses_event(...)`: each push's live status for My pushes, an event
+  result kept in the page's memory beside the list.
 """
 
 from __future__ import annotations
@@ -56,6 +58,25 @@ def remember_push() -> rx.Component:
     return RememberPush.create(id=REMEMBER_ID)
 
 
-def remember_push_event(manage_token: str, name: str, created: str, expires: str):
-    entry = {"manage_token": manage_token, "name": name, "created": created, "expires": expires}
+def remember_push_event(manage_token: str, name: str, created: str, expires: str, kind: str = ""):
+    entry = {"manage_token": manage_token, "name": name, "created": created, "expires": expires, "kind": kind}
     return rx.set_value(REMEMBER_ID, json.dumps(entry))
+
+
+class PushStatuses(rx.Component):
+    library = LIBRARY
+    tag = "PushStatuses"
+
+
+STATUSES_ID = "push-statuses"
+
+
+def push_statuses() -> rx.Component:
+    """On My pushes: receives the pushes' live status (`statuses_event`), kept in the page's
+    memory beside the list, never in state."""
+    return PushStatuses.create(id=STATUSES_ID)
+
+
+def statuses_event(statuses: dict[str, dict[str, str]]):
+    """{manage token: {"status": ..., "detail": ..., "live": "yes"|""}} for the page's list."""
+    return rx.set_value(STATUSES_ID, json.dumps(statuses))

@@ -18,6 +18,15 @@ def field_error(message: rx.Var, field: str) -> rx.Component:
     )
 
 
+# Read-only fields that show something to read and copy (a revealed secret, a new link):
+# Radix greys read-only fields as if disabled; these keep the normal text colour.
+READABLE = {
+    "backgroundImage": "none",
+    "& textarea, & input": {"color": "var(--gray-12)", "WebkitTextFillColor": "var(--gray-12)"},
+    "& textarea::selection, & input::selection": {"backgroundColor": "var(--accent-a5)"},
+}
+
+
 def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
     """Copies the current value of an element (a field filled by an event, never a state var).
 
@@ -37,3 +46,9 @@ def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
         aria_label=f"{label} to the clipboard",
         on_click=[rx.call_function(copy), rx.toast("Copied to the clipboard", duration=2000)],
     )
+
+
+def shown_if(condition, child: rx.Component) -> rx.Component:
+    """Hidden, not unmounted: a field must exist when an event's result (a secret, a link)
+    arrives for it."""
+    return rx.box(child, display=rx.cond(condition, "block", "none"), width="100%")

@@ -1,5 +1,7 @@
 """`file_links`: the download list of a revealed file push, filled by `rx.set_value` with
-JSON, so file names and download grants never sit in state (like `value_image`)."""
+JSON, so file names and download grants never sit in state (like `value_image`).  Each file
+shows its size and what its download did (started, or the server's refusal), and with
+several files a "download all" zip (assets/components/file_links.js)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,12 @@ def file_links(id: str, label: str) -> rx.Component:
         label=label,
         width="100%",
         style={
-            "listStyle": "none",
-            "padding": "0",
-            "margin": "0",
             "display": "flex",
             "flexDirection": "column",
             "gap": "0.5rem",
-            "& li": {
+            "& ul": {"listStyle": "none", "padding": "0", "margin": "0", "display": "flex", "flexDirection": "column",
+                     "gap": "0.5rem"},
+            "& li, & .file-links-all": {
                 "display": "flex",
                 "flexWrap": "wrap",
                 "alignItems": "center",
@@ -37,5 +38,9 @@ def file_links(id: str, label: str) -> rx.Component:
             "& .file-links-name": {"fontWeight": "500", "overflowWrap": "anywhere", "flex": "1 1 12rem"},
             "& .file-links-size": {"color": "var(--gray-11)", "fontSize": "var(--font-size-1)"},
             "& .file-links-download": {"textDecoration": "none"},
+            "& .file-links-state": {"flexBasis": "100%", "fontSize": "var(--font-size-1)", "color": "var(--gray-11)"},
+            "& .file-links-state:empty": {"display": "none"},
+            "& [data-state='error'] .file-links-state": {"color": "var(--red-11)", "fontWeight": "500"},
+            "& [data-state='done'] .file-links-state": {"color": "var(--green-11)"},
         },
     )

@@ -5,12 +5,20 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.settings import get_settings
-from pwpush_app.version import application_version
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.session import AccountState
+from pwpush_app.version import application_version
 
 CONTENT_WIDTH = "44rem"
+# Out of sight until the keyboard reaches it.
+SKIP_LINK_STYLE = {
+    "position": "absolute", "left": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
+    "background": "var(--color-panel-solid)", "color": "var(--accent-11)", "borderRadius": "var(--radius-2)",
+    "boxShadow": "var(--shadow-3)", "&:focus": {"left": "0.5rem"},
+}
+# The header is wider than the column: logged in, its links fit on one line at 1280 px.
+HEADER_WIDTH = "64rem"
 
 
 def _nav_link(label: str, href: str, **props) -> rx.Component:
@@ -100,7 +108,9 @@ def header() -> rx.Component:
                 rx.hstack(
                     # "New push" always means an empty form, even right after creating one.
                     _nav_link("New push", "/", on_click=ShareState.create_another),
-                    _nav_link("My pushes", "/my-pushes"),
+                    # Logged in, the dashboard lists the account's pushes (and offers to move this
+                    # browser's into it): one list in the header, not two.
+                    rx.cond(AccountState.email == "", _nav_link("My pushes", "/my-pushes")),
                     account_nav(),
                     theme_switch(),
                     spacing="3",
@@ -115,7 +125,7 @@ def header() -> rx.Component:
             wrap="wrap",
             gap="2",
             width="100%",
-            max_width=CONTENT_WIDTH,
+            max_width=HEADER_WIDTH,
             margin_x="auto",
             padding_x="1rem",
             padding_y="0.75rem",
@@ -163,6 +173,9 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
     if subheading:
         intro.append(rx.text(subheading, size="3", color_scheme="gray"))
     return rx.box(
+        # The first Tab stop: past the header's links, straight to the page's own content.
+        rx.el.a("Skip to the content", href="#main", class_name="skip-link", style=SKIP_LINK_STYLE,
+                on_click=rx.call_function(rx.Var("() => document.getElementById('main')?.focus()"))),
         header(),
         rx.el.main(
             rx.vstack(
@@ -177,6 +190,9 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
             ),
             flex="1",
             width="100%",
+            id="main",
+            tab_index=-1,
+            style={"outline": "none"},
         ),
         footer(),
         # For scripts and tests: present once the page is connected to the server.

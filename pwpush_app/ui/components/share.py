@@ -11,20 +11,26 @@ same events add it to (in the browser's local storage, never in state).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import reflex as rx
 
 from pwpush_app.core import links
 from pwpush_app.core.create import CreatedPush
 from pwpush_app.core.qr import qr_data_uri
-from pwpush_app.settings import get_settings
+from pwpush_app.core.runtime import get_runtime
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
-from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image
 
 
-def share_message(link: str, views: int, expires: str) -> str:
-    return f"I've shared a secret with you: {link} - it expires after {plural(views, 'view')} or on {expires}"
+def share_message(link: str, views: int, expires: str, passphrase: bool = False) -> str:
+    message = f"I've shared a secret with you: {link} - it expires after {plural(views, 'view')} or on {expires}"
+    if passphrase:
+        # The link alone opens nothing: say so, and that the passphrase comes another way.
+        message += ". It is protected by a passphrase, which I'll send you separately."
+    return message
 
 
 SHARE_FIELDS = ("share-link", "share-message", "share-manage", "share-qr")
@@ -38,34 +44,61 @@ class ShareState(rx.State):
     shown: bool = False
     # The addresses the link is being mailed to (not secret: the sender typed them).
     mailed_to: str = ""
+    # Said when the links name another address than the one in the address bar (no base
+    # URL configured and this host not allowed): the recipient may not reach it.
+    host_warning: str = ""
 
     @rx.event
     def create_another(self):
-        self.shown = False
-        self.mailed_to = ""
+        self.shown, self.mailed_to, self.host_warning = False, "", ""
         # Take the old links off the page too (harmless when the fields aren't there yet).
         return [rx.set_value(field, "") for field in SHARE_FIELDS]
 
 
-def share_events(created: CreatedPush) -> list:
-    """The events that fill the share section with the new push's links and list it under My pushes."""
+def host_warning(base_url: str, page_origin: str) -> str:
+    """What to tell the sender when the links don't start with the address they are using."""
+    link_host, page_host = urlsplit(base_url).netloc, urlsplit(page_origin or "").netloc
+    if not page_host or link_host == page_host:
+        return ""
+    return (f"This link starts with {base_url}, not with the address you opened this site at ({page_host}): "
+            "the recipient may not be able to open it. Ask whoever runs this site to set PWP__OVERRIDE_BASE_URL "
+            "(or to allow this address in PWP__ALLOWED_HOSTS).")
+
+
+def share_events(created: CreatedPush, base_url: str) -> list:
+    """The events that fill the share section with the new push's links (starting with
+    `base_url`, ui.common.site_base_url) and list it under My pushes."""
     push = created.push
-    settings = get_settings()
-    link = links.secret_link(settings, created.url_token)
+    link = links.secret_link(base_url, created.url_token)
     return [
         rx.set_value("share-link", link),
-        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at))),
-        rx.set_value("share-manage", links.manage_link(settings, created.manage_token)),
+        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at),
+                                                    push.has_passphrase)),
+        rx.set_value("share-manage", links.manage_link(base_url, created.manage_token)),
         rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link")),
-        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at)),
+        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at),
+                            push.kind),
+        # The form left the page with the focus in it: the link is what comes next.
+        rx.set_focus("share-link"),
     ]
+
+
+def show_share(share: ShareState, created: CreatedPush, page_origin: str, mailed_to: str = "") -> list:
+    """Show the share section for a push just created from a page at `page_origin` (its
+    router's url.origin), saying to whom the link is being mailed; the events that fill it."""
+    base_url = links.base_url_for(get_runtime().settings, page_origin)
+    share.shown = True
+    share.mailed_to = mailed_to
+    share.host_warning = host_warning(base_url, page_origin)
+    return share_events(created, base_url)
 
 
 def _copy_field(field_id: str, label: str, multiline: bool = False) -> rx.Component:
     field = (
-        rx.text_area(id=field_id, read_only=True, width="100%", resize="none", style={"& textarea": {"fieldSizing": "content"}})
+        rx.text_area(id=field_id, read_only=True, width="100%", resize="none",
+                     style={**READABLE, "& textarea": {**READABLE["& textarea, & input"], "fieldSizing": "content"}})
         if multiline
-        else rx.input(id=field_id, read_only=True, width="100%", size="3")
+        else rx.input(id=field_id, read_only=True, width="100%", size="3", style=READABLE)
     )
     return rx.vstack(
         field_label(label, field_id),
@@ -92,6 +125,11 @@ def share_section() -> rx.Component:
                         ". Your dashboard's audit log shows when each mail went."),
                 icon="mail", color_scheme="blue", width="100%", id="share-mailed",
             ),
+        ),
+        rx.cond(
+            ShareState.host_warning != "",
+            rx.callout(ShareState.host_warning, icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
+                       id="share-host-warning"),
         ),
         rx.card(
             rx.vstack(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pwpush_app.api.version import application_version
 
 V1 = {"application_version": application_version(), "api_version": "1.5", "edition": "oss"}

@@ -1,0 +1,79 @@
+"""What an account form or request may be told: the refusals (`AccountError` and its
+kinds) and every message by code, so that pages get codes in redirects, never free text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+PASSWORD_MIN_CHARS = 10
+PASSWORD_MAX_CHARS = 128
+
+# One message for every failed login: unknown email, wrong password, locked account.
+# Anything else would tell a stranger which emails have accounts.
+LOGIN_FAILED = "Wrong email or password."
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done; the message is fit to show.
+
+    `field` names the form field it is about ("email", "password", "new_password" or "form");
+    `code` names the message (pages get codes in redirects, never free text to display)."""
+
+    def __init__(self, message: str, field: str = "form", code: str = ""):
+        super().__init__(message)
+        self.field = field
+        self.code = code or next((c for c, m in MESSAGES.items() if m == message), "")
+
+
+class LoginFailed(AccountError):
+    def __init__(self):
+        super().__init__(LOGIN_FAILED, "form", "login_failed")
+
+
+class LoginLocked(LoginFailed):
+    """Too many wrong passwords for this email lately (account or not): every password,
+    the right one included, is refused until `until`."""
+
+    def __init__(self, until: datetime):
+        AccountError.__init__(self, MESSAGES["login_locked"], "form", "login_locked")
+        self.until = until
+
+
+# Every message an account form can show, by code.
+MESSAGES = {
+    "login_failed": LOGIN_FAILED,
+    # Said of unknown emails too: it tells nobody whether an account exists.
+    "login_locked": "Too many wrong passwords for this email address: logging in with it is paused for a while. "
+                    "Try again later.",
+    "email_invalid": "Enter an email address like name@example.com.",
+    "email_taken": "An account with this email already exists: log in instead.",
+    "email_not_allowed": "This site does not take sign-ups from that email address.",
+    "signups_closed": "This site does not take new sign-ups.",
+    "logins_disabled": "Logins are turned off on this site: share secrets without an account.",
+    "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
+    "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
+    "passwords_differ": "The two new passwords are not the same.",
+    "current_password": "That is not your current password.",
+    "rate_limited": "Too many attempts from your network. Wait a minute and try again.",
+    "busy": "The service is busy right now. Please try again in a moment.",
+    "gone": "This account no longer exists.",
+    "form_invalid": "The form did not arrive complete. Please try again.",
+    # Account emails (core/account_mail.py, core/account_recovery.py).
+    "email_unconfirmed": "Confirm your email address first: we sent you a link (check your spam folder too). "
+                         "Then log in.",
+    "link_invalid": "That link has expired or was already used. Ask for a new one.",
+    "mail_unavailable": "This site sends no mail, so it can't do that. Ask its administrator.",
+    "email_same": "That is already your email address.",
+}
+
+
+def form_message(code: str, until: str = "") -> str:
+    """The message an account page shows for a refusal's `code` ("" for none); for a lock-out,
+    with its end (`until`: the Unix time the redirect carried), which tells nothing more than
+    the lock itself: unknown emails lock alike."""
+    message = MESSAGES.get(code, "")
+    if code == "login_locked" and until.isascii() and until.isdigit() and len(until) <= 12:
+        moment = datetime.fromtimestamp(int(until), timezone.utc)
+        message = (f"Too many wrong passwords for this email address: logging in with it is paused until "
+                   f"{moment.day} {moment:%b %Y, %H:%M} UTC. Try again then.")
+    return message
