@@ -29,13 +29,25 @@ def built_pages() -> Path:
     return prerequisites.get_web_dir() / rx.constants.Dirs.STATIC / rx.config.get_config().frontend_path.strip("/")
 
 
-app = rx.App(
+api = build_api()
+
+
+class App(rx.App):
+    """Reflex's app, with the API's fast door in front of everything Reflex wraps around
+    it (the hot create and retrieve routes skip Reflex's and FastAPI's layers: api/hot.py)
+    and the security headers outermost, so they cover the door's answers too."""
+
+    def __call__(self):
+        return SecurityHeaders(api.in_front_of(super().__call__()), settings.trusted_proxy_hops,
+                               pages_dir=built_pages)
+
+
+app = App(
     api_transformer=[
         UploadCookies,  # inside the guard: only an upload it lets through is remembered
         UploadHandlerGuard,
-        build_api(),
-        # Last, so it wraps everything: pages, API, static files, errors.
-        lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages),
+        # FastAPI mounts Reflex's own app beneath its routes.
+        api.fastapi,
     ],
     # The icons live in assets/ (served from the site's root, like /favicon.ico).
     head_components=[

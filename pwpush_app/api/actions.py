@@ -8,12 +8,12 @@ declared response model (api/schemas.py).
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
 from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
 from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.api.hot import run_core
 from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
@@ -61,7 +61,8 @@ async def create(
         if new_push.kind == "file":
             uploads.check_file_push_without_files(runtime, caller.client)
         try:
-            created = await run_in_threadpool(create_push, runtime, new_push, caller.client)
+            created = await run_core(runtime, create_push, runtime, new_push, caller.client,
+                                     blocking=bool(new_push.passphrase))
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None

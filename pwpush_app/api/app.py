@@ -15,14 +15,17 @@ from starlette.routing import Match, Mount
 from pwpush_app.api import docs, downloads, legacy, sessions, v2
 from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
+from pwpush_app.api.hot import FastDoor
 from pwpush_app.api.version import application_version
 from pwpush_app.core.runtime import Runtime
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastAPI:
-    """The API app; `runtime_provider` replaces the process-wide runtime (tests)."""
+def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastDoor:
+    """The API app, behind its fast door (hot.py: create and retrieve answered without the
+    framework's layers; everything else by FastAPI); `runtime_provider` replaces the
+    process-wide runtime (tests).  `.fastapi` is the FastAPI app itself."""
     api = FastAPI(
         title="Password Pusher API",
         version=application_version(),
@@ -45,7 +48,7 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastAPI:
     _add_json_fallbacks(api)
     _document_token_auth(api)
     _document_links(api)
-    return api
+    return FastDoor(api)
 
 
 # Creates answer with `url_token`: OpenAPI links say which calls take it next (shown in the
