@@ -25,6 +25,10 @@ log = logging.getLogger("pwpush")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # The file whose flock queues the writers of every process on one SQLite database.
 WRITER_LOCK_SUFFIX = "-writer"
+# WAL checkpoints: ours in the background every so many commits (a create+reveal writes
+# ~30 pages); SQLite's inline one past this many pages, as a backstop.
+CHECKPOINT_EVERY_COMMITS = 100
+AUTOCHECKPOINT_PAGES = 20_000
 
 # SQLite has one writer at a time.  Writers queue on our own lock (a fast hand-over: the
 # next one wakes as soon as the last lets go) rather than on SQLite's busy handler, which
@@ -32,6 +36,7 @@ WRITER_LOCK_SUFFIX = "-writer"
 # (several workers, the admin commands) on an flock of a file beside the database.
 _sqlite_writers: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
 _wal_flushers: "weakref.WeakKeyDictionary[Engine, WalFlusher]" = weakref.WeakKeyDictionary()
+_checkpointers: "weakref.WeakKeyDictionary[Engine, Checkpointer]" = weakref.WeakKeyDictionary()
 _begin = threading.local()
 # Where commits wait for their fsync: None = in the committing call; a list = collected,
 # awaited (`settle`) before anyone is answered.
@@ -130,9 +135,54 @@ class WalFlusher:
                 del self._waiting[loop]
 
 
+class Checkpointer:
+    """Copies the WAL back into the database (a PASSIVE checkpoint: writers go on meanwhile)
+    in a thread of its own, every `CHECKPOINT_EVERY_COMMITS` commits.
+
+    SQLite's own checkpoint runs inside whichever commit crosses its page mark, with an
+    fsync of the WAL and one of the database: that commit's caller (on the hot path an
+    event loop, every request of the worker behind it) would wait for both.  SQLite's
+    stays on as a backstop, at `AUTOCHECKPOINT_PAGES`."""
+
+    def __init__(self, engine: Engine):
+        self._engine = weakref.ref(engine)
+        self._commits = 0
+        self._wake = threading.Event()
+        self._pid = -1
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY_COMMITS:
+            self._commits = 0
+            if self._pid != os.getpid():  # one thread per process (a forked worker starts its own)
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="pwpush-checkpoint", daemon=True).start()
+            self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                connection = engine.raw_connection()
+                try:
+                    connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    connection.close()
+            except Exception as error:  # noqa: BLE001 - the backstop checkpoint still runs
+                log.warning("background checkpoint failed: %s", error)
+            del engine
+
+
 def _committed(engine: Engine) -> None:
     """A write transaction committed: on disk before the caller answers anyone, now or
     (inside `deferred_fsyncs()`) before the answer leaves."""
+    checkpointer = _checkpointers.get(engine)
+    if checkpointer is not None:
+        checkpointer.committed()
     flusher = _wal_flushers.get(engine)
     if flusher is None:
         return
@@ -160,6 +210,8 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
         _sqlite_writers[engine] = WriterLock(busy_timeout_ms / 1000, path + WRITER_LOCK_SUFFIX if path else None)
         if sqlite_synchronous == "FULL" and path:
             _wal_flushers[engine] = WalFlusher(path)
+        if path:
+            _checkpointers[engine] = Checkpointer(engine)
         return engine
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -203,6 +255,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Deleted secrets are overwritten, not left in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
+        # Checkpoints run in the background (Checkpointer); SQLite's own only as a backstop.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
