@@ -15,6 +15,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3, help="for api, scale, files, startup, memory")
     parser.add_argument("--pushes", type=int, default=10_000, help="for sizing")
+    parser.add_argument("--setups", default=",".join(api.DEFAULT_SETUPS),
+                        help=f"for api: our server setups, of {', '.join(api.SETUPS)}")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
     parser.add_argument("--reveals", type=int, default=50, help="for browser: timed reveals per server")
     parser.add_argument("--loads", type=int, default=10, help="for browser: cold page loads per server")
@@ -32,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     which = BENCHMARKS if "all" in args.which else args.which
     if "api" in which:
-        print(api.table(api.run(args.seconds, args.runs)))
+        print(api.table(api.run(args.seconds, args.runs, tuple(args.setups.split(",")))))
     if "browser" in which:
         reveals, loads = (5, 3) if args.quick else (args.reveals, args.loads)
         print(browser.table(browser.run(reveals, loads)))
