@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from pwpush_app.core.writers import DatabaseUnavailable, WriterLock, _writer_turn, writer_turn_async
+from pwpush_app.core.writers import DatabaseUnavailable, WriterLock, queued_writer, writer_turn_async
 
 log = logging.getLogger("pwpush")
 
@@ -34,7 +34,7 @@ AUTOCHECKPOINT_PAGES = 20_000
 # next one wakes as soon as the last lets go) rather than on SQLite's busy handler, which
 # sleeps up to 100 ms between tries: threads of this process on a Python lock, processes
 # (several workers, the admin commands) on an flock of a file beside the database.
-_sqlite_writers: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
+sqlite_writers: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
 _wal_flushers: "weakref.WeakKeyDictionary[Engine, WalFlusher]" = weakref.WeakKeyDictionary()
 _checkpointers: "weakref.WeakKeyDictionary[Engine, Checkpointer]" = weakref.WeakKeyDictionary()
 _begin = threading.local()
@@ -177,7 +177,7 @@ class Checkpointer:
             del engine
 
 
-def _committed(engine: Engine) -> None:
+def committed(engine: Engine) -> None:
     """A write transaction committed: on disk before the caller answers anyone, now or
     (inside `deferred_fsyncs()`) before the answer leaves."""
     checkpointer = _checkpointers.get(engine)
@@ -207,7 +207,7 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
         _configure_sqlite(engine, busy_timeout_ms)
         on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith("file:")
         path = os.path.abspath(engine.url.database) if on_disk else None
-        _sqlite_writers[engine] = WriterLock(busy_timeout_ms / 1000, path + WRITER_LOCK_SUFFIX if path else None)
+        sqlite_writers[engine] = WriterLock(busy_timeout_ms / 1000, path + WRITER_LOCK_SUFFIX if path else None)
         if sqlite_synchronous == "FULL" and path:
             _wal_flushers[engine] = WalFlusher(path)
         if path:
@@ -273,7 +273,7 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
     `write=False` is for transactions that only read: on SQLite they don't wait for the
     writer (WAL readers see the last committed state).
     """
-    with _writer_turn(_sqlite_writers.get(engine) if write else None):
+    with queued_writer(sqlite_writers.get(engine) if write else None):
         _begin.statement = "BEGIN IMMEDIATE" if write else "BEGIN"
         session = Session(engine, expire_on_commit=False)
         try:
@@ -289,7 +289,7 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
             session.close()
     # Committed: on disk before the caller answers anyone (outside the writer's turn).
     if write:
-        _committed(engine)
+        committed(engine)
 
 
 # --- waiting for the disk without blocking an event loop ------------------------------------------
@@ -317,13 +317,13 @@ async def settle(pending: list) -> None:
 async def writer_turn(engine: Engine):
     """Take the writer's turn on `engine` for this context without blocking the event loop
     (see writers.writer_turn_async); returns its release function, or None."""
-    return await writer_turn_async(_sqlite_writers.get(engine))
+    return await writer_turn_async(sqlite_writers.get(engine))
 
 
 def writes_on_loop(engine: Engine) -> bool:
     """Whether a write transaction may run on an event loop: only SQLite's never waits on the
     network or the disk there (writers queue on our lock, fsyncs are shared and awaited)."""
-    return engine in _sqlite_writers
+    return engine in sqlite_writers
 
 
 def migrate(db_url: str) -> None:

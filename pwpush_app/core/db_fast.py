@@ -14,8 +14,8 @@ from typing import Iterator
 
 from sqlalchemy.engine import Engine
 
-from pwpush_app.core.db import _committed, _sqlite_writers
-from pwpush_app.core.writers import DatabaseUnavailable, _writer_turn
+from pwpush_app.core.db import committed, sqlite_writers
+from pwpush_app.core.writers import DatabaseUnavailable, queued_writer
 
 
 class Rows:
@@ -116,7 +116,7 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
     """`transaction()` for the hot path: the same writer queue, BEGIN IMMEDIATE, errors and
     durability, on a pooled driver connection instead of an ORM session."""
     sqlite = engine.dialect.name == "sqlite"
-    with _writer_turn(_sqlite_writers.get(engine) if write else None):
+    with queued_writer(sqlite_writers.get(engine) if write else None):
         fairy = engine.raw_connection()
         driver = fairy.driver_connection
         cursor = driver.cursor()
@@ -140,4 +140,4 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
             cursor.close()
             fairy.close()
     if write:
-        _committed(engine)
+        committed(engine)

@@ -124,7 +124,7 @@ def _holds(lock: WriterLock) -> bool:
 
 
 @contextmanager
-def _writer_turn(lock: WriterLock | None) -> Iterator[None]:
+def queued_writer(lock: WriterLock | None) -> Iterator[None]:
     if lock is None or _holds(lock):
         yield
         return
