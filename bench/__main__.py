@@ -17,6 +17,8 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=10_000, help="for sizing")
     parser.add_argument("--setups", default=",".join(api.DEFAULT_SETUPS),
                         help=f"for api: our server setups, of {', '.join(api.SETUPS)}")
+    parser.add_argument("--before", default=None,
+                        help="for api: also run the server of another checkout (e.g. main), same run")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
     parser.add_argument("--reveals", type=int, default=50, help="for browser: timed reveals per server")
     parser.add_argument("--loads", type=int, default=10, help="for browser: cold page loads per server")
@@ -34,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     which = BENCHMARKS if "all" in args.which else args.which
     if "api" in which:
-        print(api.table(api.run(args.seconds, args.runs, tuple(args.setups.split(",")))))
+        print(api.table(api.run(args.seconds, args.runs, tuple(args.setups.split(",")), args.before)))
     if "browser" in which:
         reveals, loads = (5, 3) if args.quick else (args.reveals, args.loads)
         print(browser.table(browser.run(reveals, loads)))

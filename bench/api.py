@@ -10,9 +10,12 @@ alike.  The table gives each setup's ratio to SnapPass's cycles/s in the same ru
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
-from bench.common import SnapPass, cpu_seconds, spread, start_ours, wrk
-from tests.servers import PostgresServer, RedisServer
+from bench.common import BenchServer, SnapPass, cpu_seconds, spread, start_ours, wrk
+from tests.servers import APP_FILES, PostgresServer, RedisServer, free_port
 
 CONCURRENCY = (1, 8, 32)
 
@@ -28,6 +31,25 @@ SETUPS = {
 DEFAULT_SETUPS = ("full", "full2", "normal", "pg1", "pg2")
 
 
+def _start_before(checkout: Path) -> BenchServer:
+    """The same server (1 worker, SQLite, FULL) from another checkout (e.g. main before a
+    change), run by this checkout's Python: `--before /path/to/checkout`."""
+    app_dir = Path(tempfile.mkdtemp(prefix="pwpush-before-"))
+    for name in APP_FILES:
+        source = checkout / name
+        if source.is_dir():
+            skip = {"build", ".react-router"} if name == ".web" else set()
+            shutil.copytree(source, app_dir / name, symlinks=True,
+                            ignore=lambda folder, names: ({"__pycache__"} | (skip if Path(folder) == source else set())) & set(names))
+        elif source.exists():
+            shutil.copy2(source, app_dir / name)
+    data = Path(tempfile.mkdtemp(prefix="pwpush-bench-")) / "data"
+    server = BenchServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000"}, isolated=True)
+    server.app_dir = app_dir
+    server.start()
+    return server
+
+
 def _start(setup: str, postgres: PostgresServer | None, redis: RedisServer | None):
     _, engine, durability, workers = SETUPS[setup]
     env = {"PWPUSH_SQLITE_SYNCHRONOUS": durability, "GRANIAN_WORKERS": str(workers)}
@@ -40,8 +62,9 @@ def _start(setup: str, postgres: PostgresServer | None, redis: RedisServer | Non
     return start_ours(**env)
 
 
-def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETUPS) -> dict:
+def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETUPS, before: str | None = None) -> dict:
     needs_pg = any(SETUPS[s][1] == "postgresql" for s in setups)
+    load_before = os.getloadavg()
     needs_redis = any(SETUPS[s][3] > 1 for s in setups)
     postgres = PostgresServer().start() if needs_pg else None
     redis = RedisServer().start() if needs_redis else None
@@ -49,11 +72,15 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
     try:
         for setup in setups:
             servers[setup] = _start(setup, postgres, redis)
+        if before:
+            servers["before"] = _start_before(Path(before))
+            setups = (*setups, "before")
         peer = SnapPass()
         ours = servers[setups[0]]
         # Whose CPU a run costs: each server's process tree (and the Redis of the setups with
         # several workers; PostgreSQL's is not counted); SnapPass's gunicorn tree and its Redis.
-        pids = {s: [servers[s].process.pid] + ([redis.process.pid] if SETUPS[s][3] > 1 else []) for s in setups}
+        pids = {s: [servers[s].process.pid] + ([redis.process.pid] if s in SETUPS and SETUPS[s][3] > 1 else [])
+                for s in setups}
         pids["snappass"] = [peer.process.pid, peer.redis.process.pid]
         pids["ceiling"] = pids["ceiling_api"] = [ours.process.pid]
         targets = {s: ("cycle_pwpush.lua", servers[s].url) for s in setups}
@@ -93,8 +120,9 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
             for name in targets if name != "snappass"}
         for c in CONCURRENCY
     }
-    payload = {"seconds_per_run": seconds, "setups": {s: SETUPS[s][0] for s in setups},
-               "load_before": os.getloadavg(), "results": results, "ratios": ratios}
+    labels = {s: SETUPS[s][0] if s in SETUPS else f"before: {before} (SQLite, FULL, 1 worker)" for s in setups}
+    payload = {"seconds_per_run": seconds, "setups": labels,
+               "load_before": load_before, "load_after": os.getloadavg(), "results": results, "ratios": ratios}
     from bench.common import save
 
     save("api", payload)
@@ -111,7 +139,11 @@ def table(payload: dict) -> str:
     def fmt(x: dict) -> str:
         return f"{x['median']:.0f} ({x['min']:.0f}-{x['max']:.0f})"
 
-    lines = [
+    lines = []
+    if "load_before" in payload:
+        lines.append("load average (1, 5, 15 min) before: {} / after: {}\n".format(
+            ", ".join(f"{x:.2f}" for x in payload["load_before"]), ", ".join(f"{x:.2f}" for x in payload.get("load_after", ()))))
+    lines += [
         "| setup | concurrency | cycles/s | / SnapPass | p50 / p99 ms | server CPU ms per cycle | failures |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -15,6 +15,7 @@ import contextvars
 import fcntl
 import os
 import threading
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -98,10 +99,11 @@ class WriterLock:
         self._threads = threading.Lock()
         self._processes = _ProcessLock(lock_path) if lock_path else None
 
-    def acquire(self, blocking: bool = True) -> bool:
-        if not self._threads.acquire(blocking, self.wait_seconds if blocking else -1):
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        wait = (self.wait_seconds if timeout is None else timeout) if blocking else 0
+        if not self._threads.acquire(blocking, wait if blocking else -1):
             return False
-        if self._processes is not None and not self._processes.acquire(self.wait_seconds if blocking else 0):
+        if self._processes is not None and not self._processes.acquire(wait):
             self._threads.release()
             return False
         return True
@@ -110,6 +112,13 @@ class WriterLock:
         if self._processes is not None:
             self._processes.release()
         self._threads.release()
+
+    def wait_free(self, timeout: float) -> bool:
+        """Block until the lock could be taken (within `timeout`); leave it free."""
+        if not self.acquire(timeout=timeout):
+            return False
+        self.release()
+        return True
 
 
 class _Turn:
@@ -145,8 +154,12 @@ async def writer_turn_async(lock: WriterLock | None) -> Callable[[], None] | Non
     when free, else waiting in a thread.  Returns a release function (None: no writer lock)."""
     if lock is None or _holds(lock):
         return None
-    if not lock.acquire(blocking=False):
-        if not await asyncio.get_running_loop().run_in_executor(None, lock.acquire):
+    deadline = time.monotonic() + lock.wait_seconds
+    while not lock.acquire(blocking=False):
+        # Wait in a thread until it is free, then take it here: a lock taken in that thread
+        # would be held across the hop back, while other code on this loop might block on it.
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not await asyncio.get_running_loop().run_in_executor(None, lock.wait_free, remaining):
             raise DatabaseUnavailable("the database is busy")
     turn = _Turn(lock)
     token = _turn.set(turn)

@@ -197,3 +197,36 @@ def test_answers_leave_only_after_their_commit_is_on_disk(runtime, monkeypatch):
     for name, answered in answers.items():
         assert any(commits[name] < start and end < answered for start, end in fsyncs), name
     assert len(fsyncs) < 32  # shared
+
+
+@pytest.mark.sqlite_only
+def test_the_event_loop_goes_on_while_a_request_waits_for_the_writer(runtime):
+    """run_core takes SQLite's writer turn without blocking the loop: while another thread
+    writes, the loop's other tasks keep running, and the request goes once it is free."""
+    import threading
+
+    from pwpush_app.api.hot import run_core
+    from pwpush_app.core import db as database
+    from pwpush_app.core.audit import Client
+    from pwpush_app.core.create import NewPush, create_push
+
+    lock = database.sqlite_writers[runtime.engine]
+    assert lock.acquire()
+    threading.Timer(0.4, lock.release).start()
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(ticker())
+        created = await run_core(runtime, create_push, runtime, NewPush(payload="waited"), Client())
+        task.cancel()
+        return created, ticks
+
+    created, ticks = asyncio.run(main())
+    assert created.url_token and ticks >= 10
