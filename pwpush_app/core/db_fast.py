@@ -66,10 +66,10 @@ class _Compiled:
         self.returns = bool(returning)
 
     def parameters(self, given: dict):
-        values = {**self.defaults, **given} if self.defaults else given
-        if self.binders:
-            values = {name: (self.binders[name](value) if name in self.binders else value)
-                      for name, value in values.items()}
+        values = {**self.defaults, **given} if self.defaults else dict(given)
+        for name, bind in self.binders.items():  # a few (datetimes, on SQLite): not every value
+            if name in values:
+                values[name] = bind(values[name])
         return tuple(values[name] for name in self.order) if self.positional else values
 
     def rows(self, fetched: list) -> list:
