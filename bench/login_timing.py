@@ -25,7 +25,7 @@ from tests.servers import make_env
 def run(attempts: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="pwpush-login-") as folder:
         data = Path(folder) / "data"
-        data.mkdir()
+        data.mkdir(mode=0o700)
         settings = load_settings(make_env(data, PWPUSH_LOGIN_MAX_FAILURES="1000"))
         migrate(settings.db_url)
         runtime = open_runtime(settings)

@@ -106,12 +106,20 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
         assert not {m for m in _imports(path, _modules()) if m.startswith(("pwpush_app.ui", "pwpush_app.api"))}, name
 
 
+SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds"}
+
+
 def test_settings_sit_below_core():
     # Settings read and check the environment; they may use the key's text format
-    # (master_key.py, which imports nothing of ours) and nothing of core or the doors.
+    # (master_key.py, which imports nothing of ours), their own helpers below them
+    # (settings_values.py: reading; settings_kinds.py: the per-kind policies), and nothing
+    # of core or the doors.
     modules = _modules()
-    assert _imports(modules["pwpush_app.settings"], modules) <= {"pwpush_app", "pwpush_app.master_key"}
+    below = {"pwpush_app", "pwpush_app.master_key"} | SETTINGS_MODULES
+    assert _imports(modules["pwpush_app.settings"], modules) <= below
     assert _imports(modules["pwpush_app.master_key"], modules) <= {"pwpush_app"}
+    for name in SETTINGS_MODULES:
+        assert _imports(modules[name], modules) <= {"pwpush_app"} | SETTINGS_MODULES, name
 
 
 def test_components_and_shared_state_never_import_pages():

@@ -26,8 +26,9 @@ from pwpush_app.core.errors import (
     TooManyAttempts,
     UnexpectedPassphrase,
     WrongPassphrase,
+    in_minutes,
 )
-from pwpush_app.core.owners import expire_by_owner, expire_overdue, owner_view, pushes_of_owner
+from pwpush_app.core.owners import audit_trail, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
@@ -39,8 +40,12 @@ def _require_anonymous_allowed(caller: Caller) -> None:
 
 
 async def create(
-    request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False
+    request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False,
+    needs_token: bool = False,
 ) -> schemas.CreatedPushOut:
+    """`needs_token`: the endpoint takes no anonymous pushes (Password Pusher's /r.json)."""
+    if needs_token:
+        caller.require_user()
     _require_anonymous_allowed(caller)
     runtime = caller.runtime
     settings = runtime.settings
@@ -53,6 +58,8 @@ async def create(
     else:
         fields = (await read_create_body(request, root_key, text_limit)).fields
         if "files" in fields:
+            # A files key asks for a file push, even empty: who may send files is told first.
+            uploads.check_file_push_without_files(runtime, caller.client)
             raise invalid({"files": "Send files as multipart/form-data: curl -F 'push[files][]=@secret.pdf' "
                                     "-F 'push[payload]=optional text'."})
         new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
@@ -70,16 +77,22 @@ async def create(
                             note=new_push.note, manage_url=links.manage_link(settings, created.manage_token))
 
 
+# Password Pusher's words in `error` (scripts match them), ours in `message`.
+WRONG_PASSPHRASE = "That passphrase is incorrect."
+PASSPHRASE_HOW = " Send it as ?passphrase=... or in the X-Passphrase header."
+
+
 def _viewer_refused(error: PushError) -> ApiError:
     """What the API answers when the viewer's gate (a view, or a viewer's delete) refuses."""
     if isinstance(error, (PassphraseRequired, WrongPassphrase)):
-        return ApiError(401, str(error))
+        return ApiError(401, WRONG_PASSPHRASE, extra={"message": str(error) + PASSPHRASE_HOW})
     if isinstance(error, TooManyAttempts):
-        return ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)})
+        return ApiError(429, f"Too many passphrase attempts. Please try again in {in_minutes(error.retry_after_seconds)}.",
+                        headers={"Retry-After": str(error.retry_after_seconds)}, extra={"message": str(error)})
     if isinstance(error, UnexpectedPassphrase):
         return invalid({"passphrase": str(error)})
     if isinstance(error, NotAllowed):
-        return ApiError(403, str(error))
+        return ApiError(401, str(error))
     raise error
 
 
@@ -93,14 +106,13 @@ def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPus
         # its (payload-free) record; an unknown token gets a 404.
         if refusal.expired is None:
             raise not_found() from None
-        push = refusal.expired
-        return schemas.push_out(push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(push),
+        return schemas.push_out(refusal.expired, runtime.settings, token, schemas.ShownPushOut,
                                 payload=None, files=[])
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(
-        revealed.push, runtime.settings, token, schemas.ShownPushOut, owner=caller.owns(revealed.push),
-        note=revealed.note, payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
+        revealed.push, runtime.settings, token, schemas.ShownPushOut, viewed=True,
+        payload=revealed.payload, files=schemas.files_out(revealed.downloads, runtime.settings),
     )
 
 
@@ -126,9 +138,10 @@ def _owned(caller: Caller, token: str):
 
 
 def audit(caller: Caller, token: str, page: int, dialect: str) -> schemas.AuditV2Out | schemas.AuditV1Out:
-    push = _owned(caller, token)
-    managed = owner_view(caller.runtime, push, caller.client, page=page)
-    return schemas.audit_v2(managed.events) if dialect == "v2" else schemas.audit_v1(managed.events)
+    push = expire_overdue(caller.runtime, _owned(caller, token))
+    # Reading the trail is no event on the push (as in Password Pusher): not logged.
+    events = audit_trail(caller.runtime, push, page=page)
+    return schemas.audit_v2(events) if dialect == "v2" else schemas.audit_v1(events)
 
 
 def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas.PushOut:
@@ -149,8 +162,7 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
         raise ApiError(422, "This push has already expired.") from None
     except PushError as error:
         raise _viewer_refused(error) from None
-    # The note went with the secret: an expired push has none to show.
-    return schemas.push_out(push, runtime.settings, token, owner=caller.owns(push))
+    return schemas.push_out(push, runtime.settings, token)
 
 
 def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:

@@ -12,7 +12,7 @@ from typing import Callable
 from fastapi import FastAPI, Request
 from starlette.routing import Match, Mount
 
-from pwpush_app.api import docs, downloads, legacy, sessions, v2
+from pwpush_app.api import docs, downloads, health, legacy, sessions, v2
 from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
 from pwpush_app.api.hot import FastDoor
@@ -44,6 +44,7 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastDoor
     api.include_router(legacy.router)
     api.include_router(downloads.router)
     api.include_router(docs.router)
+    api.include_router(health.router)
     api.include_router(sessions.router)
     _add_json_fallbacks(api)
     _document_token_auth(api)
@@ -119,5 +120,6 @@ def _add_json_fallbacks(api: FastAPI) -> None:
                               {"Allow": ", ".join(sorted(allowed))})
         return json_error(404, NOT_FOUND)
 
-    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/p.json", "/f.json", "/r.json", "/d/{rest:path}"):
+    for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/f/{rest:path}.json", "/r/{rest:path}.json",
+                 "/p.json", "/f.json", "/r.json", "/d/{rest:path}"):
         api.add_api_route(path, fallback, methods=ALL_METHODS, include_in_schema=False)

@@ -1,7 +1,9 @@
 """Who is calling: the runtime to use, the API token's user (if any) and the audit `Client`.
 
-Tokens arrive as `Authorization: Bearer <token>` or the legacy pair `X-User-Email` +
-`X-User-Token` (the official CLI sends both).  No credentials: anonymous.  Credentials
+Tokens arrive as `Authorization: Bearer <token>` (or a bare `Authorization: <token>`) or
+the legacy pair `X-User-Email` + `X-User-Token`, which wins when both are sent (the
+official CLI sends both), as in Password Pusher; unlike there, the email must be the
+token's own.  No credentials: anonymous.  Credentials
 that match no user: 401, even where anonymous callers are welcome, so a script with a
 revoked token fails loudly instead of creating pushes nobody owns.
 """
@@ -43,23 +45,29 @@ class Caller:
         return self.user
 
 
+# Authorization schemes that belong to a reverse proxy in front (its own login), not to us.
+PROXY_SCHEMES = {"basic", "digest", "negotiate", "ntlm"}
+
+
 def _presented_token(request: Request) -> tuple[str | None, str | None]:
-    """(token, email) from the headers; raises 401 for a half-sent legacy pair."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
+    """(token, email) from the headers, as Password Pusher reads them: the legacy pair wins
+    when both are sent; else `Authorization`'s last word (`Bearer <token>`, or the bare
+    token).  A half-sent legacy pair is 401."""
     email = request.headers.get("x-user-email")
     legacy_token = request.headers.get("x-user-token")
-    if scheme.lower() == "bearer":
-        token = value.strip()
-        if not token:
-            raise ApiError(401, "The Authorization header has no token after `Bearer`.")
-        return token, email
-    # Other schemes (e.g. Basic from a reverse proxy) are not ours to judge.
     if legacy_token is not None or email is not None:
         if not legacy_token or not email:
             raise ApiError(401, "Send both X-User-Email and X-User-Token, or `Authorization: Bearer <token>`.")
         return legacy_token.strip(), email
-    return None, None
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return None, None
+    words = authorization.split()
+    if words and words[0].lower() in PROXY_SCHEMES:
+        return None, None
+    if not words or (len(words) == 1 and words[0].lower() == "bearer"):
+        raise ApiError(401, "The Authorization header has no token: send `Authorization: Bearer <token>`.")
+    return words[-1], None
 
 
 async def authenticate(request: Request, runtime: Runtime) -> User | None:
@@ -77,7 +85,8 @@ async def authenticate(request: Request, runtime: Runtime) -> User | None:
 def request_client(request: Request, runtime: Runtime, user: User | None) -> Client:
     peer = request.client.host if request.client else ""
     return Client(
-        ip=client_ip(peer, request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxy_hops),
+        ip=client_ip(peer, request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxy_hops,
+                     runtime.settings.trusted_proxies),
         user_agent=request.headers.get("user-agent", ""),
         referrer=request.headers.get("referer", ""),
         user_id=user.id if user else None,

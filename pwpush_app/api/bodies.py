@@ -160,12 +160,15 @@ def _rails_nest(pairs: list[tuple[str, str]]) -> dict:
 def _push_object(root, root_key: str) -> dict:
     if not isinstance(root, dict):
         raise ApiError(400, f"The body must be an object with a {root_key!r} object inside.")
-    if root_key not in root:
-        raise ApiError(400, f"The request has no {root_key!r} object: send e.g. {root_key}[payload]=... "
-                            f"or {{\"{root_key}\": {{\"payload\": \"...\"}}}}.")
-    fields = root[root_key]
+    fields = root.get(root_key)
+    if not fields:
+        # Password Pusher's words (Rails' `params.require`), then what to send.
+        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
+                       extra={"message": f"Send e.g. {root_key}[payload]=... or "
+                                         f"{{\"{root_key}\": {{\"payload\": \"...\"}}}}."})
     if not isinstance(fields, dict):
-        raise ApiError(400, f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}.")
+        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
+                       extra={"message": f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}."})
     unknown = sorted(set(root) - {root_key} - IGNORED_ROOT_KEYS)
     unknown_inside = sorted(set(fields) - PUSH_FIELDS)
     errors = {name: "Unknown field." for name in unknown}

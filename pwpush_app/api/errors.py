@@ -1,7 +1,8 @@
 """Every API error is JSON: one shape, a message a person can act on, never a traceback.
 
-`{"error": message}` for every refusal (the CLI prints `error`), plus `errors`
-(field -> [messages]) for validation failures, as Password Pusher's 422s have them.
+`{"error": message}` for every refusal (the CLI prints `error`); validation failures add
+each field's messages at the top level (`"payload": ["..."]`), as Password Pusher's 422s
+have them.  Bodies are `application/json; charset=utf-8`, as there.
 """
 
 from __future__ import annotations
@@ -28,18 +29,16 @@ class ApiError(Exception):
     """A refusal with its HTTP status; raised anywhere in the API, answered as JSON."""
 
     def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None):
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.extra = extra or {}
         super().__init__(message)
 
     def body(self) -> dict:
-        body: dict = {"error": self.message}
-        if self.errors:
-            body["errors"] = self.errors
-        return body
+        return {"error": self.message, **(self.errors or {}), **self.extra}
 
 
 def not_found() -> ApiError:
@@ -52,15 +51,20 @@ def invalid(errors: dict[str, str]) -> ApiError:
     return ApiError(422, summary, {field: [message] for field, message in errors.items()})
 
 
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
 class NoStoreJSON(JSONResponse):
     """Every API answer may carry a secret or a secret link: none may be cached."""
+
+    media_type = JSON_UTF8
 
     def __init__(self, content, status_code: int = 200, headers: dict[str, str] | None = None, **kwargs):
         super().__init__(content, status_code=status_code, headers={**NO_STORE, **(headers or {})}, **kwargs)
 
 
 def json_error(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+    return NoStoreJSON(body, status_code=status, headers=headers)
 
 
 def is_api_path(path: str) -> bool:
@@ -80,7 +84,7 @@ def install_error_handlers(api: FastAPI) -> None:
             field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "request"
             errors.setdefault(field, []).append(str(item.get("msg", "is not valid")))
         summary = " ".join(f"{field}: {'; '.join(msgs)}." for field, msgs in errors.items())
-        return json_error(422, {"error": summary, "errors": errors})
+        return json_error(422, {"error": summary, **errors})
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException):

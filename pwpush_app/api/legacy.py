@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller
 from pwpush_app.api.schemas import (
@@ -24,6 +25,7 @@ FORM_NOTE = " Form-encoded (`curl --data '{root}[payload]=...'`), JSON or multip
 
 
 @router.get("/api/v1/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version (legacy)")
+@router.get("/api/v1/version.json", response_model=VersionOut, response_model_exclude_unset=True, include_in_schema=False)
 def get_version():
     return version_v1()
 
@@ -44,42 +46,50 @@ async def create_file_push(request: Request, who: Caller = Depends(caller)):
 
 
 @router.post("/r.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a URL push (root key `url`)",
-             description=FORM_NOTE.format(root="url"), responses=CREATE_ERRORS)
+             description="Needs a token, as in Password Pusher." + FORM_NOTE.format(root="url"), responses=CREATE_ERRORS)
 async def create_url_push(request: Request, who: Caller = Depends(caller)):
-    return await actions.create(request, who, "url", "url", kind_is_fixed=True)
+    # As in Password Pusher, /r.json takes no anonymous pushes (v2 does, with kind url).
+    return await actions.create(request, who, "url", "url", kind_is_fixed=True, needs_token=True)
 
 
-@router.get("/p/active.json", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes (legacy)",
-            responses=error_responses(401, 422))
-def active_pushes(who: Caller = Depends(caller), page: int = Page):
-    return actions.listing(who, expired=False, page=page)
+def _push_routes(prefix: str, in_schema: bool) -> None:
+    """Password Pusher's per-push routes under /p; /f and /r are the same routes under the
+    prefixes its file and URL pushes once had (their old links and scripts still use them)."""
+    shown = {"include_in_schema": in_schema, "response_model_exclude_unset": True}
+    name = prefix.strip("/")
+
+    def active_pushes(who: Caller = Depends(caller), page: int = Page):
+        return actions.listing(who, expired=False, page=page)
+
+    def expired_pushes(who: Caller = Depends(caller), page: int = Page):
+        return actions.listing(who, expired=True, page=page)
+
+    def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+        return actions.show(who, token, passphrase)
+
+    def preview_push(token: str, who: Caller = Depends(caller)):
+        return actions.preview(who, token)
+
+    def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
+        return actions.audit(who, token, page, "v1")
+
+    def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
+        return actions.expire(who, token, passphrase)
+
+    routes = [
+        ("GET", "/active.json", active_pushes, list[PushOut], "Your active pushes (legacy)", (401, 422)),
+        ("GET", "/expired.json", expired_pushes, list[PushOut], "Your expired pushes (legacy)", (401, 422)),
+        ("GET", "/{token}.json", show_push, ShownPushOut, "Retrieve the secret (legacy; consumes a view)",
+         (401, 404, 422, 429)),
+        ("GET", "/{token}/preview.json", preview_push, PreviewOut, "The secret link (legacy)", (401, 404)),
+        ("GET", "/{token}/audit.json", audit_push, AuditV1Out, "Audit trail (legacy; owner only)", (400, 401, 403, 404)),
+        ("DELETE", "/{token}.json", expire_push, PushOut, "Expire now (legacy)", (401, 404, 422)),
+    ]
+    for method, path, endpoint, model, summary, codes in routes:
+        router.add_api_route(prefix + path, endpoint, methods=[method], response_model=model, summary=summary,
+                             responses=error_responses(*codes), name=f"{name}_{endpoint.__name__}", **shown)
 
 
-@router.get("/p/expired.json", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your expired pushes (legacy)",
-            responses=error_responses(401, 422))
-def expired_pushes(who: Caller = Depends(caller), page: int = Page):
-    return actions.listing(who, expired=True, page=page)
-
-
-@router.get("/p/{token}.json", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (legacy; consumes a view)",
-            responses=error_responses(401, 404, 422, 429))
-def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
-    return actions.show(who, token, passphrase)
-
-
-@router.get("/p/{token}/preview.json", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (legacy)",
-            responses=error_responses(401, 404))
-def preview_push(token: str, who: Caller = Depends(caller)):
-    return actions.preview(who, token)
-
-
-@router.get("/p/{token}/audit.json", response_model=AuditV1Out, response_model_exclude_unset=True, summary="Audit trail (legacy; owner only)",
-            responses=error_responses(401, 403, 404, 422))
-def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
-    return actions.audit(who, token, page, "v1")
-
-
-@router.delete("/p/{token}.json", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (legacy)",
-               responses=error_responses(401, 403, 404, 422))
-def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
-    return actions.expire(who, token, passphrase)
+_push_routes("/p", in_schema=True)
+_push_routes("/f", in_schema=False)
+_push_routes("/r", in_schema=False)

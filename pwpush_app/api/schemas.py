@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pwpush_app.api.bodies import DURATION_MINUTES
 from pwpush_app.core import links
-from pwpush_app.core.audit import EXPIRE, FAILED_VIEW, VIEW
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.file_downloads import FileDownloads
@@ -23,6 +22,16 @@ from pwpush_app.settings import Settings
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
+
+
+# What `passphrase` says while a push has one: Password Pusher echoes the passphrase itself,
+# we keep only its Argon2id hash (docs/compatibility.md).
+PASSPHRASE_SET = "********"
+
+
+def api_time(moment: datetime | None) -> str | None:
+    """Timestamps as Password Pusher writes them: UTC, milliseconds, a Z."""
+    return iso_utc(moment, "milliseconds")
 
 
 def push_out(
@@ -34,32 +43,42 @@ def push_out(
     owner: bool = False,
     note: str = "",
     now: datetime | None = None,
+    viewed: bool = False,
     **extra,
 ) -> PushOut:
-    """Password Pusher's push fields; `name` and `note` only for the owner, never a passphrase."""
+    """Password Pusher's push fields.
+
+    `owner`: the answers that list `name` and `note` there (a create, the owner's lists).
+    `viewed`: the answer to a view that got the secret.  Password Pusher expires a push
+    after answering its last view, so that answer still says `expired: false`; we expire
+    it in the same transaction, and answer as it does (the push was live when it was seen).
+    """
     now = now or utcnow()
+    expired = push.expired and not viewed
     link = links.secret_link(settings, url_token) if url_token else None
     fields = dict(
         url_token=url_token,
         html_url=link,
         json_url=links.secret_json_link(settings, url_token) if url_token else None,
-        expired=push.expired,
+        expired=expired,
         deleted=push.deleted,
-        expired_on=iso_utc(push.expired_at),
-        created_at=iso_utc(push.created_at),
-        updated_at=iso_utc(push.updated_at),
+        expired_on=api_time(push.expired_at) if expired else None,
+        created_at=api_time(push.created_at),
+        updated_at=api_time(push.updated_at),
         # Whole days, as Password Pusher counts them; a sub-day lifetime counts as 1.
         expire_after_days=math.ceil(push.expire_after_minutes / DAY_MINUTES),
         days_remaining=push.days_remaining(now),
         expire_after_views=push.expire_after_views,
-        views_remaining=push.views_left,
-        deletable_by_viewer=push.deletable_by_viewer,
+        views_remaining=push.views_unused,
+        # URL pushes redirect once revealed: never deletable by viewers (null, as there).
+        deletable_by_viewer=None if push.kind == "url" else push.deletable_by_viewer,
         retrieval_step=push.retrieval_step,
-        passphrase=push.has_passphrase,
+        # Expiry deletes the passphrase (null, as there); "" when none was set.
+        passphrase=None if expired else (PASSPHRASE_SET if push.has_passphrase else ""),
         kind=push.kind,
         # Ours, additive: the exact lifetime and deadline.
         expire_after_minutes=push.expire_after_minutes,
-        expires_at=iso_utc(push.expires_at),
+        expires_at=api_time(push.expires_at),
     )
     if owner:
         fields.update(name=push.name, note=note)
@@ -77,32 +96,25 @@ def files_out(downloads: FileDownloads | None, settings: Settings) -> list[FileO
             content_type=entry.content_type,
             url=links.download_link(settings, downloads.grant, entry.index),
             size=entry.size,
-            expires_at=iso_utc(downloads.until),
+            expires_at=api_time(downloads.until),
         )
         for entry in downloads.files
     ]
 
 
 def audit_v2(events: list[AuditEvent]) -> AuditV2Out:
-    return AuditV2Out(logs=[
-        AuditLogV2(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
-                   created_at=iso_utc(event.created_at))
-        for event in events
-    ])
-
-
-# v1 lists what happened to the secret: views, failed views and manual deletions.
-_V1_KINDS = {VIEW: (0, True), FAILED_VIEW: (0, False), EXPIRE: (1, True)}
+    return AuditV2Out(logs=[AuditLogV2(**_audit_fields(event)) for event in events])
 
 
 def audit_v1(events: list[AuditEvent]) -> AuditV1Out:
-    return AuditV1Out(views=[
-        AuditLogV1(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer,
-                   successful=_V1_KINDS[event.kind][1], kind=_V1_KINDS[event.kind][0],
-                   created_at=iso_utc(event.created_at), updated_at=iso_utc(event.created_at))
-        for event in events
-        if event.kind in _V1_KINDS
-    ])
+    """The legacy trail: every event, as v2 lists them (Password Pusher 2.x's v1 shape)."""
+    return AuditV1Out(views=[AuditLogV1(**_audit_fields(event)) for event in events])
+
+
+def _audit_fields(event: AuditEvent) -> dict:
+    # Events are never changed once written: updated_at is created_at.
+    return dict(ip=event.ip, user_agent=event.user_agent, referrer=event.referrer, kind=event.kind,
+                created_at=api_time(event.created_at), updated_at=api_time(event.created_at))
 
 
 # --- OpenAPI descriptions ---------------------------------------------------------------------
@@ -137,10 +149,10 @@ class PushOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "url_token": "q8Jc2nE1xZ0bY7tW5vK3aA", "html_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA",
         "json_url": "https://secrets.example.com/p/q8Jc2nE1xZ0bY7tW5vK3aA.json", "expired": False, "deleted": False,
-        "expired_on": None, "created_at": "2026-11-25T11:00:00Z", "updated_at": "2026-11-25T11:00:00Z",
+        "expired_on": None, "created_at": "2026-11-25T11:00:00.000Z", "updated_at": "2026-11-25T11:00:00.000Z",
         "expire_after_days": 3, "days_remaining": 3, "expire_after_views": 2, "views_remaining": 2,
-        "deletable_by_viewer": True, "retrieval_step": True, "passphrase": False, "kind": "text",
-        "expire_after_minutes": 4320, "expires_at": "2026-11-28T11:00:00Z",
+        "deletable_by_viewer": True, "retrieval_step": True, "passphrase": "", "kind": "text",
+        "expire_after_minutes": 4320, "expires_at": "2026-11-28T11:00:00.000Z",
     }]})
 
     url_token: str | None
@@ -155,9 +167,10 @@ class PushOut(BaseModel):
     days_remaining: int
     expire_after_views: int
     views_remaining: int
-    deletable_by_viewer: bool
+    deletable_by_viewer: bool | None = Field(description="null for url pushes (never deletable by viewers).")
     retrieval_step: bool
-    passphrase: bool = Field(description="Whether a passphrase is set (never the passphrase).")
+    passphrase: str | None = Field(description=f'"" without a passphrase, "{PASSPHRASE_SET}" with one (never the '
+                                   "passphrase itself), null once expired.")
     kind: str
     expire_after_minutes: int
     expires_at: str
@@ -192,23 +205,19 @@ class AuditLogV2(BaseModel):
     ip: str
     user_agent: str
     referrer: str
-    kind: str = Field(description="creation, view, failed_view, failed_passphrase, passphrase_lock (too many wrong "
-                      "passphrases from everywhere: attempts refused for a while), expire, expire_auto, owner_view")
+    kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, edit, owner_view (the "
+                      "owner saw the secret: no view taken); ours too: expire_auto (views or time ran out), "
+                      "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while)")
     created_at: str
+    updated_at: str
 
 
 class AuditV2Out(BaseModel):
     logs: list[AuditLogV2]
 
 
-class AuditLogV1(BaseModel):
-    ip: str
-    user_agent: str
-    referrer: str
-    successful: bool
-    kind: int = Field(description="0 view, 1 manual deletion")
-    created_at: str
-    updated_at: str
+class AuditLogV1(AuditLogV2):
+    pass
 
 
 class AuditV1Out(BaseModel):
@@ -216,8 +225,11 @@ class AuditV1Out(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """`error` always; a 422 adds each wrong field's messages beside it, as Password Pusher's
+    do (`{"error": "...", "payload": ["Payload is required."]}`)."""
+
+    model_config = ConfigDict(extra="allow")
     error: str = Field(examples=["not-found"])
-    errors: dict[str, list[str]] | None = Field(None, description="Per field, for 422.")
 
 
 class VersionOut(BaseModel):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller, current_runtime
-from pwpush_app.api.errors import invalid
+from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
     CreatedPushOut,
@@ -44,7 +44,26 @@ CREATE_SCHEMA = {
 }
 
 TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
-Page = Query(1, ge=1, le=100_000, description="Page of 50, from 1.")
+MAX_PAGE = 200
+INVALID_PAGE = "Invalid page parameter"
+
+
+async def page_number(page: str | None = Query(None, description="Page of 50, from 1 to 200 (0 or less counts as 1).",
+                                               examples=["1"])) -> int:
+    """Password Pusher's pages: whole numbers; 0 or less is the first page, past 200 or not a
+    number is 400 "Invalid page parameter"."""
+    if page is None:
+        return 1
+    try:
+        number = int(page.strip(), 10)
+    except ValueError:
+        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."}) from None
+    if number > MAX_PAGE:
+        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."})
+    return max(number, 1)
+
+
+Page = Depends(page_number)
 MAX_PASSPHRASE_CHARS = 1024
 PASSPHRASE_HEADER = "X-Passphrase"
 

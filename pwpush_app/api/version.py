@@ -29,13 +29,14 @@ def version_v2(settings: Settings) -> dict:
             # Password Pusher Pro's "several accounts per token"; the CLI would ask for them.
             "accounts": {"enabled": False},
             "pushes": {
+                "enabled": True,
                 "email_auto_dispatch": False,
                 "file_attachments": {
                     "enabled": settings.policy("file").enabled,
                     "requires_authentication": settings.files_require_login,
                 },
-                "url_pushes": settings.policy("url").enabled,
-                "qr_code_pushes": settings.policy("qr").enabled,
+                "url_pushes": {"enabled": settings.policy("url").enabled},
+                "qr_code_pushes": {"enabled": settings.policy("qr").enabled},
             },
             "requests": {"enabled": False},
         },

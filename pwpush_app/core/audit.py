@@ -20,6 +20,9 @@ OWNER_VIEW = "owner_view"
 EDIT = "edit"
 # Wrong passphrases from everywhere reached the push's limit: every attempt is refused for a while.
 PASSPHRASE_LOCK = "passphrase_lock"
+# The `actor` of a failed_passphrase row written for an attempt without any passphrase:
+# shown to the owner, never counted as a guess.
+NO_PASSPHRASE = "none"
 EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT, PASSPHRASE_LOCK)
 
 _FIELD_LIMIT = 255

@@ -36,7 +36,8 @@ def part_bytes_for(largest_blob: int) -> int:
     return max(DEFAULT_PART_BYTES, -(-largest_blob // _MAX_PARTS))
 
 
-def make_client(endpoint_url: str | None, region: str | None):
+def make_client(endpoint_url: str | None, region: str | None, credentials: tuple[str | None, str | None] = (None, None)):
+    """An S3 client; `credentials` (key id, secret) when configured, else boto3's usual chain."""
     config = Config(
         # A custom endpoint (MinIO, moto, Ceph) rarely has wildcard DNS for bucket names.
         s3={"addressing_style": "path" if endpoint_url else "auto"},
@@ -48,17 +49,20 @@ def make_client(endpoint_url: str | None, region: str | None):
         connect_timeout=5,
         read_timeout=60,
     )
-    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+    key_id, secret = credentials
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config,
+                                          aws_access_key_id=key_id or None, aws_secret_access_key=secret or None)
 
 
 class S3BlobStore:
     def __init__(self, bucket: str, prefix: str = "", client=None, endpoint_url: str | None = None,
-                 region: str | None = None, part_bytes: int = DEFAULT_PART_BYTES):
+                 region: str | None = None, part_bytes: int = DEFAULT_PART_BYTES,
+                 credentials: tuple[str | None, str | None] = (None, None)):
         if part_bytes < 5 * 1024 * 1024:
             raise ValueError("S3 parts are at least 5 MiB")
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = client or make_client(endpoint_url, region)
+        self.client = client or make_client(endpoint_url, region, credentials)
         self.part_bytes = part_bytes
 
     def __repr__(self) -> str:

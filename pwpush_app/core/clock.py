@@ -9,8 +9,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, as the API shows timestamps."""
+def iso_utc(moment: datetime | None, timespec: str = "seconds") -> str | None:
+    """ISO 8601 in UTC with a Z; the API passes "milliseconds", as Password Pusher shows them."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")

@@ -110,7 +110,9 @@ def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
     return {
         "views": views,
         "minutes": minutes,
-        "retrieval_step": retrieval_step,
+        # PWP__<KIND>__ENABLE_RETRIEVAL_STEP / ENABLE_DELETABLE_PUSHES off: the switch is not
+        # offered and never on, whatever a request asks (as in Password Pusher).
+        "retrieval_step": retrieval_step and policy.retrieval_step_allowed,
         # A URL push redirects after the reveal: there is no page to delete it from.
         "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
     }

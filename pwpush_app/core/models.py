@@ -137,8 +137,16 @@ class Push(SQLModel, table=True):
         return timedelta(0) if self.expired else max(self.expires_at - now, timedelta(0))
 
     def days_remaining(self, now: datetime) -> int:
-        """Whole days left, as Password Pusher counts them: part of a day counts as one."""
-        return math.ceil(self.time_left(now) / timedelta(days=1))
+        """Whole days of its lifetime not yet passed, as Password Pusher counts them (part
+        of a day counts as one); like there, an expired push still reports them."""
+        return max(0, math.ceil((self.expires_at - now) / timedelta(days=1)))
+
+    @property
+    def views_unused(self) -> int:
+        """Views of its allowance nobody took, as Password Pusher's `views_remaining`: an
+        expired push still reports them (0 when the views ran out, more when it was
+        deleted or its time ran out first)."""
+        return max(self.views_remaining, 0)
 
     def viewer_may_delete(self, now: datetime) -> bool:
         """A recipient holding the link may delete it now (where the sender allowed it)."""

@@ -10,14 +10,18 @@ import ipaddress
 DEFAULT_IPV6_PREFIX = 64
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int) -> str:
+def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int, trusted_networks: tuple = ()) -> str:
     """The client's IP address.
 
     With `trusted_hops` = N reverse proxies in front of the app, the Nth address from the
     right of X-Forwarded-For is the client (each proxy appends the address it saw).  With
-    0 hops the header is ignored: a client can write anything into it.
+    `trusted_networks` (Password Pusher's list of proxy addresses), the header counts only
+    when the peer is one of them, and the client is the rightmost address that is not.
+    With neither the header is ignored: a client can write anything into it.
     """
     peer = (peer or "").strip()
+    if trusted_networks:
+        return _through_trusted_networks(peer, forwarded_for, trusted_networks)
     if trusted_hops <= 0 or not forwarded_for:
         return peer
     hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
@@ -28,6 +32,28 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int) ->
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return peer
+
+
+def _is_in(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def _through_trusted_networks(peer: str, forwarded_for: str | None, networks: tuple) -> str:
+    if not forwarded_for or not _is_in(peer, networks):
+        return peer
+    client = peer
+    for part in reversed([p.strip() for p in forwarded_for.split(",") if p.strip()]):
+        try:
+            client = str(ipaddress.ip_address(part))
+        except ValueError:
+            return client  # garbage from the left: stop at the last address a proxy wrote
+        if not _is_in(client, networks):
+            return client
+    return client
 
 
 def client_network(ip: str, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:

@@ -5,10 +5,13 @@
   leaves none also expires the push, in the same transaction: that, not the counter
   alone, is what keeps the last view the last (a mutation run showed it).
 - Opening the link's page (`landing`) reads only: it consumes and logs nothing.
+- The owner's own look (logged in, through the API) takes no view: it is logged
+  `owner_view`, as in Password Pusher.
 - One gate (`_admit_viewer`) for a view and for a recipient's delete: the push is live,
   and its passphrase is given when it has one (or, for a delete, the receipt of the
   reveal that gave it).
-- Wrong passphrases consume nothing.  Each attempt is written down under the write lock
+- Wrong passphrases consume nothing.  An attempt without one is logged (`failed_passphrase`)
+  but is no guess: it counts towards no limit.  Each attempt is written down under the write lock
   before it is checked, so parallel guesses can't slip past a limit: five per client (an
   IPv4 address or an IPv6 /64) in ten minutes, twenty per push from everywhere in an hour
   (then the push refuses everyone for a while, and its owner sees why).
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -111,7 +114,8 @@ def reveal_push(
     now = now or utcnow()
     runtime.throttle.hit("reveal", client.ip)
     passphrase = passphrase or ""
-    if not passphrase and looks_like_token(token):
+    # (A logged-in caller may be the owner, whose look takes no view: the path below.)
+    if not passphrase and client.user_id is None and looks_like_token(token):
         # The common case in one statement: take a view of a live push without passphrase
         # (one statement per master key's digest: after a rotation, older links too).
         revealed = None
@@ -126,6 +130,8 @@ def reveal_push(
     admitted = _admit_viewer(runtime, token, client, passphrase, now)
     with transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
+        if client.user_id is not None and client.user_id == admitted.push.owner_id:
+            return _owner_look(db, runtime, admitted.push, client, now)
         revealed = _take_view(db, runtime, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
         if revealed is None:
             # Someone else took the last view, or it was expired, in between.
@@ -154,6 +160,19 @@ def _take_view(db: Session | Tx, runtime: Runtime, statement, which: dict, clien
         expire(db, push, "views", audit.SYSTEM, now)
     receipt = runtime.keyring.receipt(DELETE_RECEIPT, push.id) if push.viewer_may_delete(now) else None
     return Revealed(push=push, payload=payload, note=note, downloads=downloads, delete_receipt=receipt)
+
+
+def _owner_look(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> Revealed:
+    """The owner, logged in, sees their own live push: logged `owner_view`, no view taken
+    (as in Password Pusher: the sender checking the secret leaves the recipient's views)."""
+    data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
+    audit.record(db, push.id, audit.OWNER_VIEW, client, now)
+    return Revealed(
+        push=push,
+        payload=data_key.open_text(push.id, PAYLOAD, push.payload_sealed),
+        note=data_key.open_text(push.id, NOTE, push.note_sealed) if push.note_sealed else "",
+        downloads=grant_downloads(db, runtime, push, data_key, now) if push.kind == "file" else None,
+    )
 
 
 def expire_by_viewer(
@@ -219,12 +238,16 @@ def _admit_viewer(
                 pass
             elif push.has_passphrase:
                 if not passphrase:
-                    raise PassphraseRequired()
-                attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
+                    # Logged for the owner (as in Password Pusher), not counted as a guess.
+                    audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now, actor=audit.NO_PASSPHRASE)
+                    failure = PassphraseRequired()
+                else:
+                    attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
             elif passphrase:
                 raise UnexpectedPassphrase()
-    if failure:
+    if isinstance(failure, PushUnavailable):
         delete_blobs_of(runtime, push, now)
+    if failure:
         raise failure
     if attempt is None:
         return _Admitted(push)
@@ -265,6 +288,7 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
         sa_select(AuditEvent.ip, AuditEvent.created_at).where(
             AuditEvent.push_id == push.id,
             AuditEvent.kind == audit.FAILED_PASSPHRASE,
+            func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
             AuditEvent.created_at > now - max(client_window, push_window),
         )
     ).all()

@@ -66,7 +66,8 @@ def blob_store_for(settings: Settings) -> BlobStore:
         from pwpush_app.core.blobs_s3 import S3BlobStore, part_bytes_for  # boto3 loads only when used
 
         return S3BlobStore(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
-                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push))
+                           region=settings.s3_region, part_bytes=part_bytes_for(settings.max_file_bytes_per_push),
+                           credentials=(settings.s3_access_key_id, settings.s3_secret_access_key))
     return LocalBlobStore(settings.data_dir / "files")
 
 

@@ -284,12 +284,15 @@ def _toggle(label: str, help_text: str, field_id: str, checked: rx.Var, on_chang
 
 def _options_fields() -> rx.Component:
     return rx.vstack(
-        _toggle(
-            "Click to reveal",
-            "Recipients press a button first, so chat link previews can't use up a view.",
-            "retrieval_step",
-            CreateState.retrieval_step,
-            CreateState.set_retrieval_step,
+        rx.cond(
+            CreateState.retrieval_step_allowed,
+            _toggle(
+                "Click to reveal",
+                "Recipients press a button first, so chat link previews can't use up a view.",
+                "retrieval_step",
+                CreateState.retrieval_step,
+                CreateState.set_retrieval_step,
+            ),
         ),
         rx.cond(
             CreateState.deletable_allowed,

@@ -59,6 +59,7 @@ class CreateState(rx.State):
     retrieval_step: bool = kind_policy().retrieval_step_default
     deletable_by_viewer: bool = kind_policy().deletable_by_viewer_default
     deletable_allowed: bool = True
+    retrieval_step_allowed: bool = kind_policy().retrieval_step_allowed
     secret_hidden: bool = False
     creating: bool = False
     # File pushes: who may send and how much (read when the kind is chosen, so a server
@@ -80,6 +81,7 @@ class CreateState(rx.State):
         self.kind = kind
         self.lifetime_choice = str(policy.minutes_default)
         self.retrieval_step = policy.retrieval_step_default
+        self.retrieval_step_allowed = policy.retrieval_step_allowed
         self.deletable_allowed = policy.deletable_by_viewer_allowed
         self.deletable_by_viewer = policy.deletable_by_viewer_default and policy.deletable_by_viewer_allowed
         settings = get_settings()

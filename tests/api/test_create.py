@@ -38,8 +38,8 @@ def test_v2_create_answers_201_with_the_push_json(api):
     assert body["expire_after_days"] == 2 and body["days_remaining"] == 2
     assert body["expire_after_minutes"] == 2 * 24 * 60
     assert body["deletable_by_viewer"] is False and body["retrieval_step"] is False
-    # Whether a passphrase is set, never the passphrase.
-    assert body["passphrase"] is True
+    # Password Pusher's type (text), never the passphrase: a mask while one is set.
+    assert body["passphrase"] == "********"
     assert "open sesame" not in response.text and "hunter2" not in response.text
     assert body["kind"] == "text" and body["name"] == "db" and body["note"] == "ticket 42"
     assert body["created_at"].endswith("Z") and body["updated_at"].endswith("Z")
@@ -90,17 +90,21 @@ def test_v2_form_and_multipart_bodies(api):
     assert api.get(f"/api/v2/pushes/{multipart.json()['url_token']}").json()["payload"] == "multi"
 
 
-def test_url_pushes_through_r_json(api):
-    response = api.post("/r.json", json={"url": {"payload": "https://example.com/reset", "deletable_by_viewer": True}})
+def test_url_pushes_through_r_json(api, alice):
+    # As in Password Pusher, /r.json takes no anonymous pushes (v2 with kind url does).
+    anonymous = api.post("/r.json", json={"url": {"payload": "https://example.com/reset"}})
+    assert anonymous.status_code == 401
+    response = api.post("/r.json", json={"url": {"payload": "https://example.com/reset", "deletable_by_viewer": True}},
+                        headers=alice)
     assert response.status_code == 201
     body = response.json()
     assert body["kind"] == "url"
-    # A URL push redirects after the reveal: never deletable by its viewer.
-    assert body["deletable_by_viewer"] is False
-    bad = api.post("/r.json", json={"url": {"payload": "javascript:alert(1)"}})
-    assert bad.status_code == 422 and "payload" in bad.json()["errors"]
-    wrong_kind = api.post("/r.json", json={"url": {"payload": "https://example.com", "kind": "text"}})
-    assert wrong_kind.status_code == 422 and "kind" in wrong_kind.json()["errors"]
+    # A URL push redirects after the reveal: never deletable by its viewer (null, as there).
+    assert body["deletable_by_viewer"] is None
+    bad = api.post("/r.json", json={"url": {"payload": "javascript:alert(1)"}}, headers=alice)
+    assert bad.status_code == 422 and "payload" in bad.json()
+    wrong_kind = api.post("/r.json", json={"url": {"payload": "https://example.com", "kind": "text"}}, headers=alice)
+    assert wrong_kind.status_code == 422 and "kind" in wrong_kind.json()
 
 
 @pytest.mark.parametrize("index, minutes", [
@@ -147,17 +151,17 @@ def test_out_of_range_and_wrong_types_are_422_and_create_nothing(api, runtime, f
     response = api.post("/api/v2/pushes", json={"push": body})
     assert response.status_code == 422, response.text
     error = response.json()
-    assert field in error["errors"], error
+    assert field in error, error
     assert isinstance(error["error"], str) and error["error"]
-    assert all(isinstance(m, str) and m for m in error["errors"][field])
+    assert all(isinstance(m, str) and m for m in error[field])
     assert push_count(runtime) == 0
 
 
 def test_range_message_names_the_limits(api):
     error = api.post("/api/v2/pushes", json={"push": {"payload": "x", "expire_after_views": 500}}).json()
-    assert error["errors"]["expire_after_views"] == ["Views must be a whole number from 1 to 100."]
+    assert error["expire_after_views"] == ["Views must be a whole number from 1 to 100."]
     error = api.post("/api/v2/pushes", json={"push": {"payload": "x", "expire_after_days": 365}}).json()
-    assert error["errors"]["expire_after_days"] == ["The lifetime must be from 5 minutes to 90 days."]
+    assert error["expire_after_days"] == ["The lifetime must be from 5 minutes to 90 days."]
 
 
 def test_strings_for_numbers_and_booleans_are_accepted_as_rails_does(api):
@@ -166,12 +170,16 @@ def test_strings_for_numbers_and_booleans_are_accepted_as_rails_does(api):
     assert (body["expire_after_views"], body["deletable_by_viewer"], body["retrieval_step"]) == (3, False, True)
 
 
-def test_missing_root_key_is_400(api, runtime):
+def test_missing_root_key_is_400(api, runtime, alice):
     for path, body in (("/api/v2/pushes", {"password": {"payload": "x"}}), ("/p.json", {"push": {"payload": "x"}}),
-                       ("/r.json", {"password": {"payload": "https://e.com"}}), ("/p.json", {})):
-        response = api.post(path, json=body)
+                       ("/r.json", {"password": {"payload": "https://e.com"}}), ("/p.json", {}),
+                       ("/p.json", {"password": {}})):
+        response = api.post(path, json=body, headers=alice)
         assert response.status_code == 400, (path, response.text)
-        assert "error" in response.json()
+        root = {"/api/v2/pushes": "push", "/p.json": "password", "/r.json": "url"}[path]
+        # Password Pusher's words, then ours.
+        assert response.json()["error"] == f"param is missing or the value is empty or invalid: {root}"
+        assert root in response.json()["message"]
     assert api.post("/p.json", data={"payload": "x"}).status_code == 400
     assert push_count(runtime) == 0
 
@@ -211,7 +219,7 @@ def test_huge_bodies_are_413_before_reading_them_whole(make_api):
     assert "too large" in response.json()["error"]
     # Within the body limit but over the payload limit: the core's 422.
     response = api.post("/api/v2/pushes", json={"push": {"payload": "x" * 1001}})
-    assert response.status_code == 422 and "payload" in response.json()["errors"]
+    assert response.status_code == 422 and "payload" in response.json()
     assert push_count(runtime) == 0
 
 
@@ -242,7 +250,7 @@ def test_disabled_kinds_and_anonymous_off(make_api):
 def test_tolerated_and_unknown_root_keys(api):
     assert api.post("/api/v2/pushes", json={"push": {"payload": "x"}, "account_id": "1"}).status_code == 201
     response = api.post("/api/v2/pushes", json={"push": {"payload": "x"}, "extra": 1})
-    assert response.status_code == 422 and "extra" in response.json()["errors"]
+    assert response.status_code == 422 and "extra" in response.json()
 
 
 def test_json_numbers_that_are_too_long_are_400(api):
@@ -254,7 +262,7 @@ def test_json_numbers_that_are_too_long_are_400(api):
 def test_multipart_field_names_are_read_from_the_disposition(api, runtime):
     # A field whose *name* contains "filename" is still a text field, and still unknown.
     response = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[filename]": (None, "y")})
-    assert response.status_code == 422 and "push.filename" in response.json()["errors"]
+    assert response.status_code == 422 and "push.filename" in response.json()
     bad_utf8 = api.post("/api/v2/pushes", files={"push[payload]": (None, b"\xff\xfe")})
     assert bad_utf8.status_code == 400 and "UTF-8" in bad_utf8.json()["error"]
     assert push_count(runtime) == 0

@@ -107,7 +107,8 @@ def test_legacy_file_push_and_fields_after_the_files(api, alice):
     assert created.status_code == 201, created.text
     assert created.json()["kind"] == "file" and created.json()["expire_after_views"] == 1
     shown = api.get(f"/p/{created.json()['url_token']}.json").json()
-    assert shown["payload"] == "" and shown["expired"] is True
+    # The last view: expired in the same transaction, answered as Password Pusher does (not yet).
+    assert shown["payload"] == "" and shown["expired"] is False and shown["views_remaining"] == 0
     [entry] = shown["files"]
     assert (entry["filename"], entry["content_type"]) == ("key.pem", "application/x-pem-file")
     assert api.get(path_of(entry["url"])).content == secret
@@ -117,7 +118,8 @@ def test_last_viewer_downloads_each_file_once_then_410(api, alice, runtime):
     created = upload(api, alice, [("a.txt", b"first", "text/plain"), ("b.txt", b"second", "text/plain")],
                      expire_after_views=1).json()
     shown = api.get(f"/api/v2/pushes/{created['url_token']}").json()
-    assert shown["expired"] is True
+    assert shown["expired"] is False and shown["views_remaining"] == 0  # the last view
+    assert api.get(f"/api/v2/pushes/{created['url_token']}").json()["expired"] is True
     first, second = (path_of(f["url"]) for f in shown["files"])
     # HEAD tells the size and name without using the one download up.
     head = api.head(first)
@@ -140,7 +142,7 @@ def test_unknown_grants_and_indexes_are_404_json(api, alice):
                  f"/d/{grant}/%C2%B9"):  # "¹" passes str.isdigit() but not int()
         response = api.get(path)
         assert response.status_code == 404, path
-        assert response.headers["content-type"] == "application/json", path
+        assert response.headers["content-type"] == "application/json; charset=utf-8", path
         assert "error" in response.json()
     assert api.get(url).content == b"abc"
     # The grant is the capability: no token needed, and a bad one does not matter.
@@ -202,7 +204,7 @@ def test_too_many_files_is_422_and_leaves_nothing(make_api):
     headers = {"Authorization": f"Bearer {issue_api_token(runtime, 'carol@example.com')[1]}"}
     response = upload(api, headers, [(f"{i}.txt", b"data", "text/plain") for i in range(3)])
     assert response.status_code == 422
-    assert response.json()["errors"]["files"] == ["Too many files: at most 2 per push."]
+    assert response.json()["files"] == ["Too many files: at most 2 per push."]
     assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []
 
 
@@ -213,16 +215,16 @@ def test_a_file_push_without_files_is_422(api, alice, runtime):
         api.post("/api/v2/pushes", json={"push": {"payload": "x", "kind": "file"}}, headers=alice),
     ):
         assert response.status_code == 422, response.text
-        assert response.json()["errors"]["files"][0].startswith("Attach at least one file")
+        assert response.json()["files"][0].startswith("Attach at least one file")
     # A browser's empty file input: a part with filename="" and no bytes, skipped.
     body, content_type = raw_multipart([("file_push[payload]", None, b"x"), ("file_push[files][]", "", b"")])
     browser = api.post("/f.json", content=body, headers={**alice, **content_type})
-    assert browser.status_code == 422 and browser.json()["errors"]["files"][0].startswith("Attach at least one file")
+    assert browser.status_code == 422 and browser.json()["files"][0].startswith("Attach at least one file")
     empty_file = upload(api, alice, [("empty.txt", b"", "text/plain")])
     assert empty_file.status_code == 422
-    assert empty_file.json()["errors"]["files"] == ["empty.txt is empty: choose a file with something in it."]
+    assert empty_file.json()["files"] == ["empty.txt is empty: choose a file with something in it."]
     json_files = api.post("/api/v2/pushes", json={"push": {"payload": "x", "files": ["a"]}}, headers=alice)
-    assert json_files.status_code == 422 and "multipart" in json_files.json()["errors"]["files"][0]
+    assert json_files.status_code == 422 and "multipart" in json_files.json()["files"][0]
     assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []
 
 
@@ -287,13 +289,13 @@ def test_file_parts_must_be_files_of_a_file_push(api, alice, runtime):
     misplaced = api.post("/api/v2/pushes", files={"push[payload]": ("a.txt", b"data")}, headers=alice)
     assert misplaced.status_code == 422
     wrong_kind = upload(api, alice, [("a.txt", b"data", "text/plain")], payload="https://example.com", kind="url")
-    assert wrong_kind.status_code == 422 and "file pushes" in wrong_kind.json()["errors"]["files"][0]
+    assert wrong_kind.status_code == 422 and "file pushes" in wrong_kind.json()["files"][0]
     on_r = upload(api, alice, [("a.txt", b"data", "text/plain")], endpoint="/r.json", root="url",
                   payload="https://example.com")
     assert on_r.status_code == 422
     wrong_root = upload(api, alice, [("a.txt", b"data", "text/plain")], root="file_push")
     assert wrong_root.status_code == 422
-    assert wrong_root.json()["errors"] == {"file_push[files][]": ["Send files as push[files][] (one part per file)."]}
+    assert wrong_root.json()["file_push[files][]"] == ["Send files as push[files][] (one part per file)."]
     text_as_files = api.post("/api/v2/pushes", files={"push[payload]": (None, "x"), "push[files][]": (None, "a")},
                              headers=alice)
     assert text_as_files.status_code == 422
@@ -339,34 +341,34 @@ def test_kinds_switched_off(make_api):
         ("qr", api.post("/api/v2/pushes", json={"push": {"payload": "hello", "kind": "qr"}})),
     ):
         assert response.status_code == 422, response.text
-        assert response.json()["errors"]["kind"] == [f"{kind} pushes are turned off on this server."]
+        assert response.json()["kind"] == [f"{kind} pushes are turned off on this server."]
     assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []
     features = api.get("/api/v2/version").json()["features"]["pushes"]
     assert features["file_attachments"]["enabled"] is False
-    assert features["url_pushes"] is False and features["qr_code_pushes"] is False
+    assert features["url_pushes"] == features["qr_code_pushes"] == {"enabled": False}
 
 
 def test_version_announces_files_urls_and_qr(api):
     features = api.get("/api/v2/version").json()["features"]["pushes"]
     assert features["file_attachments"] == {"enabled": True, "requires_authentication": True}
-    assert features["url_pushes"] is True and features["qr_code_pushes"] is True
+    assert features["url_pushes"] == features["qr_code_pushes"] == {"enabled": True}
 
 
-def test_url_pushes(api, runtime):
+def test_url_pushes(api, runtime, alice):
     created = api.post("/r.json", data={"url[payload]": "https://example.com/reset?code=123",
-                                        "url[deletable_by_viewer]": "true"})
+                                        "url[deletable_by_viewer]": "true"}, headers=alice)
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["kind"] == "url" and body["deletable_by_viewer"] is False  # never for a URL
+    assert body["kind"] == "url" and body["deletable_by_viewer"] is None  # never for a URL
     shown = api.get(f"/api/v2/pushes/{body['url_token']}").json()
     assert shown["payload"] == "https://example.com/reset?code=123" and shown["files"] == []
-    assert api.delete(f"/api/v2/pushes/{body['url_token']}").status_code == 403
+    assert api.delete(f"/api/v2/pushes/{body['url_token']}").status_code == 401
     for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>x</b>", "ftp://example.com",
                 "example.com", "https:///nohost", "https://exa mple.com"):
-        for response in (api.post("/r.json", json={"url": {"payload": bad}}),
+        for response in (api.post("/r.json", json={"url": {"payload": bad}}, headers=alice),
                          api.post("/api/v2/pushes", json={"push": {"payload": bad, "kind": "url"}})):
             assert response.status_code == 422, bad
-            assert response.json()["errors"]["payload"] == ["Enter a full web address starting with http:// or https://."]
+            assert response.json()["payload"] == ["Enter a full web address starting with http:// or https://."]
     assert rows(runtime)[0] == 1
 
 
@@ -379,7 +381,7 @@ def test_qr_pushes(api, runtime):
     assert at_limit.status_code == 201
     too_long = api.post("/api/v2/pushes", json={"push": {"payload": "q" * 1025, "kind": "qr"}})
     assert too_long.status_code == 422
-    assert too_long.json()["errors"]["payload"] == ["QR code content is too long: at most 1,024 characters."]
+    assert too_long.json()["payload"] == ["QR code content is too long: at most 1,024 characters."]
     assert rows(runtime)[0] == 2
 
 
@@ -388,10 +390,10 @@ def test_bad_fields_after_the_files_refuse_the_push_and_delete_the_files(api, al
                                         ("push[expire_after_views]", None, b"1000")])
     response = api.post("/api/v2/pushes", content=body, headers={**alice, **content_type})
     assert response.status_code == 422
-    assert "expire_after_views" in response.json()["errors"]
+    assert "expire_after_views" in response.json()
     assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []
     days = upload(api, alice, [("a.txt", b"data", "text/plain")], expire_after_days=365)
-    assert days.status_code == 422 and "expire_after_days" in days.json()["errors"]
+    assert days.status_code == 422 and "expire_after_days" in days.json()
     assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []
 
 

@@ -34,11 +34,11 @@ def test_unknown_api_paths_are_json_not_the_spa(live_server):
                  "/p/AAAAAAAAAAAAAAAAAAAAAA.json"):
         response = httpx.get(f"{live_server.url}{path}")
         assert response.status_code == 404, path
-        assert response.headers["content-type"] == "application/json"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
         assert response.json() == {"error": "not-found"}
     wrong_method = httpx.post(f"{live_server.url}/api/v2/version")
     assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
-    assert wrong_method.headers["content-type"] == "application/json"
+    assert wrong_method.headers["content-type"] == "application/json; charset=utf-8"
 
 
 def test_docs_and_openapi_are_served(live_server):
@@ -58,7 +58,7 @@ def test_full_scenario_over_http(live_server):
     assert created.json()["html_url"] == f"{base}/p/{token}"
     assert httpx.get(f"{base}/api/v2/pushes/{token}/preview").json() == {"url": f"{base}/p/{token}"}
     shown = httpx.get(f"{base}/api/v2/pushes/{token}", headers={"User-Agent": "live-viewer/2"})
-    assert shown.json()["payload"] == "live secret" and shown.json()["expired"] is True
+    assert shown.json()["payload"] == "live secret" and shown.json()["views_remaining"] == 0
     gone = httpx.get(f"{base}/p/{token}.json")
     assert gone.status_code == 200 and gone.json()["payload"] is None
     logs = httpx.get(f"{base}/api/v2/pushes/{token}/audit", headers=owner).json()["logs"]

@@ -48,7 +48,7 @@ def test_a_bad_header_passphrase_is_a_clear_422_that_changes_nothing(api, header
 
     refused = api.get(f"/api/v2/pushes/{token}", headers=headers, params=params)
 
-    assert refused.status_code == 422 and says in refused.json()["errors"]["passphrase"][0], refused.text
+    assert refused.status_code == 422 and says in refused.json()["passphrase"][0], refused.text
     assert api.get(f"/p/{token}/preview.json").status_code == 200
     assert api.get(f"/api/v2/pushes/{token}", headers={"X-Passphrase": "a"}).json()["views_remaining"] == 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 
@@ -17,7 +19,7 @@ def test_v2_version_announces_the_features_the_cli_reads(api):
     # The CLI would try Pro-only account selection if this were true.
     assert features["accounts"] == {"enabled": False}
     assert features["pushes"]["file_attachments"] == {"enabled": True, "requires_authentication": True}
-    assert features["pushes"]["url_pushes"] is True and features["pushes"]["qr_code_pushes"] is True
+    assert features["pushes"]["url_pushes"] == {"enabled": True} and features["pushes"]["qr_code_pushes"] == {"enabled": True}
     assert features["pushes"]["email_auto_dispatch"] is False
     assert features["requests"] == {"enabled": False}
 
@@ -39,16 +41,39 @@ def test_version_reflects_settings(make_api):
     api, _ = make_api(PWP__ALLOW_ANONYMOUS="false", PWP__ENABLE_URL_PUSHES="false")
     features = api.get("/api/v2/version").json()["features"]
     assert features["anonymous_access"] is False
-    assert features["pushes"]["url_pushes"] is False
+    assert features["pushes"]["url_pushes"] == {"enabled": False}
 
 
 def test_unknown_api_paths_answer_json_404(api):
-    for path in ("/api", "/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
-                 "/p/a/b/c.json"):
+    for path in ("/api/nope", "/api/v2/nothing/here", "/api/v3/pushes", "/p/nope/extra.json",
+                 "/p/a/b/c.json", "/f/a/b.json", "/r/a/b/c.json"):
         response = api.get(path)
         assert response.status_code == 404, path
-        assert response.headers["content-type"] == "application/json"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
         assert response.json() == {"error": "not-found"}
+
+
+def test_password_pushers_doc_addresses_lead_to_ours_and_up_is_its_health_check(api):
+    for path in ("/api", "/help/api"):
+        response = api.get(path)
+        assert response.status_code == 302 and response.headers["location"] == "/api/docs", path
+    up = api.get("/up")
+    assert up.status_code == 200 and "green" in up.text and up.headers["cache-control"] == "no-store"
+    assert api.head("/up").status_code == 200
+
+
+@pytest.mark.sqlite_only
+def test_up_says_so_when_the_database_does_not_answer(make_api):
+    import shutil
+
+    api, runtime = make_api()
+    runtime.engine.dispose()
+    database = runtime.settings.data_dir / "pwpush.db"
+    database.unlink()
+    database.mkdir()  # a folder where the database file was: nothing answers
+    down = api.get("/up")
+    assert down.status_code == 503 and "red" in down.text
+    shutil.rmtree(database)
 
 
 def test_wrong_methods_answer_json_405_with_allow(api):
@@ -150,7 +175,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(runtime):
 
     response = asyncio.run(run())
     assert response.status_code == 500
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert "Something went wrong" in response.json()["error"]
     assert "boom" not in response.text and "Traceback" not in response.text
 

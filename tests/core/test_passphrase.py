@@ -36,13 +36,16 @@ def test_the_passphrase_is_stored_only_as_an_argon2id_hash(runtime, protected):
     assert PASSPHRASE not in row["passphrase_hash"]
 
 
-def test_no_passphrase_asks_for_one_and_consumes_nothing(runtime, protected):
-    for missing in (None, ""):
+def test_no_passphrase_asks_for_one_consumes_nothing_and_is_logged_but_no_guess(runtime, protected):
+    # Far more than the per-client and per-push limits: asking without one is no guess.
+    for missing in (None, "") * 12:
         with pytest.raises(PassphraseRequired):
             reveal_push(runtime, protected.url_token, ALICE, passphrase=missing, now=T0)
 
     assert push_row(runtime, protected.push.id)["views_remaining"] == 3
-    assert audit_kinds(runtime, protected.push.id) == ["creation"]
+    # The owner sees each attempt, as in Password Pusher.
+    assert audit_kinds(runtime, protected.push.id) == ["creation"] + ["failed_passphrase"] * 24
+    assert reveal_push(runtime, protected.url_token, ALICE, passphrase=PASSPHRASE, now=T0).payload == "behind a passphrase"
 
 
 def test_a_wrong_passphrase_consumes_no_view_and_is_logged(runtime, protected):

@@ -35,7 +35,7 @@ def test_api_scenario_create_retrieve_expired(pg_live):
     first = httpx.get(f"{base}/api/v2/pushes/{token}", headers={"User-Agent": "viewer/1"}).json()
     assert first["payload"] == "pg secret ✓" and first["expired"] is False and first["views_remaining"] == 1
     second = httpx.get(f"{base}/api/v2/pushes/{token}").json()
-    assert second["payload"] == "pg secret ✓" and second["expired"] is True
+    assert second["payload"] == "pg secret ✓" and second["views_remaining"] == 0 and second["expired"] is False
     gone = httpx.get(f"{base}/api/v2/pushes/{token}")
     assert gone.status_code == 200 and gone.json()["payload"] is None and gone.json()["expired"] is True
 

@@ -9,7 +9,7 @@ from tests.servers import make_env
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"PWPUSH_FILES_STORAGE": "s3"}, "needs PWPUSH_S3_BUCKET"),
+    ({"PWPUSH_FILES_STORAGE": "s3"}, "needs a bucket: PWPUSH_S3_BUCKET"),
     ({"PWPUSH_FILES_STORAGE": "ftp"}, "must be local or s3"),
     ({"PWPUSH_FILES_STORAGE": "s3", "PWPUSH_S3_BUCKET": "b", "PWPUSH_S3_ENDPOINT_URL": "s3.example.com"}, "PWPUSH_S3_ENDPOINT_URL"),
 ])

@@ -1,0 +1,130 @@
+"""How settings are read: the environment's text turned into typed values, every error
+collected (so one start names every bad variable), and the documentation table.
+
+Below `settings.py` (which declares every setting) and `settings_kinds.py` (the per-kind
+policies); imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+MINUTES_PER_DAY = 24 * 60
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    name: str
+    default: str
+    description: str
+
+
+# Every variable, in the order the README lists them (`python -m pwpush_app settings-table`).
+SETTINGS_TABLE: list[SettingDoc] = []
+
+
+def document(name: str, default: object, description: str) -> str:
+    SETTINGS_TABLE.append(SettingDoc(name, str(default), description))
+    return name
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+def parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def parse_str(name: str, raw: str) -> str:
+    return raw
+
+
+# Password Pusher's durations ("2 hours", "3 months", "1 year"), as Rails reads them.
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": MINUTES_PER_DAY, "week": 7 * MINUTES_PER_DAY,
+                 "month": 30 * MINUTES_PER_DAY, "year": 365 * MINUTES_PER_DAY}
+_DURATION_RE = re.compile(r"^\s*(\d{1,7})\s*(minute|hour|day|week|month|year)s?\s*$", re.IGNORECASE)
+
+
+def parse_duration_minutes(name: str, raw: str) -> int:
+    """'15 minutes', '2 hours', '3 months' (30 days), '1 year' (365 days) -> minutes."""
+    match = _DURATION_RE.match(raw)
+    if not match:
+        raise SettingsError(f"{name}={raw!r} is not a duration: write e.g. '2 hours', '3 days', '3 months' or '1 year'")
+    return int(match.group(1)) * _UNIT_MINUTES[match.group(2).lower()]
+
+
+def parse_networks(name: str, raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """'10.0.0.1, 192.168.0.0/16 2001:db8::/32' (commas or spaces) -> networks."""
+    networks = []
+    for part in re.split(r"[,\s]+", raw.strip()):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)") from None
+    return tuple(networks)
+
+
+def parse_words(name: str, raw: str) -> tuple[str, ...]:
+    """Space- or comma-separated words ('a.example b.example')."""
+    return tuple(word for word in re.split(r"[,\s]+", raw.strip()) if word)
+
+
+class Reader:
+    """Reads variables from one environment mapping; collects every error at once, and
+    remembers every name it was asked about (tests hold that list against the README and
+    against Password Pusher's settings)."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+        self.errors: list[str] = []
+        self.names: set[str] = set()
+
+    def get(self, name: str, default, parse: Callable[[str, str], object]):
+        self.names.add(name)
+        raw = self.environ.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return parse(name, raw)
+        except SettingsError as error:
+            self.errors.append(str(error))
+            return default
+
+    def bool(self, name: str, default: bool) -> bool:
+        return self.get(name, default, parse_bool)
+
+    def int(self, name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+        value = self.get(name, default, parse_int)
+        if low is not None and value < low or high is not None and value > high:
+            self.errors.append(f"{name}={value} is out of range: it must be between {low} and {high}")
+            return default
+        return value
+
+    def str(self, name: str, default: str | None) -> str | None:
+        return self.get(name, default, parse_str)
+
+    def is_set(self, name: str) -> bool:
+        self.names.add(name)
+        return bool(self.environ.get(name))
