@@ -18,7 +18,7 @@ from .conftest import AGENT, PEER, _SyncOverAsync
 
 # What differs from one push to the next (tokens, links, clocks), not in shape.
 PER_PUSH = {"url_token", "html_url", "json_url", "manage_url", "created_at", "updated_at", "expires_at",
-            "expired_on"}
+            "expired_on", "url", "download_url"}
 
 
 async def _refuse(scope, receive, send):
@@ -62,15 +62,22 @@ def test_the_door_answers_create_and_retrieve_itself_and_hands_on_the_rest(runti
     api.close()
 
 
+def _per_push_out(value):
+    """`value` with what differs from one push to the next replaced by its type, at any depth."""
+    if isinstance(value, dict):
+        return {k: (type(v).__name__ if k in PER_PUSH and v is not None else _per_push_out(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_per_push_out(v) for v in value]
+    return value
+
+
 def _normalized(response: httpx.Response):
     headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "date")}
     try:
         body = response.json()
     except ValueError:
         body = response.text
-    if isinstance(body, dict):
-        body = {k: (type(v).__name__ if k in PER_PUSH and v is not None else v) for k, v in body.items()}
-    return response.status_code, headers, body
+    return response.status_code, headers, _per_push_out(body)
 
 
 def _both(runtime, requests) -> list[tuple]:
@@ -120,6 +127,63 @@ def test_the_doors_answers_equal_fastapis(runtime, alice):
     ]
     for through_door, through_fastapi in _both(runtime, requests):
         assert through_door == through_fastapi
+
+
+def test_the_doors_answers_equal_fastapis_in_password_pushers_shapes(runtime, alice):
+    """Issue 16's shapes through the door as through FastAPI: the last view answers expired
+    false, the owner's look takes no view, a bare Authorization token and the legacy header
+    pair (which wins), URL and file pushes, per-kind switches, 422 fields at the top level,
+    `application/json; charset=utf-8` and the security headers of every answer."""
+    from pwpush_app.core.accounts import issue_api_token
+
+    _, bare_token = issue_api_token(runtime, "carol@example.com")
+    legacy_pair = {"X-User-Email": "carol@example.com", "X-User-Token": bare_token}
+    token_of = {}
+
+    def create(client, path="/api/v2/pushes", **kwargs):
+        response = client.post(path, **kwargs)
+        if response.status_code == 201:
+            token_of.setdefault(id(client), []).append(response.json()["url_token"])
+        return response
+
+    def last(client):
+        return token_of[id(client)][-1]
+
+    one_file = [("push[files][]", ("a.txt", b"file body", "text/plain")), ("push[kind]", (None, "file"))]
+    requests = [
+        lambda c: create(c, json={"push": {"payload": "once", "expire_after_views": 1}}),
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}"),  # the last view: expired false, as there
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}"),  # then expired: the record, no payload
+        lambda c: create(c, json={"push": {"payload": "mine", "expire_after_views": 1}},
+                         headers={"Authorization": bare_token}),  # a bare token counts
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}", headers={"Authorization": bare_token}),  # owner: no view
+        lambda c: c.get(f"/p/{last(c)}.json"),  # so the recipient still has it
+        lambda c: create(c, "/p.json", json={"password": {"payload": "pair"}},
+                         headers={**legacy_pair, "Authorization": "Bearer wrong"}),  # the pair wins
+        lambda c: c.get(f"/p/{last(c)}.json", headers={"Authorization": "Basic dXNlcjpwYXNz"}),  # a proxy's login
+        lambda c: create(c, json={"push": {"payload": "step", "retrieval_step": True, "deletable_by_viewer": True}}),
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}"),
+        lambda c: create(c, json={"push": {"kind": "url", "payload": "https://example.com/x"}}),
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}"),
+        lambda c: create(c, files=one_file, headers=alice),
+        lambda c: c.get(f"/api/v2/pushes/{last(c)}"),  # a file push: its downloads
+        lambda c: create(c, json={"push": {"payload": "p", "passphrase": "letmein"}}),  # masked passphrase
+        lambda c: c.get(f"/p/{last(c)}.json"),  # 401 without it
+        lambda c: c.post("/api/v2/pushes", json={"push": {}}),  # 400: Password Pusher's missing parameter
+        lambda c: c.post("/p.json", json={"password": {"payload": ""}}),  # 422, fields at the top level
+        lambda c: c.post("/api/v2/pushes", json={"push": {"payload": "x"}}, headers={"Authorization": "Bearer"}),
+    ]
+    answers = _both(runtime, requests)
+    for through_door, through_fastapi in answers:
+        assert through_door == through_fastapi
+    statuses = [status for (status, _, _), _ in answers]
+    assert statuses == [201, 200, 200, 201, 200, 200, 201, 200, 201, 200, 201, 200, 201, 200, 201, 401, 400, 422, 401], statuses
+    (_, headers, last_view), _ = answers[1]
+    assert last_view["expired"] is False and last_view["payload"] == "once"
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    (_, _, after), _ = answers[2]
+    assert after["expired"] is True and after["payload"] is None
+    assert headers["cache-control"].startswith("no-store")
 
 
 def test_rate_limits_count_at_the_door_as_in_fastapi(make_runtime):
