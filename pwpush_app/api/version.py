@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from pwpush_app.settings import Settings
 
 
+@cache
 def application_version() -> str:
+    """The installed package's version, read once per process (reading the package
+    metadata walks every installed distribution: milliseconds per call)."""
     try:
         return version("pwpush-app")
     except PackageNotFoundError:
