@@ -294,3 +294,26 @@ def test_the_event_loop_goes_on_while_a_request_waits_for_the_writer(runtime):
 
     created, ticks = asyncio.run(main())
     assert created.url_token and ticks >= 10
+
+
+def test_the_production_servers_door_answers_carry_the_security_headers(live_server):
+    """On the production server the door sits inside the security headers: its answers
+    (create, retrieve, v2 and legacy, refusals) carry them as every other answer does."""
+    from tests.reliability.test_headers import assert_security_headers
+
+    base = live_server.url
+    with httpx.Client(base_url=base, timeout=30) as client:
+        created = client.post("/api/v2/pushes", json={"push": {"payload": "headers", "expire_after_views": 2}})
+        legacy = client.post("/p.json", json={"password": {"payload": "legacy headers"}})
+        token = created.json()["url_token"]
+        answers = [
+            created, legacy,
+            client.get(f"/api/v2/pushes/{token}"),
+            client.get(f"/p/{legacy.json()['url_token']}.json"),
+            client.get("/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA"),  # 404
+            client.post("/p.json", json={"password": {"payload": ""}}),  # 422
+        ]
+    assert [a.status_code for a in answers] == [201, 201, 200, 200, 404, 422]
+    for answer in answers:
+        assert_security_headers(answer)
+        assert answer.headers["content-type"] == "application/json; charset=utf-8"
