@@ -10,17 +10,27 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export PATH := $(CURDIR)/$(BUN_DIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PWPUSH_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install install-test system-deps bench clean
+.PHONY: run build test test-containers install install-test system-deps bench clean
 
 ## Install everything and start the app on SQLite at http://localhost:3000
+## (the frontend is built on the first start, and again only when its sources or settings change)
 run: install
 	mkdir -p -m 0700 "$(PWPUSH_DATA_DIR)"
-	reflex db migrate
-	reflex run --env prod
+	$(PY) -m pwpush_app serve
+
+## Build the frontend for the current settings now (at install or deploy time) instead of at the next start
+build: install
+	$(PY) -m pwpush_app build
 
 ## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
 test: install-test system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The container tests (not in `make test`: the image builds take many minutes): build the
+## image from a Debian base made with mmdebstrap, run it and compose.yaml with podman
+test-containers: install-test
+	scripts/system-deps.sh --containers
+	$(PY) -m pytest -m "container and not soak" tests/container $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(BUN_DIR)/node_modules/.bin/bun
 install-test: install $(VENV)/.installed-test

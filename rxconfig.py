@@ -29,6 +29,10 @@ config = rx.Config(
     trusted_proxy_hops=settings.trusted_proxy_hops,
     disable_plugins=[rx.plugins.SitemapPlugin],
     **public_urls,
-    # The look of every page: calm iris on slate, light or dark as the visitor chooses.
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", gray_color="slate", radius="medium"))],
+    # The look of every page: calm iris on slate, light or dark as the visitor chooses
+    # (PWP__THEME_MODE=light or dark: that mode for everyone).
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(
+        accent_color="iris", gray_color="slate", radius="medium",
+        **({"appearance": settings.pages.theme_mode} if settings.pages.theme_mode != "auto" else {}),
+    ))],
 )

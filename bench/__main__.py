@@ -19,6 +19,8 @@ def main() -> None:
                         help=f"for api: our server setups, of {', '.join(api.SETUPS)}")
     parser.add_argument("--before", default=None,
                         help="for api: also run the server of another checkout (e.g. main), same run")
+    parser.add_argument("--starts", type=int, default=10, help="for startup: timed starts, before and after")
+    parser.add_argument("--restart-runs", type=int, default=3, help="for startup: runs of each restart under traffic")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
     parser.add_argument("--reveals", type=int, default=50, help="for browser: timed reveals per server")
     parser.add_argument("--loads", type=int, default=10, help="for browser: cold page loads per server")
@@ -31,7 +33,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite", help="growth: the database")
     parser.add_argument("--quick", action="store_true",
                         help="smoke runs: browser 5 reveals and 3 loads; memory 1 run of 20 sessions; "
-                             "files 10 MiB only, 3 runs; startup with an existing build only, 2 runs; "
+                             "files 10 MiB only, 3 runs; startup 3 starts before and after, 1 run of each restart, no fresh clone; "
                              "growth levels 1k and 10k, purge of 10k")
     args = parser.parse_args()
     which = BENCHMARKS if "all" in args.which else args.which
@@ -46,7 +48,8 @@ def main() -> None:
         runs, sessions = (1, 20) if args.quick else (args.runs, args.sessions)
         print(memory.table(memory.run(runs, sessions, args.page)))
     if "startup" in which:
-        print(startup.table(startup.run(runs=2, fresh_runs=0) if args.quick else startup.run(args.runs, args.fresh_runs)))
+        print(startup.table(startup.run(runs=3, fresh_runs=0, restart_runs=1) if args.quick
+                            else startup.run(args.starts, args.fresh_runs, args.restart_runs)))
     if "growth" in which:
         print(growth.table(growth.run(args.quick, args.ops, not args.no_http, args.purge_runs, args.max_level, args.engine)))
     if "scale" in which:

@@ -53,9 +53,9 @@ class BenchServer(LiveServer):
 
 
 def start_ours(**env: str) -> BenchServer:
-    """Our production server (`reflex run --env prod`), rate limits lifted for load."""
+    """Our production server (`python -m pwpush_app serve`), rate limits lifted for load."""
     data = Path(tempfile.mkdtemp(prefix="pwpush-bench-")) / "data"
-    server = BenchServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env}, isolated=True)
+    server = BenchServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env})
     server.start()
     return server
 

@@ -324,7 +324,7 @@ class ServerInBackground:
     def __init__(self, **env: str):
         data = Path(tempfile.mkdtemp(prefix="pwpush-bench-")) / "data"
         # As bench.common.start_ours, kept at hand so that a failed start is cleaned up too.
-        self.server = LiveServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env}, isolated=True)
+        self.server = LiveServer(data, free_port(), {"PWP__THROTTLING__MINUTE": "1000000", **env})
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._start, daemon=True)
         self.thread.start()

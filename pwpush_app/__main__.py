@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.master_key import MasterKeyError
 from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
 
@@ -62,9 +62,58 @@ def cmd_purge(_args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from pwpush_app.server import serve
+
+    return serve(args.host, args.port)
+
+
+def cmd_build(args) -> int:
+    from reflex_base import constants
+    from reflex_base.environment import environment
+
+    from pwpush_app.frontend import FrontendBuildError, app_root, build_frontend, use_local_bun
+
+    # The pages embed the address of the server's event socket: build for the port it will use.
+    environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
+    os.environ["REFLEX_FRONTEND_PORT"] = os.environ["REFLEX_BACKEND_PORT"] = str(args.port)
+    try:
+        use_local_bun(app_root())
+        folder = build_frontend(get_settings())
+    except FrontendBuildError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"The frontend for these settings is built: {folder}")
+    return 0
+
+
+def _default_port() -> int:
+    return int(os.environ.get("REFLEX_FRONTEND_PORT") or os.environ.get("REFLEX_BACKEND_PORT") or 3000)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pwpush_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the production server (pages, websocket and API on one port); builds the frontend first "
+        "only if its sources or settings changed",
+        description="Run the production server from the prebuilt frontend (built first if the pages' sources "
+        "or settings changed since the last build). SIGHUP reloads without refusing a connection (new code, "
+        "new build, settings read again); SIGTERM finishes the requests in flight and stops. "
+        "Workers: GRANIAN_WORKERS (default 1; with REFLEX_REDIS_URL 2 x cores + 1). See docs/deploy.md.",
+    )
+    serve.add_argument("--host", default="0.0.0.0",
+                       help="address to listen on (default 0.0.0.0; 127.0.0.1 behind a proxy on the same host)")
+    serve.add_argument("--port", type=int, default=_default_port(), help="port to listen on (default 3000)")
+    serve.set_defaults(run=cmd_serve)
+    build = commands.add_parser(
+        "build",
+        help="build the frontend for these settings now (install or image build time), unless built already",
+    )
+    build.add_argument("--port", type=int, default=_default_port(),
+                       help="the port the server will listen on (the pages embed it unless PWP__OVERRIDE_BASE_URL is set)")
+    build.set_defaults(run=cmd_build)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
     commands.add_parser("settings-table", help="print the settings as a Markdown table").set_defaults(
         run=cmd_settings_table
@@ -93,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        # The server's keeper must bind its port at once: nothing of the app is imported here.
+        return args.run(args)
+    from pwpush_app.core.db import DatabaseUnavailable
+
     try:
         return args.run(args)
     except (SettingsError, MasterKeyError) as error:

@@ -28,23 +28,34 @@ BASE_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "x-robots-tag": "noindex, nofollow",
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 
+ROBOTS_NOINDEX = "noindex, nofollow"
 ROBOTS_TXT = b"User-agent: *\nDisallow: /\n"
+# PWP__NOINDEX=false: the home page alone may be indexed ("$" ends the match: "/" only).
+ROBOTS_TXT_HOME = b"User-agent: *\nAllow: /$\nDisallow: /\n"
+HOME_PATHS = ("/", "/index.html")
 
 
-def content_security_policy(script_hashes: list[str] | None = None) -> str:
+def indexable(path: str, noindex: bool) -> bool:
+    """May search engines index this page?  Never a secret link, a manage link or any page
+    but the home page; the home page only where PWP__NOINDEX is false."""
+    return not noindex and path in HOME_PATHS
+
+
+def content_security_policy(script_hashes: list[str] | None = None, picture_sources: tuple[str, ...] = ()) -> str:
+    """`picture_sources`: other origins the brand's logos and icons come from (PWP__BRAND__*)."""
     scripts = " ".join(["'self'", *(f"'sha256-{h}'" for h in script_hashes or [])])
+    pictures = " ".join(["'self'", "data:", "blob:", *picture_sources])
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src {scripts}",
             # Emotion (Radix themes) injects <style> elements at run time.
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
+            f"img-src {pictures}",
             "font-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",
@@ -103,8 +114,9 @@ class PagePolicy:
     policy allows no inline script at all and is asked again next time; once pages were
     found, it never changes for the life of the process."""
 
-    def __init__(self, pages_dir: Callable[[], Path | None] | Path | None):
+    def __init__(self, pages_dir: Callable[[], Path | None] | Path | None, picture_sources: tuple[str, ...] = ()):
         self._pages_dir = pages_dir
+        self._pictures = picture_sources
         self._policy: str | None = None
         self._lock = threading.Lock()
 
@@ -116,17 +128,19 @@ class PagePolicy:
                 folder = self._pages_dir() if callable(self._pages_dir) else self._pages_dir
                 hashes = built_page_hashes(folder) if folder is not None and folder.is_dir() else []
                 if hashes:
-                    self._policy = content_security_policy(hashes)
-                return self._policy or content_security_policy()
+                    self._policy = content_security_policy(hashes, self._pictures)
+                return self._policy or content_security_policy(picture_sources=self._pictures)
 
 
 class SecurityHeaders:
     """Wrap an ASGI app; add the headers, answer /robots.txt."""
 
-    def __init__(self, app, trusted_proxy_hops: int = 0, pages_dir: Callable[[], Path | None] | Path | None = None):
+    def __init__(self, app, trusted_proxy_hops: int = 0, pages_dir: Callable[[], Path | None] | Path | None = None,
+                 noindex: bool = True, picture_sources: tuple[str, ...] = ()):
         self.app = app
         self.trusted_proxy_hops = trusted_proxy_hops
-        self.page_policy = PagePolicy(pages_dir)
+        self.page_policy = PagePolicy(pages_dir, picture_sources)
+        self.noindex = noindex
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -147,6 +161,8 @@ class SecurityHeaders:
         headers = _Headers(message.get("headers", []))
         for name, value in BASE_HEADERS.items():
             headers.set(name, value)
+        if not indexable(path, self.noindex):
+            headers.set("x-robots-tag", ROBOTS_NOINDEX)
         if not headers.get("content-security-policy"):
             headers.set("content-security-policy", self.page_policy())
         if not path.startswith(_CACHEABLE_PREFIXES):
@@ -157,13 +173,27 @@ class SecurityHeaders:
         return {**message, "headers": headers.raw}
 
     async def _robots(self, scope, send):
+        body = ROBOTS_TXT if self.noindex else ROBOTS_TXT_HOME
         message = {
             "type": "http.response.start",
             "status": 200,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(ROBOTS_TXT)).encode())],
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
         }
         await send(self._decorate(message, "/robots.txt", arrived_over_https(scope, self.trusted_proxy_hops)))
-        await send({"type": "http.response.body", "body": ROBOTS_TXT if scope["method"] != "HEAD" else b""})
+        await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})
+
+
+def picture_origins(addresses: list[str]) -> tuple[str, ...]:
+    """The origins of pictures served from elsewhere (https://cdn.example/logo.png ->
+    https://cdn.example), for img-src; pictures of this site need none."""
+    origins = []
+    for address in addresses:
+        if address.startswith(("https://", "http://")):
+            scheme, rest = address.split("://", 1)
+            origin = f"{scheme}://{rest.split('/', 1)[0]}"
+            if origin not in origins:
+                origins.append(origin)
+    return tuple(origins)
 
 
 def arrived_over_https(scope, trusted_proxy_hops: int) -> bool:

@@ -6,15 +6,18 @@ import reflex as rx
 from reflex.utils import prerequisites
 
 from pwpush_app.api.app import build_api
-from pwpush_app.http_security import SecurityHeaders
+from pwpush_app.host_check import HostCheck
+from pwpush_app.http_security import ROBOTS_NOINDEX, SecurityHeaders, indexable, picture_origins
 from pwpush_app.jobs import purge_job
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.account import AccountFormState, account_page, login_page, signup_page
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
+from pwpush_app.ui.edit import EditState, edit_page
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
+from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
@@ -29,17 +32,42 @@ def built_pages() -> Path:
     return prerequisites.get_web_dir() / rx.constants.Dirs.STATIC / rx.config.get_config().frontend_path.strip("/")
 
 
+def icon_links(brand) -> list[rx.Component]:
+    """The brand's icons (PWP__BRAND__ICON_*), or ours from assets/ (served from the site's root)."""
+    if not brand.icons and not brand.ms_icon:
+        return [
+            rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+            rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+            rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+        ]
+    links = [rx.el.link(rel=rel, href=href, sizes=sizes) for (rel, sizes), href in brand.icons.items()]
+    if brand.ms_icon:
+        links.append(rx.el.meta(name="msapplication-TileImage", content=brand.ms_icon))
+    return links
+
+
+def page(component, route: str, title: str, **options) -> None:
+    """Add a page; it asks search engines to stay away unless it may be indexed (PWP__NOINDEX)."""
+    meta = [] if indexable(route, settings.pages.noindex) else [{"name": "robots", "content": ROBOTS_NOINDEX}]
+    app.add_page(component, route=route, title=title, meta=meta, **options)
+
+
 api = build_api()
 
 
 class App(rx.App):
     """Reflex's app, with the API's fast door in front of everything Reflex wraps around
     it (the hot create and retrieve routes skip Reflex's and FastAPI's layers: api/hot.py)
-    and the security headers outermost, so they cover the door's answers too."""
+    and the host check and security headers outside it, so they cover the door's answers
+    too: PWP__ALLOWED_HOSTS for every request and the websocket (its 400 gets the headers),
+    then the security headers around everything (pages, API, static files, errors)."""
 
     def __call__(self):
-        return SecurityHeaders(api.in_front_of(super().__call__()), settings.trusted_proxy_hops,
-                               pages_dir=built_pages)
+        inner = api.in_front_of(super().__call__())
+        checked = HostCheck(inner, settings.allowed_hosts, settings.base_url)
+        return SecurityHeaders(checked, settings.trusted_proxy_hops, pages_dir=built_pages,
+                               noindex=settings.pages.noindex,
+                               picture_sources=picture_origins(settings.pages.brand.pictures))
 
 
 app = App(
@@ -49,23 +77,21 @@ app = App(
         # FastAPI mounts Reflex's own app beneath its routes.
         api.fastapi,
     ],
-    # The icons live in assets/ (served from the site's root, like /favicon.ico).
-    head_components=[
-        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
-        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
-        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
-    ],
+    head_components=icon_links(settings.pages.brand),
 )
 # Page state (in Redis with several workers) never holds the session cookie.
 keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
-app.add_page(create_page, route="/", title=title, description=settings.brand_tagline, on_load=ShareState.create_another)
-app.add_page(reveal_page, route="/p/[token]", title=f"A secret for you · {title}", on_load=RevealState.open_link)
-app.add_page(manage_page, route="/manage/[manage_token]", title=f"Manage a push · {title}", on_load=ManageState.load)
-app.add_page(my_pushes_page, route="/my-pushes", title=f"My pushes · {title}")
-app.add_page(login_page, route="/login", title=f"Log in · {title}", on_load=AccountFormState.load_login)
-app.add_page(signup_page, route="/signup", title=f"Sign up · {title}", on_load=AccountFormState.load_login)
-app.add_page(account_page, route="/account", title=f"Account · {title}", on_load=AccountFormState.load_account)
-app.add_page(dashboard_page, route="/dashboard", title=f"Dashboard · {title}", on_load=DashboardState.load)
-app.add_page(api_token_page, route="/api-token", title=f"API token · {title}", on_load=TokenState.load)
+page(create_page, "/", title, description=settings.brand_tagline, on_load=ShareState.create_another)
+page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
+page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
+page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
+page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)
+page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
+page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
+page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)
+page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)
+page(account_page, "/account", f"Account · {title}", on_load=AccountFormState.load_account)
+page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
+page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
 app.register_lifespan_task(purge_job)

@@ -36,9 +36,11 @@ from pwpush_app.settings_values import (  # noqa: F401
     SettingsError,
     document,
     parse_duration_minutes,
+    parse_hosts,
     parse_networks,
     parse_words,
 )
+from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
 
 
 # The login cookie's base name; Settings.session_cookie gives the name in use.
@@ -93,6 +95,12 @@ class Settings:
     s3_secret_access_key: str | None = field(default=None, repr=False)
     # PWP__TRUSTED_PROXIES as addresses/networks: X-Forwarded-For is read through these only.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # PWP__ALLOWED_HOSTS: the Host names requests may carry (empty: any); see host_check.py.
+    allowed_hosts: tuple[str, ...] = ()
+    # PWP__DISABLE_LOGINS: nobody logs in or signs up; pages offer neither.
+    disable_logins: bool = False
+    # The brand, light/dark, version, indexing and the generator's defaults (settings_pages.py).
+    pages: PageSettings = field(default_factory=PageSettings)
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -138,8 +146,11 @@ document("PWP__HOST_DOMAIN", "(none)", "The site's domain (e.g. `secrets.example
 document("PWP__HOST_PROTOCOL", "https", "The protocol for PWP__HOST_DOMAIN: https or http.")
 document("PWP__BRAND__TITLE", "Password Pusher", "Site title.")
 document("PWP__BRAND__TAGLINE", "Go ahead and email another password", "Tagline under the title.")
+document_page_settings()
+document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separated by spaces (`secrets.example.com .example.org`: a leading dot takes every subdomain). Any other Host header gets 400. The base URL's host and loopback (localhost, 127.0.0.1, ::1) always pass, and so does the health check `/up`.")
 document("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
+document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
 document("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
 document("PWPUSH_SESSION_IDLE_MINUTES", "120", "A login without \"remember me\" ends after this many minutes without activity.")
 document("PWP__LOGIN_SESSION_TIMEOUT", "2 hours", "The same in Password Pusher's words (`15 minutes`, `6 hours`, `1 day`); set one of the two.")
@@ -261,6 +272,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         r.errors.append(f"PWPUSH_S3_ENDPOINT_URL={s3_endpoint!r} must be like https://s3.example.com (no path)")
 
     proxies = _read_trusted_proxies(r)
+    brand_title = r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher"
+    brand_tagline = r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or ""
     settings = Settings(
         data_dir=data_dir,
         db_url=db_url,
@@ -271,8 +284,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sqlite_synchronous=_read_synchronous(r),
         sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
         base_url=base_url,
-        brand_title=r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher",
-        brand_tagline=r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or "",
+        brand_title=brand_title,
+        brand_tagline=brand_tagline,
+        pages=read_page_settings(r, brand_title, brand_tagline),
+        allowed_hosts=r.get("PWP__ALLOWED_HOSTS", (), parse_hosts),
+        disable_logins=r.bool("PWP__DISABLE_LOGINS", False),
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
         disable_signups=r.bool("PWP__DISABLE_SIGNUPS", False),
         signup_email_regexp=signup_re,

@@ -34,6 +34,13 @@ class KindPolicy:
     deletable_by_viewer_allowed: bool = True
     # ENABLE_RETRIEVAL_STEP: the sender may choose a retrieval step at all (off: never one).
     retrieval_step_allowed: bool = True
+    # ENABLE_BLUR (text and file pushes): the reveal page blurs the text until it is
+    # hovered, focused or clicked.
+    blur: bool = False
+
+
+# The kinds whose reveal page shows text a passer-by could read (Password Pusher's pw and files).
+BLURRED_KINDS = ("text", "file")
 
 
 def document_kind_settings() -> None:
@@ -43,6 +50,8 @@ def document_kind_settings() -> None:
         document(f"{prefix}EXPIRE_AFTER_VIEWS_DEFAULT / _MIN / _MAX", "5 / 1 / 100", "Views before the push expires.")
         document(f"{prefix}ENABLE_RETRIEVAL_STEP", "true", "Offer the retrieval step at all (false: never one, whatever the sender asks).")
         document(f"{prefix}RETRIEVAL_STEP_DEFAULT", "true", "Recipients click to reveal (protects against link-preview bots).")
+        if prefix in ("PWP__PW__", "PWP__FILES__"):
+            document(f"{prefix}ENABLE_BLUR", "true", "Blur the text on the reveal page until the recipient hovers over it, focuses it (Tab) or clicks it.")
         if prefix != "PWP__URL__":
             document(f"{prefix}ENABLE_DELETABLE_PUSHES", "true", "Offer \"recipients may delete\" at all (false: never deletable by recipients).")
             document(f"{prefix}DELETABLE_PUSHES_DEFAULT", "true", "Recipients may delete the push after viewing.")
@@ -99,4 +108,5 @@ def read_policy(r: Reader, kind: str, enabled: bool) -> KindPolicy:
         deletable_by_viewer_default=deletable_allowed and deletable_default,
         deletable_by_viewer_allowed=deletable_allowed,
         retrieval_step_allowed=retrieval_allowed,
+        blur=kind in BLURRED_KINDS and r.bool(f"{p}ENABLE_BLUR", True),
     )

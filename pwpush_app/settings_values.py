@@ -86,6 +86,30 @@ def parse_networks(name: str, raw: str) -> tuple[ipaddress.IPv4Network | ipaddre
     return tuple(networks)
 
 
+_HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_HOST_RE = re.compile(rf"^\.?{_HOST_LABEL}(\.{_HOST_LABEL})*\.?$")
+
+
+def parse_hosts(name: str, raw: str) -> tuple[str, ...]:
+    """'secrets.example.com .example.org 10.0.0.5' (spaces or commas) -> lower-case host
+    names; a leading dot stands for the domain and all its subdomains (as in Rails)."""
+    hosts = []
+    for part in re.split(r"[,\s]+", raw.strip().lower()):
+        if not part:
+            continue
+        bare = part[1:-1] if part.startswith("[") and part.endswith("]") else part
+        try:
+            hosts.append(str(ipaddress.ip_address(bare)))
+            continue
+        except ValueError:
+            pass
+        if not _HOST_RE.match(part) or len(part) > 253:
+            raise SettingsError(f"{name}: {part!r} is not a host name: write it without scheme, port or path "
+                                "(secrets.example.com, or .example.com for every subdomain)")
+        hosts.append(part.rstrip("."))
+    return tuple(hosts)
+
+
 def parse_words(name: str, raw: str) -> tuple[str, ...]:
     """Space- or comma-separated words ('a.example b.example')."""
     return tuple(word for word in re.split(r"[,\s]+", raw.strip()) if word)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Chromium (browser tests), PostgreSQL, Redis and nginx (real
 # servers), openssl (a test certificate for nginx), ss from iproute2 (which worker holds a
-# connection), systemd-analyze from systemd (checks deploy/pwpush.service). Installs only
-# what is missing; needs root (CI runs as root).
+# connection), systemd-analyze from systemd (checks deploy/pwpush.service).
+# With --containers also what the container tests (`make test-containers`) use: podman with
+# runc, netavark and aardvark-dns, and mmdebstrap (the image is built from a Debian base made
+# from apt's own mirror). Installs only what is missing; needs root (CI runs as root).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -12,6 +14,14 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ss >/dev/null || need+=(iproute2)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+if [ "${1:-}" = --containers ]; then
+  command -v podman >/dev/null || need+=(podman)
+  command -v runc >/dev/null || need+=(runc)
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+  # netavark and aardvark-dns: compose's services find each other by name
+  [ -x /usr/lib/podman/netavark ] || need+=(netavark)
+  [ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
+fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "Missing system packages: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2

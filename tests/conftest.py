@@ -139,16 +139,14 @@ LIVE_FILES_MAX_BYTES = 4 * 1024 * 1024
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """One production server for the whole session (building the frontend takes a while)."""
+    """One production server for the whole session (its first start builds its frontend)."""
     # Files without login (as an admin may set it; the default is covered without a server)
     # and a small size limit, so the browser tests can send files and go over the limit
-    # quickly. One server only: the page bundle embeds its port, so a second `reflex run`
-    # in this folder would point the first server's pages at the wrong backend.
+    # quickly.
     server = LiveServer(
         tmp_path_factory.mktemp("live") / "data",
         free_port(),
         {"PWP__FILES__REQUIRE_LOGIN": "false", "PWPUSH_FILES_MAX_BYTES": str(LIVE_FILES_MAX_BYTES)},
-        isolated=False,  # runs from the project folder itself; every other server is isolated
     )
     server.start()
     yield server

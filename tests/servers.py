@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,44 +42,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-APP_FILES = ("pwpush_app", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "assets", ".web")
-
-
-def isolated_app_dir() -> Path:
-    """A private copy of the app (its sources and the .web build folder, node_modules
-    included, so nothing is downloaded again).
-
-    Every `reflex run --env prod` rebuilds the frontend in <app>/.web, and the build holds
-    the server's own URL: a second server started from the same folder would make the pages
-    of the first one talk to the second. A server started from a copy leaves the others be."""
-    target = Path(tempfile.mkdtemp(prefix="pwpush-app-"))
-    for name in APP_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, symlinks=True, ignore=_not_copied)
-        elif source.exists():
-            shutil.copy2(source, target / name)
-    return target
-
-
-def _not_copied(folder: str, names: list[str]) -> set[str]:
-    skipped = {"__pycache__"} & set(names)
-    if Path(folder) == ROOT / ".web":
-        skipped |= {"build", ".react-router"} & set(names)  # the old build: rebuilt anyway
-    return skipped
-
-
 class LiveServer:
-    """`reflex run --env prod` on its own port and data folder, as a user runs it.
+    """The production server (`python -m pwpush_app serve`, as `make run`, the systemd unit
+    and the container start it) on its own port and data folder.
 
-    By default it runs from a private copy of the app (see isolated_app_dir), so that it can
-    live beside the session's server, which alone runs from the project folder."""
+    Every server runs from the project folder: its frontend build is found (or made, once)
+    in .web/builds/ for its port and settings, so servers with different settings or ports
+    live side by side and a restart serves the same build at once."""
 
     def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None,
-                 backend_host: str | None = None, isolated: bool = True):
+                 backend_host: str | None = None):
         self.data_dir = data_dir
         self.port = port
-        self.isolated = isolated
         self.app_dir = ROOT
         # e.g. "127.0.0.1" behind a proxy, as deploy/pwpush.service runs it (default: all interfaces)
         self.backend_host = backend_host
@@ -87,31 +62,26 @@ class LiveServer:
             **os.environ,
             # extra_env may move the public URL (a proxy in front): it wins over our own port.
             **make_env(data_dir, **{"PWP__OVERRIDE_BASE_URL": self.url, **(extra_env or {})}),
-            "REFLEX_USE_SYSTEM_BUN": "1",
-            # bun from the npm registry (make install puts it there), as `make run` uses it.
-            "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent), os.environ["PATH"]]),
+            # bun from the npm registry (make install puts it there), for a first build.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             "PYTHONUNBUFFERED": "1",
         }
         self.log_path = data_dir / "server.log"
         self.process: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "pwpush_app", "serve", "--port", str(self.port),
+                *(["--host", self.backend_host] if self.backend_host else [])]
+
     def start(self, timeout: float = 300) -> None:
+        """Start and wait until the pages and the API answer (the server migrates first)."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.isolated and self.app_dir == ROOT:
-            self.app_dir = isolated_app_dir()
-        subprocess.run(
-            [sys.executable, "-m", "pwpush_app", "migrate"], cwd=self.app_dir, env=self.env, check=True,
-            capture_output=True,
-        )
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod",
-                "--frontend-port", str(self.port), "--backend-port", str(self.port),
-                *(["--backend-host", self.backend_host] if self.backend_host else []),
-            ],
-            cwd=self.app_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_until_serving(timeout)
+
+    def wait_until_serving(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,26 +92,104 @@ class LiveServer:
                         return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, 15)
             try:
-                self.process.wait(20)
+                self.process.wait(40)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
-        if self.app_dir != ROOT:
-            shutil.rmtree(self.app_dir, ignore_errors=True)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def generations(self) -> dict[int, list[int]]:
+        """The app's processes under the keeper: each generation's pid and its workers' pids."""
+        return {generation: children_of(generation) for generation in children_of(self.process.pid)}
+
+    def reload(self, timeout: float = 300) -> None:
+        """SIGHUP, then wait until the generation that served before is gone."""
+        before = set(self.generations())
+        os.kill(self.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = set(self.generations())
+            if now and not now & before:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited during a reload:\n{self.log_text()[-4000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"reload did not finish in {timeout}s:\n{self.log_text()[-4000:]}")
 
 
+class SocketHolder:
+    """What systemd does with deploy/pwpush.socket: it owns the listening sockets (the
+    address twice, SO_REUSEPORT) and starts the service with them as file descriptors 3 and
+    4 (LISTEN_FDS=2, LISTEN_PID=the service's pid: sd_listen_fds(3)); they stay open while
+    the service restarts. `count=1` passes one socket, as a plainer socket unit would."""
 
+    def __init__(self, server: LiveServer, count: int = 2):
+        self.server = server
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if count > 1:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", server.port))
+            sock.listen(1024)
+            self.sockets.append(sock)
+
+    def start_service(self) -> subprocess.Popen:
+        fds = [sock.fileno() for sock in self.sockets]
+        log = open(self.server.log_path, "ab")
+        process = subprocess.Popen([sys.executable, "-c", _SOCKET_ACTIVATION, str(len(fds)), *map(str, fds),
+                                    *self.server.command()],
+                                   cwd=ROOT, env=self.server.env, pass_fds=fds, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.server.process = process
+        return process
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+# Moves the passed sockets to descriptors 3, 4 ... and execs the service with LISTEN_PID set
+# to its own pid (exec keeps the pid), as systemd does.
+_SOCKET_ACTIVATION = """
+import fcntl, os, sys
+count = int(sys.argv[1])
+given = [int(a) for a in sys.argv[2:2 + count]]
+high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in given]
+for index, fd in enumerate(high):
+    os.dup2(fd, 3 + index)
+for fd in set(given + high) - set(range(3, 3 + count)):
+    os.close(fd)
+os.environ["LISTEN_PID"], os.environ["LISTEN_FDS"] = str(os.getpid()), str(count)
+os.execv(sys.argv[2 + count], sys.argv[2 + count:])
+"""
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            children.append(int(entry.name))
+    return sorted(children)
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:

@@ -136,3 +136,80 @@ def test_switches_a_kind_does_not_offer_are_never_on(make_runtime):
     other = create_push(runtime, NewPush(payload="x", kind="qr", retrieval_step=True, deletable_by_viewer=True),
                         Client(ip="127.0.0.1"))
     assert (other.push.retrieval_step, other.push.deletable_by_viewer) == (True, True)
+
+
+def test_the_pages_settings_in_password_pushers_words(tmp_path):
+    base = {"PWPUSH_MASTER_KEY": "a" * 64, "PWPUSH_DATA_DIR": str(tmp_path)}
+    defaults = load_settings(base)
+    pages = defaults.pages
+    assert (pages.theme_mode, pages.show_version, pages.noindex, defaults.disable_logins) == ("auto", True, True, False)
+    assert (pages.brand.light_logo, pages.brand.dark_logo, pages.brand.show_footer_menu) == ("/logo.svg", "/logo.svg", True)
+    assert (defaults.policy("text").blur, defaults.policy("file").blur, defaults.policy("qr").blur) == (True, True, False)
+    s = load_settings({
+        **base, "PWP__THEME_MODE": "Dark", "PWP__SHOW_VERSION": "false", "PWP__NOINDEX": "false",
+        "PWP__DISABLE_LOGINS": "true", "PWP__PW__ENABLE_BLUR": "false",
+        "PWP__BRAND__TITLE": "Acme Secrets", "PWP__BRAND__DISCLAIMER": "For Acme staff only.",
+        "PWP__BRAND__SHOW_FOOTER_MENU": "false", "PWP__BRAND__DARK_LOGO": "https://cdn.example.com/dark.png",
+        "PWP__BRAND__ICON_32x32": "/acme-32.png", "PWP__BRAND__ICON_180x180": "https://cdn.example.com/180.png",
+        "PWP__BRAND__MS_ICON_144x144": "/ms.png",
+        "PWP__GEN__HAS_NUMBERS": "false", "PWP__GEN__SEPARATORS": "-_=", "PWP__GEN__CONSONANTS": "bcd",
+        "PWP__GEN__VOWELS": "ae", "PWP__GEN__MIN_SYLLABLE_LENGTH": "1", "PWP__GEN__MAX_SYLLABLE_LENGTH": "4",
+        "PWP__GEN__SYLLABLES_COUNT": "5", "PWP__GEN__USE_SEPARATORS": "false", "PWP__GEN__TITLE_CASED": "false",
+    })
+    pages = s.pages
+    assert (pages.theme_mode, pages.show_version, pages.noindex, s.disable_logins) == ("dark", False, False, True)
+    assert (s.policy("text").blur, s.policy("file").blur) == (False, True)
+    # One custom logo alone serves both modes, as in Password Pusher.
+    assert (pages.brand.title, pages.brand.light_logo, pages.brand.dark_logo) == (
+        "Acme Secrets", "https://cdn.example.com/dark.png", "https://cdn.example.com/dark.png")
+    assert (pages.brand.disclaimer, pages.brand.show_footer_menu, pages.brand.ms_icon) == ("For Acme staff only.", False, "/ms.png")
+    assert dict(pages.brand.icons) == {("icon", "32x32"): "/acme-32.png",
+                                       ("apple-touch-icon", "180x180"): "https://cdn.example.com/180.png"}
+    gen = pages.generator
+    assert (gen.has_numbers, gen.title_cased, gen.use_separators, gen.separators, gen.consonants, gen.vowels) == (
+        False, False, False, "-_=", "bcd", "ae")
+    assert (gen.min_syllable_length, gen.max_syllable_length, gen.syllables_count) == (1, 4, 5)
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"PWP__THEME_MODE": "sepia"}, "PWP__THEME_MODE='sepia' must be auto, light or dark"),
+    ({"PWP__BRAND__LIGHT_LOGO": "javascript:alert(1)"}, "PWP__BRAND__LIGHT_LOGO='javascript:alert(1)' must be a path"),
+    ({"PWP__BRAND__ICON_16x16": "icon.png"}, "PWP__BRAND__ICON_16x16='icon.png' must be a path"),
+    ({"PWP__BRAND__DARK_LOGO": "/a\" onerror=\"x"}, "PWP__BRAND__DARK_LOGO"),
+    ({"PWP__GEN__CONSONANTS": "b c"}, "PWP__GEN__CONSONANTS='b c' must be letters only"),
+    ({"PWP__GEN__SEPARATORS": "-1"}, "PWP__GEN__SEPARATORS='-1' must be 1 to 20 characters"),
+    ({"PWP__GEN__MIN_SYLLABLE_LENGTH": "4", "PWP__GEN__MAX_SYLLABLE_LENGTH": "2"}, "is more than PWP__GEN__MAX_SYLLABLE_LENGTH=2"),
+    ({"PWP__GEN__SYLLABLES_COUNT": "50"}, "PWP__GEN__SYLLABLES_COUNT=50 is out of range"),
+    ({"PWP__SHOW_VERSION": "perhaps"}, "PWP__SHOW_VERSION='perhaps' is not a boolean"),
+    ({"PWP__DISABLE_LOGINS": "2"}, "PWP__DISABLE_LOGINS='2' is not a boolean"),
+    ({"PWP__FILES__ENABLE_BLUR": "nah"}, "PWP__FILES__ENABLE_BLUR='nah' is not a boolean"),
+])
+def test_bad_page_settings_stop_the_start_naming_the_variable(tmp_path, env, says):
+    from pwpush_app.settings import SettingsError
+
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PWPUSH_MASTER_KEY": "a" * 64, "PWPUSH_DATA_DIR": str(tmp_path), **env})
+    assert says in str(error.value)
+
+
+def test_the_generator_draws_from_the_sites_letters_lengths_and_separators():
+    from pwpush_app.core.passwords import GeneratorOptions, generate_password
+    from pwpush_app.settings_pages import GeneratorDefaults
+
+    defaults = GeneratorDefaults(consonants="bcd", vowels="ae", separators="-_=", min_syllable_length=1,
+                                 max_syllable_length=4, syllables_count=5, has_numbers=False, title_cased=False)
+    start = GeneratorOptions.starting(defaults)
+    assert (start.syllables, start.numbers, start.title_case, start.separator) == (5, False, False, "site")
+    seen_separators, lengths = set(), set()
+    for _ in range(200):
+        password = generate_password(start)
+        syllables = re.split(r"[-_=]", password)
+        seen_separators |= set(re.findall(r"[-_=]", password))
+        assert len(syllables) == 5 and all(re.fullmatch(r"[bcd]([ae][bcd]?)*[ae]?", s) for s in syllables), password
+        lengths |= {len(s) for s in syllables}
+    assert seen_separators == {"-", "_", "="} and lengths == {1, 2, 3, 4}
+    # No separators: the visitor starts with none; a single one of ours is named.
+    assert GeneratorOptions.starting(GeneratorDefaults(use_separators=False)).separator == "none"
+    assert GeneratorOptions.starting(GeneratorDefaults(separators=".")).separator == "dot"
+    # A browser's remembered choice that the site doesn't offer falls back to the site's.
+    assert GeneratorOptions.from_text("3", "1", "1", "site", GeneratorDefaults()).separator == "dash"

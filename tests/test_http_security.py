@@ -121,3 +121,27 @@ def test_finding_inline_scripts_is_linear_on_unclosed_tags():
     assert inline_script_hashes("<script>a()</script><SCRIPT>b()</SCRIPT><script src=x></script>") == {
         _hash("a()"), _hash("b()")
     }
+
+
+def test_noindex_false_opens_the_home_page_alone_to_search_engines():
+    closed, open_home = SecurityHeaders(html_app([b"x"])), SecurityHeaders(html_app([b"x"]), noindex=False)
+    for path in ("/", "/p/abcdefghijklmnopqrstuv", "/manage/abcdefghijklmnopqrstuv", "/manage/abc/print", "/login",
+                 "/api/v2/version"):
+        assert _headers(_run(closed, path)[0])["x-robots-tag"] == "noindex, nofollow", path
+    assert "x-robots-tag" not in _headers(_run(open_home, "/")[0])
+    for path in ("/p/abcdefghijklmnopqrstuv", "/manage/abcdefghijklmnopqrstuv", "/manage/abc/print", "/dashboard",
+                 "/d/grant/0"):
+        assert _headers(_run(open_home, path)[0])["x-robots-tag"] == "noindex, nofollow", path
+    assert _run(closed, "/robots.txt")[1]["body"] == b"User-agent: *\nDisallow: /\n"
+    assert _run(open_home, "/robots.txt")[1]["body"] == b"User-agent: *\nAllow: /$\nDisallow: /\n"
+
+
+def test_brand_pictures_from_elsewhere_are_allowed_as_images_only():
+    from pwpush_app.http_security import picture_origins
+
+    origins = picture_origins(["/logo.svg", "https://cdn.example.com/a/logo.png", "https://cdn.example.com/icon.png",
+                               "http://img.example.org:8080/x.png"])
+    assert origins == ("https://cdn.example.com", "http://img.example.org:8080")
+    policy = _headers(_run(SecurityHeaders(html_app([b"x"]), picture_sources=origins), "/")[0])["content-security-policy"]
+    assert "img-src 'self' data: blob: https://cdn.example.com http://img.example.org:8080;" in policy
+    assert "https://cdn.example.com" not in policy.replace("img-src 'self' data: blob: https://cdn.example.com", "")

@@ -106,7 +106,7 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
         assert not {m for m in _imports(path, _modules()) if m.startswith(("pwpush_app.ui", "pwpush_app.api"))}, name
 
 
-SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds"}
+SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds", "pwpush_app.settings_pages"}
 
 
 def test_settings_sit_below_core():

@@ -11,7 +11,13 @@ from fastapi import Request
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
-from pwpush_app.api.bodies import body_limit, is_multipart, new_push_from_fields, read_create_body
+from pwpush_app.api.bodies import (
+    body_limit,
+    is_multipart,
+    new_push_from_fields,
+    push_edit_from_fields,
+    read_create_body,
+)
 from pwpush_app.api.errors import ApiError, invalid, not_found
 from pwpush_app.api.hot import run_core
 from pwpush_app.core import links
@@ -19,6 +25,7 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
 from pwpush_app.core.errors import (
     InvalidPush,
+    NoLongerEditable,
     NotAllowed,
     PassphraseRequired,
     PushError,
@@ -28,7 +35,7 @@ from pwpush_app.core.errors import (
     WrongPassphrase,
     in_minutes,
 )
-from pwpush_app.core.owners import audit_trail, expire_by_owner, expire_overdue, pushes_of_owner
+from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
@@ -163,6 +170,26 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(push, runtime.settings, token)
+
+
+async def edit(request: Request, caller: Caller, token: str) -> schemas.PushOut:
+    """The owner changes a live push (core.owners.edit_push); the answer is the push as its
+    owner sees it afterwards, never its secret."""
+    push = await run_in_threadpool(_owned, caller, token)
+    runtime = caller.runtime
+    if is_multipart(request):
+        raise ApiError(415, "Send the changes as JSON or form-encoded; files cannot change after creation.")
+    fields = (await read_create_body(request, "push", body_limit(runtime.settings.max_payload_bytes))).fields
+    changes, duration_field = push_edit_from_fields(fields)
+    try:
+        push = await run_in_threadpool(edit_push, runtime, push, changes, caller.client)
+    except NoLongerEditable as refusal:
+        raise ApiError(422, str(refusal)) from None
+    except InvalidPush as error:
+        raise invalid({(duration_field if field == "expire_after" else field): message
+                       for field, message in error.errors.items()}) from None
+    mine = open_for_owner(runtime, push)
+    return schemas.push_out(push, runtime.settings, token, owner=True, note=mine.note)
 
 
 def listing(caller: Caller, expired: bool, page: int) -> list[schemas.PushOut]:

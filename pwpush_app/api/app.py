@@ -18,14 +18,16 @@ from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers
 from pwpush_app.api.hot import FastDoor
 from pwpush_app.api.version import application_version
 from pwpush_app.core.runtime import Runtime
+from pwpush_app.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastDoor:
+def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: Settings | None = None) -> FastDoor:
     """The API app, behind its fast door (hot.py: create and retrieve answered without the
     framework's layers; everything else by FastAPI); `runtime_provider` replaces the
-    process-wide runtime (tests).  `.fastapi` is the FastAPI app itself."""
+    process-wide runtime (tests), `settings` the settings its routes are laid out by
+    (default: the process's, without a provider).  `.fastapi` is the FastAPI app itself."""
     api = FastAPI(
         title="Password Pusher API",
         version=application_version(),
@@ -46,6 +48,9 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None) -> FastDoor
     api.include_router(docs.router)
     api.include_router(health.router)
     api.include_router(sessions.router)
+    layout = settings or (get_settings() if runtime_provider is None else None)
+    if layout is not None and layout.disable_logins:
+        sessions.close_login_pages(api)
     _add_json_fallbacks(api)
     _document_token_auth(api)
     _document_links(api)
@@ -112,7 +117,7 @@ def _add_json_fallbacks(api: FastAPI) -> None:
             # Skip the fallbacks and Reflex's app, mounted at "" beneath ours: it matches everything.
             if getattr(route, "endpoint", None) is fallback or isinstance(route, Mount):
                 continue
-            for method in ("GET", "POST", "DELETE"):
+            for method in ("GET", "POST", "PATCH", "DELETE"):
                 if route.matches({**request.scope, "method": method})[0] == Match.FULL:
                     allowed.add(method)
         if allowed:

@@ -17,6 +17,7 @@ from fastapi import Request
 
 from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.core.create import NewPush
+from pwpush_app.core.owners import PushEdit
 
 # expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
 # are our sub-day choices.  Index -> minutes.
@@ -239,6 +240,34 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         expire_after_minutes=minutes,
         retrieval_step=values.get("retrieval_step"),
         deletable_by_viewer=values.get("deletable_by_viewer"),
+    ), duration_field
+
+
+# What an edit may not change: the kind, and the files of a file push.
+FIXED_FIELDS = ("kind", "files")
+
+
+def push_edit_from_fields(fields: dict) -> tuple[PushEdit, str]:
+    """An edit's fields, type-checked like a create's; a field left out (or null) stays as
+    it is, `"passphrase": ""` removes the passphrase and `"note": ""` the note."""
+    fixed = {name: "This cannot change after creation: create a new push instead." for name in FIXED_FIELDS
+             if name in fields}
+    if fixed:
+        raise invalid(fixed)
+    new, duration_field = new_push_from_fields(fields, "text")
+
+    def given(name: str):
+        return getattr(new, name) if fields.get(name) is not None else None
+
+    return PushEdit(
+        name=given("name"),
+        note=given("note"),
+        payload=new.payload or None,
+        passphrase=given("passphrase"),
+        expire_after_views=new.expire_after_views,
+        expire_after_minutes=new.expire_after_minutes,
+        retrieval_step=new.retrieval_step,
+        deletable_by_viewer=new.deletable_by_viewer,
     ), duration_field
 
 

@@ -129,8 +129,32 @@ async def _account_holder(request: Request, runtime: Runtime, ip: str):
     return user
 
 
+LOGINS_OFF_PAGE = (b"<!doctype html><title>Not found</title><p>Logins are turned off on this site. "
+                   b"<a href=\"/\">Share a secret without an account</a>.</p>\n")
+
+
+def close_login_pages(api) -> None:
+    """PWP__DISABLE_LOGINS: /login and /signup are 404, as in Password Pusher (the pages'
+    links to them are gone too; the forms' posts are refused below)."""
+
+    def not_found() -> Response:
+        return Response(LOGINS_OFF_PAGE, status_code=404, media_type="text/html; charset=utf-8")
+
+    for path in ("/login", "/signup"):
+        api.add_api_route(path, not_found, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+def _logins_closed(runtime: Runtime) -> Response | None:
+    if accounts.logins_open(runtime):
+        return None
+    return json_error(404, {"error": "Not found", "message": accounts.MESSAGES["logins_disabled"]})
+
+
 @router.post("/session")
 async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+
     async def action(form: FormData, ip: str) -> Response:
         remember = _text(form, "remember") in ("1", "on", "true")
         logged_in = await run_in_threadpool(
@@ -155,6 +179,9 @@ async def log_out(request: Request, runtime: Runtime = Depends(current_runtime))
 
 @router.post("/signup")
 async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime)):
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+
     async def action(form: FormData, ip: str) -> Response:
         password = _text(form, "password")
         if password != _text(form, "password_confirmation"):

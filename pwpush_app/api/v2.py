@@ -160,6 +160,39 @@ def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
     return actions.audit(who, token, page, "v2")
 
 
+EDIT_SCHEMA = {
+    "type": "object",
+    "required": ["push"],
+    "properties": {"push": {"type": "object", "properties": {
+        "name": {"type": "string"}, "note": {"type": "string", "description": "\"\" removes it."},
+        "payload": {"type": "string", "description": "A new secret for the same link (left out: unchanged)."},
+        "passphrase": {"type": "string", "description": "A new passphrase; \"\" removes it."},
+        "expire_after_views": {"type": "integer", "description": "The whole allowance, views used included."},
+        "expire_after_days": {"type": "integer", "description": "The lifetime from creation (or _minutes, _duration)."},
+        "expire_after_minutes": {"type": "integer"}, "expire_after_duration": {"type": "integer"},
+        "retrieval_step": {"type": "boolean"}, "deletable_by_viewer": {"type": "boolean"},
+    }, "additionalProperties": False}},
+}
+
+
+@router.patch(
+    "/pushes/{token}",
+    response_model=PushOut, response_model_exclude_unset=True,
+    summary="Edit a live push (owner only)",
+    description="Change what Password Pusher's edit page changes: name, note, the secret (for the same link), the "
+    "passphrase, views and lifetime (totals counted from creation, within the kind's limits), retrieval step and "
+    "deletable by viewer. Fields left out stay as they are. The answer never holds the secret. 422 once the push "
+    "has expired.",
+    responses=error_responses(400, 401, 403, 404, 415, 422),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": EDIT_SCHEMA,
+                             "example": {"push": {"expire_after_views": 10, "expire_after_days": 14}}},
+    }}},
+)
+async def edit_push(request: Request, token: str, who: Caller = Depends(caller)):
+    return await actions.edit(request, who, token)
+
+
 @router.delete("/pushes/{token}", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (owner, or anyone if deletable by viewer)",
                responses=error_responses(401, 403, 404, 422))
 def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.metadata import PackageNotFoundError, version
-
 from pwpush_app.settings import Settings
-
-
-@cache
-def application_version() -> str:
-    """The installed package's version, read once per process (reading the package
-    metadata walks every installed distribution: milliseconds per call)."""
-    try:
-        return version("pwpush-app")
-    except PackageNotFoundError:
-        return "0.0.0"
+from pwpush_app.version import application_version  # noqa: F401  (also imported from here)
 
 
 def version_v1() -> dict:

@@ -73,6 +73,7 @@ MESSAGES = {
     "email_taken": "An account with this email already exists: log in instead.",
     "email_not_allowed": "This site does not take sign-ups from that email address.",
     "signups_closed": "This site does not take new sign-ups.",
+    "logins_disabled": "Logins are turned off on this site: share secrets without an account.",
     "password_short": f"Use a password of at least {PASSWORD_MIN_CHARS} characters.",
     "password_long": f"Use a password of at most {PASSWORD_MAX_CHARS} characters.",
     "passwords_differ": "The two new passwords are not the same.",
@@ -110,7 +111,18 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 
 def signups_open(runtime: Runtime) -> bool:
-    return not runtime.settings.disable_signups
+    return not runtime.settings.disable_signups and logins_open(runtime)
+
+
+def logins_open(runtime: Runtime) -> bool:
+    """PWP__DISABLE_LOGINS: nobody opens a session, by logging in or by signing up.  Sessions
+    already open keep working, and so do API tokens (the CLI and scripts)."""
+    return not runtime.settings.disable_logins
+
+
+def _require_logins_open(runtime: Runtime) -> None:
+    if not logins_open(runtime):
+        raise AccountError(MESSAGES["logins_disabled"], "form", "logins_disabled")
 
 
 # --- sign up ------------------------------------------------------------------------------------
@@ -120,6 +132,7 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
     RateLimited when `ip` signs up too often."""
     now = now or utcnow()
     settings = runtime.settings
+    _require_logins_open(runtime)
     if ip is not None:
         runtime.throttle.hit("signup", ip)
     if settings.disable_signups:
@@ -164,6 +177,7 @@ def log_in(
     timing tells which.
     """
     now = now or utcnow()
+    _require_logins_open(runtime)
     runtime.throttle.hit("login", ip)
     email = normalize_email(email)[:MAX_EMAIL_CHARS + 1]
     password = password if isinstance(password, str) else ""

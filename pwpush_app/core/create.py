@@ -76,19 +76,9 @@ def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
     if not isinstance(payload, str):
         errors["payload"] = "The payload must be text."
     else:
-        _check_payload(kind, payload, settings, errors)
-
-    for name, value, limit in (
-        ("name", request.name, MAX_NAME_CHARS),
-        ("note", request.note, MAX_NOTE_CHARS),
-        ("passphrase", request.passphrase, MAX_PASSPHRASE_CHARS),
-    ):
-        if not isinstance(value, str):
-            errors[name] = f"The {name} must be text."
-        elif len(value) > limit:
-            errors[name] = f"The {name} is too long: at most {limit} characters."
-        elif not _is_encodable(value):
-            errors[name] = f"The {name} is not valid UTF-8 text."
+        check_payload(kind, payload, settings, errors)
+    for name in TEXT_LIMITS:
+        check_text(name, getattr(request, name), errors)
 
     views = policy.views_default if request.expire_after_views is None else request.expire_after_views
     if not _is_int(views) or not policy.views_min <= views <= policy.views_max:
@@ -118,7 +108,23 @@ def validate_new_push(runtime: Runtime, request: NewPush) -> dict:
     }
 
 
-def _check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:
+# The sender's other texts and their longest length, in characters.
+TEXT_LIMITS = {"name": MAX_NAME_CHARS, "note": MAX_NOTE_CHARS, "passphrase": MAX_PASSPHRASE_CHARS}
+
+
+def check_text(name: str, value, errors: dict[str, str]) -> None:
+    """A name, note or passphrase (TEXT_LIMITS): text, not too long, storable."""
+    limit = TEXT_LIMITS[name]
+    if not isinstance(value, str):
+        errors[name] = f"The {name} must be text."
+    elif len(value) > limit:
+        errors[name] = f"The {name} is too long: at most {limit} characters."
+    elif not _is_encodable(value):
+        errors[name] = f"The {name} is not valid UTF-8 text."
+
+
+def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:
+    """What a push of `kind` may hold (creating, and replacing it later)."""
     if not _is_encodable(payload):
         errors["payload"] = "The payload is not valid UTF-8 text."
         return

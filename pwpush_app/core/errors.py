@@ -35,6 +35,13 @@ class InvalidPush(PushError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+class NoLongerEditable(PushError):
+    """The owner asked to edit a push that has expired (Password Pusher's words)."""
+
+    def __init__(self):
+        super().__init__("That push has already expired and cannot be edited.")
+
+
 class AccountRequired(PushError):
     def __init__(self):
         super().__init__("This site needs an account to create pushes: log in or sign up first.")

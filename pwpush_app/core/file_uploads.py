@@ -65,6 +65,12 @@ class IncomingFile:
 
 # --- who may send -------------------------------------------------------------------------------
 
+def files_offered(settings: Settings) -> bool:
+    """The create page offers file pushes: they are on, and whoever must log in to send
+    them can (not where PWP__DISABLE_LOGINS closes logins, as in Password Pusher)."""
+    return settings.policy("file").enabled and not (settings.files_require_login and settings.disable_logins)
+
+
 def files_need_login(settings: Settings, client: Client) -> bool:
     """This client must log in before it may send files (the pages say so up front)."""
     return settings.files_require_login and not client.user_id

@@ -1,5 +1,6 @@
 """What a push's owner may do: an account's lists, expiring a push now, the manage link's
-view with its audit trail, and moving a browser's anonymous pushes into an account.
+view with its audit trail, editing a live push, and moving a browser's anonymous pushes
+into an account.
 
 Ownership is checked here, never by holding the secret link: an account sees and changes
 only pushes whose `owner_id` is its own (`owned_push` answers anyone else as if there were
@@ -9,7 +10,7 @@ no push at all); a creator without an account holds the push's manage token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import select
@@ -18,11 +19,21 @@ from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
-from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.create import check_payload, check_text, describe_minutes
+from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
 from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.records import PUSHES, expire, find_by_manage_token, find_managed, looks_like_token, open_note
+from pwpush_app.core.records import (
+    LIVE,
+    PUSHES,
+    expire,
+    find_by_manage_token,
+    find_managed,
+    looks_like_token,
+    open_note,
+)
 from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
 
 # At most this many of a browser's pushes move into an account at once.
 MAX_CLAIMED = 500
@@ -168,3 +179,122 @@ def expire_managed(runtime: Runtime, manage_token: str, client: Client, now: dat
     """"Expire now" through the manage link: the push expired, and how it looks afterwards."""
     push = expire_by_owner(runtime, find_managed(runtime, manage_token), client, now)
     return ManagedPush(push=push, note="", events=audit_trail(runtime, push))
+
+
+# --- editing a live push ----------------------------------------------------------------------------
+
+@dataclass
+class PushEdit:
+    """What an owner changes in a live push, as Password Pusher lets them; None keeps a field.
+
+    `payload`: a new secret for the same link ("" keeps it: the current one is never shown
+    back).  `passphrase`: a new one (hashed anew) or "" to remove it.  `note`: "" removes it.
+    `expire_after_views` / `expire_after_minutes`: the whole allowance and lifetime, counted
+    from creation as when it was created; views already used and time already passed stay
+    used.  The kind and the files never change."""
+
+    name: str | None = None
+    note: str | None = None
+    payload: str | None = None
+    passphrase: str | None = None
+    expire_after_views: int | None = None
+    expire_after_minutes: int | None = None
+    retrieval_step: bool | None = None
+    deletable_by_viewer: bool | None = None
+
+
+def _edit_errors(runtime: Runtime, push: Push, edit: PushEdit, now: datetime) -> dict[str, str]:
+    settings = runtime.settings
+    policy = settings.policy(push.kind)
+    errors: dict[str, str] = {}
+    if edit.payload:
+        check_payload(push.kind, edit.payload, settings, errors)
+    for name in ("name", "note", "passphrase"):
+        if getattr(edit, name) is not None:
+            check_text(name, getattr(edit, name), errors)
+    views = edit.expire_after_views
+    if views is not None:
+        lowest = max(policy.views_min, push.views_used + 1)
+        if not _whole(views) or not lowest <= views <= policy.views_max:
+            errors["expire_after_views"] = (
+                f"Views must be a whole number from {lowest} to {policy.views_max}"
+                + (f": {push.views_used} already used." if push.views_used else ".")
+            )
+    minutes = edit.expire_after_minutes
+    if minutes is not None:
+        age = int((now - push.created_at).total_seconds() // 60)
+        shortest = max(policy.minutes_min, age + 1)
+        if not _whole(minutes) or not shortest <= minutes <= policy.minutes_max:
+            errors["expire_after"] = (
+                f"The lifetime (from creation) must be from {describe_minutes(shortest)} to "
+                f"{describe_minutes(policy.minutes_max)}" + (f": the push is {describe_minutes(age)} old." if age else ".")
+            )
+    for name in ("retrieval_step", "deletable_by_viewer"):
+        if getattr(edit, name) is not None and not isinstance(getattr(edit, name), bool):
+            errors[name] = f"{name} must be true or false."
+    return errors
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def edit_push(runtime: Runtime, push: Push, edit: PushEdit, client: Client, now: datetime | None = None) -> Push:
+    """The owner (checked by the caller: manage token or account) changes a live push.
+
+    Checked against the kind's policy like a new push (InvalidPush, a message per field);
+    an expired push is NoLongerEditable.  One conditional UPDATE: a view taken meanwhile
+    is never handed back, and a push that expired meanwhile stays expired.  Logged `edit`."""
+    now = now or utcnow()
+    with transaction(runtime.engine, write=False) as db:
+        push = db.get(Push, push.id)  # as it is now: the caller's copy may be minutes old
+    if push is None:
+        raise PushUnavailable()
+    push = expire_overdue(runtime, push, now)
+    if not push.is_live(now):
+        raise NoLongerEditable()
+    errors = _edit_errors(runtime, push, edit, now)
+    if errors:
+        raise InvalidPush(errors)
+    policy = runtime.settings.policy(push.kind)
+    values: dict = {"updated_at": now}
+    if edit.name is not None:
+        values["name"] = edit.name.strip()
+    if edit.retrieval_step is not None:
+        values["retrieval_step"] = edit.retrieval_step and policy.retrieval_step_allowed
+    if edit.deletable_by_viewer is not None:
+        values["deletable_by_viewer"] = edit.deletable_by_viewer and policy.deletable_by_viewer_allowed
+    if edit.passphrase is not None:
+        values["passphrase_hash"] = runtime.hashing.hash(edit.passphrase) if edit.passphrase else None
+        values["has_passphrase"] = bool(edit.passphrase)
+    if edit.payload or edit.note is not None:
+        data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
+        if edit.payload:
+            values["payload_sealed"] = data_key.seal_text(push.id, PAYLOAD, edit.payload)
+        if edit.note is not None:
+            values["note_sealed"] = data_key.seal_text(push.id, NOTE, edit.note) if edit.note else None
+    conditions = [PUSHES.c.id == push.id, *LIVE]
+    if edit.expire_after_views is not None:
+        total = edit.expire_after_views
+        values["expire_after_views"] = total
+        # The views already used stay used, however many were taken since the check above.
+        values["views_remaining"] = PUSHES.c.views_remaining + (total - PUSHES.c.expire_after_views)
+        conditions.append(PUSHES.c.expire_after_views - PUSHES.c.views_remaining < total)
+    if edit.expire_after_minutes is not None:
+        values["expire_after_minutes"] = edit.expire_after_minutes
+        values["expires_at"] = push.created_at + timedelta(minutes=edit.expire_after_minutes)
+    with transaction(runtime.engine) as db:
+        changed = db.execute(update(PUSHES).where(*conditions).values(**values), {"now": now}).rowcount
+        if changed:
+            audit.record(db, push.id, audit.EDIT, client, now)
+    if not changed:
+        # It expired, or its views ran out, in the meantime.
+        raise NoLongerEditable()
+    with transaction(runtime.engine, write=False) as db:
+        return db.get(Push, push.id)
+
+
+def edit_managed(runtime: Runtime, manage_token: str, edit: PushEdit, client: Client,
+                 now: datetime | None = None) -> Push:
+    """An edit through the manage link (a creator without an account)."""
+    return edit_push(runtime, find_managed(runtime, manage_token), edit, client, now)

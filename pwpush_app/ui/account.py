@@ -75,7 +75,19 @@ def _field(label: str, name: str, kind: str, autocomplete: str, hint: str = "") 
 PASSWORD_HINT = f"{accounts.PASSWORD_MIN_CHARS} to {accounts.PASSWORD_MAX_CHARS} characters. A passphrase of a few words is easy to type and hard to guess."
 
 
+def _logins_off(heading: str) -> rx.Component:
+    """PWP__DISABLE_LOGINS: the server answers these addresses 404; a page reached inside
+    the app says so too."""
+    return page_shell(
+        rx.callout(accounts.MESSAGES["logins_disabled"], icon="info", color_scheme="gray", width="100%", id="logins-off"),
+        rx.link("Share a secret", href="/"),
+        heading=heading,
+    )
+
+
 def login_page() -> rx.Component:
+    if get_settings().disable_logins:
+        return _logins_off("Log in")
     return page_shell(
         _message(),
         post_form(
@@ -105,6 +117,8 @@ def login_page() -> rx.Component:
 
 
 def signup_page() -> rx.Component:
+    if get_settings().disable_logins:
+        return _logins_off("Sign up")
     return page_shell(
         _message(),
         rx.cond(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.create import describe_minutes
+from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
 from pwpush_app.ui.components.fields import field_error, field_label
@@ -32,7 +33,7 @@ def _error(field: str) -> rx.Component:
 
 
 def enabled_kinds() -> list[str]:
-    return [kind for kind in UI_KINDS if kind_policy(kind).enabled]
+    return [kind for kind in UI_KINDS if kind_policy(kind).enabled and (kind != "file" or files_offered(get_settings()))]
 
 
 def _kind_selector() -> rx.Component:

@@ -283,6 +283,8 @@ def _push_row(row: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.cond(active, rx.button(rx.icon("link", size=14, aria_hidden="true"), "Copy link", size="1", variant="soft",
                                           class_name="dash-copy", on_click=DashboardState.copy_link(row["id"].to(str)))),
+                rx.cond(active, rx.button(rx.icon("pencil", size=14, aria_hidden="true"), "Edit", size="1", variant="soft",
+                                          class_name="dash-edit", on_click=rx.redirect("/dashboard/edit/" + row["id"].to(str)))),
                 rx.cond(active, rx.button("Expire now", size="1", variant="soft", color_scheme="red", class_name="dash-expire",
                                           on_click=DashboardState.expire(row["id"].to(str)))),
                 rx.button(rx.icon("scroll-text", size=14, aria_hidden="true"),

@@ -1,34 +1,61 @@
 """The password generator on the create page: pronounceable syllables (core/passwords.py).
 
-Its options are remembered in this browser's local storage. A generated password goes
-straight into the secret field as the event's result: like a typed secret, it is never
-kept in state.
+It starts from the site's defaults (PWP__GEN__*); a visitor's changes are remembered in
+this browser's local storage. A generated password goes straight into the secret field
+as the event's result: like a typed secret, it is never kept in state.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from pwpush_app.core.passwords import MAX_SYLLABLES, MIN_SYLLABLES, SEPARATORS, GeneratorOptions, generate_password
+from pwpush_app.core.passwords import (
+    MAX_SYLLABLES,
+    MIN_SYLLABLES,
+    SITE_SEPARATORS,
+    GeneratorOptions,
+    generate_password,
+    separator_choices,
+)
+from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_label
 
 PAYLOAD_FIELD = "payload"
 SEPARATOR_LABELS = {"dash": "Dash  -", "underscore": "Underscore  _", "dot": "Dot  .", "space": "Space", "none": "None"}
 
 
+def _site_defaults():
+    return get_settings().pages.generator
+
+
+def separator_labels() -> dict[str, str]:
+    """The separators a visitor may pick: ours, and the site's own set (PWP__GEN__SEPARATORS)."""
+    choices = separator_choices(_site_defaults())
+    labels = {key: label for key, label in SEPARATOR_LABELS.items() if key in choices}
+    if SITE_SEPARATORS in choices:
+        labels[SITE_SEPARATORS] = f"Mixed  {choices[SITE_SEPARATORS]}" if len(choices[SITE_SEPARATORS]) > 1 else \
+            f"Site's  {choices[SITE_SEPARATORS]}"
+    return labels
+
+
+_START = GeneratorOptions.starting(_site_defaults())
+
+
 class GeneratorState(rx.State):
-    gen_syllables: str = rx.LocalStorage("3", name="pwpush.generator.syllables")
-    gen_numbers: str = rx.LocalStorage("1", name="pwpush.generator.numbers")
-    gen_title_case: str = rx.LocalStorage("1", name="pwpush.generator.title_case")
-    gen_separator: str = rx.LocalStorage("dash", name="pwpush.generator.separator")
+    # The starting values are the site's (compiled into the page); a visitor's own choices
+    # are kept in their browser's local storage under these names.
+    gen_syllables: str = rx.LocalStorage(str(_START.syllables), name="pwpush.generator.syllables")
+    gen_numbers: str = rx.LocalStorage("1" if _START.numbers else "0", name="pwpush.generator.numbers")
+    gen_title_case: str = rx.LocalStorage("1" if _START.title_case else "0", name="pwpush.generator.title_case")
+    gen_separator: str = rx.LocalStorage(_START.separator, name="pwpush.generator.separator")
 
     @rx.event
     def set_gen_syllables(self, value: str):
-        self.gen_syllables = str(GeneratorOptions.from_text(value, "1", "1", "dash").syllables)
+        self.gen_syllables = str(GeneratorOptions.from_text(value, "1", "1", "dash", _site_defaults()).syllables)
 
     @rx.event
     def set_gen_separator(self, value: str):
-        self.gen_separator = value if value in SEPARATORS else "dash"
+        self.gen_separator = GeneratorOptions.from_text("3", "1", "1", value, _site_defaults()).separator
 
     @rx.event
     def set_gen_numbers(self, on: bool):
@@ -41,7 +68,8 @@ class GeneratorState(rx.State):
     @rx.event
     def generate(self):
         """Put a fresh password into the secret field: handed to the browser, not kept in state."""
-        options = GeneratorOptions.from_text(self.gen_syllables, self.gen_numbers, self.gen_title_case, self.gen_separator)
+        options = GeneratorOptions.from_text(self.gen_syllables, self.gen_numbers, self.gen_title_case, self.gen_separator,
+                                             _site_defaults())
         return rx.set_value(PAYLOAD_FIELD, generate_password(options))
 
 
@@ -79,7 +107,7 @@ def generator_options() -> rx.Component:
                     rx.select.root(
                         rx.select.trigger(id="gen-separator"),
                         rx.select.content(
-                            *[rx.select.item(label, value=key) for key, label in SEPARATOR_LABELS.items()]
+                            *[rx.select.item(label, value=key) for key, label in separator_labels().items()]
                         ),
                         value=GeneratorState.gen_separator,
                         on_change=GeneratorState.set_gen_separator,

@@ -1,18 +1,21 @@
 """Manage (`/manage/[manage_token]`): the creator's view of one push, through the private manage link.
 
-Status, the audit log and "expire now". Owner views are logged by the core, as in
-Password Pusher. The note (owner-visible, encrypted at rest) is handed to the browser like
-a revealed secret, so it stays out of state too.
+Status, the secret link (while the push lives), the audit log, "expire now", and the ways to
+the edit page and the print page (ui/edit.py, ui/print_share.py). Owner views are logged by
+the core, as in Password Pusher. The note and the link (owner-visible, encrypted at rest)
+are handed to the browser like a revealed secret, so they stay out of state too.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
-from pwpush_app.core.records import find_managed, open_note
+from pwpush_app.core.records import find_managed, open_link_token, open_note
+from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
@@ -25,9 +28,16 @@ from pwpush_app.ui.common import (
 )
 from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
 from pwpush_app.ui.components.confirm import confirm_button
+from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
 
 NOTE_BOX = "note-box"
+LINK_BOX = "manage-link"
+# The edit and print pages sit under this page's own address (which holds the manage token:
+# it is read from the address bar, never from state).
+TO_EDIT = rx.call_function(rx.Var("() => { window.location.assign(window.location.pathname.replace(/\\/$/, '') + '/edit') }"))
+TO_PRINT = rx.call_function(rx.Var(
+    "() => { window.open(window.location.pathname.replace(/\\/$/, '') + '/print', '_blank', 'noopener') }"))
 
 class ManageState(rx.State):
     # loading | found | unavailable
@@ -67,6 +77,16 @@ class ManageState(rx.State):
         except (PushUnavailable, ServerBusy):
             return
         return rx.set_value(NOTE_BOX, note)
+
+    @rx.event
+    async def send_link(self):
+        """The secret link, for its owner, while the push lives: an event result, never state."""
+        try:
+            push = await in_thread(find_managed, runtime(), self._manage_token())
+            token = await in_thread(open_link_token, runtime(), push)
+        except (PushUnavailable, ServerBusy):
+            return
+        return rx.set_value(LINK_BOX, links.secret_link(get_settings(), token) if token else "")
 
     def _show(self, managed: ManagedPush) -> None:
         push = managed.push
@@ -108,7 +128,7 @@ class ManageState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self._show(managed)
-        return rx.set_value(NOTE_BOX, "")
+        return [rx.set_value(NOTE_BOX, ""), rx.set_value(LINK_BOX, "")]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -155,11 +175,40 @@ def _status_card() -> rx.Component:
                 orientation={"initial": "vertical", "sm": "horizontal"},
             ),
             rx.text(ManageState.message, role="alert", color_scheme="red", size="2"),
-            rx.cond(~ManageState.expired, _expire_button()),
+            rx.cond(
+                ~ManageState.expired,
+                rx.hstack(
+                    rx.button(rx.icon("pencil", size=16, aria_hidden="true"), "Edit", variant="soft", on_click=TO_EDIT,
+                              id="edit-push"),
+                    rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", variant="soft",
+                              color_scheme="gray", on_click=TO_PRINT, id="print-push"),
+                    _expire_button(),
+                    wrap="wrap",
+                    spacing="3",
+                ),
+            ),
             spacing="4",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _link_card() -> rx.Component:
+    """Always mounted while the push lives (filled on mount), so the link reaches a field."""
+    return rx.cond(
+        (ManageState.status == "found") & ~ManageState.expired,
+        rx.card(
+            rx.vstack(
+                rx.el.label(rx.text("Secret link", size="2", weight="medium"), html_for=LINK_BOX),
+                rx.hstack(rx.box(rx.input(id=LINK_BOX, read_only=True, width="100%", size="2"), flex="1", min_width="0"),
+                          copy_button(LINK_BOX), width="100%"),
+                spacing="1",
+                width="100%",
+            ),
+            width="100%",
+            on_mount=ManageState.send_link,
+        ),
     )
 
 
@@ -255,6 +304,7 @@ def manage_page() -> rx.Component:
             ("unavailable", _unavailable()),
             rx.fragment(_status_card()),
         ),
+        _link_card(),
         _note_card(),
         rx.cond(ManageState.status == "found", _audit_table()),
     )

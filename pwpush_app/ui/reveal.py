@@ -27,6 +27,7 @@ from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
+from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button, field_label
 from pwpush_app.ui.components.file_links import file_links
@@ -54,6 +55,9 @@ class RevealState(rx.State):
     # Harmless facts about what was revealed (the values themselves never sit here).
     has_text: bool = False
     text_shown: bool = False
+    # PWP__PW__ENABLE_BLUR / PWP__FILES__ENABLE_BLUR: the text stays blurred until hovered or
+    # focused; a click clears it for good.
+    blurred: bool = False
     download_hint: str = ""
     # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
     _revealed_link: str = ""
@@ -145,6 +149,7 @@ class RevealState(rx.State):
         # The core gives a delete receipt exactly when this viewer may delete it.
         self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
+        self.blurred = get_settings().policy(push.kind).blur
         # The secret leaves as the event's result, straight into the read-only field; so does
         # the delete receipt (it would let a reader of the state store delete the push).
         return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
@@ -182,6 +187,10 @@ class RevealState(rx.State):
             ]
             return [rx.set_value(SECRET_FILES, json.dumps(listing))]
         return []
+
+    @rx.event
+    def lift_blur(self):
+        self.blurred = False
 
     @rx.event
     def toggle_qr_text(self):
@@ -301,6 +310,9 @@ def _text_secret() -> rx.Component:
     return rx.text_area(
         id=SECRET_BOX,
         read_only=True,
+        class_name=rx.cond(RevealState.blurred, BLURRED, ""),
+        on_click=RevealState.lift_blur,
+        aria_describedby=rx.cond(RevealState.blurred, BLUR_HINT, ""),
         aria_label="The secret",
         width="100%",
         size="3",
@@ -319,7 +331,14 @@ def _text_with_copy() -> rx.Component:
     return rx.vstack(
         rx.cond(RevealState.kind == "file", rx.text("Message from the sender", size="2", weight="medium")),
         _text_secret(),
-        rx.hstack(copy_button(SECRET_BOX), rx.spacer(), width="100%"),
+        rx.hstack(
+            copy_button(SECRET_BOX),
+            rx.cond(RevealState.blurred, blur_hint()),
+            rx.spacer(),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
         width="100%",
         spacing="2",
     )
@@ -399,6 +418,7 @@ def _revealed() -> rx.Component:
 
 def reveal_page() -> rx.Component:
     return page_shell(
+        blur_style(),
         # Mounted once per page load or navigation: a websocket reconnect doesn't fire it.
         rx.fragment(on_mount=RevealState.open_page),
         rx.match(

@@ -30,7 +30,7 @@ BOUNDARY = "live-b0undary-7f3a"
 def files_server(tmp_path_factory):
     """A server that takes 256 MiB per push (the default is 100 MiB)."""
     server = LiveServer(tmp_path_factory.mktemp("files-live") / "data", free_port(),
-                        {"PWPUSH_FILES_MAX_BYTES": str(256 * MIB)}, isolated=True)
+                        {"PWPUSH_FILES_MAX_BYTES": str(256 * MIB)})
     server.start()
     yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""The API on the real server (`reflex run --env prod`): the mount, JSON 404s, a scenario, the CLI."""
+"""The API on the real server (`python -m pwpush_app serve`): the mount, JSON 404s, a scenario, the CLI."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def test_wrong_methods_answer_json_405_with_allow(api):
         ("GET", "/api/v2/pushes", "POST"),
         ("GET", "/p.json", "POST"),
         ("POST", "/p/active.json", "DELETE, GET"),  # also /p/{token}.json
-        ("PATCH", "/api/v2/pushes/abcdefghijklmnopqrstuv", "DELETE, GET"),
+        ("PUT", "/api/v2/pushes/abcdefghijklmnopqrstuv", "DELETE, GET, PATCH"),  # PATCH edits it
     ]
     for method, path, allow in cases:
         response = api.request(method, path)

@@ -79,7 +79,7 @@ def test_hsts_is_sent_when_the_request_came_over_https_through_a_trusted_proxy(t
     from tests.servers import LiveServer, free_port
 
     # Built on the live_server's frontend build; starting another server costs seconds.
-    server = LiveServer(tmp_path / "data", free_port(), {"PWP__TRUSTED_PROXIES": "1"}, isolated=True)
+    server = LiveServer(tmp_path / "data", free_port(), {"PWP__TRUSTED_PROXIES": "1"})
     server.start()
     try:
         over_https = httpx.get(server.url + "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})

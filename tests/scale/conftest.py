@@ -1,6 +1,5 @@
 """Servers for the scale-out tests: ours on PostgreSQL, and ours with Redis and several
-workers behind nginx. Session-scoped (each production start builds the frontend), each
-from its own copy of the app, so that their builds leave the session's `live_server` be."""
+workers behind nginx. Session-scoped (a first start builds its frontend)."""
 
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ def issue_token(server: LiveServer, email: str) -> str:
 def pg_live(postgres, tmp_path_factory):
     """The production server, one worker, on a fresh PostgreSQL database."""
     server = LiveServer(tmp_path_factory.mktemp("pg-live") / "data", free_port(),
-                        {"REFLEX_DB_URL": fresh_database(postgres)}, isolated=True)
+                        {"REFLEX_DB_URL": fresh_database(postgres)})
     server.start()
     yield server
     server.stop()
@@ -70,7 +69,7 @@ def scaled(postgres, redis_server, s3_server, tmp_path_factory):
         "PWPUSH_S3_BUCKET": s3_server.new_bucket(),
         "PWPUSH_S3_ENDPOINT_URL": s3_server.url,
         **s3_server.env,
-    }, backend_host="127.0.0.1", isolated=True)  # loopback only, as deploy/pwpush.service runs it
+    }, backend_host="127.0.0.1")  # loopback only, as deploy/pwpush.service runs it
     try:
         app.start()
         yield Scaled(app, nginx, db_url)

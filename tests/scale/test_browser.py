@@ -48,7 +48,8 @@ def test_create_then_reveal_through_nginx_on_several_workers(scaled, chromium, r
         assert len(socket_workers) >= 2, socket_workers
         sender.fill("#payload", secret)
         sender.click("#create")
-        sender.wait_for_selector("#share-link")
+        # The link arrives as an event result, a moment after the share section shows.
+        sender.wait_for_function("() => document.getElementById('share-link')?.value.length > 0")
         link = sender.input_value("#share-link")
         assert link.startswith(scaled.nginx.url + "/p/")
 

@@ -34,7 +34,7 @@ def redis_workers(redis_server, tmp_path_factory):
         "REFLEX_REDIS_URL": redis_server.url,
         "GRANIAN_WORKERS": str(WORKERS),
         "PWPUSH_FILES_MAX_BYTES": str(1024 * 1024),
-    }, isolated=True)
+    })
     server.start()
     yield server
     server.stop()

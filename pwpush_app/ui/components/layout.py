@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.settings import get_settings
+from pwpush_app.version import application_version
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.session import AccountState
@@ -41,15 +42,40 @@ def account_nav() -> rx.Component:
                 spacing="3",
                 align="center",
             ),
+            # PWP__DISABLE_LOGINS: no way in is offered.
             rx.cond(
                 AccountState.checked,
                 rx.hstack(_nav_link("Log in", "/login", id="nav-login"), _nav_link("Sign up", "/signup"), spacing="3"),
-            ),
+            ) if not get_settings().disable_logins else rx.fragment(),
         ),
         on_mount=AccountState.refresh,
         spacing="3",
         align="center",
     )
+
+
+def logo() -> rx.Component:
+    """The brand's logo (PWP__BRAND__LIGHT_LOGO / DARK_LOGO; assets/logo.svg by default),
+    the one for the mode the page is shown in.  The title beside it names the site."""
+    pages = get_settings().pages
+    brand = pages.brand
+
+    def picture(address: str) -> rx.Component:
+        return rx.image(src=address, alt="", height="28px", width="auto", max_width="9rem", object_fit="contain",
+                        class_name="brand-logo")
+
+    if brand.light_logo == brand.dark_logo or pages.theme_mode != "auto":
+        return picture(brand.dark_logo if pages.theme_mode == "dark" else brand.light_logo)
+    return rx.color_mode_cond(light=picture(brand.light_logo), dark=picture(brand.dark_logo))
+
+
+def theme_switch() -> rx.Component:
+    """PWP__THEME_MODE: auto offers the switch; light or dark holds every page in that mode
+    (also over a choice this browser made earlier)."""
+    mode = get_settings().pages.theme_mode
+    if mode == "auto":
+        return rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode")
+    return rx.fragment(on_mount=rx.style.set_color_mode(mode))
 
 
 def header() -> rx.Component:
@@ -59,7 +85,7 @@ def header() -> rx.Component:
         rx.flex(
             rx.link(
                 rx.hstack(
-                    rx.icon("lock-keyhole", size=20, aria_hidden="true"),
+                    logo(),
                     rx.text(settings.brand_title, size={"initial": "3", "sm": "4"}, weight="bold"),
                     align="center",
                     spacing="2",
@@ -76,7 +102,7 @@ def header() -> rx.Component:
                     _nav_link("New push", "/", on_click=ShareState.create_another),
                     _nav_link("My pushes", "/my-pushes"),
                     account_nav(),
-                    rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode"),
+                    theme_switch(),
                     spacing="3",
                     align="center",
                     wrap="wrap",
@@ -99,13 +125,30 @@ def header() -> rx.Component:
     )
 
 
+def _footer_link(label: str, href: str) -> rx.Component:
+    return rx.link(label, href=href, size="1", color_scheme="gray", underline="always")
+
+
 def footer() -> rx.Component:
+    """The promise, the version (PWP__SHOW_VERSION), a small menu (PWP__BRAND__SHOW_FOOTER_MENU)
+    and the brand's disclaimer (PWP__BRAND__DISCLAIMER)."""
+    pages = get_settings().pages
+    line = "Secrets are encrypted and deleted when their views or time run out."
     return rx.el.footer(
-        rx.text(
-            "Secrets are encrypted and deleted when their views or time run out.",
-            size="1",
-            color_scheme="gray",
+        rx.vstack(
+            rx.text(line, rx.el.span(f" · v{application_version()}", id="app-version") if pages.show_version else "",
+                    size="1", color_scheme="gray", align="center"),
+            rx.el.nav(
+                rx.hstack(_footer_link("API", "/api/docs"), _footer_link("My pushes", "/my-pushes"), spacing="4",
+                          justify="center"),
+                aria_label="Footer",
+                id="footer-menu",
+            ) if pages.brand.show_footer_menu else rx.fragment(),
+            rx.text(pages.brand.disclaimer, size="1", color_scheme="gray", align="center", font_style="italic",
+                    id="brand-disclaimer", max_width="40rem") if pages.brand.disclaimer else rx.fragment(),
+            spacing="2",
             align="center",
+            width="100%",
         ),
         padding="1.5rem 1rem",
         width="100%",

@@ -28,6 +28,10 @@ def share_message(link: str, views: int, expires: str) -> str:
 
 
 SHARE_FIELDS = ("share-link", "share-message", "share-manage", "share-qr")
+# The print page sits under the manage link, which is on this page (in its field, not state).
+OPEN_PRINT_PAGE = rx.call_function(rx.Var(
+    "() => { const manage = document.getElementById('share-manage')?.value;"
+    " if (manage) window.open(manage + '/print', '_blank', 'noopener'); }"))
 
 
 class ShareState(rx.State):
@@ -99,6 +103,8 @@ def share_section() -> rx.Component:
                     align={"initial": "center", "sm": "start"},
                     width="100%",
                 ),
+                rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", type="button",
+                          variant="soft", color_scheme="gray", on_click=OPEN_PRINT_PAGE, id="share-print"),
                 spacing="4",
                 width="100%",
             ),

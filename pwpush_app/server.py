@@ -1,0 +1,261 @@
+"""The production server, `python -m pwpush_app serve`: pages, websocket and API on one port,
+started from a prebuilt frontend, reloaded and restarted without losing a connection.
+
+Two layers:
+
+- the **keeper** (this module) holds the listening sockets for the server's whole life
+  (its own, or the ones systemd passes: deploy/pwpush.socket; pwpush_app/listeners.py) and
+  runs one *generation* of the app at a time. It imports nothing of the app, so it binds
+  the port within a few milliseconds of its start.
+- a **generation** (pwpush_app/generation.py) is a fresh Python process: it migrates the
+  database, finds (or makes) the frontend build for its sources and settings, imports the
+  app once and runs Granian's workers, forked from it, on one of the keeper's sockets.
+
+While no worker accepts, connections wait in the socket's queue (the kernel completes
+their handshake); they are answered when a worker is ready, not refused. So:
+
+- `SIGHUP` reloads without a gap: a new generation starts on the standby socket beside the
+  old one (new code, a new build if the pages changed, settings read again from the
+  environment and key files). Once every one of its workers is ready, new connections are
+  steered to it; the old generation drains (DRAIN_S: its answers say `Connection: close`),
+  accepts what was queued on its socket, then finishes its requests and exits. A new
+  generation that fails to start is stopped and the old one keeps serving.
+- a worker that dies is forked again by Granian from the loaded app (a fraction of a
+  second; the other workers go on); a generation that dies is started again at once on
+  the same socket, whose queue kept the connections that arrived meanwhile.
+- `SIGTERM`: the generation finishes its requests and stops, then the keeper. With socket
+  activation it drains first, and the connections made meanwhile wait on systemd's socket
+  for the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pwpush_app.frontend import use_local_bun
+from pwpush_app.generation import DRAIN_SIGNAL, GRACEFUL_STOP_S, LISTEN_FD_ENV, READY_FD_ENV
+from pwpush_app.listeners import Listeners, open_listeners
+
+log = logging.getLogger("pwpush.server")
+
+GENERATION_READY_TIMEOUT_S = 600  # a first start may build the frontend (a minute on 2 cores)
+# Before a reload or a stop ends the old generation, its answers carry `Connection: close`
+# for this long: clients in a steady exchange move to new connections.
+DRAIN_S = 2.0
+# ... and the connections already queued on its socket are accepted; rarely needed longer.
+QUEUE_DRAIN_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Generation:
+    process: subprocess.Popen
+    socket_index: int
+    ready_pipe: int  # read end
+    workers: int | None = None
+    ready_pids: set[int] = field(default_factory=set)
+    buffer: bytes = b""
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def ready(self) -> bool:
+        return self.workers is not None and len(self.ready_pids) >= self.workers
+
+    def read_reports(self) -> None:
+        """Take what the generation and its workers wrote: `workers N`, `ready PID`."""
+        try:
+            chunk = os.read(self.ready_pipe, 4096)
+        except BlockingIOError:
+            return
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            word, _, value = line.decode(errors="replace").partition(" ")
+            if word == "workers":
+                self.workers = int(value)
+            elif word == "ready":
+                self.ready_pids.add(int(value))
+
+    def close(self) -> None:
+        os.close(self.ready_pipe)
+
+
+class Keeper:
+    def __init__(self, listeners: Listeners):
+        self.listeners = listeners
+        host, port = listeners.address()
+        self.generation_args = ["--host", host, "--port", str(port)]
+        self.current: Generation | None = None
+        self.signals: list[int] = []
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+
+    def start_generation(self, socket_index: int) -> Generation:
+        ready_r, ready_w = os.pipe()
+        os.set_blocking(ready_r, False)
+        listen_fd = self.listeners.fileno(socket_index)
+        env = {**os.environ, LISTEN_FD_ENV: str(listen_fd), READY_FD_ENV: str(ready_w)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pwpush_app.generation", *self.generation_args],
+            env=env, pass_fds=(listen_fd, ready_w),
+        )
+        os.close(ready_w)
+        return Generation(process, socket_index, ready_r)
+
+    def wait_until_ready(self, generation: Generation, timeout: float) -> bool:
+        """True once every worker of the generation reported ready; False if it exited,
+        took too long, or the keeper was told to stop."""
+        deadline = time.monotonic() + timeout
+        while not generation.ready:
+            if generation.process.poll() is not None or time.monotonic() > deadline or self._stopping():
+                return False
+            self._wait([generation], 0.5)
+        return True
+
+    def _stopping(self) -> bool:
+        return signal.SIGTERM in self.signals or signal.SIGINT in self.signals
+
+    def _wait(self, generations: list[Generation], timeout: float) -> None:
+        pipes = [g.ready_pipe for g in generations]
+        readable, _, _ = select.select([*pipes, self._wake_r], [], [], max(timeout, 0))
+        for generation in generations:
+            if generation.ready_pipe in readable:
+                generation.read_reports()
+        if self._wake_r in readable:
+            os.read(self._wake_r, 512)
+
+    def drain(self, generation: Generation) -> None:
+        """Tell the generation's workers to close each connection after its next answer,
+        give the clients DRAIN_S to move over, and let the workers take what is queued on
+        their socket (nothing new lands there once new connections are steered away)."""
+        for pid in generation.ready_pids:
+            try:
+                os.kill(pid, DRAIN_SIGNAL)
+            except ProcessLookupError:
+                pass  # a worker that died and was replaced (its replacement reported too)
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline and generation.process.poll() is None:
+            self._wait([generation, self.current], deadline - time.monotonic())
+        if generation.socket_index != self.listeners.active:  # a reload with two sockets
+            if not self.listeners.wait_until_drained(generation.socket_index, QUEUE_DRAIN_TIMEOUT_S):
+                log.warning("connections still queued on the old generation's socket after %.0f s",
+                            DRAIN_S + QUEUE_DRAIN_TIMEOUT_S)
+
+    def stop(self, generation: Generation, graceful: bool = True) -> None:
+        """Let the generation finish its requests and exit (Granian stops its workers,
+        killing those still busy after GRACEFUL_STOP_S); kill it if it hangs."""
+        if generation.process.poll() is None:
+            generation.process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
+            try:
+                generation.process.wait(GRACEFUL_STOP_S + 10)
+            except subprocess.TimeoutExpired:
+                log.warning("generation %s did not stop: killing it", generation.pid)
+                generation.process.kill()
+                generation.process.wait()
+        generation.close()
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.signals.append(signum)
+        try:
+            os.write(self._wake_w, b"!")
+        except BlockingIOError:
+            pass
+
+    def run(self) -> int:
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        self.current = self.start_generation(self.listeners.active)
+        if not self.wait_until_ready(self.current, GENERATION_READY_TIMEOUT_S):
+            return self._give_up("the server did not start")
+        _notify("READY=1")
+        log.info("serving (generation %s)", self.current.pid)
+        while True:
+            self._wait([self.current], 1.0)
+            while self.signals:
+                signum = self.signals.pop(0)
+                if signum == signal.SIGHUP:
+                    self.reload()
+                else:
+                    _notify("STOPPING=1")
+                    log.info("stopping: finishing the requests in flight")
+                    if signum == signal.SIGTERM and self.listeners.held_by_systemd:
+                        # Most likely a restart: clients move to new connections, which
+                        # wait on systemd's socket for the next start.
+                        self.drain(self.current)
+                    self.stop(self.current)
+                    return 0
+            if self.current.process.poll() is not None:
+                log.error("the app's generation %s exited (%s): starting a new one", self.current.pid,
+                          self.current.process.returncode)
+                self.current.close()
+                self.current = self.start_generation(self.current.socket_index)
+                if not self.wait_until_ready(self.current, GENERATION_READY_TIMEOUT_S):
+                    return self._give_up("the restarted server did not start")
+
+    def reload(self) -> None:
+        _notify("RELOADING=1")
+        started = time.monotonic()
+        log.info("reload: starting a new generation beside the running one")
+        new = self.start_generation(self.listeners.standby)
+        if self.wait_until_ready(new, GENERATION_READY_TIMEOUT_S):
+            old, self.current = self.current, new
+            self.listeners.steer_to(new.socket_index)
+            log.info("reload: new generation %s ready after %.1f s; draining the old one", new.pid,
+                     time.monotonic() - started)
+            self.drain(old)
+            self.stop(old)
+        else:
+            if new.process.poll() is not None:
+                log.error("reload failed: the new generation exited (%s); the running one keeps serving",
+                          new.process.returncode)
+            elif not self._stopping():
+                log.error("reload failed: the new generation was not ready in time; the running one keeps serving")
+            self.stop(new, graceful=False)
+        _notify("READY=1")
+
+    def _give_up(self, why: str) -> int:
+        code = self.current.process.poll()
+        if code is None:
+            self.stop(self.current)
+        log.error("%s (exit status %s)", why, code)
+        return code or 1
+
+
+def _notify(message: str) -> None:
+    """Tell systemd (Type=notify) our state: sd_notify(3)'s datagram to $NOTIFY_SOCKET."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        if message == "READY=1" or message.startswith("RELOADING"):
+            message += f"\nMAINPID={os.getpid()}"
+        notify.sendto(message.encode(), address)
+
+
+def serve(host: str, port: int) -> int:
+    """Run the keeper until SIGTERM/SIGINT; the exit status."""
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(name)s: %(message)s")
+    root = Path.cwd()
+    if not (root / "rxconfig.py").is_file():
+        print(f"No rxconfig.py in {root}: run the server from the app's folder.", file=sys.stderr)
+        return 2
+    use_local_bun(root)  # a generation may build the frontend
+    try:
+        listeners = open_listeners(host, port)
+    except OSError as error:
+        print(f"Cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        return 2
+    return Keeper(listeners).run()

@@ -1,0 +1,27 @@
+"""The reveal page's blur (PWP__PW__ENABLE_BLUR, PWP__FILES__ENABLE_BLUR): as in Password
+Pusher, a revealed text is blurred so a passer-by can't read it.  Hovering over it or
+focusing it (Tab, for keyboard users) shows it; a click keeps it shown (the page's state
+drops the class).  No fading for visitors who ask for less motion; never blurred on paper."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+BLURRED = "secret-blurred"
+BLUR_HINT = "blur-hint"
+
+BLUR_CSS = f"""
+.{BLURRED} textarea, textarea.{BLURRED} {{ filter: blur(0.45em); cursor: pointer; transition: filter 0.15s ease-out; }}
+.{BLURRED} textarea:hover, .{BLURRED} textarea:focus, textarea.{BLURRED}:hover, textarea.{BLURRED}:focus {{ filter: none; }}
+@media (prefers-reduced-motion: reduce) {{ .{BLURRED} textarea, textarea.{BLURRED} {{ transition: none; }} }}
+@media print {{ .{BLURRED} textarea, textarea.{BLURRED} {{ filter: none; }} }}
+"""
+
+
+def blur_style() -> rx.Component:
+    return rx.el.style(BLUR_CSS)
+
+
+def blur_hint() -> rx.Component:
+    return rx.text("Blurred for privacy: click or tap it to see it (or hover over it, or press Tab).", id=BLUR_HINT, size="1",
+                   color_scheme="gray")

@@ -1,0 +1,137 @@
+"""The frontend build is found again for the same inputs and made anew when one changes
+(pwpush_app/frontend.py). A stale build would show old pages (the wrong title, limits, or
+an event socket on the wrong address); a needless one costs seconds at every start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from pwpush_app.frontend import SERVER_ONLY_SETTINGS, SOURCE_PATHS, _page_settings, _sources_digest, fingerprint
+from pwpush_app.settings import load_settings
+from tests.servers import ROOT, make_env
+
+# A value other than the default for every setting the pages are said not to use.
+SERVER_ONLY_CHANGES = {
+    "data_dir": {"PWPUSH_DATA_DIR": "{tmp}/elsewhere"},
+    "master_key_file": {"PWPUSH_MASTER_KEY": "", "PWPUSH_MASTER_KEY_FILE": "{tmp}/master.key"},
+    "sqlite_synchronous": {"PWPUSH_SQLITE_SYNCHRONOUS": "NORMAL"},
+    "sqlite_busy_timeout_ms": {"PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "1234"},
+    "trusted_proxy_hops": {"PWP__TRUSTED_PROXIES": "2"},
+    # the same variable in Password Pusher's list form (this one goes into the compile below)
+    "trusted_proxies": {"PWP__TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16"},
+    "throttle_per_minute": {"PWP__THROTTLING__MINUTE": "7"},
+    "ipv6_prefix": {"PWPUSH_IPV6_PREFIX": "48"},
+    "argon2_slots": {"PWPUSH_ARGON2_SLOTS": "7"},
+    "passphrase_max_failures": {"PWPUSH_PASSPHRASE_MAX_FAILURES": "3"},
+    "passphrase_lockout_minutes": {"PWPUSH_PASSPHRASE_LOCKOUT_MINUTES": "3"},
+    "passphrase_push_max_failures": {"PWPUSH_PASSPHRASE_PUSH_MAX_FAILURES": "9"},
+    "passphrase_push_lockout_minutes": {"PWPUSH_PASSPHRASE_PUSH_LOCKOUT_MINUTES": "9"},
+    "purge_interval_seconds": {"PWPUSH_PURGE_INTERVAL_SECONDS": "9"},
+    "purge_records_after_days": {"PWP__PURGE_AFTER_DAYS": "30"},
+    "session_idle_minutes": {"PWPUSH_SESSION_IDLE_MINUTES": "33"},
+    "files_storage": {"PWPUSH_FILES_STORAGE": "s3"},
+    "s3_bucket": {"PWPUSH_S3_BUCKET": "elsewhere"},
+    "s3_prefix": {"PWPUSH_S3_PREFIX": "pwpush/"},
+    "s3_endpoint_url": {"PWPUSH_S3_ENDPOINT_URL": "http://127.0.0.1:9"},
+    "s3_region": {"PWPUSH_S3_REGION": "eu-west-1"},
+}
+
+COMPILE = """
+from reflex.utils import prerequisites
+prerequisites.get_compiled_app(dry_run=False, use_rich=False)
+"""
+
+
+def _env_with(tmp: Path, changes: dict[str, str]) -> dict[str, str]:
+    env = make_env(tmp / "data")
+    env.update({name: value.format(tmp=tmp) for name, value in changes.items()})
+    return env
+
+
+def _key_file(tmp: Path, env: dict[str, str]) -> None:
+    key = tmp / "master.key"
+    key.write_text(make_env(tmp)["PWPUSH_MASTER_KEY"] + "\n")
+    key.chmod(0o600)
+
+
+def compiled_pages(tmp: Path, env: dict[str, str]) -> dict[str, str]:
+    """Reflex's compile of the pages (no JS build) into a web folder of its own: every file
+    the JS build would read, by content digest."""
+    web = tmp / "web"
+    run_env = {**os.environ, **env, "REFLEX_WEB_WORKDIR": str(web), "PYTHONHASHSEED": "0",
+               "REFLEX_USE_SYSTEM_BUN": "1",
+               "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent),
+                                        os.environ["PATH"]])}
+    done = subprocess.run([sys.executable, "-c", COMPILE], cwd=ROOT, env=run_env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return {
+        str(path.relative_to(web)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(web.rglob("*"))
+        if path.is_file() and "node_modules" not in path.parts and path.name not in ("bun.lock",)
+    }
+
+
+def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
+    """Every setting in SERVER_ONLY_SETTINGS changed at once: the compiled pages are the same
+    byte for byte, so no rebuild is needed. A page setting (the title) does change them."""
+    assert set(SERVER_ONLY_CHANGES) == set(SERVER_ONLY_SETTINGS)
+    server_only = {name: value for change in SERVER_ONLY_CHANGES.values() for name, value in change.items()}
+    changed_env = _env_with(tmp_path, server_only)
+    _key_file(tmp_path, changed_env)
+    default, changed = load_settings(_env_with(tmp_path, {})), load_settings(changed_env)
+    # every one changed (the hops on their own: the list form of the same variable won above)
+    hops = load_settings(_env_with(tmp_path, SERVER_ONLY_CHANGES["trusted_proxy_hops"]))
+    for name in SERVER_ONLY_SETTINGS:
+        assert getattr(hops if name == "trusted_proxy_hops" else changed, name) != getattr(default, name), name
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    plain = compiled_pages(tmp_path / "a", _env_with(tmp_path, {}))
+    assert any(name.startswith("app/routes/") for name in plain)  # the pages were compiled
+    assert compiled_pages(tmp_path / "b", changed_env) == plain
+    retitled = compiled_pages(tmp_path / "c", _env_with(tmp_path, {"PWP__BRAND__TITLE": "Acme Secrets"}))
+    assert retitled != plain
+
+
+def test_build_inputs_follow_sources_and_page_settings_and_hold_no_secret(tmp_path):
+    app = tmp_path / "app"
+    for name in SOURCE_PATHS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, app / name, ignore=shutil.ignore_patterns("__pycache__", "external"))
+        else:
+            shutil.copy2(source, app / name)
+    digest = _sources_digest(app)
+    assert _sources_digest(app) == digest
+    (app / "pwpush_app" / "__pycache__").mkdir(exist_ok=True)
+    (app / "pwpush_app" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"compiled")
+    assert _sources_digest(app) == digest  # bytecode is no source
+    page = app / "pwpush_app" / "ui" / "reveal.py"
+    page.write_text(page.read_text() + "\n# a change\n")
+    assert _sources_digest(app) != digest
+
+    secrets = {"PWPUSH_MASTER_KEY": make_env(tmp_path)["PWPUSH_MASTER_KEY"],
+               "REFLEX_DB_URL": "postgresql+psycopg://pwpush:db-password-4411@127.0.0.1/pwpush",
+               "REFLEX_REDIS_URL": "redis://:redis-password-5522@127.0.0.1:6379/0"}
+    base = load_settings(_env_with(tmp_path, secrets))
+    shown = json.dumps(_page_settings(base))
+    for secret in ("db-password-4411", "redis-password-5522", secrets["PWPUSH_MASTER_KEY"]):
+        assert secret not in shown
+    inputs = {"sources": digest, "settings": _page_settings(base)}
+    same = {"sources": digest, "settings": _page_settings(load_settings(_env_with(tmp_path, {
+        **secrets, "PWP__THROTTLING__MINUTE": "9", "PWPUSH_MASTER_KEY": make_env(tmp_path)["PWPUSH_MASTER_KEY"]})))}
+    assert fingerprint(same) == fingerprint(inputs)  # a server-only setting or another key: same build
+    retitled = {"sources": digest, "settings": _page_settings(load_settings(_env_with(tmp_path, {
+        **secrets, "PWP__BRAND__TITLE": "Acme Secrets"})))}
+    assert fingerprint(retitled) != fingerprint(inputs)
+    fewer_views = {"sources": digest, "settings": _page_settings(load_settings(_env_with(tmp_path, {
+        **secrets, "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "10"})))}
+    assert fingerprint(fewer_views) != fingerprint(inputs)
