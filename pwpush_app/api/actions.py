@@ -8,6 +8,7 @@ declared response model (api/schemas.py).
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from pwpush_app.api import schemas, uploads
 from pwpush_app.api.auth import Caller
