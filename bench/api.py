@@ -15,7 +15,10 @@ import tempfile
 from pathlib import Path
 
 from bench.common import BenchServer, SnapPass, cpu_seconds, spread, start_ours, wrk
-from tests.servers import APP_FILES, PostgresServer, RedisServer, free_port
+from tests.servers import PostgresServer, RedisServer, free_port
+
+# What `--before` copies of another checkout to run it.
+APP_FILES = ("pwpush_app", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "assets", ".web")
 
 CONCURRENCY = (1, 8, 32)
 
