@@ -15,6 +15,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3, help="for api, scale, files, startup, memory")
     parser.add_argument("--pushes", type=int, default=10_000, help="for sizing")
+    parser.add_argument("--setups", default=",".join(api.DEFAULT_SETUPS),
+                        help=f"for api: our server setups, of {', '.join(api.SETUPS)}")
+    parser.add_argument("--before", default=None,
+                        help="for api: also run the server of another checkout (e.g. main), same run")
     parser.add_argument("--starts", type=int, default=10, help="for startup: timed starts, before and after")
     parser.add_argument("--restart-runs", type=int, default=3, help="for startup: runs of each restart under traffic")
     parser.add_argument("--fresh-runs", type=int, default=2, help="for startup: runs from a fresh clone")
@@ -34,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     which = BENCHMARKS if "all" in args.which else args.which
     if "api" in which:
-        print(api.table(api.run(args.seconds, args.runs)))
+        print(api.table(api.run(args.seconds, args.runs, tuple(args.setups.split(",")), args.before)))
     if "browser" in which:
         reveals, loads = (5, 3) if args.quick else (args.reveals, args.loads)
         print(browser.table(browser.run(reveals, loads)))

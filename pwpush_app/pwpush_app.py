@@ -63,17 +63,30 @@ def page(component, route: str, title: str, **options) -> None:
     app.add_page(component, route=route, title=title, meta=meta, **options)
 
 
-app = rx.App(
+api = build_api()
+
+
+class App(rx.App):
+    """Reflex's app, with the API's fast door in front of everything Reflex wraps around
+    it (the hot create and retrieve routes skip Reflex's and FastAPI's layers: api/hot.py)
+    and the host check and security headers outside it, so they cover the door's answers
+    too: PWP__ALLOWED_HOSTS for every request and the websocket (its 400 gets the headers),
+    then the security headers around everything (pages, API, static files, errors)."""
+
+    def __call__(self):
+        inner = api.in_front_of(super().__call__())
+        checked = HostCheck(inner, settings.allowed_hosts, settings.base_url)
+        return SecurityHeaders(checked, settings.trusted_proxy_hops, pages_dir=built_pages,
+                               noindex=settings.pages.noindex,
+                               picture_sources=picture_origins(settings.pages.brand.pictures))
+
+
+app = App(
     api_transformer=[
         UploadCookies,  # inside the guard: only an upload it lets through is remembered
         UploadHandlerGuard,
-        build_api(),
-        # PWP__ALLOWED_HOSTS, for every request and the websocket (its 400 gets the headers below).
-        lambda asgi: HostCheck(asgi, settings.allowed_hosts, settings.base_url),
-        # Last, so it wraps everything: pages, API, static files, errors.
-        lambda asgi: SecurityHeaders(asgi, settings.trusted_proxy_hops, pages_dir=built_pages,
-                                     noindex=settings.pages.noindex,
-                                     picture_sources=picture_origins(settings.pages.brand.pictures)),
+        # FastAPI mounts Reflex's own app beneath its routes.
+        api.fastapi,
     ],
     head_components=icon_links(settings.pages.brand),
 )

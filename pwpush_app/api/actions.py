@@ -22,6 +22,7 @@ from pwpush_app.api.bodies import (
     read_object_body,
 )
 from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.api.hot import run_core
 from pwpush_app.core import link_mail, links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
@@ -77,7 +78,8 @@ async def create(
         if new_push.kind == "file":
             uploads.check_file_push_without_files(runtime, caller.client)
         try:
-            created = await run_in_threadpool(create_push, runtime, new_push, caller.client)
+            created = await run_core(runtime, create_push, runtime, new_push, caller.client,
+                                     blocking=bool(new_push.passphrase))
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None

@@ -15,6 +15,7 @@ from starlette.routing import Match, Mount
 from pwpush_app.api import docs, downloads, health, legacy, sessions, v2
 from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
+from pwpush_app.api.hot import FastDoor
 from pwpush_app.api.version import application_version
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.settings import Settings, get_settings
@@ -22,9 +23,11 @@ from pwpush_app.settings import Settings, get_settings
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: Settings | None = None) -> FastAPI:
-    """The API app; `runtime_provider` replaces the process-wide runtime (tests), `settings`
-    the settings its routes are laid out by (default: the process's, without a provider)."""
+def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: Settings | None = None) -> FastDoor:
+    """The API app, behind its fast door (hot.py: create and retrieve answered without the
+    framework's layers; everything else by FastAPI); `runtime_provider` replaces the
+    process-wide runtime (tests), `settings` the settings its routes are laid out by
+    (default: the process's, without a provider).  `.fastapi` is the FastAPI app itself."""
     api = FastAPI(
         title="Password Pusher API",
         version=application_version(),
@@ -51,7 +54,7 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: S
     _add_json_fallbacks(api)
     _document_token_auth(api)
     _document_links(api)
-    return api
+    return FastDoor(api)
 
 
 # Creates answer with `url_token`: OpenAPI links say which calls take it next (shown in the

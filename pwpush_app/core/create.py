@@ -22,6 +22,7 @@ from pwpush_app.core import audit, crypto, link_mail
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.models import Push
@@ -237,7 +238,9 @@ def store_new_push(
     same transaction.  No rate limit here: the caller counted the attempt."""
     created = seal_new_push(runtime, request, client, key, now)
     push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
-    with transaction(runtime.engine) as db:
+    rows = list(rows)
+    # Rows of other tables (files) go through the ORM; a push alone needs none of it.
+    with (transaction(runtime.engine) if rows else fast_transaction(runtime.engine)) as db:
         db.execute(_INSERT_PUSH, push_row)
         for row in rows:
             db.add(row)
@@ -257,7 +260,7 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
     url_token, manage_token = crypto.new_token(), crypto.new_token()
     passphrase = normalize_passphrase(request.passphrase)
     passphrase_hash = runtime.hashing.hash(passphrase) if passphrase else None
-    push = Push(
+    push = Push.from_columns(dict(
         id=push_id,
         kind=request.kind,
         token_digest=keyring.token_digest(url_token),
@@ -281,5 +284,8 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
         deletable_by_viewer=resolved["deletable_by_viewer"],
         created_at=now,
         updated_at=now,
-    )
+        expired=False,
+        expired_at=None,
+        expired_reason=None,
+    ))
     return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import os
 import stat
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -15,18 +18,29 @@ from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from pwpush_app.core.errors import ServerBusy
+from pwpush_app.core.writers import DatabaseUnavailable, WriterLock, queued_writer, writer_turn_async
 
 log = logging.getLogger("pwpush")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The file whose flock queues the writers of every process on one SQLite database.
+WRITER_LOCK_SUFFIX = "-writer"
+# WAL checkpoints: ours in the background every so many commits (a create+reveal writes
+# ~30 pages); SQLite's inline one past this many pages, as a backstop.
+CHECKPOINT_EVERY_COMMITS = 100
+AUTOCHECKPOINT_PAGES = 20_000
 
-# SQLite has one writer at a time.  Writers of this process queue on a Python lock (a
-# fast hand-over) rather than on SQLite's busy handler, which sleeps up to 100 ms
-# between tries; other processes still meet the busy timeout.
-_sqlite_writers: "weakref.WeakKeyDictionary[Engine, tuple[threading.RLock, float]]" = weakref.WeakKeyDictionary()
+# SQLite has one writer at a time.  Writers queue on our own lock (a fast hand-over: the
+# next one wakes as soon as the last lets go) rather than on SQLite's busy handler, which
+# sleeps up to 100 ms between tries: threads of this process on a Python lock, processes
+# (several workers, the admin commands) on an flock of a file beside the database.
+sqlite_writers: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
 _wal_flushers: "weakref.WeakKeyDictionary[Engine, WalFlusher]" = weakref.WeakKeyDictionary()
+_checkpointers: "weakref.WeakKeyDictionary[Engine, Checkpointer]" = weakref.WeakKeyDictionary()
 _begin = threading.local()
+# Where commits wait for their fsync: None = in the committing call; a list = collected,
+# awaited (`settle`) before anyone is answered.
+_deferred: contextvars.ContextVar["list | None"] = contextvars.ContextVar("pwpush_deferred_fsyncs", default=None)
 
 
 class WalFlusher:
@@ -46,11 +60,21 @@ class WalFlusher:
         self._fsync_lock = threading.Lock()
         self._started = 0  # fsyncs begun so far, numbered from 1
         self._finished = 0  # the number of the last fsync that completed
+        # Waiters on event loops: one fsync at a time in one thread, shared by all of them.
+        self._executor: ThreadPoolExecutor | None = None
+        self._waiting: dict[asyncio.AbstractEventLoop, list] = {}
+
+    def ticket(self) -> int:
+        """For a commit just made: the number of the first fsync that covers it."""
+        with self._count_lock:
+            return self._started + 1
 
     def flush(self) -> None:
         """Return once everything committed before this call is on disk."""
-        with self._count_lock:
-            needed = self._started + 1  # any fsync numbered from here began after our commit
+        self.flush_until(self.ticket())
+
+    def flush_until(self, needed: int) -> None:
+        """Return once fsync number `needed` (or a later one) has completed."""
         with self._fsync_lock:
             if self._finished >= needed:
                 return  # someone else's fsync, begun after our commit, covered it
@@ -70,9 +94,103 @@ class WalFlusher:
                 os.close(descriptor)
             self._finished = number
 
+    async def wait(self, needed: int) -> None:
+        """`flush_until` for a coroutine: the event loop goes on meanwhile, and every commit
+        that waits on this loop shares the next fsync (one thread hop per fsync, not per commit)."""
+        if self._finished >= needed:
+            return
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            loop.create_task(self._sync_for(loop, waiting))
+        waiting.append((needed, future))
+        await future
 
-class DatabaseUnavailable(ServerBusy):
-    """The database is locked or unreachable; nothing was changed. Try again shortly."""
+    async def _sync_for(self, loop: asyncio.AbstractEventLoop, waiting: list) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="pwpush-fsync")
+        try:
+            while waiting:
+                needed = max(number for number, _ in waiting)
+                error = None
+                try:
+                    await loop.run_in_executor(self._executor, self.flush_until, needed)
+                except Exception as failure:  # noqa: BLE001 - handed to every waiter
+                    error = failure
+                still = []
+                for number, future in waiting:
+                    if future.done():
+                        continue
+                    if error is not None:
+                        future.set_exception(error)
+                    elif self._finished >= number:
+                        future.set_result(None)
+                    else:
+                        still.append((number, future))
+                waiting[:] = still
+        finally:
+            if self._waiting.get(loop) is waiting:
+                del self._waiting[loop]
+
+
+class Checkpointer:
+    """Copies the WAL back into the database (a PASSIVE checkpoint: writers go on meanwhile)
+    in a thread of its own, every `CHECKPOINT_EVERY_COMMITS` commits.
+
+    SQLite's own checkpoint runs inside whichever commit crosses its page mark, with an
+    fsync of the WAL and one of the database: that commit's caller (on the hot path an
+    event loop, every request of the worker behind it) would wait for both.  SQLite's
+    stays on as a backstop, at `AUTOCHECKPOINT_PAGES`."""
+
+    def __init__(self, engine: Engine):
+        self._engine = weakref.ref(engine)
+        self._commits = 0
+        self._wake = threading.Event()
+        self._pid = -1
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY_COMMITS:
+            self._commits = 0
+            if self._pid != os.getpid():  # one thread per process (a forked worker starts its own)
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="pwpush-checkpoint", daemon=True).start()
+            self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                connection = engine.raw_connection()
+                try:
+                    connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    connection.close()
+            except Exception as error:  # noqa: BLE001 - the backstop checkpoint still runs
+                log.warning("background checkpoint failed: %s", error)
+            del engine
+
+
+def committed(engine: Engine) -> None:
+    """A write transaction committed: on disk before the caller answers anyone, now or
+    (inside `deferred_fsyncs()`) before the answer leaves."""
+    checkpointer = _checkpointers.get(engine)
+    if checkpointer is not None:
+        checkpointer.committed()
+    flusher = _wal_flushers.get(engine)
+    if flusher is None:
+        return
+    pending = _deferred.get()
+    if pending is None:
+        flusher.flush()
+    else:
+        pending.append((flusher, flusher.ticket()))
 
 
 def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
@@ -87,9 +205,13 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             max_overflow=16,
         )
         _configure_sqlite(engine, busy_timeout_ms)
-        _sqlite_writers[engine] = (threading.RLock(), busy_timeout_ms / 1000)
-        if sqlite_synchronous == "FULL" and engine.url.database not in (None, "", ":memory:"):
-            _wal_flushers[engine] = WalFlusher(os.path.abspath(engine.url.database))
+        on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith("file:")
+        path = os.path.abspath(engine.url.database) if on_disk else None
+        sqlite_writers[engine] = WriterLock(busy_timeout_ms / 1000, path + WRITER_LOCK_SUFFIX if path else None)
+        if sqlite_synchronous == "FULL" and path:
+            _wal_flushers[engine] = WalFlusher(path)
+        if path:
+            _checkpointers[engine] = Checkpointer(engine)
         return engine
     return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -107,7 +229,7 @@ def _make_database_file_private(database: str | None) -> None:
     path = os.path.abspath(database)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
-    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+    for name in (path, path + "-wal", path + "-shm", path + "-journal", path + WRITER_LOCK_SUFFIX):
         try:
             mode = stat.S_IMODE(os.stat(name).st_mode)
             if mode & 0o077:
@@ -133,6 +255,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Deleted secrets are overwritten, not left in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
+        # Checkpoints run in the background (Checkpointer); SQLite's own only as a backstop.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -149,28 +273,57 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
     `write=False` is for transactions that only read: on SQLite they don't wait for the
     writer (WAL readers see the last committed state).
     """
-    writers, wait_seconds = _sqlite_writers.get(engine, (None, 0.0)) if write else (None, 0.0)
-    if writers is not None and not writers.acquire(timeout=wait_seconds):
-        raise DatabaseUnavailable("the database is busy")
-    _begin.statement = "BEGIN IMMEDIATE" if write else "BEGIN"
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except OperationalError as error:
-        session.rollback()
-        raise DatabaseUnavailable(str(error.orig).splitlines()[0] if error.orig else "database error") from error
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-        if writers is not None:
-            writers.release()
+    with queued_writer(sqlite_writers.get(engine) if write else None):
+        _begin.statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except OperationalError as error:
+            session.rollback()
+            raise DatabaseUnavailable(str(error.orig).splitlines()[0] if error.orig else "database error") from error
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     # Committed: on disk before the caller answers anyone (outside the writer's turn).
-    flusher = _wal_flushers.get(engine) if write else None
-    if flusher is not None:
-        flusher.flush()
+    if write:
+        committed(engine)
+
+
+# --- waiting for the disk without blocking an event loop ------------------------------------------
+
+
+@contextmanager
+def deferred_fsyncs() -> Iterator[list]:
+    """Collect the fsyncs this context's commits need instead of waiting for each: the
+    caller awaits them (`settle`) before answering anyone.  For code on an event loop."""
+    pending: list = []
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+
+
+async def settle(pending: list) -> None:
+    """Wait, without blocking the loop, until every commit in `pending` is on disk."""
+    while pending:
+        flusher, needed = pending.pop()
+        await flusher.wait(needed)
+
+
+async def writer_turn(engine: Engine):
+    """Take the writer's turn on `engine` for this context without blocking the event loop
+    (see writers.writer_turn_async); returns its release function, or None."""
+    return await writer_turn_async(sqlite_writers.get(engine))
+
+
+def writes_on_loop(engine: Engine) -> bool:
+    """Whether a write transaction may run on an event loop: only SQLite's never waits on the
+    network or the disk there (writers queue on our lock, fsyncs are shared and awaited)."""
+    return engine in sqlite_writers
 
 
 def migrate(db_url: str) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Mapping
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
 
@@ -104,6 +106,18 @@ class Push(SQLModel, table=True):
 
     created_at: datetime = Field(index=True)
     updated_at: datetime
+
+    @classmethod
+    def from_columns(cls, values: Mapping) -> "Push":
+        """A Push from all its columns, as a row read back from the database holds them
+        (or a new one, whole), without the constructor's validation and change tracking:
+        ~3 µs where `Push(**values)` takes ~120, on the path of every create and reveal."""
+        manager = cls._sa_class_manager
+        if not manager.mapper.configured:
+            configure_mappers()  # what the constructor would do first
+        push = manager.new_instance()
+        push.__dict__.update(values)
+        return push
 
     # --- facts about a push, worked out here once (pages and API ask, never recompute) ---
 

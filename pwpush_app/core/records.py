@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from pwpush_app.core import audit, owner_events
 from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
+from pwpush_app.core.db_fast import Tx
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.models import Push
 from pwpush_app.core.runtime import Runtime
@@ -46,6 +47,13 @@ WIPED = dict(wrapped_key=None, payload_sealed=None, note_sealed=None, link_seale
 EXPIRE = (
     update(PUSHES)
     .where(PUSHES.c.id.in_(bindparam("push_ids", expanding=True)), NOT_EXPIRED)
+    .values(expired=True, expired_at=bindparam("now"), expired_reason=bindparam("reason"), updated_at=bindparam("now"), **WIPED)
+    .returning(PUSHES.c.id)
+)
+# The same for one push (one bound id: the hot path's statements expand no lists).
+EXPIRE_ONE = (
+    update(PUSHES)
+    .where(PUSHES.c.id == bindparam("push_id"), NOT_EXPIRED)
     .values(expired=True, expired_at=bindparam("now"), expired_reason=bindparam("reason"), updated_at=bindparam("now"), **WIPED)
     .returning(PUSHES.c.id)
 )
@@ -101,11 +109,11 @@ def refuse_unless_live(db: Session, push: Push | None, client: Client, now: date
     return push
 
 
-def expire(db: Session, push: Push, reason: str, client: Client, now: datetime) -> bool:
+def expire(db: Session | Tx, push: Push, reason: str, client: Client, now: datetime) -> bool:
     """Expire `push` and delete its secret material, once; True if this call did it.
 
     `reason`: views, time, owner or viewer.  The push object is brought up to date."""
-    done = db.execute(EXPIRE, {"push_ids": [push.id], "now": now, "reason": reason}).first()
+    done = db.execute(EXPIRE_ONE, {"push_id": push.id, "now": now, "reason": reason}).first()
     if done is None:
         return False
     for key, value in dict(expired=True, expired_at=now, expired_reason=reason, updated_at=now, **WIPED).items():

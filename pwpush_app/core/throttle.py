@@ -9,6 +9,7 @@ several workers share them.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from limits import RateLimitItemPerMinute
@@ -27,9 +28,37 @@ class RateLimited(PushError):
         )
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """`limits`' MemoryStorage without its timer thread.
+
+    MemoryStorage starts a `threading.Timer` (a new thread) whenever one is not running,
+    10 ms after the last: under load, a thread start every ~10 ms, each waited for by the
+    request that started it.  Here expired counters are dropped by the requests themselves,
+    at most once per `SWEEP_SECONDS` (an expired counter already reads as zero: `get`
+    drops it on sight; the sweep only frees the memory of clients that went away)."""
+
+    SWEEP_SECONDS = 10.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timer.cancel()
+        self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
+        self._sweep_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer (name-mangled in the base)
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+        finally:
+            self._sweep_lock.release()
+
+
 class Throttle:
     def __init__(self, per_minute: int, redis_url: str | None = None, ipv6_prefix: int = DEFAULT_IPV6_PREFIX):
-        storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
+        storage = RedisStorage(redis_url) if redis_url else SweptMemoryStorage()
         # A sliding window of two counters per client: O(1) a hit, where a moving window
         # keeps (and scans) one entry per request of the last minute.
         self._limiter = SlidingWindowCounterRateLimiter(storage)

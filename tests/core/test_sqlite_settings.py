@@ -5,7 +5,6 @@ import threading
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session
 
 from pwpush_app.core import db as database
 from pwpush_app.core.audit import Client
@@ -77,12 +76,15 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_ru
         with lock:
             fsyncs.append((start, clock(), os.readlink(f"/proc/self/fd/{descriptor}")))
 
-    def after_commit(session):
+    real_ticket = database.WalFlusher.ticket
+
+    def ticket_after_commit(flusher):  # every write transaction asks for its ticket right after COMMIT
         with lock:
             commits[threading.get_ident()] = clock()
+        return real_ticket(flusher)
 
     monkeypatch.setattr(database.os, "fsync", recording_fsync)
-    event.listen(Session, "after_commit", after_commit)
+    monkeypatch.setattr(database.WalFlusher, "ticket", ticket_after_commit)
     checked, errors = [], []
 
     def writer(i):
@@ -96,10 +98,7 @@ def test_every_writer_answers_only_after_an_fsync_begun_after_its_commit(make_ru
         except Exception as error:  # noqa: BLE001 - any failure is the finding
             errors.append(repr(error))
 
-    try:
-        run_at_once(writer, range(12))
-    finally:
-        event.remove(Session, "after_commit", after_commit)
+    run_at_once(writer, range(12))
     assert errors == []
     assert len(checked) == 120 and all(checked)
     # Writers that committed while an fsync ran shared the next one.

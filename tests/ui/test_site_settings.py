@@ -190,6 +190,12 @@ def test_allowed_hosts_answer_others_400_and_keep_up_and_the_websocket(site):
     for path in ("/", "/api/v2/version", "/p/AAAAAAAAAAAAAAAAAAAAAA", "/assets/logo.svg"):
         refused = httpx.get(direct + path, headers={"Host": "evil.example"})
         assert refused.status_code == 400 and "host name" in refused.text, path
+    # The API's fast door (create and retrieve, api/hot.py) stands behind the check too.
+    for path, body in (("/api/v2/pushes", {"push": {"payload": "x"}}), ("/p.json", {"password": {"payload": "x"}})):
+        refused = httpx.post(direct + path, json=body, headers={"Host": "evil.example"})
+        assert refused.status_code == 400 and "host name" in refused.text, path
+    refused = httpx.get(direct + "/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA", headers={"Host": "evil.example"})
+    assert refused.status_code == 400 and "host name" in refused.text
     assert httpx.get(direct + "/", headers={"Host": f"{PUBLIC}:{port}"}).status_code == 200
     assert httpx.get(direct + "/", headers={"Host": f"{PUBLIC}:{port}", "X-Forwarded-Host": "evil.example"}).status_code == 400
     assert httpx.get(direct + "/api/v2/version").status_code == 200  # 127.0.0.1: loopback always passes
