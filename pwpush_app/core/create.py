@@ -239,13 +239,14 @@ def store_new_push(
     created = seal_new_push(runtime, request, client, key, now)
     push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
     rows = list(rows)
-    # Rows of other tables (files) go through the ORM; a push alone needs none of it.
-    with (transaction(runtime.engine) if rows else fast_transaction(runtime.engine)) as db:
+    recipients = link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
+    # Rows of other tables (files, mails) go through the ORM; a push alone needs none of it.
+    needs_orm = bool(rows) or recipients is not None
+    with (transaction(runtime.engine) if needs_orm else fast_transaction(runtime.engine)) as db:
         db.execute(_INSERT_PUSH, push_row)
         for row in rows:
             db.add(row)
         audit.record(db, key.push_id, audit.CREATION, client, now)
-        recipients = link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
         if recipients is not None:
             link_mail.queue_link_mails(db, runtime, created.push, created.url_token, recipients, client, now)
     return created

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from pwpush_app.core import links
 from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.outbox import send_due_mails
 from tests.api.conftest import asgi_client
@@ -41,7 +42,10 @@ def test_create_with_recipients_mails_the_link_and_the_audit_shows_each_mail(api
     assert created.status_code == 201, created.text
     token = created.json()["url_token"]
     assert send_due_mails(mail_runtime, "w").sent == 2
-    assert all(created.json()["html_url"] in m.text and PAYLOAD not in m.data.decode() for m in smtp.received)
+    # A mailed link names the site's own address (settings.base_url), never the Host header
+    # the API request carried (core/links.py): nobody checked that one for the recipient.
+    mailed_link = links.secret_link(mail_runtime.settings.base_url, token)
+    assert all(mailed_link in m.text and PAYLOAD not in m.data.decode() for m in smtp.received)
 
     logs = api.get(f"/api/v2/pushes/{token}/audit", headers=alice).json()["logs"]
     mailed = [log for log in logs if log["kind"] == "creation_email_send"]
