@@ -36,9 +36,11 @@ def _error(field: str) -> rx.Component:
 
 
 def _forget_error(field: str):
-    """For a field's on_change: its refusal goes once the sender types (at most one event a
-    second, carrying the field's name, never its value)."""
-    return CreateState.forget_error(field).throttle(1000)
+    """For a field's on_change: its refusal goes once the sender types (one event when the
+    typing pauses, carrying the field's name, never its value). Debounced, not throttled: a
+    throttle drops a change that follows the last event within its window, so a refusal shown
+    just after the form was filled would stay however much the sender typed."""
+    return CreateState.forget_error(field).debounce(300)
 
 
 def enabled_kinds() -> list[str]:
