@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
@@ -90,3 +91,15 @@ def describe_duration(span: timedelta) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def form_text(form_data: dict, field: str) -> str:
+    """A text field of a submitted form; a control that isn't on the page arrives as null."""
+    value = form_data.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def form_whole_number(text) -> int | str:
+    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
+    text = str(text or "").strip()
+    return int(text) if re.fullmatch(r"\d{1,9}", text) else text

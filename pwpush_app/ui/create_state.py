@@ -11,7 +11,6 @@ Every rule (limits, defaults, messages) is the core's: this translates the form 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import reflex as rx
 
@@ -20,7 +19,7 @@ from pwpush_app.core.create import NewPush, describe_minutes
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.settings import KindPolicy, get_settings
-from pwpush_app.ui.common import UI_KINDS, client_of
+from pwpush_app.ui.common import UI_KINDS, client_of, form_text, form_whole_number
 from pwpush_app.ui.session import current_user
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
@@ -38,18 +37,6 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
 
 def kind_policy(kind: str = "text") -> KindPolicy:
     return get_settings().policy(kind)
-
-
-def _text(form_data: dict, field: str) -> str:
-    """A text field of the form; a control that isn't on the page arrives as null."""
-    value = form_data.get(field)
-    return value if isinstance(value, str) else ""
-
-
-def _whole_number(text) -> int | str:
-    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
-    text = str(text or "").strip()
-    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
 
 
 class CreateState(rx.State):
@@ -121,24 +108,24 @@ class CreateState(rx.State):
 
     def _lifetime_minutes(self, form_data: dict) -> int | str:
         if self.lifetime_choice != CUSTOM:
-            return _whole_number(self.lifetime_choice)
-        amount = _whole_number(form_data.get("custom_amount"))
-        unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
+            return form_whole_number(self.lifetime_choice)
+        amount = form_whole_number(form_data.get("custom_amount"))
+        unit = UNIT_MINUTES.get(form_text(form_data, "custom_unit"), 0)
         return amount * unit if isinstance(amount, int) and unit else str(amount)
 
     def new_push(self, form_data: dict) -> NewPush:
         """The form's fields (sent once, never stored) and the choices kept in state."""
         return NewPush(
-            payload=_text(form_data, "payload"),
+            payload=form_text(form_data, "payload"),
             kind=self.kind,
-            name=_text(form_data, "name"),
-            note=_text(form_data, "note"),
-            passphrase=_text(form_data, "passphrase"),
-            expire_after_views=_whole_number(form_data.get("expire_after_views")),
+            name=form_text(form_data, "name"),
+            note=form_text(form_data, "note"),
+            passphrase=form_text(form_data, "passphrase"),
+            expire_after_views=form_whole_number(form_data.get("expire_after_views")),
             expire_after_minutes=self._lifetime_minutes(form_data),
             retrieval_step=self.retrieval_step,
             deletable_by_viewer=self.deletable_by_viewer,
-            notify_emails_to=_text(form_data, "notify_emails_to"),
+            notify_emails_to=form_text(form_data, "notify_emails_to"),
         )
 
 

@@ -11,7 +11,6 @@ current note (owner-visible, encrypted at rest) reaches its field as an event re
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import reflex as rx
 
@@ -27,6 +26,8 @@ from pwpush_app.ui.common import (
     KIND_LABELS,
     client_of,
     describe_duration,
+    form_text,
+    form_whole_number,
     format_time,
     in_thread,
     plural,
@@ -41,17 +42,6 @@ NOTE_FIELD = "edit-note"
 NOTE_FILLED = "edit-note-filled"
 CLEARED_FIELDS = ("edit-payload", "edit-passphrase")
 EXPIRED_MESSAGE = NoLongerEditable().args[0]
-
-
-def _text(form_data: dict, field: str) -> str:
-    value = form_data.get(field)
-    return value if isinstance(value, str) else ""
-
-
-def _whole_number(text) -> int | str:
-    """An int when the field holds one; otherwise the raw text, which the core refuses with its message."""
-    text = str(text or "").strip()
-    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
 
 
 class EditState(rx.State):
@@ -162,19 +152,19 @@ class EditState(rx.State):
     def _changes(self, form_data: dict, push: Push) -> PushEdit:
         """The form as a PushEdit: empty secret and passphrase fields keep them; what was not
         changed is not sent (so a limit changed since creation doesn't refuse an edit of the name)."""
-        views = _whole_number(form_data.get("expire_after_views"))
+        views = form_whole_number(form_data.get("expire_after_views"))
         if self.lifetime_choice == CUSTOM:
-            amount = _whole_number(form_data.get("custom_amount"))
-            unit = UNIT_MINUTES.get(_text(form_data, "custom_unit"), 0)
+            amount = form_whole_number(form_data.get("custom_amount"))
+            unit = UNIT_MINUTES.get(form_text(form_data, "custom_unit"), 0)
             minutes = amount * unit if isinstance(amount, int) and unit else str(amount)
         else:
-            minutes = _whole_number(self.lifetime_choice)
-        passphrase = "" if form_data.get("remove_passphrase") else (_text(form_data, "passphrase") or None)
-        note_known = not self.has_note or _text(form_data, "note_filled") == "1"
+            minutes = form_whole_number(self.lifetime_choice)
+        passphrase = "" if form_data.get("remove_passphrase") else (form_text(form_data, "passphrase") or None)
+        note_known = not self.has_note or form_text(form_data, "note_filled") == "1"
         return PushEdit(
-            name=_text(form_data, "name"),
-            note=_text(form_data, "note") if note_known else None,
-            payload=_text(form_data, "payload") or None,
+            name=form_text(form_data, "name"),
+            note=form_text(form_data, "note") if note_known else None,
+            payload=form_text(form_data, "payload") or None,
             passphrase=passphrase,
             expire_after_views=None if views == push.expire_after_views else views,
             expire_after_minutes=None if minutes == push.expire_after_minutes else minutes,
