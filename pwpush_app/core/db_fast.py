@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from pwpush_app.core.db import committed, sqlite_writers
 from pwpush_app.core.writers import DatabaseUnavailable, queued_writer
@@ -117,7 +118,12 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
     durability, on a pooled driver connection instead of an ORM session."""
     sqlite = engine.dialect.name == "sqlite"
     with queued_writer(sqlite_writers.get(engine) if write else None):
-        fairy = engine.raw_connection()
+        try:
+            fairy = engine.raw_connection()
+        except (OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
+            # No connection at all (the server is down): what transaction() says then.
+            reason = getattr(error, "orig", None) or error
+            raise DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error") from error
         driver = fairy.driver_connection
         cursor = driver.cursor()
         try:
