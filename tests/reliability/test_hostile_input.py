@@ -137,9 +137,10 @@ def token_api():
     client.close()
 
 
-def test_10000_malformed_tokens_all_get_the_same_not_found(token_api):
-    tokens = malformed_tokens(10_000)
-    assert len(set(tokens)) > 9_000
+@pytest.mark.parametrize("count", [2_000, pytest.param(10_000, marks=pytest.mark.soak)])
+def test_malformed_tokens_all_get_the_same_not_found(token_api, count):
+    tokens = malformed_tokens(count)
+    assert len(set(tokens)) > count * 0.9
     answers: dict[tuple[int, str], int] = {}
     for i, token in enumerate(tokens):
         # Every character escaped, dots too (so ".." reaches the server, not httpx's path normalizer).
