@@ -8,9 +8,9 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.settings import load_settings
-from pwpush_app.ui.common import describe_time_left, format_time
+from pwpush_app.ui.common import describe_time_left, form_whole_number, format_time
 from pwpush_app.ui.components.share import share_message
-from pwpush_app.ui.create_state import CUSTOM, _whole_number, lifetime_choices
+from pwpush_app.ui.create_state import CUSTOM, lifetime_choices
 
 
 def test_lifetime_presets_follow_the_policy_and_keep_its_default():
@@ -24,9 +24,9 @@ def test_lifetime_presets_follow_the_policy_and_keep_its_default():
 
 
 def test_numbers_from_the_form_are_whole_or_passed_on_for_the_core_to_refuse():
-    assert _whole_number(" 12 ") == 12
+    assert form_whole_number(" 12 ") == 12
     for text in ("", "1.5", "-3", "1e3", "ten", None):
-        assert not isinstance(_whole_number(text), int)
+        assert not isinstance(form_whole_number(text), int)
 
 
 def test_share_message_and_times():
