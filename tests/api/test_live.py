@@ -106,15 +106,15 @@ def test_official_cli_push_list_audit_expire(live_server, tmp_path):
     table = run("list")
     assert table.returncode == 0 and "ticket 9" in table.stdout
 
-    audit = run("--json", "audit", url_token)
+    audit = run("--json", "audit", "--", url_token)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert [row["kind"] for row in json.loads(audit.stdout)["logs"]][:2] == ["creation", "view"]
-    assert "View" in run("audit", url_token).stdout
+    assert "View" in run("audit", "--", url_token).stdout
 
-    expired = run("--json", "expire", url_token)
+    expired = run("--json", "expire", "--", url_token)
     assert expired.returncode == 0 and json.loads(expired.stdout)["expired"] is True
     assert httpx.get(f"{live_server.url}/api/v2/pushes/{url_token}").json()["payload"] is None
-    again = run("--json", "expire", url_token)
+    again = run("--json", "expire", "--", url_token)
     assert again.returncode == 1 and "already expired" in again.stdout
     assert json.loads(run("--json", "list", "--expired").stdout)[0]["expired"] is True
 
