@@ -9,12 +9,19 @@ it at once:
   packages;
 - the settings the pages show or embed: title, tagline, limits, which kinds are offered,
   the defaults of the form ... (every setting except SERVER_ONLY_SETTINGS and the secrets);
-- the address the pages open their event socket on (`PWP__OVERRIDE_BASE_URL`, or
-  `http://localhost:<port>`): the JS bundle holds it.
+- the paths of the backend's endpoints.
+
+The address the pages open their event socket on (`PWP__OVERRIDE_BASE_URL`, or
+`http://localhost:<port>`) is not an input: a build is made for a placeholder origin
+(BUILD_ORIGIN) and each address a server runs on gets a *served copy* of it, hard links
+to the build's files but for the one small chunk that holds Reflex's env.json, with the
+placeholder replaced by the real address. A new port, host or base URL costs a copy of a
+few milliseconds instead of a 15 s build, and an image built once runs at any address.
 
 A build lives in `.web/builds/<fingerprint>/` (its `build/client` static files and the
 `backend` markers Reflex's workers read), next to `inputs.json`, the inputs it was made
-from (never a secret). Reflex builds in `.web` itself; a lock keeps two builds apart.
+from (never a secret), and its served copies in `served/<address digest>/`. Reflex builds
+in `.web` itself; a lock keeps two builds apart.
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import glob
+import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,11 +53,22 @@ SERVER_ONLY_SETTINGS = frozenset({
     "passphrase_lockout_minutes", "passphrase_push_max_failures", "passphrase_push_lockout_minutes",
     "purge_interval_seconds", "purge_records_after_days", "session_idle_minutes", "files_storage", "s3_bucket",
     "s3_prefix", "s3_endpoint_url", "s3_region",
+    # The site's address: links are made per request, and the event socket's address is put
+    # into each served copy of a build (served_copy).
+    "base_url", "base_url_configured", "allowed_hosts",
 })
+# What the pages read of the mail settings (ui/: sign-up, recovery, create, notifications).
+MAIL_PAGE_FACTS = ("configured", "account_emails", "link_by_email", "webhooks", "digest_hour_utc")
 # The app's own files that go into the pages (assets/external holds links Reflex makes).
 SOURCE_PATHS = ("pwpush_app", "rxconfig.py", "assets")
 SKIPPED_NAMES = {"__pycache__", "external", ".DS_Store"}
 KEEP_BUILDS = 6  # the newest builds kept; older ones are removed after a new build
+KEEP_SERVED = 8  # served copies (addresses) kept per build, besides those used in the last day
+# The origin a build's pages are made for, replaced in each served copy by the real one
+# (a reserved name: a page that somehow kept it would reach nothing).
+BUILD_ORIGIN = "http://pwpush-build-origin.invalid"
+PRECOMPRESSED = {".gz", ".br", ".zst"}  # Reflex's frontend_compression_formats
+_PLACEHOLDER = re.compile(rb"(https?|wss?)://pwpush-build-origin\.invalid")
 BUILD_TIMEOUT_S = 1800  # a build that hangs (a registry that never answers) fails instead
 
 
@@ -111,7 +132,9 @@ def _page_settings(settings: Settings) -> dict:
         if not field.repr or field.name in SERVER_ONLY_SETTINGS:
             continue
         value = getattr(settings, field.name)
-        if field.name == "policies":
+        if field.name == "mail":  # what pages offer with mail; the SMTP details are the server's
+            value = {fact: getattr(value, fact) for fact in MAIL_PAGE_FACTS}
+        elif field.name == "policies":
             value = {kind: dataclasses.asdict(policy) for kind, policy in sorted(value.items())}
         shown[field.name] = value
     return json.loads(json.dumps(shown, default=str, sort_keys=True))
@@ -135,14 +158,22 @@ def _reflex_packages() -> list[str]:
 def build_inputs(settings: Settings) -> dict:
     """What the built pages depend on (Reflex's config must be loaded for this port)."""
     from reflex_base import constants
+    from reflex_base.config import get_config
 
     return {
         "sources": _sources_digest(app_root()),
         "packages": _reflex_packages(),
         "settings": _page_settings(settings),
-        # env.json, which the bundle embeds: where the pages find the backend.
-        "endpoints": {endpoint.name: endpoint.get_url() for endpoint in constants.Endpoint},
+        # env.json, which the bundle embeds, holds these paths under BUILD_ORIGIN.
+        "endpoint_paths": {endpoint.name: get_config().prepend_backend_path(str(endpoint))
+                           for endpoint in constants.Endpoint},
     }
+
+
+def _api_url() -> str:
+    from reflex_base.config import get_config
+
+    return get_config().api_url
 
 
 def fingerprint(inputs: dict) -> str:
@@ -197,8 +228,9 @@ def _reflex_export() -> None:
     command = [str(Path(sys.executable).parent / "reflex"), "export", "--frontend-only", "--no-zip",
                "--loglevel", "info"]
     try:
+        # Reflex's REFLEX_API_URL wins over rxconfig's api_url: the pages are made for the placeholder.
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                timeout=BUILD_TIMEOUT_S)
+                                timeout=BUILD_TIMEOUT_S, env={**os.environ, "REFLEX_API_URL": BUILD_ORIGIN})
     except subprocess.TimeoutExpired as expired:
         output = expired.stdout.decode(errors="replace") if isinstance(expired.stdout, bytes) else expired.stdout
         raise FrontendBuildError(f"the frontend build did not finish in {BUILD_TIMEOUT_S} s ({' '.join(command)}):\n"
@@ -231,3 +263,66 @@ def _remove_old_builds(keep: Path) -> None:
 
 def mark_in_use(folder: Path) -> None:
     os.utime(folder)
+
+
+def served_copy(build: Path, api_url: str | None = None) -> Path:
+    """The build as this server sends it: its pages pointed at this server's address
+    (by default Reflex's config, loaded for this port and base URL); made on first use."""
+    api_url = (api_url or _api_url()).rstrip("/")
+    if re.search(r"[\s`'\"\\$<>]", api_url) or not re.match(r"https?://", api_url):
+        raise FrontendBuildError(f"the pages cannot be pointed at {api_url!r}: set PWP__OVERRIDE_BASE_URL to an "
+                                 "http(s) address such as https://secrets.example.com")
+    folder = build / "served" / hashlib.sha256(api_url.encode()).hexdigest()[:16]
+    if not (folder / "build" / "client" / "index.html").is_file():
+        _make_served_copy(build, folder, api_url)
+        _remove_old_served_copies(build, keep=folder)
+    mark_in_use(folder)
+    return folder
+
+
+def _make_served_copy(build: Path, folder: Path, api_url: str) -> None:
+    socket_url = api_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for part in ("build", "backend"):
+        shutil.copytree(build / part, partial / part, symlinks=True, copy_function=_link_or_copy)
+    pointed = 0
+    for file in (partial / "build").rglob("*"):
+        if not file.is_file() or file.is_symlink() or file.suffix in PRECOMPRESSED:
+            continue
+        content = file.read_bytes()
+        if b"pwpush-build-origin.invalid" not in content:
+            continue
+        content = _PLACEHOLDER.sub(lambda m: (socket_url if m[1].startswith(b"ws") else api_url).encode(), content)
+        file.unlink()  # a hard link to the build's file: write a new file, never through the link
+        file.write_bytes(content)
+        # Reflex serves a precompressed sibling when the browser accepts it: the same content.
+        for sibling in file.parent.glob(glob.escape(file.name) + ".*"):
+            sibling.unlink()
+            if sibling.suffix == ".gz":
+                sibling.write_bytes(gzip.compress(content, mtime=0))
+        pointed += 1
+    if not pointed:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise FrontendBuildError(f"the build in {build} does not name the placeholder origin {BUILD_ORIGIN}: "
+                                 f"remove {build} and start again to rebuild it")
+    (partial / "address.json").write_text(json.dumps({"api_url": api_url}) + "\n")
+    try:
+        partial.rename(folder)
+    except OSError:  # another server made the same copy at the same moment
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _remove_old_served_copies(build: Path, keep: Path) -> None:
+    copies = sorted((p for p in (build / "served").iterdir() if p.is_dir() and p != keep and "." not in p.name),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in copies[KEEP_SERVED:]:
+        if time.time() - old.stat().st_mtime > 24 * 3600:
+            shutil.rmtree(old, ignore_errors=True)

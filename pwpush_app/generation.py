@@ -54,7 +54,7 @@ def run_generation(host: str, port: int) -> int:
     from reflex_base import constants
     from reflex_base.environment import environment
 
-    from pwpush_app.frontend import FrontendBuildError, build_frontend, mark_in_use
+    from pwpush_app.frontend import FrontendBuildError, build_frontend, mark_in_use, served_copy
     from pwpush_app.settings import SettingsError, get_settings
 
     # What `reflex run --env prod` sets before it builds and starts the backend.
@@ -91,10 +91,11 @@ def run_generation(host: str, port: int) -> int:
     phases.done("migrations")
     try:
         build = build_frontend(settings, log=log.info)
+        mark_in_use(build)
+        build = served_copy(build)
     except FrontendBuildError as error:
         print(error, file=sys.stderr)
         return 2
-    mark_in_use(build)
     phases.done("frontend build")
     # Serve that build: Reflex reads its web folder from REFLEX_WEB_WORKDIR; the workers
     # evaluate the pages' states without writing them (the build holds their markers).

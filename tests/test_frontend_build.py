@@ -4,6 +4,7 @@ an event socket on the wrong address); a needless one costs seconds at every sta
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -12,7 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pwpush_app.frontend import SERVER_ONLY_SETTINGS, SOURCE_PATHS, _page_settings, _sources_digest, fingerprint
+import pytest
+
+from pwpush_app.frontend import (
+    BUILD_ORIGIN,
+    SERVER_ONLY_SETTINGS,
+    SOURCE_PATHS,
+    FrontendBuildError,
+    _page_settings,
+    _sources_digest,
+    fingerprint,
+    served_copy,
+)
 from pwpush_app.settings import load_settings
 from tests.servers import ROOT, make_env
 
@@ -40,7 +52,15 @@ SERVER_ONLY_CHANGES = {
     "s3_prefix": {"PWPUSH_S3_PREFIX": "pwpush/"},
     "s3_endpoint_url": {"PWPUSH_S3_ENDPOINT_URL": "http://127.0.0.1:9"},
     "s3_region": {"PWPUSH_S3_REGION": "eu-west-1"},
+    "base_url": {"PWP__OVERRIDE_BASE_URL": "https://secrets.example.com:8443"},
+    "base_url_configured": {"PWP__HOST_DOMAIN": "secrets.example.org"},
+    "allowed_hosts": {"PWP__ALLOWED_HOSTS": "secrets.example.com .example.org"},
 }
+
+# The mail settings' details, which the pages never read (frontend.MAIL_PAGE_FACTS are the
+# parts they do).
+MAIL_DETAIL_CHANGES = {"PWP__MAIL__SMTP_PORT": "2525", "PWP__MAIL__SMTP_DOMAIN": "mail.example.net",
+                       "PWP__MAIL__MAILER_SENDER": "Secrets <noreply@example.net>"}
 
 COMPILE = """
 from reflex.utils import prerequisites
@@ -64,7 +84,9 @@ def compiled_pages(tmp: Path, env: dict[str, str]) -> dict[str, str]:
     """Reflex's compile of the pages (no JS build) into a web folder of its own: every file
     the JS build would read, by content digest."""
     web = tmp / "web"
+    # As the build makes them: for the placeholder origin (each server's copy names its own).
     run_env = {**os.environ, **env, "REFLEX_WEB_WORKDIR": str(web), "PYTHONHASHSEED": "0",
+               "REFLEX_API_URL": BUILD_ORIGIN,
                "REFLEX_USE_SYSTEM_BUN": "1",
                "PATH": os.pathsep.join([str(ROOT / ".tools/node_modules/.bin"), str(Path(sys.executable).parent),
                                         os.environ["PATH"]])}
@@ -83,6 +105,7 @@ def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
     byte for byte, so no rebuild is needed. A page setting (the title) does change them."""
     assert set(SERVER_ONLY_CHANGES) == set(SERVER_ONLY_SETTINGS)
     server_only = {name: value for change in SERVER_ONLY_CHANGES.values() for name, value in change.items()}
+    server_only.update(MAIL_DETAIL_CHANGES)
     changed_env = _env_with(tmp_path, server_only)
     _key_file(tmp_path, changed_env)
     default, changed = load_settings(_env_with(tmp_path, {})), load_settings(changed_env)
@@ -90,6 +113,7 @@ def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
     hops = load_settings(_env_with(tmp_path, SERVER_ONLY_CHANGES["trusted_proxy_hops"]))
     for name in SERVER_ONLY_SETTINGS:
         assert getattr(hops if name == "trusted_proxy_hops" else changed, name) != getattr(default, name), name
+    assert changed.mail != default.mail and _page_settings(changed)["mail"] == _page_settings(default)["mail"]
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -135,3 +159,62 @@ def test_build_inputs_follow_sources_and_page_settings_and_hold_no_secret(tmp_pa
     fewer_views = {"sources": digest, "settings": _page_settings(load_settings(_env_with(tmp_path, {
         **secrets, "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "10"})))}
     assert fingerprint(fewer_views) != fingerprint(inputs)
+
+
+def _fake_build(folder: Path) -> Path:
+    """A build as Reflex exports it for the placeholder origin: the env chunk names it."""
+    assets = folder / "build" / "client" / "assets"
+    assets.mkdir(parents=True)
+    (folder / "build" / "client" / "index.html").write_text('<script type="module" src="/assets/app.js"></script>')
+    (assets / "app.js").write_text("import env from './reflex-env-X1.js';")
+    (assets / "reflex-env-X1.js").write_text(
+        f"var e={{PING:`{BUILD_ORIGIN}/ping`,EVENT:`ws://pwpush-build-origin.invalid/_event`,"
+        f"UPLOAD:`{BUILD_ORIGIN}/_upload`}};export{{e as default}};")
+    for name in ("app.js", "reflex-env-X1.js"):  # precompressed as Reflex serves them
+        (assets / f"{name}.gz").write_bytes(gzip.compress((assets / name).read_bytes()))
+    (assets / "reflex-env-X1.js.br").write_bytes(b"brotli of the placeholder")
+    (folder / "backend").mkdir()
+    (folder / "backend" / "stateful_pages.json").write_text("[]")
+    return folder
+
+
+def test_each_address_gets_a_copy_of_one_build_pointed_at_it(tmp_path):
+    build = _fake_build(tmp_path / "build1")
+    before = {p: p.read_bytes() for p in build.rglob("*") if p.is_file()}
+
+    plain = served_copy(build, "http://localhost:41234")
+    proxied = served_copy(build, "https://secrets.example.com:8443/")
+    env_chunk = "build/client/assets/reflex-env-X1.js"
+    assert (plain / env_chunk).read_text() == (
+        "var e={PING:`http://localhost:41234/ping`,EVENT:`ws://localhost:41234/_event`,"
+        "UPLOAD:`http://localhost:41234/_upload`};export{e as default};")
+    assert (proxied / env_chunk).read_text() == (
+        "var e={PING:`https://secrets.example.com:8443/ping`,EVENT:`wss://secrets.example.com:8443/_event`,"
+        "UPLOAD:`https://secrets.example.com:8443/_upload`};export{e as default};")
+    # What the server sends to a browser that accepts gzip is the same; no stale brotli is left.
+    assert gzip.decompress((proxied / f"{env_chunk}.gz").read_bytes()) == (proxied / env_chunk).read_bytes()
+    assert not (proxied / f"{env_chunk}.br").exists()
+    # Everything else is the build's own file (a link, no copy), and the build is untouched.
+    assert (plain / "build/client/assets/app.js").stat().st_ino == (build / "build/client/assets/app.js").stat().st_ino
+    assert (plain / "backend/stateful_pages.json").read_text() == "[]"
+    assert {p: p.read_bytes() for p in before} == before
+    # Found again, not made again.
+    mtime = (plain / env_chunk).stat().st_mtime_ns
+    assert served_copy(build, "http://localhost:41234") == plain and (plain / env_chunk).stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", "http://evil`${alert(1)}`", "http://a b", ""])
+def test_an_address_that_cannot_go_into_the_pages_is_refused(tmp_path, address, monkeypatch):
+    build = _fake_build(tmp_path / "build1")
+    monkeypatch.setattr("pwpush_app.frontend._api_url", lambda: "javascript:alert(2)")
+    with pytest.raises(FrontendBuildError, match="PWP__OVERRIDE_BASE_URL"):
+        served_copy(build, address)
+    assert not (build / "served").exists() or not any((build / "served").iterdir())
+
+
+def test_a_build_made_before_the_placeholder_is_refused_with_what_to_do(tmp_path):
+    build = _fake_build(tmp_path / "old")
+    chunk = build / "build/client/assets/reflex-env-X1.js"
+    chunk.write_text(chunk.read_text().replace("pwpush-build-origin.invalid", "localhost:3000"))
+    with pytest.raises(FrontendBuildError, match="remove .* and start again"):
+        served_copy(build, "http://localhost:3000")

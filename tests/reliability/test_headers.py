@@ -58,9 +58,9 @@ def test_static_bundles_carry_the_headers_and_may_be_cached(live_server):
 
 
 def _served_build(server) -> Path:
-    """The build this server sends: the newest one in .web/builds/ made for its address."""
-    builds = [inputs.parent for inputs in (server.app_dir / ".web" / "builds").glob("*/inputs.json")
-              if f":{server.port}" in json.dumps(json.loads(inputs.read_text())["endpoints"])]
+    """The build this server sends: the newest copy in .web/builds/ pointed at its address."""
+    builds = [address.parent for address in (server.app_dir / ".web" / "builds").glob("*/served/*/address.json")
+              if json.loads(address.read_text())["api_url"] == server.url]
     assert builds, "no build for this server's address"
     return max(builds, key=lambda folder: folder.stat().st_mtime)
 
