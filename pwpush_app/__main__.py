@@ -104,6 +104,21 @@ def cmd_reset_password(args) -> int:
     return 0
 
 
+def cmd_make_admin(args) -> int:
+    from pwpush_app.core.accounts import AccountError
+    from pwpush_app.core.admin import set_admin
+    from pwpush_app.core.runtime import get_runtime
+
+    try:
+        user = set_admin(get_runtime(), args.email, admin=not args.remove)
+    except AccountError as error:
+        print(f"{error} Nothing was changed.", file=sys.stderr)
+        return 2
+    print(f"{user.email} is {'no longer ' if args.remove else ''}an administrator"
+          f"{'' if args.remove else ' (/admin)'}.", file=sys.stderr)
+    return 0
+
+
 def cmd_send_test_mail(args) -> int:
     from pwpush_app.core import letters
     from pwpush_app.core.clock import utcnow
@@ -211,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--generate", action="store_true",
                        help="make up a strong password and print it (shown once) instead of asking for one")
     reset.set_defaults(run=cmd_reset_password)
+    make_admin = commands.add_parser(
+        "make-admin",
+        help="make an account an administrator (or, with --remove, no longer one)",
+        description="Make the account EMAIL an administrator: it may open /admin at its next click. The account must "
+        "exist (sign up first). PWP__ADMIN_EMAILS does the same for listed addresses when they log in.",
+    )
+    make_admin.add_argument("email")
+    make_admin.add_argument("--remove", action="store_true", help="take the administrator's rights away")
+    make_admin.set_defaults(run=cmd_make_admin)
     test_mail = commands.add_parser(
         "send-test-mail",
         help="send a test mail through PWP__MAIL__* now, and say whether the server took it",

@@ -52,7 +52,7 @@ SERVER_ONLY_SETTINGS = frozenset({
     "trusted_proxies", "throttle_per_minute", "ipv6_prefix", "argon2_slots", "passphrase_max_failures",
     "passphrase_lockout_minutes", "passphrase_push_max_failures", "passphrase_push_lockout_minutes",
     "purge_interval_seconds", "purge_records_after_days", "session_idle_minutes", "files_storage", "s3_bucket",
-    "s3_prefix", "s3_endpoint_url", "s3_region",
+    "s3_prefix", "s3_endpoint_url", "s3_region", "require_mfa", "admin_emails",
     # The site's address: links are made per request, and the event socket's address is put
     # into each served copy of a build (served_copy).
     "base_url", "base_url_configured", "allowed_hosts",

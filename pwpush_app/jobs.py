@@ -12,6 +12,7 @@ import time
 
 from pwpush_app.core.account_mail import delete_expired_tokens
 from pwpush_app.core.accounts import delete_stale_login_failures, delete_stale_sessions
+from pwpush_app.core.login_steps import delete_stale_steps
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.file_downloads import sweep_orphan_blobs
@@ -43,6 +44,7 @@ def purge_once(runtime: Runtime, holder: str | None = None) -> int | None:
     # Sessions past their absolute end (idle ones are deleted when next presented).
     delete_stale_sessions(runtime)
     delete_stale_login_failures(runtime)
+    delete_stale_steps(runtime)
     # Blobs of uploads that died half-way (listing the store is not free: hourly is enough).
     if claim_period(runtime, "sweep-orphan-blobs", holder, ORPHAN_SWEEP_SECONDS):
         sweep_orphan_blobs(runtime)

@@ -15,10 +15,13 @@ from pwpush_app.ui.account import (
     AccountFormState,
     account_page,
     forgot_password_page,
+    login_code_page,
+    login_enrol_page,
     login_page,
     reset_password_page,
     signup_page,
 )
+from pwpush_app.ui.admin import AdminState, admin_page
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
@@ -32,6 +35,7 @@ from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
+from pwpush_app.ui.two_factor import TwoFactorState
 from pwpush_app.ui.upload_guard import UploadHandlerGuard
 
 settings = get_settings()
@@ -105,12 +109,17 @@ page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title
 page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
 page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
 page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)
+page(login_code_page, "/login/code", f"Two-factor sign-in · {title}",
+     on_load=[AccountFormState.load_form, TwoFactorState.load_login_code])
+page(login_enrol_page, "/login/enrol", f"Set up two-factor sign-in · {title}",
+     on_load=[AccountFormState.load_form, TwoFactorState.load_login_enrol])
 page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)
-page(account_page, "/account", f"Account · {title}", on_load=[AccountFormState.load_account, NoticesState.load])
+page(account_page, "/account", f"Account · {title}", on_load=[AccountFormState.load_account, NoticesState.load, TwoFactorState.load_account])
 page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on_load=AccountFormState.load_form)
 page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
 page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
+page(admin_page, "/admin", f"Administration · {title}", on_load=AdminState.load)
 page(not_found_page, "404", f"Page not found · {title}")
 app.register_lifespan_task(purge_job)
 app.register_lifespan_task(mail_job)

@@ -104,6 +104,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # PWP__DISABLE_LOGINS: nobody logs in or signs up; pages offer neither.
     disable_logins: bool = False
+    # PWP__REQUIRE_MFA: every login needs two-factor; who has none enrols at the next login.
+    require_mfa: bool = False
+    # PWP__ADMIN_EMAILS: accounts made administrators when they log in (core/admin.py).
+    admin_emails: tuple[str, ...] = ()
     # The brand, light/dark, version, indexing and the generator's defaults (settings_pages.py).
     pages: PageSettings = field(default_factory=PageSettings)
 
@@ -156,6 +160,8 @@ document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separat
 document("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
 document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
+document("PWP__REQUIRE_MFA", "false", "Every login needs two-factor sign-in (a code from an authenticator app): an account without it is sent to set it up at its next login and can do nothing else until then. API tokens are unaffected.")
+document("PWP__ADMIN_EMAILS", "(none)", "Email addresses (comma or space separated) whose accounts become administrators when they log in (`/admin`). `python -m pwpush_app make-admin EMAIL` does it at once.")
 document("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
 document("PWPUSH_SESSION_IDLE_MINUTES", "120", "A login without \"remember me\" ends after this many minutes without activity.")
 document("PWP__LOGIN_SESSION_TIMEOUT", "2 hours", "The same in Password Pusher's words (`15 minutes`, `6 hours`, `1 day`); set one of the two.")
@@ -297,6 +303,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pages=read_page_settings(r, brand_title, brand_tagline),
         allowed_hosts=r.get("PWP__ALLOWED_HOSTS", (), parse_hosts),
         disable_logins=r.bool("PWP__DISABLE_LOGINS", False),
+        require_mfa=r.bool("PWP__REQUIRE_MFA", False),
+        admin_emails=tuple(e.lower() for e in r.get("PWP__ADMIN_EMAILS", (), parse_words)),
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
         disable_signups=r.bool("PWP__DISABLE_SIGNUPS", False),
         signup_email_regexp=signup_re,

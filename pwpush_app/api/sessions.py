@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
-from pwpush_app.core import account_mail, account_recovery, accounts, links
+from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, two_factor
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
@@ -107,6 +107,21 @@ def _clear_session_cookie(response: Response, request: Request, runtime: Runtime
                            secure=_secure(request, runtime))
 
 
+def _logged_in(request: Request, runtime: Runtime, outcome, remember: bool) -> RedirectResponse:
+    """A login's answer: the session cookie and the dashboard; or, for a login that needs its
+    second factor, only the step cookie (core/login_steps.py) and the code or enrolment form."""
+    if isinstance(outcome, login_steps.SecondStep):
+        page = "/login/enrol" if outcome.stage == login_steps.ENROL else "/login/code"
+        response = RedirectResponse(page, status_code=303)
+        response.set_cookie(login_steps.cookie_name(runtime.settings), outcome.token,
+                            max_age=login_steps.STEP_MINUTES * 60, path="/", secure=_secure(request, runtime),
+                            httponly=True, samesite="strict")
+        return response
+    response = RedirectResponse("/dashboard", status_code=303)
+    _set_session_cookie(response, request, runtime, outcome.session_token, remember)
+    return response
+
+
 async def _guarded(request: Request, runtime: Runtime, form_page: str, action) -> Response:
     """Origin check, form parsing and the refusals every form shares; `action(form, ip)` does the rest."""
     if not _same_site(request, runtime):
@@ -162,14 +177,35 @@ async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
 
     async def action(form: FormData, ip: str) -> Response:
         remember = _text(form, "remember") in ("1", "on", "true")
-        logged_in = await run_in_threadpool(
+        outcome = await run_in_threadpool(
             accounts.log_in, runtime, _text(form, "email"), _text(form, "password"), ip, remember
         )
-        response = RedirectResponse("/dashboard", status_code=303)
-        _set_session_cookie(response, request, runtime, logged_in.session_token, remember)
-        return response
+        return _logged_in(request, runtime, outcome, remember)
 
     return await _guarded(request, runtime, "/login", action)
+
+
+@router.post("/session/code")
+async def second_step(request: Request, runtime: Runtime = Depends(current_runtime)):
+    """The login's second step: the code (or a finished enrolment) turns the step cookie into a session."""
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+    step_cookie = login_steps.cookie_name(runtime.settings)
+
+    async def action(form: FormData, ip: str) -> Response:
+        token = request.cookies.get(step_cookie)
+        try:
+            logged_in = await run_in_threadpool(two_factor.finish_login, runtime, token, _text(form, "code"), ip)
+        except AccountError as refusal:
+            if refusal.code not in ("step_expired", "login_locked"):
+                raise
+            response = _back("/login", refusal.code, getattr(refusal, "until", None))
+        else:
+            response = _logged_in(request, runtime, logged_in, logged_in.remember)
+        response.delete_cookie(step_cookie, path="/", httponly=True, samesite="strict", secure=_secure(request, runtime))
+        return response
+
+    return await _guarded(request, runtime, "/login/code", action)
 
 
 @router.post("/session/logout")
@@ -194,10 +230,8 @@ async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime))
         user = await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
         if account_mail.awaits_confirmation(runtime, user):
             return RedirectResponse("/login?confirm_sent=1", status_code=303)
-        logged_in = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)
-        response = RedirectResponse("/dashboard", status_code=303)
-        _set_session_cookie(response, request, runtime, logged_in.session_token, False)
-        return response
+        outcome = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)
+        return _logged_in(request, runtime, outcome, False)
 
     return await _guarded(request, runtime, "/signup", action)
 
@@ -217,6 +251,18 @@ async def change_password(request: Request, runtime: Runtime = Depends(current_r
         response = RedirectResponse("/account?changed=1", status_code=303)
         _set_session_cookie(response, request, runtime, token, False)
         return response
+
+    return await _guarded(request, runtime, "/account", action)
+
+
+@router.post("/account/two-factor/off")
+async def turn_two_factor_off(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        user = await _account_holder(request, runtime, ip)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        await run_in_threadpool(two_factor.turn_off, runtime, user.id, _text(form, "password"), _text(form, "code"), ip)
+        return RedirectResponse("/account?two_factor_off=1", status_code=303)
 
     return await _guarded(request, runtime, "/account", action)
 

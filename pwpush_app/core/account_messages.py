@@ -43,7 +43,7 @@ class LoginLocked(LoginFailed):
 MESSAGES = {
     "login_failed": LOGIN_FAILED,
     # Said of unknown emails too: it tells nobody whether an account exists.
-    "login_locked": "Too many wrong passwords for this email address: logging in with it is paused for a while. "
+    "login_locked": "Too many wrong passwords or codes for this email address: logging in with it is paused for a while. "
                     "Try again later.",
     "email_invalid": "Enter an email address like name@example.com.",
     "email_taken": "An account with this email already exists: log in instead.",
@@ -64,6 +64,15 @@ MESSAGES = {
     "link_invalid": "That link has expired or was already used. Ask for a new one.",
     "mail_unavailable": "This site sends no mail, so it can't do that. Ask its administrator.",
     "email_same": "That is already your email address.",
+    # Two-factor sign-in (core/two_factor.py, core/login_steps.py).
+    "code_wrong": "That code is not right. Enter the 6-digit code your authenticator app shows now, "
+                  "or one of your backup codes.",
+    "code_used": "That code was just used. Wait for the next one: your app shows a new code every 30 seconds.",
+    "step_expired": "This login took too long or is already finished: log in again.",
+    "two_factor_on": "Two-factor sign-in is already on for this account.",
+    "two_factor_off": "Two-factor sign-in is not on for this account.",
+    "enrol_first": "Start the set-up again: scan the new QR code, then enter the code it shows.",
+    "mfa_required": "This site requires two-factor sign-in for every account: it stays on.",
 }
 
 
@@ -74,6 +83,6 @@ def form_message(code: str, until: str = "") -> str:
     message = MESSAGES.get(code, "")
     if code == "login_locked" and until.isascii() and until.isdigit() and len(until) <= 12:
         moment = datetime.fromtimestamp(int(until), timezone.utc)
-        message = (f"Too many wrong passwords for this email address: logging in with it is paused until "
+        message = (f"Too many wrong passwords or codes for this email address: logging in with it is paused until "
                    f"{moment.day} {moment:%b %Y, %H:%M} UTC. Try again then.")
     return message

@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from pwpush_app.core import account_mail, crypto
+from pwpush_app.core import account_mail, crypto, login_steps
 from pwpush_app.core.account_messages import (  # noqa: F401  (the account's words, named here too)
     LOGIN_FAILED,
     MESSAGES,
@@ -46,6 +46,8 @@ class LoggedIn:
     user: User
     # The session cookie's value: handed to the browser once, never stored.
     session_token: str
+    # "Keep me logged in": the cookie outlives the browser.
+    remember: bool = False
 
 
 def normalize_email(email: str) -> str:
@@ -130,22 +132,24 @@ def _dummy_hash(runtime: Runtime) -> str:
 
 def log_in(
     runtime: Runtime, email: str, password: str, ip: str, remember: bool = False, now: datetime | None = None
-) -> LoggedIn:
-    """Check the password and open a session.
+) -> LoggedIn | login_steps.SecondStep:
+    """Check the password and open a session, or (two-factor on, or PWP__REQUIRE_MFA) give
+    the half-signed-in step that asks for the code (core/two_factor.py opens the session).
 
     Raises RateLimited (too many attempts from this client), LoginFailed (always the same
     message) or LoginLocked: after `login_max_failures` wrong passwords in a row for an
     email, every password for it, right ones included, is refused for
     `login_lockout_minutes`.  Every failing path does the same work, one Argon2 check and
     one write, whether the email has an account or not: neither the answer nor its
-    timing tells which.
+    timing tells which.  Wrong codes count with wrong passwords: a right password before
+    its code clears no count, so guessing codes between logins still ends in the lock.
     """
     now = now or utcnow()
     _require_logins_open(runtime)
     runtime.throttle.hit("login", ip)
     email = normalize_email(email)[:MAX_EMAIL_CHARS + 1]
     password = password if isinstance(password, str) else ""
-    digest = _email_digest(runtime, email)
+    digest = email_digest(runtime, email)
     with transaction(runtime.engine, write=False) as db:
         user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
         failures = db.get(LoginFailures, digest)
@@ -155,26 +159,48 @@ def log_in(
     # Never more than the longest allowed password goes into Argon2.
     right = runtime.hashing.verify(password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(runtime))
     if known and right and not locked:
+        stage = login_steps.second_step_needed(runtime, user)
         with transaction(runtime.engine) as db:
-            db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
+            if stage is None:
+                db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
+            _promote_listed_admin(db, runtime, user, now)
             if account_mail.awaits_confirmation(runtime, user):
                 # Only someone who knows the password learns this; the link goes again now and then.
                 if not account_mail.confirmation_recently_sent(db, user.id, now):
                     account_mail.send_confirmation(db, runtime, user, now)
         if account_mail.awaits_confirmation(runtime, user):
             raise AccountError(MESSAGES["email_unconfirmed"], "form", "email_unconfirmed")
-        return LoggedIn(user=user, session_token=_open_session(runtime, user.id, remember, now))
-    _count_failure(runtime, digest, locked, now, user)
+        if stage is not None:
+            return login_steps.begin(runtime, user, stage, remember, now)
+        return LoggedIn(user=user, session_token=open_session(runtime, user.id, remember, now))
+    count_login_failure(runtime, digest, locked, now, user)
     if locked:
         raise LoginLocked(locked_until)
     raise LoginFailed()
 
 
-def _email_digest(runtime: Runtime, email: str) -> str:
+def _promote_listed_admin(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
+    """PWP__ADMIN_EMAILS: a listed account becomes an administrator when it logs in (taking
+    the address off the list demotes nobody: `make-admin --remove` does)."""
+    if not user.is_admin and user.email in runtime.settings.admin_emails:
+        db.execute(update(User).where(User.id == user.id).values(is_admin=True, updated_at=now))
+        user.is_admin = True
+
+
+def email_digest(runtime: Runtime, email: str) -> str:
     return runtime.keyring.token_digest("login failures\x00" + email)
 
 
-def _count_failure(runtime: Runtime, digest: str, locked: bool, now: datetime, user: User | None = None) -> None:
+def login_lock(runtime: Runtime, email: str, now: datetime | None = None) -> datetime | None:
+    """Until when logging in with this address is locked, or None."""
+    now = now or utcnow()
+    with transaction(runtime.engine, write=False) as db:
+        failures = db.get(LoginFailures, email_digest(runtime, email))
+    until = failures.locked_until if failures is not None else None
+    return until if until is not None and until > now else None
+
+
+def count_login_failure(runtime: Runtime, digest: str, locked: bool, now: datetime, user: User | None = None) -> None:
     """One wrong password for this email: one upsert, the same for known and unknown
     emails (while locked it only notes the time: a lock is not extended by guessing).
     The attempt that locks an account mails its owner an unlock link (account emails)."""
@@ -214,7 +240,7 @@ def delete_stale_login_failures(runtime: Runtime, now: datetime | None = None) -
 
 # --- sessions -----------------------------------------------------------------------------------
 
-def _open_session(runtime: Runtime, user_id: str, remember: bool, now: datetime) -> str:
+def open_session(runtime: Runtime, user_id: str, remember: bool, now: datetime) -> str:
     token = crypto.new_token()
     expires_at = now + timedelta(days=runtime.settings.session_remember_days)
     with transaction(runtime.engine) as db:
@@ -296,7 +322,7 @@ def change_password(
     check_password_rules(new_password, "new_password")
     user = check_current_password(runtime, user_id, current_password)
     set_password(runtime, user, new_password, now)
-    return _open_session(runtime, user_id, remember, now)
+    return open_session(runtime, user_id, remember, now)
 
 
 def set_password(runtime: Runtime, user: User, new_password: str, now: datetime | None = None,
@@ -317,13 +343,14 @@ def set_password(runtime: Runtime, user: User, new_password: str, now: datetime 
         if not db.execute(update(User).where(User.id == user.id).values(**values)).rowcount:
             raise AccountError(MESSAGES["gone"], "form", "gone")
         _revoke_all_sessions(db, user.id)
+        login_steps.end_steps_of(db, user.id)
         end_lock_out(db, runtime, user.email)
         account_mail.send_password_changed(db, runtime, user, now)
 
 
 def end_lock_out(db: Session, runtime: Runtime, email: str) -> None:
     """Forget the wrong passwords counted for this address, and its lock."""
-    db.execute(delete(LoginFailures).where(LoginFailures.email_digest == _email_digest(runtime, email)))
+    db.execute(delete(LoginFailures).where(LoginFailures.email_digest == email_digest(runtime, email)))
 
 
 def delete_account(runtime: Runtime, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:

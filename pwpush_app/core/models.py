@@ -27,6 +27,19 @@ class User(SQLModel, table=True):
     email_confirmed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    # An administrator (core/admin.py): `make-admin`, or PWP__ADMIN_EMAILS at login.
+    is_admin: bool = False
+    # Two-factor (core/two_factor.py): the TOTP secret sealed under a data key of its own
+    # (wrapped by the master key); set but not enabled while an enrolment awaits its code.
+    totp_wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    totp_secret_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    totp_enabled_at: datetime | None = None
+    # The time step of the last code accepted: a code is good once (no replay in its window).
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+    @property
+    def two_factor_on(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class LoginFailures(SQLModel, table=True):
@@ -228,5 +241,6 @@ class DownloadGrant(SQLModel, table=True):
     created_at: datetime
 
 
-# The tables of mail, account tokens, notifications and webhooks live beside these.
+# The tables of mail, account tokens, notifications and webhooks, and of two-factor, live beside these.
 from pwpush_app.core import models_mail  # noqa: E402,F401
+from pwpush_app.core import models_two_factor  # noqa: E402,F401

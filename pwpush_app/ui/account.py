@@ -19,6 +19,9 @@ from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.notifications import mail_problems_card, notifications_card, webhooks_card
 from pwpush_app.ui.session import AccountState, current_user
+from pwpush_app.ui.two_factor import login_code_page as _login_code_page
+from pwpush_app.ui.two_factor import login_enrol_page as _login_enrol_page
+from pwpush_app.ui.two_factor import two_factor_card
 
 NOTICES = {
     "bye": "You are logged out.",
@@ -31,6 +34,7 @@ NOTICES = {
     "unlocked": "Your account is unlocked: log in.",
     "email_pending": "We sent a link to your new address: the account moves to it once you open it.",
     "email_changed": "Your email address is changed: log in with the new one.",
+    "two_factor_off": "Two-factor sign-in is off: logging in asks only for your password.",
 }
 
 
@@ -215,6 +219,7 @@ def account_page() -> rx.Component:
             ),
             width="100%",
         ),
+        two_factor_card(),
         account_recovery.change_email_card(),
         mail_problems_card(),
         notifications_card(),
@@ -237,6 +242,14 @@ def account_page() -> rx.Component:
         ),
         heading="Account",
     )
+
+
+def login_code_page() -> rx.Component:
+    return _login_code_page(_message())
+
+
+def login_enrol_page() -> rx.Component:
+    return _login_enrol_page(_message())
 
 
 def forgot_password_page() -> rx.Component:

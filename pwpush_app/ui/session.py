@@ -25,7 +25,7 @@ import reflex as rx
 from reflex_base import constants
 from reflex_base.config import get_config
 
-from pwpush_app.core import accounts
+from pwpush_app.core import accounts, login_steps
 from pwpush_app.core.models import User
 from pwpush_app.ui.common import in_thread, runtime
 
@@ -104,15 +104,21 @@ def session_token_of(state: rx.State) -> str | None:
     return session_token_in(_cookie_header(state))
 
 
-def session_token_in(cookie_header: str) -> str | None:
+def session_token_in(cookie_header: str, name: str | None = None) -> str | None:
     cookies = SimpleCookie()
     try:
         cookies.load(cookie_header or "")
     except CookieError:
         return None
     # The name follows the site's scheme (settings.session_cookie): on https only `__Host-`.
-    morsel = cookies.get(runtime().settings.session_cookie)
+    morsel = cookies.get(name or runtime().settings.session_cookie)
     return morsel.value if morsel else None
+
+
+def login_step_token_of(state: rx.State) -> str | None:
+    """The half-signed-in step's token (core/login_steps.py) of the browser behind this
+    event, from its own connection like the session's; never kept in state."""
+    return session_token_in(_cookie_header(state), login_steps.cookie_name(runtime().settings))
 
 
 async def current_user(state: rx.State) -> User | None:

@@ -1,0 +1,87 @@
+"""Administrators, and the one rule every admin page, event and API call goes through:
+`require_admin` ("only an admin may ...").
+
+An account becomes an administrator by `python -m pwpush_app make-admin EMAIL` (`--remove`
+takes it back), or by logging in with an address listed in PWP__ADMIN_EMAILS
+(core/accounts.py).  The rule reads the account afresh from the database at every call:
+a demoted admin is refused at their next click, whatever their page still shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from pwpush_app.core import accounts
+from pwpush_app.core.account_messages import AccountError
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.db import transaction
+from pwpush_app.core.models import LoginFailures, User
+from pwpush_app.core.runtime import Runtime
+
+# The users page shows at most this many accounts; a search narrows it down.
+USERS_SHOWN = 200
+MAX_SEARCH_CHARS = 254
+
+
+class NotAdmin(Exception):
+    """Someone who is not an administrator asked for an admin action or page."""
+
+    def __init__(self):
+        super().__init__("Only an administrator may do that.")
+
+
+def require_admin(runtime: Runtime, user_id: str | None) -> User:
+    """The administrator behind `user_id`, or NotAdmin: nobody, a deleted account, or not an admin."""
+    if not user_id:
+        raise NotAdmin()
+    user = accounts.get_user(runtime, user_id)
+    if user is None or not user.is_admin:
+        raise NotAdmin()
+    return user
+
+
+def set_admin(runtime: Runtime, email: str, admin: bool = True, now: datetime | None = None) -> User:
+    """make-admin: the account with this address made an administrator (or, `admin=False`, not)."""
+    now = now or utcnow()
+    email = accounts.normalize_email(email)
+    with transaction(runtime.engine) as db:
+        user = db.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            raise AccountError(f"No account has the address {email!r}: sign up with it first "
+                               "(or `create-token` it), then run make-admin again.", "email")
+        db.execute(update(User).where(User.id == user.id).values(is_admin=admin, updated_at=now))
+    user.is_admin = admin
+    return user
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One account as the users page lists it (never a secret: no hash, token or key)."""
+
+    id: str
+    email: str
+    created_at: datetime
+    two_factor_on: bool
+    locked: bool
+    is_admin: bool
+
+
+def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: datetime | None = None) -> list[UserRow]:
+    """Accounts, newest first, whose address contains `search`: for administrators only."""
+    require_admin(runtime, admin_id)
+    now = now or utcnow()
+    search = accounts.normalize_email(search if isinstance(search, str) else "")[:MAX_SEARCH_CHARS]
+    query = select(User).order_by(User.created_at.desc(), User.email).limit(USERS_SHOWN)
+    if search:
+        query = query.where(User.email.contains(search, autoescape=True))
+    with transaction(runtime.engine, write=False) as db:
+        users = db.exec(query).all()
+        digests = {accounts.email_digest(runtime, u.email): u.id for u in users}
+        locked = {digests[row.email_digest] for row in db.exec(
+            select(LoginFailures).where(LoginFailures.email_digest.in_(list(digests)), LoginFailures.locked_until > now))}
+    return [UserRow(id=u.id, email=u.email, created_at=u.created_at, two_factor_on=u.two_factor_on,
+                    locked=u.id in locked, is_admin=u.is_admin) for u in users]
