@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.db import transaction
+from pwpush_app.core.models import User
 from pwpush_app.core.models_mail import MailOutbox, Webhook
 from pwpush_app.core.runtime import Runtime
 
@@ -34,13 +35,15 @@ def open_field(runtime: Runtime, subject: str, wrapped: bytes, field: str, seale
 
 
 def rewrap_records(runtime: Runtime) -> tuple[int, int]:
-    """Key rotation (core/keys.py): the data keys of queued mails and of webhooks, re-wrapped
-    under the current master key.  Returns (re-wrapped, unreadable: under a key not configured)."""
+    """Key rotation (core/keys.py): the data keys of queued mails, of webhooks and of two-factor
+    secrets, re-wrapped under the current master key.  Returns (re-wrapped, unreadable: under
+    a key not configured)."""
     keyring = runtime.keyring
     rewrapped = unreadable = 0
-    for table, prefix in ((MailOutbox, "mail"), (Webhook, "webhook")):
+    for table, column, prefix in ((MailOutbox, MailOutbox.wrapped_key, "mail"), (Webhook, Webhook.wrapped_key, "webhook"),
+                                  (User, User.totp_wrapped_key, "totp")):
         with transaction(runtime.engine) as db:
-            rows = db.exec(select(table.id, table.wrapped_key).where(table.wrapped_key.is_not(None))).all()
+            rows = db.exec(select(table.id, column).where(column.is_not(None))).all()
             for record_id, wrapped in rows:
                 if keyring.wrapped_key_id(wrapped) == keyring.current_key_id:
                     continue
@@ -49,6 +52,6 @@ def rewrap_records(runtime: Runtime) -> tuple[int, int]:
                 except DecryptionError:
                     unreadable += 1
                     continue
-                rewrapped += db.execute(update(table).where(table.id == record_id, table.wrapped_key == wrapped)
-                                        .values(wrapped_key=fresh).execution_options(synchronize_session=False)).rowcount
+                rewrapped += db.execute(update(table).where(table.id == record_id, column == wrapped)
+                                        .values({column.key: fresh}).execution_options(synchronize_session=False)).rowcount
     return rewrapped, unreadable

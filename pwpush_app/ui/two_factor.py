@@ -140,11 +140,11 @@ def _error() -> rx.Component:
                               id="two-factor-error", width="100%"))
 
 
-def _code_input(name: str, field_id: str, label: str) -> rx.Component:
+def _code_input(name: str, field_id: str, label: str, focus: bool = False) -> rx.Component:
     return rx.vstack(
         field_label(label, field_id),
         rx.input(id=field_id, name=name, required=True, auto_complete="one-time-code", size="3", width="100%",
-                 max_length=two_factor.MAX_CODE_CHARS, spell_check=False, auto_capitalize="none"),
+                 max_length=two_factor.MAX_CODE_CHARS, spell_check=False, auto_capitalize="none", auto_focus=focus),
         spacing="1", width="100%",
     )
 
@@ -238,7 +238,7 @@ def login_code_page(message: rx.Component) -> rx.Component:
         message,
         post_form(
             rx.vstack(
-                _code_input("code", "code", "Code from your authenticator app"),
+                _code_input("code", "code", "Code from your authenticator app", focus=True),
                 rx.text("Lost your phone? Enter one of your backup codes instead.", size="1", color_scheme="gray"),
                 rx.button("Log in", type="submit", id="send-code", size="3", width="100%"),
                 rx.link("Start again", href="/login", underline="always", size="2"),

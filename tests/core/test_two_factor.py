@@ -254,3 +254,20 @@ def test_the_users_list_shows_two_factor_and_lock_out(make_runtime):
     assert (rows["root@example.com"].two_factor_on, rows["root@example.com"].locked) == (True, False)
     assert (rows["dave@example.com"].two_factor_on, rows["dave@example.com"].locked) == (False, True)
     assert rows["dave@example.com"].id == dave.id
+
+
+def test_rotate_keys_moves_the_secret_to_the_new_master_key(make_runtime):
+    from pwpush_app.core.keys import rotate_keys
+    from pwpush_app.master_key import generate_master_key_text
+
+    key_a, key_b = generate_master_key_text(), generate_master_key_text()
+    old = make_runtime(PWPUSH_MASTER_KEY=key_a)
+    user = accounts.sign_up(old, "alice@example.com", PASSWORD, now=T0)
+    secret, _codes = _enrol(old, user)
+    report = rotate_keys(make_runtime(PWPUSH_MASTER_KEY=key_b, PWPUSH_MASTER_KEY_PREVIOUS=key_a), now=T0)
+    assert report.records_rewrapped == 1
+    # The old key gone, the secret still opens: a code from the app logs in.
+    only_new = make_runtime(PWPUSH_MASTER_KEY=key_b)
+    later = T0 + timedelta(minutes=1)
+    step = accounts.log_in(only_new, "alice@example.com", PASSWORD, IP, now=later)
+    assert two_factor.finish_login(only_new, step.token, _code(secret, later), IP, later).user.id == user.id
