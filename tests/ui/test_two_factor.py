@@ -130,6 +130,7 @@ def log_out(page) -> None:
 def test_enrol_then_codes_backup_codes_and_lock_out(site, new_page):
     server, runtime = site
     page = new_page()
+    channel = EventChannel(page)
     sign_up(page, server.url, "ann@example.com")
     page.goto(server.url + "/account")
     wait_until_ready(page)
@@ -155,6 +156,17 @@ def test_enrol_then_codes_backup_codes_and_lock_out(site, new_page):
     log_in_to_code_page(page, server.url, "ann@example.com")
     assert session_cookies(page) == []
     shoot(page, "code")
+    # Crafted events from the code step: enrolling anew (a secret of the sender's choosing) or
+    # confirming one are refused, and open no session.
+    from pwpush_app.ui.two_factor import TwoFactorState
+
+    sealed_before = accounts.get_user(runtime, _id(runtime, "ann@example.com")).totp_secret_sealed
+    for handler, payload in (("load_login_enrol", {}), ("start", {}),
+                             ("confirm", {"form_data": {"code": pyotp.TOTP(secret).now()}})):
+        channel.send_event(f"{TwoFactorState.get_full_name()}.{handler}", payload, path="/login/code")
+        page.wait_for_timeout(500)
+    assert accounts.get_user(runtime, _id(runtime, "ann@example.com")).totp_secret_sealed == sealed_before
+    assert session_cookies(page) == []
     # The half-signed-in browser reaches nothing: the dashboard sends it to log in.
     page.goto(server.url + "/dashboard")
     wait_at(page, "/login")
