@@ -154,13 +154,14 @@ LOGINS_OFF_PAGE = (b"<!doctype html><title>Not found</title><p>Logins are turned
 
 
 def close_login_pages(api) -> None:
-    """PWP__DISABLE_LOGINS: /login and /signup are 404, as in Password Pusher (the pages'
-    links to them are gone too; the forms' posts are refused below)."""
+    """PWP__DISABLE_LOGINS: /login and /signup are 404, as in Password Pusher, and so is the
+    login's two-factor step (the pages' links to them are gone too; the forms' posts are
+    refused below)."""
 
     def not_found() -> Response:
         return Response(LOGINS_OFF_PAGE, status_code=404, media_type="text/html; charset=utf-8")
 
-    for path in ("/login", "/signup"):
+    for path in ("/login", "/signup", "/login/code", "/login/enrol"):
         api.add_api_route(path, not_found, methods=["GET", "HEAD"], include_in_schema=False)
 
 

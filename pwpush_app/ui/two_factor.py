@@ -252,7 +252,7 @@ def login_code_page(message: rx.Component) -> rx.Component:
 
 
 def login_enrol_page(message: rx.Component) -> rx.Component:
-    continue_form = post_form(rx.button("Continue", type="submit", id="continue-login", size="3"),
+    continue_form = post_form(rx.button("Continue", type="submit", id="continue-login"),
                               action="/session/code")
     return page_shell(
         message,

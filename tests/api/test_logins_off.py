@@ -39,7 +39,7 @@ def test_the_forms_posts_are_404_and_set_no_cookie_while_the_api_takes_tokens(ma
     _user, token = accounts.issue_api_token(runtime, "carol@example.com")
     client = asgi_client(runtime)
     try:
-        for path in ("/session", "/signup"):
+        for path in ("/session", "/signup", "/session/code"):
             answer = client.post(path, data={"email": "carol@example.com", "password": PASSWORD,
                                              "password_confirmation": PASSWORD}, headers=ORIGIN, follow_redirects=False)
             assert answer.status_code == 404 and "set-cookie" not in answer.headers, path
@@ -69,6 +69,6 @@ def test_the_login_pages_are_404_where_the_api_is_built_for_such_a_site(make_run
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             return await client.get(path)
 
-    for path in ("/login", "/signup"):
+    for path in ("/login", "/signup", "/login/code", "/login/enrol"):
         answer = asyncio.run(get(path))
         assert answer.status_code == 404 and "Logins are turned off" in answer.text

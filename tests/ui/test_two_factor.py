@@ -11,6 +11,7 @@ Codes are computed by pyotp from the key the page shows, as an authenticator app
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 
@@ -26,6 +27,7 @@ from tests.core.test_plaintext_canary import assert_absent, encodings, files_und
 from tests.servers import LiveServer, free_port
 
 TIMEOUT_MS = 30_000
+AXE = importlib.util.find_spec("axe_playwright_python") is not None
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -66,16 +68,23 @@ def new_page(chromium):
 
 
 def shoot(page, name: str) -> None:
-    """The page at 1280 and 390 px, light and dark, into test-artifacts/screenshots."""
+    """The page at 1280 and 390 px, light and dark, into test-artifacts/screenshots; and axe
+    finds no serious problem on it (at 390 px, light and dark)."""
+    from test_accessibility import _serious_problems
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = {}
     for label, viewport in (("1280", WIDE), ("390", NARROW)):
         for scheme in ("light", "dark"):
             page.set_viewport_size(viewport)
             page.emulate_media(color_scheme=scheme)
             page.wait_for_timeout(250)
             page.screenshot(path=str(SCREENSHOTS / f"two-factor-{name}-{label}-{scheme}.png"), full_page=True)
+            if label == "390" and AXE:
+                problems[scheme] = _serious_problems(page)
     page.set_viewport_size(WIDE)
     page.emulate_media(color_scheme="light")
+    assert {scheme: found for scheme, found in problems.items() if found} == {}
 
 
 def wait_at(page, path: str) -> None:
