@@ -61,26 +61,26 @@ class AdminState(rx.State):
         return await self._list(form_text(form_data, "search")[:admin.MAX_SEARCH_CHARS])
 
 
-def _users_table() -> rx.Component:
+def _users_list() -> rx.Component:
+    """One line per account (a list, not a wide table: it reads the same on a phone)."""
+
     def row(user) -> rx.Component:
-        return rx.table.row(
-            rx.table.row_header_cell(user["email"]),
-            rx.table.cell(user["created"]),
-            rx.table.cell(user["two_factor"]),
-            rx.table.cell(user["locked"]),
-            rx.table.cell(user["role"]),
+        return rx.el.li(
+            rx.flex(
+                rx.text(user["email"], weight="bold", size="2", class_name="admin-email"),
+                rx.text("Created ", user["created"], size="2", color_scheme="gray"),
+                rx.badge("Two-factor ", user["two_factor"], color_scheme=rx.cond(user["two_factor"] == "On", "green", "gray"),
+                         high_contrast=True),
+                rx.cond(user["locked"] != "", rx.badge(user["locked"], color_scheme="red", high_contrast=True)),
+                rx.cond(user["role"] != "", rx.badge(user["role"], color_scheme="indigo", high_contrast=True)),
+                gap="0.5rem", wrap="wrap", align="center",
+            ),
             class_name="admin-user",
+            style={"padding": "0.6rem 0", "borderBottom": "1px solid var(--gray-a5)", "listStyle": "none"},
         )
 
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in
-                                           ("Email", "Created", "Two-factor", "Locked", "Role")))),
-            rx.table.body(rx.foreach(AdminState.users, row)),
-            width="100%", size="1",
-        ),
-        overflow_x="auto", width="100%",
-    )
+    return rx.el.ul(rx.foreach(AdminState.users, row), style={"margin": "0", "padding": "0", "width": "100%"},
+                    aria_label="Accounts")
 
 
 def admin_page() -> rx.Component:
@@ -102,7 +102,7 @@ def admin_page() -> rx.Component:
                 rx.text(AdminState.users.length(), rx.cond(AdminState.users.length() == 1, " account", " accounts"),
                         f" shown (at most {admin.USERS_SHOWN}, newest first).", size="1", color_scheme="gray",
                         id="users-shown"),
-                _users_table(),
+                _users_list(),
                 spacing="4", width="100%",
             ),
             rx.cond(AdminState.refusal != "",

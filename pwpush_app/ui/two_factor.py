@@ -182,6 +182,7 @@ def _backup_codes(after: rx.Component) -> rx.Component:
     return rx.vstack(
         rx.callout("Two-factor sign-in is on. Save these backup codes now: they are shown only once. Each one "
                    "logs you in once if your phone is lost.", icon="circle-check", color_scheme="green", width="100%",
+                   high_contrast=True,
                    id="two-factor-on"),
         rx.text_area(id=BACKUP_FIELD, read_only=True, rows="10", width="100%", max_width="16rem",
                      font_family="monospace", style=READABLE, aria_label="Backup codes"),

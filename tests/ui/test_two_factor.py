@@ -159,6 +159,7 @@ def test_enrol_then_codes_backup_codes_and_lock_out(site, new_page):
     shoot(page, "backup-codes")
     page.click("#saved-codes")
     page.wait_for_selector("#two-factor-status:has-text('10 backup codes left')")
+    shoot(page, "account-on")
 
     # Log out, log in: the password leads to the code form, with no session yet.
     log_out(page)
@@ -328,8 +329,9 @@ def test_admin_page_for_admins_only(site, new_page):
     admin_page.wait_for_selector(".admin-user")
     text = admin_page.inner_text("main")
     assert "carl@example.com" in text and "root@example.com" in text
+    shoot(admin_page, "admin-users")
     admin_page.fill("#search", "carl")
     admin_page.click("#search-users")
     admin_page.wait_for_function("() => document.querySelectorAll('.admin-user').length === 1")
     assert "carl@example.com" in admin_page.inner_text(".admin-user")
-    shoot(admin_page, "admin-users")
+    assert admin_page.inner_text("#users-shown").startswith("1 account shown")
