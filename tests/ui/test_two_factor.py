@@ -78,7 +78,7 @@ def shoot(page, name: str) -> None:
         for scheme in ("light", "dark"):
             page.set_viewport_size(viewport)
             page.emulate_media(color_scheme=scheme)
-            page.wait_for_timeout(250)
+            page.wait_for_timeout(400)  # a full-page shot right after a resize may miss paint
             page.screenshot(path=str(SCREENSHOTS / f"two-factor-{name}-{label}-{scheme}.png"), full_page=True)
             if label == "390" and AXE:
                 problems[scheme] = _serious_problems(page)
