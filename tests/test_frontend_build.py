@@ -55,6 +55,8 @@ SERVER_ONLY_CHANGES = {
     "base_url": {"PWP__OVERRIDE_BASE_URL": "https://secrets.example.com:8443"},
     "base_url_configured": {"PWP__HOST_DOMAIN": "secrets.example.org"},
     "allowed_hosts": {"PWP__ALLOWED_HOSTS": "secrets.example.com .example.org"},
+    "require_mfa": {"PWP__REQUIRE_MFA": "true"},
+    "admin_emails": {"PWP__ADMIN_EMAILS": "root@example.com"},
 }
 
 # The mail settings' details, which the pages never read (frontend.MAIL_PAGE_FACTS are the
