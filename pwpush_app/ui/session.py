@@ -130,13 +130,16 @@ async def current_user(state: rx.State) -> User | None:
 
 
 class AccountState(rx.State):
-    """What the header shows: the email of whoever is logged in ("" for nobody)."""
+    """What the header shows: the email of whoever is logged in ("" for nobody), and whether
+    they are an administrator (a link only: /admin asks the core at every event)."""
 
     email: str = ""
+    is_admin: bool = False
     checked: bool = False
 
     @rx.event
     async def refresh(self):
         user = await current_user(self)
         self.email = user.email if user else ""
+        self.is_admin = bool(user and user.is_admin)
         self.checked = True

@@ -322,9 +322,10 @@ def test_admin_page_for_admins_only(site, new_page):
     assert page.locator(".admin-user").count() == 0
 
     # PWP__ADMIN_EMAILS: root is an administrator from its first login on.
+    assert page.locator("#nav-admin").count() == 0
     admin_page = new_page()
     sign_up(admin_page, server.url, "root@example.com")
-    admin_page.goto(server.url + "/admin")
+    admin_page.click("#nav-admin")  # the header offers /admin to administrators
     wait_until_ready(admin_page)
     admin_page.wait_for_selector(".admin-user")
     text = admin_page.inner_text("main")

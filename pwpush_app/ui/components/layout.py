@@ -26,7 +26,8 @@ def _nav_link(label: str, href: str, **props) -> rx.Component:
 
 
 def account_nav() -> rx.Component:
-    """Header links: Log in / Sign up, or the email, Dashboard, API token and a Log out button."""
+    """Header links: Log in / Sign up, or the email, Dashboard, API token (Admin for
+    administrators) and a Log out button."""
     return rx.hstack(
         rx.cond(
             AccountState.email != "",
@@ -38,6 +39,7 @@ def account_nav() -> rx.Component:
                         _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
                                   text_overflow="ellipsis"),
                         _nav_link("API token", "/api-token"),
+                        rx.cond(AccountState.is_admin, _nav_link("Admin", "/admin", id="nav-admin")),
                         spacing="3",
                     ),
                 ),
