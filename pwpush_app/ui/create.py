@@ -12,7 +12,7 @@ from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
-from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
@@ -390,10 +390,9 @@ def _extra_fields() -> rx.Component:
 
 
 def _create_button() -> rx.Component:
-    return rx.button(
+    return submit_button(
         rx.icon("send", size=16, aria_hidden="true"),
         "Create secret link",
-        type="submit",
         size="3",
         loading=CreateState.creating,
         id="create",
