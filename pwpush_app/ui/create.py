@@ -39,8 +39,9 @@ def _forget_error(field: str):
     """For a field's on_change: its refusal goes once the sender types (one event when the
     typing pauses, carrying the field's name, never its value). Debounced, not throttled: a
     throttle drops a change that follows the last event within its window, so a refusal shown
-    just after the form was filled would stay however much the sender typed."""
-    return CreateState.forget_error(field).debounce(300)
+    just after the form was filled would stay however much the sender typed. It carries the
+    form's answer count of the moment of typing (CreateState.forget_error)."""
+    return CreateState.forget_error(field, CreateState.answer_round).debounce(300)
 
 
 def enabled_kinds() -> list[str]:
@@ -129,7 +130,7 @@ def _secret_field() -> rx.Component:
                 "Generate password",
                 type="button",
                 variant="soft",
-                on_click=[GeneratorState.generate, CreateState.forget_error("payload")],
+                on_click=[GeneratorState.generate, CreateState.forget_error("payload", CreateState.answer_round)],
                 id="generate",
             ),
             generator_options(),
