@@ -12,7 +12,7 @@ import reflex as rx
 from pwpush_app.core import admin
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.ui.common import BUSY_MESSAGE, form_text, format_time, in_thread, runtime
-from pwpush_app.ui.components.fields import field_label
+from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.session import current_user
 
@@ -94,7 +94,7 @@ def admin_page() -> rx.Component:
                                rx.input(id="search", name="search", type="search", size="3", max_length=254,
                                         default_value=AdminState.search_text),
                                flex="1"),
-                        rx.button("Search", type="submit", id="search-users", size="3"),
+                        submit_button("Search", id="search-users", size="3"),
                         align="end", spacing="2", width="100%",
                     ),
                     on_submit=AdminState.search, width="100%",

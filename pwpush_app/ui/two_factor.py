@@ -18,7 +18,7 @@ from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.ui.common import BUSY_MESSAGE, form_text, in_thread, runtime
-from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.components.value_image import value_image
@@ -169,7 +169,7 @@ def _enrolling() -> rx.Component:
         rx.form(
             rx.vstack(
                 _code_input("code", "enrol-code", "2. Enter the 6-digit code the app shows"),
-                rx.button("Turn on two-factor", type="submit", id="turn-on"),
+                submit_button("Turn on two-factor", id="turn-on"),
                 spacing="3", width="100%",
             ),
             on_submit=TwoFactorState.confirm, reset_on_submit=True, width="100%",
