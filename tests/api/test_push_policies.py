@@ -96,7 +96,7 @@ def test_policies_cannot_change_in_an_edit(live_server, owner):
 
 def test_the_nth_wrong_passphrase_burns_the_push(live_server, owner):
     base = live_server.url
-    token = _create(base, owner, passphrase=PASSPHRASE, burn_after_failed_passphrases=2,
+    token = _create(base, owner, passphrase=PASSPHRASE, burn_after_failed_passphrases=2, name="burn over http",
                     expire_after_views=5).json()["url_token"]
     first = httpx.get(f"{base}/api/v2/pushes/{token}", params={"passphrase": "nope"})
     assert first.status_code == 401 and "One more wrong passphrase deletes the secret" in first.json()["message"]
@@ -105,10 +105,11 @@ def test_the_nth_wrong_passphrase_burns_the_push(live_server, owner):
 
     gone = httpx.get(f"{base}/api/v2/pushes/{token}", params={"passphrase": PASSPHRASE}).json()
     assert gone["expired"] is True and gone["payload"] is None
-    mine = [p for p in httpx.get(f"{base}/api/v2/pushes/expired", headers=owner).json() if p["url_token"] == token]
+    # (An expired push's link is deleted with it: found by its name.)
+    mine = [p for p in httpx.get(f"{base}/api/v2/pushes/expired", headers=owner).json() if p["name"] == "burn over http"]
     assert mine[0]["expired_reason"] == "guesses"
     kinds = [row["kind"] for row in httpx.get(f"{base}/api/v2/pushes/{token}/audit", headers=owner).json()["logs"]]
-    assert kinds[-3:] == ["failed_passphrase", "passphrase_burn", "expire_auto"]
+    assert kinds[-4:] == ["failed_passphrase", "passphrase_burn", "expire_auto", "failed_view"]
 
 
 def test_each_viewer_sees_how_often_and_when_it_was_opened_before(live_server):
