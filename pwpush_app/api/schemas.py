@@ -84,9 +84,14 @@ def push_out(
         expires_at=api_time(push.expires_at),
     )
     if owner:
-        fields.update(name=push.name, note=note, allowed_ips=allowed_ips_list(push),
-                      burn_after_failed_passphrases=push.burn_after_failed_passphrases,
-                      expired_reason=push.expired_reason if expired else None)
+        fields.update(name=push.name, note=note)
+        # Ours, only where they say something: an answer about a push without them is Password Pusher's.
+        if push.allowed_ips:
+            fields.update(allowed_ips=allowed_ips_list(push))
+        if push.burn_after_failed_passphrases:
+            fields.update(burn_after_failed_passphrases=push.burn_after_failed_passphrases)
+        if expired and push.expired_reason:
+            fields.update(expired_reason=push.expired_reason)
     return (model or PushOut)(**fields, **extra)
 
 
@@ -213,10 +218,10 @@ class PushOut(BaseModel):
     expires_at: str
     name: str | None = Field(None, description="Owner only.")
     note: str | None = Field(None, description="Owner only.")
-    allowed_ips: list[str] | None = Field(None, description="Owner only (ours): the addresses and networks the link "
-                                          "opens from; [] for anywhere.")
-    burn_after_failed_passphrases: int | None = Field(None, description="Owner only (ours): wrong passphrases that "
-                                                      "delete the push; null for none.")
+    allowed_ips: list[str] | None = Field(None, description="Owner only (ours), when set: the addresses and networks "
+                                          "the link opens from.")
+    burn_after_failed_passphrases: int | None = Field(None, description="Owner only (ours), when set: wrong "
+                                                      "passphrases that delete the push.")
     expired_reason: str | None = Field(None, description="Owner only (ours), once expired: views, time, owner, viewer, "
                                        "or guesses (burned by wrong passphrases).")
 
