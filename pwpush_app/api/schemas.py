@@ -90,8 +90,6 @@ def push_out(
             fields.update(allowed_ips=allowed_ips_list(push))
         if push.burn_after_failed_passphrases:
             fields.update(burn_after_failed_passphrases=push.burn_after_failed_passphrases)
-        if expired and push.expired_reason:
-            fields.update(expired_reason=push.expired_reason)
     return (model or PushOut)(**fields, **extra)
 
 
@@ -222,8 +220,6 @@ class PushOut(BaseModel):
                                           "the link opens from.")
     burn_after_failed_passphrases: int | None = Field(None, description="Owner only (ours), when set: wrong "
                                                       "passphrases that delete the push.")
-    expired_reason: str | None = Field(None, description="Owner only (ours), once expired: views, time, owner, viewer, "
-                                       "or guesses (burned by wrong passphrases).")
 
 
 class CreatedPushOut(PushOut):
