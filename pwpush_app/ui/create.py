@@ -378,7 +378,7 @@ def _extra_fields() -> rx.Component:
             aria_describedby="passphrase-error",
         ),
         _error("passphrase"),
-        policy_fields(),
+        policy_fields(_forget_error),
         field_label("Name (optional, only you see it)", "name"),
         rx.input(id="name", name="name", on_change=_forget_error("name"), size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
         _error("name"),

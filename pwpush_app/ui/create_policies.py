@@ -4,6 +4,8 @@ the addresses its link opens from.  Plain fields sent with the form; the core ch
 
 from __future__ import annotations
 
+from typing import Callable
+
 import reflex as rx
 
 from pwpush_app.core.push_policies import BURN_MAX, BURN_MIN, MAX_ALLOWED_IPS
@@ -22,12 +24,10 @@ def _error(field: str) -> rx.Component:
     return field_error(CreateState.errors.get(field, ""), field)
 
 
-def _forget(field: str):
-    # As the form's other fields: the refusal goes once the sender types (the name only, never the value).
-    return CreateState.forget_error(field).debounce(300)
-
-
-def policy_fields() -> rx.Component:
+def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
+    """`forget_error`: the form's own on_change for a field (ui/create.py), so these fields
+    drop a stale refusal exactly as the others do."""
+    _forget = forget_error
     return rx.vstack(
         field_label("Delete after wrong passphrases (optional)", BURN),
         rx.input(id=BURN, name=BURN, type="number", min=BURN_MIN, max=BURN_MAX, step=1, input_mode="numeric",
