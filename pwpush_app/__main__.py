@@ -141,7 +141,8 @@ def cmd_build(args) -> int:
 
     from pwpush_app.frontend import FrontendBuildError, app_root, build_frontend, use_local_bun
 
-    # The pages embed the address of the server's event socket: build for the port it will use.
+    # The build is made for a placeholder address (each start points its copy at its own);
+    # the port only settles Reflex's configuration for the build.
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     os.environ["REFLEX_FRONTEND_PORT"] = os.environ["REFLEX_BACKEND_PORT"] = str(args.port)
     try:
@@ -179,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the frontend for these settings now (install or image build time), unless built already",
     )
     build.add_argument("--port", type=int, default=_default_port(),
-                       help="the port the server will listen on (the pages embed it unless PWP__OVERRIDE_BASE_URL is set)")
+                       help="a port for Reflex's configuration while building (the build serves any address: "
+                       "each server start points its copy of the pages at its own)")
     build.set_defaults(run=cmd_build)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
     commands.add_parser("settings-table", help="print the settings as a Markdown table").set_defaults(

@@ -12,7 +12,7 @@ from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
-from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
@@ -40,8 +40,9 @@ def _forget_error(field: str):
     """For a field's on_change: its refusal goes once the sender types (one event when the
     typing pauses, carrying the field's name, never its value). Debounced, not throttled: a
     throttle drops a change that follows the last event within its window, so a refusal shown
-    just after the form was filled would stay however much the sender typed."""
-    return CreateState.forget_error(field).debounce(300)
+    just after the form was filled would stay however much the sender typed. It carries the
+    form's answer count of the moment of typing (CreateState.forget_error)."""
+    return CreateState.forget_error(field, CreateState.answer_round).debounce(300)
 
 
 def enabled_kinds() -> list[str]:
@@ -130,7 +131,7 @@ def _secret_field() -> rx.Component:
                 "Generate password",
                 type="button",
                 variant="soft",
-                on_click=[GeneratorState.generate, CreateState.forget_error("payload")],
+                on_click=[GeneratorState.generate, CreateState.forget_error("payload", CreateState.answer_round)],
                 id="generate",
             ),
             generator_options(),
@@ -392,10 +393,9 @@ def _extra_fields() -> rx.Component:
 
 
 def _create_button() -> rx.Component:
-    return rx.button(
+    return submit_button(
         rx.icon("send", size=16, aria_hidden="true"),
         "Create secret link",
-        type="submit",
         size="3",
         loading=CreateState.creating,
         id="create",

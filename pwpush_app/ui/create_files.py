@@ -88,7 +88,7 @@ class FileSendState(rx.State):
             self.sending = False
             create = await self.get_state(CreateState)
             create.creating = False
-            create.errors = errors
+            create.answer(errors)
             if created is None:
                 return
             self.progress = 0

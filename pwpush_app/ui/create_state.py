@@ -42,6 +42,9 @@ def kind_policy(kind: str = "text") -> KindPolicy:
 class CreateState(rx.State):
     kind: str = "text"
     errors: dict[str, str] = {}
+    # Counts the answers to the form: a field's forget_error carries the count of when the
+    # sender typed, so one sent late (debounced) forgets nothing newer than that typing.
+    answer_round: int = 0
     lifetime_choice: str = str(kind_policy().minutes_default)
     retrieval_step: bool = kind_policy().retrieval_step_default
     deletable_by_viewer: bool = kind_policy().deletable_by_viewer_default
@@ -89,10 +92,18 @@ class CreateState(rx.State):
     def set_deletable_by_viewer(self, on: bool):
         self.deletable_by_viewer = bool(on)
 
+    def answer(self, errors: dict[str, str]) -> None:
+        """The form's submission was answered: these refusals (none when it was created)."""
+        self.errors = errors
+        self.answer_round += 1
+
     @rx.event
-    def forget_error(self, field: str):
-        """The sender changed this field: its old refusal is stale.  (Bound to the field's
-        change with the field's name only: the value is never sent.)"""
+    def forget_error(self, field: str, answer_round: int):
+        """The sender changed this field: its refusal is stale, unless the refusal came after
+        the change (the event left late: a typed value followed by Create at once).  (Bound
+        to the field's change with the field's name only: the value is never sent.)"""
+        if answer_round != self.answer_round:
+            return
         if isinstance(field, str) and field in self.errors:
             self.errors.pop(field, None)
             self.errors.pop("form", None)

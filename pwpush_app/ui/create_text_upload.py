@@ -63,7 +63,8 @@ class TextSendState(rx.State):
             # Whatever happened (the upload cut off included), the form works again.
             async with self:
                 create = await self.get_state(CreateState)
-                create.creating, create.errors = False, errors
+                create.creating = False
+                create.answer(errors)
                 events = show_share(await self.get_state(ShareState), created, self.router.url.origin,
                                     mailed_to(request)) if created else []
         yield events

@@ -33,7 +33,7 @@ from pwpush_app.ui.common import (
     plural,
     runtime,
 )
-from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.create_state import CUSTOM, LIFETIME_PRESETS, UNIT_MINUTES
 from pwpush_app.ui.session import current_user
@@ -341,7 +341,7 @@ def _form() -> rx.Component:
                                                        id="edit-notice", role="status", width="100%")),
             rx.cond(EditState.message != "", rx.callout(EditState.message, icon="triangle-alert", color_scheme="red",
                                                         role="alert", width="100%")),
-            rx.button(rx.icon("save", size=16, aria_hidden="true"), "Save changes", type="submit", size="3",
+            submit_button(rx.icon("save", size=16, aria_hidden="true"), "Save changes", size="3",
                       loading=EditState.saving, id="edit-save", width="100%"),
             spacing="4",
             width="100%",

@@ -15,7 +15,7 @@ from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.owner_events import NoticeChoices, choose_notices, notice_choices
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime
-from pwpush_app.ui.components.fields import copy_button, field_label
+from pwpush_app.ui.components.fields import copy_button, field_label, submit_button
 from pwpush_app.ui.session import current_user
 
 SECRET_BOX = "webhook-secret"
@@ -279,7 +279,7 @@ def webhooks_card() -> rx.Component:
                     rx.hstack(
                         rx.input(id="webhook_url", name="webhook_url", type="url", placeholder="https://hooks.example.com/pwpush",
                                  size="3", flex="1", min_width="14rem", auto_complete="off", aria_describedby="webhook-error"),
-                        rx.button("Add webhook", type="submit", id="add-webhook", size="3"),
+                        submit_button("Add webhook", id="add-webhook", size="3"),
                         wrap="wrap",
                         width="100%",
                     ),

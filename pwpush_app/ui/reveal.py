@@ -29,7 +29,7 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
-from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if
+from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
@@ -280,10 +280,9 @@ def _landing() -> rx.Component:
                     ),
                 ),
                 rx.text(RevealState.message, id="reveal-message", role="alert", color_scheme="red", size="2"),
-                rx.button(
+                submit_button(
                     rx.icon("eye", size=16, aria_hidden="true"),
                     "Reveal secret",
-                    type="submit",
                     size="3",
                     loading=RevealState.working,
                     id="reveal",

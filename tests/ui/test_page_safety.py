@@ -222,3 +222,40 @@ def test_a_crafted_delete_event_without_a_reveal_is_refused(live_server, server_
     page.click("#confirm-delete")
     page.wait_for_selector("#deleted")
     assert find_push(server_runtime, own.token).expired_reason == "viewer"
+
+
+def test_before_the_page_is_connected_no_form_sends_its_fields_in_the_address(live_server, server_runtime, new_page):
+    """A page whose websocket never connects (a slow network, a blocked socket) is plain
+    HTML: a form the page handles would be submitted by the browser itself, as a GET with
+    the secret in the address. Its submit button stays disabled, so neither a click nor
+    Enter sends anything."""
+    links = push_directly(server_runtime, live_server.url, "pre-hydration-guarded", expire_after_views=1)
+    page = new_page()
+    page.route_web_socket(re.compile(r"/_event/"), lambda socket: socket.close())  # never reaches the server
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url + " " + (request.post_data or "")))
+
+    page.goto(live_server.url + "/")
+    page.fill("#payload", "typed-before-the-page-was-ready")
+    assert page.locator("#create").is_disabled()
+    page.locator("#create").click(force=True)
+    page.press("#expire_after_views", "Enter")
+    page.wait_for_timeout(500)
+    assert page.url == live_server.url + "/"
+    assert not [s for s in sent if "typed-before" in s]
+
+    # The link's page shows its form only once connected (whether it needs a passphrase is
+    # the server's answer), and no enabled submit button before that.
+    page.goto(links.secret)
+    page.wait_for_timeout(1000)
+    assert page.locator("button[type=submit]:enabled").count() == 0
+    assert page.url == links.secret
+    assert "pre-hydration-guarded" not in page.content()
+    assert find_push(server_runtime, links.token).views_remaining == 1
+
+
+def test_once_connected_the_same_buttons_submit(live_server, new_page):
+    page = new_page()
+    page.goto(live_server.url + "/")
+    wait_until_ready(page)
+    assert page.locator("#create").is_enabled()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import EventChannel, create_through_form, push_directly, reveal_in, screenshot, wait_for_secret
+from ui_helpers import EventChannel, create_through_form, push_directly, reveal_in, screenshot, wait_for_secret, wait_until_ready
 
 from pwpush_app.core.records import find_push
 from pwpush_app.ui.reveal import RevealState
@@ -215,11 +215,19 @@ def test_validation_messages_appear_next_to_their_fields(live_server, new_page):
     page = new_page()
     page.goto(live_server.url + "/")
     page.wait_for_selector("#payload")
+    wait_until_ready(page)
     page.fill("#expire_after_views", "500")
-    page.click("#create")
+    page.click("#create")  # at once: the field's change is still on its way (debounced)
     page.wait_for_selector("#payload-error")
     assert page.inner_text("#payload-error") == "Enter the secret to share."
     assert page.inner_text("#expire_after_views-error") == "Views must be a whole number from 1 to 100."
+    # The change typed before the refusal, arriving after it, does not take it away.
+    page.wait_for_timeout(1000)
+    assert page.inner_text("#expire_after_views-error") == "Views must be a whole number from 1 to 100."
+    # Typing after the refusal does.
+    page.fill("#expire_after_views", "5")
+    page.wait_for_selector("#expire_after_views-error", state="detached")
+    assert page.inner_text("#payload-error") == "Enter the secret to share."
     assert not page.locator("#share-link").is_visible()
     screenshot(page, "create-validation")
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 
+def submit_button(*children, disabled: rx.Var | bool = False, **props) -> rx.Component:
+    """The submit button of a form the page handles (an event, not a native POST).
+
+    Disabled until the page is connected: before that the browser would submit the form
+    itself, as a GET with every field, the secret too, in the address (history, proxies'
+    logs). With its only submit button disabled, neither a click nor Enter submits it."""
+    return rx.button(*children, type="submit", disabled=~rx.State.is_hydrated | disabled, **props)
+
+
 def field_label(text: str, html_for: str) -> rx.Component:
     return rx.el.label(rx.text(text, size="2", weight="medium"), html_for=html_for)
 
