@@ -69,6 +69,7 @@ def test_the_form_the_manage_page_and_the_notice(live_server, server_runtime, ne
     page.goto(manage)
     page.wait_for_selector("#policies-line")
     assert page.inner_text("#policies-line") == "Opens only from 127.0.0.1, ::1. Deleted by 2 wrong passphrases in all."
+    screenshots(page, "policies-manage")
 
     texts = []
     for _ in range(2):
