@@ -40,7 +40,8 @@ from pwpush_app.core.errors import (
 )
 from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.records import find_push, open_for_owner
-from pwpush_app.core.reveal import expire_by_viewer, reveal_push
+from pwpush_app.core.push_policies import AddressRefused
+from pwpush_app.core.reveal import expire_by_viewer, find_for_viewer, reveal_push
 
 
 def _require_anonymous_allowed(caller: Caller) -> None:
@@ -133,6 +134,7 @@ def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPus
     return schemas.push_out(
         revealed.push, caller.base_url, token, schemas.ShownPushOut, viewed=True,
         payload=revealed.payload, files=schemas.files_out(revealed.downloads, caller.base_url),
+        **schemas.opened_before_out(revealed),
     )
 
 
@@ -145,7 +147,9 @@ def _existing(caller: Caller, token: str):
 
 def preview(caller: Caller, token: str) -> schemas.PreviewOut:
     _require_anonymous_allowed(caller)
-    _existing(caller, token)
+    # From outside the push's allowed addresses, an unknown link.
+    if find_for_viewer(caller.runtime, token, caller.client) is None:
+        raise not_found()
     return schemas.PreviewOut(url=links.secret_link(caller.base_url, token))
 
 
@@ -207,6 +211,8 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
         else:
             expire_overdue(runtime, push)  # its time ran out: record that, not the owner
             raise PushUnavailable()
+    except AddressRefused:
+        raise not_found() from None  # outside the push's allowed addresses: as an unknown link
     except PushUnavailable:
         raise ApiError(422, "This push has already expired.") from None
     except PushError as error:

@@ -29,11 +29,13 @@ DURATION_MINUTES = {
 }
 DURATION_FIELDS = ("expire_after_duration", "expire_after_days", "expire_after_minutes")
 TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase")
-INT_FIELDS = ("expire_after_views", *DURATION_FIELDS)
+INT_FIELDS = ("expire_after_views", *DURATION_FIELDS, "burn_after_failed_passphrases")
 BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step")
 # Mail the link to these addresses (a comma-separated text, or a JSON list), in that language.
 NOTIFY_FIELDS = ("notify_emails_to", "notify_emails_to_locale")
-PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, *NOTIFY_FIELDS, "files"))
+# The addresses the link opens from: a text (separated by spaces or commas) or a list of texts.
+ADDRESS_FIELD = "allowed_ips"
+PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, *NOTIFY_FIELDS, ADDRESS_FIELD, "files"))
 # Root keys some clients add beside the push object (the CLI's account_id, Rails forms'
 # extras); tolerated and ignored.
 IGNORED_ROOT_KEYS = frozenset(("account_id", "locale", "utf8", "authenticity_token", "commit"))
@@ -244,6 +246,10 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
     if kind_is_fixed and values.get("kind", kind) != kind:
         errors["kind"] = f"This endpoint creates {kind} pushes only."
     notify = notify_fields(fields, errors)
+    allowed_ips = fields.get(ADDRESS_FIELD)
+    if not (allowed_ips is None or isinstance(allowed_ips, str)
+            or isinstance(allowed_ips, list) and all(isinstance(item, str) for item in allowed_ips)):
+        errors[ADDRESS_FIELD] = "allowed_ips must be text or a list of texts, e.g. [\"203.0.113.0/24\", \"2001:db8::/32\"]."
     if errors:
         raise invalid(errors)
 
@@ -258,6 +264,8 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         expire_after_minutes=minutes,
         retrieval_step=values.get("retrieval_step"),
         deletable_by_viewer=values.get("deletable_by_viewer"),
+        allowed_ips=allowed_ips,
+        burn_after_failed_passphrases=values.get("burn_after_failed_passphrases"),
         **notify,
     ), duration_field
 
@@ -280,8 +288,8 @@ def notify_fields(fields: dict, errors: dict[str, str]) -> dict:
     return found
 
 
-# What an edit may not change: the kind, and the files of a file push.
-FIXED_FIELDS = ("kind", "files")
+# What an edit may not change: the kind, the files of a file push, the sender's policies.
+FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases")
 
 
 def push_edit_from_fields(fields: dict) -> tuple[PushEdit, str]:

@@ -68,8 +68,9 @@ def _refused(status: int, message: str) -> ApiError:
             **ZIP_DOC)
 async def download_all(grant: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     peek = request.method == "HEAD"
+    client = request_client(request, runtime, None)
     try:
-        download = await run_in_threadpool(open_zip_download, runtime, grant, None, peek)
+        download = await run_in_threadpool(open_zip_download, runtime, grant, None, peek, client)
     except DownloadUnavailable as error:
         raise _refused(404, str(error)) from None
     except AlreadyDownloaded:

@@ -20,6 +20,8 @@ from pwpush_app.core.file_downloads import FileDownloads
 from pwpush_app.core.link_mail import API_STATUS
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.models_mail import PushRecipient
+from pwpush_app.core.push_policies import BURN_MAX, BURN_MIN, MAX_ALLOWED_IPS, allowed_ips_list
+from pwpush_app.core.reveal import Revealed
 
 DAY_MINUTES = 24 * 60
 PER_PAGE = 50
@@ -83,7 +85,21 @@ def push_out(
     )
     if owner:
         fields.update(name=push.name, note=note)
+        # Ours, only where they say something: an answer about a push without them is Password Pusher's.
+        if push.allowed_ips:
+            fields.update(allowed_ips=allowed_ips_list(push))
+        if push.burn_after_failed_passphrases:
+            fields.update(burn_after_failed_passphrases=push.burn_after_failed_passphrases)
     return (model or PushOut)(**fields, **extra)
+
+
+def opened_before_out(revealed: Revealed) -> dict:
+    """The `opened_before` of a view's answer (pushes of several views), else nothing."""
+    seen = revealed.opened_before
+    if seen is None:
+        return {}
+    return {"opened_before": OpenedBeforeOut(count=seen.count, first_at=api_time(seen.first_at),
+                                             last_at=api_time(seen.last_at))}
 
 
 def files_out(downloads: FileDownloads | None, base_url: str) -> list[FileOut]:
@@ -158,6 +174,13 @@ class PushFields(BaseModel):
     notify_emails_to: str | None = Field(None, description="Mail the link to up to 5 addresses, separated by commas "
                                          "(logged-in senders, where the site sends mail).")
     notify_emails_to_locale: str | None = Field(None, description="Language of those mails, e.g. en.")
+    allowed_ips: str | list[str] | None = Field(
+        None, description=f"Only these addresses may open the link: up to {MAX_ALLOWED_IPS} IPv4/IPv6 addresses or "
+        "CIDR networks, as a list or one text separated by spaces or commas (ours). From anywhere else the link "
+        "answers as an unknown one.", examples=[["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"]])
+    burn_after_failed_passphrases: int | None = Field(
+        None, description=f"With a passphrase: the push is deleted by this many wrong passphrases in all, from any "
+        f"address ({BURN_MIN}..{BURN_MAX}; ours).", examples=[3])
 
 
 class PushOut(BaseModel):
@@ -193,6 +216,10 @@ class PushOut(BaseModel):
     expires_at: str
     name: str | None = Field(None, description="Owner only.")
     note: str | None = Field(None, description="Owner only.")
+    allowed_ips: list[str] | None = Field(None, description="Owner only (ours), when set: the addresses and networks "
+                                          "the link opens from.")
+    burn_after_failed_passphrases: int | None = Field(None, description="Owner only (ours), when set: wrong "
+                                                      "passphrases that delete the push.")
 
 
 class CreatedPushOut(PushOut):
@@ -212,9 +239,20 @@ class FileOut(BaseModel):
     expires_at: str = Field(description="The link works until then (ours).")
 
 
+class OpenedBeforeOut(BaseModel):
+    """How often and when the push was viewed before this view (ours)."""
+
+    count: int = Field(description="Views before this one (the owner's own looks are no views).")
+    first_at: str | None = Field(description="The first of them; null for none (or views before this was kept).")
+    last_at: str | None = Field(description="The newest of them; null for none.")
+
+
 class ShownPushOut(PushOut):
     payload: str | None = Field(description="The secret; null once expired.")
     files: list[FileOut] = []
+    opened_before: OpenedBeforeOut | None = Field(
+        None, description="Pushes of more than one view (ours): how often and when it was opened before this view, "
+        "so an intercepted link shows.")
 
 
 class PreviewOut(BaseModel):
@@ -244,8 +282,10 @@ class AuditLogV2(BaseModel):
     referrer: str
     kind: str = Field(description="creation, view, failed_view, failed_passphrase, expire, edit, owner_view (the "
                       "owner saw the secret: no view taken), creation_email_send (the link mailed to one recipient: "
-                      "see notify_by_email); ours too: expire_auto (views or time ran out), "
-                      "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while)")
+                      "see notify_by_email); ours too: expire_auto (views or time ran out, or burned by wrong passphrases), "
+                      "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while), "
+                      "passphrase_burn (the wrong passphrase that reached the sender's limit: the push is deleted), "
+                      "refused_address (opened from outside the push's allowed addresses: refused as unknown)")
     created_at: str
     updated_at: str
     notify_by_email: NotifyByEmailOut | None = None

@@ -25,8 +25,12 @@ PASSPHRASE_LOCK = "passphrase_lock"
 NO_PASSPHRASE = "none"
 # The link was mailed to one recipient for the sender (Password Pusher's name; one event per address).
 CREATION_EMAIL_SEND = "creation_email_send"
+# The link was opened from an address outside the sender's allow-list: refused like an unknown link.
+REFUSED_ADDRESS = "refused_address"
+# The wrong passphrase that reached the sender's limit (burn_after_failed_passphrases): the push is deleted.
+PASSPHRASE_BURN = "passphrase_burn"
 EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT, PASSPHRASE_LOCK,
-               CREATION_EMAIL_SEND)
+               CREATION_EMAIL_SEND, REFUSED_ADDRESS, PASSPHRASE_BURN)
 
 _FIELD_LIMIT = 255
 

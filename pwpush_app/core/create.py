@@ -26,6 +26,7 @@ from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.models import Push
+from pwpush_app.core.push_policies import check_policies
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
 from pwpush_app.core.records import PUSHES
 from pwpush_app.core.runtime import Runtime
@@ -56,6 +57,10 @@ class NewPush:
     # Mail the link to these addresses (logged-in senders; core/link_mail.py), in this language.
     notify_emails_to: str | list[str] = ""
     notify_emails_to_locale: str = ""
+    # The sender's policies (core/push_policies.py): addresses or CIDR networks the link
+    # opens from (text or a list; None: everywhere), and wrong passphrases before it burns.
+    allowed_ips: str | list[str] | None = None
+    burn_after_failed_passphrases: int | None = None
 
 
 @dataclass
@@ -100,6 +105,9 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
         if not isinstance(value, bool):
             errors[name] = f"{name} must be true or false."
+    policies = check_policies(request.allowed_ips, request.burn_after_failed_passphrases,
+                              bool(normalize_passphrase(request.passphrase)) if isinstance(request.passphrase, str) else False,
+                              errors)
     if client is not None:
         try:
             link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
@@ -115,6 +123,7 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
         "retrieval_step": retrieval_step and policy.retrieval_step_allowed,
         # A URL push redirects after the reveal: there is no page to delete it from.
         "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
+        **policies,
     }
 
 
@@ -283,6 +292,11 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
         expires_at=now + timedelta(minutes=resolved["minutes"]),
         retrieval_step=resolved["retrieval_step"],
         deletable_by_viewer=resolved["deletable_by_viewer"],
+        allowed_ips=resolved["allowed_ips"],
+        burn_after_failed_passphrases=resolved["burn_after_failed_passphrases"],
+        first_viewed_at=None,
+        last_viewed_at=None,
+        previous_viewed_at=None,
         created_at=now,
         updated_at=now,
         expired=False,

@@ -71,10 +71,19 @@ class PassphraseRequired(PushError):
 
 
 class WrongPassphrase(PushError):
-    def __init__(self, attempts_left: int, pause_minutes: int = 0):
+    """`burns_left`: wrong passphrases the push still takes before it is deleted (None: the
+    sender set no such limit; 0: this one deleted it)."""
+
+    def __init__(self, attempts_left: int, pause_minutes: int = 0, burns_left: int | None = None):
         self.attempts_left = attempts_left
+        self.burns_left = burns_left
         pause = in_minutes(pause_minutes * 60)
-        if attempts_left > 1:
+        if burns_left == 0:
+            then = " The sender allowed no more wrong passphrases: the secret is now deleted. Ask the sender for a new link."
+        elif burns_left is not None and burns_left <= attempts_left:
+            then = (" One more wrong passphrase deletes the secret." if burns_left == 1
+                    else f" {burns_left} more wrong passphrases delete the secret.")
+        elif attempts_left > 1:
             then = f" {attempts_left} attempts left; then attempts from your network pause for {pause}."
         elif attempts_left == 1:
             # Said before the attempt that locks, not after it.

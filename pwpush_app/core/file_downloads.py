@@ -31,6 +31,7 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.models import DownloadGrant, Push, PushFile
+from pwpush_app.core.push_policies import AddressRefused, check_download_address, refused_download
 from pwpush_app.core.records import looks_like_token
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
@@ -124,12 +125,19 @@ def open_file_download(
     runtime: Runtime, grant: str, index: int, client: Client, now: datetime | None = None, peek: bool = False
 ) -> FileDownload:
     """Open file `index` of the push a reveal granted; raises DownloadUnavailable or
-    AlreadyDownloaded.  Consumes no view.  (`client` is for the caller's logs and future
-    audit; the grant itself is the permission.)
+    AlreadyDownloaded.  Consumes no view.  The grant is the permission, from the push's
+    allowed addresses only (`client`; elsewhere it is unknown, and `refused_address` logged).
 
     `peek` (for HEAD requests): the same checks and headers, but no bytes and, for the
     last view's grant, the one download is not used up."""
     now = now or utcnow()
+    try:
+        return _open_file_download(runtime, grant, index, client, now, peek)
+    except AddressRefused as refusal:
+        raise refused_download(runtime, refusal, client, now) from None
+
+
+def _open_file_download(runtime: Runtime, grant: str, index: int, client: Client, now: datetime, peek: bool) -> FileDownload:
     if not looks_like_token(grant) or not isinstance(index, int) or isinstance(index, bool):
         raise DownloadUnavailable()
     with transaction(runtime.engine) as db:
@@ -138,6 +146,7 @@ def open_file_download(
         ).first()
         if found is None or found.expires_at <= now:
             raise DownloadUnavailable()
+        check_download_address(db.get(Push, found.push_id), client)
         stored = db.exec(
             select(PushFile).where(PushFile.push_id == found.push_id, PushFile.position == index)
         ).first()

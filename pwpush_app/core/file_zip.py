@@ -24,12 +24,14 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from pwpush_app.core import crypto
+from pwpush_app.core.audit import Client
 from pwpush_app.core.blobs import BlobNotFound
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.file_downloads import settle_once_downloads
 from pwpush_app.core.models import DownloadGrant, Push, PushFile
+from pwpush_app.core.push_policies import AddressRefused, check_download_address, refused_download
 from pwpush_app.core.records import looks_like_token
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
@@ -75,11 +77,22 @@ class _Sink:
         return data
 
 
-def open_zip_download(runtime: Runtime, grant: str, now: datetime | None = None, peek: bool = False) -> ZipDownload:
+def open_zip_download(
+    runtime: Runtime, grant: str, now: datetime | None = None, peek: bool = False, client: Client | None = None
+) -> ZipDownload:
     """Every file the grant may still download, as one streamed zip; raises
     DownloadUnavailable or AlreadyDownloaded (see the module's docstring).  Consumes no view.
-    `peek` (HEAD): the same checks, no bytes, nothing claimed."""
+    `peek` (HEAD): the same checks, no bytes, nothing claimed.  From the push's allowed
+    addresses only, as `open_file_download` (no `client`: outside every list)."""
     now = now or utcnow()
+    client = client or Client()
+    try:
+        return _open_zip_download(runtime, grant, now, peek, client)
+    except AddressRefused as refusal:
+        raise refused_download(runtime, refusal, client, now) from None
+
+
+def _open_zip_download(runtime: Runtime, grant: str, now: datetime, peek: bool, client: Client) -> ZipDownload:
     if not looks_like_token(grant):
         raise DownloadUnavailable()
     with transaction(runtime.engine) as db:
@@ -88,6 +101,7 @@ def open_zip_download(runtime: Runtime, grant: str, now: datetime | None = None,
         ).first()
         if found is None or found.expires_at <= now:
             raise DownloadUnavailable()
+        check_download_address(db.get(Push, found.push_id), client)
         stored = list(db.exec(
             select(PushFile)
             .where(PushFile.push_id == found.push_id, PushFile.blob_deleted == False, PushFile.name_sealed != None)  # noqa: E711, E712

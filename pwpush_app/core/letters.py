@@ -218,7 +218,7 @@ class PushEvent:
         by = f" from {self.ip or 'an unknown address'}" + (f" ({self.user_agent})" if self.user_agent else "")
         when = human_utc(self.at)
         views = {0: "no views left", 1: "1 view left"}.get(self.views_left, f"{self.views_left} views left")
-        reasons = {"views": "its views ran out", "time": "its time ran out"}
+        reasons = {"views": "its views ran out", "time": "its time ran out", "guesses": "too many wrong passphrases"}
         return {
             "viewed": f"{self.label} was viewed on {when}{by}; {views}.",
             "failed_passphrase": f"Someone tried a wrong passphrase for {self.label} on {when}{by}. "

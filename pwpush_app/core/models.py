@@ -111,10 +111,20 @@ class Push(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
     retrieval_step: bool = True
     deletable_by_viewer: bool = True
+    # The sender's policies (core/push_policies.py): the networks the link opens from
+    # (canonical CIDRs separated by spaces; None: everywhere), and how many wrong
+    # passphrases in all delete the push (None: only the lock-outs apply).
+    allowed_ips: str | None = Field(default=None, max_length=1000)
+    burn_after_failed_passphrases: int | None = None
+    # Set by the UPDATE that takes a view: the first view, the newest, and the one before
+    # the newest (what the viewer of the newest is told: "opened before, 3 minutes ago").
+    first_viewed_at: datetime | None = None
+    last_viewed_at: datetime | None = None
+    previous_viewed_at: datetime | None = None
 
     expired: bool = False
     expired_at: datetime | None = Field(default=None, index=True)
-    # views | time | owner | viewer
+    # views | time | owner | viewer | guesses (burned by wrong passphrases)
     expired_reason: str | None = Field(default=None, max_length=8)
 
     created_at: datetime = Field(index=True)
@@ -178,7 +188,8 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     push_id: str = Field(sa_column=Column(String(32), ForeignKey("push.id", ondelete="CASCADE"), index=True, nullable=False))
-    # creation | view | failed_view | failed_passphrase | expire | expire_auto | owner_view | edit
+    # creation | view | failed_view | failed_passphrase | expire | expire_auto | owner_view | edit | ...
+    # (core/audit.py's EVENT_KINDS)
     kind: str = Field(max_length=20)
     # For `expire`: who did it (owner or viewer).
     actor: str | None = Field(default=None, max_length=8)

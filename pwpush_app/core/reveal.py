@@ -15,6 +15,9 @@
   before it is checked, so parallel guesses can't slip past a limit: five per client (an
   IPv4 address or an IPv6 /64) in ten minutes, twenty per push from everywhere in an hour
   (then the push refuses everyone for a while, and its owner sees why).
+- The sender's policies (core/push_policies.py) are part of the gate: from outside the
+  push's address allow-list the link is unknown (and `refused_address` logged), and the
+  wrong passphrase that reaches `burn_after_failed_passphrases` expires the push.
 """
 
 from __future__ import annotations
@@ -46,17 +49,33 @@ from pwpush_app.core.errors import (
 from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant_downloads
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.network import client_network
+from pwpush_app.core.push_policies import (
+    BURNED,
+    AddressRefused,
+    OpenedBefore,
+    address_allowed,
+    burns_left,
+    opened_before,
+    refuse_unless_allowed,
+)
 from pwpush_app.core.records import LIVE, PUSHES, expire, find_by_link, looks_like_token, refuse_unless_live
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
 
-_TAKE_VIEW = update(PUSHES).values(views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"))
+# The times of views ride along (core/push_policies.py's OpenedBefore): SET reads the row as
+# it was, so previous_viewed_at gets the newest view before this one.
+_TAKE_VIEW = update(PUSHES).values(
+    views_remaining=PUSHES.c.views_remaining - 1, updated_at=bindparam("now"),
+    first_viewed_at=func.coalesce(PUSHES.c.first_viewed_at, bindparam("now")),
+    previous_viewed_at=PUSHES.c.last_viewed_at, last_viewed_at=bindparam("now"),
+)
 _TAKE_VIEW_BY_ID = _TAKE_VIEW.where(PUSHES.c.id == bindparam("push_id"), *LIVE).returning(*PUSHES.c)
 # The same by one digest, on the hot path's transaction (`fast_transaction`): file pushes,
-# whose reveal grants downloads through the ORM, take the way through the gate.
+# whose reveal grants downloads through the ORM, and pushes with an allow-list take the
+# way through the gate.
 _TAKE_VIEW_BY_DIGEST = _TAKE_VIEW.where(
     PUSHES.c.token_digest == bindparam("digest"), PUSHES.c.has_passphrase == False,  # noqa: E712
-    PUSHES.c.kind != "file", *LIVE,
+    PUSHES.c.kind != "file", PUSHES.c.allowed_ips == None, *LIVE,  # noqa: E711
 ).returning(*PUSHES.c)
 
 DELETE_RECEIPT = "viewer delete"
@@ -83,6 +102,8 @@ class Revealed:
     # it without asking for the passphrase again (`expire_by_viewer`).  None when the
     # viewer may not delete it.
     delete_receipt: str | None = None
+    # How often and when it was viewed before this view (pushes of several views).
+    opened_before: OpenedBefore | None = None
 
     @property
     def views_remaining(self) -> int:
@@ -93,14 +114,23 @@ class Revealed:
         return self.push.expires_at
 
 
-def landing(runtime: Runtime, token: str, now: datetime | None = None) -> Landing:
-    """What the link's landing page may show.  Reads only: consumes nothing, logs nothing."""
+def landing(runtime: Runtime, token: str, client: Client | None = None, now: datetime | None = None) -> Landing:
+    """What the link's landing page may show.  Reads only: consumes nothing, logs nothing.
+    Outside the push's allow-list (no `client`: outside every list) it is an unknown link."""
     now = now or utcnow()
     with transaction(runtime.engine, write=False) as db:
         push = find_by_link(db, runtime, token)
-    if push is None or not push.is_live(now):
+    if push is None or not push.is_live(now) or not address_allowed(push, (client or Client()).ip):
         raise PushUnavailable()
     return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step)
+
+
+def find_for_viewer(runtime: Runtime, token: str, client: Client) -> Push | None:
+    """The push behind a link as a holder of the link may know it (expired or not): None
+    for an unknown link, and from outside the push's allow-list.  Reads only."""
+    with transaction(runtime.engine, write=False) as db:
+        push = find_by_link(db, runtime, token)
+    return push if push is not None and address_allowed(push, client.ip) else None
 
 
 def reveal_push(
@@ -161,7 +191,8 @@ def _take_view(db: Session | Tx, runtime: Runtime, statement, which: dict, clien
     if push.views_remaining == 0:
         expire(db, push, "views", audit.SYSTEM, now)
     receipt = runtime.keyring.receipt(DELETE_RECEIPT, push.id) if push.viewer_may_delete(now) else None
-    return Revealed(push=push, payload=payload, note=note, downloads=downloads, delete_receipt=receipt)
+    return Revealed(push=push, payload=payload, note=note, downloads=downloads, delete_receipt=receipt,
+                    opened_before=opened_before(push))
 
 
 def _owner_look(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> Revealed:
@@ -230,6 +261,8 @@ def _admit_viewer(
     with transaction(runtime.engine) as db:
         push = find_by_link(db, runtime, token)
         try:
+            # Before anything else: from outside its list, even an expired push is an unknown link.
+            refuse_unless_allowed(db, push, client, now)
             push = refuse_unless_live(db, push, client, now)
         except PushUnavailable as refusal:
             failure = refusal
@@ -247,7 +280,7 @@ def _admit_viewer(
                     attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
             elif normalize_passphrase(passphrase):
                 raise UnexpectedPassphrase()
-    if isinstance(failure, PushUnavailable):
+    if isinstance(failure, PushUnavailable) and not isinstance(failure, AddressRefused):
         delete_blobs_of(runtime, push, now)
     if failure:
         raise failure
@@ -265,12 +298,18 @@ def _admit_viewer(
             _Admitted(push, attempt.event_id).forget_attempt(db)
         raise
     if not right:
-        if attempt.locks_push or push.owner_id is not None:
+        if attempt.locks_push or attempt.burns_left == 0 or push.owner_id is not None:
             with transaction(runtime.engine) as db:
                 if attempt.locks_push:
                     audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
                 owner_events.note(db, push, owner_events.FAILED_PASSPHRASE, client, now)
-        raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes)
+                if attempt.burns_left == 0:
+                    # The sender's limit of wrong passphrases: the push goes, as any expiry.
+                    audit.record(db, push.id, audit.PASSPHRASE_BURN, audit.SYSTEM, now)
+                    expire(db, push, BURNED, audit.SYSTEM, now)
+            if attempt.burns_left == 0:
+                delete_blobs_of(runtime, push, now)
+        raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes, attempt.burns_left)
     return _Admitted(push, attempt.event_id)
 
 
@@ -281,6 +320,9 @@ class _Reservation:
     attempts_left: int
     # This attempt, if wrong, is the one that locks the push for everyone.
     locks_push: bool
+    # Wrong passphrases the push takes after this one, if wrong, before it is deleted (None:
+    # the sender set no such limit; 0: this one deletes it).
+    burns_left: int | None = None
 
 
 def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> _Reservation:
@@ -308,11 +350,26 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
     )
     if len(mine) >= settings.passphrase_max_failures:
         raise TooManyAttempts(_seconds_until(mine[-settings.passphrase_max_failures] + client_window, now))
+    burns = None
+    if burns_left(push, 0) is not None:
+        # Every wrong passphrase of the push's life, and those being checked right now.
+        burns = burns_left(push, db.execute(_WRONG_EVER, {"push_id": push.id}).scalar_one())
+        if burns == 0:
+            # The last allowed guesses are being checked: a right one keeps the push.
+            raise PushLocked(60)
     return _Reservation(
         event_id=audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now),
         attempts_left=settings.passphrase_max_failures - len(mine) - 1,
         locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
+        burns_left=None if burns is None else burns - 1,
     )
+
+
+_WRONG_EVER = sa_select(func.count()).where(
+    AuditEvent.push_id == bindparam("push_id"),
+    AuditEvent.kind == audit.FAILED_PASSPHRASE,
+    func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
 from pwpush_app.ui.create_notify import notify_field
+from pwpush_app.ui.create_policies import policy_fields
 from pwpush_app.ui.create_state import (
     CUSTOM,
     KIND_SHORT_LABELS,
@@ -378,6 +379,7 @@ def _extra_fields() -> rx.Component:
             aria_describedby="passphrase-error",
         ),
         _error("passphrase"),
+        policy_fields(_forget_error),
         field_label("Name (optional, only you see it)", "name"),
         rx.input(id="name", name="name", on_change=_forget_error("name"), size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
         _error("name"),

@@ -137,7 +137,14 @@ class CreateState(rx.State):
             retrieval_step=self.retrieval_step,
             deletable_by_viewer=self.deletable_by_viewer,
             notify_emails_to=form_text(form_data, "notify_emails_to"),
+            allowed_ips=form_text(form_data, "allowed_ips"),
+            burn_after_failed_passphrases=_optional_number(form_data.get("burn_after_failed_passphrases")),
         )
+
+
+def _optional_number(text) -> int | str | None:
+    """An optional whole-number field: None when left empty."""
+    return form_whole_number(text) if str(text or "").strip() else None
 
 
 def mailed_to(request: NewPush) -> str:

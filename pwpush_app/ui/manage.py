@@ -17,6 +17,7 @@ from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
+from pwpush_app.core.push_policies import describe_policies
 from pwpush_app.core.records import find_managed, open_link_token, open_note
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.ui.common import (
@@ -58,6 +59,8 @@ class ManageState(rx.State):
     status_line: str = ""
     views_line: str = ""
     time_line: str = ""
+    # The sender's policies (allowed addresses, burn after wrong passphrases); "" for none.
+    policies_line: str = ""
     has_note: bool = False
     events: list[dict[str, str]] = []
     # Recipients locked out by wrong passphrases right now, said for the owner.
@@ -124,6 +127,7 @@ class ManageState(rx.State):
             f"{plural(push.views_used, 'view')} used of {push.expire_after_views}, "
             f"{push.views_left} left"
         )
+        self.policies_line = describe_policies(push)
         self.has_note = bool(managed.note)  # the note itself goes to the browser by send_note
         self.events = [
             {
@@ -193,6 +197,7 @@ def _status_card() -> rx.Component:
                 _fact("Status", ManageState.status_line, "status-line"),
                 _fact("Views", ManageState.views_line, "views-line"),
                 _fact("Time", ManageState.time_line, "time-line"),
+                rx.cond(ManageState.policies_line != "", _fact("Protection", ManageState.policies_line, "policies-line")),
                 orientation={"initial": "vertical", "sm": "horizontal"},
             ),
             rx.foreach(ManageState.lockouts, lambda line: rx.callout(line, icon="lock", color_scheme="amber", width="100%",

@@ -32,13 +32,13 @@ from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
 from pwpush_app.ui.components.value_image import value_image
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
 SECRET_FILES = "secret-files"
 DELETE_RECEIPT = "delete-receipt"
-UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 REVEAL_FIRST_MESSAGE = "Reveal the secret first: only then can it be deleted from this page."
 
 
@@ -59,6 +59,9 @@ class RevealState(rx.State):
     # focused; a click clears it for good.
     blurred: bool = False
     download_hint: str = ""
+    # How often and when the link was opened before this view ("" for a push of one view).
+    opened_before: str = ""
+    opened_earlier: bool = False
     # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
     _revealed_link: str = ""
 
@@ -90,7 +93,7 @@ class RevealState(rx.State):
         self.reset()
         self._revealed_link = ""
         try:
-            found = await in_thread(landing, runtime(), self._link_token())
+            found = await in_thread(landing, runtime(), self._link_token(), client_of(self))
         except PushUnavailable:
             self.status = "unavailable"
             return
@@ -148,6 +151,9 @@ class RevealState(rx.State):
             else "That was its last view: it is now deleted from the server. Copy it before you leave."
         )
         self.expires = format_time(push.expires_at)
+        seen = revealed.opened_before
+        self.opened_before = seen.describe(push.last_viewed_at or push.updated_at) if seen else ""
+        self.opened_earlier = bool(seen and seen.count)
         # The core gives a delete receipt exactly when this viewer may delete it.
         self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
@@ -235,12 +241,8 @@ class RevealState(rx.State):
 # --- the page -----------------------------------------------------------------------------------
 
 
-def _card(*children, **props) -> rx.Component:
-    return rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", **props)
-
-
 def _loading() -> rx.Component:
-    return _card(
+    return card(
         rx.skeleton(rx.heading("Opening the secret link", size="5")),
         rx.skeleton(rx.text("One moment…"), height="3rem", width="100%"),
         min_height="12rem",
@@ -248,7 +250,7 @@ def _loading() -> rx.Component:
 
 
 def _landing() -> rx.Component:
-    return _card(
+    return card(
         rx.heading("Someone shared a secret with you", as_="h1", size="6"),
         rx.text(
             "Press Reveal to see it. Make sure nobody is looking over your shoulder: "
@@ -293,29 +295,6 @@ def _landing() -> rx.Component:
             reset_on_submit=False,
             width="100%",
         ),
-        min_height="12rem",
-    )
-
-
-def _unavailable() -> rx.Component:
-    return _card(
-        rx.hstack(rx.icon("link-2-off", size=28, aria_hidden="true"), rx.heading(UNAVAILABLE_MESSAGE, as_="h1", size="5"), align="center"),
-        rx.text(
-            "Secret links stop working after their views or time run out, or when someone deletes them. "
-            "Ask the sender for a new one.",
-            color_scheme="gray",
-        ),
-        rx.link("Share a secret of your own", href="/"),
-        id="unavailable",
-        min_height="12rem",
-    )
-
-
-def _deleted() -> rx.Component:
-    return _card(
-        rx.hstack(rx.icon("trash-2", size=24, aria_hidden="true"), rx.heading("The secret was deleted", as_="h1", size="5"), align="center"),
-        rx.text("Nobody can view it again, you included.", color_scheme="gray"),
-        id="deleted",
         min_height="12rem",
     )
 
@@ -393,7 +372,7 @@ def _revealed() -> rx.Component:
     """Mounted from the start (only hidden), so the fields exist when the reveal fills them."""
     kind = RevealState.kind
     return rx.box(
-        _card(
+        card(
             rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6",
                        id="secret-heading", tab_index=-1),
             shown_if(kind == "qr", _qr_secret()),
@@ -404,6 +383,7 @@ def _revealed() -> rx.Component:
                 _text_with_copy(),
             ),
             rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
+            opened_before_notice(RevealState.opened_before, RevealState.opened_earlier),
             rx.el.input(type="hidden", id=DELETE_RECEIPT),
             rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
             rx.cond(
@@ -437,8 +417,8 @@ def reveal_page() -> rx.Component:
             ("loading", _loading()),
             ("autoreveal", rx.box(_loading(), on_mount=RevealState.reveal_without_click, width="100%")),
             ("landing", _landing()),
-            ("unavailable", _unavailable()),
-            ("deleted", _deleted()),
+            ("unavailable", unavailable_card()),
+            ("deleted", deleted_card()),
             rx.fragment(),
         ),
         _revealed(),

@@ -18,7 +18,7 @@ from .conftest import AGENT, PEER, _SyncOverAsync
 
 # What differs from one push to the next (tokens, links, clocks), not in shape.
 PER_PUSH = {"url_token", "html_url", "json_url", "manage_url", "created_at", "updated_at", "expires_at",
-            "expired_on", "url", "download_url"}
+            "expired_on", "url", "download_url", "first_at", "last_at"}
 
 
 async def _refuse(scope, receive, send):

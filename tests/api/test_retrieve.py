@@ -31,7 +31,8 @@ def test_full_scenario(api, alice, dialect):
     first = api.get(paths["show"].format(t=token), headers={"Referer": "https://chat.example/room"})
     assert first.status_code == 200
     body = first.json()
-    assert set(body) == PUSH_FIELDS | {"payload", "files"}  # anonymous viewer: no name, no note
+    # Anonymous viewer: no name, no note; a push of several views says how often it was opened before (ours).
+    assert set(body) == PUSH_FIELDS | {"payload", "files", "opened_before"}
     assert body["payload"] == "the secret" and body["files"] == []
     assert body["views_remaining"] == 1 and body["expired"] is False
     assert first.headers["cache-control"] == "no-store"

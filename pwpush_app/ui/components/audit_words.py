@@ -21,12 +21,15 @@ EVENT_LABELS = {
     "owner_view": "Manage page opened",
     "edit": "Edited",
     "creation_email_send": "Link mailed",
+    "refused_address": "Opened from an address you did not allow (refused)",
+    "passphrase_burn": "Wrong passphrase: your limit was reached, the secret is deleted",
 }
 EXPIRED_REASONS = {
     "views": "its views ran out",
     "time": "its time ran out",
     "owner": "you expired it",
     "viewer": "the recipient deleted it",
+    "guesses": "too many wrong passphrases",
 }
 
 
@@ -35,7 +38,7 @@ def describe_event(kind: str, actor: str | None) -> str:
     if kind == "expire" and actor:
         label += " by the " + ("owner" if actor == "owner" else "recipient")
     elif kind == "expire_auto" and actor:
-        label += f" ({actor})"
+        label += f" ({EXPIRED_REASONS.get(actor, actor)})"
     elif kind == "failed_passphrase" and actor == NO_PASSPHRASE:
         label = "Opened without the passphrase (not counted as a guess)"
     return label

@@ -1,0 +1,49 @@
+"""The create form's sender policies (issue 21): wrong passphrases that delete the push, and
+the addresses its link opens from.  Plain fields sent with the form; the core checks them
+(core/push_policies.py) and its messages show beside them."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import reflex as rx
+
+from pwpush_app.core.push_policies import BURN_MAX, BURN_MIN, MAX_ALLOWED_IPS
+from pwpush_app.ui.components.fields import field_error, field_label
+from pwpush_app.ui.create_state import CreateState
+
+BURN = "burn_after_failed_passphrases"
+ADDRESSES = "allowed_ips"
+
+
+def _help(text: str, field: str) -> rx.Component:
+    return rx.text(text, id=f"{field}-help", size="1", color_scheme="gray")
+
+
+def _error(field: str) -> rx.Component:
+    return field_error(CreateState.errors.get(field, ""), field)
+
+
+def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
+    """`forget_error`: the form's own on_change for a field (ui/create.py), so these fields
+    drop a stale refusal exactly as the others do."""
+    _forget = forget_error
+    return rx.vstack(
+        field_label("Delete after wrong passphrases (optional)", BURN),
+        rx.input(id=BURN, name=BURN, type="number", min=BURN_MIN, max=BURN_MAX, step=1, input_mode="numeric",
+                 placeholder="e.g. 3", size="3", width="9rem", on_change=_forget(BURN), auto_complete="off",
+                 aria_describedby=f"{BURN}-help {BURN}-error", aria_invalid=CreateState.errors.contains(BURN)),
+        _help(f"With a passphrase: after this many wrong ones ({BURN_MIN} to {BURN_MAX}), from anyone, the secret is "
+              "deleted.", BURN),
+        _error(BURN),
+        field_label("Only open from these addresses (optional)", ADDRESSES),
+        rx.input(id=ADDRESSES, name=ADDRESSES, placeholder="203.0.113.0/24 2001:db8::/32", size="3", width="100%",
+                 on_change=_forget(ADDRESSES), auto_complete="off", spell_check=False,
+                 aria_describedby=f"{ADDRESSES}-help {ADDRESSES}-error",
+                 aria_invalid=CreateState.errors.contains(ADDRESSES)),
+        _help(f"Up to {MAX_ALLOWED_IPS} IPv4 or IPv6 addresses or networks, separated by spaces. From anywhere else "
+              "the link looks unknown. Mobile networks and VPNs change a recipient's address.", ADDRESSES),
+        _error(ADDRESSES),
+        spacing="1",
+        width="100%",
+    )
