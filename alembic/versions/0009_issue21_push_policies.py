@@ -3,8 +3,8 @@
 Only columns are added, all nullable: existing pushes keep every behaviour (no allow-list,
 no burn, their earlier views unknown until the next one).
 
-Revision ID: 0008_issue21
-Revises: 0007_issue17
+Revision ID: 0009_issue21
+Revises: 0008_issue18
 Create Date: 2026-12-01 00:00:00
 """
 from typing import Sequence, Union
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0008_issue21'
-down_revision: Union[str, None] = '0007_issue17'
+revision: str = '0009_issue21'
+down_revision: Union[str, None] = '0008_issue18'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
