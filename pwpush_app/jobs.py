@@ -12,11 +12,11 @@ import time
 
 from pwpush_app.core.account_mail import delete_expired_tokens
 from pwpush_app.core.accounts import delete_stale_login_failures, delete_stale_sessions
-from pwpush_app.core.login_steps import delete_stale_steps
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.file_downloads import sweep_orphan_blobs
 from pwpush_app.core.leases import claim_period
+from pwpush_app.core.login_steps import delete_stale_steps
 from pwpush_app.core.notices import hand_out_events, send_due_digests
 from pwpush_app.core.outbox import SendRound, forget_old_failures, mail_waiting, send_due_mails
 from pwpush_app.core.purge import purge_expired

@@ -39,8 +39,8 @@ from pwpush_app.core.errors import (
     in_minutes,
 )
 from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
-from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.push_policies import AddressRefused
+from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, find_for_viewer, reveal_push
 
 

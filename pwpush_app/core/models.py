@@ -253,5 +253,7 @@ class DownloadGrant(SQLModel, table=True):
 
 
 # The tables of mail, account tokens, notifications and webhooks, and of two-factor, live beside these.
-from pwpush_app.core import models_mail  # noqa: E402,F401
-from pwpush_app.core import models_two_factor  # noqa: E402,F401
+from pwpush_app.core import (
+    models_mail,  # noqa: E402,F401
+    models_two_factor,  # noqa: E402,F401
+)

@@ -28,9 +28,10 @@ LOOPBACK = "127.0.0.1 ::1"
 
 
 def _audit(server_runtime, token: str) -> list[tuple[str, str]]:
+    from sqlmodel import select
+
     from pwpush_app.core.db import transaction
     from pwpush_app.core.models import AuditEvent
-    from sqlmodel import select
 
     push = find_push(server_runtime, token)
     with transaction(server_runtime.engine, write=False) as db:

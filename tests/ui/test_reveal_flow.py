@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import EventChannel, create_through_form, push_directly, reveal_in, screenshot, wait_for_secret, wait_until_ready
+from ui_helpers import (
+    EventChannel,
+    create_through_form,
+    push_directly,
+    reveal_in,
+    screenshot,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 from pwpush_app.core.records import find_push
 from pwpush_app.ui.reveal import RevealState
