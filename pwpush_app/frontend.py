@@ -215,14 +215,33 @@ def build_frontend(settings: Settings, log=print) -> Path:
                 "(PWP__OVERRIDE_BASE_URL, PWP__BRAND__*, limits ...) as build arguments, or with the tools.")
         started = time.monotonic()
         log("Building the frontend (the pages' sources or settings changed since the last build)...")
-        _reflex_export()
+        _reflex_export(log)
         folder = _keep_build(inputs)
         log(f"Frontend built in {time.monotonic() - started:.1f} s: {folder}")
         _remove_old_builds(keep=folder)
         return folder
 
 
-def _reflex_export() -> None:
+# React Router's prerender gives each page a fixed time: on a machine busy with other
+# work a page may miss it ("Prerender: Request failed for /x/: The operation timed out").
+PRERENDER_TIMED_OUT = "Prerender: Request"
+BUILD_ATTEMPTS = 3
+
+
+def _reflex_export(log=print) -> None:
+    """Reflex's production build (`_reflex_export_once`), tried again when only the
+    prerender of a page ran out of time."""
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        try:
+            return _reflex_export_once()
+        except FrontendBuildError as error:
+            if PRERENDER_TIMED_OUT not in str(error) or attempt == BUILD_ATTEMPTS:
+                raise
+            log(f"The prerender of a page ran out of time (a busy machine?): building again ({attempt + 1} of "
+                f"{BUILD_ATTEMPTS})")
+
+
+def _reflex_export_once() -> None:
     """Reflex's own production build, as `reflex run --env prod` makes it (same compile,
     same `bun run export`), without starting a server."""
     command = [str(Path(sys.executable).parent / "reflex"), "export", "--frontend-only", "--no-zip",

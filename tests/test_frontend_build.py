@@ -220,3 +220,34 @@ def test_a_build_made_before_the_placeholder_is_refused_with_what_to_do(tmp_path
     chunk.write_text(chunk.read_text().replace("pwpush-build-origin.invalid", "localhost:3000"))
     with pytest.raises(FrontendBuildError, match="remove .* and start again"):
         served_copy(build, "http://localhost:3000")
+
+
+def test_a_build_whose_prerender_ran_out_of_time_is_tried_again_and_other_failures_are_not(monkeypatch):
+    """A page's prerender that misses React Router's fixed time on a busy machine is tried
+    again (seen in the suite while other builds ran); a real failure stops at once."""
+    from pwpush_app import frontend
+
+    outcomes = ["error: Prerender: Request failed for /forgot-password/: The operation timed out.", None]
+    tries, said = [], []
+
+    def build_once():
+        tries.append(1)
+        outcome = outcomes.pop(0)
+        if outcome:
+            raise FrontendBuildError(f"the frontend build failed (reflex export):\n{outcome}")
+
+    monkeypatch.setattr(frontend, "_reflex_export_once", build_once)
+    frontend._reflex_export(said.append)
+    assert len(tries) == 2 and "building again (2 of 3)" in said[0]
+
+    outcomes[:] = ["error: Could not resolve module 'x'"] * 3
+    tries.clear()
+    with pytest.raises(FrontendBuildError, match="Could not resolve"):
+        frontend._reflex_export(said.append)
+    assert len(tries) == 1
+
+    outcomes[:] = ["error: Prerender: Request failed for /: timed out"] * 3
+    tries.clear()
+    with pytest.raises(FrontendBuildError, match="Prerender"):
+        frontend._reflex_export(said.append)
+    assert len(tries) == frontend.BUILD_ATTEMPTS
