@@ -52,21 +52,6 @@ def strict_site(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def new_page(chromium):
-    contexts = []
-
-    def open_page(viewport: dict = WIDE):
-        context = chromium.new_context(viewport=viewport)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def shoot(page, name: str) -> None:
     """The page at 1280 and 390 px, light and dark, into test-artifacts/screenshots; and axe
     finds no serious problem on it (at 390 px, light and dark)."""
