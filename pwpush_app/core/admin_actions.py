@@ -15,7 +15,8 @@ each other at once leave one.  The rules an action refuses by (AdminRefused) are
   page deletes your own account, with your password).
 - reset_2fa: two-factor off and its backup codes gone, for someone who lost their phone and
   codes; the next login asks for the password only (or enrolment, under PWP__REQUIRE_MFA).
-- promote / demote: never yourself out of admin, never the last administrator.
+- promote / demote: never yourself out of admin, never the last administrator, nor an
+  address PWP__ADMIN_EMAILS lists (its next login would make it one again).
 - sign_out: every session and half-done login of the account ends.
 
 PWP__DISABLE_LOGINS closes the admin area like every account page (LoginsClosed).
@@ -162,6 +163,9 @@ def demote(runtime: Runtime, admin_id: str | None, target_id, client: Client, no
             raise AdminRefused("You cannot remove yourself from the administrators: ask another administrator.")
         if not target.is_admin:
             raise AdminRefused(f"{target.email} is not an administrator.")
+        if target.email in runtime.settings.admin_emails:
+            raise AdminRefused(f"{target.email} is listed in PWP__ADMIN_EMAILS, which makes it an administrator "
+                               "again at its next login: take it off that list first.")
         admins = db.exec(select(func.count()).select_from(User).where(User.is_admin == True)).one()  # noqa: E712
         if admins <= 1:
             raise AdminRefused("This is the last administrator: make someone else one first.")

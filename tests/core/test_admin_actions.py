@@ -160,6 +160,16 @@ def test_promote_and_demote_never_the_last_admin_nor_yourself(runtime, people):
         admin_actions.demote(runtime, last, last, ADMIN_CLIENT, T0)
 
 
+def test_an_address_listed_in_admin_emails_is_not_demoted(make_runtime):
+    runtime = make_runtime(PWP__ADMIN_EMAILS="ops@example.com")
+    root, ops = _sign_up(runtime, "root@example.com"), _sign_up(runtime, "ops@example.com")
+    admin.set_admin(runtime, "root@example.com")
+    admin.set_admin(runtime, "ops@example.com")
+    with pytest.raises(AdminRefused, match="PWP__ADMIN_EMAILS"):
+        admin_actions.demote(runtime, root.id, ops.id, ADMIN_CLIENT, T0)
+    assert admin.require_admin(runtime, ops.id)
+
+
 def test_an_admin_demoted_meanwhile_is_refused_at_once(runtime, people):
     """Demoted by the CLI while their page is open: their next action is refused."""
     root, bob = people

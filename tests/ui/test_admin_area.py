@@ -124,7 +124,7 @@ def test_an_admin_uses_every_action_and_a_non_admin_changes_nothing(site, new_pa
         for scheme in ("light", "dark"):
             page.set_viewport_size({"width": 390, "height": 844})
             page.emulate_media(color_scheme=scheme)
-            assert _serious_problems(page) == []
+            assert _serious_problems(page) == [], scheme
         page.set_viewport_size({"width": 1280, "height": 900})
         page.emulate_media(color_scheme="light")
 
