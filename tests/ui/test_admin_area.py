@@ -10,7 +10,7 @@ import importlib.util
 import pyotp
 import pytest
 from sqlalchemy import text
-from ui_helpers import PASSWORD, EventChannel, screenshots, sign_up, wait_until_ready
+from ui_helpers import PASSWORD, screenshots, signed_up_on
 
 from pwpush_app.core import accounts, two_factor
 from pwpush_app.core.audit import Client
@@ -80,10 +80,7 @@ def test_an_admin_uses_every_action_and_a_non_admin_changes_nothing(site, new_pa
 
     # A non-admin, signed in, sends every action for every account over the live websocket.
     mallory = new_page()
-    channel = EventChannel(mallory)
-    sign_up(mallory, server.url, "mallory@example.com")
-    mallory.goto(server.url + "/admin")
-    wait_until_ready(mallory)
+    channel = signed_up_on(mallory, server.url, "mallory@example.com", "/admin")
     mallory.wait_for_selector("#admin-refused:has-text('Only administrators')")
     from pwpush_app.ui.admin import AdminState
 
@@ -100,10 +97,7 @@ def test_an_admin_uses_every_action_and_a_non_admin_changes_nothing(site, new_pa
 
     # The administrator (PWP__ADMIN_EMAILS) does each one from the page.
     page = new_page()
-    own_channel = EventChannel(page)
-    sign_up(page, server.url, "root@example.com")
-    page.goto(server.url + "/admin")
-    wait_until_ready(page)
+    own_channel = signed_up_on(page, server.url, "root@example.com", "/admin")
     page.wait_for_selector(".admin-user")
     assert page.locator("#admin-log-empty").is_visible()
     assert page.inner_text("#admin-storage") == "0 bytes in 0 files"

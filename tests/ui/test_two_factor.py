@@ -18,7 +18,7 @@ import time
 import httpx
 import pyotp
 import pytest
-from ui_helpers import PASSWORD, SCREENSHOTS, EventChannel, sign_up, wait_until_ready
+from ui_helpers import PASSWORD, SCREENSHOTS, EventChannel, sign_up, signed_up_on, wait_until_ready
 
 from pwpush_app.core import accounts, two_factor
 from pwpush_app.core.runtime import open_runtime
@@ -124,10 +124,7 @@ def log_out(page) -> None:
 def test_enrol_then_codes_backup_codes_and_lock_out(site, new_page):
     server, runtime = site
     page = new_page()
-    channel = EventChannel(page)
-    sign_up(page, server.url, "ann@example.com")
-    page.goto(server.url + "/account")
-    wait_until_ready(page)
+    channel = signed_up_on(page, server.url, "ann@example.com", "/account")
     page.click("#set-up-two-factor")
     secret = read_secret(page)
     shoot(page, "enrol")
@@ -293,10 +290,7 @@ def test_admin_page_for_admins_only(site, new_page):
 
     # A non-admin is told no, and a crafted search gets no list.
     page = new_page()
-    channel = EventChannel(page)
-    sign_up(page, server.url, "carl@example.com")
-    page.goto(server.url + "/admin")
-    wait_until_ready(page)
+    channel = signed_up_on(page, server.url, "carl@example.com", "/admin")
     page.wait_for_selector("#admin-refused:has-text('Only administrators')")
     from pwpush_app.ui.admin import AdminState
 

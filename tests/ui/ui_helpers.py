@@ -212,3 +212,13 @@ def screenshots(page, name: str) -> None:
             page.set_viewport_size(viewport)
             page.wait_for_timeout(250)
             page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}-{scheme}.png"), full_page=True)
+
+
+def signed_up_on(page, base_url: str, email: str, path: str) -> "EventChannel":
+    """A new account signed up in this page, which then opens `path`; the page's event
+    channel (watching from before the sign-up) to send crafted events on."""
+    channel = EventChannel(page)
+    sign_up(page, base_url, email)
+    page.goto(base_url + path)
+    wait_until_ready(page)
+    return channel
