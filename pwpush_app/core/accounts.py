@@ -153,8 +153,8 @@ def log_in(
     with transaction(runtime.engine, write=False) as db:
         user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
         failures = db.get(LoginFailures, digest)
-    locked_until = failures.locked_until if failures is not None else None
-    locked = locked_until is not None and locked_until > now
+    locked_until = _lock_end(runtime, failures, now)
+    locked = locked_until is not None
     known = user is not None and user.password_hash is not None and len(password) <= PASSWORD_MAX_CHARS
     # Never more than the longest allowed password goes into Argon2.
     right = runtime.hashing.verify(password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(runtime))
@@ -191,13 +191,25 @@ def email_digest(runtime: Runtime, email: str) -> str:
     return runtime.keyring.token_digest("login failures\x00" + email)
 
 
+def _lock_end(runtime: Runtime, failures: LoginFailures | None, now: datetime) -> datetime | None:
+    """When the lock of this row ends as the login tells it, or None (not locked).  A lock set
+    by an administrator lasts until one lifts it, but is told like a wrong-password lock
+    (paused for the usual while, from now): the answer never tells whether the address has an
+    account, and only an account can be locked by an administrator."""
+    until = failures.locked_until if failures is not None else None
+    if until is None or until <= now:
+        return None
+    if failures.by_admin:
+        return now + timedelta(minutes=runtime.settings.login_lockout_minutes)
+    return until
+
+
 def login_lock(runtime: Runtime, email: str, now: datetime | None = None) -> datetime | None:
     """Until when logging in with this address is locked, or None."""
     now = now or utcnow()
     with transaction(runtime.engine, write=False) as db:
         failures = db.get(LoginFailures, email_digest(runtime, email))
-    until = failures.locked_until if failures is not None else None
-    return until if until is not None and until > now else None
+    return _lock_end(runtime, failures, now)
 
 
 def count_login_failure(runtime: Runtime, digest: str, locked: bool, now: datetime, user: User | None = None) -> None:
@@ -349,8 +361,10 @@ def set_password(runtime: Runtime, user: User, new_password: str, now: datetime 
 
 
 def end_lock_out(db: Session, runtime: Runtime, email: str) -> None:
-    """Forget the wrong passwords counted for this address, and its lock."""
-    db.execute(delete(LoginFailures).where(LoginFailures.email_digest == email_digest(runtime, email)))
+    """Forget the wrong passwords counted for this address, and its lock (not a lock set by an
+    administrator: a reset link or an unlock mail does not lift that; admin_actions.unlock does)."""
+    db.execute(delete(LoginFailures).where(LoginFailures.email_digest == email_digest(runtime, email),
+                                           LoginFailures.by_admin == False))  # noqa: E712
 
 
 def delete_account(runtime: Runtime, user_id: str, password: str, client: Client, now: datetime | None = None) -> None:

@@ -36,12 +36,27 @@ class NotAdmin(Exception):
 
 def require_admin(runtime: Runtime, user_id: str | None) -> User:
     """The administrator behind `user_id`, or NotAdmin: nobody, a deleted account, or not an admin."""
-    if not user_id:
+    if not user_id or not isinstance(user_id, str):
         raise NotAdmin()
     user = accounts.get_user(runtime, user_id)
     if user is None or not user.is_admin:
         raise NotAdmin()
     return user
+
+
+class LoginsClosed(NotAdmin):
+    """PWP__DISABLE_LOGINS: the admin area is closed like every account page."""
+
+    def __init__(self):
+        Exception.__init__(self, accounts.MESSAGES["logins_disabled"])
+
+
+def require_admin_area(runtime: Runtime, admin_id: str | None) -> User:
+    """The admin area's door, for every admin page and event: logins open (PWP__DISABLE_LOGINS
+    closes the area, as every account page) and an administrator (`require_admin`)."""
+    if not accounts.logins_open(runtime):
+        raise LoginsClosed()
+    return require_admin(runtime, admin_id)
 
 
 def set_admin(runtime: Runtime, email: str, admin: bool = True, now: datetime | None = None) -> User:
@@ -72,7 +87,7 @@ class UserRow:
 
 def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: datetime | None = None) -> list[UserRow]:
     """Accounts, newest first, whose address contains `search`: for administrators only."""
-    require_admin(runtime, admin_id)
+    require_admin_area(runtime, admin_id)
     now = now or utcnow()
     search = accounts.normalize_email(search if isinstance(search, str) else "")[:MAX_SEARCH_CHARS]
     query = select(User).order_by(User.created_at.desc(), User.email).limit(USERS_SHOWN)

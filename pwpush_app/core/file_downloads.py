@@ -273,6 +273,16 @@ def delete_blobs_of(runtime: Runtime, push: Push | None, now: datetime) -> None:
         delete_released_blobs(runtime, now, push_id=push.id)
 
 
+def delete_blobs_of_pushes(runtime: Runtime, push_ids: list[str]) -> None:
+    """Every remaining blob of these pushes, download window or not (an administrator
+    deletes their owner's account).  The caller expired them first."""
+    for start in range(0, len(push_ids), _DELETE_BATCH):
+        with transaction(runtime.engine, write=False) as db:
+            rows = list(db.exec(select(PushFile.id, PushFile.blob_key).where(
+                PushFile.push_id.in_(push_ids[start:start + _DELETE_BATCH]), PushFile.blob_deleted == False)))  # noqa: E712
+        _delete_blobs(runtime, rows)
+
+
 def _delete_blobs(runtime: Runtime, rows: list[tuple[int, str]]) -> None:
     # Blob first, then the flag: a crash in between leaves a flag to retry, never an
     # orphaned blob that no row points at.

@@ -54,6 +54,9 @@ class LoginFailures(SQLModel, table=True):
     failures: int = 0
     locked_until: datetime | None = None
     updated_at: datetime = Field(index=True)
+    # Locked by an administrator (core/admin_actions.py): only an administrator unlocks it
+    # (a password reset or an unlock link ends wrong-password locks only).
+    by_admin: bool = False
 
 
 class LoginSession(SQLModel, table=True):
@@ -252,8 +255,9 @@ class DownloadGrant(SQLModel, table=True):
     created_at: datetime
 
 
-# The tables of mail, account tokens, notifications and webhooks, and of two-factor, live beside these.
+# The tables of mail, account tokens, notifications and webhooks, of two-factor and of the admin log, live beside these.
 from pwpush_app.core import (
+    models_admin,  # noqa: E402,F401
     models_mail,  # noqa: E402,F401
     models_two_factor,  # noqa: E402,F401
 )

@@ -1,0 +1,158 @@
+"""The state of `/admin`: the users list with its actions, the audit log and the instance figures.
+
+Every event asks the core, which checks the administrator afresh (`admin.require_admin_area`
+and, for actions, inside the action's transaction): an event crafted by someone who is not an
+administrator gets the refusal, no data, and changes nothing.  A stranger is sent to log in.
+The state holds addresses, dates and counts: never a secret.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core import admin, admin_actions, admin_figures
+from pwpush_app.core.errors import ServerBusy
+from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, format_time, in_thread, runtime
+from pwpush_app.ui.session import current_user
+
+REFUSED = "Only administrators can see this page. Ask one to run `python -m pwpush_app make-admin` for you."
+
+# The page's action names, each the core call that does it.
+ACTIONS = {
+    admin_actions.LOCK: admin_actions.lock,
+    admin_actions.UNLOCK: admin_actions.unlock,
+    admin_actions.DELETE: admin_actions.delete_user,
+    admin_actions.RESET_2FA: admin_actions.reset_two_factor,
+    admin_actions.PROMOTE: admin_actions.promote,
+    admin_actions.DEMOTE: admin_actions.demote,
+    admin_actions.SIGN_OUT: admin_actions.sign_out_everywhere,
+}
+DONE_WORDS = {
+    admin_actions.LOCK: "{email} is locked and signed out everywhere.",
+    admin_actions.UNLOCK: "{email} is unlocked.",
+    admin_actions.DELETE: "{email} is deleted ({detail}).",
+    admin_actions.RESET_2FA: "Two-factor sign-in of {email} is off: their next login asks for the password only.",
+    admin_actions.PROMOTE: "{email} is an administrator.",
+    admin_actions.DEMOTE: "{email} is no longer an administrator.",
+    admin_actions.SIGN_OUT: "{email} is signed out everywhere ({detail}).",
+}
+
+
+def _row(user: admin.UserRow) -> dict[str, str]:
+    return {"id": user.id, "email": user.email, "created": format_time(user.created_at),
+            "two_factor": "On" if user.two_factor_on else "Off", "locked": "Locked" if user.locked else "",
+            "role": "Administrator" if user.is_admin else ""}
+
+
+def describe_bytes(size: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _figures(figures: admin_figures.Figures) -> dict:
+    most = max([n for _day, n in figures.views_per_day] + [1])
+    return {
+        "pushes": [{"kind": KIND_LABELS.get(kind, kind),
+                    "active": str(figures.pushes[(kind, admin_figures.ACTIVE)]),
+                    "expired": str(figures.pushes[(kind, admin_figures.EXPIRED)])}
+                   for kind in dict.fromkeys(k for k, _state in figures.pushes)],
+        "views": [{"day": f"{day.day} {day:%b}", "count": str(n), "width": f"{max(n * 100 // most, 1 if n else 0)}%"}
+                  for day, n in figures.views_per_day],
+        "storage": f"{describe_bytes(figures.file_bytes)} in {figures.files} file{'' if figures.files == 1 else 's'}",
+        "mail": f"{figures.mail_queued} queued, {figures.mail_failed} failed",
+        "purge": format_time(figures.last_purge) if figures.last_purge else "Not yet run on this database",
+    }
+
+
+def _log_row(row: admin_actions.LogRow) -> dict[str, str]:
+    return {"when": format_time(row.created_at), "admin": row.admin_email, "what": row.words,
+            "whom": row.target_email, "detail": row.detail, "ip": row.ip or "unknown address"}
+
+
+def _everything(admin_id: str, search: str) -> tuple[list, dict, list]:
+    rt = runtime()
+    return (admin.list_users(rt, admin_id, search), _figures(admin_figures.instance_figures(rt, admin_id)),
+            admin_actions.audit_log(rt, admin_id))
+
+
+class AdminState(rx.State):
+    allowed: bool = False
+    checked: bool = False
+    refusal: str = ""
+    # The outcome of the last action (done) or why it was refused (action_error).
+    done: str = ""
+    action_error: str = ""
+    me: str = ""
+    users: list[dict[str, str]] = []
+    search_text: str = ""
+    pushes: list[dict[str, str]] = []
+    views: list[dict[str, str]] = []
+    storage: str = ""
+    mail: str = ""
+    purge: str = ""
+    log: list[dict[str, str]] = []
+
+    def _shut(self, refusal: str) -> None:
+        self.allowed, self.users, self.log, self.pushes, self.views, self.refusal = False, [], [], [], [], refusal
+        self.storage = self.mail = self.purge = self.done = ""
+
+    async def _reload(self, search: str):
+        user = await current_user(self)
+        if user is None:
+            self._shut("")
+            return rx.redirect("/login")
+        try:
+            rows, figures, log = await in_thread(_everything, user.id, search)
+        except admin.NotAdmin as refused:
+            self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
+            return None
+        except ServerBusy:
+            self.refusal = BUSY_MESSAGE
+            return None
+        self.allowed, self.refusal, self.search_text, self.me = True, "", search, user.email
+        self.users = [_row(r) for r in rows]
+        self.pushes, self.views = figures["pushes"], figures["views"]
+        self.storage, self.mail, self.purge = figures["storage"], figures["mail"], figures["purge"]
+        self.log = [_log_row(r) for r in log]
+        return None
+
+    @rx.event
+    async def load(self):
+        self.checked, self.done, self.action_error = False, "", ""
+        redirect = await self._reload("")
+        self.checked = True
+        return redirect
+
+    @rx.event
+    async def search(self, form_data: dict):
+        self.done, self.action_error = "", ""
+        return await self._reload(form_text(form_data, "search")[:admin.MAX_SEARCH_CHARS])
+
+    @rx.event
+    async def act(self, action: str, user_id: str):
+        """One admin action on one account (the core checks who asks, and every rule)."""
+        self.done, self.action_error = "", ""
+        do = ACTIONS.get(action) if isinstance(action, str) else None
+        user = await current_user(self)
+        if user is None:
+            self._shut("")
+            return rx.redirect("/login")
+        if do is None:
+            self.action_error = "Unknown action: reload the page."
+            return None
+        try:
+            outcome = await in_thread(do, runtime(), user.id, user_id if isinstance(user_id, str) else "",
+                                      client_of(self))
+        except admin.NotAdmin as refused:
+            self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
+            return None
+        except admin_actions.AdminRefused as refused:
+            self.action_error = str(refused)
+        except ServerBusy:
+            self.action_error = BUSY_MESSAGE
+            return None
+        else:
+            self.done = DONE_WORDS[action].format(email=outcome.target_email, detail=outcome.detail)
+        return await self._reload(self.search_text)
