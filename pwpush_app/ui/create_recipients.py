@@ -19,7 +19,7 @@ def recipients_field(forget_error: Callable[[str], object]) -> rx.Component:
         CreateState.kind != "file",
         rx.vstack(
             field_label("Several recipients (optional): a link for each", FIELD),
-            rx.text_area(id=FIELD, name=FIELD, rows="2", size="3", width="100%", auto_complete="off",
+            rx.text_area(id=FIELD, name=FIELD, rows="2", size="3", width="100%",
                          spell_check=False, placeholder="Alice, Bob, carol@example.com",
                          on_change=forget_error(FIELD), aria_describedby=f"{FIELD}-help {FIELD}-error",
                          aria_invalid=CreateState.errors.contains(FIELD)),

@@ -66,7 +66,7 @@ def test_a_single_push_answer_stays_password_pushers(live_server):
     (["Alice", "bob@"], "Not an email address"),
     (["Alice", {"name": "x"}], "list of texts"),
     (7, "list of texts"),
-    (["Alice", "bob@example.com"], "Only logged-in senders"),
+    (["Alice", "bob@example.com"], "send the link yourself"),
 ])
 def test_a_bad_list_is_422_naming_recipients_and_stores_nothing(live_server, recipients, words):
     answer = _create(live_server.url, recipients=recipients, name="refused-group")

@@ -93,7 +93,7 @@ def test_one_passphrase_for_all_each_push_counts_its_own_guesses(runtime):
     (["Alice", "bob@"], "recipients", "Not an email address"),
     (["Alice", "tab\there"], "recipients", "characters a label can't"),
     (["Alice", 7], "recipients", "list of texts"),
-    (["Alice", "bob@example.com"], "recipients", "Only logged-in senders"),
+    (["Alice", "bob@example.com"], "recipients", "does not send links by email"),
 ])
 def test_a_bad_list_is_refused_whole_and_nothing_is_stored(runtime, recipients, field, words):
     before = count_rows(runtime)
