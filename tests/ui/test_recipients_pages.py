@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from ui_helpers import reveal_in, screenshots, wait_until_ready
+from ui_helpers import reveal_in, screenshots, sign_up, wait_until_ready
 
 from pwpush_app.core.records import find_push
 from tests.servers import LiveServer, free_port
@@ -76,6 +76,22 @@ def test_a_link_per_recipient_who_has_viewed_and_revoking_one(live_server, serve
     assert reveal_in(new_page(), links[2]) == secret  # and the auditor's
     bob = find_push(server_runtime, links[1].rsplit("/", 1)[-1])
     assert bob.expired_reason == "owner" and bob.recipient == "Bob"
+
+
+def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, f"group-{secrets.token_hex(4)}@example.com")
+    _fill_and_create(page, base, "dash group " + secrets.token_hex(4), "Alice, Bob", name="dash group")
+    page.wait_for_function("() => document.getElementById('share-group-link-1').value.length > 0")
+    assert reveal_in(new_page(), page.input_value("#share-group-link-0")).startswith("dash group")
+
+    page.goto(base + "/dashboard")
+    page.wait_for_selector(".dash-group")
+    badges = sorted(page.locator(".dash-recipient").all_inner_texts())
+    assert badges == ["For Alice", "For Bob"]
+    assert set(page.locator(".dash-group").all_inner_texts()) == {"Same secret for 2: viewed by Alice; not yet by Bob."}
+    screenshots(page, "recipients-dashboard")
 
 
 @pytest.fixture(scope="module")
