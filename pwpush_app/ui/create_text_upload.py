@@ -18,8 +18,8 @@ import dataclasses
 import reflex as rx
 
 from pwpush_app.core.create import create_push
-from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
 from pwpush_app.ui.components.share import ShareState, show_group, show_share
 from pwpush_app.ui.create_state import CreateState, mailed_to

@@ -3,8 +3,8 @@
 Two nullable columns: the group a push was made in (with the others for the same secret)
 and the recipient it is for. Existing pushes belong to no group.
 
-Revision ID: 0010_issue21
-Revises: 0009_issue21
+Revision ID: 0011_issue21
+Revises: 0010_issue18
 Create Date: 2026-12-01 00:30:00
 """
 from typing import Sequence, Union
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0010_issue21'
-down_revision: Union[str, None] = '0009_issue21'
+revision: str = '0011_issue21'
+down_revision: Union[str, None] = '0010_issue18'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
