@@ -40,6 +40,7 @@ from pwpush_app.core.errors import (
 )
 from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.push_policies import AddressRefused
+from pwpush_app.core.recipients import asks_for_recipients, create_group
 from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, find_for_viewer, reveal_push
 
@@ -52,9 +53,10 @@ def _require_anonymous_allowed(caller: Caller) -> None:
 
 async def create(
     request: Request, caller: Caller, root_key: str, kind: str, kind_is_fixed: bool = False,
-    needs_token: bool = False,
-) -> schemas.CreatedPushOut:
-    """`needs_token`: the endpoint takes no anonymous pushes (Password Pusher's /r.json)."""
+    needs_token: bool = False, groups: bool = False,
+) -> schemas.CreatedPushOut | schemas.CreatedGroupOut:
+    """`needs_token`: the endpoint takes no anonymous pushes (Password Pusher's /r.json).
+    `groups`: the endpoint takes `recipients` (ours: POST /api/v2/pushes)."""
     if needs_token:
         caller.require_user()
     _require_anonymous_allowed(caller)
@@ -75,6 +77,10 @@ async def create(
                                     "-F 'push[payload]=optional text'."})
         new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
         created = None
+    if created is None and asks_for_recipients(new_push):
+        if not groups:
+            raise invalid({"recipients": "Name recipients on POST /api/v2/pushes (root key push)."})
+        return await _create_group(caller, new_push, duration_field)
     if created is None:
         if new_push.kind == "file":
             uploads.check_file_push_without_files(runtime, caller.client)
@@ -87,6 +93,20 @@ async def create(
     return schemas.push_out(created.push, caller.base_url, created.url_token, schemas.CreatedPushOut, owner=True,
                             note=new_push.note, manage_url=links.manage_link(caller.base_url, created.manage_token),
                             **_mailed_to(new_push))
+
+
+async def _create_group(caller: Caller, new_push, duration_field: str) -> schemas.CreatedGroupOut:
+    runtime = caller.runtime
+    try:
+        group = await run_core(runtime, create_group, runtime, new_push, caller.client,
+                               blocking=bool(new_push.passphrase))
+    except InvalidPush as error:
+        raise invalid({(duration_field if field == "expire_after" else field): message
+                       for field, message in error.errors.items()}) from None
+    return schemas.CreatedGroupOut(group_id=group.group_id, pushes=[
+        schemas.push_out(one.push, caller.base_url, one.url_token, schemas.CreatedPushOut, owner=True,
+                         note=new_push.note, manage_url=links.manage_link(caller.base_url, one.manage_token))
+        for one in group.pushes])
 
 
 def _mailed_to(new_push) -> dict:

@@ -35,7 +35,10 @@ BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step")
 NOTIFY_FIELDS = ("notify_emails_to", "notify_emails_to_locale")
 # The addresses the link opens from: a text (separated by spaces or commas) or a list of texts.
 ADDRESS_FIELD = "allowed_ips"
-PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, *NOTIFY_FIELDS, ADDRESS_FIELD, "files"))
+# One secret for several recipients (core/recipients.py): a list of labels or emails, or a text.
+RECIPIENTS_FIELD = "recipients"
+PUSH_FIELDS = frozenset((*TEXT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, *NOTIFY_FIELDS, ADDRESS_FIELD, RECIPIENTS_FIELD,
+                         "files"))
 # Root keys some clients add beside the push object (the CLI's account_id, Rails forms'
 # extras); tolerated and ignored.
 IGNORED_ROOT_KEYS = frozenset(("account_id", "locale", "utf8", "authenticity_token", "commit"))
@@ -250,6 +253,10 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
     if not (allowed_ips is None or isinstance(allowed_ips, str)
             or isinstance(allowed_ips, list) and all(isinstance(item, str) for item in allowed_ips)):
         errors[ADDRESS_FIELD] = "allowed_ips must be text or a list of texts, e.g. [\"203.0.113.0/24\", \"2001:db8::/32\"]."
+    recipients = fields.get(RECIPIENTS_FIELD)
+    if not (recipients is None or isinstance(recipients, str)
+            or isinstance(recipients, list) and all(isinstance(item, str) for item in recipients)):
+        errors[RECIPIENTS_FIELD] = "recipients must be a list of texts, e.g. [\"Alice\", \"bob@example.com\"]."
     if errors:
         raise invalid(errors)
 
@@ -266,6 +273,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         deletable_by_viewer=values.get("deletable_by_viewer"),
         allowed_ips=allowed_ips,
         burn_after_failed_passphrases=values.get("burn_after_failed_passphrases"),
+        recipients=recipients,
         **notify,
     ), duration_field
 
@@ -289,7 +297,7 @@ def notify_fields(fields: dict, errors: dict[str, str]) -> dict:
 
 
 # What an edit may not change: the kind, the files of a file push, the sender's policies.
-FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases")
+FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases", RECIPIENTS_FIELD)
 
 
 def push_edit_from_fields(fields: dict) -> tuple[PushEdit, str]:

@@ -90,6 +90,8 @@ def push_out(
             fields.update(allowed_ips=allowed_ips_list(push))
         if push.burn_after_failed_passphrases:
             fields.update(burn_after_failed_passphrases=push.burn_after_failed_passphrases)
+        if push.group_id:
+            fields.update(group_id=push.group_id, recipient=push.recipient)
     return (model or PushOut)(**fields, **extra)
 
 
@@ -181,6 +183,10 @@ class PushFields(BaseModel):
     burn_after_failed_passphrases: int | None = Field(
         None, description=f"With a passphrase: the push is deleted by this many wrong passphrases in all, from any "
         f"address ({BURN_MIN}..{BURN_MAX}; ours).", examples=[3])
+    recipients: str | list[str] | None = Field(
+        None, description="One secret for several recipients (ours): 2 to 20 labels or email addresses; each gets a "
+        "push of their own (own link, views, expiry, audit trail), and email addresses get their link mailed. The "
+        "answer is then `{\"group_id\", \"pushes\": [...]}`.", examples=[["Alice", "bob@example.com"]])
 
 
 class PushOut(BaseModel):
@@ -220,6 +226,9 @@ class PushOut(BaseModel):
                                           "the link opens from.")
     burn_after_failed_passphrases: int | None = Field(None, description="Owner only (ours), when set: wrong "
                                                       "passphrases that delete the push.")
+    group_id: str | None = Field(None, description="Owner only (ours), for a push made with `recipients`: the "
+                                 "same in each push of the group.")
+    recipient: str | None = Field(None, description="Owner only (ours), with `group_id`: who this push is for.")
 
 
 class CreatedPushOut(PushOut):
@@ -227,6 +236,14 @@ class CreatedPushOut(PushOut):
     notify_emails_to_locale: str | None = None
 
     manage_url: str = Field(description="Private link for the creator: audit trail and expire now (ours).")
+
+
+class CreatedGroupOut(BaseModel):
+    """The answer to a create with `recipients` (ours): a push for each recipient."""
+
+    group_id: str = Field(description="The same in each push of the group (the owner's lists show it).")
+    pushes: list[CreatedPushOut] = Field(description="One per recipient, in the order named; each has its own "
+                                         "`recipient`, link, views, expiry, audit trail and `manage_url`.")
 
 
 class FileOut(BaseModel):

@@ -9,6 +9,7 @@ from pwpush_app.api.auth import Caller, caller, current_runtime
 from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.api.schemas import (
     AuditV2Out,
+    CreatedGroupOut,
     CreatedPushOut,
     NotifyEmailsOut,
     PreviewOut,
@@ -110,7 +111,7 @@ def get_version(runtime: Runtime = Depends(current_runtime)):
 @router.post(
     "/pushes",
     status_code=201,
-    response_model=CreatedPushOut, response_model_exclude_unset=True,
+    response_model=CreatedPushOut | CreatedGroupOut, response_model_exclude_unset=True,
     summary="Create a push",
     description="JSON `{\"push\": {...}}`, form-encoded `push[payload]=...`, or multipart. "
     "Anonymous unless a token is sent; the answer's `manage_url` lets an anonymous creator manage the push. "
@@ -128,7 +129,7 @@ def get_version(runtime: Runtime = Depends(current_runtime)):
     }}},
 )
 async def create_push(request: Request, who: Caller = Depends(caller)):
-    return await actions.create(request, who, "push", "text")
+    return await actions.create(request, who, "push", "text", groups=True)
 
 
 @router.get("/pushes/active", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes, newest first",

@@ -61,6 +61,9 @@ class NewPush:
     # opens from (text or a list; None: everywhere), and wrong passphrases before it burns.
     allowed_ips: str | list[str] | None = None
     burn_after_failed_passphrases: int | None = None
+    # One secret for several recipients (core/recipients.py): labels or email addresses,
+    # as a list or a text separated by commas or new lines; a push for each.
+    recipients: str | list[str] | None = None
 
 
 @dataclass
@@ -70,9 +73,10 @@ class CreatedPush:
     manage_token: str
 
 
-def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None = None) -> dict:
+def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None = None, group: bool = False) -> dict:
     """Check a request against the kind's policy; return the resolved values or raise.
-    With the `client`, also who may have the link mailed to whom."""
+    With the `client`, also who may have the link mailed to whom.  `group`: the request
+    of core/recipients.py, which checks its recipients itself."""
     settings = runtime.settings
     errors: dict[str, str] = {}
     kind = request.kind
@@ -105,6 +109,11 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
         if not isinstance(value, bool):
             errors[name] = f"{name} must be true or false."
+    if settings.require_passphrase and not normalize_passphrase(request.passphrase):
+        errors["passphrase"] = PASSPHRASE_REQUIRED
+    if request.recipients not in (None, "", []) and not group:
+        errors["recipients"] = ("Recipients can't be named for a file push: push text, a URL or a QR code to "
+                                "several recipients, or send the files to each one.")
     policies = check_policies(request.allowed_ips, request.burn_after_failed_passphrases,
                               bool(normalize_passphrase(request.passphrase)) if isinstance(request.passphrase, str) else False,
                               errors)
@@ -125,6 +134,11 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
         "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
         **policies,
     }
+
+
+# PWPUSH_REQUIRE_PASSPHRASE: what a sender without one reads (the page and the API alike).
+PASSPHRASE_REQUIRED = ("This site requires a passphrase on every push: set one, and tell it to the recipient "
+                       "another way (a call, a chat).")
 
 
 # The sender's other texts and their longest length, in characters.
@@ -265,11 +279,17 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
     """Validate and seal a push under `key`, with its tokens, without storing it: the row
     exactly as `store_new_push` writes it (benchmarks insert such rows in bulk)."""
     resolved = validate_new_push(runtime, request, client)
+    passphrase = normalize_passphrase(request.passphrase)
+    passphrase_hash = runtime.hashing.hash(passphrase) if passphrase else None
+    return seal_validated(runtime, request, client, key, now, resolved, passphrase_hash)
+
+
+def seal_validated(runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime, resolved: dict,
+                   passphrase_hash: str | None, group_id: str | None = None, recipient: str | None = None) -> CreatedPush:
+    """Seal a push of a request already validated (`resolved`), its passphrase hashed."""
     keyring = runtime.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
-    passphrase = normalize_passphrase(request.passphrase)
-    passphrase_hash = runtime.hashing.hash(passphrase) if passphrase else None
     push = Push.from_columns(dict(
         id=push_id,
         kind=request.kind,
@@ -297,6 +317,8 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
         first_viewed_at=None,
         last_viewed_at=None,
         previous_viewed_at=None,
+        group_id=group_id,
+        recipient=recipient,
         created_at=now,
         updated_at=now,
         expired=False,

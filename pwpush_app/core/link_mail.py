@@ -3,6 +3,8 @@
 
 - Only a logged-in sender, for a push of their own that is still live, on a site that
   sends mail (PWP__MAIL__SMTP_ADDRESS, PWP__NOTIFY_BY_EMAIL__ENABLED).
+- Only addresses in PWPUSH_ALLOWED_RECIPIENT_DOMAINS, where the instance sets it
+  (`domain_allowed`; the recipients of core/recipients.py too).
 - At most MAX_RECIPIENTS addresses per push, all sends together; no address twice; at
   most PWP__NOTIFY_BY_EMAIL__DAILY_LIMIT link mails per account per day (UTC).
 - The mail carries the link, when it stops working and who sent it; never the secret,
@@ -81,12 +83,31 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
     wrong = [e for e in emails if len(e) > 254 or not _ADDRESS_RE.match(e)]
     if wrong:
         raise InvalidPush({FIELD: f"Not an email address: {wrong[0][:100]}. Use name@example.com, separated by commas."})
+    outside = [e for e in emails if not domain_allowed(runtime.settings, e)]
+    if outside:
+        raise InvalidPush({FIELD: f"{outside[0][:100]} is outside the domains this site mails links to "
+                                  f"({', '.join(runtime.settings.allowed_recipient_domains)}): "
+                                  "send the link to that recipient yourself."})
     lowered = [e.lower() for e in emails]
     if len(set(lowered)) != len(lowered):
         raise InvalidPush({FIELD: "An address is there twice: give each one once."})
     if locale is not None and not isinstance(locale, str) or locale and not _LOCALE_RE.match(locale):
         raise InvalidPush({LOCALE_FIELD: "Give a language code like en or pt-BR."})
     return LinkRecipients(emails, locale or "")
+
+
+def is_email(text: str) -> bool:
+    return len(text) <= 254 and bool(_ADDRESS_RE.match(text))
+
+
+def domain_allowed(settings, email: str) -> bool:
+    """`email` is in one of PWPUSH_ALLOWED_RECIPIENT_DOMAINS (a domain or a subdomain of
+    one), or the instance sets none."""
+    domains = settings.allowed_recipient_domains
+    if not domains:
+        return True
+    domain = email.rsplit("@", 1)[-1].lower().rstrip(".")
+    return any(domain == allowed or domain.endswith("." + allowed) for allowed in domains)
 
 
 def _sent_today(db: Session, user_id: str, now: datetime) -> int:

@@ -124,6 +124,10 @@ class Push(SQLModel, table=True):
     first_viewed_at: datetime | None = None
     last_viewed_at: datetime | None = None
     previous_viewed_at: datetime | None = None
+    # One secret for several recipients (core/recipients.py): the pushes made together share
+    # a random group id, and each names its recipient (a label or an email address).
+    group_id: str | None = Field(default=None, max_length=32, index=True)
+    recipient: str | None = Field(default=None, max_length=254)
 
     expired: bool = False
     expired_at: datetime | None = Field(default=None, index=True)

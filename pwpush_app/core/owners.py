@@ -270,6 +270,8 @@ def _edit_errors(runtime: Runtime, push: Push, edit: PushEdit, now: datetime) ->
                 f"The lifetime (from creation) must be from {describe_minutes(shortest)} to "
                 f"{describe_minutes(policy.minutes_max)}" + (f": the push is {describe_minutes(age)} old." if age else ".")
             )
+    if settings.require_passphrase and isinstance(edit.passphrase, str) and not edit.passphrase.strip():
+        errors["passphrase"] = "This site requires a passphrase on every push: it can be changed, not removed."
     for name in ("retrieval_step", "deletable_by_viewer"):
         if getattr(edit, name) is not None and not isinstance(getattr(edit, name), bool):
             errors[name] = f"{name} must be true or false."

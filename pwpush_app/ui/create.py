@@ -18,6 +18,7 @@ from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_files import file_fields, send_files_button
 from pwpush_app.ui.create_notify import notify_field
 from pwpush_app.ui.create_policies import policy_fields
+from pwpush_app.ui.create_recipients import recipients_field
 from pwpush_app.ui.create_state import (
     CUSTOM,
     KIND_SHORT_LABELS,
@@ -366,7 +367,8 @@ def _options_fields() -> rx.Component:
 
 def _extra_fields() -> rx.Component:
     return rx.vstack(
-        field_label("Passphrase (optional)", "passphrase"),
+        field_label("Passphrase (required on this site)" if get_settings().require_passphrase
+                    else "Passphrase (optional)", "passphrase"),
         rx.input(
             id="passphrase",
             name="passphrase",
@@ -387,6 +389,7 @@ def _extra_fields() -> rx.Component:
         rx.text_area(id="note", name="note", on_change=_forget_error("note"), rows="2", size="3", width="100%", aria_describedby="note-error"),
         _error("note"),
         notify_field() if get_settings().mail.link_by_email else rx.fragment(),
+        recipients_field(_forget_error),
         spacing="1",
         width="100%",
     )

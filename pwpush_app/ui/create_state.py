@@ -18,6 +18,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, describe_minutes
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.link_mail import split_addresses
+from pwpush_app.core.recipients import asks_for_recipients, parse_recipients
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import UI_KINDS, client_of, form_text, form_whole_number
 from pwpush_app.ui.session import current_user
@@ -139,6 +140,7 @@ class CreateState(rx.State):
             notify_emails_to=form_text(form_data, "notify_emails_to"),
             allowed_ips=form_text(form_data, "allowed_ips"),
             burn_after_failed_passphrases=_optional_number(form_data.get("burn_after_failed_passphrases")),
+            recipients=form_text(form_data, "recipients"),
         )
 
 
@@ -148,5 +150,8 @@ def _optional_number(text) -> int | str | None:
 
 
 def mailed_to(request: NewPush) -> str:
-    """The addresses a new push's link is being mailed to, for the share section."""
+    """The addresses a new push's link is being mailed to (or its recipients' links), for
+    the share section."""
+    if asks_for_recipients(request):
+        return ", ".join(r.email for r in parse_recipients(request.recipients) if r.email)
     return ", ".join(split_addresses(request.notify_emails_to))

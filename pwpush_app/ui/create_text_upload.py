@@ -19,8 +19,9 @@ import reflex as rx
 
 from pwpush_app.core.create import create_push
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
-from pwpush_app.ui.components.share import ShareState, show_share
+from pwpush_app.ui.components.share import ShareState, show_group, show_share
 from pwpush_app.ui.create_state import CreateState, mailed_to
 
 UPLOAD_ID = "payload-upload"
@@ -51,7 +52,10 @@ class TextSendState(rx.State):
         try:
             # Read outside the state's lock: a slow phone's upload holds up nothing else.
             payload = await _read_text(chunks, runtime().settings.max_payload_bytes)
-            created = await in_thread(create_push, runtime(), dataclasses.replace(request, payload=payload), client)
+            request = dataclasses.replace(request, payload=payload)
+            # Several recipients: a push for each (core/recipients.py).
+            make = create_group if asks_for_recipients(request) else create_push
+            created = await in_thread(make, runtime(), request, client)
             errors = {}
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
@@ -65,8 +69,9 @@ class TextSendState(rx.State):
                 create = await self.get_state(CreateState)
                 create.creating = False
                 create.answer(errors)
-                events = show_share(await self.get_state(ShareState), created, self.router.url.origin,
-                                    mailed_to(request)) if created else []
+                show = show_group if isinstance(created, CreatedGroup) else show_share
+                events = show(await self.get_state(ShareState), created, self.router.url.origin,
+                              mailed_to(request)) if created else []
         yield events
 
 

@@ -32,6 +32,7 @@ from pwpush_app.core.owners import (
     owner_view,
     pushes_of_owner,
 )
+from pwpush_app.core.recipients import describe_group, groups_of
 from pwpush_app.core.records import open_link_token
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.core.runtime import Runtime
@@ -82,7 +83,7 @@ def _lockout_text(runtime: Runtime, push, now) -> str:
                     for found in passphrase_lockouts(runtime, push, now))
 
 
-def _row(push, now, lockout: str = "") -> dict[str, str]:
+def _row(push, now, lockout: str = "", group: str = "") -> dict[str, str]:
     if push.expired:
         status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
     else:
@@ -97,6 +98,9 @@ def _row(push, now, lockout: str = "") -> dict[str, str]:
         "status": status,
         "active": "" if push.expired else "yes",
         "lockout": lockout,
+        # One of several recipients' pushes of the same secret (core/recipients.py).
+        "recipient": push.recipient or "",
+        "group": group,
     }
 
 
@@ -121,7 +125,9 @@ def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, sear
     audit = []
     if open_id and any(p.id == open_id for p in found):
         audit = _audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
-    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now)) for p in found], total=total, audit=audit)
+    groups = groups_of(runtime, found)
+    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now), describe_group(groups.get(p.group_id or "", []), now))
+                          for p in found], total=total, audit=audit)
 
 
 class DashboardState(rx.State):
@@ -298,6 +304,8 @@ def _push_row(row: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.text(row["name"], weight="bold", size="3", class_name="dash-name", min_width="0", word_break="break-word"),
                 rx.badge(row["kind"], variant="soft", color_scheme="gray"),
+                rx.cond(row["recipient"] != "", rx.badge("For ", row["recipient"], variant="soft", color_scheme="blue",
+                                                         class_name="dash-recipient")),
                 rx.spacer(),
                 rx.text("Created ", row["created"], size="1", color_scheme="gray"),
                 align="center",
@@ -330,6 +338,9 @@ def _push_row(row: rx.Var) -> rx.Component:
             ),
             copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label="Your browser did not allow copying: copy the link here.",
                             class_name="dash-copy-fallback"),
+            rx.cond(row["group"] != "", rx.hstack(rx.icon("users", size=12, aria_hidden="true", flex_shrink="0"),
+                                                  rx.text(row["group"], size="1", color_scheme="gray"),
+                                                  spacing="1", align="center", class_name="dash-group")),
             rx.cond(row["lockout"] != "", rx.text(rx.icon("lock", size=12, aria_hidden="true"), " ", row["lockout"], size="1",
                                                   color_scheme="amber", class_name="dash-lockout")),
             rx.cond(DashboardState.open_id == row["id"], _audit_list()),

@@ -18,6 +18,7 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
 from pwpush_app.core.push_policies import describe_policies
+from pwpush_app.core.recipients import describe_member, group_of
 from pwpush_app.core.records import find_managed, open_link_token, open_note
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.ui.common import (
@@ -61,6 +62,10 @@ class ManageState(rx.State):
     time_line: str = ""
     # The sender's policies (allowed addresses, burn after wrong passphrases); "" for none.
     policies_line: str = ""
+    # A push of one of several recipients (core/recipients.py): whom it is for, and each of
+    # the group's pushes: {"recipient", "status", "this": "yes" for this one}.
+    recipient: str = ""
+    group: list[dict[str, str]] = []
     has_note: bool = False
     events: list[dict[str, str]] = []
     # Recipients locked out by wrong passphrases right now, said for the owner.
@@ -83,6 +88,14 @@ class ManageState(rx.State):
             return
         self._show(managed)
         await self._show_lockouts(managed.push)
+        await self._show_group(managed.push)
+
+    async def _show_group(self, push) -> None:
+        members = await in_thread(group_of, runtime(), push) if push.group_id else []
+        now = utcnow()
+        self.recipient = push.recipient or ""
+        self.group = [{"recipient": member.recipient or "", "status": describe_member(member, now),
+                       "this": "yes" if member.id == push.id else ""} for member in members]
 
     async def _show_lockouts(self, push) -> None:
         settings = runtime().settings
@@ -153,6 +166,7 @@ class ManageState(rx.State):
             return
         self._show(managed)
         self.lockouts = []
+        await self._show_group(managed.push)
         return [rx.set_value(NOTE_BOX, ""), rx.set_value(LINK_BOX, "")]
 
 
@@ -163,6 +177,20 @@ def _fact(label: str, value: rx.Var, fact_id: str) -> rx.Component:
     return rx.data_list.item(
         rx.data_list.label(label),
         rx.data_list.value(rx.text(value, id=fact_id)),
+    )
+
+
+def _group_list() -> rx.Component:
+    """The pushes of the same secret for the other recipients, and who has viewed."""
+    return rx.vstack(
+        rx.heading("The same secret, one link per recipient", as_="h2", size="3"),
+        rx.foreach(ManageState.group, lambda member: rx.text(
+            rx.text.strong(member["recipient"]), ": ", member["status"],
+            rx.cond(member["this"] != "", rx.text(" (this link)", as_="span", color_scheme="gray")),
+            size="2", class_name="manage-group-member")),
+        spacing="1",
+        width="100%",
+        id="manage-group",
     )
 
 
@@ -198,8 +226,10 @@ def _status_card() -> rx.Component:
                 _fact("Views", ManageState.views_line, "views-line"),
                 _fact("Time", ManageState.time_line, "time-line"),
                 rx.cond(ManageState.policies_line != "", _fact("Protection", ManageState.policies_line, "policies-line")),
+                rx.cond(ManageState.recipient != "", _fact("For", ManageState.recipient, "recipient-line")),
                 orientation={"initial": "vertical", "sm": "horizontal"},
             ),
+            rx.cond(ManageState.group.length() > 0, _group_list()),
             rx.foreach(ManageState.lockouts, lambda line: rx.callout(line, icon="lock", color_scheme="amber", width="100%",
                                                                    class_name="manage-lockout")),
             rx.text(ManageState.message, role="alert", color_scheme="red", size="2"),

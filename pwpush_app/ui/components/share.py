@@ -18,6 +18,7 @@ import reflex as rx
 from pwpush_app.core import links
 from pwpush_app.core.create import CreatedPush
 from pwpush_app.core.qr import qr_data_uri
+from pwpush_app.core.recipients import MAX_RECIPIENTS, CreatedGroup
 from pwpush_app.core.runtime import get_runtime
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
@@ -47,12 +48,19 @@ class ShareState(rx.State):
     # Said when the links name another address than the one in the address bar (no base
     # URL configured and this host not allowed): the recipient may not reach it.
     host_warning: str = ""
+    # A push for each of several recipients (core/recipients.py): their labels, in the
+    # order named (not secret: the sender typed them); their links are in the page's fields.
+    group_labels: list[str] = []
 
     @rx.event
     def create_another(self):
         self.shown, self.mailed_to, self.host_warning = False, "", ""
+        self.group_labels = []
         # Take the old links off the page too (harmless when the fields aren't there yet).
-        return [rx.set_value(field, "") for field in SHARE_FIELDS]
+        return [rx.set_value(field, "") for field in (*SHARE_FIELDS, *GROUP_FIELDS)]
+
+
+GROUP_FIELDS = tuple(f"share-group-{part}-{i}" for i in range(MAX_RECIPIENTS) for part in ("link", "manage"))
 
 
 def host_warning(base_url: str, page_origin: str) -> str:
@@ -93,6 +101,65 @@ def show_share(share: ShareState, created: CreatedPush, page_origin: str, mailed
     return share_events(created, base_url)
 
 
+def show_group(share: ShareState, group: CreatedGroup, page_origin: str, mailed_to: str = "") -> list:
+    """The share section for a push per recipient: each recipient's link and manage link,
+    each push listed under My pushes."""
+    base_url = links.base_url_for(get_runtime().settings, page_origin)
+    share.shown = True
+    share.mailed_to = mailed_to
+    share.host_warning = host_warning(base_url, page_origin)
+    share.group_labels = [one.push.recipient or "" for one in group.pushes]
+    events = []
+    for i, one in enumerate(group.pushes):
+        push = one.push
+        events += [
+            rx.set_value(f"share-group-link-{i}", links.secret_link(base_url, one.url_token)),
+            rx.set_value(f"share-group-manage-{i}", links.manage_link(base_url, one.manage_token)),
+            remember_push_event(one.manage_token, f"{push.name} (for {push.recipient})" if push.name
+                                else f"For {push.recipient}", format_time(push.created_at),
+                                format_time(push.expires_at), push.kind),
+        ]
+    return [*events, rx.set_focus("share-group-link-0")]
+
+
+def _group_row(i: int) -> rx.Component:
+    """Recipient `i`'s links (shown while the group has that many)."""
+    label_id, link_id, manage_id = f"share-group-label-{i}", f"share-group-link-{i}", f"share-group-manage-{i}"
+    return rx.box(
+        rx.vstack(
+            rx.text(rx.text.strong(ShareState.group_labels[i]), id=label_id, size="3"),
+            rx.hstack(rx.box(rx.input(id=link_id, read_only=True, width="100%", size="3", style=READABLE,
+                                      aria_labelledby=label_id), flex="1", min_width="0"),
+                      copy_button(link_id), width="100%", align="start"),
+            rx.hstack(rx.box(rx.input(id=manage_id, read_only=True, width="100%", size="1", style=READABLE,
+                                      aria_label=f"Manage link {i + 1} (keep it to yourself)"), flex="1", min_width="0"),
+                      copy_button(manage_id, "Copy manage link"), width="100%", align="center"),
+            spacing="2",
+            width="100%",
+        ),
+        display=rx.cond(ShareState.group_labels.length() > i, "block", "none"),
+        width="100%",
+        padding_y="0.5rem",
+        border_bottom="1px solid var(--gray-a5)",
+    )
+
+
+def _group_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("One link per recipient: send each only their own. Each counts its own views and can be revoked "
+                    "alone from its manage link (this browser lists them under ", rx.link("My pushes", href="/my-pushes"),
+                    ").", size="2", color_scheme="gray"),
+            *[_group_row(i) for i in range(MAX_RECIPIENTS)],
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="share-group",
+        display=rx.cond(ShareState.group_labels.length() > 0, "block", "none"),
+    )
+
+
 def _copy_field(field_id: str, label: str, multiline: bool = False) -> rx.Component:
     field = (
         rx.text_area(id=field_id, read_only=True, width="100%", resize="none",
@@ -112,7 +179,9 @@ def share_section() -> rx.Component:
     """Always mounted (hidden until a push is created), so the create event can fill it."""
     return rx.vstack(
         rx.callout(
-            "Your secret link is ready. Send it to the recipient; the secret is not shown again.",
+            rx.cond(ShareState.group_labels.length() > 0,
+                    "Your secret links are ready, one per recipient. The secret is not shown again.",
+                    "Your secret link is ready. Send it to the recipient; the secret is not shown again."),
             icon="circle-check",
             color_scheme="green",
             high_contrast=True,
@@ -131,6 +200,7 @@ def share_section() -> rx.Component:
             rx.callout(ShareState.host_warning, icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
                        id="share-host-warning"),
         ),
+        _group_card(),
         rx.card(
             rx.vstack(
                 _copy_field("share-link", "Secret link"),
@@ -158,6 +228,7 @@ def share_section() -> rx.Component:
                 width="100%",
             ),
             width="100%",
+            display=rx.cond(ShareState.group_labels.length() > 0, "none", "block"),
         ),
         rx.card(
             rx.vstack(
@@ -174,6 +245,7 @@ def share_section() -> rx.Component:
                 width="100%",
             ),
             width="100%",
+            display=rx.cond(ShareState.group_labels.length() > 0, "none", "block"),
         ),
         rx.button(
             rx.icon("plus", size=16, aria_hidden="true"),
