@@ -16,5 +16,5 @@ def admin_nav(current: str) -> rx.Component:
                              aria_current="page" if here else None, weight="bold" if here else "regular",
                              underline="always" if here else "hover",
                              style={"display": "inline-flex", "alignItems": "center", "gap": "0.35rem"}))
-    return rx.el.nav(rx.flex(*links, gap="1.25rem", wrap="wrap"), aria_label="Administration", id="admin-nav",
+    return rx.el.nav(rx.flex(*links, gap="0.5rem 1.25rem", wrap="wrap"), aria_label="Administration", id="admin-nav",
                      style={"width": "100%"})
