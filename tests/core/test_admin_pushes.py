@@ -234,3 +234,24 @@ def test_make_admin_remove_never_removes_the_last_administrator(runtime, people)
     with pytest.raises(admin.NotAdmin):
         admin.require_admin(runtime, root.id)
     assert not admin.set_admin(runtime, "root@example.com", admin=False).is_admin  # not an admin: nothing to refuse
+
+
+def test_the_owners_mail_says_an_administrator_expired_the_push():
+    from pwpush_app.core.letters import PushEvent
+
+    by_admin = PushEvent(kind="deleted", push_name="", push_created_at=T0, at=T0, ip="198.51.100.9",
+                         user_agent="Mozilla/5.0 (admin)", views_left=0, expired_reason="admin")
+    sentence = by_admin.sentence()
+    assert "expired by an administrator of this site" in sentence and "198.51.100.9" not in sentence
+    by_viewer = PushEvent(kind="deleted", push_name="", push_created_at=T0, at=T0, ip="203.0.113.7", user_agent="",
+                          views_left=0, expired_reason="viewer")
+    assert "deleted by its recipient" in by_viewer.sentence()
+
+
+def test_the_owners_audit_trail_names_the_administrator():
+    from pwpush_app.ui.components.audit_words import EXPIRED_REASONS, describe_event
+
+    assert describe_event("expire", "admin").endswith("by an administrator")
+    assert describe_event("expire", "viewer").endswith("by the recipient")
+    assert describe_event("expire", "owner").endswith("by the owner")
+    assert EXPIRED_REASONS["admin"] == "an administrator expired it"
