@@ -320,6 +320,8 @@ class AuditLogV2(BaseModel):
                       "see notify_by_email); ours too: expire_auto (views or time ran out, or burned by wrong passphrases), "
                       "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while), "
                       "passphrase_burn (the wrong passphrase that reached the sender's limit: the push is deleted), "
+                      "code_sent, wrong_code, code_verified (a push that verifies its recipient: a code mailed, a "
+                      "wrong code, the right one), "
                       "refused_address (opened from outside the push's allowed addresses: refused as unknown)")
     created_at: str
     updated_at: str

@@ -180,6 +180,8 @@ def describe_policies(push: Push) -> str:
         count = push.burn_after_failed_passphrases
         parts.append("Deleted by the first wrong passphrase." if count == 1
                      else f"Deleted by {count} wrong passphrases in all.")
+    if push.verifies_recipient:
+        parts.append("Opens only with a code emailed to the recipient.")
     return " ".join(parts)
 
 
