@@ -29,7 +29,7 @@ from pwpush_app.core.outbox import send_due_mails
 from pwpush_app.core.recipient_code import NotVerifying, send_code
 from pwpush_app.core.recipients import create_group
 from pwpush_app.core.reveal import landing, reveal_push
-from tests.core.common import ALICE, MALLORY, T0, audit_kinds, push_row
+from tests.core.common import ALICE, MALLORY, T0, audit_kinds, push_row, run_at_once
 from tests.core.files_support import signed_in_sender
 from tests.core.test_plaintext_canary import assert_absent, encodings, files_under
 
@@ -234,7 +234,7 @@ def test_the_address_and_the_code_never_reach_the_database_in_the_clear(mail_run
     created = create_push(mail_runtime, NewPush(payload=SECRET, verify_email=address, expire_after_views=2), sender, now=T0)
     send_code(mail_runtime, created.url_token, ALICE, now=T0)
     data = mail_runtime.settings.data_dir
-    needles = {name: blob for name, value in (("address", address), ("secret", SECRET)) for blob in encodings(value)}
+    needles = {f"{name} {blob[:2]!r}": blob for name, value in (("address", address), ("secret", SECRET)) for blob in encodings(value)}
     assert_absent(needles, files_under(data))  # queued: the mail is sealed, its row names the address masked
     assert send_due_mails(mail_runtime, "w").sent == 1
     code = re.search(r"\b(\d{3}) (\d{3})\b", smtp.received[0].text)
@@ -247,3 +247,20 @@ def test_the_address_and_the_code_never_reach_the_database_in_the_clear(mail_run
         dumped = "\n".join(str(tuple(row)) for table in ("push", "audit_event", "mail_outbox")
                            for row in connection.exec_driver_sql(f"SELECT * FROM {table}"))
     assert code not in dumped and address not in dumped
+
+
+def test_one_code_opens_one_view_however_many_use_it_at_once(mail_runtime, smtp):
+    created, _sender = _verified_push(mail_runtime, expire_after_views=5)
+    code = _mail_code(mail_runtime, smtp, created.url_token)
+    outcomes = []
+
+    def attempt(_n):
+        try:
+            outcomes.append(reveal_push(mail_runtime, created.url_token, ALICE, now=T0, code=code).payload)
+        except CodeExpired:
+            outcomes.append("no code waiting")
+
+    run_at_once(attempt, range(4))
+    assert sorted(outcomes) == [SECRET] + ["no code waiting"] * 3
+    assert push_row(mail_runtime, created.push.id)["views_remaining"] == 4
+    assert audit_kinds(mail_runtime, created.push.id).count("code_verified") == 1
