@@ -64,9 +64,8 @@ def _verify_fields(forget) -> rx.Component:
         _error(VERIFY),
         rx.cond(
             CreateState.kind != "file",
-            rx.text(rx.checkbox(name=VERIFY_EACH, id=VERIFY_EACH),
-                    " With several recipients below: verify each one's email (name them all by address)",
-                    as_="label", size="2", html_for=VERIFY_EACH),
+            rx.checkbox("With several recipients below: verify each one's email (name them all by address)",
+                        name=VERIFY_EACH, id=VERIFY_EACH, size="2", spacing="2"),
         ),
         _error(VERIFY_EACH),
         spacing="1",
