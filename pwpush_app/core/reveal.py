@@ -85,6 +85,8 @@ _TAKE_VIEW_BY_DIGEST = _TAKE_VIEW.where(
 ).returning(*PUSHES.c)
 
 DELETE_RECEIPT = "viewer delete"
+CODE_BEFORE_DELETE = ("The sender verifies the recipient: reveal the secret with the emailed code first, then delete "
+                      "it from the page that revealed it.")
 
 
 @dataclass
@@ -304,9 +306,12 @@ def _admit_viewer(
         else:
             if check is not None:
                 check(push)
-            if receipt is None:
+            receipt_ok = receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id)
+            if not receipt_ok and needs_code(push, client):
+                if check is not None:  # a recipient's delete: only with the receipt of a reveal
+                    raise NotAllowed(CODE_BEFORE_DELETE)
                 require_code_given(push, client, code)  # a reveal without the code: nothing counted
-            if receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
+            if receipt_ok:
                 pass
             elif push.has_passphrase:
                 if not normalize_passphrase(passphrase):

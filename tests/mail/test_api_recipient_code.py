@@ -135,3 +135,11 @@ def test_a_group_verifies_each_recipient_through_the_api(api, mail_runtime, smtp
     labelled = api.post("/api/v2/pushes", headers=owner, json={"push": {
         "payload": SECRET, "recipients": [BOB, "Desk"], "verify_recipients": True}})
     assert labelled.status_code == 422 and "verify_recipients" in labelled.json()
+
+
+def test_a_recipients_delete_through_the_api_needs_the_code_first(api, mail_runtime, owner):
+    token = api.post("/api/v2/pushes", headers=owner, json={"push": {
+        "payload": SECRET, "verify_email": BOB, "deletable_by_viewer": True}}).json()["url_token"]
+    refused = api.delete(f"/api/v2/pushes/{token}")
+    assert refused.status_code == 401 and "reveal the secret with the emailed code first" in refused.json()["error"]
+    assert api.get("/api/v2/pushes/active", headers=owner).json()[0]["expired"] is False

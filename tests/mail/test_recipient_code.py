@@ -19,6 +19,7 @@ from pwpush_app.core.errors import (
     CodeRequired,
     CodeSendLimited,
     InvalidPush,
+    NotAllowed,
     PushLocked,
     PushUnavailable,
     TooManyAttempts,
@@ -28,7 +29,7 @@ from pwpush_app.core.errors import (
 from pwpush_app.core.outbox import send_due_mails
 from pwpush_app.core.recipient_code import NotVerifying, send_code
 from pwpush_app.core.recipients import create_group
-from pwpush_app.core.reveal import landing, reveal_push
+from pwpush_app.core.reveal import expire_by_viewer, landing, reveal_push
 from tests.core.common import ALICE, MALLORY, T0, audit_kinds, push_row, run_at_once
 from tests.core.files_support import signed_in_sender
 from tests.core.test_plaintext_canary import assert_absent, encodings, files_under
@@ -264,3 +265,17 @@ def test_one_code_opens_one_view_however_many_use_it_at_once(mail_runtime, smtp)
     assert sorted(outcomes) == [SECRET] + ["no code waiting"] * 3
     assert push_row(mail_runtime, created.push.id)["views_remaining"] == 4
     assert audit_kinds(mail_runtime, created.push.id).count("code_verified") == 1
+
+
+def test_a_recipients_delete_needs_the_reveal_that_used_the_code(mail_runtime, smtp):
+    created, _sender = _verified_push(mail_runtime, expire_after_views=3)
+    token = created.url_token
+    for receipt in (None, "forged-receipt"):
+        with pytest.raises(NotAllowed) as refused:
+            expire_by_viewer(mail_runtime, token, MALLORY, receipt=receipt, now=T0)
+        assert "reveal the secret with the emailed code first" in str(refused.value)
+    assert not push_row(mail_runtime, created.push.id)["expired"]
+    code = _mail_code(mail_runtime, smtp, token)
+    revealed = reveal_push(mail_runtime, token, ALICE, now=T0, code=code)
+    expire_by_viewer(mail_runtime, token, ALICE, receipt=revealed.delete_receipt, now=T0)
+    assert push_row(mail_runtime, created.push.id)["expired_reason"] == "viewer"
