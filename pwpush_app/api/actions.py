@@ -27,6 +27,9 @@ from pwpush_app.core import link_mail, links
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import create_push, may_create_pushes
 from pwpush_app.core.errors import (
+    CodeExpired,
+    CodeRequired,
+    CodeSendLimited,
     InvalidPush,
     NoLongerEditable,
     NotAllowed,
@@ -35,11 +38,13 @@ from pwpush_app.core.errors import (
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
+    WrongCode,
     WrongPassphrase,
     in_minutes,
 )
 from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.push_policies import AddressRefused
+from pwpush_app.core.recipient_code import CODE_MINUTES, NotVerifying, send_code
 from pwpush_app.core.recipients import asks_for_recipients, create_group
 from pwpush_app.core.records import find_push, open_for_owner
 from pwpush_app.core.reveal import expire_by_viewer, find_for_viewer, reveal_push
@@ -121,10 +126,17 @@ def _mailed_to(new_push) -> dict:
 # Password Pusher's words in `error` (scripts match them), ours in `message`.
 WRONG_PASSPHRASE = "That passphrase is incorrect."
 PASSPHRASE_HOW = " Send it as ?passphrase=... or in the X-Passphrase header."
+# Ours: a push that verifies its recipient (core/recipient_code.py).
+CODE_NEEDED = "A verification code is required."
+CODE_HOW = (" Request one with POST /api/v2/pushes/<url_token>/verification_code (it goes to the recipient's "
+            "email), then send it in the X-Verification-Code header or as ?verification_code=....")
 
 
 def _viewer_refused(error: PushError) -> ApiError:
     """What the API answers when the viewer's gate (a view, or a viewer's delete) refuses."""
+    if isinstance(error, (CodeRequired, CodeExpired, WrongCode)):
+        return ApiError(401, CODE_NEEDED if isinstance(error, CodeRequired) else "That verification code is incorrect.",
+                        extra={"message": str(error) + CODE_HOW})
     if isinstance(error, (PassphraseRequired, WrongPassphrase)):
         return ApiError(401, WRONG_PASSPHRASE, extra={"message": str(error) + PASSPHRASE_HOW})
     if isinstance(error, TooManyAttempts):
@@ -137,11 +149,11 @@ def _viewer_refused(error: PushError) -> ApiError:
     raise error
 
 
-def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPushOut:
+def show(caller: Caller, token: str, passphrase: str | None, code: str | None = None) -> schemas.ShownPushOut:
     _require_anonymous_allowed(caller)
     runtime = caller.runtime
     try:
-        revealed = reveal_push(runtime, token, caller.client, passphrase=passphrase)
+        revealed = reveal_push(runtime, token, caller.client, passphrase=passphrase, code=code)
     except PushUnavailable as refusal:
         # The core logged the failed view.  Password Pusher answers an expired push with
         # its (payload-free) record; an unknown token gets a 404.
@@ -156,6 +168,22 @@ def show(caller: Caller, token: str, passphrase: str | None) -> schemas.ShownPus
         payload=revealed.payload, files=schemas.files_out(revealed.downloads, caller.base_url),
         **schemas.opened_before_out(revealed),
     )
+
+
+def request_code(caller: Caller, token: str) -> schemas.VerificationCodeOut:
+    """Mail a new verification code to the push's recipient (core/recipient_code.py)."""
+    _require_anonymous_allowed(caller)
+    try:
+        sent_to = send_code(caller.runtime, token, caller.client)
+    except PushUnavailable:
+        raise not_found() from None  # unknown, expired, or outside its allowed addresses: all alike
+    except CodeSendLimited as error:
+        raise ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
+    except NotVerifying as error:
+        raise ApiError(422, str(error)) from None
+    return schemas.VerificationCodeOut(
+        message=f"A code is on its way to {sent_to}. It works once, for {CODE_MINUTES} minutes.",
+        sent_to=sent_to, expires_in=CODE_MINUTES * 60)
 
 
 def _existing(caller: Caller, token: str):

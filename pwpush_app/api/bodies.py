@@ -28,9 +28,9 @@ DURATION_MINUTES = {
     13: 14 * DAY, 14: 21 * DAY, 15: 30 * DAY, 16: 60 * DAY, 17: 90 * DAY,
 }
 DURATION_FIELDS = ("expire_after_duration", "expire_after_days", "expire_after_minutes")
-TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase")
+TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase", "verify_email")
 INT_FIELDS = ("expire_after_views", *DURATION_FIELDS, "burn_after_failed_passphrases")
-BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step")
+BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step", "verify_recipients")
 # Mail the link to these addresses (a comma-separated text, or a JSON list), in that language.
 NOTIFY_FIELDS = ("notify_emails_to", "notify_emails_to_locale")
 # The addresses the link opens from: a text (separated by spaces or commas) or a list of texts.
@@ -274,6 +274,8 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         allowed_ips=allowed_ips,
         burn_after_failed_passphrases=values.get("burn_after_failed_passphrases"),
         recipients=recipients,
+        verify_email=values.get("verify_email"),
+        verify_recipients=values.get("verify_recipients"),
         **notify,
     ), duration_field
 
@@ -297,7 +299,8 @@ def notify_fields(fields: dict, errors: dict[str, str]) -> dict:
 
 
 # What an edit may not change: the kind, the files of a file push, the sender's policies.
-FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases", RECIPIENTS_FIELD)
+FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases", RECIPIENTS_FIELD, "verify_email",
+                "verify_recipients")
 
 
 def push_edit_from_fields(fields: dict) -> tuple[PushEdit, str]:

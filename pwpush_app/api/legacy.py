@@ -15,7 +15,7 @@ from pwpush_app.api.schemas import (
     VersionOut,
     error_responses,
 )
-from pwpush_app.api.v2 import Page, Passphrase, multipart_schema
+from pwpush_app.api.v2 import Code, Page, Passphrase, multipart_schema
 from pwpush_app.api.version import version_v1
 
 router = APIRouter(tags=["legacy"])
@@ -63,8 +63,8 @@ def _push_routes(prefix: str, in_schema: bool) -> None:
     def expired_pushes(who: Caller = Depends(caller), page: int = Page):
         return actions.listing(who, expired=True, page=page)
 
-    def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
-        return actions.show(who, token, passphrase)
+    def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase, code: str | None = Code):
+        return actions.show(who, token, passphrase, code)
 
     def preview_push(token: str, who: Caller = Depends(caller)):
         return actions.preview(who, token)

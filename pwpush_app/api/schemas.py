@@ -92,6 +92,8 @@ def push_out(
             fields.update(burn_after_failed_passphrases=push.burn_after_failed_passphrases)
         if push.group_id:
             fields.update(group_id=push.group_id, recipient=push.recipient)
+        if push.verifies_recipient:
+            fields.update(verify_recipient=True)
     return (model or PushOut)(**fields, **extra)
 
 
@@ -187,6 +189,12 @@ class PushFields(BaseModel):
         None, description="One secret for several recipients (ours): 2 to 20 labels or email addresses; each gets a "
         "push of their own (own link, views, expiry, audit trail), and email addresses get their link mailed. The "
         "answer is then `{\"group_id\", \"pushes\": [...]}`.", examples=[["Alice", "bob@example.com"]])
+    verify_email: str | None = Field(
+        None, description="Verify the recipient (ours; logged-in senders, where the site sends mail): retrieving needs "
+        "the 6-digit code mailed to this address (POST .../verification_code).", examples=["bob@example.com"])
+    verify_recipients: bool | None = Field(
+        None, description="With `recipients`, all email addresses (ours): each push needs the code mailed to its own "
+        "recipient.")
 
 
 class PushOut(BaseModel):
@@ -229,6 +237,8 @@ class PushOut(BaseModel):
     group_id: str | None = Field(None, description="Owner only (ours), for a push made with `recipients`: the "
                                  "same in each push of the group.")
     recipient: str | None = Field(None, description="Owner only (ours), with `group_id`: who this push is for.")
+    verify_recipient: bool | None = Field(None, description="Owner only (ours), when set: a retrieve needs the code "
+                                          "mailed to the recipient (`verify_email`; the address itself is never shown).")
 
 
 class CreatedPushOut(PushOut):
@@ -288,6 +298,14 @@ class NotifyByEmailOut(BaseModel):
     proceed_at: str | None = Field(None, description="When it was sent or given up.")
 
 
+class VerificationCodeOut(BaseModel):
+    """A code mailed to the recipient of a push that verifies them (ours)."""
+
+    message: str
+    sent_to: str = Field(description="The recipient's address, masked: b•••@example.com.")
+    expires_in: int = Field(description="Seconds the code works for.")
+
+
 class NotifyEmailsOut(BaseModel):
     message: str
     recipients: list[str] = Field(description="The addresses queued (ours).")
@@ -302,6 +320,8 @@ class AuditLogV2(BaseModel):
                       "see notify_by_email); ours too: expire_auto (views or time ran out, or burned by wrong passphrases), "
                       "passphrase_lock (too many wrong passphrases from everywhere: attempts refused for a while), "
                       "passphrase_burn (the wrong passphrase that reached the sender's limit: the push is deleted), "
+                      "code_sent, wrong_code, code_verified (a push that verifies its recipient: a code mailed, a "
+                      "wrong code, the right one), "
                       "refused_address (opened from outside the push's allowed addresses: refused as unknown)")
     created_at: str
     updated_at: str

@@ -16,6 +16,7 @@ from pwpush_app.api.schemas import (
     PushFields,
     PushOut,
     ShownPushOut,
+    VerificationCodeOut,
     VersionOut,
     error_responses,
 )
@@ -101,6 +102,22 @@ async def presented_passphrase(
 
 # Routes declare `passphrase: str | None = Passphrase` and get it from either place.
 Passphrase = Depends(presented_passphrase)
+CODE_HEADER = "X-Verification-Code"
+
+
+async def presented_code(
+    verification_code: str | None = Query(None, max_length=64, description="Ours: the code mailed to the recipient, "
+                                          "when the push verifies them (POST .../verification_code)."),
+    x_verification_code: str | None = Header(None, alias=CODE_HEADER, max_length=64,
+                                             description="The same code, in a header."),
+) -> str | None:
+    if verification_code is not None and x_verification_code is not None:
+        raise invalid({"verification_code": f"Send the code once: in the {CODE_HEADER} header or as "
+                                            "?verification_code=, not both."})
+    return x_verification_code if x_verification_code is not None else verification_code
+
+
+Code = Depends(presented_code)
 
 
 @router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
@@ -146,8 +163,18 @@ def expired_pushes(who: Caller = Depends(caller), page: int = Page):
 
 @router.get("/pushes/{token}", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (consumes a view)",
             responses=error_responses(401, 404, 422, 429))
-def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
-    return actions.show(who, token, passphrase)
+def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase, code: str | None = Code):
+    return actions.show(who, token, passphrase, code)
+
+
+@router.post("/pushes/{token}/verification_code", status_code=202, response_model=VerificationCodeOut,
+             summary="Mail the recipient a code (pushes that verify their recipient)",
+             description="Ours. Mails a new 6-digit code to the address the sender named in `verify_email`; it works "
+             "once, for 10 minutes, and replaces any code before it. At most one a minute and five an hour per push "
+             "(429 with Retry-After). Consumes no view.",
+             responses=error_responses(404, 422, 429))
+def request_verification_code(token: str, who: Caller = Depends(caller)):
+    return actions.request_code(who, token)
 
 
 @router.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",

@@ -29,8 +29,15 @@ CREATION_EMAIL_SEND = "creation_email_send"
 REFUSED_ADDRESS = "refused_address"
 # The wrong passphrase that reached the sender's limit (burn_after_failed_passphrases): the push is deleted.
 PASSPHRASE_BURN = "passphrase_burn"
+# Verifying the recipient (core/recipient_code.py): a code mailed, a wrong code (counted like a
+# wrong passphrase), the right one.
+CODE_SENT = "code_sent"
+WRONG_CODE = "wrong_code"
+CODE_VERIFIED = "code_verified"
+# What counts as a guess for the lock-outs and the sender's burn limit.
+GUESS_KINDS = (FAILED_PASSPHRASE, WRONG_CODE)
 EVENT_KINDS = (CREATION, VIEW, FAILED_VIEW, FAILED_PASSPHRASE, EXPIRE, EXPIRE_AUTO, OWNER_VIEW, EDIT, PASSPHRASE_LOCK,
-               CREATION_EMAIL_SEND, REFUSED_ADDRESS, PASSPHRASE_BURN)
+               CREATION_EMAIL_SEND, REFUSED_ADDRESS, PASSPHRASE_BURN, CODE_SENT, WRONG_CODE, CODE_VERIFIED)
 
 _FIELD_LIMIT = 255
 

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from sqlalchemy import insert
 
-from pwpush_app.core import audit, crypto, link_mail
+from pwpush_app.core import audit, crypto, link_mail, recipient_code
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -64,6 +64,10 @@ class NewPush:
     # One secret for several recipients (core/recipients.py): labels or email addresses,
     # as a list or a text separated by commas or new lines; a push for each.
     recipients: str | list[str] | None = None
+    # Verify the recipient before the reveal (core/recipient_code.py): the address a code is
+    # mailed to; for a group, `verify_recipients` verifies each recipient's own address.
+    verify_email: str | None = None
+    verify_recipients: bool | None = None
 
 
 @dataclass
@@ -114,9 +118,16 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     if request.recipients not in (None, "", []) and not group:
         errors["recipients"] = ("Recipients can't be named for a file push: push text, a URL or a QR code to "
                                 "several recipients, or send the files to each one.")
+    verify_email = recipient_code.check_verify_email(runtime, client or Client(), request.verify_email, errors)
+    if group and request.verify_email not in (None, ""):
+        errors[recipient_code.FIELD] = ("Name the recipients' addresses among the recipients, and ask to verify "
+                                        "each one (verify_recipients), instead.")
+    elif not group and request.verify_recipients not in (None, False):
+        errors[recipient_code.GROUP_FIELD] = "Verifying each recipient needs several recipients: name one email in verify_email."
+    verifies = bool(verify_email) or bool(group and request.verify_recipients is True)
     policies = check_policies(request.allowed_ips, request.burn_after_failed_passphrases,
-                              bool(normalize_passphrase(request.passphrase)) if isinstance(request.passphrase, str) else False,
-                              errors)
+                              (bool(normalize_passphrase(request.passphrase)) if isinstance(request.passphrase, str)
+                               else False) or verifies, errors)
     if client is not None:
         try:
             link_mail.check_recipients(runtime, client, request.notify_emails_to, request.notify_emails_to_locale)
@@ -132,6 +143,7 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
         "retrieval_step": retrieval_step and policy.retrieval_step_allowed,
         # A URL push redirects after the reveal: there is no page to delete it from.
         "deletable_by_viewer": deletable and policy.deletable_by_viewer_allowed,
+        "verify_email": verify_email,
         **policies,
     }
 
@@ -285,11 +297,14 @@ def seal_new_push(runtime: Runtime, request: NewPush, client: Client, key: PushK
 
 
 def seal_validated(runtime: Runtime, request: NewPush, client: Client, key: PushKey, now: datetime, resolved: dict,
-                   passphrase_hash: str | None, group_id: str | None = None, recipient: str | None = None) -> CreatedPush:
-    """Seal a push of a request already validated (`resolved`), its passphrase hashed."""
+                   passphrase_hash: str | None, group_id: str | None = None, recipient: str | None = None,
+                   verify_email: str | None = None) -> CreatedPush:
+    """Seal a push of a request already validated (`resolved`), its passphrase hashed;
+    `verify_email`: a group's recipient to verify (one push's is in `resolved`)."""
     keyring = runtime.keyring
     push_id, data_key = key.push_id, key.data_key
     url_token, manage_token = crypto.new_token(), crypto.new_token()
+    verify_email = verify_email or resolved.get("verify_email")
     push = Push.from_columns(dict(
         id=push_id,
         kind=request.kind,
@@ -319,6 +334,10 @@ def seal_validated(runtime: Runtime, request: NewPush, client: Client, key: Push
         previous_viewed_at=None,
         group_id=group_id,
         recipient=recipient,
+        verify_email_sealed=recipient_code.seal_email(data_key, push_id, verify_email) if verify_email else None,
+        verify_code_digest=None,
+        verify_code_expires_at=None,
+        verify_code_sent_at=None,
         created_at=now,
         updated_at=now,
         expired=False,

@@ -93,6 +93,52 @@ class WrongPassphrase(PushError):
         super().__init__("That passphrase is not correct." + then)
 
 
+class CodeRequired(PushError):
+    """The sender asked to verify the recipient: a reveal needs the code mailed to them."""
+
+    def __init__(self):
+        super().__init__("The sender asked us to check that you are the recipient: request a code by email, "
+                         "then enter it to continue.")
+
+
+class CodeExpired(PushError):
+    """No code is waiting for this push (never sent, used, replaced by a newer one, or too old)."""
+
+    def __init__(self):
+        super().__init__("That code no longer works (each code works once, for 10 minutes, and a new one replaces it): "
+                         "request a new code.")
+
+
+class WrongCode(PushError):
+    """A wrong verification code: counted like a wrong passphrase (`attempts_left`, `burns_left`)."""
+
+    def __init__(self, attempts_left: int, pause_minutes: int = 0, burns_left: int | None = None):
+        self.attempts_left = attempts_left
+        self.burns_left = burns_left
+        pause = in_minutes(pause_minutes * 60)
+        if burns_left == 0:
+            then = " The sender allowed no more wrong guesses: the secret is now deleted. Ask the sender for a new link."
+        elif burns_left is not None and burns_left <= attempts_left:
+            then = (" One more wrong guess deletes the secret." if burns_left == 1
+                    else f" {burns_left} more wrong guesses delete the secret.")
+        elif attempts_left > 0:
+            then = f" {attempts_left} attempts left; then attempts from your network pause for {pause}."
+        else:
+            then = f" That was the last attempt for now: try again in {pause}."
+        super().__init__("That code is not correct: check the newest mail and type its 6 digits." + then)
+
+
+class CodeSendLimited(PushError):
+    """Codes for this push were sent too often: the page can't be used to flood an inbox."""
+
+    def __init__(self, retry_after_seconds: int):
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        wait = (f"{self.retry_after_seconds} seconds" if self.retry_after_seconds < 120
+                else in_minutes(self.retry_after_seconds))
+        super().__init__(f"A code was sent a moment ago: look for it in your inbox (and spam folder), "
+                         f"or request a new one in {wait}.")
+
+
 class TooManyAttempts(PushError):
     """Wrong passphrases from this client (address or IPv6 network) reached the limit."""
 

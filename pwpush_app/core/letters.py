@@ -120,6 +120,23 @@ def link_letter(settings: Settings, to: str, sender_email: str, link: str, views
                    "If you didn't expect it, ignore it.")
 
 
+# --- the recipient's verification code (core/recipient_code.py) -------------------------------------
+
+def code_letter(settings: Settings, to: str, code: str, valid_minutes: int) -> Letter:
+    """The code alone: no secret, no note, no link, not even who sent it (the link's holder asked)."""
+    spaced = f"{code[:3]} {code[3:]}"
+    parts = [
+        f"Someone opened a secret link of {settings.brand_title} that was sent to this address, and asked for the "
+        "code that shows it is you. Your code:",
+        spaced,
+        f"Type it on the page of the link within {valid_minutes} minutes. It works once; a newer code replaces it.",
+        "If you did not open such a link, ignore this mail and don't give the code to anyone: "
+        "without it, the secret stays closed.",
+    ]
+    return compose(settings, to, f"Your code: {code}", "Your verification code", parts,
+                   f"You get this mail because a secret on {site_host(settings)} may only be opened by this address.")
+
+
 # --- account mails ------------------------------------------------------------------------------
 
 def _account_footer(settings: Settings) -> str:

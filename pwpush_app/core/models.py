@@ -128,6 +128,13 @@ class Push(SQLModel, table=True):
     # a random group id, and each names its recipient (a label or an email address).
     group_id: str | None = Field(default=None, max_length=32, index=True)
     recipient: str | None = Field(default=None, max_length=254)
+    # Verify the recipient before the reveal (core/recipient_code.py): the address a code is
+    # mailed to, sealed under the data key; the pending code's keyed hash (None: no code
+    # waiting), when it stops working, and when the last one was sent.
+    verify_email_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    verify_code_digest: str | None = Field(default=None, max_length=64)
+    verify_code_expires_at: datetime | None = None
+    verify_code_sent_at: datetime | None = None
 
     expired: bool = False
     expired_at: datetime | None = Field(default=None, index=True)
@@ -159,6 +166,11 @@ class Push(SQLModel, table=True):
     def views_left(self) -> int:
         """Views a recipient may still take: none once it expired, whatever the counter says."""
         return 0 if self.expired else max(self.views_remaining, 0)
+
+    @property
+    def verifies_recipient(self) -> bool:
+        """The reveal waits for a code mailed to the address the sender named."""
+        return self.verify_email_sealed is not None
 
     @property
     def views_used(self) -> int:

@@ -28,6 +28,7 @@ worker) then hands it to the SMTP server.
 from __future__ import annotations
 
 import email.policy
+import email.utils
 import logging
 import threading
 from dataclasses import dataclass
@@ -58,6 +59,10 @@ ROUND_LIMIT = 200
 mail_waiting = threading.Event()
 
 
+# Mails whose address is stored only inside the sealed message (core/recipient_code.py).
+SEALED_RECIPIENT = frozenset(("code",))
+
+
 class MailUnavailable(Exception):
     """This server sends no mail (no PWP__MAIL__SMTP_ADDRESS)."""
 
@@ -80,8 +85,11 @@ def queue_mail(
     # CRLF line ends, as SMTP wants them (smtplib sends bytes as they are).
     message = letter.message(runtime.settings, now).as_bytes(policy=email.policy.SMTP)
     wrapped, sealed = seal_record(runtime, _subject(mail_id), {"message": message})
+    # An address that is itself a secret of a push (a recipient to verify) is kept only in
+    # the sealed message: the row names it masked, and the sender reads it from the message.
+    recipient = masked(letter.to) if purpose in SEALED_RECIPIENT else letter.to
     db.add(MailOutbox(
-        id=mail_id, purpose=purpose, recipient=letter.to, user_id=user_id, push_id=push_id, recipient_id=recipient_id,
+        id=mail_id, purpose=purpose, recipient=recipient, user_id=user_id, push_id=push_id, recipient_id=recipient_id,
         wrapped_key=wrapped, message_sealed=sealed["message"], next_attempt_at=now, created_at=now, updated_at=now,
     ))
     wake_after_commit(db, mail_waiting)
@@ -170,7 +178,7 @@ def send_due_mails(runtime: Runtime, holder: str, clock=utcnow) -> SendRound:
                 continue
             try:
                 message = open_field(runtime, _subject(row.id), row.wrapped_key, "message", row.message_sealed)
-                session.send(mail.sender, row.recipient, message)
+                session.send(mail.sender, _envelope_to(row, message), message)
             except crypto.DecryptionError:
                 failure = SendFailed("The queued mail could not be opened (its master key is no longer configured).",
                                      permanent=True)
@@ -187,6 +195,14 @@ def send_due_mails(runtime: Runtime, holder: str, clock=utcnow) -> SendRound:
             if failure.connection_lost:
                 break
     return done
+
+
+def _envelope_to(row: MailOutbox, message: bytes) -> str:
+    """Where the mail goes: its row's recipient, or the sealed message's To for SEALED_RECIPIENT."""
+    if row.purpose not in SEALED_RECIPIENT:
+        return row.recipient
+    parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
+    return email.utils.parseaddr(str(parsed["To"]))[1]
 
 
 def _finish(runtime: Runtime, row: MailOutbox, status: str, error: str, now: datetime) -> None:
@@ -228,6 +244,7 @@ PURPOSE_LABELS = {
     "link": "Secret link", "confirm": "Address confirmation", "reset": "Password reset", "unlock": "Account unlock",
     "password_changed": "Password change notice", "email_change": "New address confirmation",
     "email_changed": "Address change notice", "notice": "Notification", "digest": "Daily digest", "test": "Test mail",
+    "code": "Recipient's verification code",
 }
 
 

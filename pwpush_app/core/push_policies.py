@@ -60,7 +60,8 @@ class AddressRefused(PushUnavailable):
 
 def check_policies(allowed_ips, burn_after, has_passphrase: bool, errors: dict[str, str]) -> dict:
     """The policies a create request asks for, resolved (`allowed_ips` as stored, None for
-    none), or their messages added to `errors`."""
+    none), or their messages added to `errors`.  `has_passphrase`: a passphrase, or a
+    recipient to verify by code (whose wrong codes count the same)."""
     networks = _parse_request(allowed_ips, errors)
     burn = None if burn_after in (None, "") else burn_after
     if burn is not None:
@@ -69,7 +70,8 @@ def check_policies(allowed_ips, burn_after, has_passphrase: bool, errors: dict[s
                 f"Delete after wrong passphrases: a whole number from {BURN_MIN} to {BURN_MAX}, or leave it empty.")
         elif not has_passphrase:
             errors["burn_after_failed_passphrases"] = (
-                "Deleting after wrong passphrases needs a passphrase: set one, or leave this empty.")
+                "Deleting after wrong passphrases needs a passphrase (or a recipient's email to verify): "
+                "set one, or leave this empty.")
     return {"allowed_ips": " ".join(networks) or None, "burn_after_failed_passphrases": burn}
 
 
@@ -178,6 +180,8 @@ def describe_policies(push: Push) -> str:
         count = push.burn_after_failed_passphrases
         parts.append("Deleted by the first wrong passphrase." if count == 1
                      else f"Deleted by {count} wrong passphrases in all.")
+    if push.verifies_recipient:
+        parts.append("Opens only with a code emailed to the recipient.")
     return " ".join(parts)
 
 
@@ -186,7 +190,7 @@ def describe_policies(push: Push) -> str:
 def burns_left(push: Push, wrong_so_far: int) -> int | None:
     """Wrong passphrases the push takes before it is deleted, with `wrong_so_far` counted
     (None: it never burns)."""
-    if not push.burn_after_failed_passphrases or not push.has_passphrase:
+    if not push.burn_after_failed_passphrases or not (push.has_passphrase or push.verifies_recipient):
         return None
     return max(push.burn_after_failed_passphrases - wrong_so_far, 0)
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import select
 
-from pwpush_app.core import audit, crypto, link_mail
+from pwpush_app.core import audit, crypto, link_mail, recipient_code
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import (
@@ -120,6 +120,11 @@ def check_group(runtime: Runtime, request: NewPush, client: Client) -> tuple[lis
     except InvalidPush as refusal:
         errors.update(refusal.errors)
     emails = [r.email for r in recipients if r.email]
+    if recipients and FIELD not in errors:
+        problem = recipient_code.check_group_verification(runtime, client, request.verify_recipients,
+                                                          [r.email for r in recipients])
+        if problem:
+            errors[recipient_code.GROUP_FIELD] = problem
     mail = None
     if emails and FIELD not in errors:
         try:
@@ -145,7 +150,9 @@ def create_group(runtime: Runtime, request: NewPush, client: Client, now: dateti
     passphrase_hash = runtime.hashing.hash(passphrase) if passphrase else None
     group_id = crypto.new_id()
     created = [seal_validated(runtime, request, client, new_push_key(runtime), now, resolved, passphrase_hash,
-                              group_id=group_id, recipient=recipient.label) for recipient in recipients]
+                              group_id=group_id, recipient=recipient.label,
+                              verify_email=recipient.email if request.verify_recipients is True else None)
+               for recipient in recipients]
     with transaction(runtime.engine) as db:
         for recipient, one in zip(recipients, created):
             db.execute(_INSERT_PUSH, {column.name: getattr(one.push, column.key) for column in PUSHES.c})

@@ -42,7 +42,8 @@ LIVE = (
     PUSHES.c.expires_at > bindparam("now"),
 )
 # Expiry deletes the secret material, not only sets a flag.
-WIPED = dict(wrapped_key=None, payload_sealed=None, note_sealed=None, link_sealed=None, passphrase_hash=None)
+WIPED = dict(wrapped_key=None, payload_sealed=None, note_sealed=None, link_sealed=None, passphrase_hash=None,
+             verify_email_sealed=None, verify_code_digest=None)
 # Expires the given pushes that are not expired yet; returns the ids it expired.
 EXPIRE = (
     update(PUSHES)

@@ -18,6 +18,9 @@
 - The sender's policies (core/push_policies.py) are part of the gate: from outside the
   push's address allow-list the link is unknown (and `refused_address` logged), and the
   wrong passphrase that reaches `burn_after_failed_passphrases` expires the push.
+- A push that verifies its recipient (core/recipient_code.py) takes a view only with the
+  code mailed to them, checked and used up in the view's own transaction; a wrong code
+  counts like a wrong passphrase (every limit above), a missing one changes nothing.
 """
 
 from __future__ import annotations
@@ -44,9 +47,11 @@ from pwpush_app.core.errors import (
     PushUnavailable,
     TooManyAttempts,
     UnexpectedPassphrase,
+    WrongCode,
     WrongPassphrase,
 )
 from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant_downloads
+from pwpush_app.core.lockouts import Lockout, passphrase_lockouts  # noqa: F401  (the pages' import)
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.network import client_network
 from pwpush_app.core.push_policies import (
@@ -58,6 +63,7 @@ from pwpush_app.core.push_policies import (
     opened_before,
     refuse_unless_allowed,
 )
+from pwpush_app.core.recipient_code import code_matches, needs_code, pending_code, require_code_given, use_code
 from pwpush_app.core.records import LIVE, PUSHES, expire, find_by_link, looks_like_token, refuse_unless_live
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import NOTE, PAYLOAD
@@ -75,10 +81,12 @@ _TAKE_VIEW_BY_ID = _TAKE_VIEW.where(PUSHES.c.id == bindparam("push_id"), *LIVE).
 # way through the gate.
 _TAKE_VIEW_BY_DIGEST = _TAKE_VIEW.where(
     PUSHES.c.token_digest == bindparam("digest"), PUSHES.c.has_passphrase == False,  # noqa: E712
-    PUSHES.c.kind != "file", PUSHES.c.allowed_ips == None, *LIVE,  # noqa: E711
+    PUSHES.c.kind != "file", PUSHES.c.allowed_ips == None, PUSHES.c.verify_email_sealed == None, *LIVE,  # noqa: E711
 ).returning(*PUSHES.c)
 
 DELETE_RECEIPT = "viewer delete"
+CODE_BEFORE_DELETE = ("The sender verifies the recipient: reveal the secret with the emailed code first, then delete "
+                      "it from the page that revealed it.")
 
 
 @dataclass
@@ -88,6 +96,8 @@ class Landing:
     kind: str
     needs_passphrase: bool
     retrieval_step: bool
+    # The sender asked to verify the recipient: a code by email first (core/recipient_code.py).
+    needs_code: bool = False
 
 
 @dataclass
@@ -122,7 +132,8 @@ def landing(runtime: Runtime, token: str, client: Client | None = None, now: dat
         push = find_by_link(db, runtime, token)
     if push is None or not push.is_live(now) or not address_allowed(push, (client or Client()).ip):
         raise PushUnavailable()
-    return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step)
+    return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step,
+                   needs_code=needs_code(push, client or Client()))
 
 
 def find_for_viewer(runtime: Runtime, token: str, client: Client) -> Push | None:
@@ -134,13 +145,14 @@ def find_for_viewer(runtime: Runtime, token: str, client: Client) -> Push | None
 
 
 def reveal_push(
-    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None
+    runtime: Runtime, token: str, client: Client, passphrase: str | None = None, now: datetime | None = None,
+    code: str | None = None,
 ) -> Revealed:
     """Consume one view and return the secret; the last view also expires the push.
 
     Raises PushUnavailable (with the expired push, if the link was real), PassphraseRequired,
-    WrongPassphrase, TooManyAttempts (or its PushLocked), UnexpectedPassphrase, RateLimited
-    or ServerBusy; none of those consumes a view.
+    WrongPassphrase, TooManyAttempts (or its PushLocked), UnexpectedPassphrase, CodeRequired,
+    CodeExpired, WrongCode, RateLimited or ServerBusy; none of those consumes a view.
     """
     now = now or utcnow()
     runtime.throttle.hit("reveal", client.ip)
@@ -158,20 +170,45 @@ def reveal_push(
         if revealed:
             return revealed
 
-    admitted = _admit_viewer(runtime, token, client, passphrase, now)
+    admitted = _admit_viewer(runtime, token, client, passphrase, now, code=code)
+    wrong: _Reservation | None = None
+    refused: PushError | None = None
     with transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
         if client.user_id is not None and client.user_id == admitted.push.owner_id:
             return _owner_look(db, runtime, admitted.push, client, now)
-        revealed = _take_view(db, runtime, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
-        if revealed is None:
+        if needs_code(admitted.push, client):
+            try:
+                wrong = _check_code(db, runtime, admitted.push, code, client, now)
+            except PushError as refusal:  # no code waiting, or a lock-out: nothing counted
+                refused = refusal
+        revealed = None if wrong or refused else _take_view(
+            db, runtime, _TAKE_VIEW_BY_ID, {"push_id": admitted.push.id}, client, now)
+        if revealed is None and not (wrong or refused):
             # Someone else took the last view, or it was expired, in between.
             audit.record(db, admitted.push.id, audit.FAILED_VIEW, client, now)
             gone = db.get(Push, admitted.push.id)
+    if refused:
+        raise refused
+    if wrong:
+        _after_wrong_guess(runtime, admitted.push, client, now, wrong)
+        raise WrongCode(wrong.attempts_left, runtime.settings.passphrase_lockout_minutes, wrong.burns_left)
     if revealed is None:
         delete_blobs_of(runtime, gone, now)
         raise PushUnavailable(expired=gone)
     return revealed
+
+
+def _check_code(db: Session, runtime: Runtime, push: Push, code, client: Client, now: datetime) -> _Reservation | None:
+    """In the view's transaction: use up the right code (None), or keep the wrong one
+    written down as a guess (its reservation).  The lock-outs of wrong passphrases apply."""
+    digest = pending_code(db, push, now)
+    attempt = _reserve_passphrase_attempt(db, runtime, push, client, now, audit.WRONG_CODE)
+    if not code_matches(runtime, push.id, digest, code):
+        return attempt
+    _Admitted(push, attempt.event_id).forget_attempt(db)
+    use_code(db, push.id, digest, client, now)
+    return None
 
 
 def _take_view(db: Session | Tx, runtime: Runtime, statement, which: dict, client: Client, now: datetime) -> Revealed | None:
@@ -251,7 +288,7 @@ class _Admitted:
 
 def _admit_viewer(
     runtime: Runtime, token: str, client: Client, passphrase: str, now: datetime,
-    check: Callable[[Push], None] | None = None, receipt: str | None = None,
+    check: Callable[[Push], None] | None = None, receipt: str | None = None, code: str | None = None,
 ) -> _Admitted:
     """What a viewer must pass to see a push or to delete it: the push is live (else a
     failed view is logged and PushUnavailable raised), `check` holds, and the passphrase is
@@ -269,7 +306,12 @@ def _admit_viewer(
         else:
             if check is not None:
                 check(push)
-            if receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id):
+            receipt_ok = receipt is not None and runtime.keyring.check_receipt(receipt, DELETE_RECEIPT, push.id)
+            if not receipt_ok and needs_code(push, client):
+                if check is not None:  # a recipient's delete: only with the receipt of a reveal
+                    raise NotAllowed(CODE_BEFORE_DELETE)
+                require_code_given(push, client, code)  # a reveal without the code: nothing counted
+            if receipt_ok:
                 pass
             elif push.has_passphrase:
                 if not normalize_passphrase(passphrase):
@@ -298,19 +340,24 @@ def _admit_viewer(
             _Admitted(push, attempt.event_id).forget_attempt(db)
         raise
     if not right:
-        if attempt.locks_push or attempt.burns_left == 0 or push.owner_id is not None:
-            with transaction(runtime.engine) as db:
-                if attempt.locks_push:
-                    audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
-                owner_events.note(db, push, owner_events.FAILED_PASSPHRASE, client, now)
-                if attempt.burns_left == 0:
-                    # The sender's limit of wrong passphrases: the push goes, as any expiry.
-                    audit.record(db, push.id, audit.PASSPHRASE_BURN, audit.SYSTEM, now)
-                    expire(db, push, BURNED, audit.SYSTEM, now)
-            if attempt.burns_left == 0:
-                delete_blobs_of(runtime, push, now)
+        _after_wrong_guess(runtime, push, client, now, attempt)
         raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes, attempt.burns_left)
     return _Admitted(push, attempt.event_id)
+
+
+def _after_wrong_guess(runtime: Runtime, push: Push, client: Client, now: datetime, attempt: _Reservation) -> None:
+    """A wrong passphrase or code, written down: the push's lock, its owner told, the sender's burn."""
+    if attempt.locks_push or attempt.burns_left == 0 or push.owner_id is not None:
+        with transaction(runtime.engine) as db:
+            if attempt.locks_push:
+                audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
+            owner_events.note(db, push, owner_events.FAILED_PASSPHRASE, client, now)
+            if attempt.burns_left == 0:
+                # The sender's limit of wrong guesses: the push goes, as any expiry.
+                audit.record(db, push.id, audit.PASSPHRASE_BURN, audit.SYSTEM, now)
+                expire(db, push, BURNED, audit.SYSTEM, now)
+        if attempt.burns_left == 0:
+            delete_blobs_of(runtime, push, now)
 
 
 @dataclass
@@ -325,9 +372,11 @@ class _Reservation:
     burns_left: int | None = None
 
 
-def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime) -> _Reservation:
-    """Refuse when this client, or everyone together, had too many wrong passphrases for
-    this push lately; otherwise write this attempt down as a failure (undone if right)."""
+def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime,
+                                kind: str = audit.FAILED_PASSPHRASE) -> _Reservation:
+    """Refuse when this client, or everyone together, had too many wrong passphrases (or
+    codes) for this push lately; otherwise write this attempt down as a failed `kind`
+    (undone if right)."""
     if db.get_bind().dialect.name == "postgresql":
         db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
     settings = runtime.settings
@@ -336,7 +385,7 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
     recent = db.execute(
         sa_select(AuditEvent.ip, AuditEvent.created_at).where(
             AuditEvent.push_id == push.id,
-            AuditEvent.kind == audit.FAILED_PASSPHRASE,
+            AuditEvent.kind.in_(audit.GUESS_KINDS),
             func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
             AuditEvent.created_at > now - max(client_window, push_window),
         )
@@ -358,7 +407,7 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
             # The last allowed guesses are being checked: a right one keeps the push.
             raise PushLocked(60)
     return _Reservation(
-        event_id=audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now),
+        event_id=audit.record(db, push.id, kind, client, now),
         attempts_left=settings.passphrase_max_failures - len(mine) - 1,
         locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
         burns_left=None if burns is None else burns - 1,
@@ -367,52 +416,9 @@ def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, clien
 
 _WRONG_EVER = sa_select(func.count()).where(
     AuditEvent.push_id == bindparam("push_id"),
-    AuditEvent.kind == audit.FAILED_PASSPHRASE,
+    AuditEvent.kind.in_(audit.GUESS_KINDS),
     func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
 )
-
-
-@dataclass(frozen=True)
-class Lockout:
-    """Recipients refused for a while after wrong passphrases: one client (`ip`, counted by
-    its network as the limit counts), or everyone (`ip` None) when the push's limit was hit."""
-
-    ip: str | None
-    until: datetime
-
-
-def passphrase_lockouts(runtime: Runtime, push: Push, now: datetime | None = None) -> list[Lockout]:
-    """Who is locked out of this push by wrong passphrases right now, and until when: what its
-    owner sees (the same counting as `_reserve_passphrase_attempt`, from the audit trail)."""
-    if not push.has_passphrase:
-        return []
-    now = now or utcnow()
-    settings = runtime.settings
-    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
-    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
-    with transaction(runtime.engine, write=False) as db:
-        recent = db.execute(
-            sa_select(AuditEvent.ip, AuditEvent.created_at).where(
-                AuditEvent.push_id == push.id,
-                AuditEvent.kind == audit.FAILED_PASSPHRASE,
-                # An attempt without a passphrase is logged but is no guess (as the limit counts).
-                func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
-                AuditEvent.created_at > now - max(client_window, push_window),
-            )
-        ).all()
-    found = []
-    everyone = sorted(at for _ip, at in recent if at > now - push_window)
-    if len(everyone) >= settings.passphrase_push_max_failures:
-        found.append(Lockout(None, everyone[-settings.passphrase_push_max_failures] + push_window))
-    by_network: dict[str, list[tuple[datetime, str]]] = {}
-    for ip, at in recent:
-        if at > now - client_window:
-            by_network.setdefault(client_network(ip, settings.ipv6_prefix), []).append((at, ip))
-    for attempts in by_network.values():
-        attempts.sort()
-        if len(attempts) >= settings.passphrase_max_failures:
-            found.append(Lockout(attempts[-1][1], attempts[-settings.passphrase_max_failures][0] + client_window))
-    return sorted(found, key=lambda lockout: lockout.until)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

@@ -1,6 +1,7 @@
-"""The create form's sender policies (issue 21): wrong passphrases that delete the push, and
-the addresses its link opens from.  Plain fields sent with the form; the core checks them
-(core/push_policies.py) and its messages show beside them."""
+"""The create form's sender policies (issue 21): wrong passphrases that delete the push, the
+addresses its link opens from, and (on a site that sends mail) the recipient's email to
+verify with a code.  Plain fields sent with the form; the core checks them
+(core/push_policies.py, core/recipient_code.py) and its messages show beside them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Callable
 import reflex as rx
 
 from pwpush_app.core.push_policies import BURN_MAX, BURN_MIN, MAX_ALLOWED_IPS
+from pwpush_app.core.recipient_code import CODE_MINUTES, FIELD as VERIFY, GROUP_FIELD as VERIFY_EACH
+from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.create_state import CreateState
 
@@ -44,6 +47,28 @@ def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
         _help(f"Up to {MAX_ALLOWED_IPS} IPv4 or IPv6 addresses or networks, separated by spaces. From anywhere else "
               "the link looks unknown. Mobile networks and VPNs change a recipient's address.", ADDRESSES),
         _error(ADDRESSES),
+        _verify_fields(_forget) if get_settings().mail.configured else rx.fragment(),
         spacing="1",
         width="100%",
+    )
+
+
+def _verify_fields(forget) -> rx.Component:
+    return rx.vstack(
+        field_label("Verify the recipient's email (optional)", VERIFY),
+        rx.input(id=VERIFY, name=VERIFY, type="email", placeholder="bob@example.com", size="3", width="100%",
+                 on_change=forget(VERIFY), auto_complete="off", spell_check=False,
+                 aria_describedby=f"{VERIFY}-help {VERIFY}-error", aria_invalid=CreateState.errors.contains(VERIFY)),
+        _help(f"The link then opens only with a 6-digit code we email to this address (valid {CODE_MINUTES} minutes). "
+              "Wrong codes count like wrong passphrases. Needs you to be logged in.", VERIFY),
+        _error(VERIFY),
+        rx.cond(
+            CreateState.kind != "file",
+            rx.checkbox("With several recipients below: verify each one's email (name them all by address)",
+                        name=VERIFY_EACH, id=VERIFY_EACH, size="2", spacing="2"),
+        ),
+        _error(VERIFY_EACH),
+        spacing="1",
+        width="100%",
+        padding_top="0.5rem",
     )

@@ -141,6 +141,8 @@ class CreateState(rx.State):
             allowed_ips=form_text(form_data, "allowed_ips"),
             burn_after_failed_passphrases=_optional_number(form_data.get("burn_after_failed_passphrases")),
             recipients=form_text(form_data, "recipients"),
+            verify_email=form_text(form_data, "verify_email") or None,
+            verify_recipients=form_data.get("verify_recipients") in ("on", True, "true") or None,
         )
 
 

@@ -24,16 +24,18 @@ from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailabl
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.links import download_all_path, download_path
 from pwpush_app.core.qr import QrTooLong, qr_data_uri
+from pwpush_app.core.recipient_code import send_code
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
-from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if, submit_button
+from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
 from pwpush_app.ui.components.value_image import value_image
+from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, passphrase_step
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -47,6 +49,10 @@ class RevealState(rx.State):
     status: str = "loading"
     kind: str = "text"
     needs_passphrase: bool = False
+    # The sender verifies the recipient: a code by email first; where it went (masked), once sent.
+    needs_code: bool = False
+    code_sent_to: str = ""
+    sending_code: bool = False
     message: str = ""
     views_left: str = ""
     expires: str = ""
@@ -101,10 +107,11 @@ class RevealState(rx.State):
             self.status, self.message = "landing", BUSY_MESSAGE
             return
         self.kind = found.kind
-        self.needs_passphrase = found.needs_passphrase
+        self.needs_passphrase, self.needs_code = found.needs_passphrase, found.needs_code
         # Without a retrieval step the page asks for the secret itself once it has mounted
         # (a result sent during hydration would find no field to fill).
-        self.status = "autoreveal" if not found.retrieval_step and not found.needs_passphrase else "landing"
+        waits = found.retrieval_step or found.needs_passphrase or found.needs_code
+        self.status = "landing" if waits else "autoreveal"
 
     @rx.event
     async def reveal_without_click(self):
@@ -120,15 +127,37 @@ class RevealState(rx.State):
         self.working = True
         yield
         try:
-            passphrase = form_data.get("passphrase")
-            yield await self._reveal(passphrase if isinstance(passphrase, str) else "")
+            passphrase, code = form_data.get("passphrase"), form_data.get(CODE_FIELD)
+            yield await self._reveal(passphrase if isinstance(passphrase, str) else "",
+                                     code if isinstance(code, str) else "")
         finally:
             self.working = False
         yield self.focus_after_reveal()
 
-    async def _reveal(self, passphrase: str):
+    @rx.event
+    async def email_code(self):
+        """Mail a code to the recipient the sender named (the core limits how often)."""
+        if self.status != "landing" or not self.needs_code:
+            return
+        self.sending_code = True
+        yield
         try:
-            revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None)
+            self.code_sent_to = await in_thread(send_code, runtime(), self._link_token(), client_of(self))
+            self.message = ""
+        except PushUnavailable:
+            self.status = "unavailable"
+        except PushError as refusal:  # sent a moment ago
+            self.message = str(refusal)
+        except ServerBusy:
+            self.message = BUSY_MESSAGE
+        finally:
+            self.sending_code = False
+        yield rx.set_focus(CODE_FIELD)
+
+    async def _reveal(self, passphrase: str, code: str = ""):
+        try:
+            revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None,
+                                       code=code or None)
         except PushUnavailable:
             self.status = "unavailable"
             return None
@@ -259,26 +288,8 @@ def _landing() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.cond(
-                    RevealState.needs_passphrase,
-                    rx.vstack(
-                        rx.text("The sender protected this secret with a passphrase. It is not in the link: "
-                                "if you don't have it, ask the sender for it.", size="2", id="passphrase-help"),
-                        field_label("Passphrase", "passphrase"),
-                        rx.input(
-                            id="passphrase",
-                            name="passphrase",
-                            type="password",
-                            auto_complete="off",
-                            size="3",
-                            width="100%",
-                            auto_focus=True,
-                            aria_describedby="passphrase-help reveal-message",
-                        ),
-                        spacing="1",
-                        width="100%",
-                    ),
-                ),
+                passphrase_step(RevealState.needs_passphrase),
+                code_step(RevealState.needs_code, RevealState.code_sent_to, RevealState.sending_code, RevealState.email_code),
                 rx.text(RevealState.message, id="reveal-message", role="alert", color_scheme="red", size="2"),
                 submit_button(
                     rx.icon("eye", size=16, aria_hidden="true"),

@@ -23,6 +23,9 @@ EVENT_LABELS = {
     "creation_email_send": "Link mailed",
     "refused_address": "Opened from an address you did not allow (refused)",
     "passphrase_burn": "Wrong passphrase: your limit was reached, the secret is deleted",
+    "code_sent": "Verification code emailed to the recipient",
+    "wrong_code": "Wrong verification code",
+    "code_verified": "Recipient verified by the emailed code",
 }
 EXPIRED_REASONS = {
     "views": "its views ran out",
