@@ -76,6 +76,7 @@ MESSAGES = {
     # Passkeys (core/passkeys.py).
     "passkey_failed": "That passkey did not sign you in. Try again, or log in with your email and password.",
     "passkey_expired": "That passkey request ran out of time or was already used: try again.",
+    "passkey_not_added": "That passkey could not be added. Try again, or use another device.",
     "passkey_taken": "That passkey is already registered on this site.",
     "passkey_gone": "That passkey is no longer on this account.",
     "passkey_none": "This account has no passkey: enter a code instead.",

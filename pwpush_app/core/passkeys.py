@@ -204,15 +204,18 @@ def register(runtime: Runtime, user_id: str, credential, name, now: datetime | N
     """Verify the browser's answer to `registration_options` and keep the passkey."""
     now = now or utcnow()
     name = clean_name(name)
-    answer = _parse(credential)
-    challenge = _take_challenge(runtime, answer, now)
+    try:
+        answer = _parse(credential)
+        challenge = _take_challenge(runtime, answer, now)
+    except AccountError as refusal:
+        raise (_refuse("passkey_not_added") if refusal.code == "passkey_failed" else refusal) from None
     if challenge.purpose != REGISTER or challenge.user_id != user_id:
         raise _refuse("passkey_expired")
     try:
         verified = verify_registration_response(credential=answer, expected_challenge=_challenge_bytes(answer),
                                                 expected_rp_id=challenge.rp_id, expected_origin=challenge.origin)
     except Exception:  # the library's many refusals (and malformed parts): one answer
-        raise _refuse("passkey_failed") from None
+        raise _refuse("passkey_not_added") from None
     credential_id = bytes_to_base64url(verified.credential_id)
     transports = answer["response"].get("transports")
     transports = ",".join(t for t in transports if isinstance(t, str))[:200] if isinstance(transports, list) else ""
