@@ -265,12 +265,16 @@ def remove(runtime: Runtime, user_id: str, passkey_id, password: str) -> None:
 
 # --- signing in ------------------------------------------------------------------------------------
 
-def login_options(runtime: Runtime, page_origin: str | None, host: str | None, now: datetime | None = None) -> str:
+def login_options(runtime: Runtime, page_origin: str | None, host: str | None, now: datetime | None = None,
+                  ip: str | None = None) -> str:
     """The JSON for navigator.credentials.get() on /login: no email, no list of credentials
-    (the browser offers the discoverable ones it holds for this site); user verification required."""
+    (the browser offers the discoverable ones it holds for this site); user verification
+    required.  Each start counts against `ip`'s login attempts (RateLimited)."""
     now = now or utcnow()
     if not accounts.logins_open(runtime):
         raise _refuse("logins_disabled")
+    if ip is not None:
+        runtime.throttle.hit("login", ip)
     rp = relying_party(runtime.settings, page_origin, host)
     challenge = _new_challenge(runtime, LOGIN, rp, now)
     return options_to_json(generate_authentication_options(

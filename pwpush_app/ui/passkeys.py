@@ -20,7 +20,8 @@ import reflex as rx
 from pwpush_app.core import login_steps, passkeys
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.ui.common import BUSY_MESSAGE, form_text, format_time, in_thread, runtime
+from pwpush_app.core.throttle import RateLimited
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, format_time, in_thread, runtime
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.passkey_ceremony import passkey_ceremony, start
 from pwpush_app.ui.components.post_form import post_form
@@ -164,8 +165,8 @@ class PasskeyLoginState(rx.State):
     async def sign_in(self):
         """A passkey alone: no email asked; the browser offers the ones it holds for this site."""
         try:
-            options = await in_thread(passkeys.login_options, runtime(), *_rp_of(self))
-        except AccountError as refusal:
+            options = await in_thread(passkeys.login_options, runtime(), *_rp_of(self), ip=client_of(self).ip)
+        except (AccountError, RateLimited) as refusal:
             self.error = str(refusal)
             return
         self.error, self.waiting = "", True

@@ -17,6 +17,7 @@ import pytest
 from pwpush_app.core import accounts, login_steps, passkeys, two_factor
 from pwpush_app.core.accounts import AccountError, LoggedIn, LoginLocked
 from pwpush_app.core.login_steps import SecondStep
+from pwpush_app.core.throttle import RateLimited
 from tests.soft_authenticator import SoftAuthenticator, b64u, unb64u
 
 from .common import T0
@@ -226,6 +227,12 @@ def test_failures_lock_like_wrong_passwords_and_logins_off_closes_it(make_runtim
         passkeys.sign_in(runtime, device.get(passkeys.login_options(runtime, ORIGIN, HOST, T0)), None, IP, now=T0)
     with pytest.raises(LoginLocked):
         accounts.log_in(runtime, "alice@example.com", PASSWORD, IP, now=T0)
+    # Starting sign-ins counts against the address's login attempts like any login.
+    limited = make_runtime(PWP__THROTTLING__MINUTE="3")
+    for _ in range(3):
+        passkeys.login_options(limited, ORIGIN, HOST, T0, ip="198.51.100.7")
+    with pytest.raises(RateLimited):
+        passkeys.login_options(limited, ORIGIN, HOST, T0, ip="198.51.100.7")
     closed = make_runtime(PWP__DISABLE_LOGINS="true")
     _refused("logins_disabled", passkeys.login_options, closed, ORIGIN, HOST, T0)
     _refused("logins_disabled", passkeys.sign_in, closed, {}, None, IP, now=T0)
