@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from webauthn import (
     generate_authentication_options,
@@ -222,12 +223,15 @@ def register(runtime: Runtime, user_id: str, credential, name, now: datetime | N
     passkey = Passkey(id=crypto.new_id(), user_id=user_id, credential_id=credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count, name=name,
                       transports=transports, created_at=now)
-    with transaction(runtime.engine) as db:
-        if db.exec(select(Passkey.id).where(Passkey.credential_id == credential_id)).first() is not None:
-            raise _refuse("passkey_taken")
-        if db.get(User, user_id) is None:
-            raise _refuse("gone")
-        db.add(passkey)
+    try:
+        with transaction(runtime.engine) as db:
+            if db.exec(select(Passkey.id).where(Passkey.credential_id == credential_id)).first() is not None:
+                raise _refuse("passkey_taken")
+            if db.get(User, user_id) is None:
+                raise _refuse("gone")
+            db.add(passkey)
+    except IntegrityError:  # the same credential registered at the same moment
+        raise _refuse("passkey_taken") from None
     return _view(passkey)
 
 
