@@ -13,9 +13,11 @@ from datetime import timedelta
 import cbor2
 import pyotp
 import pytest
+from sqlalchemy import text
 
 from pwpush_app.core import accounts, login_steps, passkeys, two_factor
 from pwpush_app.core.accounts import AccountError, LoggedIn, LoginLocked
+from pwpush_app.core.audit import Client
 from pwpush_app.core.login_steps import SecondStep
 from pwpush_app.core.throttle import RateLimited
 from tests.soft_authenticator import SoftAuthenticator, b64u, unb64u
@@ -251,3 +253,12 @@ def test_the_relying_party_comes_from_the_configured_base_url_or_a_checked_host(
         ("secrets.example.com", "https://secrets.example.com")
     listed = make_runtime(PWP__ALLOWED_HOSTS="pp.example")
     assert passkeys.relying_party(listed.settings, "http://other.example", "other.example")[0] == "localhost"
+
+
+def test_deleting_the_account_deletes_its_passkeys_and_challenges(runtime, alice):
+    _register(runtime, alice, SoftAuthenticator())
+    passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0)
+    accounts.delete_account(runtime, alice.id, PASSWORD, Client(ip=IP, user_agent="", referrer=""), T0)
+    with runtime.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM passkey")).scalar() == 0
+        assert connection.execute(text("SELECT COUNT(*) FROM passkey_challenge")).scalar() == 0
