@@ -106,7 +106,7 @@ def cmd_reset_password(args) -> int:
 
 def cmd_make_admin(args) -> int:
     from pwpush_app.core.accounts import AccountError
-    from pwpush_app.core.admin import set_admin
+    from pwpush_app.core.admin import LastAdministrator, set_admin
     from pwpush_app.core.runtime import get_runtime
 
     try:
@@ -114,6 +114,9 @@ def cmd_make_admin(args) -> int:
     except AccountError as error:
         print(f"{error} Nothing was changed.", file=sys.stderr)
         return 2
+    except LastAdministrator as error:
+        print(f"{error} Nothing was changed.", file=sys.stderr)
+        return 1
     print(f"{user.email} is {'no longer ' if args.remove else ''}an administrator"
           f"{'' if args.remove else ' (/admin)'}.", file=sys.stderr)
     return 0
@@ -235,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         "exist (sign up first). PWP__ADMIN_EMAILS does the same for listed addresses when they log in.",
     )
     make_admin.add_argument("email")
-    make_admin.add_argument("--remove", action="store_true", help="take the administrator's rights away")
+    make_admin.add_argument("--remove", action="store_true",
+                            help="take the administrator's rights away (refused, exit code 1, for the last administrator)")
     make_admin.set_defaults(run=cmd_make_admin)
     test_mail = commands.add_parser(
         "send-test-mail",

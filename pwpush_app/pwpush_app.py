@@ -22,6 +22,8 @@ from pwpush_app.ui.account import (
     signup_page,
 )
 from pwpush_app.ui.admin import AdminState, admin_page
+from pwpush_app.ui.admin_pushes import AdminPushesState, admin_pushes_page
+from pwpush_app.ui.admin_settings import AdminSettingsState, admin_settings_page
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
@@ -122,6 +124,8 @@ page(reset_password_page, "/reset-password", f"New password · {title}", on_load
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
 page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
 page(admin_page, "/admin", f"Administration · {title}", on_load=AdminState.load)
+page(admin_pushes_page, "/admin/pushes", f"Pushes · Administration · {title}", on_load=AdminPushesState.load)
+page(admin_settings_page, "/admin/settings", f"Settings · Administration · {title}", on_load=AdminSettingsState.load)
 page(not_found_page, "404", f"Page not found · {title}")
 app.register_lifespan_task(purge_job)
 app.register_lifespan_task(mail_job)

@@ -32,7 +32,9 @@ from pwpush_app.settings_mail import MAIL_SETTING_DOCS, MailSettings, read_mail_
 from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
 from pwpush_app.settings_values import (  # noqa: F401
     MINUTES_PER_DAY,
+    SECRET,
     SETTINGS_TABLE,
+    URL_PASSWORD,
     Reader,
     SettingDoc,
     SettingsError,
@@ -41,6 +43,7 @@ from pwpush_app.settings_values import (  # noqa: F401
     parse_hosts,
     parse_networks,
     parse_words,
+    settings_table_markdown,
 )
 
 # The login cookie's base name; Settings.session_cookie gives the name in use.
@@ -114,6 +117,8 @@ class Settings:
     allowed_recipient_domains: tuple[str, ...] = ()
     # The brand, light/dark, version, indexing and the generator's defaults (settings_pages.py).
     pages: PageSettings = field(default_factory=PageSettings)
+    # The variables read that the environment set, as set (secrets too: never logged or shown).
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def policy(self, kind: str) -> KindPolicy:
         return self.policies[kind]
@@ -146,14 +151,14 @@ class Settings:
 
 # Registered once, at import, in the order the README lists them.
 document("PWPUSH_DATA_DIR", "./data", "Folder for the SQLite database, the generated key file and encrypted files.")
-document("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.")
+document("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", "Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL.", URL_PASSWORD)
 document("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", "SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks).")
-document("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.")
+document("REFLEX_REDIS_URL", "(none)", "Redis URL: Reflex's state manager for several workers, and shared rate limits.", URL_PASSWORD)
 document("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", "15000", "How long a request waits for SQLite's write lock (held by another process) before answering 503 with Retry-After.")
 document("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", "Worker processes (read by Reflex's server). More than 1 needs REFLEX_REDIS_URL.")
-document("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.")
+document("PWPUSH_MASTER_KEY", "(none)", "Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start.", SECRET)
 document("PWPUSH_MASTER_KEY_FILE", "(none)", "File holding the master key (instead of PWPUSH_MASTER_KEY).")
-document("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.")
+document("PWPUSH_MASTER_KEY_PREVIOUS", "(none)", "Comma-separated earlier master keys, still accepted for reading after a rotation.", SECRET)
 document("PWP__OVERRIDE_BASE_URL", "http://localhost:3000", "Public base URL used in secret links and for CORS. Unset (and no PWP__HOST_DOMAIN), links use the address the sender opened the site at.")
 document("PWP__HOST_DOMAIN", "(none)", "The site's domain (e.g. `secrets.example.com`): without PWP__OVERRIDE_BASE_URL, the base URL is PWP__HOST_PROTOCOL://PWP__HOST_DOMAIN.")
 document("PWP__HOST_PROTOCOL", "https", "The protocol for PWP__HOST_DOMAIN: https or http.")
@@ -197,16 +202,17 @@ document("PWPUSH_S3_BUCKET", "(none)", "Bucket for `PWPUSH_FILES_STORAGE=s3` (re
 document("PWPUSH_S3_PREFIX", "(none)", "Key prefix inside the bucket, e.g. `pwpush/`, to share a bucket.")
 document("PWPUSH_S3_ENDPOINT_URL", "(AWS)", "Endpoint of an S3-compatible server (MinIO, Ceph, R2 ...); path-style addressing is used with it.")
 document("PWPUSH_S3_REGION", "(boto3's default)", "Region of the bucket (or `AWS_DEFAULT_REGION`).")
+document("PWP__FILES__S3__ACCESS_KEY_ID", "(none)", "Static S3 credentials (with the next); unset, boto3's usual chain.", SECRET)
+document("PWP__FILES__S3__SECRET_ACCESS_KEY", "(none)", "The secret of PWP__FILES__S3__ACCESS_KEY_ID.", SECRET)
 document("PWP__ENABLE_FILE_PUSHES", "true", "Offer file pushes.")
 document("PWP__ENABLE_URL_PUSHES", "true", "Offer URL pushes.")
 document("PWP__ENABLE_QR_PUSHES", "true", "Offer QR code pushes.")
 document_kind_settings()
-for _name, _default, _description in MAIL_SETTING_DOCS:
-    document(_name, _default, _description)
+for _doc in MAIL_SETTING_DOCS:
+    document(*_doc)
 
 
 def _check_key_text(r: Reader, name: str, value: str | None) -> None:
-
     if value:
         try:
             parse_master_key(value)
@@ -239,7 +245,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if key_file and not Path(key_file).is_file():
         r.errors.append(f"PWPUSH_MASTER_KEY_FILE={key_file!r} does not exist or is not a file")
     elif key_file:
-
         try:
             check_key_file_mode(Path(key_file))
             key_text = Path(key_file).read_text()
@@ -349,6 +354,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail=read_mail_settings(r, base_url, brand_title),
         s3_access_key_id=s3["access_key_id"],
         s3_secret_access_key=s3["secret_access_key"],
+        environment={name: environ[name] for name in sorted(r.names) if environ.get(name)},
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
@@ -441,9 +447,3 @@ class _NamesEnviron(dict):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return load_settings()
-
-
-def settings_table_markdown() -> str:
-    lines = ["| variable | default | what it does |", "|---|---|---|"]
-    lines += [f"| `{d.name}` | `{d.default}` | {d.description} |" for d in SETTINGS_TABLE]
-    return "\n".join(lines)

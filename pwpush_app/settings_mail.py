@@ -22,13 +22,14 @@ from urllib.parse import urlsplit
 AUTH_METHODS = ("plain", "login", "cram_md5")
 VERIFY_MODES = ("peer", "none")
 
-# (variable, default as the README shows it, what it does), in the README's order.
-MAIL_SETTING_DOCS: list[tuple[str, str, str]] = [
+# (variable, default as the README shows it, what it does[, "secret"]), in the README's order;
+# "secret" is settings_values.SECRET: never shown.
+MAIL_SETTING_DOCS: list[tuple[str, ...]] = [
     ("PWP__MAIL__SMTP_ADDRESS", "(none)", "SMTP server that sends this site's mail. Without it no mail is sent: no account emails, no link by email, no notifications by email (webhooks still work)."),
     ("PWP__MAIL__SMTP_PORT", "587", "Port of the SMTP server."),
     ("PWP__MAIL__SMTP_DOMAIN", "(the base URL's host)", "Name this server gives in its SMTP greeting (HELO/EHLO)."),
     ("PWP__MAIL__SMTP_USER_NAME", "(none)", "User name for SMTP authentication (none: no authentication)."),
-    ("PWP__MAIL__SMTP_PASSWORD", "(none)", "Password for SMTP authentication. Never logged or shown."),
+    ("PWP__MAIL__SMTP_PASSWORD", "(none)", "Password for SMTP authentication. Never logged or shown.", "secret"),
     ("PWP__MAIL__SMTP_AUTHENTICATION", "plain", "SMTP authentication method: plain, login or cram_md5 (used with a user name)."),
     ("PWP__MAIL__SMTP_STARTTLS", "false", "Require STARTTLS: a server that does not offer it gets no mail (and no password)."),
     ("PWP__MAIL__SMTP_ENABLE_STARTTLS_AUTO", "true", "Use STARTTLS whenever the server offers it."),

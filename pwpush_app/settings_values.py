@@ -19,20 +19,36 @@ class SettingsError(ValueError):
     """A setting has a value we cannot run with; the message names the variable."""
 
 
+# How a setting's value is secret, declared with it (the admin's settings page redacts by this,
+# never by guessing from names): SECRET hides the whole value, URL_PASSWORD the password in a URL.
+SECRET, URL_PASSWORD = "secret", "url password"
+
+
 @dataclass(frozen=True)
 class SettingDoc:
     name: str
     default: str
     description: str
+    secret: str = ""
 
 
 # Every variable, in the order the README lists them (`python -m pwpush_app settings-table`).
 SETTINGS_TABLE: list[SettingDoc] = []
 
 
-def document(name: str, default: object, description: str) -> str:
-    SETTINGS_TABLE.append(SettingDoc(name, str(default), description))
+def document(name: str, default: object, description: str, secret: str = "") -> str:
+    """Declare a setting for the README's table and the admin's settings page; `secret`: SECRET
+    or URL_PASSWORD for a value that must never be shown."""
+    if secret not in ("", SECRET, URL_PASSWORD):
+        raise ValueError(f"{name}: secret must be SECRET or URL_PASSWORD")
+    SETTINGS_TABLE.append(SettingDoc(name, str(default), description, secret))
     return name
+
+
+def settings_table_markdown() -> str:
+    lines = ["| variable | default | what it does |", "|---|---|---|"]
+    lines += [f"| `{d.name}` | `{d.default}` | {d.description} |" for d in SETTINGS_TABLE]
+    return "\n".join(lines)
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -59,15 +59,25 @@ def require_admin_area(runtime: Runtime, admin_id: str | None) -> User:
     return require_admin(runtime, admin_id)
 
 
+class LastAdministrator(Exception):
+    """`make-admin --remove` of the only administrator: nobody could manage the site after."""
+
+
 def set_admin(runtime: Runtime, email: str, admin: bool = True, now: datetime | None = None) -> User:
-    """make-admin: the account with this address made an administrator (or, `admin=False`, not)."""
+    """make-admin: the account with this address made an administrator (or, `admin=False`, not,
+    unless it is the last one: LastAdministrator)."""
     now = now or utcnow()
     email = accounts.normalize_email(email)
     with transaction(runtime.engine) as db:
+        # Every administrator's row locked: two removals at once cannot leave none.
+        admins = list(db.exec(select(User.id).where(User.is_admin == True).order_by(User.id).with_for_update()))  # noqa: E712
         user = db.exec(select(User).where(User.email == email)).first()
         if user is None:
             raise AccountError(f"No account has the address {email!r}: sign up with it first "
                                "(or `create-token` it), then run make-admin again.", "email")
+        if not admin and user.is_admin and admins == [user.id]:
+            raise LastAdministrator(f"{email} is the last administrator: make another account one first "
+                                    "(`make-admin OTHER-EMAIL`), then remove this one.")
         db.execute(update(User).where(User.id == user.id).values(is_admin=admin, updated_at=now))
     user.is_admin = admin
     return user

@@ -45,9 +45,12 @@ from pwpush_app.core.runtime import Runtime
 LOCK, UNLOCK, DELETE, RESET_2FA, PROMOTE, DEMOTE, SIGN_OUT = (
     "lock", "unlock", "delete", "reset_2fa", "promote", "demote", "sign_out")
 ACTIONS = (LOCK, UNLOCK, DELETE, RESET_2FA, PROMOTE, DEMOTE, SIGN_OUT)
+# An action on a push (core/admin_pushes.py): its log row names the push's owner (or "anonymous").
+EXPIRE_PUSH = "expire_push"
 # How the audit log names each action.
 ACTION_WORDS = {LOCK: "Locked", UNLOCK: "Unlocked", DELETE: "Deleted", RESET_2FA: "Reset two-factor of",
-                PROMOTE: "Made administrator", DEMOTE: "Removed administrator", SIGN_OUT: "Signed out everywhere"}
+                PROMOTE: "Made administrator", DEMOTE: "Removed administrator", SIGN_OUT: "Signed out everywhere",
+                EXPIRE_PUSH: "Expired a push of"}
 # An admin lock: far beyond any lock-out, lifted only by `unlock`.
 ADMIN_LOCK = timedelta(days=365 * 100)
 LOG_SHOWN = 100
@@ -83,10 +86,16 @@ def _lock_rows(db: Session, admin_id: str, target_id: str) -> tuple[User, User]:
     return actor, target
 
 
-def _log(db: Session, actor: User, action: str, target: User, client: Client, now: datetime, detail: str = "") -> None:
-    db.add(AdminAction(admin_id=actor.id, admin_email=actor.email, action=action, target_id=target.id,
-                       target_email=target.email, detail=cut(detail), ip=cut(client.ip, 64),
+def log_action(db: Session, actor: User, action: str, target_id: str, target_email: str, client: Client,
+               now: datetime, detail: str = "") -> None:
+    """One row of the admin audit log, in the action's own transaction."""
+    db.add(AdminAction(admin_id=actor.id, admin_email=actor.email, action=action, target_id=target_id,
+                       target_email=target_email, detail=cut(detail), ip=cut(client.ip, 64),
                        user_agent=cut(client.user_agent), created_at=now))
+
+
+def _log(db: Session, actor: User, action: str, target: User, client: Client, now: datetime, detail: str = "") -> None:
+    log_action(db, actor, action, target.id, target.email, client, now, detail)
 
 
 def _act(runtime: Runtime, admin_id: str | None, target_id, action: str, client: Client, now: datetime | None,

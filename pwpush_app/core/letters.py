@@ -225,7 +225,9 @@ class PushEvent:
                                  "Nothing was shown.",
             "expired": f"{self.label} expired on {when}: {reasons.get(self.expired_reason or '', 'its time ran out')}. "
                        "Its secret is deleted.",
-            "deleted": f"{self.label} was deleted by its recipient on {when}{by}. Its secret is deleted.",
+            "deleted": (f"{self.label} was expired by an administrator of this site on {when}. Its secret is deleted."
+                        if self.expired_reason == "admin" else
+                        f"{self.label} was deleted by its recipient on {when}{by}. Its secret is deleted."),
         }.get(self.kind, f"{self.label}: {self.kind} on {when}.")
 
 

@@ -187,7 +187,7 @@ class Push(SQLModel, table=True):
     @property
     def deleted(self) -> bool:
         """Expired by a person (owner or viewer), as Password Pusher's `deleted` flag."""
-        return self.expired_reason in ("owner", "viewer")
+        return self.expired_reason in ("owner", "viewer", "admin")
 
 
 class AuditEvent(SQLModel, table=True):

@@ -207,5 +207,6 @@ def describe_member(push: Push, now: datetime) -> str:
     if push.is_live(now):
         return f"{seen}; live"
     reasons = {"owner": "revoked", "viewer": "deleted by the recipient", "views": "all views used",
-               "time": "its time ran out", "guesses": "deleted after wrong passphrases"}
+               "time": "its time ran out", "guesses": "deleted after wrong passphrases",
+               "admin": "expired by an administrator"}
     return f"{seen}; expired ({reasons.get(push.expired_reason or 'time', 'expired')})"

@@ -58,7 +58,7 @@ EXPIRE_ONE = (
     .returning(PUSHES.c.id)
 )
 # Who expired a push, as the audit trail names it.
-BY_PEOPLE = ("owner", "viewer")
+BY_PEOPLE = ("owner", "viewer", "admin")
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 

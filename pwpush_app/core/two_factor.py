@@ -217,6 +217,26 @@ def backup_codes_left(runtime: Runtime, user_id: str) -> int:
                                                        BackupCode.used_at == None)).all())  # noqa: E711
 
 
+def renew_backup_codes(runtime: Runtime, user_id: str, code: str, ip: str, now: datetime | None = None) -> list[str]:
+    """Ten new backup codes for a current code (from the app, or a backup code): returned for
+    their owner's eyes once; the old ones, used or not, stop working in the same transaction."""
+    now = now or utcnow()
+    user = _user(runtime, user_id)
+    if not user.two_factor_on:
+        raise _refuse("two_factor_off")
+    check_code(runtime, user, code, ip, now)
+    codes = _new_backup_codes()
+    hashes = [runtime.hashing.hash(c) for c in codes]
+    with transaction(runtime.engine) as db:
+        still_on = db.execute(update(User).where(User.id == user.id, User.totp_enabled_at != None)  # noqa: E711
+                              .values(updated_at=now)).rowcount
+        if not still_on:  # turned off (or reset by an administrator) meanwhile
+            raise _refuse("two_factor_off")
+        db.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
+        db.add_all(BackupCode(user_id=user.id, code_hash=h, created_at=now) for h in hashes)
+    return [show_backup_code(c) for c in codes]
+
+
 def turn_off(runtime: Runtime, user_id: str, password: str, code: str, ip: str, now: datetime | None = None) -> None:
     """Two-factor off, with the password and a code (or a backup code); refused under PWP__REQUIRE_MFA."""
     now = now or utcnow()

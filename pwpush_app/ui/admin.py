@@ -12,6 +12,7 @@ import reflex as rx
 
 from pwpush_app.core import admin, admin_figures
 from pwpush_app.ui.admin_state import AdminState
+from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
@@ -157,6 +158,7 @@ def admin_page() -> rx.Component:
         rx.cond(
             AdminState.allowed,
             rx.vstack(
+                admin_nav("/admin"),
                 rx.cond(AdminState.done != "",
                         rx.callout(AdminState.done, icon="check", color_scheme="green", high_contrast=True,
                                    role="status", id="admin-done", width="100%")),

@@ -17,7 +17,8 @@ from pwpush_app.core import login_steps, two_factor
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.qr import qr_data_uri
-from pwpush_app.ui.common import BUSY_MESSAGE, form_text, in_thread, runtime
+from pwpush_app.core.throttle import RateLimited
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, in_thread, runtime
 from pwpush_app.ui.components.fields import READABLE, copy_button, field_label, shown_if, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.post_form import post_form
@@ -129,6 +130,26 @@ class TwoFactorState(rx.State):
                rx.set_focus(BACKUP_FIELD)]
 
     @rx.event
+    async def renew(self, form_data: dict):
+        """"New backup codes": a current code replaces all ten; the new ones show once."""
+        user = await current_user(self)
+        if user is None:
+            yield rx.redirect("/login")
+            return
+        try:
+            codes = await in_thread(two_factor.renew_backup_codes, runtime(), user.id, form_text(form_data, "code"),
+                                    client_of(self).ip)
+        except (AccountError, RateLimited) as refusal:
+            self.error = str(refusal)
+            return
+        except ServerBusy:
+            self.error = BUSY_MESSAGE
+            return
+        self.phase, self.error, self.codes_left = "renewed", "", len(codes)
+        yield
+        yield [rx.set_value(BACKUP_FIELD, "\n".join(codes)), rx.set_focus(BACKUP_FIELD)]
+
+    @rx.event
     def done(self):
         self.phase = ""
         return [rx.set_value(field, "") for field in SHOWN_ONCE]
@@ -178,12 +199,16 @@ def _enrolling() -> rx.Component:
     )
 
 
+_SAVE_CODES = "Save these backup codes now: they are shown only once. Each one logs you in once if your phone is lost."
+
+
 def _backup_codes(after: rx.Component) -> rx.Component:
     return rx.vstack(
-        rx.callout("Two-factor sign-in is on. Save these backup codes now: they are shown only once. Each one "
-                   "logs you in once if your phone is lost.", icon="circle-check", color_scheme="green", width="100%",
-                   high_contrast=True,
-                   id="two-factor-on"),
+        rx.cond(TwoFactorState.phase == "renewed",
+                rx.callout("New backup codes: your old ones no longer work. " + _SAVE_CODES, icon="circle-check",
+                           color_scheme="green", width="100%", high_contrast=True, id="backup-codes-renewed"),
+                rx.callout("Two-factor sign-in is on. " + _SAVE_CODES, icon="circle-check", color_scheme="green",
+                           width="100%", high_contrast=True, id="two-factor-on")),
         rx.text_area(id=BACKUP_FIELD, read_only=True, rows="10", width="100%", max_width="16rem",
                      font_family="monospace", style=READABLE, aria_label="Backup codes"),
         rx.hstack(copy_button(BACKUP_FIELD, "Copy codes"), after, spacing="3", wrap="wrap"),
@@ -196,6 +221,19 @@ def _password_field(field_id: str, label: str) -> rx.Component:
                      rx.input(id=field_id, name="password", type="password", required=True, auto_complete="current-password",
                               size="3", width="100%"),
                      spacing="1", width="100%")
+
+
+def _renew_form() -> rx.Component:
+    """"New backup codes" (lost or used up): a current code, then ten new ones, shown once."""
+    return rx.form(
+        rx.vstack(
+            _code_input("code", "renew-code", "New backup codes: enter a code from your app"),
+            rx.button(rx.icon("refresh-cw", size=16, aria_hidden="true"), "New backup codes", type="submit",
+                      id="renew-codes", variant="soft"),
+            spacing="2", width="100%",
+        ),
+        on_submit=TwoFactorState.renew, reset_on_submit=True, width="100%",
+    )
 
 
 def two_factor_card() -> rx.Component:
@@ -220,7 +258,7 @@ def two_factor_card() -> rx.Component:
                 rx.vstack(rx.text("On: logging in asks for a code from your authenticator app. ",
                                   rx.text.strong(TwoFactorState.codes_left), " backup codes left.", size="2",
                                   id="two-factor-status"),
-                          off_form, spacing="3", width="100%"),
+                          _renew_form(), off_form, spacing="3", width="100%"),
                 rx.vstack(rx.text("Off. With it on, logging in also asks for a code from an app on your phone, so "
                                   "a stolen password alone is not enough. API tokens are not affected.", size="2"),
                           rx.button("Set up two-factor", on_click=TwoFactorState.start, id="set-up-two-factor"),
@@ -228,7 +266,7 @@ def two_factor_card() -> rx.Component:
             ),
         ),
         shown_if(TwoFactorState.phase == "enrolling", _enrolling()),
-        shown_if(TwoFactorState.phase == "enrolled",
+        shown_if((TwoFactorState.phase == "enrolled") | (TwoFactorState.phase == "renewed"),
                  _backup_codes(rx.button("I saved them", on_click=TwoFactorState.done, id="saved-codes"))),
         width="100%", id="two-factor-card",
     )

@@ -234,6 +234,8 @@ def test_admin_emails_promote_at_login_and_the_rule_refuses_everyone_else(make_r
 def test_make_admin_and_remove(runtime, alice):
     assert admin.set_admin(runtime, " Alice@Example.com ").is_admin
     assert admin.require_admin(runtime, alice.id)
+    accounts.sign_up(runtime, "other@example.com", PASSWORD, now=T0)
+    admin.set_admin(runtime, "other@example.com")  # never the last administrator: core/admin.py
     admin.set_admin(runtime, "alice@example.com", admin=False)
     with pytest.raises(admin.NotAdmin):
         admin.require_admin(runtime, alice.id)
@@ -289,6 +291,11 @@ def test_the_make_admin_command(runtime, alice):
     made = run("Alice@Example.com")
     assert made.returncode == 0 and "alice@example.com is an administrator" in made.stderr
     assert admin.require_admin(runtime, alice.id)
+    last = run("--remove", "alice@example.com")
+    assert last.returncode == 1 and "alice@example.com is the last administrator" in last.stderr
+    assert "Nothing was changed" in last.stderr and admin.require_admin(runtime, alice.id)
+    accounts.sign_up(runtime, "other@example.com", PASSWORD, now=T0)
+    assert run("other@example.com").returncode == 0
     removed = run("--remove", "alice@example.com")
     assert removed.returncode == 0 and "no longer an administrator" in removed.stderr
     with pytest.raises(admin.NotAdmin):

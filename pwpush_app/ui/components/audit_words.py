@@ -30,13 +30,14 @@ EXPIRED_REASONS = {
     "owner": "you expired it",
     "viewer": "the recipient deleted it",
     "guesses": "too many wrong passphrases",
+    "admin": "an administrator expired it",
 }
 
 
 def describe_event(kind: str, actor: str | None) -> str:
     label = EVENT_LABELS.get(kind, kind)
     if kind == "expire" and actor:
-        label += " by the " + ("owner" if actor == "owner" else "recipient")
+        label += " by " + {"owner": "the owner", "admin": "an administrator"}.get(actor, "the recipient")
     elif kind == "expire_auto" and actor:
         label += f" ({EXPIRED_REASONS.get(actor, actor)})"
     elif kind == "failed_passphrase" and actor == NO_PASSPHRASE:

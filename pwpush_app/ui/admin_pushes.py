@@ -1,0 +1,207 @@
+"""`/admin/pushes`: every push's metadata, paged and searchable, with "Expire" (asks first).
+
+Thin: the rules are core/admin_pushes.py's, which checks the administrator afresh at every
+event: a crafted event from someone else gets the refusal, no rows, and changes nothing.
+The state holds metadata only (kinds, dates, addresses, counts), never a secret.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pwpush_app.core import admin, admin_actions, admin_pushes
+from pwpush_app.core.errors import ServerBusy
+from pwpush_app.ui.admin_state import REFUSED, describe_bytes
+from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, format_time, in_thread, runtime
+from pwpush_app.ui.components.admin_nav import admin_nav
+from pwpush_app.ui.components.confirm import confirm_button
+from pwpush_app.ui.components.fields import field_label, submit_button
+from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.session import current_user
+
+REASONS = {"views": "views ran out", "time": "time ran out", "owner": "by its owner", "viewer": "by the recipient",
+           "guesses": "wrong passphrases", "admin": "by an administrator"}
+
+
+def _row(row: admin_pushes.PushRow) -> dict[str, str]:
+    ended = f" ({REASONS.get(row.expired_reason or '', 'expired')})" if row.expired_reason else ""
+    return {"id": row.id, "kind": KIND_LABELS.get(row.kind, row.kind), "created": format_time(row.created_at),
+            "owner": row.owner_email or "Anonymous", "views": f"{row.views_used} of {row.views_allowed} views used",
+            "expires": format_time(row.expires_at), "state": "Active" if row.state == admin_pushes.ACTIVE else "Expired",
+            "ended": ended,
+            "files": f"{row.files} file{'' if row.files == 1 else 's'}, {describe_bytes(row.file_bytes)}"
+            if row.files else ""}
+
+
+class AdminPushesState(rx.State):
+    allowed: bool = False
+    refusal: str = ""
+    done: str = ""
+    action_error: str = ""
+    rows: list[dict[str, str]] = []
+    page: int = 1
+    total: int = 0
+    has_more: bool = False
+    search_text: str = ""
+    state_filter: str = ""
+    kind_filter: str = ""
+
+    def _shut(self, refusal: str) -> None:
+        self.allowed, self.rows, self.total, self.has_more, self.refusal, self.done = False, [], 0, False, refusal, ""
+
+    async def _reload(self, search: str, state: str, kind: str, page):
+        user = await current_user(self)
+        if user is None:
+            self._shut("")
+            return rx.redirect("/login")
+        try:
+            listing = await in_thread(admin_pushes.list_pushes, runtime(), user.id, search, state, kind, page)
+        except admin.NotAdmin as refused:
+            self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
+            return None
+        except admin_actions.AdminRefused as refused:
+            self.action_error = str(refused)
+            return None
+        except ServerBusy:
+            self.action_error = BUSY_MESSAGE
+            return None
+        self.allowed, self.refusal = True, ""
+        self.search_text, self.state_filter, self.kind_filter = search, state, kind
+        self.rows, self.page, self.total, self.has_more = [_row(r) for r in listing.rows], listing.page, \
+            listing.total, listing.has_more
+        return None
+
+    @rx.event
+    async def load(self):
+        self.done, self.action_error = "", ""
+        return await self._reload("", "", "", 1)
+
+    @rx.event
+    async def search(self, form_data: dict):
+        self.done, self.action_error = "", ""
+        state, kind = form_text(form_data, "state"), form_text(form_data, "kind")
+        return await self._reload(form_text(form_data, "search")[:admin.MAX_SEARCH_CHARS],
+                                  "" if state == "all" else state, "" if kind == "all" else kind, 1)
+
+    @rx.event
+    async def go(self, page: int):
+        self.done, self.action_error = "", ""
+        return await self._reload(self.search_text, self.state_filter, self.kind_filter, page)
+
+    @rx.event
+    async def expire(self, push_id: str):
+        """Expire one push (the core checks who asks, and every rule)."""
+        self.done, self.action_error = "", ""
+        user = await current_user(self)
+        if user is None:
+            self._shut("")
+            return rx.redirect("/login")
+        try:
+            outcome = await in_thread(admin_pushes.expire_push, runtime(), user.id,
+                                      push_id if isinstance(push_id, str) else "", client_of(self))
+        except admin.NotAdmin as refused:
+            self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
+            return None
+        except admin_actions.AdminRefused as refused:
+            self.action_error = str(refused)
+        except ServerBusy:
+            self.action_error = BUSY_MESSAGE
+            return None
+        else:
+            owner = "an anonymous sender" if outcome.target_email == admin_pushes.ANONYMOUS else outcome.target_email
+            self.done = f"The push of {owner} is expired: its secret and files are deleted."
+        return await self._reload(self.search_text, self.state_filter, self.kind_filter, self.page)
+
+
+def _push_item(row) -> rx.Component:
+    return rx.el.li(
+        rx.flex(
+            rx.badge(row["kind"], color_scheme="gray", high_contrast=True),
+            rx.text(row["owner"], weight="bold", size="2", class_name="admin-push-owner"),
+            rx.badge(row["state"], row["ended"], color_scheme=rx.cond(row["state"] == "Active", "green", "gray"),
+                     high_contrast=True, class_name="admin-push-state"),
+            gap="0.5rem", wrap="wrap", align="center",
+        ),
+        rx.flex(
+            rx.text("Created ", row["created"], size="2", color_scheme="gray"),
+            rx.text(row["views"], size="2", color_scheme="gray", class_name="admin-push-views"),
+            rx.text("Expires ", row["expires"], size="2", color_scheme="gray"),
+            rx.cond(row["files"] != "", rx.text(row["files"], size="2", color_scheme="gray", class_name="admin-push-files")),
+            gap="0 1rem", wrap="wrap", margin_top="0.25rem",
+        ),
+        rx.cond(row["state"] == "Active", rx.box(confirm_button(
+            label="Expire", icon="timer-off", class_name="admin-expire", size="1", title="Expire this push now?",
+            description=rx.fragment("The ", row["kind"], " push of ", row["owner"], " expires at once: its secret "
+                                    "and files are deleted and its link stops working. This cannot be undone."),
+            confirm_label="Expire", confirm_id="confirm-expire", cancel_label="Cancel",
+            on_confirm=AdminPushesState.expire(row["id"].to(str)),
+        ), margin_top="0.4rem")),
+        class_name="admin-push",
+        style={"padding": "0.6rem 0", "borderBottom": "1px solid var(--gray-a5)", "listStyle": "none"},
+    )
+
+
+def _select(name: str, label: str, choices: list[tuple[str, str]], value) -> rx.Component:
+    return rx.box(field_label(label, f"filter-{name}"),
+                  rx.el.select(*[rx.el.option(text, value=v) for v, text in choices], id=f"filter-{name}", name=name,
+                               default_value=value,
+                               style={"height": "var(--space-7)", "padding": "0 0.5rem", "borderRadius": "var(--radius-2)",
+                                      "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)",
+                                      "color": "var(--gray-12)", "font": "inherit"}))
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.box(field_label("Owner's email (or “anonymous”)", "push-search"),
+                   rx.input(id="push-search", name="search", type="search", size="3", max_length=admin.MAX_SEARCH_CHARS),
+                   flex="1 1 14rem"),
+            _select("state", "State", [("all", "Any"), ("active", "Active"), ("expired", "Expired")], "all"),
+            _select("kind", "Kind", [("all", "Any")] + list(KIND_LABELS.items()), "all"),
+            submit_button("Search", id="search-pushes", size="3"),
+            gap="0.75rem", align="end", wrap="wrap", width="100%",
+        ),
+        on_submit=AdminPushesState.search, width="100%",
+    )
+
+
+def _pager() -> rx.Component:
+    return rx.flex(
+        rx.button(rx.icon("chevron-left", size=16, aria_hidden="true"), "Newer", variant="soft", id="pushes-newer",
+                  disabled=AdminPushesState.page <= 1, on_click=AdminPushesState.go(AdminPushesState.page - 1)),
+        rx.text("Page ", AdminPushesState.page, size="2", id="pushes-page"),
+        rx.button("Older", rx.icon("chevron-right", size=16, aria_hidden="true"), variant="soft", id="pushes-older",
+                  disabled=~AdminPushesState.has_more, on_click=AdminPushesState.go(AdminPushesState.page + 1)),
+        gap="0.75rem", align="center",
+    )
+
+
+def admin_pushes_page() -> rx.Component:
+    return page_shell(
+        rx.cond(
+            AdminPushesState.allowed,
+            rx.vstack(
+                admin_nav("/admin/pushes"),
+                rx.cond(AdminPushesState.done != "",
+                        rx.callout(AdminPushesState.done, icon="check", color_scheme="green", high_contrast=True,
+                                   role="status", id="admin-done", width="100%")),
+                rx.cond(AdminPushesState.action_error != "",
+                        rx.callout(AdminPushesState.action_error, icon="triangle-alert", color_scheme="red", role="alert",
+                                   id="admin-action-error", width="100%")),
+                rx.text("What every push is, never what it holds: no secret, note, passphrase, name or link is "
+                        "shown here.", size="2", color_scheme="gray"),
+                _filters(),
+                rx.text(AdminPushesState.total, rx.cond(AdminPushesState.total == 1, " push", " pushes"),
+                        f" found, newest first ({admin_pushes.PUSHES_PER_PAGE} a page).", size="1", color_scheme="gray",
+                        id="pushes-found"),
+                rx.el.ul(rx.foreach(AdminPushesState.rows, _push_item), aria_label="Pushes",
+                         style={"margin": "0", "padding": "0", "width": "100%"}),
+                _pager(),
+                spacing="4", width="100%",
+            ),
+            rx.cond(AdminPushesState.refusal != "",
+                    rx.callout(AdminPushesState.refusal, icon="lock", color_scheme="red", role="alert",
+                               id="admin-refused", width="100%")),
+        ),
+        heading="Pushes",
+    )
