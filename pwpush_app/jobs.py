@@ -19,6 +19,7 @@ from pwpush_app.core.leases import claim_period
 from pwpush_app.core.login_steps import delete_stale_steps
 from pwpush_app.core.notices import hand_out_events, send_due_digests
 from pwpush_app.core.outbox import SendRound, forget_old_failures, mail_waiting, send_due_mails
+from pwpush_app.core.passkeys import delete_stale_challenges
 from pwpush_app.core.purge import purge_expired
 from pwpush_app.core.runtime import Runtime, get_runtime
 from pwpush_app.core.webhooks import calls_waiting, deliver_due, forget_old_deliveries
@@ -45,6 +46,7 @@ def purge_once(runtime: Runtime, holder: str | None = None) -> int | None:
     delete_stale_sessions(runtime)
     delete_stale_login_failures(runtime)
     delete_stale_steps(runtime)
+    delete_stale_challenges(runtime)
     # Blobs of uploads that died half-way (listing the store is not free: hourly is enough).
     if claim_period(runtime, "sweep-orphan-blobs", holder, ORPHAN_SWEEP_SECONDS):
         sweep_orphan_blobs(runtime)

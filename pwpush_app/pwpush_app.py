@@ -33,6 +33,7 @@ from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.not_found import not_found_page
 from pwpush_app.ui.notifications import NoticesState
+from pwpush_app.ui.passkeys import PasskeyLoginState, PasskeysState
 from pwpush_app.ui.print_share import PrintState, print_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
@@ -110,13 +111,14 @@ page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_loa
 page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)
 page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
 page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
-page(login_page, "/login", f"Log in · {title}", on_load=AccountFormState.load_login)
+page(login_page, "/login", f"Log in · {title}", on_load=[AccountFormState.load_login, PasskeyLoginState.clear])
 page(login_code_page, "/login/code", f"Two-factor sign-in · {title}",
-     on_load=[AccountFormState.load_form, TwoFactorState.load_login_code])
+     on_load=[AccountFormState.load_form, TwoFactorState.load_login_code, PasskeyLoginState.load_step])
 page(login_enrol_page, "/login/enrol", f"Set up two-factor sign-in · {title}",
      on_load=[AccountFormState.load_form, TwoFactorState.load_login_enrol])
 page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)
-page(account_page, "/account", f"Account · {title}", on_load=[AccountFormState.load_account, NoticesState.load, TwoFactorState.load_account])
+page(account_page, "/account", f"Account · {title}",
+     on_load=[AccountFormState.load_account, NoticesState.load, TwoFactorState.load_account, PasskeysState.load])
 page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on_load=AccountFormState.load_form)
 page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)

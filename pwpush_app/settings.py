@@ -171,7 +171,7 @@ document("PWPUSH_REQUIRE_PASSPHRASE", "false", "Every new push needs a passphras
 document("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", "(any)", "Email domains (comma or space separated, e.g. `example.com example.org`; a domain also takes its subdomains) that links may be mailed to, and that recipients named by email must be in.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
 document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
-document("PWP__REQUIRE_MFA", "false", "Every login needs two-factor sign-in (a code from an authenticator app): an account without it is sent to set it up at its next login and can do nothing else until then. API tokens are unaffected.")
+document("PWP__REQUIRE_MFA", "false", "Every login needs two-factor sign-in (a code from an authenticator app, or a passkey): an account with neither is sent to set up the code at its next login and can do nothing else until then. A passkey alone signs in (it verifies its user: two factors). API tokens are unaffected.")
 document("PWP__ADMIN_EMAILS", "(none)", "Email addresses (comma or space separated) whose accounts become administrators when they log in (`/admin`). `python -m pwpush_app make-admin EMAIL` does it at once.")
 document("PWP__SIGNUP_EMAIL_REGEXP", "(any)", "Only emails matching this regular expression may sign up.")
 document("PWPUSH_SESSION_IDLE_MINUTES", "120", "A login without \"remember me\" ends after this many minutes without activity.")

@@ -1,5 +1,5 @@
-"""Log in, log out, sign up, change password, delete account: plain HTML form posts; and
-the links of account emails (confirm, reset, unlock, new address) with their forms.
+"""Log in (with a password or a passkey), log out, sign up, change password, delete account,
+remove a passkey: plain HTML form posts; and the links of account emails (confirm, reset, unlock, new address) with their forms.
 
 These are HTTP endpoints, not Reflex events, because only an HTTP answer can set an
 HttpOnly cookie (see docs/security.md, "How a login is carried").  Each answers
@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
-from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, two_factor
+from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, passkeys, two_factor
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
@@ -279,6 +279,48 @@ async def delete_account(request: Request, runtime: Runtime = Depends(current_ru
         response = RedirectResponse("/login?deleted=1", status_code=303)
         _clear_session_cookie(response, request, runtime)
         return response
+
+    return await _guarded(request, runtime, "/account", action)
+
+
+# --- passkeys: only an HTTP answer can set the session cookie ------------------------------------------
+
+@router.post("/session/passkey")
+async def sign_in_with_passkey(request: Request, runtime: Runtime = Depends(current_runtime)):
+    """A passkey's answer (core/passkeys.py), posted by the page after navigator.credentials.get():
+    alone (from /login) or as the login step's second factor (from /login/code)."""
+    if (closed := _logins_closed(runtime)) is not None:
+        return closed
+    step_cookie = login_steps.cookie_name(runtime.settings)
+    token = request.cookies.get(step_cookie)
+    # ?from=step: the code page's button (a refusal goes back there, while the step lasts).
+    page = "/login/code" if request.query_params.get("from") == "step" else "/login"
+
+    async def action(form: FormData, ip: str) -> Response:
+        remember = _text(form, "remember") in ("1", "on", "true")
+        try:
+            logged_in = await run_in_threadpool(passkeys.sign_in, runtime, _text(form, "credential"), token, ip, remember)
+        except AccountError as refusal:
+            if page == "/login/code" and refusal.code not in ("step_expired", "login_locked"):
+                raise
+            response, ends_step = _back("/login", refusal.code or "passkey_failed", getattr(refusal, "until", None)), page != "/login"
+        else:
+            response, ends_step = _logged_in(request, runtime, logged_in, logged_in.remember), True
+        if ends_step and token is not None:
+            response.delete_cookie(step_cookie, path="/", httponly=True, samesite="strict", secure=_secure(request, runtime))
+        return response
+
+    return await _guarded(request, runtime, page, action)
+
+
+@router.post("/account/passkeys/remove")
+async def remove_passkey(request: Request, runtime: Runtime = Depends(current_runtime)):
+    async def action(form: FormData, ip: str) -> Response:
+        user = await _account_holder(request, runtime, ip)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        await run_in_threadpool(passkeys.remove, runtime, user.id, _text(form, "passkey"), _text(form, "password"))
+        return RedirectResponse("/account?passkey_removed=1", status_code=303)
 
     return await _guarded(request, runtime, "/account", action)
 

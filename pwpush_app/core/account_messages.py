@@ -73,6 +73,17 @@ MESSAGES = {
     "two_factor_off": "Two-factor sign-in is not on for this account.",
     "enrol_first": "Start the set-up again: scan the new QR code, then enter the code it shows.",
     "mfa_required": "This site requires two-factor sign-in for every account: it stays on.",
+    # Passkeys (core/passkeys.py).
+    "passkey_failed": "That passkey did not sign you in. Try again, or log in with your email and password.",
+    "passkey_expired": "That passkey request ran out of time or was already used: try again.",
+    "passkey_not_added": "That passkey could not be added. Try again, or use another device.",
+    "passkey_taken": "That passkey is already registered on this site.",
+    "passkey_gone": "That passkey is no longer on this account.",
+    "passkey_none": "This account has no passkey: enter a code instead.",
+    "passkey_name": "Give the passkey a name, like \"Laptop\" or \"Phone\".",
+    "passkey_name_long": "Use a name of at most 64 characters.",
+    "passkey_too_many": "This account has the most passkeys it may have (20): remove one first.",
+    "passkey_ip": "Passkeys need the site's name in the address bar, not an IP address: open it by its name.",
 }
 
 

@@ -163,7 +163,7 @@ def log_in(
         with transaction(runtime.engine) as db:
             if stage is None:
                 db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
-            _promote_listed_admin(db, runtime, user, now)
+            promote_listed_admin(db, runtime, user, now)
             if account_mail.awaits_confirmation(runtime, user):
                 # Only someone who knows the password learns this; the link goes again now and then.
                 if not account_mail.confirmation_recently_sent(db, user.id, now):
@@ -179,7 +179,7 @@ def log_in(
     raise LoginFailed()
 
 
-def _promote_listed_admin(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
+def promote_listed_admin(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
     """PWP__ADMIN_EMAILS: a listed account becomes an administrator when it logs in (taking
     the address off the list demotes nobody: `make-admin --remove` does)."""
     if not user.is_admin and user.email in runtime.settings.admin_emails:

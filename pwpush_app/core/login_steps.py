@@ -20,6 +20,7 @@ from pwpush_app.core import crypto
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import User
+from pwpush_app.core.models_passkeys import Passkey
 from pwpush_app.core.models_two_factor import LoginStep
 from pwpush_app.core.runtime import Runtime
 
@@ -45,11 +46,16 @@ class SecondStep:
 
 
 def second_step_needed(runtime: Runtime, user: User) -> str | None:
-    """The stage a correct password leads to for this account, or None: no second step."""
+    """The stage a correct password leads to for this account, or None: no second step.
+
+    A passkey (core/passkeys.py) is offered beside the code; under PWP__REQUIRE_MFA an
+    account with a passkey has its second factor already, and is not sent to enrol."""
     if user.totp_enabled_at is not None:
         return CODE
     if runtime.settings.require_mfa:
-        return ENROL
+        with transaction(runtime.engine, write=False) as db:
+            has_passkey = db.exec(select(Passkey.id).where(Passkey.user_id == user.id)).first() is not None
+        return CODE if has_passkey else ENROL
     return None
 
 

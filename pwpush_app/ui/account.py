@@ -17,6 +17,7 @@ from pwpush_app.ui import account_recovery
 from pwpush_app.ui.components.fields import field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.passkeys import PasskeyLoginState, login_passkey_section, passkeys_card, step_passkey_section
 from pwpush_app.ui.notifications import mail_problems_card, notifications_card, webhooks_card
 from pwpush_app.ui.session import AccountState, current_user
 from pwpush_app.ui.two_factor import login_code_page as _login_code_page
@@ -35,6 +36,7 @@ NOTICES = {
     "email_pending": "We sent a link to your new address: the account moves to it once you open it.",
     "email_changed": "Your email address is changed: log in with the new one.",
     "two_factor_off": "Two-factor sign-in is off: logging in asks only for your password.",
+    "passkey_removed": "The passkey is removed: it no longer signs you in.",
 }
 
 
@@ -161,6 +163,7 @@ def login_page() -> rx.Component:
             action="/session",
             width="100%",
         ),
+        login_passkey_section(),
         rx.cond(AccountFormState.offer_confirmation, rx.vstack(
             rx.text("No mail from us? Check your spam folder, or:", size="2"),
             account_recovery.resend_confirmation_form(),
@@ -220,6 +223,7 @@ def account_page() -> rx.Component:
             width="100%",
         ),
         two_factor_card(),
+        passkeys_card(),
         account_recovery.change_email_card(),
         mail_problems_card(),
         notifications_card(),
@@ -245,7 +249,7 @@ def account_page() -> rx.Component:
 
 
 def login_code_page() -> rx.Component:
-    return _login_code_page(_message())
+    return _login_code_page(_message(), step_passkey_section(), PasskeyLoginState.code_too)
 
 
 def login_enrol_page() -> rx.Component:

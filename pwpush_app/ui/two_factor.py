@@ -272,21 +272,25 @@ def two_factor_card() -> rx.Component:
     )
 
 
-def login_code_page(message: rx.Component) -> rx.Component:
+def login_code_page(message: rx.Component, passkey_part: rx.Component | None = None,
+                    code_shown: rx.Var | bool = True) -> rx.Component:
+    """The login's second step: a code, or (ui/passkeys.py's `passkey_part`) a passkey."""
+    code_form = post_form(
+        rx.vstack(
+            _code_input("code", "code", "Code from your authenticator app", focus=True),
+            rx.text("Lost your phone? Enter one of your backup codes instead.", size="1", color_scheme="gray"),
+            rx.button("Log in", type="submit", id="send-code", size="3", width="100%"),
+            spacing="4", width="100%",
+        ),
+        action="/session/code", width="100%",
+    )
     return page_shell(
         message,
-        post_form(
-            rx.vstack(
-                _code_input("code", "code", "Code from your authenticator app", focus=True),
-                rx.text("Lost your phone? Enter one of your backup codes instead.", size="1", color_scheme="gray"),
-                rx.button("Log in", type="submit", id="send-code", size="3", width="100%"),
-                rx.link("Start again", href="/login", underline="always", size="2"),
-                spacing="4", width="100%",
-            ),
-            action="/session/code", width="100%",
-        ),
+        passkey_part if passkey_part is not None else rx.fragment(),
+        rx.cond(code_shown, code_form),
+        rx.link("Start again", href="/login", underline="always", size="2"),
         heading="Two-factor sign-in",
-        subheading="Your password was right. Now the code, to prove it is you.",
+        subheading="Your password was right. Now your second factor, to prove it is you.",
     )
 
 
