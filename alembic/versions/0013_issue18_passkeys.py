@@ -1,7 +1,7 @@
 """passkeys (issue 18): an account's WebAuthn credentials and the challenges given out
 
-Revision ID: 0012_issue18
-Revises: 0011_issue21
+Revision ID: 0013_issue18
+Revises: 0012_issue21
 Create Date: 2026-12-01 02:30:00
 """
 from typing import Sequence, Union
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0012_issue18'
-down_revision: Union[str, None] = '0011_issue21'
+revision: str = '0013_issue18'
+down_revision: Union[str, None] = '0012_issue21'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
