@@ -36,6 +36,7 @@ class UserOut(BaseModel):
     email: str
     created_at: str | None
     two_factor: bool
+    passkeys: int
     locked: bool
     admin: bool
 
@@ -104,7 +105,7 @@ def _admin_call(who: Caller, run: Callable):
 
 def _user_out(row: admin.UserRow) -> UserOut:
     return UserOut(id=row.id, email=row.email, created_at=api_time(row.created_at), two_factor=row.two_factor_on,
-                   locked=row.locked, admin=row.is_admin)
+                   passkeys=row.passkeys, locked=row.locked, admin=row.is_admin)
 
 
 def _done(outcome: admin_actions.Done) -> DoneOut:

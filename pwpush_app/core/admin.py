@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import select
 
 from pwpush_app.core import accounts
@@ -20,6 +20,7 @@ from pwpush_app.core.account_messages import AccountError
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import LoginFailures, User
+from pwpush_app.core.models_passkeys import Passkey
 from pwpush_app.core.runtime import Runtime
 
 # The users page shows at most this many accounts; a search narrows it down.
@@ -93,6 +94,7 @@ class UserRow:
     two_factor_on: bool
     locked: bool
     is_admin: bool
+    passkeys: int = 0
 
 
 def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: datetime | None = None) -> list[UserRow]:
@@ -108,5 +110,7 @@ def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: da
         digests = {accounts.email_digest(runtime, u.email): u.id for u in users}
         locked = {digests[row.email_digest] for row in db.exec(
             select(LoginFailures).where(LoginFailures.email_digest.in_(list(digests)), LoginFailures.locked_until > now))}
+        passkeys = dict(db.exec(select(Passkey.user_id, func.count()).where(Passkey.user_id.in_([u.id for u in users]))
+                                .group_by(Passkey.user_id)).all())
     return [UserRow(id=u.id, email=u.email, created_at=u.created_at, two_factor_on=u.two_factor_on,
-                    locked=u.id in locked, is_admin=u.is_admin) for u in users]
+                    locked=u.id in locked, is_admin=u.is_admin, passkeys=passkeys.get(u.id, 0)) for u in users]

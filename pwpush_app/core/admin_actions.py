@@ -38,6 +38,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of_pushes
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, PushFile, User
 from pwpush_app.core.models_admin import AdminAction
+from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
 from pwpush_app.core.models_two_factor import BackupCode
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.runtime import Runtime
@@ -148,13 +149,19 @@ def unlock(runtime: Runtime, admin_id: str | None, target_id, client: Client, no
 
 def reset_two_factor(runtime: Runtime, admin_id: str | None, target_id, client: Client,
                      now: datetime | None = None) -> Done:
+    """Everything that signs in besides the password goes: the authenticator app, the backup
+    codes and the passkeys (the lost device may hold one), and any login step under way."""
     def change(db, actor, target, now):
-        if target.totp_secret_sealed is None and target.totp_enabled_at is None:
-            raise AdminRefused(f"{target.email} has no two-factor sign-in to reset.")
+        passkeys = db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == target.id)).one()
+        if target.totp_secret_sealed is None and target.totp_enabled_at is None and not passkeys:
+            raise AdminRefused(f"{target.email} has no two-factor sign-in and no passkey to reset.")
         db.execute(update(User).where(User.id == target.id).values(
             totp_wrapped_key=None, totp_secret_sealed=None, totp_enabled_at=None, totp_last_step=None, updated_at=now))
         db.execute(delete(BackupCode).where(BackupCode.user_id == target.id))
+        db.execute(delete(PasskeyChallenge).where(PasskeyChallenge.user_id == target.id))
+        db.execute(delete(Passkey).where(Passkey.user_id == target.id))
         login_steps.end_steps_of(db, target.id)
+        return _count(passkeys, "passkey") + " removed" if passkeys else None
     return _act(runtime, admin_id, target_id, RESET_2FA, client, now, change)
 
 

@@ -48,7 +48,7 @@ def _actions(user) -> rx.Component:
                    ": every session and half-done login of this account ends.", "Sign out"),
         rx.cond(user["two_factor"] == "On",
                 _confirmed(user, "reset_2fa", "Reset two-factor", "key-round", "Reset two-factor sign-in?",
-                           ": two-factor is turned off and the backup codes are deleted. Do this only when you "
+                           ": two-factor is turned off, the backup codes and passkeys are deleted. Do this only when you "
                            "are sure who asks (someone who lost their phone and codes).", "Reset")),
         rx.cond(
             user["role"] != "",

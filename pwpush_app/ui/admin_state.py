@@ -31,7 +31,7 @@ DONE_WORDS = {
     admin_actions.LOCK: "{email} is locked and signed out everywhere.",
     admin_actions.UNLOCK: "{email} is unlocked.",
     admin_actions.DELETE: "{email} is deleted ({detail}).",
-    admin_actions.RESET_2FA: "Two-factor sign-in of {email} is off: their next login asks for the password only.",
+    admin_actions.RESET_2FA: "Two-factor sign-in of {email} is off and their passkeys are removed: their next login asks for the password only.",
     admin_actions.PROMOTE: "{email} is an administrator.",
     admin_actions.DEMOTE: "{email} is no longer an administrator.",
     admin_actions.SIGN_OUT: "{email} is signed out everywhere ({detail}).",
@@ -40,7 +40,8 @@ DONE_WORDS = {
 
 def _row(user: admin.UserRow) -> dict[str, str]:
     return {"id": user.id, "email": user.email, "created": format_time(user.created_at),
-            "two_factor": "On" if user.two_factor_on else "Off", "locked": "Locked" if user.locked else "",
+            "two_factor": "On" if user.two_factor_on or user.passkeys else "Off",
+            "passkeys": str(user.passkeys), "locked": "Locked" if user.locked else "",
             "role": "Administrator" if user.is_admin else ""}
 
 

@@ -90,7 +90,7 @@ def test_an_admin_token_does_every_action_and_each_is_logged(api, runtime, staff
         assert done.json() == {"action": action, "target": "bob@example.com", "detail": detail}
     # A rule refuses with words: 422, nothing changed.
     refused = api.post(f"/api/v2/admin/users/{bob_id}/reset_2fa", headers=root)
-    assert refused.status_code == 422 and refused.json() == {"error": "bob@example.com has no two-factor sign-in to reset."}
+    assert refused.status_code == 422 and refused.json() == {"error": "bob@example.com has no two-factor sign-in and no passkey to reset."}
     unknown = api.post("/api/v2/admin/users/nobody/lock", headers=root)
     assert unknown.status_code == 422 and "reload the list" in unknown.json()["error"]
     me = api.get("/api/v2/admin/users", params={"search": "root"}, headers=root).json()[0]["id"]

@@ -262,3 +262,28 @@ def test_deleting_the_account_deletes_its_passkeys_and_challenges(runtime, alice
     with runtime.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM passkey")).scalar() == 0
         assert connection.execute(text("SELECT COUNT(*) FROM passkey_challenge")).scalar() == 0
+
+
+def test_an_administrators_reset_of_two_factor_removes_the_passkeys(runtime, alice):
+    """Reset two-factor is for a lost device: a passkey on it must stop signing in too, even on
+    an account whose only second factor is a passkey."""
+    from pwpush_app.core import admin, admin_actions
+    from pwpush_app.core.admin_actions import AdminRefused
+
+    accounts.sign_up(runtime, "root@example.com", PASSWORD, now=T0)
+    root = admin.set_admin(runtime, "root@example.com")
+    lost = SoftAuthenticator()
+    _register(runtime, alice, lost)
+    answer = lost.get(passkeys.login_options(runtime, ORIGIN, HOST, T0))  # taken before the reset
+    done = admin_actions.reset_two_factor(runtime, root.id, alice.id, Client(ip=IP, user_agent="", referrer=""), T0)
+    assert done.detail == "1 passkey removed"
+    assert passkeys.list_passkeys(runtime, alice.id) == []
+    with runtime.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM passkey_challenge WHERE user_id = :id"),
+                                  {"id": alice.id}).scalar() == 0
+    _refused("passkey_failed", passkeys.sign_in, runtime, answer, None, IP, now=T0)
+    _refused("passkey_failed", passkeys.sign_in, runtime, lost.get(passkeys.login_options(runtime, ORIGIN, HOST, T0)),
+             None, IP, now=T0)
+    assert isinstance(accounts.log_in(runtime, "alice@example.com", PASSWORD, IP, now=T0), LoggedIn)
+    with pytest.raises(AdminRefused, match="no two-factor sign-in and no passkey"):
+        admin_actions.reset_two_factor(runtime, root.id, alice.id, Client(ip=IP, user_agent="", referrer=""), T0)
