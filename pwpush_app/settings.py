@@ -114,6 +114,7 @@ class Settings:
     # Instance policies (issue 21): every new push needs a passphrase; links are mailed (and
     # recipients named by email) only in these domains (empty: any), core/link_mail.py.
     require_passphrase: bool = False
+    end_to_end: bool = True  # PWPUSH_END_TO_END: end-to-end pushes offered (core/e2e.py)
     allowed_recipient_domains: tuple[str, ...] = ()
     # The brand, light/dark, version, indexing and the generator's defaults (settings_pages.py).
     pages: PageSettings = field(default_factory=PageSettings)
@@ -168,6 +169,7 @@ document_page_settings()
 document("PWP__ALLOWED_HOSTS", "(any)", "Host names the site answers to, separated by spaces (`secrets.example.com .example.org`: a leading dot takes every subdomain). Any other Host header gets 400. The base URL's host and loopback (localhost, 127.0.0.1, ::1) always pass, and so does the health check `/up`. Without a configured base URL, links follow the address the sender used only where its host is allowed here.")
 document("PWP__ALLOW_ANONYMOUS", "true", "Allow pushes without an account. `false` is the \"require login to create\" policy: the create page refuses anonymous senders (log in or sign up first) and the API answers 401 (its retrieve and preview want a token too); the reveal page needs no account.")
 document("PWPUSH_REQUIRE_PASSPHRASE", "false", "Every new push needs a passphrase (the create page and the API refuse one without, 422), and an edit may not remove it.")
+document("PWPUSH_END_TO_END", "true", "Offer end-to-end pushes: the create page's \"Encrypt in my browser\" switch and the API's `end_to_end` field (text pushes). The browser or client encrypts the secret under a key that stays in the link's fragment, so this server stores and serves only ciphertext (docs/security.md). `false`: the switch is not offered and the API refuses `end_to_end` (422); existing end-to-end pushes still open.")
 document("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", "(any)", "Email domains (comma or space separated, e.g. `example.com example.org`; a domain also takes its subdomains) that links may be mailed to, and that recipients named by email must be in.")
 document("PWP__DISABLE_SIGNUPS", "false", "Refuse new accounts.")
 document("PWP__DISABLE_LOGINS", "false", "No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working.")
@@ -317,9 +319,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         require_mfa=r.bool("PWP__REQUIRE_MFA", False),
         admin_emails=tuple(e.lower() for e in r.get("PWP__ADMIN_EMAILS", (), parse_words)),
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
-        require_passphrase=r.bool("PWPUSH_REQUIRE_PASSPHRASE", False),
-        allowed_recipient_domains=tuple(d.lower().lstrip(".").lstrip("@") for d in
-                                        r.get("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", (), parse_words)),
+        require_passphrase=r.bool("PWPUSH_REQUIRE_PASSPHRASE", False), end_to_end=r.bool("PWPUSH_END_TO_END", True),
+        allowed_recipient_domains=tuple(d.lower().lstrip(".").lstrip("@") for d in r.get("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", (), parse_words)),
         disable_signups=r.bool("PWP__DISABLE_SIGNUPS", False),
         signup_email_regexp=signup_re,
         trusted_proxy_hops=proxies[0],

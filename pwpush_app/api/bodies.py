@@ -30,7 +30,7 @@ DURATION_MINUTES = {
 DURATION_FIELDS = ("expire_after_duration", "expire_after_days", "expire_after_minutes")
 TEXT_FIELDS = ("payload", "kind", "name", "note", "passphrase", "verify_email")
 INT_FIELDS = ("expire_after_views", *DURATION_FIELDS, "burn_after_failed_passphrases")
-BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step", "verify_recipients")
+BOOL_FIELDS = ("deletable_by_viewer", "retrieval_step", "verify_recipients", "end_to_end")
 # Mail the link to these addresses (a comma-separated text, or a JSON list), in that language.
 NOTIFY_FIELDS = ("notify_emails_to", "notify_emails_to_locale")
 # The addresses the link opens from: a text (separated by spaces or commas) or a list of texts.
@@ -276,6 +276,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         recipients=recipients,
         verify_email=values.get("verify_email"),
         verify_recipients=values.get("verify_recipients"),
+        end_to_end=values.get("end_to_end") or False,
         **notify,
     ), duration_field
 

@@ -83,6 +83,8 @@ def push_out(
         expire_after_minutes=push.expire_after_minutes,
         expires_at=api_time(push.expires_at),
     )
+    if push.end_to_end:
+        fields.update(end_to_end=True)
     if owner:
         fields.update(name=push.name, note=note)
         # Ours, only where they say something: an answer about a push without them is Password Pusher's.
@@ -195,6 +197,9 @@ class PushFields(BaseModel):
     verify_recipients: bool | None = Field(
         None, description="With `recipients`, all email addresses (ours): each push needs the code mailed to its own "
         "recipient.")
+    end_to_end: bool | None = Field(
+        None, description="End-to-end (ours; kind text, where PWPUSH_END_TO_END is on): `payload` is the envelope the "
+        "client encrypted (docs/api.md); the key stays in the link's fragment, which the client adds to html_url.")
 
 
 class PushOut(BaseModel):
@@ -228,6 +233,8 @@ class PushOut(BaseModel):
     kind: str
     expire_after_minutes: int
     expires_at: str
+    end_to_end: bool | None = Field(None, description="Ours, true for an end-to-end push: its payload is the envelope "
+                                    "only the link's fragment opens (docs/api.md).")
     name: str | None = Field(None, description="Owner only.")
     note: str | None = Field(None, description="Owner only.")
     allowed_ips: list[str] | None = Field(None, description="Owner only (ours), when set: the addresses and networks "

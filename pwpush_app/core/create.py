@@ -18,7 +18,7 @@ from typing import Iterable
 
 from sqlalchemy import insert
 
-from pwpush_app.core import audit, crypto, link_mail, recipient_code
+from pwpush_app.core import audit, crypto, e2e, link_mail, recipient_code
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -68,6 +68,9 @@ class NewPush:
     # mailed to; for a group, `verify_recipients` verifies each recipient's own address.
     verify_email: str | None = None
     verify_recipients: bool | None = None
+    # End-to-end (core/e2e.py): the payload is an envelope encrypted by the sender's browser
+    # or client; the server checks its shape and never holds the key.
+    end_to_end: bool = False
 
 
 @dataclass
@@ -93,6 +96,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     payload = request.payload
     if not isinstance(payload, str):
         errors["payload"] = "The payload must be text."
+    elif request.end_to_end is not False:
+        check_end_to_end(kind, payload, request.end_to_end, settings, errors)
     else:
         check_payload(kind, payload, settings, errors)
     for name in TEXT_LIMITS:
@@ -113,7 +118,7 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
         if not isinstance(value, bool):
             errors[name] = f"{name} must be true or false."
-    if settings.require_passphrase and not normalize_passphrase(request.passphrase):
+    if settings.require_passphrase and not normalize_passphrase(request.passphrase) and not _envelope_has_passphrase(request):
         errors["passphrase"] = PASSPHRASE_REQUIRED
     if request.recipients not in (None, "", []) and not group:
         errors["recipients"] = ("Recipients can't be named for a file push: push text, a URL or a QR code to "
@@ -188,6 +193,37 @@ def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> 
         errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
     elif kind == "url" and not is_safe_url(payload):
         errors["payload"] = "Enter a full web address starting with http:// or https://."
+
+
+END_TO_END_OFF = "End-to-end encryption is turned off on this server: send the secret as it is, or ask whoever runs it."
+END_TO_END_TEXT_ONLY = "End-to-end encryption is for text pushes: choose the text kind."
+
+
+def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, str]) -> None:
+    """An end-to-end push: allowed here, a text push, its payload a well-formed envelope
+    no longer than the payload limit (the envelope is what is stored)."""
+    if flag is not True:
+        errors["end_to_end"] = "end_to_end must be true or false."
+    elif not settings.end_to_end:
+        errors["end_to_end"] = END_TO_END_OFF
+    elif kind != "text":
+        errors["end_to_end"] = END_TO_END_TEXT_ONLY
+    elif len(payload.encode("utf-8", errors="replace")) > settings.max_payload_bytes:
+        errors["payload"] = (f"The encrypted secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
+                             "once encrypted (about three quarters of that before). Shorten it, or send it as a file.")
+    else:
+        try:
+            e2e.check_envelope(payload)
+        except e2e.BadEnvelope as bad:
+            errors["payload"] = str(bad)
+
+
+def _envelope_has_passphrase(request: NewPush) -> bool:
+    """PWPUSH_REQUIRE_PASSPHRASE: an end-to-end push's passphrase is in its envelope."""
+    try:
+        return request.end_to_end is True and e2e.check_envelope(request.payload).has_passphrase
+    except e2e.BadEnvelope:
+        return False
 
 
 def normalize_passphrase(text: str | None) -> str:
@@ -343,5 +379,6 @@ def seal_validated(runtime: Runtime, request: NewPush, client: Client, key: Push
         expired=False,
         expired_at=None,
         expired_reason=None,
+        end_to_end=request.end_to_end is True,
     ))
     return CreatedPush(push=push, url_token=url_token, manage_token=manage_token)

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 _FORMAT_VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -393,3 +394,26 @@ def verify_password(password: str, phc_hash: str) -> bool:
 
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+# --- end-to-end pushes' primitives (core/e2e.py holds the envelope; used by the reference
+# client, never by the server, which only checks an envelope's shape) -----------------------
+
+
+def aes_gcm_seal(key: bytes, iv: bytes, plaintext: bytes, ad: bytes) -> bytes:
+    return AESGCM(key).encrypt(iv, plaintext, ad)
+
+
+def aes_gcm_open(key: bytes, iv: bytes, ciphertext: bytes, ad: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(iv, ciphertext, ad)
+    except InvalidTag:
+        raise DecryptionError("wrong key or passphrase, or altered ciphertext") from None
+
+
+def pbkdf2_sha256(secret: bytes, salt: bytes, iterations: int) -> bytes:
+    return PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(secret)
+
+
+def hkdf_sha256(material: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(material)

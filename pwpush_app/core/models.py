@@ -135,6 +135,8 @@ class Push(SQLModel, table=True):
     verify_code_digest: str | None = Field(default=None, max_length=64)
     verify_code_expires_at: datetime | None = None
     verify_code_sent_at: datetime | None = None
+    # End-to-end (core/e2e.py): the payload is an envelope only the link's fragment opens.
+    end_to_end: bool = False
 
     expired: bool = False
     expired_at: datetime | None = Field(default=None, index=True)

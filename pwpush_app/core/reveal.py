@@ -98,6 +98,8 @@ class Landing:
     retrieval_step: bool
     # The sender asked to verify the recipient: a code by email first (core/recipient_code.py).
     needs_code: bool = False
+    # End-to-end (core/e2e.py): the payload is an envelope the page opens with the link's fragment.
+    end_to_end: bool = False
 
 
 @dataclass
@@ -133,7 +135,7 @@ def landing(runtime: Runtime, token: str, client: Client | None = None, now: dat
     if push is None or not push.is_live(now) or not address_allowed(push, (client or Client()).ip):
         raise PushUnavailable()
     return Landing(kind=push.kind, needs_passphrase=push.has_passphrase, retrieval_step=push.retrieval_step,
-                   needs_code=needs_code(push, client or Client()))
+                   needs_code=needs_code(push, client or Client()), end_to_end=push.end_to_end)
 
 
 def find_for_viewer(runtime: Runtime, token: str, client: Client) -> Push | None:
