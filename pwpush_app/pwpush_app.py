@@ -24,6 +24,7 @@ from pwpush_app.ui.account import (
 from pwpush_app.ui.admin import AdminState, admin_page
 from pwpush_app.ui.admin_pushes import AdminPushesState, admin_pushes_page
 from pwpush_app.ui.admin_settings import AdminSettingsState, admin_settings_page
+from pwpush_app.ui.components.e2e import link_key_wrap
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
@@ -96,6 +97,8 @@ app = App(
         api.fastapi,
     ],
     head_components=icon_links(settings.pages.brand),
+    # End-to-end links: their key leaves the address bar before the first event (ui/components/e2e.py).
+    extra_app_wraps={(3, "E2ELinkKey"): link_key_wrap},
 )
 # The websocket takes events from this site's pages only: its configured origins or, without a
 # configured base URL, the page's own address when that host is allowed (core/links.py).

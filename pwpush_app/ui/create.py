@@ -15,6 +15,7 @@ from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
 from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
+from pwpush_app.ui.create_e2e import e2e_field, e2e_part
 from pwpush_app.ui.create_files import file_fields, send_files_button
 from pwpush_app.ui.create_notify import notify_field
 from pwpush_app.ui.create_policies import policy_fields
@@ -417,6 +418,7 @@ def create_form() -> rx.Component:
             _kind_selector(),
             _error("kind"),
             _payload_fields(),
+            e2e_field(),
             rx.card(rx.vstack(_expiry_fields(), rx.separator(size="4"), _options_fields(), spacing="4"), width="100%"),
             _extra_fields(),
             _error("form"),
@@ -440,6 +442,7 @@ def create_page() -> rx.Component:
     return page_shell(
         # The form leaves the page once used (taking the secret out of the DOM with it).
         rx.cond(ShareState.shown, rx.fragment(), create_form()),
+        e2e_part(),
         share_section(),
         heading="Share a secret",
         subheading=settings.brand_tagline or None,

@@ -21,20 +21,26 @@ from pwpush_app.core.create import create_push
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
+from pwpush_app.ui.components.e2e import ENVELOPE_ID
 from pwpush_app.ui.components.share import ShareState, show_group, show_share
+from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
 
 UPLOAD_ID = "payload-upload"
 
 # The form's fields but the secret, read in the browser at the click (bound argument).
+# End-to-end (ui/create_e2e.py): the switch is on when the hidden envelope field says so;
+# then the passphrase stays in the browser and the file is the envelope, never the text.
+_SEALING = f"(document.getElementById('{ENVELOPE_ID}')?.dataset.on === 'yes')"
 OTHER_FIELDS = rx.Var(
     "Object.fromEntries(Array.from(new FormData(document.getElementById('create-form')))"
-    ".filter(([name, value]) => typeof value === 'string' && name !== 'payload'))",
+    f".filter(([name, value]) => typeof value === 'string' && name !== 'payload' && !(name === 'passphrase' && {_SEALING})))",
     _var_type=dict,
 )
 # The secret as the upload's one file (UTF-8, as the browser encodes every string).
 PAYLOAD_AS_FILE = rx.Var(
-    "[new File([document.getElementById('payload')?.value ?? ''], 'payload.txt', {type: 'text/plain'})]"
+    f"[new File([{_SEALING} ? (document.getElementById('{ENVELOPE_ID}')?.value ?? '') "
+    ": (document.getElementById('payload')?.value ?? '')], 'payload.txt', {type: 'text/plain'})]"
 )
 
 
@@ -46,6 +52,8 @@ class TextSendState(rx.State):
             if create.creating or create.kind == "file":
                 return  # a double click makes one push (Reflex answers the second upload 400)
             request = create.new_push(fields if isinstance(fields, dict) else {})
+            if (await self.get_state(E2EState)).on and create.kind == "text":
+                request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             create.creating, create.errors = True, {}
         created, errors = None, {"form": "The secret did not arrive complete. Please try again."}

@@ -30,12 +30,13 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
+from pwpush_app.ui.components.e2e import OPENER_ID, e2e_opener
 from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
 from pwpush_app.ui.components.value_image import value_image
-from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, passphrase_step
+from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -68,6 +69,8 @@ class RevealState(rx.State):
     # How often and when the link was opened before this view ("" for a push of one view).
     opened_before: str = ""
     opened_earlier: bool = False
+    # End-to-end (core/e2e.py): the text is decrypted in the browser, with the link's key.
+    end_to_end: bool = False
     # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
     _revealed_link: str = ""
 
@@ -108,6 +111,7 @@ class RevealState(rx.State):
             return
         self.kind = found.kind
         self.needs_passphrase, self.needs_code = found.needs_passphrase, found.needs_code
+        self.end_to_end = found.end_to_end
         # Without a retrieval step the page asks for the secret itself once it has mounted
         # (a result sent during hydration would find no field to fill).
         waits = found.retrieval_step or found.needs_passphrase or found.needs_code
@@ -189,7 +193,10 @@ class RevealState(rx.State):
         self.blurred = get_settings().policy(push.kind).blur
         # The secret leaves as the event's result, straight into the read-only field; so does
         # the delete receipt (it would let a reader of the state store delete the push).
-        return [rx.set_value(SECRET_BOX, revealed.payload), rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
+        # End-to-end: the envelope goes to the part of the page that decrypts it (with the key
+        # from the link's fragment, which never reached us) into the same field.
+        return [rx.set_value(OPENER_ID if push.end_to_end else SECRET_BOX, revealed.payload),
+                rx.set_value(DELETE_RECEIPT, revealed.delete_receipt or ""),
                 *self._kind_events(revealed)]
 
     def focus_after_reveal(self):
@@ -264,7 +271,7 @@ class RevealState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False
-        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT)]
+        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT, OPENER_ID)]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -286,6 +293,7 @@ def _landing() -> rx.Component:
             "it may only be viewable a limited number of times.",
             color_scheme="gray",
         ),
+        e2e_note(RevealState.end_to_end),
         rx.form(
             rx.vstack(
                 passphrase_step(RevealState.needs_passphrase),
@@ -386,6 +394,7 @@ def _revealed() -> rx.Component:
         card(
             rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6",
                        id="secret-heading", tab_index=-1),
+            e2e_opener(SECRET_BOX),
             shown_if(kind == "qr", _qr_secret()),
             shown_if(kind == "file", _files_secret()),
             # The text: a text push's secret, a QR code's text on request, a file push's message.

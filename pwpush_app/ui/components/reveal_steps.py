@@ -84,3 +84,16 @@ def code_step(needs_code: rx.Var, sent_to: rx.Var, sending: rx.Var, on_send) -> 
             align="start",
         ),
     )
+
+
+def e2e_note(end_to_end: rx.Var) -> rx.Component:
+    """An end-to-end push (issue 20): what the recipient should know before the view is used."""
+    return rx.cond(
+        end_to_end,
+        rx.callout(
+            "End-to-end encrypted: your browser decrypts it with the key in the link (the part after #), which this "
+            "site never receives. If the sender also set a passphrase, you are asked for it after Reveal; a wrong one "
+            "can be tried again on this page, but the view is counted at Reveal.",
+            icon="lock", size="1", color_scheme="blue", width="100%", id="e2e-note",
+        ),
+    )

@@ -22,6 +22,7 @@ from pwpush_app.core.recipients import MAX_RECIPIENTS, CreatedGroup
 from pwpush_app.core.runtime import get_runtime
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.browser_pushes import remember_push, remember_push_event
+from pwpush_app.ui.components.e2e import sealer_links
 from pwpush_app.ui.components.fields import READABLE, copy_button, field_label
 from pwpush_app.ui.components.value_image import value_image
 
@@ -51,10 +52,12 @@ class ShareState(rx.State):
     # A push for each of several recipients (core/recipients.py): their labels, in the
     # order named (not secret: the sender typed them); their links are in the page's fields.
     group_labels: list[str] = []
+    # End-to-end (ui/create_e2e.py): the link's key lives only in this page's fields.
+    end_to_end: bool = False
 
     @rx.event
     def create_another(self):
-        self.shown, self.mailed_to, self.host_warning = False, "", ""
+        self.shown, self.mailed_to, self.host_warning, self.end_to_end = False, "", "", False
         self.group_labels = []
         # Take the old links off the page too (harmless when the fields aren't there yet).
         return [rx.set_value(field, "") for field in (*SHARE_FIELDS, *GROUP_FIELDS)]
@@ -78,12 +81,14 @@ def share_events(created: CreatedPush, base_url: str) -> list:
     `base_url`, ui.common.site_base_url) and list it under My pushes."""
     push = created.push
     link = links.secret_link(base_url, created.url_token)
+    message = share_message(link, push.expire_after_views, format_time(push.expires_at), push.has_passphrase)
+    # End-to-end: the browser holds the key; it completes the links and draws the QR code.
+    shown = [sealer_links({"share-link": link, "share-message": message}, [link], "share-link", "share-qr")] \
+        if push.end_to_end else [rx.set_value("share-link", link), rx.set_value("share-message", message),
+                                 rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link"))]
     return [
-        rx.set_value("share-link", link),
-        rx.set_value("share-message", share_message(link, push.expire_after_views, format_time(push.expires_at),
-                                                    push.has_passphrase)),
+        *shown,
         rx.set_value("share-manage", links.manage_link(base_url, created.manage_token)),
-        rx.set_value("share-qr", qr_data_uri(link, "QR code of the secret link")),
         remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at),
                             push.kind),
         # The form left the page with the focus in it: the link is what comes next.
@@ -98,6 +103,7 @@ def show_share(share: ShareState, created: CreatedPush, page_origin: str, mailed
     share.shown = True
     share.mailed_to = mailed_to
     share.host_warning = host_warning(base_url, page_origin)
+    share.end_to_end = created.push.end_to_end
     return share_events(created, base_url)
 
 
@@ -109,16 +115,22 @@ def show_group(share: ShareState, group: CreatedGroup, page_origin: str, mailed_
     share.mailed_to = mailed_to
     share.host_warning = host_warning(base_url, page_origin)
     share.group_labels = [one.push.recipient or "" for one in group.pushes]
-    events = []
+    share.end_to_end = any(one.push.end_to_end for one in group.pushes)
+    events, sealed = [], {}
     for i, one in enumerate(group.pushes):
         push = one.push
+        link = links.secret_link(base_url, one.url_token)
+        if push.end_to_end:  # one envelope for all: the browser adds the same key to each link
+            sealed[f"share-group-link-{i}"] = link
         events += [
-            rx.set_value(f"share-group-link-{i}", links.secret_link(base_url, one.url_token)),
+            rx.set_value(f"share-group-link-{i}", "" if push.end_to_end else link),
             rx.set_value(f"share-group-manage-{i}", links.manage_link(base_url, one.manage_token)),
             remember_push_event(one.manage_token, f"{push.name} (for {push.recipient})" if push.name
                                 else f"For {push.recipient}", format_time(push.created_at),
                                 format_time(push.expires_at), push.kind),
         ]
+    if sealed:
+        events.append(sealer_links(sealed, list(sealed.values())))
     return [*events, rx.set_focus("share-group-link-0")]
 
 
@@ -200,6 +212,14 @@ def share_section() -> rx.Component:
             rx.callout(ShareState.host_warning, icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
                        id="share-host-warning"),
         ),
+        rx.cond(
+            ShareState.end_to_end,
+            rx.callout(
+                "End-to-end encrypted: your browser encrypted the secret, and the key is only in this link (after #). "
+                "Copy it now: this site cannot give it again (your dashboard and manage link lack the key).",
+                icon="lock", color_scheme="blue", width="100%", id="share-e2e",
+            ),
+        ),
         _group_card(),
         rx.card(
             rx.vstack(
@@ -222,8 +242,10 @@ def share_section() -> rx.Component:
                     align={"initial": "center", "sm": "start"},
                     width="100%",
                 ),
-                rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", type="button",
-                          variant="soft", color_scheme="gray", on_click=OPEN_PRINT_PAGE, id="share-print"),
+                # The print page has the link without its key: not for end-to-end pushes.
+                rx.cond(ShareState.end_to_end, rx.fragment(),
+                        rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print for handing over", type="button",
+                                  variant="soft", color_scheme="gray", on_click=OPEN_PRINT_PAGE, id="share-print")),
                 spacing="4",
                 width="100%",
             ),

@@ -1,0 +1,78 @@
+"""End-to-end pushes' browser part (assets/components/e2e.js; the format is core/e2e.py's).
+
+- `e2e_opener`: on the reveal page, filled by `rx.set_value(OPENER_ID, envelope)` after the
+  usual reveal; it decrypts in the browser with the key from the link's fragment (and the
+  passphrase, asked for there) and puts the text into the secret's field.
+- `e2e_sealer`: on the create page, while `on`, it holds the form's submit, encrypts the
+  secret into the hidden `#e2e-envelope` and submits again; `sealer_links` gives it the new
+  push's links, which it completes with '#<key>' (and draws the QR code of) in the browser.
+Loading the module on a link's page also takes the key out of the address bar before the
+websocket connects (Reflex sends the URL with every event).
+"""
+
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+
+OPENER_ID = "e2e-opener"
+SEALER_ID = "e2e-sealer"
+ENVELOPE_ID = "e2e-envelope"
+LIBRARY = rx.asset("components/e2e.js").importable_path
+# The QR code of a link with its key is drawn in the browser (the server never has the key).
+QR_LIBRARY = "qrcode@1.5.4"
+
+
+class E2ELinkKey(rx.Component):
+    """Wraps the whole app (pwpush_app.py: `extra_app_wraps`): its module takes the key out of
+    a link's address before the websocket's first event, which carries the page's URL."""
+
+    library = LIBRARY
+    tag = "E2ELinkKey"
+    lib_dependencies: list[str] = [QR_LIBRARY]
+
+
+def link_key_wrap(stateful: bool) -> rx.Component:
+    return E2ELinkKey.create()
+
+
+class E2EOpener(rx.Component):
+    library = LIBRARY
+    tag = "E2EOpener"
+    lib_dependencies: list[str] = [QR_LIBRARY]
+
+    target: rx.Var[str]
+
+
+class E2ESealer(rx.Component):
+    library = LIBRARY
+    tag = "E2ESealer"
+    lib_dependencies: list[str] = [QR_LIBRARY]
+
+    form: rx.Var[str]
+    payload: rx.Var[str]
+    passphrase: rx.Var[str]
+    envelope_id: rx.Var[str]
+    on: rx.Var[bool]
+
+
+def e2e_opener(target: str) -> rx.Component:
+    return E2EOpener.create(id=OPENER_ID, target=target)
+
+
+def e2e_sealer(on, form: str = "create-form", payload: str = "payload", passphrase: str = "passphrase") -> rx.Component:
+    return rx.fragment(
+        E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on),
+        # Not a form field (no name): the upload reads it (ui/create_text_upload.py).
+        rx.el.textarea(id=ENVELOPE_ID, hidden=True, read_only=True, tab_index=-1, aria_hidden="true",
+                       custom_attrs={"data-on": rx.cond(on, "yes", "no")}),
+    )
+
+
+def sealer_links(fields: dict[str, str], links: list[str], qr_from: str = "", qr_to: str = ""):
+    """The event that fills `fields` (id: text) with the push's `links` completed by the key."""
+    made = {"fields": fields, "links": links}
+    if qr_from:
+        made["qr"] = {"from": qr_from, "to": qr_to}
+    return rx.set_value(SEALER_ID, json.dumps(made))
