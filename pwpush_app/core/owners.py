@@ -18,7 +18,7 @@ from sqlmodel import select
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.create import check_payload, check_text, describe_minutes
+from pwpush_app.core.create import check_end_to_end, check_payload, check_text, describe_minutes
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
@@ -248,7 +248,10 @@ def _edit_errors(runtime: Runtime, push: Push, edit: PushEdit, now: datetime) ->
     settings = runtime.settings
     policy = settings.policy(push.kind)
     errors: dict[str, str] = {}
-    if edit.payload:
+    if edit.payload and push.end_to_end:
+        # End-to-end: only a new envelope (a client's; the link's key changes with it).
+        check_end_to_end(push.kind, edit.payload, True, settings, errors)
+    elif edit.payload:
         check_payload(push.kind, edit.payload, settings, errors)
     for name in ("name", "note", "passphrase"):
         if getattr(edit, name) is not None:

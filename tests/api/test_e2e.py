@@ -110,3 +110,15 @@ def test_plain_pushes_do_not_say_end_to_end(api):
     created = api.post("/api/v2/pushes", json={"push": {"payload": GOOD}}).json()
     assert "end_to_end" not in created
     assert "end_to_end" not in api.get(f"/api/v2/pushes/{created['url_token']}").json()
+
+
+def test_an_owner_edit_replaces_an_envelope_only_with_an_envelope(api, alice):
+    envelope, key = e2e.encrypt("first")
+    created = api.post("/api/v2/pushes", json={"push": {"payload": envelope, "end_to_end": True}}, headers=alice).json()
+    token = created["url_token"]
+    refused = api.patch(f"/api/v2/pushes/{token}", json={"push": {"payload": "now in plain text"}}, headers=alice)
+    assert refused.status_code == 422 and "envelope" in refused.text
+    newer, new_key = e2e.encrypt("second")
+    assert api.patch(f"/api/v2/pushes/{token}", json={"push": {"payload": newer}}, headers=alice).status_code == 200
+    link = f"{created['html_url']}#{new_key}"
+    assert e2e_client.get(api, link) == "second"
