@@ -10,7 +10,7 @@
 //   decrypts here (asking for the passphrase when the envelope has one) and puts the text
 //   into the page's secret field.  The server never sees the key or the passphrase.
 // - E2ESealer (the create page): while its switch is on, it holds the form's submit, encrypts
-//   the secret into the hidden #e2e-envelope, and submits again; the upload then takes the
+//   the secret into the hidden #e2e-envelope, then runs the form's send (onSealed): the upload takes the
 //   envelope, never the text (ui/create_text_upload.py).  When the push is made,
 //   `rx.set_value(id, {fields, links})` gives the links; it adds '#<key>' to them and draws the
 //   QR code of the whole link here.
@@ -160,12 +160,15 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
 
 // --- the create page --------------------------------------------------------------------------
 
-export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, ...props }, ref) {
+export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, ...props }, ref) {
   const key = useRef("");
-  const sealed = useRef(false);
   const busy = useRef(false);
   const sealing = useRef(on);
   sealing.current = on;
+  // The form's own send (the upload), called once the envelope is ready; it reads the
+  // envelope, never the text, while the switch is on (ui/create_text_upload.py).
+  const sendRef = useRef(onSealed);
+  sendRef.current = onSealed;
   const [error, setError] = useState("");
   useEffect(() => {
     // On the document, in the capture phase: before the form (whichever element React has
@@ -173,22 +176,13 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
     const hold = (event) => {
       const element = event.target;
       if (!sealing.current || !element || element.id !== form) return;
-      if (sealed.current) {
-        sealed.current = false; // this submit carries the envelope
-        return;
-      }
       event.preventDefault();
       event.stopPropagation();
       if (busy.current) return; // a second click while encrypting: one push, one key
       const out = document.getElementById(envelopeId);
       const text = document.getElementById(payload)?.value ?? "";
       if (out) out.value = "";
-      const send = () => {
-        sealed.current = true;
-        const current = document.getElementById(form);
-        if (current) current.requestSubmit();
-        else sealed.current = false;
-      };
+      const send = () => sendRef.current && sendRef.current();
       if (!text.trim()) return send(); // the server says "Enter the secret to share."
       setError("");
       busy.current = true;

@@ -208,6 +208,8 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
         errors["end_to_end"] = END_TO_END_OFF
     elif kind != "text":
         errors["end_to_end"] = END_TO_END_TEXT_ONLY
+    elif not payload.strip():
+        errors["payload"] = "Enter the secret to share."
     elif len(payload.encode("utf-8", errors="replace")) > settings.max_payload_bytes:
         errors["payload"] = (f"The encrypted secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
                              "once encrypted (about three quarters of that before). Shorten it, or send it as a file.")

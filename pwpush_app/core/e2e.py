@@ -44,6 +44,12 @@ NOT_AN_ENVELOPE = ("An end-to-end push's payload must be the envelope the browse
                    "(docs/api.md, \"End-to-end pushes\")")
 
 
+# The link of an end-to-end push without its key opens nothing: its owner's copies (the
+# dashboard, the manage and print pages) are not offered.
+LINK_NOT_KEPT = ("This push is end-to-end encrypted: its key is only in the link copied when it was made; "
+                 "this site cannot give it again.")
+
+
 class BadEnvelope(ValueError):
     """What is wrong with an envelope, in words for the sender."""
 

@@ -442,7 +442,7 @@ def create_page() -> rx.Component:
     return page_shell(
         # The form leaves the page once used (taking the secret out of the DOM with it).
         rx.cond(ShareState.shown, rx.fragment(), create_form()),
-        e2e_part(),
+        e2e_part(send_text_event()),
         share_section(),
         heading="Share a secret",
         subheading=settings.brand_tagline or None,

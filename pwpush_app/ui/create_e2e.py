@@ -61,9 +61,10 @@ def e2e_field() -> rx.Component:
     )
 
 
-def e2e_part() -> rx.Component:
+def e2e_part(send) -> rx.Component:
     """What encrypts and later completes the links: beside the form, not in it, as it
-    outlives the form (the share section takes its place when the push is made)."""
+    outlives the form (the share section takes its place when the push is made).  `send`:
+    the form's submit event, run with the envelope."""
     if not get_settings().end_to_end:
         return rx.fragment()
-    return e2e_sealer(sealing(CreateState.kind))
+    return e2e_sealer(sealing(CreateState.kind), send)

@@ -20,6 +20,7 @@ import reflex as rx
 
 from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.e2e import LINK_NOT_KEPT
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
 from pwpush_app.core.owners import (
@@ -245,6 +246,10 @@ class DashboardState(rx.State):
         if found is None:
             return refusal
         _user, push = found
+        if push.end_to_end:
+            # The key was in the sender's browser only: a link without it opens nothing.
+            self.notice = LINK_NOT_KEPT
+            return
         token = await in_thread(open_link_token, runtime(), push)
         if token is None:
             self.notice = "This push has expired: its link no longer works."

@@ -15,6 +15,7 @@ import reflex as rx
 
 from pwpush_app.core import links
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.e2e import LINK_NOT_KEPT
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.owners import ManagedPush, expire_managed, manage_view
 from pwpush_app.core.push_policies import describe_policies
@@ -56,6 +57,7 @@ class ManageState(rx.State):
     status: str = "loading"
     name: str = ""
     kind: str = ""
+    end_to_end: bool = False
     expired: bool = False
     status_line: str = ""
     views_line: str = ""
@@ -118,7 +120,7 @@ class ManageState(rx.State):
         """The secret link, for its owner, while the push lives: an event result, never state."""
         try:
             push = await in_thread(find_managed, runtime(), self._manage_token())
-            token = await in_thread(open_link_token, runtime(), push)
+            token = None if push.end_to_end else await in_thread(open_link_token, runtime(), push)
         except (PushUnavailable, ServerBusy):
             return
         return rx.set_value(LINK_BOX, links.secret_link(site_base_url(self), token) if token else "")
@@ -128,6 +130,7 @@ class ManageState(rx.State):
         self.status = "found"
         self.name = push.name or "Unnamed push"
         self.kind = KIND_LABELS.get(push.kind, push.kind)
+        self.end_to_end = push.end_to_end
         self.expired = push.expired
         if push.expired:
             reason = EXPIRED_REASONS.get(push.expired_reason or "", "it expired")
@@ -259,8 +262,9 @@ def _link_card() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.el.label(rx.text("Secret link", size="2", weight="medium"), html_for=LINK_BOX),
+                rx.cond(ManageState.end_to_end, rx.text(LINK_NOT_KEPT, size="2", color_scheme="gray", id="manage-e2e")),
                 rx.hstack(rx.box(rx.input(id=LINK_BOX, read_only=True, width="100%", size="2"), flex="1", min_width="0"),
-                          copy_button(LINK_BOX), width="100%"),
+                          copy_button(LINK_BOX), width="100%", display=rx.cond(ManageState.end_to_end, "none", "flex")),
                 spacing="1",
                 width="100%",
             ),

@@ -52,7 +52,8 @@ class PrintState(rx.State):
     async def _live_link(self) -> tuple[object, str] | None:
         """The push and its secret link while it lives; None otherwise (unknown, expired)."""
         push = await in_thread(find_managed, runtime(), self._manage_token())
-        token = await in_thread(open_link_token, runtime(), push) if push.is_live(utcnow()) else None
+        # End-to-end: the key is not here, and a link without it opens nothing.
+        token = await in_thread(open_link_token, runtime(), push) if push.is_live(utcnow()) and not push.end_to_end else None
         return (push, token) if token else None
 
     @rx.event

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ui_helpers import ROOT, screenshots, wait_until_ready
+from ui_helpers import ROOT, screenshots, sign_up, wait_until_ready
 
 from pwpush_app import e2e_client
 from pwpush_app.core.records import find_push
@@ -73,7 +73,7 @@ def _create_encrypted(page, base_url: str, secret: str, passphrase: str = "") ->
     wait_until_ready(page)
     page.fill("#payload", secret)
     page.click("#end_to_end")
-    page.wait_for_function("() => document.getElementById('e2e-envelope').dataset.on === 'yes'")
+    page.wait_for_function("() => document.getElementById('e2e-envelope')?.dataset.on === 'yes'")
     if passphrase:
         page.fill("#passphrase", passphrase)
     page.click("#create")
@@ -116,7 +116,7 @@ def test_browser_encrypts_python_decrypts_and_nothing_leaks(live_server, server_
     assert recipient.input_value("#secret-box") == ""
     recipient.fill("#e2e-passphrase", passphrase)
     recipient.click("#e2e-decrypt")
-    recipient.wait_for_function("() => document.getElementById('secret-box').value.length > 0")
+    recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
     assert recipient.input_value("#secret-box") == text
     assert find_push(server_runtime, token).views_remaining == 3  # one view, however many tries
 
@@ -131,7 +131,7 @@ def test_python_encrypts_through_the_api_the_reveal_page_decrypts(live_server, s
     page = new_page()
     wire = Wire(page)
     page.goto(link)
-    page.wait_for_function("() => document.getElementById('secret-box').value.length > 0")
+    page.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
     assert page.input_value("#secret-box") == text
     assert "#" not in page.url
     assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).expired
@@ -154,7 +154,7 @@ def test_screenshots_of_the_switch_and_the_reveal(live_server, new_page):
     wait_until_ready(page)
     page.fill("#payload", "correct horse battery staple")
     page.click("#end_to_end")
-    page.wait_for_function("() => document.getElementById('e2e-envelope').dataset.on === 'yes'")
+    page.wait_for_function("() => document.getElementById('e2e-envelope')?.dataset.on === 'yes'")
     screenshots(page, "e2e-create-switch")
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -175,5 +175,23 @@ def test_screenshots_of_the_switch_and_the_reveal(live_server, new_page):
     screenshots(recipient, "e2e-reveal-passphrase")
     recipient.fill("#e2e-passphrase", "a passphrase")
     recipient.click("#e2e-decrypt")
-    recipient.wait_for_function("() => document.getElementById('secret-box').value.length > 0")
+    recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
     screenshots(recipient, "e2e-reveal-open")
+
+
+def test_the_dashboard_and_manage_page_say_they_cannot_give_its_link_again(live_server, server_runtime, new_page):
+    page = new_page()
+    sign_up(page, live_server.url, "e2e-owner@example.com")
+    link = _create_encrypted(page, live_server.url, "canary-" + secrets.token_hex(8))
+    manage = page.input_value("#share-manage")
+    page.goto(live_server.url + "/dashboard")
+    wait_until_ready(page)
+    row = page.locator(".dash-push").first
+    row.wait_for()
+    row.locator(".dash-copy").click()
+    page.locator("#dash-notice", has_text="end-to-end encrypted").wait_for()
+    assert link.split("#")[1] not in page.content()
+    page.goto(manage)
+    page.locator("#manage-e2e").wait_for()
+    page.locator("#audit-log").wait_for()
+    assert page.input_value("#manage-link") == ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 import reflex as rx
+from reflex_base.event import no_args_event_spec
 
 OPENER_ID = "e2e-opener"
 SEALER_ID = "e2e-sealer"
@@ -55,15 +56,19 @@ class E2ESealer(rx.Component):
     passphrase: rx.Var[str]
     envelope_id: rx.Var[str]
     on: rx.Var[bool]
+    # The form's send (its upload), run once the envelope is ready.
+    on_sealed: rx.EventHandler[no_args_event_spec]
 
 
 def e2e_opener(target: str) -> rx.Component:
     return E2EOpener.create(id=OPENER_ID, target=target)
 
 
-def e2e_sealer(on, form: str = "create-form", payload: str = "payload", passphrase: str = "passphrase") -> rx.Component:
+def e2e_sealer(on, send, form: str = "create-form", payload: str = "payload", passphrase: str = "passphrase") -> rx.Component:
+    """`send`: the form's submit event (the upload), which the sealer runs with the envelope."""
     return rx.fragment(
-        E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on),
+        E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on,
+                         on_sealed=send),
         # Not a form field (no name): the upload reads it (ui/create_text_upload.py).
         rx.el.textarea(id=ENVELOPE_ID, hidden=True, read_only=True, tab_index=-1, aria_hidden="true",
                        custom_attrs={"data-on": rx.cond(on, "yes", "no")}),
