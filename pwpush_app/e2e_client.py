@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from pwpush_app.core import e2e
+from pwpush_app.core.crypto import DecryptionError
 
 
 def push(client: httpx.Client, base_url: str, text: str, passphrase: str = "", **fields) -> str:
@@ -76,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         except (RuntimeError, ValueError, e2e.BadEnvelope) as problem:
             print(problem, file=sys.stderr)
             return 1
-        except Exception as problem:  # DecryptionError: a wrong passphrase or key
-            print(f"Could not decrypt: {problem}", file=sys.stderr)
+        except httpx.HTTPError as problem:
+            print(f"Could not reach the server: {problem}", file=sys.stderr)
+            return 1
+        except DecryptionError as problem:
+            print(f"Could not decrypt ({problem}): check the whole link and the passphrase.", file=sys.stderr)
             return 1
     return 0
 

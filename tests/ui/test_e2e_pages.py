@@ -195,3 +195,16 @@ def test_the_dashboard_and_manage_page_say_they_cannot_give_its_link_again(live_
     page.locator("#manage-e2e").wait_for()
     page.locator("#audit-log").wait_for()
     assert page.input_value("#manage-link") == ""
+
+
+def test_the_reference_clients_command_line(live_server, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("from the command line"))
+    assert e2e_client.main(["push", live_server.url, "--passphrase", "by phone", "--views", "3"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert "#" in link
+    assert e2e_client.main(["get", link, "--passphrase", "not it"]) == 1
+    assert "Could not decrypt" in capsys.readouterr().err
+    assert e2e_client.main(["get", link, "--passphrase", "by phone"]) == 0
+    assert capsys.readouterr().out == "from the command line"
