@@ -429,7 +429,8 @@ def dashboard_page() -> rx.Component:
             ),
         ),
         _pager(),
-        rx.text("Updates every few seconds. ", rx.link("API token", href="/api-token", underline="always"), " · ",
+        rx.text("Updates every few seconds. ", rx.link("Request a secret", href="/requests", underline="always"), " · ",
+                rx.link("API token", href="/api-token", underline="always"), " · ",
                 rx.link("Account", href="/account", underline="always"), size="1", color_scheme="gray"),
         # The live update's timer: each tick asks the server for fresh rows.
         rx.moment(interval=POLL_MS, format="HH:mm:ss", on_change=DashboardState.poll, display="none", aria_hidden="true"),
