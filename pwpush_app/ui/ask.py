@@ -91,7 +91,7 @@ def _form() -> rx.Component:
             rx.vstack(
                 field_label("Your answer", "payload"),
                 rx.text_area(name="payload", id="payload", rows="4", size="3", width="100%", auto_focus=True,
-                             aria_describedby="payload-help payload-error", auto_complete="off", spell_check=False),
+                             aria_describedby="payload-help payload-error", auto_complete=False, spell_check=False),
                 rx.text("It is encrypted for the person who asked: only they can open it, and you can't see it "
                         "again once sent.", id="payload-help", size="1", color_scheme="gray"),
                 field_error(AskState.errors.get("payload", ""), "payload"),
