@@ -38,8 +38,19 @@ class AskState(rx.State):
 
     @rx.event
     async def open_link(self):
+        """On load, and again when the websocket reconnects: the thank-you then stays."""
         if self.status == "sent":
-            return  # a websocket reconnect: the thank-you stays
+            return
+        await self._open()
+
+    @rx.event
+    async def open_page(self):
+        """On mount: a page freshly loaded, never a reconnect; a thank-you kept from an earlier
+        page of this tab is gone, and the used link reads like an unknown one."""
+        if self.status == "sent":
+            await self._open()
+
+    async def _open(self) -> None:
         self.errors, self.working = {}, False
         try:
             landing = await in_thread(request_landing, runtime(), self._token())
@@ -125,6 +136,7 @@ def _sent() -> rx.Component:
 
 def ask_page() -> rx.Component:
     return page_shell(
+        rx.fragment(on_mount=AskState.open_page),
         rx.match(
             AskState.status,
             ("open", _form()),

@@ -230,7 +230,7 @@ def _form() -> rx.Component:
                     spacing="1", flex="1", min_width="8rem",
                 ),
                 _lifetime("answer_minutes", "The answer lasts", "From when it arrives; then it is deleted."),
-                gap="3", wrap="wrap", width="100%",
+                spacing="3", wrap="wrap", width="100%",
             ),
             submit_button(rx.cond(RequestsState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
                           "Create the request link", id="ask", size="3", disabled=RequestsState.working),

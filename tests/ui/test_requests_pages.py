@@ -46,7 +46,7 @@ def test_ask_answer_elsewhere_and_open_the_answer(live_server, server_runtime, n
     link = _ask(requester, "Please send me the VPN password")
     assert link.startswith(live_server.url + "/ask/")
     row = requester.locator(".request-row").first
-    row.get_by_text("Waiting for an answer").wait_for()
+    row.locator(".request-state", has_text="Waiting for an answer").wait_for()
     screenshots(requester, "requests-link")
 
     answerer = new_page()
@@ -62,7 +62,7 @@ def test_ask_answer_elsewhere_and_open_the_answer(live_server, server_runtime, n
     answerer.goto(link)  # used: it reads like an unknown link
     answerer.locator("#unavailable").wait_for()
 
-    row.get_by_text("Answered").wait_for()  # the list polls: no reload needed
+    row.locator(".request-state", has_text="Answered").wait_for()  # the list polls: no reload needed
     screenshots(requester, "requests-answered")
     row.locator(".open-answer").click()
     requester.wait_for_url("**/p/**")
