@@ -104,6 +104,11 @@ class RequestLanding:
     expires_at: datetime
 
 
+def _subject(request_id: str) -> str:
+    """What a request's data key is wrapped for (key rotation re-wraps it: core/sealing.py)."""
+    return f"request {request_id}"
+
+
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -155,7 +160,7 @@ def create_request(runtime: Runtime, request: NewRequest, client: Client, now: d
         raise RequestNeedsAccount()
     values = _check(runtime, request)
     request_id, token = crypto.new_id(), crypto.new_token()
-    data_key, wrapped = runtime.keyring.new_data_key(request_id)
+    data_key, wrapped = runtime.keyring.new_data_key(_subject(request_id))
     row = SecretRequest(
         id=request_id, owner_id=client.user_id, token_digest=runtime.keyring.token_digest(token),
         token_key_id=runtime.keyring.current_key_id, wrapped_key=wrapped,
@@ -173,7 +178,7 @@ def create_request(runtime: Runtime, request: NewRequest, client: Client, now: d
 def _view(runtime: Runtime, row: SecretRequest) -> RequestView:
     message, link = "", None
     if row.wrapped_key is not None:
-        data_key = runtime.keyring.open_data_key(row.id, row.wrapped_key)
+        data_key = runtime.keyring.open_data_key(_subject(row.id), row.wrapped_key)
         message = data_key.open_text(row.id, MESSAGE, row.message_sealed) if row.message_sealed else ""
         link = data_key.open_text(row.id, LINK, row.link_sealed) if row.link_sealed else None
     return RequestView(id=row.id, message=message, state=row.state, link_token=link if row.state == OPEN else None,

@@ -179,3 +179,20 @@ def test_no_message_answer_or_link_reaches_disk_or_logs(runtime, requester, capl
     with runtime.engine.connect() as connection:
         stored = repr([tuple(r) for r in connection.execute(text("SELECT * FROM secret_request"))])
     assert message not in stored and made.token not in stored
+
+
+def test_key_rotation_moves_a_requests_key_and_its_link_needs_the_old_key_until_it_ends(make_runtime):
+    from pwpush_app.core.keys import rotate_keys
+
+    from .test_key_rotation import KEY_A, KEY_B
+
+    old = make_runtime(PWPUSH_MASTER_KEY=KEY_A)
+    user = accounts.sign_up(old, "rotates@example.com", PASSWORD, now=T0)
+    asker = SENDER.__class__(ip=SENDER.ip, user_id=user.id)
+    made = create_request(old, NewRequest(message="Rotated message"), asker, now=T0)
+    rotated = make_runtime(PWPUSH_MASTER_KEY=KEY_B, PWPUSH_MASTER_KEY_PREVIOUS=KEY_A)
+    assert rotate_keys(rotated, now=T0).records_rewrapped >= 1
+    answer_request(rotated, made.token, "after rotation", ALICE, now=T0)
+    only_new = make_runtime(PWPUSH_MASTER_KEY=KEY_B)
+    [listed] = requests_of(only_new, user.id, now=T0)
+    assert listed.message == "Rotated message" and listed.state == "answered"
