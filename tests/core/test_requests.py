@@ -196,3 +196,11 @@ def test_key_rotation_moves_a_requests_key_and_its_link_needs_the_old_key_until_
     only_new = make_runtime(PWPUSH_MASTER_KEY=KEY_B)
     [listed] = requests_of(only_new, user.id, now=T0)
     assert listed.message == "Rotated message" and listed.state == "answered"
+
+
+def test_deleting_the_account_deletes_its_requests(runtime, requester):
+    made = create_request(runtime, NewRequest(message="gone with the account"), requester, now=T0)
+    accounts.delete_account(runtime, requester.user_id, PASSWORD, requester, now=T0)
+    assert count(runtime, "secret_request") == 0
+    with pytest.raises(PushUnavailable):
+        answer_request(runtime, made.token, "too late", ALICE, now=T0)

@@ -73,6 +73,8 @@ def test_ask_answer_elsewhere_and_open_the_answer(live_server, server_runtime, n
     assert link.rsplit("/", 1)[-1] not in deltas and "Vpn-Answer-canary-4411" not in deltas
     requester.goto(live_server.url + "/dashboard")
     requester.locator(".dash-push", has_text="Answer to your request").wait_for()
+    requester.locator("#dash-requests", has_text="0 requests waiting for an answer, 1 answered.").wait_for()
+    screenshots(requester, "dashboard-with-requests")
 
 
 def test_crafted_events_answer_once_and_touch_only_ones_own_requests(live_server, server_runtime, new_page):
