@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pwpush_app.core import audit, crypto, letters
@@ -237,19 +238,28 @@ def answer_request(runtime: Runtime, token: str, payload: str, client: Client, p
                              runtime.hashing.hash(phrase) if phrase else None)
     push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
     anonymous = Client(ip=client.ip, user_agent=client.user_agent, referrer=client.referrer)
+    try:
+        _store_answer(runtime, row, key.push_id, push_row, created.push, anonymous, now)
+    except IntegrityError:
+        raise PushUnavailable() from None  # the requester's account went meanwhile
+
+
+def _store_answer(runtime: Runtime, row: SecretRequest, push_id: str, push_row: dict, push, client: Client,
+                  now: datetime) -> None:
+    """The answer push and the request's closing, in one transaction (or neither)."""
     with transaction(runtime.engine) as db:
         db.execute(_INSERT_PUSH, push_row)
         won = db.execute(
             update(REQUESTS)
             .where(REQUESTS.c.id == row.id, REQUESTS.c.state == OPEN, REQUESTS.c.expires_at > now,
                    REQUESTS.c.wrapped_key.is_not(None))
-            .values(state=ANSWERED, answered_at=now, answer_push_id=key.push_id, link_sealed=None, updated_at=now)
+            .values(state=ANSWERED, answered_at=now, answer_push_id=push_id, link_sealed=None, updated_at=now)
             .returning(REQUESTS.c.id)
         ).first()
         if won is None:
             raise PushUnavailable()  # rolls the push back with it
-        audit.record(db, key.push_id, audit.CREATION, anonymous, now)
-        _tell_requester(db, runtime, row, key.push_id, created.push, anonymous, now)
+        audit.record(db, push_id, audit.CREATION, client, now)
+        _tell_requester(db, runtime, row, push_id, push, client, now)
 
 
 def _tell_requester(db: Session, runtime: Runtime, row: SecretRequest, push_id: str, push, client: Client,

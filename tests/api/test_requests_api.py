@@ -83,3 +83,6 @@ def test_requests_over_real_http(live_server):
     one = httpx.get(f"{base}/api/v2/requests/{made['id']}", headers=owner).json()
     assert one["state"] == "answered"
     assert httpx.get(f"{base}/api/v2/pushes/{one['answer']['url_token']}", headers=owner).json()["payload"] == "live answer"
+    # The server's log names the request link's path with the token masked, never the answer.
+    log = live_server.log_path.read_text()
+    assert made["url_token"] not in log and one["answer"]["url_token"] not in log and "live answer" not in log
