@@ -24,6 +24,7 @@ from pwpush_app.ui.account import (
 from pwpush_app.ui.admin import AdminState, admin_page
 from pwpush_app.ui.admin_pushes import AdminPushesState, admin_pushes_page
 from pwpush_app.ui.admin_settings import AdminSettingsState, admin_settings_page
+from pwpush_app.ui.ask import AskState, ask_page
 from pwpush_app.ui.components.e2e import link_key_wrap
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
@@ -36,6 +37,7 @@ from pwpush_app.ui.not_found import not_found_page
 from pwpush_app.ui.notifications import NoticesState
 from pwpush_app.ui.passkeys import PasskeyLoginState, PasskeysState
 from pwpush_app.ui.print_share import PrintState, print_page
+from pwpush_app.ui.requests import RequestsState, requests_page
 from pwpush_app.ui.reveal import RevealState, reveal_page
 from pwpush_app.ui.session import UploadCookies, keep_cookies_out_of_state
 from pwpush_app.ui.tokens import TokenState, api_token_page
@@ -125,6 +127,8 @@ page(account_page, "/account", f"Account · {title}",
 page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on_load=AccountFormState.load_form)
 page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
 page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
+page(requests_page, "/requests", f"Request a secret · {title}", on_load=RequestsState.load)
+page(ask_page, "/ask/[token]", f"Someone asks you for a secret · {title}", on_load=AskState.open_link)
 page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
 page(admin_page, "/admin", f"Administration · {title}", on_load=AdminState.load)
 page(admin_pushes_page, "/admin/pushes", f"Pushes · Administration · {title}", on_load=AdminPushesState.load)

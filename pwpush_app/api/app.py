@@ -12,7 +12,7 @@ from typing import Callable
 from fastapi import FastAPI, Request
 from starlette.routing import Match, Mount
 
-from pwpush_app.api import admin, docs, downloads, health, legacy, sessions, v2
+from pwpush_app.api import admin, docs, downloads, health, legacy, requests_api, sessions, v2
 from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
 from pwpush_app.api.hot import FastDoor
@@ -43,6 +43,7 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: S
         api.dependency_overrides[current_runtime] = runtime_provider
     install_error_handlers(api)
     api.include_router(v2.router)
+    api.include_router(requests_api.router)
     api.include_router(admin.router)
     api.include_router(legacy.router)
     api.include_router(downloads.router)

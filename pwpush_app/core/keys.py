@@ -42,7 +42,7 @@ class RotationReport:
     links_under_old_keys: int
     # When the last of those expires at the latest: the earlier keys are needed until then.
     old_links_expire_by: datetime | None
-    # Queued mails, webhooks and two-factor secrets (their own data keys): re-wrapped, and those under a key not configured.
+    # Queued mails, webhooks, two-factor secrets and requests (their own data keys): re-wrapped, and those under a key not configured.
     records_rewrapped: int = 0
     records_unreadable: int = 0
 
@@ -53,7 +53,7 @@ class RotationReport:
             f"Re-wrapped {_pushes(self.rewrapped)} under the current key; {self.already_current} already used it.",
         ]
         if self.records_rewrapped or self.records_unreadable:
-            lines.append(f"Re-wrapped {self.records_rewrapped} queued mails, webhooks and two-factor secrets; "
+            lines.append(f"Re-wrapped {self.records_rewrapped} queued mails, webhooks, two-factor secrets and requests; "
                          f"{self.records_unreadable} could not be opened.")
         if self.unreadable:
             lines.append(

@@ -266,3 +266,15 @@ def digest_letter(settings: Settings, to: str, events: list[PushEvent]) -> Lette
         *[event.sentence() for event in events],
         Button("See them on your dashboard", settings.base_url + "/dashboard"),
     ], _notice_footer(settings))
+
+
+# --- a request answered (core/requests.py) ---------------------------------------------------------
+
+def request_answered_letter(settings: Settings, to: str, requested_at: datetime, answered_at: datetime) -> Letter:
+    """The requester hears that someone answered: neither the answer nor the request's
+    message (both sealed at rest; a mail crosses servers we don't run)."""
+    return compose(settings, to, "Your request for a secret was answered", "Your request was answered", [
+        f"Someone answered your request of {human_utc(requested_at)} on {human_utc(answered_at)}.",
+        "The answer waits for you on your dashboard, under Requests: only you can open it.",
+        Button("Open your dashboard", settings.base_url + "/dashboard"),
+    ], f"You get this mail because you asked for a secret on {site_host(settings)}.")

@@ -134,3 +134,12 @@ def _base(base_url: str) -> str:
 def account_link(base_url: str, action: str, token: str) -> str:
     """A link mailed to an account's owner: /account/<confirm|reset|unlock|email>/<token>."""
     return f"{_base(base_url)}/account/{action}/{token}"
+
+
+def request_path(request_token: str) -> str:
+    """A request's link (core/requests.py): whoever holds it may answer once."""
+    return f"/ask/{request_token}"
+
+
+def request_link(base_url: str, request_token: str) -> str:
+    return _base(base_url) + request_path(request_token)

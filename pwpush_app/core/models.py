@@ -273,10 +273,12 @@ class DownloadGrant(SQLModel, table=True):
     created_at: datetime
 
 
-# The tables of mail, account tokens, notifications and webhooks, of two-factor, passkeys and the admin log, live beside these.
+# The tables of mail, account tokens, notifications and webhooks, of two-factor, passkeys, requests and the admin log,
+# live beside these.
 from pwpush_app.core import (
     models_admin,  # noqa: E402,F401
     models_mail,  # noqa: E402,F401
     models_passkeys,  # noqa: E402,F401
+    models_requests,  # noqa: E402,F401
     models_two_factor,  # noqa: E402,F401
 )

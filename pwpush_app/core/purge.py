@@ -14,6 +14,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_released_blobs
 from pwpush_app.core.models import Push
 from pwpush_app.core.records import EXPIRE
+from pwpush_app.core.requests import delete_old_requests, expire_requests
 from pwpush_app.core.runtime import Runtime
 
 PURGE_BATCH = 500
@@ -45,12 +46,15 @@ def purge_expired(runtime: Runtime, now: datetime | None = None) -> int:
                 expired += len(done)
         if len(ids) < PURGE_BATCH:
             break
+    # Requests past their time lose their message and link (core/requests.py).
+    expire_requests(runtime, now)
     # Before the retention delete below: a push row's files must not outlive their blobs' record.
     delete_released_blobs(runtime, now)
     retention = runtime.settings.purge_records_after_days
     if retention:
         with transaction(runtime.engine) as db:
             db.execute(delete(Push).where(Push.expired == True, Push.expired_at < now - timedelta(days=retention)))  # noqa: E712
+        delete_old_requests(runtime, now - timedelta(days=retention))
     checkpoint(runtime)
     return expired
 

@@ -15,6 +15,7 @@ from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import User
 from pwpush_app.core.models_mail import MailOutbox, Webhook
+from pwpush_app.core.models_requests import SecretRequest
 from pwpush_app.core.runtime import Runtime
 
 
@@ -35,13 +36,14 @@ def open_field(runtime: Runtime, subject: str, wrapped: bytes, field: str, seale
 
 
 def rewrap_records(runtime: Runtime) -> tuple[int, int]:
-    """Key rotation (core/keys.py): the data keys of queued mails, of webhooks and of two-factor
-    secrets, re-wrapped under the current master key.  Returns (re-wrapped, unreadable: under
+    """Key rotation (core/keys.py): the data keys of queued mails, of webhooks, of two-factor
+    secrets and of requests (core/requests.py), re-wrapped under the current master key.  Returns (re-wrapped, unreadable: under
     a key not configured)."""
     keyring = runtime.keyring
     rewrapped = unreadable = 0
     for table, column, prefix in ((MailOutbox, MailOutbox.wrapped_key, "mail"), (Webhook, Webhook.wrapped_key, "webhook"),
-                                  (User, User.totp_wrapped_key, "totp")):
+                                  (User, User.totp_wrapped_key, "totp"),
+                                  (SecretRequest, SecretRequest.wrapped_key, "request")):
         with transaction(runtime.engine) as db:
             rows = db.exec(select(table.id, column).where(column.is_not(None))).all()
             for record_id, wrapped in rows:

@@ -59,6 +59,7 @@ from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browse
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.components.requests_summary import requests_summary
 from pwpush_app.ui.session import current_user
 
 PER_PAGE = 10
@@ -434,7 +435,9 @@ def dashboard_page() -> rx.Component:
             ),
         ),
         _pager(),
-        rx.text("Updates every few seconds. ", rx.link("API token", href="/api-token", underline="always"), " · ",
+        requests_summary(),
+        rx.text("Updates every few seconds. ", rx.link("Request a secret", href="/requests", underline="always"), " · ",
+                rx.link("API token", href="/api-token", underline="always"), " · ",
                 rx.link("Account", href="/account", underline="always"), size="1", color_scheme="gray"),
         # The live update's timer: each tick asks the server for fresh rows.
         rx.moment(interval=POLL_MS, format="HH:mm:ss", on_change=DashboardState.poll, display="none", aria_hidden="true"),

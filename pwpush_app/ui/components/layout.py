@@ -38,6 +38,7 @@ def account_nav() -> rx.Component:
                     rx.hstack(
                         _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
                                   text_overflow="ellipsis"),
+                        _nav_link("Requests", "/requests", id="nav-requests"),
                         _nav_link("API token", "/api-token"),
                         rx.cond(AccountState.is_admin, _nav_link("Admin", "/admin", id="nav-admin")),
                         spacing="3",

@@ -1,0 +1,117 @@
+"""Requests in the browser (issue 20): a logged-in user asks for a secret on /requests, the
+person asked answers on /ask/<token> in another browser, the requester sees the answer
+arrive and opens it; crafted websocket events can neither answer twice nor touch another
+account's request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+from ui_helpers import EventChannel, screenshots, sign_up, signed_up_on, wait_for_secret, wait_until_ready
+
+from pwpush_app.core import accounts
+from pwpush_app.core.requests import requests_of
+
+pytestmark = pytest.mark.browser
+
+
+def _ask(page, message: str) -> str:
+    """Fill and send the request form; the link it shows."""
+    page.fill("#message", message)
+    page.click("#ask")
+    page.wait_for_function("() => document.getElementById('request-link')?.value.includes('/ask/')")
+    return page.input_value("#request-link")
+
+
+def _user_id(server_runtime, page) -> str:
+    return accounts.user_for_session(server_runtime, page.context.cookies()[0]["value"]).id
+
+
+def _answers_of(server_runtime, user_id: str) -> int:
+    with server_runtime.engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM push WHERE owner_id = :u AND name = 'Answer to your request'"),
+                                  {"u": user_id}).scalar_one()
+
+
+def test_ask_answer_elsewhere_and_open_the_answer(live_server, server_runtime, new_page):
+    requester = new_page()
+    channel = EventChannel(requester)
+    sign_up(requester, live_server.url, "asks-in-browser@example.com")
+    requester.goto(live_server.url + "/requests")
+    wait_until_ready(requester)
+    requester.locator("#no-requests").wait_for()
+    screenshots(requester, "requests-empty")
+    link = _ask(requester, "Please send me the VPN password")
+    assert link.startswith(live_server.url + "/ask/")
+    row = requester.locator(".request-row").first
+    row.locator(".request-state", has_text="Waiting for an answer").wait_for()
+    screenshots(requester, "requests-link")
+
+    answerer = new_page()
+    answerer.goto(link)
+    wait_until_ready(answerer)
+    answerer.wait_for_function("() => document.getElementById('ask-message')?.value === 'Please send me the VPN password'")
+    screenshots(answerer, "ask-answer")
+    answerer.fill("#payload", "Vpn-Answer-canary-4411")
+    answerer.click("#send-answer")
+    answerer.locator("#answer-sent").wait_for()
+    assert "Vpn-Answer-canary-4411" not in answerer.content()
+    screenshots(answerer, "ask-sent")
+    answerer.goto(link)  # used: it reads like an unknown link
+    answerer.locator("#unavailable").wait_for()
+
+    row.locator(".request-state", has_text="Answered").wait_for()  # the list polls: no reload needed
+    screenshots(requester, "requests-answered")
+    row.locator(".open-answer").click()
+    requester.wait_for_url("**/p/**")
+    requester.click("#reveal")
+    assert wait_for_secret(requester) == "Vpn-Answer-canary-4411"
+    # Neither the request link nor the answer ever sat in the page's state.
+    deltas = json.dumps([delta for frames in channel.frames for delta in channel.deltas(frames)])
+    assert link.rsplit("/", 1)[-1] not in deltas and "Vpn-Answer-canary-4411" not in deltas
+    requester.goto(live_server.url + "/dashboard")
+    requester.locator(".dash-push", has_text="Answer to your request").wait_for()
+    requester.locator("#dash-requests", has_text="0 requests waiting for an answer, 1 answered.").wait_for()
+    screenshots(requester, "dashboard-with-requests")
+
+
+def test_crafted_events_answer_once_and_touch_only_ones_own_requests(live_server, server_runtime, new_page):
+    from pwpush_app.ui.ask import AskState
+    from pwpush_app.ui.requests import RequestsState
+
+    requester = new_page()
+    sign_up(requester, live_server.url, "asks-twice@example.com")
+    requester.goto(live_server.url + "/requests")
+    wait_until_ready(requester)
+    link = _ask(requester, "Message-canary-crafted-5150")
+    owner_id = _user_id(server_runtime, requester)
+    [request] = requests_of(server_runtime, owner_id)
+
+    # Two tabs hold the form; one sends, then the other (and a crafted repeat of the first).
+    first, second = new_page(), new_page()
+    first_channel = EventChannel(first)
+    for page in (first, second):
+        page.goto(link)
+        wait_until_ready(page)
+        page.locator("#payload").wait_for()
+    first.fill("#payload", "first answer")
+    first.click("#send-answer")
+    first.locator("#answer-sent").wait_for()
+    first_channel.send_event(f"{AskState.get_full_name()}.send", {"form_data": {"payload": "crafted again"}})
+    second.fill("#payload", "second answer")
+    second.click("#send-answer")
+    second.locator("#unavailable").wait_for()
+    first.wait_for_timeout(500)
+    assert _answers_of(server_runtime, owner_id) == 1
+
+    # Another account names this request in crafted events: nothing of it comes back.
+    stranger = new_page()
+    channel = signed_up_on(stranger, live_server.url, "not-the-asker@example.com", "/requests")
+    for handler in ("copy_link", "show_message", "open_answer"):
+        channel.send_event(f"{RequestsState.get_full_name()}.{handler}", {"request_id": request.id})
+        stranger.get_by_text("That request is not one of yours.").wait_for()
+    frames = json.dumps(channel.frames)
+    assert "Message-canary-crafted-5150" not in frames and link.rsplit("/", 1)[-1] not in frames
+    assert "/p/" not in stranger.url
