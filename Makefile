@@ -23,13 +23,10 @@ build: install
 	$(PY) -m pwpush_app build
 
 ## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
-## Two test processes on two cores (more on a bigger machine, at most 4); a test file stays in one.
-## Then the few tests that must run in one process (schemathesis's fuzzing generates far fewer
-## cases under pytest-xdist); "no tests" (5) is fine when PYTEST_ARGS picked none of them.
+## Two test processes on two cores (more on a bigger machine, at most 4); a test file stays in one
 TEST_PROCESSES ?= -n auto --maxprocesses 4 --dist loadfile
 test: install-test system-deps
-	$(PY) -m pytest $(TEST_PROCESSES) -m "not soak and not container and not one_process" $(PYTEST_ARGS)
-	$(PY) -m pytest -m "one_process and not soak and not container" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## The container tests (not in `make test`: the image builds take many minutes): build the
 ## image from a Debian base made with mmdebstrap, run it and compose.yaml with podman

@@ -33,16 +33,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("blob_backend", ["local"] if local_only else BLOB_BACKENDS)
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests marked `one_process` cannot run under pytest-xdist's several workers: there they
-    are skipped with the reason, and `make test` runs them in its second, single-process pass."""
-    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
-        skip = pytest.mark.skip(reason="runs in one process only: make test's second pass (or pytest without -n)")
-        for item in items:
-            if item.get_closest_marker("one_process"):
-                item.add_marker(skip)
-
-
 @pytest.fixture
 def blob_backend():
     """Where make_runtime keeps file contents, unless a test is parametrized over backends."""

@@ -58,12 +58,6 @@ def _headers_for(case) -> dict:
     return OWNER if hash(repr(case.path_parameters) + repr(case.query)) % 2 else {}
 
 
-# schemathesis generates far fewer cases under pytest-xdist (seen: 354 requests instead of
-# 2,001): these three run in make test's second, single-process pass.
-one_process = pytest.mark.one_process
-
-
-@one_process
 @schema.parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_fuzzed_without_a_server_error(case):
@@ -83,7 +77,6 @@ class Workflow(schema.as_state_machine()):
         case.validate_response(response, checks=[not_a_server_error])
 
 
-@one_process
 def test_stateful_sequences_without_a_server_error():
     Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=8, deadline=None,
                                    suppress_health_check=list(HealthCheck)))
@@ -92,7 +85,6 @@ def test_stateful_sequences_without_a_server_error():
 FUZZING_TESTS = ("test_every_operation_fuzzed_without_a_server_error", "test_stateful_sequences_without_a_server_error")
 
 
-@one_process
 def test_at_least_a_thousand_examples_were_fuzzed(request):
     fuzzed_here = [item for item in request.session.items if item.module is request.module
                    and item.originalname in FUZZING_TESTS]
