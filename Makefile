@@ -23,10 +23,8 @@ build: install
 	$(PY) -m pwpush_app build
 
 ## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
-## Two test processes on two cores (more on a bigger machine, at most 4); a test file stays in one
-TEST_PROCESSES ?= -n auto --maxprocesses 4 --dist loadfile
 test: install-test system-deps
-	$(PY) -m pytest $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## The container tests (not in `make test`: the image builds take many minutes): build the
 ## image from a Debian base made with mmdebstrap, run it and compose.yaml with podman
