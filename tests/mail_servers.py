@@ -171,6 +171,19 @@ class SmtpServer:
                 self.collector.arrived.wait(left)
         return list(self.received)
 
+    def mail_to(self, address: str, count: int = 1, timeout: float = 30) -> Received:
+        """The `count`-th mail to `address`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        with self.collector.arrived:
+            while True:
+                found = [m for m in self.received if address in m.rcpt_tos]
+                if len(found) >= count:
+                    return found[count - 1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no mail number {count} to {address}")
+                self.collector.arrived.wait(left)
+
 
 class HangingServer:
     """Accepts TCP connections and never says a word (a mail server that hangs)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -47,13 +46,7 @@ class MailSite:
         return self.server.url
 
     def mail_to(self, address: str, count: int = 1, timeout: float = 30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [m for m in self.smtp.received if address in m.rcpt_tos]
-            if len(found) >= count:
-                return found[count - 1]
-            time.sleep(0.2)
-        raise AssertionError(f"no mail number {count} to {address}")
+        return self.smtp.mail_to(address, count, timeout)
 
     def link_in(self, mail, action: str) -> str:
         return re.search(rf"{re.escape(self.url)}/account/{action}/[A-Za-z0-9_-]+", mail.text).group(0)
