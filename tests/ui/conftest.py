@@ -22,8 +22,8 @@ def new_page(chromium):
     """A page in a fresh browser context (its own local storage and Reflex session)."""
     contexts = []
 
-    def open_page(viewport: dict = LAPTOP):
-        context = chromium.new_context(viewport=viewport)
+    def open_page(viewport: dict = LAPTOP, dark: bool = False):
+        context = chromium.new_context(viewport=viewport, color_scheme="dark" if dark else "light")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

@@ -30,7 +30,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Browser-Passw0rd-canary"
 NEW_PASSWORD = "Another-Browser-Passw0rd"
 SECRET = "Mailed-secret-canary-8d2b"
-TIMEOUT_MS = 30_000
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -63,21 +62,6 @@ def site(tmp_path_factory):
     server.stop()
     receiver.stop()
     smtp.stop()
-
-
-@pytest.fixture
-def new_page(chromium):
-    contexts = []
-
-    def open_page(viewport: dict = WIDE, dark: bool = False):
-        context = chromium.new_context(viewport=viewport, color_scheme="dark" if dark else "light")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def wait_at(page, path: str, query: str = "") -> None:

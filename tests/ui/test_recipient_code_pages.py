@@ -29,7 +29,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Browser-Passw0rd-canary"
 SECRET = "Verified-page-canary-91b7"
 RECIPIENT = "dana.verify@example.org"
-TIMEOUT_MS = 30_000
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -74,21 +73,6 @@ def site(tmp_path_factory):
     yield Site(server, smtp, open_runtime(load_settings(server.env)))
     server.stop()
     smtp.stop()
-
-
-@pytest.fixture
-def new_page(chromium):
-    contexts = []
-
-    def open_page(viewport: dict = WIDE):
-        context = chromium.new_context(viewport=viewport)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def _signed_up(page, site: Site, email: str) -> None:
