@@ -45,6 +45,7 @@ LINK_FIELD = "request-link"
 COPY_PREFIX = "request-copy-"
 MESSAGE_PREFIX = "request-message-"
 POLL_MS = 4000
+NOTIFY = "notify_by_email"
 STATE_LABELS = {"open": "Waiting for an answer", "answered": "Answered", "expired": "Expired"}
 STATE_COLOURS = {"open": "blue", "answered": "green", "expired": "gray"}
 
@@ -58,6 +59,8 @@ def _row(view, now) -> dict[str, str]:
     else:
         detail = f"Expired {format_time(view.expires_at)}"
     answer = f"the answer opens {plural(view.answer_views, 'time')} within {describe_minutes(view.answer_minutes)}"
+    if not view.notify_by_email:
+        answer += ", no mail"
     return {"id": view.id, "state": view.state, "label": STATE_LABELS[view.state], "colour": STATE_COLOURS[view.state],
             "created": format_time(view.created_at), "detail": detail, "answer": answer,
             "answered": "yes" if view.answer_push_id else ""}
@@ -113,7 +116,8 @@ class RequestsState(rx.State):
         request = NewRequest(message=form_text(form_data, "message"),
                              expire_after_minutes=form_whole_number(form_data.get("expire_after_minutes")),
                              answer_views=form_whole_number(form_data.get("answer_views")),
-                             answer_minutes=form_whole_number(form_data.get("answer_minutes")))
+                             answer_minutes=form_whole_number(form_data.get("answer_minutes")),
+                             notify_by_email=form_data.get(NOTIFY) in ("on", True, "true"))
         client = dataclasses.replace(client_of(self), user_id=user.id)
         try:
             made = await in_thread(create_request, runtime(), request, client)
@@ -231,6 +235,14 @@ def _form() -> rx.Component:
                 ),
                 _lifetime("answer_minutes", "The answer lasts", "From when it arrives; then it is deleted."),
                 spacing="3", wrap="wrap", width="100%",
+            ),
+            rx.vstack(
+                rx.checkbox("Email me when it is answered", name=NOTIFY, id=NOTIFY, default_checked=True, size="2",
+                            spacing="2", aria_describedby=f"{NOTIFY}-help"),
+                rx.text("Where this site sends mail. Your webhooks hear of the answer either way.",
+                        id=f"{NOTIFY}-help", size="1", color_scheme="gray"),
+                _error(NOTIFY),
+                spacing="1",
             ),
             submit_button(rx.cond(RequestsState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
                           "Create the request link", id="ask", size="3", disabled=RequestsState.working),
