@@ -309,6 +309,7 @@ def requests_page() -> rx.Component:
             rx.text("No requests yet.", color_scheme="gray", id="no-requests"),
         ),
         heading="Request a secret",
-        subheading="Ask someone for a password or a key: they open your link, type the secret and send it. "
+        subheading="Ask someone for a password, a key or a file: they open your link, type the secret or attach "
+        "files, and send it. "
         "Only you can open the answer, under the views and time you choose.",
     )
