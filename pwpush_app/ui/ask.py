@@ -33,6 +33,7 @@ from pwpush_app.ui.components.reveal_cards import card, unavailable_card
 
 MESSAGE_BOX = "ask-message"
 ANSWER_FILES = "answer-files"
+FILES_CHOSEN = "files_chosen"  # a hidden field: how many files are chosen (the text path refuses then)
 # The form's text fields (the answer's text, the passphrase), read in the browser at the click.
 ANSWER_FIELDS = rx.Var(
     "Object.fromEntries(Array.from(new FormData(document.getElementById('ask-form')))"
@@ -90,6 +91,11 @@ class AskState(rx.State):
     @rx.event
     async def send(self, form_data: dict):
         if self.status != "open":
+            return
+        if form_text(form_data, FILES_CHOSEN) not in ("", "0"):
+            # The form was submitted (Enter in the passphrase field) while files are chosen: a
+            # text-only answer would close the request without them.
+            self.errors = {"files": "Press \"Send it\" to send the files with your answer."}
             return
         self.working = True
         yield
@@ -168,6 +174,7 @@ def _file_fields() -> list[rx.Component]:
         return []
     limit = settings.max_file_bytes_per_push
     return [
+        rx.el.input(type="hidden", name=FILES_CHOSEN, value=chosen_count(ANSWER_FILES).to_string()),
         field_label("Files (optional)", ANSWER_FILES),
         _upload_zone(limit, settings.max_files_per_push),
         ChosenFiles.create(upload_id=ANSWER_FILES, limit=limit),

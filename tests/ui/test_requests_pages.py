@@ -120,6 +120,8 @@ def test_crafted_events_answer_once_and_touch_only_ones_own_requests(live_server
 
 
 def test_answer_with_files_and_the_requester_downloads_them(live_server, server_runtime, new_page, tmp_path):
+    from pwpush_app.ui.ask import FILES_CHOSEN, AskState
+
     requester = new_page()
     sign_up(requester, live_server.url, "asks-for-files@example.com")
     requester.goto(live_server.url + "/requests")
@@ -127,7 +129,8 @@ def test_answer_with_files_and_the_requester_downloads_them(live_server, server_
     requester.locator("#notify_by_email").click()  # no mail for this one
     assert requester.get_attribute("#notify_by_email", "data-state") == "unchecked"
     link = _ask(requester, "Please send me the deploy key")
-    [made] = requests_of(server_runtime, _user_id(server_runtime, requester))
+    made_by = _user_id(server_runtime, requester)
+    [made] = requests_of(server_runtime, made_by)
     assert made.notify_by_email is False
     requester.locator(".request-row", has_text="no mail").wait_for()
 
@@ -135,6 +138,7 @@ def test_answer_with_files_and_the_requester_downloads_them(live_server, server_
     key = (canary + "\n").encode() + os.urandom(300 * 1024)
     notes = b"Rotate it after use.\n"
     answerer = new_page()
+    channel = EventChannel(answerer)
     answerer.goto(link)
     wait_until_ready(answerer)
     answerer.wait_for_function("() => document.getElementById('ask-message')?.value === 'Please send me the deploy key'")
@@ -153,6 +157,10 @@ def test_answer_with_files_and_the_requester_downloads_them(live_server, server_
     answerer.wait_for_function("() => document.querySelectorAll('#chosen-files li').length === 2")
     answerer.fill("#payload", "The key and a note")
     screenshots(answerer, "ask-with-files")
+    # The text path (Enter in a passphrase field submits the form) won't answer without the chosen files.
+    channel.send_event(f"{AskState.get_full_name()}.send", {"form_data": {"payload": "text alone", FILES_CHOSEN: "2"}})
+    answerer.locator("#files-error", has_text="Send it").wait_for()
+    assert requests_of(server_runtime, made_by)[0].state == "open"
     answerer.click("#send-answer")
     answerer.locator("#answer-sent").wait_for()
     assert canary not in answerer.content()
