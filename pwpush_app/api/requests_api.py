@@ -38,6 +38,17 @@ from pwpush_app.core.requests import (
 
 router = APIRouter(prefix="/api/v2", tags=["requests"])
 MAX_BODY = 4 * 1024 * 1024
+# The answer's body, for the docs only (read by read_object_body or api/uploads.py).
+ANSWER_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "properties": {"answer": {"type": "object", "properties": {
+        "payload": {"type": "string"}, "passphrase": {"type": "string"}}}}},
+        "example": {"answer": {"payload": "correct horse battery staple"}}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "answer[files][]": {"type": "array", "items": {"type": "string", "format": "binary"},
+                            "description": "One part per file."},
+        "answer[payload]": {"type": "string", "description": "Optional text beside the files."},
+        "answer[passphrase]": {"type": "string"}}}},
+}}}
 
 
 class AnswerPushOut(BaseModel):
@@ -173,7 +184,7 @@ async def get_ask(token: str, who: Caller = Depends(caller)):
              "the site requires one), or multipart with files: `answer[files][]` parts (the file push limits: "
              "count, size in total) and optional `answer[payload]`, `answer[passphrase]`. The answer becomes a "
              "push (a file push with files) only the requester opens; the link takes no other answer.",
-             responses=error_responses(400, 404, 413, 415, 422, 429))
+             responses=error_responses(400, 404, 413, 415, 422, 429), openapi_extra=ANSWER_BODY)
 async def post_ask(token: str, request: Request, who: Caller = Depends(caller)):
     if is_multipart(request):
         try:

@@ -9,10 +9,19 @@ import hashlib
 import os
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.api.test_files import path_of, raw_multipart, rows, stored_blobs
 from tests.api.test_live import issue_token
+
+
+@pytest.fixture
+def fuzz_request(api, alice, runtime):
+    """[api, runtime, an open request's token, the requester's headers] (the token renewed when answered)."""
+    return [api, runtime, ask(api, alice)["url_token"], alice]
 
 
 def ask(api, headers, **fields):
@@ -144,3 +153,23 @@ def test_a_file_answer_over_real_http(live_server):
     [entry] = shown["files"]
     assert entry["filename"] == "live.bin" and httpx.get(entry["url"]).content == data
     assert canary.decode() not in live_server.log_path.read_text()
+
+
+NAMES = st.sampled_from(["answer[files][]", "answer[payload]", "answer[passphrase]", "answer[note]", "answer[files]",
+                         "answer", "files[]", "answer[files][][x]", "push[files][]", "answer[[", ""])
+
+
+@given(parts=st.lists(st.tuples(NAMES, st.one_of(st.none(), st.text(max_size=20)), st.binary(max_size=300)),
+                      max_size=5))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_multipart_answer_is_answered_or_refused_cleanly(fuzz_request, parts):
+    api, runtime, token, _owner = fuzz_request
+    body, headers = raw_multipart([(name, filename, data) for name, filename, data in parts])
+    response = api.post(f"/api/v2/ask/{token}", content=body, headers=headers)
+    assert response.status_code in (201, 400, 404, 413, 422), response.text
+    event(f"status {response.status_code}")
+    stored = rows(runtime)
+    if response.status_code == 201:
+        fuzz_request[2] = ask(api, fuzz_request[3])["url_token"]  # a fresh request for the next example
+    else:
+        assert len(stored_blobs(runtime)) == stored[1]  # a refusal leaves no blob beside the stored answers
