@@ -97,6 +97,8 @@ class RequestView:
     answered_at: datetime | None
     answer_push_id: str | None
     notify_by_email: bool = True
+    # text or file, while the answer push's record stays (in the lists: requests_of).
+    answer_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ def create_request(runtime: Runtime, request: NewRequest, client: Client, now: d
     return CreatedRequest(request=_view(runtime, row), token=token)
 
 
-def _view(runtime: Runtime, row: SecretRequest) -> RequestView:
+def _view(runtime: Runtime, row: SecretRequest, answer_kind: str | None = None) -> RequestView:
     message, link = "", None
     if row.wrapped_key is not None:
         data_key = runtime.keyring.open_data_key(_subject(row.id), row.wrapped_key)
@@ -196,7 +198,7 @@ def _view(runtime: Runtime, row: SecretRequest) -> RequestView:
     return RequestView(id=row.id, message=message, state=row.state, link_token=link if row.state == OPEN else None,
                        answer_views=row.answer_views, answer_minutes=row.answer_minutes, expires_at=row.expires_at,
                        created_at=row.created_at, answered_at=row.answered_at, answer_push_id=row.answer_push_id,
-                       notify_by_email=row.notify_by_email)
+                       notify_by_email=row.notify_by_email, answer_kind=answer_kind)
 
 
 def _find_open(db: Session, runtime: Runtime, token: str, now: datetime) -> SecretRequest | None:
@@ -349,7 +351,12 @@ def requests_of(runtime: Runtime, owner_id: str, limit: int = 100, now: datetime
         expire_requests(runtime, now, owner_id)
         with transaction(runtime.engine, write=False) as db:
             rows = db.exec(query).all()
-    return [_view(runtime, row) for row in rows]
+    answers = [row.answer_push_id for row in rows if row.answer_push_id]
+    kinds = {}
+    if answers:
+        with transaction(runtime.engine, write=False) as db:
+            kinds = dict(db.execute(select(PUSHES.c.id, PUSHES.c.kind).where(PUSHES.c.id.in_(answers))).all())
+    return [_view(runtime, row, kinds.get(row.answer_push_id)) for row in rows]
 
 
 def request_of(runtime: Runtime, owner_id: str, request_id: str, now: datetime | None = None) -> RequestView:

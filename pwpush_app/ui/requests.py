@@ -55,7 +55,7 @@ def _row(view, now) -> dict[str, str]:
     if view.state == "open":
         detail = f"Link works {describe_duration(view.expires_at - now)} more"
     elif view.state == "answered":
-        detail = f"Answered {format_time(view.answered_at)}"
+        detail = f"Answered {format_time(view.answered_at)}" + (" with files" if view.answer_kind == "file" else "")
     else:
         detail = f"Expired {format_time(view.expires_at)}"
     answer = f"the answer opens {plural(view.answer_views, 'time')} within {describe_minutes(view.answer_minutes)}"

@@ -54,6 +54,8 @@ def answer_files(runtime, token, files, payload="", passphrase="", client=ALICE,
 def the_answer(runtime, requester, now=T0):
     [listed] = requests_of(runtime, requester.user_id, now=now)
     assert listed.state == "answered"
+    push = owned_push(runtime, requester.user_id, listed.answer_push_id)
+    assert listed.answer_kind == push.kind  # the list says what the answer holds
     return owned_push(runtime, requester.user_id, listed.answer_push_id)
 
 

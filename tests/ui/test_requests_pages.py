@@ -169,6 +169,8 @@ def test_answer_with_files_and_the_requester_downloads_them(live_server, server_
 
     row = requester.locator(".request-row").first
     row.locator(".request-state", has_text="Answered").wait_for()
+    row.get_by_text("with files").wait_for()
+    screenshots(requester, "requests-answered-with-files")
     row.locator(".open-answer").click()
     requester.wait_for_url("**/p/**")
     requester.click("#reveal")
