@@ -188,3 +188,40 @@ def test_answer_with_files_and_the_requester_downloads_them(live_server, server_
     places = [live_server.data_dir, ROOT / ".states", ROOT / "uploaded_files"]
     for path in (p for place in places if place.exists() for p in place.rglob("*") if p.is_file()):
         assert canary.encode() not in path.read_bytes(), path
+
+
+def test_where_every_secret_needs_a_passphrase_files_go_with_it_and_enter_never_drops_them(strict_site, new_page):
+    """PWPUSH_REQUIRE_PASSPHRASE: the answer page asks for one, also with files; Enter in that
+    (only) field would submit the form as text, so with files chosen the page refuses instead."""
+    requester = new_page()
+    sign_up(requester, strict_site.url, "strict-asker@example.com")
+    requester.goto(strict_site.url + "/requests")
+    wait_until_ready(requester)
+    link = _ask(requester, "The signing key, please")
+
+    answerer = new_page()
+    answerer.goto(link)
+    wait_until_ready(answerer)
+    answerer.locator("#answer-files input[type=file]").set_input_files(
+        [{"name": "signing.key", "mimeType": "application/octet-stream", "buffer": b"Strict-file-canary-77"}])
+    answerer.wait_for_function("() => document.querySelectorAll('#chosen-files li').length === 1")
+    answerer.fill("#passphrase", "open sesame")
+    answerer.press("#passphrase", "Enter")
+    answerer.locator("#files-error", has_text="Send it").wait_for()
+    row = requester.locator(".request-row").first
+    row.locator(".request-state", has_text="Waiting for an answer").wait_for()
+    answerer.fill("#passphrase", "")
+    answerer.click("#send-answer")
+    answerer.locator("#passphrase-error", has_text="passphrase").wait_for()  # refused: nothing kept
+    screenshots(answerer, "ask-files-passphrase-refused")
+    answerer.fill("#passphrase", "open sesame")
+    answerer.click("#send-answer")
+    answerer.locator("#answer-sent").wait_for()
+
+    row.locator(".request-state", has_text="Answered").wait_for()
+    row.locator(".open-answer").click()
+    requester.wait_for_url("**/p/**")
+    requester.fill("#passphrase", "open sesame")
+    requester.click("#reveal")
+    requester.wait_for_function("() => document.querySelectorAll('#secret-files li').length === 1")
+    assert "signing.key" in requester.inner_text("#secret-files")
