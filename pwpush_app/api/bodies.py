@@ -218,7 +218,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
             errors[name] = f"{name} must be text."
         else:
             values[name] = value
-    for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, _as_bool, "true or false")):
+    for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, as_bool, "true or false")):
         for name in names:
             value = fields.get(name)
             if value is None or value == "":
@@ -338,7 +338,8 @@ def _as_int(value) -> int | None:
     return None
 
 
-def _as_bool(value) -> bool | None:
+def as_bool(value) -> bool | None:
+    """true/false, 1/0, "yes"/"no"... as JSON or form fields send them; None for anything else."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):

@@ -3,9 +3,10 @@
 - `POST /api/v2/requests`, `GET /api/v2/requests`, `GET /api/v2/requests/{id}`: the
   requester's, with an API token.  An answered request names its answer push's `url_token`
   (while it lives), which `GET /api/v2/pushes/{token}` reveals under the usual rules.
-- `GET /api/v2/ask/{token}` (the message) and `POST /api/v2/ask/{token}` (the answer): no
-  token needed, the request link's token is the authority; a used, expired or unknown
-  request link is 404, like an unknown push.
+- `GET /api/v2/ask/{token}` (the message) and `POST /api/v2/ask/{token}` (the answer: text
+  as JSON or a form, files as multipart, read as a stream by api/uploads.py): no token
+  needed, the request link's token is the authority; a used, expired or unknown request
+  link is 404, like an unknown push.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pwpush_app.api.auth import Caller, caller
-from pwpush_app.api.bodies import read_object_body
+from pwpush_app.api.bodies import as_bool, is_multipart, read_object_body
 from pwpush_app.api.errors import ApiError, invalid, not_found
 from pwpush_app.api.schemas import error_responses
+from pwpush_app.api.uploads import answer_from_multipart
 from pwpush_app.core import links
 from pwpush_app.core.errors import InvalidPush, LoginRequired, PushUnavailable
 from pwpush_app.core.owners import owned_push
@@ -36,6 +38,17 @@ from pwpush_app.core.requests import (
 
 router = APIRouter(prefix="/api/v2", tags=["requests"])
 MAX_BODY = 4 * 1024 * 1024
+# The answer's body, for the docs only (read by read_object_body or api/uploads.py).
+ANSWER_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "properties": {"answer": {"type": "object", "properties": {
+        "payload": {"type": "string"}, "passphrase": {"type": "string"}}}}},
+        "example": {"answer": {"payload": "correct horse battery staple"}}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "answer[files][]": {"type": "array", "items": {"type": "string", "format": "binary"},
+                            "description": "One part per file."},
+        "answer[payload]": {"type": "string", "description": "Optional text beside the files."},
+        "answer[passphrase]": {"type": "string"}}}},
+}}}
 
 
 class AnswerPushOut(BaseModel):
@@ -44,6 +57,7 @@ class AnswerPushOut(BaseModel):
                                                     "GET /api/v2/pushes/{token} (counts a view).")
     url: str | None = None
     expired: bool
+    kind: str = Field(description="text, or file when the answer came with files.")
 
 
 class RequestOut(BaseModel):
@@ -57,6 +71,8 @@ class RequestOut(BaseModel):
     answered_at: datetime | None = None
     answer_views: int
     answer_minutes: int
+    notify_by_email: bool = Field(description="The requester is mailed when the answer arrives (where the site "
+                                              "sends mail); webhooks are called either way.")
     answer: AnswerPushOut | None = None
 
 
@@ -79,13 +95,14 @@ def _out(who: Caller, view: RequestView) -> RequestOut:
             push = None
         if push is not None:
             token = open_link_token(who.runtime, push) if not push.expired else None
-            answer = AnswerPushOut(id=push.id, url_token=token, expired=push.expired,
+            answer = AnswerPushOut(id=push.id, url_token=token, expired=push.expired, kind=push.kind,
                                    url=links.secret_link(who.base_url, token) if token else None)
     return RequestOut(
         id=view.id, state=view.state, message=view.message, url_token=view.link_token,
         url=links.request_link(who.base_url, view.link_token) if view.link_token else None,
         expires_at=view.expires_at, created_at=view.created_at, answered_at=view.answered_at,
-        answer_views=view.answer_views, answer_minutes=view.answer_minutes, answer=answer,
+        answer_views=view.answer_views, answer_minutes=view.answer_minutes, notify_by_email=view.notify_by_email,
+        answer=answer,
     )
 
 
@@ -103,7 +120,8 @@ def _whole_or_none(fields: dict, name: str, errors: dict):
 
 @router.post("/requests", status_code=201, response_model=RequestOut, summary="Ask someone for a secret (API token)",
              description="JSON `{\"request\": {\"message\": \"...\", \"expire_after_minutes\": 1440, "
-             "\"answer_views\": 1, \"answer_minutes\": 10080}}` (or form-encoded `request[message]=...`). "
+             "\"answer_views\": 1, \"answer_minutes\": 10080, \"notify_by_email\": true}}` (or form-encoded "
+             "`request[message]=...`). `notify_by_email: false`: no mail when it is answered (webhooks still). "
              "The answer's `url` goes to the person who answers; it takes one answer.",
              responses=error_responses(400, 401, 415, 422, 429))
 async def post_request(request: Request, who: Caller = Depends(caller)):
@@ -113,10 +131,14 @@ async def post_request(request: Request, who: Caller = Depends(caller)):
     if not isinstance(fields, dict):
         raise ApiError(400, "Send the request's fields as an object: {\"request\": {\"message\": \"...\"}}.")
     errors: dict[str, str] = {}
+    notify = fields.get("notify_by_email", True)
+    if as_bool(notify) is None:
+        errors["notify_by_email"] = "notify_by_email must be true or false."
     new = NewRequest(message=fields.get("message", ""),
                      expire_after_minutes=_whole_or_none(fields, "expire_after_minutes", errors),
                      answer_views=_whole_or_none(fields, "answer_views", errors),
-                     answer_minutes=_whole_or_none(fields, "answer_minutes", errors))
+                     answer_minutes=_whole_or_none(fields, "answer_minutes", errors),
+                     notify_by_email=as_bool(notify) is not False)
     if errors:
         raise invalid(errors)
     try:
@@ -159,9 +181,17 @@ async def get_ask(token: str, who: Caller = Depends(caller)):
 
 @router.post("/ask/{token}", status_code=201, response_model=AnsweredOut, summary="Answer a request, once (no "
              "API token needed)", description="JSON `{\"answer\": {\"payload\": \"...\"}}` (a `passphrase` too where "
-             "the site requires one). The answer becomes a push only the requester opens; the link takes no "
-             "other answer.", responses=error_responses(400, 404, 415, 422, 429))
+             "the site requires one), or multipart with files: `answer[files][]` parts (the file push limits: "
+             "count, size in total) and optional `answer[payload]`, `answer[passphrase]`. The answer becomes a "
+             "push (a file push with files) only the requester opens; the link takes no other answer.",
+             responses=error_responses(400, 404, 413, 415, 422, 429), openapi_extra=ANSWER_BODY)
 async def post_ask(token: str, request: Request, who: Caller = Depends(caller)):
+    if is_multipart(request):
+        try:
+            await answer_from_multipart(request, who.runtime, who.client, token, MAX_BODY)
+        except PushUnavailable:
+            raise not_found() from None
+        return AnsweredOut()
     body = await read_object_body(request, MAX_BODY)
     fields = body.get("answer", body)
     if not isinstance(fields, dict):

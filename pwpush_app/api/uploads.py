@@ -13,7 +13,9 @@ rest -> 422.  Leaving early for any reason deletes what was written.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Callable
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,11 +29,15 @@ from pwpush_app.core.create import CreatedPush, NewPush
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft, check_may_send_files
+from pwpush_app.core.request_files import FileAnswerDraft
+from pwpush_app.core.requests import answer_request, open_request
 from pwpush_app.core.runtime import Runtime
 
 # Marks a file part among the text fields, so `file_push[files][]` alone still names the
 # root object; never a value a client could send (NUL is refused in text fields).
 FILE_MARKER = "\x00file"
+# The root object of a request's answer (`answer[payload]`, `answer[files][]`).
+ANSWER_ROOT = "answer"
 
 
 @dataclass
@@ -132,11 +138,10 @@ class _EventParser:
 
 class _Upload:
     """The files of one request, into a draft made at the first file (so a text-only
-    multipart request never touches the file rules)."""
+    multipart request never touches the file rules); `make_draft`: a request's answer's."""
 
-    def __init__(self, runtime: Runtime, client: Client):
-        self.runtime = runtime
-        self.client = client
+    def __init__(self, runtime: Runtime, client: Client, make_draft: Callable[[], FilePushDraft] | None = None):
+        self.make_draft = make_draft or functools.partial(FilePushDraft, runtime, client)
         self.draft: FilePushDraft | None = None
         self.feeder: DraftFeeder | None = None
         self.started = False  # the current part has a file in the draft
@@ -155,7 +160,7 @@ class _Upload:
 
     async def _start(self, filename: str) -> None:
         if self.draft is None:
-            self.draft = await run_in_threadpool(FilePushDraft, self.runtime, self.client)
+            self.draft = await run_in_threadpool(self.make_draft)
             self.feeder = DraftFeeder(self.draft)
         await run_in_threadpool(self.draft.start_file, filename, self.content_type)
         self.started, self.pending_name = True, None
@@ -174,7 +179,16 @@ class _Upload:
         self.started, self.pending_name = False, None
 
     async def commit(self, request: NewPush) -> CreatedPush:
+        self._check_complete()
         return await run_in_threadpool(self.draft.commit, request)
+
+    async def commit_answer(self, payload: str, passphrase: str) -> None:
+        self._check_complete()
+        await run_in_threadpool(self.draft.commit_answer, payload, passphrase)
+
+    def _check_complete(self) -> None:
+        if self.started:  # the body ended inside a file part (python-multipart's finalize() lets it pass)
+            raise ApiError(400, "The multipart body ended in the middle of a file: send it again, whole.")
 
     async def abort(self) -> None:
         if self.feeder is not None:
@@ -190,11 +204,7 @@ async def create_from_multipart(
 
     `created` is set when the request carried files (the push is stored); otherwise the
     caller creates the text/url/qr push from the fields as for any other body."""
-    content_type = request.headers.get("content-type", "")
-    _, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
+    boundary = _boundary(request)
     file_limit = runtime.settings.max_file_bytes_per_push
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > file_limit + text_limit:
@@ -230,6 +240,63 @@ async def create_from_multipart(
         raise _login_required() from None
     finally:
         await upload.abort()
+
+
+async def answer_from_multipart(request: Request, runtime: Runtime, client: Client, token: str, text_limit: int) -> None:
+    """Read a multipart answer to the request behind `token` (`answer[payload]`,
+    `answer[passphrase]`, files as `answer[files][]`) and store it: with files through the
+    request's own draft (core/request_files.py), without as a text answer.  A link that
+    takes no answer is PushUnavailable before a byte of the body is read."""
+    boundary = _boundary(request)
+    await run_in_threadpool(open_request, runtime, token)
+    file_limit = runtime.settings.max_file_bytes_per_push
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > file_limit + text_limit:
+        raise _files_too_large(runtime)
+    parser = _EventParser(boundary, text_limit)
+    upload = _Upload(runtime, client, functools.partial(FileAnswerDraft, runtime, token, client))
+    pairs: list[tuple[str, str]] = []
+    try:
+        try:
+            async for chunk in request.stream():
+                await _apply(parser.write(chunk), upload, pairs, ANSWER_ROOT)
+            await _apply(parser.finish(), upload, pairs, ANSWER_ROOT)
+        except MultipartParseError as error:
+            raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+        payload, passphrase = _answer_fields(create_body_from_pairs(request, pairs, ANSWER_ROOT).fields)
+        if upload.count == 0:
+            await run_in_threadpool(answer_request, runtime, token, payload, client, passphrase)
+        else:
+            await upload.commit_answer(payload, passphrase)
+    except InvalidPush as error:
+        if upload.draft is not None and upload.draft.total_bytes > file_limit:
+            raise _files_too_large(runtime) from None
+        raise invalid(error.errors) from None
+    finally:
+        await upload.abort()
+
+
+def _answer_fields(fields: dict) -> tuple[str, str]:
+    unknown = sorted(set(fields) - {"payload", "passphrase", "files"})
+    if unknown:
+        raise invalid({f"{ANSWER_ROOT}.{name}"[:100]: "Unknown field: an answer takes payload, passphrase and files[]."
+                       for name in unknown[:20]})
+    sent_files = fields.get("files")
+    if sent_files is not None and (not isinstance(sent_files, list) or any(v != FILE_MARKER for v in sent_files)):
+        raise invalid({"files": "Each of answer[files][] must be a file part (with a filename), e.g. "
+                                "curl -F 'answer[files][]=@secret.pdf'."})
+    payload, passphrase = fields.get("payload", ""), fields.get("passphrase", "")
+    if not isinstance(payload, str) or not isinstance(passphrase, str):
+        raise invalid({"payload" if not isinstance(payload, str) else "passphrase": "Send text."})
+    return payload, passphrase
+
+
+def _boundary(request: Request) -> bytes:
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
+    return boundary
 
 
 async def _apply(events: list[_Event], upload: _Upload, pairs: list[tuple[str, str]], root_key: str) -> None:

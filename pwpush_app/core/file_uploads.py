@@ -29,7 +29,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import AsyncIterable, Iterable, Sequence
+from typing import AsyncIterable, Callable, Iterable, Sequence
 
 from pwpush_app.core import crypto
 from pwpush_app.core.audit import Client
@@ -137,7 +137,7 @@ class FilePushDraft:
         self.client = client
         self.request = request
         self.now = now or utcnow()
-        check_may_send_files(runtime, client)
+        self._check_sender()
         runtime.throttle.hit("create", client.ip)
         if request is not None:
             validate_new_push(runtime, _as_file_push(request), client)
@@ -245,11 +245,17 @@ class FilePushDraft:
         if not self._files:
             self._refuse("files", "Attach at least one file.")
         with self._aborting_on_error():
-            created = store_new_push(
-                self.runtime, _as_file_push(request), self.client, self._key, self.now, rows=self._files
-            )
+            created = self._store(request)
         self._state = "committed"
         return created
+
+    def _check_sender(self) -> None:
+        """Who may upload (before anything is stored); a request's answer has its own rule."""
+        check_may_send_files(self.runtime, self.client)
+
+    def _store(self, request: NewPush):
+        """The push and its files' rows, in one transaction (`self._files`: blobs already stored)."""
+        return store_new_push(self.runtime, _as_file_push(request), self.client, self._key, self.now, rows=self._files)
 
     @_one_step_at_a_time
     def abort(self) -> None:
@@ -285,8 +291,6 @@ def _as_file_push(request: NewPush) -> NewPush:
     return request if request.kind == "file" else dataclasses.replace(request, kind="file")
 
 
-
-
 # --- creating: the convenient doors ------------------------------------------------------------
 
 def create_file_push(
@@ -308,7 +312,7 @@ async def create_file_push_async(
 ) -> CreatedPush:
     """The same for async chunks (sync ones work too); the blocking work runs in threads."""
     check_may_send_files(runtime, client, len(files))
-    async with _async_draft(runtime, client, request, now) as (draft, feeder):
+    async with _async_draft(functools.partial(FilePushDraft, runtime, client, request, now)) as (draft, feeder):
         for incoming in files:
             await asyncio.to_thread(draft.start_file, incoming.name, incoming.content_type)
             async for chunk in _aiter(incoming.chunks):
@@ -322,7 +326,13 @@ async def create_file_push_from_chunks(
 ) -> CreatedPush:
     """For Reflex's ``rx.UploadChunkIterator``: chunks with ``filename``, ``content_type``,
     ``offset`` and ``data``, one file after another; offset 0 starts a new file."""
-    async with _async_draft(runtime, client, request, now) as (draft, feeder):
+    return await upload_chunks(functools.partial(FilePushDraft, runtime, client, request, now), chunks)
+
+
+async def upload_chunks(make_draft: Callable[[], FilePushDraft], chunks: AsyncIterable,
+                        commit: Callable[[FilePushDraft], object] = FilePushDraft.commit):
+    """Reflex's chunks into the draft `make_draft` makes (in a thread), then `commit(draft)`."""
+    async with _async_draft(make_draft) as (draft, feeder):
         current: str | None = None
         received = 0  # bytes of the current file, batched or written
         async for chunk in chunks:
@@ -335,13 +345,13 @@ async def create_file_push_from_chunks(
             received += len(chunk.data)
         if current is not None:
             await _end_file(draft, feeder)
-        return await asyncio.to_thread(draft.commit)
+        return await asyncio.to_thread(commit, draft)
 
 
 @contextlib.asynccontextmanager
-async def _async_draft(runtime: Runtime, client: Client, request: NewPush, now: datetime | None):
+async def _async_draft(make_draft: Callable[[], FilePushDraft]):
     """A draft fed from the event loop; cancelled, refused or failed, nothing stays behind."""
-    draft = await asyncio.to_thread(FilePushDraft, runtime, client, request, now)
+    draft = await asyncio.to_thread(make_draft)
     feeder = DraftFeeder(draft)
     try:
         yield draft, feeder

@@ -39,5 +39,7 @@ class SecretRequest(SQLModel, table=True):
     answer_push_id: str | None = Field(
         default=None, sa_column=Column(String(32), ForeignKey("push.id", ondelete="SET NULL"), nullable=True)
     )
+    # Mail the requester when the answer arrives (the requester's choice per request); webhooks always hear.
+    notify_by_email: bool = True
     created_at: datetime = Field(index=True)
     updated_at: datetime

@@ -5,12 +5,15 @@
   The link's token is 128 random bits, stored only as a keyed hash (like a push's); the
   message and the token (for the requester to copy the link again) are sealed under a data
   key of the request's own.
-- Whoever holds the link answers once, without an account: the answer becomes a text push
+- Whoever holds the link answers once, without an account: the answer becomes a push
   owned by the requester (sealed, counted and expired like any other, with its audit
-  trail), created in the transaction whose conditional UPDATE closes the request, so of
-  two answers at once exactly one lands.  The answerer gets nothing back: no link, no
-  manage token.  The requester is told by mail (where the server sends mail) and by their
-  webhooks, in that same transaction, and sees the answer on the dashboard.
+  trail): a text push, or a file push when files come with it (core/request_files.py
+  uploads them; the request link stands in for the account file pushes may need),
+  created in the transaction whose conditional UPDATE closes the request, so of two
+  answers at once exactly one lands.  The answerer gets nothing back: no link, no manage
+  token.  The requester is told by their webhooks and, unless they turned it off for this
+  request (`notify_by_email`), by mail (where the server sends mail), in that same
+  transaction, and sees the answer on the dashboard.
 - A used, expired or unknown request link all read alike (`PushUnavailable`).
 - A request's expiry (the purge, or the requester's list) deletes its message and link.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Sequence
 
 from sqlalchemy import case, delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +33,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import (
     NewPush,
+    PushKey,
     describe_minutes,
     new_push_key,
     normalize_passphrase,
@@ -72,6 +77,8 @@ class NewRequest:
     # What the answer push gets.
     answer_views: int | None = None
     answer_minutes: int | None = None
+    # Mail the requester when the answer arrives (where the site sends mail); webhooks always hear.
+    notify_by_email: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class RequestView:
     created_at: datetime
     answered_at: datetime | None
     answer_push_id: str | None
+    notify_by_email: bool = True
+    # text or file, while the answer push's record stays (in the lists: requests_of).
+    answer_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,11 @@ def _check(runtime: Runtime, request: NewRequest) -> dict:
         if not _whole(value) or not low <= value <= high:
             errors[field] = wrong
         values[field] = value
+    if not isinstance(request.notify_by_email, bool):
+        errors["notify_by_email"] = "notify_by_email must be true or false."
     if errors:
         raise InvalidPush(errors)
-    return {"message": message.strip(), **values}
+    return {"message": message.strip(), "notify_by_email": request.notify_by_email, **values}
 
 
 def create_request(runtime: Runtime, request: NewRequest, client: Client, now: datetime | None = None) -> CreatedRequest:
@@ -170,13 +182,14 @@ def create_request(runtime: Runtime, request: NewRequest, client: Client, now: d
         answer_views=values["answer_views"], answer_minutes=values["answer_minutes"],
         expire_after_minutes=values["expire_after_minutes"],
         expires_at=now + timedelta(minutes=values["expire_after_minutes"]), state=OPEN, created_at=now, updated_at=now,
+        notify_by_email=values["notify_by_email"],
     )
     with transaction(runtime.engine) as db:
         db.add(row)
     return CreatedRequest(request=_view(runtime, row), token=token)
 
 
-def _view(runtime: Runtime, row: SecretRequest) -> RequestView:
+def _view(runtime: Runtime, row: SecretRequest, answer_kind: str | None = None) -> RequestView:
     message, link = "", None
     if row.wrapped_key is not None:
         data_key = runtime.keyring.open_data_key(_subject(row.id), row.wrapped_key)
@@ -184,7 +197,8 @@ def _view(runtime: Runtime, row: SecretRequest) -> RequestView:
         link = data_key.open_text(row.id, LINK, row.link_sealed) if row.link_sealed else None
     return RequestView(id=row.id, message=message, state=row.state, link_token=link if row.state == OPEN else None,
                        answer_views=row.answer_views, answer_minutes=row.answer_minutes, expires_at=row.expires_at,
-                       created_at=row.created_at, answered_at=row.answered_at, answer_push_id=row.answer_push_id)
+                       created_at=row.created_at, answered_at=row.answered_at, answer_push_id=row.answer_push_id,
+                       notify_by_email=row.notify_by_email, answer_kind=answer_kind)
 
 
 def _find_open(db: Session, runtime: Runtime, token: str, now: datetime) -> SecretRequest | None:
@@ -196,20 +210,26 @@ def _find_open(db: Session, runtime: Runtime, token: str, now: datetime) -> Secr
     return row
 
 
-def request_landing(runtime: Runtime, token: str, now: datetime | None = None) -> RequestLanding:
-    """The message of an open request, for the answer page; PushUnavailable for any other link."""
+def open_request(runtime: Runtime, token: str, now: datetime | None = None) -> SecretRequest:
+    """The open request behind `token`; PushUnavailable for any other link."""
     now = now or utcnow()
     with transaction(runtime.engine, write=False) as db:
         row = _find_open(db, runtime, token, now)
     if row is None:
         raise PushUnavailable()
+    return row
+
+
+def request_landing(runtime: Runtime, token: str, now: datetime | None = None) -> RequestLanding:
+    """The message of an open request, for the answer page; PushUnavailable for any other link."""
+    row = open_request(runtime, token, now)
     return RequestLanding(message=_view(runtime, row).message, expires_at=row.expires_at)
 
 
-def _answer_request_values(runtime: Runtime, row: SecretRequest) -> tuple[int, int]:
-    """The answer's views and minutes, as chosen, brought within today's limits (an
-    administrator may have narrowed them since: the answerer can't fix that)."""
-    policy = runtime.settings.policy("text")
+def _answer_request_values(runtime: Runtime, row: SecretRequest, kind: str) -> tuple[int, int]:
+    """The answer's views and minutes, as chosen, brought within today's limits of its kind
+    (an administrator may have narrowed them since: the answerer can't fix that)."""
+    policy = runtime.settings.policy(kind)
     return (min(max(row.answer_views, policy.views_min), policy.views_max),
             min(max(row.answer_minutes, policy.minutes_min), policy.minutes_max))
 
@@ -223,32 +243,40 @@ def answer_request(runtime: Runtime, token: str, payload: str, client: Client, p
     answer won a moment earlier); InvalidPush for an answer the text kind refuses."""
     now = now or utcnow()
     runtime.throttle.hit("create", client.ip)
-    with transaction(runtime.engine, write=False) as db:
-        row = _find_open(db, runtime, token, now)
-    if row is None:
-        raise PushUnavailable()
-    views, minutes = _answer_request_values(runtime, row)
-    answer = NewPush(payload=payload, kind="text", name=ANSWER_NAME, passphrase=passphrase,
+    row = open_request(runtime, token, now)
+    store_answer(runtime, row, payload, passphrase, client, new_push_key(runtime), now)
+
+
+def store_answer(runtime: Runtime, row: SecretRequest, payload: str, passphrase: str, client: Client, key: PushKey,
+                 now: datetime, files: Sequence = ()) -> None:
+    """Seal the answer to `row` under `key` as a push of the requester's (a file push with
+    `files`: rows of blobs already stored under `key`) and close the request, in one
+    transaction; PushUnavailable if the request closed meanwhile, InvalidPush if the
+    answer's kind refuses it (nothing stored either way)."""
+    kind = "file" if files else "text"
+    views, minutes = _answer_request_values(runtime, row, kind)
+    answer = NewPush(payload=payload, kind=kind, name=ANSWER_NAME, passphrase=passphrase,
                      expire_after_views=views, expire_after_minutes=minutes)
     resolved = validate_new_push(runtime, answer)
     phrase = normalize_passphrase(passphrase)
-    key = new_push_key(runtime)
     # The push's owner is the requester; the answerer stays anonymous in its audit trail.
     created = seal_validated(runtime, answer, Client(user_id=row.owner_id), key, now, resolved,
                              runtime.hashing.hash(phrase) if phrase else None)
     push_row = {column.name: getattr(created.push, column.key) for column in PUSHES.c}
     anonymous = Client(ip=client.ip, user_agent=client.user_agent, referrer=client.referrer)
     try:
-        _store_answer(runtime, row, key.push_id, push_row, created.push, anonymous, now)
+        _store_answer(runtime, row, key.push_id, push_row, created.push, anonymous, now, files)
     except IntegrityError:
         raise PushUnavailable() from None  # the requester's account went meanwhile
 
 
 def _store_answer(runtime: Runtime, row: SecretRequest, push_id: str, push_row: dict, push, client: Client,
-                  now: datetime) -> None:
-    """The answer push and the request's closing, in one transaction (or neither)."""
+                  now: datetime, files: Sequence) -> None:
+    """The answer push (with its files' rows) and the request's closing, in one transaction (or neither)."""
     with transaction(runtime.engine) as db:
         db.execute(_INSERT_PUSH, push_row)
+        for file_row in files:
+            db.add(file_row)
         won = db.execute(
             update(REQUESTS)
             .where(REQUESTS.c.id == row.id, REQUESTS.c.state == OPEN, REQUESTS.c.expires_at > now,
@@ -259,25 +287,26 @@ def _store_answer(runtime: Runtime, row: SecretRequest, push_id: str, push_row: 
         if won is None:
             raise PushUnavailable()  # rolls the push back with it
         audit.record(db, push_id, audit.CREATION, client, now)
-        _tell_requester(db, runtime, row, push_id, push, client, now)
+        _tell_requester(db, runtime, row, push_id, push, client, now, len(files))
 
 
 def _tell_requester(db: Session, runtime: Runtime, row: SecretRequest, push_id: str, push, client: Client,
-                    now: datetime) -> None:
-    """Queue the webhook calls and the mail that tell the requester, in the answer's transaction."""
+                    now: datetime, file_count: int) -> None:
+    """Queue the webhook calls and the mail (unless the requester turned it off for this
+    request) that tell the requester, in the answer's transaction."""
     mail = runtime.settings.mail
     if mail.webhooks:
         data = {
             "request": {"id": row.id, "created_at": iso_utc(row.created_at), "expires_at": iso_utc(row.expires_at),
                         "state": ANSWERED, "answered_at": iso_utc(now)},
-            "push": {"id": push_id, "kind": "text", "expire_after_views": push.expire_after_views,
-                     "expires_at": iso_utc(push.expires_at)},
+            "push": {"id": push_id, "kind": push.kind, "expire_after_views": push.expire_after_views,
+                     "expires_at": iso_utc(push.expires_at), "files": file_count},
             "actor": {"ip": client.ip, "user_agent": client.user_agent, "is_owner": False},
             "occurred_at": iso_utc(now),
         }
         for hook in db.exec(select(Webhook).where(Webhook.user_id == row.owner_id)).all():
             queue_event(db, hook, "request.answered", data, now)
-    if not mail.configured:
+    if not mail.configured or not row.notify_by_email:
         return
     user = db.get(User, row.owner_id)
     if user is None or (mail.account_emails and user.email_confirmed_at is None):
@@ -322,7 +351,12 @@ def requests_of(runtime: Runtime, owner_id: str, limit: int = 100, now: datetime
         expire_requests(runtime, now, owner_id)
         with transaction(runtime.engine, write=False) as db:
             rows = db.exec(query).all()
-    return [_view(runtime, row) for row in rows]
+    answers = [row.answer_push_id for row in rows if row.answer_push_id]
+    kinds = {}
+    if answers:
+        with transaction(runtime.engine, write=False) as db:
+            kinds = dict(db.execute(select(PUSHES.c.id, PUSHES.c.kind).where(PUSHES.c.id.in_(answers))).all())
+    return [_view(runtime, row, kinds.get(row.answer_push_id)) for row in rows]
 
 
 def request_of(runtime: Runtime, owner_id: str, request_id: str, now: datetime | None = None) -> RequestView:

@@ -7,7 +7,12 @@ once the box is on screen; the answer travels only as the submit event's argumen
 the page then says "sent" and never shows it again.  A used, expired or unknown link gets
 the card of an unknown secret link.
 
-Text only: a request's answer is a text push (core/requests.py).
+Files (where file pushes are on): chosen files go as a streaming upload, like the create
+page's (ui/create_files.py: never spooled to disk, never in Reflex's public upload folder),
+to `send_files`, which hands the chunks to the core (`answer_with_chunks`: the file limits,
+sealed as they arrive, nothing left behind on any failure); the answer's text and
+passphrase ride along as the handler's bound argument, never in state.  Without files the
+form sends text as before.
 """
 
 from __future__ import annotations
@@ -15,15 +20,26 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.errors import InvalidPush, PushUnavailable, ServerBusy
+from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.request_files import answer_with_chunks, files_answer_offered
 from pwpush_app.core.requests import answer_request, request_landing
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, format_time, in_thread, runtime
+from pwpush_app.ui.components.chosen_files import ChosenFiles, chosen_count, selected_bytes
 from pwpush_app.ui.components.fields import READABLE, field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, unavailable_card
 
 MESSAGE_BOX = "ask-message"
+ANSWER_FILES = "answer-files"
+FILES_CHOSEN = "files_chosen"  # a hidden field: how many files are chosen (the text path refuses then)
+# The form's text fields (the answer's text, the passphrase), read in the browser at the click.
+ANSWER_FIELDS = rx.Var(
+    "Object.fromEntries(Array.from(new FormData(document.getElementById('ask-form')))"
+    ".filter(([, value]) => typeof value === 'string'))",
+    _var_type=dict,
+)
 
 
 class AskState(rx.State):
@@ -32,6 +48,7 @@ class AskState(rx.State):
     expires: str = ""
     errors: dict[str, str] = {}
     working: bool = False
+    progress: int = 0  # percent of a file answer's upload sent
 
     def _token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -75,6 +92,11 @@ class AskState(rx.State):
     async def send(self, form_data: dict):
         if self.status != "open":
             return
+        if form_text(form_data, FILES_CHOSEN) not in ("", "0"):
+            # The form was submitted (Enter in the passphrase field) while files are chosen: a
+            # text-only answer would close the request without them.
+            self.errors = {"files": "Press \"Send it\" to send the files with your answer."}
+            return
         self.working = True
         yield
         try:
@@ -91,6 +113,97 @@ class AskState(rx.State):
             return
         self.status, self.errors, self.working = "sent", {}, False
 
+    @rx.event
+    def upload_progress(self, progress: dict):
+        try:
+            self.progress = max(0, min(100, round(float(progress.get("progress", 0)) * 100)))
+        except (TypeError, ValueError, AttributeError):
+            pass
+
+    @rx.event(background=True)
+    async def send_files(self, chunks: rx.UploadChunkIterator, fields: dict):
+        """The answer with files: the upload's chunks into the core, the text fields beside them."""
+        async with self:
+            if self.status != "open" or self.working:
+                return  # (Reflex answers the upload with 400: nobody read it)
+            self.working, self.errors, self.progress = True, {}, 0
+            token, client = self._token(), client_of(self)
+        fields = fields if isinstance(fields, dict) else {}
+        outcome, errors = "open", {"files": "The files did not arrive complete. Please try again."}
+        try:
+            await answer_with_chunks(runtime(), token, chunks, client, form_text(fields, "payload"),
+                                     form_text(fields, "passphrase"))
+            outcome, errors = "sent", {}
+        except PushUnavailable:
+            outcome, errors = "unavailable", {}
+        except InvalidPush as refusal:
+            errors = dict(refusal.errors)
+        except (RateLimited, ServerBusy) as refusal:
+            errors = {"files": str(refusal) or BUSY_MESSAGE}
+        finally:
+            # Whatever happened (the upload cut off included), the form works again.
+            async with self:
+                self.status, self.errors, self.working, self.progress = outcome, errors, False, 0
+        if outcome == "sent":
+            yield [rx.clear_selected_files(ANSWER_FILES), rx.set_value("payload", "")]
+
+
+def _upload_zone(limit: int, count: int) -> rx.Component:
+    zone = rx.upload.root(
+        rx.vstack(
+            rx.icon("paperclip", size=24, aria_hidden="true"),
+            rx.text("Drop files here or click to choose", weight="medium"),
+            rx.text(f"Up to {count} file{'s' if count != 1 else ''}, {describe_bytes(limit)} in total. "
+                    "They are encrypted as they arrive.", size="1", color_scheme="gray", id="answer-files-help"),
+            align="center", spacing="1",
+        ),
+        id=ANSWER_FILES, multiple=True, max_files=count, max_size=limit,
+        border="1px dashed var(--gray-a8)", border_radius="var(--radius-3)", padding="1rem", width="100%",
+        cursor="pointer", text_align="center",
+    )
+    # The hidden file input Reflex puts inside the zone has no label of its own.
+    file_input = zone.children[0].children[0]
+    file_input.custom_attrs["aria-label"] = "Choose files to send"
+    file_input.custom_attrs["aria-describedby"] = "answer-files-help files-error"
+    return zone
+
+
+def _file_fields() -> list[rx.Component]:
+    settings = get_settings()
+    if not files_answer_offered(settings):
+        return []
+    limit = settings.max_file_bytes_per_push
+    return [
+        rx.el.input(type="hidden", name=FILES_CHOSEN, value=chosen_count(ANSWER_FILES).to_string()),
+        field_label("Files (optional)", ANSWER_FILES),
+        _upload_zone(limit, settings.max_files_per_push),
+        ChosenFiles.create(upload_id=ANSWER_FILES, limit=limit),
+        field_error(AskState.errors.get("files", ""), "files"),
+        rx.cond(AskState.working & (AskState.progress > 0), rx.vstack(
+            rx.text("Uploading and encrypting… ", AskState.progress.to_string(), "%", size="2", id="upload-status"),
+            rx.progress(value=AskState.progress, max=100, width="100%", aria_label="Upload progress"),
+            width="100%", spacing="1",
+        )),
+    ]
+
+
+def _send_button() -> rx.Component:
+    text_button = submit_button(rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
+                                "Send it", id="send-answer", size="3", disabled=AskState.working)
+    settings = get_settings()
+    if not files_answer_offered(settings):
+        return text_button
+    files_button = rx.button(
+        rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)), "Send it", type="button",
+        id="send-answer", size="3",
+        disabled=AskState.working | (selected_bytes(ANSWER_FILES) > settings.max_file_bytes_per_push),
+        on_click=AskState.send_files(
+            rx.upload_files_chunk(upload_id=ANSWER_FILES, on_upload_progress=AskState.upload_progress),
+            ANSWER_FIELDS,
+        ),
+    )
+    return rx.cond(chosen_count(ANSWER_FILES) > 0, files_button, text_button)
+
 
 def _form() -> rx.Component:
     requires_passphrase = get_settings().require_passphrase
@@ -103,21 +216,22 @@ def _form() -> rx.Component:
                 field_label("Your answer", "payload"),
                 rx.text_area(name="payload", id="payload", rows="4", size="3", width="100%", auto_focus=True,
                              aria_describedby="payload-help payload-error", auto_complete=False, spell_check=False),
-                rx.text("It is encrypted for the person who asked: only they can open it, and you can't see it "
+                rx.text(("Type it, attach files below, or both. " if files_answer_offered(get_settings()) else "")
+                        + "It is encrypted for the person who asked: only they can open it, and you can't see it "
                         "again once sent.", id="payload-help", size="1", color_scheme="gray"),
                 field_error(AskState.errors.get("payload", ""), "payload"),
+                *_file_fields(),
                 *([field_label("Passphrase", "passphrase"),
                    rx.input(name="passphrase", id="passphrase", type="password", size="3", width="100%",
                             aria_describedby="passphrase-error"),
                    rx.text("This site asks for a passphrase on every secret: tell it to them another way.", size="1",
                            color_scheme="gray"),
                    field_error(AskState.errors.get("passphrase", ""), "passphrase")] if requires_passphrase else []),
-                submit_button(rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
-                              "Send it", id="send-answer", size="3", disabled=AskState.working),
+                _send_button(),
                 rx.text("The link works until ", AskState.expires, ", for one answer.", size="1", color_scheme="gray"),
                 spacing="2", width="100%",
             ),
-            on_submit=AskState.send, reset_on_submit=True,
+            on_submit=AskState.send, reset_on_submit=True, id="ask-form",
         ),
         id="ask-card",
     )

@@ -22,6 +22,7 @@ from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
+from pwpush_app.ui.components.chosen_files import ChosenFiles, describe_bytes_js, selected_bytes
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.create_state import CreateState, mailed_to
@@ -34,24 +35,6 @@ FORM_FIELDS = rx.Var(
     ".filter(([, value]) => typeof value === 'string'))",
     _var_type=dict,
 )
-
-
-def _selected_bytes() -> rx.Var:
-    """The total size of the chosen files, in the browser (a courtesy check before sending)."""
-    selected = rx.selected_files(UPLOAD_ID)
-    return rx.Var(
-        f"((filesById['{UPLOAD_ID}'] ?? []).reduce((total, file) => total + file.size, 0))",
-        _var_data=selected._get_all_var_data(),
-    ).to(int)
-
-
-def _describe_bytes_js(amount: rx.Var) -> rx.Var:
-    return rx.Var(
-        # Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
-        f"(((n) => n >= 1048576 ? (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + ' MiB'"
-        f" : n >= 1024 ? Math.ceil(n / 1024) + ' KiB' : n + ' bytes')({amount}))",
-        _var_data=amount._get_all_var_data(),
-    ).to(str)
 
 
 class FileSendState(rx.State):
@@ -123,7 +106,7 @@ def _upload_zone() -> rx.Component:
             rx.text("Drop files here or click to choose", weight="medium"),
             rx.text(
                 f"Up to {settings.max_files_per_push} files, ",
-                _describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
+                describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
                 " in total. They are encrypted as they arrive.",
                 size="1",
                 color_scheme="gray",
@@ -145,17 +128,6 @@ def _upload_zone() -> rx.Component:
         text_align="center",
         aria_describedby="files-help files-error",
     )
-
-
-class ChosenFiles(rx.Component):
-    """The chosen files, each with its size and a Remove button, the total and a word when it
-    is over the limit (assets/components/chosen_files.js: it edits the upload zone's list)."""
-
-    library = rx.asset("components/chosen_files.js").importable_path
-    tag = "ChosenFiles"
-
-    upload_id: rx.Var[str]
-    limit: rx.Var[int]
 
 
 def _chosen_files() -> rx.Component:
@@ -203,7 +175,7 @@ def file_fields() -> rx.Component:
 
 
 def send_files_button() -> rx.Component:
-    too_big = _selected_bytes() > CreateState.max_file_bytes
+    too_big = selected_bytes(UPLOAD_ID) > CreateState.max_file_bytes
     return rx.button(
         rx.icon("send", size=16, aria_hidden="true"),
         "Upload and create secret link",

@@ -45,6 +45,7 @@ LINK_FIELD = "request-link"
 COPY_PREFIX = "request-copy-"
 MESSAGE_PREFIX = "request-message-"
 POLL_MS = 4000
+NOTIFY = "notify_by_email"
 STATE_LABELS = {"open": "Waiting for an answer", "answered": "Answered", "expired": "Expired"}
 STATE_COLOURS = {"open": "blue", "answered": "green", "expired": "gray"}
 
@@ -54,10 +55,12 @@ def _row(view, now) -> dict[str, str]:
     if view.state == "open":
         detail = f"Link works {describe_duration(view.expires_at - now)} more"
     elif view.state == "answered":
-        detail = f"Answered {format_time(view.answered_at)}"
+        detail = f"Answered {format_time(view.answered_at)}" + (" with files" if view.answer_kind == "file" else "")
     else:
         detail = f"Expired {format_time(view.expires_at)}"
     answer = f"the answer opens {plural(view.answer_views, 'time')} within {describe_minutes(view.answer_minutes)}"
+    if not view.notify_by_email:
+        answer += ", no mail"
     return {"id": view.id, "state": view.state, "label": STATE_LABELS[view.state], "colour": STATE_COLOURS[view.state],
             "created": format_time(view.created_at), "detail": detail, "answer": answer,
             "answered": "yes" if view.answer_push_id else ""}
@@ -113,7 +116,8 @@ class RequestsState(rx.State):
         request = NewRequest(message=form_text(form_data, "message"),
                              expire_after_minutes=form_whole_number(form_data.get("expire_after_minutes")),
                              answer_views=form_whole_number(form_data.get("answer_views")),
-                             answer_minutes=form_whole_number(form_data.get("answer_minutes")))
+                             answer_minutes=form_whole_number(form_data.get("answer_minutes")),
+                             notify_by_email=form_data.get(NOTIFY) in ("on", True, "true"))
         client = dataclasses.replace(client_of(self), user_id=user.id)
         try:
             made = await in_thread(create_request, runtime(), request, client)
@@ -232,6 +236,14 @@ def _form() -> rx.Component:
                 _lifetime("answer_minutes", "The answer lasts", "From when it arrives; then it is deleted."),
                 spacing="3", wrap="wrap", width="100%",
             ),
+            rx.vstack(
+                rx.checkbox("Email me when it is answered", name=NOTIFY, id=NOTIFY, default_checked=True, size="2",
+                            spacing="2", aria_describedby=f"{NOTIFY}-help"),
+                rx.text("Where this site sends mail. Your webhooks hear of the answer either way.",
+                        id=f"{NOTIFY}-help", size="1", color_scheme="gray"),
+                _error(NOTIFY),
+                spacing="1",
+            ),
             submit_button(rx.cond(RequestsState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
                           "Create the request link", id="ask", size="3", disabled=RequestsState.working),
             spacing="3", width="100%",
@@ -297,6 +309,7 @@ def requests_page() -> rx.Component:
             rx.text("No requests yet.", color_scheme="gray", id="no-requests"),
         ),
         heading="Request a secret",
-        subheading="Ask someone for a password or a key: they open your link, type the secret and send it. "
+        subheading="Ask someone for a password, a key or a file: they open your link, type the secret or attach "
+        "files, and send it. "
         "Only you can open the answer, under the views and time you choose.",
     )

@@ -406,3 +406,10 @@ def test_a_passphrase_guards_the_file_links(api, alice):
     assert wrong.status_code == 401
     shown = api.get(f"/api/v2/pushes/{token}", params={"passphrase": "open sesame"}).json()
     assert api.get(path_of(shown["files"][0]["url"])).content == b"guarded"
+
+
+def test_a_body_that_ends_inside_a_file_is_400_and_leaves_nothing(api, alice, runtime):
+    body, headers = raw_multipart([("push[payload]", None, b"text"), ("push[files][]", "a.bin", os.urandom(4096))])
+    cut = api.post("/api/v2/pushes", content=body[:-40], headers={**headers, **alice})
+    assert cut.status_code == 400 and "ended in the middle of a file" in cut.json()["error"]
+    assert rows(runtime) == (0, 0) and stored_blobs(runtime) == []

@@ -11,6 +11,7 @@ from ui_helpers import LAPTOP
 
 from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
+from tests.servers import LiveServer, free_port
 
 TIMEOUT_MS = 30_000
 # The `chromium` fixture lives in tests/conftest.py: one Playwright per session (the sync
@@ -37,3 +38,17 @@ def new_page(chromium):
 def server_runtime(live_server) -> Runtime:
     """The core, opened on the live server's own database and key: to set up and check pushes."""
     return open_runtime(load_settings(live_server.env))
+
+
+@pytest.fixture(scope="session")
+def strict_site(tmp_path_factory):
+    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days
+    (tests/ui/test_recipients_pages.py, and the answer page's files: test_requests_pages.py)."""
+    server = LiveServer(tmp_path_factory.mktemp("strict") / "data", free_port(), {
+        "PWPUSH_REQUIRE_PASSPHRASE": "true",
+        "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "3", "PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT": "2",
+        "PWP__PW__EXPIRE_AFTER_DAYS_MAX": "2", "PWP__PW__EXPIRE_AFTER_DAYS_DEFAULT": "1",
+    })
+    server.start()
+    yield server
+    server.stop()

@@ -52,6 +52,7 @@ def test_page_states_have_no_place_for_a_secret():
     """Secrets travel as event results; a state var (backend-only ones included) would be
     stored by the state manager. Guard against someone adding one later."""
     import pwpush_app.pwpush_app  # noqa: F401  (registers the pages and their states)
+    from pwpush_app.ui.ask import AskState
     from pwpush_app.ui.components.share import ShareState
     from pwpush_app.ui.create_files import FileSendState
     from pwpush_app.ui.create_state import CreateState
@@ -61,7 +62,7 @@ def test_page_states_have_no_place_for_a_secret():
 
     # A digest of the link this tab revealed (the proof a viewer's delete asks for), not the link.
     backend_only = {RevealState: ["_revealed_link"]}
-    for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState):
+    for state in (CreateState, FileSendState, GeneratorState, ShareState, RevealState, ManageState, AskState):
         own = state.__dict__.get("__annotations__", {})
         assert [name for name in own if name.startswith("_")] == backend_only.get(state, []), state
         harmless = {"secret_hidden", "needs_passphrase", "has_note"}  # flags, not values

@@ -13,7 +13,6 @@ import pytest
 from ui_helpers import reveal_in, screenshots, sign_up, wait_until_ready
 
 from pwpush_app.core.records import find_push
-from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -92,19 +91,6 @@ def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, new_page)
     assert badges == ["For Alice", "For Bob"]
     assert set(page.locator(".dash-group").all_inner_texts()) == {"Same secret for 2: viewed by Alice; not yet by Bob."}
     screenshots(page, "recipients-dashboard")
-
-
-@pytest.fixture(scope="module")
-def strict_site(tmp_path_factory):
-    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days."""
-    server = LiveServer(tmp_path_factory.mktemp("strict") / "data", free_port(), {
-        "PWPUSH_REQUIRE_PASSPHRASE": "true",
-        "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "3", "PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT": "2",
-        "PWP__PW__EXPIRE_AFTER_DAYS_MAX": "2", "PWP__PW__EXPIRE_AFTER_DAYS_DEFAULT": "1",
-    })
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_instance_policies_on_the_create_page(strict_site, new_page):

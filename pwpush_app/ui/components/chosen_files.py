@@ -1,0 +1,41 @@
+"""Files chosen in an upload zone, before they are sent (the create page's file push, the
+answer page's files): the list with sizes and Remove buttons, and the total in the browser."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def selected_bytes(upload_id: str) -> rx.Var:
+    """The total size of the chosen files, in the browser (a courtesy check before sending)."""
+    selected = rx.selected_files(upload_id)
+    return rx.Var(
+        f"((filesById['{upload_id}'] ?? []).reduce((total, file) => total + file.size, 0))",
+        _var_data=selected._get_all_var_data(),
+    ).to(int)
+
+
+def chosen_count(upload_id: str) -> rx.Var:
+    """How many files are chosen, in the browser."""
+    selected = rx.selected_files(upload_id)
+    return rx.Var(f"((filesById['{upload_id}'] ?? []).length)", _var_data=selected._get_all_var_data()).to(int)
+
+
+def describe_bytes_js(amount: rx.Var) -> rx.Var:
+    return rx.Var(
+        # Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
+        f"(((n) => n >= 1048576 ? (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + ' MiB'"
+        f" : n >= 1024 ? Math.ceil(n / 1024) + ' KiB' : n + ' bytes')({amount}))",
+        _var_data=amount._get_all_var_data(),
+    ).to(str)
+
+
+class ChosenFiles(rx.Component):
+    """The chosen files, each with its size and a Remove button, the total and a word when it
+    is over the limit (assets/components/chosen_files.js: it edits the upload zone's list)."""
+
+    library = rx.asset("components/chosen_files.js").importable_path
+    tag = "ChosenFiles"
+
+    upload_id: rx.Var[str]
+    limit: rx.Var[int]
