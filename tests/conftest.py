@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -93,14 +94,32 @@ def s3_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database migrated once by the real Alembic migrations; each test gets a copy
+    (as PostgreSQL's tests get a database made from a migrated template)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "pwpush.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API, private like the app's own file."""
+    target.touch(mode=0o600)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
 @pytest.fixture
 def db_url(db_engine, tmp_path, request):
     """A fresh, migrated database on the engine under test."""
     if db_engine == "sqlite":
-        url = f"sqlite:///{tmp_path / 'data' / 'pwpush.db'}"
-        (tmp_path / "data").mkdir(mode=0o700, parents=True, exist_ok=True)
-        migrate(url)
-        return url
+        path = tmp_path / "data" / "pwpush.db"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        copy_sqlite(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     server = request.getfixturevalue("postgres")
     name = f"t_{os.urandom(6).hex()}"
     server.sql(f"CREATE DATABASE {name} TEMPLATE pwpush_template")
