@@ -35,8 +35,8 @@ from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, sub
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
-from pwpush_app.ui.components.value_image import value_image
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
+from pwpush_app.ui.components.value_image import value_image
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
