@@ -1,0 +1,162 @@
+"""End-to-end file pushes and a link without its key, in Chromium against the production server
+(issue 20; the session's server: files without login, a 4 MiB limit).
+
+- The create page's file tab with "Encrypt in my browser": the browser encrypts each file, its
+  name included, and the message; the reference client downloads and decrypts them (browser ->
+  Python).  The client encrypts files through the API; the reveal page decrypts them, asking
+  the passphrase, and saves each under its real name (Python -> browser).
+- The key, the passphrase, the file names and a canary inside the files never leave the
+  browsers: every websocket frame and request, the server's log, its data folder and Reflex's
+  state files are searched.
+- Opened without its key (a link cut at '#', or a reload), Reveal is disabled and the reveal on
+  load held before any view is spent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+
+import httpx
+import pytest
+from test_e2e_pages import Wire, _assert_nowhere, _encodings
+from ui_helpers import screenshots, wait_until_ready
+
+from pwpush_app import e2e_client
+from pwpush_app.core.records import find_push
+
+pytestmark = pytest.mark.browser
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _open_file_tab(page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    wait_until_ready(page)
+    page.click("#kind-file")
+    page.wait_for_function("() => document.querySelector('#kind-file').getAttribute('aria-checked') === 'true'")
+
+
+def _choose_files(page, files: list[tuple[str, bytes]]) -> None:
+    page.set_input_files("input[type=file]", files=[{"name": n, "mimeType": "text/plain", "buffer": d} for n, d in files])
+    page.wait_for_function(f"() => document.querySelectorAll('#chosen-files li').length === {len(files)}")
+
+
+def _switch_on(page) -> None:
+    page.click("#end_to_end")
+    page.wait_for_function("() => document.getElementById('e2e-envelope')?.dataset.filesOn === 'yes'")
+
+
+def test_browser_encrypts_files_python_decrypts_and_nothing_leaks(live_server, server_runtime, new_page, tmp_path):
+    canary = "canary-" + secrets.token_hex(12)
+    name = f"payroll {canary}.txt"
+    first = (canary + "\n").encode() * 3 + os.urandom(1024 * 1024 + 999)  # two records of content
+    second = f"second {canary}".encode()
+    message = "message " + canary
+    passphrase = "pp-" + secrets.token_hex(6)
+    sender = new_page()
+    wire = Wire(sender)
+    _open_file_tab(sender, live_server.url)
+    _choose_files(sender, [(name, first), ("b.txt", second)])
+    sender.fill("#payload", message)
+    _switch_on(sender)
+    sender.fill("#passphrase", passphrase)
+    sender.click("#create")
+    sender.wait_for_function("() => (document.getElementById('share-link')?.value || '').includes('#')")
+    link = sender.input_value("#share-link")
+    token, key = link.split("/p/")[1].split("#")
+    push = find_push(server_runtime, token)
+    assert push.end_to_end and push.kind == "file"
+
+    with httpx.Client(timeout=30) as http:
+        written, said = e2e_client.get_files(http, link, tmp_path, passphrase)
+    assert said == message
+    assert [(p.name, _sha(p.read_bytes())) for p in written] == [(name, _sha(first)), ("b.txt", _sha(second))]
+    _assert_nowhere(live_server, [wire], [canary, passphrase, *_encodings(key)])
+
+
+def test_python_encrypts_files_the_reveal_page_decrypts_them(live_server, server_runtime, new_page, tmp_path):
+    canary = "canary-" + secrets.token_hex(12)
+    data = canary.encode() + os.urandom(2 * 1024 * 1024)
+    source = tmp_path / f"keys {canary}.bin"
+    source.write_bytes(data)
+    with httpx.Client(timeout=30) as http:
+        link = e2e_client.push_files(http, live_server.url, [source], passphrase="by phone", expire_after_views=1)
+    key = link.split("#")[1]
+    page = new_page()
+    wire = Wire(page)
+    page.goto(link)
+    page.wait_for_selector("#reveal")
+    assert "#" not in page.url
+    page.click("#reveal")
+    # No message: the files ask for the passphrase, and a wrong one is said so.
+    page.wait_for_selector("#e2e-passphrase")
+    page.fill("#e2e-passphrase", "not it")
+    page.click("#e2e-decrypt")
+    page.wait_for_selector("text=Wrong passphrase")
+    page.fill("#e2e-passphrase", "by phone")
+    page.click("#e2e-decrypt")
+    page.wait_for_selector("#e2e-file-list li[data-state=ready]")
+    assert page.inner_text("#e2e-file-list .file-links-name") == source.name
+    with page.expect_download() as info:
+        page.click("#e2e-file-list a[download]")
+    assert info.value.suggested_filename == source.name
+    saved = tmp_path / "saved"
+    info.value.save_as(saved)
+    assert _sha(saved.read_bytes()) == _sha(data)
+    assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).expired
+    _assert_nowhere(live_server, [wire], [canary, "by phone", *_encodings(key)])
+
+
+def test_a_link_without_its_key_spends_no_view(live_server, server_runtime, new_page):
+    with httpx.Client(timeout=30) as http:
+        link = e2e_client.push(http, live_server.url, "canary-" + secrets.token_hex(8), expire_after_views=2)
+        held = e2e_client.push(http, live_server.url, "canary-" + secrets.token_hex(8), retrieval_step=False)
+    token = link.split("/p/")[1].split("#")[0]
+    page = new_page()
+    page.goto(link.split("#")[0])
+    page.wait_for_selector("#e2e-missing-key")
+    assert "ask the sender for the whole link" in page.inner_text("#e2e-missing-key").lower()
+    assert page.is_disabled("#reveal")
+    page.click("#reveal", force=True)
+    page.wait_for_timeout(1000)
+    assert find_push(server_runtime, token).views_remaining == 2
+    screenshots(page, "e2e-missing-key")
+
+    # The whole link pasted into the same tab (only the hash changes): the key is taken, and
+    # out of the address bar at once; a reload then has no key again.
+    wire = Wire(page)
+    page.goto(link)
+    page.wait_for_function("() => !document.getElementById('e2e-missing-key')")
+    assert not page.is_disabled("#reveal") and "#" not in page.url
+    page.reload()
+    page.wait_for_selector("#e2e-missing-key")
+    assert page.is_disabled("#reveal") and find_push(server_runtime, token).views_remaining == 2
+    assert wire.carrying(link.split("#")[1]) == []
+
+    # Without the retrieval step the page would reveal on load: held.
+    page.goto(held.split("#")[0])
+    page.wait_for_selector("#e2e-missing-key")
+    page.wait_for_timeout(1000)
+    assert find_push(server_runtime, held.split("/p/")[1].split("#")[0]).views_remaining == 5
+
+
+def test_screenshots_of_the_file_tab_and_the_decrypted_files(live_server, new_page):
+    page = new_page()
+    _open_file_tab(page, live_server.url)
+    _choose_files(page, [("vpn-config.ovpn", b"remote vpn.example.com 1194\n" * 50)])
+    page.fill("#payload", "The VPN profile; the password follows by phone.")
+    _switch_on(page)
+    screenshots(page, "e2e-files-create")
+    page.click("#create")
+    page.wait_for_function("() => (document.getElementById('share-link')?.value || '').includes('#')")
+    recipient = new_page()
+    recipient.goto(page.input_value("#share-link"))
+    recipient.click("#reveal")
+    recipient.wait_for_selector("#e2e-file-list li[data-state=ready]")
+    recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
+    assert recipient.inner_text("#e2e-file-list .file-links-name") == "vpn-config.ovpn"
+    screenshots(recipient, "e2e-files-reveal")
