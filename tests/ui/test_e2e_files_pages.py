@@ -160,3 +160,32 @@ def test_screenshots_of_the_file_tab_and_the_decrypted_files(live_server, new_pa
     recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
     assert recipient.inner_text("#e2e-file-list .file-links-name") == "vpn-config.ovpn"
     screenshots(recipient, "e2e-files-reveal")
+
+
+def test_an_end_to_end_secret_for_several_recipients(live_server, server_runtime, new_page):
+    """Issue 21's recipients with end-to-end (text): one envelope, a push and a link each, the
+    same key added to each link in the browser; each opens alone."""
+    secret = "canary-" + secrets.token_hex(8)
+    page = new_page()
+    wire = Wire(page)
+    page.goto(live_server.url + "/")
+    wait_until_ready(page)
+    page.fill("#payload", secret)
+    page.click("#end_to_end")
+    page.wait_for_function("() => document.getElementById('e2e-envelope')?.dataset.on === 'yes'")
+    page.fill("#recipients", "Alice, Bob")
+    page.wait_for_timeout(400)
+    page.click("#create")
+    page.wait_for_function("() => [0, 1].every(i => (document.getElementById('share-group-link-' + i)?.value || '').includes('#'))")
+    links = [page.input_value(f"#share-group-link-{i}") for i in range(2)]
+    keys = {link.split("#")[1] for link in links}
+    assert len(keys) == 1 and links[0].split("#")[0] != links[1].split("#")[0]
+    tokens = [link.split("/p/")[1].split("#")[0] for link in links]
+    assert all(find_push(server_runtime, token).end_to_end for token in tokens)
+    recipient = new_page()
+    recipient.goto(links[1])
+    recipient.click("#reveal")
+    recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
+    assert recipient.input_value("#secret-box") == secret
+    assert [find_push(server_runtime, t).views_remaining for t in tokens] == [5, 4]
+    _assert_nowhere(live_server, [wire], [secret, *_encodings(keys.pop())])

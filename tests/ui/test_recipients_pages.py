@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import secrets
 
+import httpx
 import pytest
 from ui_helpers import reveal_in, screenshots, sign_up, wait_until_ready
 
+from pwpush_app import e2e_client
+from pwpush_app.core.e2e import encrypt
 from pwpush_app.core.records import find_push
 from tests.servers import LiveServer, free_port
 
@@ -96,9 +99,10 @@ def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, new_page)
 
 @pytest.fixture(scope="module")
 def strict_site(tmp_path_factory):
-    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days."""
+    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days,
+    and no end-to-end pushes (PWPUSH_END_TO_END=false)."""
     server = LiveServer(tmp_path_factory.mktemp("strict") / "data", free_port(), {
-        "PWPUSH_REQUIRE_PASSPHRASE": "true",
+        "PWPUSH_REQUIRE_PASSPHRASE": "true", "PWPUSH_END_TO_END": "false",
         "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "3", "PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT": "2",
         "PWP__PW__EXPIRE_AFTER_DAYS_MAX": "2", "PWP__PW__EXPIRE_AFTER_DAYS_DEFAULT": "1",
     })
@@ -128,3 +132,28 @@ def test_the_instance_policies_on_the_create_page(strict_site, new_page):
     page.wait_for_timeout(400)
     page.click("#create")
     page.wait_for_function("() => document.getElementById('share-link').value.length > 0")
+
+
+def test_end_to_end_turned_off_no_switch_and_the_api_refuses(strict_site, live_server, new_page):
+    page = new_page()
+    # Where it is on (the session's server), the switch is there...
+    page.goto(live_server.url + "/")
+    wait_until_ready(page)
+    page.wait_for_selector("#end_to_end")
+    # ...and here, with PWPUSH_END_TO_END=false, it is not (the text form otherwise whole).
+    page.goto(strict_site.url + "/")
+    wait_until_ready(page)
+    page.wait_for_selector("#payload")
+    page.wait_for_selector("#passphrase")
+    assert page.locator("#end_to_end").count() == 0 and page.locator("#e2e-envelope").count() == 0
+    envelope, _ = encrypt("x", "pp")
+    with httpx.Client(timeout=30) as http:
+        refused = http.post(strict_site.url + "/api/v2/pushes", json={"push": {"payload": envelope, "end_to_end": True}})
+        assert refused.status_code == 422
+        assert "End-to-end encryption is turned off on this server" in refused.text
+        try:
+            e2e_client.push(http, strict_site.url, "x", "pp")
+        except RuntimeError as refusal:
+            assert "422" in str(refusal) and "turned off" in str(refusal)
+        else:
+            pytest.fail("the reference client's push should be refused")
