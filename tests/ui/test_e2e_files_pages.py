@@ -189,3 +189,29 @@ def test_an_end_to_end_secret_for_several_recipients(live_server, server_runtime
     assert recipient.input_value("#secret-box") == secret
     assert [find_push(server_runtime, t).views_remaining for t in tokens] == [5, 4]
     _assert_nowhere(live_server, [wire], [secret, *_encodings(keys.pop())])
+
+
+def test_the_reference_clients_file_commands_and_an_unsafe_name(live_server, tmp_path, capsys):
+    from pwpush_app.core import e2e, e2e_files
+
+    (tmp_path / "out").mkdir()
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"from the command line")
+    assert e2e_client.main(["push-files", live_server.url, str(source), "--message", "hello", "--passphrase", "pp"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert e2e_client.main(["get-files", link, "--to", str(tmp_path / "out"), "--passphrase", "not it"]) == 1
+    assert "Could not decrypt" in capsys.readouterr().err
+    assert e2e_client.main(["get-files", link, "--to", str(tmp_path / "out"), "--passphrase", "pp"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Message: hello"
+    assert (tmp_path / "out" / "notes.txt").read_bytes() == b"from the command line"
+
+    # A sender's name is untrusted: it never leaves the folder, nor replaces a file there.
+    raw = os.urandom(32)
+    sealed = b"".join(e2e_files.encrypt_file(raw, None, None, "../../notes.txt", "text/plain", [b"evil"]))
+    with httpx.Client(timeout=30) as http:
+        created = http.post(live_server.url + "/api/v2/pushes", files=[
+            ("push[end_to_end]", (None, "true")), ("push[files][]", ("x", sealed, "application/octet-stream"))])
+        assert created.status_code == 201, created.text
+        written, _ = e2e_client.get_files(http, f"{created.json()['html_url']}#{e2e.b64u(raw)}", tmp_path / "out")
+    assert [p.name for p in written] == ["notes (2).txt"] and written[0].parent == tmp_path / "out"
+    assert (tmp_path / "out" / "notes.txt").read_bytes() == b"from the command line"

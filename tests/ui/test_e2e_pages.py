@@ -143,9 +143,10 @@ def test_a_link_without_its_key_says_so(live_server, server_runtime, new_page):
         link = e2e_client.push(http, live_server.url, "canary-" + secrets.token_hex(8))
     page = new_page()
     page.goto(link.split("#")[0])
-    page.click("#reveal")
+    # Said before the reveal, which is disabled: no view is spent (tests/ui/test_e2e_files_pages.py).
     page.wait_for_selector("text=missing its key")
-    assert page.input_value("#secret-box") == ""
+    assert page.is_disabled("#reveal")
+    assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).views_remaining == 5
 
 
 def test_screenshots_of_the_switch_and_the_reveal(live_server, new_page):
