@@ -20,8 +20,7 @@ import secrets
 
 import httpx
 import pytest
-from test_e2e_pages import Wire, _assert_nowhere, _encodings
-from ui_helpers import screenshots, wait_until_ready
+from ui_helpers import Wire, assert_nowhere, key_encodings, screenshots, wait_until_ready
 
 from pwpush_app import e2e_client
 from pwpush_app.core.records import find_push
@@ -75,7 +74,7 @@ def test_browser_encrypts_files_python_decrypts_and_nothing_leaks(live_server, s
         written, said = e2e_client.get_files(http, link, tmp_path, passphrase)
     assert said == message
     assert [(p.name, _sha(p.read_bytes())) for p in written] == [(name, _sha(first)), ("b.txt", _sha(second))]
-    _assert_nowhere(live_server, [wire], [canary, passphrase, *_encodings(key)])
+    assert_nowhere(live_server, [wire], [canary, passphrase, *key_encodings(key)])
 
 
 def test_python_encrypts_files_the_reveal_page_decrypts_them(live_server, server_runtime, new_page, tmp_path):
@@ -108,7 +107,7 @@ def test_python_encrypts_files_the_reveal_page_decrypts_them(live_server, server
     info.value.save_as(saved)
     assert _sha(saved.read_bytes()) == _sha(data)
     assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).expired
-    _assert_nowhere(live_server, [wire], [canary, "by phone", *_encodings(key)])
+    assert_nowhere(live_server, [wire], [canary, "by phone", *key_encodings(key)])
 
 
 def test_a_link_without_its_key_spends_no_view(live_server, server_runtime, new_page):
@@ -188,7 +187,7 @@ def test_an_end_to_end_secret_for_several_recipients(live_server, server_runtime
     recipient.wait_for_function("() => (document.getElementById('secret-box')?.value || '').length > 0")
     assert recipient.input_value("#secret-box") == secret
     assert [find_push(server_runtime, t).views_remaining for t in tokens] == [5, 4]
-    _assert_nowhere(live_server, [wire], [secret, *_encodings(keys.pop())])
+    assert_nowhere(live_server, [wire], [secret, *key_encodings(keys.pop())])
 
 
 def test_the_reference_clients_file_commands_and_an_unsafe_name(live_server, tmp_path, capsys):
