@@ -214,3 +214,37 @@ def test_the_reference_clients_file_commands_and_an_unsafe_name(live_server, tmp
         written, _ = e2e_client.get_files(http, f"{created.json()['html_url']}#{e2e.b64u(raw)}", tmp_path / "out")
     assert [p.name for p in written] == ["notes (2).txt"] and written[0].parent == tmp_path / "out"
     assert (tmp_path / "out" / "notes.txt").read_bytes() == b"from the command line"
+
+
+def test_the_browser_refuses_altered_files(live_server, new_page):
+    """The server checks only a file's header: the browser's decryption catches the rest (a
+    file cut at a record's end, records swapped, a flipped byte) and offers nothing of it."""
+    from pwpush_app.core import e2e, e2e_files
+
+    raw = os.urandom(32)
+
+    def sealed(name: str, data: bytes) -> bytes:
+        return b"".join(e2e_files.encrypt_file(raw, None, None, name, "text/plain", [data]))
+
+    record = e2e_files.CHUNK_BYTES + 16
+    head = 17 + 1024 + 16
+    big = os.urandom(e2e_files.CHUNK_BYTES + 10)  # two records: 1 MiB and 10 bytes
+    cut = sealed("cut.bin", big)[: head + record]  # the last record dropped, at its boundary
+    swapped = sealed("swapped.bin", big)
+    swapped = swapped[:head] + swapped[head + record:] + swapped[head: head + record]
+    flipped = bytearray(sealed("flipped.bin", b"small file"))
+    flipped[head + 3] ^= 1
+    files = [("a", cut), ("b", swapped), ("c", bytes(flipped)), ("d", sealed("fine.bin", b"fine"))]
+    with httpx.Client(timeout=60) as http:
+        created = http.post(live_server.url + "/api/v2/pushes", files=[
+            ("push[end_to_end]", (None, "true")), *[("push[files][]", (n, d, "application/octet-stream")) for n, d in files]])
+        assert created.status_code == 201, created.text
+    page = new_page()
+    page.goto(f"{created.json()['html_url']}#{e2e.b64u(raw)}")
+    page.click("#reveal")
+    page.wait_for_function("() => document.querySelectorAll('#e2e-file-list li[data-state=busy]').length === 0")
+    states = page.eval_on_selector_all("#e2e-file-list li", "items => items.map(li => li.dataset.state)")
+    assert states == ["error", "error", "error", "ready"]
+    assert page.locator("#e2e-file-list a[download]").count() == 1
+    assert "could not be decrypted" in page.inner_text("#e2e-file-list li:first-child")
+    assert page.inner_text("#e2e-file-list li:last-child .file-links-name") == "fine.bin"
