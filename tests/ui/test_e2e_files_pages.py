@@ -248,3 +248,15 @@ def test_the_browser_refuses_altered_files(live_server, new_page):
     assert page.locator("#e2e-file-list a[download]").count() == 1
     assert "could not be decrypted" in page.inner_text("#e2e-file-list li:first-child")
     assert page.inner_text("#e2e-file-list li:last-child .file-links-name") == "fine.bin"
+
+
+def test_an_empty_file_is_refused_before_anything_is_sent(live_server, new_page):
+    page = new_page()
+    wire = Wire(page)
+    _open_file_tab(page, live_server.url)
+    _choose_files(page, [("empty.txt", b"")])
+    _switch_on(page)
+    sent_before = len(wire.seen)
+    page.click("#create")
+    page.wait_for_selector("#e2e-sealer:has-text('empty.txt is empty')")
+    assert not any("/_upload" in item for item in wire.seen[sent_before:])
