@@ -18,6 +18,7 @@ The formats are documented in docs/api.md, for clients in other languages.
 from __future__ import annotations
 
 import argparse
+import mimetypes
 import os
 import sys
 from pathlib import Path
@@ -76,8 +77,10 @@ def push_files(client: httpx.Client, base_url: str, paths: list[str | Path], mes
         envelope = e2e.encrypt_with(aes_key, salt, iterations, message)
         form.append(("push[payload]", (None, envelope)))
     for position, path in enumerate(map(Path, paths)):
-        sealed = e2e_files.encrypt_file(aes_key, salt, iterations, path.name, "application/octet-stream",
-                                        _read_in_pieces(path))
+        if path.stat().st_size == 0:  # as the pages and plain file pushes refuse them
+            raise RuntimeError(f"{path.name} is empty: choose a file with something in it.")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        sealed = e2e_files.encrypt_file(aes_key, salt, iterations, path.name, content_type, _read_in_pieces(path))
         form.append(("push[files][]", (e2e_files.stored_name(position), _Stream(sealed), e2e_files.STORED_CONTENT_TYPE)))
     answer = client.post(base_url.rstrip("/") + "/api/v2/pushes", files=form)
     if answer.status_code != 201:

@@ -19,7 +19,7 @@ E2E_HINT = ("Your browser downloaded and decrypted the files: save each one now.
 E2E_LAST_VIEW = "That was the last view: the files are deleted from the server. "
 
 
-def files_shown(revealed: Revealed, target: str, grace_minutes: int) -> tuple[str, bool, rx.event.EventSpec]:
+def files_shown(revealed: Revealed, target: str, grace_minutes: int) -> tuple[str, bool, rx.EventSpec]:
     """(the downloads' hint, whether it replaces the views-left line, the event that fills the list)."""
     grant = revealed.downloads
     listing = [
