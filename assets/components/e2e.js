@@ -24,6 +24,7 @@ import {
   getLinkKey, givePassphrase, newPushKey, onLinkKey, onPassphraseWanted, open, passphraseWanted, sealText,
 } from "$/public/components/e2e_core.js";
 import { sealFile } from "$/public/components/e2e_files.js";
+import { describeBytes } from "$/public/components/chosen_files.js";
 
 export { open, seal } from "$/public/components/e2e_core.js";
 
@@ -142,7 +143,7 @@ const CANNOT_ENCRYPT = "Your browser could not encrypt the secret (it needs http
   + "Turn off \u201cEncrypt in my browser\u201d or try another browser.";
 
 export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, filesOn, uploadId,
-  filesButton, onFilesSealed, ...props }, ref) {
+  filesButton, filesLimit, onFilesSealed, ...props }, ref) {
   const key = useRef("");
   const busy = useRef(false);
   const sealing = useRef(on);
@@ -155,6 +156,8 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
   sendRef.current = onSealed;
   const sendFilesRef = useRef(onFilesSealed);
   sendFilesRef.current = onFilesSealed;
+  const limit = useRef(filesLimit);
+  limit.current = filesLimit;
   const [filesById] = useContext(UploadFilesContext);
   const chosen = useRef([]);
   chosen.current = (filesById && filesById[uploadId]) || [];
@@ -213,11 +216,17 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
             setNote(`Encrypting ${file.name} (${position + 1} of ${files.length})…`);
             made.push(await sealFile(file, position, pushKey));
           }
+          busy.current = false;
+          setNote("");
+          const total = made.reduce((sum, file) => sum + file.size, 0);
+          if (limit.current && total > limit.current) {
+            // The limit counts what is stored: the encrypted files, a little larger (docs/api.md).
+            return setError(`Encrypted, these files come to ${describeBytes(total)}, over the ${describeBytes(limit.current)} `
+              + "limit (encryption adds about 1 KiB per file): choose fewer or smaller files.");
+          }
           sealed = made;
           key.current = pushKey.fragment;
           if (out()) out().value = envelope;
-          busy.current = false;
-          setNote("");
           send();
         })
         .catch(() => {

@@ -73,4 +73,5 @@ def e2e_part(send, send_files) -> rx.Component:
     with the envelope and the encrypted files."""
     if not get_settings().end_to_end:
         return rx.fragment()
-    return e2e_sealer(sealing(CreateState.kind), send, sealing_files(CreateState.kind), send_files)
+    return e2e_sealer(sealing(CreateState.kind), send, sealing_files(CreateState.kind), send_files,
+                      CreateState.max_file_bytes)

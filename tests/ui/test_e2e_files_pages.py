@@ -260,3 +260,17 @@ def test_an_empty_file_is_refused_before_anything_is_sent(live_server, new_page)
     page.click("#create")
     page.wait_for_selector("#e2e-sealer:has-text('empty.txt is empty')")
     assert not any("/_upload" in item for item in wire.seen[sent_before:])
+
+
+def test_files_over_the_limit_once_encrypted_are_refused_in_the_browser(live_server, new_page):
+    """4 MiB of plaintext fits the page's courtesy check but not the server's limit once
+    encrypted (the limit counts what is stored): the browser says so and sends nothing."""
+    page = new_page()
+    wire = Wire(page)
+    _open_file_tab(page, live_server.url)
+    _choose_files(page, [("exactly-4-mib.bin", os.urandom(4 * 1024 * 1024))])
+    _switch_on(page)
+    sent_before = len(wire.seen)
+    page.click("#create")
+    page.wait_for_selector("#e2e-sealer:has-text('over the 4 MiB limit')")
+    assert not any("/_upload" in item for item in wire.seen[sent_before:])

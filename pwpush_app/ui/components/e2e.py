@@ -77,6 +77,7 @@ class E2ESealer(rx.Component):
     files_on: rx.Var[bool]
     upload_id: rx.Var[str]
     files_button: rx.Var[str]
+    files_limit: rx.Var[int]
     on_files_sealed: rx.EventHandler[no_args_event_spec]
 
 
@@ -108,11 +109,12 @@ def e2e_opener(target: str) -> rx.Component:
     return E2EOpener.create(id=OPENER_ID, target=target)
 
 
-def e2e_sealer(on, send, files_on=False, send_files=None, form: str = "create-form", payload: str = "payload",
-               passphrase: str = "passphrase", upload_id: str = "files", files_button: str = "create") -> rx.Component:
+def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: str = "create-form",
+               payload: str = "payload", passphrase: str = "passphrase", upload_id: str = "files",
+               files_button: str = "create") -> rx.Component:
     """`send`: the form's submit event (the upload), which the sealer runs with the envelope;
     `send_files`: the files' upload, run with the envelope and SEALED_FILES."""
-    files = dict(files_on=files_on, upload_id=upload_id, files_button=files_button,
+    files = dict(files_on=files_on, upload_id=upload_id, files_button=files_button, files_limit=files_limit,
                  **({"on_files_sealed": send_files} if send_files is not None else {}))
     return rx.fragment(
         E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on,
