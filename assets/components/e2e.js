@@ -16,7 +16,7 @@
 //   ciphertext (ui/create_text_upload.py, ui/create_files.py).  When the push is made,
 //   `rx.set_value(id, {fields, links})` gives the links; it adds '#<key>' to them and draws the
 //   QR code of the whole link here.
-import { createElement as h, forwardRef, useContext, useEffect, useImperativeHandle, useRef, useState } from "react";
+import { Children, createElement as h, forwardRef, useContext, useEffect, useImperativeHandle, useRef, useState } from "react";
 import QRCode from "qrcode";
 import { refs } from "$/utils/state";
 import { UploadFilesContext } from "$/utils/context";
@@ -38,19 +38,19 @@ const svgUri = (svg) => "data:image/svg+xml;base64," + btoa(unescape(encodeURICo
 
 // --- the reveal page --------------------------------------------------------------------------
 
-export const MISSING_KEY = "This link is missing its key (the part after #), so this secret can't be decrypted here, and revealing "
-  + "it would only use up a view. Ask the sender for the whole link, and open it exactly as sent.";
-
-export function E2EKeyGate({ on, hold, children }) {
+// `children`: what needs the key (with `hold`, then what to show instead: the reveal on load
+// never mounts); `message`: what to say (ui/components/e2e.py).
+export function E2EKeyGate({ on, hold, message, children }) {
   const [key, setKey] = useState(getLinkKey());
   useEffect(() => onLinkKey(() => setKey(getLinkKey())), []);
-  if (!on || key) return children ?? null;
+  const [present, missing] = Children.toArray(children);
+  if (!on || key) return present ?? null;
+  if (hold) return missing ?? null;
   const say = h("p", { id: "e2e-missing-key", role: "alert", style: { color: "var(--red-11)", fontSize: "var(--font-size-2)",
-    fontWeight: 500, margin: 0 } }, MISSING_KEY);
-  if (hold) return say; // the reveal on load never mounts
+    fontWeight: 500, margin: 0 } }, message);
   return h("div", { style: { display: "flex", flexDirection: "column", gap: "0.75rem", width: "100%" } }, say,
     h("fieldset", { disabled: true, "aria-disabled": "true", style: { border: 0, padding: 0, margin: 0, minWidth: 0,
-      opacity: 0.5, filter: "grayscale(1)", cursor: "not-allowed" } }, children));
+      opacity: 0.5, filter: "grayscale(1)", cursor: "not-allowed" } }, present));
 }
 
 export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref) {

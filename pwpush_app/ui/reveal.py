@@ -30,7 +30,13 @@ from pwpush_app.ui.components.e2e import E2E_FILES_ID, OPENER_ID, e2e_files, e2e
 from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
+from pwpush_app.ui.components.reveal_cards import (
+    card,
+    deleted_card,
+    missing_key_card,
+    opened_before_notice,
+    unavailable_card,
+)
 from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 from pwpush_app.ui.components.value_image import value_image
@@ -423,7 +429,7 @@ def reveal_page() -> rx.Component:
             RevealState.status,
             ("loading", _loading()),
             ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(_loading(), on_mount=RevealState.reveal_without_click,
-                                                                      width="100%"), hold=True)),
+                                                                      width="100%"), missing_key_card())),
             ("landing", _landing()),
             ("unavailable", unavailable_card()),
             ("deleted", deleted_card()),

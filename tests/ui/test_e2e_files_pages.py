@@ -140,6 +140,7 @@ def test_a_link_without_its_key_spends_no_view(live_server, server_runtime, new_
     page.goto(held.split("#")[0])
     page.wait_for_selector("#e2e-missing-key")
     page.wait_for_timeout(1000)
+    screenshots(page, "e2e-missing-key-held")
     assert find_push(server_runtime, held.split("/p/")[1].split("#")[0]).views_remaining == 5
 
 

@@ -87,6 +87,11 @@ class E2EKeyGate(rx.Component):
 
     on: rx.Var[bool]
     hold: rx.Var[bool]
+    message: rx.Var[str]
+
+
+MISSING_KEY = ("This link is missing its key (the part after #), so this secret can't be decrypted here, and revealing "
+               "it would only use up a view. Ask the sender for the whole link, and open it exactly as sent.")
 
 
 class E2EFiles(rx.Component):
@@ -96,9 +101,11 @@ class E2EFiles(rx.Component):
     label: rx.Var[str]
 
 
-def e2e_key_gate(end_to_end, child: rx.Component, hold: bool = False) -> rx.Component:
-    """`child` (the Reveal form, or with `hold` the reveal on load) only where the link has its key."""
-    return E2EKeyGate.create(child, on=end_to_end, hold=hold)
+def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None = None) -> rx.Component:
+    """`child` (the Reveal form) only where the link has its key, else disabled below MISSING_KEY;
+    with `instead` (for the reveal on load), `child` is not even mounted without the key."""
+    children = (child,) if instead is None else (child, instead)
+    return E2EKeyGate.create(*children, on=end_to_end, hold=instead is not None, message=MISSING_KEY)
 
 
 def e2e_files(label: str) -> rx.Component:
