@@ -166,7 +166,7 @@ const describeBytes = (n) =>
 
 const BUTTON = "rt-reset rt-BaseButton rt-r-size-2 rt-Button rt-variant-solid";
 
-function Row({ item, index }) {
+function Row({ item, index, retry }) {
   const said = {
     busy: item.received ? `Decrypting… ${describeBytes(item.received)}` : "Downloading and decrypting…",
     error: item.error,
@@ -179,6 +179,9 @@ function Row({ item, index }) {
       href: item.url, download: item.name, className: `file-links-download ${BUTTON}`, "aria-label": `Save ${item.name}`,
       "data-index": index,
     }, "Save"),
+    item.state === "error" && item.retry && h("button", {
+      type: "button", className: `file-links-download ${BUTTON}`, onClick: () => retry(index),
+    }, "Try again"),
     h("span", { className: "file-links-state", role: item.state === "error" ? "alert" : "status" }, said),
   );
 }
@@ -187,6 +190,7 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
   const [items, setItems] = useState([]);
   const urls = useRef([]);
   const run = useRef(0);
+  const links = useRef([]);
   const forget = () => {
     urls.current.forEach((url) => URL.revokeObjectURL(url));
     urls.current = [];
@@ -195,36 +199,37 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
   const update = (turn, index, change) => {
     if (run.current === turn) setItems((now) => now.map((item, i) => (i === index ? { ...item, ...change } : item)));
   };
-  const fetchAll = async (turn, files) => {
-    const rawKey = (() => {
-      try {
-        return fromB64u(getLinkKey());
-      } catch (e) {
-        return new Uint8Array(0);
-      }
-    })();
-    for (const [index, file] of files.entries()) {
-      if (run.current !== turn) return;
-      if (rawKey.length !== 32) {
-        update(turn, index, { state: "error", error: "This link is missing its key (the part after #): ask the sender for the whole link." });
-        continue;
-      }
-      try {
-        const answer = await fetch(file.href, { cache: "no-store", credentials: "same-origin" });
-        if (!answer.ok) {
-          update(turn, index, { state: "error", error: answer.headers.get("X-Error") || `The download failed (error ${answer.status}).` });
-          continue;
-        }
-        const opened = await openFile(answer.body, rawKey, (received) => update(turn, index, { received }));
-        const url = URL.createObjectURL(opened.blob);
-        urls.current.push(url);
-        update(turn, index, { state: "ready", name: opened.name, size: opened.size, url });
-      } catch (e) {
-        update(turn, index, { state: "error", error: e instanceof Undecryptable
-          ? "This file could not be decrypted: the link's key or the passphrase is wrong, or the file was altered."
-          : "The download was cut off. Check your connection." });
-      }
+  const linkKey = () => {
+    try {
+      return fromB64u(getLinkKey());
+    } catch (e) {
+      return new Uint8Array(0);
     }
+  };
+  const fetchOne = async (turn, index) => {
+    const rawKey = linkKey();
+    if (rawKey.length !== 32) {
+      return update(turn, index, { state: "error", error: "This link is missing its key (the part after #): ask the sender for the whole link." });
+    }
+    update(turn, index, { state: "busy", received: 0, retry: false });
+    try {
+      const answer = await fetch(links.current[index], { cache: "no-store", credentials: "same-origin" });
+      if (!answer.ok) {
+        return update(turn, index, { state: "error", error: answer.headers.get("X-Error") || `The download failed (error ${answer.status}).` });
+      }
+      const opened = await openFile(answer.body, rawKey, (received) => update(turn, index, { received }));
+      const url = URL.createObjectURL(opened.blob);
+      urls.current.push(url);
+      update(turn, index, { state: "ready", name: opened.name, size: opened.size, url });
+    } catch (e) {
+      // A download cut short gives a once-only file back (docs/files.md): it may be tried again.
+      update(turn, index, e instanceof Undecryptable
+        ? { state: "error", error: "This file could not be decrypted: the link's key or the passphrase is wrong, or the file was altered." }
+        : { state: "error", error: "The download was cut off. Check your connection and try again.", retry: true });
+    }
+  };
+  const fetchAll = async (turn) => {
+    for (let index = 0; index < links.current.length && run.current === turn; index += 1) await fetchOne(turn, index);
   };
   useImperativeHandle(ref, () => ({
     get value() {
@@ -240,13 +245,14 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
       } catch (e) {
         files = [];
       }
+      links.current = files.map((file) => file.href);
       setItems(files.map(() => ({ state: "busy", name: "", received: 0 })));
-      if (files.length) fetchAll(run.current, files);
+      if (files.length) fetchAll(run.current);
     },
   }), []);
   if (!items.length) return h("div", { ...props, hidden: true });
   return h("div", props,
     h("span", { style: { fontWeight: 500, fontSize: "var(--font-size-2)" } }, label),
-    h("ul", { id: "e2e-file-list" }, items.map((item, index) => h(Row, { key: index, item, index }))),
+    h("ul", { id: "e2e-file-list" }, items.map((item, index) => h(Row, { key: index, item, index, retry: (i) => fetchOne(run.current, i) }))),
   );
 });

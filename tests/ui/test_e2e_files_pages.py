@@ -275,3 +275,20 @@ def test_files_over_the_limit_once_encrypted_are_refused_in_the_browser(live_ser
     page.click("#create")
     page.wait_for_selector("#e2e-sealer:has-text('over the 4 MiB limit')")
     assert not any("/_upload" in item for item in wire.seen[sent_before:])
+
+
+def test_a_download_cut_off_can_be_tried_again(live_server, new_page, tmp_path):
+    source = tmp_path / "contract.txt"
+    source.write_bytes(b"signed " * 100)
+    with httpx.Client(timeout=30) as http:
+        link = e2e_client.push_files(http, live_server.url, [source], expire_after_views=1)
+    page = new_page()
+    cut = []
+    page.route("**/d/**", lambda route: (cut.append(route.request.url), route.abort()) if not cut else route.continue_())
+    page.goto(link)
+    page.click("#reveal")
+    page.wait_for_selector("#e2e-file-list li[data-state=error]")
+    assert "cut off" in page.inner_text("#e2e-file-list li")
+    page.click("#e2e-file-list button:has-text('Try again')")
+    page.wait_for_selector("#e2e-file-list li[data-state=ready]")
+    assert page.inner_text("#e2e-file-list .file-links-name") == "contract.txt" and len(cut) == 1
