@@ -65,7 +65,10 @@ def test_browser_encrypts_files_python_decrypts_and_nothing_leaks(live_server, s
     sender.fill("#passphrase", passphrase)
     sender.click("#create")
     sender.wait_for_function("() => (document.getElementById('share-link')?.value || '').includes('#')")
+    # The QR code of the whole link, drawn in the browser (the server never has the key).
+    sender.wait_for_function("() => (document.getElementById('share-qr')?.getAttribute('src') || '').startsWith('data:image/svg+xml')")
     link = sender.input_value("#share-link")
+    assert link in sender.input_value("#share-message")
     token, key = link.split("/p/")[1].split("#")
     push = find_push(server_runtime, token)
     assert push.end_to_end and push.kind == "file"
