@@ -1,84 +1,35 @@
-// End-to-end pushes' browser part (issue 20; the format is pwpush_app/core/e2e.py's and
-// docs/api.md's).  The page's CSP allows no eval, so this is a module of the bundle:
+// End-to-end pushes' browser part (issue 20; the formats are pwpush_app/core/e2e.py's and
+// core/e2e_files.py's, docs/api.md).  The page's CSP allows no eval, so this is a module of
+// the bundle; its primitives are in e2e_core.js, the file format in e2e_files.js.
 //
-// - On a link's page (/p/...), as this module loads (it wraps the app, E2ELinkKey, so it
-//   loads with the app's first script, before React mounts and the websocket connects), the
-//   key after '#' is read into memory and removed from the address bar: Reflex sends the
-//   page's URL, hash included, with every event (router_data; the first one rides in the
-//   socket's CONNECT packet), so the key must be gone before the first one.
+// - E2ELinkKey wraps the app, so e2e_core.js loads with the app's first script and takes the
+//   key out of a link's address before the websocket's first event (which carries the URL).
+// - E2EKeyGate (the reveal page): for an end-to-end push opened without its key (the link cut
+//   at '#', or a reload, which no longer has it), Reveal is disabled, or the reveal on load held,
+//   before any view is spent, and the page says what to do.
 // - E2EOpener (the reveal page): `rx.set_value(id, envelope)` after the usual reveal; it
-//   decrypts here (asking for the passphrase when the envelope has one) and puts the text
-//   into the page's secret field.  The server never sees the key or the passphrase.
-// - E2ESealer (the create page): while its switch is on, it holds the form's submit, encrypts
-//   the secret into the hidden #e2e-envelope, then runs the form's send (onSealed): the upload takes the
-//   envelope, never the text (ui/create_text_upload.py).  When the push is made,
+//   decrypts here (asking for the passphrase when the envelope or the files need one) and puts
+//   the text into the page's secret field.  The server never sees the key or the passphrase.
+// - E2ESealer (the create page): while its switch is on, it holds the form's submit (text) or
+//   the files' button, encrypts the secret into the hidden #e2e-envelope (and each chosen file,
+//   its name included, for sealedFiles()), then runs the form's send: the upload takes only
+//   ciphertext (ui/create_text_upload.py, ui/create_files.py).  When the push is made,
 //   `rx.set_value(id, {fields, links})` gives the links; it adds '#<key>' to them and draws the
 //   QR code of the whole link here.
-import { createElement as h, forwardRef, useEffect, useImperativeHandle, useRef, useState } from "react";
+import { Children, createElement as h, forwardRef, useContext, useEffect, useImperativeHandle, useRef, useState } from "react";
 import QRCode from "qrcode";
 import { refs } from "$/utils/state";
+import { UploadFilesContext } from "$/utils/context";
+import {
+  getLinkKey, givePassphrase, newPushKey, onLinkKey, onPassphraseWanted, open, passphraseWanted, sealText,
+} from "$/public/components/e2e_core.js";
+import { sealFile } from "$/public/components/e2e_files.js";
+import { describeBytes } from "$/public/components/chosen_files.js";
 
-const AD = new TextEncoder().encode("pwpush-e2e-v1");
-const ITERATIONS = 600000;
+export { open, seal } from "$/public/components/e2e_core.js";
 
-const toB64u = (bytes) => {
-  let text = "";
-  const view = new Uint8Array(bytes);
-  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000));
-  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-};
-const fromB64u = (text) => {
-  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
-  const raw = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
-  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
-};
-
-// The key of the link this page was opened with: in memory only, never in the address bar.
-let linkKey = "";
-if (typeof window !== "undefined" && /^\/p\/[^/]+/.test(window.location.pathname)) {
-  linkKey = window.location.hash.replace(/^#/, "");
-  if (window.location.hash || window.location.href.endsWith("#")) {
-    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
-  }
-}
-
-async function aesKey(rawKey, envelope, passphrase) {
-  if (!envelope.kdf) return crypto.subtle.importKey("raw", rawKey, "AES-GCM", false, ["encrypt", "decrypt"]);
-  const salt = fromB64u(envelope.salt);
-  const typed = await crypto.subtle.importKey("raw", new TextEncoder().encode(passphrase.trim()), "PBKDF2", false, ["deriveBits"]);
-  const stretched = new Uint8Array(
-    await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: envelope.iter }, typed, 256),
-  );
-  const material = new Uint8Array(64);
-  material.set(rawKey, 0);
-  material.set(stretched, 32);
-  const hkdf = await crypto.subtle.importKey("raw", material, "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt, info: AD }, hkdf, { name: "AES-GCM", length: 256 },
-    false, ["encrypt", "decrypt"]);
-}
-
-export async function seal(text, passphrase) {
-  const rawKey = crypto.getRandomValues(new Uint8Array(32));
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const envelope = { v: 1, alg: "A256GCM" };
-  if (passphrase.trim()) Object.assign(envelope, { kdf: "PBKDF2-SHA256", iter: ITERATIONS, salt: toB64u(crypto.getRandomValues(new Uint8Array(16))) });
-  const key = await aesKey(rawKey, envelope, passphrase);
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: AD }, key, new TextEncoder().encode(text));
-  Object.assign(envelope, { iv: toB64u(iv), ct: toB64u(ct) });
-  return { envelope: JSON.stringify(envelope), key: toB64u(rawKey) };
-}
-
-export async function open(envelopeText, keyText, passphrase) {
-  const envelope = JSON.parse(envelopeText);
-  const rawKey = fromB64u(keyText);
-  if (rawKey.length !== 32) throw new Error("bad key");
-  const key = await aesKey(rawKey, envelope, passphrase || "");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromB64u(envelope.iv), additionalData: AD }, key, fromB64u(envelope.ct));
-  return new TextDecoder("utf-8", { fatal: true }).decode(plain);
-}
-
-// Wraps the whole app (pwpush_app.py), so this module, and the lines above that take the key
-// out of the address bar, run with the app's first script, before the websocket's first event.
+// Wraps the whole app (pwpush_app.py), so e2e_core.js, which takes the key out of the address
+// bar, runs with the app's first script, before the websocket's first event.
 export function E2ELinkKey({ children }) {
   return children ?? null;
 }
@@ -87,10 +38,28 @@ const svgUri = (svg) => "data:image/svg+xml;base64," + btoa(unescape(encodeURICo
 
 // --- the reveal page --------------------------------------------------------------------------
 
+// `children`: what needs the key (with `hold`, then what to show instead: the reveal on load
+// never mounts); `message`: what to say (ui/components/e2e.py).
+export function E2EKeyGate({ on, hold, message, children }) {
+  const [key, setKey] = useState(getLinkKey());
+  useEffect(() => onLinkKey(() => setKey(getLinkKey())), []);
+  const [present, missing] = Children.toArray(children);
+  if (!on || key) return present ?? null;
+  if (hold) return missing ?? null;
+  const say = h("p", { id: "e2e-missing-key", role: "alert", style: { color: "var(--red-11)", fontSize: "var(--font-size-2)",
+    fontWeight: 500, margin: 0 } }, message);
+  return h("div", { style: { display: "flex", flexDirection: "column", gap: "0.75rem", width: "100%" } }, say,
+    h("fieldset", { disabled: true, "aria-disabled": "true", style: { border: 0, padding: 0, margin: 0, minWidth: 0,
+      opacity: 0.5, filter: "grayscale(1)", cursor: "not-allowed" } }, present));
+}
+
 export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref) {
   // idle | missing (no key in the link) | passphrase (asking) | wrong | failed | open
   const [status, setStatus] = useState("idle");
   const [working, setWorking] = useState(false);
+  // The files (e2e_files.js) may want the passphrase too, with or without a message.
+  const [files, setFiles] = useState(passphraseWanted());
+  useEffect(() => onPassphraseWanted(() => setFiles(passphraseWanted())), []);
   const envelope = useRef("");
   const field = useRef(null);
 
@@ -101,8 +70,9 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
   const attempt = async (passphrase) => {
     setWorking(true);
     try {
-      show(await open(envelope.current, linkKey, passphrase));
+      show(await open(envelope.current, getLinkKey(), passphrase));
       setStatus("open");
+      if (passphrase) givePassphrase(passphrase);
     } catch (e) {
       setStatus(passphrase ? "wrong" : "failed");
     } finally {
@@ -117,7 +87,7 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
       envelope.current = typeof text === "string" ? text : "";
       show("");
       if (!envelope.current) return setStatus("idle");
-      if (!linkKey) return setStatus("missing");
+      if (!getLinkKey()) return setStatus("missing");
       let parsed = null;
       try {
         parsed = JSON.parse(envelope.current);
@@ -128,22 +98,27 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
       attempt("");
     },
   }), []);
+  const messageAsks = status === "passphrase" || status === "wrong";
+  const asking = messageAsks || files.asking;
   useEffect(() => {
-    if ((status === "passphrase" || status === "wrong") && field.current) field.current.focus();
-  }, [status]);
+    if (asking && field.current) field.current.focus();
+  }, [asking, status]);
 
-  const say = {
-    missing: "This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the sender for the whole link.",
-    failed: "The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the whole link.",
-    wrong: "Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is already counted).",
-  }[status];
-  const asking = status === "passphrase" || status === "wrong";
-  return h("div", { ...props, "data-status": status, style: { display: status === "idle" || status === "open" ? "none" : "flex",
+  const say = status === "wrong" || (!messageAsks && files.asking && files.wrong)
+    ? "Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is already counted)."
+    : {
+      missing: "This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the sender for the whole link.",
+      failed: "The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the whole link.",
+    }[status];
+  const submit = (event) => {
+    event.preventDefault();
+    const typed = field.current ? field.current.value : "";
+    if (messageAsks) attempt(typed);
+    else givePassphrase(typed); // the files check it, and ask again if it is wrong
+  };
+  return h("div", { ...props, "data-status": status, style: { display: asking || say ? "flex" : "none",
     flexDirection: "column", gap: "0.5rem", width: "100%" } },
-    asking && h("form", {
-      onSubmit: (event) => { event.preventDefault(); attempt(field.current ? field.current.value : ""); },
-      style: { display: "flex", flexDirection: "column", gap: "0.5rem" },
-    },
+    asking && h("form", { onSubmit: submit, style: { display: "flex", flexDirection: "column", gap: "0.5rem" } },
       h("label", { htmlFor: "e2e-passphrase", style: { fontWeight: 500, fontSize: "var(--font-size-2)" } }, "Passphrase"),
       h("span", { id: "e2e-passphrase-help", style: { fontSize: "var(--font-size-2)", color: "var(--gray-11)" } },
         "The sender encrypted this secret with a passphrase as well. It is not in the link: if you don't have it, ask the sender for it."),
@@ -160,48 +135,113 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
 
 // --- the create page --------------------------------------------------------------------------
 
-export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, ...props }, ref) {
+// The chosen files, encrypted, for the files' upload (ui/create_files.py reads them at the send).
+let sealed = [];
+export const sealedFiles = () => sealed;
+
+const CANNOT_ENCRYPT = "Your browser could not encrypt the secret (it needs https or localhost, and a current browser). "
+  + "Turn off \u201cEncrypt in my browser\u201d or try another browser.";
+
+export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, filesOn, uploadId,
+  filesButton, filesLimit, onFilesSealed, ...props }, ref) {
   const key = useRef("");
   const busy = useRef(false);
   const sealing = useRef(on);
   sealing.current = on;
-  // The form's own send (the upload), called once the envelope is ready; it reads the
-  // envelope, never the text, while the switch is on (ui/create_text_upload.py).
+  const sealingFiles = useRef(filesOn);
+  sealingFiles.current = filesOn;
+  // The form's own sends (the uploads), called once the envelope (and the files) are ready;
+  // they read those, never the text or the files, while the switch is on.
   const sendRef = useRef(onSealed);
   sendRef.current = onSealed;
+  const sendFilesRef = useRef(onFilesSealed);
+  sendFilesRef.current = onFilesSealed;
+  const limit = useRef(filesLimit);
+  limit.current = filesLimit;
+  const [filesById] = useContext(UploadFilesContext);
+  const chosen = useRef([]);
+  chosen.current = (filesById && filesById[uploadId]) || [];
   const [error, setError] = useState("");
+  const [note, setNote] = useState("");
   useEffect(() => {
+    const out = () => document.getElementById(envelopeId);
     // On the document, in the capture phase: before the form (whichever element React has
-    // for it now) and before React's own listener, which sends the form.
-    const hold = (event) => {
+    // for it now) and before React's own listeners, which send it.
+    const holdText = (event) => {
       const element = event.target;
       if (!sealing.current || !element || element.id !== form) return;
       event.preventDefault();
       event.stopPropagation();
       if (busy.current) return; // a second click while encrypting: one push, one key
-      const out = document.getElementById(envelopeId);
       const text = document.getElementById(payload)?.value ?? "";
-      if (out) out.value = "";
+      if (out()) out().value = "";
       const send = () => sendRef.current && sendRef.current();
       if (!text.trim()) return send(); // the server says "Enter the secret to share."
       setError("");
       busy.current = true;
-      seal(text, document.getElementById(passphrase)?.value ?? "").then(
-        (made) => {
+      newPushKey(document.getElementById(passphrase)?.value ?? "")
+        .then(async (pushKey) => {
+          const envelope = await sealText(pushKey, text);
+          key.current = pushKey.fragment;
+          if (out()) out().value = envelope;
           busy.current = false;
-          key.current = made.key;
-          if (out) out.value = made.envelope;
           send();
-        },
-        () => {
+        })
+        .catch(() => {
           busy.current = false;
-          setError("Your browser could not encrypt the secret (it needs https or localhost, and a current browser). Turn off \u201cEncrypt in my browser\u201d or try another browser.");
-        },
-      );
+          setError(CANNOT_ENCRYPT);
+        });
     };
-    document.addEventListener("submit", hold, true);
-    return () => document.removeEventListener("submit", hold, true);
-  }, [form, payload, passphrase, envelopeId]);
+    const holdFiles = (event) => {
+      const button = event.target && event.target.closest ? event.target.closest(`#${filesButton}`) : null;
+      if (!sealingFiles.current || !button) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (busy.current) return;
+      const files = chosen.current;
+      const send = () => sendFilesRef.current && sendFilesRef.current();
+      sealed = [];
+      if (out()) out().value = "";
+      const empty = files.find((file) => file.size === 0);
+      if (empty) return setError(`${empty.name} is empty: choose a file with something in it.`);
+      if (!files.length) return send(); // the server says "Attach at least one file."
+      setError("");
+      busy.current = true;
+      const message = document.getElementById(payload)?.value ?? "";
+      newPushKey(document.getElementById(passphrase)?.value ?? "")
+        .then(async (pushKey) => {
+          const envelope = message ? await sealText(pushKey, message) : "";
+          const made = [];
+          for (const [position, file] of files.entries()) {
+            setNote(`Encrypting ${file.name} (${position + 1} of ${files.length})…`);
+            made.push(await sealFile(file, position, pushKey));
+          }
+          busy.current = false;
+          setNote("");
+          const total = made.reduce((sum, file) => sum + file.size, 0);
+          if (limit.current && total > limit.current) {
+            // The limit counts what is stored: the encrypted files, a little larger (docs/api.md).
+            return setError(`Encrypted, these files come to ${describeBytes(total)}, over the ${describeBytes(limit.current)} `
+              + "limit (encryption adds about 1 KiB per file): choose fewer or smaller files.");
+          }
+          sealed = made;
+          key.current = pushKey.fragment;
+          if (out()) out().value = envelope;
+          send();
+        })
+        .catch(() => {
+          busy.current = false;
+          setNote("");
+          setError(CANNOT_ENCRYPT);
+        });
+    };
+    document.addEventListener("submit", holdText, true);
+    document.addEventListener("click", holdFiles, true);
+    return () => {
+      document.removeEventListener("submit", holdText, true);
+      document.removeEventListener("click", holdFiles, true);
+    };
+  }, [form, payload, passphrase, envelopeId, filesButton]);
   useImperativeHandle(ref, () => ({
     get value() {
       return "";
@@ -215,6 +255,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
       }
       const out = document.getElementById(envelopeId);
       if (out) out.value = "";
+      sealed = [];
       if (!made || !key.current) return;
       const whole = (value) => (made.links || []).reduce((t, link) => t.split(link).join(link + "#" + key.current), value);
       for (const [id, value] of Object.entries(made.fields || {})) {
@@ -230,5 +271,6 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
       key.current = "";
     },
   }), [envelopeId]);
-  return h("p", { ...props, role: "alert", hidden: !error, style: { color: "var(--red-11)", fontSize: "var(--font-size-2)", margin: 0 } }, error);
+  return h("p", { ...props, role: error ? "alert" : "status", hidden: !error && !note,
+    style: { color: error ? "var(--red-11)" : "var(--gray-11)", fontSize: "var(--font-size-2)", margin: 0 } }, error || note);
 });

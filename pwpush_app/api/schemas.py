@@ -198,8 +198,9 @@ class PushFields(BaseModel):
         None, description="With `recipients`, all email addresses (ours): each push needs the code mailed to its own "
         "recipient.")
     end_to_end: bool | None = Field(
-        None, description="End-to-end (ours; kind text, where PWPUSH_END_TO_END is on): `payload` is the envelope the "
-        "client encrypted (docs/api.md); the key stays in the link's fragment, which the client adds to html_url.")
+        None, description="End-to-end (ours; kind text or file, where PWPUSH_END_TO_END is on): `payload` is the envelope "
+        "the client encrypted, and a file push's files are in the end-to-end file format (docs/api.md); the key stays "
+        "in the link's fragment, which the client adds to html_url.")
 
 
 class PushOut(BaseModel):
@@ -233,8 +234,8 @@ class PushOut(BaseModel):
     kind: str
     expire_after_minutes: int
     expires_at: str
-    end_to_end: bool | None = Field(None, description="Ours, true for an end-to-end push: its payload is the envelope "
-                                    "only the link's fragment opens (docs/api.md).")
+    end_to_end: bool | None = Field(None, description="Ours, true for an end-to-end push: its payload is the envelope, "
+                                    "and its files the encrypted files, only the link's fragment opens (docs/api.md).")
     name: str | None = Field(None, description="Owner only.")
     note: str | None = Field(None, description="Owner only.")
     allowed_ips: list[str] | None = Field(None, description="Owner only (ours), when set: the addresses and networks "

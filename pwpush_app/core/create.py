@@ -196,18 +196,21 @@ def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> 
 
 
 END_TO_END_OFF = "End-to-end encryption is turned off on this server: send the secret as it is, or ask whoever runs it."
-END_TO_END_TEXT_ONLY = "End-to-end encryption is for text pushes: choose the text kind."
+END_TO_END_TEXT_ONLY = "End-to-end encryption is for text and file pushes: choose one of those kinds."
 
 
 def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, str]) -> None:
-    """An end-to-end push: allowed here, a text push, its payload a well-formed envelope
-    no longer than the payload limit (the envelope is what is stored)."""
+    """An end-to-end push: allowed here, a text or file push, its payload a well-formed
+    envelope no longer than the payload limit (the envelope is what is stored); a file
+    push's message may be left out, its files are checked as they arrive (core/e2e_files.py)."""
     if flag is not True:
         errors["end_to_end"] = "end_to_end must be true or false."
     elif not settings.end_to_end:
         errors["end_to_end"] = END_TO_END_OFF
-    elif kind != "text":
+    elif kind not in ("text", "file"):
         errors["end_to_end"] = END_TO_END_TEXT_ONLY
+    elif kind == "file" and payload == "":
+        return
     elif not payload.strip():
         errors["payload"] = "Enter the secret to share."
     elif len(payload.encode("utf-8", errors="replace")) > settings.max_payload_bytes:
@@ -222,6 +225,8 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
 
 def _envelope_has_passphrase(request: NewPush) -> bool:
     """PWPUSH_REQUIRE_PASSPHRASE: an end-to-end push's passphrase is in its envelope."""
+    if request.end_to_end is True and request.kind == "file" and request.payload == "":
+        return True  # the files' heads say, checked as they arrive (core/file_uploads.py)
     try:
         return request.end_to_end is True and e2e.check_envelope(request.payload).has_passphrase
     except e2e.BadEnvelope:

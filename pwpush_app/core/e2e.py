@@ -110,24 +110,36 @@ def check_envelope(text) -> Envelope:
 
 
 def _aes_key(key: bytes, envelope: Envelope, passphrase: str | None) -> bytes:
-    if not envelope.has_passphrase:
+    return derive_key(key, envelope.salt, envelope.iterations, passphrase)
+
+
+def derive_key(key: bytes, salt: bytes | None, iterations: int | None, passphrase: str | None) -> bytes:
+    """The AES key: the fragment's key itself, or with a passphrase (a salt) HKDF of it and
+    PBKDF2 of the passphrase (the text envelope and the file format alike)."""
+    if salt is None:
         return key
-    stretched = crypto.pbkdf2_sha256((passphrase or "").strip().encode("utf-8"), envelope.salt, envelope.iterations)
-    return crypto.hkdf_sha256(key + stretched, envelope.salt, AD)
+    stretched = crypto.pbkdf2_sha256((passphrase or "").strip().encode("utf-8"), salt, iterations)
+    return crypto.hkdf_sha256(key + stretched, salt, AD)
 
 
 def encrypt(text: str, passphrase: str = "", iterations: int = ITERATIONS) -> tuple[str, str]:
     """(envelope, fragment key): what a client sends as the payload, and what goes after '#'."""
-    key, iv = os.urandom(KEY_BYTES), os.urandom(IV_BYTES)
+    key = os.urandom(KEY_BYTES)
     passphrase = passphrase.strip()
     salt = os.urandom(SALT_BYTES) if passphrase else None
-    shape = Envelope(iv, b"", salt, iterations if passphrase else None)
-    ciphertext = crypto.aes_gcm_seal(_aes_key(key, shape, passphrase), iv, text.encode("utf-8"), AD)
+    iterations = iterations if passphrase else None
+    return encrypt_with(derive_key(key, salt, iterations, passphrase), salt, iterations, text), b64u(key)
+
+
+def encrypt_with(aes_key: bytes, salt: bytes | None, iterations: int | None, text: str) -> str:
+    """The envelope of `text` under a key already derived (a file push's message beside its files)."""
+    iv = os.urandom(IV_BYTES)
+    ciphertext = crypto.aes_gcm_seal(aes_key, iv, text.encode("utf-8"), AD)
     fields = {"v": VERSION, "alg": ALGORITHM}
     if salt is not None:
         fields.update(kdf=KDF, iter=iterations, salt=b64u(salt))
     fields.update(iv=b64u(iv), ct=b64u(ciphertext))
-    return json.dumps(fields, separators=(",", ":")), b64u(key)
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def decrypt(envelope_text: str, fragment_key: str, passphrase: str = "") -> str:

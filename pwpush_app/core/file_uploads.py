@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterable, Callable, Iterable, Sequence
 
-from pwpush_app.core import crypto
+from pwpush_app.core import crypto, e2e, e2e_files
 from pwpush_app.core.audit import Client
 from pwpush_app.core.blobs import BlobWriter
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import (
+    PASSPHRASE_REQUIRED,
     CreatedPush,
     NewPush,
     new_push_key,
@@ -107,6 +108,7 @@ class _OpenFile:
     writer: BlobWriter
     sealer: crypto.StreamSealer
     size: int = 0
+    head: bytes = b""  # the first bytes, for an end-to-end push's check (core/e2e_files.py)
 
 
 def _one_step_at_a_time(method):
@@ -143,6 +145,7 @@ class FilePushDraft:
             validate_new_push(runtime, _as_file_push(request), client)
         self._key = new_push_key(runtime)
         self._files: list[PushFile] = []
+        self._heads: list[bytes] = []
         self._current: _OpenFile | None = None
         self._total = 0
         self._state = "open"  # open | committed | aborted
@@ -199,6 +202,8 @@ class FilePushDraft:
             return
         self._total += len(data)
         current.size += len(data)
+        if len(current.head) < e2e_files.HEAD_BYTES:
+            current.head += data[: e2e_files.HEAD_BYTES - len(current.head)]
         limit = self.runtime.settings.max_file_bytes_per_push
         if self._total > limit:
             self._refuse("files", f"The files are too large: at most {describe_bytes(limit)} per push in total.")
@@ -231,6 +236,7 @@ class FilePushDraft:
                     created_at=self.now,
                 )
             )
+            self._heads.append(current.head)
             self._current = None
 
     @_one_step_at_a_time
@@ -244,6 +250,8 @@ class FilePushDraft:
             raise RuntimeError("commit() needs the push's request")
         if not self._files:
             self._refuse("files", "Attach at least one file.")
+        if request.end_to_end is True:
+            self._seal_end_to_end_files()
         with self._aborting_on_error():
             created = self._store(request)
         self._state = "committed"
@@ -269,6 +277,20 @@ class FilePushDraft:
         for pushed in self._files:
             self.runtime.blobs.delete(pushed.blob_key)
         self._files = []
+
+    def _seal_end_to_end_files(self) -> None:
+        """An end-to-end push's files: each in the format (its head checked), stored under a
+        plain name and type (the real ones are inside); a required passphrase in each."""
+        for pushed, head in zip(self._files, self._heads):
+            try:
+                checked = e2e_files.check_head(head, pushed.size)
+            except e2e.BadEnvelope as bad:
+                self._refuse("files", str(bad))
+            if self.runtime.settings.require_passphrase and not checked.has_passphrase:
+                self._refuse("passphrase", PASSPHRASE_REQUIRED)
+            name = e2e_files.stored_name(pushed.position)
+            pushed.name_sealed = self._key.data_key.seal_text(self.push_id, file_name_field(pushed.position), name)
+            pushed.content_type = e2e_files.STORED_CONTENT_TYPE
 
     def _refuse(self, field: str, message: str):
         self.abort()

@@ -16,7 +16,7 @@ from pwpush_app.ui.components.fields import field_error, field_label, submit_but
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
 from pwpush_app.ui.create_e2e import e2e_field, e2e_part
-from pwpush_app.ui.create_files import file_fields, send_files_button
+from pwpush_app.ui.create_files import file_fields, send_files_button, send_sealed_files_event
 from pwpush_app.ui.create_notify import notify_field
 from pwpush_app.ui.create_policies import policy_fields
 from pwpush_app.ui.create_recipients import recipients_field
@@ -442,7 +442,7 @@ def create_page() -> rx.Component:
     return page_shell(
         # The form leaves the page once used (taking the secret out of the DOM with it).
         rx.cond(ShareState.shown, rx.fragment(), create_form()),
-        e2e_part(send_text_event()),
+        e2e_part(send_text_event(), send_sealed_files_event()),
         share_section(),
         heading="Share a secret",
         subheading=settings.brand_tagline or None,

@@ -16,6 +16,8 @@ the button is pressed), and are never assigned to state.
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
@@ -23,8 +25,10 @@ from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
 from pwpush_app.ui.components.chosen_files import ChosenFiles, describe_bytes_js, selected_bytes
+from pwpush_app.ui.components.e2e import ENVELOPE_ID, SEALED_FILES
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.share import ShareState, show_share
+from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
 
 UPLOAD_ID = "files"
@@ -33,6 +37,13 @@ UPLOAD_ID = "files"
 FORM_FIELDS = rx.Var(
     "Object.fromEntries(Array.from(new FormData(document.getElementById('create-form')))"
     ".filter(([, value]) => typeof value === 'string'))",
+    _var_type=dict,
+)
+# End-to-end (ui/create_e2e.py): the message is the envelope, and the passphrase stays here.
+SEALED_FIELDS = rx.Var(
+    "({...Object.fromEntries(Array.from(new FormData(document.getElementById('create-form')))"
+    ".filter(([name, value]) => typeof value === 'string' && name !== 'passphrase')), "
+    f"payload: (document.getElementById('{ENVELOPE_ID}')?.value ?? '')}})",
     _var_type=dict,
 )
 
@@ -55,6 +66,8 @@ class FileSendState(rx.State):
             if self.sending or create.kind != "file":
                 return  # (Reflex answers the upload with 400: nobody read it)
             request = create.new_push(fields if isinstance(fields, dict) else {})
+            if (await self.get_state(E2EState)).on:
+                request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
@@ -189,4 +202,14 @@ def send_files_button() -> rx.Component:
         ),
         id="create",
         width="100%",
+    )
+
+
+def send_sealed_files_event() -> rx.EventSpec:
+    """End-to-end: the same upload, of the files the browser encrypted (ui/components/e2e.py)."""
+    spec = FileSendState.send(
+        rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=FileSendState.upload_progress), SEALED_FIELDS)
+    uploaded = {"files", "chunks"}
+    return dataclasses.replace(
+        spec, args=tuple((name, SEALED_FILES if str(name) in uploaded else value) for name, value in spec.args)
     )

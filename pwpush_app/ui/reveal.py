@@ -14,15 +14,11 @@ from a new visit, so a reconnect never takes another view or hides the secret.
 
 from __future__ import annotations
 
-import json
-
 import reflex as rx
 
 from pwpush_app.core.create import is_safe_url
 from pwpush_app.core.crypto import plain_digest
 from pwpush_app.core.errors import PassphraseRequired, PushError, PushUnavailable, ServerBusy
-from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.links import download_all_path, download_path
 from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.recipient_code import send_code
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
@@ -30,13 +26,20 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
-from pwpush_app.ui.components.e2e import OPENER_ID, e2e_opener
+from pwpush_app.ui.components.e2e import E2E_FILES_ID, OPENER_ID, e2e_files, e2e_key_gate, e2e_opener
 from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, submit_button
 from pwpush_app.ui.components.file_links import file_links
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.components.reveal_cards import card, deleted_card, opened_before_notice, unavailable_card
-from pwpush_app.ui.components.value_image import value_image
+from pwpush_app.ui.components.reveal_cards import (
+    card,
+    deleted_card,
+    missing_key_card,
+    opened_before_notice,
+    unavailable_card,
+)
+from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
+from pwpush_app.ui.components.value_image import value_image
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -225,22 +228,10 @@ class RevealState(rx.State):
                 self.text_shown, self.message = True, str(refusal)
                 return []
         if revealed.push.kind == "file" and revealed.downloads is not None:
-            grant = revealed.downloads
-            if grant.once_each:
-                minutes = get_settings().file_grace_minutes
-                self.download_hint = (
-                    f"That was the last view: each file can be downloaded once in the next {plural(minutes, 'minute')}, "
-                    "then it is deleted. Download them now. A download that stops half-way doesn't count: "
-                    "press Download again."
-                )
-                self.views_left = ""  # the note above says it
-            else:
-                self.download_hint = f"The download links work until {format_time(grant.until)}."
-            listing = [
-                {"name": f.name, "size": describe_bytes(f.size), "href": download_path(grant.grant, f.index)}
-                for f in grant.files
-            ]
-            return [rx.set_value(SECRET_FILES, json.dumps({"files": listing, "all": download_all_path(grant.grant)}))]
+            self.download_hint, last, listing = files_shown(revealed, SECRET_FILES, get_settings().file_grace_minutes)
+            if last:
+                self.views_left = ""  # the hint says it
+            return [listing]
         return []
 
     @rx.event
@@ -271,7 +262,8 @@ class RevealState(rx.State):
             self.message = BUSY_MESSAGE
             return
         self.status, self.deletable = "deleted", False
-        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT, OPENER_ID)]
+        return [rx.set_value(field, "") for field in (SECRET_BOX, SECRET_QR, SECRET_FILES, DELETE_RECEIPT, OPENER_ID,
+                                                      E2E_FILES_ID)]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -294,7 +286,7 @@ def _landing() -> rx.Component:
             color_scheme="gray",
         ),
         e2e_note(RevealState.end_to_end),
-        rx.form(
+        e2e_key_gate(RevealState.end_to_end, rx.form(
             rx.vstack(
                 passphrase_step(RevealState.needs_passphrase),
                 code_step(RevealState.needs_code, RevealState.code_sent_to, RevealState.sending_code, RevealState.email_code),
@@ -313,7 +305,7 @@ def _landing() -> rx.Component:
             on_submit=RevealState.reveal,
             reset_on_submit=False,
             width="100%",
-        ),
+        )),
         min_height="12rem",
     )
 
@@ -381,6 +373,7 @@ def _qr_secret() -> rx.Component:
 def _files_secret() -> rx.Component:
     return rx.vstack(
         file_links(SECRET_FILES, "Files to download"),
+        e2e_files("Files to save"),
         rx.text(RevealState.download_hint, id="downloads-note", size="2", weight="medium"),
         width="100%",
         spacing="3",
@@ -435,7 +428,8 @@ def reveal_page() -> rx.Component:
         rx.match(
             RevealState.status,
             ("loading", _loading()),
-            ("autoreveal", rx.box(_loading(), on_mount=RevealState.reveal_without_click, width="100%")),
+            ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(_loading(), on_mount=RevealState.reveal_without_click,
+                                                                      width="100%"), missing_key_card())),
             ("landing", _landing()),
             ("unavailable", unavailable_card()),
             ("deleted", deleted_card()),

@@ -82,7 +82,7 @@ def test_malformed_envelope_is_refused(api, runtime, case):
     ({"kind": "qr"}, "end_to_end"),
     ({"end_to_end": "maybe"}, "end_to_end"),
 ])
-def test_end_to_end_is_for_text_pushes_only(api, runtime, fields, field):
+def test_end_to_end_is_for_text_and_file_pushes_only(api, runtime, fields, field):
     answer = api.post("/api/v2/pushes", json={"push": {"payload": GOOD, "end_to_end": True, **fields}})
     assert answer.status_code == 422, answer.text
     assert field in answer.text

@@ -42,10 +42,11 @@ def server_runtime(live_server) -> Runtime:
 
 @pytest.fixture(scope="session")
 def strict_site(tmp_path_factory):
-    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days
-    (tests/ui/test_recipients_pages.py, and the answer page's files: test_requests_pages.py)."""
+    """A site with instance policies: a passphrase on every push, at most 3 views and 2 days,
+    and no end-to-end pushes (tests/ui/test_recipients_pages.py, and the answer page's files:
+    test_requests_pages.py)."""
     server = LiveServer(tmp_path_factory.mktemp("strict") / "data", free_port(), {
-        "PWPUSH_REQUIRE_PASSPHRASE": "true",
+        "PWPUSH_REQUIRE_PASSPHRASE": "true", "PWPUSH_END_TO_END": "false",
         "PWP__PW__EXPIRE_AFTER_VIEWS_MAX": "3", "PWP__PW__EXPIRE_AFTER_VIEWS_DEFAULT": "2",
         "PWP__PW__EXPIRE_AFTER_DAYS_MAX": "2", "PWP__PW__EXPIRE_AFTER_DAYS_DEFAULT": "1",
     })

@@ -11,61 +11,16 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
-from pathlib import Path
 
 import httpx
 import pytest
-from ui_helpers import ROOT, screenshots, sign_up, wait_until_ready
+from ui_helpers import Wire, assert_nowhere, key_encodings, screenshots, sign_up, wait_until_ready
 
 from pwpush_app import e2e_client
 from pwpush_app.core.records import find_push
 
 pytestmark = pytest.mark.browser
-
-
-class Wire:
-    """Everything a page sends and receives: websocket frames, and each request's URL,
-    headers and body."""
-
-    def __init__(self, page):
-        self.seen: list[str] = []
-        page.on("websocket", self._socket)
-        page.on("request", self._request)
-
-    def _socket(self, socket) -> None:
-        socket.on("framesent", lambda frame: self.seen.append(str(frame)))
-        socket.on("framereceived", lambda frame: self.seen.append(str(frame)))
-
-    def _request(self, request) -> None:
-        body = request.post_data_buffer or b""
-        self.seen.append(f"{request.url}\n{request.headers}\n{body.decode('latin-1')}")
-
-    def carrying(self, needle: str) -> list[str]:
-        return [item for item in self.seen if needle in item]
-
-
-def _encodings(key: str) -> list[str]:
-    """The fragment key as text, standard base64 and hex: none may appear anywhere."""
-    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    return [key, base64.b64encode(raw).decode().rstrip("="), raw.hex()]
-
-
-def _assert_nowhere(live_server, wires: list[Wire], secrets_: list[str]) -> None:
-    for wire in wires:
-        assert wire.seen, "the pages should have talked to the server"
-        for needle in secrets_:
-            assert wire.carrying(needle) == [], needle
-    log = live_server.log_text()
-    for place in (ROOT / ".states", live_server.data_dir):
-        for path in Path(place).rglob("*") if Path(place).exists() else []:
-            if path.is_file():
-                data = path.read_bytes()
-                for needle in secrets_:
-                    assert needle.encode() not in data, (path, needle)
-    for needle in secrets_:
-        assert needle not in log
 
 
 def _create_encrypted(page, base_url: str, secret: str, passphrase: str = "") -> str:
@@ -120,7 +75,7 @@ def test_browser_encrypts_python_decrypts_and_nothing_leaks(live_server, server_
     assert recipient.input_value("#secret-box") == text
     assert find_push(server_runtime, token).views_remaining == 3  # one view, however many tries
 
-    _assert_nowhere(live_server, [sender_wire, recipient_wire], [text, passphrase, *_encodings(key)])
+    assert_nowhere(live_server, [sender_wire, recipient_wire], [text, passphrase, *key_encodings(key)])
 
 
 def test_python_encrypts_through_the_api_the_reveal_page_decrypts(live_server, server_runtime, new_page):
@@ -135,7 +90,7 @@ def test_python_encrypts_through_the_api_the_reveal_page_decrypts(live_server, s
     assert page.input_value("#secret-box") == text
     assert "#" not in page.url
     assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).expired
-    _assert_nowhere(live_server, [wire], [text.split("\n")[0], *_encodings(key)])
+    assert_nowhere(live_server, [wire], [text.split("\n")[0], *key_encodings(key)])
 
 
 def test_a_link_without_its_key_says_so(live_server, server_runtime, new_page):
@@ -143,9 +98,10 @@ def test_a_link_without_its_key_says_so(live_server, server_runtime, new_page):
         link = e2e_client.push(http, live_server.url, "canary-" + secrets.token_hex(8))
     page = new_page()
     page.goto(link.split("#")[0])
-    page.click("#reveal")
+    # Said before the reveal, which is disabled: no view is spent (tests/ui/test_e2e_files_pages.py).
     page.wait_for_selector("text=missing its key")
-    assert page.input_value("#secret-box") == ""
+    assert page.is_disabled("#reveal")
+    assert find_push(server_runtime, link.split("/p/")[1].split("#")[0]).views_remaining == 5
 
 
 def test_screenshots_of_the_switch_and_the_reveal(live_server, new_page):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import secrets
 
+import httpx
 import pytest
 from ui_helpers import reveal_in, screenshots, sign_up, wait_until_ready
 
+from pwpush_app import e2e_client
+from pwpush_app.core.e2e import encrypt
 from pwpush_app.core.records import find_push
 
 pytestmark = pytest.mark.browser
@@ -114,3 +117,28 @@ def test_the_instance_policies_on_the_create_page(strict_site, new_page):
     page.wait_for_timeout(400)
     page.click("#create")
     page.wait_for_function("() => document.getElementById('share-link').value.length > 0")
+
+
+def test_end_to_end_turned_off_no_switch_and_the_api_refuses(strict_site, live_server, new_page):
+    page = new_page()
+    # Where it is on (the session's server), the switch is there...
+    page.goto(live_server.url + "/")
+    wait_until_ready(page)
+    page.wait_for_selector("#end_to_end")
+    # ...and here, with PWPUSH_END_TO_END=false, it is not (the text form otherwise whole).
+    page.goto(strict_site.url + "/")
+    wait_until_ready(page)
+    page.wait_for_selector("#payload")
+    page.wait_for_selector("#passphrase")
+    assert page.locator("#end_to_end").count() == 0 and page.locator("#e2e-envelope").count() == 0
+    envelope, _ = encrypt("x", "pp")
+    with httpx.Client(timeout=30) as http:
+        refused = http.post(strict_site.url + "/api/v2/pushes", json={"push": {"payload": envelope, "end_to_end": True}})
+        assert refused.status_code == 422
+        assert "End-to-end encryption is turned off on this server" in refused.text
+        try:
+            e2e_client.push(http, strict_site.url, "x", "pp")
+        except RuntimeError as refusal:
+            assert "422" in str(refusal) and "turned off" in str(refusal)
+        else:
+            pytest.fail("the reference client's push should be refused")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -222,3 +223,49 @@ def signed_up_on(page, base_url: str, email: str, path: str) -> "EventChannel":
     page.goto(base_url + path)
     wait_until_ready(page)
     return channel
+
+
+# --- end-to-end pushes' checks (issue 20) ---------------------------------------------------------
+
+
+class Wire:
+    """Everything a page sends and receives: websocket frames, and each request's URL,
+    headers and body."""
+
+    def __init__(self, page):
+        self.seen: list[str] = []
+        page.on("websocket", self._socket)
+        page.on("request", self._request)
+
+    def _socket(self, socket) -> None:
+        socket.on("framesent", lambda frame: self.seen.append(str(frame)))
+        socket.on("framereceived", lambda frame: self.seen.append(str(frame)))
+
+    def _request(self, request) -> None:
+        body = request.post_data_buffer or b""
+        self.seen.append(f"{request.url}\n{request.headers}\n{body.decode('latin-1')}")
+
+    def carrying(self, needle: str) -> list[str]:
+        return [item for item in self.seen if needle in item]
+
+
+def key_encodings(key: str) -> list[str]:
+    """The fragment key as text, standard base64 and hex: none may appear anywhere."""
+    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    return [key, base64.b64encode(raw).decode().rstrip("="), raw.hex()]
+
+
+def assert_nowhere(live_server, wires: list[Wire], secrets_: list[str]) -> None:
+    for wire in wires:
+        assert wire.seen, "the pages should have talked to the server"
+        for needle in secrets_:
+            assert wire.carrying(needle) == [], needle
+    log = live_server.log_text()
+    for place in (ROOT / ".states", live_server.data_dir):
+        for path in Path(place).rglob("*") if Path(place).exists() else []:
+            if path.is_file():
+                data = path.read_bytes()
+                for needle in secrets_:
+                    assert needle.encode() not in data, (path, needle)
+    for needle in secrets_:
+        assert needle not in log

@@ -1,11 +1,17 @@
-"""End-to-end pushes' browser part (assets/components/e2e.js; the format is core/e2e.py's).
+"""End-to-end pushes' browser part (assets/components/e2e*.js; the formats are core/e2e.py's
+and core/e2e_files.py's).
 
 - `e2e_opener`: on the reveal page, filled by `rx.set_value(OPENER_ID, envelope)` after the
   usual reveal; it decrypts in the browser with the key from the link's fragment (and the
   passphrase, asked for there) and puts the text into the secret's field.
+- `e2e_files`: on the reveal page, filled like `file_links` with the download links; it
+  downloads each file, decrypts it in the browser and offers it under its real name.
+- `e2e_key_gate`: around the reveal button (or the reveal on load) of an end-to-end push: with
+  no key in the link, Reveal is disabled (the reveal on load held) before a view is spent.
 - `e2e_sealer`: on the create page, while `on`, it holds the form's submit, encrypts the
-  secret into the hidden `#e2e-envelope` and submits again; `sealer_links` gives it the new
-  push's links, which it completes with '#<key>' (and draws the QR code of) in the browser.
+  secret into the hidden `#e2e-envelope` and submits again; while `files_on`, the same for the
+  files' button, with each chosen file encrypted for `SEALED_FILES`; `sealer_links` gives it
+  the new push's links, which it completes with '#<key>' (and draws the QR code of) in the browser.
 Loading the module on a link's page also takes the key out of the address bar before the
 websocket connects (Reflex sends the URL with every event).
 """
@@ -15,12 +21,21 @@ from __future__ import annotations
 import json
 
 import reflex as rx
+from reflex.vars import VarData
 from reflex_base.event import no_args_event_spec
+from reflex_base.utils.imports import ImportVar
+
+from pwpush_app.ui.components.file_links import FILE_LIST_STYLE
 
 OPENER_ID = "e2e-opener"
 SEALER_ID = "e2e-sealer"
 ENVELOPE_ID = "e2e-envelope"
+E2E_FILES_ID = "e2e-files"
 LIBRARY = rx.asset("components/e2e.js").importable_path
+FILES_LIBRARY = rx.asset("components/e2e_files.js").importable_path
+CORE_LIBRARY = rx.asset("components/e2e_core.js").importable_path
+# The chosen files as the sealer encrypted them: what the files' upload sends while it seals.
+SEALED_FILES = rx.Var("sealedFiles()", _var_data=VarData(imports={LIBRARY: [ImportVar(tag="sealedFiles")]}))
 # The QR code of a link with its key is drawn in the browser (the server never has the key).
 QR_LIBRARY = "qrcode@1.5.4"
 
@@ -58,20 +73,62 @@ class E2ESealer(rx.Component):
     on: rx.Var[bool]
     # The form's send (its upload), run once the envelope is ready.
     on_sealed: rx.EventHandler[no_args_event_spec]
+    # The same for a file push: its files' button, and their upload.
+    files_on: rx.Var[bool]
+    upload_id: rx.Var[str]
+    files_button: rx.Var[str]
+    files_limit: rx.Var[int]
+    on_files_sealed: rx.EventHandler[no_args_event_spec]
+
+
+class E2EKeyGate(rx.Component):
+    library = LIBRARY
+    tag = "E2EKeyGate"
+
+    on: rx.Var[bool]
+    hold: rx.Var[bool]
+    message: rx.Var[str]
+
+
+MISSING_KEY = ("This link is missing its key (the part after #), so this secret can't be decrypted here, and revealing "
+               "it would only use up a view. Ask the sender for the whole link, and open it exactly as sent.")
+
+
+class E2EFiles(rx.Component):
+    library = FILES_LIBRARY
+    tag = "E2EFiles"
+
+    label: rx.Var[str]
+
+
+def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None = None) -> rx.Component:
+    """`child` (the Reveal form) only where the link has its key, else disabled below MISSING_KEY;
+    with `instead` (for the reveal on load), `child` is not even mounted without the key."""
+    children = (child,) if instead is None else (child, instead)
+    return E2EKeyGate.create(*children, on=end_to_end, hold=instead is not None, message=MISSING_KEY)
+
+
+def e2e_files(label: str) -> rx.Component:
+    return E2EFiles.create(id=E2E_FILES_ID, label=label, width="100%", style=FILE_LIST_STYLE)
 
 
 def e2e_opener(target: str) -> rx.Component:
     return E2EOpener.create(id=OPENER_ID, target=target)
 
 
-def e2e_sealer(on, send, form: str = "create-form", payload: str = "payload", passphrase: str = "passphrase") -> rx.Component:
-    """`send`: the form's submit event (the upload), which the sealer runs with the envelope."""
+def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: str = "create-form",
+               payload: str = "payload", passphrase: str = "passphrase", upload_id: str = "files",
+               files_button: str = "create") -> rx.Component:
+    """`send`: the form's submit event (the upload), which the sealer runs with the envelope;
+    `send_files`: the files' upload, run with the envelope and SEALED_FILES."""
+    files = dict(files_on=files_on, upload_id=upload_id, files_button=files_button, files_limit=files_limit,
+                 **({"on_files_sealed": send_files} if send_files is not None else {}))
     return rx.fragment(
         E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on,
-                         on_sealed=send),
+                         on_sealed=send, **files),
         # Not a form field (no name): the upload reads it (ui/create_text_upload.py).
         rx.el.textarea(id=ENVELOPE_ID, hidden=True, read_only=True, tab_index=-1, aria_hidden="true",
-                       custom_attrs={"data-on": rx.cond(on, "yes", "no")}),
+                       custom_attrs={"data-on": rx.cond(on, "yes", "no"), "data-files-on": rx.cond(files_on, "yes", "no")}),
     )
 
 

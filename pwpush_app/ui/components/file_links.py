@@ -7,6 +7,31 @@ from __future__ import annotations
 
 import reflex as rx
 
+# The list of files (here, and the end-to-end one of ui/components/e2e.py).
+FILE_LIST_STYLE = {
+    "display": "flex",
+    "flexDirection": "column",
+    "gap": "0.5rem",
+    "& ul": {"listStyle": "none", "padding": "0", "margin": "0", "display": "flex", "flexDirection": "column",
+             "gap": "0.5rem"},
+    "& li, & .file-links-all": {
+        "display": "flex",
+        "flexWrap": "wrap",
+        "alignItems": "center",
+        "gap": "0.25rem 0.75rem",
+        "padding": "0.5rem 0.75rem",
+        "border": "1px solid var(--gray-a6)",
+        "borderRadius": "var(--radius-3)",
+    },
+    "& .file-links-name": {"fontWeight": "500", "overflowWrap": "anywhere", "flex": "1 1 12rem"},
+    "& .file-links-size": {"color": "var(--gray-11)", "fontSize": "var(--font-size-1)"},
+    "& .file-links-download": {"textDecoration": "none"},
+    "& .file-links-state": {"flexBasis": "100%", "fontSize": "var(--font-size-1)", "color": "var(--gray-11)"},
+    "& .file-links-state:empty": {"display": "none"},
+    "& [data-state='error'] .file-links-state": {"color": "var(--red-11)", "fontWeight": "500"},
+    "& [data-state='done'] .file-links-state, & [data-state='ready'] .file-links-state": {"color": "var(--green-11)"},
+}
+
 
 class FileLinks(rx.Component):
     library = rx.asset("components/file_links.js").importable_path
@@ -20,27 +45,5 @@ def file_links(id: str, label: str) -> rx.Component:
         id=id,
         label=label,
         width="100%",
-        style={
-            "display": "flex",
-            "flexDirection": "column",
-            "gap": "0.5rem",
-            "& ul": {"listStyle": "none", "padding": "0", "margin": "0", "display": "flex", "flexDirection": "column",
-                     "gap": "0.5rem"},
-            "& li, & .file-links-all": {
-                "display": "flex",
-                "flexWrap": "wrap",
-                "alignItems": "center",
-                "gap": "0.25rem 0.75rem",
-                "padding": "0.5rem 0.75rem",
-                "border": "1px solid var(--gray-a6)",
-                "borderRadius": "var(--radius-3)",
-            },
-            "& .file-links-name": {"fontWeight": "500", "overflowWrap": "anywhere", "flex": "1 1 12rem"},
-            "& .file-links-size": {"color": "var(--gray-11)", "fontSize": "var(--font-size-1)"},
-            "& .file-links-download": {"textDecoration": "none"},
-            "& .file-links-state": {"flexBasis": "100%", "fontSize": "var(--font-size-1)", "color": "var(--gray-11)"},
-            "& .file-links-state:empty": {"display": "none"},
-            "& [data-state='error'] .file-links-state": {"color": "var(--red-11)", "fontWeight": "500"},
-            "& [data-state='done'] .file-links-state": {"color": "var(--green-11)"},
-        },
+        style=FILE_LIST_STYLE,
     )

@@ -1,17 +1,27 @@
 """The reveal page's cards that hold no secret: a link that no longer works, a deleted
-secret, and the "opened before" notice (issue 21)."""
+secret, an end-to-end link without its key (issue 20), and the "opened before" notice (issue 21)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.ui.components.e2e import MISSING_KEY
 
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 
 
 def card(*children, **props) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", **props)
+
+
+def missing_key_card() -> rx.Component:
+    """An end-to-end link opened without its key, where the page would reveal on load: held."""
+    return card(
+        rx.heading("Someone shared a secret with you", as_="h1", size="6"),
+        rx.text(MISSING_KEY, id="e2e-missing-key", role="alert", color_scheme="red", size="2", weight="medium"),
+        min_height="12rem",
+    )
 
 
 def unavailable_card() -> rx.Component:
