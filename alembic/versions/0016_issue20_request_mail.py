@@ -1,6 +1,6 @@
 """requests (issue 20): the requester may turn off the mail on answer, per request
 
-Revision ID: 0017_issue20
+Revision ID: 0016_issue20
 Revises: 0015_issue20
 Create Date: 2026-12-01 06:00:00
 """
@@ -9,7 +9,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0017_issue20'
+revision: str = '0016_issue20'
 # Chained on 0015; helper A's 0016_issue20 (if any) goes between: the lead re-chains.
 down_revision: Union[str, None] = '0015_issue20'
 branch_labels: Union[str, Sequence[str], None] = None
