@@ -27,8 +27,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from pwpush_app.core import audit, letters, link_mail
@@ -38,8 +38,8 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import CodeExpired, CodeRequired, CodeSendLimited, PushError, PushUnavailable
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.outbox import queue_mail
-from pwpush_app.core.records import PUSHES, find_by_link, refuse_unless_live
 from pwpush_app.core.push_policies import refuse_unless_allowed
+from pwpush_app.core.records import PUSHES, find_by_link, refuse_unless_live
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import VERIFY_EMAIL
 

@@ -17,8 +17,8 @@ from pwpush_app.ui import account_recovery
 from pwpush_app.ui.components.fields import field_label
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.post_form import post_form
-from pwpush_app.ui.passkeys import PasskeyLoginState, login_passkey_section, passkeys_card, step_passkey_section
 from pwpush_app.ui.notifications import mail_problems_card, notifications_card, webhooks_card
+from pwpush_app.ui.passkeys import PasskeyLoginState, login_passkey_section, passkeys_card, step_passkey_section
 from pwpush_app.ui.session import AccountState, current_user
 from pwpush_app.ui.two_factor import login_code_page as _login_code_page
 from pwpush_app.ui.two_factor import login_enrol_page as _login_enrol_page

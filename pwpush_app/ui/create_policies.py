@@ -10,7 +10,9 @@ from typing import Callable
 import reflex as rx
 
 from pwpush_app.core.push_policies import BURN_MAX, BURN_MIN, MAX_ALLOWED_IPS
-from pwpush_app.core.recipient_code import CODE_MINUTES, FIELD as VERIFY, GROUP_FIELD as VERIFY_EACH
+from pwpush_app.core.recipient_code import CODE_MINUTES
+from pwpush_app.core.recipient_code import FIELD as VERIFY
+from pwpush_app.core.recipient_code import GROUP_FIELD as VERIFY_EACH
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.create_state import CreateState
