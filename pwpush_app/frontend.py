@@ -44,7 +44,8 @@ from typing import Iterator
 
 from pwpush_app.settings import Settings
 
-# Settings read by the server only, never by a page: changing one must not cost a rebuild.
+# Settings no build depends on (read by the server only, or by a page's state at run time):
+# changing one must not cost a rebuild.
 # tests/test_frontend_build.py compiles the pages with each of them changed and checks that
 # nothing the browser gets differs; a setting a page starts to use must leave this list.
 SERVER_ONLY_SETTINGS = frozenset({
@@ -56,6 +57,10 @@ SERVER_ONLY_SETTINGS = frozenset({
     # The site's address: links are made per request, and the event socket's address is put
     # into each served copy of a build (served_copy).
     "base_url", "base_url_configured", "allowed_hosts",
+    # Read by the pages at run time, from their state when they load (never compiled into
+    # them): the file limits and the login lock-out rule. The test servers, which differ
+    # mostly in these, then share one build.
+    "max_file_bytes_per_push", "files_require_login", "login_max_failures", "login_lockout_minutes",
 })
 # What the pages read of the mail settings (ui/: sign-up, recovery, create, notifications).
 MAIL_PAGE_FACTS = ("configured", "account_emails", "link_by_email", "webhooks", "digest_hour_utc")

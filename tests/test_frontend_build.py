@@ -57,6 +57,11 @@ SERVER_ONLY_CHANGES = {
     "allowed_hosts": {"PWP__ALLOWED_HOSTS": "secrets.example.com .example.org"},
     "require_mfa": {"PWP__REQUIRE_MFA": "true"},
     "admin_emails": {"PWP__ADMIN_EMAILS": "root@example.com"},
+    # read by the pages at run time, through their state
+    "max_file_bytes_per_push": {"PWPUSH_FILES_MAX_BYTES": str(4 * 1024 * 1024)},
+    "files_require_login": {"PWP__FILES__REQUIRE_LOGIN": "false"},
+    "login_max_failures": {"PWPUSH_LOGIN_MAX_FAILURES": "3"},
+    "login_lockout_minutes": {"PWPUSH_LOGIN_LOCKOUT_MINUTES": "7"},
 }
 
 # The mail settings' details, which the pages never read (frontend.MAIL_PAGE_FACTS are the

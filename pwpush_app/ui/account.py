@@ -46,12 +46,17 @@ class AccountFormState(rx.State):
     # The login waits for a confirmed address: offer to send the link again.
     offer_confirmation: bool = False
     signups_open: bool = not get_settings().disable_signups
+    # Read at each load, never compiled into the page (frontend.RUN_TIME_SETTINGS).
+    lockout_rule: str = ""
 
     def _read_query(self) -> None:
         query = self.router.url.query_parameters
         self.message = accounts.form_message(str(query.get("error", "")), str(query.get("until", "")))
         self.notice = next((text for key, text in NOTICES.items() if query.get(key)), "")
         self.offer_confirmation = query.get("error") == "email_unconfirmed" or bool(query.get("confirm_sent"))
+        settings = get_settings()
+        self.lockout_rule = (f"After {settings.login_max_failures} wrong passwords an account is locked for "
+                             f"{settings.login_lockout_minutes} minutes.")
 
     @rx.event
     async def load_login(self):
@@ -151,8 +156,7 @@ def login_page() -> rx.Component:
                     html_for="remember",
                 ),
                 rx.button("Log in", type="submit", id="log-in", size="3", width="100%"),
-                rx.text(f"After {get_settings().login_max_failures} wrong passwords an account is locked for "
-                        f"{get_settings().login_lockout_minutes} minutes.", size="1", color_scheme="gray"),
+                rx.text(AccountFormState.lockout_rule, size="1", color_scheme="gray"),
                 rx.link("Forgot your password?", href="/forgot-password", underline="always", size="2", id="forgot-link")
                 if get_settings().mail.account_emails else rx.fragment(),
                 rx.cond(AccountFormState.signups_open,

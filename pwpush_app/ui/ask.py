@@ -20,13 +20,12 @@ from __future__ import annotations
 import reflex as rx
 
 from pwpush_app.core.errors import InvalidPush, PushUnavailable, ServerBusy
-from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.request_files import answer_with_chunks, files_answer_offered
 from pwpush_app.core.requests import answer_request, request_landing
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, format_time, in_thread, runtime
-from pwpush_app.ui.components.chosen_files import ChosenFiles, chosen_count, selected_bytes
+from pwpush_app.ui.components.chosen_files import ChosenFiles, chosen_count, describe_bytes_js, selected_bytes
 from pwpush_app.ui.components.fields import READABLE, field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, unavailable_card
@@ -49,6 +48,8 @@ class AskState(rx.State):
     errors: dict[str, str] = {}
     working: bool = False
     progress: int = 0  # percent of a file answer's upload sent
+    # Read when the link opens, never compiled into the page (frontend.RUN_TIME_SETTINGS).
+    max_file_bytes: int = 0
 
     def _token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -78,6 +79,7 @@ class AskState(rx.State):
             self.status, self.errors = "open", {"payload": BUSY_MESSAGE}
             return
         self.status, self.expires = "open", format_time(landing.expires_at)
+        self.max_file_bytes = get_settings().max_file_bytes_per_push
 
     @rx.event
     async def show_message(self):
@@ -148,13 +150,14 @@ class AskState(rx.State):
             yield [rx.clear_selected_files(ANSWER_FILES), rx.set_value("payload", "")]
 
 
-def _upload_zone(limit: int, count: int) -> rx.Component:
+def _upload_zone(limit: rx.Var[int], count: int) -> rx.Component:
     zone = rx.upload.root(
         rx.vstack(
             rx.icon("paperclip", size=24, aria_hidden="true"),
             rx.text("Drop files here or click to choose", weight="medium"),
-            rx.text(f"Up to {count} file{'s' if count != 1 else ''}, {describe_bytes(limit)} in total. "
-                    "They are encrypted as they arrive.", size="1", color_scheme="gray", id="answer-files-help"),
+            rx.text(f"Up to {count} file{'s' if count != 1 else ''}, ", describe_bytes_js(limit),
+                    " in total. They are encrypted as they arrive.", size="1", color_scheme="gray",
+                    id="answer-files-help"),
             align="center", spacing="1",
         ),
         id=ANSWER_FILES, multiple=True, max_files=count, max_size=limit,
@@ -172,7 +175,7 @@ def _file_fields() -> list[rx.Component]:
     settings = get_settings()
     if not files_answer_offered(settings):
         return []
-    limit = settings.max_file_bytes_per_push
+    limit = AskState.max_file_bytes
     return [
         rx.el.input(type="hidden", name=FILES_CHOSEN, value=chosen_count(ANSWER_FILES).to_string()),
         field_label("Files (optional)", ANSWER_FILES),
@@ -196,7 +199,7 @@ def _send_button() -> rx.Component:
     files_button = rx.button(
         rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)), "Send it", type="button",
         id="send-answer", size="3",
-        disabled=AskState.working | (selected_bytes(ANSWER_FILES) > settings.max_file_bytes_per_push),
+        disabled=AskState.working | (selected_bytes(ANSWER_FILES) > AskState.max_file_bytes),
         on_click=AskState.send_files(
             rx.upload_files_chunk(upload_id=ANSWER_FILES, on_upload_progress=AskState.upload_progress),
             ANSWER_FIELDS,

@@ -53,10 +53,10 @@ class CreateState(rx.State):
     retrieval_step_allowed: bool = kind_policy().retrieval_step_allowed
     secret_hidden: bool = False
     creating: bool = False
-    # File pushes: who may send and how much (read when the kind is chosen, so a server
-    # started with other settings never shows a stale limit from the compiled page).
-    files_need_login: bool = get_settings().files_require_login
-    max_file_bytes: int = get_settings().max_file_bytes_per_push
+    # File pushes: who may send and how much, read when the kind is chosen (never compiled
+    # into the pages: a build serves sites with any file limits, frontend.RUN_TIME_SETTINGS).
+    files_need_login: bool = True
+    max_file_bytes: int = 0
 
     async def sender(self) -> Client:
         """Who is creating: this browser's client, with the account's id when logged in

@@ -191,6 +191,8 @@ def test_enrol_then_codes_backup_codes_and_lock_out(site, new_page):
     send_code(page, "123456" if pyotp.TOTP(secret).now() != "123456" else "654321")
     wait_at(page, "/login")
     page.wait_for_selector("#form-error:has-text('Too many wrong passwords or codes')")
+    # The login page states this site's rule (read at run time, not compiled into the page).
+    page.wait_for_selector("text=After 3 wrong passwords an account is locked for 60 minutes.")
     # Locked: the right password is refused too.
     page.fill("#email", "ann@example.com")
     page.fill("#password", PASSWORD)
