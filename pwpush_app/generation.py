@@ -10,6 +10,10 @@ mounted in the backend, REFLEX_WEB_WORKDIR pointing at the build) and its preloa
 of the app. The generation reports to the keeper through READY_FD_ENV: `workers N`, then
 `ready PID` from each worker once its lifespan has started (it accepts right after).
 
+A warm standby (STANDBY_FD_ENV set) stops short of forking its workers: it reports
+`standby` and waits on the keeper's pipe; `serve` (the serving generation died) lets it go
+on, and its workers accept on the dead generation's socket.
+
 A worker told to drain (DRAIN_SIGNAL, from the keeper before a reload stops it) answers
 every request with `Connection: close`: a kept-alive client then opens a new connection,
 which goes to the new generation, instead of sending its next request on a connection that
@@ -30,6 +34,8 @@ log = logging.getLogger("pwpush.server")
 
 LISTEN_FD_ENV = "PWPUSH_LISTEN_FD"  # the socket to accept on
 READY_FD_ENV = "PWPUSH_READY_FD"  # where the generation reports its workers' readiness
+# Set for a warm standby: the pipe on which the keeper says `serve` (pwpush_app/server.py).
+STANDBY_FD_ENV = "PWPUSH_STANDBY_FD"
 DRAIN_SIGNAL = signal.SIGUSR1
 # A stopping generation's workers finish their requests; then they are killed. Open
 # websockets are closed at once (the pages reconnect to the new generation).
@@ -124,7 +130,14 @@ def run_generation(host: str, port: int) -> int:
         phases.done("app built")
     gc.enable()
     gc.freeze()
-    log.info("generation %s ready to fork its workers: %s", os.getpid(), phases)
+    standby_fd = os.environ.pop(STANDBY_FD_ENV, None)
+    if standby_fd is not None:
+        log.info("standby generation %s warm, waiting to serve: %s", os.getpid(), phases)
+        if not _wait_for_turn(int(standby_fd), ready_fd):
+            return 0  # the keeper replaced or stopped the standby before it served
+        log.info("standby generation %s takes over", os.getpid())
+    else:
+        log.info("generation %s ready to fork its workers: %s", os.getpid(), phases)
     if not forkable:  # a telemetry thread was still running: fork is unsafe
         multiprocessing.set_start_method("spawn", force=True)
     os.write(ready_fd, f"workers {workers}\n".encode())
@@ -144,6 +157,16 @@ def run_generation(host: str, port: int) -> int:
     )
     server.serve()
     return 0
+
+
+def _wait_for_turn(standby_fd: int, ready_fd: int) -> bool:
+    """A warm standby: everything is imported and built, no worker forked. Tell the keeper,
+    then wait for its `serve` (the serving generation died): True; False if the keeper
+    closed the pipe instead. Forking the workers is all that is left (a fraction of a
+    second), and they accept on the socket the dead generation left, queue included."""
+    os.write(ready_fd, b"standby\n")
+    with os.fdopen(standby_fd, "rb", buffering=0) as control:
+        return control.readline().strip() == b"serve"
 
 
 class _Phases:
