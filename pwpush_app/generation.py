@@ -7,8 +7,9 @@ the frontend build for these sources and settings (found, or made: pwpush_app/fr
 the app imported and its ASGI callable built, then the workers forked. That is what
 `reflex run --env prod` does, minus the compile and the JS build: Reflex's own switches
 (REFLEX_SKIP_COMPILE, the compiled frontend mounted in the backend, REFLEX_WEB_WORKDIR
-pointing at the build) and its preload-and-fork of the app. The generation reports to the keeper through READY_FD_ENV: `workers N`, then
-`ready PID` from each worker once its lifespan has started (it accepts right after).
+pointing at the build) and its preload-and-fork of the app. The generation reports to the
+keeper through READY_FD_ENV: `workers N`, then `ready PID` from each worker once its
+lifespan has started (it accepts right after).
 
 A warm standby (STANDBY_FD_ENV set) stops short of forking its workers: it reports
 `standby` and waits on the keeper's pipe; `serve` (the serving generation died) lets it go
