@@ -472,6 +472,7 @@ PHASES = {
     "generation_frontend_build_s": "  generation: frontend build found (Reflex config, fingerprint)",
     "generation_app_imported_s": "  generation: app imported (Reflex, FastAPI, pages, states)",
     "generation_app_built_s": "  generation: ASGI app built (App.__call__)",
+    "generation_cpu_s": "  generation: CPU time of its whole start (Python's own start included; load-independent)",
     "clone_s": "  git clone + checkout",
     "python_install_s": "  venv + `pip install -e .`",
     "bun_install_s": "  bun from the npm registry",
