@@ -113,6 +113,7 @@ def run_generation(host: str, port: int) -> int:
     phases.done("app imported")
     if forkable:
         _prebuilt_app = prerequisites.get_app().app()
+        _warm_up(_prebuilt_app, host, port)
         phases.done("app built")
     gc.enable()
     gc.freeze()
@@ -143,6 +144,30 @@ def run_generation(host: str, port: int) -> int:
     )
     server.serve()
     return 0
+
+
+def _warm_up(asgi, host: str, port: int) -> None:
+    """One `GET /ping` through the app before its workers are forked: what a first request
+    imports and builds (anyio's backend, the middleware stack: ~50 ms, several times that
+    on a busy machine) is then done once and inherited, instead of delaying the first answer
+    of every new worker, a standby's taking over included. /ping touches neither the
+    database nor a thread (none is left running: the fork stays safe)."""
+    import asyncio
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/ping", "raw_path": b"/ping", "query_string": b"", "root_path": "",
+             "headers": [(b"host", f"localhost:{port}".encode())], "client": ("127.0.0.1", 0), "server": (host, port)}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message):
+        pass
+
+    try:
+        asyncio.run(asyncio.wait_for(asgi(scope, receive, send), 10))
+    except Exception as error:  # noqa: BLE001  (only a head start: each worker would do it itself)
+        log.warning("the app's warm-up request failed (%s): its workers' first requests do the same", error)
 
 
 def _migrate(db_url: str) -> int | None:
