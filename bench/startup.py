@@ -471,7 +471,7 @@ PHASES = {
     "generation_migrations_s": "  generation: migrations checked (alembic_version read; Alembic only if behind)",
     "generation_frontend_build_s": "  generation: frontend build found (Reflex config, fingerprint)",
     "generation_app_imported_s": "  generation: app imported (Reflex, FastAPI, pages, states)",
-    "generation_app_built_s": "  generation: ASGI app built (App.__call__)",
+    "generation_app_built_s": "  generation: ASGI app built (App.__call__) and warmed up (one `GET /ping`)",
     "generation_cpu_s": "  generation: CPU time of its whole start (Python's own start included; load-independent)",
     "clone_s": "  git clone + checkout",
     "python_install_s": "  venv + `pip install -e .`",
