@@ -236,7 +236,8 @@ class Keeper:
                         self.drain(self.current)
                     self.stop(self.current)
                     return 0
-            if self.current.process.poll() is not None and not self._replace_dead_generation():
+            if (self.current.process.poll() is not None and not self._replace_dead_generation()
+                    and not self._stopping()):  # told to stop meanwhile: the signal is handled next
                 return self._give_up("the restarted server did not start")
 
     def _replace_dead_generation(self) -> bool:
@@ -255,6 +256,8 @@ class Keeper:
             if self.wait_until_ready(standby, GENERATION_READY_TIMEOUT_S):
                 log.info("generation %s serves, %.2f s after the crash", standby.pid, time.monotonic() - died)
                 return True
+            if self._stopping():
+                return False
             log.error("the standby generation %s did not take over (%s): starting a new one", standby.pid,
                       standby.process.poll())
             self.stop(standby, graceful=False)
@@ -271,7 +274,7 @@ class Keeper:
     def _tend_standby(self) -> None:
         """Keep a warm standby beside the serving generation (started after it is ready, so
         that it never slows a start down), and start it again if it dies."""
-        if not self.use_standby:
+        if not self.use_standby or self._stopping():
             return
         standby = self.standby
         if standby is not None and standby.process.poll() is not None:
