@@ -256,6 +256,8 @@ def _under_traffic(server: LiveServer, act) -> dict:
 
 
 def _kill_and_time(server: LiveServer, kind: str) -> dict:
+    if kind == "app":
+        server.standby()  # warm (a kill while it still starts waits for the rest of its start)
     (generation, workers), = server.generations().items()
     if kind == "worker":
         os.kill(workers[0], signal.SIGKILL)
@@ -281,6 +283,7 @@ def restarts(runs: int) -> dict:
     try:
         one = LiveServer(work / "one" / "data", free_port())
         one.start()
+        memory = _memory(one)
         for name, act in (("reload_1_worker_sqlite", one.reload),
                           *((f"kill_{kind}_1_worker_sqlite", lambda kind=kind: _kill_and_time(one, kind))
                             for kind in ("worker", "app", "server"))):
@@ -320,7 +323,22 @@ def restarts(runs: int) -> dict:
             if service:
                 service.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return {name: _restart_figures(samples) for name, samples in results.items()}
+    return {"memory": memory, **{name: _restart_figures(samples) for name, samples in results.items()}}
+
+
+def _memory(server: LiveServer) -> dict:
+    """MiB of memory (PSS: shared pages split between their users; RSS) of each process of
+    one idle server, the warm standby's being the standby's cost."""
+    standby = server.standby()
+    (generation, workers), = server.generations().items()
+    figures = {}
+    for name, pid in (("keeper", server.process.pid), ("serving_generation", generation), ("worker", workers[0]),
+                      ("standby", standby)):
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        for field in ("Pss", "Rss"):
+            kib = int(re.search(rf"^{field}:\s+(\d+)", rollup, re.M)[1])
+            figures[f"{name}_{field.lower()}_mib"] = round(kib / 1024, 1)
+    return figures
 
 
 def _restart_figures(samples: list[dict]) -> dict:
@@ -450,10 +468,11 @@ PHASES = {
     "built_s": "  the production frontend build is done (\"Creating Production Build\")",
     "app_running_line_s": "  Reflex prints \"App running at\" (the backend starts)",
     "generation_settings_s": "  generation: settings read (after its Python started)",
-    "generation_migrations_s": "  generation: migrations checked (Alembic, SQLAlchemy imported)",
+    "generation_migrations_s": "  generation: migrations checked (alembic_version read; Alembic only if behind)",
     "generation_frontend_build_s": "  generation: frontend build found (Reflex config, fingerprint)",
     "generation_app_imported_s": "  generation: app imported (Reflex, FastAPI, pages, states)",
-    "generation_app_built_s": "  generation: ASGI app built (App.__call__)",
+    "generation_app_built_s": "  generation: ASGI app built (App.__call__) and warmed up (one `GET /ping`)",
+    "generation_cpu_s": "  generation: CPU time of its whole start (Python's own start included; load-independent)",
     "clone_s": "  git clone + checkout",
     "python_install_s": "  venv + `pip install -e .`",
     "bun_install_s": "  bun from the npm registry",
@@ -467,7 +486,7 @@ RESTARTS = {
     "reload_3_workers_postgresql_redis": "reload (SIGHUP), 3 workers, PostgreSQL + Redis",
     "restart_socket_activation_1_worker_sqlite": "full restart, socket held (systemd socket activation), 1 worker",
     "kill_worker_1_worker_sqlite": "kill -9 of the worker (Granian forks a new one)",
-    "kill_app_1_worker_sqlite": "kill -9 of the app's generation (the keeper starts a new one)",
+    "kill_app_1_worker_sqlite": "kill -9 of the app's generation (the warm standby takes over)",
     "kill_server_1_worker_sqlite": "kill -9 of everything, started again at once (no socket unit)",
 }
 
@@ -484,12 +503,18 @@ def table(payload: dict) -> str:
                       "| kill -> first answer, s: median (max) | runs | load average |",
                   "|---|---|---|---|---|---|"]
         for name, figures in payload["restarts"].items():
+            if name == "memory":
+                continue
             wait = figures.get("longest_wait_s")
             back = figures.get("back_s")
             lines.append(f"| {RESTARTS.get(name, name)} | {figures['failed_requests']} | "
                          f"{wait['median']:.2f} ({wait['max']:.2f}) | "
                          + (f"{back['median']:.2f} ({back['max']:.2f})" if back else "-")
                          + f" | {figures['runs']} | {', '.join(str(x) for x in figures['load'])} |")
+    if "memory" in payload.get("restarts", {}):
+        lines += ["", "Memory of an idle server, MiB (PSS, RSS): " + ", ".join(
+            f"{name} {payload['restarts']['memory'][name + '_pss_mib']} ({payload['restarts']['memory'][name + '_rss_mib']})"
+            for name in ("keeper", "serving_generation", "worker", "standby")) + "."]
     if "fresh_clone_caches" in payload:
         lines += ["", f"Fresh clone, package sources and caches on this machine: {payload['fresh_clone_caches']}."]
     return "\n".join(lines)

@@ -150,7 +150,7 @@ def cmd_send_test_mail(args) -> int:
 def cmd_serve(args) -> int:
     from pwpush_app.server import serve
 
-    return serve(args.host, args.port)
+    return serve(args.host, args.port, standby=not args.no_standby)
 
 
 def cmd_build(args) -> int:
@@ -186,12 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
         "only if its sources or settings changed",
         description="Run the production server from the prebuilt frontend (built first if the pages' sources "
         "or settings changed since the last build). SIGHUP reloads without refusing a connection (new code, "
-        "new build, settings read again); SIGTERM finishes the requests in flight and stops. "
+        "new build, settings read again); SIGTERM finishes the requests in flight and stops. A warm standby "
+        "copy of the app waits beside the serving one, so that a crash of the app costs a fraction of a second. "
         "Workers: GRANIAN_WORKERS (default 1; with REFLEX_REDIS_URL 2 x cores + 1). See docs/deploy.md.",
     )
     serve.add_argument("--host", default="0.0.0.0",
                        help="address to listen on (default 0.0.0.0; 127.0.0.1 behind a proxy on the same host)")
     serve.add_argument("--port", type=int, default=_default_port(), help="port to listen on (default 3000)")
+    serve.add_argument("--no-standby", action="store_true",
+                       help="no warm standby (saves its memory, see docs/deploy.md; a crash of the app then costs "
+                       "a cold start of a few seconds)")
     serve.set_defaults(run=cmd_serve)
     build = commands.add_parser(
         "build",

@@ -2,13 +2,18 @@
 from it, on a socket the keeper (pwpush_app/server.py) hands over.
 
 Its start, in order: the settings (a bad one stops it with a message), the database
-migrations (Alembic; a no-op when current), the frontend build for these sources and
-settings (found, or made: pwpush_app/frontend.py), the app imported and its ASGI callable
-built, then the workers forked. That is what `reflex run --env prod` does, minus the
-compile and the JS build: Reflex's own switches (REFLEX_SKIP_COMPILE, the compiled frontend
-mounted in the backend, REFLEX_WEB_WORKDIR pointing at the build) and its preload-and-fork
-of the app. The generation reports to the keeper through READY_FD_ENV: `workers N`, then
-`ready PID` from each worker once its lifespan has started (it accepts right after).
+migrations (Alembic, unless the database is known to be current: core/schema_version.py),
+the frontend build for these sources and settings (found, or made: pwpush_app/frontend.py),
+the app imported and its ASGI callable built, then the workers forked. That is what
+`reflex run --env prod` does, minus the compile and the JS build: Reflex's own switches
+(REFLEX_SKIP_COMPILE, the compiled frontend mounted in the backend, REFLEX_WEB_WORKDIR
+pointing at the build) and its preload-and-fork of the app. The generation reports to the
+keeper through READY_FD_ENV: `workers N`, then `ready PID` from each worker once its
+lifespan has started (it accepts right after).
+
+A warm standby (STANDBY_FD_ENV set) stops short of forking its workers: it reports
+`standby` and waits on the keeper's pipe; `serve` (the serving generation died) lets it go
+on, and its workers accept on the dead generation's socket.
 
 A worker told to drain (DRAIN_SIGNAL, from the keeper before a reload stops it) answers
 every request with `Connection: close`: a kept-alive client then opens a new connection,
@@ -30,6 +35,8 @@ log = logging.getLogger("pwpush.server")
 
 LISTEN_FD_ENV = "PWPUSH_LISTEN_FD"  # the socket to accept on
 READY_FD_ENV = "PWPUSH_READY_FD"  # where the generation reports its workers' readiness
+# Set for a warm standby: the pipe on which the keeper says `serve` (pwpush_app/server.py).
+STANDBY_FD_ENV = "PWPUSH_STANDBY_FD"
 DRAIN_SIGNAL = signal.SIGUSR1
 # A stopping generation's workers finish their requests; then they are killed. Open
 # websockets are closed at once (the pages reconnect to the new generation).
@@ -67,27 +74,12 @@ def run_generation(host: str, port: int) -> int:
         print(error, file=sys.stderr)
         return 2
     phases.done("settings")
-    # The schema first (Alembic, a no-op when it is current); on a reload while the old
-    # generation still serves: migrations only add (tables, columns, indexes).
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
-    from pwpush_app.core.db import migrate
-
+    # The schema first; on a reload while the old generation still serves: migrations only
+    # add (tables, columns, indexes).
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    waited_since = time.monotonic()
-    while True:
-        try:
-            migrate(settings.db_url)
-            break
-        except OperationalError as error:  # not reachable (yet): a database starting beside us
-            if settings.db_url.startswith("sqlite") or time.monotonic() - waited_since > DATABASE_WAIT_S:
-                print(f"The database is unavailable: {error}", file=sys.stderr)
-                return 3
-            log.warning("the database is not reachable yet; retrying (%s)", str(error).splitlines()[0])
-            time.sleep(1)
-        except SQLAlchemyError as error:
-            print(f"The database cannot be migrated: {error}", file=sys.stderr)
-            return 3
+    failed = _migrate(settings.db_url)
+    if failed:
+        return failed
     phases.done("migrations")
     try:
         build = build_frontend(settings, log=log.info)
@@ -121,10 +113,18 @@ def run_generation(host: str, port: int) -> int:
     phases.done("app imported")
     if forkable:
         _prebuilt_app = prerequisites.get_app().app()
+        _warm_up(_prebuilt_app, host, port)
         phases.done("app built")
     gc.enable()
     gc.freeze()
-    log.info("generation %s ready to fork its workers: %s", os.getpid(), phases)
+    standby_fd = os.environ.pop(STANDBY_FD_ENV, None)
+    if standby_fd is not None:
+        log.info("standby generation %s warm, waiting to serve: %s", os.getpid(), phases)
+        if not _wait_for_turn(int(standby_fd), ready_fd):
+            return 0  # the keeper replaced or stopped the standby before it served
+        log.info("standby generation %s takes over", os.getpid())
+    else:
+        log.info("generation %s ready to fork its workers: %s", os.getpid(), phases)
     if not forkable:  # a telemetry thread was still running: fork is unsafe
         multiprocessing.set_start_method("spawn", force=True)
     os.write(ready_fd, f"workers {workers}\n".encode())
@@ -146,8 +146,72 @@ def run_generation(host: str, port: int) -> int:
     return 0
 
 
+def _warm_up(asgi, host: str, port: int) -> None:
+    """One `GET /ping` through the app before its workers are forked: what a first request
+    imports and builds (anyio's backend, the middleware stack: ~50 ms, several times that
+    on a busy machine) is then done once and inherited, instead of delaying the first answer
+    of every new worker, a standby's taking over included. /ping touches neither the
+    database nor a thread (none is left running: the fork stays safe)."""
+    import asyncio
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/ping", "raw_path": b"/ping", "query_string": b"", "root_path": "",
+             "headers": [(b"host", f"localhost:{port}".encode())], "client": ("127.0.0.1", 0), "server": (host, port)}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message):
+        pass
+
+    try:
+        asyncio.run(asyncio.wait_for(asgi(scope, receive, send), 10))
+    except Exception as error:  # noqa: BLE001  (only a head start: each worker would do it itself)
+        log.warning("the app's warm-up request failed (%s): its workers' first requests do the same", error)
+
+
+def _migrate(db_url: str) -> int | None:
+    """Bring the schema to the newest revision (Alembic), unless it is known to be there
+    already (core/schema_version.py, a few milliseconds instead of Alembic's ~0.4 s); the
+    exit status if that fails."""
+    from pwpush_app.core.schema_version import is_current
+
+    if is_current(db_url):
+        return None
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from pwpush_app.core.db import migrate
+
+    waited_since = time.monotonic()
+    while True:
+        try:
+            migrate(db_url)
+            return None
+        except OperationalError as error:  # not reachable (yet): a database starting beside us
+            if db_url.startswith("sqlite") or time.monotonic() - waited_since > DATABASE_WAIT_S:
+                print(f"The database is unavailable: {error}", file=sys.stderr)
+                return 3
+            log.warning("the database is not reachable yet; retrying (%s)", str(error).splitlines()[0])
+            time.sleep(1)
+        except SQLAlchemyError as error:
+            print(f"The database cannot be migrated: {error}", file=sys.stderr)
+            return 3
+
+
+def _wait_for_turn(standby_fd: int, ready_fd: int) -> bool:
+    """A warm standby: everything is imported and built, no worker forked. Tell the keeper,
+    then wait for its `serve` (the serving generation died): True; False if the keeper
+    closed the pipe instead. Forking the workers is all that is left (a fraction of a
+    second), and they accept on the socket the dead generation left, queue included."""
+    os.write(ready_fd, b"standby\n")
+    with os.fdopen(standby_fd, "rb", buffering=0) as control:
+        return control.readline().strip() == b"serve"
+
+
 class _Phases:
-    """Seconds spent in each step of a generation's start, for its log line."""
+    """Seconds spent in each step of a generation's start, for its log line, and the CPU
+    time of the whole start (its Python's own start included): on a machine shared with
+    other work the wall-clock phases stretch, the CPU time says what a quiet one takes."""
 
     def __init__(self):
         self.last = time.monotonic()
@@ -159,7 +223,7 @@ class _Phases:
         self.last = now
 
     def __str__(self) -> str:
-        return ", ".join(self.steps)
+        return ", ".join([*self.steps, f"cpu {time.process_time():.2f} s"])
 
 
 _draining = False

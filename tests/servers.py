@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -108,8 +109,24 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
     def generations(self) -> dict[int, list[int]]:
-        """The app's processes under the keeper: each generation's pid and its workers' pids."""
-        return {generation: children_of(generation) for generation in children_of(self.process.pid)}
+        """The app's serving processes under the keeper: each generation's pid and its
+        workers' pids (a warm standby has no worker yet and is left out: standby())."""
+        generations = {generation: children_of(generation) for generation in children_of(self.process.pid)}
+        return {generation: workers for generation, workers in generations.items() if workers}
+
+    def standby(self, timeout: float = 300, other_than: set[int] = frozenset()) -> int:
+        """The pid of the keeper's warm standby generation (imported, waiting, no worker),
+        once there is one that is not in `other_than`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            warm = {int(pid) for pid in re.findall(r"standby generation (\d+) warm", self.log_text())}
+            for pid in set(children_of(self.process.pid)) & warm - set(other_than):
+                if not children_of(pid):
+                    return pid
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log_text()[-4000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"no warm standby after {timeout}s:\n{self.log_text()[-4000:]}")
 
     def reload(self, timeout: float = 300) -> None:
         """SIGHUP, then wait until the generation that served before is gone."""

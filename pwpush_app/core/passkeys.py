@@ -28,26 +28,12 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from pwpush_app.core import account_mail, accounts, crypto, links, login_steps
 from pwpush_app.core.account_messages import MESSAGES, AccountError, LoginLocked
@@ -56,6 +42,11 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.models import User
 from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
 from pwpush_app.core.runtime import Runtime
+
+# webauthn (py_webauthn) is imported where a passkey ceremony needs it, not at every start
+# of the server (~0.1 s of it, more on a busy machine; the first answer needs none of it).
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 
 CHALLENGE_MINUTES = 5
 CEREMONY_TIMEOUT_MS = 120_000
@@ -129,6 +120,7 @@ def _parse(credential) -> dict:
 
 def _take_challenge(runtime: Runtime, credential: dict, now: datetime) -> PasskeyChallenge:
     """The challenge this answer signed, spent now (whatever follows), or `passkey_expired`."""
+    from webauthn.helpers import base64url_to_bytes
     try:
         client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
         digest = _digest(base64url_to_bytes(client_data["challenge"]))
@@ -144,6 +136,8 @@ def _take_challenge(runtime: Runtime, credential: dict, now: datetime) -> Passke
 
 
 def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
     out = []
     for passkey in passkeys:
         transports = []
@@ -173,6 +167,12 @@ def registration_options(runtime: Runtime, user_id: str, page_origin: str | None
                          now: datetime | None = None) -> str:
     """The JSON for navigator.credentials.create(): a discoverable credential (so it can sign
     in without an email), user verification preferred, the account's passkeys excluded."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
     now = now or utcnow()
     user = accounts.get_user(runtime, user_id)
     if user is None:
@@ -203,6 +203,8 @@ def clean_name(name) -> str:
 
 def register(runtime: Runtime, user_id: str, credential, name, now: datetime | None = None) -> PasskeyView:
     """Verify the browser's answer to `registration_options` and keep the passkey."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
     now = now or utcnow()
     name = clean_name(name)
     try:
@@ -237,6 +239,7 @@ def register(runtime: Runtime, user_id: str, credential, name, now: datetime | N
 
 def _challenge_bytes(answer: dict) -> bytes:
     """The challenge the answer names (already matched to a stored one by `_take_challenge`)."""
+    from webauthn.helpers import base64url_to_bytes
     return base64url_to_bytes(json.loads(base64url_to_bytes(answer["response"]["clientDataJSON"]))["challenge"])
 
 
@@ -274,6 +277,8 @@ def login_options(runtime: Runtime, page_origin: str | None, host: str | None, n
     """The JSON for navigator.credentials.get() on /login: no email, no list of credentials
     (the browser offers the discoverable ones it holds for this site); user verification
     required.  Each start counts against `ip`'s login attempts (RateLimited)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
     now = now or utcnow()
     if not accounts.logins_open(runtime):
         raise _refuse("logins_disabled")
@@ -290,6 +295,8 @@ def step_options(runtime: Runtime, step_token: str | None, page_origin: str | No
                  now: datetime | None = None) -> str:
     """The JSON for navigator.credentials.get() as the login step's second factor: the step
     account's passkeys only, user verification preferred (the password was the first factor)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
     now = now or utcnow()
     if not accounts.logins_open(runtime):
         raise _refuse("logins_disabled")
@@ -318,6 +325,7 @@ def _count_failure(runtime: Runtime, user: User, now: datetime) -> None:
 def _check_assertion(runtime: Runtime, answer: dict, challenge: PasskeyChallenge, passkey: Passkey, user: User,
                      require_uv: bool, now: datetime) -> None:
     """The signature, RP id, origin, flags and counter; then the new counter, once."""
+    from webauthn import verify_authentication_response
     try:
         verified = verify_authentication_response(
             credential=answer, expected_challenge=_challenge_bytes(answer), expected_rp_id=challenge.rp_id,
@@ -340,6 +348,7 @@ def sign_in(runtime: Runtime, credential, step_token: str | None, ip: str, remem
     Raises RateLimited, LoginLocked, or AccountError `passkey_expired` (no such challenge:
     spent, stale, or another's), `passkey_failed` (counted like a wrong password when the
     passkey names an account), `step_expired`, `email_unconfirmed`, `logins_disabled`."""
+    from webauthn.helpers import bytes_to_base64url
     now = now or utcnow()
     if not accounts.logins_open(runtime):
         raise _refuse("logins_disabled")

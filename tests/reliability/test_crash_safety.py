@@ -4,7 +4,8 @@ clients create and reveal pushes. Three kinds of crash, in turn:
 - `worker`: the worker process dies (a segfault, the OOM killer); Granian forks a new one
   from the loaded app;
 - `app`: the app's generation (Granian and its worker) dies; the keeper, which holds the
-  listening socket, starts a new one;
+  listening socket, lets its warm standby serve (or, if the standby is still starting,
+  waits for it: a kill soon after the previous one);
 - `server`: everything dies, the keeper included; the test starts it again at once, as
   systemd's `Restart=` does (without its socket unit: connections are refused meanwhile).
 
