@@ -219,12 +219,7 @@ async def create_from_multipart(
     pairs: list[tuple[str, str]] = []
     duration_field = "expire_after_minutes"
     try:
-        try:
-            async for chunk in request.stream():
-                await _apply(parser.write(chunk), upload, pairs, root_key)
-            await _apply(parser.finish(), upload, pairs, root_key)
-        except MultipartParseError as error:
-            raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+        await _read_body(request, parser, upload, pairs, root_key)
         fields = create_body_from_pairs(request, pairs, root_key).fields
         new_push, duration_field = _new_push(fields, kind, kind_is_fixed, has_files=upload.count > 0)
         if upload.count == 0:
@@ -242,6 +237,17 @@ async def create_from_multipart(
         await upload.abort()
 
 
+async def _read_body(request: Request, parser: "_EventParser", upload: "_Upload", pairs: list[tuple[str, str]],
+                     root_key: str) -> None:
+    """Stream the body through the parser: files into the upload, fields into `pairs`."""
+    try:
+        async for chunk in request.stream():
+            await _apply(parser.write(chunk), upload, pairs, root_key)
+        await _apply(parser.finish(), upload, pairs, root_key)
+    except MultipartParseError as error:
+        raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+
+
 async def answer_from_multipart(request: Request, runtime: Runtime, client: Client, token: str, text_limit: int) -> None:
     """Read a multipart answer to the request behind `token` (`answer[payload]`,
     `answer[passphrase]`, files as `answer[files][]`) and store it: with files through the
@@ -257,12 +263,7 @@ async def answer_from_multipart(request: Request, runtime: Runtime, client: Clie
     upload = _Upload(runtime, client, functools.partial(FileAnswerDraft, runtime, token, client))
     pairs: list[tuple[str, str]] = []
     try:
-        try:
-            async for chunk in request.stream():
-                await _apply(parser.write(chunk), upload, pairs, ANSWER_ROOT)
-            await _apply(parser.finish(), upload, pairs, ANSWER_ROOT)
-        except MultipartParseError as error:
-            raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+        await _read_body(request, parser, upload, pairs, ANSWER_ROOT)
         payload, passphrase = _answer_fields(create_body_from_pairs(request, pairs, ANSWER_ROOT).fields)
         if upload.count == 0:
             await run_in_threadpool(answer_request, runtime, token, payload, client, passphrase)
