@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,10 @@ from pwpush_app.core.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# Every page shot at each width and colour scheme for a person to look at:
+# PWPUSH_SCREENSHOTS=all. By default one shot a page (laptop width, light), which keeps the
+# whole suite's time down (the full set costs about two minutes).
+EVERY_SHOT = os.environ.get("PWPUSH_SCREENSHOTS", "") == "all"
 PHONE = {"width": 375, "height": 800}
 LAPTOP = {"width": 1280, "height": 900}
 PASSWORD = "Canary-Pa55word-7f3e9b"
@@ -118,13 +123,19 @@ def wait_for_secret(page) -> str:
     return page.input_value("#secret-box")
 
 
-def screenshot(page, name: str) -> None:
-    """The page at phone and laptop width, for a person to look at (test-artifacts/screenshots)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
+def _set_viewport(page, viewport: dict) -> None:
+    if page.viewport_size != viewport:
         page.set_viewport_size(viewport)
-        page.wait_for_timeout(250)
-        safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+        page.wait_for_timeout(250)  # a full-page shot right after a resize may miss paint
+
+
+def screenshot(page, name: str) -> None:
+    """The page at phone and laptop width (laptop only unless EVERY_SHOT), for a person to
+    look at (test-artifacts/screenshots); the page is left at laptop width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+    for label, viewport in (("phone", PHONE), ("laptop", LAPTOP)) if EVERY_SHOT else (("laptop", LAPTOP),):
+        _set_viewport(page, viewport)
         page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}.png"), full_page=True)
 
 
@@ -203,15 +214,15 @@ PHONE_390 = {"width": 390, "height": 844}
 
 
 def screenshots(page, name: str) -> None:
-    """The page at 1280 and 390 px wide, light and dark (test-artifacts/screenshots), for a
-    person to look at; the page is left in light mode at 1280 px."""
+    """The page at 1280 and 390 px wide, light and dark (1280 light only unless EVERY_SHOT;
+    test-artifacts/screenshots), for a person to look at; the page is left in light mode at
+    1280 px."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
-    for scheme in ("dark", "light"):
+    for scheme in ("dark", "light") if EVERY_SHOT else ("light",):
         page.emulate_media(color_scheme=scheme)
-        for label, viewport in (("390", PHONE_390), ("1280", LAPTOP)):
-            page.set_viewport_size(viewport)
-            page.wait_for_timeout(250)
+        for label, viewport in (("390", PHONE_390), ("1280", LAPTOP)) if EVERY_SHOT else (("1280", LAPTOP),):
+            _set_viewport(page, viewport)
             page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}-{scheme}.png"), full_page=True)
 
 
