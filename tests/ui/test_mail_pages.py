@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from ui_helpers import SCREENSHOTS, EventChannel, reveal_in, wait_until_ready
+from ui_helpers import SCREENSHOTS, EventChannel, reveal_in, screenshots, wait_until_ready
 
 from pwpush_app.core.account_recovery import account_for_email
 from pwpush_app.core.audit import Client
@@ -70,22 +70,15 @@ def wait_at(page, path: str, query: str = "") -> None:
     page.wait_for_url(re.compile(re.escape(path) + "/?" + tail))
 
 
-VARIANTS = (("1280", WIDE, False), ("390", NARROW, False), ("1280", WIDE, True), ("390", NARROW, True))
 
 
 def shoot(page, name: str, url: str | None = None) -> None:
-    """The page (at `url`, if given) light and dark, wide and narrow, into
-    test-artifacts/screenshots: loaded once, then resized and switched between colour schemes
-    in place (as a browser does it)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """The page (at `url`, if given) into test-artifacts/screenshots (ui_helpers.screenshots):
+    loaded once, then resized and switched between colour schemes in place."""
     if url:
         page.goto(url)
         wait_until_ready(page)
-    for label, viewport, dark in VARIANTS:
-        page.set_viewport_size(viewport)
-        page.emulate_media(color_scheme="dark" if dark else "light")
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SCREENSHOTS / f"mail-{name}-{label}-{'dark' if dark else 'light'}.png"), full_page=True)
+    screenshots(page, f"mail-{name}")
 
 
 def sign_up_confirmed(page, site: MailSite, email: str) -> None:

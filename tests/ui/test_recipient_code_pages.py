@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from ui_helpers import SCREENSHOTS, EventChannel, wait_until_ready
+from ui_helpers import EventChannel, screenshots, wait_until_ready
 
 from pwpush_app.core.records import find_push
 from pwpush_app.core.runtime import Runtime, open_runtime
@@ -112,15 +112,7 @@ def _create(page, site: Site, secret: str, recipient: str, views: int = 1, shoot
 
 
 def _shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, viewport in (("1280", WIDE), ("390", NARROW)):
-        for scheme in ("light", "dark"):
-            page.set_viewport_size(viewport)
-            page.emulate_media(color_scheme=scheme)
-            page.wait_for_timeout(300)
-            page.screenshot(path=str(SCREENSHOTS / f"verify-{name}-{label}-{scheme}.png"), full_page=True)
-    page.set_viewport_size(WIDE)
-    page.emulate_media(color_scheme="light")
+    screenshots(page, f"verify-{name}")
 
 
 def test_the_whole_flow_create_request_the_code_enter_it_see_the_secret(site, new_page):

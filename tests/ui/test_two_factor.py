@@ -18,7 +18,7 @@ import time
 import httpx
 import pyotp
 import pytest
-from ui_helpers import PASSWORD, SCREENSHOTS, EventChannel, sign_up, signed_up_on, wait_until_ready
+from ui_helpers import PASSWORD, EventChannel, screenshots, sign_up, signed_up_on, wait_until_ready
 
 from pwpush_app.core import accounts, two_factor
 from pwpush_app.core.runtime import open_runtime
@@ -53,20 +53,18 @@ def strict_site(tmp_path_factory):
 
 
 def shoot(page, name: str) -> None:
-    """The page at 1280 and 390 px, light and dark, into test-artifacts/screenshots; and axe
-    finds no serious problem on it (at 390 px, light and dark)."""
+    """The page into test-artifacts/screenshots (ui_helpers.screenshots); and axe finds no
+    serious problem on it at 390 px, light and dark."""
     from test_accessibility import _serious_problems
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots(page, f"two-factor-{name}")
     problems = {}
-    for label, viewport in (("1280", WIDE), ("390", NARROW)):
+    if AXE:
+        page.set_viewport_size(NARROW)
         for scheme in ("light", "dark"):
-            page.set_viewport_size(viewport)
             page.emulate_media(color_scheme=scheme)
-            page.wait_for_timeout(400)  # a full-page shot right after a resize may miss paint
-            page.screenshot(path=str(SCREENSHOTS / f"two-factor-{name}-{label}-{scheme}.png"), full_page=True)
-            if label == "390" and AXE:
-                problems[scheme] = _serious_problems(page)
+            page.wait_for_timeout(400)  # repainted in the new size and scheme
+            problems[scheme] = _serious_problems(page)
     page.set_viewport_size(WIDE)
     page.emulate_media(color_scheme="light")
     assert {scheme: found for scheme, found in problems.items() if found} == {}
