@@ -70,8 +70,6 @@ def wait_at(page, path: str, query: str = "") -> None:
     page.wait_for_url(re.compile(re.escape(path) + "/?" + tail))
 
 
-
-
 def shoot(page, name: str, url: str | None = None) -> None:
     """The page (at `url`, if given) into test-artifacts/screenshots (ui_helpers.screenshots):
     loaded once, then resized and switched between colour schemes in place."""
