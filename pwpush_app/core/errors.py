@@ -6,6 +6,8 @@ core/throttle.py; account refusals with the accounts, core/accounts.py.)
 
 from __future__ import annotations
 
+from pwpush_app.core.i18n import N_
+
 
 class PushError(Exception):
     """A refusal whose message is fit to show a person."""
@@ -62,12 +64,12 @@ class PushUnavailable(PushError):
 
     def __init__(self, expired=None):
         self.expired = expired
-        super().__init__("This secret link has expired or never existed.")
+        super().__init__(N_("This secret link has expired or never existed."))
 
 
 class PassphraseRequired(PushError):
     def __init__(self):
-        super().__init__("This secret is protected by a passphrase. Enter it to continue.")
+        super().__init__(N_("This secret is protected by a passphrase. Enter it to continue."))
 
 
 class WrongPassphrase(PushError):

@@ -9,6 +9,7 @@ import reflex as rx
 
 from pwpush_app.core.recipient_code import CODE_DIGITS, CODE_MINUTES
 from pwpush_app.ui.components.fields import field_label
+from pwpush_app.ui.i18n import t
 
 CODE_FIELD = "verification_code"
 
@@ -17,9 +18,9 @@ def passphrase_step(needs_passphrase: rx.Var) -> rx.Component:
     return rx.cond(
         needs_passphrase,
         rx.vstack(
-            rx.text("The sender protected this secret with a passphrase. It is not in the link: "
-                    "if you don't have it, ask the sender for it.", size="2", id="passphrase-help"),
-            field_label("Passphrase", "passphrase"),
+            rx.text(t("The sender protected this secret with a passphrase. It is not in the link: "
+                      "if you don't have it, ask the sender for it."), size="2", id="passphrase-help"),
+            field_label(t("Passphrase"), "passphrase"),
             rx.input(
                 id="passphrase",
                 name="passphrase",
