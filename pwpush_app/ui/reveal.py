@@ -77,6 +77,9 @@ class RevealState(rx.State):
     # How often and when the link was opened before this view ("" for a push of one view).
     opened_before: str = ""
     opened_earlier: bool = False
+    # The same for other languages: how many views before this one, and the last one's time (ISO).
+    opened_count: int = 0
+    opened_last: str = ""
     # End-to-end (core/e2e.py): the text is decrypted in the browser, with the link's key.
     end_to_end: bool = False
     # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
@@ -190,6 +193,8 @@ class RevealState(rx.State):
         seen = revealed.opened_before
         self.opened_before = seen.describe(push.last_viewed_at or push.updated_at) if seen else ""
         self.opened_earlier = bool(seen and seen.count)
+        self.opened_count = seen.count if seen else 0
+        self.opened_last = seen.last_at.isoformat() if seen and seen.last_at else ""
         # The core gives a delete receipt exactly when this viewer may delete it.
         self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
@@ -397,7 +402,8 @@ def _revealed() -> rx.Component:
             ),
             rx.text(views_left_words(RevealState.views_left, RevealState.expires_at, RevealState.views_note), id="views-left",
                     size="2", color_scheme="gray"),
-            opened_before_notice(RevealState.opened_before, RevealState.opened_earlier),
+            opened_before_notice(RevealState.opened_before, RevealState.opened_earlier, RevealState.opened_count,
+                                 RevealState.opened_last),
             rx.el.input(type="hidden", id=DELETE_RECEIPT),
             rx.text(t_var(RevealState.message), role="alert", color_scheme="red", size="2"),
             rx.cond(

@@ -14,9 +14,11 @@ from pwpush_app.version import application_version
 CONTENT_WIDTH = "44rem"
 # Out of sight until the keyboard reaches it.
 SKIP_LINK_STYLE = {
-    "position": "absolute", "left": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
+    # insetInlineStart: "left" in English; in Arabic and Urdu the right, where an overflow can't
+    # be scrolled to (a "left: -10000px" would widen a right-to-left page by 10,000 px).
+    "position": "absolute", "insetInlineStart": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
     "background": "var(--color-panel-solid)", "color": "var(--accent-11)", "borderRadius": "var(--radius-2)",
-    "boxShadow": "var(--shadow-3)", "&:focus": {"left": "0.5rem"},
+    "boxShadow": "var(--shadow-3)", "&:focus": {"insetInlineStart": "0.5rem"},
 }
 # The header is wider than the column: logged in, its links fit on one line at 1280 px.
 HEADER_WIDTH = "64rem"

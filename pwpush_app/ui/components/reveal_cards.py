@@ -4,10 +4,11 @@ secret, an end-to-end link without its key (issue 20), and the "opened before" n
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import VarData
 
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.ui.components.e2e import MISSING_KEY
-from pwpush_app.ui.i18n import local_time, t, t_var, time_from_now
+from pwpush_app.ui.i18n import LanguageState, local_time, t, t_var, time_from_now
 
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
 
@@ -48,13 +49,22 @@ def deleted_card() -> rx.Component:
     )
 
 
-def opened_before_notice(text: rx.Var, earlier_views: rx.Var) -> rx.Component:
+def opened_before_notice(text: rx.Var, earlier_views: rx.Var, count: rx.Var, last: rx.Var) -> rx.Component:
     """How often and when the link was opened before this view (pushes of several views):
-    amber when someone did, so an intercepted link shows; nothing for a push of one view."""
+    amber when someone did, so an intercepted link shows; nothing for a push of one view.
+    English reads the core's sentence (`text`); other languages get theirs from the count and
+    the last view's time (written by the browser)."""
+    earlier = t("Opened {count} times before this view. If you didn't expect that, tell the sender: "
+                "someone else may have had the link.", count=count)
+    when = rx.cond(last != "", t("Last opened {when}.", when=time_from_now(last)), "")
+    translated = rx.cond(earlier_views, rx.Var(f"({when} ? {earlier} + \" \" + {when} : {earlier})",
+                                               _var_data=VarData.merge(earlier._get_all_var_data(),
+                                                                       when._get_all_var_data())).to(str),
+                         t("Nobody opened this link before you."))
     return rx.cond(
         text != "",
         rx.callout(
-            text,
+            rx.cond(LanguageState.locale == "en", text, translated),
             icon=rx.cond(earlier_views, "triangle-alert", "eye"),
             color_scheme=rx.cond(earlier_views, "amber", "gray"),
             size="1",
