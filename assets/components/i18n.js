@@ -41,3 +41,18 @@ export function timeFromNow(iso, lang) {
     return "";
   }
 }
+
+// A refusal the server sent as sentences ({text: English template, values}), in the visitor's
+// language: "{count}" as a number, "{pause_minutes}" as a duration ("10 minutes", "10 Minuten").
+export function sentences(strings, parts, lang) {
+  return (parts || []).map(({ text, values }) => {
+    let shown = (strings && strings[text]) ?? text;
+    for (const [name, value] of Object.entries(values || {})) {
+      const word = name.endsWith("_minutes")
+        ? new Intl.NumberFormat(lang || "en", { style: "unit", unit: "minute", unitDisplay: "long" }).format(value)
+        : String(value);
+      shown = shown.replaceAll("{" + name + "}", word);
+    }
+    return shown;
+  }).join(" ");
+}

@@ -29,7 +29,8 @@ from pwpush_app.settings import get_settings
 LIBRARY = rx.asset("components/i18n.js").importable_path
 COOKIE = "pwp_locale"
 A_YEAR = 365 * 24 * 3600
-__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "t", "t_var", "time_from_now"]
+__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "refusal_text", "sentences_of", "t",
+           "t_var", "time_from_now"]
 
 
 class LanguageState(rx.State):
@@ -86,6 +87,19 @@ def t(text: str, **values) -> rx.Var:
 def t_var(text: rx.Var) -> rx.Var:
     """A string the server sent in English (a state var), in the visitor's language."""
     return _lookup(f"({text} ?? \"\")", text._get_all_var_data())
+
+
+def sentences_of(refusal: Exception) -> list[dict]:
+    """A core refusal's sentences (core/errors.py) as the page's `refusal_text` reads them."""
+    return [{"text": text, "values": values} for text, values in getattr(refusal, "sentences", ())]
+
+
+def refusal_text(message: rx.Var, sentences: rx.Var) -> rx.Var:
+    """A refusal in the visitor's language: from its sentences when the core gave them, else the message."""
+    filled = _from_library("sentences", LanguageState.strings, sentences, LanguageState.locale)
+    plain = t_var(message)
+    return rx.Var(f"({sentences}?.length ? {filled} : {plain})",
+                  _var_data=VarData.merge(filled._get_all_var_data(), plain._get_all_var_data())).to(str)
 
 
 def _from_library(name: str, *args: rx.Var) -> rx.Var:

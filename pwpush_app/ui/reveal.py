@@ -33,6 +33,7 @@ from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import (
     card,
     deleted_card,
+    loading_card,
     missing_key_card,
     opened_before_notice,
     unavailable_card,
@@ -41,7 +42,7 @@ from pwpush_app.ui.components.reveal_cards import (
 from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 from pwpush_app.ui.components.value_image import value_image
-from pwpush_app.ui.i18n import N_, t, t_var
+from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t, t_var
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -60,6 +61,8 @@ class RevealState(rx.State):
     code_sent_to: str = ""
     sending_code: bool = False
     message: str = ""
+    # A refusal of several sentences (a wrong passphrase), for other languages (ui/i18n.py).
+    message_sentences: list[dict] = []
     # Views left after this one (-1: say nothing) and until when (ISO: the browser writes it
     # in the viewer's time zone and language); `views_note` replaces both (English, translated).
     views_left: int = -1
@@ -154,7 +157,7 @@ class RevealState(rx.State):
         """Mail a code to the recipient the sender named (the core limits how often)."""
         if self.status != "landing" or not self.needs_code:
             return
-        self.sending_code = True
+        self.sending_code, self.message_sentences = True, []
         yield
         try:
             self.code_sent_to = await in_thread(send_code, runtime(), self._link_token(), client_of(self))
@@ -170,6 +173,7 @@ class RevealState(rx.State):
         yield rx.set_focus(CODE_FIELD)
 
     async def _reveal(self, passphrase: str, code: str = ""):
+        self.message_sentences = []
         try:
             revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None,
                                        code=code or None)
@@ -180,7 +184,7 @@ class RevealState(rx.State):
             self.status, self.needs_passphrase, self.message = "landing", True, str(refusal)
             return None
         except PushError as refusal:  # wrong passphrase, lock-out
-            self.status, self.message = "landing", str(refusal)
+            self.status, self.message, self.message_sentences = "landing", str(refusal), sentences_of(refusal)
             return None
         except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
@@ -274,14 +278,6 @@ class RevealState(rx.State):
 # --- the page -----------------------------------------------------------------------------------
 
 
-def _loading() -> rx.Component:
-    return card(
-        rx.skeleton(rx.heading(t("Opening the secret link"), size="5")),
-        rx.skeleton(rx.text(t("One moment…")), height="3rem", width="100%"),
-        min_height="12rem",
-    )
-
-
 def _landing() -> rx.Component:
     return card(
         rx.heading(t("Someone shared a secret with you"), as_="h1", size="6"),
@@ -295,7 +291,7 @@ def _landing() -> rx.Component:
             rx.vstack(
                 passphrase_step(RevealState.needs_passphrase),
                 code_step(RevealState.needs_code, RevealState.code_sent_to, RevealState.sending_code, RevealState.email_code),
-                rx.text(t_var(RevealState.message), id="reveal-message", role="alert", color_scheme="red", size="2"),
+                rx.text(refusal_text(RevealState.message, RevealState.message_sentences), id="reveal-message", role="alert", color_scheme="red", size="2"),
                 submit_button(
                     rx.icon("eye", size=16, aria_hidden="true"),
                     t("Reveal secret"),
@@ -435,8 +431,8 @@ def reveal_page() -> rx.Component:
         rx.fragment(on_mount=RevealState.open_page),
         rx.match(
             RevealState.status,
-            ("loading", _loading()),
-            ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(_loading(), on_mount=RevealState.reveal_without_click,
+            ("loading", loading_card()),
+            ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(loading_card(), on_mount=RevealState.reveal_without_click,
                                                                       width="100%"), missing_key_card())),
             ("landing", _landing()),
             ("unavailable", unavailable_card()),

@@ -190,3 +190,29 @@ def test_screenshots_of_the_reveal_page_for_the_docs(live_server, server_runtime
         page.screenshot(path=str(DOCS / f"reveal-{locale[:2]}.png"))
     finally:
         context.close()
+
+
+def test_a_wrong_passphrase_is_told_in_the_recipients_language(live_server, server_runtime, chromium):
+    """The core's refusal arrives as sentences with their numbers; the page words them, the wait
+    as a duration of the viewer's language."""
+    links = push_directly(server_runtime, live_server.url, "geheim", expire_after_views=2, passphrase="richtig")
+    context = _context(chromium, "de-DE")
+    try:
+        page = context.new_page()
+        page.goto(links.secret)
+        wait_until_ready(page)
+        page.wait_for_selector("#passphrase")
+        page.fill("#passphrase", "falsch")
+        page.click("#reveal")
+        page.wait_for_function("() => document.getElementById('reveal-message').textContent.length > 0")
+        assert page.inner_text("#reveal-message") == (
+            "Diese Passphrase ist nicht richtig. Noch 4 Versuche; danach pausieren Versuche aus deinem Netz für 10 Minuten.")
+        page.select_option("#language", "fr")  # switched after the refusal: it follows
+        page.wait_for_function("() => document.getElementById('reveal-message').textContent.startsWith('Cette')")
+        assert "Essais restants : 4" in page.inner_text("#reveal-message")
+        assert "10 minutes" in page.inner_text("#reveal-message")
+        page.fill("#passphrase", "richtig")
+        page.click("#reveal")
+        assert wait_for_secret(page) == "geheim"
+    finally:
+        context.close()

@@ -17,6 +17,14 @@ def card(*children, **props) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", **props)
 
 
+def loading_card() -> rx.Component:
+    return card(
+        rx.skeleton(rx.heading(t("Opening the secret link"), size="5")),
+        rx.skeleton(rx.text(t("One moment…")), height="3rem", width="100%"),
+        min_height="12rem",
+    )
+
+
 def missing_key_card() -> rx.Component:
     """An end-to-end link opened without its key, where the page would reveal on load: held."""
     return card(
