@@ -7,15 +7,19 @@ Urdu are laid out right to left, and that axe finds nothing serious in light, da
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
-from ui_helpers import LAPTOP, PHONE, create_through_form, push_directly, wait_for_secret, wait_until_ready
+from ui_helpers import LAPTOP, PHONE, SCREENSHOTS, create_through_form, push_directly, wait_for_secret, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The docs' pictures are rewritten only when asked (PWPUSH_UPDATE_DOC_SCREENSHOTS=1): a test run leaves
+# the tracked files alone and puts its pictures with the others, in test-artifacts/screenshots.
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("PWPUSH_UPDATE_DOC_SCREENSHOTS")
+        else SCREENSHOTS)
 
 
 def _context(chromium, locale: str, dark: bool = False, viewport: dict = LAPTOP, timezone: str = "UTC"):
