@@ -46,7 +46,7 @@ export function timeFromNow(iso, lang) {
 // language: "{count}" as a number, "{pause_minutes}" as a duration ("10 minutes", "10 Minuten").
 export function sentences(strings, parts, lang) {
   return (parts || []).map(({ text, values }) => {
-    let shown = (strings && strings[text]) ?? text;
+    let shown = strings && Object.hasOwn(strings, text) ? strings[text] : text;
     for (const [name, value] of Object.entries(values || {})) {
       const word = name.endsWith("_minutes")
         ? new Intl.NumberFormat(lang || "en", { style: "unit", unit: "minute", unitDisplay: "long" }).format(value)

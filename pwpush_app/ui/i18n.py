@@ -70,7 +70,8 @@ class LanguageState(rx.State):
 
 def _lookup(key_js: str, var_data: VarData | None = None) -> rx.Var:
     strings = LanguageState.strings
-    return rx.Var(f"({strings}?.[{key_js}] ?? {key_js})",
+    # Own keys only: a message named like an Object property ("constructor") stays itself.
+    return rx.Var(f"((key) => (Object.hasOwn({strings} ?? {{}}, key) ? {strings}[key] : key))({key_js})",
                   _var_data=VarData.merge(strings._get_all_var_data(), var_data)).to(str)
 
 
