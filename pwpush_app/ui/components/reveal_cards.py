@@ -29,7 +29,7 @@ def missing_key_card() -> rx.Component:
     """An end-to-end link opened without its key, where the page would reveal on load: held."""
     return card(
         rx.heading(t("Someone shared a secret with you"), as_="h1", size="6"),
-        rx.text(MISSING_KEY, id="e2e-missing-key", role="alert", color_scheme="red", size="2", weight="medium"),
+        rx.text(t(MISSING_KEY), id="e2e-missing-key", role="alert", color_scheme="red", size="2", weight="medium"),
         min_height="12rem",
     )
 
