@@ -31,6 +31,7 @@ from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
+from pwpush_app.ui.i18n import LanguageState
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.not_found import not_found_page
@@ -110,7 +111,7 @@ keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
 page(create_page, "/", title, description=settings.brand_tagline,
      on_load=[ShareState.create_another, CreateState.forget_errors])
-page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
+page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=[LanguageState.choose, RevealState.open_link])
 page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
 page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
 page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)

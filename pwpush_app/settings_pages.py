@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from pwpush_app.settings_languages import LANGUAGES, normalise
 from pwpush_app.settings_values import Reader, SettingsError, document
 
 THEME_MODES = ("auto", "light", "dark")
@@ -82,6 +83,9 @@ class PageSettings:
     show_version: bool = True
     noindex: bool = True
     generator: GeneratorDefaults = GeneratorDefaults()
+    # PWP__DEFAULT_LOCALE / PWP__ENABLED_LANGUAGE_CODES (core/i18n.py chooses among these).
+    default_locale: str = "en"
+    enabled_languages: tuple[str, ...] = tuple(LANGUAGES)
 
 
 _GEN = GeneratorDefaults()
@@ -93,6 +97,8 @@ def document_page_settings() -> None:
     document("PWP__BRAND__LIGHT_LOGO / __DARK_LOGO", DEFAULT_LOGO, "The header's logo in light and dark mode: a path on this site (a file in assets/) or an https:// URL; one set alone serves both.")
     document("PWP__BRAND__ICON_16x16 ... __ICON_192x192, __MS_ICON_144x144", "(the padlock)", "Favicons and home-screen icons, Password Pusher's sizes (57, 60, 72, 76, 114, 120, 144, 152, 180, 192, 32, 96, 16): a path on this site or an https:// URL each.")
     document("PWP__THEME_MODE", "auto", "`auto`: each visitor's light/dark preference, with a switch in the header; `light` or `dark`: that mode for everyone, no switch.")
+    document("PWP__DEFAULT_LOCALE", "en", "The language of a visitor whose browser asks for none this site has (one of the enabled codes).")
+    document("PWP__ENABLED_LANGUAGE_CODES", "(all)", "The languages offered, comma-separated codes (`en,fr,de`): " + ", ".join(LANGUAGES) + ".")
     document("PWP__SHOW_VERSION", "true", "Show the application's version in the footer.")
     document("PWP__NOINDEX", "true", "Ask search engines not to index any page. `false` lets them index the home page only: secret links, manage links and every other page always say noindex.")
     document("PWP__GEN__HAS_NUMBERS / __TITLE_CASED / __USE_SEPARATORS", "true / true / true", "The password generator's defaults: a digit after each syllable, syllables title-cased, separators between them (visitors can change these; their browser remembers).")
@@ -146,7 +152,26 @@ def read_page_settings(r: Reader, title: str, tagline: str) -> PageSettings:
         show_version=r.bool("PWP__SHOW_VERSION", True),
         noindex=r.bool("PWP__NOINDEX", True),
         generator=_read_generator(r),
+        **_read_languages(r),
     )
+
+
+def _read_languages(r: Reader) -> dict:
+    raw = (r.str("PWP__ENABLED_LANGUAGE_CODES", "") or "").replace(";", ",")
+    enabled = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        code = normalise(item)
+        if code is None or code.lower() != item.replace("_", "-").lower():
+            r.errors.append(f"PWP__ENABLED_LANGUAGE_CODES: {item!r} is not one of " + ", ".join(LANGUAGES))
+        elif code not in enabled:
+            enabled.append(code)
+    enabled = enabled or list(LANGUAGES)
+    default = (r.str("PWP__DEFAULT_LOCALE", "en") or "en").strip()
+    chosen = normalise(default, enabled)
+    if chosen is None or chosen.lower() != default.replace("_", "-").lower():
+        r.errors.append(f"PWP__DEFAULT_LOCALE={default!r} must be one of the enabled languages: " + ", ".join(enabled))
+        chosen = "en" if "en" in enabled else enabled[0]
+    return {"default_locale": chosen, "enabled_languages": tuple(enabled)}
 
 
 def _read_generator(r: Reader) -> GeneratorDefaults:

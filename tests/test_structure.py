@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "pwpush_app"
 MAX_LINES = 450
 # Page modules of ui/: everything there that is not shared by pages.
-SHARED_UI = {"pwpush_app.ui.common", "pwpush_app.ui.session"}
+SHARED_UI = {"pwpush_app.ui.common", "pwpush_app.ui.session", "pwpush_app.ui.i18n"}
 
 
 def _module_name(path: Path) -> str:
@@ -107,6 +107,7 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
 
 
 SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds", "pwpush_app.settings_mail",
+                    "pwpush_app.settings_languages",
                     "pwpush_app.settings_pages"}
 
 

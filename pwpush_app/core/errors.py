@@ -6,9 +6,23 @@ core/throttle.py; account refusals with the accounts, core/accounts.py.)
 
 from __future__ import annotations
 
+from pwpush_app.core.i18n import N_
+
 
 class PushError(Exception):
-    """A refusal whose message is fit to show a person."""
+    """A refusal whose message is fit to show a person.
+
+    `sentences`: the message as English templates with their values, for a page that shows
+    it in another language (core/i18n.py); empty: the message is one catalogue entry itself."""
+
+    sentences: tuple[tuple[str, dict[str, int]], ...] = ()
+
+
+def _in_words(sentences: list[tuple[str, dict[str, int]]]) -> str:
+    """The English message: each template filled (`*_minutes` values as "1 minute", "8 minutes")."""
+    def fill(template: str, values: dict[str, int]) -> str:
+        return template.format(**{k: in_minutes(v * 60) if k.endswith("_minutes") else v for k, v in values.items()})
+    return " ".join(fill(template, values) for template, values in sentences)
 
 
 class ServerBusy(RuntimeError):
@@ -62,12 +76,12 @@ class PushUnavailable(PushError):
 
     def __init__(self, expired=None):
         self.expired = expired
-        super().__init__("This secret link has expired or never existed.")
+        super().__init__(N_("This secret link has expired or never existed."))
 
 
 class PassphraseRequired(PushError):
     def __init__(self):
-        super().__init__("This secret is protected by a passphrase. Enter it to continue.")
+        super().__init__(N_("This secret is protected by a passphrase. Enter it to continue."))
 
 
 class WrongPassphrase(PushError):
@@ -77,20 +91,25 @@ class WrongPassphrase(PushError):
     def __init__(self, attempts_left: int, pause_minutes: int = 0, burns_left: int | None = None):
         self.attempts_left = attempts_left
         self.burns_left = burns_left
-        pause = in_minutes(pause_minutes * 60)
+        pause = {"pause_minutes": pause_minutes}
         if burns_left == 0:
-            then = " The sender allowed no more wrong passphrases: the secret is now deleted. Ask the sender for a new link."
+            then = (N_("The sender allowed no more wrong passphrases: the secret is now deleted. Ask the sender for a "
+                       "new link."), {})
         elif burns_left is not None and burns_left <= attempts_left:
-            then = (" One more wrong passphrase deletes the secret." if burns_left == 1
-                    else f" {burns_left} more wrong passphrases delete the secret.")
+            then = ((N_("One more wrong passphrase deletes the secret."), {}) if burns_left == 1
+                    else (N_("{count} more wrong passphrases delete the secret."), {"count": burns_left}))
         elif attempts_left > 1:
-            then = f" {attempts_left} attempts left; then attempts from your network pause for {pause}."
+            then = (N_("{count} attempts left; then attempts from your network pause for {pause_minutes}."),
+                    {"count": attempts_left, **pause})
         elif attempts_left == 1:
             # Said before the attempt that locks, not after it.
-            then = f" One attempt left: if the next one is wrong too, attempts from your network pause for {pause}."
+            then = (N_("One attempt left: if the next one is wrong too, attempts from your network pause for "
+                       "{pause_minutes}."), pause)
         else:
-            then = f" That was the last attempt for now: try again in {pause}, or ask the sender to check the passphrase."
-        super().__init__("That passphrase is not correct." + then)
+            then = (N_("That was the last attempt for now: try again in {pause_minutes}, or ask the sender to check the "
+                       "passphrase."), pause)
+        self.sentences = ((N_("That passphrase is not correct."), {}), then)
+        super().__init__(_in_words(list(self.sentences)))
 
 
 class CodeRequired(PushError):

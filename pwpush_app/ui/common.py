@@ -20,6 +20,7 @@ import reflex as rx
 from pwpush_app.core import links
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.runtime import Runtime, get_runtime
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ KIND_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR code"}
 # Kinds this web app can create and show (each still only when its setting enables it).
 UI_KINDS = ("text", "file", "url", "qr")
 
-BUSY_MESSAGE = "The service is busy right now. Please try again in a moment."
+BUSY_MESSAGE = N_("The service is busy right now. Please try again in a moment.")
 
 
 def client_of(state: rx.State) -> Client:

@@ -23,7 +23,7 @@ from pwpush_app.core.qr import QrTooLong, qr_data_uri
 from pwpush_app.core.recipient_code import send_code
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, format_time, in_thread, plural, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, in_thread, runtime
 from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.e2e import E2E_FILES_ID, OPENER_ID, e2e_files, e2e_key_gate, e2e_opener
@@ -33,19 +33,22 @@ from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import (
     card,
     deleted_card,
+    loading_card,
     missing_key_card,
     opened_before_notice,
     unavailable_card,
+    views_left_words,
 )
 from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 from pwpush_app.ui.components.value_image import value_image
+from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t, t_var
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
 SECRET_FILES = "secret-files"
 DELETE_RECEIPT = "delete-receipt"
-REVEAL_FIRST_MESSAGE = "Reveal the secret first: only then can it be deleted from this page."
+REVEAL_FIRST_MESSAGE = N_("Reveal the secret first: only then can it be deleted from this page.")
 
 
 class RevealState(rx.State):
@@ -58,8 +61,13 @@ class RevealState(rx.State):
     code_sent_to: str = ""
     sending_code: bool = False
     message: str = ""
-    views_left: str = ""
-    expires: str = ""
+    # A refusal of several sentences (a wrong passphrase), for other languages (ui/i18n.py).
+    message_sentences: list[dict] = []
+    # Views left after this one (-1: say nothing) and until when (ISO: the browser writes it
+    # in the viewer's time zone and language); `views_note` replaces both (English, translated).
+    views_left: int = -1
+    expires_at: str = ""
+    views_note: str = ""
     deletable: bool = False
     working: bool = False
     # Harmless facts about what was revealed (the values themselves never sit here).
@@ -72,6 +80,9 @@ class RevealState(rx.State):
     # How often and when the link was opened before this view ("" for a push of one view).
     opened_before: str = ""
     opened_earlier: bool = False
+    # The same for other languages: how many views before this one, and the last one's time (ISO).
+    opened_count: int = 0
+    opened_last: str = ""
     # End-to-end (core/e2e.py): the text is decrypted in the browser, with the link's key.
     end_to_end: bool = False
     # Backend-only: the digest of the link this tab revealed ("" for none), never the link.
@@ -146,7 +157,7 @@ class RevealState(rx.State):
         """Mail a code to the recipient the sender named (the core limits how often)."""
         if self.status != "landing" or not self.needs_code:
             return
-        self.sending_code = True
+        self.sending_code, self.message_sentences = True, []
         yield
         try:
             self.code_sent_to = await in_thread(send_code, runtime(), self._link_token(), client_of(self))
@@ -162,6 +173,7 @@ class RevealState(rx.State):
         yield rx.set_focus(CODE_FIELD)
 
     async def _reveal(self, passphrase: str, code: str = ""):
+        self.message_sentences = []
         try:
             revealed = await in_thread(reveal_push, runtime(), self._link_token(), client_of(self), passphrase or None,
                                        code=code or None)
@@ -172,7 +184,7 @@ class RevealState(rx.State):
             self.status, self.needs_passphrase, self.message = "landing", True, str(refusal)
             return None
         except PushError as refusal:  # wrong passphrase, lock-out
-            self.status, self.message = "landing", str(refusal)
+            self.status, self.message, self.message_sentences = "landing", str(refusal), sentences_of(refusal)
             return None
         except ServerBusy:
             self.status, self.message = "landing", BUSY_MESSAGE
@@ -180,16 +192,13 @@ class RevealState(rx.State):
         push = revealed.push
         self.status, self.message = "revealed", ""
         self._revealed_link = plain_digest(self._link_token())
-        left = push.views_left
-        self.views_left = (
-            f"It can be viewed {plural(left, 'more time')} until {format_time(push.expires_at)}."
-            if left
-            else "That was its last view: it is now deleted from the server. Copy it before you leave."
-        )
-        self.expires = format_time(push.expires_at)
+        self.views_left = push.views_left
+        self.expires_at = push.expires_at.isoformat() if push.expires_at else ""
         seen = revealed.opened_before
         self.opened_before = seen.describe(push.last_viewed_at or push.updated_at) if seen else ""
         self.opened_earlier = bool(seen and seen.count)
+        self.opened_count = seen.count if seen else 0
+        self.opened_last = seen.last_at.isoformat() if seen and seen.last_at else ""
         # The core gives a delete receipt exactly when this viewer may delete it.
         self.deletable = revealed.delete_receipt is not None
         self.has_text = bool(revealed.payload)
@@ -217,9 +226,9 @@ class RevealState(rx.State):
         if revealed.push.kind == "url":
             # Checked again here (the core checked it on the way in): only http(s) leaves.
             if is_safe_url(revealed.payload):
-                self.views_left = "Taking you there…"
+                self.views_note = N_("Taking you there…")
                 return [rx.redirect(revealed.payload, replace=True)]
-            self.message = "This link holds something that is not a web address; it is shown above instead."
+            self.message = N_("This link holds something that is not a web address; it is shown above instead.")
             return []
         if revealed.push.kind == "qr":
             try:
@@ -230,7 +239,7 @@ class RevealState(rx.State):
         if revealed.push.kind == "file" and revealed.downloads is not None:
             self.download_hint, last, listing = files_shown(revealed, SECRET_FILES, get_settings().file_grace_minutes)
             if last:
-                self.views_left = ""  # the hint says it
+                self.views_left = -1  # the hint says it
             return [listing]
         return []
 
@@ -269,20 +278,12 @@ class RevealState(rx.State):
 # --- the page -----------------------------------------------------------------------------------
 
 
-def _loading() -> rx.Component:
-    return card(
-        rx.skeleton(rx.heading("Opening the secret link", size="5")),
-        rx.skeleton(rx.text("One moment…"), height="3rem", width="100%"),
-        min_height="12rem",
-    )
-
-
 def _landing() -> rx.Component:
     return card(
-        rx.heading("Someone shared a secret with you", as_="h1", size="6"),
+        rx.heading(t("Someone shared a secret with you"), as_="h1", size="6"),
         rx.text(
-            "Press Reveal to see it. Make sure nobody is looking over your shoulder: "
-            "it may only be viewable a limited number of times.",
+            t("Press Reveal to see it. Make sure nobody is looking over your shoulder: "
+              "it may only be viewable a limited number of times."),
             color_scheme="gray",
         ),
         e2e_note(RevealState.end_to_end),
@@ -290,10 +291,10 @@ def _landing() -> rx.Component:
             rx.vstack(
                 passphrase_step(RevealState.needs_passphrase),
                 code_step(RevealState.needs_code, RevealState.code_sent_to, RevealState.sending_code, RevealState.email_code),
-                rx.text(RevealState.message, id="reveal-message", role="alert", color_scheme="red", size="2"),
+                rx.text(refusal_text(RevealState.message, RevealState.message_sentences), id="reveal-message", role="alert", color_scheme="red", size="2"),
                 submit_button(
                     rx.icon("eye", size=16, aria_hidden="true"),
-                    "Reveal secret",
+                    t("Reveal secret"),
                     size="3",
                     loading=RevealState.working,
                     id="reveal",
@@ -317,7 +318,7 @@ def _text_secret() -> rx.Component:
         class_name=rx.cond(RevealState.blurred, BLURRED, ""),
         on_click=RevealState.lift_blur,
         aria_describedby=rx.cond(RevealState.blurred, BLUR_HINT, ""),
-        aria_label="The secret",
+        aria_label=t("The secret"),
         width="100%",
         size="3",
         spell_check=False,
@@ -329,10 +330,10 @@ def _text_secret() -> rx.Component:
 
 def _text_with_copy() -> rx.Component:
     return rx.vstack(
-        rx.cond(RevealState.kind == "file", rx.text("Message from the sender", size="2", weight="medium")),
+        rx.cond(RevealState.kind == "file", rx.text(t("Message from the sender"), size="2", weight="medium")),
         _text_secret(),
         rx.hstack(
-            copy_button(SECRET_BOX),
+            copy_button(SECRET_BOX, t("Copy"), t("Copy to the clipboard"), t("Copied to the clipboard")),
             rx.cond(RevealState.blurred, blur_hint()),
             rx.spacer(),
             width="100%",
@@ -347,7 +348,7 @@ def _text_with_copy() -> rx.Component:
 def _qr_secret() -> rx.Component:
     return rx.vstack(
         rx.box(
-            value_image(id=SECRET_QR, alt="The secret as a QR code", width="100%", height="100%"),
+            value_image(id=SECRET_QR, alt=t("The secret as a QR code"), width="100%", height="100%"),
             background="white",
             padding="0.75rem",
             border_radius="var(--radius-3)",
@@ -356,7 +357,7 @@ def _qr_secret() -> rx.Component:
         ),
         rx.button(
             rx.cond(RevealState.text_shown, rx.icon("eye-off", size=16), rx.icon("eye", size=16)),
-            rx.cond(RevealState.text_shown, "Hide text", "Show text"),
+            rx.cond(RevealState.text_shown, t("Hide text"), t("Show text")),
             type="button",
             variant="soft",
             on_click=RevealState.toggle_qr_text,
@@ -372,8 +373,8 @@ def _qr_secret() -> rx.Component:
 
 def _files_secret() -> rx.Component:
     return rx.vstack(
-        file_links(SECRET_FILES, "Files to download"),
-        e2e_files("Files to save"),
+        file_links(SECRET_FILES, t("Files to download")),
+        e2e_files(t("Files to save")),
         rx.text(RevealState.download_hint, id="downloads-note", size="2", weight="medium"),
         width="100%",
         spacing="3",
@@ -385,7 +386,7 @@ def _revealed() -> rx.Component:
     kind = RevealState.kind
     return rx.box(
         card(
-            rx.heading(rx.match(kind, ("file", "Files for you"), ("qr", "Your QR code"), "Your secret"), as_="h1", size="6",
+            rx.heading(rx.match(kind, ("file", t("Files for you")), ("qr", t("Your QR code")), t("Your secret")), as_="h1", size="6",
                        id="secret-heading", tab_index=-1),
             e2e_opener(SECRET_BOX),
             shown_if(kind == "qr", _qr_secret()),
@@ -395,19 +396,22 @@ def _revealed() -> rx.Component:
                 (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.text_shown) | ((kind == "file") & RevealState.has_text),
                 _text_with_copy(),
             ),
-            rx.text(RevealState.views_left, id="views-left", size="2", color_scheme="gray"),
-            opened_before_notice(RevealState.opened_before, RevealState.opened_earlier),
+            rx.text(views_left_words(RevealState.views_left, RevealState.expires_at, RevealState.views_note), id="views-left",
+                    size="2", color_scheme="gray"),
+            opened_before_notice(RevealState.opened_before, RevealState.opened_earlier, RevealState.opened_count,
+                                 RevealState.opened_last),
             rx.el.input(type="hidden", id=DELETE_RECEIPT),
-            rx.text(RevealState.message, role="alert", color_scheme="red", size="2"),
+            rx.text(t_var(RevealState.message), role="alert", color_scheme="red", size="2"),
             rx.cond(
                 RevealState.deletable,
                 confirm_button(
-                    label="Delete it now",
+                    label=t("Delete it now"),
                     icon="trash-2",
                     button_id="delete-now",
-                    title="Delete this secret?",
-                    description="Nobody will be able to view it again. Copy it first if you still need it.",
-                    confirm_label="Delete",
+                    title=t("Delete this secret?"),
+                    description=t("Nobody will be able to view it again. Copy it first if you still need it."),
+                    confirm_label=t("Delete"),
+                    cancel_label=t("Keep it"),
                     confirm_id="confirm-delete",
                     # The receipt is read from the page at the click: an event argument, never state.
                     on_confirm=RevealState.delete_now(rx.Var(f"(document.getElementById('{DELETE_RECEIPT}')?.value ?? '')").to(str)),
@@ -427,8 +431,8 @@ def reveal_page() -> rx.Component:
         rx.fragment(on_mount=RevealState.open_page),
         rx.match(
             RevealState.status,
-            ("loading", _loading()),
-            ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(_loading(), on_mount=RevealState.reveal_without_click,
+            ("loading", loading_card()),
+            ("autoreveal", e2e_key_gate(RevealState.end_to_end, rx.box(loading_card(), on_mount=RevealState.reveal_without_click,
                                                                       width="100%"), missing_key_card())),
             ("landing", _landing()),
             ("unavailable", unavailable_card()),
@@ -436,4 +440,5 @@ def reveal_page() -> rx.Component:
             rx.fragment(),
         ),
         _revealed(),
+        languages=True,
     )

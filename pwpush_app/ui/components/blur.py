@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 BLURRED = "secret-blurred"
 BLUR_HINT = "blur-hint"
 
@@ -23,5 +25,5 @@ def blur_style() -> rx.Component:
 
 
 def blur_hint() -> rx.Component:
-    return rx.text("Blurred for privacy: click or tap it to see it (or hover over it, or press Tab).", id=BLUR_HINT, size="1",
+    return rx.text(t("Blurred for privacy: click or tap it to see it (or hover over it, or press Tab)."), id=BLUR_HINT, size="1",
                    color_scheme="gray")

@@ -26,6 +26,7 @@ from reflex_base.event import no_args_event_spec
 from reflex_base.utils.imports import ImportVar
 
 from pwpush_app.ui.components.file_links import FILE_LIST_STYLE
+from pwpush_app.ui.i18n import N_, t
 
 OPENER_ID = "e2e-opener"
 SEALER_ID = "e2e-sealer"
@@ -90,7 +91,7 @@ class E2EKeyGate(rx.Component):
     message: rx.Var[str]
 
 
-MISSING_KEY = ("This link is missing its key (the part after #), so this secret can't be decrypted here, and revealing "
+MISSING_KEY = N_("This link is missing its key (the part after #), so this secret can't be decrypted here, and revealing "
                "it would only use up a view. Ask the sender for the whole link, and open it exactly as sent.")
 
 
@@ -105,7 +106,7 @@ def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None =
     """`child` (the Reveal form) only where the link has its key, else disabled below MISSING_KEY;
     with `instead` (for the reveal on load), `child` is not even mounted without the key."""
     children = (child,) if instead is None else (child, instead)
-    return E2EKeyGate.create(*children, on=end_to_end, hold=instead is not None, message=MISSING_KEY)
+    return E2EKeyGate.create(*children, on=end_to_end, hold=instead is not None, message=t(MISSING_KEY))
 
 
 def e2e_files(label: str) -> rx.Component:

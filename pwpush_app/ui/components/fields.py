@@ -36,7 +36,7 @@ READABLE = {
 }
 
 
-def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
+def copy_button(target_id: str, label="Copy", aria_label=None, copied="Copied to the clipboard") -> rx.Component:
     """Copies the current value of an element (a field filled by an event, never a state var).
 
     The script is compiled into the bundle (no eval), so it runs under a strict CSP.
@@ -52,8 +52,8 @@ def copy_button(target_id: str, label: str = "Copy") -> rx.Component:
         label,
         type="button",
         variant="soft",
-        aria_label=f"{label} to the clipboard",
-        on_click=[rx.call_function(copy), rx.toast("Copied to the clipboard", duration=2000)],
+        aria_label=f"{label} to the clipboard" if aria_label is None else aria_label,
+        on_click=[rx.call_function(copy), rx.toast(copied, duration=2000)],
     )
 
 

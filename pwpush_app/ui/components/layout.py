@@ -7,21 +7,24 @@ import reflex as rx
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.post_form import post_form
 from pwpush_app.ui.components.share import ShareState
+from pwpush_app.ui.i18n import document_language, language_switcher, t
 from pwpush_app.ui.session import AccountState
 from pwpush_app.version import application_version
 
 CONTENT_WIDTH = "44rem"
 # Out of sight until the keyboard reaches it.
 SKIP_LINK_STYLE = {
-    "position": "absolute", "left": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
+    # insetInlineStart: "left" in English; in Arabic and Urdu the right, where an overflow can't
+    # be scrolled to (a "left: -10000px" would widen a right-to-left page by 10,000 px).
+    "position": "absolute", "insetInlineStart": "-10000px", "top": "0.5rem", "zIndex": "100", "padding": "0.5rem 0.75rem",
     "background": "var(--color-panel-solid)", "color": "var(--accent-11)", "borderRadius": "var(--radius-2)",
-    "boxShadow": "var(--shadow-3)", "&:focus": {"left": "0.5rem"},
+    "boxShadow": "var(--shadow-3)", "&:focus": {"insetInlineStart": "0.5rem"},
 }
 # The header is wider than the column: logged in, its links fit on one line at 1280 px.
 HEADER_WIDTH = "64rem"
 
 
-def _nav_link(label: str, href: str, **props) -> rx.Component:
+def _nav_link(label, href: str, **props) -> rx.Component:
     return rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True, white_space="nowrap", **props)
 
 
@@ -32,20 +35,20 @@ def account_nav() -> rx.Component:
         rx.cond(
             AccountState.email != "",
             rx.hstack(
-                _nav_link("Dashboard", "/dashboard"),
+                _nav_link(t("Dashboard"), "/dashboard"),
                 # A phone's header has room for Dashboard and Log out; the rest is on the dashboard.
                 rx.desktop_only(
                     rx.hstack(
                         _nav_link(AccountState.email, "/account", id="nav-account", max_width="12rem", overflow="hidden",
                                   text_overflow="ellipsis"),
-                        _nav_link("Requests", "/requests", id="nav-requests"),
-                        _nav_link("API token", "/api-token"),
-                        rx.cond(AccountState.is_admin, _nav_link("Admin", "/admin", id="nav-admin")),
+                        _nav_link(t("Requests"), "/requests", id="nav-requests"),
+                        _nav_link(t("API token"), "/api-token"),
+                        rx.cond(AccountState.is_admin, _nav_link(t("Admin"), "/admin", id="nav-admin")),
                         spacing="3",
                     ),
                 ),
                 post_form(
-                    rx.button("Log out", type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
+                    rx.button(t("Log out"), type="submit", id="log-out", variant="ghost", size="2", color_scheme="gray",
                               high_contrast=True),
                     action="/session/logout",
                     display="inline",
@@ -56,7 +59,7 @@ def account_nav() -> rx.Component:
             # PWP__DISABLE_LOGINS: no way in is offered.
             rx.cond(
                 AccountState.checked,
-                rx.hstack(_nav_link("Log in", "/login", id="nav-login"), _nav_link("Sign up", "/signup"), spacing="3"),
+                rx.hstack(_nav_link(t("Log in"), "/login", id="nav-login"), _nav_link(t("Sign up"), "/signup"), spacing="3"),
             ) if not get_settings().disable_logins else rx.fragment(),
         ),
         on_mount=AccountState.refresh,
@@ -85,11 +88,11 @@ def theme_switch() -> rx.Component:
     (also over a choice this browser made earlier)."""
     mode = get_settings().pages.theme_mode
     if mode == "auto":
-        return rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark mode")
+        return rx.color_mode.button(size="2", variant="ghost", aria_label=t("Switch light or dark mode"))
     return rx.fragment(on_mount=rx.style.set_color_mode(mode))
 
 
-def header() -> rx.Component:
+def header(languages: bool = False) -> rx.Component:
     settings = get_settings()
     return rx.el.header(
         # Wraps onto two lines on a narrow phone rather than overflowing sideways.
@@ -110,12 +113,13 @@ def header() -> rx.Component:
             rx.el.nav(
                 rx.hstack(
                     # "New push" always means an empty form, even right after creating one.
-                    _nav_link("New push", "/", on_click=ShareState.create_another),
+                    _nav_link(t("New push"), "/", on_click=ShareState.create_another),
                     # Logged in, the dashboard lists the account's pushes (and offers to move this
                     # browser's into it): one list in the header, not two.
-                    rx.cond(AccountState.email == "", _nav_link("My pushes", "/my-pushes")),
+                    rx.cond(AccountState.email == "", _nav_link(t("My pushes"), "/my-pushes")),
                     account_nav(),
                     theme_switch(),
+                    language_switcher() if languages else rx.fragment(),
                     spacing="3",
                     align="center",
                     wrap="wrap",
@@ -138,7 +142,7 @@ def header() -> rx.Component:
     )
 
 
-def _footer_link(label: str, href: str) -> rx.Component:
+def _footer_link(label, href: str) -> rx.Component:
     return rx.link(label, href=href, size="1", color_scheme="gray", underline="always")
 
 
@@ -146,13 +150,13 @@ def footer() -> rx.Component:
     """The promise, the version (PWP__SHOW_VERSION), a small menu (PWP__BRAND__SHOW_FOOTER_MENU)
     and the brand's disclaimer (PWP__BRAND__DISCLAIMER)."""
     pages = get_settings().pages
-    line = "Secrets are encrypted and deleted when their views or time run out."
+    line = t("Secrets are encrypted and deleted when their views or time run out.")
     return rx.el.footer(
         rx.vstack(
             rx.text(line, rx.el.span(f" · v{application_version()}", id="app-version") if pages.show_version else "",
                     size="1", color_scheme="gray", align="center"),
             rx.el.nav(
-                rx.hstack(_footer_link("API", "/api/docs"), _footer_link("My pushes", "/my-pushes"), spacing="4",
+                rx.hstack(_footer_link("API", "/api/docs"), _footer_link(t("My pushes"), "/my-pushes"), spacing="4",
                           justify="center"),
                 aria_label="Footer",
                 id="footer-menu",
@@ -168,8 +172,11 @@ def footer() -> rx.Component:
     )
 
 
-def page_shell(*children: rx.Component, heading: str | None = None, subheading: str | None = None) -> rx.Component:
-    """One page: header, an optional heading (the brand tagline on the home page), content, footer."""
+def page_shell(*children: rx.Component, heading: str | None = None, subheading: str | None = None,
+               languages: bool = False) -> rx.Component:
+    """One page: header, an optional heading (the brand tagline on the home page), content, footer.
+    `languages`: the page is translated (ui/i18n.py): it offers the language switcher and sets
+    <html lang dir> to the visitor's language."""
     intro = []
     if heading:
         intro.append(rx.heading(heading, as_="h1", size="7", weight="bold"))
@@ -177,9 +184,10 @@ def page_shell(*children: rx.Component, heading: str | None = None, subheading: 
         intro.append(rx.text(subheading, size="3", color_scheme="gray"))
     return rx.box(
         # The first Tab stop: past the header's links, straight to the page's own content.
-        rx.el.a("Skip to the content", href="#main", class_name="skip-link", style=SKIP_LINK_STYLE,
+        rx.el.a(t("Skip to the content"), href="#main", class_name="skip-link", style=SKIP_LINK_STYLE,
                 on_click=rx.call_function(rx.Var("() => document.getElementById('main')?.focus()"))),
-        header(),
+        document_language() if languages else rx.fragment(),
+        header(languages),
         rx.el.main(
             rx.vstack(
                 *intro,

@@ -9,17 +9,24 @@ import reflex as rx
 
 from pwpush_app.core.recipient_code import CODE_DIGITS, CODE_MINUTES
 from pwpush_app.ui.components.fields import field_label
+from pwpush_app.ui.i18n import t
 
 CODE_FIELD = "verification_code"
+
+
+def _around_address(sentence: rx.Var, address: rx.Var) -> tuple:
+    """The sentence with the address in bold where its {address} stands (in any word order)."""
+    parts = [rx.Var(f"{sentence}.split(\"{{address}}\")[{i}]", _var_data=sentence._get_all_var_data()).to(str) for i in (0, 1)]
+    return parts[0], rx.text.strong(address), parts[1]
 
 
 def passphrase_step(needs_passphrase: rx.Var) -> rx.Component:
     return rx.cond(
         needs_passphrase,
         rx.vstack(
-            rx.text("The sender protected this secret with a passphrase. It is not in the link: "
-                    "if you don't have it, ask the sender for it.", size="2", id="passphrase-help"),
-            field_label("Passphrase", "passphrase"),
+            rx.text(t("The sender protected this secret with a passphrase. It is not in the link: "
+                      "if you don't have it, ask the sender for it."), size="2", id="passphrase-help"),
+            field_label(t("Passphrase"), "passphrase"),
             rx.input(
                 id="passphrase",
                 name="passphrase",
@@ -44,11 +51,11 @@ def code_step(needs_code: rx.Var, sent_to: rx.Var, sending: rx.Var, on_send) -> 
             rx.callout(
                 rx.cond(
                     sent_to != "",
-                    rx.text("We emailed a code to ", rx.text.strong(sent_to),
-                            f". It works once, for {CODE_MINUTES} minutes. Not there? Look in the spam folder, "
-                            "or ask for a new one in a minute."),
-                    rx.text("The sender asked us to check that you are the recipient: we email a "
-                            f"{CODE_DIGITS}-digit code to the address they gave, and the secret opens with it."),
+                    rx.text(*_around_address(t("We emailed a code to {address}. It works once, for {minutes} minutes. "
+                                               "Not there? Look in the spam folder, or ask for a new one in a minute.",
+                                               minutes=CODE_MINUTES), sent_to)),
+                    rx.text(t("The sender asked us to check that you are the recipient: we email a {digits}-digit code to "
+                              "the address they gave, and the secret opens with it.", digits=CODE_DIGITS)),
                 ),
                 icon="mail-check",
                 size="1",
@@ -57,7 +64,7 @@ def code_step(needs_code: rx.Var, sent_to: rx.Var, sending: rx.Var, on_send) -> 
             ),
             rx.button(
                 rx.icon("send", size=16, aria_hidden="true"),
-                rx.cond(sent_to != "", "Email me a new code", "Email me a code"),
+                rx.cond(sent_to != "", t("Email me a new code"), t("Email me a code")),
                 type="button",
                 variant=rx.cond(sent_to != "", "soft", "solid"),
                 size="3",
@@ -65,7 +72,7 @@ def code_step(needs_code: rx.Var, sent_to: rx.Var, sending: rx.Var, on_send) -> 
                 on_click=on_send,
                 id="send-code",
             ),
-            field_label(f"Code from the email ({CODE_DIGITS} digits)", CODE_FIELD),
+            field_label(t("Code from the email ({digits} digits)", digits=CODE_DIGITS), CODE_FIELD),
             rx.input(
                 id=CODE_FIELD,
                 name=CODE_FIELD,
@@ -91,9 +98,9 @@ def e2e_note(end_to_end: rx.Var) -> rx.Component:
     return rx.cond(
         end_to_end,
         rx.callout(
-            "End-to-end encrypted: your browser decrypts it with the key in the link (the part after #), which this "
-            "site never receives. If the sender also set a passphrase, you are asked for it after Reveal; a wrong one "
-            "can be tried again on this page, but the view is counted at Reveal.",
+            t("End-to-end encrypted: your browser decrypts it with the key in the link (the part after #), which this "
+              "site never receives. If the sender also set a passphrase, you are asked for it after Reveal; a wrong one "
+              "can be tried again on this page, but the view is counted at Reveal."),
             icon="lock", size="1", color_scheme="blue", width="100%", id="e2e-note",
         ),
     )

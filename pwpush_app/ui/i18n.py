@@ -1,0 +1,152 @@
+"""The visitor's language on the pages (issue 19), chosen at run time.
+
+Reflex compiles every page once, for every visitor: a string written in a component would be
+baked into the bundle in one language.  So a translated page writes `t("English text")`,
+which compiles to a lookup in `LanguageState.strings` falling back to the English text
+itself.  The page's on_load event `LanguageState.choose` picks the language from the
+request of the person looking at the page (core/i18n.py: ?locale=, the remembered choice,
+Accept-Language, PWP__DEFAULT_LOCALE) and sends that language's catalogue with the state.
+
+English costs nothing (its catalogue is empty: every lookup falls back); another language
+costs its catalogue once per page load, in the same message as the page's other state.
+Text the server sends (`RevealState.message`, a core refusal) is sent in English and looked
+up the same way with `t_var`, so it follows a switch of language made after it arrived.
+Dates reach the page as ISO moments and are written by the browser (`local_time`): the
+viewer's time zone, their language's format.
+"""
+
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+from reflex.vars import VarData
+from reflex_base.utils.imports import ImportVar
+
+from pwpush_app.core.i18n import LANGUAGES, N_, catalogue, choose_locale, direction, normalise
+from pwpush_app.settings import get_settings
+
+LIBRARY = rx.asset("components/i18n.js").importable_path
+COOKIE = "pwp_locale"
+A_YEAR = 365 * 24 * 3600
+__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "refusal_text", "sentences_of", "t",
+           "t_var", "time_from_now"]
+
+
+class LanguageState(rx.State):
+    locale: str = "en"
+    direction: str = "ltr"
+    # English msgid -> this language's text; empty for English.
+    strings: dict[str, str] = {}
+    # [code, name in its own language] for the switcher: PWP__ENABLED_LANGUAGE_CODES.
+    offered: list[list[str]] = [["en", "English"]]
+    # The visitor's own choice (a switch, or ?locale=), remembered by this browser.
+    remembered: str = rx.Cookie("", name=COOKIE, max_age=A_YEAR, same_site="lax", path="/")
+
+    def _use(self, code: str) -> None:
+        self.locale, self.direction = code, direction(code)
+        self.strings = catalogue(code)
+
+    @rx.event
+    def choose(self):
+        """On load: the language of the person looking at this page (never the sender's)."""
+        pages = get_settings().pages
+        asked = self.router.url.query_parameters.get("locale")
+        asked = normalise(asked if isinstance(asked, str) else None, pages.enabled_languages)
+        if asked:  # ?locale= is a choice: remembered, as a switch would be
+            self.remembered = asked
+        self.offered = [[code, LANGUAGES[code]] for code in pages.enabled_languages]
+        self._use(choose_locale(query=asked, remembered=self.remembered,
+                                accept_language=self.router.headers.accept_language,
+                                default=pages.default_locale, enabled=pages.enabled_languages))
+
+    @rx.event
+    def switch(self, code: str):
+        chosen = normalise(code if isinstance(code, str) else None, get_settings().pages.enabled_languages)
+        if chosen:
+            self.remembered = chosen
+            self._use(chosen)
+
+
+def _lookup(key_js: str, var_data: VarData | None = None) -> rx.Var:
+    strings = LanguageState.strings
+    # Own keys only: a message named like an Object property ("constructor") stays itself.
+    return rx.Var(f"((key) => (Object.hasOwn({strings} ?? {{}}, key) ? {strings}[key] : key))({key_js})",
+                  _var_data=VarData.merge(strings._get_all_var_data(), var_data)).to(str)
+
+
+def t(text: str, **values) -> rx.Var:
+    """`text` in the visitor's language; `{name}` placeholders filled from `values` (Vars or plain)."""
+    found = _lookup(json.dumps(text))
+    for name, value in values.items():
+        value = value if isinstance(value, rx.Var) else rx.Var.create(str(value))
+        found = rx.Var(f"{found}.replaceAll({json.dumps('{' + name + '}')}, String({value}))",
+                       _var_data=VarData.merge(found._get_all_var_data(), value._get_all_var_data())).to(str)
+    return found
+
+
+def t_var(text: rx.Var) -> rx.Var:
+    """A string the server sent in English (a state var), in the visitor's language."""
+    return _lookup(f"({text} ?? \"\")", text._get_all_var_data())
+
+
+def sentences_of(refusal: Exception) -> list[dict]:
+    """A core refusal's sentences (core/errors.py) as the page's `refusal_text` reads them."""
+    return [{"text": text, "values": values} for text, values in getattr(refusal, "sentences", ())]
+
+
+def refusal_text(message: rx.Var, sentences: rx.Var) -> rx.Var:
+    """A refusal in the visitor's language: from its sentences when the core gave them, else the message."""
+    filled = _from_library("sentences", LanguageState.strings, sentences, LanguageState.locale)
+    plain = t_var(message)
+    return rx.Var(f"({sentences}?.length ? {filled} : {plain})",
+                  _var_data=VarData.merge(filled._get_all_var_data(), plain._get_all_var_data())).to(str)
+
+
+def _from_library(name: str, *args: rx.Var) -> rx.Var:
+    return rx.Var(f"{name}({', '.join(str(a) for a in args)})",
+                  _var_data=VarData.merge(VarData(imports={LIBRARY: [ImportVar(tag=name)]}),
+                                          *(a._get_all_var_data() for a in args))).to(str)
+
+
+def local_time(iso: rx.Var) -> rx.Var:
+    """An ISO moment in the viewer's time zone and their language's format."""
+    return _from_library("localTime", iso, LanguageState.locale)
+
+
+def time_from_now(iso: rx.Var) -> rx.Var:
+    """'in 3 days', 'dans 5 heures': the wait until an ISO moment, in the viewer's language."""
+    return _from_library("timeFromNow", iso, LanguageState.locale)
+
+
+class DocumentLanguage(rx.Component):
+    library = LIBRARY
+    tag = "DocumentLanguage"
+    lang: rx.Var[str]
+    dir: rx.Var[str]
+
+
+def document_language() -> rx.Component:
+    """<html lang dir> follow the chosen language."""
+    return DocumentLanguage.create(lang=LanguageState.locale, dir=LanguageState.direction)
+
+
+def language_switcher() -> rx.Component:
+    """A native select: its name is "Language" in the page's language, it works by keyboard, and
+    a change applies at once, in place (a revealed secret stays on screen), and is remembered."""
+    return rx.hstack(
+        rx.icon("languages", size=16, aria_hidden="true"),
+        rx.el.select(
+            rx.foreach(LanguageState.offered, lambda item: rx.el.option(item[1], value=item[0], lang=item[0])),
+            value=LanguageState.locale,
+            on_change=LanguageState.switch,
+            aria_label=t("Language"),
+            id="language",
+            class_name="language-switcher",
+            style={"background": "transparent", "color": "var(--gray-12)", "border": "1px solid var(--gray-a7)",
+                   "borderRadius": "var(--radius-2)", "padding": "0.15rem 0.35rem", "fontSize": "var(--font-size-2)",
+                   "maxWidth": "10rem"},
+        ),
+        spacing="1",
+        align="center",
+    )
