@@ -64,10 +64,10 @@ class RevealState(rx.State):
     # A refusal of several sentences (a wrong passphrase), for other languages (ui/i18n.py).
     message_sentences: list[dict] = []
     # Views left after this one (-1: say nothing) and until when (ISO: the browser writes it
-    # in the viewer's time zone and language); `views_note` replaces both (English, translated).
+    # in the viewer's time zone and language); `views_caption` replaces both (English, translated).
     views_left: int = -1
     expires_at: str = ""
-    views_note: str = ""
+    views_caption: str = ""
     deletable: bool = False
     working: bool = False
     # Harmless facts about what was revealed (the values themselves never sit here).
@@ -226,7 +226,7 @@ class RevealState(rx.State):
         if revealed.push.kind == "url":
             # Checked again here (the core checked it on the way in): only http(s) leaves.
             if is_safe_url(revealed.payload):
-                self.views_note = N_("Taking you there…")
+                self.views_caption = N_("Taking you there…")
                 return [rx.redirect(revealed.payload, replace=True)]
             self.message = N_("This link holds something that is not a web address; it is shown above instead.")
             return []
@@ -396,7 +396,7 @@ def _revealed() -> rx.Component:
                 (kind == "text") | (kind == "url") | ((kind == "qr") & RevealState.text_shown) | ((kind == "file") & RevealState.has_text),
                 _text_with_copy(),
             ),
-            rx.text(views_left_words(RevealState.views_left, RevealState.expires_at, RevealState.views_note), id="views-left",
+            rx.text(views_left_words(RevealState.views_left, RevealState.expires_at, RevealState.views_caption), id="views-left",
                     size="2", color_scheme="gray"),
             opened_before_notice(RevealState.opened_before, RevealState.opened_earlier, RevealState.opened_count,
                                  RevealState.opened_last),

@@ -77,7 +77,8 @@ def test_page_states_have_no_place_for_a_secret():
 def test_no_state_var_is_synced_from_browser_storage_but_the_generator_options():
     """Browser storage synced into a state var goes to the state manager (Redis, with several
     workers) at every page load: the manage tokens of My pushes must not (ui/components/
-    browser_pushes.py keeps them in the browser)."""
+    browser_pushes.py keeps them in the browser). The generator's options and the visitor's
+    chosen language (a code from the enabled list) may."""
     from reflex.state import State
 
     import pwpush_app.pwpush_app  # noqa: F401
@@ -93,7 +94,8 @@ def test_no_state_var_is_synced_from_browser_storage_but_the_generator_options()
         for name in state.base_vars
         if state._is_client_storage(name)
     )
-    assert synced and all(name.startswith("GeneratorState.gen_") for name in synced), synced
+    assert synced and all(name.startswith("GeneratorState.gen_") or name == "LanguageState.remembered"
+                          for name in synced), synced
 
 
 def test_files_need_a_login_by_default():
