@@ -246,7 +246,9 @@ def test_the_browser_refuses_altered_files(live_server, new_page):
     page = new_page()
     page.goto(f"{created.json()['html_url']}#{e2e.b64u(raw)}")
     page.click("#reveal")
-    page.wait_for_function("() => document.querySelectorAll('#e2e-file-list li[data-state=busy]').length === 0")
+    # All four listed and none still decrypting (before the list is drawn, none is busy either).
+    page.wait_for_function("() => { const items = [...document.querySelectorAll('#e2e-file-list li')];"
+                           " return items.length === 4 && items.every(li => li.dataset.state !== 'busy') }")
     states = page.eval_on_selector_all("#e2e-file-list li", "items => items.map(li => li.dataset.state)")
     assert states == ["error", "error", "error", "ready"]
     assert page.locator("#e2e-file-list a[download]").count() == 1
