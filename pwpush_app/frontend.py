@@ -8,7 +8,7 @@ it at once:
 - the app's sources: `pwpush_app/`, `rxconfig.py`, `assets/`, and the installed Reflex
   packages;
 - the settings the pages show or embed: title, tagline, limits, which kinds are offered,
-  the defaults of the form ... (every setting except SERVER_ONLY_SETTINGS and the secrets);
+  the defaults of the form ... (every setting except NOT_BUILD_INPUTS and the secrets);
 - the paths of the backend's endpoints.
 
 The address the pages open their event socket on (`PWP__OVERRIDE_BASE_URL`, or
@@ -44,10 +44,10 @@ from typing import Iterator
 
 from pwpush_app.settings import Settings
 
-# Settings no build depends on (read by the server only, or by a page's state at run time):
-# changing one must not cost a rebuild.
+# Settings no build depends on (NOT_BUILD_INPUTS): changing one must not cost a rebuild.
 # tests/test_frontend_build.py compiles the pages with each of them changed and checks that
-# nothing the browser gets differs; a setting a page starts to use must leave this list.
+# nothing the browser gets differs; a setting a page starts to compile in must leave these lists.
+# Read by the server only, never by a page:
 SERVER_ONLY_SETTINGS = frozenset({
     "data_dir", "master_key_file", "sqlite_synchronous", "sqlite_busy_timeout_ms", "trusted_proxy_hops",
     "trusted_proxies", "throttle_per_minute", "ipv6_prefix", "argon2_slots", "passphrase_max_failures",
@@ -57,11 +57,13 @@ SERVER_ONLY_SETTINGS = frozenset({
     # The site's address: links are made per request, and the event socket's address is put
     # into each served copy of a build (served_copy).
     "base_url", "base_url_configured", "allowed_hosts",
-    # Read by the pages at run time, from their state when they load (never compiled into
-    # them): the file limits and the login lock-out rule. The test servers, which differ
-    # mostly in these, then share one build.
+})
+# Read by the pages at run time, into their state when they load (never compiled into them):
+# the file limits (ui/create_state.py, ui/ask.py) and the login lock-out rule (ui/account.py).
+RUN_TIME_SETTINGS = frozenset({
     "max_file_bytes_per_push", "files_require_login", "login_max_failures", "login_lockout_minutes",
 })
+NOT_BUILD_INPUTS = SERVER_ONLY_SETTINGS | RUN_TIME_SETTINGS
 # What the pages read of the mail settings (ui/: sign-up, recovery, create, notifications).
 MAIL_PAGE_FACTS = ("configured", "account_emails", "link_by_email", "webhooks", "digest_hour_utc")
 # The app's own files that go into the pages (assets/external holds links Reflex makes).
@@ -131,10 +133,10 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def _page_settings(settings: Settings) -> dict:
     """Every setting a page may show, as plain JSON: secrets (the fields kept out of
-    repr) and SERVER_ONLY_SETTINGS are left out."""
+    repr) and NOT_BUILD_INPUTS are left out."""
     shown = {}
     for field in dataclasses.fields(settings):
-        if not field.repr or field.name in SERVER_ONLY_SETTINGS:
+        if not field.repr or field.name in NOT_BUILD_INPUTS:
             continue
         value = getattr(settings, field.name)
         if field.name == "mail":  # what pages offer with mail; the SMTP details are the server's

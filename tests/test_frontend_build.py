@@ -17,7 +17,7 @@ import pytest
 
 from pwpush_app.frontend import (
     BUILD_ORIGIN,
-    SERVER_ONLY_SETTINGS,
+    NOT_BUILD_INPUTS,
     SOURCE_PATHS,
     FrontendBuildError,
     _page_settings,
@@ -28,7 +28,7 @@ from pwpush_app.frontend import (
 from pwpush_app.settings import load_settings
 from tests.servers import ROOT, make_env
 
-# A value other than the default for every setting the pages are said not to use.
+# A value other than the default for every setting no build is said to depend on.
 SERVER_ONLY_CHANGES = {
     "data_dir": {"PWPUSH_DATA_DIR": "{tmp}/elsewhere"},
     "master_key_file": {"PWPUSH_MASTER_KEY": "", "PWPUSH_MASTER_KEY_FILE": "{tmp}/master.key"},
@@ -108,9 +108,10 @@ def compiled_pages(tmp: Path, env: dict[str, str]) -> dict[str, str]:
 
 
 def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
-    """Every setting in SERVER_ONLY_SETTINGS changed at once: the compiled pages are the same
+    """Every setting in NOT_BUILD_INPUTS (server-only, or read by the pages at run time)
+    changed at once: the compiled pages are the same
     byte for byte, so no rebuild is needed. A page setting (the title) does change them."""
-    assert set(SERVER_ONLY_CHANGES) == set(SERVER_ONLY_SETTINGS)
+    assert set(SERVER_ONLY_CHANGES) == set(NOT_BUILD_INPUTS)
     server_only = {name: value for change in SERVER_ONLY_CHANGES.values() for name, value in change.items()}
     server_only.update(MAIL_DETAIL_CHANGES)
     changed_env = _env_with(tmp_path, server_only)
@@ -118,7 +119,7 @@ def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
     default, changed = load_settings(_env_with(tmp_path, {})), load_settings(changed_env)
     # every one changed (the hops on their own: the list form of the same variable won above)
     hops = load_settings(_env_with(tmp_path, SERVER_ONLY_CHANGES["trusted_proxy_hops"]))
-    for name in SERVER_ONLY_SETTINGS:
+    for name in NOT_BUILD_INPUTS:
         assert getattr(hops if name == "trusted_proxy_hops" else changed, name) != getattr(default, name), name
     assert changed.mail != default.mail and _page_settings(changed)["mail"] == _page_settings(default)["mail"]
 
