@@ -140,18 +140,11 @@ def test_arabic_and_urdu_read_right_to_left(live_server, server_runtime, chromiu
             context.close()
 
 
-def _serious_problems(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    page.mouse.move(0, 0)
-    result = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
-
-
 @pytest.mark.parametrize("locale, dark", [("fr-FR", False), ("fr-FR", True), ("ar", False), ("ar", True)])
 def test_translated_pages_pass_axe(live_server, server_runtime, chromium, locale, dark):
     pytest.importorskip("axe_playwright_python")
+    from test_accessibility import _serious_problems
+
     links = push_directly(server_runtime, live_server.url, "axe-i18n", expire_after_views=2, passphrase="pp")
     context = _context(chromium, locale, dark=dark, viewport=PHONE)
     try:
