@@ -68,10 +68,12 @@ def icon_links(brand) -> list[rx.Component]:
     return links
 
 
-def page(component, route: str, title: str, **options) -> None:
-    """Add a page; it asks search engines to stay away unless it may be indexed (PWP__NOINDEX)."""
+def page(component, route: str, title: str, on_load=(), **options) -> None:
+    """Add a page; it asks search engines to stay away unless it may be indexed (PWP__NOINDEX).
+    Every page first picks the language of the person looking at it (ui/i18n.py)."""
     meta = [] if indexable(route, settings.pages.noindex) else [{"name": "robots", "content": ROBOTS_NOINDEX}]
-    app.add_page(component, route=route, title=title, meta=meta, **options)
+    on_load = [LanguageState.choose, *(on_load if isinstance(on_load, (list, tuple)) else [on_load])]
+    app.add_page(component, route=route, title=title, meta=meta, on_load=on_load, **options)
 
 
 api = build_api()
@@ -111,7 +113,7 @@ keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
 page(create_page, "/", title, description=settings.brand_tagline,
      on_load=[ShareState.create_another, CreateState.forget_errors])
-page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=[LanguageState.choose, RevealState.open_link])
+page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
 page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
 page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
 page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)
