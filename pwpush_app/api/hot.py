@@ -147,8 +147,12 @@ class FastDoor:
         # The CORS middleware the request would have met on its way (Reflex adds one to its
         # outer app and one to ours): the door's answers pass through the same ones.
         self._answer_app = self._answer
-        for layer in reversed(self._cors_layers()):
+        layers = self._cors_layers()
+        for layer in reversed(layers):
             self._answer_app = layer.cls(self._answer_app, *layer.args, **layer.kwargs)
+        # Without an Origin header each of those layers only adds "Origin" to the answer's
+        # Vary (starlette's CORSMiddleware.send): done here in one step, the same headers.
+        self._vary_origins = len(layers)
 
     def _cors_layers(self) -> list:
         layers = []
@@ -200,9 +204,35 @@ class FastDoor:
                         if plan is not None and plan.takes(scope):
                             scope.update(child)
                             scope["pwpush.plan"] = plan
+                            if not any(name == b"origin" for name, _ in scope["headers"]):
+                                return await self._answer(scope, receive, self._no_origin(send))
                             return await self._answer_app(scope, receive, send)
                         break
         await self.app(scope, receive, send)
+
+    def _no_origin(self, send):
+        """What the CORS layers do to the answer of a request without Origin: each adds
+        "Origin" to its Vary header (starlette's MutableHeaders: the first Vary keeps its
+        place with every value joined, the others go; none: one appended)."""
+        count = self._vary_origins
+        if not count:
+            return send
+        added = ["Origin"] * count
+
+        async def send_with_vary(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                found = [i for i, (name, _) in enumerate(headers) if name == b"vary"]
+                value = ", ".join([*(headers[i][1].decode("latin-1") for i in found), *added]).encode("latin-1")
+                for i in reversed(found[1:]):
+                    del headers[i]
+                if found:
+                    headers[found[0]] = (b"vary", value)
+                else:
+                    headers.append((b"vary", value))
+                message["headers"] = headers
+            await send(message)
+        return send_with_vary
 
     async def _answer(self, scope, receive, send) -> None:
         plan = scope.pop("pwpush.plan")
