@@ -38,6 +38,10 @@ ROBOTS_TXT = b"User-agent: *\nDisallow: /\n"
 ROBOTS_TXT_HOME = b"User-agent: *\nAllow: /$\nDisallow: /\n"
 HOME_PATHS = ("/", "/index.html")
 
+_BASE_RAW = {name.encode(): value.encode("latin-1") for name, value in BASE_HEADERS.items()}
+_NO_STORE_RAW = {b"cache-control": b"no-store", b"pragma": b"no-cache"}
+_NOINDEX_RAW = ROBOTS_NOINDEX.encode()
+
 
 def indexable(path: str, noindex: bool) -> bool:
     """May search engines index this page?  Never a secret link, a manage link or any page
@@ -158,19 +162,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
     def _decorate(self, message: dict, path: str, https: bool) -> dict:
-        headers = _Headers(message.get("headers", []))
-        for name, value in BASE_HEADERS.items():
-            headers.set(name, value)
+        """The answer's headers (names lower-cased) with ours set: each of ours replaces a
+        header of its name and comes after the answer's own, in one pass over them."""
+        raw = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers", [])]
+        ours = dict(_BASE_RAW)
         if not indexable(path, self.noindex):
-            headers.set("x-robots-tag", ROBOTS_NOINDEX)
-        if not headers.get("content-security-policy"):
-            headers.set("content-security-policy", self.page_policy())
+            ours[b"x-robots-tag"] = _NOINDEX_RAW
+        if not next((v for k, v in raw if k == b"content-security-policy"), b""):
+            ours[b"content-security-policy"] = self.page_policy().encode("latin-1")
         if not path.startswith(_CACHEABLE_PREFIXES):
-            headers.set("cache-control", "no-store")
-            headers.set("pragma", "no-cache")
+            ours.update(_NO_STORE_RAW)
         if https:
-            headers.set("strict-transport-security", "max-age=63072000; includeSubDomains")
-        return {**message, "headers": headers.raw}
+            ours[b"strict-transport-security"] = b"max-age=63072000; includeSubDomains"
+        return {**message, "headers": [(k, v) for k, v in raw if k not in ours] + list(ours.items())}
 
     async def _robots(self, scope, send):
         body = ROBOTS_TXT if self.noindex else ROBOTS_TXT_HOME
