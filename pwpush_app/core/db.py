@@ -307,6 +307,11 @@ def deferred_fsyncs() -> Iterator[list]:
         _deferred.reset(token)
 
 
+def on_the_loop() -> bool:
+    """Whether this code runs on an event loop's hot path (inside `deferred_fsyncs()`)."""
+    return _deferred.get() is not None
+
+
 async def settle(pending: list) -> None:
     """Wait, without blocking the loop, until every commit in `pending` is on disk."""
     while pending:
