@@ -1,14 +1,18 @@
 """SQLite runs in WAL mode with the configured durability, and writers queue in-process."""
 
+import asyncio
 import os
 import threading
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
+from pwpush_app.api.hot import run_core
+from pwpush_app.core import audit, db_fast
 from pwpush_app.core import db as database
 from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, create_push
+from pwpush_app.core.models import AuditEvent
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.settings import SettingsError, load_settings
 
@@ -133,3 +137,36 @@ def test_many_threads_creating_and_revealing_at_once_all_succeed(runtime):
     run_at_once(sender, range(40))
     assert errors == []
     assert sorted(served) == sorted(f"secret-{i}" for i in range(40))
+
+
+
+@pytest.mark.sqlite_only
+def test_the_loops_kept_connection_is_dropped_after_a_failure_and_nothing_half_done_stays(runtime):
+    """On an event loop the hot path keeps its SQLite connection between transactions
+    (core/db_fast.py); a transaction that fails half-way is rolled back whole and the next
+    one runs on a fresh connection, on the same data."""
+    client = Client(ip="192.0.2.7")
+
+    def events(push_id):
+        with database.transaction(runtime.engine, write=False) as db:
+            return db.execute(select(func.count()).where(AuditEvent.push_id == push_id)).scalar_one()
+
+    def fail_half_way(push):
+        with db_fast.fast_transaction(runtime.engine) as tx:
+            audit.record(tx, push.id, audit.VIEW, client, push.created_at)
+            raise RuntimeError("half-way")
+
+    async def scenario():
+        created = await run_core(runtime, create_push, runtime, NewPush(payload="kept", expire_after_views=2), client)
+        kept = db_fast._loop_connections[runtime.engine].fairy
+        assert kept is not None and kept.is_valid
+        with pytest.raises(RuntimeError):
+            await run_core(runtime, fail_half_way, created.push)
+        assert db_fast._loop_connections[runtime.engine].fairy is None
+        assert events(created.push.id) == 1  # the creation only: the half-done row is gone
+        revealed = await run_core(runtime, reveal_push, runtime, created.url_token, client)
+        assert revealed.payload == "kept"
+        assert db_fast._loop_connections[runtime.engine].fairy not in (None, kept)
+        assert events(created.push.id) == 2
+
+    asyncio.run(scenario())
