@@ -12,7 +12,7 @@ import reflex as rx
 from reflex.vars import VarData
 
 from pwpush_app.core import admin, admin_figures
-from pwpush_app.ui.admin_state import AdminState
+from pwpush_app.ui.admin_state import AdminState, size_in_words
 from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import field_label, submit_button
@@ -117,7 +117,7 @@ def _figures() -> rx.Component:
         )
 
     return _section(
-        "This instance",
+        N_("This instance"),
         rx.table.root(
             rx.table.header(rx.table.row(rx.table.column_header_cell(t("Pushes")),
                                          rx.table.column_header_cell(t("Active")),
@@ -127,8 +127,8 @@ def _figures() -> rx.Component:
         ),
         rx.vstack(
             _fact(N_("Files stored"), rx.cond(AdminState.files == 1,
-                                              t("{size} in 1 file", size=AdminState.storage),
-                                              t("{size} in {count} files", size=AdminState.storage,
+                                              t("{size} in 1 file", size=_storage()),
+                                              t("{size} in {count} files", size=_storage(),
                                                 count=AdminState.files)), "admin-storage"),
             _fact(N_("Mail outbox"), t("{queued} queued, {failed} failed", queued=AdminState.mail_queued,
                                        failed=AdminState.mail_failed), "admin-mail"),
@@ -141,6 +141,10 @@ def _figures() -> rx.Component:
                  style={"margin": "0.4rem 0 0", "padding": "0", "maxWidth": "28rem"}),
         id="admin-figures",
     )
+
+
+def _storage() -> rx.Var:
+    return size_in_words(AdminState.file_bytes, AdminState.storage)
 
 
 def _day_and_month(day: rx.Var) -> rx.Var:

@@ -11,7 +11,7 @@ import reflex as rx
 
 from pwpush_app.core import admin, admin_actions, admin_pushes
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.ui.admin_state import REFUSED, describe_bytes, iso, sentence
+from pwpush_app.ui.admin_state import REFUSED, describe_bytes, iso, sentence, size_in_words
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, in_thread, runtime
 from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.confirm import confirm_button
@@ -33,7 +33,8 @@ def _row(row: admin_pushes.PushRow) -> dict[str, str]:
     return {"id": row.id, "kind": KIND_LABELS.get(row.kind, row.kind), "created": iso(row.created_at),
             "owner": row.owner_email or N_("Anonymous"), "used": str(row.views_used), "allowed": str(row.views_allowed),
             "expires": iso(row.expires_at), "state": "Active" if row.state == admin_pushes.ACTIVE else "Expired",
-            "ended": ended, "files": str(row.files), "size": describe_bytes(row.file_bytes) if row.files else ""}
+            "ended": ended, "files": str(row.files), "size": describe_bytes(row.file_bytes) if row.files else "",
+            "bytes": str(row.file_bytes)}
 
 
 class AdminPushesState(rx.State):
@@ -119,6 +120,10 @@ class AdminPushesState(rx.State):
         return await self._reload(self.search_text, self.state_filter, self.kind_filter, self.page)
 
 
+def _size(row) -> rx.Var:
+    return size_in_words(row["bytes"], row["size"])
+
+
 def _push_item(row) -> rx.Component:
     return rx.el.li(
         rx.flex(
@@ -135,8 +140,8 @@ def _push_item(row) -> rx.Component:
             rx.text(t("{used} of {allowed} views used", used=row["used"], allowed=row["allowed"]), size="2",
                     color_scheme="gray", class_name="admin-push-views"),
             rx.text(t("Expires {time}", time=local_time(row["expires"])), size="2", color_scheme="gray"),
-            rx.cond(row["size"] != "", rx.text(rx.cond(row["files"] == "1", t("1 file, {size}", size=row["size"]),
-                                                       t("{count} files, {size}", count=row["files"], size=row["size"])),
+            rx.cond(row["size"] != "", rx.text(rx.cond(row["files"] == "1", t("1 file, {size}", size=_size(row)),
+                                                       t("{count} files, {size}", count=row["files"], size=_size(row))),
                                                size="2", color_scheme="gray", class_name="admin-push-files")),
             gap="0 1rem", wrap="wrap", margin_top="0.25rem",
         ),

@@ -9,11 +9,12 @@ The state holds addresses, dates and counts: never a secret.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import VarData
 
 from pwpush_app.core import admin, admin_actions, admin_figures
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, in_thread, runtime
-from pwpush_app.ui.i18n import N_
+from pwpush_app.ui.i18n import N_, LanguageState
 from pwpush_app.ui.session import current_user
 
 REFUSED = N_("Only administrators can see this page. Ask one to run `python -m pwpush_app make-admin` for you.")
@@ -66,6 +67,18 @@ def describe_bytes(size: int) -> str:
     return f"{size} bytes"
 
 
+def size_in_words(size: rx.Var, english: rx.Var) -> rx.Var:
+    """A size in the viewer's language ("1,5 Mo", "0 octet"); English reads `describe_bytes`'s words."""
+    locale = LanguageState.locale
+    written = rx.Var(
+        f"((n, lang) => {{ const [unit, scale] = n >= 1073741824 ? ['gigabyte', 1073741824] : n >= 1048576 ? "
+        f"['megabyte', 1048576] : n >= 1024 ? ['kilobyte', 1024] : ['byte', 1]; const digits = scale === 1 ? 0 : 1; "
+        f"return new Intl.NumberFormat(lang, {{style: 'unit', unit, unitDisplay: scale === 1 ? 'long' : 'short', "
+        f"minimumFractionDigits: digits, maximumFractionDigits: digits}}).format(n / scale); }})(Number({size}), {locale})",
+        _var_data=VarData.merge(size._get_all_var_data(), locale._get_all_var_data())).to(str)
+    return rx.cond(locale == "en", english, written)
+
+
 def _figures(figures: admin_figures.Figures) -> dict:
     most = max([n for _day, n in figures.views_per_day] + [1])
     return {
@@ -75,7 +88,7 @@ def _figures(figures: admin_figures.Figures) -> dict:
                    for kind in dict.fromkeys(k for k, _state in figures.pushes)],
         "views": [{"day": day.isoformat(), "count": str(n), "width": f"{max(n * 100 // most, 1 if n else 0)}%"}
                   for day, n in figures.views_per_day],
-        "storage": describe_bytes(figures.file_bytes), "files": figures.files,
+        "storage": describe_bytes(figures.file_bytes), "file_bytes": figures.file_bytes, "files": figures.files,
         "mail_queued": figures.mail_queued, "mail_failed": figures.mail_failed,
         "purge": iso(figures.last_purge),
     }
@@ -107,6 +120,7 @@ class AdminState(rx.State):
     views: list[dict[str, str]] = []
     # Files stored (their size, their count), mails queued and failed, the last purge (ISO).
     storage: str = ""
+    file_bytes: int = 0
     files: int = 0
     mail_queued: int = 0
     mail_failed: int = 0
@@ -116,7 +130,7 @@ class AdminState(rx.State):
     def _shut(self, refusal: str) -> None:
         self.allowed, self.users, self.log, self.pushes, self.views, self.refusal = False, [], [], [], [], refusal
         self.storage = self.purge = self.done = ""
-        self.files = self.mail_queued = self.mail_failed = 0
+        self.files = self.file_bytes = self.mail_queued = self.mail_failed = 0
         self.done_sentences = []
 
     async def _reload(self, search: str):
@@ -136,6 +150,7 @@ class AdminState(rx.State):
         self.users = [_row(r) for r in rows]
         self.pushes, self.views = figures["pushes"], figures["views"]
         self.storage, self.files, self.purge = figures["storage"], figures["files"], figures["purge"]
+        self.file_bytes = figures["file_bytes"]
         self.mail_queued, self.mail_failed = figures["mail_queued"], figures["mail_failed"]
         self.log = [_log_row(r) for r in log]
         return None
