@@ -18,7 +18,8 @@ from pwpush_app.settings import SettingsError, load_settings
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Words that are the same in some languages (German says "Passphrase" too).
-SAME_AS_ENGLISH_ALLOWED = {("de", "Passphrase")}
+SAME_AS_ENGLISH_ALLOWED = {("de", "Passphrase"), ("de", "Administrator"), ("da", "Administrator"),
+                           ("no", "Administrator")}
 
 
 def _template_ids() -> set[str]:
