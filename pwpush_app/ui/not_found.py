@@ -18,7 +18,7 @@ def _with_codes(sentence: rx.Var, *codes: str) -> list:
                     _var_data=sentence._get_all_var_data()).to(str) for i in range(len(codes) + 1)]
     shown = [parts[0]]
     for code, after in zip(codes, parts[1:]):
-        shown += [rx.code(code), after]
+        shown += [rx.code(code, custom_attrs={"dir": "ltr"}), after]
     return shown
 
 
