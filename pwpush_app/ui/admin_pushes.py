@@ -24,6 +24,8 @@ from pwpush_app.ui.session import current_user
 REASONS = {"views": N_("views ran out"), "time": N_("time ran out"), "owner": N_("by its owner"),
            "viewer": N_("by the recipient"), "guesses": N_("wrong passphrases"), "admin": N_("by an administrator")}
 EXPIRED_BY_ADMIN = N_("The push of {owner} is expired: its secret and files are deleted.")
+# The pager's arrows point the way the page reads (Arabic and Urdu: right to left).
+MIRRORED = {"[dir='rtl'] &": {"transform": "scaleX(-1)"}}
 EXPIRED_ANONYMOUS = N_("The push of an anonymous sender is expired: its secret and files are deleted.")
 
 
@@ -183,10 +185,12 @@ def _filters() -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.flex(
-        rx.button(rx.icon("chevron-left", size=16, aria_hidden="true"), t("Newer"), variant="soft", id="pushes-newer",
+        rx.button(rx.icon("chevron-left", size=16, aria_hidden="true", style=MIRRORED), t("Newer"), variant="soft",
+                  id="pushes-newer",
                   disabled=AdminPushesState.page <= 1, on_click=AdminPushesState.go(AdminPushesState.page - 1)),
         rx.text(t("Page {page}", page=AdminPushesState.page), size="2", id="pushes-page"),
-        rx.button(t("Older"), rx.icon("chevron-right", size=16, aria_hidden="true"), variant="soft", id="pushes-older",
+        rx.button(t("Older"), rx.icon("chevron-right", size=16, aria_hidden="true", style=MIRRORED), variant="soft",
+                  id="pushes-older",
                   disabled=~AdminPushesState.has_more, on_click=AdminPushesState.go(AdminPushesState.page + 1)),
         gap="0.75rem", align="center",
     )
