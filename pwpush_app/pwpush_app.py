@@ -25,13 +25,14 @@ from pwpush_app.ui.admin import AdminState, admin_page
 from pwpush_app.ui.admin_pushes import AdminPushesState, admin_pushes_page
 from pwpush_app.ui.admin_settings import AdminSettingsState, admin_settings_page
 from pwpush_app.ui.ask import AskState, ask_page
+from pwpush_app.ui.common import page_title
 from pwpush_app.ui.components.e2e import link_key_wrap
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
-from pwpush_app.ui.i18n import LanguageState
+from pwpush_app.ui.i18n import N_, LanguageState
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.not_found import not_found_page
@@ -68,12 +69,13 @@ def icon_links(brand) -> list[rx.Component]:
     return links
 
 
-def page(component, route: str, title: str, on_load=(), **options) -> None:
+def page(component, route: str, words: tuple[str, ...], on_load=(), **options) -> None:
     """Add a page; it asks search engines to stay away unless it may be indexed (PWP__NOINDEX).
-    Every page first picks the language of the person looking at it (ui/i18n.py)."""
+    Every page first picks the language of the person looking at it (ui/i18n.py); its title is
+    `words` in that language, then the brand (ui/common.py `page_title`)."""
     meta = [] if indexable(route, settings.pages.noindex) else [{"name": "robots", "content": ROBOTS_NOINDEX}]
     on_load = [LanguageState.choose, *(on_load if isinstance(on_load, (list, tuple)) else [on_load])]
-    app.add_page(component, route=route, title=title, meta=meta, on_load=on_load, **options)
+    app.add_page(component, route=route, title=page_title(words, title), meta=meta, on_load=on_load, **options)
 
 
 api = build_api()
@@ -111,32 +113,32 @@ app.sio.eio.cors_allowed_origins = lambda origin, environ: links.same_site_origi
 # Page state (in Redis with several workers) never holds the session cookie.
 keep_cookies_out_of_state(app)
 # A fresh visit to "/" starts with an empty form; the share section lives for one creation only.
-page(create_page, "/", title, description=settings.brand_tagline,
+page(create_page, "/", (), description=settings.brand_tagline,
      on_load=[ShareState.create_another, CreateState.forget_errors])
-page(reveal_page, "/p/[token]", f"A secret for you · {title}", on_load=RevealState.open_link)
-page(manage_page, "/manage/[manage_token]", f"Manage a push · {title}", on_load=ManageState.load)
-page(edit_page, "/manage/[manage_token]/edit", f"Edit a push · {title}", on_load=EditState.load)
-page(print_page, "/manage/[manage_token]/print", f"Print a secret link · {title}", on_load=PrintState.load)
-page(edit_page, "/dashboard/edit/[push_id]", f"Edit a push · {title}", on_load=EditState.load)
-page(my_pushes_page, "/my-pushes", f"My pushes · {title}")
-page(login_page, "/login", f"Log in · {title}", on_load=[AccountFormState.load_login, PasskeyLoginState.clear])
-page(login_code_page, "/login/code", f"Two-factor sign-in · {title}",
+page(reveal_page, "/p/[token]", (N_("A secret for you"),), on_load=RevealState.open_link)
+page(manage_page, "/manage/[manage_token]", (N_("Manage a push"),), on_load=ManageState.load)
+page(edit_page, "/manage/[manage_token]/edit", (N_("Edit a push"),), on_load=EditState.load)
+page(print_page, "/manage/[manage_token]/print", (N_("Print a secret link"),), on_load=PrintState.load)
+page(edit_page, "/dashboard/edit/[push_id]", (N_("Edit a push"),), on_load=EditState.load)
+page(my_pushes_page, "/my-pushes", (N_("My pushes"),))
+page(login_page, "/login", (N_("Log in"),), on_load=[AccountFormState.load_login, PasskeyLoginState.clear])
+page(login_code_page, "/login/code", (N_("Two-factor sign-in"),),
      on_load=[AccountFormState.load_form, TwoFactorState.load_login_code, PasskeyLoginState.load_step])
-page(login_enrol_page, "/login/enrol", f"Set up two-factor sign-in · {title}",
+page(login_enrol_page, "/login/enrol", (N_("Set up two-factor sign-in"),),
      on_load=[AccountFormState.load_form, TwoFactorState.load_login_enrol])
-page(signup_page, "/signup", f"Sign up · {title}", on_load=AccountFormState.load_login)
-page(account_page, "/account", f"Account · {title}",
+page(signup_page, "/signup", (N_("Sign up"),), on_load=AccountFormState.load_login)
+page(account_page, "/account", (N_("Account"),),
      on_load=[AccountFormState.load_account, NoticesState.load, TwoFactorState.load_account, PasskeysState.load])
-page(forgot_password_page, "/forgot-password", f"Forgot password · {title}", on_load=AccountFormState.load_form)
-page(reset_password_page, "/reset-password", f"New password · {title}", on_load=AccountFormState.load_form)
-page(dashboard_page, "/dashboard", f"Dashboard · {title}", on_load=DashboardState.load)
-page(requests_page, "/requests", f"Request a secret · {title}", on_load=RequestsState.load)
-page(ask_page, "/ask/[token]", f"Someone asks you for a secret · {title}", on_load=AskState.open_link)
-page(api_token_page, "/api-token", f"API token · {title}", on_load=TokenState.load)
-page(admin_page, "/admin", f"Administration · {title}", on_load=AdminState.load)
-page(admin_pushes_page, "/admin/pushes", f"Pushes · Administration · {title}", on_load=AdminPushesState.load)
-page(admin_settings_page, "/admin/settings", f"Settings · Administration · {title}", on_load=AdminSettingsState.load)
-page(not_found_page, "404", f"Page not found · {title}")
+page(forgot_password_page, "/forgot-password", (N_("Forgot password"),), on_load=AccountFormState.load_form)
+page(reset_password_page, "/reset-password", (N_("New password"),), on_load=AccountFormState.load_form)
+page(dashboard_page, "/dashboard", (N_("Dashboard"),), on_load=DashboardState.load)
+page(requests_page, "/requests", (N_("Request a secret"),), on_load=RequestsState.load)
+page(ask_page, "/ask/[token]", (N_("Someone asks you for a secret"),), on_load=AskState.open_link)
+page(api_token_page, "/api-token", (N_("API token"),), on_load=TokenState.load)
+page(admin_page, "/admin", (N_("Administration"),), on_load=AdminState.load)
+page(admin_pushes_page, "/admin/pushes", (N_("Pushes"), N_("Administration")), on_load=AdminPushesState.load)
+page(admin_settings_page, "/admin/settings", (N_("Settings"), N_("Administration")), on_load=AdminSettingsState.load)
+page(not_found_page, "404", (N_("Page not found"),))
 app.register_lifespan_task(purge_job)
 app.register_lifespan_task(mail_job)
 app.register_lifespan_task(webhook_job)

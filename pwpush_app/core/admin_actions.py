@@ -36,6 +36,7 @@ from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of_pushes
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, PushFile, User
 from pwpush_app.core.models_admin import AdminAction
 from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
@@ -49,9 +50,10 @@ ACTIONS = (LOCK, UNLOCK, DELETE, RESET_2FA, PROMOTE, DEMOTE, SIGN_OUT)
 # An action on a push (core/admin_pushes.py): its log row names the push's owner (or "anonymous").
 EXPIRE_PUSH = "expire_push"
 # How the audit log names each action.
-ACTION_WORDS = {LOCK: "Locked", UNLOCK: "Unlocked", DELETE: "Deleted", RESET_2FA: "Reset two-factor of",
-                PROMOTE: "Made administrator", DEMOTE: "Removed administrator", SIGN_OUT: "Signed out everywhere",
-                EXPIRE_PUSH: "Expired a push of"}
+# English; the page shows them in the viewer's language (marked for the catalogues).
+ACTION_WORDS = {LOCK: N_("Locked"), UNLOCK: N_("Unlocked"), DELETE: N_("Deleted"), RESET_2FA: N_("Reset two-factor of"),
+                PROMOTE: N_("Made administrator"), DEMOTE: N_("Removed administrator"),
+                SIGN_OUT: N_("Signed out everywhere"), EXPIRE_PUSH: N_("Expired a push of")}
 # An admin lock: far beyond any lock-out, lifted only by `unlock`.
 ADMIN_LOCK = timedelta(days=365 * 100)
 LOG_SHOWN = 100

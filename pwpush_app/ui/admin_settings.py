@@ -13,6 +13,7 @@ from pwpush_app.ui.admin_state import REFUSED
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
 from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.i18n import t, t_var
 from pwpush_app.ui.session import current_user
 
 
@@ -48,9 +49,10 @@ def _setting(row) -> rx.Component:
     return rx.el.li(
         rx.flex(
             rx.code(row["name"], size="2", class_name="setting-name", style={"overflowWrap": "anywhere"}),
-            rx.badge(row["source"], color_scheme=rx.cond(row["source"] == "Environment", "indigo", "gray"),
+            rx.badge(rx.cond(row["source"] == "Environment", t("Environment"), t("Default")),
+                     color_scheme=rx.cond(row["source"] == "Environment", "indigo", "gray"),
                      high_contrast=True, class_name="setting-source"),
-            rx.cond(row["hidden"] != "", rx.badge(rx.icon("eye-off", size=12, aria_hidden="true"), "Hidden",
+            rx.cond(row["hidden"] != "", rx.badge(rx.icon("eye-off", size=12, aria_hidden="true"), t("Hidden"),
                                                    color_scheme="amber", high_contrast=True)),
             gap="0.5rem", wrap="wrap", align="center",
         ),
@@ -64,22 +66,23 @@ def _setting(row) -> rx.Component:
 
 def admin_settings_page() -> rx.Component:
     return page_shell(
+        rx.heading(t("Settings"), as_="h1", size="7", weight="bold"),
         rx.cond(
             AdminSettingsState.allowed,
             rx.vstack(
                 admin_nav("/admin/settings"),
-                rx.text("Every setting with the value in force: from the environment, or the default. Secrets "
-                        "(keys, passwords, the passwords in database and Redis URLs) are never shown. Change a "
-                        "setting in the environment and restart.", size="2", color_scheme="gray"),
-                rx.text(AdminSettingsState.from_environment, " set in the environment, ",
-                        AdminSettingsState.rows.length(), " in all.", size="1", color_scheme="gray", id="settings-count"),
-                rx.el.ul(rx.foreach(AdminSettingsState.rows, _setting), aria_label="Settings", id="admin-settings",
+                rx.text(t("Every setting with the value in force: from the environment, or the default. Secrets "
+                          "(keys, passwords, the passwords in database and Redis URLs) are never shown. Change a "
+                          "setting in the environment and restart."), size="2", color_scheme="gray"),
+                rx.text(t("{count} set in the environment, {total} in all.", count=AdminSettingsState.from_environment,
+                          total=AdminSettingsState.rows.length()), size="1", color_scheme="gray", id="settings-count"),
+                rx.el.ul(rx.foreach(AdminSettingsState.rows, _setting), aria_label=t("Settings"), id="admin-settings",
                          style={"margin": "0", "padding": "0", "width": "100%"}),
                 spacing="4", width="100%",
             ),
             rx.cond(AdminSettingsState.refusal != "",
-                    rx.callout(AdminSettingsState.refusal, icon="lock", color_scheme="red", role="alert",
+                    rx.callout(t_var(AdminSettingsState.refusal), icon="lock", color_scheme="red", role="alert",
                                id="admin-refused", width="100%")),
         ),
-        heading="Settings",
+        languages=True,
     )

@@ -36,13 +36,14 @@ from pwpush_app.ui.components.reveal_cards import (
     loading_card,
     missing_key_card,
     opened_before_notice,
+    revealed_message,
     unavailable_card,
     views_left_words,
 )
 from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 from pwpush_app.ui.components.value_image import value_image
-from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t, t_var
+from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -165,7 +166,7 @@ class RevealState(rx.State):
         except PushUnavailable:
             self.status = "unavailable"
         except PushError as refusal:  # sent a moment ago
-            self.message = str(refusal)
+            self.message, self.message_sentences = str(refusal), sentences_of(refusal)
         except ServerBusy:
             self.message = BUSY_MESSAGE
         finally:
@@ -401,7 +402,7 @@ def _revealed() -> rx.Component:
             opened_before_notice(RevealState.opened_before, RevealState.opened_earlier, RevealState.opened_count,
                                  RevealState.opened_last),
             rx.el.input(type="hidden", id=DELETE_RECEIPT),
-            rx.text(t_var(RevealState.message), role="alert", color_scheme="red", size="2"),
+            rx.text(revealed_message(RevealState.message), role="alert", color_scheme="red", size="2"),
             rx.cond(
                 RevealState.deletable,
                 confirm_button(

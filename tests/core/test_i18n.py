@@ -19,6 +19,10 @@ OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Words that are the same in some languages (German says "Passphrase" too).
 SAME_AS_ENGLISH_ALLOWED = {("de", "Passphrase")}
+# The admin pages' words that these languages share (issue 19); "Text", "Account" as the create and account pages have them.
+SAME_AS_ENGLISH_ALLOWED |= {("de", "Administrator"), ("da", "Administrator"), ("no", "Administrator"), ("de", "Text"),
+                            ("sv", "Text"), ("ca", "Text"), ("cs", "Text"), ("sk", "Text"), ("ro", "Text"),
+                            ("it", "Account"), ("nl", "Account")}
 
 
 def _template_ids() -> set[str]:

@@ -7,10 +7,12 @@ import reflex as rx
 from reflex.vars import VarData
 
 from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.qr import MAX_QR_BYTES, QrTooLong
 from pwpush_app.ui.components.e2e import MISSING_KEY
 from pwpush_app.ui.i18n import LanguageState, local_time, t, t_var, time_from_now
 
 UNAVAILABLE_MESSAGE = PushUnavailable().args[0]
+QR_TOO_LONG_MESSAGE = QrTooLong().args[0]
 
 
 def card(*children, **props) -> rx.Component:
@@ -97,3 +99,13 @@ def views_left_words(views_left: rx.Var, expires_at: rx.Var, note: rx.Var) -> rx
         t("It can be viewed {count} more times until {time}.", count=views_left, time=moment),
     )
     return rx.cond(note != "", t_var(note), counted)
+
+
+def revealed_message(message: rx.Var) -> rx.Var:
+    """A note under the revealed secret (English from the server) in the viewer's language; a QR
+    code's text too long to draw is told with the limit written as their language writes numbers."""
+    limit = rx.Var(f"new Intl.NumberFormat({LanguageState.locale} || \"en\").format({MAX_QR_BYTES})",
+                   _var_data=LanguageState.locale._get_all_var_data()).to(str)
+    return rx.cond(message == QR_TOO_LONG_MESSAGE,
+                   t("The text is too long for a QR code: at most {max_bytes} bytes of UTF-8.", max_bytes=limit),
+                   t_var(message))
