@@ -272,4 +272,5 @@ def ask_page() -> rx.Component:
             ("unavailable", unavailable_card()),
             rx.center(rx.spinner(size="3"), min_height="12rem", width="100%"),
         ),
+        languages=True,
     )

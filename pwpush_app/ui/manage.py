@@ -429,4 +429,5 @@ def manage_page() -> rx.Component:
         _link_card(),
         _note_card(),
         rx.cond(ManageState.status == "found", _audit_table()),
+        languages=True,
     )
