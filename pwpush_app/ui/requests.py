@@ -22,7 +22,15 @@ from pwpush_app.core.owners import owned_push
 from pwpush_app.core.records import open_link_token
 from pwpush_app.core.requests import MAX_MESSAGE_CHARS, NewRequest, create_request, request_of, requests_of
 from pwpush_app.core.throttle import RateLimited
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, form_whole_number, in_thread, runtime, site_base_url
+from pwpush_app.ui.common import (
+    BUSY_MESSAGE,
+    client_of,
+    form_text,
+    form_whole_number,
+    in_thread,
+    runtime,
+    site_base_url,
+)
 from pwpush_app.ui.components.audit_words import duration_words, iso_moment
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.fields import READABLE, copy_button, field_error, field_label, shown_if, submit_button

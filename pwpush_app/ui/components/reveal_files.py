@@ -9,9 +9,9 @@ import json
 import reflex as rx
 
 from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.links import download_all_path, download_path
 from pwpush_app.core.reveal import Revealed
-from pwpush_app.core.i18n import N_
 from pwpush_app.ui.common import format_time, plural
 from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.e2e import E2E_FILES_ID
