@@ -81,7 +81,9 @@ function snapshot() {
       .map((entry) => {
         const known = statuses[entry.manage_token];
         return { ...entry, status: known ? String(known.status || "") : "", detail: known ? String(known.detail || "") : "",
-                 live: known ? String(known.live || "") : "" };
+                 live: known ? String(known.live || "") : "",
+                 // The same as facts, for the page to word in the visitor's language.
+                 facts: known && known.facts && typeof known.facts === "object" ? known.facts : {} };
       });
   }
   return lastList;

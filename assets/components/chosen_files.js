@@ -12,7 +12,18 @@ export function describeBytes(n) {
   return n + (n === 1 ? " byte" : " bytes");
 }
 
-export function ChosenFiles({ uploadId, limit }) {
+// `words`: the page's own texts in the visitor's language ({remove, removeNamed, total, tooBig},
+// with {name} and {size} in them); English without.
+const ENGLISH = {
+  remove: "Remove",
+  removeNamed: "Remove {name}",
+  total: "Total: {size}",
+  tooBig: "These files add up to more than {size}: choose fewer or smaller files.",
+};
+
+export function ChosenFiles({ uploadId, limit, words }) {
+  const say = (key, values = {}) =>
+    Object.entries(values).reduce((text, [name, value]) => text.replaceAll("{" + name + "}", value), (words && words[key]) || ENGLISH[key]);
   const [filesById, setFilesById] = useContext(UploadFilesContext);
   const files = filesById[uploadId] ?? [];
   if (files.length === 0) return null;
@@ -41,21 +52,21 @@ export function ChosenFiles({ uploadId, limit }) {
               type: "button",
               className: "rt-reset rt-BaseButton rt-r-size-1 rt-variant-ghost rt-Button chosen-remove",
               "data-accent-color": "gray",
-              "aria-label": `Remove ${file.name}`,
-              title: "Remove",
+              "aria-label": say("removeNamed", { name: file.name }),
+              title: say("remove"),
               onClick: () => remove(index),
             },
-            "Remove",
+            say("remove"),
           ),
         ),
       ),
     ),
-    h("span", { id: "chosen-total", style: { color: "var(--gray-11)", fontSize: "var(--font-size-1)" } }, `Total: ${describeBytes(total)}`),
+    h("span", { id: "chosen-total", style: { color: "var(--gray-11)", fontSize: "var(--font-size-1)" } }, say("total", { size: describeBytes(total) })),
     total > limit
       ? h(
           "span",
           { id: "files-too-big", role: "alert", style: { color: "var(--red-11)", fontSize: "var(--font-size-2)" } },
-          `These files add up to more than ${describeBytes(limit)}: choose fewer or smaller files.`,
+          say("tooBig", { size: describeBytes(limit) }),
         )
       : null,
   );

@@ -10,6 +10,26 @@
 // "Download started", so a second click is a choice, not a surprise.
 import { createElement as h, forwardRef, useImperativeHandle, useState } from "react";
 
+// The texts in the visitor's language (the `words` prop, {name}/{count}/{status} in them); English without.
+const ENGLISH = {
+  checking: "Checking…",
+  unreachable: "The server could not be reached. Check your connection and try again.",
+  failed: "The download failed (error {status}). Try again in a moment.",
+  started: "Download started",
+  again: "Download again",
+  download: "Download",
+  downloadNamed: "Download {name}",
+  allFiles: "All {count} files",
+  oneZip: "one zip",
+  downloadAll: "Download all (zip)",
+};
+
+function sayer(words) {
+  return (key, values = {}) =>
+    Object.entries(values).reduce((text, [name, value]) => text.replaceAll("{" + name + "}", String(value)),
+      (words && words[key]) || ENGLISH[key]);
+}
+
 const SAFE_HREF = /^\/d\/[A-Za-z0-9_-]+\/\d+$/;
 const SAFE_ALL = /^\/d\/[A-Za-z0-9_-]+\/all\.zip$/;
 
@@ -27,18 +47,18 @@ function parse(text) {
   }
 }
 
-async function download(href, name, setState) {
-  setState({ kind: "busy", text: "Checking…" });
+async function download(href, name, setState, say) {
+  setState({ kind: "busy", text: say("checking") });
   let answer;
   try {
     answer = await fetch(href, { method: "HEAD", cache: "no-store", credentials: "same-origin" });
   } catch (e) {
-    setState({ kind: "error", text: "The server could not be reached. Check your connection and try again." });
+    setState({ kind: "error", text: say("unreachable") });
     return;
   }
   if (!answer.ok) {
     const said = answer.headers.get("X-Error");
-    setState({ kind: "error", text: said || `The download failed (error ${answer.status}). Try again in a moment.` });
+    setState({ kind: "error", text: said || say("failed", { status: answer.status }) });
     return;
   }
   const link = document.createElement("a");
@@ -47,12 +67,12 @@ async function download(href, name, setState) {
   document.body.appendChild(link);
   link.click();
   link.remove();
-  setState({ kind: "done", text: "Download started" });
+  setState({ kind: "done", text: say("started") });
 }
 
 const BUTTON = "rt-reset rt-BaseButton rt-r-size-2 rt-Button";
 
-function Row({ file, index }) {
+function Row({ file, index, say }) {
   const [state, setState] = useState({ kind: "", text: "" });
   return h(
     "li",
@@ -65,15 +85,15 @@ function Row({ file, index }) {
         href: file.href,
         download: file.name,
         className: `file-links-download ${BUTTON} ${state.kind === "done" ? "rt-variant-soft" : "rt-variant-solid"}`,
-        "aria-label": `Download ${file.name}`,
+        "aria-label": say("downloadNamed", { name: file.name }),
         "aria-describedby": `file-state-${index}`,
         "data-index": index,
         onClick: (event) => {
           event.preventDefault();
-          if (state.kind !== "busy") download(file.href, file.name, setState);
+          if (state.kind !== "busy") download(file.href, file.name, setState, say);
         },
       },
-      state.kind === "done" ? "Download again" : "Download",
+      state.kind === "done" ? say("again") : say("download"),
     ),
     h(
       "span",
@@ -83,13 +103,13 @@ function Row({ file, index }) {
   );
 }
 
-function All({ href, count }) {
+function All({ href, count, say }) {
   const [state, setState] = useState({ kind: "", text: "" });
   return h(
     "div",
     { className: "file-links-all", "data-state": state.kind || "ready" },
-    h("span", { className: "file-links-name" }, `All ${count} files`),
-    h("span", { className: "file-links-size" }, "one zip"),
+    h("span", { className: "file-links-name" }, say("allFiles", { count })),
+    h("span", { className: "file-links-size" }, say("oneZip")),
     h(
       "a",
       {
@@ -99,10 +119,10 @@ function All({ href, count }) {
         "aria-describedby": "file-state-all",
         onClick: (event) => {
           event.preventDefault();
-          if (state.kind !== "busy") download(href, "files.zip", setState);
+          if (state.kind !== "busy") download(href, "files.zip", setState, say);
         },
       },
-      "Download all (zip)",
+      say("downloadAll"),
     ),
     h("span", { id: "file-state-all", className: "file-links-state", role: state.kind === "error" ? "alert" : "status" }, state.text),
   );
@@ -123,7 +143,8 @@ export const FileLinks = forwardRef(function FileLinks(props, ref) {
     [text],
   );
   const { files, all } = parse(text);
-  const { id, label, className } = props;
+  const { id, label, className, words } = props;
+  const say = sayer(words);
   return h(
     "div",
     { id, className: ["file-links", className].filter(Boolean).join(" ") },
@@ -131,8 +152,8 @@ export const FileLinks = forwardRef(function FileLinks(props, ref) {
       "ul",
       { "aria-label": label },
       // A new value (another reveal) starts every row afresh.
-      files.map((file, index) => h(Row, { key: `${text.length}:${file.href}`, file, index })),
+      files.map((file, index) => h(Row, { key: `${text.length}:${file.href}`, file, index, say })),
     ),
-    all && files.length > 1 ? h(All, { key: `${text.length}:all`, href: all, count: files.length }) : null,
+    all && files.length > 1 ? h(All, { key: `${text.length}:all`, href: all, count: files.length, say }) : null,
   );
 });

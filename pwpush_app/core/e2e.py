@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from pwpush_app.core import crypto
+from pwpush_app.core.i18n import N_
 
 VERSION = 1
 ALGORITHM = "A256GCM"
@@ -46,8 +47,8 @@ NOT_AN_ENVELOPE = ("An end-to-end push's payload must be the envelope the browse
 
 # The link of an end-to-end push without its key opens nothing: its owner's copies (the
 # dashboard, the manage and print pages) are not offered.
-LINK_NOT_KEPT = ("This push is end-to-end encrypted: its key is only in the link copied when it was made; "
-                 "this site cannot give it again.")
+LINK_NOT_KEPT = N_("This push is end-to-end encrypted: its key is only in the link copied when it was made; "
+                   "this site cannot give it again.")
 
 
 class BadEnvelope(ValueError):

@@ -24,11 +24,18 @@ from pwpush_app.core.request_files import answer_with_chunks, files_answer_offer
 from pwpush_app.core.requests import answer_request, request_landing
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, format_time, in_thread, runtime
-from pwpush_app.ui.components.chosen_files import ChosenFiles, chosen_count, describe_bytes_js, selected_bytes
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, in_thread, runtime
+from pwpush_app.ui.components.chosen_files import (
+    ChosenFiles,
+    chosen_count,
+    chosen_files_words,
+    describe_bytes_js,
+    selected_bytes,
+)
 from pwpush_app.ui.components.fields import READABLE, field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.reveal_cards import card, unavailable_card
+from pwpush_app.ui.i18n import N_, local_time, t, t_var
 
 MESSAGE_BOX = "ask-message"
 ANSWER_FILES = "answer-files"
@@ -44,7 +51,7 @@ ANSWER_FIELDS = rx.Var(
 class AskState(rx.State):
     # loading | open | sent | unavailable
     status: str = "loading"
-    expires: str = ""
+    expires: str = ""  # ISO moment: the browser writes it in the viewer's zone and language
     errors: dict[str, str] = {}
     working: bool = False
     progress: int = 0  # percent of a file answer's upload sent
@@ -78,7 +85,7 @@ class AskState(rx.State):
         except ServerBusy:
             self.status, self.errors = "open", {"payload": BUSY_MESSAGE}
             return
-        self.status, self.expires = "open", format_time(landing.expires_at)
+        self.status, self.expires = "open", landing.expires_at.isoformat() if landing.expires_at else ""
         self.max_file_bytes = get_settings().max_file_bytes_per_push
 
     @rx.event
@@ -97,7 +104,7 @@ class AskState(rx.State):
         if form_text(form_data, FILES_CHOSEN) not in ("", "0"):
             # The form was submitted (Enter in the passphrase field) while files are chosen: a
             # text-only answer would close the request without them.
-            self.errors = {"files": "Press \"Send it\" to send the files with your answer."}
+            self.errors = {"files": N_("Press \"Send it\" to send the files with your answer.")}
             return
         self.working = True
         yield
@@ -131,7 +138,7 @@ class AskState(rx.State):
             self.working, self.errors, self.progress = True, {}, 0
             token, client = self._token(), client_of(self)
         fields = fields if isinstance(fields, dict) else {}
-        outcome, errors = "open", {"files": "The files did not arrive complete. Please try again."}
+        outcome, errors = "open", {"files": N_("The files did not arrive complete. Please try again.")}
         try:
             await answer_with_chunks(runtime(), token, chunks, client, form_text(fields, "payload"),
                                      form_text(fields, "passphrase"))
@@ -154,10 +161,12 @@ def _upload_zone(limit: rx.Var[int], count: int) -> rx.Component:
     zone = rx.upload.root(
         rx.vstack(
             rx.icon("paperclip", size=24, aria_hidden="true"),
-            rx.text("Drop files here or click to choose", weight="medium"),
-            rx.text(f"Up to {count} file{'s' if count != 1 else ''}, ", describe_bytes_js(limit),
-                    " in total. They are encrypted as they arrive.", size="1", color_scheme="gray",
-                    id="answer-files-help"),
+            rx.text(t("Drop files here or click to choose"), weight="medium"),
+            rx.text(t("Up to 1 file, {size} in total. They are encrypted as they arrive.", size=describe_bytes_js(limit))
+                    if count == 1 else
+                    t("Up to {count} files, {size} in total. They are encrypted as they arrive.", count=count,
+                      size=describe_bytes_js(limit)),
+                    size="1", color_scheme="gray", id="answer-files-help"),
             align="center", spacing="1",
         ),
         id=ANSWER_FILES, multiple=True, max_files=count, max_size=limit,
@@ -166,7 +175,7 @@ def _upload_zone(limit: rx.Var[int], count: int) -> rx.Component:
     )
     # The hidden file input Reflex puts inside the zone has no label of its own.
     file_input = zone.children[0].children[0]
-    file_input.custom_attrs["aria-label"] = "Choose files to send"
+    file_input.custom_attrs["aria-label"] = t("Choose files to send")
     file_input.custom_attrs["aria-describedby"] = "answer-files-help files-error"
     return zone
 
@@ -178,13 +187,13 @@ def _file_fields() -> list[rx.Component]:
     limit = AskState.max_file_bytes
     return [
         rx.el.input(type="hidden", name=FILES_CHOSEN, value=chosen_count(ANSWER_FILES).to_string()),
-        field_label("Files (optional)", ANSWER_FILES),
+        field_label(t("Files (optional)"), ANSWER_FILES),
         _upload_zone(limit, settings.max_files_per_push),
-        ChosenFiles.create(upload_id=ANSWER_FILES, limit=limit),
-        field_error(AskState.errors.get("files", ""), "files"),
+        ChosenFiles.create(upload_id=ANSWER_FILES, limit=limit, words=chosen_files_words()),
+        field_error(t_var(AskState.errors.get("files", "")), "files"),
         rx.cond(AskState.working & (AskState.progress > 0), rx.vstack(
-            rx.text("Uploading and encrypting… ", AskState.progress.to_string(), "%", size="2", id="upload-status"),
-            rx.progress(value=AskState.progress, max=100, width="100%", aria_label="Upload progress"),
+            rx.text(t("Uploading and encrypting… {percent}%", percent=AskState.progress), size="2", id="upload-status"),
+            rx.progress(value=AskState.progress, max=100, width="100%", aria_label=t("Upload progress")),
             width="100%", spacing="1",
         )),
     ]
@@ -192,12 +201,12 @@ def _file_fields() -> list[rx.Component]:
 
 def _send_button() -> rx.Component:
     text_button = submit_button(rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)),
-                                "Send it", id="send-answer", size="3", disabled=AskState.working)
+                                t("Send it"), id="send-answer", size="3", disabled=AskState.working)
     settings = get_settings()
     if not files_answer_offered(settings):
         return text_button
     files_button = rx.button(
-        rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)), "Send it", type="button",
+        rx.cond(AskState.working, rx.spinner(size="2"), rx.icon("send", size=16)), t("Send it"), type="button",
         id="send-answer", size="3",
         disabled=AskState.working | (selected_bytes(ANSWER_FILES) > AskState.max_file_bytes),
         on_click=AskState.send_files(
@@ -211,27 +220,29 @@ def _send_button() -> rx.Component:
 def _form() -> rx.Component:
     requires_passphrase = get_settings().require_passphrase
     return card(
-        rx.heading("Someone asks you for a secret", as_="h1", size="5"),
+        rx.heading(t("Someone asks you for a secret"), as_="h1", size="5"),
         rx.text_area(id=MESSAGE_BOX, read_only=True, rows="3", size="3", width="100%", style=READABLE,
-                     aria_label="What they ask for", on_mount=AskState.show_message),
+                     aria_label=t("What they ask for"), on_mount=AskState.show_message),
         rx.form(
             rx.vstack(
-                field_label("Your answer", "payload"),
+                field_label(t("Your answer"), "payload"),
                 rx.text_area(name="payload", id="payload", rows="4", size="3", width="100%", auto_focus=True,
                              aria_describedby="payload-help payload-error", auto_complete=False, spell_check=False),
-                rx.text(("Type it, attach files below, or both. " if files_answer_offered(get_settings()) else "")
-                        + "It is encrypted for the person who asked: only they can open it, and you can't see it "
-                        "again once sent.", id="payload-help", size="1", color_scheme="gray"),
-                field_error(AskState.errors.get("payload", ""), "payload"),
+                rx.text(t("Type it, attach files below, or both. It is encrypted for the person who asked: only they "
+                          "can open it, and you can't see it again once sent.") if files_answer_offered(get_settings())
+                        else t("It is encrypted for the person who asked: only they can open it, and you can't see it "
+                               "again once sent."), id="payload-help", size="1", color_scheme="gray"),
+                field_error(t_var(AskState.errors.get("payload", "")), "payload"),
                 *_file_fields(),
-                *([field_label("Passphrase", "passphrase"),
+                *([field_label(t("Passphrase"), "passphrase"),
                    rx.input(name="passphrase", id="passphrase", type="password", size="3", width="100%",
                             aria_describedby="passphrase-error"),
-                   rx.text("This site asks for a passphrase on every secret: tell it to them another way.", size="1",
+                   rx.text(t("This site asks for a passphrase on every secret: tell it to them another way."), size="1",
                            color_scheme="gray"),
-                   field_error(AskState.errors.get("passphrase", ""), "passphrase")] if requires_passphrase else []),
+                   field_error(t_var(AskState.errors.get("passphrase", "")), "passphrase")] if requires_passphrase else []),
                 _send_button(),
-                rx.text("The link works until ", AskState.expires, ", for one answer.", size="1", color_scheme="gray"),
+                rx.text(t("The link works until {time}, for one answer.", time=local_time(AskState.expires)), size="1",
+                        color_scheme="gray"),
                 spacing="2", width="100%",
             ),
             on_submit=AskState.send, reset_on_submit=True, id="ask-form",
@@ -243,10 +254,10 @@ def _form() -> rx.Component:
 def _sent() -> rx.Component:
     return card(
         rx.hstack(rx.icon("circle-check", size=28, color="var(--green-9)", aria_hidden="true"),
-                  rx.heading("Thank you: sent", as_="h1", size="5"), align="center"),
-        rx.text("Only the person who asked can open it. This link takes no other answer, and nothing of what you "
-                "sent stays on this page.", color_scheme="gray"),
-        rx.link("Share a secret of your own", href="/"),
+                  rx.heading(t("Thank you: sent"), as_="h1", size="5"), align="center"),
+        rx.text(t("Only the person who asked can open it. This link takes no other answer, and nothing of what you "
+                  "sent stays on this page."), color_scheme="gray"),
+        rx.link(t("Share a secret of your own"), href="/"),
         id="answer-sent",
     )
 
@@ -261,4 +272,5 @@ def ask_page() -> rx.Component:
             ("unavailable", unavailable_card()),
             rx.center(rx.spinner(size="3"), min_height="12rem", width="100%"),
         ),
+        languages=True,
     )

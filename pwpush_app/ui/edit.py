@@ -33,9 +33,11 @@ from pwpush_app.ui.common import (
     plural,
     runtime,
 )
+from pwpush_app.ui.components.audit_words import duration_words, iso_moment
 from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.create_state import CUSTOM, LIFETIME_PRESETS, UNIT_MINUTES
+from pwpush_app.ui.i18n import N_, local_time, t, t_var
 from pwpush_app.ui.session import current_user
 
 NOTE_FIELD = "edit-note"
@@ -56,6 +58,8 @@ class EditState(rx.State):
     lifetime_choice: str = ""
     lifetime_options: list[list[str]] = []
     lifetime_hint: str = ""
+    # The hints' facts, for the page to word in the visitor's language (times as ISO moments).
+    hint_facts: dict[str, str] = {}
     has_passphrase: bool = False
     has_note: bool = False
     retrieval_step: bool = True
@@ -122,6 +126,11 @@ class EditState(rx.State):
         self.lifetime_hint = (f"Counted from its creation, {describe_duration(now - push.created_at)} ago. "
                               f"Now it ends {format_time(push.expires_at)} "
                               f"({describe_duration(push.time_left(now))} left); at most {describe_minutes(policy.minutes_max)}.")
+        self.hint_facts = {"used": str(push.views_used), "left": str(push.views_left), "lowest": str(lowest),
+                           "max": str(policy.views_max), "age": str(int((now - push.created_at).total_seconds())),
+                           "ends": iso_moment(push.expires_at),
+                           "time_left": str(max(0, int(push.time_left(now).total_seconds()))),
+                           "longest": str(policy.minutes_max * 60)}
         self.has_passphrase, self.has_note = push.has_passphrase, push.note_sealed is not None
         self.retrieval_step, self.retrieval_step_allowed = push.retrieval_step, policy.retrieval_step_allowed
         self.deletable, self.deletable_allowed = push.deletable_by_viewer, policy.deletable_by_viewer_allowed
@@ -200,14 +209,14 @@ class EditState(rx.State):
         finally:
             self.saving = False
         self._show(push)
-        self.errors, self.notice = {}, "Saved. The link is the same; the recipient sees the changes."
+        self.errors, self.notice = {}, N_("Saved. The link is the same; the recipient sees the changes.")
         yield [rx.set_value(field, "") for field in CLEARED_FIELDS]
 
 
 # --- the page -----------------------------------------------------------------------------------
 
 def _error(field: str) -> rx.Component:
-    return field_error(EditState.errors.get(field, ""), field)
+    return field_error(t_var(EditState.errors.get(field, "")), field)
 
 
 BACK = rx.call_function(rx.Var("() => { window.location.assign(window.location.pathname.replace(/\\/edit\\/?$/, '')) }"))
@@ -216,22 +225,22 @@ BACK = rx.call_function(rx.Var("() => { window.location.assign(window.location.p
 def _back_button() -> rx.Component:
     return rx.cond(
         EditState.from_dashboard,
-        rx.link(rx.button(rx.icon("arrow-left", size=16, aria_hidden="true"), "Dashboard", variant="soft",
+        rx.link(rx.button(rx.icon("arrow-left", size=16, aria_hidden="true"), t("Dashboard"), variant="soft",
                           color_scheme="gray", type="button"), href="/dashboard"),
-        rx.button(rx.icon("arrow-left", size=16, aria_hidden="true"), "Manage page", variant="soft", color_scheme="gray",
+        rx.button(rx.icon("arrow-left", size=16, aria_hidden="true"), t("Manage page"), variant="soft", color_scheme="gray",
                   type="button", on_click=BACK, id="edit-back"),
     )
 
 
 def _secret_field() -> rx.Component:
-    words = rx.match(EditState.kind, ("url", "New web address"), ("qr", "New text for the QR code"),
-                     ("file", "New message beside the files"), "New secret")
+    words = rx.match(EditState.kind, ("url", t("New web address (optional)")), ("qr", t("New text for the QR code (optional)")),
+                     ("file", t("New message beside the files (optional)")), t("New secret (optional)"))
     return rx.vstack(
-        rx.el.label(rx.text(words, " (optional)", size="2", weight="medium"), html_for="edit-payload"),
+        rx.el.label(rx.text(words, size="2", weight="medium"), html_for="edit-payload"),
         rx.text_area(id="edit-payload", name="payload", rows="3", width="100%", size="3", spell_check=False,
                      custom_attrs={"autoComplete": "off"}, aria_describedby="edit-payload-help payload-error",
-                     placeholder="Leave empty to keep the current one", style={"fontFamily": "var(--code-font-family)"}),
-        rx.text("The current one is never shown here. A new one replaces it behind the same link.",
+                     placeholder=t("Leave empty to keep the current one"), style={"fontFamily": "var(--code-font-family)"}),
+        rx.text(t("The current one is never shown here. A new one replaces it behind the same link."),
                 id="edit-payload-help", size="1", color_scheme="gray"),
         _error("payload"),
         spacing="1",
@@ -239,18 +248,32 @@ def _secret_field() -> rx.Component:
     )
 
 
+def _views_words() -> rx.Var:
+    facts = EditState.hint_facts
+    values = {"left": facts["left"], "lowest": facts["lowest"], "max": facts["max"]}
+    return rx.cond(facts["used"] == "1", t("1 view used, {left} left. From {lowest} to {max} in all.", **values),
+                   t("{used} views used, {left} left. From {lowest} to {max} in all.", used=facts["used"], **values))
+
+
+def _lifetime_words() -> rx.Var:
+    facts = EditState.hint_facts
+    return t("Counted from its creation, {age} ago. Now it ends {time} ({left} left); at most {longest}.",
+             age=duration_words(facts["age"].to(int)), time=local_time(facts["ends"]),
+             left=duration_words(facts["time_left"].to(int)), longest=duration_words(facts["longest"].to(int)))
+
+
 def _limits() -> rx.Component:
     views = rx.vstack(
-        field_label("Views in all", "edit-views"),
+        field_label(t("Views in all"), "edit-views"),
         rx.input(id="edit-views", name="expire_after_views", type="number", input_mode="numeric",
                  default_value=EditState.views_total, key=EditState.views_total, size="3", width="100%",
                  aria_describedby="edit-views-help expire_after_views-error"),
-        rx.text(EditState.views_hint, id="edit-views-help", size="1", color_scheme="gray"),
+        rx.text(_views_words(), id="edit-views-help", size="1", color_scheme="gray"),
         _error("expire_after_views"),
         spacing="1", flex="1", min_width="10rem",
     )
     lifetime = rx.vstack(
-        field_label("Lifetime", "edit-lifetime"),
+        field_label(t("Lifetime"), "edit-lifetime"),
         rx.select.root(
             rx.select.trigger(id="edit-lifetime", width="100%", aria_describedby="edit-lifetime-help expire_after-error"),
             rx.select.content(rx.foreach(EditState.lifetime_options, lambda o: rx.select.item(o[1], value=o[0]))),
@@ -262,21 +285,21 @@ def _limits() -> rx.Component:
             EditState.lifetime_choice == CUSTOM,
             rx.hstack(
                 rx.input(name="custom_amount", type="number", input_mode="numeric", min=1, default_value="2",
-                         aria_label="Custom lifetime amount", size="3", width="6rem"),
-                rx.select.root(rx.select.trigger(aria_label="Custom lifetime unit"),
+                         aria_label=t("Custom lifetime amount"), size="3", width="6rem"),
+                rx.select.root(rx.select.trigger(aria_label=t("Custom lifetime unit")),
                                rx.select.content(*[rx.select.item(unit, value=unit) for unit in UNIT_MINUTES]),
                                name="custom_unit", default_value="days", size="3"),
                 width="100%",
             ),
         ),
-        rx.text(EditState.lifetime_hint, id="edit-lifetime-help", size="1", color_scheme="gray"),
+        rx.text(_lifetime_words(), id="edit-lifetime-help", size="1", color_scheme="gray"),
         _error("expire_after"),
         spacing="1", flex="2", min_width="14rem",
     )
     return rx.flex(views, lifetime, wrap="wrap", width="100%", style={"gap": "1rem"})
 
 
-def _switch(label: str, field_id: str, checked, on_change) -> rx.Component:
+def _switch(label: rx.Var, field_id: str, checked, on_change) -> rx.Component:
     return rx.el.label(
         rx.hstack(rx.switch(checked=checked, on_change=on_change, class_name=field_id), rx.text(label, size="2"),
                   align="center", spacing="3"),
@@ -287,10 +310,10 @@ def _switch(label: str, field_id: str, checked, on_change) -> rx.Component:
 def _options() -> rx.Component:
     return rx.vstack(
         rx.cond(EditState.retrieval_step_allowed,
-                _switch("Click to reveal (link previews can't use up a view)", "edit-retrieval-step",
+                _switch(t("Click to reveal (link previews can't use up a view)"), "edit-retrieval-step",
                         EditState.retrieval_step, EditState.set_retrieval_step)),
         rx.cond(EditState.deletable_allowed,
-                _switch("Recipients may delete it", "edit-deletable", EditState.deletable, EditState.set_deletable)),
+                _switch(t("Recipients may delete it"), "edit-deletable", EditState.deletable, EditState.set_deletable)),
         spacing="3",
         width="100%",
     )
@@ -302,23 +325,23 @@ def _private_fields() -> rx.Component:
 
     return rx.vstack(
         group(
-            field_label("Passphrase", "edit-passphrase"),
+            field_label(t("Passphrase"), "edit-passphrase"),
             rx.input(id="edit-passphrase", name="passphrase", type="password", auto_complete="new-password", size="3",
                      width="100%", aria_describedby="passphrase-error",
-                     placeholder=rx.cond(EditState.has_passphrase, "Leave empty to keep it", "Leave empty for none")),
+                     placeholder=rx.cond(EditState.has_passphrase, t("Leave empty to keep it"), t("Leave empty for none"))),
             rx.cond(EditState.has_passphrase,
                     rx.el.label(rx.hstack(rx.el.input(type="checkbox", name="remove_passphrase", id="remove-passphrase"),
-                                          rx.text("Remove the passphrase", size="2"), align="center", spacing="2"))),
+                                          rx.text(t("Remove the passphrase"), size="2"), align="center", spacing="2"))),
             _error("passphrase"),
         ),
         group(
-            field_label("Name (only you see it)", "edit-name"),
+            field_label(t("Name (only you see it)"), "edit-name"),
             rx.input(id="edit-name", name="name", default_value=EditState.name, key=EditState.name, size="3",
                      width="100%", auto_complete="off", aria_describedby="name-error"),
             _error("name"),
         ),
         group(
-            field_label("Note (only you see it, encrypted)", NOTE_FIELD),
+            field_label(t("Note (only you see it, encrypted)"), NOTE_FIELD),
             rx.text_area(id=NOTE_FIELD, name="note", rows="2", size="3", width="100%", aria_describedby="note-error"),
             rx.el.input(type="hidden", id=NOTE_FILLED, name="note_filled"),
             rx.cond(EditState.has_note, rx.box(on_mount=EditState.send_note, display="none")),
@@ -332,16 +355,17 @@ def _private_fields() -> rx.Component:
 def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.hstack(rx.badge(EditState.kind_label, variant="soft", color_scheme="gray"), _back_button(),
+            rx.hstack(rx.badge(rx.match(EditState.kind, ("text", t("Text")), ("file", t("Files")), ("url", t("URL")),
+                                        ("qr", t("QR code")), EditState.kind_label), variant="soft", color_scheme="gray"), _back_button(),
                       justify="between", align="center", width="100%"),
             _secret_field(),
             rx.card(rx.vstack(_limits(), rx.separator(size="4"), _options(), spacing="4"), width="100%"),
             _private_fields(),
-            rx.cond(EditState.notice != "", rx.callout(EditState.notice, icon="circle-check", color_scheme="green",
+            rx.cond(EditState.notice != "", rx.callout(t_var(EditState.notice), icon="circle-check", color_scheme="green",
                                                        id="edit-notice", role="status", width="100%")),
-            rx.cond(EditState.message != "", rx.callout(EditState.message, icon="triangle-alert", color_scheme="red",
+            rx.cond(EditState.message != "", rx.callout(t_var(EditState.message), icon="triangle-alert", color_scheme="red",
                                                         role="alert", width="100%")),
-            submit_button(rx.icon("save", size=16, aria_hidden="true"), "Save changes", size="3",
+            submit_button(rx.icon("save", size=16, aria_hidden="true"), t("Save changes"), size="3",
                       loading=EditState.saving, id="edit-save", width="100%"),
             spacing="4",
             width="100%",
@@ -354,10 +378,10 @@ def _form() -> rx.Component:
     )
 
 
-def _gone(heading: str, text: str, element_id: str) -> rx.Component:
+def _gone(heading: rx.Var, text: rx.Var, element_id: str) -> rx.Component:
     return rx.card(
         rx.vstack(rx.heading(heading, as_="h2", size="5"), rx.text(text, color_scheme="gray"),
-                  rx.text(EditState.message, color_scheme="red", size="2"), _back_button(), spacing="3"),
+                  rx.text(t_var(EditState.message), color_scheme="red", size="2"), _back_button(), spacing="3"),
         width="100%",
         id=element_id,
     )
@@ -365,15 +389,18 @@ def _gone(heading: str, text: str, element_id: str) -> rx.Component:
 
 def edit_page() -> rx.Component:
     return page_shell(
+        # (page_shell's own heading takes plain text; these are in the visitor's language)
+        rx.heading(t("Edit a push"), as_="h1", size="7", weight="bold"),
+        rx.text(t("Change its limits, options and private notes, or give the same link a new secret."), size="3",
+                color_scheme="gray"),
         rx.match(
             EditState.status,
             ("loading", rx.card(rx.skeleton(rx.box(height="12rem")), width="100%")),
-            ("unavailable", _gone("No push of yours here", "Check that you copied the whole manage link, or open it "
-                                  "from your dashboard.", "edit-unavailable")),
-            ("expired", _gone(EXPIRED_MESSAGE, "Its secret is deleted. Create a new push to share it again.",
-                              "edit-expired")),
+            ("unavailable", _gone(t("No push of yours here"), t("Check that you copied the whole manage link, or open "
+                                                                  "it from your dashboard."), "edit-unavailable")),
+            ("expired", _gone(t_var(rx.Var.create(EXPIRED_MESSAGE)),
+                              t("Its secret is deleted. Create a new push to share it again."), "edit-expired")),
             _form(),
         ),
-        heading="Edit a push",
-        subheading="Change its limits, options and private notes, or give the same link a new secret.",
+        languages=True,
     )

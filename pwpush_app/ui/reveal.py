@@ -78,6 +78,7 @@ class RevealState(rx.State):
     # focused; a click clears it for good.
     blurred: bool = False
     download_hint: str = ""
+    download_hint_sentences: list[dict] = []  # the hint for other languages (components/reveal_files.py)
     # How often and when the link was opened before this view ("" for a push of one view).
     opened_before: str = ""
     opened_earlier: bool = False
@@ -238,7 +239,7 @@ class RevealState(rx.State):
                 self.text_shown, self.message = True, str(refusal)
                 return []
         if revealed.push.kind == "file" and revealed.downloads is not None:
-            self.download_hint, last, listing = files_shown(revealed, SECRET_FILES, get_settings().file_grace_minutes)
+            self.download_hint, self.download_hint_sentences, last, listing = files_shown(revealed, SECRET_FILES, get_settings().file_grace_minutes)
             if last:
                 self.views_left = -1  # the hint says it
             return [listing]
@@ -376,7 +377,7 @@ def _files_secret() -> rx.Component:
     return rx.vstack(
         file_links(SECRET_FILES, t("Files to download")),
         e2e_files(t("Files to save")),
-        rx.text(RevealState.download_hint, id="downloads-note", size="2", weight="medium"),
+        rx.text(refusal_text(RevealState.download_hint, RevealState.download_hint_sentences), id="downloads-note", size="2", weight="medium"),
         width="100%",
         spacing="3",
     )

@@ -8,42 +8,64 @@ from datetime import datetime, timezone
 import reflex as rx
 
 from pwpush_app.core.audit import NO_PASSPHRASE
+from pwpush_app.core.i18n import N_
+from pwpush_app.ui.i18n import LanguageState, local_time, t
 
 EVENT_LABELS = {
-    "creation": "Created",
-    "view": "Viewed",
-    "failed_view": "Viewed after expiry (refused)",
-    "failed_passphrase": "Wrong passphrase",
-    "passphrase_lock": "Locked: too many wrong passphrases, every attempt refused for a while",
-    "expire": "Deleted",
-    "expire_auto": "Expired",
-    "owner_view": "Manage page opened",
-    "edit": "Edited",
-    "creation_email_send": "Link mailed",
-    "refused_address": "Opened from an address you did not allow (refused)",
-    "passphrase_burn": "Wrong passphrase: your limit was reached, the secret is deleted",
-    "code_sent": "Verification code emailed to the recipient",
-    "wrong_code": "Wrong verification code",
-    "code_verified": "Recipient verified by the emailed code",
+    "creation": N_("Created"),
+    "view": N_("Viewed"),
+    "failed_view": N_("Viewed after expiry (refused)"),
+    "failed_passphrase": N_("Wrong passphrase"),
+    "passphrase_lock": N_("Locked: too many wrong passphrases, every attempt refused for a while"),
+    "expire": N_("Deleted"),
+    "expire_auto": N_("Expired"),
+    "owner_view": N_("Manage page opened"),
+    "edit": N_("Edited"),
+    "creation_email_send": N_("Link mailed"),
+    "refused_address": N_("Opened from an address you did not allow (refused)"),
+    "passphrase_burn": N_("Wrong passphrase: your limit was reached, the secret is deleted"),
+    "code_sent": N_("Verification code emailed to the recipient"),
+    "wrong_code": N_("Wrong verification code"),
+    "code_verified": N_("Recipient verified by the emailed code"),
 }
 EXPIRED_REASONS = {
-    "views": "its views ran out",
-    "time": "its time ran out",
-    "owner": "you expired it",
-    "viewer": "the recipient deleted it",
-    "guesses": "too many wrong passphrases",
-    "admin": "an administrator expired it",
+    "views": N_("its views ran out"),
+    "time": N_("its time ran out"),
+    "owner": N_("you expired it"),
+    "viewer": N_("the recipient deleted it"),
+    "guesses": N_("too many wrong passphrases"),
+    "admin": N_("an administrator expired it"),
 }
+# Whole sentences (a translation can't be glued from pieces): who deleted it, why it expired.
+DELETED_BY = {
+    "owner": N_("Deleted by the owner"),
+    "admin": N_("Deleted by an administrator"),
+    "viewer": N_("Deleted by the recipient"),
+}
+EXPIRED_BECAUSE = {
+    "views": N_("Expired (its views ran out)"),
+    "time": N_("Expired (its time ran out)"),
+    "owner": N_("Expired (you expired it)"),
+    "viewer": N_("Expired (the recipient deleted it)"),
+    "guesses": N_("Expired (too many wrong passphrases)"),
+    "admin": N_("Expired (an administrator expired it)"),
+}
+
+# How one recipient's push ended, as its owner reads it in the group (core/recipients.describe_member).
+MEMBER_ENDS = {"owner": N_("revoked"), "viewer": N_("deleted by the recipient"), "views": N_("all views used"),
+               "time": N_("its time ran out"), "guesses": N_("deleted after wrong passphrases"),
+               "admin": N_("expired by an administrator")}
 
 
 def describe_event(kind: str, actor: str | None) -> str:
+    """An audit event in English, one catalogue entry each (the pages show it with `t_var`)."""
     label = EVENT_LABELS.get(kind, kind)
     if kind == "expire" and actor:
-        label += " by " + {"owner": "the owner", "admin": "an administrator"}.get(actor, "the recipient")
+        label = DELETED_BY.get(actor, DELETED_BY["viewer"])
     elif kind == "expire_auto" and actor:
-        label += f" ({EXPIRED_REASONS.get(actor, actor)})"
+        label = EXPIRED_BECAUSE.get(actor, f"{label} ({actor})")
     elif kind == "failed_passphrase" and actor == NO_PASSPHRASE:
-        label = "Opened without the passphrase (not counted as a guess)"
+        label = N_("Opened without the passphrase (not counted as a guess)")
     return label
 
 
@@ -76,6 +98,43 @@ def describe_lockout(ip: str | None, until: datetime, max_failures: int, push_ma
                 f"Attempts are refused until {when}.")
     return (f"A recipient at {ip} typed {max_failures} wrong passphrases: their attempts are paused until {when}. "
             "Check that they have the right passphrase.")
+
+
+def lockout_facts(ip: str | None, until: datetime, max_failures: int, push_max_failures: int) -> dict[str, str]:
+    """A lock-out as the page words it in the viewer's language (`lockout_text`): who, how many, until when."""
+    return {"ip": ip or "", "count": str(push_max_failures if ip is None else max_failures), "until": iso_moment(until)}
+
+
+def iso_moment(moment: datetime | None) -> str:
+    """A moment for `local_time` ("" for none); the database's naive times are UTC."""
+    if moment is None:
+        return ""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def lockout_text(lockout: rx.Var) -> rx.Var:
+    when = local_time(lockout["until"])
+    return rx.cond(
+        lockout["ip"] == "",
+        t("Locked for everyone: {count} wrong passphrases from all recipients together. Attempts are refused until "
+          "{time}.", count=lockout["count"], time=when),
+        t("A recipient at {ip} typed {count} wrong passphrases: their attempts are paused until {time}. Check that "
+          "they have the right passphrase.", ip=lockout["ip"], count=lockout["count"], time=when),
+    )
+
+
+def duration_words(seconds: rx.Var) -> rx.Var:
+    """'3 days 4 hours', '3 Tage 4 Stunden': the two largest units, in the viewer's language."""
+    locale = LanguageState.locale
+    under_a_minute = t("less than a minute")
+    return rx.Var(
+        f"((s, lang) => {{ const parts = [[86400, 'day'], [3600, 'hour'], [60, 'minute']].map(([size, unit]) => {{"
+        f" const n = Math.floor(s / size); s -= n * size; return n ? new Intl.NumberFormat(lang,"
+        f" {{ style: 'unit', unit, unitDisplay: 'long' }}).format(n) : ''; }}).filter(Boolean).slice(0, 2);"
+        f" return parts.length ? parts.join(' ') : {under_a_minute}; }})({seconds}, {locale})",
+        _var_data=rx.vars.VarData.merge(seconds._get_all_var_data(), locale._get_all_var_data(),
+                                        under_a_minute._get_all_var_data()),
+    ).to(str)
 
 
 def user_agent_cell(event: rx.Var) -> rx.Component:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 
 def selected_bytes(upload_id: str) -> rx.Var:
     """The total size of the chosen files, in the browser (a courtesy check before sending)."""
@@ -39,3 +41,14 @@ class ChosenFiles(rx.Component):
 
     upload_id: rx.Var[str]
     limit: rx.Var[int]
+    # The texts in the visitor's language (chosen_files_words); English when not given.
+    words: rx.Var[dict]
+
+
+def chosen_files_words() -> dict:
+    return {
+        "remove": t("Remove"),
+        "removeNamed": t("Remove {name}"),
+        "total": t("Total: {size}"),
+        "tooBig": t("These files add up to more than {size}: choose fewer or smaller files."),
+    }

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 # The list of files (here, and the end-to-end one of ui/components/e2e.py).
 FILE_LIST_STYLE = {
     "display": "flex",
@@ -38,12 +40,30 @@ class FileLinks(rx.Component):
     tag = "FileLinks"
 
     label: rx.Var[str]
+    # The list's texts in the visitor's language (English without).
+    words: rx.Var[dict]
 
 
-def file_links(id: str, label: str) -> rx.Component:
+def file_links_words() -> dict:
+    return {
+        "checking": t("Checking…"),
+        "unreachable": t("The server could not be reached. Check your connection and try again."),
+        "failed": t("The download failed (error {status}). Try again in a moment."),
+        "started": t("Download started"),
+        "again": t("Download again"),
+        "download": t("Download"),
+        "downloadNamed": t("Download {name}"),
+        "allFiles": t("All {count} files"),
+        "oneZip": t("one zip"),
+        "downloadAll": t("Download all (zip)"),
+    }
+
+
+def file_links(id: str, label) -> rx.Component:
     return FileLinks.create(
         id=id,
         label=label,
+        words=file_links_words(),
         width="100%",
         style=FILE_LIST_STYLE,
     )
