@@ -311,7 +311,8 @@ def _tell_requester(db: Session, runtime: Runtime, row: SecretRequest, push_id: 
     user = db.get(User, row.owner_id)
     if user is None or (mail.account_emails and user.email_confirmed_at is None):
         return
-    letter = letters.request_answered_letter(runtime.settings, user.email, row.created_at, now)
+    letter = letters.request_answered_letter(runtime.settings, user.email, row.created_at, now,
+                                             letters.reader_locale(runtime.settings, user.locale))
     queue_mail(db, runtime, letter, "notice", user_id=user.id, now=now)
 
 

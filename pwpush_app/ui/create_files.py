@@ -30,6 +30,7 @@ from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
+from pwpush_app.ui.i18n import LanguageState
 
 UPLOAD_ID = "files"
 
@@ -66,6 +67,8 @@ class FileSendState(rx.State):
             if self.sending or create.kind != "file":
                 return  # (Reflex answers the upload with 400: nobody read it)
             request = create.new_push(fields if isinstance(fields, dict) else {})
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = dataclasses.replace(request, notify_emails_to_locale=(await self.get_state(LanguageState)).locale)
             if (await self.get_state(E2EState)).on:
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()

@@ -25,6 +25,7 @@ from pwpush_app.ui.components.e2e import ENVELOPE_ID
 from pwpush_app.ui.components.share import ShareState, show_group, show_share
 from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
+from pwpush_app.ui.i18n import LanguageState
 
 UPLOAD_ID = "payload-upload"
 
@@ -52,6 +53,8 @@ class TextSendState(rx.State):
             if create.creating or create.kind == "file":
                 return  # a double click makes one push (Reflex answers the second upload 400)
             request = create.new_push(fields if isinstance(fields, dict) else {})
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = dataclasses.replace(request, notify_emails_to_locale=(await self.get_state(LanguageState)).locale)
             if (await self.get_state(E2EState)).on and create.kind == "text":
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
