@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -99,13 +100,12 @@ def asked_language(request: Request, pages) -> str | None:
                          enabled=pages.enabled_languages)
 
 
-def install_error_handlers(api: FastAPI) -> None:
-    from pwpush_app.api.auth import current_runtime  # auth raises ApiError: imported once both exist
-
+def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
+    """`runtime_of`: the runtime the routes use (its settings say which languages this site speaks)."""
     async def language(request: Request) -> str | None:
         if not request.query_params.get("locale") and not request.headers.get("accept-language"):
             return None
-        runtime = api.dependency_overrides.get(current_runtime, current_runtime)()
+        runtime = runtime_of()
         return asked_language(request, (await runtime if inspect.isawaitable(runtime) else runtime).settings.pages)
 
     async def said(request: Request, status: int, message: str, headers: dict[str, str] | None = None):
