@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def N_(text: str) -> str:
 
 # --- text with values, translated on the server (API errors, mails) ------------------------------
 
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
 Sentences = tuple[tuple[str, dict], ...]
 
 
@@ -155,9 +158,9 @@ def _word(name: str, value, code: str) -> str:
 
 
 def _fill(template: str, values: dict, code: str) -> str:
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", _word(name, value, code))
-    return template
+    """One pass: a value that itself holds "{name}" (a push's name, an address) stays as it is."""
+    return _PLACEHOLDER.sub(lambda found: _word(found[1], values[found[1]], code) if found[1] in values else found[0],
+                            template)
 
 
 def in_language(code: str | None, text: str) -> str:

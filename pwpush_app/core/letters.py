@@ -266,55 +266,68 @@ class PushEvent:
     views_left: int
     expired_reason: str | None = None
 
-    @property
-    def label(self) -> str:
-        created = human_utc(self.push_created_at)
-        return f"“{self.push_name}” (created {created})" if self.push_name else f"Your push of {created}"
+    def label(self, t, locale: str = "en") -> str:
+        created = moment(self.push_created_at, locale)
+        return (t("“{name}” (created {created})", name=self.push_name, created=created) if self.push_name
+                else t("Your push of {created}", created=created))
 
-    def subject(self) -> str:
-        name = f"“{self.push_name}”" if self.push_name else "one of your pushes"
+    def subject(self, t=None) -> str:
+        t = t or speaker("en")
+        name = t("“{name}”", name=self.push_name) if self.push_name else t("one of your pushes")
         return {
-            "viewed": f"Your push {name} was viewed",
-            "failed_passphrase": f"A wrong passphrase was tried on {name}",
-            "expired": f"Your push {name} expired",
-            "deleted": f"Your push {name} was deleted",
-        }.get(self.kind, f"News about {name}")
+            "viewed": t("Your push {name} was viewed", name=name),
+            "failed_passphrase": t("A wrong passphrase was tried on {name}", name=name),
+            "expired": t("Your push {name} expired", name=name),
+            "deleted": t("Your push {name} was deleted", name=name),
+        }.get(self.kind) or t("News about {name}", name=name)
 
-    def sentence(self) -> str:
-        by = f" from {self.ip or 'an unknown address'}" + (f" ({self.user_agent})" if self.user_agent else "")
-        when = human_utc(self.at)
-        views = {0: "no views left", 1: "1 view left"}.get(self.views_left, f"{self.views_left} views left")
-        reasons = {"views": "its views ran out", "time": "its time ran out", "guesses": "too many wrong passphrases"}
-        return {
-            "viewed": f"{self.label} was viewed on {when}{by}; {views}.",
-            "failed_passphrase": f"Someone tried a wrong passphrase for {self.label} on {when}{by}. "
-                                 "Nothing was shown.",
-            "expired": f"{self.label} expired on {when}: {reasons.get(self.expired_reason or '', 'its time ran out')}. "
-                       "Its secret is deleted.",
-            "deleted": (f"{self.label} was expired by an administrator of this site on {when}. Its secret is deleted."
-                        if self.expired_reason == "admin" else
-                        f"{self.label} was deleted by its recipient on {when}{by}. Its secret is deleted."),
-        }.get(self.kind, f"{self.label}: {self.kind} on {when}.")
-
-
-def _notice_footer(settings: Settings) -> str:
-    return (f"You get this mail because you asked {site_host(settings)} to tell you about your pushes. "
-            "Change that on your account page.")
-
-
-def notice_letter(settings: Settings, to: str, event: PushEvent) -> Letter:
-    return compose(settings, to, event.subject(), event.subject(), [
-        event.sentence(),
-        Button("See it on your dashboard", settings.base_url + "/dashboard"),
-    ], _notice_footer(settings))
+    def sentence(self, t=None, locale: str = "en") -> str:
+        t = t or speaker("en")
+        label, when = self.label(t, locale), moment(self.at, locale)
+        address = self.ip or t("an unknown address")
+        address = f"{address} ({self.user_agent})" if self.user_agent else address
+        views = (t("no views left") if self.views_left == 0 else t("1 view left") if self.views_left == 1
+                 else t("{count} views left", count=self.views_left))
+        gone = t("Its secret is deleted.")
+        if self.kind == "viewed":
+            return t("{label} was viewed on {when} from {address}; {views}.", label=label, when=when, address=address,
+                     views=views)
+        if self.kind == "failed_passphrase":
+            return t("Someone tried a wrong passphrase for {label} on {when} from {address}.", label=label, when=when,
+                     address=address) + " " + t("Nothing was shown.")
+        if self.kind == "expired":
+            reason = {"views": t("its views ran out"), "guesses": t("too many wrong passphrases")}.get(
+                self.expired_reason or "") or t("its time ran out")
+            return t("{label} expired on {when}: {reason}.", label=label, when=when, reason=reason) + " " + gone
+        if self.kind == "deleted" and self.expired_reason == "admin":
+            return t("{label} was expired by an administrator of this site on {when}.", label=label, when=when) + " " + gone
+        if self.kind == "deleted":
+            return t("{label} was deleted by its recipient on {when} from {address}.", label=label, when=when,
+                     address=address) + " " + gone
+        return t("{label}: {kind} on {when}.", label=label, kind=self.kind, when=when)
 
 
-def digest_letter(settings: Settings, to: str, events: list[PushEvent]) -> Letter:
-    count = "1 thing" if len(events) == 1 else f"{len(events)} things"
-    return compose(settings, to, f"Your pushes today: {count} happened", "What happened to your pushes", [
-        *[event.sentence() for event in events],
-        Button("See them on your dashboard", settings.base_url + "/dashboard"),
-    ], _notice_footer(settings))
+def _notice_footer(settings: Settings, t) -> str:
+    return (t("You get this mail because you asked {host} to tell you about your pushes.", host=site_host(settings))
+            + " " + t("Change that on your account page."))
+
+
+def notice_letter(settings: Settings, to: str, event: PushEvent, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, event.subject(t), event.subject(t), [
+        event.sentence(t, locale),
+        Button(t("See it on your dashboard"), settings.base_url + "/dashboard"),
+    ], _notice_footer(settings, t), locale)
+
+
+def digest_letter(settings: Settings, to: str, events: list[PushEvent], locale: str = "en") -> Letter:
+    t = speaker(locale)
+    subject = (t("Your pushes today: 1 thing happened") if len(events) == 1
+               else t("Your pushes today: {count} things happened", count=len(events)))
+    return compose(settings, to, subject, t("What happened to your pushes"), [
+        *[event.sentence(t, locale) for event in events],
+        Button(t("See them on your dashboard"), settings.base_url + "/dashboard"),
+    ], _notice_footer(settings, t), locale)
 
 
 # --- a request answered (core/requests.py) ---------------------------------------------------------
