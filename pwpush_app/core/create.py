@@ -121,8 +121,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     if settings.require_passphrase and not normalize_passphrase(request.passphrase) and not _envelope_has_passphrase(request):
         errors["passphrase"] = PASSPHRASE_REQUIRED
     if request.recipients not in (None, "", []) and not group:
-        errors["recipients"] = ("Recipients can't be named for a file push: push text, a URL or a QR code to "
-                                "several recipients, or send the files to each one.")
+        errors["recipients"] = N_("Recipients can't be named for a file push: push text, a URL or a QR code to "
+                                  "several recipients, or send the files to each one.")
     verify_email = recipient_code.check_verify_email(runtime, client or Client(), request.verify_email, errors)
     if group and request.verify_email not in (None, ""):
         errors[recipient_code.FIELD] = ("Name the recipients' addresses among the recipients, and ask to verify "
