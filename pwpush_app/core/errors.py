@@ -6,7 +6,7 @@ core/throttle.py; account refusals with the accounts, core/accounts.py.)
 
 from __future__ import annotations
 
-from pwpush_app.core.i18n import N_, Said, said
+from pwpush_app.core.i18n import N_, Said, joined, said
 
 
 class PushError(Exception):
@@ -148,7 +148,7 @@ class WrongCode(PushError):
                         count=attempts_left, pause_minutes=pause_minutes)
         else:
             then = said(N_("That was the last attempt for now: try again in {pause_minutes}."), pause_minutes=pause_minutes)
-        super().__init__(said(N_("That code is not correct: check the newest mail and type its 6 digits.")) + then)
+        super().__init__(joined(said(N_("That code is not correct: check the newest mail and type its 6 digits.")), then))
 
 
 class CodeSendLimited(PushError):
@@ -180,9 +180,9 @@ class PushLocked(TooManyAttempts):
     def __init__(self, retry_after_seconds: int):
         super().__init__(
             retry_after_seconds,
-            said(N_("This secret is locked after too many wrong passphrases.")) + said(
+            joined(said(N_("This secret is locked after too many wrong passphrases.")), said(
                 N_("Try again in {wait_minutes}, or ask the sender for a new link."),
-                wait_minutes=_minutes(max(1, retry_after_seconds))),
+                wait_minutes=_minutes(max(1, retry_after_seconds)))),
         )
 
 

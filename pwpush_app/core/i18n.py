@@ -107,12 +107,6 @@ class Said(str):
         text.sentences = tuple(sentences)
         return text
 
-    def __add__(self, other):
-        """`said(...) + said(...)`: one text of both sentences (as "A. B.")."""
-        if isinstance(other, str):
-            return joined(self, other)
-        return NotImplemented
-
     def __reduce__(self):
         return Said, (self.sentences,)
 
