@@ -132,6 +132,7 @@ def text_of(error: Exception) -> str:
     return Said(sentences) if sentences else message
 
 
+@lru_cache(maxsize=64)
 def _babel(code: str) -> Locale | None:
     try:
         return Locale.parse(code.replace("-", "_"))
