@@ -7,8 +7,6 @@ declared response model (api/schemas.py).
 
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -120,8 +118,7 @@ def _mail_language(request: Request, caller: Caller, new_push):
     """A mailed link goes out in the language this request asked for, unless notify_emails_to_locale names one."""
     if not new_push.notify_emails_to or new_push.notify_emails_to_locale:
         return new_push
-    asked = _asked_for_mail(request, caller)
-    return dataclasses.replace(new_push, notify_emails_to_locale=asked) if asked else new_push
+    return link_mail.in_sender_language(caller.runtime, caller.client, new_push, _asked_for_mail(request, caller))
 
 
 def _asked_for_mail(request: Request, caller: Caller) -> str | None:

@@ -16,6 +16,7 @@ A bad list is refused whole, with a message, and changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,6 +97,15 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
     if locale is not None and not isinstance(locale, str) or locale and not _LOCALE_RE.match(locale):
         raise InvalidPush({LOCALE_FIELD: N_("Give a language code like en or pt-BR.")})
     return LinkRecipients(emails, locale or "")
+
+
+def in_sender_language(runtime: Runtime, client: Client, new_push, locale: str | None):
+    """The push with `locale` (the sender's page or request) as its link mail's language, where a
+    link mail can go and the sender named no language; else the push as it is."""
+    if (not locale or not new_push.notify_emails_to or new_push.notify_emails_to_locale
+            or not runtime.settings.mail.link_by_email or client.user_id is None):
+        return new_push
+    return dataclasses.replace(new_push, notify_emails_to_locale=locale)
 
 
 def is_email(text: str) -> bool:

@@ -20,6 +20,7 @@ import dataclasses
 
 import reflex as rx
 
+from pwpush_app.core import link_mail
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
@@ -67,11 +68,12 @@ class FileSendState(rx.State):
             if self.sending or create.kind != "file":
                 return  # (Reflex answers the upload with 400: nobody read it)
             request = create.new_push(fields if isinstance(fields, dict) else {})
-            # A mailed link goes out in the language this page is in (core/letters.py).
-            request = dataclasses.replace(request, notify_emails_to_locale=(await self.get_state(LanguageState)).locale)
             if (await self.get_state(E2EState)).on:
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = link_mail.in_sender_language(runtime(), client, request,
+                                                   (await self.get_state(LanguageState)).locale)
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
         created, errors = None, {}

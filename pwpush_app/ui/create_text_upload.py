@@ -17,6 +17,7 @@ import dataclasses
 
 import reflex as rx
 
+from pwpush_app.core import link_mail
 from pwpush_app.core.create import create_push
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
@@ -53,11 +54,12 @@ class TextSendState(rx.State):
             if create.creating or create.kind == "file":
                 return  # a double click makes one push (Reflex answers the second upload 400)
             request = create.new_push(fields if isinstance(fields, dict) else {})
-            # A mailed link goes out in the language this page is in (core/letters.py).
-            request = dataclasses.replace(request, notify_emails_to_locale=(await self.get_state(LanguageState)).locale)
             if (await self.get_state(E2EState)).on and create.kind == "text":
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = link_mail.in_sender_language(runtime(), client, request,
+                                                   (await self.get_state(LanguageState)).locale)
             create.creating, create.errors = True, {}
         created, errors = None, {"form": "The secret did not arrive complete. Please try again."}
         try:

@@ -10,6 +10,9 @@ import re
 import pytest
 
 from pwpush_app.core.accounts import issue_api_token
+from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush
+from pwpush_app.core.link_mail import in_sender_language
 from pwpush_app.core.outbox import send_due_mails
 from tests.api.conftest import asgi_client
 
@@ -85,3 +88,18 @@ def test_without_a_language_the_mails_are_english_as_before(api, runtime, smtp):
     assert '<html lang="en" dir="ltr">' in mail.html
     assert "Someone, hopefully you, signed up at localhost with this address." in mail.text
     assert "The link works for 3 days. If you didn't sign up, ignore this mail: no account is opened." in mail.text
+
+
+def test_the_page_language_is_given_to_a_link_mail_only_where_one_can_go(runtime, make_runtime):
+    """The create page hands its language on (core/link_mail.py::in_sender_language): never over a
+    language the sender named, never where no link mail may go (no refusal names a language field)."""
+    user, _token = issue_api_token(runtime, "sender@example.com")
+    sender, anonymous = Client(user_id=user.id), Client()
+    mailing = NewPush(payload="s3cret", notify_emails_to="bob@example.org")
+    assert in_sender_language(runtime, sender, mailing, "ja").notify_emails_to_locale == "ja"
+    named = NewPush(payload="s3cret", notify_emails_to="bob@example.org", notify_emails_to_locale="fr")
+    assert in_sender_language(runtime, sender, named, "ja").notify_emails_to_locale == "fr"
+    for client, push in ((anonymous, mailing), (sender, NewPush(payload="s3cret"))):
+        assert in_sender_language(runtime, client, push, "ja").notify_emails_to_locale == ""
+    no_mail = make_runtime(PWP__MAIL__SMTP_ADDRESS="")
+    assert in_sender_language(no_mail, sender, mailing, "ja").notify_emails_to_locale == ""
