@@ -21,7 +21,7 @@ from pwpush_app.api.bodies import (
     read_create_body,
     read_object_body,
 )
-from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.api.errors import ApiError, asked_language, invalid, not_found
 from pwpush_app.api.hot import run_core
 from pwpush_app.core import link_mail, links
 from pwpush_app.core.clock import utcnow
@@ -40,8 +40,8 @@ from pwpush_app.core.errors import (
     UnexpectedPassphrase,
     WrongCode,
     WrongPassphrase,
-    in_minutes,
 )
+from pwpush_app.core.i18n import N_, joined, said, text_of
 from pwpush_app.core.owners import audit_trail, edit_push, expire_by_owner, expire_overdue, pushes_of_owner
 from pwpush_app.core.push_policies import AddressRefused
 from pwpush_app.core.recipient_code import CODE_MINUTES, NotVerifying, send_code
@@ -78,20 +78,20 @@ async def create(
         if "files" in fields:
             # A files key asks for a file push, even empty: who may send files is told first.
             uploads.check_file_push_without_files(runtime, caller.client)
-            raise invalid({"files": "Send files as multipart/form-data: curl -F 'push[files][]=@secret.pdf' "
-                                    "-F 'push[payload]=optional text'."})
+            raise invalid({"files": N_("Send files as multipart/form-data: curl -F 'push[files][]=@secret.pdf' "
+                                       "-F 'push[payload]=optional text'.")})
         new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
         created = None
     if created is None and asks_for_recipients(new_push):
         if not groups:
-            raise invalid({"recipients": "Name recipients on POST /api/v2/pushes (root key push)."})
-        return await _create_group(caller, new_push, duration_field)
+            raise invalid({"recipients": N_("Name recipients on POST /api/v2/pushes (root key push).")})
+        return await _create_group(caller, _mail_language(request, caller, new_push), duration_field)
     if created is None:
         if new_push.kind == "file":
             uploads.check_file_push_without_files(runtime, caller.client)
         try:
-            created = await run_core(runtime, create_push, runtime, new_push, caller.client,
-                                     blocking=bool(new_push.passphrase))
+            created = await run_core(runtime, create_push, runtime, _mail_language(request, caller, new_push),
+                                     caller.client, blocking=bool(new_push.passphrase))
         except InvalidPush as error:
             raise invalid({(duration_field if field == "expire_after" else field): message
                            for field, message in error.errors.items()}) from None
@@ -114,6 +114,20 @@ async def _create_group(caller: Caller, new_push, duration_field: str) -> schema
         for one in group.pushes])
 
 
+def _mail_language(request: Request, caller: Caller, new_push):
+    """A mailed link goes out in the language this request asked for, unless notify_emails_to_locale names one."""
+    if not new_push.notify_emails_to or new_push.notify_emails_to_locale:
+        return new_push
+    return link_mail.in_sender_language(caller.runtime, caller.client, new_push, _asked_for_mail(request, caller))
+
+
+def _asked_for_mail(request: Request, caller: Caller) -> str | None:
+    """The request's language for a link mail, where one may be sent (else no field is named in a refusal)."""
+    if not caller.runtime.settings.mail.link_by_email or caller.client.user_id is None:
+        return None
+    return asked_language(request, caller.runtime.settings.pages)
+
+
 def _mailed_to(new_push) -> dict:
     """Password Pusher echoes the recipients of a create that mails the link."""
     if not new_push.notify_emails_to:
@@ -124,28 +138,29 @@ def _mailed_to(new_push) -> dict:
 
 
 # Password Pusher's words in `error` (scripts match them), ours in `message`.
-WRONG_PASSPHRASE = "That passphrase is incorrect."
-PASSPHRASE_HOW = " Send it as ?passphrase=... or in the X-Passphrase header."
+WRONG_PASSPHRASE = N_("That passphrase is incorrect.")
+PASSPHRASE_HOW = said(N_("Send it as ?passphrase=... or in the X-Passphrase header."))
 # Ours: a push that verifies its recipient (core/recipient_code.py).
-CODE_NEEDED = "A verification code is required."
-CODE_HOW = (" Request one with POST /api/v2/pushes/<url_token>/verification_code (it goes to the recipient's "
-            "email), then send it in the X-Verification-Code header or as ?verification_code=....")
+CODE_NEEDED = N_("A verification code is required.")
+CODE_HOW = said(N_("Request one with POST /api/v2/pushes/<url_token>/verification_code (it goes to the recipient's "
+                   "email), then send it in the X-Verification-Code header or as ?verification_code=...."))
 
 
 def _viewer_refused(error: PushError) -> ApiError:
     """What the API answers when the viewer's gate (a view, or a viewer's delete) refuses."""
     if isinstance(error, (CodeRequired, CodeExpired, WrongCode)):
-        return ApiError(401, CODE_NEEDED if isinstance(error, CodeRequired) else "That verification code is incorrect.",
-                        extra={"message": str(error) + CODE_HOW})
+        return ApiError(401, CODE_NEEDED if isinstance(error, CodeRequired) else N_("That verification code is incorrect."),
+                        extra={"message": joined(text_of(error), CODE_HOW)})
     if isinstance(error, (PassphraseRequired, WrongPassphrase)):
-        return ApiError(401, WRONG_PASSPHRASE, extra={"message": str(error) + PASSPHRASE_HOW})
+        return ApiError(401, WRONG_PASSPHRASE, extra={"message": joined(text_of(error), PASSPHRASE_HOW)})
     if isinstance(error, TooManyAttempts):
-        return ApiError(429, f"Too many passphrase attempts. Please try again in {in_minutes(error.retry_after_seconds)}.",
-                        headers={"Retry-After": str(error.retry_after_seconds)}, extra={"message": str(error)})
+        return ApiError(429, said(N_("Too many passphrase attempts. Please try again in {wait_minutes}."),
+                                  wait_minutes=(error.retry_after_seconds + 59) // 60),
+                        headers={"Retry-After": str(error.retry_after_seconds)}, extra={"message": text_of(error)})
     if isinstance(error, UnexpectedPassphrase):
-        return invalid({"passphrase": str(error)})
+        return invalid({"passphrase": text_of(error)})
     if isinstance(error, NotAllowed):
-        return ApiError(401, str(error))
+        return ApiError(401, text_of(error))
     raise error
 
 
@@ -178,9 +193,9 @@ def request_code(caller: Caller, token: str) -> schemas.VerificationCodeOut:
     except PushUnavailable:
         raise not_found() from None  # unknown, expired, or outside its allowed addresses: all alike
     except CodeSendLimited as error:
-        raise ApiError(429, str(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
+        raise ApiError(429, text_of(error), headers={"Retry-After": str(error.retry_after_seconds)}) from None
     except NotVerifying as error:
-        raise ApiError(422, str(error)) from None
+        raise ApiError(422, text_of(error)) from None
     return schemas.VerificationCodeOut(
         message=f"A code is on its way to {sent_to}. It works once, for {CODE_MINUTES} minutes.",
         sent_to=sent_to, expires_in=CODE_MINUTES * 60)
@@ -205,7 +220,7 @@ def _owned(caller: Caller, token: str):
     user = caller.require_user()
     push = _existing(caller, token)
     if push.owner_id != user.id:
-        raise ApiError(403, "Only the push's owner may do this.")
+        raise ApiError(403, N_("Only the push's owner may do this."))
     return push
 
 
@@ -235,13 +250,14 @@ async def notify_emails(request: Request, caller: Caller, token: str) -> schemas
         raise invalid(errors)
     try:
         emails = await run_in_threadpool(link_mail.mail_link, caller.runtime, push, caller.client,
-                                         notify.get("notify_emails_to"), notify.get("notify_emails_to_locale"))
+                                         notify.get("notify_emails_to"),
+                                         notify.get("notify_emails_to_locale") or _asked_for_mail(request, caller))
     except InvalidPush as error:
         raise invalid(error.errors) from None
     except PushUnavailable:
-        raise ApiError(422, "This push has expired: its link can no longer be mailed.") from None
+        raise ApiError(422, N_("This push has expired: its link can no longer be mailed.")) from None
     except NotAllowed as error:
-        raise ApiError(403, str(error)) from None
+        raise ApiError(403, text_of(error)) from None
     return schemas.NotifyEmailsOut(message="Recipient(s) are added to the queue to be sent.", recipients=emails)
 
 
@@ -262,7 +278,7 @@ def expire(caller: Caller, token: str, passphrase: str | None = None) -> schemas
     except AddressRefused:
         raise not_found() from None  # outside the push's allowed addresses: as an unknown link
     except PushUnavailable:
-        raise ApiError(422, "This push has already expired.") from None
+        raise ApiError(422, N_("This push has already expired.")) from None
     except PushError as error:
         raise _viewer_refused(error) from None
     return schemas.push_out(push, caller.base_url, token)
@@ -274,13 +290,13 @@ async def edit(request: Request, caller: Caller, token: str) -> schemas.PushOut:
     push = await run_in_threadpool(_owned, caller, token)
     runtime = caller.runtime
     if is_multipart(request):
-        raise ApiError(415, "Send the changes as JSON or form-encoded; files cannot change after creation.")
+        raise ApiError(415, N_("Send the changes as JSON or form-encoded; files cannot change after creation."))
     fields = (await read_create_body(request, "push", body_limit(runtime.settings.max_payload_bytes))).fields
     changes, duration_field = push_edit_from_fields(fields)
     try:
         push = await run_in_threadpool(edit_push, runtime, push, changes, caller.client)
     except NoLongerEditable as refusal:
-        raise ApiError(422, str(refusal)) from None
+        raise ApiError(422, text_of(refusal)) from None
     except InvalidPush as error:
         raise invalid({(duration_field if field == "expire_after" else field): message
                        for field, message in error.errors.items()}) from None

@@ -17,7 +17,7 @@ from pwpush_app.api.auth import current_runtime
 from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
 from pwpush_app.api.hot import FastDoor
 from pwpush_app.api.version import application_version
-from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.runtime import Runtime, get_runtime
 from pwpush_app.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -41,7 +41,7 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: S
     )
     if runtime_provider is not None:
         api.dependency_overrides[current_runtime] = runtime_provider
-    install_error_handlers(api)
+    install_error_handlers(api, runtime_provider or get_runtime)
     api.include_router(v2.router)
     api.include_router(requests_api.router)
     api.include_router(admin.router)

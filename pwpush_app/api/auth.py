@@ -19,6 +19,7 @@ from pwpush_app.api.errors import ApiError
 from pwpush_app.core import links
 from pwpush_app.core.accounts import normalize_email, user_for_api_token
 from pwpush_app.core.audit import Client
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.models import User
 from pwpush_app.core.network import client_ip
 from pwpush_app.core.runtime import Runtime, get_runtime
@@ -46,7 +47,7 @@ class Caller:
 
     def require_user(self) -> User:
         if self.user is None:
-            raise ApiError(401, "This needs an API token: send `Authorization: Bearer <token>`.")
+            raise ApiError(401, N_("This needs an API token: send `Authorization: Bearer <token>`."))
         return self.user
 
 
@@ -62,7 +63,7 @@ def _presented_token(request: Request) -> tuple[str | None, str | None]:
     legacy_token = request.headers.get("x-user-token")
     if legacy_token is not None or email is not None:
         if not legacy_token or not email:
-            raise ApiError(401, "Send both X-User-Email and X-User-Token, or `Authorization: Bearer <token>`.")
+            raise ApiError(401, N_("Send both X-User-Email and X-User-Token, or `Authorization: Bearer <token>`."))
         return legacy_token.strip(), email
     authorization = request.headers.get("authorization")
     if authorization is None:
@@ -71,7 +72,7 @@ def _presented_token(request: Request) -> tuple[str | None, str | None]:
     if words and words[0].lower() in PROXY_SCHEMES:
         return None, None
     if not words or (len(words) == 1 and words[0].lower() == "bearer"):
-        raise ApiError(401, "The Authorization header has no token: send `Authorization: Bearer <token>`.")
+        raise ApiError(401, N_("The Authorization header has no token: send `Authorization: Bearer <token>`."))
     return words[-1], None
 
 
@@ -81,9 +82,9 @@ async def authenticate(request: Request, runtime: Runtime) -> User | None:
         return None
     user = await run_in_threadpool(user_for_api_token, runtime, token)
     if user is None:
-        raise ApiError(401, "That API token is not valid. Check it, or create a new one.")
+        raise ApiError(401, N_("That API token is not valid. Check it, or create a new one."))
     if email is not None and normalize_email(email) != user.email:
-        raise ApiError(401, "X-User-Email does not match the API token.")
+        raise ApiError(401, N_("X-User-Email does not match the API token."))
     return user
 
 

@@ -17,6 +17,7 @@ from fastapi import Request
 
 from pwpush_app.api.errors import ApiError, invalid
 from pwpush_app.core.create import NewPush
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.owners import PushEdit
 
 # expire_after_duration: Password Pusher's CLI sends 6..17 for its --days option; 0..5
@@ -73,7 +74,8 @@ async def read_create_body(request: Request, root_key: str, max_bytes: int) -> C
     elif media_type in ("application/x-www-form-urlencoded", ""):
         root = _rails_nest(_parse_form(raw))
     else:
-        raise ApiError(415, f"Send the push as JSON, form-encoded or multipart, not {media_type!r}.")
+        raise ApiError(415, said(N_("Send the push as JSON, form-encoded or multipart, not {media_type}."),
+                                  media_type=repr(media_type)))
     return _with_query(request, root, root_key)
 
 
@@ -86,9 +88,9 @@ async def read_object_body(request: Request, max_bytes: int) -> dict:
     elif media_type in ("application/x-www-form-urlencoded", ""):
         root = _rails_nest(_parse_form(raw))
     else:
-        raise ApiError(415, f"Send JSON or form-encoded fields, not {media_type!r}.")
+        raise ApiError(415, said(N_("Send JSON or form-encoded fields, not {media_type}."), media_type=repr(media_type)))
     if not isinstance(root, dict):
-        raise ApiError(400, "The body must be an object of fields.")
+        raise ApiError(400, N_("The body must be an object of fields."))
     return root
 
 
@@ -123,14 +125,14 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
 
 
 def too_large(max_bytes: int) -> ApiError:
-    return ApiError(413, f"The request body is too large: at most {max_bytes:,} bytes.")
+    return ApiError(413, said(N_("The request body is too large: at most {count} bytes."), count=f"{max_bytes:,}"))
 
 
 def _parse_json(raw: bytes):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "The request body is not valid UTF-8.") from None
+        raise ApiError(400, N_("The request body is not valid UTF-8.")) from None
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
@@ -145,9 +147,9 @@ def _parse_form(raw: bytes) -> list[tuple[str, str]]:
             text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS
         )
     except UnicodeDecodeError:
-        raise ApiError(400, "The form data is not valid UTF-8 (percent-encode UTF-8 bytes).") from None
+        raise ApiError(400, N_("The form data is not valid UTF-8 (percent-encode UTF-8 bytes).")) from None
     except ValueError:
-        raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.") from None
+        raise ApiError(400, said(N_("The form has too many fields: at most {count}."), count=MAX_FIELDS)) from None
     return pairs
 
 
@@ -215,7 +217,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
         if value is None:
             continue
         if not isinstance(value, str):
-            errors[name] = f"{name} must be text."
+            errors[name] = said(N_("{field} must be text."), field=name)
         else:
             values[name] = value
     for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, as_bool, "true or false")):
@@ -252,11 +254,11 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
     allowed_ips = fields.get(ADDRESS_FIELD)
     if not (allowed_ips is None or isinstance(allowed_ips, str)
             or isinstance(allowed_ips, list) and all(isinstance(item, str) for item in allowed_ips)):
-        errors[ADDRESS_FIELD] = "allowed_ips must be text or a list of texts, e.g. [\"203.0.113.0/24\", \"2001:db8::/32\"]."
+        errors[ADDRESS_FIELD] = N_("allowed_ips must be text or a list of texts, e.g. [\"203.0.113.0/24\", \"2001:db8::/32\"].")
     recipients = fields.get(RECIPIENTS_FIELD)
     if not (recipients is None or isinstance(recipients, str)
             or isinstance(recipients, list) and all(isinstance(item, str) for item in recipients)):
-        errors[RECIPIENTS_FIELD] = "recipients must be a list of texts, e.g. [\"Alice\", \"bob@example.com\"]."
+        errors[RECIPIENTS_FIELD] = N_("recipients must be a list of texts, e.g. [\"Alice\", \"bob@example.com\"].")
     if errors:
         raise invalid(errors)
 
@@ -290,12 +292,12 @@ def notify_fields(fields: dict, errors: dict[str, str]) -> dict:
         if isinstance(to, str) or isinstance(to, list) and all(isinstance(item, str) for item in to):
             found["notify_emails_to"] = to
         else:
-            errors["notify_emails_to"] = "notify_emails_to must be text: addresses separated by commas."
+            errors["notify_emails_to"] = N_("notify_emails_to must be text: addresses separated by commas.")
     if locale is not None:
         if isinstance(locale, str):
             found["notify_emails_to_locale"] = locale
         else:
-            errors["notify_emails_to_locale"] = "notify_emails_to_locale must be a language code like en."
+            errors["notify_emails_to_locale"] = N_("notify_emails_to_locale must be a language code like en.")
     return found
 
 

@@ -3,11 +3,18 @@
 `{"error": message}` for every refusal (the CLI prints `error`); validation failures add
 each field's messages at the top level (`"payload": ["..."]`), as Password Pusher's 422s
 have them.  Bodies are `application/json; charset=utf-8`, as there.
+
+Languages: a request with `Accept-Language` or `?locale=` gets its messages in the language
+the pages would pick for it (core/i18n.py); one without gets English, as always.  Keys,
+machine codes ("not-found"), status codes and shapes never change.  The language is looked
+at only when answering an error: a success costs nothing.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.errors import AccountRequired, ServerBusy
+from pwpush_app.core.i18n import N_, choose_locale, in_language, text_of
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.log_redaction import loggable_path
 
@@ -37,8 +45,15 @@ class ApiError(Exception):
         self.extra = extra or {}
         super().__init__(message)
 
-    def body(self) -> dict:
-        return {"error": self.message, **(self.errors or {}), **self.extra}
+    def body(self, language: str | None = None) -> dict:
+        if language is None or language == "en":
+            return {"error": self.message, **(self.errors or {}), **self.extra}
+        extra = {k: in_language(language, v) if k == "message" and isinstance(v, str) else v
+                 for k, v in self.extra.items()}
+        if not self.errors:
+            return {"error": in_language(language, self.message), **extra}
+        errors = {field: [in_language(language, m) for m in messages] for field, messages in self.errors.items()}
+        return {"error": _summary(m for messages in errors.values() for m in messages), **errors, **extra}
 
 
 def not_found() -> ApiError:
@@ -47,8 +62,11 @@ def not_found() -> ApiError:
 
 def invalid(errors: dict[str, str]) -> ApiError:
     """422 with each field's message, and all of them joined in `error`."""
-    summary = " ".join(message if message.endswith(".") else message + "." for message in errors.values())
-    return ApiError(422, summary, {field: [message] for field, message in errors.items()})
+    return ApiError(422, _summary(errors.values()), {field: [message] for field, message in errors.items()})
+
+
+def _summary(messages) -> str:
+    return " ".join(message if message.endswith((".", "。", "۔", "।")) else message + "." for message in messages)
 
 
 JSON_UTF8 = "application/json; charset=utf-8"
@@ -72,10 +90,30 @@ def is_api_path(path: str) -> bool:
     return path.startswith(("/api/", "/d/")) or path == "/api" or path.endswith(".json")
 
 
-def install_error_handlers(api: FastAPI) -> None:
+def asked_language(request: Request, pages) -> str | None:
+    """The language the pages would pick for this request (`?locale=`, Accept-Language); None
+    (English, as always) when it asks for none."""
+    asked, header = request.query_params.get("locale"), request.headers.get("accept-language")
+    if not asked and not header:
+        return None
+    return choose_locale(query=asked, remembered=None, accept_language=header, default=pages.default_locale,
+                         enabled=pages.enabled_languages)
+
+
+def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
+    """`runtime_of`: the runtime the routes use (its settings say which languages this site speaks)."""
+    async def language(request: Request) -> str | None:
+        if not request.query_params.get("locale") and not request.headers.get("accept-language"):
+            return None
+        runtime = runtime_of()
+        return asked_language(request, (await runtime if inspect.isawaitable(runtime) else runtime).settings.pages)
+
+    async def said(request: Request, status: int, message: str, headers: dict[str, str] | None = None):
+        return json_error(status, {"error": in_language(await language(request), message)}, headers)
+
     @api.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError):
-        return json_error(error.status, error.body(), error.headers)
+    async def _api_error(request: Request, error: ApiError):
+        return json_error(error.status, error.body(await language(request)), error.headers)
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError):
@@ -96,22 +134,22 @@ def install_error_handlers(api: FastAPI) -> None:
         return json_error(error.status_code, {"error": str(error.detail)}, error.headers)
 
     @api.exception_handler(AccountRequired)
-    async def _account_required(_request: Request, error: AccountRequired):
-        return json_error(401, {"error": str(error)})
+    async def _account_required(request: Request, error: AccountRequired):
+        return await said(request, 401, text_of(error))
 
     @api.exception_handler(RateLimited)
-    async def _rate_limited(_request: Request, error: RateLimited):
-        return json_error(429, {"error": str(error)}, {"Retry-After": str(error.retry_after_seconds)})
+    async def _rate_limited(request: Request, error: RateLimited):
+        return await said(request, 429, text_of(error), {"Retry-After": str(error.retry_after_seconds)})
 
     @api.exception_handler(ServerBusy)
-    async def _busy(_request: Request, error: ServerBusy):
+    async def _busy(request: Request, error: ServerBusy):
         if isinstance(error, DatabaseUnavailable):
             log.warning("database unavailable: %s", error)
-            message = "The database is busy or unreachable; nothing was changed. Try again shortly."
+            message = N_("The database is busy or unreachable; nothing was changed. Try again shortly.")
         else:
             log.warning("busy: %s", error)
-            message = "The server is busy right now; nothing was changed. Try again shortly."
-        return json_error(503, {"error": message}, {"Retry-After": str(error.retry_after_seconds)})
+            message = N_("The server is busy right now; nothing was changed. Try again shortly.")
+        return await said(request, 503, message, {"Retry-After": str(error.retry_after_seconds)})
 
     @api.exception_handler(Exception)
     async def _last_resort(request: Request, error: Exception):
@@ -120,4 +158,4 @@ def install_error_handlers(api: FastAPI) -> None:
         log.error("unexpected %s on %s %s", type(error).__name__, request.method, loggable_path(request.url.path))
         if not is_api_path(request.url.path):
             return PlainTextResponse("Internal Server Error", status_code=500)
-        return json_error(500, {"error": "Something went wrong on the server; nothing secret was exposed. Try again."})
+        return await said(request, 500, N_("Something went wrong on the server; nothing secret was exposed. Try again."))

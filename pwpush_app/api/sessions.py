@@ -21,8 +21,10 @@ from starlette.responses import RedirectResponse, Response
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import json_error
 from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, passkeys, two_factor
+from pwpush_app.core.account_language import page_language, remember_language
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
+from pwpush_app.core.i18n import COOKIE
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.http_security import arrived_over_https
@@ -107,6 +109,15 @@ def _clear_session_cookie(response: Response, request: Request, runtime: Runtime
                            secure=_secure(request, runtime))
 
 
+def _page_language(request: Request, runtime: Runtime) -> str:
+    return page_language(runtime, request.cookies.get(COOKIE), request.headers.get("accept-language"))
+
+
+async def _remember_language(request: Request, runtime: Runtime, outcome) -> None:
+    if isinstance(outcome, accounts.LoggedIn):  # the account's mails follow the language its owner uses now
+        await run_in_threadpool(remember_language, runtime, outcome.user.id, _page_language(request, runtime))
+
+
 def _logged_in(request: Request, runtime: Runtime, outcome, remember: bool) -> RedirectResponse:
     """A login's answer: the session cookie and the dashboard; or, for a login that needs its
     second factor, only the step cookie (core/login_steps.py) and the code or enrolment form."""
@@ -181,6 +192,7 @@ async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
         outcome = await run_in_threadpool(
             accounts.log_in, runtime, _text(form, "email"), _text(form, "password"), ip, remember
         )
+        await _remember_language(request, runtime, outcome)
         return _logged_in(request, runtime, outcome, remember)
 
     return await _guarded(request, runtime, "/login", action)
@@ -202,6 +214,7 @@ async def second_step(request: Request, runtime: Runtime = Depends(current_runti
                 raise
             response = _back("/login", refusal.code, getattr(refusal, "until", None))
         else:
+            await _remember_language(request, runtime, logged_in)
             response = _logged_in(request, runtime, logged_in, logged_in.remember)
         response.delete_cookie(step_cookie, path="/", httponly=True, samesite="strict", secure=_secure(request, runtime))
         return response
@@ -228,7 +241,8 @@ async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime))
         password = _text(form, "password")
         if password != _text(form, "password_confirmation"):
             raise AccountError(accounts.MESSAGES["passwords_differ"], "password")
-        user = await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip)
+        user = await run_in_threadpool(accounts.sign_up, runtime, _text(form, "email"), password, ip,
+                                       locale=_page_language(request, runtime))
         if account_mail.awaits_confirmation(runtime, user):
             return RedirectResponse("/login?confirm_sent=1", status_code=303)
         outcome = await run_in_threadpool(accounts.log_in, runtime, _text(form, "email"), password, ip)

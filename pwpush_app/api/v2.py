@@ -21,6 +21,7 @@ from pwpush_app.api.schemas import (
     error_responses,
 )
 from pwpush_app.api.version import version_v2
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.runtime import Runtime
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
@@ -48,7 +49,8 @@ CREATE_SCHEMA = {
 
 TOKEN_DOC = "The secret link's token (the last part of /p/<token>)."
 MAX_PAGE = 200
-INVALID_PAGE = "Invalid page parameter"
+_PAGE_RULE = said(N_("page must be a whole number up to {count}."), count=MAX_PAGE)
+INVALID_PAGE = N_("Invalid page parameter")
 
 
 async def page_number(page: str | None = Query(None, description="Page of 50, from 1 to 200 (0 or less counts as 1).",
@@ -60,9 +62,9 @@ async def page_number(page: str | None = Query(None, description="Page of 50, fr
     try:
         number = int(page.strip(), 10)
     except ValueError:
-        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."}) from None
+        raise ApiError(400, INVALID_PAGE, extra={"message": _PAGE_RULE}) from None
     if number > MAX_PAGE:
-        raise ApiError(400, INVALID_PAGE, extra={"message": f"page must be a whole number up to {MAX_PAGE}."})
+        raise ApiError(400, INVALID_PAGE, extra={"message": _PAGE_RULE})
     return max(number, 1)
 
 
@@ -85,18 +87,18 @@ async def presented_passphrase(
     if x_passphrase is None:
         return passphrase
     if passphrase is not None:
-        raise invalid({"passphrase": f"Send the passphrase once: in the {PASSPHRASE_HEADER} header or as "
-                                     "?passphrase=, not both."})
+        raise invalid({"passphrase": N_("Send the passphrase once: in the X-Passphrase header or as "
+                                        "?passphrase=, not both.")})
     # Header values arrive as Latin-1 text; the bytes on the wire are the client's UTF-8.
     raw = request.headers.getlist(PASSPHRASE_HEADER)
     if len(raw) != 1:
-        raise invalid({"passphrase": f"Send one {PASSPHRASE_HEADER} header."})
+        raise invalid({"passphrase": N_("Send one X-Passphrase header.")})
     try:
         value = raw[0].encode("latin-1").decode("utf-8")
     except UnicodeError:
-        raise invalid({"passphrase": f"The {PASSPHRASE_HEADER} header must be UTF-8 text."}) from None
+        raise invalid({"passphrase": N_("The X-Passphrase header must be UTF-8 text.")}) from None
     if len(value) > MAX_PASSPHRASE_CHARS:
-        raise invalid({"passphrase": f"A passphrase has at most {MAX_PASSPHRASE_CHARS} characters."})
+        raise invalid({"passphrase": said(N_("A passphrase has at most {count} characters."), count=MAX_PASSPHRASE_CHARS)})
     return value
 
 
@@ -112,8 +114,8 @@ async def presented_code(
                                              description="The same code, in a header."),
 ) -> str | None:
     if verification_code is not None and x_verification_code is not None:
-        raise invalid({"verification_code": f"Send the code once: in the {CODE_HEADER} header or as "
-                                            "?verification_code=, not both."})
+        raise invalid({"verification_code": N_("Send the code once: in the X-Verification-Code header or as "
+                                               "?verification_code=, not both.")})
     return x_verification_code if x_verification_code is not None else verification_code
 
 

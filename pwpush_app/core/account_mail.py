@@ -97,13 +97,18 @@ def _days(span: timedelta) -> int:
 
 # --- the mails -------------------------------------------------------------------------------------
 
+def _language(runtime: Runtime, user: User | None) -> str:
+    """The account's language (User.locale), or the site's default."""
+    return letters.reader_locale(runtime.settings, user.locale if user is not None else None)
+
+
 def send_confirmation(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
     """Ask the owner of a new account to confirm its address."""
     if not account_emails(runtime):
         return
     token = issue_token(db, runtime, user.id, CONFIRM, now)
     letter = letters.confirm_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, CONFIRM, token),
-                                    _days(LIFETIMES[CONFIRM]))
+                                    _days(LIFETIMES[CONFIRM]), _language(runtime, user))
     queue_mail(db, runtime, letter, "confirm", user_id=user.id, now=now)
 
 
@@ -116,7 +121,7 @@ def confirmation_recently_sent(db: Session, user_id: str, now: datetime) -> bool
 def send_reset(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
     token = issue_token(db, runtime, user.id, RESET, now)
     letter = letters.reset_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, RESET, token),
-                                  int(LIFETIMES[RESET].total_seconds() // 60))
+                                  int(LIFETIMES[RESET].total_seconds() // 60), _language(runtime, user))
     queue_mail(db, runtime, letter, "reset", user_id=user.id, now=now)
 
 
@@ -130,7 +135,7 @@ def reset_recently_sent(db: Session, user_id: str, now: datetime) -> bool:
 
 def unlock_letter_for(runtime: Runtime, user: User, token: str, locked_until: datetime) -> letters.Letter:
     return letters.unlock_letter(runtime.settings, user.email, links.account_link(runtime.settings.base_url, UNLOCK, token),
-                                 runtime.settings.login_max_failures, locked_until)
+                                 runtime.settings.login_max_failures, locked_until, _language(runtime, user))
 
 
 def send_unlock(db: Session, runtime: Runtime, user: User, locked_until: datetime, now: datetime) -> None:
@@ -143,7 +148,7 @@ def send_unlock(db: Session, runtime: Runtime, user: User, locked_until: datetim
 
 def send_password_changed(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
     if account_emails(runtime):
-        queue_mail(db, runtime, letters.password_changed_letter(runtime.settings, user.email, now), "password_changed",
+        queue_mail(db, runtime, letters.password_changed_letter(runtime.settings, user.email, now, _language(runtime, user)), "password_changed",
                    user_id=user.id, now=now)
 
 
@@ -151,11 +156,14 @@ def send_email_change(db: Session, runtime: Runtime, user: User, new_email: str,
     """Ask the owner of the new address to confirm it; the account keeps its address until then."""
     token = issue_token(db, runtime, user.id, EMAIL, now, new_email=new_email)
     letter = letters.email_change_letter(runtime.settings, new_email, user.email,
-                                         links.account_link(runtime.settings.base_url, EMAIL, token), _days(LIFETIMES[EMAIL]))
+                                         links.account_link(runtime.settings.base_url, EMAIL, token), _days(LIFETIMES[EMAIL]),
+                                         _language(runtime, user))
     queue_mail(db, runtime, letter, "email_change", user_id=user.id, now=now)
 
 
 def send_email_changed(db: Session, runtime: Runtime, user_id: str, old_email: str, new_email: str, now: datetime) -> None:
     if account_emails(runtime):
-        queue_mail(db, runtime, letters.email_changed_letter(runtime.settings, old_email, new_email, now),
+        letter = letters.email_changed_letter(runtime.settings, old_email, new_email, now,
+                                              _language(runtime, db.get(User, user_id)))
+        queue_mail(db, runtime, letter,
                    "email_changed", user_id=user_id, now=now)

@@ -30,6 +30,7 @@ from pwpush_app.core.account_messages import (  # noqa: F401  (the account's wor
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.i18n import normalise
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, User
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.runtime import Runtime
@@ -94,9 +95,10 @@ def _require_logins_open(runtime: Runtime) -> None:
 
 # --- sign up ------------------------------------------------------------------------------------
 
-def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, now: datetime | None = None) -> User:
-    """A new account.  Raises AccountError (with the field) when a rule refuses it, and
-    RateLimited when `ip` signs up too often."""
+def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, now: datetime | None = None,
+            locale: str = "") -> User:
+    """A new account (its mails in `locale`, the sign-up page's language).  Raises AccountError
+    (with the field) when a rule refuses it, and RateLimited when `ip` signs up too often."""
     now = now or utcnow()
     settings = runtime.settings
     _require_logins_open(runtime)
@@ -110,7 +112,8 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
     with transaction(runtime.engine) as db:
         if db.exec(select(User.id).where(User.email == email)).first() is not None:
             raise AccountError("An account with this email already exists: log in instead.", "email")
-        user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now)
+        user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now,
+                    locale=normalise(locale, settings.pages.enabled_languages) or "")
         db.add(user)
         # With account emails, the address is confirmed before the first login.
         account_mail.send_confirmation(db, runtime, user, now)

@@ -25,6 +25,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import check_policies
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
@@ -91,11 +92,11 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
         raise InvalidPush({"kind": f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}."})
     policy = settings.policy(kind)
     if not policy.enabled:
-        raise InvalidPush({"kind": f"{kind} pushes are turned off on this server."})
+        raise InvalidPush({"kind": said(N_("{kind} pushes are turned off on this server."), kind=kind)})
 
     payload = request.payload
     if not isinstance(payload, str):
-        errors["payload"] = "The payload must be text."
+        errors["payload"] = N_("The payload must be text.")
     elif request.end_to_end is not False:
         check_end_to_end(kind, payload, request.end_to_end, settings, errors)
     else:
@@ -105,9 +106,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
 
     views = policy.views_default if request.expire_after_views is None else request.expire_after_views
     if not _is_int(views) or not policy.views_min <= views <= policy.views_max:
-        errors["expire_after_views"] = (
-            f"Views must be a whole number from {policy.views_min} to {policy.views_max}."
-        )
+        errors["expire_after_views"] = said(N_("Views must be a whole number from {min} to {max}."),
+                                            min=policy.views_min, max=policy.views_max)
     minutes = policy.minutes_default if request.expire_after_minutes is None else request.expire_after_minutes
     if not _is_int(minutes) or not policy.minutes_min <= minutes <= policy.minutes_max:
         errors["expire_after"] = (
@@ -117,12 +117,12 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     deletable = policy.deletable_by_viewer_default if request.deletable_by_viewer is None else request.deletable_by_viewer
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
         if not isinstance(value, bool):
-            errors[name] = f"{name} must be true or false."
+            errors[name] = said(N_("{field} must be true or false."), field=name)
     if settings.require_passphrase and not normalize_passphrase(request.passphrase) and not _envelope_has_passphrase(request):
         errors["passphrase"] = PASSPHRASE_REQUIRED
     if request.recipients not in (None, "", []) and not group:
-        errors["recipients"] = ("Recipients can't be named for a file push: push text, a URL or a QR code to "
-                                "several recipients, or send the files to each one.")
+        errors["recipients"] = N_("Recipients can't be named for a file push: push text, a URL or a QR code to "
+                                  "several recipients, or send the files to each one.")
     verify_email = recipient_code.check_verify_email(runtime, client or Client(), request.verify_email, errors)
     if group and request.verify_email not in (None, ""):
         errors[recipient_code.FIELD] = ("Name the recipients' addresses among the recipients, and ask to verify "
@@ -154,8 +154,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
 
 
 # PWPUSH_REQUIRE_PASSPHRASE: what a sender without one reads (the page and the API alike).
-PASSPHRASE_REQUIRED = ("This site requires a passphrase on every push: set one, and tell it to the recipient "
-                       "another way (a call, a chat).")
+PASSPHRASE_REQUIRED = N_("This site requires a passphrase on every push: set one, and tell it to the recipient "
+                         "another way (a call, a chat).")
 
 
 # The sender's other texts and their longest length, in characters.
@@ -166,24 +166,24 @@ def check_text(name: str, value, errors: dict[str, str]) -> None:
     """A name, note or passphrase (TEXT_LIMITS): text, not too long, storable."""
     limit = TEXT_LIMITS[name]
     if not isinstance(value, str):
-        errors[name] = f"The {name} must be text."
+        errors[name] = said(N_("The {field} must be text."), field=name)
     elif len(value) > limit:
-        errors[name] = f"The {name} is too long: at most {limit} characters."
+        errors[name] = said(N_("The {field} is too long: at most {count} characters."), field=name, count=limit)
     elif not _is_encodable(value):
-        errors[name] = f"The {name} is not valid UTF-8 text."
+        errors[name] = said(N_("The {field} is not valid UTF-8 text."), field=name)
 
 
 def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:
     """What a push of `kind` may hold (creating, and replacing it later)."""
     if not _is_encodable(payload):
-        errors["payload"] = "The payload is not valid UTF-8 text."
+        errors["payload"] = N_("The payload is not valid UTF-8 text.")
         return
     if kind == "file":
         if len(payload.encode()) > settings.max_payload_bytes:
             errors["payload"] = f"The text is too long: at most {settings.max_payload_bytes} bytes."
         return
     if not payload.strip():
-        errors["payload"] = "Enter the secret to share."
+        errors["payload"] = N_("Enter the secret to share.")
     elif kind == "text" and len(payload.encode()) > settings.max_payload_bytes:
         errors["payload"] = (f"The secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
                              f"({settings.max_payload_bytes:,} bytes of UTF-8). Shorten it, or send it as a file.")
@@ -192,11 +192,12 @@ def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> 
     elif kind == "qr" and not qr_fits(payload):
         errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
     elif kind == "url" and not is_safe_url(payload):
-        errors["payload"] = "Enter a full web address starting with http:// or https://."
+        errors["payload"] = N_("Enter a full web address starting with http:// or https://.")
 
 
-END_TO_END_OFF = "End-to-end encryption is turned off on this server: send the secret as it is, or ask whoever runs it."
-END_TO_END_TEXT_ONLY = "End-to-end encryption is for text and file pushes: choose one of those kinds."
+END_TO_END_OFF = N_("End-to-end encryption is turned off on this server: send the secret as it is, or ask whoever "
+                    "runs it.")
+END_TO_END_TEXT_ONLY = N_("End-to-end encryption is for text and file pushes: choose one of those kinds.")
 
 
 def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, str]) -> None:
@@ -204,7 +205,7 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
     envelope no longer than the payload limit (the envelope is what is stored); a file
     push's message may be left out, its files are checked as they arrive (core/e2e_files.py)."""
     if flag is not True:
-        errors["end_to_end"] = "end_to_end must be true or false."
+        errors["end_to_end"] = N_("end_to_end must be true or false.")
     elif not settings.end_to_end:
         errors["end_to_end"] = END_TO_END_OFF
     elif kind not in ("text", "file"):
@@ -212,7 +213,7 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
     elif kind == "file" and payload == "":
         return
     elif not payload.strip():
-        errors["payload"] = "Enter the secret to share."
+        errors["payload"] = N_("Enter the secret to share.")
     elif len(payload.encode("utf-8", errors="replace")) > settings.max_payload_bytes:
         errors["payload"] = (f"The encrypted secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
                              "once encrypted (about three quarters of that before). Shorten it, or send it as a file.")
@@ -290,7 +291,7 @@ def create_push(runtime: Runtime, request: NewPush, client: Client, now: datetim
     runtime.throttle.hit("create", client.ip)
     require_sender_allowed(runtime, client)
     if request.kind == "file":
-        raise InvalidPush({"files": "Attach at least one file."})
+        raise InvalidPush({"files": N_("Attach at least one file.")})
     return store_new_push(runtime, request, client, new_push_key(runtime), now)
 
 

@@ -6,23 +6,22 @@ core/throttle.py; account refusals with the accounts, core/accounts.py.)
 
 from __future__ import annotations
 
-from pwpush_app.core.i18n import N_
+from pwpush_app.core.i18n import N_, Said, joined, said
 
 
 class PushError(Exception):
     """A refusal whose message is fit to show a person.
 
     `sentences`: the message as English templates with their values, for a page that shows
-    it in another language (core/i18n.py); empty: the message is one catalogue entry itself."""
+    it in another language (core/i18n.py); empty: the message is one catalogue entry itself.
+    A message made with `said()` brings its sentences along."""
 
     sentences: tuple[tuple[str, dict[str, int]], ...] = ()
 
-
-def _in_words(sentences: list[tuple[str, dict[str, int]]]) -> str:
-    """The English message: each template filled (`*_minutes` values as "1 minute", "8 minutes")."""
-    def fill(template: str, values: dict[str, int]) -> str:
-        return template.format(**{k: in_minutes(v * 60) if k.endswith("_minutes") else v for k, v in values.items()})
-    return " ".join(fill(template, values) for template, values in sentences)
+    def __init__(self, *args):
+        super().__init__(*args)
+        if args and not self.sentences and getattr(args[0], "sentences", ()):
+            self.sentences = args[0].sentences
 
 
 class ServerBusy(RuntimeError):
@@ -35,8 +34,12 @@ class ServerBusy(RuntimeError):
 
 def in_minutes(seconds: int) -> str:
     """'1 minute', '8 minutes': a wait, rounded up."""
-    minutes = (seconds + 59) // 60
+    minutes = _minutes(seconds)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _minutes(seconds: int) -> int:
+    return (seconds + 59) // 60
 
 
 # --- creating ------------------------------------------------------------------------------------
@@ -53,17 +56,17 @@ class NoLongerEditable(PushError):
     """The owner asked to edit a push that has expired (Password Pusher's words)."""
 
     def __init__(self):
-        super().__init__("That push has already expired and cannot be edited.")
+        super().__init__(N_("That push has already expired and cannot be edited."))
 
 
 class AccountRequired(PushError):
     def __init__(self):
-        super().__init__("This site needs an account to create pushes: log in or sign up first.")
+        super().__init__(N_("This site needs an account to create pushes: log in or sign up first."))
 
 
 class LoginRequired(PushError):
     def __init__(self):
-        super().__init__("File pushes need an account on this server: log in to send files.")
+        super().__init__(N_("File pushes need an account on this server: log in to send files."))
 
 
 # --- viewing and deleting ---------------------------------------------------------------------------
@@ -109,23 +112,23 @@ class WrongPassphrase(PushError):
             then = (N_("That was the last attempt for now: try again in {pause_minutes}, or ask the sender to check the "
                        "passphrase."), pause)
         self.sentences = ((N_("That passphrase is not correct."), {}), then)
-        super().__init__(_in_words(list(self.sentences)))
+        super().__init__(Said(self.sentences))
 
 
 class CodeRequired(PushError):
     """The sender asked to verify the recipient: a reveal needs the code mailed to them."""
 
     def __init__(self):
-        super().__init__("The sender asked us to check that you are the recipient: request a code by email, "
-                         "then enter it to continue.")
+        super().__init__(N_("The sender asked us to check that you are the recipient: request a code by email, "
+                            "then enter it to continue."))
 
 
 class CodeExpired(PushError):
     """No code is waiting for this push (never sent, used, replaced by a newer one, or too old)."""
 
     def __init__(self):
-        super().__init__("That code no longer works (each code works once, for 10 minutes, and a new one replaces it): "
-                         "request a new code.")
+        super().__init__(N_("That code no longer works (each code works once, for 10 minutes, and a new one replaces "
+                            "it): request a new code."))
 
 
 class WrongCode(PushError):
@@ -134,17 +137,18 @@ class WrongCode(PushError):
     def __init__(self, attempts_left: int, pause_minutes: int = 0, burns_left: int | None = None):
         self.attempts_left = attempts_left
         self.burns_left = burns_left
-        pause = in_minutes(pause_minutes * 60)
         if burns_left == 0:
-            then = " The sender allowed no more wrong guesses: the secret is now deleted. Ask the sender for a new link."
+            then = said(N_("The sender allowed no more wrong guesses: the secret is now deleted. Ask the sender for a "
+                           "new link."))
         elif burns_left is not None and burns_left <= attempts_left:
-            then = (" One more wrong guess deletes the secret." if burns_left == 1
-                    else f" {burns_left} more wrong guesses delete the secret.")
+            then = (said(N_("One more wrong guess deletes the secret.")) if burns_left == 1
+                    else said(N_("{count} more wrong guesses delete the secret."), count=burns_left))
         elif attempts_left > 0:
-            then = f" {attempts_left} attempts left; then attempts from your network pause for {pause}."
+            then = said(N_("{count} attempts left; then attempts from your network pause for {pause_minutes}."),
+                        count=attempts_left, pause_minutes=pause_minutes)
         else:
-            then = f" That was the last attempt for now: try again in {pause}."
-        super().__init__("That code is not correct: check the newest mail and type its 6 digits." + then)
+            then = said(N_("That was the last attempt for now: try again in {pause_minutes}."), pause_minutes=pause_minutes)
+        super().__init__(joined(said(N_("That code is not correct: check the newest mail and type its 6 digits.")), then))
 
 
 class CodeSendLimited(PushError):
@@ -152,10 +156,13 @@ class CodeSendLimited(PushError):
 
     def __init__(self, retry_after_seconds: int):
         self.retry_after_seconds = max(1, retry_after_seconds)
-        wait = (f"{self.retry_after_seconds} seconds" if self.retry_after_seconds < 120
-                else in_minutes(self.retry_after_seconds))
-        super().__init__(f"A code was sent a moment ago: look for it in your inbox (and spam folder), "
-                         f"or request a new one in {wait}.")
+        if self.retry_after_seconds < 120:
+            message = said(N_("A code was sent a moment ago: look for it in your inbox (and spam folder), or request a "
+                              "new one in {wait_seconds}."), wait_seconds=self.retry_after_seconds)
+        else:
+            message = said(N_("A code was sent a moment ago: look for it in your inbox (and spam folder), or request a "
+                              "new one in {wait_minutes}."), wait_minutes=_minutes(self.retry_after_seconds))
+        super().__init__(message)
 
 
 class TooManyAttempts(PushError):
@@ -163,9 +170,8 @@ class TooManyAttempts(PushError):
 
     def __init__(self, retry_after_seconds: int, message: str | None = None):
         self.retry_after_seconds = max(1, retry_after_seconds)
-        super().__init__(
-            message or f"Too many wrong passphrases from your network. Try again in {in_minutes(self.retry_after_seconds)}."
-        )
+        super().__init__(message or said(N_("Too many wrong passphrases from your network. Try again in {wait_minutes}."),
+                                         wait_minutes=_minutes(self.retry_after_seconds)))
 
 
 class PushLocked(TooManyAttempts):
@@ -174,14 +180,15 @@ class PushLocked(TooManyAttempts):
     def __init__(self, retry_after_seconds: int):
         super().__init__(
             retry_after_seconds,
-            "This secret is locked after too many wrong passphrases. "
-            f"Try again in {in_minutes(max(1, retry_after_seconds))}, or ask the sender for a new link.",
+            joined(said(N_("This secret is locked after too many wrong passphrases.")), said(
+                N_("Try again in {wait_minutes}, or ask the sender for a new link."),
+                wait_minutes=_minutes(max(1, retry_after_seconds)))),
         )
 
 
 class UnexpectedPassphrase(PushError):
     def __init__(self):
-        super().__init__("This push has no passphrase; send the request without one.")
+        super().__init__(N_("This push has no passphrase; send the request without one."))
 
 
 class NotAllowed(PushError):
@@ -194,12 +201,11 @@ class DownloadUnavailable(PushError):
     """Unknown grant, expired window, expired push or deleted file: one answer for all."""
 
     def __init__(self):
-        super().__init__("This download has expired or never existed. Open the secret link again if it has views left.")
+        super().__init__(N_("This download has expired or never existed. Open the secret link again if it has views "
+                            "left."))
 
 
 class AlreadyDownloaded(PushError):
     def __init__(self):
-        super().__init__(
-            "This file was already downloaded. After the last view each file can be downloaded once, "
-            "and this one has been deleted."
-        )
+        super().__init__(N_("This file was already downloaded. After the last view each file can be downloaded once, "
+                            "and this one has been deleted."))

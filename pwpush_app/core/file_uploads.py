@@ -46,6 +46,7 @@ from pwpush_app.core.create import (
 )
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes, sanitize_content_type, sanitize_file_name
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import PushFile
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
@@ -90,11 +91,10 @@ def check_may_send_files(runtime: Runtime, client: Client, file_count: int | Non
 
 
 def _check_count(runtime: Runtime, count: int) -> None:
-    limit = runtime.settings.max_files_per_push
     if count < 1:
-        raise InvalidPush({"files": "Attach at least one file."})
-    if count > limit:
-        raise InvalidPush({"files": f"Too many files: at most {limit} per push."})
+        raise InvalidPush({"files": N_("Attach at least one file.")})
+    if count > (limit := runtime.settings.max_files_per_push):
+        raise InvalidPush({"files": said(N_("Too many files: at most {count} per push."), count=limit)})
 
 
 # --- creating: the draft -----------------------------------------------------------------------
@@ -179,7 +179,7 @@ class FilePushDraft:
         if self._current is not None:
             raise RuntimeError("end_file() the current file first")
         if len(self._files) >= self.runtime.settings.max_files_per_push:
-            self._refuse("files", f"Too many files: at most {self.runtime.settings.max_files_per_push} per push.")
+            self._refuse("files", said(N_("Too many files: at most {count} per push."), count=self.runtime.settings.max_files_per_push))
         position = len(self._files)
         key = f"{self.push_id}/{position}"
         with self._aborting_on_error():
@@ -221,7 +221,7 @@ class FilePushDraft:
         if current.size == 0:
             # An empty file carries no secret; it is almost always a mistake (an empty
             # file input, a failed read), so say so instead of sharing nothing.
-            self._refuse("files", f"{current.name} is empty: choose a file with something in it.")
+            self._refuse("files", said(N_("{name} is empty: choose a file with something in it."), name=current.name))
         with self._aborting_on_error():
             current.writer.write(current.sealer.finish())
             current.writer.commit()
@@ -249,7 +249,7 @@ class FilePushDraft:
         if request is None:
             raise RuntimeError("commit() needs the push's request")
         if not self._files:
-            self._refuse("files", "Attach at least one file.")
+            self._refuse("files", N_("Attach at least one file."))
         if request.end_to_end is True:
             self._seal_end_to_end_files()
         with self._aborting_on_error():

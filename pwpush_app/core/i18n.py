@@ -8,20 +8,29 @@
   codes in PWP__ENABLED_LANGUAGE_CODES are ever chosen.
 - `translate(code, text)`: server-side text (API errors, mails) goes through the same
   catalogues; the pages look strings up in the browser (ui/i18n.py).
+- `said(template, **values)`: English text with values (`{count}`), which remembers its
+  sentences so that `in_language` translates the template first and fills it after; `*_minutes`
+  values read "8 minutes" in each language.  A `Said` is a `str`: English callers see no change.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
+from babel.core import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from pwpush_app.settings_languages import DEFAULT_LOCALE, LANGUAGES, RIGHT_TO_LEFT, normalise
 
 __all__ = ["DEFAULT_LOCALE", "LANGUAGES", "RIGHT_TO_LEFT", "accepted_languages", "catalogue", "choose_locale",
-           "direction", "N_", "normalise", "translate"]
+           "direction", "N_", "Said", "in_language", "joined", "normalise", "said", "text_of", "translate"]
 
+# The cookie a browser remembers its visitor's choice in (ui/i18n.py sets it; the login forms read it).
+COOKIE = "pwp_locale"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
@@ -79,3 +88,81 @@ def translate(code: str, text: str) -> str:
 def N_(text: str) -> str:
     """Marks English text that is translated later, where it is shown (pybabel extracts it)."""
     return text
+
+
+# --- text with values, translated on the server (API errors, mails) ------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+Sentences = tuple[tuple[str, dict], ...]
+
+
+class Said(str):
+    """English text (a `str`) that keeps its sentences: (English template, values) pairs."""
+
+    sentences: Sentences = ()
+
+    def __new__(cls, sentences: Sentences):
+        text = super().__new__(cls, " ".join(_fill(template, values, "en") for template, values in sentences))
+        text.sentences = tuple(sentences)
+        return text
+
+    def __reduce__(self):
+        return Said, (self.sentences,)
+
+
+def said(template: str, **values) -> Said:
+    """One sentence with its values (the template marked with `N_` where it is written)."""
+    return Said(((template, values),))
+
+
+def joined(*texts: str) -> Said:
+    """Texts (plain or `Said`) one after the other, as one text."""
+    return Said(tuple(sentence for text in texts for sentence in _sentences(text)))
+
+
+def _sentences(text: str) -> Sentences:
+    return getattr(text, "sentences", ()) or ((str(text).strip(), {}),)
+
+
+def text_of(error: Exception) -> str:
+    """A refusal's message with its sentences (an exception's `str()` loses them)."""
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    sentences = getattr(message, "sentences", ()) or getattr(error, "sentences", ())
+    return Said(sentences) if sentences else message
+
+
+@lru_cache(maxsize=64)
+def _babel(code: str) -> Locale | None:
+    try:
+        return Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def _word(name: str, value, code: str) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return str(value)
+    babel = _babel(code) if code != "en" else None
+    for suffix, unit in (("_minutes", "minute"), ("_seconds", "second")):
+        if name.endswith(suffix):
+            if babel is None:  # English, as the messages always read
+                return f"{value} {unit}{'s' if value != 1 or unit == 'second' else ''}"
+            return format_unit(value, f"duration-{unit}", length="long", locale=babel)
+    return format_decimal(value, locale=babel) if babel is not None and value >= 10000 else str(value)
+
+
+def _fill(template: str, values: dict, code: str) -> str:
+    """One pass: a value that itself holds "{name}" (a push's name, an address) stays as it is."""
+    return _PLACEHOLDER.sub(lambda found: _word(found[1], values[found[1]], code) if found[1] in values else found[0],
+                            template)
+
+
+def in_language(code: str | None, text: str) -> str:
+    """`text` (plain English, or a `Said`) in language `code`; English where a sentence has no translation."""
+    if not text or not code or code == "en":
+        return str(text)
+    sentences = getattr(text, "sentences", ())
+    if not sentences:
+        return translate(code, str(text))
+    return " ".join(_fill(translate(code, template), values, code) for template, values in sentences)

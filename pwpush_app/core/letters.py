@@ -4,19 +4,26 @@ tagline and colour (PWP__BRAND__*).
 A letter says what happened and what to do; it never carries a secret: no payload, no
 note, no passphrase.  Only the link mail carries a secret link (that is its point) and the
 account mails a one-time token; both are sealed while they wait in the outbox.
-Languages: `locale` is recorded for when the site has more than English.
+Languages: each letter takes the reader's `locale` (the link mail: the sender's page's or the
+API request's language, or `notify_emails_to_locale`; account mails: the account's language,
+User.locale).  `t(...)` in a letter is that language's sentence, filled after translation
+(core/i18n.py); dates are written in that language with their zone named (UTC).  English is
+as it always was.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
+from babel.dates import format_datetime as babel_datetime
+
 from pwpush_app.core.clock import human_utc
+from pwpush_app.core.i18n import direction, in_language, normalise, said
 from pwpush_app.settings import Settings
 
 BRAND_COLOUR = "#5b5bd6"
@@ -58,21 +65,46 @@ def site_host(settings: Settings) -> str:
     return urlsplit(settings.base_url).hostname or settings.base_url
 
 
-def compose(settings: Settings, to: str, subject: str, heading: str, parts: list, why: str) -> Letter:
+def reader_locale(settings: Settings, code: str | None) -> str:
+    """The language a mail is written in: the reader's, when this site speaks it, else the site's default."""
+    enabled = settings.pages.enabled_languages
+    return normalise(code, enabled) or normalise(settings.pages.default_locale, enabled) or "en"
+
+
+def speaker(locale: str):
+    """`t(template, **values)`: one sentence in `locale`, filled after translation."""
+    def t(template: str, **values) -> str:
+        return in_language(locale, said(template, **values))
+    return t
+
+
+def moment(when: datetime, locale: str) -> str:
+    """A date and time in the reader's language, with its zone named (UTC)."""
+    if locale in ("", "en"):
+        return human_utc(when)
+    try:
+        return babel_datetime(when, "long", tzinfo=timezone.utc, locale=locale.replace("-", "_"))
+    except (ValueError, LookupError):
+        return human_utc(when)
+
+
+def compose(settings: Settings, to: str, subject: str, heading: str, parts: list, why: str, locale: str = "en") -> Letter:
     """A letter from paragraphs (str) and buttons (Button), with the site's header and footer.
-    `why` tells the reader why they got it."""
+    `why` tells the reader why they got it; `locale` is the language it is written in."""
+    t = speaker(locale)
     title, tagline = settings.brand_title, settings.brand_tagline
     text_parts, html_parts = [heading, "=" * len(heading)], []
     for part in parts:
         if isinstance(part, Button):
             text_parts.append(f"{part.label}:\n{part.url}")
             url = html.escape(part.url, quote=True)
+            copy = html.escape(t("Or copy this link into your browser: {url}", url=part.url), quote=True)
             html_parts.append(
                 f'<p style="margin:24px 0"><a href="{url}" style="display:inline-block;background:{BRAND_COLOUR};'
                 f'color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:6px;font-weight:600">'
                 f'{html.escape(part.label)}</a></p>'
                 f'<p style="margin:0 0 16px;font-size:13px;color:{MUTED};word-break:break-all">'
-                f'Or copy this link into your browser: {url}</p>'
+                f'{copy}</p>'
             )
         else:
             text_parts.append(part)
@@ -80,7 +112,8 @@ def compose(settings: Settings, to: str, subject: str, heading: str, parts: list
     footer = f"{title} · {tagline} · {settings.base_url}" if tagline else f"{title} · {settings.base_url}"
     text = "\n\n".join(text_parts) + f"\n\n-- \n{why}\n{footer}\n"
     body = (
-        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{html.escape(locale or "en", quote=True)}" dir="{direction(locale)}">'
+        '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
         '<body style="margin:0;padding:0;background:#f3f3f7;color:#1c2024;'
         'font-family:-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif">'
@@ -104,20 +137,22 @@ def compose(settings: Settings, to: str, subject: str, heading: str, parts: list
 # --- the link, sent for its sender ------------------------------------------------------------
 
 def link_letter(settings: Settings, to: str, sender_email: str, link: str, views: int, expires_at: datetime,
-                has_passphrase: bool) -> Letter:
-    views_text = "1 view" if views == 1 else f"{views} views"
+                has_passphrase: bool, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    until = moment(expires_at, locale)
     parts = [
-        f"{sender_email} shared a secret with you through {settings.brand_title}.",
-        Button("Open the secret", link),
-        f"The link works until {human_utc(expires_at)} or for {views_text}, whichever comes first. "
-        "Then the secret is deleted.",
+        t("{sender} shared a secret with you through {site}.", sender=sender_email, site=settings.brand_title),
+        Button(t("Open the secret"), link),
+        t("The link works until {until} or for 1 view, whichever comes first.", until=until) if views == 1 else
+        t("The link works until {until} or for {count} views, whichever comes first.", until=until, count=views),
     ]
+    parts[-1] = parts[-1] + " " + t("Then the secret is deleted.")
     if has_passphrase:
-        parts.append(f"You will need a passphrase to open it: {sender_email} gives it to you another way.")
-    parts.append("Don't forward this mail: whoever has the link can open the secret.")
-    return compose(settings, to, f"{sender_email} sent you a secret", "A secret for you", parts,
-                   f"You get this mail because {sender_email} asked {site_host(settings)} to send you the link. "
-                   "If you didn't expect it, ignore it.")
+        parts.append(t("You will need a passphrase to open it: {sender} gives it to you another way.", sender=sender_email))
+    parts.append(t("Don't forward this mail: whoever has the link can open the secret."))
+    return compose(settings, to, t("{sender} sent you a secret", sender=sender_email), t("A secret for you"), parts,
+                   t("You get this mail because {sender} asked {host} to send you the link.", sender=sender_email,
+                     host=site_host(settings)) + " " + t("If you didn't expect it, ignore it."), locale)
 
 
 # --- the recipient's verification code (core/recipient_code.py) -------------------------------------
@@ -139,61 +174,75 @@ def code_letter(settings: Settings, to: str, code: str, valid_minutes: int) -> L
 
 # --- account mails ------------------------------------------------------------------------------
 
-def _account_footer(settings: Settings) -> str:
-    return f"You get this mail because this address belongs to an account at {site_host(settings)}."
+def _account_footer(settings: Settings, locale: str) -> str:
+    return speaker(locale)("You get this mail because this address belongs to an account at {host}.",
+                           host=site_host(settings))
 
 
-def confirm_letter(settings: Settings, to: str, link: str, valid_days: int) -> Letter:
-    return compose(settings, to, f"Confirm your email address for {settings.brand_title}", "Confirm your email address", [
-        f"Someone, hopefully you, signed up at {site_host(settings)} with this address.",
-        Button("Confirm my address", link),
-        f"The link works for {valid_days} days. If you didn't sign up, ignore this mail: no account is opened.",
-    ], f"You get this mail because this address was used to sign up at {site_host(settings)}.")
+def confirm_letter(settings: Settings, to: str, link: str, valid_days: int, locale: str = "en") -> Letter:
+    t, host = speaker(locale), site_host(settings)
+    return compose(settings, to, t("Confirm your email address for {site}", site=settings.brand_title),
+                   t("Confirm your email address"), [
+        t("Someone, hopefully you, signed up at {host} with this address.", host=host),
+        Button(t("Confirm my address"), link),
+        t("The link works for {count} days.", count=valid_days) + " "
+        + t("If you didn't sign up, ignore this mail: no account is opened."),
+    ], t("You get this mail because this address was used to sign up at {host}.", host=host), locale)
 
 
-def reset_letter(settings: Settings, to: str, link: str, valid_minutes: int) -> Letter:
-    return compose(settings, to, f"Reset your password for {settings.brand_title}", "Reset your password", [
-        f"Someone, hopefully you, asked to reset the password of your account at {site_host(settings)}.",
-        Button("Choose a new password", link),
-        f"The link works once, for {valid_minutes} minutes. If you didn't ask, ignore this mail: "
-        "your password stays as it is.",
-    ], _account_footer(settings))
+def reset_letter(settings: Settings, to: str, link: str, valid_minutes: int, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("Reset your password for {site}", site=settings.brand_title), t("Reset your password"), [
+        t("Someone, hopefully you, asked to reset the password of your account at {host}.", host=site_host(settings)),
+        Button(t("Choose a new password"), link),
+        t("The link works once, for {count} minutes.", count=valid_minutes) + " "
+        + t("If you didn't ask, ignore this mail: your password stays as it is."),
+    ], _account_footer(settings, locale), locale)
 
 
-def unlock_letter(settings: Settings, to: str, link: str, failures: int, locked_until: datetime) -> Letter:
-    return compose(settings, to, f"Your {settings.brand_title} account is locked", "Your account is locked", [
-        f"After {failures} wrong passwords in a row, logging in to your account is paused until "
-        f"{human_utc(locked_until)}.",
-        "If that was you, unlock it now:",
-        Button("Unlock my account", link),
-        "If it wasn't you, someone is guessing your password: choose a long one that you use nowhere else.",
-    ], _account_footer(settings))
+def unlock_letter(settings: Settings, to: str, link: str, failures: int, locked_until: datetime,
+                  locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("Your {site} account is locked", site=settings.brand_title), t("Your account is locked"), [
+        t("After {count} wrong passwords in a row, logging in to your account is paused until {until}.",
+          count=failures, until=moment(locked_until, locale)),
+        t("If that was you, unlock it now:"),
+        Button(t("Unlock my account"), link),
+        t("If it wasn't you, someone is guessing your password: choose a long one that you use nowhere else."),
+    ], _account_footer(settings, locale), locale)
 
 
-def password_changed_letter(settings: Settings, to: str, when: datetime) -> Letter:
-    return compose(settings, to, f"Your {settings.brand_title} password was changed", "Your password was changed", [
-        f"The password of your account was changed on {human_utc(when)}, and every browser logged in to it "
-        "was logged out.",
-        "If that wasn't you, set a new password now:",
-        Button("Reset my password", settings.base_url + "/forgot-password"),
-    ], _account_footer(settings))
+def password_changed_letter(settings: Settings, to: str, when: datetime, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("Your {site} password was changed", site=settings.brand_title),
+                   t("Your password was changed"), [
+        t("The password of your account was changed on {when}, and every browser logged in to it was logged out.",
+          when=moment(when, locale)),
+        t("If that wasn't you, set a new password now:"),
+        Button(t("Reset my password"), settings.base_url + "/forgot-password"),
+    ], _account_footer(settings, locale), locale)
 
 
-def email_change_letter(settings: Settings, to: str, old_email: str, link: str, valid_days: int) -> Letter:
-    return compose(settings, to, f"Confirm your new email address for {settings.brand_title}", "Confirm your new address", [
-        f"The account {old_email} at {site_host(settings)} asked to use this address from now on.",
-        Button("Confirm my new address", link),
-        f"The link works for {valid_days} days. Until then the account keeps its old address. "
-        "If you didn't ask for this, ignore this mail.",
-    ], f"You get this mail because this address was entered at {site_host(settings)}.")
+def email_change_letter(settings: Settings, to: str, old_email: str, link: str, valid_days: int,
+                        locale: str = "en") -> Letter:
+    t, host = speaker(locale), site_host(settings)
+    return compose(settings, to, t("Confirm your new email address for {site}", site=settings.brand_title),
+                   t("Confirm your new address"), [
+        t("The account {email} at {host} asked to use this address from now on.", email=old_email, host=host),
+        Button(t("Confirm my new address"), link),
+        t("The link works for {count} days.", count=valid_days) + " "
+        + t("Until then the account keeps its old address. If you didn't ask for this, ignore this mail."),
+    ], t("You get this mail because this address was entered at {host}.", host=host), locale)
 
 
-def email_changed_letter(settings: Settings, to: str, new_email: str, when: datetime) -> Letter:
-    return compose(settings, to, f"Your {settings.brand_title} email address was changed", "Your email address was changed", [
-        f"On {human_utc(when)} your account's address was changed to {new_email}. "
-        "Mail about the account now goes there, and you log in with it.",
-        "If that wasn't you, contact the administrator of this site at once.",
-    ], f"You get this mail because this address belonged to an account at {site_host(settings)}.")
+def email_changed_letter(settings: Settings, to: str, new_email: str, when: datetime, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("Your {site} email address was changed", site=settings.brand_title),
+                   t("Your email address was changed"), [
+        t("On {when} your account's address was changed to {email}.", when=moment(when, locale), email=new_email) + " "
+        + t("Mail about the account now goes there, and you log in with it."),
+        t("If that wasn't you, contact the administrator of this site at once."),
+    ], t("You get this mail because this address belonged to an account at {host}.", host=site_host(settings)), locale)
 
 
 def test_letter(settings: Settings, to: str) -> Letter:
@@ -217,64 +266,80 @@ class PushEvent:
     views_left: int
     expired_reason: str | None = None
 
-    @property
-    def label(self) -> str:
-        created = human_utc(self.push_created_at)
-        return f"“{self.push_name}” (created {created})" if self.push_name else f"Your push of {created}"
+    def label(self, t, locale: str = "en") -> str:
+        created = moment(self.push_created_at, locale)
+        return (t("“{name}” (created {created})", name=self.push_name, created=created) if self.push_name
+                else t("Your push of {created}", created=created))
 
-    def subject(self) -> str:
-        name = f"“{self.push_name}”" if self.push_name else "one of your pushes"
+    def subject(self, t=None) -> str:
+        t = t or speaker("en")
+        name = t("“{name}”", name=self.push_name) if self.push_name else t("one of your pushes")
         return {
-            "viewed": f"Your push {name} was viewed",
-            "failed_passphrase": f"A wrong passphrase was tried on {name}",
-            "expired": f"Your push {name} expired",
-            "deleted": f"Your push {name} was deleted",
-        }.get(self.kind, f"News about {name}")
+            "viewed": t("Your push {name} was viewed", name=name),
+            "failed_passphrase": t("A wrong passphrase was tried on {name}", name=name),
+            "expired": t("Your push {name} expired", name=name),
+            "deleted": t("Your push {name} was deleted", name=name),
+        }.get(self.kind) or t("News about {name}", name=name)
 
-    def sentence(self) -> str:
-        by = f" from {self.ip or 'an unknown address'}" + (f" ({self.user_agent})" if self.user_agent else "")
-        when = human_utc(self.at)
-        views = {0: "no views left", 1: "1 view left"}.get(self.views_left, f"{self.views_left} views left")
-        reasons = {"views": "its views ran out", "time": "its time ran out", "guesses": "too many wrong passphrases"}
-        return {
-            "viewed": f"{self.label} was viewed on {when}{by}; {views}.",
-            "failed_passphrase": f"Someone tried a wrong passphrase for {self.label} on {when}{by}. "
-                                 "Nothing was shown.",
-            "expired": f"{self.label} expired on {when}: {reasons.get(self.expired_reason or '', 'its time ran out')}. "
-                       "Its secret is deleted.",
-            "deleted": (f"{self.label} was expired by an administrator of this site on {when}. Its secret is deleted."
-                        if self.expired_reason == "admin" else
-                        f"{self.label} was deleted by its recipient on {when}{by}. Its secret is deleted."),
-        }.get(self.kind, f"{self.label}: {self.kind} on {when}.")
-
-
-def _notice_footer(settings: Settings) -> str:
-    return (f"You get this mail because you asked {site_host(settings)} to tell you about your pushes. "
-            "Change that on your account page.")
-
-
-def notice_letter(settings: Settings, to: str, event: PushEvent) -> Letter:
-    return compose(settings, to, event.subject(), event.subject(), [
-        event.sentence(),
-        Button("See it on your dashboard", settings.base_url + "/dashboard"),
-    ], _notice_footer(settings))
+    def sentence(self, t=None, locale: str = "en") -> str:
+        t = t or speaker("en")
+        label, when = self.label(t, locale), moment(self.at, locale)
+        address = self.ip or t("an unknown address")
+        address = f"{address} ({self.user_agent})" if self.user_agent else address
+        views = (t("no views left") if self.views_left == 0 else t("1 view left") if self.views_left == 1
+                 else t("{count} views left", count=self.views_left))
+        gone = t("Its secret is deleted.")
+        if self.kind == "viewed":
+            return t("{label} was viewed on {when} from {address}; {views}.", label=label, when=when, address=address,
+                     views=views)
+        if self.kind == "failed_passphrase":
+            return t("Someone tried a wrong passphrase for {label} on {when} from {address}.", label=label, when=when,
+                     address=address) + " " + t("Nothing was shown.")
+        if self.kind == "expired":
+            reason = {"views": t("its views ran out"), "guesses": t("too many wrong passphrases")}.get(
+                self.expired_reason or "") or t("its time ran out")
+            return t("{label} expired on {when}: {reason}.", label=label, when=when, reason=reason) + " " + gone
+        if self.kind == "deleted" and self.expired_reason == "admin":
+            return t("{label} was expired by an administrator of this site on {when}.", label=label, when=when) + " " + gone
+        if self.kind == "deleted":
+            return t("{label} was deleted by its recipient on {when} from {address}.", label=label, when=when,
+                     address=address) + " " + gone
+        return t("{label}: {kind} on {when}.", label=label, kind=self.kind, when=when)
 
 
-def digest_letter(settings: Settings, to: str, events: list[PushEvent]) -> Letter:
-    count = "1 thing" if len(events) == 1 else f"{len(events)} things"
-    return compose(settings, to, f"Your pushes today: {count} happened", "What happened to your pushes", [
-        *[event.sentence() for event in events],
-        Button("See them on your dashboard", settings.base_url + "/dashboard"),
-    ], _notice_footer(settings))
+def _notice_footer(settings: Settings, t) -> str:
+    return (t("You get this mail because you asked {host} to tell you about your pushes.", host=site_host(settings))
+            + " " + t("Change that on your account page."))
+
+
+def notice_letter(settings: Settings, to: str, event: PushEvent, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, event.subject(t), event.subject(t), [
+        event.sentence(t, locale),
+        Button(t("See it on your dashboard"), settings.base_url + "/dashboard"),
+    ], _notice_footer(settings, t), locale)
+
+
+def digest_letter(settings: Settings, to: str, events: list[PushEvent], locale: str = "en") -> Letter:
+    t = speaker(locale)
+    subject = (t("Your pushes today: 1 thing happened") if len(events) == 1
+               else t("Your pushes today: {count} things happened", count=len(events)))
+    return compose(settings, to, subject, t("What happened to your pushes"), [
+        *[event.sentence(t, locale) for event in events],
+        Button(t("See them on your dashboard"), settings.base_url + "/dashboard"),
+    ], _notice_footer(settings, t), locale)
 
 
 # --- a request answered (core/requests.py) ---------------------------------------------------------
 
-def request_answered_letter(settings: Settings, to: str, requested_at: datetime, answered_at: datetime) -> Letter:
+def request_answered_letter(settings: Settings, to: str, requested_at: datetime, answered_at: datetime,
+                            locale: str = "en") -> Letter:
     """The requester hears that someone answered: neither the answer nor the request's
     message (both sealed at rest; a mail crosses servers we don't run)."""
-    return compose(settings, to, "Your request for a secret was answered", "Your request was answered", [
-        f"Someone answered your request of {human_utc(requested_at)} on {human_utc(answered_at)}.",
-        "The answer waits for you on your dashboard, under Requests: only you can open it.",
-        Button("Open your dashboard", settings.base_url + "/dashboard"),
-    ], f"You get this mail because you asked for a secret on {site_host(settings)}.")
+    t = speaker(locale)
+    return compose(settings, to, t("Your request for a secret was answered"), t("Your request was answered"), [
+        t("Someone answered your request of {asked} on {answered}.", asked=moment(requested_at, locale),
+          answered=moment(answered_at, locale)),
+        t("The answer waits for you on your dashboard, under Requests: only you can open it."),
+        Button(t("Open your dashboard"), settings.base_url + "/dashboard"),
+    ], t("You get this mail because you asked for a secret on {host}.", host=site_host(settings)), locale)

@@ -16,6 +16,7 @@ A bad list is refused whole, with a message, and changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, NotAllowed, PushUnavailable
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import Push, User
 from pwpush_app.core.models_mail import PushRecipient
 from pwpush_app.core.outbox import queue_mail
@@ -64,25 +66,26 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
         return None  # a language alone asks for nothing
     listed = isinstance(value, (list, tuple))
     if not (isinstance(value, str) or listed and all(isinstance(item, str) for item in value)):
-        raise InvalidPush({FIELD: "Give the addresses as text, separated by commas."})
+        raise InvalidPush({FIELD: N_("Give the addresses as text, separated by commas.")})
     mail = runtime.settings.mail
     # Both fields are named, as Password Pusher names them.
-    language = {LOCALE_FIELD: "No language applies: no mail will be sent."} if locale else {}
+    language = {LOCALE_FIELD: N_("No language applies: no mail will be sent.")} if locale else {}
     if not mail.link_by_email:
-        raise InvalidPush({FIELD: "This site does not send links by email: send the link yourself.", **language})
+        raise InvalidPush({FIELD: N_("This site does not send links by email: send the link yourself."), **language})
     if client.user_id is None:
-        raise InvalidPush({FIELD: "Only logged-in senders can have the link mailed: log in, or send the link yourself.",
+        raise InvalidPush({FIELD: N_("Only logged-in senders can have the link mailed: log in, or send the link yourself."),
                            **language})
     emails = split_addresses(value)
     if not emails:
-        raise InvalidPush({FIELD: "Enter at least one email address, or leave the field empty."})
+        raise InvalidPush({FIELD: N_("Enter at least one email address, or leave the field empty.")})
     if len(emails) > MAX_RECIPIENTS - already_sent:
         left = MAX_RECIPIENTS - already_sent
         raise InvalidPush({FIELD: f"A push's link goes to at most {MAX_RECIPIENTS} addresses"
                                   + (f" ({already_sent} already sent, {max(left, 0)} left)." if already_sent else ".")})
     wrong = [e for e in emails if len(e) > 254 or not _ADDRESS_RE.match(e)]
     if wrong:
-        raise InvalidPush({FIELD: f"Not an email address: {wrong[0][:100]}. Use name@example.com, separated by commas."})
+        raise InvalidPush({FIELD: said(N_("Not an email address: {address}. Use name@example.com, separated by commas."),
+                                      address=wrong[0][:100])})
     outside = [e for e in emails if not domain_allowed(runtime.settings, e)]
     if outside:
         raise InvalidPush({FIELD: f"{outside[0][:100]} is outside the domains this site mails links to "
@@ -90,10 +93,19 @@ def check_recipients(runtime: Runtime, client: Client, value, locale, already_se
                                   "send the link to that recipient yourself."})
     lowered = [e.lower() for e in emails]
     if len(set(lowered)) != len(lowered):
-        raise InvalidPush({FIELD: "An address is there twice: give each one once."})
+        raise InvalidPush({FIELD: N_("An address is there twice: give each one once.")})
     if locale is not None and not isinstance(locale, str) or locale and not _LOCALE_RE.match(locale):
-        raise InvalidPush({LOCALE_FIELD: "Give a language code like en or pt-BR."})
+        raise InvalidPush({LOCALE_FIELD: N_("Give a language code like en or pt-BR.")})
     return LinkRecipients(emails, locale or "")
+
+
+def in_sender_language(runtime: Runtime, client: Client, new_push, locale: str | None):
+    """The push with `locale` (the sender's page or request) as its link mail's language, where a
+    link mail can go and the sender named no language; else the push as it is."""
+    if (not locale or not new_push.notify_emails_to or new_push.notify_emails_to_locale
+            or not runtime.settings.mail.link_by_email or client.user_id is None):
+        return new_push
+    return dataclasses.replace(new_push, notify_emails_to_locale=locale)
 
 
 def is_email(text: str) -> bool:
@@ -134,7 +146,8 @@ def queue_link_mails(db: Session, runtime: Runtime, push: Push, url_token: str, 
         db.add(row)
         db.flush()
         letter = letters.link_letter(runtime.settings, email, sender.email, link, push.views_left, push.expires_at,
-                                     push.has_passphrase)
+                                     push.has_passphrase, letters.reader_locale(runtime.settings,
+                                                                                recipients.locale or sender.locale))
         queue_mail(db, runtime, letter, "link", user_id=sender.id, push_id=push.id, recipient_id=row.id, now=now)
 
 

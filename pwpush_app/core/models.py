@@ -36,6 +36,9 @@ class User(SQLModel, table=True):
     totp_enabled_at: datetime | None = None
     # The time step of the last code accepted: a code is good once (no replay in its window).
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The language of the account's mails (core/letters.py): the page's at sign-up, updated at each
+    # login and language switch; "" for the site's default (PWP__DEFAULT_LOCALE).
+    locale: str = Field(default="", max_length=16)
 
     @property
     def two_factor_on(self) -> bool:

@@ -101,7 +101,8 @@ def _hand_out(db: Session, runtime: Runtime, event, now: datetime) -> None:
             choices.digest_due_at = next_digest_time(runtime.settings.mail.digest_hour_utc, now)
             db.add(choices)
         return
-    letter = letters.notice_letter(runtime.settings, user.email, _push_event(event, push))
+    letter = letters.notice_letter(runtime.settings, user.email, _push_event(event, push),
+                                   letters.reader_locale(runtime.settings, user.locale))
     queue_mail(db, runtime, letter, "notice", user_id=user.id, push_id=None, now=now)
 
 
@@ -130,7 +131,9 @@ def send_due_digests(runtime: Runtime, now: datetime | None = None) -> int:
                 if push is not None:
                     lines.append(_push_event(event, push))
             if lines and user is not None:
-                queue_mail(db, runtime, letters.digest_letter(runtime.settings, user.email, lines), "digest",
+                letter = letters.digest_letter(runtime.settings, user.email, lines,
+                                               letters.reader_locale(runtime.settings, user.locale))
+                queue_mail(db, runtime, letter, "digest",
                            user_id=user_id, now=now)
                 sent += 1
     return sent

@@ -34,6 +34,7 @@ from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import DownloadUnavailable, PushUnavailable
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import Push
 from pwpush_app.core.runtime import Runtime
 
@@ -66,10 +67,11 @@ def check_policies(allowed_ips, burn_after, has_passphrase: bool, errors: dict[s
     burn = None if burn_after in (None, "") else burn_after
     if burn is not None:
         if not isinstance(burn, int) or isinstance(burn, bool) or not BURN_MIN <= burn <= BURN_MAX:
-            errors["burn_after_failed_passphrases"] = (
-                f"Delete after wrong passphrases: a whole number from {BURN_MIN} to {BURN_MAX}, or leave it empty.")
+            errors["burn_after_failed_passphrases"] = said(
+                N_("Delete after wrong passphrases: a whole number from {min} to {max}, or leave it empty."),
+                min=BURN_MIN, max=BURN_MAX)
         elif not has_passphrase:
-            errors["burn_after_failed_passphrases"] = (
+            errors["burn_after_failed_passphrases"] = N_(
                 "Deleting after wrong passphrases needs a passphrase (or a recipient's email to verify): "
                 "set one, or leave this empty.")
     return {"allowed_ips": " ".join(networks) or None, "burn_after_failed_passphrases": burn}
@@ -85,7 +87,8 @@ def _parse_request(value, errors: dict[str, str]) -> list[str]:
     elif isinstance(value, list) and all(isinstance(entry, str) for entry in value):
         entries = [part for entry in value for part in entry.replace(",", " ").split()]
     else:
-        errors["allowed_ips"] = f"Allowed addresses must be text or a list of texts, e.g. {EXAMPLES}."
+        errors["allowed_ips"] = said(N_("Allowed addresses must be text or a list of texts, e.g. {examples}."),
+                                     examples=EXAMPLES)
         return []
     found: list[str] = []
     for entry in entries:
@@ -96,8 +99,8 @@ def _parse_request(value, errors: dict[str, str]) -> list[str]:
         if canonical not in found:
             found.append(canonical)
     if len(found) > MAX_ALLOWED_IPS:
-        errors["allowed_ips"] = (f"At most {MAX_ALLOWED_IPS} addresses or networks ({len(found)} given): "
-                                 "join neighbours into a wider network, e.g. 203.0.113.0/24.")
+        errors["allowed_ips"] = said(N_("At most {max} addresses or networks ({count} given): join neighbours into a "
+                                        "wider network, e.g. 203.0.113.0/24."), max=MAX_ALLOWED_IPS, count=len(found))
         return []
     return found
 

@@ -36,6 +36,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import CodeExpired, CodeRequired, CodeSendLimited, PushError, PushUnavailable
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.outbox import queue_mail
 from pwpush_app.core.push_policies import refuse_unless_allowed
@@ -55,7 +56,7 @@ class NotVerifying(PushError):
     """A code asked for a push whose sender named no address to verify."""
 
     def __init__(self):
-        super().__init__("This link needs no code: open it without one.")
+        super().__init__(N_("This link needs no code: open it without one."))
 
 
 # --- the sender's request --------------------------------------------------------------------------
@@ -65,7 +66,7 @@ def check_verify_email(runtime: Runtime, client: Client, value, errors: dict[str
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not link_mail.is_email(value.strip()):
-        errors[FIELD] = "Not an email address: write the recipient's address as name@example.com, or leave it empty."
+        errors[FIELD] = N_("Not an email address: write the recipient's address as name@example.com, or leave it empty.")
         return None
     problem = why_no_codes(runtime, client, value.strip())
     if problem:
@@ -77,10 +78,10 @@ def check_verify_email(runtime: Runtime, client: Client, value, errors: dict[str
 def why_no_codes(runtime: Runtime, client: Client, email: str) -> str:
     """Why this sender may not have a code mailed to `email` ("" when they may)."""
     if not runtime.settings.mail.configured:
-        return ("This site sends no mail, so it can't mail the recipient a code: leave this empty and protect "
-                "the secret with a passphrase instead.")
+        return N_("This site sends no mail, so it can't mail the recipient a code: leave this empty and protect "
+                  "the secret with a passphrase instead.")
     if client.user_id is None:
-        return "Only logged-in senders can have the recipient verified by email: log in, or use a passphrase."
+        return N_("Only logged-in senders can have the recipient verified by email: log in, or use a passphrase.")
     if not link_mail.domain_allowed(runtime.settings, email):
         return (f"{email[:100]} is outside the domains this site mails ({', '.join(runtime.settings.allowed_recipient_domains)}): "
                 "verify this recipient another way (a passphrase).")
@@ -94,8 +95,8 @@ def check_group_verification(runtime: Runtime, client: Client, wanted, emails: l
     if wanted is not True:
         return "verify_recipients must be true or false."
     if not all(emails):
-        return ("To verify each recipient, name every recipient by email address (a label can't get a code), "
-                "or turn verification off.")
+        return N_("To verify each recipient, name every recipient by email address (a label can't get a code), "
+                  "or turn verification off.")
     for email in emails:
         problem = why_no_codes(runtime, client, email)
         if problem:

@@ -35,6 +35,7 @@ from pwpush_app.core.create import (
 )
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import ago
 from pwpush_app.core.records import PUSHES
@@ -70,24 +71,28 @@ def parse_recipients(value) -> list[Recipient]:
     elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         labels = [item.strip() for item in value]
     else:
-        raise InvalidPush({FIELD: "Name the recipients as a list of texts, or a text separated by commas."})
+        raise InvalidPush({FIELD: N_("Name the recipients as a list of texts, or a text separated by commas.")})
     labels = [label for label in labels if label]
     if not MIN_RECIPIENTS <= len(labels) <= MAX_RECIPIENTS:
-        raise InvalidPush({FIELD: f"Name from {MIN_RECIPIENTS} to {MAX_RECIPIENTS} recipients ({len(labels)} given), "
-                                  "or none for one link."})
+        raise InvalidPush({FIELD: said(N_("Name from {min} to {max} recipients ({count} given), or none for one link."),
+                                       min=MIN_RECIPIENTS, max=MAX_RECIPIENTS, count=len(labels))})
     seen: set[str] = set()
     found = []
     for label in labels:
         shown = label[:60] + ("…" if len(label) > 60 else "")
         if len(label) > MAX_LABEL_CHARS:
-            raise InvalidPush({FIELD: f"The recipient {shown!r} is too long: at most {MAX_LABEL_CHARS} characters."})
+            raise InvalidPush({FIELD: said(N_("The recipient {name} is too long: at most {count} characters."),
+                                           name=repr(shown), count=MAX_LABEL_CHARS)})
         if any(ord(c) < 32 or ord(c) == 127 for c in label) or not _is_encodable(label):
-            raise InvalidPush({FIELD: f"The recipient {shown!r} holds characters a label can't: use plain text."})
+            raise InvalidPush({FIELD: said(N_("The recipient {name} holds characters a label can't: use plain text."),
+                                           name=repr(shown))})
         if label.lower() in seen:
-            raise InvalidPush({FIELD: f"{shown} is named twice: give each recipient once (each gets a link)."})
+            raise InvalidPush({FIELD: said(N_("{name} is named twice: give each recipient once (each gets a link)."),
+                                           name=shown)})
         seen.add(label.lower())
         if "@" in label and not link_mail.is_email(label):
-            raise InvalidPush({FIELD: f"Not an email address: {shown}. Use name@example.com, or a label without @."})
+            raise InvalidPush({FIELD: said(N_("Not an email address: {address}. Use name@example.com, or a label without @."),
+                                           address=shown)})
         found.append(Recipient(label, label if "@" in label else None))
     return found
 
@@ -110,10 +115,10 @@ def check_group(runtime: Runtime, request: NewPush, client: Client) -> tuple[lis
     except InvalidPush as refusal:
         errors.update(refusal.errors)
     if request.kind == "file":
-        errors[FIELD] = ("Recipients can't be named for a file push: push text, a URL or a QR code to several "
-                         "recipients, or send the files to each one.")
+        errors[FIELD] = N_("Recipients can't be named for a file push: push text, a URL or a QR code to several "
+                           "recipients, or send the files to each one.")
     if request.notify_emails_to not in (None, "", []):
-        errors[link_mail.FIELD] = "Name the email addresses among the recipients instead: each gets their own link."
+        errors[link_mail.FIELD] = N_("Name the email addresses among the recipients instead: each gets their own link.")
     resolved: dict = {}
     try:
         resolved = validate_new_push(runtime, request, client, group=True)

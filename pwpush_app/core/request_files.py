@@ -27,11 +27,12 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush
 from pwpush_app.core.errors import InvalidPush
 from pwpush_app.core.file_uploads import FilePushDraft, upload_chunks
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.requests import open_request, store_answer
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.settings import Settings
 
-FILES_OFF = "This site doesn't take files: answer with text."
+FILES_OFF = N_("This site doesn't take files: answer with text.")
 
 
 def files_answer_offered(settings: Settings) -> bool:

@@ -42,6 +42,7 @@ from pwpush_app.core.create import (
 )
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, LoginRequired, PushError, PushUnavailable
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import User
 from pwpush_app.core.models_mail import Webhook
 from pwpush_app.core.models_requests import SecretRequest
@@ -64,7 +65,7 @@ _WIPED = dict(wrapped_key=None, message_sealed=None, link_sealed=None)
 
 class RequestNeedsAccount(LoginRequired):
     def __init__(self):
-        PushError.__init__(self, "Asking for a secret needs an account: log in first.")
+        PushError.__init__(self, N_("Asking for a secret needs an account: log in first."))
 
 
 @dataclass
@@ -135,15 +136,15 @@ def _is_text(value: str) -> bool:
 def _check(runtime: Runtime, request: NewRequest) -> dict:
     policy = runtime.settings.policy("text")
     if not policy.enabled:
-        raise InvalidPush({"kind": "Text pushes are turned off on this server, so nobody could answer a request."})
+        raise InvalidPush({"kind": N_("Text pushes are turned off on this server, so nobody could answer a request.")})
     errors: dict[str, str] = {}
     message = request.message
     if not isinstance(message, str) or not message.strip():
-        errors["message"] = "Write what you are asking for (the person who answers reads it)."
+        errors["message"] = N_("Write what you are asking for (the person who answers reads it).")
     elif len(message) > MAX_MESSAGE_CHARS:
-        errors["message"] = f"The message is too long: at most {MAX_MESSAGE_CHARS:,} characters."
+        errors["message"] = said(N_("The message is too long: at most {count} characters."), count=MAX_MESSAGE_CHARS)
     elif not _is_text(message):
-        errors["message"] = "The message is not valid UTF-8 text."
+        errors["message"] = N_("The message is not valid UTF-8 text.")
     span = f"from {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}"
     values = {}
     for field, given, default, low, high, wrong in (
@@ -152,7 +153,8 @@ def _check(runtime: Runtime, request: NewRequest) -> dict:
         ("answer_minutes", request.answer_minutes, policy.minutes_default, policy.minutes_min, policy.minutes_max,
          f"The answer's lifetime must be {span}."),
         ("answer_views", request.answer_views, policy.views_default, policy.views_min, policy.views_max,
-         f"The answer's views must be a whole number from {policy.views_min} to {policy.views_max}."),
+         said(N_("The answer's views must be a whole number from {min} to {max}."), min=policy.views_min,
+              max=policy.views_max)),
     ):
         value = default if given is None else given
         if not _whole(value) or not low <= value <= high:
@@ -311,7 +313,8 @@ def _tell_requester(db: Session, runtime: Runtime, row: SecretRequest, push_id: 
     user = db.get(User, row.owner_id)
     if user is None or (mail.account_emails and user.email_confirmed_at is None):
         return
-    letter = letters.request_answered_letter(runtime.settings, user.email, row.created_at, now)
+    letter = letters.request_answered_letter(runtime.settings, user.email, row.created_at, now,
+                                             letters.reader_locale(runtime.settings, user.locale))
     queue_mail(db, runtime, letter, "notice", user_id=user.id, now=now)
 
 

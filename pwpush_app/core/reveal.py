@@ -51,6 +51,7 @@ from pwpush_app.core.errors import (
     WrongPassphrase,
 )
 from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant_downloads
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.lockouts import Lockout, passphrase_lockouts  # noqa: F401  (the pages' import)
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.network import client_network
@@ -85,8 +86,8 @@ _TAKE_VIEW_BY_DIGEST = _TAKE_VIEW.where(
 ).returning(*PUSHES.c)
 
 DELETE_RECEIPT = "viewer delete"
-CODE_BEFORE_DELETE = ("The sender verifies the recipient: reveal the secret with the emailed code first, then delete "
-                      "it from the page that revealed it.")
+CODE_BEFORE_DELETE = N_("The sender verifies the recipient: reveal the secret with the emailed code first, then "
+                        "delete it from the page that revealed it.")
 
 
 @dataclass
@@ -262,7 +263,7 @@ def expire_by_viewer(
 
     def deletable(push: Push) -> None:
         if not push.deletable_by_viewer:
-            raise NotAllowed("The sender did not allow recipients to delete this secret.")
+            raise NotAllowed(N_("The sender did not allow recipients to delete this secret."))
 
     admitted = _admit_viewer(runtime, token, client, passphrase or "", now, deletable, receipt)
     with transaction(runtime.engine) as db:

@@ -17,15 +17,15 @@ from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from pwpush_app.core.errors import PushError
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.network import DEFAULT_IPV6_PREFIX, client_network
 
 
 class RateLimited(PushError):
     def __init__(self, retry_after_seconds: int, message: str = ""):
         self.retry_after_seconds = max(1, retry_after_seconds)
-        super().__init__(
-            message or f"Too many requests from your network. Wait {self.retry_after_seconds} seconds and try again."
-        )
+        super().__init__(message or said(N_("Too many requests from your network. Wait {wait_seconds} and try again."),
+                                         wait_seconds=self.retry_after_seconds))
 
 
 class SweptMemoryStorage(MemoryStorage):

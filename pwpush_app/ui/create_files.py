@@ -20,6 +20,7 @@ import dataclasses
 
 import reflex as rx
 
+from pwpush_app.core import link_mail
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
 from pwpush_app.settings import get_settings
@@ -30,6 +31,7 @@ from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
+from pwpush_app.ui.i18n import LanguageState
 
 UPLOAD_ID = "files"
 
@@ -69,6 +71,9 @@ class FileSendState(rx.State):
             if (await self.get_state(E2EState)).on:
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = link_mail.in_sender_language(runtime(), client, request,
+                                                   (await self.get_state(LanguageState)).locale)
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
         created, errors = None, {}

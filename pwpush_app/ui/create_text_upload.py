@@ -17,6 +17,7 @@ import dataclasses
 
 import reflex as rx
 
+from pwpush_app.core import link_mail
 from pwpush_app.core.create import create_push
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
@@ -25,6 +26,7 @@ from pwpush_app.ui.components.e2e import ENVELOPE_ID
 from pwpush_app.ui.components.share import ShareState, show_group, show_share
 from pwpush_app.ui.create_e2e import E2EState
 from pwpush_app.ui.create_state import CreateState, mailed_to
+from pwpush_app.ui.i18n import LanguageState
 
 UPLOAD_ID = "payload-upload"
 
@@ -55,6 +57,9 @@ class TextSendState(rx.State):
             if (await self.get_state(E2EState)).on and create.kind == "text":
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
+            # A mailed link goes out in the language this page is in (core/letters.py).
+            request = link_mail.in_sender_language(runtime(), client, request,
+                                                   (await self.get_state(LanguageState)).locale)
             create.creating, create.errors = True, {}
         created, errors = None, {"form": "The secret did not arrive complete. Please try again."}
         try:

@@ -23,11 +23,13 @@ import reflex as rx
 from reflex.vars import VarData
 from reflex_base.utils.imports import ImportVar
 
-from pwpush_app.core.i18n import LANGUAGES, N_, catalogue, choose_locale, direction, normalise
+from pwpush_app.core.account_language import remember_language
+from pwpush_app.core.i18n import COOKIE, LANGUAGES, N_, catalogue, choose_locale, direction, normalise
 from pwpush_app.settings import get_settings
+from pwpush_app.ui.common import in_thread, runtime
+from pwpush_app.ui.session import current_user
 
 LIBRARY = rx.asset("components/i18n.js").importable_path
-COOKIE = "pwp_locale"
 A_YEAR = 365 * 24 * 3600
 __all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "refusal_text", "sentences_of", "t",
            "t_var", "time_from_now"]
@@ -61,11 +63,15 @@ class LanguageState(rx.State):
                                 default=pages.default_locale, enabled=pages.enabled_languages))
 
     @rx.event
-    def switch(self, code: str):
+    async def switch(self, code: str):
         chosen = normalise(code if isinstance(code, str) else None, get_settings().pages.enabled_languages)
         if chosen:
             self.remembered = chosen
             self._use(chosen)
+            # A logged-in person's mails follow (core/account_language.py).
+            user = await current_user(self)
+            if user is not None:
+                await in_thread(remember_language, runtime(), user.id, chosen)
 
 
 def _lookup(key_js: str, var_data: VarData | None = None) -> rx.Var:

@@ -1,0 +1,73 @@
+"""API errors in the caller's language (issue 19): Accept-Language or ?locale= picks it as the
+pages do; without either the answers are English, byte for byte as before.  Keys, machine
+codes ("not-found"), status codes and shapes never change."""
+
+from __future__ import annotations
+
+import pytest
+
+EMPTY = {"push": {"payload": " "}}
+FIELDS_422 = {"push": {"payload": " ", "expire_after_views": 1000}}
+
+
+def test_a_422_names_each_field_in_french_and_arabic_with_the_same_keys_and_status(api):
+    english = api.post("/api/v2/pushes", json=FIELDS_422)
+    french = api.post("/api/v2/pushes", json=FIELDS_422, headers={"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"})
+    arabic = api.post("/api/v2/pushes?locale=ar", json=FIELDS_422)
+    assert english.status_code == french.status_code == arabic.status_code == 422
+    assert english.json()["payload"] == ["Enter the secret to share."]
+    assert english.json()["expire_after_views"] == ["Views must be a whole number from 1 to 100."]
+    assert set(french.json()) == set(arabic.json()) == set(english.json()) == {"error", "payload", "expire_after_views"}
+    assert french.json()["payload"] == ["Saisissez le secret à partager."]
+    # The values are filled in after translation.
+    assert french.json()["expire_after_views"] == ["Les vues doivent être un nombre entier de 1 à 100."]
+    assert french.json()["error"] == "Saisissez le secret à partager. Les vues doivent être un nombre entier de 1 à 100."
+    assert arabic.json()["payload"] == ["أدخل السر الذي تريد مشاركته."]
+    assert arabic.json()["expire_after_views"] == ["يجب أن يكون عدد المشاهدات عددًا صحيحًا من 1 إلى 100."]
+    assert arabic.headers["content-type"] == english.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_a_404_in_french_and_arabic_and_machine_codes_stay_as_they_are(api):
+    for language, words in (("fr", "Ce téléchargement a expiré ou n'a jamais existé."),
+                            ("ar", "انتهت صلاحية هذا التنزيل أو لم يكن موجودًا قط.")):
+        download = api.get("/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/0", headers={"Accept-Language": language})
+        assert download.status_code == 404
+        assert download.json()["error"].startswith(words)
+        # "not-found" is a code scripts match, not a sentence: the same in every language.
+        unknown = api.get("/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA", headers={"Accept-Language": language})
+        assert unknown.status_code == 404 and unknown.json() == {"error": "not-found"}
+
+
+def test_a_refusal_with_values_is_translated_then_filled(api):
+    created = api.post("/api/v2/pushes", json={"push": {"payload": "s3cret", "passphrase": "right one"}}).json()
+    wrong = api.get(f"/api/v2/pushes/{created['url_token']}", params={"passphrase": "wrong"},
+                    headers={"Accept-Language": "de"})
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "Diese Passphrase ist falsch."
+    assert wrong.json()["message"].startswith("Diese Passphrase ist nicht richtig. Noch 4 Versuche; danach pausieren "
+                                              "Versuche aus deinem Netz für ")
+    assert "Minuten" in wrong.json()["message"] and "{" not in wrong.json()["message"]
+
+
+@pytest.mark.parametrize("header, first_words", [
+    ("de;q=0.5, fr;q=0.9", "Saisissez"),  # the highest weight wins, not the first listed
+    ("ar;q=0, de", "Gib das Geheimnis"),  # q=0: not wanted at all
+    ("xx-YY, tlh", "Enter the secret"),  # no language this site speaks: the default, English
+    ("*", "Enter the secret"),
+])
+def test_accept_language_weights_and_unknown_languages(api, header, first_words):
+    answer = api.post("/api/v2/pushes", json=EMPTY, headers={"Accept-Language": header})
+    assert answer.status_code == 422 and answer.json()["payload"][0].startswith(first_words)
+
+
+def test_without_a_language_the_answers_are_the_english_ones_unchanged(api):
+    plain = api.post("/api/v2/pushes", json=FIELDS_422)
+    assert plain.json() == {
+        "error": "Enter the secret to share. Views must be a whole number from 1 to 100.",
+        "payload": ["Enter the secret to share."],
+        "expire_after_views": ["Views must be a whole number from 1 to 100."],
+    }
+    assert api.post("/api/v2/pushes", json=FIELDS_422, headers={"Accept-Language": "en-GB"}).content == plain.content
+    # A success asks nothing of the language: same shape whatever the header says.
+    made = api.post("/api/v2/pushes", json={"push": {"payload": "x"}}, headers={"Accept-Language": "fr"})
+    assert made.status_code == 201 and set(made.json()) == set(api.post("/api/v2/pushes", json={"push": {"payload": "x"}}).json())
