@@ -43,14 +43,15 @@ export function timeFromNow(iso, lang) {
 }
 
 // A refusal the server sent as sentences ({text: English template, values}), in the visitor's
-// language: "{count}" as a number, "{pause_minutes}" as a duration ("10 minutes", "10 Minuten"),
+// language: "{count}" as a number, "{pause_minutes}" or "{wait_seconds}" as a duration ("10 minutes", "10 Minuten"),
 // "{time}" (an ISO moment) in the viewer's zone and format.
 export function sentences(strings, parts, lang) {
   return (parts || []).map(({ text, values }) => {
     let shown = strings && Object.hasOwn(strings, text) ? strings[text] : text;
     for (const [name, value] of Object.entries(values || {})) {
-      const word = name.endsWith("_minutes")
-        ? new Intl.NumberFormat(lang || "en", { style: "unit", unit: "minute", unitDisplay: "long" }).format(value)
+      const unit = name.endsWith("_minutes") ? "minute" : name.endsWith("_seconds") ? "second" : null;
+      const word = unit
+        ? new Intl.NumberFormat(lang || "en", { style: "unit", unit, unitDisplay: "long" }).format(value)
         : name === "time" ? localTime(value, lang) : String(value);
       shown = shown.replaceAll("{" + name + "}", word);
     }
