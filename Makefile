@@ -23,8 +23,13 @@ build: install
 	$(PY) -m pwpush_app build
 
 ## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
+## (in two processes, each module whole in one; then the tests marked `alone`, by themselves)
+TEST_PROCESSES ?= 2
 test: install-test system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	status=0; \
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not soak and not container and not alone" $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -m "alone and not soak and not container" $(PYTEST_ARGS) || status=$$?; \
+	exit $$status
 
 ## The container tests (not in `make test`: the image builds take many minutes): build the
 ## image from a Debian base made with mmdebstrap, run it and compose.yaml with podman

@@ -27,6 +27,9 @@ from tests.conftest import ARTIFACTS
 from tests.servers import LiveServer, SocketHolder, free_port, make_env
 from tests.traffic import Traffic
 
+# They measure restart gaps and how workers share the load: run with the machine to themselves.
+pytestmark = pytest.mark.alone
+
 # One port and the same page settings for every server here: they share one frontend build.
 PORT = free_port()
 

@@ -21,10 +21,14 @@ import signal
 import time
 
 import httpx
+import pytest
 
 from tests.reliability.test_reload import create, record, reveal
 from tests.servers import LiveServer, free_port, make_env
 from tests.traffic import Traffic
+
+# They measure restart gaps and how workers share the load: run with the machine to themselves.
+pytestmark = pytest.mark.alone
 
 # One port and the same page settings for every server here: they share one frontend build.
 PORT = free_port()

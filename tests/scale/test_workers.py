@@ -15,6 +15,9 @@ from sqlalchemy import create_engine, text
 from tests.scale.conftest import PER_MINUTE, PURGE_SECONDS, SCALED_WORKERS, issue_token
 from tests.scale.workers import close_all, connections_by_worker, descendants
 
+# They measure restart gaps and how workers share the load: run with the machine to themselves.
+pytestmark = pytest.mark.alone
+
 
 @pytest.fixture
 def by_worker(scaled):
