@@ -29,6 +29,9 @@ from pwpush_app.settings import load_settings
 from tests.api.conftest import asgi_client
 from tests.servers import make_env
 
+# schemathesis's generated tests run in one process (under pytest-xdist they would not all run).
+pytestmark = pytest.mark.alone
+
 EXAMPLES_PER_OPERATION = 40
 STATEFUL_SCENARIOS = 40
 MIN_EXAMPLES = 1_000
