@@ -25,14 +25,13 @@ from pwpush_app.ui.admin import AdminState, admin_page
 from pwpush_app.ui.admin_pushes import AdminPushesState, admin_pushes_page
 from pwpush_app.ui.admin_settings import AdminSettingsState, admin_settings_page
 from pwpush_app.ui.ask import AskState, ask_page
-from pwpush_app.ui.common import page_title
 from pwpush_app.ui.components.e2e import link_key_wrap
 from pwpush_app.ui.components.share import ShareState
 from pwpush_app.ui.create import create_page
 from pwpush_app.ui.create_state import CreateState
 from pwpush_app.ui.dashboard import DashboardState, dashboard_page
 from pwpush_app.ui.edit import EditState, edit_page
-from pwpush_app.ui.i18n import N_, LanguageState
+from pwpush_app.ui.i18n import N_, LanguageState, page_title
 from pwpush_app.ui.manage import ManageState, manage_page
 from pwpush_app.ui.my_pushes import my_pushes_page
 from pwpush_app.ui.not_found import not_found_page
@@ -72,7 +71,7 @@ def icon_links(brand) -> list[rx.Component]:
 def page(component, route: str, words: tuple[str, ...], on_load=(), **options) -> None:
     """Add a page; it asks search engines to stay away unless it may be indexed (PWP__NOINDEX).
     Every page first picks the language of the person looking at it (ui/i18n.py); its title is
-    `words` in that language, then the brand (ui/common.py `page_title`)."""
+    `words` in that language, then the brand (ui/i18n.py `page_title`)."""
     meta = [] if indexable(route, settings.pages.noindex) else [{"name": "robots", "content": ROBOTS_NOINDEX}]
     on_load = [LanguageState.choose, *(on_load if isinstance(on_load, (list, tuple)) else [on_load])]
     app.add_page(component, route=route, title=page_title(words, title), meta=meta, on_load=on_load, **options)

@@ -11,20 +11,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
 import reflex as rx
-from reflex.vars import VarData
 
 from pwpush_app.core import links
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.i18n import N_
 from pwpush_app.core.runtime import Runtime, get_runtime
-from pwpush_app.ui.i18n import t
 
 T = TypeVar("T")
 
@@ -34,18 +31,6 @@ KIND_LABELS = {"text": N_("Text"), "file": N_("Files"), "url": N_("URL"), "qr": 
 UI_KINDS = ("text", "file", "url", "qr")
 
 BUSY_MESSAGE = N_("The service is busy right now. Please try again in a moment.")
-
-
-def page_title(words: tuple[str, ...], brand: str) -> rx.Var | str:
-    """The tab's title: the page's words (marked `N_` where they are written) in the visitor's
-    language, then the brand ("Pushes · Administration · Acme").  Reflex renders the title as
-    an element of the page, so it follows the language like the page's text (English in the
-    prerendered HTML, the visitor's language once the state arrives)."""
-    if not words:
-        return brand
-    parts = [t(word) for word in words]
-    return rx.Var(f"[{', '.join(str(part) for part in parts)}, {json.dumps(brand)}].join(\" · \")",
-                  _var_data=VarData.merge(*(part._get_all_var_data() for part in parts))).to(str)
 
 
 def client_of(state: rx.State) -> Client:

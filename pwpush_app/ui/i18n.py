@@ -31,7 +31,7 @@ from pwpush_app.ui.session import current_user
 
 LIBRARY = rx.asset("components/i18n.js").importable_path
 A_YEAR = 365 * 24 * 3600
-__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "refusal_text", "sentences_of", "t",
+__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "page_title", "refusal_text", "sentences_of", "t",
            "t_var", "time_from_now"]
 
 
@@ -94,6 +94,18 @@ def t(text: str, **values) -> rx.Var:
 def t_var(text: rx.Var) -> rx.Var:
     """A string the server sent in English (a state var), in the visitor's language."""
     return _lookup(f"({text} ?? \"\")", text._get_all_var_data())
+
+
+def page_title(words: tuple[str, ...], brand: str) -> rx.Var | str:
+    """The tab's title: the page's words (marked `N_` where they are written) in the visitor's
+    language, then the brand ("Pushes · Administration · Acme").  Reflex renders the title as
+    an element of the page, so it follows the language like the page's text (English in the
+    prerendered HTML, the visitor's language once the state arrives)."""
+    if not words:
+        return brand
+    parts = [t(word) for word in words]
+    return rx.Var(f"[{', '.join(str(part) for part in parts)}, {json.dumps(brand)}].join(\" · \")",
+                  _var_data=VarData.merge(*(part._get_all_var_data() for part in parts))).to(str)
 
 
 def sentences_of(refusal: Exception) -> list[dict]:
