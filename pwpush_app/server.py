@@ -30,8 +30,8 @@ their handshake); they are answered when a worker is ready, not refused. So:
   reload replaces the standby (its code and settings would be stale); `--no-standby`
   saves its memory, and a crash then costs a cold start.
 - `SIGTERM`: the generation finishes its requests and stops, then the keeper. With socket
-  activation it drains first, and the connections made meanwhile wait on systemd's socket
-  for the next start.
+  activation new connections are first steered to systemd's other socket, where they wait
+  for the next start, and the generation drains (accepting what its own socket queued).
 """
 
 from __future__ import annotations
@@ -231,8 +231,10 @@ class Keeper:
                     log.info("stopping: finishing the requests in flight")
                     self._drop_standby()
                     if signum == signal.SIGTERM and self.listeners.held_by_systemd:
-                        # Most likely a restart: clients move to new connections, which
-                        # wait on systemd's socket for the next start.
+                        # Most likely a restart: clients move to new connections, which wait
+                        # on systemd's other socket for the next start (it serves the busier
+                        # one), so the stopping workers accept nothing they could drop.
+                        self.listeners.steer_to(self.listeners.standby)
                         self.drain(self.current)
                     self.stop(self.current)
                     return 0
