@@ -14,9 +14,10 @@ from starlette.routing import Match, Mount
 
 from pwpush_app.api import admin, docs, downloads, health, legacy, requests_api, sessions, v2
 from pwpush_app.api.auth import current_runtime
-from pwpush_app.api.errors import NOT_FOUND, NoStoreJSON, install_error_handlers, json_error
+from pwpush_app.api.errors import NOT_FOUND, ApiError, NoStoreJSON, install_error_handlers, json_error
 from pwpush_app.api.hot import FastDoor
 from pwpush_app.api.version import application_version
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.runtime import Runtime, get_runtime
 from pwpush_app.settings import Settings, get_settings
 
@@ -123,8 +124,8 @@ def _add_json_fallbacks(api: FastAPI) -> None:
                 if route.matches({**request.scope, "method": method})[0] == Match.FULL:
                     allowed.add(method)
         if allowed:
-            return json_error(405, {"error": f"Method {request.method} is not allowed here."},
-                              {"Allow": ", ".join(sorted(allowed))})
+            raise ApiError(405, said(N_("Method {method} is not allowed here."), method=request.method[:20]),
+                           headers={"Allow": ", ".join(sorted(allowed))})
         return json_error(404, NOT_FOUND)
 
     for path in ("/api", "/api/{rest:path}", "/p/{rest:path}.json", "/f/{rest:path}.json", "/r/{rest:path}.json",

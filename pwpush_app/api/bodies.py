@@ -137,7 +137,7 @@ def _parse_json(raw: bytes):
         return json.loads(text)
     except (ValueError, RecursionError) as error:
         # ValueError covers malformed JSON and integers too long to convert.
-        raise ApiError(400, f"The request body is not valid JSON: {str(error)[:200]}") from None
+        raise ApiError(400, said(N_("The request body is not valid JSON: {detail}"), detail=str(error)[:200])) from None
 
 
 def _parse_form(raw: bytes) -> list[tuple[str, str]]:
@@ -153,51 +153,60 @@ def _parse_form(raw: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
+def _form_field_refused(template: str, key: str) -> ApiError:
+    return ApiError(400, said(template, name=repr(key[:100])))
+
+
 def _rails_nest(pairs: list[tuple[str, str]]) -> dict:
     """`password[payload]=x` -> {"password": {"payload": "x"}}; `push[files][]` -> a list."""
     root: dict = {}
     for key, value in pairs:
         match = _RAILS_KEY_RE.match(key)
         if not match:
-            raise ApiError(400, f"The form field name {key[:100]!r} is malformed.")
+            raise _form_field_refused(N_("The form field name {name} is malformed."), key)
         parts = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
         node = root
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
             if last:
                 if part == "":
-                    raise ApiError(400, f"The form field name {key[:100]!r} is malformed.")
+                    raise _form_field_refused(N_("The form field name {name} is malformed."), key)
                 node[part] = value
             elif parts[depth + 1] == "" and depth + 1 == len(parts) - 1:
                 existing = node.setdefault(part, [])
                 if not isinstance(existing, list):
-                    raise ApiError(400, f"The form field {key[:100]!r} conflicts with another field.")
+                    raise _form_field_refused(N_("The form field {name} conflicts with another field."), key)
                 existing.append(value)
                 break
             else:
                 child = node.setdefault(part, {})
                 if not isinstance(child, dict):
-                    raise ApiError(400, f"The form field {key[:100]!r} conflicts with another field.")
+                    raise _form_field_refused(N_("The form field {name} conflicts with another field."), key)
                 node = child
     return root
 
 
+def _missing_root(root_key: str) -> str:
+    """Password Pusher's words for a missing root key (Rails' `params.require`)."""
+    return said(N_("param is missing or the value is empty or invalid: {root}"), root=root_key)
+
+
 def _push_object(root, root_key: str) -> dict:
     if not isinstance(root, dict):
-        raise ApiError(400, f"The body must be an object with a {root_key!r} object inside.")
+        raise ApiError(400, said(N_("The body must be an object with a {root} object inside."), root=repr(root_key)))
     fields = root.get(root_key)
     if not fields:
-        # Password Pusher's words (Rails' `params.require`), then what to send.
-        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
-                       extra={"message": f"Send e.g. {root_key}[payload]=... or "
-                                         f"{{\"{root_key}\": {{\"payload\": \"...\"}}}}."})
+        raise ApiError(400, _missing_root(root_key),
+                       extra={"message": said(N_("Send e.g. {form} or {json}."), form=f"{root_key}[payload]=...",
+                                              json=f'{{"{root_key}": {{"payload": "..."}}}}')})
     if not isinstance(fields, dict):
-        raise ApiError(400, f"param is missing or the value is empty or invalid: {root_key}",
-                       extra={"message": f"{root_key!r} must be an object of fields, like {{\"payload\": \"...\"}}."})
+        raise ApiError(400, _missing_root(root_key),
+                       extra={"message": said(N_("{root} must be an object of fields, like {json}."),
+                                              root=repr(root_key), json='{"payload": "..."}')})
     unknown = sorted(set(root) - {root_key} - IGNORED_ROOT_KEYS)
     unknown_inside = sorted(set(fields) - PUSH_FIELDS)
-    errors = {name: "Unknown field." for name in unknown}
-    errors.update({f"{root_key}.{name}": "Unknown field." for name in unknown_inside})
+    errors = {name: N_("Unknown field.") for name in unknown}
+    errors.update({f"{root_key}.{name}": N_("Unknown field.") for name in unknown_inside})
     if errors:
         raise invalid({k[:100]: v for k, v in list(errors.items())[:20]})
     return fields
@@ -220,14 +229,15 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
             errors[name] = said(N_("{field} must be text."), field=name)
         else:
             values[name] = value
-    for names, parse, wanted in ((INT_FIELDS, _as_int, "a whole number"), (BOOL_FIELDS, as_bool, "true or false")):
+    for names, parse, wanted in ((INT_FIELDS, _as_int, N_("{field} must be a whole number.")),
+                                 (BOOL_FIELDS, as_bool, N_("{field} must be true or false."))):
         for name in names:
             value = fields.get(name)
             if value is None or value == "":
                 continue
             parsed = parse(value)
             if parsed is None:
-                errors[name] = f"{name} must be {wanted}."
+                errors[name] = said(wanted, field=name)
             else:
                 values[name] = parsed
 
@@ -235,13 +245,13 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
     duration_field = durations[0] if durations else "expire_after_minutes"
     minutes = None
     if len(durations) > 1:
-        errors[durations[1]] = f"Send only one of {', '.join(DURATION_FIELDS)}."
+        errors[durations[1]] = said(N_("Send only one of {fields}."), fields=", ".join(DURATION_FIELDS))
     elif duration_field == "expire_after_duration" and "expire_after_duration" in values:
         index = values["expire_after_duration"]
         if index not in DURATION_MINUTES:
-            errors["expire_after_duration"] = (
-                f"expire_after_duration must be from 0 to {max(DURATION_MINUTES)} (see the API docs for the table)."
-            )
+            errors["expire_after_duration"] = said(
+                N_("{field} must be from 0 to {highest} (see the API docs for the table)."),
+                field="expire_after_duration", highest=max(DURATION_MINUTES))
         else:
             minutes = DURATION_MINUTES[index]
     elif duration_field == "expire_after_days" and "expire_after_days" in values:
@@ -249,7 +259,7 @@ def new_push_from_fields(fields: dict, kind: str, kind_is_fixed: bool = False) -
     elif "expire_after_minutes" in values:
         minutes = values["expire_after_minutes"]
     if kind_is_fixed and values.get("kind", kind) != kind:
-        errors["kind"] = f"This endpoint creates {kind} pushes only."
+        errors["kind"] = said(N_("This endpoint creates {kind} pushes only."), kind=kind)
     notify = notify_fields(fields, errors)
     allowed_ips = fields.get(ADDRESS_FIELD)
     if not (allowed_ips is None or isinstance(allowed_ips, str)
@@ -309,7 +319,7 @@ FIXED_FIELDS = ("kind", "files", ADDRESS_FIELD, "burn_after_failed_passphrases",
 def push_edit_from_fields(fields: dict) -> tuple[PushEdit, str]:
     """An edit's fields, type-checked like a create's; a field left out (or null) stays as
     it is, `"passphrase": ""` removes the passphrase and `"note": ""` the note."""
-    fixed = {name: "This cannot change after creation: create a new push instead." for name in FIXED_FIELDS
+    fixed = {name: N_("This cannot change after creation: create a new push instead.") for name in FIXED_FIELDS
              if name in fields}
     if fixed:
         raise invalid(fixed)

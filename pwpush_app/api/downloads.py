@@ -22,6 +22,7 @@ from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.file_downloads import FileDownload, open_file_download
 from pwpush_app.core.file_names import content_disposition, served_content_type
 from pwpush_app.core.file_zip import ZipDownload, open_zip_download
+from pwpush_app.core.i18n import N_, text_of
 from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
@@ -72,10 +73,10 @@ async def download_all(grant: str, request: Request, runtime: Runtime = Depends(
     try:
         download = await run_in_threadpool(open_zip_download, runtime, grant, None, peek, client)
     except DownloadUnavailable as error:
-        raise _refused(404, str(error)) from None
+        raise _refused(404, text_of(error)) from None
     except AlreadyDownloaded:
-        raise _refused(410, "Every file was already downloaded. After the last view each file can be downloaded "
-                            "once, and these have been deleted.") from None
+        raise _refused(410, N_("Every file was already downloaded. After the last view each file can be downloaded "
+                               "once, and these have been deleted.")) from None
     except DecryptionError:
         log.warning("zip refused: a stored file fails its integrity check")
         raise ApiError(500, "A file is damaged in storage and cannot be downloaded.") from None
@@ -104,13 +105,13 @@ async def download_file(grant: str, index: str, request: Request, runtime: Runti
     try:
         download = await run_in_threadpool(open_file_download, runtime, grant, int(index), client, None, peek)
     except DownloadUnavailable as error:
-        raise _refused(404, str(error)) from None
+        raise _refused(404, text_of(error)) from None
     except AlreadyDownloaded as error:
-        raise _refused(410, str(error)) from None
+        raise _refused(410, text_of(error)) from None
     except DecryptionError:
         # The stored blob was cut or padded: nothing was sent yet, so an honest error.
         log.warning("download refused: stored file %s fails its integrity check", index)
-        raise ApiError(500, "This file is damaged in storage and cannot be downloaded.") from None
+        raise ApiError(500, N_("This file is damaged in storage and cannot be downloaded.")) from None
     headers = {
         # As declared (sanitised), but html, svg, xml and scripts as opaque bytes; set
         # directly so no charset is added to text types.

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
 from pwpush_app.core.errors import AccountRequired, ServerBusy
-from pwpush_app.core.i18n import N_, choose_locale, in_language, text_of
+from pwpush_app.core.i18n import N_, choose_locale, in_language, said, text_of
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.log_redaction import loggable_path
 
@@ -100,6 +100,28 @@ def asked_language(request: Request, pages) -> str | None:
                          enabled=pages.enabled_languages)
 
 
+# pydantic's own words stay for English (as they always read); another language gets these,
+# chosen by the failure's type, with pydantic's limits as values.
+VALIDATION_WORDS = {
+    "missing": N_("This field is required."),
+    "int_parsing": N_("Send a whole number."), "int_type": N_("Send a whole number."),
+    "int_from_float": N_("Send a whole number."),
+    "bool_parsing": N_("Send true or false."), "bool_type": N_("Send true or false."),
+    "string_type": N_("Send text."),
+    "string_too_long": N_("Send at most {max_length} characters."),
+    "greater_than_equal": N_("Send a number of at least {ge}."),
+    "less_than_equal": N_("Send a number of at most {le}."),
+}
+
+
+def _validation_words(item: dict, language: str | None) -> str:
+    if language is None:
+        return str(item.get("msg", "is not valid"))
+    template = VALIDATION_WORDS.get(item.get("type", ""), N_("This value is not valid."))
+    context = {name: value for name, value in (item.get("ctx") or {}).items() if isinstance(value, (int, str))}
+    return in_language(language, said(template, **context))
+
+
 def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
     """`runtime_of`: the runtime the routes use (its settings say which languages this site speaks)."""
     async def language(request: Request) -> str | None:
@@ -116,12 +138,13 @@ def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
         return json_error(error.status, error.body(await language(request)), error.headers)
 
     @api.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, error: RequestValidationError):
+    async def _validation_error(request: Request, error: RequestValidationError):
+        asked = await language(request)
         errors: dict[str, list[str]] = {}
         for item in error.errors():
             field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "request"
-            errors.setdefault(field, []).append(str(item.get("msg", "is not valid")))
-        summary = " ".join(f"{field}: {'; '.join(msgs)}." for field, msgs in errors.items())
+            errors.setdefault(field, []).append(_validation_words(item, asked))
+        summary = _summary(f"{field}: {'; '.join(msgs)}" for field, msgs in errors.items())
         return json_error(422, {"error": summary, **errors})
 
     @api.exception_handler(StarletteHTTPException)

@@ -24,6 +24,7 @@ from pwpush_app.api.schemas import error_responses
 from pwpush_app.api.uploads import answer_from_multipart
 from pwpush_app.core import links
 from pwpush_app.core.errors import InvalidPush, LoginRequired, PushUnavailable
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.owners import owned_push
 from pwpush_app.core.records import open_link_token
 from pwpush_app.core.requests import (
@@ -129,7 +130,7 @@ async def post_request(request: Request, who: Caller = Depends(caller)):
     body = await read_object_body(request, MAX_BODY)
     fields = body.get("request", body)
     if not isinstance(fields, dict):
-        raise ApiError(400, "Send the request's fields as an object: {\"request\": {\"message\": \"...\"}}.")
+        raise ApiError(400, said(N_("Send the request's fields as an object: {json}."), json='{"request": {"message": "..."}}'))
     errors: dict[str, str] = {}
     notify = fields.get("notify_by_email", True)
     if as_bool(notify) is None:
@@ -195,10 +196,10 @@ async def post_ask(token: str, request: Request, who: Caller = Depends(caller)):
     body = await read_object_body(request, MAX_BODY)
     fields = body.get("answer", body)
     if not isinstance(fields, dict):
-        raise ApiError(400, "Send the answer as an object: {\"answer\": {\"payload\": \"...\"}}.")
+        raise ApiError(400, said(N_("Send the answer as an object: {json}."), json='{"answer": {"payload": "..."}}'))
     payload, passphrase = fields.get("payload", ""), fields.get("passphrase", "")
     if not isinstance(payload, str) or not isinstance(passphrase, str):
-        raise invalid({"payload" if not isinstance(payload, str) else "passphrase": "Send text."})
+        raise invalid({"payload" if not isinstance(payload, str) else "passphrase": N_("Send text.")})
     try:
         await run_in_threadpool(answer_request, who.runtime, token, payload, who.client, passphrase)
     except PushUnavailable:

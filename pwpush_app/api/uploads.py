@@ -29,6 +29,7 @@ from pwpush_app.core.create import CreatedPush, NewPush
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import DraftFeeder, FilePushDraft, check_may_send_files
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.request_files import FileAnswerDraft
 from pwpush_app.core.requests import answer_request, open_request
 from pwpush_app.core.runtime import Runtime
@@ -109,7 +110,7 @@ class _EventParser:
         part.filename = disposition.get(b"filename")
         self.field_count += 1
         if self.field_count > MAX_FIELDS:
-            raise ApiError(400, f"The form has too many fields: at most {MAX_FIELDS}.")
+            raise ApiError(400, said(N_("The form has too many fields: at most {count}."), count=MAX_FIELDS))
         if part.filename is not None:
             content_type = part.headers.get(b"content-type", b"").decode("latin-1")
             self.events.append(_Event("file", name=part.name, filename=part.filename.decode("utf-8", "replace"),
@@ -132,7 +133,7 @@ class _EventParser:
         try:
             value = bytes(part.text).decode("utf-8")
         except UnicodeDecodeError:
-            raise ApiError(400, f"The form field {part.name!r} is not valid UTF-8.") from None
+            raise ApiError(400, said(N_("The form field {name} is not valid UTF-8."), name=repr(part.name))) from None
         self.events.append(_Event("field", name=part.name, value=value))
 
 
@@ -188,7 +189,7 @@ class _Upload:
 
     def _check_complete(self) -> None:
         if self.started:  # the body ended inside a file part (python-multipart's finalize() lets it pass)
-            raise ApiError(400, "The multipart body ended in the middle of a file: send it again, whole.")
+            raise ApiError(400, N_("The multipart body ended in the middle of a file: send it again, whole."))
 
     async def abort(self) -> None:
         if self.feeder is not None:
@@ -245,7 +246,7 @@ async def _read_body(request: Request, parser: "_EventParser", upload: "_Upload"
             await _apply(parser.write(chunk), upload, pairs, root_key)
         await _apply(parser.finish(), upload, pairs, root_key)
     except MultipartParseError as error:
-        raise ApiError(400, f"The multipart body is malformed: {str(error)[:200]}") from None
+        raise ApiError(400, said(N_("The multipart body is malformed: {detail}"), detail=str(error)[:200])) from None
 
 
 async def answer_from_multipart(request: Request, runtime: Runtime, client: Client, token: str, text_limit: int) -> None:
@@ -280,15 +281,15 @@ async def answer_from_multipart(request: Request, runtime: Runtime, client: Clie
 def _answer_fields(fields: dict) -> tuple[str, str]:
     unknown = sorted(set(fields) - {"payload", "passphrase", "files"})
     if unknown:
-        raise invalid({f"{ANSWER_ROOT}.{name}"[:100]: "Unknown field: an answer takes payload, passphrase and files[]."
+        raise invalid({f"{ANSWER_ROOT}.{name}"[:100]: N_("Unknown field: an answer takes payload, passphrase and files[].")
                        for name in unknown[:20]})
     sent_files = fields.get("files")
     if sent_files is not None and (not isinstance(sent_files, list) or any(v != FILE_MARKER for v in sent_files)):
-        raise invalid({"files": "Each of answer[files][] must be a file part (with a filename), e.g. "
-                                "curl -F 'answer[files][]=@secret.pdf'."})
+        raise invalid({"files": said(N_("Each of {field} must be a file part (with a filename), e.g. {example}."),
+                                     field="answer[files][]", example="curl -F 'answer[files][]=@secret.pdf'")})
     payload, passphrase = fields.get("payload", ""), fields.get("passphrase", "")
     if not isinstance(payload, str) or not isinstance(passphrase, str):
-        raise invalid({"payload" if not isinstance(payload, str) else "passphrase": "Send text."})
+        raise invalid({"payload" if not isinstance(payload, str) else "passphrase": N_("Send text.")})
     return payload, passphrase
 
 
@@ -296,7 +297,7 @@ def _boundary(request: Request) -> bytes:
     _, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if not boundary:
-        raise ApiError(400, "The multipart body has no boundary in its Content-Type.")
+        raise ApiError(400, N_("The multipart body has no boundary in its Content-Type."))
     return boundary
 
 

@@ -71,3 +71,62 @@ def test_without_a_language_the_answers_are_the_english_ones_unchanged(api):
     # A success asks nothing of the language: same shape whatever the header says.
     made = api.post("/api/v2/pushes", json={"push": {"payload": "x"}}, headers={"Accept-Language": "fr"})
     assert made.status_code == 201 and set(made.json()) == set(api.post("/api/v2/pushes", json={"push": {"payload": "x"}}).json())
+
+
+def test_malformed_bodies_are_refused_in_the_callers_language_with_their_details(api):
+    broken = b'{"push": {"payload": "x",'
+    english = api.post("/api/v2/pushes", content=broken, headers={"Content-Type": "application/json"})
+    french = api.post("/api/v2/pushes", content=broken, headers={"Content-Type": "application/json",
+                                                                   "Accept-Language": "fr"})
+    assert english.status_code == french.status_code == 400
+    assert english.json()["error"].startswith("The request body is not valid JSON: Expecting")
+    # The template is translated; the parser's own detail is kept as it is.
+    assert french.json()["error"].startswith("Le corps de la requête n'est pas un JSON valide : Expecting")
+
+    clash = api.post("/api/v2/pushes", content=b"push=y&push[payload]=x",
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "de"})
+    assert clash.status_code == 400
+    assert clash.json() == {"error": "Das Formularfeld 'push[payload]' steht im Konflikt mit einem anderen Feld."}
+
+    rootless = api.post("/api/v2/pushes", json={"nothing": 1}, headers={"Accept-Language": "fr"})
+    assert rootless.status_code == 400
+    assert rootless.json() == {"error": "paramètre manquant, vide ou invalide : push",
+                               "message": 'Envoyez par exemple push[payload]=... ou {"push": {"payload": "..."}}.'}
+    assert api.post("/api/v2/pushes", json={"nothing": 1}).json() == {
+        "error": "param is missing or the value is empty or invalid: push",
+        "message": 'Send e.g. push[payload]=... or {"push": {"payload": "..."}}.'}
+
+
+def test_field_type_refusals_name_the_field_in_each_language(api):
+    sent = {"push": {"payload": "x", "colour": "red", "expire_after_views": "many"}}
+    japanese = api.post("/api/v2/pushes", json=sent, headers={"Accept-Language": "ja"})
+    assert japanese.status_code == 422
+    assert japanese.json()["push.colour"] == ["不明なフィールドです。"]
+    spanish = api.post("/api/v2/pushes", json={"push": {"payload": "x", "expire_after_views": "many"}},
+                       headers={"Accept-Language": "es"})
+    assert spanish.status_code == 422
+    assert spanish.json()["expire_after_views"] == ["expire_after_views debe ser un número entero."]
+    assert api.post("/api/v2/pushes", json={"push": {"payload": "x", "expire_after_views": "many"}}).json()[
+        "expire_after_views"] == ["expire_after_views must be a whole number."]
+
+
+def test_a_wrong_method_and_a_query_too_long_are_refused_in_the_callers_language(api):
+    russian = api.put("/api/v2/pushes", headers={"Accept-Language": "ru"})
+    english = api.put("/api/v2/pushes")
+    assert russian.status_code == english.status_code == 405
+    assert russian.headers["allow"] == english.headers["allow"]
+    assert russian.json() == {"error": "Метод PUT здесь не разрешён."}
+    assert english.json() == {"error": "Method PUT is not allowed here."}
+
+    # FastAPI's own validation (a query parameter's limit): pydantic's words in English as
+    # always, ours with the limit filled in elsewhere.
+    long = "p" * 2000
+    french = api.get("/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA", params={"passphrase": long},
+                     headers={"Accept-Language": "fr"})
+    plain = api.get("/api/v2/pushes/AAAAAAAAAAAAAAAAAAAAAA", params={"passphrase": long})
+    assert french.status_code == plain.status_code == 422
+    limit = plain.json()["passphrase"][0].split("at most ")[1].split(" ")[0]
+    assert plain.json()["passphrase"] == [f"String should have at most {limit} characters"]
+    assert french.json()["passphrase"] == [f"Envoyez au plus {limit} caractères."]
+    assert french.json()["error"] == f"passphrase: Envoyez au plus {limit} caractères."
+    assert plain.json()["error"] == f"passphrase: String should have at most {limit} characters."
