@@ -87,6 +87,8 @@ def _kind_selector() -> rx.Component:
         gap="2",
         width="100%",
         aria_label=t("What to share"),
+        # Radix's hidden inputs sit one card-width to the left: right to left, that widened the page.
+        style={"& input[aria-hidden='true']": {"transform": "none !important"}},
     )
 
 
@@ -158,6 +160,7 @@ def _url_field() -> rx.Component:
             on_change=_forget_error("payload"),
             type="url",
             input_mode="url",
+            dir="ltr",  # an address reads left to right on a right-to-left page too
             placeholder="https://…",
             size="3",
             width="100%",

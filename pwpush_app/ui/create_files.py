@@ -73,8 +73,8 @@ class FileSendState(rx.State):
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             # A mailed link goes out in the language this page is in (core/letters.py).
-            request = link_mail.in_sender_language(runtime(), client, request,
-                                                   (await self.get_state(LanguageState)).locale)
+            code = (await self.get_state(LanguageState)).locale
+            request = link_mail.in_sender_language(runtime(), client, request, code)
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
         created, errors = None, {}
@@ -94,7 +94,8 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            events = show_share(await self.get_state(ShareState), created, self.router.url.origin, mailed_to(request))
+            events = show_share(await self.get_state(ShareState), created, self.router.url.origin, mailed_to(request),
+                                code)
         yield [*events, rx.clear_selected_files(UPLOAD_ID)]
 
 

@@ -17,7 +17,7 @@ def notify_field() -> rx.Component:
         AccountState.email != "",
         rx.vstack(
             field_label(t("Email the link to (optional)"), "notify_emails_to"),
-            rx.input(id="notify_emails_to", name="notify_emails_to", input_mode="email", auto_complete="off",
+            rx.input(id="notify_emails_to", name="notify_emails_to", input_mode="email", auto_complete="off", dir="ltr",
                      placeholder="bob@example.com, carol@example.com", size="3", width="100%",
                      aria_describedby="notify_emails_to-help notify_emails_to-error",
                      aria_invalid=CreateState.errors.contains("notify_emails_to")),

@@ -43,7 +43,7 @@ def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
                 min=BURN_MIN, max=BURN_MAX), BURN),
         _error(BURN),
         field_label(t("Only open from these addresses (optional)"), ADDRESSES),
-        rx.input(id=ADDRESSES, name=ADDRESSES, placeholder="203.0.113.0/24 2001:db8::/32", size="3", width="100%",
+        rx.input(id=ADDRESSES, name=ADDRESSES, placeholder="203.0.113.0/24 2001:db8::/32", size="3", width="100%", dir="ltr",
                  on_change=_forget(ADDRESSES), auto_complete="off", spell_check=False,
                  aria_describedby=f"{ADDRESSES}-help {ADDRESSES}-error",
                  aria_invalid=CreateState.errors.contains(ADDRESSES)),
@@ -59,7 +59,7 @@ def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
 def _verify_fields(forget) -> rx.Component:
     return rx.vstack(
         field_label(t("Verify the recipient's email (optional)"), VERIFY),
-        rx.input(id=VERIFY, name=VERIFY, type="email", placeholder="bob@example.com", size="3", width="100%",
+        rx.input(id=VERIFY, name=VERIFY, type="email", placeholder="bob@example.com", size="3", width="100%", dir="ltr",
                  on_change=forget(VERIFY), auto_complete="off", spell_check=False,
                  aria_describedby=f"{VERIFY}-help {VERIFY}-error", aria_invalid=CreateState.errors.contains(VERIFY)),
         _help(t("The link then opens only with a 6-digit code we email to this address (valid {count} minutes). "

@@ -59,8 +59,8 @@ class TextSendState(rx.State):
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             # A mailed link goes out in the language this page is in (core/letters.py).
-            request = link_mail.in_sender_language(runtime(), client, request,
-                                                   (await self.get_state(LanguageState)).locale)
+            code = (await self.get_state(LanguageState)).locale
+            request = link_mail.in_sender_language(runtime(), client, request, code)
             create.creating, create.errors = True, {}
         created, errors = None, {"form": N_("The secret did not arrive complete. Please try again.")}
         try:
@@ -85,7 +85,7 @@ class TextSendState(rx.State):
                 create.answer(errors)
                 show = show_group if isinstance(created, CreatedGroup) else show_share
                 events = show(await self.get_state(ShareState), created, self.router.url.origin,
-                              mailed_to(request)) if created else []
+                              mailed_to(request), code) if created else []
         yield events
 
 

@@ -34,7 +34,14 @@ def _lifetime_choices(page) -> list[str]:
     return texts
 
 
-def test_the_form_speaks_french_with_french_durations(live_server, chromium):
+def _create(page, secret: str) -> None:
+    page.fill("#payload", secret)
+    page.click("#create")
+    page.wait_for_function("() => ['share-link', 'share-message'].every(id => document.getElementById(id).value.length > 0)")
+    page.wait_for_selector("#share-expires")
+
+
+def test_the_form_and_its_share_page_speak_french(live_server, chromium):
     context = _context(chromium, "fr-FR", viewport=SIZE, timezone="Europe/Paris")
     try:
         page = context.new_page()
@@ -54,12 +61,24 @@ def test_the_form_speaks_french_with_french_durations(live_server, chromium):
         assert not any(word in " ".join(choices) for word in ("hour", "day", "week")), choices
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / "create-fr.png"), full_page=True)
+        _create(page, "mot-de-passe-du-client")
+        assert page.inner_text("label[for=share-link]") == "Lien secret"
+        assert page.inner_text("#create-another") == "En créer un autre"
+        # The expiry in the sender's zone (Paris: UTC+1 in winter, +2 in summer) and words.
+        expires = _plain(page.inner_text("#share-expires"))
+        assert expires.startswith("Il fonctionne pour 5 consultations, jusqu'au "), expires
+        assert ("UTC+1" in expires or "UTC+2" in expires) and "(dans 7 jours)" in expires, expires
+        message = page.input_value("#share-message")
+        assert message.startswith("J'ai partagé un secret avec vous : http") and "expire après 5 consultations ou le " in message
+        assert message.endswith(" UTC"), message
+        page.mouse.move(0, 0)
+        page.screenshot(path=str(DOCS / "share-fr.png"), full_page=True)
     finally:
         context.close()
 
 
 @pytest.mark.parametrize("locale", ["ar", "ru-RU"])
-def test_the_form_in_arabic_reads_right_to_left_and_in_russian(live_server, chromium, locale):
+def test_the_form_and_share_page_in_arabic_read_right_to_left_and_in_russian(live_server, chromium, locale):
     context = _context(chromium, locale, viewport=SIZE)
     lang = locale[:2]
     try:
@@ -76,7 +95,22 @@ def test_the_form_in_arabic_reads_right_to_left_and_in_russian(live_server, chro
         else:
             assert page.inner_text("#create") == "Создать секретную ссылку"
             assert "7 дней" in _lifetime_choices(page)
+        # Nothing sticks out sideways (right to left, a hidden input once widened the page).
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= SIZE["width"]
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"create-{lang}.png"), full_page=True)
+        _create(page, "секрет" if lang == "ru" else "سر-للعميل")
+        if lang == "ar":
+            assert _document_language(page) == ("ar", "rtl")
+            assert page.inner_text("label[for=share-link]") == "الرابط السري"
+            assert page.inner_text("#create-another") == "أنشئ مشاركة أخرى"
+            assert page.input_value("#share-message").startswith("شاركتُ معك سرًّا: http")
+            # The link reads left to right inside the right-to-left page.
+            assert page.evaluate("() => getComputedStyle(document.getElementById('share-link')).direction") == "ltr"
+        else:
+            assert "Просмотров: 5, до " in _plain(page.inner_text("#share-expires"))
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= SIZE["width"]
+        page.mouse.move(0, 0)
+        page.screenshot(path=str(DOCS / f"share-{lang}.png"), full_page=True)
     finally:
         context.close()
