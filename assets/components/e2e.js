@@ -142,8 +142,19 @@ export const sealedFiles = () => sealed;
 const CANNOT_ENCRYPT = "Your browser could not encrypt the secret (it needs https or localhost, and a current browser). "
   + "Turn off \u201cEncrypt in my browser\u201d or try another browser.";
 
+// The sealer's texts; `words` (the page's own, in the visitor's language) replaces them.
+const SEALER_ENGLISH = {
+  cannotEncrypt: CANNOT_ENCRYPT,
+  empty: "{name} is empty: choose a file with something in it.",
+  encrypting: "Encrypting {name} ({position} of {count})…",
+  tooBig: "Encrypted, these files come to {size}, over the {limit} limit (encryption adds about 1 KiB per file): "
+    + "choose fewer or smaller files.",
+};
+
 export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, filesOn, uploadId,
-  filesButton, filesLimit, onFilesSealed, ...props }, ref) {
+  filesButton, filesLimit, onFilesSealed, words, ...props }, ref) {
+  const say = (key, values = {}) => Object.entries(values).reduce(
+    (text, [name, value]) => text.replaceAll("{" + name + "}", String(value)), (words && words[key]) || SEALER_ENGLISH[key]);
   const key = useRef("");
   const busy = useRef(false);
   const sealing = useRef(on);
@@ -189,7 +200,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         })
         .catch(() => {
           busy.current = false;
-          setError(CANNOT_ENCRYPT);
+          setError(say("cannotEncrypt"));
         });
     };
     const holdFiles = (event) => {
@@ -203,7 +214,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
       sealed = [];
       if (out()) out().value = "";
       const empty = files.find((file) => file.size === 0);
-      if (empty) return setError(`${empty.name} is empty: choose a file with something in it.`);
+      if (empty) return setError(say("empty", { name: empty.name }));
       if (!files.length) return send(); // the server says "Attach at least one file."
       setError("");
       busy.current = true;
@@ -213,7 +224,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
           const envelope = message ? await sealText(pushKey, message) : "";
           const made = [];
           for (const [position, file] of files.entries()) {
-            setNote(`Encrypting ${file.name} (${position + 1} of ${files.length})…`);
+            setNote(say("encrypting", { name: file.name, position: position + 1, count: files.length }));
             made.push(await sealFile(file, position, pushKey));
           }
           busy.current = false;
@@ -221,8 +232,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
           const total = made.reduce((sum, file) => sum + file.size, 0);
           if (limit.current && total > limit.current) {
             // The limit counts what is stored: the encrypted files, a little larger (docs/api.md).
-            return setError(`Encrypted, these files come to ${describeBytes(total)}, over the ${describeBytes(limit.current)} `
-              + "limit (encryption adds about 1 KiB per file): choose fewer or smaller files.");
+            return setError(say("tooBig", { size: describeBytes(total), limit: describeBytes(limit.current) }));
           }
           sealed = made;
           key.current = pushKey.fragment;
@@ -232,7 +242,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         .catch(() => {
           busy.current = false;
           setNote("");
-          setError(CANNOT_ENCRYPT);
+          setError(say("cannotEncrypt"));
         });
     };
     document.addEventListener("submit", holdText, true);

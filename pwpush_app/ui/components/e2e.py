@@ -79,6 +79,8 @@ class E2ESealer(rx.Component):
     upload_id: rx.Var[str]
     files_button: rx.Var[str]
     files_limit: rx.Var[int]
+    # Its messages in the visitor's language (sealer_words); English when not given.
+    words: rx.Var[dict]
     on_files_sealed: rx.EventHandler[no_args_event_spec]
 
 
@@ -126,11 +128,22 @@ def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: s
                  **({"on_files_sealed": send_files} if send_files is not None else {}))
     return rx.fragment(
         E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on,
-                         on_sealed=send, **files),
+                         on_sealed=send, words=sealer_words(), **files),
         # Not a form field (no name): the upload reads it (ui/create_text_upload.py).
         rx.el.textarea(id=ENVELOPE_ID, hidden=True, read_only=True, tab_index=-1, aria_hidden="true",
                        custom_attrs={"data-on": rx.cond(on, "yes", "no"), "data-files-on": rx.cond(files_on, "yes", "no")}),
     )
+
+
+def sealer_words() -> dict:
+    return {
+        "cannotEncrypt": t("Your browser could not encrypt the secret (it needs https or localhost, and a current "
+                           "browser). Turn off \u201cEncrypt in my browser\u201d or try another browser."),
+        "empty": t("{name} is empty: choose a file with something in it."),
+        "encrypting": t("Encrypting {name} ({position} of {count})…"),
+        "tooBig": t("Encrypted, these files come to {size}, over the {limit} limit (encryption adds about 1 KiB per file): "
+                    "choose fewer or smaller files."),
+    }
 
 
 def sealer_links(fields: dict[str, str], links: list[str], qr_from: str = "", qr_to: str = ""):
