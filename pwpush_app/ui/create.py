@@ -39,7 +39,7 @@ from pwpush_app.ui.create_state import (
 )
 from pwpush_app.ui.create_text_upload import send_event as send_text_event
 from pwpush_app.ui.generator import GeneratorState, generator_options
-from pwpush_app.ui.i18n import t
+from pwpush_app.ui.i18n import N_, t
 
 # --- the form ---------------------------------------------------------------------------------
 
@@ -414,12 +414,17 @@ def create_form() -> rx.Component:
     )
 
 
+# The site's tagline when the operator kept the default (settings.py): then it speaks the visitor's language.
+DEFAULT_TAGLINE = N_("Go ahead and email another password")
+
+
 def create_page() -> rx.Component:
     tagline = get_settings().brand_tagline
     return page_shell(
         # (page_shell's own heading takes plain text; this one is in the visitor's language)
         rx.heading(t("Share a secret"), as_="h1", size="7", weight="bold"),
-        rx.text(tagline, size="3", color_scheme="gray") if tagline else rx.fragment(),
+        rx.text(t(tagline) if tagline == DEFAULT_TAGLINE else tagline, size="3", color_scheme="gray") if tagline
+        else rx.fragment(),
         # The form leaves the page once used (taking the secret out of the DOM with it).
         rx.cond(ShareState.shown, rx.fragment(), create_form()),
         e2e_part(send_text_event(), send_sealed_files_event()),

@@ -129,7 +129,8 @@ def share_events(created: CreatedPush, base_url: str, code: str = "en") -> list:
     return [
         *shown,
         rx.set_value("share-manage", links.manage_link(base_url, created.manage_token)),
-        remember_push_event(created.manage_token, push.name, format_time(push.created_at), format_time(push.expires_at),
+        # Moments, written by My pushes in the viewer's zone and language.
+        remember_push_event(created.manage_token, push.name, iso_moment(push.created_at), iso_moment(push.expires_at),
                             push.kind),
         # The form left the page with the focus in it: the link is what comes next.
         rx.set_focus("share-link"),
@@ -169,8 +170,7 @@ def show_group(share: ShareState, group: CreatedGroup, page_origin: str, mailed_
             remember_push_event(one.manage_token, translate(code, N_("{name} (for {recipient})")).replace(
                                 "{recipient}", push.recipient or "").replace("{name}", push.name) if push.name
                                 else translate(code, N_("For {recipient}")).replace("{recipient}", push.recipient or ""),
-                                format_time(push.created_at),
-                                format_time(push.expires_at), push.kind),
+                                iso_moment(push.created_at), iso_moment(push.expires_at), push.kind),
         ]
     if sealed:
         events.append(sealer_links(sealed, list(sealed.values())))
