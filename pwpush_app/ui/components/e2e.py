@@ -60,6 +60,8 @@ class E2EOpener(rx.Component):
     lib_dependencies: list[str] = [QR_LIBRARY]
 
     target: rx.Var[str]
+    # Its texts in the visitor's language (opener_words); English when not given.
+    words: rx.Var[dict]
 
 
 class E2ESealer(rx.Component):
@@ -102,6 +104,7 @@ class E2EFiles(rx.Component):
     tag = "E2EFiles"
 
     label: rx.Var[str]
+    words: rx.Var[dict]
 
 
 def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None = None) -> rx.Component:
@@ -112,11 +115,44 @@ def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None =
 
 
 def e2e_files(label: str) -> rx.Component:
-    return E2EFiles.create(id=E2E_FILES_ID, label=label, width="100%", style=FILE_LIST_STYLE)
+    return E2EFiles.create(id=E2E_FILES_ID, label=label, words=files_words(), width="100%", style=FILE_LIST_STYLE)
+
+
+def files_words() -> dict:
+    return {
+        "decryptingSize": t("Decrypting… {size}"),
+        "downloading": t("Downloading and decrypting…"),
+        "ready": t("Decrypted in this browser"),
+        "file": t("File {number}"),
+        "save": t("Save"),
+        "saveNamed": t("Save {name}"),
+        "again": t("Try again"),
+        "missing": t("This link is missing its key (the part after #): ask the sender for the whole link."),
+        "failed": t("The download failed (error {status})."),
+        "undecryptable": t("This file could not be decrypted: the link's key or the passphrase is wrong, or the file "
+                           "was altered."),
+        "cut": t("The download was cut off. Check your connection and try again."),
+    }
 
 
 def e2e_opener(target: str) -> rx.Component:
-    return E2EOpener.create(id=OPENER_ID, target=target)
+    return E2EOpener.create(id=OPENER_ID, target=target, words=opener_words())
+
+
+def opener_words() -> dict:
+    return {
+        "wrong": t("Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is "
+                   "already counted)."),
+        "missing": t("This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the "
+                     "sender for the whole link."),
+        "failed": t("The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the "
+                    "whole link."),
+        "passphrase": t("Passphrase"),
+        "help": t("The sender encrypted this secret with a passphrase as well. It is not in the link: if you don't "
+                  "have it, ask the sender for it."),
+        "decrypt": t("Decrypt"),
+        "decrypting": t("Decrypting…"),
+    }
 
 
 def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: str = "create-form",
