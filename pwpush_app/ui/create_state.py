@@ -51,7 +51,9 @@ class Refusal(Exception):
 
 def error_text(field: str) -> rx.Var:
     """A field's refusal in the viewer's language ("" while there is none)."""
-    return refusal_text(CreateState.errors.get(field, ""), CreateState.error_sentences.get(field, []))
+    # Its sentences only while the refusal stands (a change of the field forgets it in `errors`).
+    sentences = rx.cond(CreateState.errors.contains(field), CreateState.error_sentences.get(field, []), [])
+    return refusal_text(CreateState.errors.get(field, ""), sentences)
 
 
 def kind_policy(kind: str = "text") -> KindPolicy:
@@ -129,6 +131,7 @@ class CreateState(rx.State):
         if isinstance(field, str) and field in self.errors:
             self.errors.pop(field, None)
             self.errors.pop("form", None)
+            self.error_sentences = {k: v for k, v in self.error_sentences.items() if k in self.errors}
 
     @rx.event
     def forget_errors(self):
