@@ -73,6 +73,14 @@ def test_the_form_and_its_share_page_speak_french(live_server, chromium):
         assert message.endswith(" UTC"), message
         page.mouse.move(0, 0)
         page.screenshot(path=str(DOCS / "share-fr.png"), full_page=True)
+        # The printable sheet too, its limits in French with the time in Paris.
+        page.goto(page.input_value("#share-manage") + "/print")
+        page.wait_for_selector("#print-limits")
+        page.wait_for_function("() => document.getElementById('print-limits').textContent.startsWith('Il peut')")
+        limits = _plain(page.inner_text("#print-limits"))
+        assert limits.startswith("Il peut être ouvert encore 5 fois, jusqu'au "), limits
+        assert "UTC+1" in limits or "UTC+2" in limits, limits
+        assert page.inner_text("#print-now") == "Imprimer"
     finally:
         context.close()
 
