@@ -5,8 +5,16 @@
 import { createElement as h, useContext } from "react";
 import { UploadFilesContext } from "$/utils/context";
 
-export function describeBytes(n) {
+export function describeBytes(n, lang = document.documentElement.lang) {
   // Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
+  if (lang && lang !== "en") {
+    const [scaled, unit] = n >= 1048576 ? [n % 1048576 === 0 ? n / 1048576 : Math.ceil(n / 10485.76) / 100, "megabyte"]
+      : n >= 1024 ? [Math.ceil(n / 1024), "kilobyte"] : [n, "byte"];
+    try {
+      return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: unit === "byte" ? "long" : "short",
+        maximumFractionDigits: 2 }).format(scaled);
+    } catch (error) { /* an unknown language: English below */ }
+  }
   if (n >= 1048576) return (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + " MiB";
   if (n >= 1024) return Math.ceil(n / 1024) + " KiB";
   return n + (n === 1 ? " byte" : " bytes");

@@ -57,7 +57,7 @@ export const CopyOnArrival = forwardRef(function CopyOnArrival(props, ref) {
         writeClipboard(text).then(
           () => {
             setShown("");
-            toast("Copied to the clipboard", { duration: 2000 });
+            toast(props.copied || "Copied to the clipboard", { duration: 2000 });
           },
           () => setShown(text),
         );

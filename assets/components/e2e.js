@@ -53,7 +53,19 @@ export function E2EKeyGate({ on, hold, message, children }) {
       opacity: 0.5, filter: "grayscale(1)", cursor: "not-allowed" } }, present));
 }
 
-export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref) {
+// The opener's texts; `words` (the page's own, in the visitor's language) replaces them.
+const OPENER_ENGLISH = {
+  wrong: "Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is already counted).",
+  missing: "This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the sender for the whole link.",
+  failed: "The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the whole link.",
+  passphrase: "Passphrase",
+  help: "The sender encrypted this secret with a passphrase as well. It is not in the link: if you don't have it, ask the sender for it.",
+  decrypt: "Decrypt",
+  decrypting: "Decrypting…",
+};
+
+export const E2EOpener = forwardRef(function E2EOpener({ target, words, ...props }, ref) {
+  const word = (key) => (words && words[key]) || OPENER_ENGLISH[key];
   // idle | missing (no key in the link) | passphrase (asking) | wrong | failed | open
   const [status, setStatus] = useState("idle");
   const [working, setWorking] = useState(false);
@@ -105,11 +117,8 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
   }, [asking, status]);
 
   const say = status === "wrong" || (!messageAsks && files.asking && files.wrong)
-    ? "Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is already counted)."
-    : {
-      missing: "This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the sender for the whole link.",
-      failed: "The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the whole link.",
-    }[status];
+    ? word("wrong")
+    : { missing: word("missing"), failed: word("failed") }[status];
   const submit = (event) => {
     event.preventDefault();
     const typed = field.current ? field.current.value : "";
@@ -119,15 +128,15 @@ export const E2EOpener = forwardRef(function E2EOpener({ target, ...props }, ref
   return h("div", { ...props, "data-status": status, style: { display: asking || say ? "flex" : "none",
     flexDirection: "column", gap: "0.5rem", width: "100%" } },
     asking && h("form", { onSubmit: submit, style: { display: "flex", flexDirection: "column", gap: "0.5rem" } },
-      h("label", { htmlFor: "e2e-passphrase", style: { fontWeight: 500, fontSize: "var(--font-size-2)" } }, "Passphrase"),
+      h("label", { htmlFor: "e2e-passphrase", style: { fontWeight: 500, fontSize: "var(--font-size-2)" } }, word("passphrase")),
       h("span", { id: "e2e-passphrase-help", style: { fontSize: "var(--font-size-2)", color: "var(--gray-11)" } },
-        "The sender encrypted this secret with a passphrase as well. It is not in the link: if you don't have it, ask the sender for it."),
+        word("help")),
       h("input", { ref: field, id: "e2e-passphrase", type: "password", autoComplete: "off", "aria-describedby": "e2e-passphrase-help e2e-message",
         style: { padding: "0.5rem", fontSize: "var(--font-size-3)", border: "1px solid var(--gray-a7)", borderRadius: "var(--radius-2)",
           background: "var(--color-surface)", color: "var(--gray-12)" } }),
       h("button", { type: "submit", id: "e2e-decrypt", disabled: working, style: { alignSelf: "flex-start", padding: "0.5rem 1rem",
         borderRadius: "var(--radius-2)", border: "none", background: "var(--accent-9)", color: "var(--accent-contrast)",
-        fontSize: "var(--font-size-2)", fontWeight: 500, cursor: "pointer" } }, working ? "Decrypting…" : "Decrypt"),
+        fontSize: "var(--font-size-2)", fontWeight: 500, cursor: "pointer" } }, working ? word("decrypting") : word("decrypt")),
     ),
     say && h("p", { id: "e2e-message", role: "alert", style: { color: "var(--red-11)", fontSize: "var(--font-size-2)", margin: 0 } }, say),
   );
@@ -142,8 +151,19 @@ export const sealedFiles = () => sealed;
 const CANNOT_ENCRYPT = "Your browser could not encrypt the secret (it needs https or localhost, and a current browser). "
   + "Turn off \u201cEncrypt in my browser\u201d or try another browser.";
 
+// The sealer's texts; `words` (the page's own, in the visitor's language) replaces them.
+const SEALER_ENGLISH = {
+  cannotEncrypt: CANNOT_ENCRYPT,
+  empty: "{name} is empty: choose a file with something in it.",
+  encrypting: "Encrypting {name} ({position} of {count})…",
+  tooBig: "Encrypted, these files come to {size}, over the {limit} limit (encryption adds about 1 KiB per file): "
+    + "choose fewer or smaller files.",
+};
+
 export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphrase, envelopeId, on, onSealed, filesOn, uploadId,
-  filesButton, filesLimit, onFilesSealed, ...props }, ref) {
+  filesButton, filesLimit, onFilesSealed, words, ...props }, ref) {
+  const say = (key, values = {}) => Object.entries(values).reduce(
+    (text, [name, value]) => text.replaceAll("{" + name + "}", String(value)), (words && words[key]) || SEALER_ENGLISH[key]);
   const key = useRef("");
   const busy = useRef(false);
   const sealing = useRef(on);
@@ -189,7 +209,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         })
         .catch(() => {
           busy.current = false;
-          setError(CANNOT_ENCRYPT);
+          setError(say("cannotEncrypt"));
         });
     };
     const holdFiles = (event) => {
@@ -203,7 +223,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
       sealed = [];
       if (out()) out().value = "";
       const empty = files.find((file) => file.size === 0);
-      if (empty) return setError(`${empty.name} is empty: choose a file with something in it.`);
+      if (empty) return setError(say("empty", { name: empty.name }));
       if (!files.length) return send(); // the server says "Attach at least one file."
       setError("");
       busy.current = true;
@@ -213,7 +233,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
           const envelope = message ? await sealText(pushKey, message) : "";
           const made = [];
           for (const [position, file] of files.entries()) {
-            setNote(`Encrypting ${file.name} (${position + 1} of ${files.length})…`);
+            setNote(say("encrypting", { name: file.name, position: position + 1, count: files.length }));
             made.push(await sealFile(file, position, pushKey));
           }
           busy.current = false;
@@ -221,8 +241,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
           const total = made.reduce((sum, file) => sum + file.size, 0);
           if (limit.current && total > limit.current) {
             // The limit counts what is stored: the encrypted files, a little larger (docs/api.md).
-            return setError(`Encrypted, these files come to ${describeBytes(total)}, over the ${describeBytes(limit.current)} `
-              + "limit (encryption adds about 1 KiB per file): choose fewer or smaller files.");
+            return setError(say("tooBig", { size: describeBytes(total), limit: describeBytes(limit.current) }));
           }
           sealed = made;
           key.current = pushKey.fragment;
@@ -232,7 +251,7 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         .catch(() => {
           busy.current = false;
           setNote("");
-          setError(CANNOT_ENCRYPT);
+          setError(say("cannotEncrypt"));
         });
     };
     document.addEventListener("submit", holdText, true);

@@ -166,27 +166,46 @@ const describeBytes = (n) =>
 
 const BUTTON = "rt-reset rt-BaseButton rt-r-size-2 rt-Button rt-variant-solid";
 
-function Row({ item, index, retry }) {
+// The list's texts; `words` (the page's own, in the visitor's language) replaces them.
+const FILES_ENGLISH = {
+  decryptingSize: "Decrypting… {size}",
+  downloading: "Downloading and decrypting…",
+  ready: "Decrypted in this browser",
+  file: "File {number}",
+  save: "Save",
+  saveNamed: "Save {name}",
+  again: "Try again",
+  missing: "This link is missing its key (the part after #): ask the sender for the whole link.",
+  failed: "The download failed (error {status}).",
+  undecryptable: "This file could not be decrypted: the link's key or the passphrase is wrong, or the file was altered.",
+  cut: "The download was cut off. Check your connection and try again.",
+};
+
+const sayWith = (words) => (key, values = {}) => Object.entries(values).reduce(
+  (text, [name, value]) => text.replaceAll("{" + name + "}", String(value)), (words && words[key]) || FILES_ENGLISH[key]);
+
+function Row({ item, index, retry, say }) {
   const said = {
-    busy: item.received ? `Decrypting… ${describeBytes(item.received)}` : "Downloading and decrypting…",
+    busy: item.received ? say("decryptingSize", { size: describeBytes(item.received) }) : say("downloading"),
     error: item.error,
-    ready: "Decrypted in this browser",
+    ready: say("ready"),
   }[item.state];
   return h("li", { "data-state": item.state },
-    h("span", { className: "file-links-name" }, item.name || `File ${index + 1}`),
+    h("span", { className: "file-links-name" }, item.name || say("file", { number: index + 1 })),
     item.state === "ready" && h("span", { className: "file-links-size" }, describeBytes(item.size)),
     item.state === "ready" && h("a", {
-      href: item.url, download: item.name, className: `file-links-download ${BUTTON}`, "aria-label": `Save ${item.name}`,
+      href: item.url, download: item.name, className: `file-links-download ${BUTTON}`, "aria-label": say("saveNamed", { name: item.name }),
       "data-index": index,
-    }, "Save"),
+    }, say("save")),
     item.state === "error" && item.retry && h("button", {
       type: "button", className: `file-links-download ${BUTTON}`, onClick: () => retry(index),
-    }, "Try again"),
+    }, say("again")),
     h("span", { className: "file-links-state", role: item.state === "error" ? "alert" : "status" }, said),
   );
 }
 
-export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
+export const E2EFiles = forwardRef(function E2EFiles({ label, words, ...props }, ref) {
+  const say = sayWith(words);
   const [items, setItems] = useState([]);
   const urls = useRef([]);
   const run = useRef(0);
@@ -209,13 +228,13 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
   const fetchOne = async (turn, index) => {
     const rawKey = linkKey();
     if (rawKey.length !== 32) {
-      return update(turn, index, { state: "error", error: "This link is missing its key (the part after #): ask the sender for the whole link." });
+      return update(turn, index, { state: "error", error: say("missing") });
     }
     update(turn, index, { state: "busy", received: 0, retry: false });
     try {
       const answer = await fetch(links.current[index], { cache: "no-store", credentials: "same-origin" });
       if (!answer.ok) {
-        return update(turn, index, { state: "error", error: answer.headers.get("X-Error") || `The download failed (error ${answer.status}).` });
+        return update(turn, index, { state: "error", error: answer.headers.get("X-Error") || say("failed", { status: answer.status }) });
       }
       const opened = await openFile(answer.body, rawKey, (received) => update(turn, index, { received }));
       const url = URL.createObjectURL(opened.blob);
@@ -224,8 +243,8 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
     } catch (e) {
       // A download cut short gives a once-only file back (docs/files.md): it may be tried again.
       update(turn, index, e instanceof Undecryptable
-        ? { state: "error", error: "This file could not be decrypted: the link's key or the passphrase is wrong, or the file was altered." }
-        : { state: "error", error: "The download was cut off. Check your connection and try again.", retry: true });
+        ? { state: "error", error: say("undecryptable") }
+        : { state: "error", error: say("cut"), retry: true });
     }
   };
   const fetchAll = async (turn) => {
@@ -253,6 +272,6 @@ export const E2EFiles = forwardRef(function E2EFiles({ label, ...props }, ref) {
   if (!items.length) return h("div", { ...props, hidden: true });
   return h("div", props,
     h("span", { style: { fontWeight: 500, fontSize: "var(--font-size-2)" } }, label),
-    h("ul", { id: "e2e-file-list" }, items.map((item, index) => h(Row, { key: index, item, index, retry: (i) => fetchOne(run.current, i) }))),
+    h("ul", { id: "e2e-file-list" }, items.map((item, index) => h(Row, { key: index, item, index, say, retry: (i) => fetchOne(run.current, i) }))),
   );
 });

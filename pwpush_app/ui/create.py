@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pwpush_app.core.create import describe_minutes
-from pwpush_app.core.file_names import describe_bytes
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import KIND_LABELS, UI_KINDS
+from pwpush_app.ui.common import UI_KINDS
+from pwpush_app.ui.components.audit_words import duration_words
 from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
+from pwpush_app.ui.create_counters import (
+    PAYLOAD_COUNT,
+    count_payload_bytes,
+    count_qr_characters,
+    payload_size_counter,
+    qr_help,
+)
 from pwpush_app.ui.create_e2e import e2e_field, e2e_part
 from pwpush_app.ui.create_files import file_fields, send_files_button, send_sealed_files_event
 from pwpush_app.ui.create_notify import notify_field
@@ -22,20 +28,24 @@ from pwpush_app.ui.create_policies import policy_fields
 from pwpush_app.ui.create_recipients import recipients_field
 from pwpush_app.ui.create_state import (
     CUSTOM,
+    KIND_PUSH_NAMES,
     KIND_SHORT_LABELS,
     UNIT_MINUTES,
+    UNIT_WORDS,
     CreateState,
+    error_text,
     kind_policy,
     lifetime_choices,
 )
 from pwpush_app.ui.create_text_upload import send_event as send_text_event
 from pwpush_app.ui.generator import GeneratorState, generator_options
+from pwpush_app.ui.i18n import N_, t
 
 # --- the form ---------------------------------------------------------------------------------
 
 
 def _error(field: str) -> rx.Component:
-    return field_error(CreateState.errors.get(field, ""), field)
+    return field_error(error_text(field), field)
 
 
 def _forget_error(field: str):
@@ -47,6 +57,13 @@ def _forget_error(field: str):
     return CreateState.forget_error(field, CreateState.answer_round).debounce(300)
 
 
+def _lifetime_words(minutes: int | str) -> rx.Var:
+    """A preset lifetime ("3 days", "3 jours") in the viewer's language; "Custom…" likewise."""
+    if minutes == CUSTOM:
+        return t("Custom…")
+    return duration_words(rx.Var.create(int(minutes) * 60))
+
+
 def enabled_kinds() -> list[str]:
     return [kind for kind in UI_KINDS if kind_policy(kind).enabled and (kind != "file" or files_offered(get_settings()))]
 
@@ -56,9 +73,9 @@ def _kind_selector() -> rx.Component:
     return rx.radio_cards.root(
         *[
             rx.radio_cards.item(
-                rx.text(KIND_SHORT_LABELS[kind], size="2", weight="medium"),
+                rx.text(t(KIND_SHORT_LABELS[kind]), size="2", weight="medium"),
                 value=kind,
-                aria_label=f"{KIND_LABELS[kind]} push",
+                aria_label=t(KIND_PUSH_NAMES[kind]),
                 id=f"kind-{kind}",
             )
             for kind in enabled_kinds()
@@ -69,52 +86,27 @@ def _kind_selector() -> rx.Component:
         size="1",
         gap="2",
         width="100%",
-        aria_label="What to share",
-    )
-
-
-PAYLOAD_COUNT = "payload-count"
-
-
-def _payload_size_counter(limit: int) -> rx.Component:
-    """'12.3 KiB of 1 MiB', counted in the browser in bytes of UTF-8 as the core counts (the
-    text isn't sent while typing); past the limit it turns red and says what to do."""
-    return rx.text(
-        rx.el.span("0 bytes", id="payload-size"),
-        f" of {describe_bytes(limit)}",
-        rx.el.span(". Too long: shorten it, or send it as a file.", class_name="payload-too-long"),
-        id=PAYLOAD_COUNT,
-        size="1",
-        color_scheme="gray",
-        style={"&[data-over='yes']": {"color": "var(--red-11)", "fontWeight": "500"},
-               "& .payload-too-long": {"display": "none"},
-               "&[data-over='yes'] .payload-too-long": {"display": "inline"}},
+        aria_label=t("What to share"),
+        # Radix's hidden inputs sit one card-width to the left: right to left, that widened the page.
+        style={"& input[aria-hidden='true']": {"transform": "none !important"}},
     )
 
 
 def _count_payload_bytes(limit: int):
-    return lambda value: [
-        rx.call_function(rx.Var(
-            f"() => {{ const n = new TextEncoder().encode({value}).length; const out = document.getElementById('payload-size');"
-            f" if (!out) return; out.parentElement.dataset.over = n > {limit} ? 'yes' : 'no';"
-            " out.textContent = n >= 1048576 ? (Math.ceil(n / 10485.76) / 100).toFixed(2) + ' MiB'"
-            " : n >= 1024 ? (Math.ceil(n / 102.4) / 10).toFixed(1) + ' KiB' : n + (n === 1 ? ' byte' : ' bytes'); }"
-        )),
-        _forget_error("payload"),
-    ]
+    return lambda value: [count_payload_bytes(limit, value), _forget_error("payload")]
 
 
 def _secret_field() -> rx.Component:
     limit = get_settings().max_payload_bytes
     return rx.vstack(
-        field_label("Secret", "payload"),
+        field_label(t("Secret"), "payload"),
         rx.text_area(
             id="payload",
             name="payload",
             on_change=_count_payload_bytes(limit),
             # What a sender came for: the first field they type in, without Tab stops before it.
             auto_focus=True,
-            placeholder="Paste a password, an API key or a private note…",
+            placeholder=t("Paste a password, an API key or a private note…"),
             rows="4",
             resize="vertical",
             width="100%",
@@ -130,7 +122,7 @@ def _secret_field() -> rx.Component:
         rx.hstack(
             rx.button(
                 rx.icon("wand-sparkles", size=16, aria_hidden="true"),
-                "Generate password",
+                t("Generate password"),
                 type="button",
                 variant="soft",
                 on_click=[GeneratorState.generate, CreateState.forget_error("payload", CreateState.answer_round)],
@@ -140,7 +132,7 @@ def _secret_field() -> rx.Component:
             rx.spacer(),
             rx.button(
                 rx.cond(CreateState.secret_hidden, rx.icon("eye", size=16), rx.icon("eye-off", size=16)),
-                rx.cond(CreateState.secret_hidden, "Show", "Hide"),
+                rx.cond(CreateState.secret_hidden, t("Show"), t("Hide")),
                 type="button",
                 variant="ghost",
                 color_scheme="gray",
@@ -152,7 +144,7 @@ def _secret_field() -> rx.Component:
             width="100%",
             align="center",
         ),
-        _payload_size_counter(limit),
+        payload_size_counter(limit),
         _error("payload"),
         width="100%",
         spacing="2",
@@ -161,13 +153,14 @@ def _secret_field() -> rx.Component:
 
 def _url_field() -> rx.Component:
     return rx.vstack(
-        field_label("Web address", "payload"),
+        field_label(t("Web address"), "payload"),
         rx.input(
             id="payload",
             name="payload",
             on_change=_forget_error("payload"),
             type="url",
             input_mode="url",
+            dir="ltr",  # an address reads left to right on a right-to-left page too
             placeholder="https://…",
             size="3",
             width="100%",
@@ -177,7 +170,7 @@ def _url_field() -> rx.Component:
             aria_invalid=CreateState.errors.contains("payload"),
         ),
         rx.text(
-            "The recipient is sent straight to it after the reveal; the address is never shown before.",
+            t("The recipient is sent straight to it after the reveal; the address is never shown before."),
             id="payload-help",
             size="1",
             color_scheme="gray",
@@ -188,25 +181,16 @@ def _url_field() -> rx.Component:
     )
 
 
-QR_COUNT = "qr-count"
-
-
 def _qr_field() -> rx.Component:
     limit = get_settings().max_qr_chars
-    # Counted in the browser (code points, as the core counts): the text never goes to
-    # the server until the form is sent.
-    count = lambda value: [  # noqa: E731
-        rx.call_function(rx.Var(
-            f"() => {{ const el = document.getElementById('{QR_COUNT}'); if (el) el.textContent = [...{value}].length.toLocaleString('en'); }}"
-        )),
-        _forget_error("payload"),
-    ]
+    # Counted in the browser: the text never goes to the server until the form is sent.
+    count = lambda value: [count_qr_characters(value), _forget_error("payload")]  # noqa: E731
     return rx.vstack(
-        field_label("Text for the QR code", "payload"),
+        field_label(t("Text for the QR code"), "payload"),
         rx.text_area(
             id="payload",
             name="payload",
-            placeholder="A Wi-Fi password, a one-time code, a short note…",
+            placeholder=t("A Wi-Fi password, a one-time code, a short note…"),
             rows="3",
             resize="vertical",
             width="100%",
@@ -219,14 +203,7 @@ def _qr_field() -> rx.Component:
             aria_invalid=CreateState.errors.contains("payload"),
             style={"fontFamily": "var(--code-font-family)"},
         ),
-        rx.text(
-            rx.el.span("0", id=QR_COUNT),
-            f" / {limit:,} characters. The recipient sees it as a QR code to scan.",
-            id="qr-help",
-            size="1",
-            color_scheme="gray",
-            aria_live="polite",
-        ),
+        qr_help(limit),
         _error("payload"),
         width="100%",
         spacing="1",
@@ -253,7 +230,7 @@ def _expiry_fields() -> rx.Component:
 def _expiry_fields_for(kind: str) -> rx.Component:
     policy = kind_policy(kind)
     views = rx.vstack(
-        field_label("Views", "expire_after_views"),
+        field_label(t("Views"), "expire_after_views"),
         rx.input(
             id="expire_after_views",
             name="expire_after_views",
@@ -267,17 +244,17 @@ def _expiry_fields_for(kind: str) -> rx.Component:
             width="100%",
             aria_describedby="expire_after_views-help expire_after_views-error",
         ),
-        rx.text(f"{policy.views_min} to {policy.views_max}", id="expire_after_views-help", size="1", color_scheme="gray"),
+        rx.text(t("{min} to {max}", min=policy.views_min, max=policy.views_max), id="expire_after_views-help", size="1", color_scheme="gray"),
         _error("expire_after_views"),
         spacing="1",
         flex="1",
         min_width="8rem",
     )
     lifetime = rx.vstack(
-        field_label("Expires after", "lifetime"),
+        field_label(t("Expires after"), "lifetime"),
         rx.select.root(
             rx.select.trigger(id="lifetime", width="100%", aria_describedby="expire_after-error"),
-            rx.select.content(*[rx.select.item(label, value=value) for value, label in lifetime_choices(policy)]),
+            rx.select.content(*[rx.select.item(_lifetime_words(value), value=value) for value, _ in lifetime_choices(policy)]),
             value=CreateState.lifetime_choice,
             on_change=CreateState.choose_lifetime,
             size="3",
@@ -292,13 +269,13 @@ def _expiry_fields_for(kind: str) -> rx.Component:
                     input_mode="numeric",
                     min=1,
                     default_value="2",
-                    aria_label="Custom lifetime amount",
+                    aria_label=t("Custom lifetime amount"),
                     size="3",
                     width="6rem",
                 ),
                 rx.select.root(
-                    rx.select.trigger(aria_label="Custom lifetime unit", id="custom_unit"),
-                    rx.select.content(*[rx.select.item(unit, value=unit) for unit in UNIT_MINUTES]),
+                    rx.select.trigger(aria_label=t("Custom lifetime unit"), id="custom_unit"),
+                    rx.select.content(*[rx.select.item(t(UNIT_WORDS[unit]), value=unit) for unit in UNIT_MINUTES]),
                     name="custom_unit",
                     default_value="hours",
                     size="3",
@@ -307,8 +284,8 @@ def _expiry_fields_for(kind: str) -> rx.Component:
             ),
         ),
         rx.text(
-            f"From {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}; "
-            "whichever limit comes first ends it.",
+            t("From {shortest} to {longest}; whichever limit comes first ends it.",
+              shortest=_lifetime_words(policy.minutes_min), longest=_lifetime_words(policy.minutes_max)),
             size="1",
             color_scheme="gray",
         ),
@@ -344,8 +321,8 @@ def _options_fields() -> rx.Component:
         rx.cond(
             CreateState.retrieval_step_allowed,
             _toggle(
-                "Click to reveal",
-                "Recipients press a button first, so chat link previews can't use up a view.",
+                t("Click to reveal"),
+                t("Recipients press a button first, so chat link previews can't use up a view."),
                 "retrieval_step",
                 CreateState.retrieval_step,
                 CreateState.set_retrieval_step,
@@ -354,8 +331,8 @@ def _options_fields() -> rx.Component:
         rx.cond(
             CreateState.deletable_allowed,
             _toggle(
-                "Recipients may delete it",
-                "Shows a \u201cdelete it now\u201d button after the secret is revealed.",
+                t("Recipients may delete it"),
+                t("Shows a \u201cdelete it now\u201d button after the secret is revealed."),
                 "deletable_by_viewer",
                 CreateState.deletable_by_viewer,
                 CreateState.set_deletable_by_viewer,
@@ -368,25 +345,25 @@ def _options_fields() -> rx.Component:
 
 def _extra_fields() -> rx.Component:
     return rx.vstack(
-        field_label("Passphrase (required on this site)" if get_settings().require_passphrase
-                    else "Passphrase (optional)", "passphrase"),
+        field_label(t("Passphrase (required on this site)") if get_settings().require_passphrase
+                    else t("Passphrase (optional)"), "passphrase"),
         rx.input(
             id="passphrase",
             name="passphrase",
             on_change=_forget_error("passphrase"),
             type="password",
             auto_complete="new-password",
-            placeholder="Recipients must type it",
+            placeholder=t("Recipients must type it"),
             size="3",
             width="100%",
             aria_describedby="passphrase-error",
         ),
         _error("passphrase"),
         policy_fields(_forget_error),
-        field_label("Name (optional, only you see it)", "name"),
+        field_label(t("Name (optional, only you see it)"), "name"),
         rx.input(id="name", name="name", on_change=_forget_error("name"), size="3", width="100%", auto_complete="off", aria_describedby="name-error"),
         _error("name"),
-        field_label("Note (optional, only you see it, encrypted)", "note"),
+        field_label(t("Note (optional, only you see it, encrypted)"), "note"),
         rx.text_area(id="note", name="note", on_change=_forget_error("note"), rows="2", size="3", width="100%", aria_describedby="note-error"),
         _error("note"),
         notify_field() if get_settings().mail.link_by_email else rx.fragment(),
@@ -399,7 +376,7 @@ def _extra_fields() -> rx.Component:
 def _create_button() -> rx.Component:
     return submit_button(
         rx.icon("send", size=16, aria_hidden="true"),
-        "Create secret link",
+        t("Create secret link"),
         size="3",
         loading=CreateState.creating,
         id="create",
@@ -437,13 +414,20 @@ def create_form() -> rx.Component:
     )
 
 
+# The site's tagline when the operator kept the default (settings.py): then it speaks the visitor's language.
+DEFAULT_TAGLINE = N_("Go ahead and email another password")
+
+
 def create_page() -> rx.Component:
-    settings = get_settings()
+    tagline = get_settings().brand_tagline
     return page_shell(
+        # (page_shell's own heading takes plain text; this one is in the visitor's language)
+        rx.heading(t("Share a secret"), as_="h1", size="7", weight="bold"),
+        rx.text(t(tagline) if tagline == DEFAULT_TAGLINE else tagline, size="3", color_scheme="gray") if tagline
+        else rx.fragment(),
         # The form leaves the page once used (taking the secret out of the DOM with it).
         rx.cond(ShareState.shown, rx.fragment(), create_form()),
         e2e_part(send_text_event(), send_sealed_files_event()),
         share_section(),
-        heading="Share a secret",
-        subheading=settings.brand_tagline or None,
+        languages=True,
     )

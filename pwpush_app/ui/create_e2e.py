@@ -15,6 +15,7 @@ import reflex as rx
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.e2e import e2e_sealer
 from pwpush_app.ui.create_state import CreateState
+from pwpush_app.ui.i18n import t
 
 SWITCH = "end_to_end"
 
@@ -48,10 +49,10 @@ def e2e_field() -> rx.Component:
                     rx.switch(checked=E2EState.on, on_change=E2EState.set_on, aria_describedby=f"{SWITCH}-help",
                               class_name=SWITCH, id=SWITCH),
                     rx.vstack(
-                        rx.text("Encrypt in my browser", size="2", weight="medium"),
-                        rx.text("End-to-end: the secret (files with their names) is encrypted here before it is sent, "
-                                "under a key that travels only in the link (after #). The passphrase, if you set one, stays "
-                                "in the browsers too: this site never sees either and cannot recover the secret.",
+                        rx.text(t("Encrypt in my browser"), size="2", weight="medium"),
+                        rx.text(t("End-to-end: the secret (files with their names) is encrypted here before it is sent, "
+                                  "under a key that travels only in the link (after #). The passphrase, if you set one, "
+                                  "stays in the browsers too: this site never sees either and cannot recover the secret."),
                                 id=f"{SWITCH}-help", size="1", color_scheme="gray"),
                         spacing="0",
                     ),

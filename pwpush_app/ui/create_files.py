@@ -23,15 +23,16 @@ import reflex as rx
 from pwpush_app.core import link_mail
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
 from pwpush_app.core.file_uploads import create_file_push_from_chunks
+from pwpush_app.core.i18n import text_of
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, runtime
-from pwpush_app.ui.components.chosen_files import ChosenFiles, describe_bytes_js, selected_bytes
+from pwpush_app.ui.components.chosen_files import ChosenFiles, chosen_files_words, describe_bytes_js, selected_bytes
 from pwpush_app.ui.components.e2e import ENVELOPE_ID, SEALED_FILES
 from pwpush_app.ui.components.fields import field_error, field_label
 from pwpush_app.ui.components.share import ShareState, show_share
 from pwpush_app.ui.create_e2e import E2EState
-from pwpush_app.ui.create_state import CreateState, mailed_to
-from pwpush_app.ui.i18n import LanguageState
+from pwpush_app.ui.create_state import CreateState, error_text, mailed_to
+from pwpush_app.ui.i18n import LanguageState, t
 
 UPLOAD_ID = "files"
 
@@ -72,8 +73,8 @@ class FileSendState(rx.State):
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             # A mailed link goes out in the language this page is in (core/letters.py).
-            request = link_mail.in_sender_language(runtime(), client, request,
-                                                   (await self.get_state(LanguageState)).locale)
+            code = (await self.get_state(LanguageState)).locale
+            request = link_mail.in_sender_language(runtime(), client, request, code)
             self.sending, self.progress = True, 0
             create.creating, create.errors = True, {}
         created, errors = None, {}
@@ -82,7 +83,7 @@ class FileSendState(rx.State):
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
         except PushError as refusal:  # LoginRequired
-            errors = {"files": str(refusal)}
+            errors = {"files": text_of(refusal)}
         except ServerBusy:
             errors = {"form": BUSY_MESSAGE}
         async with self:
@@ -93,13 +94,14 @@ class FileSendState(rx.State):
             if created is None:
                 return
             self.progress = 0
-            events = show_share(await self.get_state(ShareState), created, self.router.url.origin, mailed_to(request))
+            events = show_share(await self.get_state(ShareState), created, self.router.url.origin, mailed_to(request),
+                                code)
         yield [*events, rx.clear_selected_files(UPLOAD_ID)]
 
 
 def _login_needed() -> rx.Component:
     return rx.callout(
-        rx.text(rx.link("Log in", href="/login"), " to send files. Text, URL and QR pushes need no account."),
+        rx.text(rx.link(t("Log in to send files."), href="/login"), " ", t("Text, URL and QR pushes need no account.")),
         icon="lock",
         color_scheme="amber",
         width="100%",
@@ -111,7 +113,7 @@ def _drop_zone() -> rx.Component:
     zone = _upload_zone()
     # The hidden file input Reflex puts inside the zone has no label of its own.
     file_input = zone.children[0].children[0]
-    file_input.custom_attrs["aria-label"] = "Choose files to share"
+    file_input.custom_attrs["aria-label"] = t("Choose files to share")
     file_input.custom_attrs["aria-describedby"] = "files-help"
     return zone
 
@@ -121,11 +123,10 @@ def _upload_zone() -> rx.Component:
     return rx.upload.root(
         rx.vstack(
             rx.icon("upload", size=28, aria_hidden="true"),
-            rx.text("Drop files here or click to choose", weight="medium"),
+            rx.text(t("Drop files here or click to choose"), weight="medium"),
             rx.text(
-                f"Up to {settings.max_files_per_push} files, ",
-                describe_bytes_js(rx.Var.create(CreateState.max_file_bytes)),
-                " in total. They are encrypted as they arrive.",
+                t("Up to {count} files, {size} in total. They are encrypted as they arrive.",
+                  count=settings.max_files_per_push, size=describe_bytes_js(rx.Var.create(CreateState.max_file_bytes))),
                 size="1",
                 color_scheme="gray",
                 id="files-help",
@@ -149,15 +150,15 @@ def _upload_zone() -> rx.Component:
 
 
 def _chosen_files() -> rx.Component:
-    return ChosenFiles.create(upload_id=UPLOAD_ID, limit=CreateState.max_file_bytes)
+    return ChosenFiles.create(upload_id=UPLOAD_ID, limit=CreateState.max_file_bytes, words=chosen_files_words())
 
 
 def _progress() -> rx.Component:
     return rx.cond(
         FileSendState.sending,
         rx.vstack(
-            rx.text("Uploading and encrypting… ", FileSendState.progress.to_string(), "%", size="2", id="upload-status"),
-            rx.progress(value=FileSendState.progress, max=100, width="100%", id="upload-progress", aria_label="Upload progress"),
+            rx.text(t("Uploading and encrypting… {percent}%", percent=FileSendState.progress), size="2", id="upload-status"),
+            rx.progress(value=FileSendState.progress, max=100, width="100%", id="upload-progress", aria_label=t("Upload progress")),
             width="100%",
             spacing="1",
         ),
@@ -169,23 +170,23 @@ def file_fields() -> rx.Component:
         CreateState.files_need_login,
         _login_needed(),
         rx.vstack(
-            field_label("Files", UPLOAD_ID),
+            field_label(t("Files"), UPLOAD_ID),
             _drop_zone(),
             _chosen_files(),
-            field_error(CreateState.errors.get("files", ""), "files"),
+            field_error(error_text("files"), "files"),
             _progress(),
-            field_label("Message (optional)", "payload"),
+            field_label(t("Message (optional)"), "payload"),
             rx.text_area(
                 id="payload",
                 name="payload",
-                placeholder="Anything the recipient should know about the files",
+                placeholder=t("Anything the recipient should know about the files"),
                 rows="2",
                 width="100%",
                 size="3",
                 custom_attrs={"autoComplete": "off"},
                 aria_describedby="payload-error",
             ),
-            field_error(CreateState.errors.get("payload", ""), "payload"),
+            field_error(error_text("payload"), "payload"),
             width="100%",
             spacing="2",
         ),
@@ -196,7 +197,7 @@ def send_files_button() -> rx.Component:
     too_big = selected_bytes(UPLOAD_ID) > CreateState.max_file_bytes
     return rx.button(
         rx.icon("send", size=16, aria_hidden="true"),
-        "Upload and create secret link",
+        t("Upload and create secret link"),
         type="button",
         size="3",
         loading=CreateState.creating,

@@ -15,18 +15,19 @@ from pwpush_app.core.recipient_code import FIELD as VERIFY
 from pwpush_app.core.recipient_code import GROUP_FIELD as VERIFY_EACH
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_error, field_label
-from pwpush_app.ui.create_state import CreateState
+from pwpush_app.ui.create_state import CreateState, error_text
+from pwpush_app.ui.i18n import t
 
 BURN = "burn_after_failed_passphrases"
 ADDRESSES = "allowed_ips"
 
 
-def _help(text: str, field: str) -> rx.Component:
+def _help(text, field: str) -> rx.Component:
     return rx.text(text, id=f"{field}-help", size="1", color_scheme="gray")
 
 
 def _error(field: str) -> rx.Component:
-    return field_error(CreateState.errors.get(field, ""), field)
+    return field_error(error_text(field), field)
 
 
 def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
@@ -34,20 +35,20 @@ def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
     drop a stale refusal exactly as the others do."""
     _forget = forget_error
     return rx.vstack(
-        field_label("Delete after wrong passphrases (optional)", BURN),
+        field_label(t("Delete after wrong passphrases (optional)"), BURN),
         rx.input(id=BURN, name=BURN, type="number", min=BURN_MIN, max=BURN_MAX, step=1, input_mode="numeric",
-                 placeholder="e.g. 3", size="3", width="9rem", on_change=_forget(BURN), auto_complete="off",
+                 placeholder=t("e.g. {example}", example=3), size="3", width="9rem", on_change=_forget(BURN), auto_complete="off",
                  aria_describedby=f"{BURN}-help {BURN}-error", aria_invalid=CreateState.errors.contains(BURN)),
-        _help(f"With a passphrase: after this many wrong ones ({BURN_MIN} to {BURN_MAX}), from anyone, the secret is "
-              "deleted.", BURN),
+        _help(t("With a passphrase: after this many wrong ones ({min} to {max}), from anyone, the secret is deleted.",
+                min=BURN_MIN, max=BURN_MAX), BURN),
         _error(BURN),
-        field_label("Only open from these addresses (optional)", ADDRESSES),
-        rx.input(id=ADDRESSES, name=ADDRESSES, placeholder="203.0.113.0/24 2001:db8::/32", size="3", width="100%",
+        field_label(t("Only open from these addresses (optional)"), ADDRESSES),
+        rx.input(id=ADDRESSES, name=ADDRESSES, placeholder="203.0.113.0/24 2001:db8::/32", size="3", width="100%", dir="ltr",
                  on_change=_forget(ADDRESSES), auto_complete="off", spell_check=False,
                  aria_describedby=f"{ADDRESSES}-help {ADDRESSES}-error",
                  aria_invalid=CreateState.errors.contains(ADDRESSES)),
-        _help(f"Up to {MAX_ALLOWED_IPS} IPv4 or IPv6 addresses or networks, separated by spaces. From anywhere else "
-              "the link looks unknown. Mobile networks and VPNs change a recipient's address.", ADDRESSES),
+        _help(t("Up to {count} IPv4 or IPv6 addresses or networks, separated by spaces. From anywhere else the link "
+                "looks unknown. Mobile networks and VPNs change a recipient's address.", count=MAX_ALLOWED_IPS), ADDRESSES),
         _error(ADDRESSES),
         _verify_fields(_forget) if get_settings().mail.configured else rx.fragment(),
         spacing="1",
@@ -57,16 +58,16 @@ def policy_fields(forget_error: Callable[[str], object]) -> rx.Component:
 
 def _verify_fields(forget) -> rx.Component:
     return rx.vstack(
-        field_label("Verify the recipient's email (optional)", VERIFY),
-        rx.input(id=VERIFY, name=VERIFY, type="email", placeholder="bob@example.com", size="3", width="100%",
+        field_label(t("Verify the recipient's email (optional)"), VERIFY),
+        rx.input(id=VERIFY, name=VERIFY, type="email", placeholder="bob@example.com", size="3", width="100%", dir="ltr",
                  on_change=forget(VERIFY), auto_complete="off", spell_check=False,
                  aria_describedby=f"{VERIFY}-help {VERIFY}-error", aria_invalid=CreateState.errors.contains(VERIFY)),
-        _help(f"The link then opens only with a 6-digit code we email to this address (valid {CODE_MINUTES} minutes). "
-              "Wrong codes count like wrong passphrases. Needs you to be logged in.", VERIFY),
+        _help(t("The link then opens only with a 6-digit code we email to this address (valid {count} minutes). "
+                "Wrong codes count like wrong passphrases. Needs you to be logged in.", count=CODE_MINUTES), VERIFY),
         _error(VERIFY),
         rx.cond(
             CreateState.kind != "file",
-            rx.checkbox("With several recipients below: verify each one's email (name them all by address)",
+            rx.checkbox(t("With several recipients below: verify each one's email (name them all by address)"),
                         name=VERIFY_EACH, id=VERIFY_EACH, size="2", spacing="2"),
         ),
         _error(VERIFY_EACH),

@@ -21,12 +21,17 @@ from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.core.recipients import asks_for_recipients, parse_recipients
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import UI_KINDS, client_of, form_text, form_whole_number
+from pwpush_app.ui.i18n import N_, refusal_text, sentences_of
 from pwpush_app.ui.session import current_user
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
 CUSTOM = "custom"
-KIND_SHORT_LABELS = {"text": "Text", "file": "Files", "url": "URL", "qr": "QR"}
+KIND_SHORT_LABELS = {"text": N_("Text"), "file": N_("Files"), "url": N_("URL"), "qr": N_("QR")}
+# The kind tabs' accessible names.
+KIND_PUSH_NAMES = {"text": N_("Text push"), "file": N_("Files push"), "url": N_("URL push"), "qr": N_("QR code push")}
+# The custom lifetime's units, as the select shows them (its values stay these English keys).
+UNIT_WORDS = {"minutes": N_("minutes"), "hours": N_("hours"), "days": N_("days")}
 
 
 def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
@@ -36,6 +41,21 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
     return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
 
 
+class Refusal(Exception):
+    """A field's message as `sentences_of` reads it (a core `Said` keeps its sentences)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.sentences = getattr(text, "sentences", ())
+
+
+def error_text(field: str) -> rx.Var:
+    """A field's refusal in the viewer's language ("" while there is none)."""
+    # Its sentences only while the refusal stands (a change of the field forgets it in `errors`).
+    sentences = rx.cond(CreateState.errors.contains(field), CreateState.error_sentences.get(field, []), [])
+    return refusal_text(CreateState.errors.get(field, ""), sentences)
+
+
 def kind_policy(kind: str = "text") -> KindPolicy:
     return get_settings().policy(kind)
 
@@ -43,6 +63,8 @@ def kind_policy(kind: str = "text") -> KindPolicy:
 class CreateState(rx.State):
     kind: str = "text"
     errors: dict[str, str] = {}
+    # Each refusal's sentences (English templates and values), worded in the viewer's language.
+    error_sentences: dict[str, list[dict]] = {}
     # Counts the answers to the form: a field's forget_error carries the count of when the
     # sender typed, so one sent late (debounced) forgets nothing newer than that typing.
     answer_round: int = 0
@@ -96,6 +118,7 @@ class CreateState(rx.State):
     def answer(self, errors: dict[str, str]) -> None:
         """The form's submission was answered: these refusals (none when it was created)."""
         self.errors = errors
+        self.error_sentences = {field: sentences_of(Refusal(text)) for field, text in errors.items()}
         self.answer_round += 1
 
     @rx.event
@@ -108,6 +131,7 @@ class CreateState(rx.State):
         if isinstance(field, str) and field in self.errors:
             self.errors.pop(field, None)
             self.errors.pop("form", None)
+            self.error_sentences = {k: v for k, v in self.error_sentences.items() if k in self.errors}
 
     @rx.event
     def forget_errors(self):

@@ -20,6 +20,7 @@ import reflex as rx
 from pwpush_app.core import link_mail
 from pwpush_app.core.create import create_push
 from pwpush_app.core.errors import InvalidPush, PushError, ServerBusy
+from pwpush_app.core.i18n import N_, text_of
 from pwpush_app.core.recipients import CreatedGroup, asks_for_recipients, create_group
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
 from pwpush_app.ui.components.e2e import ENVELOPE_ID
@@ -58,10 +59,10 @@ class TextSendState(rx.State):
                 request = dataclasses.replace(request, end_to_end=True, passphrase="")
             client = await create.sender()
             # A mailed link goes out in the language this page is in (core/letters.py).
-            request = link_mail.in_sender_language(runtime(), client, request,
-                                                   (await self.get_state(LanguageState)).locale)
+            code = (await self.get_state(LanguageState)).locale
+            request = link_mail.in_sender_language(runtime(), client, request, code)
             create.creating, create.errors = True, {}
-        created, errors = None, {"form": "The secret did not arrive complete. Please try again."}
+        created, errors = None, {"form": N_("The secret did not arrive complete. Please try again.")}
         try:
             # Read outside the state's lock: a slow phone's upload holds up nothing else.
             payload = await _read_text(chunks, runtime().settings.max_payload_bytes)
@@ -73,7 +74,7 @@ class TextSendState(rx.State):
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
         except PushError as refusal:  # an account needed, too many pushes at once
-            errors = {"form": str(refusal)}
+            errors = {"form": text_of(refusal)}
         except ServerBusy:
             errors = {"form": BUSY_MESSAGE}
         finally:
@@ -84,7 +85,7 @@ class TextSendState(rx.State):
                 create.answer(errors)
                 show = show_group if isinstance(created, CreatedGroup) else show_share
                 events = show(await self.get_state(ShareState), created, self.router.url.origin,
-                              mailed_to(request)) if created else []
+                              mailed_to(request), code) if created else []
         yield events
 
 

@@ -19,22 +19,25 @@ from pwpush_app.core.passwords import (
 )
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.components.fields import field_label
+from pwpush_app.ui.i18n import N_, t
 
 PAYLOAD_FIELD = "payload"
-SEPARATOR_LABELS = {"dash": "Dash  -", "underscore": "Underscore  _", "dot": "Dot  .", "space": "Space", "none": "None"}
+# Each separator's name (in the viewer's language) and the character it puts between syllables.
+SEPARATOR_LABELS = {"dash": (N_("Dash"), "-"), "underscore": (N_("Underscore"), "_"), "dot": (N_("Dot"), "."),
+                    "space": (N_("Space"), ""), "none": (N_("None"), "")}
 
 
 def _site_defaults():
     return get_settings().pages.generator
 
 
-def separator_labels() -> dict[str, str]:
+def separator_labels() -> dict[str, tuple[str, str]]:
     """The separators a visitor may pick: ours, and the site's own set (PWP__GEN__SEPARATORS)."""
     choices = separator_choices(_site_defaults())
     labels = {key: label for key, label in SEPARATOR_LABELS.items() if key in choices}
     if SITE_SEPARATORS in choices:
-        labels[SITE_SEPARATORS] = f"Mixed  {choices[SITE_SEPARATORS]}" if len(choices[SITE_SEPARATORS]) > 1 else \
-            f"Site's  {choices[SITE_SEPARATORS]}"
+        labels[SITE_SEPARATORS] = (N_("Mixed") if len(choices[SITE_SEPARATORS]) > 1 else N_("Site's"),
+                                   choices[SITE_SEPARATORS])
     return labels
 
 
@@ -80,16 +83,16 @@ def generator_options() -> rx.Component:
                 rx.icon("sliders-horizontal", size=16),
                 type="button",
                 variant="soft",
-                aria_label="Password generator options",
-                title="Generator options",
+                aria_label=t("Password generator options"),
+                title=t("Generator options"),
                 id="generator-options",
             )
         ),
         rx.popover.content(
             rx.vstack(
-                rx.text("Generated passwords", size="2", weight="bold"),
+                rx.text(t("Generated passwords"), size="2", weight="bold"),
                 rx.hstack(
-                    field_label("Syllables", "gen-syllables"),
+                    field_label(t("Syllables"), "gen-syllables"),
                     rx.spacer(),
                     rx.select(
                         [str(n) for n in range(MIN_SYLLABLES, MAX_SYLLABLES + 1)],
@@ -102,12 +105,13 @@ def generator_options() -> rx.Component:
                     align="center",
                 ),
                 rx.hstack(
-                    field_label("Separator", "gen-separator"),
+                    field_label(t("Separator"), "gen-separator"),
                     rx.spacer(),
                     rx.select.root(
                         rx.select.trigger(id="gen-separator"),
                         rx.select.content(
-                            *[rx.select.item(label, value=key) for key, label in separator_labels().items()]
+                            *[rx.select.item(t(word) + (f"  {mark}" if mark else ""), value=key)
+                              for key, (word, mark) in separator_labels().items()]
                         ),
                         value=GeneratorState.gen_separator,
                         on_change=GeneratorState.set_gen_separator,
@@ -117,16 +121,16 @@ def generator_options() -> rx.Component:
                     align="center",
                 ),
                 rx.checkbox(
-                    "Numbers",
+                    t("Numbers"),
                     checked=GeneratorState.gen_numbers == "1",
                     on_change=GeneratorState.set_gen_numbers,
                 ),
                 rx.checkbox(
-                    "Title case",
+                    t("Title case"),
                     checked=GeneratorState.gen_title_case == "1",
                     on_change=GeneratorState.set_gen_title_case,
                 ),
-                rx.text("Remembered in this browser.", size="1", color_scheme="gray"),
+                rx.text(t("Remembered in this browser."), size="1", color_scheme="gray"),
                 spacing="3",
                 min_width="14rem",
             ),

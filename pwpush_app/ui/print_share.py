@@ -19,10 +19,12 @@ from pwpush_app.core.errors import PushUnavailable, ServerBusy
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.core.records import find_managed, open_link_token
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, plural, runtime, site_base_url
+from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime, site_base_url
+from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.value_image import value_image
 from pwpush_app.ui.components.value_text import value_text
+from pwpush_app.ui.i18n import N_, local_time, t, t_var
 
 PRINT_LINK = "print-link"
 PRINT_QR = "print-qr"
@@ -41,7 +43,9 @@ PRINT_CSS = """
 class PrintState(rx.State):
     # loading | found | unavailable
     status: str = "loading"
-    limits: str = ""
+    # How many more times it opens, until when (an ISO moment, written in the viewer's zone).
+    views_left: int = 0
+    expires_at: str = ""
     needs_passphrase: bool = False
     message: str = ""
 
@@ -71,8 +75,7 @@ class PrintState(rx.State):
             return
         push, _token = found
         self.status = "found"
-        self.limits = (f"It can be opened {plural(push.views_left, 'more time')}, until {format_time(push.expires_at)}, "
-                       "whichever comes first. Then the secret is deleted.")
+        self.views_left, self.expires_at = push.views_left, iso_moment(push.expires_at)
         self.needs_passphrase = push.has_passphrase
 
     @rx.event
@@ -86,21 +89,22 @@ class PrintState(rx.State):
             self.status = "unavailable"
             return
         link = links.secret_link(site_base_url(self), found[1])
-        return [rx.set_value(PRINT_LINK, link), rx.set_value(PRINT_QR, qr_data_uri(link, "QR code of the secret link"))]
+        return [rx.set_value(PRINT_LINK, link), rx.set_value(PRINT_QR, qr_data_uri(link, QR_ALT))]
 
 
+QR_ALT = N_("QR code of the secret link")
 PRINT = rx.call_function(rx.Var("() => { window.print() }"))
 
 
 def _sheet() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("A secret has been shared with you", as_="h2", size="6"),
-            rx.text("Open this link in a browser, or scan the code with your phone's camera:", size="3"),
+            rx.heading(t("A secret has been shared with you"), as_="h2", size="6"),
+            rx.text(t("Open this link in a browser, or scan the code with your phone's camera:"), size="3"),
             value_text(id=PRINT_LINK, font_family="var(--code-font-family)", font_size="1.15rem", word_break="break-all",
-                       margin="0", width="100%", aria_label="The secret link"),
+                       margin="0", width="100%", aria_label=t("The secret link"), dir="ltr"),
             rx.box(
-                value_image(id=PRINT_QR, alt="QR code of the secret link", width="100%", height="100%"),
+                value_image(id=PRINT_QR, alt=t(QR_ALT), width="100%", height="100%"),
                 background="white",
                 padding="0.5rem",
                 width="min(100%, 15rem)",
@@ -108,14 +112,20 @@ def _sheet() -> rx.Component:
                 border="1px solid var(--gray-a6)",
                 border_radius="var(--radius-3)",
             ),
-            rx.text(PrintState.limits, size="3", id="print-limits"),
+            rx.text(rx.cond(
+                PrintState.views_left == 1,
+                t("It can be opened 1 more time, until {time}, whichever comes first. Then the secret is deleted.",
+                  time=local_time(PrintState.expires_at)),
+                t("It can be opened {count} more times, until {time}, whichever comes first. Then the secret is deleted.",
+                  count=PrintState.views_left, time=local_time(PrintState.expires_at)),
+            ), size="3", id="print-limits"),
             rx.cond(
                 PrintState.needs_passphrase,
-                rx.text(rx.text.strong("You also need a passphrase. "),
-                        "The sender gives it to you separately: it is not on this paper.", size="3",
+                rx.text(rx.text.strong(t("You also need a passphrase.")), " ",
+                        t("The sender gives it to you separately: it is not on this paper."), size="3",
                         id="print-passphrase"),
             ),
-            rx.text("Keep this paper to yourself and destroy it once you have opened the link.", size="2",
+            rx.text(t("Keep this paper to yourself and destroy it once you have opened the link."), size="2",
                     color_scheme="gray"),
             rx.text(get_settings().brand_title, size="1", color_scheme="gray"),
             spacing="4",
@@ -130,11 +140,11 @@ def _sheet() -> rx.Component:
 def _unavailable() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Nothing to print", as_="h2", size="5"),
-            rx.text("This push has expired or the manage link is incomplete: its secret link no longer works.",
+            rx.heading(t("Nothing to print"), as_="h2", size="5"),
+            rx.text(t("This push has expired or the manage link is incomplete: its secret link no longer works."),
                     color_scheme="gray"),
-            rx.text(PrintState.message, color_scheme="red", size="2"),
-            rx.link("Share a new secret", href="/"),
+            rx.text(t_var(PrintState.message), color_scheme="red", size="2"),
+            rx.link(t("Share a new secret"), href="/"),
             spacing="3",
         ),
         width="100%",
@@ -146,9 +156,9 @@ def print_page() -> rx.Component:
     return page_shell(
         rx.el.style(PRINT_CSS),
         rx.hstack(
-            rx.button(rx.icon("printer", size=16, aria_hidden="true"), "Print", on_click=PRINT, id="print-now",
+            rx.button(rx.icon("printer", size=16, aria_hidden="true"), t("Print"), on_click=PRINT, id="print-now",
                       disabled=PrintState.status != "found"),
-            rx.text("Only the link, its QR code and its limits are printed: never the secret or its passphrase.",
+            rx.text(t("Only the link, its QR code and its limits are printed: never the secret or its passphrase."),
                     size="2", color_scheme="gray"),
             class_name="no-print",
             align="center",
@@ -161,4 +171,5 @@ def print_page() -> rx.Component:
             ("unavailable", _unavailable()),
             _sheet(),
         ),
+        languages=True,
     )

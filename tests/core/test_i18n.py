@@ -23,6 +23,9 @@ SAME_AS_ENGLISH_ALLOWED = {("de", "Passphrase")}
 SAME_AS_ENGLISH_ALLOWED |= {("de", "Administrator"), ("da", "Administrator"), ("no", "Administrator"), ("de", "Text"),
                             ("sv", "Text"), ("ca", "Text"), ("cs", "Text"), ("sk", "Text"), ("ro", "Text"),
                             ("it", "Account"), ("nl", "Account")}
+# The create page's words these languages write as English does (issue 19).
+SAME_AS_ENGLISH_ALLOWED |= {("ca", "Secret"), ("fr", "Secret"), ("ro", "Secret"), ("fr", "minutes"), ("pl", "Separator"),
+                            ("ro", "Separator"), ("de", "Passphrase (optional)"), ("it", "File {number}")}
 
 
 def _template_ids() -> set[str]:

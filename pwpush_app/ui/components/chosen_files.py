@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pwpush_app.ui.i18n import t
+from pwpush_app.ui.i18n import LanguageState, t
 
 
 def selected_bytes(upload_id: str) -> rx.Var:
@@ -24,11 +24,17 @@ def chosen_count(upload_id: str) -> rx.Var:
 
 
 def describe_bytes_js(amount: rx.Var) -> rx.Var:
+    """A size as the visitor's language writes it ("4 MiB" in English, "4 Mo" in French)."""
+    locale = LanguageState.locale
     return rx.Var(
         # Whole MiB exactly (the limit), others rounded up: 4 MiB + 2 KiB is never "4 MiB".
-        f"(((n) => n >= 1048576 ? (n % 1048576 === 0 ? n / 1048576 : (Math.ceil(n / 10485.76) / 100).toFixed(2)) + ' MiB'"
-        f" : n >= 1024 ? Math.ceil(n / 1024) + ' KiB' : n + ' bytes')({amount}))",
-        _var_data=amount._get_all_var_data(),
+        f"(((n, lang) => {{ const [scaled, unit] = n >= 1048576 ? [n % 1048576 === 0 ? n / 1048576"
+        f" : Math.ceil(n / 10485.76) / 100, 'megabyte'] : n >= 1024 ? [Math.ceil(n / 1024), 'kilobyte'] : [n, 'byte'];"
+        f" if (!lang || lang === 'en') return (unit === 'megabyte' && n % 1048576 ? scaled.toFixed(2) : scaled)"
+        f" + {{megabyte: ' MiB', kilobyte: ' KiB', byte: ' bytes'}}[unit];"
+        f" return new Intl.NumberFormat(lang, {{style: 'unit', unit, unitDisplay: unit === 'byte' ? 'long' : 'short',"
+        f" maximumFractionDigits: 2}}).format(scaled); }})({amount}, {locale}))",
+        _var_data=rx.vars.VarData.merge(amount._get_all_var_data(), locale._get_all_var_data()),
     ).to(str)
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 
 class CopyOnArrival(rx.Component):
     library = rx.asset("components/copy_on_arrival.js").importable_path
     tag = "CopyOnArrival"
 
     label: rx.Var[str]
+    # The toast once copied, in the visitor's language.
+    copied: rx.Var[str]
 
 
-copy_on_arrival = CopyOnArrival.create
+def copy_on_arrival(*children, **props) -> rx.Component:
+    return CopyOnArrival.create(*children, copied=t("Copied to the clipboard"), **props)

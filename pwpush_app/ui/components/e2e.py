@@ -60,6 +60,8 @@ class E2EOpener(rx.Component):
     lib_dependencies: list[str] = [QR_LIBRARY]
 
     target: rx.Var[str]
+    # Its texts in the visitor's language (opener_words); English when not given.
+    words: rx.Var[dict]
 
 
 class E2ESealer(rx.Component):
@@ -79,6 +81,8 @@ class E2ESealer(rx.Component):
     upload_id: rx.Var[str]
     files_button: rx.Var[str]
     files_limit: rx.Var[int]
+    # Its messages in the visitor's language (sealer_words); English when not given.
+    words: rx.Var[dict]
     on_files_sealed: rx.EventHandler[no_args_event_spec]
 
 
@@ -100,6 +104,7 @@ class E2EFiles(rx.Component):
     tag = "E2EFiles"
 
     label: rx.Var[str]
+    words: rx.Var[dict]
 
 
 def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None = None) -> rx.Component:
@@ -110,11 +115,44 @@ def e2e_key_gate(end_to_end, child: rx.Component, instead: rx.Component | None =
 
 
 def e2e_files(label: str) -> rx.Component:
-    return E2EFiles.create(id=E2E_FILES_ID, label=label, width="100%", style=FILE_LIST_STYLE)
+    return E2EFiles.create(id=E2E_FILES_ID, label=label, words=files_words(), width="100%", style=FILE_LIST_STYLE)
+
+
+def files_words() -> dict:
+    return {
+        "decryptingSize": t("Decrypting… {size}"),
+        "downloading": t("Downloading and decrypting…"),
+        "ready": t("Decrypted in this browser"),
+        "file": t("File {number}"),
+        "save": t("Save"),
+        "saveNamed": t("Save {name}"),
+        "again": t("Try again"),
+        "missing": t("This link is missing its key (the part after #): ask the sender for the whole link."),
+        "failed": t("The download failed (error {status})."),
+        "undecryptable": t("This file could not be decrypted: the link's key or the passphrase is wrong, or the file "
+                           "was altered."),
+        "cut": t("The download was cut off. Check your connection and try again."),
+    }
 
 
 def e2e_opener(target: str) -> rx.Component:
-    return E2EOpener.create(id=OPENER_ID, target=target)
+    return E2EOpener.create(id=OPENER_ID, target=target, words=opener_words())
+
+
+def opener_words() -> dict:
+    return {
+        "wrong": t("Wrong passphrase: it did not decrypt. Try again (it is checked here, in your browser; this view is "
+                   "already counted)."),
+        "missing": t("This link is missing its key (the part after #), so the secret cannot be decrypted. Ask the "
+                     "sender for the whole link."),
+        "failed": t("The secret could not be decrypted: the link's key is wrong or incomplete. Ask the sender for the "
+                    "whole link."),
+        "passphrase": t("Passphrase"),
+        "help": t("The sender encrypted this secret with a passphrase as well. It is not in the link: if you don't "
+                  "have it, ask the sender for it."),
+        "decrypt": t("Decrypt"),
+        "decrypting": t("Decrypting…"),
+    }
 
 
 def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: str = "create-form",
@@ -126,11 +164,22 @@ def e2e_sealer(on, send, files_on=False, send_files=None, files_limit=0, form: s
                  **({"on_files_sealed": send_files} if send_files is not None else {}))
     return rx.fragment(
         E2ESealer.create(id=SEALER_ID, form=form, payload=payload, passphrase=passphrase, envelope_id=ENVELOPE_ID, on=on,
-                         on_sealed=send, **files),
+                         on_sealed=send, words=sealer_words(), **files),
         # Not a form field (no name): the upload reads it (ui/create_text_upload.py).
         rx.el.textarea(id=ENVELOPE_ID, hidden=True, read_only=True, tab_index=-1, aria_hidden="true",
                        custom_attrs={"data-on": rx.cond(on, "yes", "no"), "data-files-on": rx.cond(files_on, "yes", "no")}),
     )
+
+
+def sealer_words() -> dict:
+    return {
+        "cannotEncrypt": t("Your browser could not encrypt the secret (it needs https or localhost, and a current "
+                           "browser). Turn off \u201cEncrypt in my browser\u201d or try another browser."),
+        "empty": t("{name} is empty: choose a file with something in it."),
+        "encrypting": t("Encrypting {name} ({position} of {count})…"),
+        "tooBig": t("Encrypted, these files come to {size}, over the {limit} limit (encryption adds about 1 KiB per file): "
+                    "choose fewer or smaller files."),
+    }
 
 
 def sealer_links(fields: dict[str, str], links: list[str], qr_from: str = "", qr_to: str = ""):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 
 def submit_button(*children, disabled: rx.Var | bool = False, **props) -> rx.Component:
     """The submit button of a form the page handles (an event, not a native POST).
@@ -36,8 +38,9 @@ READABLE = {
 }
 
 
-def copy_button(target_id: str, label="Copy", aria_label=None, copied="Copied to the clipboard") -> rx.Component:
+def copy_button(target_id: str, label=None, aria_label=None, copied=None) -> rx.Component:
     """Copies the current value of an element (a field filled by an event, never a state var).
+    Without words of its own it says "Copy" and "Copied to the clipboard" in the visitor's language.
 
     The script is compiled into the bundle (no eval), so it runs under a strict CSP.
     """
@@ -47,13 +50,15 @@ def copy_button(target_id: str, label="Copy", aria_label=None, copied="Copied to
         " if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text); }"
         " else if (el.select) { el.select(); document.execCommand('copy'); } }"
     )
+    if aria_label is None:
+        aria_label = t("Copy to the clipboard") if label is None else f"{label} to the clipboard"
     return rx.button(
         rx.icon("copy", size=16, aria_hidden="true"),
-        label,
+        t("Copy") if label is None else label,
         type="button",
         variant="soft",
-        aria_label=f"{label} to the clipboard" if aria_label is None else aria_label,
-        on_click=[rx.call_function(copy), rx.toast(copied, duration=2000)],
+        aria_label=aria_label,
+        on_click=[rx.call_function(copy), rx.toast(t("Copied to the clipboard") if copied is None else copied, duration=2000)],
     )
 
 
