@@ -2,15 +2,25 @@
 (issue 19): every route of pwpush_app/pwpush_app.py, the create page's kinds, the reveal page's
 states, the account and admin pages, in light, dark and right to left (Arabic).
 
-One browser context per scheme walks the pages in sequence (one sign-up, made administrator),
-so the three walks together stay well under two minutes."""
+One browser context per scheme walks the pages in sequence (one sign-up, made administrator):
+about 45 s a walk, most of it axe itself. Dark and Arabic leave screenshots of a few pages in
+test-artifacts/screenshots for a person to look at."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from ui_helpers import LAPTOP, PHONE, create_through_form, push_directly, sign_up, wait_for_secret, wait_until_ready
+from ui_helpers import (
+    LAPTOP,
+    PHONE,
+    SCREENSHOTS,
+    create_through_form,
+    push_directly,
+    sign_up,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 from pwpush_app.core.admin import set_admin
 
@@ -29,11 +39,14 @@ def _serious_problems(page) -> list[str]:
     ]
 
 
+SHOTS = ("share", "manage", "dashboard", "account", "admin")
+
+
 class Walk:
     """One context walking the pages; `check` runs axe on the page as it stands."""
 
-    def __init__(self, page, base_url: str, query: str):
-        self.page, self.base_url, self.query = page, base_url, query
+    def __init__(self, page, base_url: str, query: str, label: str):
+        self.page, self.base_url, self.query, self.label = page, base_url, query, label
         self.problems: dict[str, list[str]] = {}
         self.directions: dict[str, str] = {}  # each page's <html dir>
 
@@ -44,6 +57,8 @@ class Walk:
 
     def check(self, name: str) -> None:
         self.problems[name] = _serious_problems(self.page)
+        if name in SHOTS and self.label != "light":  # for a person to look at (test-artifacts/screenshots)
+            self.page.screenshot(path=str(SCREENSHOTS / f"axe-{self.label}-{name.replace(' ', '-')}.png"), full_page=True)
         self.directions[name] = self.page.evaluate("() => document.documentElement.dir")
 
 
@@ -75,6 +90,14 @@ def _anonymous_pages(walk: Walk, server_runtime, dark_label: str) -> None:
     page.goto(plain.secret)
     page.wait_for_selector("#reveal")
     walk.check("reveal landing")
+    page.click("#reveal")
+    wait_for_secret(page)
+    page.click("#delete-now")
+    page.wait_for_selector("#confirm-delete")
+    walk.check("delete dialog")
+    page.click("#confirm-delete")
+    page.wait_for_selector("#deleted")
+    walk.check("deleted")
     walk.open(links.manage.removeprefix(url), ".audit-row >> nth=1")
     walk.check("manage")
     walk.open(links.manage.removeprefix(url) + "/edit", "form")
@@ -139,7 +162,8 @@ def test_every_page_passes_axe(live_server, server_runtime, chromium, scheme):
     color_scheme, query, viewport = SCHEMES[scheme]
     context = chromium.new_context(viewport=viewport, color_scheme=color_scheme)
     context.set_default_timeout(30_000)
-    walk = Walk(context.new_page(), live_server.url, query)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    walk = Walk(context.new_page(), live_server.url, query, scheme)
     try:
         _anonymous_pages(walk, server_runtime, scheme)
         _account_pages(walk, server_runtime, f"axe-{scheme}-{uuid.uuid4().hex[:6]}@example.com")

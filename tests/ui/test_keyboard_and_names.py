@@ -24,6 +24,8 @@ from ui_helpers import (
     wait_until_ready,
 )
 
+from pwpush_app.core.admin import set_admin
+
 pytestmark = pytest.mark.browser
 
 # The focused element's ring: on the element, or on the field's frame around it (Radix draws a
@@ -161,13 +163,20 @@ def test_every_control_has_a_name(live_server, server_runtime, chromium, locale)
         look("revealed", None, "#secret-box")
         look("manage", links.manage.removeprefix(live_server.url), ".audit-row")
         look("edit", links.manage.removeprefix(live_server.url) + "/edit", "form")
+        look("print", links.manage.removeprefix(live_server.url) + "/print", "#print-limits")
         look("my pushes", "/my-pushes", ".my-push")
         look("404", "/no/such/page", "#not-found")
         look("log in", "/login", "#log-in")
-        sign_up(page, live_server.url, f"names-{locale}-{uuid.uuid4().hex[:6]}@example.com")
+        email = f"names-{locale}-{uuid.uuid4().hex[:6]}@example.com"
+        sign_up(page, live_server.url, email)
         look("dashboard", None, "#dash-tabs")
         look("account", "/account", "#passkeys-card")
+        look("api token", "/api-token", "#token-status")
         look("requests", "/requests", "#no-requests")
+        set_admin(server_runtime, email)
+        look("admin", "/admin", ".admin-user")
+        look("admin pushes", "/admin/pushes", ".admin-push")
+        look("admin settings", "/admin/settings", ".admin-setting")
         # The names are in the page's language.
         if locale == "fr":
             assert "Nouveau push" in page.locator("header").aria_snapshot()
