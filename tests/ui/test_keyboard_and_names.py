@@ -58,12 +58,11 @@ class Keyboard:
     def press(self, key: str) -> str:
         self.page.keyboard.press(key)
         self.page.wait_for_timeout(30)
-        focused = self.page.evaluate(ACTIVE)
+        # One look at the focused element and its ring (after Enter the page may move on).
+        focused, lack = self.page.evaluate(f"() => [({ACTIVE})(), ({FOCUS_RING})()]")
         self.visited.append(focused)
-        if focused not in ("body", "main", ""):
-            lack = self.page.evaluate(FOCUS_RING)
-            if lack:
-                self.missing.append(lack)
+        if focused not in ("body", "main", "") and lack:
+            self.missing.append(lack)
         return focused
 
     def tab_to(self, element_id: str, key: str = "Tab", most: int = 60) -> None:
