@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 
+import pyotp
 import pytest
 from ui_helpers import (
     LAPTOP,
+    PASSWORD,
     PHONE,
     SCREENSHOTS,
     create_through_form,
@@ -125,8 +127,15 @@ def _account_pages(walk: Walk, server_runtime, email: str) -> None:
     page.wait_for_selector("#passkeys-card")
     walk.check("account")
     page.click("#set-up-two-factor")
-    page.wait_for_selector("#turn-on")
+    page.wait_for_function("() => document.getElementById('totp-secret')?.value.length > 0")
     walk.check("two-factor enrolment")
+    totp = pyotp.TOTP(page.input_value("#totp-secret").replace(" ", ""))
+    page.fill("#enrol-code", totp.now())
+    page.click("#turn-on")
+    page.wait_for_function("() => document.getElementById('backup-codes')?.value.length > 0")
+    walk.check("backup codes")
+    page.click("#saved-codes")
+    page.wait_for_selector("#two-factor-status")
     walk.open("/api-token", "#token-status")
     walk.check("api token")
     walk.open("/requests", "#no-requests")
@@ -150,6 +159,17 @@ def _account_pages(walk: Walk, server_runtime, email: str) -> None:
     walk.check("admin pushes")
     walk.open("/admin/settings", ".admin-setting")
     walk.check("admin settings")
+    # The login's second step (two-factor is on): log out, and in again.
+    page.click("#log-out")
+    page.wait_for_url("**/login**")
+    wait_until_ready(page)
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#log-in")
+    page.wait_for_url("**/login/code**")
+    wait_until_ready(page)
+    page.wait_for_selector("#send-code")
+    walk.check("login code")
 
 
 # light and dark in English at phone width; right to left in Arabic at laptop width.
