@@ -103,6 +103,8 @@ app = App(
         api.fastapi,
     ],
     head_components=icon_links(settings.pages.brand),
+    # Focus rings and reduced motion on every page (assets/a11y.css).
+    stylesheets=["/a11y.css"],
     # End-to-end links: their key leaves the address bar before the first event (ui/components/e2e.py).
     extra_app_wraps={(3, "E2ELinkKey"): link_key_wrap},
 )

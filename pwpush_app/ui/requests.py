@@ -250,7 +250,8 @@ def _share() -> rx.Component:
         rx.heading(t("Send this link to the person who has the secret"), as_="h2", size="4"),
         rx.hstack(
             rx.input(id=LINK_FIELD, read_only=True, size="3", width="100%", aria_label=t("The request's link"),
-                     style=READABLE, on_focus=rx.call_function(rx.Var("(e) => e.target.select()"))),
+                     style=READABLE,
+                     on_focus=rx.call_function(rx.Var(f"() => document.getElementById('{LINK_FIELD}')?.select()"))),
             copy_button(LINK_FIELD, t("Copy"), t("Copy to the clipboard"), t("Copied to the clipboard")),
             width="100%", align="center",
         ),

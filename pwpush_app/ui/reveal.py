@@ -24,7 +24,7 @@ from pwpush_app.core.recipient_code import send_code
 from pwpush_app.core.reveal import Revealed, expire_by_viewer, landing, reveal_push
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, client_of, in_thread, runtime
-from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style
+from pwpush_app.ui.components.blur import BLUR_HINT, BLURRED, blur_hint, blur_style, quiet_until_left
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.e2e import E2E_FILES_ID, OPENER_ID, e2e_files, e2e_key_gate, e2e_opener
 from pwpush_app.ui.components.fields import READABLE, copy_button, shown_if, submit_button
@@ -216,11 +216,9 @@ class RevealState(rx.State):
     def focus_after_reveal(self):
         """The Reveal button is gone: the focus goes to what it revealed, not the page's body.
         (Its own update, after the one that shows the revealed card: a hidden field takes no focus.)
-        A blurred secret would show on focus: then the card's heading, one Tab before it."""
+        A blurred secret takes the focus without showing itself (components/blur.py)."""
         if self.status != "revealed" or self.kind == "url":
             return None
-        if self.blurred:
-            return rx.set_focus("secret-heading")
         return rx.set_focus({"qr": "show-qr-text", "file": "secret-heading"}.get(self.kind, SECRET_BOX))
 
     def _kind_events(self, revealed: Revealed) -> list:
@@ -321,6 +319,7 @@ def _text_secret() -> rx.Component:
         on_click=RevealState.lift_blur,
         aria_describedby=rx.cond(RevealState.blurred, BLUR_HINT, ""),
         aria_label=t("The secret"),
+        **quiet_until_left(SECRET_BOX),
         width="100%",
         size="3",
         spell_check=False,

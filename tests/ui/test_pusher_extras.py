@@ -126,7 +126,8 @@ def test_edit_from_the_manage_page_changes_the_push_behind_the_same_link(live_se
     sender.fill("#edit-note", "ticket 43")
     sender.click("#edit-save")
     sender.wait_for_selector("#edit-notice")
-    assert sender.input_value("#edit-payload") == "" and sender.input_value("#edit-passphrase") == ""
+    # The fields are emptied by events that follow the notice's update, a moment later.
+    sender.wait_for_function("() => ['edit-payload', 'edit-passphrase'].every(id => document.getElementById(id).value === '')")
     assert "1 view used, 5 left" in sender.inner_text("#edit-views-help")
 
     push = find_push(server_runtime, links.token)
