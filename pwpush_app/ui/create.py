@@ -10,7 +10,6 @@ import reflex as rx
 from pwpush_app.core.file_uploads import files_offered
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import UI_KINDS
-from pwpush_app.ui.components.audit_words import duration_words
 from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.share import ShareState, share_section
@@ -36,6 +35,7 @@ from pwpush_app.ui.create_state import (
     error_text,
     kind_policy,
     lifetime_choices,
+    lifetime_words,
 )
 from pwpush_app.ui.create_text_upload import send_event as send_text_event
 from pwpush_app.ui.generator import GeneratorState, generator_options
@@ -55,13 +55,6 @@ def _forget_error(field: str):
     just after the form was filled would stay however much the sender typed. It carries the
     form's answer count of the moment of typing (CreateState.forget_error)."""
     return CreateState.forget_error(field, CreateState.answer_round).debounce(300)
-
-
-def _lifetime_words(minutes: int | str) -> rx.Var:
-    """A preset lifetime ("3 days", "3 jours") in the viewer's language; "Custom…" likewise."""
-    if minutes == CUSTOM:
-        return t("Custom…")
-    return duration_words(rx.Var.create(int(minutes) * 60))
 
 
 def enabled_kinds() -> list[str]:
@@ -254,7 +247,7 @@ def _expiry_fields_for(kind: str) -> rx.Component:
         field_label(t("Expires after"), "lifetime"),
         rx.select.root(
             rx.select.trigger(id="lifetime", width="100%", aria_describedby="expire_after-error"),
-            rx.select.content(*[rx.select.item(_lifetime_words(value), value=value) for value, _ in lifetime_choices(policy)]),
+            rx.select.content(*[rx.select.item(lifetime_words(value), value=value) for value, _ in lifetime_choices(policy)]),
             value=CreateState.lifetime_choice,
             on_change=CreateState.choose_lifetime,
             size="3",
@@ -285,7 +278,7 @@ def _expiry_fields_for(kind: str) -> rx.Component:
         ),
         rx.text(
             t("From {shortest} to {longest}; whichever limit comes first ends it.",
-              shortest=_lifetime_words(policy.minutes_min), longest=_lifetime_words(policy.minutes_max)),
+              shortest=lifetime_words(policy.minutes_min), longest=lifetime_words(policy.minutes_max)),
             size="1",
             color_scheme="gray",
         ),

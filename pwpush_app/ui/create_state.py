@@ -21,7 +21,8 @@ from pwpush_app.core.link_mail import split_addresses
 from pwpush_app.core.recipients import asks_for_recipients, parse_recipients
 from pwpush_app.settings import KindPolicy, get_settings
 from pwpush_app.ui.common import UI_KINDS, client_of, form_text, form_whole_number
-from pwpush_app.ui.i18n import N_, refusal_text, sentences_of
+from pwpush_app.ui.components.audit_words import duration_words
+from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t
 from pwpush_app.ui.session import current_user
 
 LIFETIME_PRESETS = (5, 15, 30, 60, 3 * 60, 12 * 60, 1440, 3 * 1440, 7 * 1440, 14 * 1440, 30 * 1440, 90 * 1440)
@@ -39,6 +40,15 @@ def lifetime_choices(policy: KindPolicy) -> list[tuple[str, str]]:
     minutes = {m for m in LIFETIME_PRESETS if policy.minutes_min <= m <= policy.minutes_max}
     minutes.add(policy.minutes_default)
     return [(str(m), describe_minutes(m)) for m in sorted(minutes)] + [(CUSTOM, "Custom…")]
+
+
+def lifetime_words(minutes: rx.Var | int | str) -> rx.Var:
+    """A lifetime choice ("3 days", "3 jours") in the viewer's language; "Custom…" likewise."""
+    if isinstance(minutes, rx.Var):
+        return rx.cond(minutes == CUSTOM, t("Custom…"), duration_words(minutes.to(int) * 60))
+    if minutes == CUSTOM:
+        return t("Custom…")
+    return duration_words(rx.Var.create(int(minutes) * 60))
 
 
 class Refusal(Exception):

@@ -15,7 +15,6 @@ import dataclasses
 import reflex as rx
 
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.create import describe_minutes
 from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushError, PushUnavailable, ServerBusy
 from pwpush_app.core.models import Push
 from pwpush_app.core.owners import PushEdit, edit_push, owned_push
@@ -25,18 +24,15 @@ from pwpush_app.ui.common import (
     BUSY_MESSAGE,
     KIND_LABELS,
     client_of,
-    describe_duration,
     form_text,
     form_whole_number,
-    format_time,
     in_thread,
-    plural,
     runtime,
 )
 from pwpush_app.ui.components.audit_words import duration_words, iso_moment
 from pwpush_app.ui.components.fields import field_error, field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.create_state import CUSTOM, LIFETIME_PRESETS, UNIT_MINUTES
+from pwpush_app.ui.create_state import CUSTOM, LIFETIME_PRESETS, UNIT_MINUTES, UNIT_WORDS, lifetime_words
 from pwpush_app.ui.i18n import N_, local_time, t, t_var
 from pwpush_app.ui.session import current_user
 
@@ -54,10 +50,8 @@ class EditState(rx.State):
     kind_label: str = ""
     name: str = ""
     views_total: str = ""
-    views_hint: str = ""
     lifetime_choice: str = ""
-    lifetime_options: list[list[str]] = []
-    lifetime_hint: str = ""
+    lifetime_options: list[str] = []
     # The hints' facts, for the page to word in the visitor's language (times as ISO moments).
     hint_facts: dict[str, str] = {}
     has_passphrase: bool = False
@@ -117,15 +111,10 @@ class EditState(rx.State):
         self.name = push.name
         self.views_total = str(push.expire_after_views)
         lowest = max(policy.views_min, push.views_used + 1)
-        self.views_hint = (f"{plural(push.views_used, 'view')} used, {push.views_left} left. "
-                           f"From {lowest} to {policy.views_max} in all.")
         minutes = {m for m in LIFETIME_PRESETS if max(policy.minutes_min, age + 1) <= m <= policy.minutes_max}
         minutes.add(push.expire_after_minutes)
-        self.lifetime_options = [[str(m), describe_minutes(m)] for m in sorted(minutes)] + [[CUSTOM, "Custom…"]]
+        self.lifetime_options = [str(m) for m in sorted(minutes)] + [CUSTOM]
         self.lifetime_choice = str(push.expire_after_minutes)
-        self.lifetime_hint = (f"Counted from its creation, {describe_duration(now - push.created_at)} ago. "
-                              f"Now it ends {format_time(push.expires_at)} "
-                              f"({describe_duration(push.time_left(now))} left); at most {describe_minutes(policy.minutes_max)}.")
         self.hint_facts = {"used": str(push.views_used), "left": str(push.views_left), "lowest": str(lowest),
                            "max": str(policy.views_max), "age": str(int((now - push.created_at).total_seconds())),
                            "ends": iso_moment(push.expires_at),
@@ -276,7 +265,7 @@ def _limits() -> rx.Component:
         field_label(t("Lifetime"), "edit-lifetime"),
         rx.select.root(
             rx.select.trigger(id="edit-lifetime", width="100%", aria_describedby="edit-lifetime-help expire_after-error"),
-            rx.select.content(rx.foreach(EditState.lifetime_options, lambda o: rx.select.item(o[1], value=o[0]))),
+            rx.select.content(rx.foreach(EditState.lifetime_options, lambda o: rx.select.item(lifetime_words(o), value=o))),
             value=EditState.lifetime_choice,
             on_change=EditState.choose_lifetime,
             size="3",
@@ -287,7 +276,7 @@ def _limits() -> rx.Component:
                 rx.input(name="custom_amount", type="number", input_mode="numeric", min=1, default_value="2",
                          aria_label=t("Custom lifetime amount"), size="3", width="6rem"),
                 rx.select.root(rx.select.trigger(aria_label=t("Custom lifetime unit")),
-                               rx.select.content(*[rx.select.item(unit, value=unit) for unit in UNIT_MINUTES]),
+                               rx.select.content(*[rx.select.item(t(UNIT_WORDS[unit]), value=unit) for unit in UNIT_MINUTES]),
                                name="custom_unit", default_value="days", size="3"),
                 width="100%",
             ),

@@ -35,7 +35,7 @@ from pwpush_app.ui.components.audit_words import duration_words, iso_moment
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.fields import READABLE, copy_button, field_error, field_label, shown_if, submit_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.create_state import kind_policy, lifetime_choices
+from pwpush_app.ui.create_state import kind_policy, lifetime_choices, lifetime_words
 from pwpush_app.ui.i18n import N_, local_time, t, t_var
 from pwpush_app.ui.session import current_user
 
@@ -194,7 +194,7 @@ def _lifetime(field: str, label: rx.Var, help_text: rx.Var) -> rx.Component:
         field_label(label, field),
         rx.select.root(
             rx.select.trigger(id=field, width="100%", aria_describedby=f"{field}-help {field}-error"),
-            rx.select.content(*[rx.select.item(text, value=value) for value, text in lifetime_choices(policy)[:-1]]),
+            rx.select.content(*[rx.select.item(lifetime_words(value), value=value) for value, _ in lifetime_choices(policy)[:-1]]),
             name=field, default_value=str(policy.minutes_default), size="3",
         ),
         rx.text(help_text, id=f"{field}-help", size="1", color_scheme="gray"),

@@ -138,3 +138,23 @@ def test_the_answer_and_manage_pages_pass_axe_translated(live_server, server_run
     finally:
         context.close()
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_the_edit_page_offers_its_lifetimes_in_french(live_server, server_runtime, chromium):
+    links = push_directly(server_runtime, live_server.url, "secret-a-modifier", expire_after_minutes=3 * 1440)
+    context = _context(chromium, "fr-FR", timezone="Europe/Paris")
+    try:
+        page = context.new_page()
+        page.goto(links.manage + "/edit")
+        page.wait_for_selector("#edit-form")
+        page.wait_for_function("() => document.documentElement.lang === 'fr'")
+        # Intl writes "3\u00a0jours" (a no-break space): compared with plain spaces.
+        page.wait_for_function("() => document.getElementById('edit-lifetime').innerText.trim()"
+                               ".replace(/\\u00a0/g, ' ') === '3 jours'")
+        page.click("#edit-lifetime")
+        choices = [text.replace("\u00a0", " ") for text in page.locator("[role=option]").all_inner_texts()]
+        assert choices[-1] == "Personnalisée…" and "7 jours" in choices and "1 jour" in choices, choices
+        assert not any(re.search(r"\b(days?|hours?|Custom)\b", choice) for choice in choices), choices
+        page.keyboard.press("Escape")
+    finally:
+        context.close()

@@ -2,14 +2,17 @@
 
 import reflex as rx
 
+from pwpush_app.ui.i18n import t
+
 
 def confirm_button(
     *, label: str, icon: str, button_id: str | None = None, title: str, description, confirm_label: str,
-    confirm_id: str, on_confirm, cancel_label: str = "Keep it", color_scheme: str = "red", size: str = "2",
+    confirm_id: str, on_confirm, cancel_label: str | rx.Var | None = None, color_scheme: str = "red", size: str = "2",
     class_name: str | None = None,
 ) -> rx.Component:
     """`description` may be text or a Var (a push's name in it); `class_name` marks the button
     where several are on a page (the dashboard's rows) and an id can't be unique."""
+    cancel_label = t("Keep it") if cancel_label is None else cancel_label
     trigger = {"id": button_id} if button_id else {}
     if class_name:
         trigger["class_name"] = class_name
