@@ -44,14 +44,21 @@ export function timeFromNow(iso, lang) {
 
 // A refusal the server sent as sentences ({text: English template, values}), in the visitor's
 // language: "{count}" as a number, "{pause_minutes}" or "{wait_seconds}" as a duration ("10 minutes", "10 Minuten"),
+// "{longest_span}" (minutes) in its largest whole unit ("90 days", "90 Tage"), "{limit_count}" grouped ("1,024"),
 // "{time}" (an ISO moment) in the viewer's zone and format.
 export function sentences(strings, parts, lang) {
   return (parts || []).map(({ text, values }) => {
     let shown = strings && Object.hasOwn(strings, text) ? strings[text] : text;
     for (const [name, value] of Object.entries(values || {})) {
-      const unit = name.endsWith("_minutes") ? "minute" : name.endsWith("_seconds") ? "second" : null;
+      let unit = name.endsWith("_minutes") ? "minute" : name.endsWith("_seconds") ? "second" : null;
+      let amount = value;
+      if (name.endsWith("_span")) {  // minutes in their largest whole unit: "7 days", "7 jours"
+        const [size, largest] = [[1440, "day"], [60, "hour"], [1, "minute"]].find(([size]) => value && value % size === 0) || [1, "minute"];
+        [amount, unit] = [value / size, largest];
+      }
       const word = unit
-        ? new Intl.NumberFormat(lang || "en", { style: "unit", unit, unitDisplay: "long" }).format(value)
+        ? new Intl.NumberFormat(lang || "en", { style: "unit", unit, unitDisplay: "long" }).format(amount)
+        : name.endsWith("_count") ? new Intl.NumberFormat(lang || "en").format(value)
         : name === "time" ? localTime(value, lang) : String(value);
       shown = shown.replaceAll("{" + name + "}", word);
     }

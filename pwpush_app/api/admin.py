@@ -19,6 +19,7 @@ from pwpush_app.api.auth import Caller, caller
 from pwpush_app.api.errors import ApiError
 from pwpush_app.api.schemas import ErrorOut, api_time
 from pwpush_app.core import admin, admin_actions, admin_figures, admin_pushes, admin_settings
+from pwpush_app.core.i18n import text_of
 from pwpush_app.settings import KINDS
 
 router = APIRouter(prefix="/api/v2/admin", tags=["admin"])
@@ -100,7 +101,7 @@ def _admin_call(who: Caller, run: Callable):
     except admin.NotAdmin as refused:
         raise ApiError(403, str(refused)) from None
     except admin_actions.AdminRefused as refused:
-        raise ApiError(422, str(refused)) from None
+        raise ApiError(422, text_of(refused)) from None
 
 
 def _user_out(row: admin.UserRow) -> UserOut:

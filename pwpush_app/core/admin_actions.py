@@ -36,7 +36,7 @@ from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of_pushes
-from pwpush_app.core.i18n import N_
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, PushFile, User
 from pwpush_app.core.models_admin import AdminAction
 from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
@@ -144,7 +144,7 @@ def unlock(runtime: Runtime, admin_id: str | None, target_id, client: Client, no
         digest = accounts.email_digest(runtime, target.email)
         if not db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest,
                                                       LoginFailures.locked_until > now)).rowcount:
-            raise AdminRefused(f"{target.email} is not locked.")
+            raise AdminRefused(said(N_("{email} is not locked."), email=target.email))
         db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
     return _act(runtime, admin_id, target_id, UNLOCK, client, now, change)
 
@@ -156,7 +156,7 @@ def reset_two_factor(runtime: Runtime, admin_id: str | None, target_id, client: 
     def change(db, actor, target, now):
         passkeys = db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == target.id)).one()
         if target.totp_secret_sealed is None and target.totp_enabled_at is None and not passkeys:
-            raise AdminRefused(f"{target.email} has no two-factor sign-in and no passkey to reset.")
+            raise AdminRefused(said(N_("{email} has no two-factor sign-in and no passkey to reset."), email=target.email))
         db.execute(update(User).where(User.id == target.id).values(
             totp_wrapped_key=None, totp_secret_sealed=None, totp_enabled_at=None, totp_last_step=None, updated_at=now))
         db.execute(delete(BackupCode).where(BackupCode.user_id == target.id))
@@ -170,7 +170,7 @@ def reset_two_factor(runtime: Runtime, admin_id: str | None, target_id, client: 
 def promote(runtime: Runtime, admin_id: str | None, target_id, client: Client, now: datetime | None = None) -> Done:
     def change(db, actor, target, now):
         if target.is_admin:
-            raise AdminRefused(f"{target.email} is an administrator already.")
+            raise AdminRefused(said(N_("{email} is an administrator already."), email=target.email))
         db.execute(update(User).where(User.id == target.id).values(is_admin=True, updated_at=now))
     return _act(runtime, admin_id, target_id, PROMOTE, client, now, change)
 
@@ -178,15 +178,16 @@ def promote(runtime: Runtime, admin_id: str | None, target_id, client: Client, n
 def demote(runtime: Runtime, admin_id: str | None, target_id, client: Client, now: datetime | None = None) -> Done:
     def change(db, actor, target, now):
         if target.id == actor.id:
-            raise AdminRefused("You cannot remove yourself from the administrators: ask another administrator.")
+            raise AdminRefused(N_("You cannot remove yourself from the administrators: ask another administrator."))
         if not target.is_admin:
-            raise AdminRefused(f"{target.email} is not an administrator.")
+            raise AdminRefused(said(N_("{email} is not an administrator."), email=target.email))
         if target.email in runtime.settings.admin_emails:
-            raise AdminRefused(f"{target.email} is listed in PWP__ADMIN_EMAILS, which makes it an administrator "
-                               "again at its next login: take it off that list first.")
+            raise AdminRefused(said(N_("{email} is listed in {setting}, which makes it an administrator again at its "
+                                       "next login: take it off that list first."), email=target.email,
+                                    setting="PWP__ADMIN_EMAILS"))
         admins = db.exec(select(func.count()).select_from(User).where(User.is_admin == True)).one()  # noqa: E712
         if admins <= 1:
-            raise AdminRefused("This is the last administrator: make someone else one first.")
+            raise AdminRefused(N_("This is the last administrator: make someone else one first."))
         db.execute(update(User).where(User.id == target.id).values(is_admin=False, updated_at=now))
     return _act(runtime, admin_id, target_id, DEMOTE, client, now, change)
 

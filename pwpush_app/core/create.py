@@ -25,7 +25,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.i18n import N_, said
+from pwpush_app.core.i18n import N_, in_language, said
 from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import check_policies
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
@@ -89,7 +89,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
     errors: dict[str, str] = {}
     kind = request.kind
     if kind not in KINDS:
-        raise InvalidPush({"kind": f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}."})
+        raise InvalidPush({"kind": said(N_("Unknown kind {kind}: use one of {kinds}."), kind=repr(kind)[:40],
+                                         kinds=", ".join(KINDS))})
     policy = settings.policy(kind)
     if not policy.enabled:
         raise InvalidPush({"kind": said(N_("{kind} pushes are turned off on this server."), kind=kind)})
@@ -110,9 +111,8 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
                                             min=policy.views_min, max=policy.views_max)
     minutes = policy.minutes_default if request.expire_after_minutes is None else request.expire_after_minutes
     if not _is_int(minutes) or not policy.minutes_min <= minutes <= policy.minutes_max:
-        errors["expire_after"] = (
-            f"The lifetime must be from {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}."
-        )
+        errors["expire_after"] = said(N_("The lifetime must be from {shortest_span} to {longest_span}."),
+                                      shortest_span=policy.minutes_min, longest_span=policy.minutes_max)
     retrieval_step = policy.retrieval_step_default if request.retrieval_step is None else request.retrieval_step
     deletable = policy.deletable_by_viewer_default if request.deletable_by_viewer is None else request.deletable_by_viewer
     for name, value in (("retrieval_step", retrieval_step), ("deletable_by_viewer", deletable)):
@@ -125,10 +125,11 @@ def validate_new_push(runtime: Runtime, request: NewPush, client: Client | None 
                                   "several recipients, or send the files to each one.")
     verify_email = recipient_code.check_verify_email(runtime, client or Client(), request.verify_email, errors)
     if group and request.verify_email not in (None, ""):
-        errors[recipient_code.FIELD] = ("Name the recipients' addresses among the recipients, and ask to verify "
-                                        "each one (verify_recipients), instead.")
+        errors[recipient_code.FIELD] = N_("Name the recipients' addresses among the recipients, and ask to verify "
+                                          "each one (verify_recipients), instead.")
     elif not group and request.verify_recipients not in (None, False):
-        errors[recipient_code.GROUP_FIELD] = "Verifying each recipient needs several recipients: name one email in verify_email."
+        errors[recipient_code.GROUP_FIELD] = N_("Verifying each recipient needs several recipients: name one email in "
+                                                 "verify_email.")
     verifies = bool(verify_email) or bool(group and request.verify_recipients is True)
     policies = check_policies(request.allowed_ips, request.burn_after_failed_passphrases,
                               (bool(normalize_passphrase(request.passphrase)) if isinstance(request.passphrase, str)
@@ -180,17 +181,21 @@ def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> 
         return
     if kind == "file":
         if len(payload.encode()) > settings.max_payload_bytes:
-            errors["payload"] = f"The text is too long: at most {settings.max_payload_bytes} bytes."
+            errors["payload"] = said(N_("The text is too long: at most {count} bytes."),
+                                     count=settings.max_payload_bytes)
         return
     if not payload.strip():
         errors["payload"] = N_("Enter the secret to share.")
     elif kind == "text" and len(payload.encode()) > settings.max_payload_bytes:
-        errors["payload"] = (f"The secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
-                             f"({settings.max_payload_bytes:,} bytes of UTF-8). Shorten it, or send it as a file.")
+        errors["payload"] = said(N_("The secret is too long: at most {size} ({limit_count} bytes of UTF-8). Shorten "
+                                    "it, or send it as a file."), size=describe_bytes(settings.max_payload_bytes),
+                                 limit_count=settings.max_payload_bytes)
     elif kind == "qr" and len(payload) > settings.max_qr_chars:
-        errors["payload"] = f"QR code content is too long: at most {settings.max_qr_chars:,} characters."
+        errors["payload"] = said(N_("QR code content is too long: at most {limit_count} characters."),
+                                 limit_count=settings.max_qr_chars)
     elif kind == "qr" and not qr_fits(payload):
-        errors["payload"] = f"QR code content is too long to draw: at most {MAX_QR_BYTES:,} bytes (some characters take 2 to 4)."
+        errors["payload"] = said(N_("QR code content is too long to draw: at most {limit_count} bytes (some characters "
+                                    "take 2 to 4)."), limit_count=MAX_QR_BYTES)
     elif kind == "url" and not is_safe_url(payload):
         errors["payload"] = N_("Enter a full web address starting with http:// or https://.")
 
@@ -215,8 +220,9 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
     elif not payload.strip():
         errors["payload"] = N_("Enter the secret to share.")
     elif len(payload.encode("utf-8", errors="replace")) > settings.max_payload_bytes:
-        errors["payload"] = (f"The encrypted secret is too long: at most {describe_bytes(settings.max_payload_bytes)} "
-                             "once encrypted (about three quarters of that before). Shorten it, or send it as a file.")
+        errors["payload"] = said(N_("The encrypted secret is too long: at most {size} once encrypted (about three "
+                                    "quarters of that before). Shorten it, or send it as a file."),
+                                 size=describe_bytes(settings.max_payload_bytes))
     else:
         try:
             e2e.check_envelope(payload)
@@ -263,13 +269,8 @@ def _is_int(value) -> bool:
 
 
 def describe_minutes(minutes: int) -> str:
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return f"{days} day{'s' if days != 1 else ''}"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    """"7 days", "3 hours", "90 minutes" (in English; said(…{x_span}…) words it in any language)."""
+    return in_language("en", said("{minutes_span}", minutes_span=minutes))
 
 
 def may_create_pushes(runtime: Runtime, user_id: str | None) -> bool:

@@ -10,7 +10,8 @@
   catalogues; the pages look strings up in the browser (ui/i18n.py).
 - `said(template, **values)`: English text with values (`{count}`), which remembers its
   sentences so that `in_language` translates the template first and fills it after; `*_minutes`
-  values read "8 minutes" in each language.  A `Said` is a `str`: English callers see no change.
+  values read "8 minutes" in each language, `*_span` minutes in their largest whole unit
+  ("7 days"), `*_count` numbers grouped ("1,048,576", "1 048 576").  A `Said` is a `str`: English callers see no change.
 """
 
 from __future__ import annotations
@@ -140,10 +141,25 @@ def _babel(code: str) -> Locale | None:
         return None
 
 
+def span_unit(minutes: int) -> tuple[int, str]:
+    """A span of minutes in its largest whole unit: 10080 -> (7, "day"), 90 -> (90, "minute")."""
+    for size, unit in ((24 * 60, "day"), (60, "hour")):
+        if minutes and minutes % size == 0:
+            return minutes // size, unit
+    return minutes, "minute"
+
+
 def _word(name: str, value, code: str) -> str:
     if not isinstance(value, int) or isinstance(value, bool):
         return str(value)
     babel = _babel(code) if code != "en" else None
+    if name.endswith("_span"):  # minutes, in the largest whole unit: "7 days", "7 jours"
+        count, unit = span_unit(value)
+        if babel is None:
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+        return format_unit(count, f"duration-{unit}", length="long", locale=babel)
+    if name.endswith("_count"):  # a number grouped as the language groups it: "1,048,576", "1 048 576"
+        return f"{value:,}" if babel is None else format_decimal(value, locale=babel)
     for suffix, unit in (("_minutes", "minute"), ("_seconds", "second")):
         if name.endswith(suffix):
             if babel is None:  # English, as the messages always read

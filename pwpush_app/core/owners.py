@@ -18,10 +18,11 @@ from sqlmodel import select
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.create import check_end_to_end, check_payload, check_text, describe_minutes
+from pwpush_app.core.create import check_end_to_end, check_payload, check_text
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import AuditEvent, Push
 from pwpush_app.core.records import (
     LIVE,
@@ -261,23 +262,25 @@ def _edit_errors(runtime: Runtime, push: Push, edit: PushEdit, now: datetime) ->
         lowest = max(policy.views_min, push.views_used + 1)
         if not _whole(views) or not lowest <= views <= policy.views_max:
             errors["expire_after_views"] = (
-                f"Views must be a whole number from {lowest} to {policy.views_max}"
-                + (f": {push.views_used} already used." if push.views_used else ".")
-            )
+                said(N_("Views must be a whole number from {min} to {max}: {count} already used."), min=lowest,
+                     max=policy.views_max, count=push.views_used)
+                if push.views_used else said(N_("Views must be a whole number from {min} to {max}."), min=lowest,
+                                             max=policy.views_max))
     minutes = edit.expire_after_minutes
     if minutes is not None:
         age = int((now - push.created_at).total_seconds() // 60)
         shortest = max(policy.minutes_min, age + 1)
         if not _whole(minutes) or not shortest <= minutes <= policy.minutes_max:
             errors["expire_after"] = (
-                f"The lifetime (from creation) must be from {describe_minutes(shortest)} to "
-                f"{describe_minutes(policy.minutes_max)}" + (f": the push is {describe_minutes(age)} old." if age else ".")
-            )
+                said(N_("The lifetime (from creation) must be from {shortest_span} to {longest_span}: the push is "
+                        "{age_span} old."), shortest_span=shortest, longest_span=policy.minutes_max, age_span=age)
+                if age else said(N_("The lifetime (from creation) must be from {shortest_span} to {longest_span}."),
+                                 shortest_span=shortest, longest_span=policy.minutes_max))
     if settings.require_passphrase and isinstance(edit.passphrase, str) and not edit.passphrase.strip():
-        errors["passphrase"] = "This site requires a passphrase on every push: it can be changed, not removed."
+        errors["passphrase"] = N_("This site requires a passphrase on every push: it can be changed, not removed.")
     for name in ("retrieval_step", "deletable_by_viewer"):
         if getattr(edit, name) is not None and not isinstance(getattr(edit, name), bool):
-            errors[name] = f"{name} must be true or false."
+            errors[name] = said(N_("{field} must be true or false."), field=name)
     return errors
 
 

@@ -34,7 +34,6 @@ from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.create import (
     NewPush,
     PushKey,
-    describe_minutes,
     new_push_key,
     normalize_passphrase,
     seal_validated,
@@ -145,13 +144,14 @@ def _check(runtime: Runtime, request: NewRequest) -> dict:
         errors["message"] = said(N_("The message is too long: at most {count} characters."), count=MAX_MESSAGE_CHARS)
     elif not _is_text(message):
         errors["message"] = N_("The message is not valid UTF-8 text.")
-    span = f"from {describe_minutes(policy.minutes_min)} to {describe_minutes(policy.minutes_max)}"
+    span = {"shortest_span": policy.minutes_min, "longest_span": policy.minutes_max}
     values = {}
     for field, given, default, low, high, wrong in (
         ("expire_after_minutes", request.expire_after_minutes, policy.minutes_default, policy.minutes_min,
-         policy.minutes_max, f"The request's lifetime must be {span}."),
+         policy.minutes_max,
+         said(N_("The request's lifetime must be from {shortest_span} to {longest_span}."), **span)),
         ("answer_minutes", request.answer_minutes, policy.minutes_default, policy.minutes_min, policy.minutes_max,
-         f"The answer's lifetime must be {span}."),
+         said(N_("The answer's lifetime must be from {shortest_span} to {longest_span}."), **span)),
         ("answer_views", request.answer_views, policy.views_default, policy.views_min, policy.views_max,
          said(N_("The answer's views must be a whole number from {min} to {max}."), min=policy.views_min,
               max=policy.views_max)),
@@ -161,7 +161,7 @@ def _check(runtime: Runtime, request: NewRequest) -> dict:
             errors[field] = wrong
         values[field] = value
     if not isinstance(request.notify_by_email, bool):
-        errors["notify_by_email"] = "notify_by_email must be true or false."
+        errors["notify_by_email"] = said(N_("{field} must be true or false."), field="notify_by_email")
     if errors:
         raise InvalidPush(errors)
     return {"message": message.strip(), "notify_by_email": request.notify_by_email, **values}

@@ -186,7 +186,7 @@ def admin_page() -> rx.Component:
                         rx.callout(refusal_text(AdminState.done, AdminState.done_sentences), icon="check", color_scheme="green", high_contrast=True,
                                    role="status", id="admin-done", width="100%")),
                 rx.cond(AdminState.action_error != "",
-                        rx.callout(t_var(AdminState.action_error), icon="triangle-alert", color_scheme="red", role="alert",
+                        rx.callout(refusal_text(AdminState.action_error, AdminState.action_error_sentences), icon="triangle-alert", color_scheme="red", role="alert",
                                    id="admin-action-error", width="100%")),
                 _section(
                     N_("Users"),

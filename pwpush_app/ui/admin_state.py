@@ -14,7 +14,7 @@ from reflex.vars import VarData
 from pwpush_app.core import admin, admin_actions, admin_figures
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, in_thread, runtime
-from pwpush_app.ui.i18n import N_, LanguageState
+from pwpush_app.ui.i18n import N_, LanguageState, sentences_of
 from pwpush_app.ui.session import current_user
 
 REFUSED = N_("Only administrators can see this page. Ask one to run `python -m pwpush_app make-admin` for you.")
@@ -113,6 +113,7 @@ class AdminState(rx.State):
     done: str = ""
     done_sentences: list[dict] = []
     action_error: str = ""
+    action_error_sentences: list[dict] = []
     me: str = ""
     users: list[dict[str, str]] = []
     search_text: str = ""
@@ -186,7 +187,7 @@ class AdminState(rx.State):
             self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
             return None
         except admin_actions.AdminRefused as refused:
-            self.action_error = str(refused)
+            self.action_error, self.action_error_sentences = str(refused), sentences_of(refused)
         except ServerBusy:
             self.action_error = BUSY_MESSAGE
             return None

@@ -186,3 +186,12 @@ def live_server_root():
     from tests.conftest import ROOT
 
     return ROOT
+
+
+def test_an_admin_refusal_comes_in_the_callers_language_with_the_address_filled_in(api, staff):
+    root, _, bob_id = staff
+    english = api.post(f"/api/v2/admin/users/{bob_id}/unlock", headers=root)
+    french = api.post(f"/api/v2/admin/users/{bob_id}/unlock", headers={**root, "Accept-Language": "fr"})
+    assert english.status_code == french.status_code == 422
+    assert english.json() == {"error": "bob@example.com is not locked."}
+    assert french.json() == {"error": "bob@example.com n'est pas verrouillé."}

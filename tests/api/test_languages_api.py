@@ -130,3 +130,19 @@ def test_a_wrong_method_and_a_query_too_long_are_refused_in_the_callers_language
     assert french.json()["passphrase"] == [f"Envoyez au plus {limit} caractères."]
     assert french.json()["error"] == f"passphrase: Envoyez au plus {limit} caractères."
     assert plain.json()["error"] == f"passphrase: String should have at most {limit} characters."
+
+
+def test_spans_and_counts_are_worded_in_each_language_and_english_reads_as_before(api):
+    too_long = {"push": {"payload": "x", "expire_after_minutes": 10 ** 7}}
+    english = api.post("/api/v2/pushes", json=too_long).json()["expire_after_minutes"]
+    french = api.post("/api/v2/pushes", json=too_long, headers={"Accept-Language": "fr"}).json()["expire_after_minutes"]
+    german = api.post("/api/v2/pushes", json=too_long, headers={"Accept-Language": "de"}).json()["expire_after_minutes"]
+    assert english == ["The lifetime must be from 5 minutes to 90 days."]
+    assert french == ["La durée de vie doit être comprise entre 5 minutes et 90\u00a0jours."]
+    assert german == ["Die Lebensdauer muss 5 Minuten bis 90 Tage betragen."]
+    qr = {"push": {"payload": "q" * 1025, "kind": "qr"}}
+    assert api.post("/api/v2/pushes", json=qr).json()["payload"] == [
+        "QR code content is too long: at most 1,024 characters."]
+    # 1 024 with the language's own group separator (a narrow no-break space in French).
+    assert api.post("/api/v2/pushes", json=qr, headers={"Accept-Language": "fr"}).json()["payload"] == [
+        "Le contenu du code QR est trop long : 1\u202f024 caractères au plus."]
