@@ -67,25 +67,25 @@ MESSAGES = {
     "mail_unavailable": N_("This site sends no mail, so it can't do that. Ask its administrator."),
     "email_same": N_("That is already your email address."),
     # Two-factor sign-in (core/two_factor.py, core/login_steps.py).
-    "code_wrong": "That code is not right. Enter the 6-digit code your authenticator app shows now, "
-                  "or one of your backup codes.",
-    "code_used": "That code was just used. Wait for the next one: your app shows a new code every 30 seconds.",
-    "step_expired": "This login took too long or is already finished: log in again.",
-    "two_factor_on": "Two-factor sign-in is already on for this account.",
-    "two_factor_off": "Two-factor sign-in is not on for this account.",
-    "enrol_first": "Start the set-up again: scan the new QR code, then enter the code it shows.",
-    "mfa_required": "This site requires two-factor sign-in for every account: it stays on.",
+    "code_wrong": N_("That code is not right. Enter the 6-digit code your authenticator app shows now, "
+                     "or one of your backup codes."),
+    "code_used": N_("That code was just used. Wait for the next one: your app shows a new code every 30 seconds."),
+    "step_expired": N_("This login took too long or is already finished: log in again."),
+    "two_factor_on": N_("Two-factor sign-in is already on for this account."),
+    "two_factor_off": N_("Two-factor sign-in is not on for this account."),
+    "enrol_first": N_("Start the set-up again: scan the new QR code, then enter the code it shows."),
+    "mfa_required": N_("This site requires two-factor sign-in for every account: it stays on."),
     # Passkeys (core/passkeys.py).
-    "passkey_failed": "That passkey did not sign you in. Try again, or log in with your email and password.",
-    "passkey_expired": "That passkey request ran out of time or was already used: try again.",
-    "passkey_not_added": "That passkey could not be added. Try again, or use another device.",
-    "passkey_taken": "That passkey is already registered on this site.",
-    "passkey_gone": "That passkey is no longer on this account.",
-    "passkey_none": "This account has no passkey: enter a code instead.",
-    "passkey_name": "Give the passkey a name, like \"Laptop\" or \"Phone\".",
-    "passkey_name_long": "Use a name of at most 64 characters.",
-    "passkey_too_many": "This account has the most passkeys it may have (20): remove one first.",
-    "passkey_ip": "Passkeys need the site's name in the address bar, not an IP address: open it by its name.",
+    "passkey_failed": N_("That passkey did not sign you in. Try again, or log in with your email and password."),
+    "passkey_expired": N_("That passkey request ran out of time or was already used: try again."),
+    "passkey_not_added": N_("That passkey could not be added. Try again, or use another device."),
+    "passkey_taken": N_("That passkey is already registered on this site."),
+    "passkey_gone": N_("That passkey is no longer on this account."),
+    "passkey_none": N_("This account has no passkey: enter a code instead."),
+    "passkey_name": N_("Give the passkey a name, like \"Laptop\" or \"Phone\"."),
+    "passkey_name_long": N_("Use a name of at most 64 characters."),
+    "passkey_too_many": N_("This account has the most passkeys it may have (20): remove one first."),
+    "passkey_ip": N_("Passkeys need the site's name in the address bar, not an IP address: open it by its name."),
 }
 
 
