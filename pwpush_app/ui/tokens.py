@@ -80,8 +80,9 @@ class TokenState(rx.State):
 
 
 def _code(text: str) -> rx.Component:
+    # Code reads left to right on a right-to-left page too.
     return rx.el.pre(
-        rx.el.code(text), white_space="pre-wrap", word_break="break-all", font_size="0.8rem",
+        rx.el.code(text), dir="ltr", text_align="left", white_space="pre-wrap", word_break="break-all", font_size="0.8rem",
         background="var(--gray-a3)", padding="0.75rem", border_radius="var(--radius-2)", width="100%", margin="0",
     )
 
@@ -104,7 +105,7 @@ def api_token_page() -> rx.Component:
                     rx.vstack(
                         rx.callout(t("Copy your token now: it is shown only once."), icon="key-round", color_scheme="amber", width="100%"),
                         rx.hstack(
-                            rx.el.input(id=TOKEN_BOX, read_only=True, aria_label=t("Your new API token"),
+                            rx.el.input(id=TOKEN_BOX, read_only=True, aria_label=t("Your new API token"), dir="ltr",
                                         style={"flex": "1", "minWidth": "0", "fontFamily": "monospace", "padding": "0.5rem",
                                                "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
                                                "background": "var(--color-surface)", "color": "var(--gray-12)"}),

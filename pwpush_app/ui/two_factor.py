@@ -193,7 +193,7 @@ def _enrolling() -> rx.Component:
                    background="white", padding="0.5rem", border_radius="var(--radius-3)", flex_shrink="0"),
             rx.vstack(
                 field_label(t("Key (if you cannot scan)"), SECRET_FIELD),
-                rx.input(id=SECRET_FIELD, read_only=True, size="3", width="100%", font_family="monospace",
+                rx.input(id=SECRET_FIELD, read_only=True, size="3", width="100%", font_family="monospace", dir="ltr",
                          style=READABLE),
                 spacing="1", width="100%",
             ),
@@ -221,7 +221,7 @@ def _backup_codes(after: rx.Component) -> rx.Component:
                            color_scheme="green", width="100%", high_contrast=True, id="backup-codes-renewed"),
                 rx.callout(t("Two-factor sign-in is on.") + " " + t(_SAVE_CODES), icon="circle-check", color_scheme="green",
                            width="100%", high_contrast=True, id="two-factor-on")),
-        rx.text_area(id=BACKUP_FIELD, read_only=True, rows="10", width="100%", max_width="16rem",
+        rx.text_area(id=BACKUP_FIELD, read_only=True, rows="10", width="100%", max_width="16rem", dir="ltr",
                      font_family="monospace", style=READABLE, aria_label=t("Backup codes")),
         rx.hstack(copy_button(BACKUP_FIELD, t("Copy codes"), t("Copy the codes to the clipboard"), t("Copied to the clipboard")),
                   after, spacing="3", wrap="wrap"),

@@ -23,8 +23,8 @@ SAME_AS_ENGLISH_ALLOWED = {("de", "Passphrase")}
 SAME_AS_ENGLISH_ALLOWED |= {("de", "Administrator"), ("da", "Administrator"), ("no", "Administrator"), ("de", "Text"),
                             ("sv", "Text"), ("ca", "Text"), ("cs", "Text"), ("sk", "Text"), ("ro", "Text"),
                             ("it", "Account"), ("nl", "Account")}
-# The account pages' words (issue 19): Italian says "Password" too.
-SAME_AS_ENGLISH_ALLOWED |= {("it", "Password")}
+# The account pages' words (issue 19): Italian says "Password" too, German and Dutch "Passkeys".
+SAME_AS_ENGLISH_ALLOWED |= {("it", "Password"), ("de", "Passkeys"), ("nl", "Passkeys")}
 
 
 def _template_ids() -> set[str]:
