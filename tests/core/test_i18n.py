@@ -25,6 +25,8 @@ SAME_AS_ENGLISH_ALLOWED |= {("de", "Administrator"), ("da", "Administrator"), ("
                             ("it", "Account"), ("nl", "Account")}
 # The account pages' words (issue 19): Italian says "Password" too, German and Dutch "Passkeys".
 SAME_AS_ENGLISH_ALLOWED |= {("it", "Password"), ("de", "Passkeys"), ("nl", "Passkeys")}
+# "Webhooks" is the technical word itself in these languages.
+SAME_AS_ENGLISH_ALLOWED |= {(code, "Webhooks") for code in ("de", "fr", "es", "nl", "pt-BR", "pt-PT", "ca", "da")}
 
 
 def _template_ids() -> set[str]:
