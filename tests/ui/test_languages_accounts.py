@@ -69,6 +69,10 @@ def test_sign_up_and_log_in_in_german_with_the_refusal_in_german(live_server, se
         # The account's mails are written in the language it signed up in.
         assert _locale(server_runtime, email) == "de"
         assert page.inner_text("#log-out") == "Abmelden"
+        # The dashboard too.
+        page.wait_for_function("() => document.documentElement.lang === 'de'")
+        assert page.inner_text("h1") == "Übersicht"
+        assert page.inner_text("#dash-empty") == "Keine aktiven Pushes."
 
         page.click("#log-out")
         page.wait_for_url("**/login**")
