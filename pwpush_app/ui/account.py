@@ -124,7 +124,7 @@ def _field(label, name: str, kind: str, autocomplete: str, hint=None) -> rx.Comp
     return rx.vstack(
         field_label(label, name),
         rx.input(id=name, name=name, type=kind, required=True, auto_complete=autocomplete, size="3", width="100%",
-                 max_length=254 if email else accounts.PASSWORD_MAX_CHARS,
+                 max_length=254 if email else accounts.PASSWORD_MAX_CHARS, dir="ltr" if email else None,
                  on_change=[_KEEP_EMAIL, _HIDE_ERROR] if email else _HIDE_ERROR,
                  **({"on_mount": _PUT_EMAIL_BACK} if email else {})),
         rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),

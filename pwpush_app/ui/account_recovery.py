@@ -24,6 +24,7 @@ def _input(label, name: str, kind: str, autocomplete: str, hint=None, field_id: 
         field_label(label, field_id),
         rx.input(id=field_id, name=name, type=kind, required=True, auto_complete=autocomplete, size="3", width="100%",
                  max_length=254 if kind == "email" else accounts.PASSWORD_MAX_CHARS,
+                 dir="ltr" if kind == "email" else None,
                  aria_describedby=f"{field_id}-hint" if hint is not None else None),
         rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint") if hint is not None else rx.fragment(),
         spacing="1",
@@ -86,7 +87,7 @@ def resend_confirmation_form() -> rx.Component:
     return post_form(
         rx.hstack(
             rx.input(name="email", type="email", required=True, placeholder=t("Your email address"), aria_label=t("Email"),
-                     auto_complete="username", size="2", flex="1", min_width="12rem", id="confirm-again-email"),
+                     auto_complete="username", size="2", flex="1", min_width="12rem", id="confirm-again-email", dir="ltr"),
             rx.button(t("Send the link again"), type="submit", variant="soft", id="confirm-again"),
             wrap="wrap",
             spacing="2",

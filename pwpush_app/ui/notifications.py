@@ -296,7 +296,8 @@ def webhooks_card() -> rx.Component:
                     field_label(t("Endpoint address"), "webhook_url"),
                     rx.hstack(
                         rx.input(id="webhook_url", name="webhook_url", type="url", placeholder="https://hooks.example.com/pwpush",
-                                 size="3", flex="1", min_width="14rem", auto_complete="off", aria_describedby="webhook-error"),
+                                 size="3", flex="1", min_width="14rem", auto_complete="off", aria_describedby="webhook-error",
+                                 dir="ltr"),
                         submit_button(t("Add webhook"), id="add-webhook", size="3"),
                         wrap="wrap",
                         width="100%",
