@@ -185,11 +185,13 @@ def show(caller: Caller, token: str, passphrase: str | None, code: str | None = 
     )
 
 
-def request_code(caller: Caller, token: str) -> schemas.VerificationCodeOut:
-    """Mail a new verification code to the push's recipient (core/recipient_code.py)."""
+def request_code(caller: Caller, token: str, request: Request | None = None) -> schemas.VerificationCodeOut:
+    """Mail a new verification code to the push's recipient (core/recipient_code.py), in the
+    language this request asked for (English without one, as always)."""
     _require_anonymous_allowed(caller)
+    language = (asked_language(request, caller.runtime.settings.pages) if request is not None else None) or "en"
     try:
-        sent_to = send_code(caller.runtime, token, caller.client)
+        sent_to = send_code(caller.runtime, token, caller.client, locale=language)
     except PushUnavailable:
         raise not_found() from None  # unknown, expired, or outside its allowed addresses: all alike
     except CodeSendLimited as error:

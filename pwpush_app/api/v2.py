@@ -175,8 +175,8 @@ def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None 
              "once, for 10 minutes, and replaces any code before it. At most one a minute and five an hour per push "
              "(429 with Retry-After). Consumes no view.",
              responses=error_responses(404, 422, 429))
-def request_verification_code(token: str, who: Caller = Depends(caller)):
-    return actions.request_code(who, token)
+def request_verification_code(token: str, request: Request, who: Caller = Depends(caller)):
+    return actions.request_code(who, token, request)
 
 
 @router.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",

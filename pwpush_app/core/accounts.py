@@ -58,15 +58,15 @@ def normalize_email(email: str) -> str:
 def _check_email(email: str) -> str:
     email = normalize_email(email)
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL_RE.match(email):
-        raise AccountError("Enter an email address like name@example.com.", "email")
+        raise AccountError(MESSAGES["email_invalid"], "email")
     return email
 
 
 def check_password_rules(password: str, field: str = "password") -> None:
     if not isinstance(password, str) or len(password) < PASSWORD_MIN_CHARS:
-        raise AccountError(f"Use a password of at least {PASSWORD_MIN_CHARS} characters.", field)
+        raise AccountError(MESSAGES["password_short"], field)
     if len(password) > PASSWORD_MAX_CHARS:
-        raise AccountError(f"Use a password of at most {PASSWORD_MAX_CHARS} characters.", field)
+        raise AccountError(MESSAGES["password_long"], field)
 
 
 def check_new_address(runtime: Runtime, email: str) -> str:
@@ -74,7 +74,7 @@ def check_new_address(runtime: Runtime, email: str) -> str:
     email = _check_email(email)
     pattern = runtime.settings.signup_email_regexp
     if pattern and not re.fullmatch(pattern, email):
-        raise AccountError("This site does not take sign-ups from that email address.", "email")
+        raise AccountError(MESSAGES["email_not_allowed"], "email")
     return email
 
 
@@ -105,13 +105,13 @@ def sign_up(runtime: Runtime, email: str, password: str, ip: str | None = None, 
     if ip is not None:
         runtime.throttle.hit("signup", ip)
     if settings.disable_signups:
-        raise AccountError("This site does not take new sign-ups.", "form")
+        raise AccountError(MESSAGES["signups_closed"], "form")
     email = check_new_address(runtime, email)
     check_password_rules(password)
     password_hash = runtime.hashing.hash(password)
     with transaction(runtime.engine) as db:
         if db.exec(select(User.id).where(User.email == email)).first() is not None:
-            raise AccountError("An account with this email already exists: log in instead.", "email")
+            raise AccountError(MESSAGES["email_taken"], "email")
         user = User(id=crypto.new_id(), email=email, password_hash=password_hash, created_at=now, updated_at=now,
                     locale=normalise(locale, settings.pages.enabled_languages) or "")
         db.add(user)
@@ -323,7 +323,7 @@ def check_current_password(runtime: Runtime, user_id: str, password: str) -> Use
         user = db.get(User, user_id)
     if user is None or user.password_hash is None or not isinstance(password, str) \
             or len(password) > PASSWORD_MAX_CHARS or not runtime.hashing.verify(password, user.password_hash):
-        raise AccountError("That is not your current password.", "current_password")
+        raise AccountError(MESSAGES["current_password"], "current_password")
     return user
 
 
@@ -417,7 +417,7 @@ def regenerate_api_token(runtime: Runtime, user_id: str, now: datetime | None = 
             .values(api_token_digest=crypto.plain_digest(token), api_token_created_at=now, updated_at=now)
         ).rowcount
     if not done:
-        raise AccountError("This account no longer exists.")
+        raise AccountError(MESSAGES["gone"])
     return token
 
 

@@ -157,19 +157,23 @@ def link_letter(settings: Settings, to: str, sender_email: str, link: str, views
 
 # --- the recipient's verification code (core/recipient_code.py) -------------------------------------
 
-def code_letter(settings: Settings, to: str, code: str, valid_minutes: int) -> Letter:
-    """The code alone: no secret, no note, no link, not even who sent it (the link's holder asked)."""
+def code_letter(settings: Settings, to: str, code: str, valid_minutes: int, locale: str = "en") -> Letter:
+    """The code alone: no secret, no note, no link, not even who sent it (the link's holder asked).
+    `locale`: the language of the page the code was asked for on (its reader opened the link)."""
+    t = speaker(locale)
     spaced = f"{code[:3]} {code[3:]}"
     parts = [
-        f"Someone opened a secret link of {settings.brand_title} that was sent to this address, and asked for the "
-        "code that shows it is you. Your code:",
+        t("Someone opened a secret link of {site} that was sent to this address, and asked for the "
+          "code that shows it is you. Your code:", site=settings.brand_title),
         spaced,
-        f"Type it on the page of the link within {valid_minutes} minutes. It works once; a newer code replaces it.",
-        "If you did not open such a link, ignore this mail and don't give the code to anyone: "
-        "without it, the secret stays closed.",
+        t("Type it on the page of the link within {valid_minutes}. It works once; a newer code replaces it.",
+          valid_minutes=valid_minutes),
+        t("If you did not open such a link, ignore this mail and don't give the code to anyone: "
+          "without it, the secret stays closed."),
     ]
-    return compose(settings, to, f"Your code: {code}", "Your verification code", parts,
-                   f"You get this mail because a secret on {site_host(settings)} may only be opened by this address.")
+    return compose(settings, to, t("Your code: {code}", code=code), t("Your verification code"), parts,
+                   t("You get this mail because a secret on {host} may only be opened by this address.",
+                     host=site_host(settings)), locale)
 
 
 # --- account mails ------------------------------------------------------------------------------

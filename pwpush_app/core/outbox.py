@@ -40,6 +40,7 @@ from sqlmodel import Session, select
 from pwpush_app.core import crypto
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.letters import Letter
 from pwpush_app.core.models import Push
 from pwpush_app.core.models_mail import MailOutbox, PushRecipient
@@ -241,10 +242,11 @@ def _record_failure(runtime: Runtime, row: MailOutbox, failure: SendFailed, now:
 # --- what an account sees ---------------------------------------------------------------------------
 
 PURPOSE_LABELS = {
-    "link": "Secret link", "confirm": "Address confirmation", "reset": "Password reset", "unlock": "Account unlock",
-    "password_changed": "Password change notice", "email_change": "New address confirmation",
-    "email_changed": "Address change notice", "notice": "Notification", "digest": "Daily digest", "test": "Test mail",
-    "code": "Recipient's verification code",
+    "link": N_("Secret link"), "confirm": N_("Address confirmation"), "reset": N_("Password reset"),
+    "unlock": N_("Account unlock"), "password_changed": N_("Password change notice"),
+    "email_change": N_("New address confirmation"), "email_changed": N_("Address change notice"),
+    "notice": N_("Notification"), "digest": N_("Daily digest"), "test": N_("Test mail"),
+    "code": N_("Recipient's verification code"),
 }
 
 

@@ -116,9 +116,10 @@ def mask(email: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-def send_code(runtime: Runtime, token: str, client: Client, now: datetime | None = None) -> str:
-    """Mail a new code to the push's recipient (it replaces any code before it); returns the
-    address, masked, to show.  Raises PushUnavailable, NotVerifying or CodeSendLimited."""
+def send_code(runtime: Runtime, token: str, client: Client, now: datetime | None = None, locale: str = "en") -> str:
+    """Mail a new code to the push's recipient (it replaces any code before it), in `locale` (the
+    language of the page it was asked on); returns the address, masked, to show.  Raises
+    PushUnavailable, NotVerifying or CodeSendLimited."""
     now = now or utcnow()
     runtime.throttle.hit("reveal", client.ip)
     failure: PushError | None = None
@@ -150,7 +151,7 @@ def send_code(runtime: Runtime, token: str, client: Client, now: datetime | None
         if not done:
             raise PushUnavailable()
         audit.record(db, push.id, audit.CODE_SENT, client, now)
-        letter = letters.code_letter(runtime.settings, email, code, CODE_MINUTES)
+        letter = letters.code_letter(runtime.settings, email, code, CODE_MINUTES, locale)
         queue_mail(db, runtime, letter, "code", user_id=push.owner_id, push_id=push.id, now=now)
     return mask(email)
 

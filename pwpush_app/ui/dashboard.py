@@ -14,122 +14,41 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
 
 import reflex as rx
 
 from pwpush_app.core import links
-from pwpush_app.core.clock import utcnow
 from pwpush_app.core.e2e import LINK_NOT_KEPT
 from pwpush_app.core.errors import PushUnavailable, ServerBusy
-from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
+from pwpush_app.core.i18n import said
 from pwpush_app.core.owners import (
-    audit_trail,
     claim_pushes,
     count_claimable,
-    count_pushes_of_owner,
     expire_by_owner,
     owned_push,
     owner_view,
-    pushes_of_owner,
 )
-from pwpush_app.core.recipients import describe_group, groups_of
 from pwpush_app.core.records import open_link_token
-from pwpush_app.core.reveal import passphrase_lockouts
-from pwpush_app.core.runtime import Runtime
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
-    KIND_LABELS,
     client_of,
-    describe_duration,
-    format_time,
     in_thread,
-    plural,
     runtime,
     site_base_url,
 )
-from pwpush_app.ui.components.audit_words import (
-    EXPIRED_REASONS,
-    describe_event,
-    describe_lockout,
-    describe_user_agent,
-    user_agent_cell,
-)
+from pwpush_app.ui.components.audit_words import duration_words, user_agent_cell
 from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.requests_summary import requests_summary
+from pwpush_app.ui.dashboard_data import PER_PAGE, audit_rows, dashboard_snapshot
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
 from pwpush_app.ui.session import current_user
 
-PER_PAGE = 10
 COPY_PREFIX = "dash-copy-"
 POLL_MS = 3000
 TABS = ("active", "expired")
-
-
-@dataclass
-class Snapshot:
-    rows: list[dict[str, str]]
-    total: int
-    audit: list[dict[str, str]] = field(default_factory=list)
-
-
-def _lockout_text(runtime: Runtime, push, now) -> str:
-    """Recipients locked out by wrong passphrases, for the row (pushes with a passphrase only)."""
-    if push.expired or not push.has_passphrase:
-        return ""
-    settings = runtime.settings
-    return " ".join(describe_lockout(found.ip, found.until, settings.passphrase_max_failures,
-                                     settings.passphrase_push_max_failures)
-                    for found in passphrase_lockouts(runtime, push, now))
-
-
-def _row(push, now, lockout: str = "", group: str = "") -> dict[str, str]:
-    if push.expired:
-        status = f"Expired {format_time(push.expired_at)}: {EXPIRED_REASONS.get(push.expired_reason or '', 'expired')}"
-    else:
-        status = "Active"
-    return {
-        "id": push.id,
-        "name": push.name or "Unnamed push",
-        "kind": KIND_LABELS.get(push.kind, push.kind),
-        "created": format_time(push.created_at),
-        "views": f"{plural(push.views_used, 'view')} used, {push.views_left} left",
-        "time_left": describe_duration(push.time_left(now)),
-        "status": status,
-        "active": "" if push.expired else "yes",
-        "lockout": lockout,
-        # One of several recipients' pushes of the same secret (core/recipients.py).
-        "recipient": push.recipient or "",
-        "group": group,
-    }
-
-
-def _audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
-    # A mailed link says to whom and what became of the mail.
-    mailed = recipients_by_event(runtime, [e.id for e in events if e.kind == "creation_email_send"])
-    return [
-        {"time": format_time(e.created_at),
-         "event": describe_recipient(mailed[e.id]) if e.id in mailed else describe_event(e.kind, e.actor),
-         "ip": e.ip or "–", "browser": describe_user_agent(e.user_agent), "user_agent": e.user_agent or "–"}
-        for e in events
-    ]
-
-
-def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, search: str, open_id: str = "") -> Snapshot:
-    """Everything the dashboard shows for one user, tab and page (one poll's worth of work)."""
-    now = utcnow()
-    expired = tab == "expired"
-    found = pushes_of_owner(runtime, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
-                                   name_contains=search)
-    total = count_pushes_of_owner(runtime, user_id, expired=expired, name_contains=search)
-    audit = []
-    if open_id and any(p.id == open_id for p in found):
-        audit = _audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
-    groups = groups_of(runtime, found)
-    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now), describe_group(groups.get(p.group_id or "", []), now))
-                          for p in found], total=total, audit=audit)
 
 
 class DashboardState(rx.State):
@@ -143,6 +62,7 @@ class DashboardState(rx.State):
     message: str = ""
     # What the last action did ("" for nothing); server events can't raise toasts under our CSP.
     notice: str = ""
+    notice_sentences: list[dict] = []
     loaded: bool = False
     # How many of this browser's pushes (My pushes) belong to no account yet: the claim
     # offer shows only then (pushes created while logged in are already the account's).
@@ -216,7 +136,7 @@ class DashboardState(rx.State):
         try:
             return (user, await in_thread(owned_push, runtime(), user.id, push_id)), None
         except PushUnavailable:
-            self.notice = "That push is not one of yours."
+            self._tell(N_("That push is not one of yours."))
             return None, None
 
     @rx.event
@@ -229,7 +149,7 @@ class DashboardState(rx.State):
             return refusal
         user, push = found
         managed = await in_thread(owner_view, runtime(), push, self._client(user.id))
-        self.open_id, self.audit = push.id, await in_thread(_audit_rows, runtime(), managed.events)
+        self.open_id, self.audit = push.id, await in_thread(audit_rows, runtime(), managed.events)
 
     @rx.event
     async def expire(self, push_id: str):
@@ -239,7 +159,7 @@ class DashboardState(rx.State):
         user, push = found
         await in_thread(expire_by_owner, runtime(), push, self._client(user.id))
         await self._refresh(user.id)
-        self.notice = f"Expired “{push.name or 'Unnamed push'}”: the secret is deleted."
+        self._tell(said(N_("Expired “{name}”: the secret is deleted."), name=push.name or "–"))
 
     @rx.event
     async def copy_link(self, push_id: str):
@@ -249,13 +169,13 @@ class DashboardState(rx.State):
         _user, push = found
         if push.end_to_end:
             # The key was in the sender's browser only: a link without it opens nothing.
-            self.notice = LINK_NOT_KEPT
+            self._tell(LINK_NOT_KEPT)
             return
         token = await in_thread(open_link_token, runtime(), push)
         if token is None:
-            self.notice = "This push has expired: its link no longer works."
+            self._tell(N_("This push has expired: its link no longer works."))
             return
-        self.notice = ""
+        self._tell("")
         # To the row's copier as an event result: the secret link never sits in state.
         return rx.set_value(COPY_PREFIX + push.id, links.secret_link(site_base_url(self), token))
 
@@ -278,8 +198,13 @@ class DashboardState(rx.State):
         claimed = await in_thread(claim_pushes, runtime(), user.id, tokens)
         self.claimable = 0
         await self._refresh(user.id)
-        self.notice = (f"{claimed} {'push' if claimed == 1 else 'pushes'} from this browser moved into your account."
-                       if claimed else "No push of this browser was left to move.")
+        moved = (N_("1 push from this browser moved into your account.") if claimed == 1 else
+                 said(N_("{count} pushes from this browser moved into your account."), count=claimed))
+        self._tell(moved if claimed else N_("No push of this browser was left to move."))
+
+    def _tell(self, text: str) -> None:
+        """A notice (English, with its sentences when it has values: the page words it)."""
+        self.notice, self.notice_sentences = str(text), sentences_of(text)
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -289,7 +214,7 @@ def _audit_list() -> rx.Component:
         rx.foreach(
             DashboardState.audit,
             lambda e: rx.box(
-                rx.text(e["time"], " · ", rx.text.strong(e["event"]), size="1"),
+                rx.text(local_time(e["time"]), " · ", rx.text.strong(t_var(e["event"])), size="1"),
                 rx.hstack(rx.text(e["ip"], " · ", size="1", color_scheme="gray"),
                           rx.box(user_agent_cell(e), font_size="var(--font-size-1)"), spacing="1", align="start"),
                 class_name="dash-audit-row",
@@ -308,31 +233,36 @@ def _push_row(row: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(row["name"], weight="bold", size="3", class_name="dash-name", min_width="0", word_break="break-word"),
-                rx.badge(row["kind"], variant="soft", color_scheme="gray"),
-                rx.cond(row["recipient"] != "", rx.badge("For ", row["recipient"], variant="soft", color_scheme="blue",
+                rx.text(rx.cond(row["name"] != "", row["name"], t("Unnamed push")), weight="bold", size="3", class_name="dash-name", min_width="0", word_break="break-word"),
+                rx.badge(t_var(row["kind"]), variant="soft", color_scheme="gray"),
+                rx.cond(row["recipient"] != "", rx.badge(t("For {recipient}", recipient=row["recipient"]), variant="soft",
+                                                         color_scheme="blue",
                                                          class_name="dash-recipient")),
                 rx.spacer(),
-                rx.text("Created ", row["created"], size="1", color_scheme="gray"),
+                rx.text(t("Created {time}", time=local_time(row["created"])), size="1", color_scheme="gray"),
                 align="center",
                 wrap="wrap",
                 width="100%",
             ),
             rx.hstack(
-                rx.text(row["views"], size="2", class_name="dash-views"),
+                rx.text(rx.cond(row["used"] == "1", t("1 view used, {left} left", left=row["left"]),
+                                t("{count} views used, {left} left", count=row["used"], left=row["left"])),
+                        size="2", class_name="dash-views"),
                 rx.text("·", size="2", color_scheme="gray"),
-                rx.cond(active, rx.text(row["time_left"], " left", size="2", class_name="dash-time"),
-                        rx.text(row["status"], size="2", color_scheme="gray", class_name="dash-status")),
+                rx.cond(active, rx.text(t("{duration} left", duration=duration_words(row["seconds_left"].to(int))),
+                                        size="2", class_name="dash-time"),
+                        rx.text(t("Expired on {time}: {reason}.", time=local_time(row["expired_at"]),
+                                  reason=t_var(row["reason"])), size="2", color_scheme="gray", class_name="dash-status")),
                 wrap="wrap",
                 spacing="2",
             ),
             rx.hstack(
-                rx.cond(active, rx.button(rx.icon("link", size=14, aria_hidden="true"), "Copy link", size="1", variant="soft",
+                rx.cond(active, rx.button(rx.icon("link", size=14, aria_hidden="true"), t("Copy link"), size="1", variant="soft",
                                           class_name="dash-copy", on_click=DashboardState.copy_link(row["id"].to(str)))),
-                rx.cond(active, rx.button(rx.icon("pencil", size=14, aria_hidden="true"), "Edit", size="1", variant="soft",
+                rx.cond(active, rx.button(rx.icon("pencil", size=14, aria_hidden="true"), t("Edit"), size="1", variant="soft",
                                           class_name="dash-edit", on_click=rx.redirect("/dashboard/edit/" + row["id"].to(str)))),
                 rx.button(rx.icon("scroll-text", size=14, aria_hidden="true"),
-                          rx.cond(DashboardState.open_id == row["id"], "Hide audit log", "Audit log"), size="1",
+                          rx.cond(DashboardState.open_id == row["id"], t("Hide audit log"), t("Audit log")), size="1",
                           variant="soft", color_scheme="gray", class_name="dash-audit-toggle",
                           on_click=DashboardState.toggle_audit(row["id"].to(str))),
                 rx.spacer(),
@@ -342,7 +272,7 @@ def _push_row(row: rx.Var) -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label="Your browser did not allow copying: copy the link here.",
+            copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label=t("Your browser did not allow copying: copy the link here."),
                             class_name="dash-copy-fallback"),
             rx.cond(row["group"] != "", rx.hstack(rx.icon("users", size=12, aria_hidden="true", flex_shrink="0"),
                                                   rx.text(row["group"], size="1", color_scheme="gray"),
@@ -361,14 +291,14 @@ def _push_row(row: rx.Var) -> rx.Component:
 
 def _expire_button(row: rx.Var) -> rx.Component:
     return confirm_button(
-        label="Expire now",
+        label=t("Expire now"),
         icon="ban",
         class_name="dash-expire",
         size="1",
-        title="Expire this push now?",
-        description=rx.fragment("“", row["name"], "”: the secret is deleted and its link stops working for everyone. "
-                            "This cannot be undone."),
-        confirm_label="Expire",
+        title=t("Expire this push now?"),
+        description=t("“{name}”: the secret is deleted and its link stops working for everyone. This cannot be undone.",
+                      name=row["name"]),
+        confirm_label=t("Expire"),
         confirm_id="confirm-expire",
         on_confirm=DashboardState.expire(row["id"].to(str)),
     )
@@ -378,10 +308,10 @@ def _pager() -> rx.Component:
     return rx.cond(
         DashboardState.pages > 1,
         rx.hstack(
-            rx.button("Newer", size="1", variant="soft", disabled=DashboardState.page <= 1,
+            rx.button(t("Newer"), size="1", variant="soft", disabled=DashboardState.page <= 1,
                       on_click=DashboardState.go_to_page(DashboardState.page - 1)),
-            rx.text("Page ", DashboardState.page, " of ", DashboardState.pages, size="2"),
-            rx.button("Older", size="1", variant="soft", disabled=DashboardState.page >= DashboardState.pages,
+            rx.text(t("Page {page} of {pages}", page=DashboardState.page, pages=DashboardState.pages), size="2"),
+            rx.button(t("Older"), size="1", variant="soft", disabled=DashboardState.page >= DashboardState.pages,
                       on_click=DashboardState.go_to_page(DashboardState.page + 1)),
             align="center",
             justify="center",
@@ -392,16 +322,16 @@ def _pager() -> rx.Component:
 
 def dashboard_page() -> rx.Component:
     return page_shell(
-        rx.cond(DashboardState.message != "", rx.callout(DashboardState.message, color_scheme="red", width="100%")),
+        rx.cond(DashboardState.message != "", rx.callout(t_var(DashboardState.message), color_scheme="red", width="100%")),
         rx.hstack(
             rx.segmented_control.root(
-                rx.segmented_control.item("Active", value="active"),
-                rx.segmented_control.item("Expired", value="expired"),
+                rx.segmented_control.item(t("Active"), value="active"),
+                rx.segmented_control.item(t("Expired"), value="expired"),
                 value=DashboardState.tab,
                 on_change=DashboardState.choose_tab,
                 id="dash-tabs",
             ),
-            rx.input(placeholder="Search by name", aria_label="Search by name", id="dash-search", type="search",
+            rx.input(placeholder=t("Search by name"), aria_label=t("Search by name"), id="dash-search", type="search",
                      on_change=DashboardState.set_search.debounce(300), flex="1", min_width="10rem"),
             wrap="wrap",
             width="100%",
@@ -411,10 +341,11 @@ def dashboard_page() -> rx.Component:
             DashboardState.claimable > 0,
             rx.callout(
                 rx.hstack(
-                    rx.text(rx.cond(DashboardState.claimable == 1, "A push", DashboardState.claimable.to_string() + " pushes"),
-                            " made in this browser without logging in " , rx.cond(DashboardState.claimable == 1, "is", "are"),
-                            " not in your account yet.", size="2", id="dash-claim-text"),
-                    rx.button("Move into my account", size="1", id="dash-claim", color_scheme="iris",
+                    rx.text(rx.cond(DashboardState.claimable == 1,
+                                    t("A push made in this browser without logging in is not in your account yet."),
+                                    t("{count} pushes made in this browser without logging in are not in your account yet.",
+                                      count=DashboardState.claimable)), size="2", id="dash-claim-text"),
+                    rx.button(t("Move into my account"), size="1", id="dash-claim", color_scheme="iris",
                               on_click=DashboardState.claim(manage_tokens_of_this_browser)),
                     wrap="wrap", align="center", spacing="3",
                 ),
@@ -423,24 +354,25 @@ def dashboard_page() -> rx.Component:
         ),
         rx.fragment(on_mount=DashboardState.check_claimable(manage_tokens_of_this_browser)),
         rx.cond(DashboardState.notice != "",
-                rx.callout(DashboardState.notice, icon="info", width="100%", id="dash-notice", role="status")),
+                rx.callout(refusal_text(DashboardState.notice, DashboardState.notice_sentences), icon="info", width="100%", id="dash-notice", role="status")),
         rx.cond(
             DashboardState.rows.length() > 0,
             rx.vstack(rx.foreach(DashboardState.rows, _push_row), spacing="3", width="100%", id="dash-list"),
             rx.cond(
                 DashboardState.loaded,
-                rx.callout(rx.cond(DashboardState.search != "", "No push matches that name.",
-                                   rx.cond(DashboardState.tab == "active", "No active pushes.", "No expired pushes.")),
+                rx.callout(rx.cond(DashboardState.search != "", t("No push matches that name."),
+                                   rx.cond(DashboardState.tab == "active", t("No active pushes."), t("No expired pushes."))),
                            icon="info", color_scheme="gray", width="100%", id="dash-empty"),
             ),
         ),
         _pager(),
         requests_summary(),
-        rx.text("Updates every few seconds. ", rx.link("Request a secret", href="/requests", underline="always"), " · ",
-                rx.link("API token", href="/api-token", underline="always"), " · ",
-                rx.link("Account", href="/account", underline="always"), size="1", color_scheme="gray"),
+        rx.text(t("Updates every few seconds."), " ", rx.link(t("Request a secret"), href="/requests", underline="always"),
+                " · ", rx.link(t("API token"), href="/api-token", underline="always"), " · ",
+                rx.link(t("Account"), href="/account", underline="always"), size="1", color_scheme="gray"),
         # The live update's timer: each tick asks the server for fresh rows.
         rx.moment(interval=POLL_MS, format="HH:mm:ss", on_change=DashboardState.poll, display="none", aria_hidden="true"),
-        heading="Dashboard",
-        subheading="Your pushes, newest first.",
+        heading=t("Dashboard"),
+        subheading=t("Your pushes, newest first."),
+        languages=True,
     )

@@ -14,13 +14,15 @@ from pwpush_app.core import outbox, webhooks
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.owner_events import NoticeChoices, choose_notices, notice_choices
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
+from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.fields import copy_button, field_label, submit_button
+from pwpush_app.ui.i18n import N_, local_time, t, t_var
 from pwpush_app.ui.session import current_user
 
 SECRET_BOX = "webhook-secret"
 CHOICES = ("on_view", "on_failed_passphrase", "on_expire", "daily_digest")
-DELIVERY_WORDS = {"pending": "Retrying", "delivered": "Delivered", "failed": "Given up"}
+DELIVERY_WORDS = {"pending": N_("Retrying"), "delivered": N_("Delivered"), "failed": N_("Given up")}
 SIGNATURE_EXAMPLE = """import hashlib, hmac, time
 
 def is_from_pwpush(secret: str, headers, body: bytes) -> bool:
@@ -60,7 +62,8 @@ class NoticesState(rx.State):
         await self._refresh(user_id)
 
     async def _refresh(self, user_id: str) -> None:
-        self.endpoints = [{"id": e.id, "display": e.display, "secret_made": format_time(e.secret_created_at)}
+        # Moments as ISO: the browser writes them in the viewer's zone and language.
+        self.endpoints = [{"id": e.id, "display": e.display, "secret_made": iso_moment(e.secret_created_at)}
                           for e in await in_thread(webhooks.webhooks_of, runtime(), user_id)]
         self.deliveries = [_delivery_row(d) for d in await in_thread(webhooks.deliveries_of, runtime(), user_id)]
         self.problems = [_problem_row(p) for p in await in_thread(outbox.mail_problems, runtime(), user_id)]
@@ -85,7 +88,7 @@ class NoticesState(rx.State):
         except ServerBusy:
             self.saved = BUSY_MESSAGE
             return
-        self.saved = "Saved."
+        self.saved = N_("Saved.")
 
     @rx.event
     async def add_webhook(self, form_data: dict):
@@ -150,27 +153,28 @@ class NoticesState(rx.State):
 
 
 def _delivery_row(d: webhooks.DeliveryView) -> dict[str, str]:
+    """`kind` picks the page's sentence for `detail` (ui: `_delivery_detail`); times as ISO moments."""
     if d.status == "delivered":
-        detail = f"HTTP {d.response_status}" + (f" after {d.attempts} tries" if d.attempts > 1 else "")
+        kind = "retried" if d.attempts > 1 else "delivered"
     elif d.status == "pending" and d.attempts == 0:
-        detail = "Waiting to be sent"
+        kind = "waiting"
     else:
-        detail = d.last_error + (f" (try {d.attempts}; next at {format_time(d.next_attempt_at)})"
-                                 if d.status == "pending" else f" ({d.attempts} tries)")
-    word = "Queued" if d.status == "pending" and d.attempts == 0 else DELIVERY_WORDS.get(d.status, d.status)
-    return {"id": d.id, "time": format_time(d.created_at), "event": d.event, "endpoint": d.endpoint, "state": word,
-            "detail": detail}
+        kind = "retrying" if d.status == "pending" else "failed"
+    word = N_("Queued") if kind == "waiting" else DELIVERY_WORDS.get(d.status, d.status)
+    return {"id": d.id, "time": iso_moment(d.created_at), "event": d.event, "endpoint": d.endpoint, "state": word,
+            "kind": kind, "status": str(d.response_status or ""), "attempts": str(d.attempts),
+            "next": iso_moment(d.next_attempt_at), "error": d.last_error or ""}
 
 
 def _problem_row(p: outbox.MailProblem) -> dict[str, str]:
-    state = "Not delivered" if p.given_up else f"Retrying (try {p.attempts}; next at {format_time(p.next_attempt_at)})"
-    return {"id": p.id, "time": format_time(p.created_at), "what": outbox.PURPOSE_LABELS.get(p.purpose, p.purpose),
-            "to": p.recipient, "state": state, "error": p.error, "given_up": "yes" if p.given_up else ""}
+    return {"id": p.id, "time": iso_moment(p.created_at), "what": outbox.PURPOSE_LABELS.get(p.purpose, p.purpose),
+            "to": p.recipient, "attempts": str(p.attempts), "next": iso_moment(p.next_attempt_at), "error": p.error,
+            "given_up": "yes" if p.given_up else ""}
 
 
 # --- the cards ------------------------------------------------------------------------------------
 
-def _choice(label: str, name: str, help_text: str) -> rx.Component:
+def _choice(label, name: str, help_text) -> rx.Component:
     return rx.el.label(
         rx.hstack(
             rx.checkbox(checked=getattr(NoticesState, name), on_change=lambda on: NoticesState.choose(name, on),
@@ -190,14 +194,15 @@ def notifications_card() -> rx.Component:
         return rx.fragment()
     return rx.card(
         rx.vstack(
-            rx.heading("Tell me about my pushes", as_="h2", size="4"),
-            _choice("When one is viewed", "on_view", "With the time, the viewer's IP address and the views left."),
-            _choice("When someone tries a wrong passphrase", "on_failed_passphrase", "Nothing is shown to them."),
-            _choice("When one expires or its recipient deletes it", "on_expire", "Its secret is deleted then."),
+            rx.heading(t("Tell me about my pushes"), as_="h2", size="4"),
+            _choice(t("When one is viewed"), "on_view", t("With the time, the viewer's IP address and the views left.")),
+            _choice(t("When someone tries a wrong passphrase"), "on_failed_passphrase", t("Nothing is shown to them.")),
+            _choice(t("When one expires or its recipient deletes it"), "on_expire", t("Its secret is deleted then.")),
             rx.separator(size="4"),
-            _choice("One mail a day instead", "daily_digest",
-                    f"A digest at {get_settings().mail.digest_hour_utc:02d}:00 UTC, only on days when something happened."),
-            rx.text(NoticesState.saved, size="1", color_scheme="gray", aria_live="polite", id="notices-saved"),
+            _choice(t("One mail a day instead"), "daily_digest",
+                    t("A digest at {hour}:00 UTC, only on days when something happened.",
+                      hour=f"{get_settings().mail.digest_hour_utc:02d}")),
+            rx.text(t_var(NoticesState.saved), size="1", color_scheme="gray", aria_live="polite", id="notices-saved"),
             spacing="3",
             width="100%",
         ),
@@ -210,14 +215,14 @@ def _endpoint_row(endpoint: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.text(endpoint["display"], size="2", weight="medium", word_break="break-all"),
-            rx.text("Secret made ", endpoint["secret_made"], size="1", color_scheme="gray"),
+            rx.text(t("Secret made {time}", time=local_time(endpoint["secret_made"])), size="1", color_scheme="gray"),
             spacing="0",
             flex="1",
             min_width="10rem",
         ),
-        rx.button("Send a test", size="1", variant="soft", on_click=NoticesState.test(endpoint["id"])),
-        rx.button("New secret", size="1", variant="soft", on_click=NoticesState.new_secret(endpoint["id"])),
-        rx.button("Remove", size="1", variant="soft", color_scheme="red", on_click=NoticesState.remove(endpoint["id"])),
+        rx.button(t("Send a test"), size="1", variant="soft", on_click=NoticesState.test(endpoint["id"])),
+        rx.button(t("New secret"), size="1", variant="soft", on_click=NoticesState.new_secret(endpoint["id"])),
+        rx.button(t("Remove"), size="1", variant="soft", color_scheme="red", on_click=NoticesState.remove(endpoint["id"])),
         wrap="wrap",
         align="center",
         spacing="2",
@@ -229,14 +234,14 @@ def _endpoint_row(endpoint: rx.Var) -> rx.Component:
 def _secret_box() -> rx.Component:
     return rx.box(
         rx.vstack(
-            rx.callout("Copy the signing secret now: it is shown only once. Your receiver checks X-Pwpush-Signature "
-                       "with it.", icon="key-round", color_scheme="amber", width="100%"),
+            rx.callout(t("Copy the signing secret now: it is shown only once. Your receiver checks X-Pwpush-Signature "
+                         "with it."), icon="key-round", color_scheme="amber", width="100%"),
             rx.hstack(
-                rx.el.input(id=SECRET_BOX, read_only=True, aria_label="The webhook's signing secret",
+                rx.el.input(id=SECRET_BOX, read_only=True, aria_label=t("The webhook's signing secret"), dir="ltr",
                             style={"flex": "1", "minWidth": "0", "fontFamily": "monospace", "padding": "0.5rem",
                                    "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
                                    "background": "var(--color-surface)", "color": "var(--gray-12)"}),
-                copy_button(SECRET_BOX),
+                copy_button(SECRET_BOX, t("Copy"), t("Copy to the clipboard"), t("Copied to the clipboard")),
                 width="100%",
             ),
             width="100%",
@@ -246,11 +251,24 @@ def _secret_box() -> rx.Component:
     )
 
 
+def _delivery_detail(row: rx.Var) -> rx.Component:
+    return rx.match(
+        row["kind"],
+        ("delivered", "HTTP " + row["status"]),
+        ("retried", t("HTTP {status} after {count} tries", status=row["status"], count=row["attempts"])),
+        ("waiting", t("Waiting to be sent")),
+        ("retrying", row["error"] + " " + t("(try {count}; next at {time})", count=row["attempts"],
+                                           time=local_time(row["next"]))),
+        row["error"] + " " + t("({count} tries)", count=row["attempts"]),
+    )
+
+
 def _log_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row["time"]),
+        rx.table.cell(local_time(row["time"])),
         rx.table.cell(rx.code(row["event"], word_break="break-all"), rx.text(row["endpoint"], size="1", color_scheme="gray", word_break="break-all")),
-        rx.table.cell(rx.text(row["state"], weight="medium"), rx.text(row["detail"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(t_var(row["state"]), weight="medium"),
+                      rx.text(_delivery_detail(row), size="1", color_scheme="gray")),
     )
 
 
@@ -259,15 +277,15 @@ def webhooks_card() -> rx.Component:
         return rx.fragment()
     return rx.card(
         rx.vstack(
-            rx.heading("Webhooks", as_="h2", size="4"),
-            rx.text("Your endpoint gets a signed JSON event when one of your pushes is viewed, gets a wrong passphrase, "
-                    "expires or is deleted: never the secret, never its link.", size="2"),
+            rx.heading(t("Webhooks"), as_="h2", size="4"),
+            rx.text(t("Your endpoint gets a signed JSON event when one of your pushes is viewed, gets a wrong passphrase, "
+                      "expires or is deleted: never the secret, never its link."), size="2"),
             rx.el.details(
-                rx.el.summary(rx.text("How your receiver checks an event", size="2", as_="span")),
-                rx.text("Each request carries X-Pwpush-Timestamp and X-Pwpush-Signature. Recompute the signature over "
-                        "the raw body and compare; refuse timestamps older than five minutes; X-Pwpush-Delivery is the "
-                        "same for every retry of one event.", size="2", margin_y="0.5rem"),
-                rx.el.pre(rx.el.code(SIGNATURE_EXAMPLE), white_space="pre-wrap", font_size="0.8rem",
+                rx.el.summary(rx.text(t("How your receiver checks an event"), size="2", as_="span")),
+                rx.text(t("Each request carries X-Pwpush-Timestamp and X-Pwpush-Signature. Recompute the signature over "
+                          "the raw body and compare; refuse timestamps older than five minutes; X-Pwpush-Delivery is the "
+                          "same for every retry of one event."), size="2", margin_y="0.5rem"),
+                rx.el.pre(rx.el.code(SIGNATURE_EXAMPLE), dir="ltr", text_align="left", white_space="pre-wrap", font_size="0.8rem",
                           background="var(--gray-a3)", padding="0.75rem", border_radius="var(--radius-2)", margin="0"),
                 width="100%",
             ),
@@ -275,11 +293,12 @@ def webhooks_card() -> rx.Component:
             _secret_box(),
             rx.form(
                 rx.vstack(
-                    field_label("Endpoint address", "webhook_url"),
+                    field_label(t("Endpoint address"), "webhook_url"),
                     rx.hstack(
                         rx.input(id="webhook_url", name="webhook_url", type="url", placeholder="https://hooks.example.com/pwpush",
-                                 size="3", flex="1", min_width="14rem", auto_complete="off", aria_describedby="webhook-error"),
-                        submit_button("Add webhook", id="add-webhook", size="3"),
+                                 size="3", flex="1", min_width="14rem", auto_complete="off", aria_describedby="webhook-error",
+                                 dir="ltr"),
+                        submit_button(t("Add webhook"), id="add-webhook", size="3"),
                         wrap="wrap",
                         width="100%",
                     ),
@@ -295,14 +314,14 @@ def webhooks_card() -> rx.Component:
             rx.cond(
                 NoticesState.deliveries.length() > 0,
                 rx.vstack(
-                    rx.hstack(rx.heading("Delivery log", as_="h3", size="3"), rx.spacer(),
-                              rx.button("Refresh", size="1", variant="ghost", on_click=NoticesState.refresh, id="refresh-log"),
+                    rx.hstack(rx.heading(t("Delivery log"), as_="h3", size="3"), rx.spacer(),
+                              rx.button(t("Refresh"), size="1", variant="ghost", on_click=NoticesState.refresh, id="refresh-log"),
                               width="100%", align="center"),
                     rx.box(
                         rx.table.root(
-                            rx.table.header(rx.table.row(rx.table.column_header_cell("When"),
-                                                         rx.table.column_header_cell("Event"),
-                                                         rx.table.column_header_cell("Result"))),
+                            rx.table.header(rx.table.row(rx.table.column_header_cell(t("When")),
+                                                         rx.table.column_header_cell(t("Event")),
+                                                         rx.table.column_header_cell(t("Result")))),
                             rx.table.body(rx.foreach(NoticesState.deliveries, _log_row)),
                             # Fixed columns that wrap: Radix puts a table in a scroll area, which
                             # keyboard users could not scroll on a phone.
@@ -325,9 +344,13 @@ def _problem(row: rx.Var) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("mail-x")),
         rx.callout.text(
-            rx.text.strong(row["what"], " to ", row["to"]), " (", row["time"], "): ", row["state"], ". ", row["error"],
+            rx.text.strong(t("{what} to {address}", what=t_var(row["what"]), address=row["to"])),
+            " (", local_time(row["time"]), "): ",
+            rx.cond(row["given_up"] != "", t("Not delivered"),
+                    t("Retrying (try {count}; next at {time})", count=row["attempts"], time=local_time(row["next"]))),
+            ". ", row["error"],
         ),
-        rx.cond(row["given_up"] != "", rx.button("Dismiss", size="1", variant="ghost", on_click=NoticesState.dismiss(row["id"]))),
+        rx.cond(row["given_up"] != "", rx.button(t("Dismiss"), size="1", variant="ghost", on_click=NoticesState.dismiss(row["id"]))),
         color_scheme=rx.cond(row["given_up"] != "", "red", "amber"),
         width="100%",
         class_name="mail-problem",
@@ -338,7 +361,7 @@ def mail_problems_card() -> rx.Component:
     return rx.cond(
         NoticesState.problems.length() > 0,
         rx.vstack(
-            rx.heading("Mail that did not arrive", as_="h2", size="4"),
+            rx.heading(t("Mail that did not arrive"), as_="h2", size="4"),
             rx.foreach(NoticesState.problems, _problem),
             width="100%",
             id="mail-problems",

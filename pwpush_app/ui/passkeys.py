@@ -20,19 +20,22 @@ import reflex as rx
 from pwpush_app.core import login_steps, passkeys
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
+from pwpush_app.core.i18n import said
 from pwpush_app.core.throttle import RateLimited
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, format_time, in_thread, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, in_thread, runtime
+from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.passkey_ceremony import passkey_ceremony, start
 from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
 from pwpush_app.ui.session import current_user, login_step_token_of
 
 BROWSER_ERRORS = {
-    "unsupported": "This browser cannot use passkeys. Use a current browser, or log in with your email and password.",
-    "cancelled": "The passkey request was cancelled or ran out of time. Try again when you are ready.",
-    "exists": "This device already holds a passkey for your account: it is in the list below.",
-    "insecure": "Passkeys need a secure address: the site's name over https (or localhost).",
-    "failed": "The passkey did not work in this browser. Try again, or use another device.",
+    "unsupported": N_("This browser cannot use passkeys. Use a current browser, or log in with your email and password."),
+    "cancelled": N_("The passkey request was cancelled or ran out of time. Try again when you are ready."),
+    "exists": N_("This device already holds a passkey for your account: it is in the list below."),
+    "insecure": N_("Passkeys need a secure address: the site's name over https (or localhost)."),
+    "failed": N_("The passkey did not work in this browser. Try again, or use another device."),
 }
 
 
@@ -57,6 +60,7 @@ class PasskeysState(rx.State):
     rows: list[dict[str, str]] = []
     error: str = ""
     notice: str = ""
+    notice_sentences: list[dict] = []
     # Waiting for the browser's passkey prompt.
     waiting: bool = False
     renaming: str = ""
@@ -64,8 +68,9 @@ class PasskeysState(rx.State):
 
     async def _reload(self, user_id: str) -> None:
         found = await in_thread(passkeys.list_passkeys, runtime(), user_id)
-        self.rows = [{"id": p.id, "name": p.name, "added": format_time(p.created_at),
-                       "last_used": format_time(p.last_used_at) or "never"} for p in found]
+        # Moments as ISO: the browser writes them in the viewer's zone and language.
+        self.rows = [{"id": p.id, "name": p.name, "added": iso_moment(p.created_at),
+                       "last_used": iso_moment(p.last_used_at)} for p in found]
 
     @rx.event
     async def load(self):
@@ -113,7 +118,8 @@ class PasskeysState(rx.State):
         except ServerBusy:
             self.error = BUSY_MESSAGE
             return
-        self.error, self.notice = "", f"Passkey \u201c{made.name}\u201d added."
+        self.error, self.notice = "", said(N_("Passkey \u201c{name}\u201d added."), name=made.name)
+        self.notice_sentences = sentences_of(self.notice)
         await self._reload(user.id)
         yield rx.set_value("passkey-name", "")
 
@@ -135,7 +141,8 @@ class PasskeysState(rx.State):
         except AccountError as refusal:
             self.error = str(refusal)
             return
-        self.renaming, self.error, self.notice = "", "", "Passkey renamed."
+        self.renaming, self.error, self.notice = "", "", N_("Passkey renamed.")
+        self.notice_sentences = []
         await self._reload(user.id)
 
     @rx.event
@@ -147,6 +154,8 @@ class PasskeyLoginState(rx.State):
     """/login's "Sign in with a passkey" and /login/code's "Use a passkey"."""
 
     error: str = ""
+    # A refusal's sentences with their values (a rate limit's wait), for `refusal_text`.
+    error_sentences: list[dict] = []
     waiting: bool = False
     # /login/code: the step's account has passkeys (offer one), and TOTP (show the code form).
     offered: bool = False
@@ -167,7 +176,7 @@ class PasskeyLoginState(rx.State):
         try:
             options = await in_thread(passkeys.login_options, runtime(), *_rp_of(self), ip=client_of(self).ip)
         except (AccountError, RateLimited) as refusal:
-            self.error = str(refusal)
+            self.error, self.error_sentences = str(refusal), sentences_of(refusal)
             return
         self.error, self.waiting = "", True
         yield
@@ -181,7 +190,7 @@ class PasskeyLoginState(rx.State):
             if refusal.code == "step_expired":
                 yield rx.redirect("/login?error=step_expired")
                 return
-            self.error = str(refusal)
+            self.error, self.error_sentences = str(refusal), []
             return
         self.error, self.waiting = "", True
         yield
@@ -191,7 +200,7 @@ class PasskeyLoginState(rx.State):
     def answered(self, result: dict):
         """The browser's part ended: a message, or the form is on its way (the page changes)."""
         if message := _browser_error(result):
-            self.error, self.waiting = message, False
+            self.error, self.error_sentences, self.waiting = message, [], False
 
 
 def _step_factors(step_token: str | None) -> tuple[bool, bool]:
@@ -210,8 +219,8 @@ def _callout(text, color: str, icon: str, id_: str) -> rx.Component:
 
 
 def _waiting(flag) -> rx.Component:
-    return rx.cond(flag, rx.hstack(rx.spinner(size="2"), rx.text("Waiting for your passkey: follow your browser's "
-                                                                  "prompt.", size="2"),
+    return rx.cond(flag, rx.hstack(rx.spinner(size="2"), rx.text(t("Waiting for your passkey: follow your browser's "
+                                                                    "prompt."), size="2"),
                                    align="center", spacing="2", id="passkey-waiting", role="status"))
 
 
@@ -219,37 +228,39 @@ def _row(item) -> rx.Component:
     shown = rx.vstack(
         rx.hstack(rx.icon("key-round", size=16, aria_hidden="true"), rx.text.strong(item["name"], class_name="passkey-name"),
                   align="center", spacing="2"),
-        rx.text("Added ", item["added"], " · last used ", item["last_used"], size="1", color_scheme="gray"),
+        rx.text(t("Added {added} · last used {last_used}", added=local_time(item["added"]),
+                  last_used=rx.cond(item["last_used"] != "", local_time(item["last_used"]), t("never"))),
+                size="1", color_scheme="gray"),
         spacing="1", flex="1", min_width="12rem",
     )
     buttons = rx.hstack(
-        rx.button("Rename", variant="soft", size="2", on_click=PasskeysState.start_rename(item["id"]),
-                  aria_label="Rename " + item["name"]),
-        rx.button("Remove", variant="soft", color_scheme="red", size="2", on_click=PasskeysState.start_remove(item["id"]),
-                  aria_label="Remove " + item["name"]),
+        rx.button(t("Rename"), variant="soft", size="2", on_click=PasskeysState.start_rename(item["id"]),
+                  aria_label=t("Rename {name}", name=item["name"])),
+        rx.button(t("Remove"), variant="soft", color_scheme="red", size="2", on_click=PasskeysState.start_remove(item["id"]),
+                  aria_label=t("Remove {name}", name=item["name"])),
         spacing="2",
     )
     rename_form = rx.form(
         rx.hstack(
             rx.input(name="name", default_value=item["name"], required=True, max_length=passkeys.MAX_NAME_CHARS,
-                     aria_label="New name", id="rename-input", size="2", auto_focus=True, flex="1", min_width="10rem"),
-            submit_button("Save", size="2", id="rename-save"),
-            rx.button("Cancel", type="button", variant="soft", color_scheme="gray", size="2", on_click=PasskeysState.cancel),
+                     aria_label=t("New name"), id="rename-input", size="2", auto_focus=True, flex="1", min_width="10rem"),
+            submit_button(t("Save"), size="2", id="rename-save"),
+            rx.button(t("Cancel"), type="button", variant="soft", color_scheme="gray", size="2", on_click=PasskeysState.cancel),
             spacing="2", wrap="wrap", width="100%",
         ),
         on_submit=PasskeysState.rename, width="100%",
     )
     remove_form = post_form(
         rx.vstack(
-            rx.text("Remove \u201c", item["name"], "\u201d? It will no longer sign you in. Enter your password to confirm.",
-                    size="2"),
+            rx.text(t("Remove \u201c{name}\u201d? It will no longer sign you in. Enter your password to confirm.",
+                      name=item["name"]), size="2"),
             rx.el.input(type="hidden", name="passkey", value=item["id"]),
-            field_label("Password", "remove-password"),
+            field_label(t("Password"), "remove-password"),
             rx.input(id="remove-password", name="password", type="password", required=True,
                      auto_complete="current-password", size="2", width="100%"),
             rx.hstack(
-                rx.button("Remove passkey", type="submit", id="remove-confirm", color_scheme="red", size="2"),
-                rx.button("Cancel", type="button", variant="soft", color_scheme="gray", size="2",
+                rx.button(t("Remove passkey"), type="submit", id="remove-confirm", color_scheme="red", size="2"),
+                rx.button(t("Cancel"), type="button", variant="soft", color_scheme="gray", size="2",
                           on_click=PasskeysState.cancel),
                 spacing="2",
             ),
@@ -271,22 +282,22 @@ def _row(item) -> rx.Component:
 def passkeys_card() -> rx.Component:
     """The account page's "Passkeys" card."""
     return rx.card(
-        rx.heading("Passkeys", as_="h2", size="4", margin_bottom="0.75rem"),
-        rx.text("A passkey signs you in with your fingerprint, face or device PIN instead of your password, and "
-                "counts as the second factor after it. Add one for each device you use.", size="2"),
+        rx.heading(t("Passkeys"), as_="h2", size="4", margin_bottom="0.75rem"),
+        rx.text(t("A passkey signs you in with your fingerprint, face or device PIN instead of your password, and "
+                  "counts as the second factor after it. Add one for each device you use."), size="2"),
         rx.vstack(
-            rx.cond(PasskeysState.error != "", _callout(PasskeysState.error, "red", "triangle-alert", "passkey-error")),
-            rx.cond(PasskeysState.notice != "", _callout(PasskeysState.notice, "green", "circle-check", "passkey-notice")),
+            rx.cond(PasskeysState.error != "", _callout(t_var(PasskeysState.error), "red", "triangle-alert", "passkey-error")),
+            rx.cond(PasskeysState.notice != "", _callout(refusal_text(PasskeysState.notice, PasskeysState.notice_sentences), "green", "circle-check", "passkey-notice")),
             rx.cond(PasskeysState.rows.length() == 0,
-                    rx.text("No passkeys yet.", size="2", color_scheme="gray", id="no-passkeys"),
+                    rx.text(t("No passkeys yet."), size="2", color_scheme="gray", id="no-passkeys"),
                     rx.vstack(rx.foreach(PasskeysState.rows, _row), spacing="2", width="100%", id="passkey-list")),
             rx.form(
                 rx.vstack(
-                    field_label("Name of the new passkey", "passkey-name"),
+                    field_label(t("Name of the new passkey"), "passkey-name"),
                     rx.flex(
-                        rx.input(id="passkey-name", name="name", required=True, placeholder="Laptop, Phone ...",
+                        rx.input(id="passkey-name", name="name", required=True, placeholder=t("Laptop, Phone ..."),
                                  max_length=passkeys.MAX_NAME_CHARS, size="3", flex="1", min_width="12rem"),
-                        submit_button(rx.icon("plus", size=16, aria_hidden="true"), "Add a passkey", size="3",
+                        submit_button(rx.icon("plus", size=16, aria_hidden="true"), t("Add a passkey"), size="3",
                                       id="add-passkey", disabled=PasskeysState.waiting),
                         gap="0.5rem", wrap="wrap", width="100%",
                     ),
@@ -305,11 +316,12 @@ def passkeys_card() -> rx.Component:
 def login_passkey_section() -> rx.Component:
     """/login: below the password form."""
     return rx.vstack(
-        rx.flex(rx.separator(size="4", flex="1"), rx.text("or", size="2", color_scheme="gray"),
+        rx.flex(rx.separator(size="4", flex="1"), rx.text(t("or"), size="2", color_scheme="gray"),
                 rx.separator(size="4", flex="1"), align="center", gap="0.75rem", width="100%"),
         rx.cond(PasskeyLoginState.error != "",
-                _callout(PasskeyLoginState.error, "red", "triangle-alert", "passkey-error")),
-        rx.button(rx.icon("key-round", size=18, aria_hidden="true"), "Sign in with a passkey", type="button",
+                _callout(refusal_text(PasskeyLoginState.error, PasskeyLoginState.error_sentences), "red", "triangle-alert",
+                         "passkey-error")),
+        rx.button(rx.icon("key-round", size=18, aria_hidden="true"), t("Sign in with a passkey"), type="button",
                   on_click=PasskeyLoginState.sign_in, id="passkey-sign-in", size="3", variant="outline", width="100%",
                   disabled=~rx.State.is_hydrated | PasskeyLoginState.waiting),
         _waiting(PasskeyLoginState.waiting),
@@ -324,14 +336,14 @@ def step_passkey_section() -> rx.Component:
         PasskeyLoginState.offered,
         rx.vstack(
             rx.cond(PasskeyLoginState.error != "",
-                    _callout(PasskeyLoginState.error, "red", "triangle-alert", "passkey-error")),
-            rx.button(rx.icon("key-round", size=18, aria_hidden="true"), "Use a passkey", type="button",
+                    _callout(t_var(PasskeyLoginState.error), "red", "triangle-alert", "passkey-error")),
+            rx.button(rx.icon("key-round", size=18, aria_hidden="true"), t("Use a passkey"), type="button",
                       on_click=PasskeyLoginState.second_factor, id="passkey-second-factor", size="3", width="100%",
                       disabled=~rx.State.is_hydrated | PasskeyLoginState.waiting),
             _waiting(PasskeyLoginState.waiting),
             passkey_ceremony(PasskeyLoginState.answered),
             rx.cond(PasskeyLoginState.code_too,
-                    rx.flex(rx.separator(size="4", flex="1"), rx.text("or enter a code", size="2", color_scheme="gray"),
+                    rx.flex(rx.separator(size="4", flex="1"), rx.text(t("or enter a code"), size="2", color_scheme="gray"),
                             rx.separator(size="4", flex="1"), align="center", gap="0.75rem", width="100%")),
             spacing="3", width="100%",
         ),

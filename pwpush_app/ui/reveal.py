@@ -43,7 +43,7 @@ from pwpush_app.ui.components.reveal_cards import (
 from pwpush_app.ui.components.reveal_files import files_shown
 from pwpush_app.ui.components.reveal_steps import CODE_FIELD, code_step, e2e_note, passphrase_step
 from pwpush_app.ui.components.value_image import value_image
-from pwpush_app.ui.i18n import N_, refusal_text, sentences_of, t
+from pwpush_app.ui.i18n import N_, LanguageState, refusal_text, sentences_of, t
 
 SECRET_BOX = "secret-box"
 SECRET_QR = "secret-qr"
@@ -162,7 +162,8 @@ class RevealState(rx.State):
         self.sending_code, self.message_sentences = True, []
         yield
         try:
-            self.code_sent_to = await in_thread(send_code, runtime(), self._link_token(), client_of(self))
+            language = (await self.get_state(LanguageState)).locale  # the mail reads as this page does
+            self.code_sent_to = await in_thread(send_code, runtime(), self._link_token(), client_of(self), None, language)
             self.message = ""
         except PushUnavailable:
             self.status = "unavailable"

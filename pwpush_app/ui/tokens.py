@@ -11,10 +11,12 @@ import reflex as rx
 
 from pwpush_app.core import accounts
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.ui.common import BUSY_MESSAGE, format_time, in_thread, runtime, site_base_url
+from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime, site_base_url
+from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
+from pwpush_app.ui.i18n import local_time, t, t_var
 from pwpush_app.ui.session import AccountState, current_user
 
 TOKEN_BOX = "api-token"
@@ -22,6 +24,7 @@ TOKEN_BOX = "api-token"
 
 class TokenState(rx.State):
     has_token: bool = False
+    # An ISO moment: the browser writes it in the viewer's zone and language.
     created: str = ""
     shown: bool = False
     revoked: bool = False
@@ -44,7 +47,7 @@ class TokenState(rx.State):
         if user is None:
             return rx.redirect("/login")
         self.has_token = user.api_token_digest is not None
-        self.created = format_time(user.api_token_created_at)
+        self.created = iso_moment(user.api_token_created_at)
 
     @rx.event
     async def regenerate(self):
@@ -59,7 +62,7 @@ class TokenState(rx.State):
             return
         fresh = await in_thread(accounts.get_user, runtime(), user.id)
         self.has_token, self.shown, self.revoked, self.message = True, True, False, ""
-        self.created = format_time(fresh.api_token_created_at if fresh else None)
+        self.created = iso_moment(fresh.api_token_created_at if fresh else None)
         yield
         # After the field is on the page.
         yield rx.set_value(TOKEN_BOX, token)
@@ -77,8 +80,9 @@ class TokenState(rx.State):
 
 
 def _code(text: str) -> rx.Component:
+    # Code reads left to right on a right-to-left page too.
     return rx.el.pre(
-        rx.el.code(text), white_space="pre-wrap", word_break="break-all", font_size="0.8rem",
+        rx.el.code(text), dir="ltr", text_align="left", white_space="pre-wrap", word_break="break-all", font_size="0.8rem",
         background="var(--gray-a3)", padding="0.75rem", border_radius="var(--radius-2)", width="100%", margin="0",
     )
 
@@ -86,26 +90,26 @@ def _code(text: str) -> rx.Component:
 def api_token_page() -> rx.Component:
     base = TokenState.site
     return page_shell(
-        rx.cond(TokenState.message != "", rx.callout(TokenState.message, color_scheme="red", icon="triangle-alert", width="100%")),
+        rx.cond(TokenState.message != "", rx.callout(t_var(TokenState.message), color_scheme="red", icon="triangle-alert", width="100%")),
         rx.card(
             rx.vstack(
                 rx.cond(
                     TokenState.has_token,
-                    rx.text("Your API token was created on ", TokenState.created,
-                            ". It is stored only as a fingerprint, so it can't be shown again: regenerate it if you lost it.",
+                    rx.text(t("Your API token was created on {time}. It is stored only as a fingerprint, so it can't be "
+                              "shown again: regenerate it if you lost it.", time=local_time(TokenState.created)),
                             size="2", id="token-status"),
-                    rx.text(rx.cond(TokenState.revoked, "Your API token is revoked: scripts using it now get 401. ", ""),
-                            "You have no API token.", size="2", id="token-status"),
+                    rx.text(rx.cond(TokenState.revoked, t("Your API token is revoked: scripts using it now get 401."), ""),
+                            rx.cond(TokenState.revoked, " ", ""), t("You have no API token."), size="2", id="token-status"),
                 ),
                 rx.box(
                     rx.vstack(
-                        rx.callout("Copy your token now: it is shown only once.", icon="key-round", color_scheme="amber", width="100%"),
+                        rx.callout(t("Copy your token now: it is shown only once."), icon="key-round", color_scheme="amber", width="100%"),
                         rx.hstack(
-                            rx.el.input(id=TOKEN_BOX, read_only=True, aria_label="Your new API token",
+                            rx.el.input(id=TOKEN_BOX, read_only=True, aria_label=t("Your new API token"), dir="ltr",
                                         style={"flex": "1", "minWidth": "0", "fontFamily": "monospace", "padding": "0.5rem",
                                                "border": "1px solid var(--gray-a7)", "borderRadius": "var(--radius-2)",
                                                "background": "var(--color-surface)", "color": "var(--gray-12)"}),
-                            copy_button(TOKEN_BOX),
+                            copy_button(TOKEN_BOX, t("Copy"), t("Copy to the clipboard"), t("Copied to the clipboard")),
                             width="100%",
                         ),
                         width="100%",
@@ -118,46 +122,48 @@ def api_token_page() -> rx.Component:
                         TokenState.has_token,
                         # Both break every script using the token: they ask first.
                         confirm_button(
-                            label="Regenerate token", icon="refresh-cw", button_id="regenerate-token",
+                            label=t("Regenerate token"), icon="refresh-cw", button_id="regenerate-token",
                             color_scheme="iris",
-                            title="Regenerate your API token?",
-                            description="The current token stops working at once: scripts and the pwpush command line "
-                                        "tool using it get 401 until they have the new one.",
-                            confirm_label="Regenerate", confirm_id="confirm-regenerate", cancel_label="Keep the token",
+                            title=t("Regenerate your API token?"),
+                            description=t("The current token stops working at once: scripts and the pwpush command line "
+                                          "tool using it get 401 until they have the new one."),
+                            confirm_label=t("Regenerate"), confirm_id="confirm-regenerate", cancel_label=t("Keep the token"),
                             on_confirm=TokenState.regenerate,
                         ),
-                        rx.button("Create token", id="regenerate-token", on_click=TokenState.regenerate),
+                        rx.button(t("Create token"), id="regenerate-token", on_click=TokenState.regenerate),
                     ),
                     rx.cond(
                         TokenState.has_token,
                         confirm_button(
-                            label="Revoke", icon="ban", button_id="revoke-token",
-                            title="Revoke your API token?",
-                            description="Scripts and the pwpush command line tool using it get 401 from now on. "
-                                        "You can create a new token later.",
-                            confirm_label="Revoke", confirm_id="confirm-revoke", cancel_label="Keep the token",
+                            label=t("Revoke"), icon="ban", button_id="revoke-token",
+                            title=t("Revoke your API token?"),
+                            description=t("Scripts and the pwpush command line tool using it get 401 from now on. "
+                                          "You can create a new token later."),
+                            confirm_label=t("Revoke"), confirm_id="confirm-revoke", cancel_label=t("Keep the token"),
                             on_confirm=TokenState.revoke,
                         ),
                     ),
                     spacing="3",
                     wrap="wrap",
                 ),
-                rx.text("Regenerating makes the old token stop working at once.", size="1", color_scheme="gray"),
+                rx.text(t("Regenerating makes the old token stop working at once."), size="1", color_scheme="gray"),
                 spacing="3",
                 width="100%",
             ),
             width="100%",
         ),
-        rx.heading("Use it", as_="h2", size="4"),
-        rx.text("With the Password Pusher command line tool (", rx.code("pip install pwpush"), "):", size="2"),
+        rx.heading(t("Use it"), as_="h2", size="4"),
+        rx.text(t("With the Password Pusher command line tool:"), " ", rx.code("pip install pwpush"), size="2"),
         _code(f"pwpush login --url {base} --email {AccountState.email} --token YOUR_TOKEN\n"
               "pwpush push --secret 'my secret'\npwpush list"),
-        rx.text("With curl:", size="2"),
+        rx.text(t("With curl:"), size="2"),
         _code(f"curl -X POST {base}/api/v2/pushes \\\n  -H 'Authorization: Bearer YOUR_TOKEN' \\\n"
               f"  -H 'Content-Type: application/json' \\\n  -d '{{\"push\": {{\"payload\": \"my secret\", \"expire_after_views\": 1}}}}'\n\n"
               f"curl -H 'Authorization: Bearer YOUR_TOKEN' {base}/api/v2/pushes/active"),
-        rx.text("Pushes created with the token belong to your account and appear on your ",
-                rx.link("dashboard", href="/dashboard", underline="always"), ". See the ", rx.link("API documentation", href="/api/docs", underline="always"), ".", size="2"),
-        heading="API token",
-        subheading="For scripts and the command line: it acts as you.",
+        rx.text(t("Pushes created with the token belong to your account and appear on your dashboard."), " ",
+                rx.link(t("Dashboard"), href="/dashboard", underline="always"), " · ",
+                rx.link(t("API documentation"), href="/api/docs", underline="always"), size="2"),
+        heading=t("API token"),
+        subheading=t("For scripts and the command line: it acts as you."),
+        languages=True,
     )

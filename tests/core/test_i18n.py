@@ -26,6 +26,10 @@ SAME_AS_ENGLISH_ALLOWED |= {("de", "Administrator"), ("da", "Administrator"), ("
 # The create page's words these languages write as English does (issue 19).
 SAME_AS_ENGLISH_ALLOWED |= {("ca", "Secret"), ("fr", "Secret"), ("ro", "Secret"), ("fr", "minutes"), ("pl", "Separator"),
                             ("ro", "Separator"), ("de", "Passphrase (optional)"), ("it", "File {number}")}
+# The account pages' words (issue 19): Italian says "Password" too, German and Dutch "Passkeys".
+SAME_AS_ENGLISH_ALLOWED |= {("it", "Password"), ("de", "Passkeys"), ("nl", "Passkeys")}
+# "Webhooks" is the technical word itself in these languages.
+SAME_AS_ENGLISH_ALLOWED |= {(code, "Webhooks") for code in ("de", "fr", "es", "nl", "pt-BR", "pt-PT", "ca", "da")}
 
 
 def _template_ids() -> set[str]:

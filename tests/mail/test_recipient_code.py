@@ -279,3 +279,13 @@ def test_a_recipients_delete_needs_the_reveal_that_used_the_code(mail_runtime, s
     revealed = reveal_push(mail_runtime, token, ALICE, now=T0, code=code)
     expire_by_viewer(mail_runtime, token, ALICE, receipt=revealed.delete_receipt, now=T0)
     assert push_row(mail_runtime, created.push.id)["expired_reason"] == "viewer"
+
+
+def test_the_code_mail_reads_in_the_language_of_the_page_it_was_asked_on(mail_runtime, smtp):
+    created, _sender = _verified_push(mail_runtime)
+    send_code(mail_runtime, created.url_token, ALICE, now=T0, locale="fr")
+    assert send_due_mails(mail_runtime, "w").sent == 1
+    mail = [m for m in smtp.wait_for(1) if BOB in m.rcpt_tos][0]
+    assert mail.message["Subject"].startswith("Votre code : ")
+    assert "dans les 10 minutes" in mail.text and "within" not in mail.text
+    assert '<html lang="fr" dir="ltr">' in mail.html

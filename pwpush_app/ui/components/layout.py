@@ -108,7 +108,7 @@ def header(languages: bool = False) -> rx.Component:
                 underline="none",
                 color_scheme="gray",
                 high_contrast=True,
-                aria_label=f"{settings.brand_title}: home",
+                aria_label=t("{brand}: home", brand=settings.brand_title),
             ),
             rx.el.nav(
                 rx.hstack(
@@ -125,7 +125,7 @@ def header(languages: bool = False) -> rx.Component:
                     wrap="wrap",
                     justify="end",
                 ),
-                aria_label="Main",
+                aria_label=t("Main"),
                 margin_left="auto",
             ),
             align="center",
@@ -158,7 +158,7 @@ def footer() -> rx.Component:
             rx.el.nav(
                 rx.hstack(_footer_link("API", "/api/docs"), _footer_link(t("My pushes"), "/my-pushes"), spacing="4",
                           justify="center"),
-                aria_label="Footer",
+                aria_label=t("Footer"),
                 id="footer-menu",
             ) if pages.brand.show_footer_menu else rx.fragment(),
             rx.text(pages.brand.disclaimer, size="1", color_scheme="gray", align="center", font_style="italic",
@@ -172,15 +172,15 @@ def footer() -> rx.Component:
     )
 
 
-def page_shell(*children: rx.Component, heading: str | None = None, subheading: str | None = None,
+def page_shell(*children: rx.Component, heading: str | rx.Var | None = None, subheading: str | rx.Var | None = None,
                languages: bool = False) -> rx.Component:
     """One page: header, an optional heading (the brand tagline on the home page), content, footer.
     `languages`: the page is translated (ui/i18n.py): it offers the language switcher and sets
     <html lang dir> to the visitor's language."""
     intro = []
-    if heading:
+    if heading is not None:
         intro.append(rx.heading(heading, as_="h1", size="7", weight="bold"))
-    if subheading:
+    if subheading is not None:
         intro.append(rx.text(subheading, size="3", color_scheme="gray"))
     return rx.box(
         # The first Tab stop: past the header's links, straight to the page's own content.

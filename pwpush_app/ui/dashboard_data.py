@@ -1,0 +1,88 @@
+"""What the dashboard shows for one user, tab and page (`dashboard_snapshot`: one poll's worth
+of work), as plain rows the page words in the visitor's language (ui/dashboard.py): moments
+as ISO (the browser writes them in the viewer's zone), reasons and kinds as catalogue
+entries (`t_var`), counts as numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pwpush_app.core.clock import utcnow
+from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
+from pwpush_app.core.owners import audit_trail, count_pushes_of_owner, pushes_of_owner
+from pwpush_app.core.recipients import describe_group, groups_of
+from pwpush_app.core.reveal import passphrase_lockouts
+from pwpush_app.core.runtime import Runtime
+from pwpush_app.ui.common import KIND_LABELS
+from pwpush_app.ui.components.audit_words import (
+    EXPIRED_REASONS,
+    describe_event,
+    describe_lockout,
+    describe_user_agent,
+    iso_moment,
+)
+from pwpush_app.ui.i18n import N_
+
+PER_PAGE = 10
+
+
+@dataclass
+class Snapshot:
+    rows: list[dict[str, str]]
+    total: int
+    audit: list[dict[str, str]] = field(default_factory=list)
+
+
+def _lockout_text(runtime: Runtime, push, now) -> str:
+    """Recipients locked out by wrong passphrases, for the row (pushes with a passphrase only)."""
+    if push.expired or not push.has_passphrase:
+        return ""
+    settings = runtime.settings
+    return " ".join(describe_lockout(found.ip, found.until, settings.passphrase_max_failures,
+                                     settings.passphrase_push_max_failures)
+                    for found in passphrase_lockouts(runtime, push, now))
+
+
+def _row(push, now, lockout: str = "", group: str = "") -> dict[str, str]:
+    return {
+        "id": push.id,
+        "name": push.name or "",
+        "kind": KIND_LABELS.get(push.kind, push.kind),
+        "created": iso_moment(push.created_at),
+        "used": str(push.views_used),
+        "left": str(push.views_left),
+        "seconds_left": str(0 if push.expired else max(0, int(push.time_left(now).total_seconds()))),
+        "expired_at": iso_moment(push.expired_at),
+        "reason": EXPIRED_REASONS.get(push.expired_reason or "", N_("it expired")) if push.expired else "",
+        "active": "" if push.expired else "yes",
+        "lockout": lockout,
+        # One of several recipients' pushes of the same secret (core/recipients.py).
+        "recipient": push.recipient or "",
+        "group": group,
+    }
+
+
+def audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
+    # A mailed link says to whom and what became of the mail.
+    mailed = recipients_by_event(runtime, [e.id for e in events if e.kind == "creation_email_send"])
+    return [
+        {"time": iso_moment(e.created_at),
+         "event": describe_recipient(mailed[e.id]) if e.id in mailed else describe_event(e.kind, e.actor),
+         "ip": e.ip or "–", "browser": describe_user_agent(e.user_agent), "user_agent": e.user_agent or "–"}
+        for e in events
+    ]
+
+
+def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, search: str, open_id: str = "") -> Snapshot:
+    """Everything the dashboard shows for one user, tab and page (one poll's worth of work)."""
+    now = utcnow()
+    expired = tab == "expired"
+    found = pushes_of_owner(runtime, user_id, expired=expired, page=page, per_page=PER_PAGE, now=now,
+                                   name_contains=search)
+    total = count_pushes_of_owner(runtime, user_id, expired=expired, name_contains=search)
+    audit = []
+    if open_id and any(p.id == open_id for p in found):
+        audit = audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
+    groups = groups_of(runtime, found)
+    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now), describe_group(groups.get(p.group_id or "", []), now))
+                          for p in found], total=total, audit=audit)
