@@ -19,16 +19,17 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
-from pwpush_app.api.errors import json_error
+from pwpush_app.api.errors import asked_language, json_error
 from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, passkeys, two_factor
 from pwpush_app.core.account_language import page_language, remember_language
 from pwpush_app.core.accounts import AccountError
 from pwpush_app.core.errors import ServerBusy
-from pwpush_app.core.i18n import COOKIE
+from pwpush_app.core.i18n import COOKIE, N_, in_language
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.http_security import arrived_over_https
 
+FOREIGN_FORM = N_("This form must be sent from this site's own pages.")
 router = APIRouter(include_in_schema=False)
 
 # Email + two passwords fit in far less; a bigger body is not a browser's form.
@@ -136,7 +137,7 @@ def _logged_in(request: Request, runtime: Runtime, outcome, remember: bool) -> R
 async def _guarded(request: Request, runtime: Runtime, form_page: str, action) -> Response:
     """Origin check, form parsing and the refusals every form shares; `action(form, ip)` does the rest."""
     if not _same_site(request, runtime):
-        return json_error(403, {"error": "This form must be sent from this site's own pages."})
+        return json_error(403, {"error": in_language(asked_language(request, runtime.settings.pages), FOREIGN_FORM)})
     form = await _form(request)
     if form is None:
         return _back(form_page, "form_invalid")
@@ -225,7 +226,7 @@ async def second_step(request: Request, runtime: Runtime = Depends(current_runti
 @router.post("/session/logout")
 async def log_out(request: Request, runtime: Runtime = Depends(current_runtime)):
     if not _same_site(request, runtime):
-        return json_error(403, {"error": "This form must be sent from this site's own pages."})
+        return json_error(403, {"error": in_language(asked_language(request, runtime.settings.pages), FOREIGN_FORM)})
     await run_in_threadpool(accounts.log_out, runtime, _session_token(request, runtime))
     response = RedirectResponse("/login?bye=1", status_code=303)
     _clear_session_cookie(response, request, runtime)

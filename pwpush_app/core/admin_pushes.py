@@ -27,6 +27,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import Push, PushFile, User
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.settings import KINDS
@@ -89,9 +90,11 @@ def list_pushes(runtime: Runtime, admin_id: str | None, search: str = "", state:
     now = now or utcnow()
     search = (search if isinstance(search, str) else "").strip().lower()[:MAX_SEARCH_CHARS]
     if state not in ("", *STATES):
-        raise BadListRequest(f"The state must be one of {', '.join(STATES)} (or nothing, for both).")
+        raise BadListRequest(said(N_("The state must be one of {states} (or nothing, for both)."),
+                                  states=", ".join(STATES)))
     if kind not in ("", *KINDS):
-        raise BadListRequest(f"The kind must be one of {', '.join(KINDS)} (or nothing, for every kind).")
+        raise BadListRequest(said(N_("The kind must be one of {kinds} (or nothing, for every kind)."),
+                                  kinds=", ".join(KINDS)))
     page = _page_number(page)
     conditions = []
     if search == ANONYMOUS:

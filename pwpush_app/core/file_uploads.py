@@ -206,7 +206,7 @@ class FilePushDraft:
             current.head += data[: e2e_files.HEAD_BYTES - len(current.head)]
         limit = self.runtime.settings.max_file_bytes_per_push
         if self._total > limit:
-            self._refuse("files", f"The files are too large: at most {describe_bytes(limit)} per push in total.")
+            self._refuse("files", said(N_("The files are too large: at most {size} per push in total."), size=describe_bytes(limit)))
         with self._aborting_on_error():
             sealed = current.sealer.update(data)
             if sealed:

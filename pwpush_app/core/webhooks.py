@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 from pwpush_app.core import crypto
 from pwpush_app.core.clock import iso_utc, utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models_mail import Webhook, WebhookDelivery
 from pwpush_app.core.outbox import retry_wait, wake_after_commit
 from pwpush_app.core.runtime import Runtime
@@ -76,22 +77,23 @@ def check_url(url: str) -> str:
     """The endpoint, if it may receive events; WebhookError saying what to change otherwise."""
     url = (url or "").strip() if isinstance(url, str) else ""
     if not url:
-        raise WebhookError("Enter the address of your endpoint, like https://hooks.example.com/pwpush.")
+        raise WebhookError(N_("Enter the address of your endpoint, like https://hooks.example.com/pwpush."))
     if len(url) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 for c in url):
-        raise WebhookError(f"That address is not usable: at most {MAX_URL_CHARS} characters, no spaces.")
+        raise WebhookError(said(N_("That address is not usable: at most {count} characters, no spaces."),
+                                count=MAX_URL_CHARS))
     try:
         parts = urlsplit(url)
         host, _port = parts.hostname, parts.port
     except ValueError:
-        raise WebhookError("That is not a web address: use https://host/path.") from None
+        raise WebhookError(N_("That is not a web address: use https://host/path.")) from None
     if parts.scheme not in ("https", "http") or not host:
-        raise WebhookError("Use an https:// address (plain http:// only to this machine, for development).")
+        raise WebhookError(N_("Use an https:// address (plain http:// only to this machine, for development)."))
     if parts.username is not None or parts.password is not None:
-        raise WebhookError("Leave the user name and password out of the address: check the signature instead.")
+        raise WebhookError(N_("Leave the user name and password out of the address: check the signature instead."))
     if parts.scheme == "http" and not _is_loopback(host):
-        raise WebhookError("Plain http:// is allowed only to this machine (localhost): use https://.")
+        raise WebhookError(N_("Plain http:// is allowed only to this machine (localhost): use https://."))
     if parts.fragment:
-        raise WebhookError("Leave out the #fragment: it never reaches your endpoint.")
+        raise WebhookError(N_("Leave out the #fragment: it never reaches your endpoint."))
     return url
 
 
@@ -124,7 +126,7 @@ class Endpoint:
 
 def _require_enabled(runtime: Runtime) -> None:
     if not runtime.settings.mail.webhooks:
-        raise WebhookError("Webhooks are turned off on this site (PWPUSH_ENABLE_WEBHOOKS).")
+        raise WebhookError(N_("Webhooks are turned off on this site (PWPUSH_ENABLE_WEBHOOKS)."))
 
 
 def webhooks_of(runtime: Runtime, user_id: str) -> list[Endpoint]:
@@ -144,7 +146,8 @@ def add_webhook(runtime: Runtime, user_id: str, url: str, now: datetime | None =
     with transaction(runtime.engine) as db:
         count = db.exec(select(func.count()).select_from(Webhook).where(Webhook.user_id == user_id)).one()
         if count >= MAX_WEBHOOKS:
-            raise WebhookError(f"An account has at most {MAX_WEBHOOKS} webhooks: remove one first.")
+            raise WebhookError(said(N_("An account has at most {count} webhooks: remove one first."),
+                                    count=MAX_WEBHOOKS))
         row = Webhook(id=webhook_id, user_id=user_id, display=display_name(url)[:300], wrapped_key=wrapped,
                       url_sealed=sealed["url"], secret_sealed=sealed["secret"], created_at=now, secret_created_at=now)
         db.add(row)
@@ -154,7 +157,7 @@ def add_webhook(runtime: Runtime, user_id: str, url: str, now: datetime | None =
 def _own(db: Session, user_id: str, webhook_id: str) -> Webhook:
     row = db.get(Webhook, webhook_id) if isinstance(webhook_id, str) and len(webhook_id) <= 32 else None
     if row is None or row.user_id != user_id:
-        raise WebhookError("That webhook no longer exists.")
+        raise WebhookError(N_("That webhook no longer exists."))
     return row
 
 

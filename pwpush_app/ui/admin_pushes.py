@@ -17,7 +17,7 @@ from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.i18n import N_, local_time, refusal_text, t, t_var
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
 from pwpush_app.ui.session import current_user
 
 # Why a push ended (English, shown in the viewer's language).
@@ -45,6 +45,7 @@ class AdminPushesState(rx.State):
     done: str = ""
     done_sentences: list[dict] = []
     action_error: str = ""
+    action_error_sentences: list[dict] = []
     rows: list[dict[str, str]] = []
     page: int = 1
     total: int = 0
@@ -67,10 +68,10 @@ class AdminPushesState(rx.State):
             self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
             return None
         except admin_actions.AdminRefused as refused:
-            self.action_error = str(refused)
+            self.action_error, self.action_error_sentences = str(refused), sentences_of(refused)
             return None
         except ServerBusy:
-            self.action_error = BUSY_MESSAGE
+            self.action_error, self.action_error_sentences = BUSY_MESSAGE, []
             return None
         self.allowed, self.refusal = True, ""
         self.search_text, self.state_filter, self.kind_filter = search, state, kind
@@ -110,9 +111,9 @@ class AdminPushesState(rx.State):
             self._shut(str(refused) if isinstance(refused, admin.LoginsClosed) else REFUSED)
             return None
         except admin_actions.AdminRefused as refused:
-            self.action_error = str(refused)
+            self.action_error, self.action_error_sentences = str(refused), sentences_of(refused)
         except ServerBusy:
-            self.action_error = BUSY_MESSAGE
+            self.action_error, self.action_error_sentences = BUSY_MESSAGE, []
             return None
         else:
             if outcome.target_email == admin_pushes.ANONYMOUS:
@@ -207,7 +208,8 @@ def admin_pushes_page() -> rx.Component:
                         rx.callout(refusal_text(AdminPushesState.done, AdminPushesState.done_sentences), icon="check", color_scheme="green", high_contrast=True,
                                    role="status", id="admin-done", width="100%")),
                 rx.cond(AdminPushesState.action_error != "",
-                        rx.callout(t_var(AdminPushesState.action_error), icon="triangle-alert", color_scheme="red", role="alert",
+                        rx.callout(refusal_text(AdminPushesState.action_error, AdminPushesState.action_error_sentences),
+                                   icon="triangle-alert", color_scheme="red", role="alert",
                                    id="admin-action-error", width="100%")),
                 rx.text(t("What every push is, never what it holds: no secret, note, passphrase, name or link is "
                           "shown here."), size="2", color_scheme="gray"),

@@ -178,7 +178,7 @@ class AdminState(rx.State):
             self._shut("")
             return rx.redirect("/login")
         if do is None:
-            self.action_error = UNKNOWN_ACTION
+            self.action_error, self.action_error_sentences = UNKNOWN_ACTION, []
             return None
         try:
             outcome = await in_thread(do, runtime(), user.id, user_id if isinstance(user_id, str) else "",
@@ -189,7 +189,7 @@ class AdminState(rx.State):
         except admin_actions.AdminRefused as refused:
             self.action_error, self.action_error_sentences = str(refused), sentences_of(refused)
         except ServerBusy:
-            self.action_error = BUSY_MESSAGE
+            self.action_error, self.action_error_sentences = BUSY_MESSAGE, []
             return None
         else:
             self.done, self.done_sentences = sentence(DONE_WORDS[action], email=outcome.target_email,

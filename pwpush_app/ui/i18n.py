@@ -24,7 +24,7 @@ from reflex.vars import VarData
 from reflex_base.utils.imports import ImportVar
 
 from pwpush_app.core.account_language import remember_language
-from pwpush_app.core.i18n import COOKIE, LANGUAGES, N_, catalogue, choose_locale, direction, normalise
+from pwpush_app.core.i18n import COOKIE, LANGUAGES, N_, catalogue, choose_locale, direction, normalise, text_of
 from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import in_thread, runtime
 from pwpush_app.ui.session import current_user
@@ -109,8 +109,10 @@ def page_title(words: tuple[str, ...], brand: str) -> rx.Var | str:
 
 
 def sentences_of(refusal: Exception) -> list[dict]:
-    """A core refusal's sentences (core/errors.py) as the page's `refusal_text` reads them."""
-    return [{"text": text, "values": values} for text, values in getattr(refusal, "sentences", ())]
+    """A core refusal's sentences (core/errors.py, or any exception raised with a `said()`
+    message) as the page's `refusal_text` reads them."""
+    sentences = getattr(refusal, "sentences", ()) or getattr(text_of(refusal), "sentences", ())
+    return [{"text": text, "values": values} for text, values in sentences]
 
 
 def refusal_text(message: rx.Var, sentences: rx.Var) -> rx.Var:

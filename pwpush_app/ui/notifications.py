@@ -17,7 +17,7 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
 from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.fields import copy_button, field_label, submit_button
-from pwpush_app.ui.i18n import N_, local_time, t, t_var
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
 from pwpush_app.ui.session import current_user
 
 SECRET_BOX = "webhook-secret"
@@ -43,8 +43,13 @@ class NoticesState(rx.State):
     deliveries: list[dict[str, str]] = []
     problems: list[dict[str, str]] = []
     webhook_error: str = ""
+    webhook_error_sentences: list[dict] = []
     # The endpoint whose new secret is on screen ("" for none).
     secret_for: str = ""
+
+    def _refused(self, text: str, refusal: Exception | None = None) -> None:
+        """A webhook refusal: worded from its sentences when the core gave them (none for a busy server)."""
+        self.webhook_error, self.webhook_error_sentences = text, sentences_of(refusal) if refusal else []
 
     async def _user_id(self) -> str | None:
         user = await current_user(self)
@@ -100,10 +105,10 @@ class NoticesState(rx.State):
         try:
             endpoint, secret = await in_thread(webhooks.add_webhook, runtime(), user_id, url if isinstance(url, str) else "")
         except webhooks.WebhookError as refusal:
-            self.webhook_error = str(refusal)
+            self._refused(str(refusal), refusal)
             return
         except ServerBusy:
-            self.webhook_error = BUSY_MESSAGE
+            self._refused(BUSY_MESSAGE)
             return
         self.webhook_error, self.secret_for = "", endpoint.id
         await self._refresh(user_id)
@@ -118,7 +123,7 @@ class NoticesState(rx.State):
         try:
             secret = await in_thread(webhooks.replace_secret, runtime(), user_id, webhook_id)
         except webhooks.WebhookError as refusal:
-            self.webhook_error = str(refusal)
+            self._refused(str(refusal), refusal)
             return
         self.webhook_error, self.secret_for = "", webhook_id
         await self._refresh(user_id)
@@ -146,9 +151,9 @@ class NoticesState(rx.State):
         try:
             await in_thread(action, runtime(), user_id, target)
         except webhooks.WebhookError as refusal:
-            self.webhook_error = str(refusal)
+            self._refused(str(refusal), refusal)
         except ServerBusy:
-            self.webhook_error = BUSY_MESSAGE
+            self._refused(BUSY_MESSAGE)
         await self._refresh(user_id)
 
 
@@ -303,7 +308,8 @@ def webhooks_card() -> rx.Component:
                         width="100%",
                     ),
                     rx.cond(NoticesState.webhook_error != "",
-                            rx.text(NoticesState.webhook_error, size="2", color_scheme="red", role="alert", id="webhook-error")),
+                            rx.text(refusal_text(NoticesState.webhook_error, NoticesState.webhook_error_sentences),
+                                    size="2", color_scheme="red", role="alert", id="webhook-error")),
                     spacing="1",
                     width="100%",
                 ),

@@ -155,6 +155,15 @@ def test_posts_from_other_sites_are_refused(api, runtime, signed_up, origin):
     assert accounts.user_for_session(runtime, token) is not None
 
 
+def test_a_refused_post_says_why_in_the_browsers_language(api, signed_up):
+    form = {"email": "alice@example.com", "password": PASSWORD}
+    english = _post(api, "/session", form, headers={"Origin": "https://evil.example"})
+    german = _post(api, "/session", form, headers={"Origin": "https://evil.example", "Accept-Language": "de-DE,de"})
+    assert english.json() == {"error": "This form must be sent from this site's own pages."}
+    assert german.status_code == 403
+    assert german.json() == {"error": "Dieses Formular muss von den Seiten dieser Website gesendet werden."}
+
+
 def test_a_browser_hiding_origin_is_judged_by_sec_fetch_site(api, signed_up):
     # What Chromium sends for our own form under Referrer-Policy: no-referrer.
     response = _post(api, "/session", {"email": "alice@example.com", "password": PASSWORD},
