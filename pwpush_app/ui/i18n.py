@@ -46,8 +46,11 @@ class LanguageState(rx.State):
     remembered: str = rx.Cookie("", name=COOKIE, max_age=A_YEAR, same_site="lax", path="/")
 
     def _use(self, code: str) -> None:
+        # The catalogue (~100 KB for a whole language) goes to the browser when the language
+        # changes, not again at each page this tab moves to.
+        if code != self.locale or len(self.strings) != len(catalogue(code)):
+            self.strings = catalogue(code)
         self.locale, self.direction = code, direction(code)
-        self.strings = catalogue(code)
 
     @rx.event
     def choose(self):
@@ -108,10 +111,13 @@ def page_title(words: tuple[str, ...], brand: str) -> rx.Var | str:
                   _var_data=VarData.merge(*(part._get_all_var_data() for part in parts))).to(str)
 
 
-def sentences_of(refusal: Exception) -> list[dict]:
-    """A core refusal's sentences (core/errors.py, or any exception raised with a `said()`
-    message) as the page's `refusal_text` reads them."""
-    sentences = getattr(refusal, "sentences", ()) or getattr(text_of(refusal), "sentences", ())
+def sentences_of(refusal: Exception | str) -> list[dict]:
+    """A core refusal's sentences (core/errors.py, any exception raised with a `said()`
+    message, or a `said()` text itself) as the page's `refusal_text` reads them; none for
+    plain text."""
+    sentences = getattr(refusal, "sentences", ())
+    if not sentences and isinstance(refusal, BaseException):
+        sentences = getattr(text_of(refusal), "sentences", ())
     return [{"text": text, "values": values} for text, values in sentences]
 
 

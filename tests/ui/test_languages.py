@@ -12,7 +12,16 @@ import re
 from pathlib import Path
 
 import pytest
-from ui_helpers import LAPTOP, PHONE, SCREENSHOTS, create_through_form, push_directly, wait_for_secret, wait_until_ready
+from ui_helpers import (
+    LAPTOP,
+    PHONE,
+    SCREENSHOTS,
+    EventChannel,
+    create_through_form,
+    push_directly,
+    wait_for_secret,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -211,5 +220,34 @@ def test_a_wrong_passphrase_is_told_in_the_recipients_language(live_server, serv
         page.fill("#passphrase", "richtig")
         page.click("#reveal")
         assert wait_for_secret(page) == "geheim"
+    finally:
+        context.close()
+
+
+def test_the_catalogue_travels_once_per_tab_not_again_at_each_page(live_server, chromium):
+    """The language's catalogue (~100 KB of French) comes with the first page; moving to
+    another page inside the app sends the page's own state, not the catalogue again."""
+    context = _context(chromium, "fr-FR")
+    try:
+        page = context.new_page()
+        channel = EventChannel(page)
+        page.goto(live_server.url + "/")
+        wait_until_ready(page)
+        page.wait_for_function("() => document.documentElement.lang === 'fr'")
+        page.evaluate("() => { window.__same_document = true; }")
+
+        def catalogues_sent() -> int:
+            return sum(1 for frames in channel.frames for delta in channel.deltas(frames) for state in delta.values()
+                       if isinstance(state, dict) and any(name.startswith("strings") for name in state))
+
+        channel.wait_until(lambda: catalogues_sent() == 1, "the catalogue with the first page")
+        page.click("#nav-login")
+        page.wait_for_url("**/login")
+        page.wait_for_selector("form")
+        page.wait_for_function("() => document.documentElement.lang === 'fr'")
+        assert page.evaluate("() => window.__same_document === true")  # moved inside the app, no reload
+        page.wait_for_timeout(1000)  # the login page's on_load events have answered
+        assert catalogues_sent() == 1
+        assert page.inner_text("#nav-login") == "Se connecter"
     finally:
         context.close()

@@ -122,3 +122,15 @@ def test_the_audit_log_tells_an_opening_without_the_passphrase_from_a_wrong_one(
     assert describe_event("failed_passphrase", NO_PASSPHRASE) == "Opened without the passphrase (not counted as a guess)"
     assert describe_user_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                                "Chrome/126.0.0.0 Safari/537.36") == "Chrome 126 on Linux"
+
+
+def test_sentences_of_reads_a_text_a_said_text_and_an_exception_raised_with_either():
+    from pwpush_app.core.admin_actions import AdminRefused
+    from pwpush_app.core.i18n import said
+    from pwpush_app.ui.i18n import sentences_of
+
+    locked = said("{email} is not locked.", email="bob@example.com")
+    expected = [{"text": "{email} is not locked.", "values": {"email": "bob@example.com"}}]
+    assert sentences_of(locked) == sentences_of(AdminRefused(locked)) == expected
+    # Plain text (a page's own notice) and an exception with plain text have none: shown as they are.
+    assert sentences_of("You are logged out.") == sentences_of(AdminRefused("Nope.")) == []
