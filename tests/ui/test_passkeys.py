@@ -110,7 +110,7 @@ def test_register_two_rename_remove_and_sign_in_with_the_other(site, new_page):
     page.click("#passkey-sign-in")
     wait_at(page, "/dashboard")
     wait_until_ready(page)
-    assert page.locator("text=pk@example.com").first.is_visible()
+    page.locator("text=pk@example.com").first.wait_for(state="visible")  # the header, once the state has arrived
     [row] = passkeys.list_passkeys(runtime, _user_id(runtime, "pk@example.com"))
     assert row.name == "Work phone" and row.last_used_at is not None
 
