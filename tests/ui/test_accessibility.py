@@ -14,12 +14,12 @@ import pyotp
 import pytest
 from ui_helpers import (
     LAPTOP,
-    PASSWORD,
     PHONE,
     SCREENSHOTS,
     create_through_form,
     push_directly,
     sign_up,
+    submit_log_in,
     wait_for_secret,
     wait_until_ready,
 )
@@ -163,11 +163,7 @@ def _account_pages(walk: Walk, server_runtime, email: str) -> None:
     page.click("#log-out")
     page.wait_for_url("**/login**")
     wait_until_ready(page)
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("#log-in")
-    page.wait_for_url("**/login/code**")
-    wait_until_ready(page)
+    submit_log_in(page, email, lands_on="**/login/code**")
     page.wait_for_selector("#send-code")
     walk.check("login code")
 

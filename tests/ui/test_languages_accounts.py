@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from sqlmodel import Session, select
-from ui_helpers import LAPTOP, PASSWORD, SCREENSHOTS, wait_until_ready
+from ui_helpers import LAPTOP, PASSWORD, SCREENSHOTS, submit_log_in, submit_sign_up, wait_until_ready
 
 from pwpush_app.core import accounts
 from pwpush_app.core.models import User
@@ -60,12 +60,7 @@ def test_sign_up_and_log_in_in_german_with_the_refusal_in_german(live_server, se
             ["E-Mail", "Passwort", "Passwort wiederholen"]
         assert "Eine Passphrase aus ein paar Wörtern" in page.inner_text("main")
         assert page.title().startswith("Registrieren · ")
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.fill("#password_confirmation", PASSWORD)
-        page.click("#sign-up")
-        page.wait_for_url("**/dashboard**")
-        wait_until_ready(page)
+        submit_sign_up(page, email)
         # The account's mails are written in the language it signed up in.
         assert _locale(server_runtime, email) == "de"
         assert page.inner_text("#log-out") == "Abmelden"
@@ -92,10 +87,7 @@ def test_sign_up_and_log_in_in_german_with_the_refusal_in_german(live_server, se
         page.wait_for_function("() => document.documentElement.lang === 'de'")
         assert page.inner_text("#form-error") == "Falsche E-Mail-Adresse oder falsches Passwort."
 
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.click("#log-in")
-        page.wait_for_url("**/dashboard**")
+        submit_log_in(page, email)
     finally:
         context.close()
 
@@ -110,10 +102,7 @@ def test_the_api_token_page_reads_right_to_left_in_arabic(live_server, server_ru
         assert page.evaluate("document.documentElement.dir") == "rtl"
         assert page.inner_text("h1") == "تسجيل الدخول"
         assert [_label(page, f) for f in ("email", "password")] == ["البريد الإلكتروني", "كلمة المرور"]
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.click("#log-in")
-        page.wait_for_url("**/dashboard**")
+        submit_log_in(page, email)
 
         _open(page, live_server.url + "/api-token", "ar")
         assert page.evaluate("document.documentElement.dir") == "rtl"
@@ -140,10 +129,7 @@ def test_the_accounts_language_follows_a_switch_of_the_language_menu(live_server
     try:
         page = context.new_page()
         _open(page, live_server.url + "/login", "de")
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.click("#log-in")
-        page.wait_for_url("**/dashboard**")
+        submit_log_in(page, email)
         # A login records the page's language as the account's.
         assert _locale(server_runtime, email) == "de"
 

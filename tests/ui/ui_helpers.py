@@ -87,9 +87,8 @@ def create_through_form(
     return Links(page.input_value("#share-link"), page.input_value("#share-manage"))
 
 
-def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/signup")
-    wait_until_ready(page)
+def submit_sign_up(page, email: str, password: str = PASSWORD) -> None:
+    """Fill and send the sign-up form already on the page; wait for the dashboard."""
     page.fill("#email", email)
     page.fill("#password", password)
     page.fill("#password_confirmation", password)
@@ -98,14 +97,26 @@ def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
     wait_until_ready(page)
 
 
-def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/login")
+def sign_up(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/signup")
     wait_until_ready(page)
+    submit_sign_up(page, email, password)
+
+
+def submit_log_in(page, email: str, password: str = PASSWORD, lands_on: str = "**/dashboard**") -> None:
+    """Fill and send the login form already on the page; wait for where it leads
+    (the dashboard, or the second step's page)."""
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#log-in")
-    page.wait_for_url("**/dashboard**")
+    page.wait_for_url(lands_on)
     wait_until_ready(page)
+
+
+def log_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    wait_until_ready(page)
+    submit_log_in(page, email, password)
 
 
 def reveal_in(page, link: str, passphrase: str = "") -> str:
