@@ -25,7 +25,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.i18n import N_, in_language, said
+from pwpush_app.core.i18n import N_, said, span_words
 from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import check_policies
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
@@ -270,7 +270,7 @@ def _is_int(value) -> bool:
 
 def describe_minutes(minutes: int) -> str:
     """"7 days", "3 hours", "90 minutes" (in English; said(…{x_span}…) words it in any language)."""
-    return in_language("en", said("{minutes_span}", minutes_span=minutes))
+    return span_words(minutes)
 
 
 def may_create_pushes(runtime: Runtime, user_id: str | None) -> bool:

@@ -28,7 +28,7 @@ from babel.units import format_unit
 from pwpush_app.settings_languages import DEFAULT_LOCALE, LANGUAGES, RIGHT_TO_LEFT, normalise
 
 __all__ = ["DEFAULT_LOCALE", "LANGUAGES", "RIGHT_TO_LEFT", "accepted_languages", "catalogue", "choose_locale",
-           "direction", "N_", "Said", "in_language", "joined", "normalise", "said", "text_of", "translate"]
+           "direction", "N_", "Said", "in_language", "joined", "normalise", "said", "span_words", "text_of", "translate"]
 
 # The cookie a browser remembers its visitor's choice in (ui/i18n.py sets it; the login forms read it).
 COOKIE = "pwp_locale"
@@ -149,15 +149,21 @@ def span_unit(minutes: int) -> tuple[int, str]:
     return minutes, "minute"
 
 
+def span_words(minutes: int, code: str = "en") -> str:
+    """Minutes in their largest whole unit, in language `code`: "7 days", "7 jours"."""
+    count, unit = span_unit(minutes)
+    babel = _babel(code) if code != "en" else None
+    if babel is None:
+        return f"{count} {unit}{'s' if count != 1 else ''}"
+    return format_unit(count, f"duration-{unit}", length="long", locale=babel)
+
+
 def _word(name: str, value, code: str) -> str:
     if not isinstance(value, int) or isinstance(value, bool):
         return str(value)
     babel = _babel(code) if code != "en" else None
     if name.endswith("_span"):  # minutes, in the largest whole unit: "7 days", "7 jours"
-        count, unit = span_unit(value)
-        if babel is None:
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-        return format_unit(count, f"duration-{unit}", length="long", locale=babel)
+        return span_words(value, code)
     if name.endswith("_count"):  # a number grouped as the language groups it: "1,048,576", "1 048 576"
         return f"{value:,}" if babel is None else format_decimal(value, locale=babel)
     for suffix, unit in (("_minutes", "minute"), ("_seconds", "second")):
