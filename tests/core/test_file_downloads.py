@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core.audit import Client
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.crypto import DecryptionError, new_token
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_released_blobs, open_file_download, sweep_orphan_blobs
@@ -322,7 +323,8 @@ def test_orphan_blobs_from_dead_uploads_are_swept_and_live_ones_kept(runtime):
 def test_the_purge_job_sweeps_old_orphan_blobs(runtime):
     from pwpush_app.jobs import purge_once
 
-    created = push_files(runtime, signed_in_sender(runtime), FILES, expire_after_views=5)
+    # The job reads the real clock: a push made now is live for it.
+    created = push_files(runtime, signed_in_sender(runtime), FILES, now=utcnow(), expire_after_views=5)
     writer = runtime.blobs.open_writer("0123abcd" * 4 + "/0")
     writer.write(b"\x02left by a crash")
     writer.commit()

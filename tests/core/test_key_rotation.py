@@ -14,6 +14,7 @@ from pwpush_app.core import keys
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import PushUnavailable
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.keys import rotate_keys
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.records import find_managed, find_push, open_note
@@ -30,9 +31,9 @@ def wrapped_key_id(runtime, push_id: str) -> str:
     return runtime.keyring.wrapped_key_id(push_row(runtime, push_id)["wrapped_key"])
 
 
-def make_pushes(runtime, count: int, **fields):
+def make_pushes(runtime, count: int, now=T0, **fields):
     return [
-        create_push(runtime, NewPush(payload=f"secret {i}", note=f"note {i}", **fields), SENDER, now=T0)
+        create_push(runtime, NewPush(payload=f"secret {i}", note=f"note {i}", **fields), SENDER, now=now)
         for i in range(count)
     ]
 
@@ -141,7 +142,7 @@ def test_when_nothing_needs_the_old_key_the_report_says_it_can_go(make_runtime):
 
 def test_the_rotate_keys_command_prints_the_report(make_runtime):
     old = make_runtime(PWPUSH_MASTER_KEY=KEY_A)
-    make_pushes(old, 2)
+    make_pushes(old, 2, now=utcnow())  # the command reads the real clock: live pushes are live now
     env = {**os.environ, "PWPUSH_DATA_DIR": str(old.settings.data_dir), "REFLEX_DB_URL": old.settings.db_url,
            "PWPUSH_MASTER_KEY": KEY_B, "PWPUSH_MASTER_KEY_PREVIOUS": KEY_A}
 

@@ -240,14 +240,17 @@ def test_the_last_attempt_says_that_a_pause_follows(runtime, protected):
 @pytest.mark.parametrize("pasted", [PASSPHRASE + "\n", " " + PASSPHRASE, "\t" + PASSPHRASE + " \r\n"])
 def test_spaces_and_line_breaks_around_a_pasted_passphrase_do_not_count(runtime, make_push, pasted):
     # Issue 24, item 9: trimmed where it is set and where it is typed (the core, so page and API alike).
-    assert reveal_push(runtime, make_push("pasted", passphrase=pasted).url_token, ALICE, passphrase=PASSPHRASE).payload == "pasted"
-    assert reveal_push(runtime, make_push("typed", passphrase=PASSPHRASE).url_token, ALICE, passphrase=pasted).payload == "typed"
+    assert reveal_push(runtime, make_push("pasted", passphrase=pasted).url_token, ALICE, passphrase=PASSPHRASE,
+                       now=T0).payload == "pasted"
+    assert reveal_push(runtime, make_push("typed", passphrase=PASSPHRASE).url_token, ALICE, passphrase=pasted,
+                       now=T0).payload == "typed"
     # Only around it: inside, every character counts.
     with pytest.raises(WrongPassphrase):
-        reveal_push(runtime, make_push("inner", passphrase=PASSPHRASE).url_token, ALICE, passphrase=PASSPHRASE.replace(" ", "  "))
+        reveal_push(runtime, make_push("inner", passphrase=PASSPHRASE).url_token, ALICE, passphrase=PASSPHRASE.replace(" ", "  "),
+                    now=T0)
     # Spaces alone are no passphrase.
     with pytest.raises(PassphraseRequired):
-        reveal_push(runtime, make_push("blank", passphrase=PASSPHRASE).url_token, ALICE, passphrase=" \n")
+        reveal_push(runtime, make_push("blank", passphrase=PASSPHRASE).url_token, ALICE, passphrase=" \n", now=T0)
 
 
 def test_a_push_made_before_trimming_still_opens_with_its_spaces(runtime, make_push):
@@ -257,7 +260,7 @@ def test_a_push_made_before_trimming_still_opens_with_its_spaces(runtime, make_p
     with runtime.engine.begin() as connection:  # as an older version stored it: spaces kept in the hash
         connection.execute(text("UPDATE push SET passphrase_hash = :h WHERE id = :id"),
                            {"h": runtime.hashing.hash(" spaced "), "id": created.push.id})
-    assert reveal_push(runtime, created.url_token, ALICE, passphrase=" spaced ").payload == "old push"
+    assert reveal_push(runtime, created.url_token, ALICE, passphrase=" spaced ", now=T0).payload == "old push"
 
 
 def test_the_owner_sees_who_is_locked_out(runtime, protected):
