@@ -29,7 +29,8 @@ class EffectiveSetting:
     value: str
     source: str
     redacted: bool
-    description: str
+    description: str  # a catalogue entry (the page words it in the visitor's language)
+    listed: str = ""  # codes after the description, the same in every language
 
 
 def _members(doc: SettingDoc) -> list[str]:
@@ -87,5 +88,6 @@ def effective_settings(environment: Mapping[str, str]) -> list[EffectiveSetting]
             from_environment = name in environment
             value, redacted = shown_value(doc, environment[name] if from_environment else default, from_environment)
             rows.append(EffectiveSetting(name=name, value=value, source=ENVIRONMENT if from_environment else DEFAULT,
-                                         redacted=redacted, description=doc.description))
+                                         redacted=redacted, description=doc.description,
+                                         listed=doc.listed))
     return rows

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pwpush_app.settings_languages import N_
 from pwpush_app.settings_values import MINUTES_PER_DAY, Reader, document
 
 KINDS = ("text", "file", "url", "qr")
@@ -45,16 +46,16 @@ BLURRED_KINDS = ("text", "file")
 
 def document_kind_settings() -> None:
     for prefix in KIND_ENV_PREFIX.values():
-        document(f"{prefix}EXPIRE_AFTER_DAYS_DEFAULT / _MIN / _MAX", "7 / 1 / 90", "Lifetime in whole days (Password Pusher's names).")
-        document(f"{prefix}EXPIRE_AFTER_MINUTES_DEFAULT / _MIN / _MAX", "10080 / 5 / 129600", "Lifetime in minutes; wins over the day settings.")
-        document(f"{prefix}EXPIRE_AFTER_VIEWS_DEFAULT / _MIN / _MAX", "5 / 1 / 100", "Views before the push expires.")
-        document(f"{prefix}ENABLE_RETRIEVAL_STEP", "true", "Offer the retrieval step at all (false: never one, whatever the sender asks).")
-        document(f"{prefix}RETRIEVAL_STEP_DEFAULT", "true", "Recipients click to reveal (protects against link-preview bots).")
+        document(f"{prefix}EXPIRE_AFTER_DAYS_DEFAULT / _MIN / _MAX", "7 / 1 / 90", N_("Lifetime in whole days (Password Pusher's names)."))
+        document(f"{prefix}EXPIRE_AFTER_MINUTES_DEFAULT / _MIN / _MAX", "10080 / 5 / 129600", N_("Lifetime in minutes; wins over the day settings."))
+        document(f"{prefix}EXPIRE_AFTER_VIEWS_DEFAULT / _MIN / _MAX", "5 / 1 / 100", N_("Views before the push expires."))
+        document(f"{prefix}ENABLE_RETRIEVAL_STEP", "true", N_("Offer the retrieval step at all (false: never one, whatever the sender asks)."))
+        document(f"{prefix}RETRIEVAL_STEP_DEFAULT", "true", N_("Recipients click to reveal (protects against link-preview bots)."))
         if prefix in ("PWP__PW__", "PWP__FILES__"):
-            document(f"{prefix}ENABLE_BLUR", "true", "Blur the text on the reveal page until the recipient hovers over it, focuses it (Tab) or clicks it.")
+            document(f"{prefix}ENABLE_BLUR", "true", N_("Blur the text on the reveal page until the recipient hovers over it, focuses it (Tab) or clicks it."))
         if prefix != "PWP__URL__":
-            document(f"{prefix}ENABLE_DELETABLE_PUSHES", "true", "Offer \"recipients may delete\" at all (false: never deletable by recipients).")
-            document(f"{prefix}DELETABLE_PUSHES_DEFAULT", "true", "Recipients may delete the push after viewing.")
+            document(f"{prefix}ENABLE_DELETABLE_PUSHES", "true", N_("Offer \"recipients may delete\" at all (false: never deletable by recipients)."))
+            document(f"{prefix}DELETABLE_PUSHES_DEFAULT", "true", N_("Recipients may delete the push after viewing."))
 
 
 def read_policy(r: Reader, kind: str, enabled: bool) -> KindPolicy:

@@ -34,3 +34,9 @@ def normalise(code: str | None, enabled: tuple[str, ...] | list[str] = tuple(LAN
     if parts[0] in by_lower:
         return by_lower[parts[0]]
     return next((c for lower, c in by_lower.items() if lower.split("-")[0] == parts[0]), None)
+
+
+def N_(text: str) -> str:
+    """Marks English text that is translated later, where it is shown (pybabel extracts it;
+    the settings' descriptions use it too, so it lives below them; core/i18n.py passes it on)."""
+    return text

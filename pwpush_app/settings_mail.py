@@ -19,37 +19,45 @@ from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
+from pwpush_app.settings_languages import N_
+from pwpush_app.settings_values import document
+
 AUTH_METHODS = ("plain", "login", "cram_md5")
 VERIFY_MODES = ("peer", "none")
 
 # (variable, default as the README shows it, what it does[, "secret"]), in the README's order;
 # "secret" is settings_values.SECRET: never shown.
 MAIL_SETTING_DOCS: list[tuple[str, ...]] = [
-    ("PWP__MAIL__SMTP_ADDRESS", "(none)", "SMTP server that sends this site's mail. Without it no mail is sent: no account emails, no link by email, no notifications by email (webhooks still work)."),
-    ("PWP__MAIL__SMTP_PORT", "587", "Port of the SMTP server."),
-    ("PWP__MAIL__SMTP_DOMAIN", "(the base URL's host)", "Name this server gives in its SMTP greeting (HELO/EHLO)."),
-    ("PWP__MAIL__SMTP_USER_NAME", "(none)", "User name for SMTP authentication (none: no authentication)."),
-    ("PWP__MAIL__SMTP_PASSWORD", "(none)", "Password for SMTP authentication. Never logged or shown.", "secret"),
-    ("PWP__MAIL__SMTP_AUTHENTICATION", "plain", "SMTP authentication method: plain, login or cram_md5 (used with a user name)."),
-    ("PWP__MAIL__SMTP_STARTTLS", "false", "Require STARTTLS: a server that does not offer it gets no mail (and no password)."),
-    ("PWP__MAIL__SMTP_ENABLE_STARTTLS_AUTO", "true", "Use STARTTLS whenever the server offers it."),
-    ("PWPUSH_MAIL_SMTP_TLS", "false", "Speak TLS from the first byte (implicit TLS, usually port 465) instead of STARTTLS."),
-    ("PWP__MAIL__SMTP_OPENSSL_VERIFY_MODE", "peer", "Check the SMTP server's TLS certificate (peer) or not (none: only for a server you reach over a trusted network)."),
-    ("PWP__MAIL__SMTP_OPEN_TIMEOUT", "10", "Seconds to wait for the SMTP server to accept the connection and greet."),
-    ("PWP__MAIL__SMTP_READ_TIMEOUT", "10", "Seconds to wait for each answer of the SMTP server."),
-    ("PWP__MAIL__MAILER_SENDER", "\"<site title>\" <noreply@<base URL's host>>", "From address of every mail, e.g. `\"Secrets\" <secrets@example.com>`."),
-    ("PWP__ENABLE_USER_ACCOUNT_EMAILS", "false", "Account emails: confirm the address at sign-up, reset a forgotten password, unlock a locked account, tell the user when the password or email changed. Needs PWP__MAIL__SMTP_ADDRESS."),
-    ("PWP__NOTIFY_BY_EMAIL__ENABLED", "true", "Logged-in senders may have the link mailed to up to 5 recipients (when mail is set up)."),
-    ("PWP__NOTIFY_BY_EMAIL__DAILY_LIMIT", "500", "Link emails one account may send per day (0 stops them)."),
-    ("PWPUSH_MAIL_POLL_SECONDS", "5", "How often the background sender looks for mail, notifications and webhook calls to send (mail queued by this worker goes at once)."),
-    ("PWPUSH_MAIL_RETRY_SECONDS", "30", "First wait before a failed mail or webhook call is tried again; each further wait doubles, up to 2 hours."),
-    ("PWPUSH_MAIL_MAX_ATTEMPTS", "12", "Tries before a mail is given up (about 10 hours with the default retry wait); its sender sees the failure."),
-    ("PWPUSH_MAIL_LEASE_SECONDS", "300", "A worker that dies while sending leaves its mails to others after this long (each then goes again: at least once, rarely twice)."),
-    ("PWPUSH_DIGEST_HOUR_UTC", "7", "Hour of the day (UTC) at which daily digests of notifications go out."),
-    ("PWPUSH_ENABLE_WEBHOOKS", "true", "Accounts may register webhooks (https, or http to this machine) that receive signed events about their pushes."),
-    ("PWPUSH_WEBHOOK_TIMEOUT_SECONDS", "10", "Seconds a webhook endpoint has to answer."),
-    ("PWPUSH_WEBHOOK_MAX_ATTEMPTS", "8", "Tries before a webhook call is given up (shown in the account's delivery log)."),
+    ("PWP__MAIL__SMTP_ADDRESS", "(none)", N_("SMTP server that sends this site's mail. Without it no mail is sent: no account emails, no link by email, no notifications by email (webhooks still work).")),
+    ("PWP__MAIL__SMTP_PORT", "587", N_("Port of the SMTP server.")),
+    ("PWP__MAIL__SMTP_DOMAIN", "(the base URL's host)", N_("Name this server gives in its SMTP greeting (HELO/EHLO).")),
+    ("PWP__MAIL__SMTP_USER_NAME", "(none)", N_("User name for SMTP authentication (none: no authentication).")),
+    ("PWP__MAIL__SMTP_PASSWORD", "(none)", N_("Password for SMTP authentication. Never logged or shown."), "secret"),
+    ("PWP__MAIL__SMTP_AUTHENTICATION", "plain", N_("SMTP authentication method: plain, login or cram_md5 (used with a user name).")),
+    ("PWP__MAIL__SMTP_STARTTLS", "false", N_("Require STARTTLS: a server that does not offer it gets no mail (and no password).")),
+    ("PWP__MAIL__SMTP_ENABLE_STARTTLS_AUTO", "true", N_("Use STARTTLS whenever the server offers it.")),
+    ("PWPUSH_MAIL_SMTP_TLS", "false", N_("Speak TLS from the first byte (implicit TLS, usually port 465) instead of STARTTLS.")),
+    ("PWP__MAIL__SMTP_OPENSSL_VERIFY_MODE", "peer", N_("Check the SMTP server's TLS certificate (peer) or not (none: only for a server you reach over a trusted network).")),
+    ("PWP__MAIL__SMTP_OPEN_TIMEOUT", "10", N_("Seconds to wait for the SMTP server to accept the connection and greet.")),
+    ("PWP__MAIL__SMTP_READ_TIMEOUT", "10", N_("Seconds to wait for each answer of the SMTP server.")),
+    ("PWP__MAIL__MAILER_SENDER", "\"<site title>\" <noreply@<base URL's host>>", N_("From address of every mail, e.g. `\"Secrets\" <secrets@example.com>`.")),
+    ("PWP__ENABLE_USER_ACCOUNT_EMAILS", "false", N_("Account emails: confirm the address at sign-up, reset a forgotten password, unlock a locked account, tell the user when the password or email changed. Needs PWP__MAIL__SMTP_ADDRESS.")),
+    ("PWP__NOTIFY_BY_EMAIL__ENABLED", "true", N_("Logged-in senders may have the link mailed to up to 5 recipients (when mail is set up).")),
+    ("PWP__NOTIFY_BY_EMAIL__DAILY_LIMIT", "500", N_("Link emails one account may send per day (0 stops them).")),
+    ("PWPUSH_MAIL_POLL_SECONDS", "5", N_("How often the background sender looks for mail, notifications and webhook calls to send (mail queued by this worker goes at once).")),
+    ("PWPUSH_MAIL_RETRY_SECONDS", "30", N_("First wait before a failed mail or webhook call is tried again; each further wait doubles, up to 2 hours.")),
+    ("PWPUSH_MAIL_MAX_ATTEMPTS", "12", N_("Tries before a mail is given up (about 10 hours with the default retry wait); its sender sees the failure.")),
+    ("PWPUSH_MAIL_LEASE_SECONDS", "300", N_("A worker that dies while sending leaves its mails to others after this long (each then goes again: at least once, rarely twice).")),
+    ("PWPUSH_DIGEST_HOUR_UTC", "7", N_("Hour of the day (UTC) at which daily digests of notifications go out.")),
+    ("PWPUSH_ENABLE_WEBHOOKS", "true", N_("Accounts may register webhooks (https, or http to this machine) that receive signed events about their pushes.")),
+    ("PWPUSH_WEBHOOK_TIMEOUT_SECONDS", "10", N_("Seconds a webhook endpoint has to answer.")),
+    ("PWPUSH_WEBHOOK_MAX_ATTEMPTS", "8", N_("Tries before a webhook call is given up (shown in the account's delivery log).")),
 ]
+
+
+def document_mail_settings() -> None:
+    for doc in MAIL_SETTING_DOCS:
+        document(*doc)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from pwpush_app.settings_languages import LANGUAGES, normalise
+from pwpush_app.settings_languages import LANGUAGES, N_, normalise
 from pwpush_app.settings_values import Reader, SettingsError, document
 
 THEME_MODES = ("auto", "light", "dark")
@@ -92,20 +92,21 @@ _GEN = GeneratorDefaults()
 
 
 def document_page_settings() -> None:
-    document("PWP__BRAND__DISCLAIMER", "(none)", "A short text in every page's footer (e.g. terms of use).")
-    document("PWP__BRAND__SHOW_FOOTER_MENU", "true", "Links in the footer (API documentation, My pushes).")
-    document("PWP__BRAND__LIGHT_LOGO / __DARK_LOGO", DEFAULT_LOGO, "The header's logo in light and dark mode: a path on this site (a file in assets/) or an https:// URL; one set alone serves both.")
-    document("PWP__BRAND__ICON_16x16 ... __ICON_192x192, __MS_ICON_144x144", "(the padlock)", "Favicons and home-screen icons, Password Pusher's sizes (57, 60, 72, 76, 114, 120, 144, 152, 180, 192, 32, 96, 16): a path on this site or an https:// URL each.")
-    document("PWP__THEME_MODE", "auto", "`auto`: each visitor's light/dark preference, with a switch in the header; `light` or `dark`: that mode for everyone, no switch.")
-    document("PWP__DEFAULT_LOCALE", "en", "The language of a visitor whose browser asks for none this site has (one of the enabled codes).")
-    document("PWP__ENABLED_LANGUAGE_CODES", "(all)", "The languages offered, comma-separated codes (`en,fr,de`): " + ", ".join(LANGUAGES) + ".")
-    document("PWP__SHOW_VERSION", "true", "Show the application's version in the footer.")
-    document("PWP__NOINDEX", "true", "Ask search engines not to index any page. `false` lets them index the home page only: secret links, manage links and every other page always say noindex.")
-    document("PWP__GEN__HAS_NUMBERS / __TITLE_CASED / __USE_SEPARATORS", "true / true / true", "The password generator's defaults: a digit after each syllable, syllables title-cased, separators between them (visitors can change these; their browser remembers).")
-    document("PWP__GEN__SEPARATORS", _GEN.separators, "The separator between syllables; several characters (`-_=`): one of them at random for each gap.")
-    document("PWP__GEN__CONSONANTS / __VOWELS", f"{_GEN.consonants} / {_GEN.vowels}", "The letters syllables are made of (consonants and vowels alternate).")
-    document("PWP__GEN__MIN_SYLLABLE_LENGTH / __MAX_SYLLABLE_LENGTH", f"{_GEN.min_syllable_length} / {_GEN.max_syllable_length}", "Letters per syllable (1 to 10).")
-    document("PWP__GEN__SYLLABLES_COUNT", str(_GEN.syllables_count), "Syllables in a generated password (2 to 10).")
+    document("PWP__BRAND__DISCLAIMER", "(none)", N_("A short text in every page's footer (e.g. terms of use)."))
+    document("PWP__BRAND__SHOW_FOOTER_MENU", "true", N_("Links in the footer (API documentation, My pushes)."))
+    document("PWP__BRAND__LIGHT_LOGO / __DARK_LOGO", DEFAULT_LOGO, N_("The header's logo in light and dark mode: a path on this site (a file in assets/) or an https:// URL; one set alone serves both."))
+    document("PWP__BRAND__ICON_16x16 ... __ICON_192x192, __MS_ICON_144x144", "(the padlock)", N_("Favicons and home-screen icons, Password Pusher's sizes (57, 60, 72, 76, 114, 120, 144, 152, 180, 192, 32, 96, 16): a path on this site or an https:// URL each."))
+    document("PWP__THEME_MODE", "auto", N_("`auto`: each visitor's light/dark preference, with a switch in the header; `light` or `dark`: that mode for everyone, no switch."))
+    document("PWP__DEFAULT_LOCALE", "en", N_("The language of a visitor whose browser asks for none this site has (one of the enabled codes)."))
+    document("PWP__ENABLED_LANGUAGE_CODES", "(all)", N_("The languages offered, comma-separated codes (`en,fr,de`), of:"),
+             listed=", ".join(LANGUAGES))
+    document("PWP__SHOW_VERSION", "true", N_("Show the application's version in the footer."))
+    document("PWP__NOINDEX", "true", N_("Ask search engines not to index any page. `false` lets them index the home page only: secret links, manage links and every other page always say noindex."))
+    document("PWP__GEN__HAS_NUMBERS / __TITLE_CASED / __USE_SEPARATORS", "true / true / true", N_("The password generator's defaults: a digit after each syllable, syllables title-cased, separators between them (visitors can change these; their browser remembers)."))
+    document("PWP__GEN__SEPARATORS", _GEN.separators, N_("The separator between syllables; several characters (`-_=`): one of them at random for each gap."))
+    document("PWP__GEN__CONSONANTS / __VOWELS", f"{_GEN.consonants} / {_GEN.vowels}", N_("The letters syllables are made of (consonants and vowels alternate)."))
+    document("PWP__GEN__MIN_SYLLABLE_LENGTH / __MAX_SYLLABLE_LENGTH", f"{_GEN.min_syllable_length} / {_GEN.max_syllable_length}", N_("Letters per syllable (1 to 10)."))
+    document("PWP__GEN__SYLLABLES_COUNT", str(_GEN.syllables_count), N_("Syllables in a generated password (2 to 10)."))
 
 
 def parse_picture(name: str, raw: str) -> str:

@@ -28,26 +28,29 @@ SECRET, URL_PASSWORD = "secret", "url password"
 class SettingDoc:
     name: str
     default: str
-    description: str
+    description: str  # a catalogue entry (marked with N_ where it is written)
     secret: str = ""
+    listed: str = ""  # codes or names after the description, the same in every language
 
 
 # Every variable, in the order the README lists them (`python -m pwpush_app settings-table`).
 SETTINGS_TABLE: list[SettingDoc] = []
 
 
-def document(name: str, default: object, description: str, secret: str = "") -> str:
+def document(name: str, default: object, description: str, secret: str = "", listed: str = "") -> str:
     """Declare a setting for the README's table and the admin's settings page; `secret`: SECRET
-    or URL_PASSWORD for a value that must never be shown."""
+    or URL_PASSWORD for a value that must never be shown; `listed`: codes that follow the
+    description as they are."""
     if secret not in ("", SECRET, URL_PASSWORD):
         raise ValueError(f"{name}: secret must be SECRET or URL_PASSWORD")
-    SETTINGS_TABLE.append(SettingDoc(name, str(default), description, secret))
+    SETTINGS_TABLE.append(SettingDoc(name, str(default), description, secret, listed))
     return name
 
 
 def settings_table_markdown() -> str:
     lines = ["| variable | default | what it does |", "|---|---|---|"]
-    lines += [f"| `{d.name}` | `{d.default}` | {d.description} |" for d in SETTINGS_TABLE]
+    lines += [f"| `{d.name}` | `{d.default}` | {d.description}{' ' + d.listed + '.' if d.listed else ''} |"
+              for d in SETTINGS_TABLE]
     return "\n".join(lines)
 
 

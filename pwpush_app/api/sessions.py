@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
-from pwpush_app.api.errors import asked_language, json_error
+from pwpush_app.api.errors import ApiError, asked_language, json_error
 from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, passkeys, two_factor
 from pwpush_app.core.account_language import page_language, remember_language
 from pwpush_app.core.accounts import AccountError
@@ -178,9 +178,10 @@ def close_login_pages(api) -> None:
 
 
 def _logins_closed(runtime: Runtime) -> Response | None:
+    """404 in the asker's language (ApiError's handler words it), the same shape as before."""
     if accounts.logins_open(runtime):
         return None
-    return json_error(404, {"error": "Not found", "message": accounts.MESSAGES["logins_disabled"]})
+    raise ApiError(404, "Not found", extra={"message": accounts.MESSAGES["logins_disabled"]})
 
 
 @router.post("/session")

@@ -309,7 +309,7 @@ async def _apply(events: list[_Event], upload: _Upload, pairs: list[tuple[str, s
             pairs.append((event.name, FILE_MARKER))
             if event.name != f"{root_key}[files][]":
                 # Refused at the part's headers, before its bytes are read.
-                raise invalid({event.name[:100]: f"Send files as {root_key}[files][] (one part per file)."})
+                raise invalid({event.name[:100]: said(N_("Send files as {field} (one part per file)."), field=f"{root_key}[files][]")})
             await upload.start_part(event.filename, event.content_type)
         elif event.kind == "end":
             await upload.end_part()
@@ -320,12 +320,13 @@ async def _apply(events: list[_Event], upload: _Upload, pairs: list[tuple[str, s
 def _new_push(fields: dict, kind: str, kind_is_fixed: bool, has_files: bool) -> tuple[NewPush, str]:
     sent_files = fields.pop("files", None)
     if sent_files is not None and (not isinstance(sent_files, list) or any(v != FILE_MARKER for v in sent_files)):
-        raise invalid({"files": "Each of files[] must be a file part (with a filename), e.g. curl -F 'push[files][]=@secret.pdf'."})
+        raise invalid({"files": N_("Each of files[] must be a file part (with a filename), e.g. curl -F "
+                                   "'push[files][]=@secret.pdf'.")})
     if has_files and not kind_is_fixed and "kind" not in fields:
         kind = "file"
     new_push, duration_field = new_push_from_fields(fields, kind, kind_is_fixed)
     if has_files and new_push.kind != "file":
-        raise invalid({"files": f"Files can only be attached to file pushes, not {new_push.kind} pushes."})
+        raise invalid({"files": said(N_("Files can only be attached to file pushes, not {kind} pushes."), kind=new_push.kind)})
     return new_push, duration_field
 
 
@@ -342,16 +343,16 @@ def check_file_push_without_files(runtime: Runtime, client: Client) -> None:
     """A file push with no file parts (or not multipart at all): say what is missing,
     after who-may-send (so an anonymous caller learns about the token first)."""
     _check_may_send(runtime, client)
-    raise invalid({"files": "Attach at least one file: send multipart/form-data with push[files][] "
-                            "(curl -F 'push[files][]=@secret.pdf')."})
+    raise invalid({"files": N_("Attach at least one file: send multipart/form-data with push[files][] "
+                               "(curl -F 'push[files][]=@secret.pdf').")})
 
 
 def _login_required() -> ApiError:
-    return ApiError(401, "File pushes need an account on this server: send an API token "
-                         "(`Authorization: Bearer <token>`).")
+    return ApiError(401, N_("File pushes need an account on this server: send an API token "
+                            "(`Authorization: Bearer <token>`)."))
 
 
 def _files_too_large(runtime: Runtime) -> ApiError:
     limit = runtime.settings.max_file_bytes_per_push
-    return ApiError(413, f"The files are too large: at most {describe_bytes(limit)} per push in total.",
-                    {"files": [f"The files are too large: at most {describe_bytes(limit)} per push in total."]})
+    too_large = said(N_("The files are too large: at most {size} per push in total."), size=describe_bytes(limit))
+    return ApiError(413, too_large, {"files": [too_large]})

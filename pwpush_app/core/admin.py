@@ -19,6 +19,7 @@ from pwpush_app.core import accounts
 from pwpush_app.core.account_messages import AccountError
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from pwpush_app.core.i18n import N_
 from pwpush_app.core.models import LoginFailures, User
 from pwpush_app.core.models_passkeys import Passkey
 from pwpush_app.core.runtime import Runtime
@@ -32,7 +33,7 @@ class NotAdmin(Exception):
     """Someone who is not an administrator asked for an admin action or page."""
 
     def __init__(self):
-        super().__init__("Only an administrator may do that.")
+        super().__init__(N_("Only an administrator may do that."))
 
 
 def require_admin(runtime: Runtime, user_id: str | None) -> User:

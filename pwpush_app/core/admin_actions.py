@@ -24,6 +24,7 @@ PWP__DISABLE_LOGINS closes the admin area like every account page (LoginsClosed)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,7 +86,7 @@ def _lock_rows(db: Session, admin_id: str, target_id: str) -> tuple[User, User]:
         raise NotAdmin()
     target = rows.get(target_id)
     if target is None:
-        raise AdminRefused("That account no longer exists: reload the list.")
+        raise AdminRefused(N_("That account no longer exists: reload the list."))
     return actor, target
 
 
@@ -109,7 +110,7 @@ def _act(runtime: Runtime, admin_id: str | None, target_id, action: str, client:
     now = now or utcnow()
     target_id = _as_id(target_id)
     if not target_id:
-        raise AdminRefused("No account was chosen: reload the list and try again.")
+        raise AdminRefused(N_("No account was chosen: reload the list and try again."))
     with transaction(runtime.engine) as db:
         actor, target = _lock_rows(db, admin_id, target_id)
         detail = change(db, actor, target, now) or ""
@@ -117,8 +118,29 @@ def _act(runtime: Runtime, admin_id: str | None, target_id, action: str, client:
     return Done(action, target.email, detail)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else ("es" if noun.endswith("sh") else "s"))
+# What an action did beyond itself, as the log keeps it (English; `detail_sentences` finds the
+# sentence again for the page, which words it in the viewer's language).
+SESSIONS_ENDED = (N_("1 session ended"), N_("{count} sessions ended"))
+PASSKEYS_REMOVED = (N_("1 passkey removed"), N_("{count} passkeys removed"))
+PUSHES_DELETED = (N_("1 push deleted"), N_("{count} pushes deleted"))
+PUSH_EXPIRED = N_("{kind} push {id}…, {used} of {total} views used")
+DETAILS = (*SESSIONS_ENDED, *PASSKEYS_REMOVED, *PUSHES_DELETED, PUSH_EXPIRED)
+
+
+def _count(n: int, words: tuple[str, str]) -> str:
+    return said(words[0]) if n == 1 else said(words[1], count=n)
+
+
+def detail_sentences(detail: str) -> list[dict]:
+    """The logged detail's sentence and values (none for a detail no template made)."""
+    for template in DETAILS:
+        pattern = re.escape(template)
+        for name in re.findall(r"\{(\w+)\}", template):
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)")
+        found = re.fullmatch(pattern, detail or "")
+        if found:
+            return [{"text": template, "values": found.groupdict()}]
+    return []
 
 
 def _end_sessions(db: Session, user_id: str) -> int:
@@ -130,12 +152,12 @@ def _end_sessions(db: Session, user_id: str) -> int:
 def lock(runtime: Runtime, admin_id: str | None, target_id, client: Client, now: datetime | None = None) -> Done:
     def change(db, actor, target, now):
         if target.id == actor.id:
-            raise AdminRefused("You cannot lock yourself out: ask another administrator.")
+            raise AdminRefused(N_("You cannot lock yourself out: ask another administrator."))
         digest = accounts.email_digest(runtime, target.email)
         db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
         db.add(LoginFailures(email_digest=digest, failures=0, locked_until=now + ADMIN_LOCK, updated_at=now,
                              by_admin=True))
-        return _count(_end_sessions(db, target.id), "session") + " ended"
+        return _count(_end_sessions(db, target.id), SESSIONS_ENDED)
     return _act(runtime, admin_id, target_id, LOCK, client, now, change)
 
 
@@ -163,7 +185,7 @@ def reset_two_factor(runtime: Runtime, admin_id: str | None, target_id, client: 
         db.execute(delete(PasskeyChallenge).where(PasskeyChallenge.user_id == target.id))
         db.execute(delete(Passkey).where(Passkey.user_id == target.id))
         login_steps.end_steps_of(db, target.id)
-        return _count(passkeys, "passkey") + " removed" if passkeys else None
+        return _count(passkeys, PASSKEYS_REMOVED) if passkeys else None
     return _act(runtime, admin_id, target_id, RESET_2FA, client, now, change)
 
 
@@ -195,7 +217,7 @@ def demote(runtime: Runtime, admin_id: str | None, target_id, client: Client, no
 def sign_out_everywhere(runtime: Runtime, admin_id: str | None, target_id, client: Client,
                         now: datetime | None = None) -> Done:
     def change(db, actor, target, now):
-        return _count(_end_sessions(db, target.id), "session") + " ended"
+        return _count(_end_sessions(db, target.id), SESSIONS_ENDED)
     return _act(runtime, admin_id, target_id, SIGN_OUT, client, now, change)
 
 
@@ -206,9 +228,9 @@ def delete_user(runtime: Runtime, admin_id: str | None, target_id, client: Clien
     now = now or utcnow()
     target = accounts.get_user(runtime, _as_id(target_id)) if _as_id(target_id) else None
     if target is None:
-        raise AdminRefused("That account no longer exists: reload the list.")
+        raise AdminRefused(N_("That account no longer exists: reload the list."))
     if target.id == admin_id:
-        raise AdminRefused("You cannot delete your own account here: use your account page.")
+        raise AdminRefused(N_("You cannot delete your own account here: use your account page."))
     with transaction(runtime.engine, write=False) as db:
         live = list(db.exec(select(Push).where(Push.owner_id == target.id, Push.expired == False)))  # noqa: E712
     for push in live:
@@ -217,15 +239,15 @@ def delete_user(runtime: Runtime, admin_id: str | None, target_id, client: Clien
     def change(db, actor, target, now):
         push_ids = list(db.exec(select(Push.id).where(Push.owner_id == target.id)))
         if db.exec(select(Push.id).where(Push.owner_id == target.id, Push.expired == False)).first() is not None:  # noqa: E712
-            raise AdminRefused("The account made a push meanwhile: try again.")
+            raise AdminRefused(N_("The account made a push meanwhile: try again."))
         # No file may lose its row while its blob remains (a viewer's download window).
         if push_ids and db.exec(select(PushFile.id).where(PushFile.push_id.in_(push_ids),
                                                          PushFile.blob_deleted == False)).first() is not None:  # noqa: E712
-            raise AdminRefused("Some of the account's files are still being deleted: try again in a minute.")
+            raise AdminRefused(N_("Some of the account's files are still being deleted: try again in a minute."))
         db.execute(delete(Push).where(Push.owner_id == target.id))
         _end_sessions(db, target.id)
         db.execute(delete(User).where(User.id == target.id))
-        return _count(len(push_ids), "push") + " deleted"
+        return _count(len(push_ids), PUSHES_DELETED)
 
     # Files of pushes whose last viewer's download window is still open go now too.
     with transaction(runtime.engine, write=False) as db:

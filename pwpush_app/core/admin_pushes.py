@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from pwpush_app.core import records
 from pwpush_app.core.admin import MAX_SEARCH_CHARS, NotAdmin, require_admin_area
-from pwpush_app.core.admin_actions import EXPIRE_PUSH, AdminRefused, Done, log_action
+from pwpush_app.core.admin_actions import EXPIRE_PUSH, PUSH_EXPIRED, AdminRefused, Done, log_action
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -134,19 +134,19 @@ def expire_push(runtime: Runtime, admin_id: str | None, push_id, client: Client,
     require_admin_area(runtime, admin_id)
     now = now or utcnow()
     if not isinstance(push_id, str) or not 0 < len(push_id) <= 32:
-        raise AdminRefused("No push was chosen: reload the list and try again.")
+        raise AdminRefused(N_("No push was chosen: reload the list and try again."))
     with transaction(runtime.engine) as db:
         actor = db.exec(select(User).where(User.id == admin_id).with_for_update()).first()
         if actor is None or not actor.is_admin:
             raise NotAdmin()
         push = db.exec(select(Push).where(Push.id == push_id).with_for_update()).first()
         if push is None:
-            raise AdminRefused("That push no longer exists: reload the list.")
+            raise AdminRefused(N_("That push no longer exists: reload the list."))
         if push.expired:
-            raise AdminRefused("That push has expired already: its secret is gone.")
+            raise AdminRefused(N_("That push has expired already: its secret is gone."))
         owner = db.get(User, push.owner_id) if push.owner_id else None
         records.expire(db, push, ADMIN_REASON, client, now)
-        detail = f"{push.kind} push {push.id[:8]}…, {push.views_used} of {push.expire_after_views} views used"
+        detail = said(PUSH_EXPIRED, kind=push.kind, id=push.id[:8], used=push.views_used, total=push.expire_after_views)
         log_action(db, actor, EXPIRE_PUSH, push.id, owner.email if owner else ANONYMOUS, client, now, detail)
     delete_blobs_of(runtime, push, now)
     return Done(EXPIRE_PUSH, owner.email if owner else ANONYMOUS, detail)

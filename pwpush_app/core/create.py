@@ -25,7 +25,7 @@ from pwpush_app.core.db import transaction
 from pwpush_app.core.db_fast import fast_transaction
 from pwpush_app.core.errors import AccountRequired, InvalidPush
 from pwpush_app.core.file_names import describe_bytes
-from pwpush_app.core.i18n import N_, said, span_words
+from pwpush_app.core.i18n import N_, said, span_words, text_of
 from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import check_policies
 from pwpush_app.core.qr import MAX_QR_BYTES, qr_fits
@@ -227,7 +227,7 @@ def check_end_to_end(kind: str, payload: str, flag, settings, errors: dict[str, 
         try:
             e2e.check_envelope(payload)
         except e2e.BadEnvelope as bad:
-            errors["payload"] = str(bad)
+            errors["payload"] = text_of(bad)
 
 
 def _envelope_has_passphrase(request: NewPush) -> bool:

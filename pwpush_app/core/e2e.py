@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from pwpush_app.core import crypto
-from pwpush_app.core.i18n import N_
+from pwpush_app.core.i18n import N_, said
 
 VERSION = 1
 ALGORITHM = "A256GCM"
@@ -41,8 +41,9 @@ _B64U = re.compile(r"[A-Za-z0-9_-]*")
 _PLAIN_KEYS = {"v", "alg", "iv", "ct"}
 _KDF_KEYS = _PLAIN_KEYS | {"kdf", "iter", "salt"}
 
-NOT_AN_ENVELOPE = ("An end-to-end push's payload must be the envelope the browser or client encrypted "
-                   "(docs/api.md, \"End-to-end pushes\")")
+# The sentence is translated; its detail names fields and formats, as the protocol writes them.
+NOT_AN_ENVELOPE = N_("An end-to-end push's payload must be the envelope the browser or client encrypted "
+                     "(docs/api.md, \"End-to-end pushes\"): {detail}")
 
 
 # The link of an end-to-end push without its key opens nothing: its owner's copies (the
@@ -53,6 +54,10 @@ LINK_NOT_KEPT = N_("This push is end-to-end encrypted: its key is only in the li
 
 class BadEnvelope(ValueError):
     """What is wrong with an envelope, in words for the sender."""
+
+
+def _not_an_envelope(detail: str) -> BadEnvelope:
+    return BadEnvelope(said(NOT_AN_ENVELOPE, detail=detail))
 
 
 @dataclass(frozen=True)
@@ -87,26 +92,26 @@ def check_envelope(text) -> Envelope:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: this is not a JSON object.")
+        raise _not_an_envelope("this is not a JSON object.")
     if data.get("v") != VERSION or data.get("alg") != ALGORITHM:
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: version 1 with alg \"{ALGORITHM}\" only.")
+        raise _not_an_envelope(f"version 1 with alg \"{ALGORITHM}\" only.")
     keys = set(data)
     if keys not in (_PLAIN_KEYS, _KDF_KEYS):
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: fields v, alg, iv, ct (and kdf, iter, salt with a passphrase), no others.")
+        raise _not_an_envelope("fields v, alg, iv, ct (and kdf, iter, salt with a passphrase), no others.")
     try:
         iv, ciphertext = unb64u(data["iv"]), unb64u(data["ct"])
         salt = unb64u(data["salt"]) if "salt" in data else None
     except BadEnvelope as bad:
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: {bad}.") from None
+        raise _not_an_envelope(f"{bad}.") from None
     if len(iv) != IV_BYTES or len(ciphertext) < TAG_BYTES + 1:
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: iv is {IV_BYTES} bytes and ct holds at least the 16-byte tag and one byte.")
+        raise _not_an_envelope(f"iv is {IV_BYTES} bytes and ct holds at least the 16-byte tag and one byte.")
     if salt is None:
         return Envelope(iv, ciphertext)
     iterations = data["iter"]
     if data["kdf"] != KDF or len(salt) != SALT_BYTES:
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: kdf \"{KDF}\" with a {SALT_BYTES}-byte salt.")
+        raise _not_an_envelope(f"kdf \"{KDF}\" with a {SALT_BYTES}-byte salt.")
     if not isinstance(iterations, int) or isinstance(iterations, bool) or not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
-        raise BadEnvelope(f"{NOT_AN_ENVELOPE}: iter from {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}.")
+        raise _not_an_envelope(f"iter from {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}.")
     return Envelope(iv, ciphertext, salt, iterations)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from pwpush_app.core import crypto, e2e
+from pwpush_app.core.i18n import N_, said
 
 MAGIC = b"PWE2EF\x00\x01"
 FILE_AD = b"pwpush-e2e-file-v1"
@@ -43,8 +44,12 @@ HEAD_BYTES = len(MAGIC) + 1 + 4 + e2e.SALT_BYTES + PREFIX_BYTES
 # An encrypted file's stored name and type: the real ones are inside.
 STORED_CONTENT_TYPE = "application/octet-stream"
 
-NOT_ENCRYPTED = ("An end-to-end file push's files must be encrypted in the end-to-end file format "
-                 "(docs/api.md, \"End-to-end files\")")
+NOT_ENCRYPTED = N_("An end-to-end file push's files must be encrypted in the end-to-end file format "
+                   "(docs/api.md, \"End-to-end files\"): {detail}")
+
+
+def _not_encrypted(detail: str) -> e2e.BadEnvelope:
+    return e2e.BadEnvelope(said(NOT_ENCRYPTED, detail=detail))
 
 
 def stored_name(position: int) -> str:
@@ -65,7 +70,7 @@ class Head:
 def parse_head(data: bytes) -> Head:
     """The header at the start of `data`, or BadEnvelope saying what is wrong."""
     if data[: len(MAGIC)] != MAGIC:
-        raise e2e.BadEnvelope(f"{NOT_ENCRYPTED}: it does not start with the format's mark.")
+        raise _not_encrypted("it does not start with the format's mark.")
     flags = data[len(MAGIC): len(MAGIC) + 1]
     if flags == bytes([PLAIN_FLAGS]):
         size, salt, iterations = len(MAGIC) + 1 + PREFIX_BYTES, None, None
@@ -75,11 +80,11 @@ def parse_head(data: bytes) -> Head:
         iterations = struct.unpack(">I", data[start: start + 4])[0] if len(data) >= start + 4 else 0
         salt = data[start + 4: start + 4 + e2e.SALT_BYTES]
         if not e2e.MIN_ITERATIONS <= iterations <= e2e.MAX_ITERATIONS:
-            raise e2e.BadEnvelope(f"{NOT_ENCRYPTED}: iterations from {e2e.MIN_ITERATIONS:,} to {e2e.MAX_ITERATIONS:,}.")
+            raise _not_encrypted(f"iterations from {e2e.MIN_ITERATIONS:,} to {e2e.MAX_ITERATIONS:,}.")
     else:
-        raise e2e.BadEnvelope(f"{NOT_ENCRYPTED}: flags 0 or 1 only.")
+        raise _not_encrypted("flags 0 or 1 only.")
     if len(data) < size:
-        raise e2e.BadEnvelope(f"{NOT_ENCRYPTED}: the header is cut short.")
+        raise _not_encrypted("the header is cut short.")
     return Head(bytes(data[:size]), salt, iterations)
 
 
@@ -87,7 +92,7 @@ def check_head(head: bytes, size: int) -> Head:
     """The server's whole check of an uploaded file: its first bytes and its size."""
     parsed = parse_head(head)
     if size < len(parsed.header) + META_BYTES + TAG:
-        raise e2e.BadEnvelope(f"{NOT_ENCRYPTED}: it is too short to hold even the file's name.")
+        raise _not_encrypted("it is too short to hold even the file's name.")
     return parsed
 
 

@@ -46,7 +46,7 @@ from pwpush_app.core.create import (
 )
 from pwpush_app.core.errors import InvalidPush, LoginRequired
 from pwpush_app.core.file_names import describe_bytes, sanitize_content_type, sanitize_file_name
-from pwpush_app.core.i18n import N_, said
+from pwpush_app.core.i18n import N_, said, text_of
 from pwpush_app.core.models import PushFile
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealed_fields import file_content_field, file_name_field
@@ -285,7 +285,7 @@ class FilePushDraft:
             try:
                 checked = e2e_files.check_head(head, pushed.size)
             except e2e.BadEnvelope as bad:
-                self._refuse("files", str(bad))
+                self._refuse("files", text_of(bad))
             if self.runtime.settings.require_passphrase and not checked.has_passphrase:
                 self._refuse("passphrase", PASSPHRASE_REQUIRED)
             name = e2e_files.stored_name(pushed.position)

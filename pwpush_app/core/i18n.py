@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
-from pwpush_app.settings_languages import DEFAULT_LOCALE, LANGUAGES, RIGHT_TO_LEFT, normalise
+from pwpush_app.settings_languages import DEFAULT_LOCALE, LANGUAGES, N_, RIGHT_TO_LEFT, normalise  # noqa: F401 (N_: ours to import)
 
 __all__ = ["DEFAULT_LOCALE", "LANGUAGES", "RIGHT_TO_LEFT", "accepted_languages", "catalogue", "choose_locale",
            "direction", "N_", "Said", "in_language", "joined", "normalise", "said", "span_words", "text_of", "translate"]
@@ -84,11 +84,6 @@ def catalogue(code: str) -> dict[str, str]:
 def translate(code: str, text: str) -> str:
     """Server-side text in the visitor's language; English (the msgid) where there is no translation."""
     return catalogue(code).get(text, text)
-
-
-def N_(text: str) -> str:
-    """Marks English text that is translated later, where it is shown (pybabel extracts it)."""
-    return text
 
 
 # --- text with values, translated on the server (API errors, mails) ------------------------------

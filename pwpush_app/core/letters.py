@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from babel.dates import format_datetime as babel_datetime
 
 from pwpush_app.core.clock import human_utc
-from pwpush_app.core.i18n import direction, in_language, normalise, said
+from pwpush_app.core.i18n import N_, direction, in_language, normalise, said
 from pwpush_app.settings import Settings
 
 BRAND_COLOUR = "#5b5bd6"
@@ -179,7 +179,7 @@ def code_letter(settings: Settings, to: str, code: str, valid_minutes: int, loca
 # --- account mails ------------------------------------------------------------------------------
 
 def _account_footer(settings: Settings, locale: str) -> str:
-    return speaker(locale)("You get this mail because this address belongs to an account at {host}.",
+    return speaker(locale)(N_("You get this mail because this address belongs to an account at {host}."),
                            host=site_host(settings))
 
 

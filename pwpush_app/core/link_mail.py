@@ -133,11 +133,11 @@ def queue_link_mails(db: Session, runtime: Runtime, push: Push, url_token: str, 
     """One mail, audit event and status row per address, in the caller's transaction."""
     sender = db.get(User, push.owner_id) if push.owner_id else None
     if sender is None:
-        raise NotAllowed("Only the push's owner can have its link mailed.")
+        raise NotAllowed(N_("Only the push's owner can have its link mailed."))
     limit = runtime.settings.mail.notify_daily_limit
     if _sent_today(db, sender.id, now) + len(recipients.emails) > limit:
-        raise InvalidPush({FIELD: f"You can have at most {limit} links mailed per day: send this one yourself, "
-                                  "or try again tomorrow."})
+        raise InvalidPush({FIELD: said(N_("You can have at most {limit_count} links mailed per day: send this one "
+                                             "yourself, or try again tomorrow."), limit_count=limit)})
     link = links.secret_link(runtime.settings.base_url, url_token)
     for email in recipients.emails:
         event_id = audit.record(db, push.id, audit.CREATION_EMAIL_SEND, client, now)
@@ -162,16 +162,16 @@ def mail_link(runtime: Runtime, push: Push, client: Client, value, locale=None, 
     now = now or utcnow()
     runtime.throttle.hit("create", client.ip)
     if client.user_id is None or client.user_id != push.owner_id:
-        raise NotAllowed("Only the push's owner can have its link mailed.")
+        raise NotAllowed(N_("Only the push's owner can have its link mailed."))
     runtime.throttle.hit_account("mail link", client.user_id, MAIL_LINK_REQUESTS_PER_MINUTE,
-                                 "Too many email notification requests. Please try again in a minute.")
+                                 N_("Too many email notification requests. Please try again in a minute."))
     with transaction(runtime.engine) as db:
         fresh = db.get(Push, push.id)
         if fresh is None or not fresh.is_live(now):
             raise PushUnavailable(expired=fresh)
         recipients = check_recipients(runtime, client, value, locale, already_sent(db, fresh.id))
         if recipients is None:
-            raise InvalidPush({FIELD: "Enter at least one email address."})
+            raise InvalidPush({FIELD: N_("Enter at least one email address.")})
         url_token = open_link_token(runtime, fresh)
         if url_token is None:
             raise PushUnavailable(expired=fresh)
@@ -188,12 +188,15 @@ def recipients_by_event(runtime: Runtime, event_ids: list[int]) -> dict[int, Pus
     return {row.audit_event_id: row for row in rows}
 
 
-STATUS_WORDS = {"queued": "queued", "sent": "sent", "failed": "not delivered", "dropped": "not sent (the push expired first)"}
+# What became of a mailed link, as its sender reads it (catalogue entries: the pages word them).
+STATUS_WORDS = {"queued": N_("queued"), "sent": N_("sent"), "failed": N_("not delivered"),
+                "dropped": N_("not sent (the push expired first)")}
 # The same in Password Pusher's words (the API's notify_by_email.status).
 API_STATUS = {"queued": "pending", "sent": "completed", "failed": "failed", "dropped": "failed"}
 
 
-def describe_recipient(row: PushRecipient) -> str:
-    """'Link mailed to bob@example.com: sent' (audit trails on the pages)."""
-    words = STATUS_WORDS.get(row.status, row.status)
-    return f"Link mailed to {row.email}: {words}" + (f" ({row.error})" if row.status == "failed" and row.error else "")
+def recipient_facts(row: PushRecipient) -> dict[str, str]:
+    """A mailed link in an audit trail: to whom, what became of it and, when it failed, the
+    mail server's reason (in the server's words)."""
+    return {"mailed_to": row.email, "mail_status": STATUS_WORDS.get(row.status, row.status),
+            "mail_error": row.error if row.status == "failed" and row.error else ""}

@@ -81,7 +81,7 @@ def queue_mail(
     `user_id`: the account the mail belongs to, which sees it if it fails.  Link mails give
     their push (not sent once it expired) and their PushRecipient row (its status)."""
     if not runtime.settings.mail.configured:
-        raise MailUnavailable("This server sends no mail: PWP__MAIL__SMTP_ADDRESS is not set.")
+        raise MailUnavailable(N_("This server sends no mail: PWP__MAIL__SMTP_ADDRESS is not set."))
     mail_id = crypto.new_id()
     # CRLF line ends, as SMTP wants them (smtplib sends bytes as they are).
     message = letter.message(runtime.settings, now).as_bytes(policy=email.policy.SMTP)

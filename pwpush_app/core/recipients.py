@@ -191,19 +191,17 @@ def groups_of(runtime: Runtime, pushes: list[Push]) -> dict[str, list[Push]]:
     return found
 
 
-def describe_group(members: list[Push], now: datetime) -> str:
-    """'Same secret for 3: viewed by Alice; not yet by Bob; revoked: Carol.' (the dashboard)."""
+def group_facts(members: list[Push], now: datetime) -> dict[str, str]:
+    """Who of a group viewed, who has not yet and whose push ended unviewed (the dashboard words
+    it in the viewer's language): the group's size and each list's names, one per line."""
     if not members:
-        return ""
-    viewed = [m.recipient for m in members if m.views_used > 0]
-    waiting = [m.recipient for m in members if m.views_used == 0 and m.is_live(now)]
-    closed = [m.recipient for m in members if m.views_used == 0 and not m.is_live(now)]
-    parts = [f"viewed by {', '.join(viewed)}" if viewed else "viewed by nobody yet"]
-    if waiting:
-        parts.append(f"not yet by {', '.join(waiting)}")
-    if closed:
-        parts.append(f"expired unviewed: {', '.join(closed)}")
-    return f"Same secret for {len(members)}: " + "; ".join(parts) + "."
+        return {"size": "", "viewed": "", "waiting": "", "closed": ""}
+    return {
+        "size": str(len(members)),
+        "viewed": "\n".join(m.recipient or "" for m in members if m.views_used > 0),
+        "waiting": "\n".join(m.recipient or "" for m in members if m.views_used == 0 and m.is_live(now)),
+        "closed": "\n".join(m.recipient or "" for m in members if m.views_used == 0 and not m.is_live(now)),
+    }
 
 
 def describe_member(push: Push, now: datetime) -> str:

@@ -158,7 +158,8 @@ def _audit_log() -> rx.Component:
     def entry(row) -> rx.Component:
         return rx.el.li(
             rx.text(rx.text.strong(row["admin"]), " · ", t_var(row["what"]), " ", rx.text.strong(row["whom"]),
-                    rx.cond(row["detail"] != "", rx.fragment(" (", row["detail"], ")")), size="2"),
+                    rx.cond(row["detail"] != "", rx.fragment(" (", refusal_text(row["detail"], row["detail_sentences"]), ")")),
+                    size="2"),
             rx.text(t("{when} from {address}", when=local_time(row["when"]), address=t_var(row["ip"])), size="1",
                     color_scheme="gray"),
             class_name="admin-log-row",

@@ -40,7 +40,7 @@ class AdminSettingsState(rx.State):
             return None
         self.allowed, self.refusal = True, ""
         self.rows = [{"name": r.name, "value": r.value, "source": "Environment" if r.source == ENVIRONMENT else "Default",
-                      "hidden": "yes" if r.redacted else "", "about": r.description} for r in rows]
+                      "hidden": "yes" if r.redacted else "", "about": r.description, "listed": r.listed} for r in rows]
         self.from_environment = sum(1 for r in rows if r.source == ENVIRONMENT)
         return None
 
@@ -58,7 +58,8 @@ def _setting(row) -> rx.Component:
         ),
         rx.text(row["value"], size="2", class_name="setting-value", font_family="monospace",
                 style={"overflowWrap": "anywhere", "margin": "0.2rem 0"}),
-        rx.text(row["about"], size="1", color_scheme="gray"),
+        rx.text(t_var(row["about"]), rx.cond(row["listed"] != "", rx.fragment(" ", row["listed"], ".")), size="1",
+                color_scheme="gray", class_name="setting-about"),
         class_name="admin-setting",
         style={"padding": "0.55rem 0", "borderBottom": "1px solid var(--gray-a5)", "listStyle": "none"},
     )

@@ -94,9 +94,10 @@ def _figures(figures: admin_figures.Figures) -> dict:
     }
 
 
-def _log_row(row: admin_actions.LogRow) -> dict[str, str]:
+def _log_row(row: admin_actions.LogRow) -> dict:
     return {"when": iso(row.created_at), "admin": row.admin_email, "what": row.words,
-            "whom": row.target_email, "detail": row.detail, "ip": row.ip or N_("unknown address")}
+            "whom": row.target_email, "detail": row.detail, "ip": row.ip or N_("unknown address"),
+            "detail_sentences": admin_actions.detail_sentences(row.detail)}
 
 
 def _everything(admin_id: str, search: str) -> tuple[list, dict, list]:
@@ -126,7 +127,8 @@ class AdminState(rx.State):
     mail_queued: int = 0
     mail_failed: int = 0
     purge: str = ""
-    log: list[dict[str, str]] = []
+    # Each row's detail also as its sentence, for the viewer's language (`detail_sentences`).
+    log: list[dict] = []
 
     def _shut(self, refusal: str) -> None:
         self.allowed, self.users, self.log, self.pushes, self.views, self.refusal = False, [], [], [], [], refusal

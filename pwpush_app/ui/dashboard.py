@@ -36,7 +36,7 @@ from pwpush_app.ui.common import (
     runtime,
     site_base_url,
 )
-from pwpush_app.ui.components.audit_words import duration_words, user_agent_cell
+from pwpush_app.ui.components.audit_words import duration_words, lockout_text, name_list, user_agent_cell
 from pwpush_app.ui.components.browser_pushes import manage_tokens_of_this_browser
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
@@ -59,6 +59,8 @@ class DashboardState(rx.State):
     total: int = 0
     open_id: str = ""
     audit: list[dict[str, str]] = []
+    # Recipients locked out by wrong passphrases, each with its push's id ("push").
+    lockouts: list[dict[str, str]] = []
     message: str = ""
     # What the last action did ("" for nothing); server events can't raise toasts under our CSP.
     notice: str = ""
@@ -75,7 +77,7 @@ class DashboardState(rx.State):
     async def _user_or_login(self):
         user = await current_user(self)
         if user is None:
-            self.rows, self.audit, self.total, self.loaded = [], [], 0, False
+            self.rows, self.audit, self.lockouts, self.total, self.loaded = [], [], [], 0, False
         return user
 
     async def _refresh(self, user_id: str) -> None:
@@ -90,7 +92,7 @@ class DashboardState(rx.State):
         self.rows, self.total, self.loaded = snap.rows, snap.total, True
         if self.open_id and not snap.audit and not any(r["id"] == self.open_id for r in snap.rows):
             self.open_id = ""
-        self.audit = snap.audit
+        self.audit, self.lockouts = snap.audit, snap.lockouts
 
     @rx.event
     async def load(self):
@@ -209,12 +211,46 @@ class DashboardState(rx.State):
 
 # --- the page ---------------------------------------------------------------------------------------
 
+def _audit_event(event: rx.Var) -> rx.Component:
+    """What happened; a mailed link says to whom and what became of the mail (a failure with
+    the mail server's own reason)."""
+    return rx.cond(
+        event["mailed_to"] != "",
+        rx.fragment(t("Link mailed to {address}: {status}", address=event["mailed_to"], status=t_var(event["mail_status"])),
+                    rx.cond(event["mail_error"] != "", rx.text(" (", event["mail_error"], ")", as_="span", weight="regular"))),
+        t_var(event["event"]),
+    )
+
+
+def _group_words(row: rx.Var) -> rx.Component:
+    """'Same secret for 3 recipients. Viewed by Alice. Not yet viewed by Bob and Carol.'"""
+    return rx.text(
+        t("Same secret for {count} recipients.", count=row["group_size"]), " ",
+        rx.cond(row["group_viewed"] != "", t("Viewed by {names}.", names=name_list(row["group_viewed"])),
+                t("Viewed by nobody yet.")),
+        rx.cond(row["group_waiting"] != "",
+                rx.text(" ", t("Not yet viewed by {names}.", names=name_list(row["group_waiting"])), as_="span")),
+        rx.cond(row["group_closed"] != "",
+                rx.text(" ", t("Expired unviewed: {names}.", names=name_list(row["group_closed"])), as_="span")),
+        size="1", color_scheme="gray",
+    )
+
+
+def _lockouts_of(row: rx.Var) -> rx.Component:
+    return rx.foreach(DashboardState.lockouts, lambda lockout: rx.cond(
+        lockout["push"] == row["id"],
+        rx.hstack(rx.icon("lock", size=12, aria_hidden="true", flex_shrink="0", color="var(--amber-11)"),
+                  rx.text(lockout_text(lockout), size="1", color_scheme="amber"),
+                  spacing="1", align="start", class_name="dash-lockout"),
+    ))
+
+
 def _audit_list() -> rx.Component:
     return rx.vstack(
         rx.foreach(
             DashboardState.audit,
             lambda e: rx.box(
-                rx.text(local_time(e["time"]), " · ", rx.text.strong(t_var(e["event"])), size="1"),
+                rx.text(local_time(e["time"]), " · ", rx.text.strong(_audit_event(e)), size="1"),
                 rx.hstack(rx.text(e["ip"], " · ", size="1", color_scheme="gray"),
                           rx.box(user_agent_cell(e), font_size="var(--font-size-1)"), spacing="1", align="start"),
                 class_name="dash-audit-row",
@@ -274,11 +310,10 @@ def _push_row(row: rx.Var) -> rx.Component:
             ),
             copy_on_arrival(id=COPY_PREFIX + row["id"].to(str), label=t("Your browser did not allow copying: copy the link here."),
                             class_name="dash-copy-fallback"),
-            rx.cond(row["group"] != "", rx.hstack(rx.icon("users", size=12, aria_hidden="true", flex_shrink="0"),
-                                                  rx.text(row["group"], size="1", color_scheme="gray"),
-                                                  spacing="1", align="center", class_name="dash-group")),
-            rx.cond(row["lockout"] != "", rx.text(rx.icon("lock", size=12, aria_hidden="true"), " ", row["lockout"], size="1",
-                                                  color_scheme="amber", class_name="dash-lockout")),
+            rx.cond(row["group_size"] != "", rx.hstack(rx.icon("users", size=12, aria_hidden="true", flex_shrink="0"),
+                                                       _group_words(row), spacing="1", align="center",
+                                                       class_name="dash-group")),
+            _lockouts_of(row),
             rx.cond(DashboardState.open_id == row["id"], _audit_list()),
             spacing="2",
             width="100%",

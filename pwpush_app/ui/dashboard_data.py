@@ -8,18 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.link_mail import describe_recipient, recipients_by_event
+from pwpush_app.core.link_mail import recipient_facts, recipients_by_event
 from pwpush_app.core.owners import audit_trail, count_pushes_of_owner, pushes_of_owner
-from pwpush_app.core.recipients import describe_group, groups_of
+from pwpush_app.core.recipients import group_facts, groups_of
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.ui.common import KIND_LABELS
 from pwpush_app.ui.components.audit_words import (
     EXPIRED_REASONS,
     describe_event,
-    describe_lockout,
-    describe_user_agent,
     iso_moment,
+    lockout_facts,
+    user_agent_facts,
 )
 from pwpush_app.ui.i18n import N_
 
@@ -31,19 +31,21 @@ class Snapshot:
     rows: list[dict[str, str]]
     total: int
     audit: list[dict[str, str]] = field(default_factory=list)
+    # Recipients locked out by wrong passphrases, each with the id of its push ("push").
+    lockouts: list[dict[str, str]] = field(default_factory=list)
 
 
-def _lockout_text(runtime: Runtime, push, now) -> str:
-    """Recipients locked out by wrong passphrases, for the row (pushes with a passphrase only)."""
+def _lockouts(runtime: Runtime, push, now) -> list[dict[str, str]]:
+    """Recipients locked out by wrong passphrases (pushes with a passphrase only)."""
     if push.expired or not push.has_passphrase:
-        return ""
+        return []
     settings = runtime.settings
-    return " ".join(describe_lockout(found.ip, found.until, settings.passphrase_max_failures,
-                                     settings.passphrase_push_max_failures)
-                    for found in passphrase_lockouts(runtime, push, now))
+    return [{"push": push.id, **lockout_facts(found.ip, found.until, settings.passphrase_max_failures,
+                                              settings.passphrase_push_max_failures)}
+            for found in passphrase_lockouts(runtime, push, now)]
 
 
-def _row(push, now, lockout: str = "", group: str = "") -> dict[str, str]:
+def _row(push, now, group: dict[str, str]) -> dict[str, str]:
     return {
         "id": push.id,
         "name": push.name or "",
@@ -55,20 +57,23 @@ def _row(push, now, lockout: str = "", group: str = "") -> dict[str, str]:
         "expired_at": iso_moment(push.expired_at),
         "reason": EXPIRED_REASONS.get(push.expired_reason or "", N_("it expired")) if push.expired else "",
         "active": "" if push.expired else "yes",
-        "lockout": lockout,
-        # One of several recipients' pushes of the same secret (core/recipients.py).
+        # One of several recipients' pushes of the same secret (core/recipients.py): the group's
+        # size and who viewed, who has not yet, whose push ended unviewed.
         "recipient": push.recipient or "",
-        "group": group,
+        **{f"group_{key}": value for key, value in group.items()},
     }
+
+
+NOT_MAILED = {"mailed_to": "", "mail_status": "", "mail_error": ""}
 
 
 def audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
     # A mailed link says to whom and what became of the mail.
     mailed = recipients_by_event(runtime, [e.id for e in events if e.kind == "creation_email_send"])
     return [
-        {"time": iso_moment(e.created_at),
-         "event": describe_recipient(mailed[e.id]) if e.id in mailed else describe_event(e.kind, e.actor),
-         "ip": e.ip or "–", "browser": describe_user_agent(e.user_agent), "user_agent": e.user_agent or "–"}
+        {"time": iso_moment(e.created_at), "event": describe_event(e.kind, e.actor),
+         **(recipient_facts(mailed[e.id]) if e.id in mailed else NOT_MAILED),
+         "ip": e.ip or "–", **user_agent_facts(e.user_agent), "user_agent": e.user_agent or "–"}
         for e in events
     ]
 
@@ -84,5 +89,5 @@ def dashboard_snapshot(runtime: Runtime, user_id: str, tab: str, page: int, sear
     if open_id and any(p.id == open_id for p in found):
         audit = audit_rows(runtime, audit_trail(runtime, next(p for p in found if p.id == open_id)))
     groups = groups_of(runtime, found)
-    return Snapshot(rows=[_row(p, now, _lockout_text(runtime, p, now), describe_group(groups.get(p.group_id or "", []), now))
-                          for p in found], total=total, audit=audit)
+    return Snapshot(rows=[_row(p, now, group_facts(groups.get(p.group_id or "", []), now)) for p in found],
+                    total=total, audit=audit, lockouts=[lockout for p in found for lockout in _lockouts(runtime, p, now)])

@@ -27,12 +27,12 @@ from pwpush_app.ui.components.audit_words import (
     EXPIRED_REASONS,
     MEMBER_ENDS,
     describe_event,
-    describe_user_agent,
     duration_words,
     iso_moment,
     lockout_facts,
     lockout_text,
     user_agent_cell,
+    user_agent_facts,
 )
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button
@@ -151,7 +151,7 @@ class ManageState(rx.State):
                 "time": iso_moment(event.created_at),
                 "event": describe_event(event.kind, event.actor),
                 "ip": event.ip or "–",
-                "browser": describe_user_agent(event.user_agent),
+                **user_agent_facts(event.user_agent),
                 "user_agent": event.user_agent or "–",
                 "referrer": event.referrer or "–",
             }

@@ -77,6 +77,18 @@ def test_malformed_envelope_is_refused(api, runtime, case):
     assert _pushes(runtime) == []
 
 
+def test_a_malformed_envelope_is_explained_in_the_asker_s_language(api, runtime):
+    """The sentence is translated; the detail keeps the protocol's field names."""
+    answer = api.post("/api/v2/pushes", json={"push": {"payload": BAD_ENVELOPES["a short iv"], "end_to_end": True}},
+                      headers={"Accept-Language": "de"})
+    assert answer.status_code == 422
+    assert answer.json()["payload"] == [
+        "Der Inhalt eines Ende-zu-Ende-verschlüsselten Pushs muss der Umschlag sein, den der Browser oder Client "
+        "verschlüsselt hat (docs/api.md, \"End-to-end pushes\"): iv is 12 bytes and ct holds at least the 16-byte "
+        "tag and one byte."]
+    assert _pushes(runtime) == []
+
+
 @pytest.mark.parametrize("fields, field", [
     ({"kind": "url"}, "end_to_end"),
     ({"kind": "qr"}, "end_to_end"),

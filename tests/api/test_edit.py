@@ -62,7 +62,7 @@ def test_bad_edits_name_each_field_and_change_nothing(api, alice):
     assert api.patch(f"/api/v2/pushes/{token}", content=b"{not json", headers={**alice, "Content-Type": "application/json"}
                      ).status_code == 400
     assert api.patch(f"/api/v2/pushes/{token}", files={"push[name]": (None, "x")}, headers=alice).status_code == 415
-    after = api.get(f"/api/v2/pushes/active", headers=alice).json()[0]
+    after = api.get("/api/v2/pushes/active", headers=alice).json()[0]
     assert (after["expire_after_views"], after["views_remaining"]) == (3, 2)
 
 

@@ -43,7 +43,12 @@ def test_the_forms_posts_are_404_and_set_no_cookie_while_the_api_takes_tokens(ma
             answer = client.post(path, data={"email": "carol@example.com", "password": PASSWORD,
                                              "password_confirmation": PASSWORD}, headers=ORIGIN, follow_redirects=False)
             assert answer.status_code == 404 and "set-cookie" not in answer.headers, path
-            assert answer.json()["message"] == accounts.MESSAGES["logins_disabled"]
+            assert answer.json() == {"error": "Not found", "message": accounts.MESSAGES["logins_disabled"]}
+        # A French browser reads why in French; the shape and status stay.
+        answer = client.post("/session", data={"email": "carol@example.com", "password": PASSWORD},
+                             headers={**ORIGIN, "Accept-Language": "fr"}, follow_redirects=False)
+        assert answer.status_code == 404 and set(answer.json()) == {"error", "message"}
+        assert answer.json()["message"].startswith("Les connexions sont désactivées"), answer.json()
         created = client.post("/api/v2/pushes", json={"push": {"payload": "by token"}},
                               headers={"Authorization": f"Bearer {token}"})
         assert created.status_code == 201

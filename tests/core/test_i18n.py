@@ -28,6 +28,8 @@ SAME_AS_ENGLISH_ALLOWED |= {("ca", "Secret"), ("fr", "Secret"), ("ro", "Secret")
                             ("ro", "Separator"), ("de", "Passphrase (optional)"), ("it", "File {number}")}
 # The account pages' words (issue 19): Italian says "Password" too, German and Dutch "Passkeys".
 SAME_AS_ENGLISH_ALLOWED |= {("it", "Password"), ("de", "Passkeys"), ("nl", "Passkeys")}
+# A mailed link's state: Icelandic "sent" is English's word (issue 19).
+SAME_AS_ENGLISH_ALLOWED |= {("is", "sent")}
 # "Webhooks" is the technical word itself in these languages.
 SAME_AS_ENGLISH_ALLOWED |= {(code, "Webhooks") for code in ("de", "fr", "es", "nl", "pt-BR", "pt-PT", "ca", "da")}
 

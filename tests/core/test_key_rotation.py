@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from pwpush_app.core import keys
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import PushUnavailable
-from pwpush_app.core.clock import utcnow
 from pwpush_app.core.keys import rotate_keys
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.records import find_managed, find_push, open_note

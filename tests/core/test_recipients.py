@@ -10,7 +10,7 @@ from sqlalchemy import text
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.errors import InvalidPush, PushUnavailable, WrongPassphrase
 from pwpush_app.core.owners import PushEdit, edit_push, expire_by_owner, manage_view
-from pwpush_app.core.recipients import create_group, describe_group, describe_member, group_of, groups_of
+from pwpush_app.core.recipients import create_group, describe_member, group_facts, group_of, groups_of
 from pwpush_app.core.records import find_push
 from pwpush_app.core.reveal import expire_by_viewer, reveal_push
 
@@ -61,8 +61,8 @@ def test_viewing_or_revoking_one_leaves_the_others_untouched(runtime):
     assert members["Alice"].startswith("viewed 1 of 1 time") and "all views used" in members["Alice"]
     assert members["Bob"] == "not viewed yet; expired (revoked)"
     assert members["Carol"] == "not viewed yet; live"
-    assert describe_group(group_of(runtime, alice.push), T0) == (
-        "Same secret for 3: viewed by Alice; not yet by Carol; expired unviewed: Bob.")
+    assert group_facts(group_of(runtime, alice.push), T0) == {
+        "size": "3", "viewed": "Alice", "waiting": "Carol", "closed": "Bob"}
     # A recipient's own delete reaches only their push as well.
     expire_by_viewer(runtime, carol.url_token, ALICE, now=T0)
     assert push_row(runtime, carol.push.id)["expired_reason"] == "viewer"

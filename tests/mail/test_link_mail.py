@@ -121,5 +121,6 @@ def test_a_refused_recipient_shows_in_the_audit_trail(make_runtime, smtp_server)
     send_due_mails(runtime, "w")
     push = find_push(runtime, created.url_token)
     [row] = link_mail.recipients_by_event(runtime, [e.id for e in audit_trail(runtime, push)]).values()
-    assert link_mail.describe_recipient(row) == "Link mailed to gone@example.org: not delivered (The mail server refused " \
-                                                "the recipient: 550 5.1.1 User unknown)"
+    assert link_mail.recipient_facts(row) == {
+        "mailed_to": "gone@example.org", "mail_status": "not delivered",
+        "mail_error": "The mail server refused the recipient: 550 5.1.1 User unknown"}

@@ -11,9 +11,11 @@ import re
 import uuid
 
 import pytest
-from ui_helpers import LAPTOP, PHONE, SCREENSHOTS, push_directly, signed_up_on, wait_until_ready
+from ui_helpers import LAPTOP, PASSWORD, PHONE, SCREENSHOTS, push_directly, signed_up_on, wait_until_ready
 
+from pwpush_app.core import accounts, admin_actions
 from pwpush_app.core.admin import set_admin
+from pwpush_app.core.audit import Client
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +47,12 @@ def test_the_admin_pages_speak_french_to_a_french_administrator(live_server, ser
         page = context.new_page()
         signed_up_on(page, live_server.url, email, "/login")
         set_admin(server_runtime, email)
+        # An action whose log line carries a detail: locking an account ends its session.
+        locked = f"locked-{uuid.uuid4().hex[:8]}@example.com"
+        target = accounts.sign_up(server_runtime, locked, PASSWORD)
+        accounts.log_in(server_runtime, locked, PASSWORD, "192.0.2.1")
+        admin_actions.lock(server_runtime, accounts.log_in(server_runtime, email, PASSWORD, "192.0.2.1").user.id,
+                           target.id, Client(ip="192.0.2.1"))
         problems = {}
 
         page.goto(live_server.url + "/admin")
@@ -61,6 +69,7 @@ def test_the_admin_pages_speak_french_to_a_french_administrator(live_server, ser
         # The account's creation, written by the browser: French month, Paris time.
         assert re.search(r"Créé le \d{1,2} [a-zéû]+\.? \d{4}", me.inner_text()), me.inner_text()
         assert "Journal d'audit" in page.inner_text("#admin-audit h2")
+        assert f"{locked} (1 session terminée)" in page.inner_text("#admin-audit"), page.inner_text("#admin-audit")
         assert re.search(r"\d+ en attente, \d+ en échec", page.inner_text("#admin-mail"))
         _shot(page, "admin-fr")
         problems["admin"] = _problems(page)
@@ -79,6 +88,13 @@ def test_the_admin_pages_speak_french_to_a_french_administrator(live_server, ser
         page.wait_for_selector(".admin-setting")
         assert re.fullmatch(r"\d+ définis dans l'environnement, \d+ au total\.", page.inner_text("#settings-count"))
         assert "Par défaut" in page.inner_text("#admin-settings")
+        # What each setting does, in French; codes stay as they are.
+        about = page.locator(".admin-setting", has_text="PWPUSH_DATA_DIR").locator(".setting-about")
+        assert about.inner_text() == "Dossier de la base SQLite, du fichier de clé généré et des fichiers chiffrés."
+        languages = page.locator(".admin-setting", has_text="PWP__ENABLED_LANGUAGE_CODES").locator(".setting-about")
+        assert languages.inner_text().endswith(": ar, ca, cs, da, de, en, es, eu, fi, fr, hi, hu, id, is, it, ja, ko, lv, "
+                                               "nl, no, pl, pt-BR, pt-PT, ro, ru, sk, sr, sv, th, uk, ur, zh-CN."), \
+            languages.inner_text()
         problems["settings"] = _problems(page)
     finally:
         context.close()

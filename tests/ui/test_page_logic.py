@@ -116,12 +116,16 @@ def test_a_qr_push_is_drawn_as_an_svg_in_memory(tmp_path, monkeypatch):
 
 def test_the_audit_log_tells_an_opening_without_the_passphrase_from_a_wrong_one():
     from pwpush_app.core.audit import NO_PASSPHRASE
-    from pwpush_app.ui.components.audit_words import describe_event, describe_user_agent
+    from pwpush_app.ui.components.audit_words import describe_event, user_agent_facts
 
     assert describe_event("failed_passphrase", None) == "Wrong passphrase"
     assert describe_event("failed_passphrase", NO_PASSPHRASE) == "Opened without the passphrase (not counted as a guess)"
-    assert describe_user_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                               "Chrome/126.0.0.0 Safari/537.36") == "Chrome 126 on Linux"
+    assert user_agent_facts("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                            "Chrome/126.0.0.0 Safari/537.36") == {
+        "agent_browser": "Chrome 126", "agent_system": "Linux", "agent_device": "", "agent_short": ""}
+    assert user_agent_facts("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")["agent_device"] == "bot"
+    assert user_agent_facts("")["agent_short"] == "–"
+    assert user_agent_facts("x" * 80)["agent_short"] == "x" * 60 + "…"
 
 
 def test_sentences_of_reads_a_text_a_said_text_and_an_exception_raised_with_either():

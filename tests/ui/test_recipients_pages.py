@@ -14,8 +14,13 @@ import pytest
 from ui_helpers import reveal_in, screenshots, sign_up, wait_until_ready
 
 from pwpush_app import e2e_client
+from pwpush_app.core import accounts
+from pwpush_app.core.audit import Client
+from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.e2e import encrypt
+from pwpush_app.core.errors import WrongPassphrase
 from pwpush_app.core.records import find_push
+from pwpush_app.core.reveal import reveal_push
 
 pytestmark = pytest.mark.browser
 
@@ -80,10 +85,11 @@ def test_a_link_per_recipient_who_has_viewed_and_revoking_one(live_server, serve
     assert bob.expired_reason == "owner" and bob.recipient == "Bob"
 
 
-def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, new_page):
+def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, server_runtime, new_page):
     base = live_server.url
     page = new_page()
-    sign_up(page, base, f"group-{secrets.token_hex(4)}@example.com")
+    email = f"group-{secrets.token_hex(4)}@example.com"
+    sign_up(page, base, email)
     _fill_and_create(page, base, "dash group " + secrets.token_hex(4), "Alice, Bob", name="dash group")
     page.wait_for_function("() => document.getElementById('share-group-link-1').value.length > 0")
     assert reveal_in(new_page(), page.input_value("#share-group-link-0")).startswith("dash group")
@@ -92,8 +98,29 @@ def test_the_dashboard_shows_the_group_and_who_has_viewed(live_server, new_page)
     page.wait_for_selector(".dash-group")
     badges = sorted(page.locator(".dash-recipient").all_inner_texts())
     assert badges == ["For Alice", "For Bob"]
-    assert set(page.locator(".dash-group").all_inner_texts()) == {"Same secret for 2: viewed by Alice; not yet by Bob."}
+    assert set(page.locator(".dash-group").all_inner_texts()) == {
+        "Same secret for 2 recipients. Viewed by Alice. Not yet viewed by Bob."}
     screenshots(page, "recipients-dashboard")
+
+    # A recipient at one address typed wrong passphrases for another push of this sender's.
+    user, _token = accounts.issue_api_token(server_runtime, email)
+    guarded = create_push(server_runtime, NewPush(payload="guarded", passphrase="right one"), Client(user_id=user.id))
+    for guess in range(server_runtime.settings.passphrase_max_failures):
+        with pytest.raises(WrongPassphrase):
+            reveal_push(server_runtime, guarded.url_token, Client(ip="203.0.113.7"), passphrase=f"guess {guess}")
+    page.reload()
+    lockout = page.locator(f".dash-push[data-push='{guarded.push.id}'] .dash-lockout")
+    lockout.wait_for()
+    assert lockout.inner_text().startswith("A recipient at 203.0.113.7 typed 5 wrong passphrases: their attempts are "
+                                           "paused until "), lockout.inner_text()
+
+    # In French: the sentences, the list of names and the lock-out, as French writes them.
+    page.goto(base + "/dashboard?locale=fr")
+    page.wait_for_function("() => (document.querySelector('.dash-group')?.innerText || '').startsWith('Même')")
+    assert set(page.locator(".dash-group").all_inner_texts()) == {
+        "Même secret pour 2 destinataires. Vu par Alice. Pas encore vu par Bob."}
+    assert "203.0.113.7" in lockout.inner_text() and "paused" not in lockout.inner_text()
+    screenshots(page, "recipients-dashboard-fr")
 
 
 def test_the_instance_policies_on_the_create_page(strict_site, new_page):

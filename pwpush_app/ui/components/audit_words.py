@@ -69,35 +69,27 @@ def describe_event(kind: str, actor: str | None) -> str:
     return label
 
 
-def describe_user_agent(raw: str) -> str:
-    """'Chrome 126 on Windows 10', 'Mobile Safari 17 on iOS 17 (iPhone)', 'curl 8',
-    'Slackbot-LinkExpanding 1 (a bot)'; the raw string when nothing is recognised.
-    (ua-parser: ~7 ms for a string first seen, then cached.)"""
+def user_agent_facts(raw: str) -> dict[str, str]:
+    """What an audit row says of the browser ('Chrome 126 on Windows 10', 'Mobile Safari 17 on
+    iOS 17 (iPhone)', 'Slackbot-LinkExpanding 1 (a bot)'), as names the page words in the
+    viewer's language (`user_agent_cell`); `agent_short`: the raw string when nothing is
+    recognised.  (ua-parser: ~7 ms for a string first seen, then cached.)"""
+    facts = {"agent_browser": "", "agent_system": "", "agent_device": "", "agent_short": "–"}
     if not raw:
-        return "–"
+        return facts
     from ua_parser import parse as parse_user_agent  # not at every server start (~15-35 ms)
 
     found = parse_user_agent(raw[:255]).with_defaults()
     browser = " ".join(p for p in (found.user_agent.family, found.user_agent.major) if p and p != "Other")
     system = " ".join(p for p in (found.os.family, found.os.major) if p and p != "Other")
     if not browser and not system:
-        return raw[:60] + ("…" if len(raw) > 60 else "")
-    text = " on ".join(p for p in (browser or "Unknown browser", system) if p)
-    if found.device.family == "Spider":
-        text += " (a bot)"
-    elif found.device.family not in ("Other", "") and found.device.family not in text:
-        text += f" ({found.device.family})"
-    return text
-
-
-def describe_lockout(ip: str | None, until: datetime, max_failures: int, push_max_failures: int) -> str:
-    """What the owner reads about recipients locked out by wrong passphrases."""
-    when = f"{until.day} {until.astimezone(timezone.utc):%b %Y, %H:%M} UTC"
-    if ip is None:
-        return (f"Locked for everyone: {push_max_failures} wrong passphrases from all recipients together. "
-                f"Attempts are refused until {when}.")
-    return (f"A recipient at {ip} typed {max_failures} wrong passphrases: their attempts are paused until {when}. "
-            "Check that they have the right passphrase.")
+        return facts | {"agent_short": raw[:60] + ("…" if len(raw) > 60 else "")}
+    device = found.device.family
+    if device == "Spider":
+        device = "bot"
+    elif device in ("Other", "") or device in browser or device in system:
+        device = ""
+    return facts | {"agent_browser": browser, "agent_system": system, "agent_device": device, "agent_short": ""}
 
 
 def lockout_facts(ip: str | None, until: datetime, max_failures: int, push_max_failures: int) -> dict[str, str]:
@@ -137,11 +129,36 @@ def duration_words(seconds: rx.Var) -> rx.Var:
     ).to(str)
 
 
+def name_list(names: rx.Var) -> rx.Var:
+    """Names given one per line as a list in the viewer's language ('Alice, Bob and Carol',
+    'Alice, Bob et Carol')."""
+    locale = LanguageState.locale
+    return rx.Var(
+        f"new Intl.ListFormat({locale} || 'en', {{ type: 'conjunction' }}).format(({names}).split('\\n'))",
+        _var_data=rx.vars.VarData.merge(names._get_all_var_data(), locale._get_all_var_data()),
+    ).to(str)
+
+
+def _user_agent_words(event: rx.Var) -> rx.Var | rx.Component:
+    browser, system, device = event["agent_browser"], event["agent_system"], event["agent_device"]
+    named = rx.cond(
+        system != "",
+        t("{browser} on {system}", browser=rx.cond(browser != "", browser, t("Unknown browser")), system=system),
+        browser,
+    )
+    return rx.cond(
+        event["agent_short"] != "",
+        event["agent_short"],
+        rx.fragment(named, rx.cond(device == "bot", rx.fragment(" ", t("(a bot)")),
+                                   rx.cond(device != "", rx.fragment(" (", device, ")")))),
+    )
+
+
 def user_agent_cell(event: rx.Var) -> rx.Component:
     """An audit row's browser and system, the raw user agent a click away (a native
     disclosure, so the keyboard opens it too)."""
     return rx.el.details(
-        rx.el.summary(event["browser"], style={"cursor": "pointer"}),
+        rx.el.summary(_user_agent_words(event), style={"cursor": "pointer"}),
         rx.text(event["user_agent"], size="1", color_scheme="gray", word_break="break-all", class_name="raw-user-agent"),
         class_name="user-agent",
     )
