@@ -28,9 +28,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
@@ -42,6 +42,9 @@ from pwpush_app.core.models_mail import Webhook, WebhookDelivery
 from pwpush_app.core.outbox import retry_wait, wake_after_commit
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealing import open_field, reseal_field, seal_record
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("pwpush.webhooks")
 
@@ -267,6 +270,7 @@ def _claim_next(runtime: Runtime, holder: str, now: datetime) -> tuple[WebhookDe
 
 def _call(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str) -> tuple[int | None, str]:
     """POST the event; (HTTP status or None, error or "" when delivered)."""
+    import httpx
     body = delivery.body.encode()
     timestamp = int(time.time())
     headers = {
@@ -291,6 +295,8 @@ def _call(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str
 
 def deliver_due(runtime: Runtime, holder: str, clock=utcnow) -> int:
     """Call every endpoint whose event is due; returns how many calls were made."""
+    import httpx  # here, not at every start: httpx imports its command line's rich and pygments (~0.1-0.2 s)
+
     settings = runtime.settings.mail
     calls = 0
     with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False) as client:
