@@ -138,7 +138,8 @@ page(ask_page, "/ask/[token]", (N_("Someone asks you for a secret"),), on_load=A
 page(api_token_page, "/api-token", (N_("API token"),), on_load=TokenState.load)
 page(admin_page, "/admin", (N_("Administration"),), on_load=AdminState.load)
 page(admin_pushes_page, "/admin/pushes", (N_("Pushes"), N_("Administration")), on_load=AdminPushesState.load)
-page(admin_settings_page, "/admin/settings", (N_("Settings"), N_("Administration")), on_load=AdminSettingsState.load)
+page(admin_settings_page, "/admin/settings", (N_("Settings"), N_("Administration")),
+     on_load=[LanguageState.include("settings"), AdminSettingsState.load])
 page(not_found_page, "404", (N_("Page not found"),))
 app.register_lifespan_task(purge_job)
 app.register_lifespan_task(mail_job)

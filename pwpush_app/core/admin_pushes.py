@@ -78,7 +78,7 @@ def _page_number(page) -> int:
     try:
         number = int(page)
     except (TypeError, ValueError):
-        raise BadListRequest("The page must be a whole number from 1.") from None
+        raise BadListRequest(said(N_("{field} must be a whole number."), field="page")) from None
     return min(max(number, 1), MAX_PAGE)
 
 

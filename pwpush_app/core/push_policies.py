@@ -174,20 +174,6 @@ def allowed_ips_list(push: Push) -> list[str]:
     return (push.allowed_ips or "").split()
 
 
-def describe_policies(push: Push) -> str:
-    """The sender's policies as its owner reads them ("" for none)."""
-    parts = []
-    if push.allowed_ips:
-        parts.append("Opens only from " + ", ".join(allowed_ips_list(push)) + ".")
-    if push.burn_after_failed_passphrases:
-        count = push.burn_after_failed_passphrases
-        parts.append("Deleted by the first wrong passphrase." if count == 1
-                     else f"Deleted by {count} wrong passphrases in all.")
-    if push.verifies_recipient:
-        parts.append("Opens only with a code emailed to the recipient.")
-    return " ".join(parts)
-
-
 # --- burn after N wrong passphrases ----------------------------------------------------------------
 
 def burns_left(push: Push, wrong_so_far: int) -> int | None:

@@ -8,7 +8,9 @@ request of the person looking at the page (core/i18n.py: ?locale=, the remembere
 Accept-Language, PWP__DEFAULT_LOCALE) and sends that language's catalogue with the state.
 
 English costs nothing (its catalogue is empty: every lookup falls back); another language
-costs its catalogue once per page load, in the same message as the page's other state.
+costs its catalogue once per tab (~110 KB for French), in the same message as the page's other
+state.  Entries only some pages show are a *part* (`PARTS`: the settings' descriptions, ~25 KB)
+that a page asks for on load (`LanguageState.include`), not sent to every recipient.
 Text the server sends (`RevealState.message`, a core refusal) is sent in English and looked
 up the same way with `t_var`, so it follows a switch of language made after it arrived.
 Dates reach the page as ISO moments and are written by the browser (`local_time`): the
@@ -18,6 +20,7 @@ viewer's time zone, their language's format.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import reflex as rx
 from reflex.vars import VarData
@@ -25,7 +28,7 @@ from reflex_base.utils.imports import ImportVar
 
 from pwpush_app.core.account_language import remember_language
 from pwpush_app.core.i18n import COOKIE, LANGUAGES, N_, catalogue, choose_locale, direction, normalise, text_of
-from pwpush_app.settings import get_settings
+from pwpush_app.settings import SETTINGS_TABLE, get_settings
 from pwpush_app.ui.common import in_thread, runtime
 from pwpush_app.ui.session import current_user
 
@@ -33,6 +36,17 @@ LIBRARY = rx.asset("components/i18n.js").importable_path
 A_YEAR = 365 * 24 * 3600
 __all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "page_title", "refusal_text", "sentences_of", "t",
            "t_var", "time_from_now"]
+
+
+# Catalogue entries sent only to the pages that ask for them (by name).
+PARTS = {"settings": lambda: {doc.description for doc in SETTINGS_TABLE}}  # /admin/settings
+
+
+@lru_cache(maxsize=256)
+def page_strings(code: str, parts: tuple[str, ...] = ()) -> dict[str, str]:
+    """The catalogue a page of this language needs: everything but the parts it did not ask for."""
+    left_out = set().union(*(words() for name, words in PARTS.items() if name not in parts))
+    return {english: text for english, text in catalogue(code).items() if english not in left_out}
 
 
 class LanguageState(rx.State):
@@ -44,13 +58,23 @@ class LanguageState(rx.State):
     offered: list[list[str]] = [["en", "English"]]
     # The visitor's own choice (a switch, or ?locale=), remembered by this browser.
     remembered: str = rx.Cookie("", name=COOKIE, max_age=A_YEAR, same_site="lax", path="/")
+    # The catalogue parts (PARTS) this tab's pages have asked for (kept on the server).
+    _parts: list[str] = []
 
     def _use(self, code: str) -> None:
-        # The catalogue (~100 KB for a whole language) goes to the browser when the language
-        # changes, not again at each page this tab moves to.
-        if code != self.locale or len(self.strings) != len(catalogue(code)):
-            self.strings = catalogue(code)
+        # The catalogue goes to the browser when the language (or a part) changes, not again
+        # at each page this tab moves to.
+        wanted = page_strings(code, tuple(self._parts))
+        if code != self.locale or len(self.strings) != len(wanted):
+            self.strings = wanted
         self.locale, self.direction = code, direction(code)
+
+    @rx.event
+    def include(self, part: str):
+        """On load of a page that shows a part of the catalogue (after `choose`)."""
+        if part in PARTS and part not in self._parts:
+            self._parts = [*self._parts, part]
+            self._use(self.locale)
 
     @rx.event
     def choose(self):

@@ -138,3 +138,17 @@ def test_sentences_of_reads_a_text_a_said_text_and_an_exception_raised_with_eith
     assert sentences_of(locked) == sentences_of(AdminRefused(locked)) == expected
     # Plain text (a page's own notice) and an exception with plain text have none: shown as they are.
     assert sentences_of("You are logged out.") == sentences_of(AdminRefused("Nope.")) == []
+
+
+def test_the_settings_descriptions_go_only_to_the_page_that_shows_them():
+    """A recipient's first page carries no admin settings' descriptions (~25 KB in French);
+    /admin/settings asks for them (LanguageState.include), and nothing else differs."""
+    from pwpush_app.core.i18n import catalogue
+    from pwpush_app.ui.i18n import page_strings
+
+    about_data_dir = "Folder for the SQLite database, the generated key file and encrypted files."
+    everyday, with_settings = page_strings("fr"), page_strings("fr", ("settings",))
+    assert about_data_dir not in everyday and with_settings[about_data_dir].startswith("Dossier")
+    assert with_settings == catalogue("fr")
+    assert {k: v for k, v in with_settings.items() if k in everyday} == everyday
+    assert page_strings("fr", ("no such part",)) == everyday
