@@ -59,7 +59,9 @@ export function sentences(strings, parts, lang) {
       const word = unit
         ? new Intl.NumberFormat(lang || "en", { style: "unit", unit, unitDisplay: "long" }).format(amount)
         : name.endsWith("_count") ? new Intl.NumberFormat(lang || "en").format(value)
-        : name === "time" ? localTime(value, lang) : String(value);
+        : name === "time" ? localTime(value, lang)
+        : name.endsWith("_said") && strings && Object.hasOwn(strings, value) ? strings[value]  // a catalogue entry
+        : String(value);
       shown = shown.replaceAll("{" + name + "}", word);
     }
     return shown;

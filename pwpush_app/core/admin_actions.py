@@ -24,7 +24,6 @@ PWP__DISABLE_LOGINS closes the admin area like every account page (LoginsClosed)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +36,7 @@ from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of_pushes
-from pwpush_app.core.i18n import N_, said
+from pwpush_app.core.i18n import N_, said, sentences_in
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, PushFile, User
 from pwpush_app.core.models_admin import AdminAction
 from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
@@ -133,14 +132,7 @@ def _count(n: int, words: tuple[str, str]) -> str:
 
 def detail_sentences(detail: str) -> list[dict]:
     """The logged detail's sentence and values (none for a detail no template made)."""
-    for template in DETAILS:
-        pattern = re.escape(template)
-        for name in re.findall(r"\{(\w+)\}", template):
-            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)")
-        found = re.fullmatch(pattern, detail or "")
-        if found:
-            return [{"text": template, "values": found.groupdict()}]
-    return []
+    return sentences_in(detail, DETAILS)
 
 
 def _end_sessions(db: Session, user_id: str) -> int:

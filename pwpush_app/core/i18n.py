@@ -154,6 +154,8 @@ def span_words(minutes: int, code: str = "en") -> str:
 
 
 def _word(name: str, value, code: str) -> str:
+    if name.endswith("_said"):  # a value that is itself a catalogue entry: "it did not answer in time"
+        return translate(code, str(value))
     if not isinstance(value, int) or isinstance(value, bool):
         return str(value)
     babel = _babel(code) if code != "en" else None
@@ -173,6 +175,25 @@ def _fill(template: str, values: dict, code: str) -> str:
     """One pass: a value that itself holds "{name}" (a push's name, an address) stays as it is."""
     return _PLACEHOLDER.sub(lambda found: _word(found[1], values[found[1]], code) if found[1] in values else found[0],
                             template)
+
+
+@lru_cache(maxsize=256)
+def _made_by(template: str) -> re.Pattern:
+    pattern = re.escape(template)
+    for name in _PLACEHOLDER.findall(template):
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)", 1)
+    return re.compile(pattern, re.DOTALL)
+
+
+def sentences_in(text: str, templates) -> list[dict]:
+    """The sentence a stored English text was made from by one of `templates` (a failure's
+    reason, an admin log's detail), with its values, as a page reads them (`refusal_text`);
+    [] when none of them made it (it is shown as it is)."""
+    for template in templates:
+        found = _made_by(template).fullmatch(text or "")
+        if found:
+            return [{"text": template, "values": found.groupdict()}]
+    return []
 
 
 def in_language(code: str | None, text: str) -> str:

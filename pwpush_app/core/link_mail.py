@@ -199,4 +199,4 @@ def recipient_facts(row: PushRecipient) -> dict[str, str]:
     """A mailed link in an audit trail: to whom, what became of it and, when it failed, the
     mail server's reason (in the server's words)."""
     return {"mailed_to": row.email, "mail_status": STATUS_WORDS.get(row.status, row.status),
-            "mail_error": row.error if row.status == "failed" and row.error else ""}
+            "mail_error": row.error if row.status == "failed" and row.error else ""}  # outbox.FAILURES made it

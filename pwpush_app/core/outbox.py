@@ -46,7 +46,13 @@ from pwpush_app.core.models import Push
 from pwpush_app.core.models_mail import MailOutbox, PushRecipient
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealing import open_field, seal_record
+from pwpush_app.core.smtp import FAILURES as SMTP_FAILURES
 from pwpush_app.core.smtp import SendFailed, SmtpSession
+
+# A mail's end that is not a mail server's answer; FAILURES: every reason a failed mail is kept with.
+EXPIRED_FIRST = N_("Not sent: the push expired before the mail could go.")
+KEY_GONE = N_("The queued mail could not be opened (its master key is no longer configured).")
+FAILURES = (*SMTP_FAILURES, EXPIRED_FIRST, KEY_GONE)
 
 log = logging.getLogger("pwpush.mail")
 
@@ -174,15 +180,14 @@ def send_due_mails(runtime: Runtime, holder: str, clock=utcnow) -> SendRound:
                 break
             row = claimed.row
             if row.purpose == "link" and not claimed.live_push:
-                _finish(runtime, row, "dropped", "Not sent: the push expired before the mail could go.", clock())
+                _finish(runtime, row, "dropped", EXPIRED_FIRST, clock())
                 done.dropped += 1
                 continue
             try:
                 message = open_field(runtime, _subject(row.id), row.wrapped_key, "message", row.message_sealed)
                 session.send(mail.sender, _envelope_to(row, message), message)
             except crypto.DecryptionError:
-                failure = SendFailed("The queued mail could not be opened (its master key is no longer configured).",
-                                     permanent=True)
+                failure = SendFailed(KEY_GONE, permanent=True)
             except SendFailed as error:
                 failure = error
             else:

@@ -19,7 +19,23 @@ import socket
 import ssl
 from email.utils import parseaddr
 
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.settings_mail import MailSettings
+
+# Why a mail did not go, as its sender and the admin read it (stored in English; the pages
+# find the sentence again: FAILURES, core/i18n.sentences_in).
+REFUSED = {"recipient": N_("The mail server refused the recipient: {answer}"),
+           "sender": N_("The mail server refused the sender: {answer}"),
+           "mail": N_("The mail server refused the mail: {answer}")}
+BROKE = N_("The connection to the mail server broke: {reason_said}")
+UNREACHABLE = N_("Could not reach the mail server {server}: {reason_said}")
+NO_STARTTLS = N_("The mail server {server} does not offer STARTTLS, which PWP__MAIL__SMTP_STARTTLS=true requires: "
+                 "nothing was sent.")
+LOGIN_REFUSED = N_("The mail server {server} refused the login of {user}: {answer}. Check PWP__MAIL__SMTP_USER_NAME "
+                   "and PWP__MAIL__SMTP_PASSWORD.")
+NO_LOGIN = N_("The mail server {server} offers no login (AUTH) on this connection, and PWP__MAIL__SMTP_USER_NAME is "
+              "set: nothing was sent.")
+FAILURES = (*REFUSED.values(), BROKE, UNREACHABLE, NO_STARTTLS, LOGIN_REFUSED, NO_LOGIN)
 
 _AUTH_MECHANISMS = {"plain": ("PLAIN", "auth_plain"), "login": ("LOGIN", "auth_login"), "cram_md5": ("CRAM-MD5", "auth_cram_md5")}
 MAX_REASON_CHARS = 240
@@ -71,14 +87,14 @@ class SmtpSession:
             self._smtp.sendmail(parseaddr(sender)[1], [recipient], message)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
-            raise SendFailed(f"The mail server refused the recipient: {_answer(code, text)}", permanent=code >= 500) from None
+            raise SendFailed(said(REFUSED["recipient"], answer=_answer(code, text)), permanent=code >= 500) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             what = "sender" if isinstance(error, smtplib.SMTPSenderRefused) else "mail"
-            raise SendFailed(f"The mail server refused the {what}: {_answer(error.smtp_code, error.smtp_error)}",
+            raise SendFailed(said(REFUSED[what], answer=_answer(error.smtp_code, error.smtp_error)),
                              permanent=error.smtp_code >= 500) from None
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise SendFailed(f"The connection to the mail server broke: {_describe(error)}", connection_lost=True) from None
+            raise SendFailed(said(BROKE, reason_said=_describe(error)), connection_lost=True) from None
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -112,8 +128,7 @@ class SmtpSession:
             smtp.ehlo_or_helo_if_needed()
             if not mail.smtp_tls and (mail.smtp_starttls or (mail.smtp_starttls_auto and smtp.has_extn("starttls"))):
                 if not smtp.has_extn("starttls"):
-                    raise SendFailed(f"The mail server {where} does not offer STARTTLS, which "
-                                     "PWP__MAIL__SMTP_STARTTLS=true requires: nothing was sent.", connection_lost=True)
+                    raise SendFailed(said(NO_STARTTLS, server=where), connection_lost=True)
                 smtp.starttls(context=tls_context(mail))
                 smtp.ehlo()
             if mail.smtp_user_name:
@@ -124,18 +139,16 @@ class SmtpSession:
             raise
         except smtplib.SMTPAuthenticationError as error:
             self._close_quietly(smtp)
-            raise SendFailed(f"The mail server {where} refused the login of {mail.smtp_user_name}: "
-                             f"{_answer(error.smtp_code, error.smtp_error)}. Check PWP__MAIL__SMTP_USER_NAME and "
-                             "PWP__MAIL__SMTP_PASSWORD.", connection_lost=True) from None
+            raise SendFailed(said(LOGIN_REFUSED, server=where, user=mail.smtp_user_name,
+                                  answer=_answer(error.smtp_code, error.smtp_error)), connection_lost=True) from None
         except (smtplib.SMTPException, OSError, ValueError) as error:
             self._close_quietly(smtp)
-            raise SendFailed(f"Could not reach the mail server {where}: {_describe(error)}", connection_lost=True) from None
+            raise SendFailed(said(UNREACHABLE, server=where, reason_said=_describe(error)), connection_lost=True) from None
 
     def _log_in(self, smtp: smtplib.SMTP, where: str) -> None:
         mail = self._mail
         if not smtp.has_extn("auth"):
-            raise SendFailed(f"The mail server {where} offers no login (AUTH) on this connection, and "
-                             "PWP__MAIL__SMTP_USER_NAME is set: nothing was sent.", connection_lost=True)
+            raise SendFailed(said(NO_LOGIN, server=where), connection_lost=True)
         mechanism, method = _AUTH_MECHANISMS[mail.smtp_authentication]
         smtp.user, smtp.password = mail.smtp_user_name, mail.smtp_password
         try:
@@ -156,14 +169,14 @@ class SmtpSession:
 def _describe(error: BaseException) -> str:
     # smtplib turns a timed-out read into "Connection unexpectedly closed": say what happened.
     if isinstance(error, (socket.timeout, TimeoutError)) or isinstance(error.__context__, (socket.timeout, TimeoutError)):
-        return "it did not answer in time"
+        return N_("it did not answer in time")
     if isinstance(error, ConnectionRefusedError):
-        return "the connection was refused"
+        return N_("the connection was refused")
     if isinstance(error, smtplib.SMTPResponseException):
         return _answer(error.smtp_code, error.smtp_error)
     if isinstance(error, ssl.SSLCertVerificationError):
         return f"its TLS certificate was not accepted ({error.verify_message})"
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "it closed the connection"
+        return N_("it closed the connection")
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__

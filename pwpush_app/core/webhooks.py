@@ -46,6 +46,14 @@ from pwpush_app.core.sealing import open_field, reseal_field, seal_record
 if TYPE_CHECKING:
     import httpx
 
+# Why a call failed, as the account's delivery log says it (stored in English; the page finds
+# the sentence again: core/i18n.sentences_in). An endpoint's own answer stays its own.
+TIMED_OUT = N_("The endpoint did not answer in time.")
+NO_CONNECTION = N_("Could not connect: {reason}")
+REDIRECTED = N_("HTTP {status}: redirects are not followed; register the final address.")
+KEY_GONE = N_("The endpoint's address and secret can't be opened: their master key is not configured.")
+FAILURES = (TIMED_OUT, NO_CONNECTION, REDIRECTED, KEY_GONE)
+
 log = logging.getLogger("pwpush.webhooks")
 
 # Set when this process queued a call: the sender goes at once instead of at its next poll.
@@ -281,15 +289,15 @@ def _call(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str
     try:
         response = client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
-        return None, "The endpoint did not answer in time."
+        return None, TIMED_OUT
     except httpx.ConnectError as error:
-        return None, f"Could not connect: {' '.join(str(error).split())[:200]}"
+        return None, said(NO_CONNECTION, reason=" ".join(str(error).split())[:200])
     except httpx.HTTPError as error:
         return None, f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
     if 200 <= response.status_code < 300:
         return response.status_code, ""
     if 300 <= response.status_code < 400:
-        return response.status_code, f"HTTP {response.status_code}: redirects are not followed; register the final address."
+        return response.status_code, said(REDIRECTED, status=response.status_code)
     return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}"[:255]
 
 
@@ -306,7 +314,7 @@ def deliver_due(runtime: Runtime, holder: str, clock=utcnow) -> int:
                 break
             delivery, url, secret = claimed
             if url is None:
-                status, error = None, "The endpoint's address and secret can't be opened: their master key is not configured."
+                status, error = None, KEY_GONE
             else:
                 status, error = _call(client, delivery, url, secret)
             calls += 1

@@ -43,7 +43,7 @@ from pwpush_app.ui.components.copy_on_arrival import copy_on_arrival
 from pwpush_app.ui.components.layout import page_shell
 from pwpush_app.ui.components.requests_summary import requests_summary
 from pwpush_app.ui.dashboard_data import PER_PAGE, audit_rows, dashboard_snapshot
-from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, stored_text, t, t_var
 from pwpush_app.ui.session import current_user
 
 COPY_PREFIX = "dash-copy-"
@@ -217,7 +217,9 @@ def _audit_event(event: rx.Var) -> rx.Component:
     return rx.cond(
         event["mailed_to"] != "",
         rx.fragment(t("Link mailed to {address}: {status}", address=event["mailed_to"], status=t_var(event["mail_status"])),
-                    rx.cond(event["mail_error"] != "", rx.text(" (", event["mail_error"], ")", as_="span", weight="regular"))),
+                    rx.cond(event["mail_error"] != "",
+                            rx.text(" (", stored_text(event["mail_error"], event["mail_error_sentences"]), ")", as_="span",
+                                    weight="regular"))),
         t_var(event["event"]),
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pwpush_app.core import outbox
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.link_mail import recipient_facts, recipients_by_event
 from pwpush_app.core.owners import audit_trail, count_pushes_of_owner, pushes_of_owner
@@ -21,7 +22,7 @@ from pwpush_app.ui.components.audit_words import (
     lockout_facts,
     user_agent_facts,
 )
-from pwpush_app.ui.i18n import N_
+from pwpush_app.ui.i18n import N_, stored_sentences
 
 PER_PAGE = 10
 
@@ -64,7 +65,12 @@ def _row(push, now, group: dict[str, str]) -> dict[str, str]:
     }
 
 
-NOT_MAILED = {"mailed_to": "", "mail_status": "", "mail_error": ""}
+NOT_MAILED = {"mailed_to": "", "mail_status": "", "mail_error": "", "mail_error_sentences": ""}
+
+
+def _mailed(row) -> dict[str, str]:
+    facts = recipient_facts(row)
+    return {**facts, "mail_error_sentences": stored_sentences(facts["mail_error"], outbox.FAILURES)}
 
 
 def audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
@@ -72,7 +78,7 @@ def audit_rows(runtime: Runtime, events) -> list[dict[str, str]]:
     mailed = recipients_by_event(runtime, [e.id for e in events if e.kind == "creation_email_send"])
     return [
         {"time": iso_moment(e.created_at), "event": describe_event(e.kind, e.actor),
-         **(recipient_facts(mailed[e.id]) if e.id in mailed else NOT_MAILED),
+         **(_mailed(mailed[e.id]) if e.id in mailed else NOT_MAILED),
          "ip": e.ip or "–", **user_agent_facts(e.user_agent), "user_agent": e.user_agent or "–"}
         for e in events
     ]

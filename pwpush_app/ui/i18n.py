@@ -27,14 +27,24 @@ from reflex.vars import VarData
 from reflex_base.utils.imports import ImportVar
 
 from pwpush_app.core.account_language import remember_language
-from pwpush_app.core.i18n import COOKIE, LANGUAGES, N_, catalogue, choose_locale, direction, normalise, text_of
+from pwpush_app.core.i18n import (
+    COOKIE,
+    LANGUAGES,
+    N_,
+    catalogue,
+    choose_locale,
+    direction,
+    normalise,
+    sentences_in,
+    text_of,
+)
 from pwpush_app.settings import SETTINGS_TABLE, get_settings
 from pwpush_app.ui.common import in_thread, runtime
 from pwpush_app.ui.session import current_user
 
 LIBRARY = rx.asset("components/i18n.js").importable_path
 A_YEAR = 365 * 24 * 3600
-__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "page_title", "refusal_text", "sentences_of", "t",
+__all__ = ["LanguageState", "N_", "document_language", "language_switcher", "local_time", "page_title", "refusal_text", "sentences_of", "stored_sentences", "stored_text", "t",
            "t_var", "time_from_now"]
 
 
@@ -151,6 +161,19 @@ def refusal_text(message: rx.Var, sentences: rx.Var) -> rx.Var:
     plain = t_var(message)
     return rx.Var(f"({sentences}?.length ? {filled} : {plain})",
                   _var_data=VarData.merge(filled._get_all_var_data(), plain._get_all_var_data())).to(str)
+
+
+def stored_text(text: rx.Var, sentences_json: rx.Var) -> rx.Var:
+    """A stored English text (a failure's reason) in the visitor's language, from the sentences
+    found in it (`stored_sentences`, sent as JSON in a row of plain strings)."""
+    return refusal_text(text, rx.Var(f"JSON.parse({sentences_json} || \"[]\")",
+                                     _var_data=sentences_json._get_all_var_data()))
+
+
+def stored_sentences(text: str, templates) -> str:
+    """What `stored_text` reads: the sentence `text` was made from, as JSON ("" when none made it)."""
+    found = sentences_in(text, templates)
+    return json.dumps(found) if found else ""
 
 
 def _from_library(name: str, *args: rx.Var) -> rx.Var:

@@ -17,7 +17,7 @@ from pwpush_app.settings import get_settings
 from pwpush_app.ui.common import BUSY_MESSAGE, in_thread, runtime
 from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.fields import copy_button, field_label, submit_button
-from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
+from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, stored_sentences, stored_text, t, t_var
 from pwpush_app.ui.session import current_user
 
 SECRET_BOX = "webhook-secret"
@@ -168,13 +168,14 @@ def _delivery_row(d: webhooks.DeliveryView) -> dict[str, str]:
     word = N_("Queued") if kind == "waiting" else DELIVERY_WORDS.get(d.status, d.status)
     return {"id": d.id, "time": iso_moment(d.created_at), "event": d.event, "endpoint": d.endpoint, "state": word,
             "kind": kind, "status": str(d.response_status or ""), "attempts": str(d.attempts),
-            "next": iso_moment(d.next_attempt_at), "error": d.last_error or ""}
+            "next": iso_moment(d.next_attempt_at), "error": d.last_error or "",
+            "error_sentences": stored_sentences(d.last_error or "", webhooks.FAILURES)}
 
 
 def _problem_row(p: outbox.MailProblem) -> dict[str, str]:
     return {"id": p.id, "time": iso_moment(p.created_at), "what": outbox.PURPOSE_LABELS.get(p.purpose, p.purpose),
             "to": p.recipient, "attempts": str(p.attempts), "next": iso_moment(p.next_attempt_at), "error": p.error,
-            "given_up": "yes" if p.given_up else ""}
+            "error_sentences": stored_sentences(p.error, outbox.FAILURES), "given_up": "yes" if p.given_up else ""}
 
 
 # --- the cards ------------------------------------------------------------------------------------
@@ -256,15 +257,20 @@ def _secret_box() -> rx.Component:
     )
 
 
+def _reason(row: rx.Var) -> rx.Var:
+    """Why a delivery failed, in the visitor's language (an endpoint's or mail server's own answer as it came)."""
+    return stored_text(row["error"], row["error_sentences"])
+
+
 def _delivery_detail(row: rx.Var) -> rx.Component:
     return rx.match(
         row["kind"],
         ("delivered", "HTTP " + row["status"]),
         ("retried", t("HTTP {status} after {count} tries", status=row["status"], count=row["attempts"])),
         ("waiting", t("Waiting to be sent")),
-        ("retrying", row["error"] + " " + t("(try {count}; next at {time})", count=row["attempts"],
+        ("retrying", _reason(row) + " " + t("(try {count}; next at {time})", count=row["attempts"],
                                            time=local_time(row["next"]))),
-        row["error"] + " " + t("({count} tries)", count=row["attempts"]),
+        _reason(row) + " " + t("({count} tries)", count=row["attempts"]),
     )
 
 
@@ -354,7 +360,7 @@ def _problem(row: rx.Var) -> rx.Component:
             " (", local_time(row["time"]), "): ",
             rx.cond(row["given_up"] != "", t("Not delivered"),
                     t("Retrying (try {count}; next at {time})", count=row["attempts"], time=local_time(row["next"]))),
-            ". ", row["error"],
+            ". ", _reason(row),
         ),
         rx.cond(row["given_up"] != "", rx.button(t("Dismiss"), size="1", variant="ghost", on_click=NoticesState.dismiss(row["id"]))),
         color_scheme=rx.cond(row["given_up"] != "", "red", "amber"),

@@ -133,3 +133,17 @@ def test_the_language_settings(tmp_path):
         load_settings({**base, "PWP__ENABLED_LANGUAGE_CODES": "en,xx"})
     with pytest.raises(SettingsError, match="PWP__DEFAULT_LOCALE='ja' must be one of the enabled languages: en, fr"):
         load_settings({**base, "PWP__ENABLED_LANGUAGE_CODES": "en,fr", "PWP__DEFAULT_LOCALE": "ja"})
+
+
+def test_a_value_that_is_itself_a_catalogue_entry_is_translated_too():
+    """{reason_said}: a mail's failure "The connection to the mail server broke: it did not
+    answer in time" reads wholly in French, the server's own answer in {answer} as it came."""
+    from pwpush_app.core import smtp
+    from pwpush_app.core.i18n import in_language, said
+
+    broke = said(smtp.BROKE, reason_said="it did not answer in time")
+    assert str(broke) == "The connection to the mail server broke: it did not answer in time"
+    french = in_language("fr", broke)
+    assert "did not answer" not in french and "The connection" not in french, french
+    refused = in_language("de", said(smtp.REFUSED["recipient"], answer="550 5.1.1 User unknown"))
+    assert refused.endswith("550 5.1.1 User unknown") and "refused" not in refused, refused

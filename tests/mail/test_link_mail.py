@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from pwpush_app.core import link_mail
+from pwpush_app.core import link_mail, outbox
 from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.errors import InvalidPush, NotAllowed, PushUnavailable
+from pwpush_app.core.i18n import sentences_in
 from pwpush_app.core.outbox import send_due_mails
 from pwpush_app.core.owners import audit_trail, expire_by_owner
 from pwpush_app.core.records import find_push
@@ -124,3 +125,7 @@ def test_a_refused_recipient_shows_in_the_audit_trail(make_runtime, smtp_server)
     assert link_mail.recipient_facts(row) == {
         "mailed_to": "gone@example.org", "mail_status": "not delivered",
         "mail_error": "The mail server refused the recipient: 550 5.1.1 User unknown"}
+    # Kept in English; the pages find its sentence again and word it in the reader's language.
+    assert sentences_in(row.error, outbox.FAILURES) == [{
+        "text": "The mail server refused the recipient: {answer}", "values": {"answer": "550 5.1.1 User unknown"}}]
+    assert sentences_in("Something else went wrong", outbox.FAILURES) == []

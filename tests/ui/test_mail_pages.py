@@ -245,7 +245,14 @@ def test_a_mail_the_server_refused_shows_on_the_senders_account_page(site, new_p
         from test_accessibility import _serious_problems
 
         assert _serious_problems(page) == []  # the red card, dark, 390 px wide
-    page.locator("#mail-problems").get_by_role("button", name="Dismiss").click()
+    assert "The mail server refused the recipient: 550 5.1.1 No such user here" in problem
+    # In French: our sentence in French, the mail server's answer as it came.
+    page.goto(site.url + "/account?locale=fr")
+    page.wait_for_function("() => (document.getElementById('mail-problems')?.innerText || '').includes('Non livré')")
+    french = page.inner_text("#mail-problems")
+    assert "550 5.1.1 No such user here" in french and "The mail server refused" not in french, french
+    screenshots(page, "mail-problem-fr")
+    page.locator("#mail-problems button").click()
     page.wait_for_selector("#mail-problems", state="detached")
     page.reload()
     wait_until_ready(page)
