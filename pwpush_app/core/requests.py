@@ -57,7 +57,7 @@ STATES = (OPEN, ANSWERED, EXPIRED)
 # The sealed fields of a request, bound to its id.
 MESSAGE, LINK = "request message", "request link"
 # What the answer push is called on the requester's dashboard (a plaintext label: never the message).
-ANSWER_NAME = "Answer to your request"
+ANSWER_NAME = N_("Answer to your request")
 _INSERT_PUSH = insert(PUSHES)
 _WIPED = dict(wrapped_key=None, message_sealed=None, link_sealed=None)
 

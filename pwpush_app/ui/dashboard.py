@@ -238,6 +238,11 @@ def _group_words(row: rx.Var) -> rx.Component:
     )
 
 
+def _name(row: rx.Var) -> rx.Var:
+    """The sender's own name as typed; a name this app gave, in the viewer's language."""
+    return rx.cond(row["name_given"] != "", t_var(row["name"]), row["name"]).to(str)
+
+
 def _lockouts_of(row: rx.Var) -> rx.Component:
     return rx.foreach(DashboardState.lockouts, lambda lockout: rx.cond(
         lockout["push"] == row["id"],
@@ -271,7 +276,7 @@ def _push_row(row: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(rx.cond(row["name"] != "", row["name"], t("Unnamed push")), weight="bold", size="3", class_name="dash-name", min_width="0", word_break="break-word"),
+                rx.text(rx.cond(row["name"] != "", _name(row), t("Unnamed push")), weight="bold", size="3", class_name="dash-name", min_width="0", word_break="break-word"),
                 rx.badge(t_var(row["kind"]), variant="soft", color_scheme="gray"),
                 rx.cond(row["recipient"] != "", rx.badge(t("For {recipient}", recipient=row["recipient"]), variant="soft",
                                                          color_scheme="blue",
@@ -334,7 +339,7 @@ def _expire_button(row: rx.Var) -> rx.Component:
         size="1",
         title=t("Expire this push now?"),
         description=t("“{name}”: the secret is deleted and its link stops working for everyone. This cannot be undone.",
-                      name=row["name"]),
+                      name=_name(row)),
         confirm_label=t("Expire"),
         confirm_id="confirm-expire",
         on_confirm=DashboardState.expire(row["id"].to(str)),

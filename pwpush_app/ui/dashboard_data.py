@@ -12,6 +12,7 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.link_mail import recipient_facts, recipients_by_event
 from pwpush_app.core.owners import audit_trail, count_pushes_of_owner, pushes_of_owner
 from pwpush_app.core.recipients import group_facts, groups_of
+from pwpush_app.core.requests import ANSWER_NAME
 from pwpush_app.core.reveal import passphrase_lockouts
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.ui.common import KIND_LABELS
@@ -50,6 +51,8 @@ def _row(push, now, group: dict[str, str]) -> dict[str, str]:
     return {
         "id": push.id,
         "name": push.name or "",
+        # The name this app gave (an answer to a request): worded in the viewer's language.
+        "name_given": "yes" if push.name == ANSWER_NAME else "",
         "kind": KIND_LABELS.get(push.kind, push.kind),
         "created": iso_moment(push.created_at),
         "used": str(push.views_used),

@@ -77,6 +77,9 @@ def test_ask_answer_elsewhere_and_open_the_answer(live_server, server_runtime, n
     requester.locator(".dash-push", has_text="Answer to your request").wait_for()
     requester.locator("#dash-requests", has_text="0 requests waiting for an answer, 1 answered.").wait_for()
     screenshots(requester, "dashboard-with-requests")
+    # The name this app gave the answer reads in the requester's language.
+    requester.goto(live_server.url + "/dashboard?locale=fr")
+    requester.locator(".dash-push .dash-name", has_text="Réponse à votre demande").wait_for()
 
 
 def test_crafted_events_answer_once_and_touch_only_ones_own_requests(live_server, server_runtime, new_page):
