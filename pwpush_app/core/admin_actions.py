@@ -36,7 +36,7 @@ from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.file_downloads import delete_blobs_of_pushes
-from pwpush_app.core.i18n import N_, said, sentences_in
+from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, PushFile, User
 from pwpush_app.core.models_admin import AdminAction
 from pwpush_app.core.models_passkeys import Passkey, PasskeyChallenge
@@ -117,8 +117,8 @@ def _act(runtime: Runtime, admin_id: str | None, target_id, action: str, client:
     return Done(action, target.email, detail)
 
 
-# What an action did beyond itself, as the log keeps it (English; `detail_sentences` finds the
-# sentence again for the page, which words it in the viewer's language).
+# What an action did beyond itself, as the log keeps it (English; the page finds the sentence
+# again among DETAILS and words it in the viewer's language: ui/i18n.stored_text).
 SESSIONS_ENDED = (N_("1 session ended"), N_("{count} sessions ended"))
 PASSKEYS_REMOVED = (N_("1 passkey removed"), N_("{count} passkeys removed"))
 PUSHES_DELETED = (N_("1 push deleted"), N_("{count} pushes deleted"))
@@ -128,11 +128,6 @@ DETAILS = (*SESSIONS_ENDED, *PASSKEYS_REMOVED, *PUSHES_DELETED, PUSH_EXPIRED)
 
 def _count(n: int, words: tuple[str, str]) -> str:
     return said(words[0]) if n == 1 else said(words[1], count=n)
-
-
-def detail_sentences(detail: str) -> list[dict]:
-    """The logged detail's sentence and values (none for a detail no template made)."""
-    return sentences_in(detail, DETAILS)
 
 
 def _end_sessions(db: Session, user_id: str) -> int:

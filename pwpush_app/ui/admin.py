@@ -17,7 +17,7 @@ from pwpush_app.ui.components.admin_nav import admin_nav
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.i18n import N_, LanguageState, local_time, refusal_text, t, t_var
+from pwpush_app.ui.i18n import N_, LanguageState, local_time, refusal_text, stored_text, t, t_var
 
 __all__ = ["AdminState", "admin_page"]
 
@@ -158,7 +158,7 @@ def _audit_log() -> rx.Component:
     def entry(row) -> rx.Component:
         return rx.el.li(
             rx.text(rx.text.strong(row["admin"]), " · ", t_var(row["what"]), " ", rx.text.strong(row["whom"]),
-                    rx.cond(row["detail"] != "", rx.fragment(" (", refusal_text(row["detail"], row["detail_sentences"]), ")")),
+                    rx.cond(row["detail"] != "", rx.fragment(" (", stored_text(row["detail"], row["detail_sentences"]), ")")),
                     size="2"),
             rx.text(t("{when} from {address}", when=local_time(row["when"]), address=t_var(row["ip"])), size="1",
                     color_scheme="gray"),

@@ -14,7 +14,7 @@ from reflex.vars import VarData
 from pwpush_app.core import admin, admin_actions, admin_figures
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.ui.common import BUSY_MESSAGE, KIND_LABELS, client_of, form_text, in_thread, runtime
-from pwpush_app.ui.i18n import N_, LanguageState, sentences_of
+from pwpush_app.ui.i18n import N_, LanguageState, sentences_of, stored_sentences
 from pwpush_app.ui.session import current_user
 
 REFUSED = N_("Only administrators can see this page. Ask one to run `python -m pwpush_app make-admin` for you.")
@@ -94,10 +94,10 @@ def _figures(figures: admin_figures.Figures) -> dict:
     }
 
 
-def _log_row(row: admin_actions.LogRow) -> dict:
+def _log_row(row: admin_actions.LogRow) -> dict[str, str]:
     return {"when": iso(row.created_at), "admin": row.admin_email, "what": row.words,
             "whom": row.target_email, "detail": row.detail, "ip": row.ip or N_("unknown address"),
-            "detail_sentences": admin_actions.detail_sentences(row.detail)}
+            "detail_sentences": stored_sentences(row.detail, admin_actions.DETAILS)}
 
 
 def _everything(admin_id: str, search: str) -> tuple[list, dict, list]:
@@ -127,8 +127,7 @@ class AdminState(rx.State):
     mail_queued: int = 0
     mail_failed: int = 0
     purge: str = ""
-    # Each row's detail also as its sentence, for the viewer's language (`detail_sentences`).
-    log: list[dict] = []
+    log: list[dict[str, str]] = []
 
     def _shut(self, refusal: str) -> None:
         self.allowed, self.users, self.log, self.pushes, self.views, self.refusal = False, [], [], [], [], refusal
