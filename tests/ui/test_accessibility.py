@@ -33,6 +33,11 @@ def _serious_problems(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     page.mouse.move(0, 0)  # judge resting colours, not a hover under the last click
+    # ... nor a dialog half faded in: wait for every finite animation and transition to end
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().endTime === Infinity)"
+    )
     result = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[(n['target'], n.get('failureSummary', '')[-160:]) for n in v['nodes']][:3]}"
