@@ -17,7 +17,6 @@
 //   `rx.set_value(id, {fields, links})` gives the links; it adds '#<key>' to them and draws the
 //   QR code of the whole link here.
 import { Children, createElement as h, forwardRef, useContext, useEffect, useImperativeHandle, useRef, useState } from "react";
-import QRCode from "qrcode";
 import { refs } from "$/utils/state";
 import { UploadFilesContext } from "$/utils/context";
 import {
@@ -282,7 +281,10 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         if (element) element.value = whole(value);
       }
       if (made.qr && made.fields && made.fields[made.qr.from]) {
-        QRCode.toString(whole(made.fields[made.qr.from]), { type: "svg", errorCorrectionLevel: "M", margin: 1 }).then((svg) => {
+        // qrcode is fetched here, when a QR code is drawn: not with every page that loads this module.
+        import("qrcode").then(({ default: QRCode }) =>
+          QRCode.toString(whole(made.fields[made.qr.from]), { type: "svg", errorCorrectionLevel: "M", margin: 1 })
+        ).then((svg) => {
           const image = refs["ref_" + made.qr.to.replace(/[^a-zA-Z0-9_]/g, "_")];
           if (image && image.current) image.current.value = svgUri(svg);
         });

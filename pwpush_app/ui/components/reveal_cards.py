@@ -71,11 +71,13 @@ def opened_before_notice(text: rx.Var, earlier_views: rx.Var, count: rx.Var, las
                                                _var_data=VarData.merge(earlier._get_all_var_data(),
                                                                        when._get_all_var_data())).to(str),
                          t("Nobody opened this link before you."))
+    # Two fixed icons, not one icon named by a Var: that compiles to lucide's DynamicIcon,
+    # whose table of every icon (~95 KB of JavaScript) the reveal page would then load.
     return rx.cond(
         text != "",
-        rx.callout(
-            rx.cond(LanguageState.locale == "en", text, translated),
-            icon=rx.cond(earlier_views, "triangle-alert", "eye"),
+        rx.callout.root(
+            rx.callout.icon(rx.cond(earlier_views, rx.icon("triangle-alert"), rx.icon("eye"))),
+            rx.callout.text(rx.cond(LanguageState.locale == "en", text, translated)),
             color_scheme=rx.cond(earlier_views, "amber", "gray"),
             size="1",
             width="100%",
