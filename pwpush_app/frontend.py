@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from pwpush_app.http_security import HASHES_FILE, page_hashes
 from pwpush_app.settings import Settings
 
 # Settings no build depends on (NOT_BUILD_INPUTS): changing one must not cost a rebuild.
@@ -333,6 +334,9 @@ def _make_served_copy(build: Path, folder: Path, api_url: str) -> None:
         raise FrontendBuildError(f"the build in {build} does not name the placeholder origin {BUILD_ORIGIN}: "
                                  f"remove {build} and start again to rebuild it")
     (partial / "address.json").write_text(json.dumps({"api_url": api_url}) + "\n")
+    # The pages' inline-script hashes for the Content-Security-Policy, found once here
+    # instead of at every start (http_security.built_page_hashes).
+    (partial / "build" / HASHES_FILE).write_text(json.dumps(page_hashes(partial / "build" / "client")) + "\n")
     try:
         partial.rename(folder)
     except OSError:  # another server made the same copy at the same moment

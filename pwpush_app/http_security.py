@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,8 +101,24 @@ def inline_script_hashes(html: str) -> set[str]:
     return {base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in parser.bodies}
 
 
+# The hashes of a build's pages as recorded when they were written (pwpush_app/frontend.py, for
+# each served copy), in the folder above the pages: not served, and read in a millisecond
+# where parsing every page takes ~70 ms of each start.
+HASHES_FILE = "csp-hashes.json"
+
+
 def built_page_hashes(pages_dir: Path) -> list[str]:
-    """The hashes of every inline script of every built page under `pages_dir`."""
+    """The hashes of every inline script of every built page under `pages_dir`: recorded
+    beside them (HASHES_FILE) when the pages were written, else found by reading them."""
+    try:
+        return json.loads((pages_dir.parent / HASHES_FILE).read_text())
+    except (OSError, ValueError):
+        pass
+    return page_hashes(pages_dir)
+
+
+def page_hashes(pages_dir: Path) -> list[str]:
+    """The hashes of every inline script of every page under `pages_dir`, read from the pages."""
     hashes: set[str] = set()
     for page in sorted(pages_dir.rglob("*.html")):
         try:
