@@ -16,6 +16,23 @@ public_urls = (
     {"api_url": settings.base_url, "deploy_url": settings.base_url} if os.environ.get("PWP__OVERRIDE_BASE_URL") else {}
 )
 
+# The Radix colour scales the pages use (ours, and Reflex's connection-error overlay: crimson);
+# tests/ui/test_looks_and_speed.py fails when a compiled page names another.
+THEME_COLOURS = ("amber", "blue", "crimson", "gray", "green", "indigo", "iris", "red", "slate")
+
+
+class RadixThemes(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with only the colour scales the pages use, imported part by part as
+    Radix documents it: its whole styles.css carries all 30 scales (~180 of its ~700 KB)."""
+
+    def get_stylesheet_paths(self, **context) -> tuple[str, ...]:
+        if not self.enabled:
+            return ()
+        return ("@radix-ui/themes/tokens/base.css",
+                *(f"@radix-ui/themes/tokens/colors/{colour}.css" for colour in THEME_COLOURS),
+                "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
+
+
 config = rx.Config(
     app_name="pwpush_app",
     db_url=settings.db_url,
@@ -31,7 +48,7 @@ config = rx.Config(
     **public_urls,
     # The look of every page: calm iris on slate, light or dark as the visitor chooses
     # (PWP__THEME_MODE=light or dark: that mode for everyone).
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(
+    plugins=[RadixThemes(theme=rx.theme(
         accent_color="iris", gray_color="slate", radius="medium",
         **({"appearance": settings.pages.theme_mode} if settings.pages.theme_mode != "auto" else {}),
     ))],

@@ -7,6 +7,7 @@ test-artifacts/ui-metrics.json.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 
 import pytest
@@ -137,3 +138,25 @@ def test_reveal_speed_and_javascript_weight(live_server, server_runtime, new_pag
     bodies = {s["name"]: fresh.request.get(s["name"]).text() for s in scripts}
     assert [name for name, body in bodies.items() if "a-arrow-down" in body] == []
     assert [name for name, body in bodies.items() if "toSJISFunc" in body] == []
+
+
+RADIX_COLOURS = {"amber", "blue", "bronze", "brown", "crimson", "cyan", "gold", "grass", "gray", "green", "indigo",
+                 "iris", "jade", "lime", "mauve", "mint", "olive", "orange", "pink", "plum", "purple", "red", "ruby",
+                 "sage", "sand", "sky", "slate", "teal", "tomato", "violet", "yellow"}
+
+
+def test_every_colour_a_page_names_is_in_its_stylesheet(live_server):
+    """The pages get only some of Radix's colour scales (rxconfig.py, THEME_COLOURS): a colour
+    a compiled page names (a colour scheme, an accent, a branch of a condition) or a state
+    gives a row at run time must be one of them, or it would show without its colours."""
+    from pwpush_app.ui.requests import STATE_COLOURS
+
+    web = live_server.app_dir / ".web"
+    imported = (web / "styles" / "__reflex_global_styles.css").read_text()
+    carried = (RADIX_COLOURS if "@radix-ui/themes/styles.css" in imported
+               else set(re.findall(r"@radix-ui/themes/tokens/colors/(\w+)\.css", imported)))
+    compiled = [*(web / "app_components").rglob("*.jsx"), *(web / "app" / "routes").glob("*.jsx"), web / "app" / "root.jsx"]
+    named = {word for path in compiled for word in re.findall(r"[\"'`](\w+)[\"'`]", path.read_text())} & RADIX_COLOURS
+    assert {"gray", "red", "iris"} <= named, "the compiled pages were not found"
+    assert sorted((named | set(STATE_COLOURS.values())) - carried) == []
+
