@@ -32,6 +32,12 @@ class RadixThemes(rx.plugins.RadixThemesPlugin):
                 *(f"@radix-ui/themes/tokens/colors/{colour}.css" for colour in THEME_COLOURS),
                 "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
 
+    def get_frontend_dependencies(self, **context) -> tuple[str, ...]:
+        # Not "bundled" for dynamic components (which our CSP's no-eval rules out anyway): a
+        # bundled library is imported whole by every page's root, every Radix component with
+        # it. The package is installed all the same: each Radix component names it.
+        return ()
+
 
 config = rx.Config(
     app_name="pwpush_app",
