@@ -57,6 +57,7 @@ def run_generation(host: str, port: int) -> int:
     # of the import time), and the heap is frozen before the workers are forked.
     gc.disable()
     phases = _Phases()
+    _compile_sources()
 
     from reflex_base import constants
     from reflex_base.environment import environment
@@ -168,6 +169,18 @@ def _warm_up(asgi, host: str, port: int) -> None:
         asyncio.run(asyncio.wait_for(asgi(scope, receive, send), 10))
     except Exception as error:  # noqa: BLE001  (only a head start: each worker would do it itself)
         log.warning("the app's warm-up request failed (%s): its workers' first requests do the same", error)
+
+
+def _compile_sources() -> None:
+    """The app's bytecode, written where Python would write it at a first import unless told
+    not to (PYTHONDONTWRITEBYTECODE, set on many machines and images): importing ~150 modules
+    from source instead costs ~0.3 s of every start. Only what changed is compiled (checking
+    the rest takes ~8 ms); a folder that can't be written is left as it is."""
+    import compileall
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    compileall.compile_dir(root, quiet=2)
+    compileall.compile_file(os.path.join(os.getcwd(), "rxconfig.py"), quiet=2)
 
 
 def _migrate(db_url: str) -> int | None:
