@@ -95,6 +95,18 @@ def test_events_arrive_signed_and_carry_no_secret_and_no_link(runtime, owner, re
     assert secret not in stored and "Receiver-token-canary" not in stored
 
 
+def test_a_round_calls_at_most_its_limit_and_the_rest_go_next_round(runtime, owner, receiver, monkeypatch):
+    endpoint, receiver.secret = webhooks.add_webhook(runtime, owner.user_id, receiver.url)
+    for _ in range(3):
+        webhooks.send_test_event(runtime, owner.user_id, endpoint.id)
+    monkeypatch.setattr(webhooks, "ROUND_LIMIT", 2)
+    assert deliver(runtime) == 2
+    assert deliver(runtime) == 1
+    assert deliver(runtime) == 0  # nothing due: no call
+    assert len(receiver.wait_for(3)) == 3
+    assert [log.status for log in webhooks.deliveries_of(runtime, owner.user_id)] == ["delivered"] * 3
+
+
 def test_a_failing_endpoint_is_retried_with_back_off_and_the_log_says_so(runtime, owner, receiver):
     _endpoint, receiver.secret = webhooks.add_webhook(runtime, owner.user_id, receiver.url)
     receiver.statuses = [500, 503]
