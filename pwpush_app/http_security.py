@@ -111,9 +111,11 @@ def built_page_hashes(pages_dir: Path) -> list[str]:
     """The hashes of every inline script of every built page under `pages_dir`: recorded
     beside them (HASHES_FILE) when the pages were written, else found by reading them."""
     try:
-        return json.loads((pages_dir.parent / HASHES_FILE).read_text())
+        recorded = json.loads((pages_dir.parent / HASHES_FILE).read_text())
     except (OSError, ValueError):
-        pass
+        recorded = None
+    if isinstance(recorded, list) and recorded and all(isinstance(h, str) for h in recorded):
+        return recorded
     return page_hashes(pages_dir)
 
 

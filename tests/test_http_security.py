@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 
-from pwpush_app.http_security import SecurityHeaders, inline_script_hashes
+from pwpush_app.http_security import HASHES_FILE, SecurityHeaders, built_page_hashes, inline_script_hashes, page_hashes
 
 
 def _hash(script: str) -> str:
@@ -97,6 +98,22 @@ def test_the_built_pages_are_read_once(tmp_path):
     (tmp_path / "index.html").write_text("<script>second()</script>")
     again = _headers(_run(middleware)[0])["content-security-policy"]
     assert _hash("first()") in first and again == first
+
+
+def test_the_hashes_recorded_beside_the_pages_are_used_and_a_bad_record_is_not(tmp_path):
+    """A served copy records its pages' hashes when it is made (frontend.py): a start reads
+    them instead of the pages; a record that is missing, empty or not a list of hashes is
+    ignored and the pages are read."""
+    pages = tmp_path / "build" / "client"
+    pages.mkdir(parents=True)
+    (pages / "index.html").write_text("<script>fromThePages()</script>")
+    record = tmp_path / "build" / HASHES_FILE
+    record.write_text(json.dumps(page_hashes(pages)))
+    (pages / "index.html").write_text("<script>changedSince()</script>")  # the record is what is read
+    assert built_page_hashes(pages) == [_hash("fromThePages()")]
+    for bad in ("not json", "[]", '{"a": 1}', "[1, 2]"):
+        record.write_text(bad)
+        assert built_page_hashes(pages) == [_hash("changedSince()")], bad
 
 
 def test_without_a_build_no_inline_script_is_allowed(tmp_path):
