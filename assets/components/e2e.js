@@ -281,9 +281,11 @@ export const E2ESealer = forwardRef(function E2ESealer({ form, payload, passphra
         if (element) element.value = whole(value);
       }
       if (made.qr && made.fields && made.fields[made.qr.from]) {
+        // The whole link now: the key is cleared below, before the library has arrived.
+        const link = whole(made.fields[made.qr.from]);
         // qrcode is fetched here, when a QR code is drawn: not with every page that loads this module.
         import("qrcode").then(({ default: QRCode }) =>
-          QRCode.toString(whole(made.fields[made.qr.from]), { type: "svg", errorCorrectionLevel: "M", margin: 1 })
+          QRCode.toString(link, { type: "svg", errorCorrectionLevel: "M", margin: 1 })
         ).then((svg) => {
           const image = refs["ref_" + made.qr.to.replace(/[^a-zA-Z0-9_]/g, "_")];
           if (image && image.current) image.current.value = svgUri(svg);
