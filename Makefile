@@ -26,7 +26,7 @@ build: install
 ## (in two processes, each module whole in one; then the tests marked `alone`, by themselves)
 TEST_PROCESSES ?= 2
 test: install-test system-deps
-	$(PY) -m compileall -q pwpush_app rxconfig.py tests bench  # bytecode once, for the servers and commands the tests start
+	$(PY) -m compileall -q pwpush_app rxconfig.py alembic bench  # bytecode once, for the servers and commands the tests start
 	status=0; \
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not soak and not container and not alone" $(PYTEST_ARGS) || status=$$?; \
 	$(PY) -m pytest -m "alone and not soak and not container" $(PYTEST_ARGS) || status=$$?; \

@@ -133,7 +133,7 @@ def test_reveal_speed_and_javascript_weight(live_server, server_runtime, new_pag
     assert figures["reveal_click_to_visible_ms"]["median"] < 2000
     assert figures["reveal_page_js"]["files"] > 0
     # Two weights once cut (issue 15) and easy to bring back: lucide's table of every icon (one
-    # rx.icon named by a Var compiles to its DynamicIcon: ~95 KB) and the QR code library (only
+    # rx.icon named by a Var compiles to its DynamicIcon: ~55 KB sent) and the QR code library (only
     # the create page draws a QR code, when an end-to-end push is made).
     bodies = {s["name"]: fresh.request.get(s["name"]).text() for s in scripts}
     assert [name for name, body in bodies.items() if "a-arrow-down" in body] == []

@@ -72,7 +72,7 @@ def opened_before_notice(text: rx.Var, earlier_views: rx.Var, count: rx.Var, las
                                                                        when._get_all_var_data())).to(str),
                          t("Nobody opened this link before you."))
     # Two fixed icons, not one icon named by a Var: that compiles to lucide's DynamicIcon,
-    # whose table of every icon (~95 KB of JavaScript) the reveal page would then load.
+    # whose table of every icon (~240 KB decoded, ~55 KB sent) the reveal page would then load.
     return rx.cond(
         text != "",
         rx.callout.root(
