@@ -3,7 +3,7 @@
 # servers), openssl (a test certificate for nginx), ss from iproute2 (which worker holds a
 # connection), systemd-analyze from systemd (checks deploy/pwpush.service).
 # With --containers also what the container tests (`make test-containers`) use: podman with
-# runc, netavark and aardvark-dns, and mmdebstrap (the image is built from a Debian base made
+# runc, netavark, aardvark-dns and iptables, and mmdebstrap (the image is built from a Debian base made
 # from apt's own mirror). Installs only what is missing; needs root (CI runs as root).
 set -euo pipefail
 need=()
@@ -21,6 +21,8 @@ if [ "${1:-}" = --containers ]; then
   # netavark and aardvark-dns: compose's services find each other by name
   [ -x /usr/lib/podman/netavark ] || need+=(netavark)
   [ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
+  # netavark sets up the containers' networks with iptables (a plain machine may lack it)
+  command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || need+=(iptables)
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
