@@ -22,21 +22,25 @@ run: install
 build: install
 	$(PY) -m pwpush_app build
 
-## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis) and run them all
-## (in two processes, each module whole in one; then the tests marked `alone`, by themselves)
+## Install what the tests need (Python deps, bun, Chromium, PostgreSQL, Redis, podman) and run
+## them all (in two processes, each module whole in one; then the tests marked `alone`, by
+## themselves; then the container tests: the image built from a Debian base, run alone and
+## in compose.yaml, ~2.5 min on an idle 2-core machine)
 TEST_PROCESSES ?= 2
 test: install-test system-deps
+	scripts/system-deps.sh --containers
 	$(PY) -m compileall -q pwpush_app rxconfig.py alembic bench  # bytecode once, for the servers and commands the tests start
 	status=0; \
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not soak and not container and not alone" $(PYTEST_ARGS) || status=$$?; \
 	$(PY) -m pytest -m "alone and not soak and not container" $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest -m "container and not soak" tests/container $(PYTEST_ARGS) || status=$$?; \
 	exit $$status
 
-## The container tests (not in `make test`: the image builds take many minutes): build the
-## image from a Debian base made with mmdebstrap, run it and compose.yaml with podman
+## The container tests alone, with their long variant (a container that builds its pages at
+## its first start)
 test-containers: install-test
 	scripts/system-deps.sh --containers
-	$(PY) -m pytest -m "container and not soak" tests/container $(PYTEST_ARGS)
+	$(PY) -m pytest -m "container" tests/container $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(BUN_DIR)/node_modules/.bin/bun
 install-test: install $(VENV)/.installed-test

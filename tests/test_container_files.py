@@ -1,5 +1,5 @@
 """The Containerfile and compose.yaml as shipped, read without building anything (a second;
-the image builds and compose runs are in tests/container/, `make test-containers`).
+the image builds and compose runs are in tests/container/, the last part of `make test`).
 
 They must agree with each other and with the settings table: a variable compose sets that
 the app doesn't read is a setting silently lost; a page setting the app service runs with
