@@ -2,7 +2,7 @@
 # Debian packages the tests use: Chromium (browser tests), PostgreSQL, Redis and nginx (real
 # servers), openssl (a test certificate for nginx), ss from iproute2 (which worker holds a
 # connection), systemd-analyze from systemd (checks deploy/pwpush.service).
-# With --containers also what the container tests (`make test-containers`) use: podman with
+# With --containers also what the container tests (the last part of `make test`) use: podman with
 # runc, netavark, aardvark-dns and iptables, and mmdebstrap (the image is built from a Debian base made
 # from apt's own mirror). Installs only what is missing; needs root (CI runs as root).
 set -euo pipefail
