@@ -6,12 +6,13 @@ import argparse
 import os
 import sys
 
-from pwpush_app.master_key import MasterKeyError
-from pwpush_app.settings import SettingsError, get_settings, settings_table_markdown
+# The settings are imported by the commands that read them, not here: `serve`'s keeper binds
+# its port and starts the app's first generation before anything of the app is imported.
 
 
 def cmd_migrate(_args) -> int:
     from pwpush_app.core.db import migrate
+    from pwpush_app.settings import get_settings
 
     migrate(get_settings().db_url)
     print("Database is at the newest schema.")
@@ -19,11 +20,15 @@ def cmd_migrate(_args) -> int:
 
 
 def cmd_settings_table(_args) -> int:
+    from pwpush_app.settings import settings_table_markdown
+
     print(settings_table_markdown())
     return 0
 
 
 def cmd_check_settings(_args) -> int:
+    from pwpush_app.settings import get_settings
+
     get_settings()
     print("Settings are valid.")
     return 0
@@ -158,6 +163,7 @@ def cmd_build(args) -> int:
     from reflex_base.environment import environment
 
     from pwpush_app.frontend import FrontendBuildError, app_root, build_frontend, use_local_bun
+    from pwpush_app.settings import get_settings
 
     # The build is made for a placeholder address (each start points its copy at its own);
     # the port only settles Reflex's configuration for the build.
@@ -266,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         # The server's keeper must bind its port at once: nothing of the app is imported here.
         return args.run(args)
     from pwpush_app.core.db import DatabaseUnavailable
+    from pwpush_app.master_key import MasterKeyError
+    from pwpush_app.settings import SettingsError
 
     try:
         return args.run(args)

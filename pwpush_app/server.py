@@ -47,7 +47,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pwpush_app.frontend import use_local_bun
 from pwpush_app.generation import DRAIN_SIGNAL, GRACEFUL_STOP_S, LISTEN_FD_ENV, READY_FD_ENV, STANDBY_FD_ENV
 from pwpush_app.listeners import Listeners, open_listeners
 
@@ -350,7 +349,6 @@ def serve(host: str, port: int, standby: bool = True) -> int:
     if not (root / "rxconfig.py").is_file():
         print(f"No rxconfig.py in {root}: run the server from the app's folder.", file=sys.stderr)
         return 2
-    use_local_bun(root)  # a generation may build the frontend
     try:
         listeners = open_listeners(host, port)
     except OSError as error:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Callable
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from pwpush_app.core import account_mail, crypto, login_steps
@@ -221,7 +221,8 @@ def count_login_failure(runtime: Runtime, digest: str, locked: bool, now: dateti
     The attempt that locks an account mails its owner an unlock link (account emails)."""
     settings = runtime.settings
     with transaction(runtime.engine) as db:
-        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        # The dialect's own INSERT (for ON CONFLICT); PostgreSQL's module is loaded only where it is used.
+        dialect = import_module(f"sqlalchemy.dialects.{db.get_bind().dialect.name}")
         counted = LoginFailures.__table__.c.failures + (0 if locked else 1)
         # One statement: parallel wrong guesses each count.
         failures = db.execute(
