@@ -12,17 +12,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from pwpush_app.api.auth import Caller, caller
 from pwpush_app.api.errors import ApiError
+from pwpush_app.api.routes import Routes
 from pwpush_app.api.schemas import ErrorOut, api_time
 from pwpush_app.core import admin, admin_actions, admin_figures, admin_pushes, admin_settings
 from pwpush_app.core.i18n import text_of
 from pwpush_app.settings import KINDS
 
-router = APIRouter(prefix="/api/v2/admin", tags=["admin"])
+routes = Routes(prefix="/api/v2/admin", tags=["admin"])
 
 _ERRORS = {401: "No API token, or a wrong one", 403: "Not an administrator (or logins are disabled)",
            422: "Refused by a rule (the message says which and what to do)"}
@@ -113,7 +114,7 @@ def _done(outcome: admin_actions.Done) -> DoneOut:
     return DoneOut(action=outcome.action, target=outcome.target_email, detail=outcome.detail)
 
 
-@router.get("/users", response_model=list[UserOut], summary="Accounts, newest first (admin)",
+@routes.get("/users", response_model=list[UserOut], summary="Accounts, newest first (admin)",
             description=f"At most {admin.USERS_SHOWN}; `search` keeps those whose address contains it.",
             responses=_errors(401, 403))
 def list_users(who: Caller = Depends(caller), search: str = Query("", max_length=admin.MAX_SEARCH_CHARS)):
@@ -133,7 +134,7 @@ def _user_route(action: str, summary: str):
     def act(user_id: str, who: Caller = Depends(caller)):
         return _done(_admin_call(who, lambda me: do(who.runtime, me, user_id, who.client)))
 
-    router.add_api_route(f"/users/{{user_id}}/{action}", act, methods=["POST"], response_model=DoneOut,
+    routes.add_api_route(f"/users/{{user_id}}/{action}", act, methods=["POST"], response_model=DoneOut,
                          summary=f"{summary} (admin)", responses=_errors(401, 403, 422), name=f"admin_{action}")
 
 
@@ -145,13 +146,13 @@ _user_route("demote", "Take an administrator's rights away (not yourself, not th
 _user_route("sign_out", "End every session and half-done login of an account")
 
 
-@router.delete("/users/{user_id}", response_model=DoneOut, summary="Delete an account and all its pushes (admin)",
+@routes.delete("/users/{user_id}", response_model=DoneOut, summary="Delete an account and all its pushes (admin)",
                responses=_errors(401, 403, 422))
 def delete_user(user_id: str, who: Caller = Depends(caller)):
     return _done(_admin_call(who, lambda me: admin_actions.delete_user(who.runtime, me, user_id, who.client)))
 
 
-@router.get("/pushes", response_model=PushPageOut, summary="Every push's metadata, newest first (admin)",
+@routes.get("/pushes", response_model=PushPageOut, summary="Every push's metadata, newest first (admin)",
             description=f"{admin_pushes.PUSHES_PER_PAGE} a page. `search`: text in the owner's address (`anonymous`: "
             "pushes without an owner); `state`: active or expired; `kind`: " + ", ".join(KINDS) + ". Never a payload, "
             "note, passphrase, name, link or token.", responses=_errors(401, 403, 422))
@@ -168,14 +169,14 @@ def list_pushes(who: Caller = Depends(caller), search: str = Query("", max_lengt
         page=listing.page, per_page=admin_pushes.PUSHES_PER_PAGE, total=listing.total, has_more=listing.has_more)
 
 
-@router.delete("/pushes/{push_id}", response_model=DoneOut, summary="Expire any push now (admin)",
+@routes.delete("/pushes/{push_id}", response_model=DoneOut, summary="Expire any push now (admin)",
                description="As its owner's expire: payload, note, passphrase and link deleted at once, files right "
                "after. Logged in the admin audit log.", responses=_errors(401, 403, 422))
 def expire_push(push_id: str, who: Caller = Depends(caller)):
     return _done(_admin_call(who, lambda me: admin_pushes.expire_push(who.runtime, me, push_id, who.client)))
 
 
-@router.get("/figures", response_model=FiguresOut, summary="The instance's figures (admin)",
+@routes.get("/figures", response_model=FiguresOut, summary="The instance's figures (admin)",
             responses=_errors(401, 403))
 def figures(who: Caller = Depends(caller)):
     f = _admin_call(who, lambda me: admin_figures.instance_figures(who.runtime, me))
@@ -187,7 +188,7 @@ def figures(who: Caller = Depends(caller)):
                       last_purge=api_time(f.last_purge))
 
 
-@router.get("/settings", response_model=list[SettingOut], summary="The effective settings, secrets redacted (admin)",
+@routes.get("/settings", response_model=list[SettingOut], summary="The effective settings, secrets redacted (admin)",
             responses=_errors(401, 403))
 def settings(who: Caller = Depends(caller)):
     rows = _admin_call(who, lambda me: admin_settings.settings_for_admin(who.runtime, me))
@@ -203,7 +204,7 @@ class LogOut(BaseModel):
     ip: str
 
 
-@router.get("/audit", response_model=list[LogOut], summary="The admin audit log, newest first (admin)",
+@routes.get("/audit", response_model=list[LogOut], summary="The admin audit log, newest first (admin)",
             responses=_errors(401, 403))
 def audit_log(who: Caller = Depends(caller)):
     rows = _admin_call(who, lambda me: admin_actions.audit_log(who.runtime, me))

@@ -43,14 +43,8 @@ def build_api(runtime_provider: Callable[[], Runtime] | None = None, settings: S
     if runtime_provider is not None:
         api.dependency_overrides[current_runtime] = runtime_provider
     install_error_handlers(api, runtime_provider or get_runtime)
-    api.include_router(v2.router)
-    api.include_router(requests_api.router)
-    api.include_router(admin.router)
-    api.include_router(legacy.router)
-    api.include_router(downloads.router)
-    api.include_router(docs.router)
-    api.include_router(health.router)
-    api.include_router(sessions.router)
+    for module in (v2, requests_api, admin, legacy, downloads, docs, health, sessions):
+        module.routes.add_to(api)
     layout = settings or (get_settings() if runtime_provider is None else None)
     if layout is not None and layout.disable_logins:
         sessions.close_login_pages(api)

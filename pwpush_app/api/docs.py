@@ -9,12 +9,12 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
 
 from pwpush_app.api.errors import not_found
+from pwpush_app.api.routes import Routes
 
-router = APIRouter(prefix="/api/docs", include_in_schema=False)
+routes = Routes(prefix="/api/docs", include_in_schema=False)
 
 _OWN = Path(__file__).parent / "static"
 _SWAGGER = Path(str(files("fastapi_offline") / "static"))
@@ -43,12 +43,12 @@ PAGE = """<!doctype html>
 """
 
 
-@router.get("")
+@routes.get("")
 def docs_page():
     return HTMLResponse(PAGE)
 
 
-@router.get("/{asset}")
+@routes.get("/{asset}")
 def docs_asset(asset: str):
     if asset not in ASSETS:
         raise not_found()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from typing import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import ApiError
+from pwpush_app.api.routes import Routes
 from pwpush_app.core.crypto import DecryptionError
 from pwpush_app.core.errors import AlreadyDownloaded, DownloadUnavailable
 from pwpush_app.core.file_downloads import FileDownload, open_file_download
@@ -26,7 +27,7 @@ from pwpush_app.core.i18n import N_, text_of
 from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
-router = APIRouter(tags=["files"])
+routes = Routes(tags=["files"])
 
 # Bytes handed from the decrypting thread per hop: few hops, little memory.
 BATCH_BYTES = 1024 * 1024
@@ -64,8 +65,8 @@ def _refused(status: int, message: str) -> ApiError:
 
 
 # Before the one-file route, which would take "all.zip" for an index.
-@router.head("/d/{grant}/all.zip", operation_id="download_all_files_headers", summary="The zip's headers", **ZIP_DOC)
-@router.get("/d/{grant}/all.zip", operation_id="download_all_files", summary="Download every file as one zip",
+@routes.head("/d/{grant}/all.zip", operation_id="download_all_files_headers", summary="The zip's headers", **ZIP_DOC)
+@routes.get("/d/{grant}/all.zip", operation_id="download_all_files", summary="Download every file as one zip",
             **ZIP_DOC)
 async def download_all(grant: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     peek = request.method == "HEAD"
@@ -93,8 +94,8 @@ async def download_all(grant: str, request: Request, runtime: Runtime = Depends(
     return StreamingResponse(_plaintext(download, "zip"), headers=headers)
 
 
-@router.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
-@router.get("/d/{grant}/{index}", operation_id="download_file",
+@routes.head("/d/{grant}/{index}", operation_id="download_file_headers", summary="A download's headers", **DOWNLOAD_DOC)
+@routes.get("/d/{grant}/{index}", operation_id="download_file",
             summary="Download a file of a revealed file push (no token needed)", **DOWNLOAD_DOC)
 async def download_file(grant: str, index: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     # isascii: "¹".isdigit() is True, but int() refuses it.

@@ -6,15 +6,16 @@ nothing else is read, and nothing is logged.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pwpush_app.api.auth import current_runtime
+from pwpush_app.api.routes import Routes
 from pwpush_app.core.db import transaction
 from pwpush_app.core.runtime import Runtime
 
-router = APIRouter(include_in_schema=False)
+routes = Routes(include_in_schema=False)
 
 _PAGE = "<html style='background:{color};width:100%;height:100vh'></html>"
 
@@ -28,7 +29,7 @@ def _database_answers(runtime: Runtime) -> bool:
         return False
 
 
-@router.api_route("/up", methods=["GET", "HEAD"])
+@routes.api_route("/up", methods=["GET", "HEAD"])
 async def up(runtime: Runtime = Depends(current_runtime)):
     healthy = await run_in_threadpool(_database_answers, runtime)
     return HTMLResponse(_PAGE.format(color="green" if healthy else "red"), status_code=200 if healthy else 503,
@@ -36,7 +37,7 @@ async def up(runtime: Runtime = Depends(current_runtime)):
 
 
 # Password Pusher's documentation addresses lead to ours.
-@router.get("/api")
-@router.get("/help/api")
+@routes.get("/api")
+@routes.get("/help/api")
 def api_help():
     return RedirectResponse("/api/docs", status_code=302)

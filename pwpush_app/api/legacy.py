@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller
+from pwpush_app.api.routes import Routes
 from pwpush_app.api.schemas import (
     AuditV1Out,
     CreatedPushOut,
@@ -18,24 +19,24 @@ from pwpush_app.api.schemas import (
 from pwpush_app.api.v2 import Code, Page, Passphrase, multipart_schema
 from pwpush_app.api.version import version_v1
 
-router = APIRouter(tags=["legacy"])
+routes = Routes(tags=["legacy"])
 CREATE_ERRORS = error_responses(400, 401, 413, 415, 422)
 FORM_NOTE = " Form-encoded (`curl --data '{root}[payload]=...'`), JSON or multipart."
 
 
-@router.get("/api/v1/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version (legacy)")
-@router.get("/api/v1/version.json", response_model=VersionOut, response_model_exclude_unset=True, include_in_schema=False)
+@routes.get("/api/v1/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version (legacy)")
+@routes.get("/api/v1/version.json", response_model=VersionOut, response_model_exclude_unset=True, include_in_schema=False)
 def get_version():
     return version_v1()
 
 
-@router.post("/p.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a push (root key `password`)",
+@routes.post("/p.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a push (root key `password`)",
              description="Kind via `password[kind]`." + FORM_NOTE.format(root="password"), responses=CREATE_ERRORS)
 async def create_password(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "password", "text")
 
 
-@router.post("/f.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a file push (root key `file_push`)",
+@routes.post("/f.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a file push (root key `file_push`)",
              description="Multipart: one `file_push[files][]` per file, plus `file_push[...]` fields. Needs a token "
              "unless the server allows anonymous files.", responses=CREATE_ERRORS,
              openapi_extra={"requestBody": {"required": True, "content": {
@@ -44,7 +45,7 @@ async def create_file_push(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "file_push", "file", kind_is_fixed=True)
 
 
-@router.post("/r.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a URL push (root key `url`)",
+@routes.post("/r.json", status_code=201, response_model=CreatedPushOut, response_model_exclude_unset=True, summary="Create a URL push (root key `url`)",
              description="Needs a token, as in Password Pusher." + FORM_NOTE.format(root="url"), responses=CREATE_ERRORS)
 async def create_url_push(request: Request, who: Caller = Depends(caller)):
     # As in Password Pusher, /r.json takes no anonymous pushes (v2 does, with kind url).
@@ -75,7 +76,7 @@ def _push_routes(prefix: str, in_schema: bool) -> None:
     def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
         return actions.expire(who, token, passphrase)
 
-    routes = [
+    declared = [
         ("GET", "/active.json", active_pushes, list[PushOut], "Your active pushes (legacy)", (401, 422)),
         ("GET", "/expired.json", expired_pushes, list[PushOut], "Your expired pushes (legacy)", (401, 422)),
         ("GET", "/{token}.json", show_push, ShownPushOut, "Retrieve the secret (legacy; consumes a view)",
@@ -84,8 +85,8 @@ def _push_routes(prefix: str, in_schema: bool) -> None:
         ("GET", "/{token}/audit.json", audit_push, AuditV1Out, "Audit trail (legacy; owner only)", (400, 401, 403, 404)),
         ("DELETE", "/{token}.json", expire_push, PushOut, "Expire now (legacy)", (401, 404, 422)),
     ]
-    for method, path, endpoint, model, summary, codes in routes:
-        router.add_api_route(prefix + path, endpoint, methods=[method], response_model=model, summary=summary,
+    for method, path, endpoint, model, summary, codes in declared:
+        routes.add_api_route(prefix + path, endpoint, methods=[method], response_model=model, summary=summary,
                              responses=error_responses(*codes), name=f"{name}_{endpoint.__name__}", **shown)
 
 

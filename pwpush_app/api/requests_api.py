@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pwpush_app.api.auth import Caller, caller
 from pwpush_app.api.bodies import as_bool, is_multipart, read_object_body
 from pwpush_app.api.errors import ApiError, invalid, not_found
+from pwpush_app.api.routes import Routes
 from pwpush_app.api.schemas import error_responses
 from pwpush_app.api.uploads import answer_from_multipart
 from pwpush_app.core import links
@@ -37,7 +38,7 @@ from pwpush_app.core.requests import (
     requests_of,
 )
 
-router = APIRouter(prefix="/api/v2", tags=["requests"])
+routes = Routes(prefix="/api/v2", tags=["requests"])
 MAX_BODY = 4 * 1024 * 1024
 # The answer's body, for the docs only (read by read_object_body or api/uploads.py).
 ANSWER_BODY = {"requestBody": {"required": True, "content": {
@@ -119,7 +120,7 @@ def _whole_or_none(fields: dict, name: str, errors: dict):
     return None
 
 
-@router.post("/requests", status_code=201, response_model=RequestOut, summary="Ask someone for a secret (API token)",
+@routes.post("/requests", status_code=201, response_model=RequestOut, summary="Ask someone for a secret (API token)",
              description="JSON `{\"request\": {\"message\": \"...\", \"expire_after_minutes\": 1440, "
              "\"answer_views\": 1, \"answer_minutes\": 10080, \"notify_by_email\": true}}` (or form-encoded "
              "`request[message]=...`). `notify_by_email: false`: no mail when it is answered (webhooks still). "
@@ -151,7 +152,7 @@ async def post_request(request: Request, who: Caller = Depends(caller)):
     return _out(who, made.request)
 
 
-@router.get("/requests", response_model=list[RequestOut], summary="Your requests, newest first (API token)",
+@routes.get("/requests", response_model=list[RequestOut], summary="Your requests, newest first (API token)",
             responses=error_responses(401))
 async def list_requests(who: Caller = Depends(caller)):
     user = who.require_user()
@@ -159,7 +160,7 @@ async def list_requests(who: Caller = Depends(caller)):
     return [_out(who, view) for view in views]
 
 
-@router.get("/requests/{request_id}", response_model=RequestOut, summary="One of your requests: its state "
+@routes.get("/requests/{request_id}", response_model=RequestOut, summary="One of your requests: its state "
             "and, once answered, its answer push (API token)", responses=error_responses(401, 404))
 async def get_request(request_id: str, who: Caller = Depends(caller)):
     user = who.require_user()
@@ -170,7 +171,7 @@ async def get_request(request_id: str, who: Caller = Depends(caller)):
     return _out(who, view)
 
 
-@router.get("/ask/{token}", response_model=AskOut, summary="What a request asks for (no API token: the "
+@routes.get("/ask/{token}", response_model=AskOut, summary="What a request asks for (no API token: the "
             "request link's token is the authority)", responses=error_responses(404))
 async def get_ask(token: str, who: Caller = Depends(caller)):
     try:
@@ -180,7 +181,7 @@ async def get_ask(token: str, who: Caller = Depends(caller)):
     return AskOut(message=landing.message, expires_at=landing.expires_at)
 
 
-@router.post("/ask/{token}", status_code=201, response_model=AnsweredOut, summary="Answer a request, once (no "
+@routes.post("/ask/{token}", status_code=201, response_model=AnsweredOut, summary="Answer a request, once (no "
              "API token needed)", description="JSON `{\"answer\": {\"payload\": \"...\"}}` (a `passphrase` too where "
              "the site requires one), or multipart with files: `answer[files][]` parts (the file push limits: "
              "count, size in total) and optional `answer[payload]`, `answer[passphrase]`. The answer becomes a "

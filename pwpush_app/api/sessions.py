@@ -13,13 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from pwpush_app.api.auth import current_runtime, request_client
 from pwpush_app.api.errors import ApiError, asked_language, json_error
+from pwpush_app.api.routes import Routes
 from pwpush_app.core import account_mail, account_recovery, accounts, links, login_steps, passkeys, two_factor
 from pwpush_app.core.account_language import page_language, remember_language
 from pwpush_app.core.accounts import AccountError
@@ -30,7 +31,7 @@ from pwpush_app.core.throttle import RateLimited
 from pwpush_app.http_security import arrived_over_https
 
 FOREIGN_FORM = N_("This form must be sent from this site's own pages.")
-router = APIRouter(include_in_schema=False)
+routes = Routes(include_in_schema=False)
 
 # Email + two passwords fit in far less; a bigger body is not a browser's form.
 MAX_FORM_BYTES = 8 * 1024
@@ -184,7 +185,7 @@ def _logins_closed(runtime: Runtime) -> Response | None:
     raise ApiError(404, "Not found", extra={"message": accounts.MESSAGES["logins_disabled"]})
 
 
-@router.post("/session")
+@routes.post("/session")
 async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
     if (closed := _logins_closed(runtime)) is not None:
         return closed
@@ -200,7 +201,7 @@ async def log_in(request: Request, runtime: Runtime = Depends(current_runtime)):
     return await _guarded(request, runtime, "/login", action)
 
 
-@router.post("/session/code")
+@routes.post("/session/code")
 async def second_step(request: Request, runtime: Runtime = Depends(current_runtime)):
     """The login's second step: the code (or a finished enrolment) turns the step cookie into a session."""
     if (closed := _logins_closed(runtime)) is not None:
@@ -224,7 +225,7 @@ async def second_step(request: Request, runtime: Runtime = Depends(current_runti
     return await _guarded(request, runtime, "/login/code", action)
 
 
-@router.post("/session/logout")
+@routes.post("/session/logout")
 async def log_out(request: Request, runtime: Runtime = Depends(current_runtime)):
     if not _same_site(request, runtime):
         return json_error(403, {"error": in_language(asked_language(request, runtime.settings.pages), FOREIGN_FORM)})
@@ -234,7 +235,7 @@ async def log_out(request: Request, runtime: Runtime = Depends(current_runtime))
     return response
 
 
-@router.post("/signup")
+@routes.post("/signup")
 async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime)):
     if (closed := _logins_closed(runtime)) is not None:
         return closed
@@ -253,7 +254,7 @@ async def sign_up(request: Request, runtime: Runtime = Depends(current_runtime))
     return await _guarded(request, runtime, "/signup", action)
 
 
-@router.post("/account/password")
+@routes.post("/account/password")
 async def change_password(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         user = await _account_holder(request, runtime, ip)
@@ -272,7 +273,7 @@ async def change_password(request: Request, runtime: Runtime = Depends(current_r
     return await _guarded(request, runtime, "/account", action)
 
 
-@router.post("/account/two-factor/off")
+@routes.post("/account/two-factor/off")
 async def turn_two_factor_off(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         user = await _account_holder(request, runtime, ip)
@@ -284,7 +285,7 @@ async def turn_two_factor_off(request: Request, runtime: Runtime = Depends(curre
     return await _guarded(request, runtime, "/account", action)
 
 
-@router.post("/account/delete")
+@routes.post("/account/delete")
 async def delete_account(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         user = await _account_holder(request, runtime, ip)
@@ -301,7 +302,7 @@ async def delete_account(request: Request, runtime: Runtime = Depends(current_ru
 
 # --- passkeys: only an HTTP answer can set the session cookie ------------------------------------------
 
-@router.post("/session/passkey")
+@routes.post("/session/passkey")
 async def sign_in_with_passkey(request: Request, runtime: Runtime = Depends(current_runtime)):
     """A passkey's answer (core/passkeys.py), posted by the page after navigator.credentials.get():
     alone (from /login) or as the login step's second factor (from /login/code)."""
@@ -329,7 +330,7 @@ async def sign_in_with_passkey(request: Request, runtime: Runtime = Depends(curr
     return await _guarded(request, runtime, page, action)
 
 
-@router.post("/account/passkeys/remove")
+@routes.post("/account/passkeys/remove")
 async def remove_passkey(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         user = await _account_holder(request, runtime, ip)
@@ -369,22 +370,22 @@ async def _open_link(action, runtime: Runtime, token: str, done: str, page: str 
     return RedirectResponse(done, status_code=303)
 
 
-@router.get("/account/confirm/{token}")
+@routes.get("/account/confirm/{token}")
 async def confirm_address(token: str, runtime: Runtime = Depends(current_runtime)):
     return await _open_link(account_recovery.confirm_address, runtime, token, "/login?confirmed=1")
 
 
-@router.get("/account/unlock/{token}")
+@routes.get("/account/unlock/{token}")
 async def unlock_account(token: str, runtime: Runtime = Depends(current_runtime)):
     return await _open_link(account_recovery.unlock_account, runtime, token, "/login?unlocked=1")
 
 
-@router.get("/account/email/{token}")
+@routes.get("/account/email/{token}")
 async def confirm_new_email(token: str, runtime: Runtime = Depends(current_runtime)):
     return await _open_link(account_recovery.confirm_new_email, runtime, token, "/login?email_changed=1")
 
 
-@router.get("/account/reset/{token}")
+@routes.get("/account/reset/{token}")
 async def open_reset_link(token: str, request: Request, runtime: Runtime = Depends(current_runtime)):
     """Opening the link spends nothing: the form's POST does."""
     if not await run_in_threadpool(account_recovery.reset_link_works, runtime, token):
@@ -395,7 +396,7 @@ async def open_reset_link(token: str, request: Request, runtime: Runtime = Depen
     return response
 
 
-@router.post("/account/reset-password")
+@routes.post("/account/reset-password")
 async def reset_password(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         token = request.cookies.get(_reset_cookie_name(runtime), "")
@@ -417,7 +418,7 @@ async def reset_password(request: Request, runtime: Runtime = Depends(current_ru
     return await _guarded(request, runtime, "/reset-password", action)
 
 
-@router.post("/account/forgot-password")
+@routes.post("/account/forgot-password")
 async def forgot_password(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         await run_in_threadpool(account_recovery.request_password_reset, runtime, _text(form, "email"), ip)
@@ -427,7 +428,7 @@ async def forgot_password(request: Request, runtime: Runtime = Depends(current_r
     return await _guarded(request, runtime, "/forgot-password", action)
 
 
-@router.post("/account/confirm-again")
+@routes.post("/account/confirm-again")
 async def confirm_again(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         await run_in_threadpool(account_recovery.resend_confirmation, runtime, _text(form, "email"), ip)
@@ -436,7 +437,7 @@ async def confirm_again(request: Request, runtime: Runtime = Depends(current_run
     return await _guarded(request, runtime, "/login", action)
 
 
-@router.post("/account/email")
+@routes.post("/account/email")
 async def change_email(request: Request, runtime: Runtime = Depends(current_runtime)):
     async def action(form: FormData, ip: str) -> Response:
         user = await run_in_threadpool(accounts.user_for_session, runtime, _session_token(request, runtime))

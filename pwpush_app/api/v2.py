@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from pwpush_app.api import actions
 from pwpush_app.api.auth import Caller, caller, current_runtime
 from pwpush_app.api.errors import ApiError, invalid
+from pwpush_app.api.routes import Routes
 from pwpush_app.api.schemas import (
     AuditV2Out,
     CreatedGroupOut,
@@ -24,7 +25,7 @@ from pwpush_app.api.version import version_v2
 from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.runtime import Runtime
 
-router = APIRouter(prefix="/api/v2", tags=["v2"])
+routes = Routes(prefix="/api/v2", tags=["v2"])
 
 def multipart_schema(root: str) -> dict:
     """A multipart create body for the docs (files plus the usual fields)."""
@@ -122,12 +123,12 @@ async def presented_code(
 Code = Depends(presented_code)
 
 
-@router.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
+@routes.get("/version", response_model=VersionOut, response_model_exclude_unset=True, summary="Version and features (no auth needed)")
 def get_version(runtime: Runtime = Depends(current_runtime)):
     return version_v2(runtime.settings)
 
 
-@router.post(
+@routes.post(
     "/pushes",
     status_code=201,
     response_model=CreatedPushOut | CreatedGroupOut, response_model_exclude_unset=True,
@@ -151,25 +152,25 @@ async def create_push(request: Request, who: Caller = Depends(caller)):
     return await actions.create(request, who, "push", "text", groups=True)
 
 
-@router.get("/pushes/active", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes, newest first",
+@routes.get("/pushes/active", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your active pushes, newest first",
             responses=error_responses(401, 422))
 def active_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=False, page=page)
 
 
-@router.get("/pushes/expired", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your expired pushes, newest first",
+@routes.get("/pushes/expired", response_model=list[PushOut], response_model_exclude_unset=True, summary="Your expired pushes, newest first",
             responses=error_responses(401, 422))
 def expired_pushes(who: Caller = Depends(caller), page: int = Page):
     return actions.listing(who, expired=True, page=page)
 
 
-@router.get("/pushes/{token}", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (consumes a view)",
+@routes.get("/pushes/{token}", response_model=ShownPushOut, response_model_exclude_unset=True, summary="Retrieve the secret (consumes a view)",
             responses=error_responses(401, 404, 422, 429))
 def show_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase, code: str | None = Code):
     return actions.show(who, token, passphrase, code)
 
 
-@router.post("/pushes/{token}/verification_code", status_code=202, response_model=VerificationCodeOut,
+@routes.post("/pushes/{token}/verification_code", status_code=202, response_model=VerificationCodeOut,
              summary="Mail the recipient a code (pushes that verify their recipient)",
              description="Ours. Mails a new 6-digit code to the address the sender named in `verify_email`; it works "
              "once, for 10 minutes, and replaces any code before it. At most one a minute and five an hour per push "
@@ -179,19 +180,19 @@ def request_verification_code(token: str, request: Request, who: Caller = Depend
     return actions.request_code(who, token, request)
 
 
-@router.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",
+@routes.get("/pushes/{token}/preview", response_model=PreviewOut, response_model_exclude_unset=True, summary="The secret link (consumes nothing)",
             responses=error_responses(401, 404))
 def preview_push(token: str, who: Caller = Depends(caller)):
     return actions.preview(who, token)
 
 
-@router.get("/pushes/{token}/audit", response_model=AuditV2Out, response_model_exclude_unset=True, summary="Audit trail (owner only)",
+@routes.get("/pushes/{token}/audit", response_model=AuditV2Out, response_model_exclude_unset=True, summary="Audit trail (owner only)",
             responses=error_responses(401, 403, 404, 422))
 def audit_push(token: str, who: Caller = Depends(caller), page: int = Page):
     return actions.audit(who, token, page, "v2")
 
 
-@router.post("/pushes/{token}/notify_emails", status_code=201, response_model=NotifyEmailsOut,
+@routes.post("/pushes/{token}/notify_emails", status_code=201, response_model=NotifyEmailsOut,
              summary="Mail the secret link to recipients (owner only)",
              description="`{\"notify_emails_to\": \"bob@example.com, carol@example.com\", \"notify_emails_to_locale\": \"en\"}` "
              "as JSON or form fields. At most 5 addresses per push in all; the site must send mail. The mail carries the "
@@ -221,7 +222,7 @@ EDIT_SCHEMA = {
 }
 
 
-@router.patch(
+@routes.patch(
     "/pushes/{token}",
     response_model=PushOut, response_model_exclude_unset=True,
     summary="Edit a live push (owner only)",
@@ -239,7 +240,7 @@ async def edit_push(request: Request, token: str, who: Caller = Depends(caller))
     return await actions.edit(request, who, token)
 
 
-@router.delete("/pushes/{token}", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (owner, or anyone if deletable by viewer)",
+@routes.delete("/pushes/{token}", response_model=PushOut, response_model_exclude_unset=True, summary="Expire now (owner, or anyone if deletable by viewer)",
                responses=error_responses(401, 403, 404, 422))
 def expire_push(token: str, who: Caller = Depends(caller), passphrase: str | None = Passphrase):
     return actions.expire(who, token, passphrase)
