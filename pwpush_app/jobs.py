@@ -26,6 +26,11 @@ from pwpush_app.core.webhooks import calls_waiting, deliver_due, forget_old_deli
 
 log = logging.getLogger("pwpush.jobs")
 
+# A worker's jobs start this long after it: their first rounds (the runtime opened, the first
+# queries compiled: ~50 ms of CPU) would otherwise hold up the first requests of a start, a
+# reload or a standby's takeover. Expiry never waits for the purge (a reveal checks it).
+JOBS_START_DELAY_S = 1.0
+
 
 def worker_name() -> str:
     """This process, asked at call time: granian forks its workers after importing the app,
@@ -56,6 +61,7 @@ def purge_once(runtime: Runtime, holder: str | None = None) -> int | None:
 async def purge_job() -> None:
     """Expire overdue pushes and delete their secrets, once per PWPUSH_PURGE_INTERVAL_SECONDS
     across all workers (a lease row in the database picks the worker)."""
+    await asyncio.sleep(JOBS_START_DELAY_S)
     runtime = get_runtime()
     while True:
         try:
@@ -100,6 +106,7 @@ async def _wait_for(flag: threading.Event, seconds: float) -> None:
 async def mail_job() -> None:
     """Send queued mail (and hand out owner events), every PWPUSH_MAIL_POLL_SECONDS or as soon
     as this worker queues one; every worker runs it, leases keep each mail to one of them."""
+    await asyncio.sleep(JOBS_START_DELAY_S)
     runtime = get_runtime()
     log.info("mail: %s", runtime.settings.mail.describe_server())
     while True:
@@ -118,6 +125,7 @@ async def mail_job() -> None:
 async def webhook_job() -> None:
     """Call webhook endpoints with their due events (like mail_job, on its own so that a slow
     mail server never holds the webhooks up)."""
+    await asyncio.sleep(JOBS_START_DELAY_S)
     runtime = get_runtime()
     while True:
         try:
