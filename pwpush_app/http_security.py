@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -105,16 +106,21 @@ def inline_script_hashes(html: str) -> set[str]:
 # each served copy), in the folder above the pages: not served, and read in a millisecond
 # where parsing every page takes ~70 ms of each start.
 HASHES_FILE = "csp-hashes.json"
+# What a recorded hash must look like: it goes into the policy header as it is, so anything
+# else (a quote, a space, a line break) would change the policy or break the header.
+_SHA256_BASE64 = re.compile(r"[A-Za-z0-9+/]{43}=")
 
 
 def built_page_hashes(pages_dir: Path) -> list[str]:
     """The hashes of every inline script of every built page under `pages_dir`: recorded
-    beside them (HASHES_FILE) when the pages were written, else found by reading them."""
+    beside them (HASHES_FILE) when the pages were written, else (no record, or one that is
+    not a list of SHA-256 hashes) found by reading them."""
     try:
         recorded = json.loads((pages_dir.parent / HASHES_FILE).read_text())
     except (OSError, ValueError):
         recorded = None
-    if isinstance(recorded, list) and recorded and all(isinstance(h, str) for h in recorded):
+    if (isinstance(recorded, list) and recorded
+            and all(isinstance(h, str) and _SHA256_BASE64.fullmatch(h) for h in recorded)):
         return recorded
     return page_hashes(pages_dir)
 

@@ -103,7 +103,8 @@ def test_the_built_pages_are_read_once(tmp_path):
 def test_the_hashes_recorded_beside_the_pages_are_used_and_a_bad_record_is_not(tmp_path):
     """A served copy records its pages' hashes when it is made (frontend.py): a start reads
     them instead of the pages; a record that is missing, empty or not a list of hashes is
-    ignored and the pages are read."""
+    ignored and the pages are read, as is one whose entries are not SHA-256 hashes: they go
+    into the policy header as they are, and must not widen it or break the header."""
     pages = tmp_path / "build" / "client"
     pages.mkdir(parents=True)
     (pages / "index.html").write_text("<script>fromThePages()</script>")
@@ -111,7 +112,9 @@ def test_the_hashes_recorded_beside_the_pages_are_used_and_a_bad_record_is_not(t
     record.write_text(json.dumps(page_hashes(pages)))
     (pages / "index.html").write_text("<script>changedSince()</script>")  # the record is what is read
     assert built_page_hashes(pages) == [_hash("fromThePages()")]
-    for bad in ("not json", "[]", '{"a": 1}', "[1, 2]"):
+    widening = [_hash("fromThePages()") + "' 'unsafe-inline", "x' https://evil.example '"]
+    for bad in ("not json", "[]", '{"a": 1}', "[1, 2]", json.dumps(widening), json.dumps(["a" * 43 + "=\r\nX: y"]),
+                json.dumps([_hash("fromThePages()"), "short="])):
         record.write_text(bad)
         assert built_page_hashes(pages) == [_hash("changedSince()")], bad
 
