@@ -139,8 +139,9 @@ def test_reveal_speed_and_javascript_weight(live_server, server_runtime, new_pag
     assert [name for name, body in bodies.items() if "a-arrow-down" in body] == []
     assert [name for name, body in bodies.items() if "toSJISFunc" in body] == []
     # A budget, 10 % above what the page sent once every Radix component stopped coming with
-    # every page (235,769 B in 38 files, 2026-12-02): growing past it is a decision, not a drift.
-    assert figures["reveal_page_js"]["transferred_bytes"] < 260_000, figures["reveal_page_js"]
+    # every page (224,357 B of compressed JavaScript in 38 files, 2026-12-03; 235,757 B with the
+    # answers' headers, which the header tests govern): growing past it is a decision, not a drift.
+    assert figures["reveal_page_js"]["encoded_body_bytes"] < 247_000, figures["reveal_page_js"]
 
 
 RADIX_COLOURS = {"amber", "blue", "bronze", "brown", "crimson", "cyan", "gold", "grass", "gray", "green", "indigo",
