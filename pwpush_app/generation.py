@@ -62,7 +62,14 @@ def run_generation(host: str, port: int) -> int:
     from reflex_base import constants
     from reflex_base.environment import environment
 
-    from pwpush_app.frontend import FrontendBuildError, app_root, build_frontend, mark_in_use, served_copy, use_local_bun
+    from pwpush_app.frontend import (
+        FrontendBuildError,
+        app_root,
+        build_frontend,
+        mark_in_use,
+        served_copy,
+        use_local_bun,
+    )
     from pwpush_app.settings import SettingsError, get_settings
 
     # What `reflex run --env prod` sets before it builds and starts the backend.
