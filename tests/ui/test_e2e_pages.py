@@ -15,7 +15,7 @@ import secrets
 
 import httpx
 import pytest
-from ui_helpers import Wire, assert_nowhere, key_encodings, screenshots, sign_up, wait_until_ready
+from ui_helpers import Wire, assert_nowhere, key_encodings, qr_texts, screenshots, sign_up, wait_until_ready
 
 from pwpush_app import e2e_client
 from pwpush_app.core.records import find_push
@@ -45,6 +45,8 @@ def test_browser_encrypts_python_decrypts_and_nothing_leaks(live_server, server_
     link = _create_encrypted(sender, live_server.url, text, passphrase)
     token, key = link.split("/p/")[1].split("#")
     assert len(key) == 43
+    # The QR code beside it is the whole link, key included: a phone that scans it can open the secret.
+    assert qr_texts(sender.get_attribute("#share-qr", "src")) == [link]
     message = sender.input_value("#share-message")
     assert link in message
     assert sender.is_visible("#share-e2e") and not sender.is_visible("#share-print")

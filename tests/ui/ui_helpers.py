@@ -291,3 +291,27 @@ def assert_nowhere(live_server, wires: list[Wire], secrets_: list[str]) -> None:
                     assert needle.encode() not in data, (path, needle)
     for needle in secrets_:
         assert needle not in log
+
+
+def qr_texts(svg_data_uri: str) -> list[str]:
+    """What a phone reads from a QR code the browser drew (the qrcode library's SVG, as a
+    base64 data URI: its dark modules as horizontal strokes, `M x y.5` starting a row, `m n 0`
+    skipping n modules, `h n` drawing n), rasterised and decoded by zxing-cpp."""
+    import zxingcpp
+
+    svg = base64.b64decode(svg_data_uri.split(",", 1)[1]).decode()
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg)[1])
+    strokes = re.search(r'<path stroke="[^"]*" d="([^"]*)"', svg)[1]
+    dark, x, y = set(), 0, 0
+    for command, first, second in re.findall(r"([Mmh])(\d+)(?: (\d+(?:\.\d+)?))?", strokes):
+        if command == "M":
+            x, y = int(first), int(float(second))
+        elif command == "m":
+            x += int(first)
+        else:
+            dark.update((x + i, y) for i in range(int(first)))
+            x += int(first)
+    scale = 4  # pixels a module
+    side = size * scale
+    pixels = bytes(0 if (col // scale, row // scale) in dark else 255 for row in range(side) for col in range(side))
+    return [code.text for code in zxingcpp.read_barcodes(memoryview(pixels).cast("B", (side, side)))]
