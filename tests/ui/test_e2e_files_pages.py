@@ -20,7 +20,7 @@ import secrets
 
 import httpx
 import pytest
-from ui_helpers import Wire, assert_nowhere, key_encodings, screenshots, wait_until_ready
+from ui_helpers import Wire, assert_nowhere, key_encodings, qr_texts, screenshots, wait_until_ready
 
 from pwpush_app import e2e_client
 from pwpush_app.core.records import find_push
@@ -69,6 +69,7 @@ def test_browser_encrypts_files_python_decrypts_and_nothing_leaks(live_server, s
     sender.wait_for_function("() => (document.getElementById('share-qr')?.getAttribute('src') || '').startsWith('data:image/svg+xml')")
     link = sender.input_value("#share-link")
     assert link in sender.input_value("#share-message")
+    assert qr_texts(sender.get_attribute("#share-qr", "src")) == [link]
     token, key = link.split("/p/")[1].split("#")
     push = find_push(server_runtime, token)
     assert push.end_to_end and push.kind == "file"
