@@ -3,9 +3,10 @@
 FastAPI's APIRouter builds a route when it is declared (its request handler, dependencies
 and response models) and builds it again for the app that includes the router (FastAPI
 0.165 does that on the app's first request or listing of its routes): ~0.5 ms per route,
-~40 ms of every server start for our ~85 routes. `Routes` only notes what a module declares; `add_to` hands each declaration to
-`FastAPI.add_api_route`, which builds it once, with the app's defaults (NoStoreJSON as the
-response class, the app's dependency overrides), as including an APIRouter would.
+~40 ms of every server start for our ~85 routes. `Routes` only notes what a module
+declares; `add_to` hands each declaration to `FastAPI.add_api_route`, which builds it once,
+with the app's defaults (NoStoreJSON as the response class, the app's dependency
+overrides), as including an APIRouter would.
 """
 
 from __future__ import annotations

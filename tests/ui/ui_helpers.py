@@ -314,4 +314,6 @@ def qr_texts(svg_data_uri: str) -> list[str]:
     scale = 4  # pixels a module
     side = size * scale
     pixels = bytes(0 if (col // scale, row // scale) in dark else 255 for row in range(side) for col in range(side))
-    return [code.text for code in zxingcpp.read_barcodes(memoryview(pixels).cast("B", (side, side)))]
+    image = memoryview(pixels).cast("B", (side, side))
+    # QR codes only: with every format, zxing now and then also reads a short ITF code in the picture.
+    return [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
