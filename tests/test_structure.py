@@ -152,3 +152,19 @@ def test_no_module_reaches_for_another_modules_private_helpers():
                 reached += [f"{name} <- {node.module}.{a.name}" for a in node.names
                             if a.name.startswith("_") and not a.name.startswith("__")]
     assert reached == []
+
+
+def test_the_keeper_imports_nothing_of_the_app_before_it_starts_a_generation():
+    """`python -m pwpush_app serve` binds its port and starts the app's first generation
+    before anything else: the commands' module and the keeper load no setting, no core,
+    no framework (each would add to every start: issue 23)."""
+    import subprocess
+    import sys
+
+    script = ("import sys, pwpush_app.__main__, pwpush_app.server; "
+              "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('pwpush_app', 'reflex', 'reflex_base', 'sqlalchemy', 'sqlmodel', 'fastapi', 'pydantic', 'granian'))))")
+    loaded = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                            cwd=PACKAGE.parent).stdout.split()
+    assert loaded == ["pwpush_app", "pwpush_app.__main__", "pwpush_app.generation", "pwpush_app.listeners",
+                      "pwpush_app.server"]
