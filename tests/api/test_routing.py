@@ -199,3 +199,33 @@ def test_database_trouble_is_a_503_with_retry_after(runtime):
     response = asyncio.run(run())
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert "nothing was changed" in response.json()["error"]
+
+
+def test_each_route_is_built_once_for_the_app(tmp_path):
+    """Building a route (its handler, dependencies, response models: ~0.5 ms) is part of
+    every server start: each of the API's routes is built once, for the app, not once when
+    its module declares it and again for the app that includes it (api/routes.py)."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import fastapi.routing as routing
+built = []
+populate = routing._populate_api_route_state
+def counting(route, path, *args, **kwargs):
+    built.append(path)
+    return populate(route, path, *args, **kwargs)
+routing._populate_api_route_state = counting
+from fastapi.routing import APIRoute
+from pwpush_app.api.app import build_api
+api = build_api()
+api.openapi()
+paths = sorted(route.path for route in api.routes if isinstance(route, APIRoute))
+assert sorted(built) == paths, (len(built), len(paths))
+print(len(paths))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PWPUSH_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 80
