@@ -34,6 +34,7 @@ SERVICES_IMAGE = "localhost/pwpush-test-services:latest"
 PORT = free_port()
 BASE_URL = f"http://localhost:{PORT}"
 CA_FOLDER = Path("/usr/local/share/ca-certificates")
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # with CA_FOLDER's certificates in it
 
 
 class Podman:

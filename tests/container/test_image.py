@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from .conftest import BASE_URL, PORT, record, unique, wait_for_answer
+from .conftest import BASE_URL, CA_FOLDER, HOST_CA_BUNDLE, PORT, record, unique, wait_for_answer
 
 # The first test of a session builds the images (about 2.5 min on an idle 2-core machine,
 # from an empty podman store).
@@ -113,8 +113,12 @@ def test_a_container_started_with_other_page_settings_builds_its_pages_at_first_
     """The image's pages were built for the default title; a container told another one
     builds its pages at its first start (as its own user), then serves them."""
     name = unique("retitled")
+    # The build asks the npm registry for the frontend's packages: where this machine reaches
+    # it through a proxy with its own CA (the image's build got it too), the container gets it.
+    trust = (["-v", f"{HOST_CA_BUNDLE}:/run/host-ca.crt:ro", "-e", "NODE_EXTRA_CA_CERTS=/run/host-ca.crt"]
+             if CA_FOLDER.is_dir() and any(CA_FOLDER.iterdir()) and HOST_CA_BUNDLE.is_file() else [])
     try:
-        podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{PORT}:3000",
+        podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{PORT}:3000", *trust,
                "-e", f"PWP__OVERRIDE_BASE_URL={BASE_URL}", "-e", "PWP__BRAND__TITLE=Acme Secrets", app_image)
         wait_for_answer(BASE_URL, timeout=900)
         assert "<title>Acme Secrets</title>" in httpx.get(BASE_URL + "/", timeout=60).text
