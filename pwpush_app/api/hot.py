@@ -19,7 +19,8 @@ The OpenAPI document is FastAPI's, untouched.
 `run_core` runs a core call on the event loop where the database never makes the loop
 wait (SQLite: writers queue on our lock, taken without blocking the loop; each commit's
 fsync is shared and awaited before the answer leaves, `PWPUSH_SQLITE_SYNCHRONOUS=FULL`),
-and in the thread pool otherwise (PostgreSQL's round trips, Argon2, S3).
+and in the thread pool otherwise (PostgreSQL's round trips, Argon2, S3, rate limits
+counted in Redis).
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ HOT_ROUTES = {
 
 async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool = False, **kwargs) -> Any:
     """Call a core function from an async endpoint: on the loop where that is safe (SQLite,
-    local files, `blocking` False: no Argon2 to run), else in the thread pool.  Either
-    way, everything it committed is on disk (with FULL) before this returns or raises."""
-    if blocking or not writes_on_loop(runtime.engine) or runtime.settings.files_storage != "local":
+    local files, rate limits counted in memory, `blocking` False: no Argon2 to run), else
+    in the thread pool.  Either way, everything it committed is on disk (with FULL) before
+    this returns or raises."""
+    if (blocking or not writes_on_loop(runtime.engine) or runtime.settings.files_storage != "local"
+            or runtime.throttle.remote):
         return await run_in_threadpool(function, *args, **kwargs)
     release = await writer_turn(runtime.engine)
     with deferred_fsyncs() as pending:

@@ -158,7 +158,7 @@ async def _account_holder(request: Request, runtime: Runtime, ip: str):
     attempt counts against the login limit), or None: not logged in."""
     user = await run_in_threadpool(accounts.user_for_session, runtime, _session_token(request, runtime))
     if user is not None:
-        runtime.throttle.hit("login", ip)
+        await run_in_threadpool(runtime.throttle.hit, "login", ip)  # a round trip with Redis
     return user
 
 

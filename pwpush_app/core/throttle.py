@@ -3,7 +3,11 @@
 A client is an IPv4 address or an IPv6 network (`network.client_network`).
 
 Counts live in memory for one worker, or in Redis when REFLEX_REDIS_URL is set so that
-several workers share them.
+several workers share them.  A Redis that is down or does not answer costs a request at
+most `REDIS_WAIT_SECONDS` (twice: one retry for a dropped connection), then the request is
+refused as `RateLimitsUnavailable` (busy: try again shortly), counting and changing
+nothing; and the callers on an event loop run in a thread (`Throttle.remote`), so a slow
+Redis never holds up the loop's other requests.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import threading
 import time
 
 from limits import RateLimitItemPerMinute
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from pwpush_app.core.errors import PushError
+from pwpush_app.core.errors import PushError, ServerBusy
 from pwpush_app.core.i18n import N_, said
 from pwpush_app.core.network import DEFAULT_IPV6_PREFIX, client_network
 
@@ -26,6 +33,14 @@ class RateLimited(PushError):
         self.retry_after_seconds = max(1, retry_after_seconds)
         super().__init__(message or said(N_("Too many requests from your network. Wait {wait_seconds} and try again."),
                                          wait_seconds=self.retry_after_seconds))
+
+
+class RateLimitsUnavailable(ServerBusy):
+    """The shared rate-limit counts (Redis) did not answer: nothing was counted or changed."""
+
+
+# How long a request waits for Redis to connect, or to answer one command.
+REDIS_WAIT_SECONDS = 1.0
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -58,7 +73,12 @@ class SweptMemoryStorage(MemoryStorage):
 
 class Throttle:
     def __init__(self, per_minute: int, redis_url: str | None = None, ipv6_prefix: int = DEFAULT_IPV6_PREFIX):
-        storage = RedisStorage(redis_url) if redis_url else SweptMemoryStorage()
+        # redis-py's defaults would wait forever for an answer, and retry a dropped
+        # connection three times with back-off (~7 s): here one try and one retry, each bounded.
+        storage = (RedisStorage(redis_url, wrap_exceptions=True, socket_connect_timeout=REDIS_WAIT_SECONDS,
+                                socket_timeout=REDIS_WAIT_SECONDS, retry=Retry(NoBackoff(), 1))
+                   if redis_url else SweptMemoryStorage())
+        self.remote = redis_url is not None  # a hit is a network round trip
         # A sliding window of two counters per client: O(1) a hit, where a moving window
         # keeps (and scans) one entry per request of the last minute.
         self._limiter = SlidingWindowCounterRateLimiter(storage)
@@ -67,16 +87,17 @@ class Throttle:
 
     def hit_account(self, action: str, user_id: str, per_minute: int, message: str = "") -> None:
         """Count one `action` by an account (wherever it calls from), at a rate of its own."""
-        item = RateLimitItemPerMinute(per_minute)
-        if self._limiter.hit(item, "pwpush-account", action, user_id):
-            return
-        reset_at = self._limiter.get_window_stats(item, "pwpush-account", action, user_id).reset_time
-        raise RateLimited(math.ceil(reset_at - time.time()), message)
+        self._count(RateLimitItemPerMinute(per_minute), ("pwpush-account", action, user_id), message)
 
     def hit(self, action: str, ip: str) -> None:
         """Count one `action` from `ip`'s network; raise RateLimited when over the limit."""
-        client = client_network(ip, self._ipv6_prefix)
-        if self._limiter.hit(self._item, "pwpush", action, client):
-            return
-        reset_at = self._limiter.get_window_stats(self._item, "pwpush", action, client).reset_time
-        raise RateLimited(math.ceil(reset_at - time.time()))
+        self._count(self._item, ("pwpush", action, client_network(ip, self._ipv6_prefix)))
+
+    def _count(self, item: RateLimitItemPerMinute, key: tuple[str, ...], message: str = "") -> None:
+        try:
+            if self._limiter.hit(item, *key):
+                return
+            reset_at = self._limiter.get_window_stats(item, *key).reset_time
+        except StorageError as error:
+            raise RateLimitsUnavailable(f"the rate limits could not be counted: {type(error.storage_error).__name__}") from None
+        raise RateLimited(math.ceil(reset_at - time.time()), message)
