@@ -11,6 +11,7 @@ overrides), as including an APIRouter would.
 
 from __future__ import annotations
 
+from functools import partialmethod
 from typing import Any, Callable
 
 from fastapi import FastAPI
@@ -37,23 +38,12 @@ class Routes:
 
         return declare
 
-    def get(self, path: str, **options: Any):
-        return self.api_route(path, methods=["GET"], **options)
-
-    def head(self, path: str, **options: Any):
-        return self.api_route(path, methods=["HEAD"], **options)
-
-    def post(self, path: str, **options: Any):
-        return self.api_route(path, methods=["POST"], **options)
-
-    def put(self, path: str, **options: Any):
-        return self.api_route(path, methods=["PUT"], **options)
-
-    def patch(self, path: str, **options: Any):
-        return self.api_route(path, methods=["PATCH"], **options)
-
-    def delete(self, path: str, **options: Any):
-        return self.api_route(path, methods=["DELETE"], **options)
+    get = partialmethod(api_route, methods=["GET"])
+    head = partialmethod(api_route, methods=["HEAD"])
+    post = partialmethod(api_route, methods=["POST"])
+    put = partialmethod(api_route, methods=["PUT"])
+    patch = partialmethod(api_route, methods=["PATCH"])
+    delete = partialmethod(api_route, methods=["DELETE"])
 
     def add_to(self, api: FastAPI) -> None:
         for path, endpoint, options in self.declared:
