@@ -99,5 +99,6 @@ class Throttle:
                 return
             reset_at = self._limiter.get_window_stats(item, *key).reset_time
         except StorageError as error:
-            raise RateLimitsUnavailable(f"the rate limits could not be counted: {type(error.storage_error).__name__}") from None
+            failure = type(error.storage_error).__name__
+            raise RateLimitsUnavailable(f"the rate limits could not be counted: {failure}") from None
         raise RateLimited(math.ceil(reset_at - time.time()), message)
