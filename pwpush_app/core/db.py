@@ -29,6 +29,15 @@ WRITER_LOCK_SUFFIX = "-writer"
 # ~30 pages); SQLite's inline one past this many pages, as a backstop.
 CHECKPOINT_EVERY_COMMITS = 100
 AUTOCHECKPOINT_PAGES = 20_000
+# How long a request waits on a PostgreSQL server that stopped answering (its host froze, or
+# the network between dropped): libpq's defaults wait ~2 minutes for a connection and ~15
+# (the kernel's retransmissions) for an answer on an open one; then the request gets the
+# "database busy or unreachable" answer.  Parameters given in REFLEX_DB_URL win.
+POSTGRESQL_WAITS = {
+    "connect_timeout": 5,  # seconds to connect
+    "tcp_user_timeout": 10_000,  # ms a sent request may stay unacknowledged
+    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,  # idle: ~60 s
+}
 
 # SQLite has one writer at a time.  Writers queue on our own lock (a fast hand-over: the
 # next one wakes as soon as the last lets go) rather than on SQLite's busy handler, which
@@ -213,7 +222,9 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
         if path:
             _checkpointers[engine] = Checkpointer(engine)
         return engine
-    return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    url = make_url(db_url)
+    bounded = {name: value for name, value in POSTGRESQL_WAITS.items() if name not in url.query}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=bounded)
 
 
 def _make_database_file_private(database: str | None) -> None:

@@ -3,6 +3,7 @@
 - SQLite locked by another process holding a write transaction longer than the busy
   timeout (PWPUSH_SQLITE_BUSY_TIMEOUT_MS, short here): over HTTP, on the production server.
 - PostgreSQL stopped and started again: through the API in-process.
+- PostgreSQL unreachable (every packet to it dropped) and back: through the API in-process.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import httpx
 import pytest
@@ -130,6 +134,48 @@ def test_postgresql_stopped_answers_503_and_loses_nothing(tmp_path, private_post
         assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
         assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
         assert audit_kinds(runtime, stored.id) == ["creation", "view", "view", "expire_auto"]
+    finally:
+        api.close()
+        runtime.engine.dispose()
+
+
+@contextmanager
+def packets_to_port_dropped(port: int) -> Iterator[None]:
+    """The network to a server drops everything (its host froze, a cable was pulled): no
+    answer, not even a refusal. iptables on loopback, as root (how `make test` runs)."""
+    rule = ["INPUT", "-p", "tcp", "-i", "lo", "--dport", str(port), "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "10", "-A", *rule], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["iptables", "-w", "10", "-D", *rule], check=True, capture_output=True)
+
+
+def test_postgresql_unreachable_answers_503_within_seconds_and_loses_nothing(tmp_path, private_postgres):
+    """libpq's own waits would hold each request for minutes (a connection: ~2; an answer on
+    an open one: ~15, the kernel's retransmissions); core/db.py bounds them (POSTGRESQL_WAITS)."""
+    migrate(private_postgres.url())
+    runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url())))
+    api = asgi_client(runtime)
+    try:
+        created = api.post("/api/v2/pushes", json={"push": {"payload": "pg-unreachable-secret-5521",
+                                                             "expire_after_views": 2}})
+        assert created.status_code == 201
+        token = created.json()["url_token"]
+        before = counts(runtime)
+
+        with packets_to_port_dropped(private_postgres.port):
+            started = time.monotonic()
+            assert_busy_answer(api.post("/api/v2/pushes", json={"push": {"payload": "never stored"}}))
+            assert_busy_answer(api.get(f"/api/v2/pushes/{token}"))
+            waited = time.monotonic() - started
+            assert api.get("/api/v2/version").status_code == 200
+        print(f"two requests to an unreachable PostgreSQL answered 503 in {waited:.1f} s")
+        assert waited < 90  # bounded: a connection 5 s, an answer 10 s (libpq alone: minutes each)
+
+        assert counts(runtime) == before
+        assert find_push(runtime, token).views_remaining == 2
+        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "pg-unreachable-secret-5521"
     finally:
         api.close()
         runtime.engine.dispose()
