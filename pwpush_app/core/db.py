@@ -223,7 +223,9 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             _checkpointers[engine] = Checkpointer(engine)
         return engine
     url = make_url(db_url)
-    bounded = {name: value for name, value in POSTGRESQL_WAITS.items() if name not in url.query}
+    # A row or table another transaction holds is waited for as long as SQLite's lock is.
+    waits = {**POSTGRESQL_WAITS, "options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+    bounded = {name: value for name, value in waits.items() if name not in url.query}
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=bounded)
 
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -176,6 +177,36 @@ def test_postgresql_unreachable_answers_503_within_seconds_and_loses_nothing(tmp
         assert counts(runtime) == before
         assert find_push(runtime, token).views_remaining == 2
         assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "pg-unreachable-secret-5521"
+    finally:
+        api.close()
+        runtime.engine.dispose()
+
+
+def test_a_postgresql_table_held_by_another_transaction_answers_503_and_loses_nothing(tmp_path, postgres):
+    """An administrator's open transaction (or a migration run by hand) holds the push table:
+    requests wait PWPUSH_SQLITE_BUSY_TIMEOUT_MS for it (PostgreSQL's lock_timeout), not forever."""
+    import psycopg
+
+    name = f"locked_{os.urandom(4).hex()}"
+    postgres.sql(f"CREATE DATABASE {name} TEMPLATE pwpush_template")
+    runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=postgres.url(name),
+                                                  PWPUSH_SQLITE_BUSY_TIMEOUT_MS="500")))
+    api = asgi_client(runtime)
+    try:
+        created = api.post("/api/v2/pushes", json={"push": {"payload": "held-table-secret-3307", "expire_after_views": 2}})
+        assert created.status_code == 201
+        token = created.json()["url_token"]
+        before = counts(runtime)
+
+        with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname={name}") as holder:
+            holder.execute("LOCK TABLE push IN ACCESS EXCLUSIVE MODE")  # held until the block ends
+            assert_busy_answer(api.post("/api/v2/pushes", json={"push": {"payload": "never stored"}}))
+            assert_busy_answer(api.get(f"/api/v2/pushes/{token}"))
+            holder.rollback()
+
+        assert counts(runtime) == before
+        assert find_push(runtime, token).views_remaining == 2
+        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "held-table-secret-3307"
     finally:
         api.close()
         runtime.engine.dispose()
