@@ -223,10 +223,21 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             _checkpointers[engine] = Checkpointer(engine)
         return engine
     url = make_url(db_url)
-    # A row or table another transaction holds is waited for as long as SQLite's lock is.
-    waits = {**POSTGRESQL_WAITS, "options": f"-c lock_timeout={int(busy_timeout_ms)}"}
-    bounded = {name: value for name, value in waits.items() if name not in url.query}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=bounded)
+    bounded = {name: value for name, value in POSTGRESQL_WAITS.items() if name not in url.query}
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=bounded)
+    if "lock_timeout" not in str(url.query.get("options", "")):
+        _bound_lock_waits(engine, busy_timeout_ms)
+    return engine
+
+
+def _bound_lock_waits(engine: Engine, busy_timeout_ms: int) -> None:
+    """A row or table another transaction holds is waited for as long as SQLite's lock is.
+    Set on each new connection rather than as a startup `options` (PgBouncer refuses those)."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
+        dbapi_connection.commit()
 
 
 def _make_database_file_private(database: str | None) -> None:
