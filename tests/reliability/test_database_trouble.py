@@ -140,6 +140,13 @@ def test_postgresql_stopped_answers_503_and_loses_nothing(tmp_path, private_post
         runtime.engine.dispose()
 
 
+def assert_unchanged_then_served(runtime, api, before: dict, token: str, secret: str) -> None:
+    """After the trouble: no row written, the push's two views kept, and served again."""
+    assert counts(runtime) == before
+    assert find_push(runtime, token).views_remaining == 2
+    assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
+
+
 @contextmanager
 def packets_to_port_dropped(port: int) -> Iterator[None]:
     """The network to a server drops everything (its host froze, a cable was pulled): no
@@ -174,9 +181,7 @@ def test_postgresql_unreachable_answers_503_within_seconds_and_loses_nothing(tmp
         print(f"two requests to an unreachable PostgreSQL answered 503 in {waited:.1f} s")
         assert waited < 90  # bounded: a connection 5 s, an answer 10 s (libpq alone: minutes each)
 
-        assert counts(runtime) == before
-        assert find_push(runtime, token).views_remaining == 2
-        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "pg-unreachable-secret-5521"
+        assert_unchanged_then_served(runtime, api, before, token, "pg-unreachable-secret-5521")
     finally:
         api.close()
         runtime.engine.dispose()
@@ -204,9 +209,7 @@ def test_a_postgresql_table_held_by_another_transaction_answers_503_and_loses_no
             assert_busy_answer(api.get(f"/api/v2/pushes/{token}"))
             holder.rollback()
 
-        assert counts(runtime) == before
-        assert find_push(runtime, token).views_remaining == 2
-        assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == "held-table-secret-3307"
+        assert_unchanged_then_served(runtime, api, before, token, "held-table-secret-3307")
     finally:
         api.close()
         runtime.engine.dispose()
