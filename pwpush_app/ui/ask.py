@@ -24,7 +24,7 @@ from pwpush_app.core.request_files import answer_with_chunks, files_answer_offer
 from pwpush_app.core.requests import answer_request, request_landing
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.settings import get_settings
-from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, in_thread, runtime
+from pwpush_app.ui.common import BUSY_MESSAGE, busy_or_said, client_of, form_text, in_thread, runtime
 from pwpush_app.ui.components.chosen_files import (
     ChosenFiles,
     chosen_count,
@@ -118,7 +118,7 @@ class AskState(rx.State):
             self.errors, self.working = dict(refusal.errors), False
             return
         except (RateLimited, ServerBusy) as refusal:
-            self.errors, self.working = {"payload": str(refusal) or BUSY_MESSAGE}, False
+            self.errors, self.working = {"payload": busy_or_said(refusal)}, False
             return
         self.status, self.errors, self.working = "sent", {}, False
 
@@ -148,7 +148,7 @@ class AskState(rx.State):
         except InvalidPush as refusal:
             errors = dict(refusal.errors)
         except (RateLimited, ServerBusy) as refusal:
-            errors = {"files": str(refusal) or BUSY_MESSAGE}
+            errors = {"files": busy_or_said(refusal)}
         finally:
             # Whatever happened (the upload cut off included), the form works again.
             async with self:

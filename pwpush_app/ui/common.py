@@ -20,6 +20,7 @@ import reflex as rx
 from pwpush_app.core import links
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.i18n import N_
 from pwpush_app.core.runtime import Runtime, get_runtime
 
@@ -31,6 +32,12 @@ KIND_LABELS = {"text": N_("Text"), "file": N_("Files"), "url": N_("URL"), "qr": 
 UI_KINDS = ("text", "file", "url", "qr")
 
 BUSY_MESSAGE = N_("The service is busy right now. Please try again in a moment.")
+
+
+def busy_or_said(refusal: Exception) -> str:
+    """What a page shows for a refusal: its own words, or for a busy server (the database or
+    Redis out of reach) the busy message, never the technical reason it carries for the log."""
+    return BUSY_MESSAGE if isinstance(refusal, ServerBusy) else str(refusal)
 
 
 def client_of(state: rx.State) -> Client:

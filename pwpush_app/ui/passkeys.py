@@ -178,6 +178,9 @@ class PasskeyLoginState(rx.State):
         except (AccountError, RateLimited) as refusal:
             self.error, self.error_sentences = str(refusal), sentences_of(refusal)
             return
+        except ServerBusy:
+            self.error, self.error_sentences = BUSY_MESSAGE, []
+            return
         self.error, self.waiting = "", True
         yield
         yield start(options, "get", "/session/passkey")

@@ -24,6 +24,7 @@ from pwpush_app.core.requests import MAX_MESSAGE_CHARS, NewRequest, create_reque
 from pwpush_app.core.throttle import RateLimited
 from pwpush_app.ui.common import (
     BUSY_MESSAGE,
+    busy_or_said,
     client_of,
     form_text,
     form_whole_number,
@@ -118,7 +119,7 @@ class RequestsState(rx.State):
             self.errors, self.working = dict(refusal.errors), False
             return
         except (RateLimited, ServerBusy, PushError) as refusal:
-            self.errors, self.working = {"message": str(refusal) or BUSY_MESSAGE}, False
+            self.errors, self.working = {"message": busy_or_said(refusal)}, False
             return
         self.errors, self.created, self.working = {}, True, False
         await self._refresh(user.id)

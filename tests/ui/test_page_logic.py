@@ -8,7 +8,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.file_uploads import files_need_login
 from pwpush_app.core.qr import qr_data_uri
 from pwpush_app.settings import load_settings
-from pwpush_app.ui.common import describe_time_left, form_whole_number, format_time
+from pwpush_app.ui.common import BUSY_MESSAGE, busy_or_said, describe_time_left, form_whole_number, format_time
 from pwpush_app.ui.components.share import share_message
 from pwpush_app.ui.create_state import CUSTOM, lifetime_choices
 
@@ -27,6 +27,15 @@ def test_numbers_from_the_form_are_whole_or_passed_on_for_the_core_to_refuse():
     assert form_whole_number(" 12 ") == 12
     for text in ("", "1.5", "-3", "1e3", "ten", None):
         assert not isinstance(form_whole_number(text), int)
+
+
+def test_a_busy_refusal_shows_the_busy_message_not_its_technical_reason():
+    from pwpush_app.core.db import DatabaseUnavailable
+    from pwpush_app.core.throttle import RateLimited, RateLimitsUnavailable
+
+    assert busy_or_said(RateLimitsUnavailable("the rate limits could not be counted: TimeoutError")) == BUSY_MESSAGE
+    assert busy_or_said(DatabaseUnavailable("canceling statement due to lock timeout")) == BUSY_MESSAGE
+    assert busy_or_said(RateLimited(30)).startswith("Too many requests from your network.")
 
 
 def test_share_message_and_times():
