@@ -3,11 +3,11 @@
 A client is an IPv4 address or an IPv6 network (`network.client_network`).
 
 Counts live in memory for one worker, or in Redis when REFLEX_REDIS_URL is set so that
-several workers share them.  A Redis that is down or does not answer costs a request at
-most `REDIS_WAIT_SECONDS` (twice: one retry for a dropped connection), then the request is
-refused as `RateLimitsUnavailable` (busy: try again shortly), counting and changing
-nothing; and the callers on an event loop run in a thread (`Throttle.remote`), so a slow
-Redis never holds up the loop's other requests.
+several workers share them.  A Redis that is down or does not answer costs a count at
+most `REDIS_WAIT_SECONDS` a try (two tries), then the request is refused as
+`RateLimitsUnavailable` (busy: try again shortly), changing nothing; and the callers on an
+event loop run in a thread (`Throttle.remote`), so a slow Redis never holds up the loop's
+other requests.
 """
 
 from __future__ import annotations

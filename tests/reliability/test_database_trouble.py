@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -147,21 +149,35 @@ def assert_unchanged_then_served(runtime, api, before: dict, token: str, secret:
     assert api.get(f"/api/v2/pushes/{token}").json()["payload"] == secret
 
 
+IPTABLES_TAG = "pwpush-test-unreachable"
+
+
 @contextmanager
 def packets_to_port_dropped(port: int) -> Iterator[None]:
     """The network to a server drops everything (its host froze, a cable was pulled): no
-    answer, not even a refusal. iptables on loopback, as root (how `make test` runs)."""
-    rule = ["INPUT", "-p", "tcp", "-i", "lo", "--dport", str(port), "-j", "DROP"]
-    subprocess.run(["iptables", "-w", "10", "-A", *rule], check=True, capture_output=True)
+    answer, not even a refusal. iptables on loopback, as root (how `make test` runs), first
+    in the chain (a host firewall may accept loopback earlier); tagged, so a rule left by a
+    killed run is removed by the next."""
+    rule = ["-p", "tcp", "-i", "lo", "--dport", str(port), "-m", "comment", "--comment", IPTABLES_TAG, "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "10", "-I", "INPUT", "1", *rule], check=True, capture_output=True)
     try:
         yield
     finally:
-        subprocess.run(["iptables", "-w", "10", "-D", *rule], check=True, capture_output=True)
+        subprocess.run(["iptables", "-w", "10", "-D", "INPUT", *rule], check=True, capture_output=True)
 
 
+def drop_stale_rules() -> None:
+    listed = subprocess.run(["iptables", "-w", "10", "-S", "INPUT"], check=True, capture_output=True, text=True).stdout
+    for line in listed.splitlines():
+        if IPTABLES_TAG in line and line.startswith("-A "):
+            subprocess.run(["iptables", "-w", "10", "-D", *shlex.split(line)[1:]], check=True, capture_output=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("iptables"), reason="needs root and iptables (make test has both)")
 def test_postgresql_unreachable_answers_503_within_seconds_and_loses_nothing(tmp_path, private_postgres):
     """libpq's own waits would hold each request for minutes (a connection: ~2; an answer on
     an open one: ~15, the kernel's retransmissions); core/db.py bounds them (POSTGRESQL_WAITS)."""
+    drop_stale_rules()
     migrate(private_postgres.url())
     runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url())))
     api = asgi_client(runtime)

@@ -67,6 +67,7 @@ def test_a_stalled_redis_gets_a_busy_answer_and_holds_up_no_other_request(redis_
         answers["create"] = (time.monotonic(), response)
 
     waiting = threading.Thread(target=create)
+    started = time.monotonic()
     waiting.start()
     time.sleep(0.2)  # the create is now waiting on Redis
     version = httpx.get(f"{server.url}/api/v2/version", timeout=60)
@@ -76,6 +77,7 @@ def test_a_stalled_redis_gets_a_busy_answer_and_holds_up_no_other_request(redis_
     assert "create" in answers, "the create waited on the stalled Redis for a minute"
     answered_create, response = answers["create"]
     assert answered_version < answered_create  # the worker answered others meanwhile
+    assert answered_create - started < 10  # bounded: 1 s a try, two tries (and two counts at most)
     assert_busy(response)
 
     revealed = httpx.get(f"{server.url}/api/v2/pushes/{kept['url_token']}", timeout=60)
