@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 import httpx
+from sqlalchemy import text
 
 from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
@@ -17,6 +18,19 @@ from pwpush_app.settings import load_settings
 def server_runtime(server) -> Runtime:
     """The core on the server's own database and key: to look at what the server stored."""
     return open_runtime(load_settings(server.env))
+
+
+def counts(runtime) -> dict[str, int]:
+    """Rows a failed request must not have written: pushes, audit events, and pushes
+    without their creation record."""
+    with runtime.engine.connect() as db:
+        return {
+            "pushes": db.execute(text("SELECT count(*) FROM push")).scalar_one(),
+            "events": db.execute(text("SELECT count(*) FROM audit_event")).scalar_one(),
+            "pushes without creation record": db.execute(text(
+                "SELECT count(*) FROM push WHERE id NOT IN (SELECT push_id FROM audit_event WHERE kind = 'creation')"
+            )).scalar_one(),
+        }
 
 
 def create_via_api(base_url: str, payload: str, headers: dict | None = None, client: httpx.Client | None = None,

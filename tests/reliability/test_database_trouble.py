@@ -20,7 +20,6 @@ from typing import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from pwpush_app.core.db import migrate
 from pwpush_app.core.records import find_push
@@ -30,7 +29,7 @@ from tests.api.conftest import asgi_client
 from tests.core.common import audit_kinds
 from tests.servers import LiveServer, PostgresServer, free_port, make_env
 
-from .support import create_via_api, server_runtime
+from .support import counts, create_via_api, server_runtime
 
 BUSY = "The database is busy or unreachable; nothing was changed. Try again shortly."
 
@@ -40,17 +39,6 @@ def assert_busy_answer(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) > 0
     assert response.json() == {"error": BUSY}
     assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
-
-
-def counts(runtime) -> dict[str, int]:
-    with runtime.engine.connect() as db:
-        return {
-            "pushes": db.execute(text("SELECT count(*) FROM push")).scalar_one(),
-            "events": db.execute(text("SELECT count(*) FROM audit_event")).scalar_one(),
-            "pushes without creation record": db.execute(text(
-                "SELECT count(*) FROM push WHERE id NOT IN (SELECT push_id FROM audit_event WHERE kind = 'creation')"
-            )).scalar_one(),
-        }
 
 
 def hold_write_lock(db_path) -> subprocess.Popen:

@@ -16,12 +16,11 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from pwpush_app.core.records import find_push
 from tests.servers import LiveServer, RedisServer, free_port
 
-from .support import create_via_api, server_runtime
+from .support import counts, create_via_api, server_runtime
 
 BUSY = "The server is busy right now; nothing was changed. Try again shortly."
 
@@ -48,16 +47,11 @@ def assert_busy(response: httpx.Response) -> None:
     assert "Traceback" not in response.text and "redis" not in response.text.lower()
 
 
-def push_count(runtime) -> int:
-    with runtime.engine.connect() as db:
-        return db.execute(text("SELECT count(*) FROM push")).scalar_one()
-
-
 def test_a_stalled_redis_gets_a_busy_answer_and_holds_up_no_other_request(redis_and_server):
     redis, server = redis_and_server
     runtime = server_runtime(server)
     kept = create_via_api(server.url, "kept while redis stalls", expire_after_views=5)
-    before = push_count(runtime)
+    before = counts(runtime)
 
     os.kill(redis.process.pid, signal.SIGSTOP)
     answers: dict[str, tuple[float, httpx.Response]] = {}
@@ -82,7 +76,7 @@ def test_a_stalled_redis_gets_a_busy_answer_and_holds_up_no_other_request(redis_
 
     revealed = httpx.get(f"{server.url}/api/v2/pushes/{kept['url_token']}", timeout=60)
     assert_busy(revealed)
-    assert push_count(runtime) == before  # nothing created
+    assert counts(runtime) == before  # nothing created, no audit row
     assert find_push(runtime, kept["url_token"]).views_remaining == 5  # no view taken
 
     os.kill(redis.process.pid, signal.SIGCONT)
@@ -96,13 +90,13 @@ def test_redis_gone_gets_a_busy_answer_not_a_server_error(redis_and_server):
     redis, server = redis_and_server
     runtime = server_runtime(server)
     kept = create_via_api(server.url, "kept while redis is gone", expire_after_views=5)
-    before = push_count(runtime)
+    before = counts(runtime)
     redis.process.kill()
     redis.process.wait(15)
 
     assert_busy(httpx.post(f"{server.url}/api/v2/pushes", json={"push": {"payload": "no redis"}}, timeout=60))
     assert_busy(httpx.post(f"{server.url}/p.json", json={"password": {"payload": "no redis"}}, timeout=60))
     assert_busy(httpx.get(f"{server.url}/api/v2/pushes/{kept['url_token']}", timeout=60))
-    assert push_count(runtime) == before
+    assert counts(runtime) == before
     assert find_push(runtime, kept["url_token"]).views_remaining == 5
     assert httpx.get(f"{server.url}/api/v2/version", timeout=60).status_code == 200
