@@ -27,8 +27,12 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
+from functools import partial
 from typing import Any, Callable
 
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import DefaultPlaceholder
@@ -43,6 +47,29 @@ from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
 
+# Core calls running in threads, per event loop and database: as many at once as the pool
+# keeps connections.  Without this bound, a burst of creates and reveals took every thread
+# of the pool behind the API (40), most of them opening and closing an overflow connection
+# per call (a new PostgreSQL backend each time): at 32 connections a worker on PostgreSQL
+# answered half as many cycles, p99 ~250 ms (bench/README.md).  It also keeps a stalled
+# Redis or database from holding every thread the other endpoints need.
+_CORE_THREADS: RunVar[weakref.WeakKeyDictionary] = RunVar("pwpush_core_threads")
+CORE_THREADS_WITHOUT_POOL = 8
+
+
+def _core_threads(engine) -> CapacityLimiter:
+    try:
+        limiters = _CORE_THREADS.get()
+    except LookupError:
+        limiters = weakref.WeakKeyDictionary()
+        _CORE_THREADS.set(limiters)
+    limiter = limiters.get(engine)
+    if limiter is None:
+        size = getattr(engine.pool, "size", None)
+        limiter = limiters[engine] = CapacityLimiter(size() if callable(size) else CORE_THREADS_WITHOUT_POOL)
+    return limiter
+
+
 # (method, path) of the routes the door answers.
 HOT_ROUTES = {
     ("POST", "/api/v2/pushes"),
@@ -55,11 +82,12 @@ HOT_ROUTES = {
 async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool = False, **kwargs) -> Any:
     """Call a core function from an async endpoint: on the loop where that is safe (SQLite,
     local files, rate limits counted in memory, `blocking` False: no Argon2 to run), else
-    in the thread pool.  Either way, everything it committed is on disk (with FULL) before
+    in a thread, at most as many at once as the database pool keeps connections
+    (`_core_threads`).  Either way, everything it committed is on disk (with FULL) before
     this returns or raises."""
     if (blocking or not writes_on_loop(runtime.engine) or runtime.settings.files_storage != "local"
             or runtime.throttle.remote):
-        return await run_in_threadpool(function, *args, **kwargs)
+        return await to_thread.run_sync(partial(function, *args, **kwargs), limiter=_core_threads(runtime.engine))
     release = await writer_turn(runtime.engine)
     with deferred_fsyncs() as pending:
         try:
