@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import BenchServer, SnapPass, cpu_seconds, spread, start_ours, wrk
+from bench.files import NullServer
 from tests.servers import PostgresServer, RedisServer, free_port
 
 # What `--before` copies of another checkout to run it.
@@ -71,7 +72,7 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
     needs_redis = any(SETUPS[s][3] > 1 for s in setups)
     postgres = PostgresServer().start() if needs_pg else None
     redis = RedisServer().start() if needs_redis else None
-    servers, peer = {}, None
+    servers, peer, bare = {}, None, None
     try:
         for setup in setups:
             servers[setup] = _start(setup, postgres, redis)
@@ -79,6 +80,7 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
             servers["before"] = _start_before(Path(before))
             setups = (*setups, "before")
         peer = SnapPass()
+        bare = NullServer()
         ours = servers[setups[0]]
         # Whose CPU a run costs: each server's process tree (and the Redis of the setups with
         # several workers; PostgreSQL's is not counted); SnapPass's gunicorn tree and its Redis.
@@ -86,11 +88,15 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
                 for s in setups}
         pids["snappass"] = [peer.process.pid, peer.redis.process.pid]
         pids["ceiling"] = pids["ceiling_api"] = [ours.process.pid]
+        pids["ceiling_granian"] = [bare.process.pid]
         targets = {s: ("cycle_pwpush.lua", servers[s].url) for s in setups}
         targets["snappass"] = ("cycle_snappass.lua", peer.url)
         targets["ceiling"] = ("ceiling.lua", ours.url, "/ping")
         # What our API's framework costs: a JSON endpoint that does no work (FastAPI).
         targets["ceiling_api"] = ("ceiling.lua", ours.url, "/api/v2/version")
+        # What the server and its ASGI bridge cost: Granian with a bare ASGI app (bench/null_asgi.py).
+        # The hot routes skip Reflex's app (api/hot.py), so this, not /ping, is their floor.
+        targets["ceiling_granian"] = ("ceiling.lua", bare.url, "/0")
         results: dict = {name: {} for name in targets}
         for concurrency in CONCURRENCY:
             for name, (script, url, *args) in targets.items():
@@ -115,6 +121,8 @@ def run(seconds: int = 10, runs: int = 3, setups: tuple[str, ...] = DEFAULT_SETU
             server.stop()
         if peer is not None:
             peer.stop()
+        if bare is not None:
+            bare.stop()
         for server in (postgres, redis):
             if server is not None:
                 server.stop()
@@ -150,11 +158,14 @@ def table(payload: dict) -> str:
         "| setup | concurrency | cycles/s | / SnapPass | p50 / p99 ms | server CPU ms per cycle | failures |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in [*setups, "snappass", "ceiling", "ceiling_api"]:
+    for name in [*setups, "snappass", "ceiling", "ceiling_api", "ceiling_granian"]:
+        if name not in r:
+            continue  # a run recorded before this target existed
         label = payload.get("setups", {}).get(name, {
             "snappass": "SnapPass 1.6.2 (gunicorn, 2 workers, Redis)",
             "ceiling": "ceiling: GET /ping twice (Reflex + Granian, no work)",
             "ceiling_api": "ceiling: GET /api/v2/version twice (FastAPI, no work)",
+            "ceiling_granian": "ceiling: GET twice, a bare ASGI app under Granian (no framework)",
         }.get(name, name))
         for c in CONCURRENCY:
             x = at(name, c)
