@@ -211,6 +211,7 @@ def after_serve(runs: int) -> dict:
         server.start()  # builds the frontend for this port once (not counted), migrates
         stop_group(server.process)
         for _ in range(runs):
+            probe = cpu_probe()
             started = time.perf_counter()
             process = subprocess.Popen(server.command(), cwd=ROOT, env=server.env, stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, start_new_session=True)
@@ -219,6 +220,7 @@ def after_serve(runs: int) -> dict:
                 sample = first_answer(server.url, process, started, READY_TIMEOUT_S)
                 sample.update(wait_until_served(server.url, process, started, READY_TIMEOUT_S, output))
                 sample["built_again"] = output.first(r"Building the frontend") is not None
+                sample["cpu_probe_s"] = probe
                 deadline = time.monotonic() + 5
                 while output.first(GENERATION_LINE.pattern) is None and time.monotonic() < deadline:
                     time.sleep(0.05)
@@ -234,6 +236,17 @@ def after_serve(runs: int) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     assert not any(sample.pop("built_again") for sample in samples), "a start rebuilt the frontend"
     return _spreads(samples)
+
+
+def cpu_probe() -> float:
+    """CPU seconds of a fixed piece of Python, taken before each start: these machines' CPU
+    speed drifts (the same loop took 0.23-0.41 s minutes apart on 2026-12-03), which moves
+    every start figure, the CPU ones too; a start is comparable with another at a like probe."""
+    began = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return round(time.process_time() - began, 4)
 
 
 def _spreads(samples: list[dict]) -> dict:
@@ -472,7 +485,8 @@ PHASES = {
     "generation_frontend_build_s": "  generation: frontend build found (Reflex config, fingerprint)",
     "generation_app_imported_s": "  generation: app imported (Reflex, FastAPI, pages, states)",
     "generation_app_built_s": "  generation: ASGI app built (App.__call__) and warmed up (one `GET /ping`)",
-    "generation_cpu_s": "  generation: CPU time of its whole start (Python's own start included; load-independent)",
+    "generation_cpu_s": "  generation: CPU time of its whole start (Python's own start included; independent of the load, not of the CPU's speed)",
+    "cpu_probe_s": "  the machine's speed before each start: CPU seconds of a fixed Python loop (`cpu_probe`)",
     "clone_s": "  git clone + checkout",
     "python_install_s": "  venv + `pip install -e .`",
     "bun_install_s": "  bun from the npm registry",
