@@ -97,6 +97,10 @@ def test_redis_gone_gets_a_busy_answer_not_a_server_error(redis_and_server):
     assert_busy(httpx.post(f"{server.url}/api/v2/pushes", json={"push": {"payload": "no redis"}}, timeout=60))
     assert_busy(httpx.post(f"{server.url}/p.json", json={"password": {"payload": "no redis"}}, timeout=60))
     assert_busy(httpx.get(f"{server.url}/api/v2/pushes/{kept['url_token']}", timeout=60))
+    # A login counts against the login limit there too: back to its form, told the server is busy.
+    login = httpx.post(f"{server.url}/session", data={"email": "someone@example.com", "password": "a password"},
+                       headers={"Origin": server.url}, timeout=60)
+    assert login.status_code == 303 and login.headers["location"] == "/login?error=busy", login.text
     assert counts(runtime) == before
     assert find_push(runtime, kept["url_token"]).views_remaining == 5
     assert httpx.get(f"{server.url}/api/v2/version", timeout=60).status_code == 200
