@@ -31,7 +31,7 @@ import weakref
 from functools import partial
 from typing import Any, Callable
 
-from anyio import CapacityLimiter, to_thread
+from anyio import CapacityLimiter, fail_after
 from anyio.lowlevel import RunVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -43,6 +43,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from pwpush_app.core.db import deferred_fsyncs, settle, writer_turn, writes_on_loop
+from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
 
 log = logging.getLogger("pwpush.api")
@@ -52,9 +53,15 @@ log = logging.getLogger("pwpush.api")
 # of the pool behind the API (40), most of them opening and closing an overflow connection
 # per call (a new PostgreSQL backend each time): at 32 connections a worker on PostgreSQL
 # answered half as many cycles, p99 ~250 ms (bench/README.md).  It also keeps a stalled
-# Redis or database from holding every thread the other endpoints need.
+# Redis or database from holding every thread the other endpoints need.  A call waits for
+# its turn as long as a writer waits for the database (PWPUSH_SQLITE_BUSY_TIMEOUT_MS), then
+# gets the busy answer: a queue behind a held table or a stalled Redis stays bounded.
 _CORE_THREADS: RunVar[weakref.WeakKeyDictionary] = RunVar("pwpush_core_threads")
 CORE_THREADS_WITHOUT_POOL = 8
+
+
+class NoThreadFree(ServerBusy):
+    """Every thread for core calls stayed taken for as long as a writer waits: nothing was done."""
 
 
 def _core_threads(engine) -> CapacityLimiter:
@@ -87,7 +94,7 @@ async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool =
     this returns or raises."""
     if (blocking or not writes_on_loop(runtime.engine) or runtime.settings.files_storage != "local"
             or runtime.throttle.remote):
-        return await to_thread.run_sync(partial(function, *args, **kwargs), limiter=_core_threads(runtime.engine))
+        return await _in_core_thread(runtime, partial(function, *args, **kwargs))
     release = await writer_turn(runtime.engine)
     with deferred_fsyncs() as pending:
         try:
@@ -96,6 +103,19 @@ async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool =
             if release is not None:
                 release()  # the next writer goes on while this one's fsync runs
             await settle(pending)
+
+
+async def _in_core_thread(runtime: Runtime, call: Callable) -> Any:
+    threads, wait_ms = _core_threads(runtime.engine), runtime.settings.sqlite_busy_timeout_ms
+    try:
+        with fail_after(wait_ms / 1000):
+            await threads.acquire()
+    except TimeoutError:
+        raise NoThreadFree(f"no thread free for a core call within {wait_ms} ms") from None
+    try:
+        return await run_in_threadpool(call)
+    finally:
+        threads.release()
 
 
 class _Plan:

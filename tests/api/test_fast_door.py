@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 
 import httpx
 import pytest
 from sqlalchemy import event
 
 from pwpush_app.api.app import build_api
-from pwpush_app.api.hot import HOT_ROUTES, FastDoor
+from pwpush_app.api.hot import HOT_ROUTES, FastDoor, run_core
 from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
+from tests.reliability.support import counts
 from tests.servers import make_env
 
 from .conftest import AGENT, PEER, _SyncOverAsync
@@ -272,9 +274,6 @@ def test_answers_leave_only_after_their_commit_is_on_disk(runtime, monkeypatch):
 def test_the_event_loop_goes_on_while_a_request_waits_for_the_writer(runtime):
     """run_core takes SQLite's writer turn without blocking the loop: while another thread
     writes, the loop's other tasks keep running, and the request goes once it is free."""
-    import threading
-
-    from pwpush_app.api.hot import run_core
     from pwpush_app.core import db as database
     from pwpush_app.core.audit import Client
     from pwpush_app.core.create import NewPush, create_push
@@ -369,3 +368,36 @@ def test_a_burst_on_postgresql_uses_no_more_connections_than_the_pool_keeps(tmp_
         assert len(opened) <= kept, f"{len(opened)} connections opened; the pool keeps {kept}"
     finally:
         runtime.engine.dispose()
+
+
+def test_a_create_that_finds_no_thread_free_in_time_is_told_busy_and_nothing_is_stored(make_runtime):
+    """Every thread for core calls taken (a stalled Redis, a held table) for longer than a
+    writer waits: the next create waiting for one gets the busy answer, and is not stored."""
+    runtime = make_runtime(PWPUSH_SQLITE_BUSY_TIMEOUT_MS="300")
+    release = threading.Event()
+
+    def held() -> None:
+        release.wait(30)
+
+    async def main():
+        transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=(PEER, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as api:
+            holders = [asyncio.ensure_future(run_core(runtime, held, blocking=True))
+                       for _ in range(runtime.engine.pool.size())]
+            await asyncio.sleep(0.2)
+            asyncio.get_running_loop().call_later(3, release.set)  # held 10 x longer than a writer waits
+            # A passphrase is hashed with Argon2: a core call in a thread on every engine.
+            refused = await api.post("/api/v2/pushes", json={"push": {"payload": "none free", "passphrase": "a phrase"}})
+            await asyncio.gather(*holders)
+            served = await api.post("/api/v2/pushes", json={"push": {"payload": "one free", "passphrase": "a phrase"}})
+            return refused, served
+
+    before = counts(runtime)
+    refused, served = asyncio.run(main())
+    assert refused.status_code == 503, refused.text
+    assert refused.json() == {"error": "The server is busy right now; nothing was changed. Try again shortly."}
+    assert int(refused.headers["retry-after"]) > 0
+    assert served.status_code == 201
+    after = counts(runtime)
+    assert after["pushes"] == before["pushes"] + 1  # the second one only
+    assert after["events"] == before["events"] + 1 and after["pushes without creation record"] == 0
