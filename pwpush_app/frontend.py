@@ -50,7 +50,7 @@ from pwpush_app.settings import Settings
 # nothing the browser gets differs; a setting a page starts to compile in must leave these lists.
 # Read by the server only, never by a page:
 SERVER_ONLY_SETTINGS = frozenset({
-    "data_dir", "master_key_file", "sqlite_synchronous", "sqlite_busy_timeout_ms", "trusted_proxy_hops",
+    "data_dir", "master_key_file", "sqlite_synchronous", "busy_timeout_ms", "trusted_proxy_hops",
     "trusted_proxies", "throttle_per_minute", "ipv6_prefix", "argon2_slots", "passphrase_max_failures",
     "passphrase_lockout_minutes", "passphrase_push_max_failures", "passphrase_push_lockout_minutes",
     "purge_interval_seconds", "purge_records_after_days", "session_idle_minutes", "files_storage", "s3_bucket",

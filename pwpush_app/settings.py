@@ -61,7 +61,7 @@ class Settings:
     master_key_previous: tuple[str, ...] = field(repr=False)
     redis_url: str | None = field(repr=False)
     sqlite_synchronous: str
-    sqlite_busy_timeout_ms: int
+    busy_timeout_ms: int
     base_url: str
     brand_title: str
     brand_tagline: str
@@ -156,7 +156,7 @@ document("PWPUSH_DATA_DIR", "./data", N_("Folder for the SQLite database, the ge
 document("REFLEX_DB_URL", "sqlite:///<data dir>/pwpush.db", N_("Database URL; `postgresql+psycopg://user:pw@host/db` for PostgreSQL."), URL_PASSWORD)
 document("PWPUSH_SQLITE_SYNCHRONOUS", "FULL", N_("SQLite durability: FULL (every commit on disk before answering, survives power loss) or NORMAL (survives crashes of the app, not of the machine; several times faster on slow disks)."))
 document("REFLEX_REDIS_URL", "(none)", N_("Redis URL: Reflex's state manager for several workers, and shared rate limits."), URL_PASSWORD)
-document("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", "15000", N_("How long a request waits for SQLite's write lock (held by another process) before answering 503 with Retry-After."))
+document("PWPUSH_BUSY_TIMEOUT_MS", "15000", N_("How long a request waits for the database (a lock held elsewhere) or for a free thread before answering 503 with Retry-After."))
 document("GRANIAN_WORKERS", "1; with Redis 2 × cores + 1", N_("Worker processes (read by Reflex's server). More than 1 needs REFLEX_REDIS_URL."))
 document("PWPUSH_MASTER_KEY", "(none)", N_("Master key: 32 random bytes, base64url or hex. Without it, a key file is generated in the data folder on first start."), SECRET)
 document("PWPUSH_MASTER_KEY_FILE", "(none)", N_("File holding the master key (instead of PWPUSH_MASTER_KEY)."))
@@ -308,7 +308,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         master_key_previous=previous,
         redis_url=r.str("REFLEX_REDIS_URL", None),
         sqlite_synchronous=_read_synchronous(r),
-        sqlite_busy_timeout_ms=r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000),
+        busy_timeout_ms=r.int("PWPUSH_BUSY_TIMEOUT_MS", r.int("PWPUSH_SQLITE_BUSY_TIMEOUT_MS", 15_000, 100, 600_000), 100, 600_000),
         base_url=base_url,
         base_url_configured=r.is_set("PWP__OVERRIDE_BASE_URL") or bool(host_domain),
         brand_title=brand_title,

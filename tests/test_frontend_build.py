@@ -33,7 +33,7 @@ SERVER_ONLY_CHANGES = {
     "data_dir": {"PWPUSH_DATA_DIR": "{tmp}/elsewhere"},
     "master_key_file": {"PWPUSH_MASTER_KEY": "", "PWPUSH_MASTER_KEY_FILE": "{tmp}/master.key"},
     "sqlite_synchronous": {"PWPUSH_SQLITE_SYNCHRONOUS": "NORMAL"},
-    "sqlite_busy_timeout_ms": {"PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "1234"},
+    "busy_timeout_ms": {"PWPUSH_BUSY_TIMEOUT_MS": "1234"},
     "trusted_proxy_hops": {"PWP__TRUSTED_PROXIES": "2"},
     # the same variable in Password Pusher's list form (this one goes into the compile below)
     "trusted_proxies": {"PWP__TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16"},

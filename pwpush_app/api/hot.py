@@ -54,7 +54,7 @@ log = logging.getLogger("pwpush.api")
 # per call (a new PostgreSQL backend each time): at 32 connections a worker on PostgreSQL
 # answered half as many cycles, p99 ~250 ms (bench/README.md).  It also keeps a stalled
 # Redis or database from holding every thread the other endpoints need.  A call waits for
-# its turn as long as a writer waits for the database (PWPUSH_SQLITE_BUSY_TIMEOUT_MS), then
+# its turn as long as a writer waits for the database (PWPUSH_BUSY_TIMEOUT_MS), then
 # gets the busy answer: a queue behind a held table or a stalled Redis stays bounded.
 _CORE_THREADS: RunVar[weakref.WeakKeyDictionary] = RunVar("pwpush_core_threads")
 CORE_THREADS_WITHOUT_POOL = 8
@@ -106,7 +106,7 @@ async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool =
 
 
 async def _in_core_thread(runtime: Runtime, call: Callable) -> Any:
-    threads, wait_ms = _core_threads(runtime.engine), runtime.settings.sqlite_busy_timeout_ms
+    threads, wait_ms = _core_threads(runtime.engine), runtime.settings.busy_timeout_ms
     try:
         with fail_after(wait_ms / 1000):
             await threads.acquire()

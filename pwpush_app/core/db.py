@@ -22,7 +22,7 @@ from pwpush_app.core.writers import DatabaseUnavailable, WriterLock, queued_writ
 
 log = logging.getLogger("pwpush")
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+BUSY_TIMEOUT_MS = 15_000
 # The file whose flock queues the writers of every process on one SQLite database.
 WRITER_LOCK_SUFFIX = "-writer"
 # WAL checkpoints: ours in the background every so many commits (a create+reveal writes
@@ -202,7 +202,7 @@ def committed(engine: Engine) -> None:
         pending.append((flusher, flusher.ticket()))
 
 
-def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     if sqlite_synchronous not in ("FULL", "NORMAL"):
         raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, not {sqlite_synchronous!r}")
     if db_url.startswith("sqlite"):

@@ -85,7 +85,7 @@ def open_runtime(settings: Settings) -> Runtime:
     prepare_data_dir(settings.data_dir)
     return Runtime(
         settings=settings,
-        engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.sqlite_busy_timeout_ms),
+        engine=make_engine(settings.db_url, settings.sqlite_synchronous, settings.busy_timeout_ms),
         keyring=load_keyring(settings),
         throttle=Throttle(settings.throttle_per_minute, settings.redis_url, settings.ipv6_prefix),
         blobs=blob_store_for(settings),

@@ -333,7 +333,7 @@ def test_a_burst_on_postgresql_uses_no_more_connections_than_the_pool_keeps(tmp_
     name = f"burst_{os.urandom(4).hex()}"
     postgres.sql(f"CREATE DATABASE {name} TEMPLATE pwpush_template")
     runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=postgres.url(name),
-                                                  PWPUSH_SQLITE_BUSY_TIMEOUT_MS="20000")))
+                                                  PWPUSH_BUSY_TIMEOUT_MS="20000")))
     kept = runtime.engine.pool.size()
     opened, out, most_out = [], [0], [0]
 
@@ -373,7 +373,7 @@ def test_a_burst_on_postgresql_uses_no_more_connections_than_the_pool_keeps(tmp_
 def test_a_create_that_finds_no_thread_free_in_time_is_told_busy_and_nothing_is_stored(make_runtime):
     """Every thread for core calls taken (a stalled Redis, a held table) for longer than a
     writer waits: the next create waiting for one gets the busy answer, and is not stored."""
-    runtime = make_runtime(PWPUSH_SQLITE_BUSY_TIMEOUT_MS="300")
+    runtime = make_runtime(PWPUSH_BUSY_TIMEOUT_MS="300")
     release = threading.Event()
 
     def held() -> None:

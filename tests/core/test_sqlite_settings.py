@@ -123,6 +123,17 @@ def test_a_bad_durability_value_names_the_variable():
         load_settings({"PWPUSH_SQLITE_SYNCHRONOUS": "OFF", "PWPUSH_MASTER_KEY": "a" * 43 + "="})
 
 
+def test_the_busy_timeout_is_read_by_its_name_and_its_earlier_sqlite_name():
+    key = {"PWPUSH_MASTER_KEY": "a" * 43 + "="}
+    assert load_settings(key).busy_timeout_ms == 15_000
+    assert load_settings({**key, "PWPUSH_BUSY_TIMEOUT_MS": "2500"}).busy_timeout_ms == 2_500
+    assert load_settings({**key, "PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "700"}).busy_timeout_ms == 700  # its name before
+    both = {**key, "PWPUSH_BUSY_TIMEOUT_MS": "2500", "PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "700"}
+    assert load_settings(both).busy_timeout_ms == 2_500
+    with pytest.raises(SettingsError, match="PWPUSH_BUSY_TIMEOUT_MS"):
+        load_settings({**key, "PWPUSH_BUSY_TIMEOUT_MS": "5"})
+
+
 def test_many_threads_creating_and_revealing_at_once_all_succeed(runtime):
     """Writers queue on a lock instead of failing with 'database is locked'."""
     errors, served = [], []

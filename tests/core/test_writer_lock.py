@@ -78,7 +78,7 @@ def test_writers_of_two_processes_and_many_threads_all_get_through(make_runtime)
 
 
 def test_a_writer_gives_up_after_the_busy_timeout_and_the_next_one_still_gets_the_lock(make_runtime):
-    runtime = make_runtime(PWPUSH_SQLITE_BUSY_TIMEOUT_MS="200")
+    runtime = make_runtime(PWPUSH_BUSY_TIMEOUT_MS="200")
     holder = _hold(runtime.settings.db_url, 1.5)
     started = time.monotonic()
     with pytest.raises(database.DatabaseUnavailable):

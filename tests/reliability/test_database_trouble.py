@@ -1,7 +1,7 @@
 """The database locked or gone: a clear 503 with Retry-After, nothing half-done, no view lost.
 
 - SQLite locked by another process holding a write transaction longer than the busy
-  timeout (PWPUSH_SQLITE_BUSY_TIMEOUT_MS, short here): over HTTP, on the production server.
+  timeout (PWPUSH_BUSY_TIMEOUT_MS, short here): over HTTP, on the production server.
 - PostgreSQL stopped and started again: through the API in-process.
 - PostgreSQL unreachable (every packet to it dropped) and back: through the API in-process.
 """
@@ -56,7 +56,7 @@ def hold_write_lock(db_path) -> subprocess.Popen:
 
 
 def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path):
-    server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_SQLITE_BUSY_TIMEOUT_MS": "500"})
+    server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_BUSY_TIMEOUT_MS": "500"})
     server.start()
     runtime = server_runtime(server)
     try:
@@ -193,13 +193,13 @@ def test_postgresql_unreachable_answers_503_within_seconds_and_loses_nothing(tmp
 
 def test_a_postgresql_table_held_by_another_transaction_answers_503_and_loses_nothing(tmp_path, postgres):
     """An administrator's open transaction (or a migration run by hand) holds the push table:
-    requests wait PWPUSH_SQLITE_BUSY_TIMEOUT_MS for it (PostgreSQL's lock_timeout), not forever."""
+    requests wait PWPUSH_BUSY_TIMEOUT_MS for it (PostgreSQL's lock_timeout), not forever."""
     import psycopg
 
     name = f"locked_{os.urandom(4).hex()}"
     postgres.sql(f"CREATE DATABASE {name} TEMPLATE pwpush_template")
     runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=postgres.url(name),
-                                                  PWPUSH_SQLITE_BUSY_TIMEOUT_MS="500")))
+                                                  PWPUSH_BUSY_TIMEOUT_MS="500")))
     api = asgi_client(runtime)
     try:
         created = api.post("/api/v2/pushes", json={"push": {"payload": "held-table-secret-3307", "expire_after_views": 2}})
