@@ -8,19 +8,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
+from pwpush_app.api.app import build_api
 from pwpush_app.core.db import migrate
 from pwpush_app.core.records import find_push
 from pwpush_app.core.runtime import open_runtime
@@ -216,4 +220,71 @@ def test_a_postgresql_table_held_by_another_transaction_answers_503_and_loses_no
         assert_unchanged_then_served(runtime, api, before, token, "held-table-secret-3307")
     finally:
         api.close()
+        runtime.engine.dispose()
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@contextmanager
+def processes_stopped(root: int) -> Iterator[None]:
+    """PostgreSQL hung on a live host (stuck I/O, a stopped process): its host still answers
+    TCP, so neither a connect timeout nor the network's give up; nothing answers. `root`'s
+    descendants are stopped; `root` (runuser, which stops itself when its child does) and
+    they are continued after."""
+    pids = _descendants(root)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in [*pids, root]:
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_hung_postgresql_holds_no_more_than_the_pools_threads_the_rest_are_told_busy(tmp_path, private_postgres):
+    """A request that reached a hung PostgreSQL waits for it (psycopg has no client-side
+    deadline): at most as many per worker as the pool keeps connections. Every other create
+    is told busy after PWPUSH_BUSY_TIMEOUT_MS, and what needs no database still answers."""
+    migrate(private_postgres.url())
+    runtime = open_runtime(load_settings(make_env(tmp_path / "data", REFLEX_DB_URL=private_postgres.url(),
+                                                  PWPUSH_BUSY_TIMEOUT_MS="1000")))
+    kept, extra = runtime.engine.pool.size(), 4
+
+    async def stall() -> tuple[list, list, int, float]:
+        transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=("203.0.113.9", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=120) as api:
+            assert (await api.post("/api/v2/pushes", json={"push": {"payload": "before the hang"}})).status_code == 201
+            with processes_stopped(private_postgres.process.pid):
+                started = time.monotonic()
+                sends = [asyncio.ensure_future(api.post("/api/v2/pushes", json={"push": {"payload": f"hung-{n}"}}))
+                         for n in range(kept + extra)]
+                await asyncio.sleep(2.5)  # past the 1 s wait for a thread, before libpq's 5 s connect timeout
+                early = [send.result() for send in sends if send.done()]
+                version = (await api.get("/api/v2/version")).status_code
+                took = time.monotonic() - started
+            return early, await asyncio.gather(*sends), version, took  # PostgreSQL answers again
+
+    try:
+        early, every, version, took = asyncio.run(stall())
+        assert version == 200 and took < 5  # what needs no database answered during the hang
+        assert [a.status_code for a in early] == [503] * extra
+        assert {a.json()["error"] for a in early} == {"The server is busy right now; nothing was changed. Try again shortly."}
+        # The ones that reached PostgreSQL waited for it and were stored once it answered.
+        assert sorted(a.status_code for a in every) == [201] * kept + [503] * extra
+        assert counts(runtime)["pushes"] == 1 + kept
+    finally:
         runtime.engine.dispose()
