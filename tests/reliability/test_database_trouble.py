@@ -242,16 +242,16 @@ def _descendants(pid: int) -> list[int]:
 @contextmanager
 def processes_stopped(root: int) -> Iterator[None]:
     """PostgreSQL hung on a live host (stuck I/O, a stopped process): its host still answers
-    TCP, so neither a connect timeout nor the network's give up; nothing answers. `root`'s
-    descendants are stopped; `root` (runuser, which stops itself when its child does) and
-    they are continued after."""
-    pids = _descendants(root)
+    TCP, so neither a connect timeout nor the network's give up; nothing answers. `root`
+    (PostgreSQL, or runuser starting it as root) and its descendants are stopped, then
+    continued (runuser stops itself when its child stops: it is continued too)."""
+    pids = [root, *_descendants(root)]
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        for pid in [*pids, root]:
+        for pid in reversed(pids):
             os.kill(pid, signal.SIGCONT)
 
 
