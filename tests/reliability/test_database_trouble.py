@@ -239,20 +239,31 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 @contextmanager
 def processes_stopped(root: int) -> Iterator[None]:
     """PostgreSQL hung on a live host (stuck I/O, a stopped process): its host still answers
-    TCP, so neither a connect timeout nor the network's give up; nothing answers. `root`
-    (PostgreSQL, or runuser starting it as root) and its descendants are stopped, then
-    continued (runuser stops itself when its child stops: it is continued too)."""
-    pids = [root, *_descendants(root)]
+    TCP, so neither a connect timeout nor the network's give up; nothing answers. `root` is
+    PostgreSQL, or runuser starting it as root: runuser is left running, but it stops itself
+    when it sees its child stopped (as su does for job control), maybe only after the child
+    was continued, so it is continued whenever found stopped for a while after."""
+    wrapper = Path(f"/proc/{root}/comm").read_text().strip() == "runuser"
+    pids = _descendants(root) + ([] if wrapper else [root])
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        for pid in reversed(pids):
+        for pid in pids:
             os.kill(pid, signal.SIGCONT)
+        until = time.monotonic() + 3
+        while wrapper and time.monotonic() < until:
+            if _state(root) == "T":
+                os.kill(root, signal.SIGCONT)
+            time.sleep(0.05)
 
 
 def test_a_hung_postgresql_holds_no_more_than_the_pools_threads_the_rest_are_told_busy(tmp_path, private_postgres):
