@@ -19,8 +19,8 @@ The OpenAPI document is FastAPI's, untouched.
 `run_core` runs a core call on the event loop where the database never makes the loop
 wait (SQLite: writers queue on our lock, taken without blocking the loop; each commit's
 fsync is shared and awaited before the answer leaves, `PWPUSH_SQLITE_SYNCHRONOUS=FULL`),
-and in the thread pool otherwise (PostgreSQL's round trips, Argon2, S3, rate limits
-counted in Redis).
+and in a thread otherwise (PostgreSQL's round trips, Argon2, S3, rate limits counted in
+Redis), as many at once as the database pool keeps connections (`_core_threads`).
 """
 
 from __future__ import annotations

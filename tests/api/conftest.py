@@ -19,6 +19,13 @@ def asgi_client(runtime, peer: str = PEER) -> httpx.Client:
     return _SyncOverAsync(transport)
 
 
+def async_asgi_client(runtime, peer: str = PEER, timeout: float = 60) -> httpx.AsyncClient:
+    """An async httpx client over the ASGI app, for requests sent at once on one loop."""
+    transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=(peer, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=timeout,
+                             headers={"User-Agent": AGENT})
+
+
 class _SyncOverAsync(httpx.Client):
     """httpx's ASGITransport is async-only; run each request on a private event loop."""
 

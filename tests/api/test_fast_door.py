@@ -21,7 +21,7 @@ from pwpush_app.settings import load_settings
 from tests.reliability.support import counts
 from tests.servers import make_env
 
-from .conftest import AGENT, PEER, _SyncOverAsync
+from .conftest import AGENT, PEER, _SyncOverAsync, async_asgi_client
 
 # What differs from one push to the next (tokens, links, clocks), not in shape.
 PER_PUSH = {"url_token", "html_url", "json_url", "manage_url", "created_at", "updated_at", "expires_at",
@@ -349,8 +349,7 @@ def test_a_burst_on_postgresql_uses_no_more_connections_than_the_pool_keeps(tmp_
     event.listen(runtime.engine, "checkin", checked_in)
 
     async def burst() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=(PEER, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as api:
+        async with async_asgi_client(runtime) as api:
             sends = [asyncio.ensure_future(api.post("/api/v2/pushes", json={"push": {"payload": f"burst-{n}"}}))
                      for n in range(30)]
             await asyncio.sleep(1.5)  # every create has started: in the database, or waiting for its turn
@@ -380,8 +379,7 @@ def test_a_create_that_finds_no_thread_free_in_time_is_told_busy_and_nothing_is_
         release.wait(30)
 
     async def main():
-        transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=(PEER, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as api:
+        async with async_asgi_client(runtime) as api:
             holders = [asyncio.ensure_future(run_core(runtime, held, blocking=True))
                        for _ in range(runtime.engine.pool.size())]
             await asyncio.sleep(0.2)

@@ -24,12 +24,11 @@ from typing import Iterator
 import httpx
 import pytest
 
-from pwpush_app.api.app import build_api
 from pwpush_app.core.db import migrate
 from pwpush_app.core.records import find_push
 from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
-from tests.api.conftest import asgi_client
+from tests.api.conftest import asgi_client, async_asgi_client
 from tests.core.common import audit_kinds
 from tests.servers import LiveServer, PostgresServer, free_port, make_env
 
@@ -276,8 +275,7 @@ def test_a_hung_postgresql_holds_no_more_than_the_pools_threads_the_rest_are_tol
     kept, extra = runtime.engine.pool.size(), 4
 
     async def stall() -> tuple[list, list, int, float]:
-        transport = httpx.ASGITransport(app=build_api(lambda: runtime), client=("203.0.113.9", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=120) as api:
+        async with async_asgi_client(runtime, timeout=120) as api:
             assert (await api.post("/api/v2/pushes", json={"push": {"payload": "before the hang"}})).status_code == 201
             with processes_stopped(private_postgres.process.pid):
                 started = time.monotonic()
