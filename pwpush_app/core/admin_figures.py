@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func
 from sqlmodel import select
 
-from pwpush_app.core import audit
+from pwpush_app.core import audit, records
 from pwpush_app.core.admin import require_admin_area
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -48,8 +48,10 @@ def instance_figures(runtime: Runtime, admin_id: str | None, now: datetime | Non
     days = [today - timedelta(days=n) for n in range(VIEW_DAYS - 1, -1, -1)]
     with transaction(runtime.engine, write=False) as db:
         pushes = {(kind, state): 0 for kind in KINDS for state in (ACTIVE, EXPIRED)}
-        for kind, expired, count in db.exec(select(Push.kind, Push.expired, func.count()).group_by(Push.kind, Push.expired)):
-            pushes[(kind, EXPIRED if expired else ACTIVE)] = count
+        # Live now, as the push list counts it: an overdue push not yet purged is expired.
+        state = case((records.live_at(now), ACTIVE), else_=EXPIRED)
+        for kind, state_now, count in db.exec(select(Push.kind, state, func.count()).group_by(Push.kind, state)):
+            pushes[(kind, state_now)] = count
         columns = [func.coalesce(func.sum(case((AuditEvent.created_at >= day, 1), else_=0)), 0) for day in days]
         cumulative = db.exec(select(*columns).where(AuditEvent.kind == audit.VIEW, AuditEvent.created_at >= days[0])).one()
         file_bytes, files = db.exec(select(func.coalesce(func.sum(PushFile.size), 0), func.count())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, not_
 from sqlmodel import select
 
 from pwpush_app.core import records
@@ -101,13 +101,14 @@ def list_pushes(runtime: Runtime, admin_id: str | None, search: str = "", state:
         conditions.append(Push.owner_id == None)  # noqa: E711
     elif search:
         conditions.append(User.email.contains(search, autoescape=True))
+    live = records.live_at(now)  # an overdue push the purge has not reached yet is expired here too
     if state:
-        conditions.append(Push.expired == (state == EXPIRED))
+        conditions.append(live if state == ACTIVE else not_(live))
     if kind:
         conditions.append(Push.kind == kind)
     # Only metadata columns are selected: no sealed field, hash or digest leaves the database.
     columns = (Push.id, Push.kind, Push.created_at, User.email, Push.expire_after_views, Push.views_remaining,
-               Push.expires_at, Push.expired, Push.expired_at, Push.expired_reason)
+               Push.expires_at, live, Push.expired_at, Push.expired_reason)
     with transaction(runtime.engine, write=False) as db:
         total = db.exec(select(func.count()).select_from(Push).outerjoin(User, User.id == Push.owner_id)
                         .where(*conditions)).one()
@@ -121,10 +122,10 @@ def list_pushes(runtime: Runtime, admin_id: str | None, search: str = "", state:
     return PushPage(
         rows=[PushRow(id=push_id, kind=kind_, created_at=created, owner_email=email, views_used=allowed - remaining,
                       views_allowed=allowed,
-                      expires_at=expires, state=EXPIRED if expired or remaining <= 0 or expires <= now else ACTIVE,
+                      expires_at=expires, state=ACTIVE if is_live else EXPIRED,
                       expired_at=expired_at, expired_reason=reason, files=files.get(push_id, (0, 0))[0],
                       file_bytes=files.get(push_id, (0, 0))[1])
-              for push_id, kind_, created, email, allowed, remaining, expires, expired, expired_at, reason in rows],
+              for push_id, kind_, created, email, allowed, remaining, expires, is_live, expired_at, reason in rows],
         page=page, total=int(total), has_more=page * PUSHES_PER_PAGE < total)
 
 

@@ -78,15 +78,38 @@ def test_search_filters_and_pages(runtime, people):
     second = admin_pushes.list_pushes(runtime, root.id, page=2, now=T0)
     assert (len(second.rows), second.has_more) == (3, False)
     assert not {r.id for r in first.rows} & {r.id for r in second.rows}
-    assert {r.owner_email for r in admin_pushes.list_pushes(runtime, root.id, "BOB@").rows} == {"bob@example.com"}
-    assert admin_pushes.list_pushes(runtime, root.id, "anonymous").total == 26
-    assert admin_pushes.list_pushes(runtime, root.id, kind="qr").total == 1
-    assert admin_pushes.list_pushes(runtime, root.id, "%").total == 0  # a wildcard is a character like any other
-    assert admin_pushes.list_pushes(runtime, root.id, state="expired").total == 0
-    assert admin_pushes.list_pushes(runtime, root.id, page="999999").page == admin_pushes.MAX_PAGE
+    assert {r.owner_email for r in admin_pushes.list_pushes(runtime, root.id, "BOB@", now=T0).rows} == {"bob@example.com"}
+    assert admin_pushes.list_pushes(runtime, root.id, "anonymous", now=T0).total == 26
+    assert admin_pushes.list_pushes(runtime, root.id, kind="qr", now=T0).total == 1
+    assert admin_pushes.list_pushes(runtime, root.id, "%", now=T0).total == 0  # a wildcard is a character like any other
+    assert admin_pushes.list_pushes(runtime, root.id, state="expired", now=T0).total == 0
+    assert admin_pushes.list_pushes(runtime, root.id, page="999999", now=T0).page == admin_pushes.MAX_PAGE
     for bad in (dict(state="gone"), dict(kind="video"), dict(page="two"), dict(page=None)):
         with pytest.raises(AdminRefused):
             admin_pushes.list_pushes(runtime, root.id, **bad)
+
+
+def test_an_overdue_push_the_purge_has_not_reached_is_expired_in_the_list_its_filter_and_the_figures(runtime, people):
+    from pwpush_app.core import admin_figures
+
+    root, bob = people
+    overdue = _push(runtime, bob, expire_after_minutes=24 * 60)
+    used_up = _push(runtime, bob, expire_after_views=1)
+    reveal_push(runtime, used_up.url_token, RECIPIENT, now=T0)
+    live = _push(runtime, bob, expire_after_minutes=5 * 24 * 60)
+    later = T0 + timedelta(days=2)  # the first is past its time; no purge has run
+    listing = {r.id: r.state for r in admin_pushes.list_pushes(runtime, root.id, now=later).rows}
+    assert listing == {overdue.push.id: "expired", used_up.push.id: "expired", live.push.id: "active"}
+    active = admin_pushes.list_pushes(runtime, root.id, state="active", now=later)
+    expired = admin_pushes.list_pushes(runtime, root.id, state="expired", now=later)
+    assert ([r.id for r in active.rows], active.total) == ([live.push.id], 1)
+    assert ({r.id for r in expired.rows}, expired.total) == ({overdue.push.id, used_up.push.id}, 2)
+    figures = admin_figures.instance_figures(runtime, root.id, later)
+    assert (figures.pushes[("text", "active")], figures.pushes[("text", "expired")]) == (1, 2)
+    # The same push the day before its time: active in all three.
+    before = admin_figures.instance_figures(runtime, root.id, T0 + timedelta(hours=12))
+    assert (before.pushes[("text", "active")], before.pushes[("text", "expired")]) == (2, 1)
+    assert admin_pushes.list_pushes(runtime, root.id, state="active", now=T0 + timedelta(hours=12)).total == 2
 
 
 def test_expire_deletes_the_secret_and_files_tells_the_owner_and_is_logged(runtime, people):
