@@ -191,7 +191,7 @@ class FastDoor:
     """An ASGI app: the hot routes of `api` answered here, everything else by `app`
     (the FastAPI app itself, or in production Reflex's whole app with the API inside)."""
 
-    def __init__(self, api: FastAPI, app=None, plans: list[tuple[Any, _Plan | None]] | None = None):
+    def __init__(self, api: FastAPI, app=None, plans: list[tuple[Any, _Plan | None, str]] | None = None):
         self.fastapi = api
         self.app = app if app is not None else api
         self._plans = plans if plans is not None else self._make_plans(api)
@@ -212,12 +212,14 @@ class FastDoor:
         return layers
 
     @staticmethod
-    def _make_plans(api: FastAPI) -> list[tuple[Any, _Plan | None]]:
+    def _make_plans(api: FastAPI) -> list[tuple[Any, _Plan | None, str]]:
         """Every route up to the last hot one, in the router's order (the first that
-        matches a request is the one FastAPI would run), with a plan for the hot ones.
+        matches a request is the one FastAPI would run), with a plan for the hot ones and
+        the literal start of its path (a route can only match a path that starts with it:
+        a legacy `/p/{token}.json` is not matched against the 30 `/api/...` routes first).
         Included routers count as the routes they include, with their prefixes and
         dependencies (FastAPI's `iter_route_contexts`)."""
-        plans: list[tuple[Any, _Plan | None]] = []
+        plans: list[tuple[Any, _Plan | None, str]] = []
         body_limit = getattr(api, "max_body_size", None)
         for route in iter_route_contexts(api.router.routes):
             hot = (isinstance(route.original_route, APIRoute) and route.methods
@@ -227,7 +229,7 @@ class FastDoor:
                                      or getattr(route, "max_body_size", None) is not None):
                 log.warning("The fast door leaves %s to FastAPI: it needs what the door does not do", route.path)
                 plan = None
-            plans.append((route, plan))
+            plans.append((route, plan, (getattr(route, "path_format", None) or "").split("{", 1)[0]))
         while plans and plans[-1][1] is None:
             plans.pop()
         return plans
@@ -235,7 +237,7 @@ class FastDoor:
     @property
     def hot_paths(self) -> set[tuple[str, str]]:
         """The (method, path) pairs this door answers itself (tests check it keeps them all)."""
-        return {(m, route.path) for route, plan in self._plans if plan is not None for m in route.methods}
+        return {(m, route.path) for route, plan, _start in self._plans if plan is not None for m in route.methods}
 
     def in_front_of(self, app) -> "FastDoor":
         """The same door in front of another app (Reflex's, which mounts the API inside)."""
@@ -249,7 +251,9 @@ class FastDoor:
         if scope["type"] == "http" and scope["method"] in ("GET", "POST"):
             path = scope["path"]
             if path.startswith("/api/v2/pushes") or path.endswith(".json"):
-                for route, plan in self._plans:
+                for route, plan, start in self._plans:
+                    if not path.startswith(start):
+                        continue
                     match, child = route.matches(scope)
                     if match is Match.FULL:
                         if plan is not None and plan.takes(scope):

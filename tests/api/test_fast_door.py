@@ -63,6 +63,7 @@ def test_the_door_answers_create_and_retrieve_itself_and_hands_on_the_rest(runti
     # Not hot, or with something to validate that only FastAPI does: handed on.
     assert api.get("/api/v2/version").status_code == 599
     assert api.get("/api/v2/pushes/active").status_code == 599
+    assert api.get("/p/active.json").status_code == 599  # a route before /p/{token}.json matches first
     assert api.get(f"/api/v2/pushes/{token}", params={"passphrase": "x"}).status_code == 599
     assert api.get(f"/api/v2/pushes/{token}", headers={"X-Passphrase": "x"}).status_code == 599
     assert api.delete(f"/api/v2/pushes/{token}").status_code == 599
