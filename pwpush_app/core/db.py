@@ -16,6 +16,7 @@ from typing import Iterator
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as NoConnectionFree
 from sqlmodel import Session
 
 from pwpush_app.core.writers import DatabaseUnavailable, WriterLock, queued_writer, writer_turn_async
@@ -212,6 +213,7 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=8,
             max_overflow=16,
+            pool_timeout=busy_timeout_ms / 1000,  # every connection out: wait as long as for the writer
         )
         _configure_sqlite(engine, busy_timeout_ms)
         on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith("file:")
@@ -224,7 +226,8 @@ def make_engine(db_url: str, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
         return engine
     url = make_url(db_url)
     bounded = {name: value for name, value in POSTGRESQL_WAITS.items() if name not in url.query}
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=bounded)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=busy_timeout_ms / 1000,
+                           connect_args=bounded)
     if "lock_timeout" not in str(url.query.get("options", "")):
         _bound_lock_waits(engine, busy_timeout_ms)
     return engine
@@ -306,6 +309,9 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
         except OperationalError as error:
             session.rollback()
             raise DatabaseUnavailable(str(error.orig).splitlines()[0] if error.orig else "database error") from error
+        except NoConnectionFree as error:
+            session.rollback()
+            raise no_connection_free(error) from None
         except BaseException:
             session.rollback()
             raise
@@ -314,6 +320,12 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
     # Committed: on disk before the caller answers anyone (outside the writer's turn).
     if write:
         committed(engine)
+
+
+def no_connection_free(error: NoConnectionFree) -> DatabaseUnavailable:
+    """Every connection of the pool was out for as long as a writer waits (a burst of slow
+    requests, a database that stopped answering): the busy answer, nothing done."""
+    return DatabaseUnavailable(f"no database connection came free in time ({str(error).split(',')[0]})")
 
 
 # --- waiting for the disk without blocking an event loop ------------------------------------------

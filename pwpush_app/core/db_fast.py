@@ -18,7 +18,7 @@ from typing import Iterator
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from pwpush_app.core.db import committed, on_the_loop, sqlite_writers
+from pwpush_app.core.db import NoConnectionFree, committed, no_connection_free, on_the_loop, sqlite_writers
 from pwpush_app.core.writers import DatabaseUnavailable, queued_writer
 
 
@@ -164,6 +164,8 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
             # No connection at all (the server is down): what transaction() says then.
             reason = getattr(error, "orig", None) or error
             raise DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error") from error
+        except NoConnectionFree as error:
+            raise no_connection_free(error) from None
         driver = fairy.driver_connection
         cursor = driver.cursor()
         failed = True
