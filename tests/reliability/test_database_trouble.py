@@ -31,10 +31,12 @@ from pwpush_app.settings import load_settings
 from tests.api.conftest import asgi_client, async_asgi_client
 from tests.core.common import audit_kinds
 from tests.servers import LiveServer, PostgresServer, free_port, make_env
+from tests.ui.ui_helpers import wait_for_secret
 
 from .support import counts, create_via_api, server_runtime
 
 BUSY = "The database is busy or unreachable; nothing was changed. Try again shortly."
+BUSY_PAGE = "The service is busy right now. Please try again in a moment."
 
 
 def assert_busy_answer(response: httpx.Response) -> None:
@@ -58,14 +60,18 @@ def hold_write_lock(db_path) -> subprocess.Popen:
     return holder
 
 
-def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path):
+def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path, chromium):
     server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_BUSY_TIMEOUT_MS": "500"})
     server.start()
     runtime = server_runtime(server)
     try:
         secret = "locked-out-secret-4471"
-        token = create_via_api(server.url, secret, expire_after_views=2, deletable_by_viewer=True)["url_token"]
+        created = create_via_api(server.url, secret, expire_after_views=2, deletable_by_viewer=True)
+        token = created["url_token"]
         before = counts(runtime)
+        page = chromium.new_page()
+        page.goto(created["html_url"])
+        page.wait_for_selector("#reveal")
 
         holder = hold_write_lock(server.data_dir / "pwpush.db")
         try:
@@ -76,6 +82,10 @@ def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path
                 assert_busy_answer(client.delete(f"/api/v2/pushes/{token}"))
                 # Readers don't wait for the writer: the link's preview still answers.
                 assert client.get(f"/api/v2/pushes/{token}/preview").status_code == 200
+            # The reveal page says what to do, in its own words, and shows no secret.
+            page.click("#reveal")
+            page.wait_for_selector(f"#reveal-message:has-text('{BUSY_PAGE}')")
+            assert secret not in page.content() and "sqlite" not in page.content().lower()
         finally:
             holder.kill()
             holder.wait()
@@ -83,8 +93,10 @@ def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path
         assert counts(runtime) == before  # no push, no audit row, half-written or whole
         stored = find_push(runtime, token)
         assert stored.views_remaining == 2 and not stored.expired  # no view lost
-        # Back to normal at once: both views are still there to reveal.
-        assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
+        # Back to normal at once: both views are still there to reveal, the first by trying again.
+        page.click("#reveal")
+        assert wait_for_secret(page) == secret
+        page.close()
         assert httpx.get(f"{server.url}/api/v2/pushes/{token}").json()["payload"] == secret
         assert find_push(runtime, token).expired
         assert "database unavailable" in server.log_text()  # the admin sees why
