@@ -38,6 +38,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute, iter_route_contexts, serialize_response
 from fastapi.utils import is_body_allowed_for_status_code
+from starlette._utils import get_route_path  # Starlette's and FastAPI's routers use it too
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.routing import Match
@@ -249,7 +250,7 @@ class FastDoor:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "POST"):
-            path = scope["path"]
+            path = get_route_path(scope)  # what the routes match: the path under root_path
             if path.startswith("/api/v2/pushes") or path.endswith(".json"):
                 for route, plan, start in self._plans:
                     if not path.startswith(start):

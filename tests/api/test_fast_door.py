@@ -64,6 +64,14 @@ def test_the_door_answers_create_and_retrieve_itself_and_hands_on_the_rest(runti
     assert api.get("/api/v2/version").status_code == 599
     assert api.get("/api/v2/pushes/active").status_code == 599
     assert api.get("/p/active.json").status_code == 599  # a route before /p/{token}.json matches first
+    # Served under a root path, the routes match the path below it, and so does the door.
+    under = _SyncOverAsync(httpx.ASGITransport(app=door, root_path="/p", client=(PEER, 40000)))
+    assert under.get("/p/p/active.json").status_code == 599
+    assert under.get("/p/api/v2/pushes/active").status_code == 599
+    created = under.post("/p/api/v2/pushes", json={"push": {"payload": "under a root path"}})
+    assert created.status_code == 201, created.text
+    assert under.get(f"/p/p/{created.json()['url_token']}.json").json()["payload"] == "under a root path"
+    under.close()
     assert api.get(f"/api/v2/pushes/{token}", params={"passphrase": "x"}).status_code == 599
     assert api.get(f"/api/v2/pushes/{token}", headers={"X-Passphrase": "x"}).status_code == 599
     assert api.delete(f"/api/v2/pushes/{token}").status_code == 599
