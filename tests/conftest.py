@@ -40,6 +40,16 @@ def blob_backend():
     return "local"
 
 
+def _chromium():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """Debian's Chromium through Playwright's sync API, one per test module.
@@ -48,13 +58,13 @@ def chromium():
     in the main thread, so any later test that runs a loop of its own (`asyncio.run`, the
     API tests' client) would fail with "Cannot run the event loop while another loop is
     running" whenever browser tests ran first."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)")
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+    yield from _chromium()
+
+
+@pytest.fixture
+def chromium_for_one_test():
+    """`chromium` for one test, in a module whose other tests run event loops of their own."""
+    yield from _chromium()
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ def hold_write_lock(db_path) -> subprocess.Popen:
     return holder
 
 
-def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path, chromium):
+def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path, chromium_for_one_test):
     server = LiveServer(tmp_path / "data", free_port(), {"PWPUSH_BUSY_TIMEOUT_MS": "500"})
     server.start()
     runtime = server_runtime(server)
@@ -69,7 +69,7 @@ def test_sqlite_locked_by_another_process_answers_503_and_loses_nothing(tmp_path
         created = create_via_api(server.url, secret, expire_after_views=2, deletable_by_viewer=True)
         token = created["url_token"]
         before = counts(runtime)
-        page = chromium.new_page()
+        page = chromium_for_one_test.new_page()
         page.goto(created["html_url"])
         page.wait_for_selector("#reveal")
 
