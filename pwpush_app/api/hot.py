@@ -44,6 +44,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from pwpush_app.core.db import deferred_fsyncs, settle, writer_turn, writes_on_loop
+from pwpush_app.core.db_fast import keep_a_connection
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.runtime import Runtime
 
@@ -96,6 +97,7 @@ async def run_core(runtime: Runtime, function: Callable, *args, blocking: bool =
     if (blocking or not writes_on_loop(runtime.engine) or runtime.settings.files_storage != "local"
             or runtime.throttle.remote):
         return await _in_core_thread(runtime, partial(function, *args, **kwargs))
+    await keep_a_connection(runtime.engine)  # waited for off the loop, if it must be
     release = await writer_turn(runtime.engine)
     with deferred_fsyncs() as pending:
         try:

@@ -8,6 +8,7 @@ same durability) without them, for the statements the create and the reveal run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -128,10 +129,9 @@ class _LoopConnection(threading.local):
 _loop_connections: "weakref.WeakKeyDictionary[Engine, _LoopConnection]" = weakref.WeakKeyDictionary()
 
 
-def _connection(engine: Engine, keep: bool):
-    """A pooled connection: the loop thread's kept one (`keep`), else checked out now."""
-    if not keep:
-        return engine.raw_connection()
+def _held(engine: Engine) -> _LoopConnection:
+    """This thread's kept connection for `engine`, a stale one (of a disposed pool, or of
+    the parent of a forked worker) dropped."""
     held = _loop_connections.get(engine)
     if held is None:
         held = _loop_connections.setdefault(engine, _LoopConnection())
@@ -139,9 +139,37 @@ def _connection(engine: Engine, keep: bool):
         if held.pid == os.getpid():
             held.fairy.close()  # the engine was disposed: back to its old pool
         held.fairy = None  # (a forked child leaves its parent's connection alone)
+    return held
+
+
+def _connection(engine: Engine, keep: bool):
+    """A pooled connection: the loop thread's kept one (`keep`), else checked out now."""
+    if not keep:
+        return engine.raw_connection()
+    held = _held(engine)
     if held.fairy is None:
         held.fairy, held.pool, held.pid = engine.raw_connection(), engine.pool, os.getpid()
     return held.fairy
+
+
+async def keep_a_connection(engine: Engine) -> None:
+    """Make sure the calling loop's thread keeps a connection for the hot path, checked out
+    in a thread when it has none: with every pooled connection out, the wait for one (up to
+    the busy timeout, then the busy answer) holds up this request, not the whole loop."""
+    if _held(engine).fairy is not None:
+        return
+    try:
+        fairy = await asyncio.get_running_loop().run_in_executor(None, engine.raw_connection)
+    except NoConnectionFree as error:
+        raise no_connection_free(error) from None
+    except (OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
+        reason = getattr(error, "orig", None) or error
+        raise DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error") from error
+    held = _held(engine)
+    if held.fairy is not None:  # another request on this loop got one meanwhile
+        fairy.close()
+        return
+    held.fairy, held.pool, held.pid = fairy, engine.pool, os.getpid()
 
 
 def _forget(engine: Engine, fairy) -> None:

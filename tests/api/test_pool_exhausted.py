@@ -4,6 +4,8 @@ nothing changed), not SQLAlchemy's pool timeout as a server error after 30 s."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
 import pytest
@@ -11,6 +13,7 @@ import sqlalchemy.exc
 from sqlalchemy import text
 
 from pwpush_app.core.accounts import issue_api_token
+from tests.api.conftest import async_asgi_client
 
 BUSY_MS = 400
 
@@ -86,3 +89,36 @@ def test_the_purges_checkpoint_without_a_connection_free_is_the_busy_error_the_j
         for connection in held:
             connection.close()
     checkpoint(runtime)
+
+
+@pytest.mark.sqlite_only
+def test_a_loop_without_its_own_connection_waits_for_one_off_the_loop(make_runtime):
+    """On SQLite the hot routes run on the event loop with a connection the loop keeps.  A
+    loop that has none yet (a new worker, or after a failed transaction) with every pooled
+    connection out must wait for one off the loop: the worker's other requests go on."""
+    runtime = make_runtime(PWPUSH_BUSY_TIMEOUT_MS=str(BUSY_MS))
+    held = _take_every_connection(runtime.engine)
+    finished: list[str] = []
+
+    async def answers():
+        async with async_asgi_client(runtime) as client:
+            async def create():
+                response = await client.post("/api/v2/pushes", json={"push": {"payload": "no connection"}})
+                finished.append(f"create {response.status_code}")
+
+            async def version():
+                await asyncio.sleep(0.05)  # once the create waits for its connection
+                response = await client.get("/api/v2/version")
+                finished.append(f"version {response.status_code}")
+
+            await asyncio.gather(create(), version())
+
+    try:
+        worker = threading.Thread(target=asyncio.run, args=(answers(),))  # a loop with no kept connection
+        worker.start()
+        worker.join(30)
+    finally:
+        for connection in held:
+            connection.close()
+    assert finished == ["version 200", "create 503"]
+    assert _pushes(runtime) == 0
