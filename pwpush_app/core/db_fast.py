@@ -160,16 +160,22 @@ async def keep_a_connection(engine: Engine) -> None:
         return
     try:
         fairy = await asyncio.get_running_loop().run_in_executor(None, engine.raw_connection)
-    except NoConnectionFree as error:
-        raise no_connection_free(error) from None
-    except (OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
-        reason = getattr(error, "orig", None) or error
-        raise DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error") from error
+    except (NoConnectionFree, OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
+        raise _no_connection(error) from error
     held = _held(engine)
     if held.fairy is not None:  # another request on this loop got one meanwhile
         fairy.close()
         return
     held.fairy, held.pool, held.pid = fairy, engine.pool, os.getpid()
+
+
+def _no_connection(error: Exception) -> DatabaseUnavailable:
+    """No connection to be had (the server is down, or the pool's are all out for the busy
+    timeout): what transaction() says then."""
+    if isinstance(error, NoConnectionFree):
+        return no_connection_free(error)
+    reason = getattr(error, "orig", None) or error
+    return DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error")
 
 
 def _forget(engine: Engine, fairy) -> None:
@@ -188,12 +194,8 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
     with queued_writer(sqlite_writers.get(engine) if write else None):
         try:
             fairy = _connection(engine, keep)
-        except (OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
-            # No connection at all (the server is down): what transaction() says then.
-            reason = getattr(error, "orig", None) or error
-            raise DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error") from error
-        except NoConnectionFree as error:
-            raise no_connection_free(error) from None
+        except (NoConnectionFree, OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
+            raise _no_connection(error) from error
         driver = fairy.driver_connection
         cursor = driver.cursor()
         failed = True

@@ -47,6 +47,8 @@ def live_at(now: datetime):
     """`Push.is_live` as a SQL condition, for queries that count or sort pushes by it: an
     overdue push the purge has not reached yet is not live, whatever its stored flag says."""
     return and_(*LIVE).params(now=now)
+
+
 # Expiry deletes the secret material, not only sets a flag.
 WIPED = dict(wrapped_key=None, payload_sealed=None, note_sealed=None, link_sealed=None, passphrase_hash=None,
              verify_email_sealed=None, verify_code_digest=None)
