@@ -306,12 +306,9 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except OperationalError as error:
+        except (OperationalError, NoConnectionFree) as error:
             session.rollback()
-            raise DatabaseUnavailable(str(error.orig).splitlines()[0] if error.orig else "database error") from error
-        except NoConnectionFree as error:
-            session.rollback()
-            raise no_connection_free(error) from None
+            raise unavailable(error) from error
         except BaseException:
             session.rollback()
             raise
@@ -322,10 +319,15 @@ def transaction(engine: Engine, write: bool = True) -> Iterator[Session]:
         committed(engine)
 
 
-def no_connection_free(error: NoConnectionFree) -> DatabaseUnavailable:
-    """Every connection of the pool was out for as long as a writer waits (a burst of slow
-    requests, a database that stopped answering): the busy answer, nothing done."""
-    return DatabaseUnavailable(f"no database connection came free in time ({str(error).split(',')[0]})")
+def unavailable(error: Exception) -> DatabaseUnavailable:
+    """The busy answer (nothing done) for a database that could not be had: every pooled
+    connection out for as long as a writer waits (a burst of slow requests, a database that
+    stopped answering), or the driver's OperationalError (locked, down, unreachable).  Its
+    text is for the log: the first line of the driver's reason."""
+    if isinstance(error, NoConnectionFree):
+        return DatabaseUnavailable(f"no database connection came free in time ({str(error).split(',')[0]})")
+    reason = str(getattr(error, "orig", None) or error)
+    return DatabaseUnavailable(reason.splitlines()[0] if reason.strip() else "database error")
 
 
 # --- waiting for the disk without blocking an event loop ------------------------------------------

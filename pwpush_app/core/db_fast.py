@@ -19,8 +19,8 @@ from typing import Iterator
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from pwpush_app.core.db import NoConnectionFree, committed, no_connection_free, on_the_loop, sqlite_writers
-from pwpush_app.core.writers import DatabaseUnavailable, queued_writer
+from pwpush_app.core.db import NoConnectionFree, committed, on_the_loop, sqlite_writers, unavailable
+from pwpush_app.core.writers import queued_writer
 
 
 class Rows:
@@ -161,21 +161,12 @@ async def keep_a_connection(engine: Engine) -> None:
     try:
         fairy = await asyncio.get_running_loop().run_in_executor(None, engine.raw_connection)
     except (NoConnectionFree, OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
-        raise _no_connection(error) from error
+        raise unavailable(error) from error
     held = _held(engine)
     if held.fairy is not None:  # another request on this loop got one meanwhile
         fairy.close()
         return
     held.fairy, held.pool, held.pid = fairy, engine.pool, os.getpid()
-
-
-def _no_connection(error: Exception) -> DatabaseUnavailable:
-    """No connection to be had (the server is down, or the pool's are all out for the busy
-    timeout): what transaction() says then."""
-    if isinstance(error, NoConnectionFree):
-        return no_connection_free(error)
-    reason = getattr(error, "orig", None) or error
-    return DatabaseUnavailable(str(reason).splitlines()[0] if str(reason) else "database error")
 
 
 def _forget(engine: Engine, fairy) -> None:
@@ -195,7 +186,7 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
         try:
             fairy = _connection(engine, keep)
         except (NoConnectionFree, OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
-            raise _no_connection(error) from error
+            raise unavailable(error) from error
         driver = fairy.driver_connection
         cursor = driver.cursor()
         failed = True
@@ -214,7 +205,7 @@ def fast_transaction(engine: Engine, write: bool = True) -> Iterator[Tx]:
                 if engine.dialect.is_disconnect(error, driver, cursor):
                     fairy.invalidate()
                 if isinstance(error, engine.dialect.loaded_dbapi.OperationalError):
-                    raise DatabaseUnavailable(str(error).splitlines()[0] if str(error) else "database error") from error
+                    raise unavailable(error) from error
             raise
         finally:
             cursor.close()

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from pwpush_app.core import audit, owner_events
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.db import NoConnectionFree, no_connection_free, transaction
+from pwpush_app.core.db import NoConnectionFree, transaction, unavailable
 from pwpush_app.core.file_downloads import delete_released_blobs
 from pwpush_app.core.models import Push
 from pwpush_app.core.records import EXPIRE
@@ -65,7 +65,7 @@ def checkpoint(runtime: Runtime) -> None:
         try:
             connection = runtime.engine.raw_connection()
         except NoConnectionFree as error:
-            raise no_connection_free(error) from None  # the job's "database unavailable", next round
+            raise unavailable(error) from error  # the job's "database unavailable", next round
         try:
             connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
