@@ -37,13 +37,24 @@ class NotAdmin(Exception):
 
 
 def require_admin(runtime: Runtime, user_id: str | None) -> User:
-    """The administrator behind `user_id`, or NotAdmin: nobody, a deleted account, or not an admin."""
+    """The administrator behind `user_id`, or NotAdmin: nobody, a deleted account, not an
+    admin, or an admin another one locked (the lock ends their sessions; their API token
+    keeps working for pushes, but carries no admin power while the lock lasts)."""
     if not user_id or not isinstance(user_id, str):
         raise NotAdmin()
     user = accounts.get_user(runtime, user_id)
     if user is None or not user.is_admin:
         raise NotAdmin()
+    with transaction(runtime.engine, write=False) as db:
+        if locked_by_an_admin(db, runtime, user.email, utcnow()):
+            raise NotAdmin()
     return user
+
+
+def locked_by_an_admin(db, runtime: Runtime, email: str, now: datetime) -> bool:
+    """An administrator's lock on this address is in force."""
+    failures = db.get(LoginFailures, accounts.email_digest(runtime, email))
+    return failures is not None and failures.by_admin and failures.locked_until is not None and failures.locked_until > now
 
 
 class LoginsClosed(NotAdmin):

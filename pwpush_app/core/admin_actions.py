@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from pwpush_app.core import accounts, login_steps
-from pwpush_app.core.admin import NotAdmin, require_admin_area
+from pwpush_app.core.admin import NotAdmin, locked_by_an_admin, require_admin_area
 from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -76,12 +76,13 @@ def _as_id(value) -> str:
     return value if isinstance(value, str) and 0 < len(value) <= 32 else ""
 
 
-def _lock_rows(db: Session, admin_id: str, target_id: str) -> tuple[User, User]:
-    """The acting admin (still an admin) and the target, both rows locked, in id order."""
+def _lock_rows(db: Session, runtime: Runtime, admin_id: str, target_id: str, now: datetime) -> tuple[User, User]:
+    """The acting admin (still an admin, not locked meanwhile) and the target, both rows
+    locked, in id order."""
     ids = sorted({admin_id, target_id})
     rows = {u.id: u for u in db.exec(select(User).where(User.id.in_(ids)).order_by(User.id).with_for_update())}
     actor = rows.get(admin_id)
-    if actor is None or not actor.is_admin:
+    if actor is None or not actor.is_admin or locked_by_an_admin(db, runtime, actor.email, now):
         raise NotAdmin()
     target = rows.get(target_id)
     if target is None:
@@ -111,7 +112,7 @@ def _act(runtime: Runtime, admin_id: str | None, target_id, action: str, client:
     if not target_id:
         raise AdminRefused(N_("No account was chosen: reload the list and try again."))
     with transaction(runtime.engine) as db:
-        actor, target = _lock_rows(db, admin_id, target_id)
+        actor, target = _lock_rows(db, runtime, admin_id, target_id, now)
         detail = change(db, actor, target, now) or ""
         _log(db, actor, action, target, client, now, detail)
     return Done(action, target.email, detail)

@@ -195,3 +195,28 @@ def test_an_admin_refusal_comes_in_the_callers_language_with_the_address_filled_
     assert english.status_code == french.status_code == 422
     assert english.json() == {"error": "bob@example.com is not locked."}
     assert french.json() == {"error": "bob@example.com n'est pas verrouillé."}
+
+
+def test_a_locked_administrator_keeps_no_admin_power_through_the_api_token(api, runtime, staff):
+    """An administrator locked by another one: the lock ends their sessions, and their API
+    token, which keeps working for pushes, may not act as an administrator (it could unlock
+    itself, then lock the other one out) until an administrator lifts the lock."""
+    root, _bob, _bob_id = staff
+    rogue, rogue_token = issue_api_token(runtime, "rogue@example.com")
+    admin.set_admin(runtime, "rogue@example.com")
+    rogue_headers = {"Authorization": f"Bearer {rogue_token}"}
+    users = {u["email"]: u["id"] for u in api.get("/api/v2/admin/users", headers=root).json()}
+    assert api.post(f"/api/v2/admin/users/{rogue.id}/lock", headers=root).status_code == 200
+    before = _snapshot(runtime)
+    for method, path in ENDPOINTS:
+        url = path.format(user=users["root@example.com"], push="nothing")
+        refused = api.request(method, url, headers=rogue_headers)
+        assert refused.status_code == 403 and refused.json() == {"error": "Only an administrator may do that."}, url
+    unlock_self = api.post(f"/api/v2/admin/users/{rogue.id}/unlock", headers=rogue_headers)
+    assert unlock_self.status_code == 403
+    assert _snapshot(runtime) == before  # root still unlocked, rogue still locked, nothing logged
+    # The token still makes pushes (the lock is about logging in and the admin area).
+    assert create(api, rogue_headers, payload="rogue-push")["url_token"]
+    # Unlocked by root: the admin power is back.
+    assert api.post(f"/api/v2/admin/users/{rogue.id}/unlock", headers=root).status_code == 200
+    assert api.get("/api/v2/admin/users", headers=rogue_headers).status_code == 200
