@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
         "make-admin",
         help="make an account an administrator (or, with --remove, no longer one)",
         description="Make the account EMAIL an administrator: it may open /admin at its next click. The account must "
-        "exist (sign up first). PWP__ADMIN_EMAILS does the same for listed addresses when they log in.",
+        "exist (sign up first). PWP__ADMIN_EMAILS does the same for listed addresses when they log in, once "
+        "confirmed by mail (account emails on).",
     )
     make_admin.add_argument("email")
     make_admin.add_argument("--remove", action="store_true",

@@ -29,8 +29,9 @@ from pwpush_app.settings_kinds import (  # noqa: F401  (the names other modules 
     read_policy,
 )
 from pwpush_app.settings_languages import N_
-from pwpush_app.settings_mail import MailSettings, document_mail_settings, read_mail_settings
+from pwpush_app.settings_mail import MailSettings, document_mail_settings, read_admin_emails, read_mail_settings
 from pwpush_app.settings_pages import PageSettings, document_page_settings, read_page_settings
+from pwpush_app.settings_storage import read_file_storage
 from pwpush_app.settings_values import (  # noqa: F401
     MINUTES_PER_DAY,
     SECRET,
@@ -175,7 +176,7 @@ document("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", "(any)", N_("Email domains (comma o
 document("PWP__DISABLE_SIGNUPS", "false", N_("Refuse new accounts."))
 document("PWP__DISABLE_LOGINS", "false", N_("No logins and no sign-ups: the pages offer neither (`/login` and `/signup` answer 404), for anonymous-only sites. Sessions already open keep working until they log out; API tokens keep working."))
 document("PWP__REQUIRE_MFA", "false", N_("Every login needs two-factor sign-in (a code from an authenticator app, or a passkey): an account with neither is sent to set up the code at its next login and can do nothing else until then. A passkey alone signs in (it verifies its user: two factors). API tokens are unaffected."))
-document("PWP__ADMIN_EMAILS", "(none)", N_("Email addresses (comma or space separated) whose accounts become administrators when they log in (`/admin`). `python -m pwpush_app make-admin EMAIL` does it at once."))
+document("PWP__ADMIN_EMAILS", "(none)", N_("Email addresses (comma or space separated) whose accounts become administrators when they log in (`/admin`). `python -m pwpush_app make-admin EMAIL` does it at once. It needs PWP__ENABLE_USER_ACCOUNT_EMAILS: a listed address counts once its owner has confirmed it by mail."))
 document("PWP__SIGNUP_EMAIL_REGEXP", "(any)", N_("Only emails matching this regular expression may sign up."))
 document("PWPUSH_SESSION_IDLE_MINUTES", "120", N_("A login without \"remember me\" ends after this many minutes without activity."))
 document("PWP__LOGIN_SESSION_TIMEOUT", "2 hours", N_("The same in Password Pusher's words (`15 minutes`, `6 hours`, `1 day`); set one of the two."))
@@ -291,7 +292,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # never saw it.
         r.errors.append(f"GRANIAN_WORKERS={workers} needs REFLEX_REDIS_URL (Redis keeps the pages' state for all workers)")
 
-    files_storage, s3 = _read_file_storage(r)
+    files_storage, s3 = read_file_storage(r)
     s3_bucket = s3["bucket"]
     s3_endpoint = s3["endpoint"]
     if s3_endpoint and not re.match(r"^https?://[^/\s]+/?$", s3_endpoint):
@@ -299,6 +300,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     proxies = _read_trusted_proxies(r)
     brand_title = r.str("PWP__BRAND__TITLE", "Password Pusher") or "Password Pusher"
+    mail = read_mail_settings(r, base_url, brand_title)
     brand_tagline = r.str("PWP__BRAND__TAGLINE", "Go ahead and email another password") or ""
     settings = Settings(
         data_dir=data_dir,
@@ -317,7 +319,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=r.get("PWP__ALLOWED_HOSTS", (), parse_hosts),
         disable_logins=r.bool("PWP__DISABLE_LOGINS", False),
         require_mfa=r.bool("PWP__REQUIRE_MFA", False),
-        admin_emails=tuple(e.lower() for e in r.get("PWP__ADMIN_EMAILS", (), parse_words)),
+        admin_emails=read_admin_emails(r, mail),
         allow_anonymous=r.bool("PWP__ALLOW_ANONYMOUS", True),
         require_passphrase=r.bool("PWPUSH_REQUIRE_PASSPHRASE", False), end_to_end=r.bool("PWPUSH_END_TO_END", True),
         allowed_recipient_domains=tuple(d.lower().lstrip(".").lstrip("@") for d in r.get("PWPUSH_ALLOWED_RECIPIENT_DOMAINS", (), parse_words)),
@@ -352,7 +354,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_prefix=s3["prefix"],
         s3_endpoint_url=s3_endpoint,
         s3_region=s3["region"],
-        mail=read_mail_settings(r, base_url, brand_title),
+        mail=mail,
         s3_access_key_id=s3["access_key_id"],
         s3_secret_access_key=s3["secret_access_key"],
         environment={name: environ[name] for name in sorted(r.names) if environ.get(name)},
@@ -387,38 +389,6 @@ def _read_trusted_proxies(r: Reader) -> tuple[int, tuple]:
     if not raw or raw.isdigit():
         return r.int("PWP__TRUSTED_PROXIES", 0, 0, 10), ()
     return 0, r.get("PWP__TRUSTED_PROXIES", (), parse_networks)
-
-
-# Password Pusher's PWP__FILES__STORAGE values; google and microsoft have no store here.
-_STORAGE_NAMES = {"local": "local", "s3": "s3", "amazon": "s3", "minio": "s3"}
-
-
-def _read_file_storage(r: Reader) -> tuple[str, dict]:
-    """Where file contents live, under our names (PWPUSH_FILES_STORAGE, PWPUSH_S3_*) or
-    Password Pusher's (PWP__FILES__STORAGE, PWP__FILES__S3__*); one set, not both."""
-    theirs = r.is_set("PWP__FILES__STORAGE")
-    if theirs and r.is_set("PWPUSH_FILES_STORAGE"):
-        r.errors.append("PWPUSH_FILES_STORAGE and PWP__FILES__STORAGE say the same thing: set one of them")
-    name = "PWP__FILES__STORAGE" if theirs else "PWPUSH_FILES_STORAGE"
-    raw = (r.str("PWP__FILES__STORAGE", None) or r.str("PWPUSH_FILES_STORAGE", "local") or "local").strip().lower()
-    storage = _STORAGE_NAMES.get(raw) if theirs else {"local": "local", "s3": "s3"}.get(raw)
-    if storage is None:
-        choices = "local, amazon or minio (S3-compatible)" if theirs else "local or s3"
-        r.errors.append(f"{name}={raw!r} must be {choices}")
-        storage = "local"
-    s3 = {
-        "bucket": r.str("PWP__FILES__S3__BUCKET", None) or r.str("PWPUSH_S3_BUCKET", None),
-        "endpoint": r.str("PWP__FILES__S3__ENDPOINT", None) or r.str("PWPUSH_S3_ENDPOINT_URL", None),
-        "region": r.str("PWP__FILES__S3__REGION", None) or r.str("PWPUSH_S3_REGION", None),
-        "prefix": r.str("PWPUSH_S3_PREFIX", "") or "",
-        "access_key_id": r.str("PWP__FILES__S3__ACCESS_KEY_ID", None),
-        "secret_access_key": r.str("PWP__FILES__S3__SECRET_ACCESS_KEY", None),
-    }
-    if storage == "s3" and not s3["bucket"]:
-        r.errors.append(f"{name}={raw} needs a bucket: PWPUSH_S3_BUCKET (or PWP__FILES__S3__BUCKET)")
-    if bool(s3["access_key_id"]) != bool(s3["secret_access_key"]):
-        r.errors.append("PWP__FILES__S3__ACCESS_KEY_ID and PWP__FILES__S3__SECRET_ACCESS_KEY go together: set both")
-    return storage, s3
 
 
 def names_read() -> set[str]:

@@ -20,7 +20,7 @@ from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
 from pwpush_app.settings_languages import N_
-from pwpush_app.settings_values import document
+from pwpush_app.settings_values import document, parse_words
 
 AUTH_METHODS = ("plain", "login", "cram_md5")
 VERIFY_MODES = ("peer", "none")
@@ -197,3 +197,14 @@ def read_mail_settings(r, base_url: str, brand_title: str) -> MailSettings:
         webhook_timeout_seconds=r.int("PWPUSH_WEBHOOK_TIMEOUT_SECONDS", 10, 1, 120),
         webhook_max_attempts=r.int("PWPUSH_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
     )
+
+
+def read_admin_emails(r, mail: MailSettings) -> tuple[str, ...]:
+    """PWP__ADMIN_EMAILS, which needs account emails: being listed proves nothing (anyone may
+    sign up with the address first); a confirmation by mail does (core/accounts.py)."""
+    admin_emails = tuple(e.lower() for e in r.get("PWP__ADMIN_EMAILS", (), parse_words))
+    if admin_emails and not mail.account_emails:
+        r.errors.append("PWP__ADMIN_EMAILS needs PWP__ENABLE_USER_ACCOUNT_EMAILS=true (and SMTP): a listed address "
+                        "becomes an administrator only once its owner has confirmed it by mail. Without account "
+                        "emails, run `python -m pwpush_app make-admin EMAIL` after that person signed up")
+    return admin_emails

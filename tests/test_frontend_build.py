@@ -56,7 +56,7 @@ SERVER_ONLY_CHANGES = {
     "base_url_configured": {"PWP__HOST_DOMAIN": "secrets.example.org"},
     "allowed_hosts": {"PWP__ALLOWED_HOSTS": "secrets.example.com .example.org"},
     "require_mfa": {"PWP__REQUIRE_MFA": "true"},
-    "admin_emails": {"PWP__ADMIN_EMAILS": "root@example.com"},
+    "admin_emails": {"PWP__ADMIN_EMAILS": "root@example.com"},  # with MAIL_ON (it needs account emails)
     # read by the pages at run time, through their state
     "max_file_bytes_per_push": {"PWPUSH_FILES_MAX_BYTES": str(4 * 1024 * 1024)},
     "files_require_login": {"PWP__FILES__REQUIRE_LOGIN": "false"},
@@ -68,6 +68,9 @@ SERVER_ONLY_CHANGES = {
 # parts they do).
 MAIL_DETAIL_CHANGES = {"PWP__MAIL__SMTP_PORT": "2525", "PWP__MAIL__SMTP_DOMAIN": "mail.example.net",
                        "PWP__MAIL__MAILER_SENDER": "Secrets <noreply@example.net>"}
+
+# Account emails on in every compile of the test below: PWP__ADMIN_EMAILS needs them.
+MAIL_ON = {"PWP__ENABLE_USER_ACCOUNT_EMAILS": "true", "PWP__MAIL__SMTP_ADDRESS": "127.0.0.1"}
 
 COMPILE = """
 from reflex.utils import prerequisites
@@ -114,11 +117,11 @@ def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
     assert set(SERVER_ONLY_CHANGES) == set(NOT_BUILD_INPUTS)
     server_only = {name: value for change in SERVER_ONLY_CHANGES.values() for name, value in change.items()}
     server_only.update(MAIL_DETAIL_CHANGES)
-    changed_env = _env_with(tmp_path, server_only)
+    changed_env = _env_with(tmp_path, {**MAIL_ON, **server_only})
     _key_file(tmp_path, changed_env)
-    default, changed = load_settings(_env_with(tmp_path, {})), load_settings(changed_env)
+    default, changed = load_settings(_env_with(tmp_path, MAIL_ON)), load_settings(changed_env)
     # every one changed (the hops on their own: the list form of the same variable won above)
-    hops = load_settings(_env_with(tmp_path, SERVER_ONLY_CHANGES["trusted_proxy_hops"]))
+    hops = load_settings(_env_with(tmp_path, {**MAIL_ON, **SERVER_ONLY_CHANGES["trusted_proxy_hops"]}))
     for name in NOT_BUILD_INPUTS:
         assert getattr(hops if name == "trusted_proxy_hops" else changed, name) != getattr(default, name), name
     assert changed.mail != default.mail and _page_settings(changed)["mail"] == _page_settings(default)["mail"]
@@ -126,10 +129,10 @@ def test_server_only_settings_leave_the_compiled_pages_unchanged(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "c").mkdir()
-    plain = compiled_pages(tmp_path / "a", _env_with(tmp_path, {}))
+    plain = compiled_pages(tmp_path / "a", _env_with(tmp_path, MAIL_ON))
     assert any(name.startswith("app/routes/") for name in plain)  # the pages were compiled
     assert compiled_pages(tmp_path / "b", changed_env) == plain
-    retitled = compiled_pages(tmp_path / "c", _env_with(tmp_path, {"PWP__BRAND__TITLE": "Acme Secrets"}))
+    retitled = compiled_pages(tmp_path / "c", _env_with(tmp_path, {**MAIL_ON, "PWP__BRAND__TITLE": "Acme Secrets"}))
     assert retitled != plain
 
 

@@ -108,7 +108,7 @@ def test_core_depends_on_neither_the_web_frameworks_nor_the_doors():
 
 SETTINGS_MODULES = {"pwpush_app.settings_values", "pwpush_app.settings_kinds", "pwpush_app.settings_mail",
                     "pwpush_app.settings_languages",
-                    "pwpush_app.settings_pages"}
+                    "pwpush_app.settings_pages", "pwpush_app.settings_storage"}
 
 
 def test_settings_sit_below_core():

@@ -153,7 +153,9 @@ def change_email(runtime: Runtime, user_id: str, new_email: str, current_passwor
         if account_mail.account_emails(runtime):
             account_mail.send_email_change(db, runtime, user, new_email, now)
             return False
-        db.execute(update(User).where(User.id == user.id).values(email=new_email, updated_at=now))
+        # Moved without proof: the new address counts as unconfirmed (were account emails
+        # turned on later, it would be asked to confirm, and PWP__ADMIN_EMAILS would wait for it).
+        db.execute(update(User).where(User.id == user.id).values(email=new_email, email_confirmed_at=None, updated_at=now))
     return True
 
 

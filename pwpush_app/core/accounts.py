@@ -183,9 +183,11 @@ def log_in(
 
 
 def promote_listed_admin(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
-    """PWP__ADMIN_EMAILS: a listed account becomes an administrator when it logs in (taking
-    the address off the list demotes nobody: `make-admin --remove` does)."""
-    if not user.is_admin and user.email in runtime.settings.admin_emails:
+    """PWP__ADMIN_EMAILS: a listed account becomes an administrator when it logs in, once its
+    owner has proved the address by mail (anyone can sign up with, or move an account to, an
+    address: being listed is no proof; the settings refuse the list without account emails).
+    Taking the address off the list demotes nobody: `make-admin --remove` does."""
+    if not user.is_admin and user.email in runtime.settings.admin_emails and user.email_confirmed_at is not None:
         db.execute(update(User).where(User.id == user.id).values(is_admin=True, updated_at=now))
         user.is_admin = True
 

@@ -161,7 +161,8 @@ def test_promote_and_demote_never_the_last_admin_nor_yourself(runtime, people):
 
 
 def test_an_address_listed_in_admin_emails_is_not_demoted(make_runtime):
-    runtime = make_runtime(PWP__ADMIN_EMAILS="ops@example.com")
+    runtime = make_runtime(PWP__ADMIN_EMAILS="ops@example.com", PWP__ENABLE_USER_ACCOUNT_EMAILS="true",
+                           PWP__MAIL__SMTP_ADDRESS="127.0.0.1")
     root, ops = _sign_up(runtime, "root@example.com"), _sign_up(runtime, "ops@example.com")
     admin.set_admin(runtime, "root@example.com")
     admin.set_admin(runtime, "ops@example.com")

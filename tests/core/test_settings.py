@@ -84,6 +84,19 @@ def test_both_a_master_key_and_a_key_file_are_refused(tmp_path):
     assert "PWPUSH_MASTER_KEY and PWPUSH_MASTER_KEY_FILE are both set" in str(refused.value)
 
 
+def test_admin_emails_need_account_emails_to_prove_the_address(tmp_path):
+    """Anyone may sign up with a listed address: without mail to prove it, the list would
+    make a stranger an administrator.  The start says so, and what to run instead."""
+    with pytest.raises(SettingsError) as refused:
+        settings(tmp_path, PWP__ADMIN_EMAILS="boss@corp.example")
+
+    assert "PWP__ADMIN_EMAILS needs PWP__ENABLE_USER_ACCOUNT_EMAILS=true" in str(refused.value)
+    assert "make-admin EMAIL" in str(refused.value)
+    with_mail = settings(tmp_path, PWP__ADMIN_EMAILS="Boss@Corp.example", PWP__ENABLE_USER_ACCOUNT_EMAILS="true",
+                         PWP__MAIL__SMTP_ADDRESS="127.0.0.1")
+    assert with_mail.admin_emails == ("boss@corp.example",)
+
+
 def test_every_bad_variable_is_listed_at_once(tmp_path):
     with pytest.raises(SettingsError) as refused:
         settings(tmp_path, PWP__ENABLE_URL_PUSHES="perhaps", PWP__PW__EXPIRE_AFTER_VIEWS_MAX="x")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from pwpush_app.core import account_recovery, accounts
+from pwpush_app.core import account_recovery, accounts, admin
 from pwpush_app.core.accounts import AccountError, LoginFailed, LoginLocked
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.outbox import send_due_mails
@@ -210,3 +210,41 @@ def test_without_account_emails_the_address_moves_at_once_and_recovery_says_no_m
     with pytest.raises(AccountError) as refused:
         account_recovery.request_password_reset(runtime, "ann@new.example", IP)
     assert refused.value.code == "mail_unavailable"
+
+
+def test_a_listed_admin_address_makes_an_administrator_only_once_its_owner_confirmed_it(make_runtime, smtp):
+    """PWP__ADMIN_EMAILS: a stranger who signs up first with the listed address, or moves an
+    account to it, is no administrator; the one who confirms the address by mail is."""
+    runtime = make_runtime(**smtp.env(PWP__ENABLE_USER_ACCOUNT_EMAILS="true", PWP__ADMIN_EMAILS="boss@corp.example"))
+    mover = confirmed_account(runtime, smtp, "mover@example.com")
+    assert account_recovery.change_email(runtime, mover.id, "boss@corp.example", PASSWORD, IP) is False  # pending
+    assert accounts.log_in(runtime, "mover@example.com", PASSWORD, IP).user.is_admin is False
+    with pytest.raises(admin.NotAdmin):
+        admin.require_admin(runtime, mover.id)
+
+    squatter = accounts.sign_up(runtime, "boss@corp.example", PASSWORD)
+    with pytest.raises(AccountError) as refused:
+        accounts.log_in(runtime, "boss@corp.example", PASSWORD, IP)
+    assert refused.value.code == "email_unconfirmed"
+    with pytest.raises(admin.NotAdmin):  # not even stored as one, waiting for a confirmation
+        admin.require_admin(runtime, squatter.id)
+
+    # Whoever reads boss@corp.example's mail confirms it: from that login on, an administrator.
+    account_recovery.confirm_address(runtime, link_in(delivered(runtime, smtp)[-1], "confirm"))
+    assert accounts.log_in(runtime, "boss@corp.example", PASSWORD, IP).user.is_admin
+    assert admin.require_admin(runtime, squatter.id).email == "boss@corp.example"
+
+
+def test_an_address_moved_without_mail_must_be_confirmed_once_account_emails_come_on(make_runtime, smtp):
+    """Without account emails an account moves to a new address at once, unproved: it counts
+    as unconfirmed, so when account emails are turned on its owner confirms it first."""
+    quiet = make_runtime()
+    user, _token = accounts.issue_api_token(quiet, "ops@example.com")  # made by an operator: confirmed
+    accounts.set_password(quiet, user, PASSWORD)
+    assert account_recovery.change_email(quiet, user.id, "ops-new@example.com", PASSWORD, IP) is True
+    assert accounts.get_user(quiet, user.id).email_confirmed_at is None
+    loud = make_runtime(**smtp.env(PWP__ENABLE_USER_ACCOUNT_EMAILS="true",
+                                   PWPUSH_MASTER_KEY=quiet.settings.environment["PWPUSH_MASTER_KEY"]))
+    with pytest.raises(AccountError) as refused:
+        accounts.log_in(loud, "ops-new@example.com", PASSWORD, IP)
+    assert refused.value.code == "email_unconfirmed"

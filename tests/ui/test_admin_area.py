@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from ui_helpers import PASSWORD, screenshots, signed_up_on
 
-from pwpush_app.core import accounts, two_factor
+from pwpush_app.core import accounts, admin, two_factor
 from pwpush_app.core.audit import Client
 from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.reveal import reveal_push
@@ -26,8 +26,7 @@ ACTIONS = ("lock", "unlock", "delete", "reset_2fa", "promote", "demote", "sign_o
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("admin-area") / "data", free_port(),
-                        {"PWP__ADMIN_EMAILS": "root@example.com"})
+    server = LiveServer(tmp_path_factory.mktemp("admin-area") / "data", free_port())
     server.start()
     yield server, open_runtime(load_settings(server.env))
     server.stop()
@@ -95,9 +94,10 @@ def test_an_admin_uses_every_action_and_a_non_admin_changes_nothing(site, new_pa
     assert "bob@example.com" not in answers and "dave@example.com" not in answers
     assert mallory.locator(".admin-user").count() == 0 and mallory.locator("#admin-done").count() == 0
 
-    # The administrator (PWP__ADMIN_EMAILS) does each one from the page.
+    # The administrator (make-admin) does each one from the page.
     page = new_page()
-    own_channel = signed_up_on(page, server.url, "root@example.com", "/admin")
+    own_channel = signed_up_on(page, server.url, "root@example.com", "/admin",
+                               then=lambda: admin.set_admin(runtime, "root@example.com"))
     page.wait_for_selector(".admin-user")
     assert page.locator("#admin-log-empty").is_visible()
     assert page.inner_text("#admin-storage") == "0 bytes in 0 files"

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from ui_helpers import screenshots, signed_up_on, wait_until_ready
 
-from pwpush_app.core import accounts, two_factor
+from pwpush_app.core import accounts, admin, two_factor
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import NewPush, create_push
@@ -30,7 +30,7 @@ SMTP_CANARY = "smtp-canary-Pw-93ab"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     server = LiveServer(tmp_path_factory.mktemp("admin-pages") / "data", free_port(),
-                        {"PWP__ADMIN_EMAILS": "root@example.com", "PWP__BRAND__TITLE": "Acme Secrets",
+                        {"PWP__BRAND__TITLE": "Acme Secrets",
                          "PWP__MAIL__SMTP_ADDRESS": "127.0.0.1", "PWP__MAIL__SMTP_PORT": "9",
                          "PWP__MAIL__SMTP_USER_NAME": "mailer", "PWP__MAIL__SMTP_PASSWORD": SMTP_CANARY})
     server.start()
@@ -99,7 +99,7 @@ def test_push_list_expire_and_settings_for_admins_only(site, new_page):
 
     # The administrator: the list, a search, Expire (asked first).
     page = new_page()
-    signed_up_on(page, server.url, "root@example.com", "/admin")
+    signed_up_on(page, server.url, "root@example.com", "/admin", then=lambda: admin.set_admin(runtime, "root@example.com"))
     page.click("#admin-nav a:has-text('Pushes')")
     page.wait_for_selector(".admin-push")
     assert page.locator(".admin-push").count() == 2 and "2 pushes found" in page.inner_text("#pushes-found")

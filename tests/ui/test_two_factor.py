@@ -20,7 +20,7 @@ import pyotp
 import pytest
 from ui_helpers import PASSWORD, EventChannel, screenshots, sign_up, signed_up_on, wait_until_ready
 
-from pwpush_app.core import accounts, two_factor
+from pwpush_app.core import accounts, admin, two_factor
 from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from tests.core.test_plaintext_canary import assert_absent, encodings, files_under
@@ -39,8 +39,7 @@ def _serve(tmp_path_factory, name: str, **env: str):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    server, runtime = _serve(tmp_path_factory, "two-factor", PWP__ADMIN_EMAILS="root@example.com",
-                             PWPUSH_LOGIN_MAX_FAILURES="3")
+    server, runtime = _serve(tmp_path_factory, "two-factor", PWPUSH_LOGIN_MAX_FAILURES="3")
     yield server, runtime
     server.stop()
 
@@ -300,10 +299,13 @@ def test_admin_page_for_admins_only(site, new_page):
     assert "ann@example.com" not in "".join(channel.frames[-1][before:])
     assert page.locator(".admin-user").count() == 0
 
-    # PWP__ADMIN_EMAILS: root is an administrator from its first login on.
+    # make-admin: root is an administrator from its next page on.
     assert page.locator("#nav-admin").count() == 0
     admin_page = new_page()
     sign_up(admin_page, server.url, "root@example.com")
+    admin.set_admin(runtime, "root@example.com")
+    admin_page.reload()
+    wait_until_ready(admin_page)
     admin_page.click("#nav-admin")  # the header offers /admin to administrators
     wait_until_ready(admin_page)
     admin_page.wait_for_selector(".admin-user")

@@ -237,11 +237,13 @@ def screenshots(page, name: str) -> None:
             page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}-{scheme}.png"), full_page=True)
 
 
-def signed_up_on(page, base_url: str, email: str, path: str) -> "EventChannel":
-    """A new account signed up in this page, which then opens `path`; the page's event
-    channel (watching from before the sign-up) to send crafted events on."""
+def signed_up_on(page, base_url: str, email: str, path: str, then=lambda: None) -> "EventChannel":
+    """A new account signed up in this page, which then (after `then()`, e.g. make-admin)
+    opens `path`; the page's event channel (watching from before the sign-up) to send
+    crafted events on."""
     channel = EventChannel(page)
     sign_up(page, base_url, email)
+    then()
     page.goto(base_url + path)
     wait_until_ready(page)
     return channel
