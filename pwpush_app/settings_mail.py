@@ -52,6 +52,7 @@ MAIL_SETTING_DOCS: list[tuple[str, ...]] = [
     ("PWPUSH_ENABLE_WEBHOOKS", "true", N_("Accounts may register webhooks (https, or http to this machine) that receive signed events about their pushes.")),
     ("PWPUSH_WEBHOOK_TIMEOUT_SECONDS", "10", N_("Seconds a webhook endpoint has to answer.")),
     ("PWPUSH_WEBHOOK_MAX_ATTEMPTS", "8", N_("Tries before a webhook call is given up (shown in the account's delivery log).")),
+    ("PWPUSH_WEBHOOK_ALLOW_PRIVATE", "false", N_("Let webhooks reach this machine and private networks (loopback, 10.x, 192.168.x, link-local, ...): only for development and tests. Otherwise calls go only to public addresses.")),
 ]
 
 
@@ -89,6 +90,8 @@ class MailSettings:
     webhooks: bool = True
     webhook_timeout_seconds: int = 10
     webhook_max_attempts: int = 8
+    # Webhooks may call loopback and private addresses (development, the test suite's receivers).
+    webhook_allow_private: bool = False
 
     @property
     def configured(self) -> bool:
@@ -196,6 +199,7 @@ def read_mail_settings(r, base_url: str, brand_title: str) -> MailSettings:
         webhooks=r.bool("PWPUSH_ENABLE_WEBHOOKS", True),
         webhook_timeout_seconds=r.int("PWPUSH_WEBHOOK_TIMEOUT_SECONDS", 10, 1, 120),
         webhook_max_attempts=r.int("PWPUSH_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
+        webhook_allow_private=r.bool("PWPUSH_WEBHOOK_ALLOW_PRIVATE", False),
     )
 
 

@@ -26,6 +26,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.servers import free_port
 
+# The webhook receivers below listen on loopback, which webhooks may call only where the
+# operator allows this machine and private networks (PWPUSH_WEBHOOK_ALLOW_PRIVATE).
+LOCAL_RECEIVERS = {"PWPUSH_WEBHOOK_ALLOW_PRIVATE": "true"}
+
 # --- TLS for the test servers -------------------------------------------------------------------
 
 def make_certificate(folder: Path, host: str = "localhost") -> tuple[Path, Path]:

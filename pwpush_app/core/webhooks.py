@@ -1,7 +1,9 @@
 """Webhooks: an account's endpoints receive signed JSON events about its pushes.
 
-- An endpoint is https, or plain http to this machine only (localhost, 127.0.0.0/8, ::1)
-  for development; no user:password in it.  Up to MAX_WEBHOOKS per account.  Its URL
+- An endpoint is https to a public address (webhook_addresses.py: checked at registration
+  when the host is an address or localhost, and at every call for what its name resolves
+  to); plain http and this machine or private networks only where the operator allows them
+  (PWPUSH_WEBHOOK_ALLOW_PRIVATE, for development); no user:password in it.  Up to MAX_WEBHOOKS per account.  Its URL
   (which may hold a token of the receiver's) and its signing secret are sealed at rest.
 - Events: push.viewed, push.failed_passphrase, push.expired, push.deleted (and ping, the
   test).  The body names the push (id, name, kind, views, expiry) and who acted (IP, user
@@ -10,6 +12,8 @@
   sha256=<hex>`, the HMAC-SHA256 of "<timestamp>." + the raw body under the endpoint's
   secret (shown to its owner once, when made).  `X-Pwpush-Delivery` is the same for every
   attempt of one event: receivers drop repeats with it.
+- A call (webhook_calls.py) has PWPUSH_WEBHOOK_TIMEOUT_SECONDS in all and reads only the
+  status; its log says one of a few fixed sentences, never a socket error's text.
 - A 2xx answer delivers; anything else (an error, a redirect, a timeout) is tried again
   after PWPUSH_MAIL_RETRY_SECONDS, doubling up to 2 hours, PWPUSH_WEBHOOK_MAX_ATTEMPTS
   times.  Calls are leased like mails (outbox.py): several workers, one call each.
@@ -20,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -42,17 +45,24 @@ from pwpush_app.core.models_mail import Webhook, WebhookDelivery
 from pwpush_app.core.outbox import retry_wait, wake_after_commit
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealing import open_field, reseal_field, seal_record
+from pwpush_app.core.webhook_addresses import (
+    NOT_PUBLIC,
+    is_this_machine,
+    obviously_not_public,
+)
 
 if TYPE_CHECKING:
-    import httpx
+    import ssl
 
 # Why a call failed, as the account's delivery log says it (stored in English; the page finds
 # the sentence again: core/i18n.sentences_in). An endpoint's own answer stays its own.
+# TIMED_OUT and NO_CONNECTION are webhook_calls.py's, kept equal to it (that module imports
+# httpcore, ~50 ms, which a worker pays only when it first has a call to make).
 TIMED_OUT = N_("The endpoint did not answer in time.")
-NO_CONNECTION = N_("Could not connect: {reason}")
+NO_CONNECTION = N_("Could not reach the endpoint: no connection, or no valid HTTP answer.")
 REDIRECTED = N_("HTTP {status}: redirects are not followed; register the final address.")
 KEY_GONE = N_("The endpoint's address and secret can't be opened: their master key is not configured.")
-FAILURES = (TIMED_OUT, NO_CONNECTION, REDIRECTED, KEY_GONE)
+FAILURES = (TIMED_OUT, NO_CONNECTION, NOT_PUBLIC, REDIRECTED, KEY_GONE)
 
 log = logging.getLogger("pwpush.webhooks")
 
@@ -75,17 +85,10 @@ def _subject(webhook_id: str) -> str:
     return f"webhook {webhook_id}"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def check_url(url: str, allow_private: bool = False) -> str:
+    """The endpoint, if it may receive events; WebhookError saying what to change otherwise.
 
-
-def check_url(url: str) -> str:
-    """The endpoint, if it may receive events; WebhookError saying what to change otherwise."""
+    `allow_private` (PWPUSH_WEBHOOK_ALLOW_PRIVATE) lets it be this machine or a private network."""
     url = (url or "").strip() if isinstance(url, str) else ""
     if not url:
         raise WebhookError(N_("Enter the address of your endpoint, like https://hooks.example.com/pwpush."))
@@ -101,7 +104,9 @@ def check_url(url: str) -> str:
         raise WebhookError(N_("Use an https:// address (plain http:// only to this machine, for development)."))
     if parts.username is not None or parts.password is not None:
         raise WebhookError(N_("Leave the user name and password out of the address: check the signature instead."))
-    if parts.scheme == "http" and not _is_loopback(host):
+    if not allow_private and obviously_not_public(host):
+        raise WebhookError(NOT_PUBLIC)
+    if parts.scheme == "http" and not is_this_machine(host):
         raise WebhookError(N_("Plain http:// is allowed only to this machine (localhost): use https://."))
     if parts.fragment:
         raise WebhookError(N_("Leave out the #fragment: it never reaches your endpoint."))
@@ -150,7 +155,7 @@ def add_webhook(runtime: Runtime, user_id: str, url: str, now: datetime | None =
     """Register an endpoint; returns it and its signing secret (shown once, then only sealed)."""
     now = now or utcnow()
     _require_enabled(runtime)
-    url = check_url(url)
+    url = check_url(url, runtime.settings.mail.webhook_allow_private)
     secret = new_secret()
     webhook_id = crypto.new_id()
     wrapped, sealed = seal_record(runtime, _subject(webhook_id), {"url": url.encode(), "secret": secret.encode()})
@@ -276,9 +281,11 @@ def _claim_next(runtime: Runtime, holder: str, now: datetime) -> tuple[WebhookDe
     return None
 
 
-def _call(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str) -> tuple[int | None, str]:
+def _call(runtime: Runtime, ssl_context: ssl.SSLContext, delivery: WebhookDelivery, url: str,
+          secret: str) -> tuple[int | None, str]:
     """POST the event; (HTTP status or None, error or "" when delivered)."""
-    import httpx
+    from pwpush_app.core import webhook_calls
+
     body = delivery.body.encode()
     timestamp = int(time.time())
     headers = {
@@ -286,40 +293,36 @@ def _call(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str
         "X-Pwpush-Event": delivery.event, "X-Pwpush-Delivery": delivery.id,
         "X-Pwpush-Timestamp": str(timestamp), "X-Pwpush-Signature": sign(secret, timestamp, body),
     }
-    try:
-        response = client.post(url, content=body, headers=headers)
-    except httpx.TimeoutException:
-        return None, TIMED_OUT
-    except httpx.ConnectError as error:
-        return None, said(NO_CONNECTION, reason=" ".join(str(error).split())[:200])
-    except httpx.HTTPError as error:
-        return None, f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    if 300 <= response.status_code < 400:
-        return response.status_code, said(REDIRECTED, status=response.status_code)
-    return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}"[:255]
+    settings = runtime.settings.mail
+    answer = webhook_calls.post(ssl_context, url, body, headers, settings.webhook_timeout_seconds,
+                                settings.webhook_allow_private)
+    if answer.status is None:
+        return None, answer.reason
+    if 200 <= answer.status < 300:
+        return answer.status, ""
+    if 300 <= answer.status < 400:
+        return answer.status, said(REDIRECTED, status=answer.status)
+    return answer.status, f"HTTP {answer.status} {answer.reason}".strip()[:255]
 
 
 def deliver_due(runtime: Runtime, holder: str, clock=utcnow) -> int:
     """Call every endpoint whose event is due; returns how many calls were made."""
     claimed = _claim_next(runtime, holder, clock())
     if claimed is None:
-        return 0  # the usual round: no client made (its TLS context loads the CA store, ~10 ms)
+        return 0  # the usual round: no TLS context made (it loads the CA store, ~10 ms)
     import httpx  # here, not at every start: httpx imports its command line's rich and pygments (~0.1-0.2 s)
 
-    settings = runtime.settings.mail
+    ssl_context = httpx.create_ssl_context(trust_env=False)
     calls = 0
-    with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False) as client:
-        while claimed is not None:
-            delivery, url, secret = claimed
-            if url is None:
-                status, error = None, KEY_GONE
-            else:
-                status, error = _call(client, delivery, url, secret)
-            calls += 1
-            _record(runtime, delivery, status, error, clock())
-            claimed = _claim_next(runtime, holder, clock()) if calls < ROUND_LIMIT else None
+    while claimed is not None:
+        delivery, url, secret = claimed
+        if url is None:
+            status, error = None, KEY_GONE
+        else:
+            status, error = _call(runtime, ssl_context, delivery, url, secret)
+        calls += 1
+        _record(runtime, delivery, status, error, clock())
+        claimed = _claim_next(runtime, holder, clock()) if calls < ROUND_LIMIT else None
     return calls
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mail_servers import SmtpServer, WebhookReceiver, make_certificate
+from tests.mail_servers import LOCAL_RECEIVERS, SmtpServer, WebhookReceiver, make_certificate
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +37,8 @@ def smtp(smtp_server) -> SmtpServer:
 
 @pytest.fixture
 def mail_runtime(make_runtime, smtp):
-    """A runtime that mails through `smtp`."""
-    return make_runtime(**smtp.env())
+    """A runtime that mails through `smtp` (and calls the local webhook receivers)."""
+    return make_runtime(**smtp.env(**LOCAL_RECEIVERS))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pwpush_app.core.owner_events import NoticeChoices, choose_notices
 from pwpush_app.core.purge import checkpoint
 from pwpush_app.core.reveal import reveal_push
 from tests.core.test_plaintext_canary import assert_absent, encodings, files_under
+from tests.mail_servers import LOCAL_RECEIVERS
 
 PAYLOAD = "Mail-payload-canary-2f8c41a9"
 NOTE = "Mail-note-canary-93be07d2"
@@ -31,7 +32,7 @@ def test_nothing_secret_on_disk_or_in_logs_after_sending(make_runtime, smtp_serv
         caplog.set_level(logging.DEBUG, logger=name)
     server = smtp_server(users={"apikey": SMTP_PASSWORD})
     runtime = make_runtime(**server.env(PWP__MAIL__SMTP_USER_NAME="apikey", PWP__MAIL__SMTP_PASSWORD=SMTP_PASSWORD,
-                                        PWP__ENABLE_USER_ACCOUNT_EMAILS="true"))
+                                        PWP__ENABLE_USER_ACCOUNT_EMAILS="true", **LOCAL_RECEIVERS))
     user = accounts.sign_up(runtime, "owner@example.com", PASSWORD)
     send_due_mails(runtime, "w")
     confirm = re.search(r"/account/confirm/([A-Za-z0-9_-]+)", server.received[-1].text).group(1)

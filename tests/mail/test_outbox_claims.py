@@ -16,6 +16,7 @@ from pwpush_app.core import letters, outbox, webhooks
 from pwpush_app.core.accounts import issue_api_token
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
+from tests.mail_servers import LOCAL_RECEIVERS
 
 
 def holder_of(runtime, table: str) -> str | None:
@@ -40,7 +41,7 @@ def two_workers(db_engine, request):
     if db_engine == "sqlite":
         pytest.skip("SQLite: a writing transaction holds the write lock from BEGIN, nobody comes in between")
     make_runtime, smtp = request.getfixturevalue("make_runtime"), request.getfixturevalue("smtp")
-    settings = smtp.env(PWPUSH_MAIL_LEASE_SECONDS="300")
+    settings = smtp.env(PWPUSH_MAIL_LEASE_SECONDS="300", **LOCAL_RECEIVERS)
     worker_b = make_runtime(**settings)
     worker_a = make_runtime(**settings, PWPUSH_MASTER_KEY=worker_b.settings.master_key)  # its own engine
     return worker_a, worker_b

@@ -19,6 +19,7 @@ from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.records import find_push
 from pwpush_app.core.reveal import reveal_push
 from pwpush_app.core.webhooks import WebhookError, check_url
+from tests.mail_servers import LOCAL_RECEIVERS
 
 PAYLOAD = "Payload-canary-0d9e2f"
 NOTE = "Note-canary-77aa10"
@@ -27,7 +28,7 @@ VIEWER = Client(ip="203.0.113.5", user_agent="Viewer/2.0")
 
 @pytest.fixture
 def runtime(make_runtime):
-    return make_runtime(PWPUSH_MAIL_RETRY_SECONDS="10")
+    return make_runtime(PWPUSH_MAIL_RETRY_SECONDS="10", **LOCAL_RECEIVERS)
 
 
 @pytest.fixture
@@ -57,10 +58,14 @@ def test_only_https_endpoints_or_plain_http_to_this_machine(url, message):
     assert message in str(refused.value)
 
 
-@pytest.mark.parametrize("url", ["https://hooks.example.com/pwpush?key=1", "http://localhost:8080/hook",
-                                 "http://127.0.0.1:9/h", "http://[::1]:8080/h"])
+@pytest.mark.parametrize("url", ["https://hooks.example.com/pwpush?key=1"])
 def test_allowed_endpoints(url):
     assert check_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/hook", "http://127.0.0.1:9/h", "http://[::1]:8080/h"])
+def test_plain_http_to_this_machine_where_the_operator_allows_it(url):
+    assert check_url(url, allow_private=True) == url
 
 
 def test_events_arrive_signed_and_carry_no_secret_and_no_link(runtime, owner, receiver):
@@ -109,16 +114,16 @@ def test_a_round_calls_at_most_its_limit_and_the_rest_go_next_round(runtime, own
 
 def test_an_idle_round_makes_no_http_client(runtime, owner, receiver, monkeypatch):
     """Rounds run every few seconds in every worker; most find nothing due. Such a round must
-    not build an HTTP client (its TLS context loads the CA store: ~10 ms each time)."""
+    not build a TLS context (it loads the CA store: ~10 ms each time)."""
     import httpx
 
     built = []
-    real_client = httpx.Client
-    monkeypatch.setattr(httpx, "Client", lambda *args, **kwargs: built.append(1) or real_client(*args, **kwargs))
+    real_context = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda *args, **kwargs: built.append(1) or real_context(*args, **kwargs))
     endpoint, receiver.secret = webhooks.add_webhook(runtime, owner.user_id, receiver.url)
     assert deliver(runtime) == 0 and built == []  # an endpoint, nothing due
     webhooks.send_test_event(runtime, owner.user_id, endpoint.id)
-    assert deliver(runtime) == 1 and built == [1]  # the client is the one counted
+    assert deliver(runtime) == 1 and built == [1]  # the context is the one counted
     assert deliver(runtime) == 0 and built == [1]
 
 
@@ -144,7 +149,7 @@ def test_a_failing_endpoint_is_retried_with_back_off_and_the_log_says_so(runtime
 
 
 def test_an_endpoint_that_never_works_is_given_up(make_runtime, receiver):
-    runtime = make_runtime(PWPUSH_WEBHOOK_MAX_ATTEMPTS="2", PWPUSH_MAIL_RETRY_SECONDS="1")
+    runtime = make_runtime(PWPUSH_WEBHOOK_MAX_ATTEMPTS="2", PWPUSH_MAIL_RETRY_SECONDS="1", **LOCAL_RECEIVERS)
     user, _token = issue_api_token(runtime, "owner@example.com")
     endpoint, receiver.secret = webhooks.add_webhook(runtime, user.id, receiver.url)
     receiver.statuses = [500] * 5

@@ -22,7 +22,7 @@ from pwpush_app.core.create import NewPush, create_push
 from pwpush_app.core.runtime import Runtime, open_runtime
 from pwpush_app.settings import load_settings
 from tests.core.test_plaintext_canary import assert_absent, encodings, files_under
-from tests.mail_servers import SmtpServer, WebhookReceiver
+from tests.mail_servers import LOCAL_RECEIVERS, SmtpServer, WebhookReceiver
 from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def site(tmp_path_factory):
     smtp = SmtpServer().start()
     receiver = WebhookReceiver()
     server = LiveServer(tmp_path_factory.mktemp("mail-site") / "data", free_port(),
-                        smtp.env(PWP__ENABLE_USER_ACCOUNT_EMAILS="true", PWPUSH_MAIL_POLL_SECONDS="1"))
+                        smtp.env(PWP__ENABLE_USER_ACCOUNT_EMAILS="true", PWPUSH_MAIL_POLL_SECONDS="1", **LOCAL_RECEIVERS))
     server.start()
     yield MailSite(server, smtp, receiver, open_runtime(load_settings(server.env)))
     server.stop()
