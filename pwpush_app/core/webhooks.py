@@ -18,6 +18,7 @@
   after PWPUSH_MAIL_RETRY_SECONDS, doubling up to 2 hours, PWPUSH_WEBHOOK_MAX_ATTEMPTS
   times.  Calls are leased like mails (outbox.py): several workers, one call each.
 - The delivery log (`deliveries_of`) shows each event's state to the account.
+- Test events: TEST_EVENTS_PER_MINUTE per account (each holds the sender for up to a timeout).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from pwpush_app.core.models_mail import Webhook, WebhookDelivery
 from pwpush_app.core.outbox import retry_wait, wake_after_commit
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.sealing import open_field, reseal_field, seal_record
+from pwpush_app.core.throttle import RateLimited
 from pwpush_app.core.webhook_addresses import (
     NOT_PUBLIC,
     is_this_machine,
@@ -75,6 +77,7 @@ KEEP_DELIVERIES = timedelta(days=30)
 ROUND_LIMIT = 200
 SECRET_PREFIX = "whsec_"
 USER_AGENT = "pwpush-app-webhooks/1"
+TEST_EVENTS_PER_MINUTE = 5
 
 
 class WebhookError(ValueError):
@@ -199,6 +202,11 @@ def send_test_event(runtime: Runtime, user_id: str, webhook_id: str, now: dateti
     """Queue a `ping` for the endpoint (signed like every event), to check the receiver."""
     now = now or utcnow()
     _require_enabled(runtime)
+    try:
+        runtime.throttle.hit_account("webhook test", user_id, TEST_EVENTS_PER_MINUTE)
+    except RateLimited:
+        raise WebhookError(said(N_("At most {count} test events a minute: wait a minute and try again."),
+                                count=TEST_EVENTS_PER_MINUTE)) from None
     with transaction(runtime.engine) as db:
         queue_event(db, _own(db, user_id, webhook_id), "ping", {"message": "A test event from your account."}, now)
 

@@ -1,7 +1,7 @@
 """Webhooks cannot be turned against the server (security audit): no call reaches this machine
 or a private network unless the operator allows it (PWPUSH_WEBHOOK_ALLOW_PRIVATE), by address
 or by a name that resolves there; the delivery log says no socket error's text; one endpoint
-cannot hold the sender past the timeout nor make it read a huge answer.
+cannot hold the sender past the timeout nor make it read a huge answer; test events are limited.
 
 The endpoints here are real sockets on 127.0.0.1 (a listener that counts connections, one that
 answers a byte at a time, one that answers 64 MiB)."""
@@ -215,3 +215,20 @@ def test_a_huge_answer_is_not_read(make_runtime):
     assert (log.status, log.response_status) == ("delivered", 200)
     seen["thread"].join(10)
     assert seen == {"thread": seen["thread"], "finished": False, "done": True}  # closed before 64 MiB went
+
+
+# --- test events -----------------------------------------------------------------------------------
+
+def test_test_events_are_limited_per_account(make_runtime, receiver):
+    runtime = make_runtime(**LOCAL_RECEIVERS)
+    user, _token = issue_api_token(runtime, "owner@example.com")
+    other, _token = issue_api_token(runtime, "other@example.com")
+    endpoint, _secret = webhooks.add_webhook(runtime, user.id, receiver.url)
+    for _ in range(webhooks.TEST_EVENTS_PER_MINUTE):
+        webhooks.send_test_event(runtime, user.id, endpoint.id)
+    with pytest.raises(WebhookError) as limited:
+        webhooks.send_test_event(runtime, user.id, endpoint.id)
+    assert f"At most {webhooks.TEST_EVENTS_PER_MINUTE} test events a minute" in str(limited.value)
+    assert len(webhooks.deliveries_of(runtime, user.id)) == webhooks.TEST_EVENTS_PER_MINUTE
+    other_endpoint, _secret = webhooks.add_webhook(runtime, other.id, receiver.url)
+    webhooks.send_test_event(runtime, other.id, other_endpoint.id)  # another account has its own count
