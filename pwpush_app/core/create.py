@@ -11,6 +11,7 @@ File pushes bring their files through `core.file_uploads`, which builds on this.
 
 from __future__ import annotations
 
+import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -161,10 +162,16 @@ PASSPHRASE_REQUIRED = N_("This site requires a passphrase on every push: set one
 
 # The sender's other texts and their longest length, in characters.
 TEXT_LIMITS = {"name": MAX_NAME_CHARS, "note": MAX_NOTE_CHARS, "passphrase": MAX_PASSPHRASE_CHARS}
+# Texts that are one line: a name is shown in one-line lists and in a mail's Subject, where a
+# line break ends the header (a name with one once stopped all of the site's mail:
+# docs/security.md). The note keeps its lines; the passphrase is only ever hashed.
+ONE_LINE_TEXTS = {"name"}
+# U+2028/U+2029 are not category Cc but break lines all the same.
+_LINE_SEPARATORS = {"\u2028", "\u2029"}
 
 
 def check_text(name: str, value, errors: dict[str, str]) -> None:
-    """A name, note or passphrase (TEXT_LIMITS): text, not too long, storable."""
+    """A name, note or passphrase (TEXT_LIMITS): text, not too long, storable, one line if ONE_LINE_TEXTS."""
     limit = TEXT_LIMITS[name]
     if not isinstance(value, str):
         errors[name] = said(N_("The {field} must be text."), field=name)
@@ -172,6 +179,14 @@ def check_text(name: str, value, errors: dict[str, str]) -> None:
         errors[name] = said(N_("The {field} is too long: at most {count} characters."), field=name, count=limit)
     elif not _is_encodable(value):
         errors[name] = said(N_("The {field} is not valid UTF-8 text."), field=name)
+    elif name in ONE_LINE_TEXTS and not is_one_line(value):
+        errors[name] = said(N_("The {field} must be one line: remove line breaks, tabs and other control characters."),
+                            field=name)
+
+
+def is_one_line(text: str) -> bool:
+    """No control character (CR, LF, TAB, NUL, DEL: Unicode category Cc) and no line separator."""
+    return not any(unicodedata.category(c) == "Cc" or c in _LINE_SEPARATORS for c in text)
 
 
 def check_payload(kind: str, payload: str, settings, errors: dict[str, str]) -> None:

@@ -241,6 +241,14 @@ def test_nul_and_lone_surrogates_are_refused(api, runtime):
     assert push_count(runtime) == 0
 
 
+def test_a_name_with_a_line_break_is_refused_with_a_message_and_creates_nothing(api, runtime, alice):
+    # A name reaches a mail's Subject: a line break there once stopped all of the site's mail.
+    response = api.post("/api/v2/pushes", json={"push": {"payload": "x", "name": "evil\nname"}}, headers=alice)
+    assert response.status_code == 422, response.text
+    assert "remove line breaks" in " ".join(response.json()["name"])
+    assert push_count(runtime) == 0
+
+
 def test_disabled_kinds_and_anonymous_off(make_api):
     api, _ = make_api(PWP__ENABLE_QR_PUSHES="false", PWP__ALLOW_ANONYMOUS="false")
     response = api.post("/api/v2/pushes", json={"push": {"payload": "x"}})

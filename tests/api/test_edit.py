@@ -55,7 +55,8 @@ def test_bad_edits_name_each_field_and_change_nothing(api, alice):
     for fields, key in [({"expire_after_views": 1}, "expire_after_views"), ({"expire_after_views": "many"}, "expire_after_views"),
                         ({"expire_after_days": 0}, "expire_after_days"), ({"expire_after_minutes": 10**7}, "expire_after_minutes"),
                         ({"kind": "url"}, "kind"), ({"files": []}, "files"), ({"retrieval_step": "maybe"}, "retrieval_step"),
-                        ({"payload": " "}, "payload"), ({"colour": "red"}, "push.colour")]:
+                        ({"payload": " "}, "payload"), ({"colour": "red"}, "push.colour"),
+                        ({"name": "evil\nname"}, "name")]:
         response = _patch(api, token, alice, **fields)
         assert response.status_code == 422, (fields, response.text)
         assert key in response.json(), (fields, response.json())

@@ -82,6 +82,8 @@ def test_adding_a_passphrase_protects_a_push_that_had_none(runtime, make_push):
     (PushEdit(payload="x" * (1024 * 1024 + 1)), "payload"),
     (PushEdit(payload="   "), "payload"),
     (PushEdit(name="n" * 256), "name"),
+    (PushEdit(name="evil\r\nname"), "name"),
+    (PushEdit(name="tab\there"), "name"),
     (PushEdit(note="n" * 10_001), "note"),
     (PushEdit(passphrase="p" * 257), "passphrase"),
     (PushEdit(retrieval_step="yes"), "retrieval_step"),

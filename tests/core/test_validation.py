@@ -41,6 +41,13 @@ MIB = 1024 * 1024
         ({"note": "n" * 10_001}, "note"),
         ({"name": "n" * 256}, "name"),
         ({"name": None}, "name"),
+        # A name is one line (it ends up in a mail's Subject): no line breaks, tabs or controls.
+        ({"name": "evil\nname"}, "name"),
+        ({"name": "evil\r\nBcc: x@example.com"}, "name"),
+        ({"name": "tab\there"}, "name"),
+        ({"name": "del\x7f"}, "name"),
+        ({"name": "line\u2028separator"}, "name"),
+        ({"name": "paragraph\u2029separator"}, "name"),
         ({"passphrase": "p" * 257}, "passphrase"),
         ({"passphrase": "nul\x00"}, "passphrase"),
         ({"kind": "email"}, "kind"),
@@ -67,6 +74,18 @@ def test_a_bad_request_names_the_field_and_writes_nothing(runtime, request_field
     assert refused.value.errors[field]  # a message a person can act on
     assert field in str(refused.value)
     assert count_rows(runtime) == before
+
+
+def test_a_name_with_a_line_break_says_what_to_change(runtime):
+    with pytest.raises(InvalidPush) as refused:
+        create_push(runtime, NewPush(payload="fine", name="two\nlines"), SENDER, now=T0)
+    assert "remove line breaks" in refused.value.errors["name"]
+
+
+def test_the_note_keeps_its_line_breaks_and_a_name_its_other_characters(runtime):
+    created = create_push(runtime, NewPush(payload="fine", note="line one\nline two\ttabbed",
+                                           name="Wi-Fi « Büro » 🔑 — 東京"), SENDER, now=T0)
+    assert created.push.name == "Wi-Fi « Büro » 🔑 — 東京"
 
 
 def test_every_broken_field_is_reported_at_once(runtime):
