@@ -14,6 +14,7 @@ as it always was.
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -49,9 +50,9 @@ class Letter:
         """The MIME message: text and HTML alternatives.  Its Message-ID is fixed here, at
         queue time, so a mail sent twice (see outbox.py) shows as one in the inbox."""
         message = EmailMessage()
-        message["From"] = settings.mail.sender
-        message["To"] = self.to
-        message["Subject"] = self.subject
+        message["From"] = one_line(settings.mail.sender)
+        message["To"] = one_line(self.to)
+        message["Subject"] = one_line(self.subject)
         message["Date"] = format_datetime(now)
         domain = parseaddr(settings.mail.sender)[1].rpartition("@")[2] or settings.mail.smtp_domain
         message["Message-ID"] = make_msgid(domain=domain)
@@ -59,6 +60,14 @@ class Letter:
         message.set_content(self.text, cte="quoted-printable")
         message.add_alternative(self.html, subtype="html", cte="quoted-printable")
         return message
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: each run of whitespace and control characters (CR, LF,
+    U+2028...) becomes one space.  Headers carry what users wrote (a push's name in a notice's
+    Subject), and a line break there makes the message refuse to be built, so one stored name
+    once stopped all of the site's mail; names are refused with one now, but old rows remain."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
 
 
 def site_host(settings: Settings) -> str:
