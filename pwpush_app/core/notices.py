@@ -6,6 +6,10 @@
   each of the owner's endpoints, and a mail when the owner asked for that kind, or keeps
   the event for the owner's daily digest.  Nothing is mailed about what the owner did
   themselves (webhooks still hear it), nor to an address not yet confirmed.
+  Each event is handed out in a savepoint of its own: one that raises (a row the sender
+  can't read or write a letter for) is rolled back alone, logged and dropped, so it can't
+  hold up the events behind it round after round (audit F1: a push name with a line break
+  once stopped all of the site's mail this way).
 - `send_due_digests` mails each account whose digest hour came one mail with everything
   kept for it (a conditional UPDATE of its due time decides between workers).
 Mail needs an SMTP server; without one only webhooks are called.
@@ -13,20 +17,24 @@ Mail needs an SMTP server; without one only webhooks are called.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from pwpush_app.core import letters
 from pwpush_app.core.clock import iso_utc, utcnow
-from pwpush_app.core.db import transaction
+from pwpush_app.core.db import DatabaseUnavailable, transaction
 from pwpush_app.core.models import Push, User
 from pwpush_app.core.models_mail import NoticePreference, OwnerEvent, Webhook
 from pwpush_app.core.outbox import queue_mail
 from pwpush_app.core.owner_events import DELETED, EXPIRED, FAILED_PASSPHRASE, VIEWED
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.webhooks import queue_event
+
+log = logging.getLogger("pwpush.notices")
 
 BATCH = 200
 _EVENTS = OwnerEvent.__table__
@@ -79,7 +87,16 @@ def hand_out_events(runtime: Runtime, now: datetime | None = None) -> int:
         taken = db.execute(delete(_EVENTS).where(_EVENTS.c.id.in_(ids), _EVENTS.c.in_digest == False)  # noqa: E712
                            .returning(*_EVENTS.c)).all()
         for event in sorted(taken, key=lambda e: e.id):
-            _hand_out(db, runtime, event, now)
+            try:
+                with db.begin_nested():
+                    _hand_out(db, runtime, event, now)
+            except (OperationalError, DatabaseUnavailable):
+                raise  # the database itself, not this event: the whole batch waits for the next round
+            except Exception as error:
+                # Not the error's text: it may quote the row.  The push's name is no secret,
+                # but the log needs only which event went and why in kind.
+                log.error("owner event %s (%s, push %s) could not be handed out and is dropped: %s", event.id,
+                          event.kind, event.push_id, type(error).__name__)
     return len(taken)
 
 

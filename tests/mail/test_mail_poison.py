@@ -5,6 +5,8 @@ other owners' notices) and no webhook event was handed out.  Through a real SMTP
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import text
 
@@ -64,3 +66,26 @@ def test_an_old_name_with_line_breaks_stops_no_mail_and_is_mailed_on_one_line(ru
     assert all(len(m.rcpt_tos) == 1 for m in smtp.received)  # no header smuggled in a recipient
     with runtime.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM owner_event")).scalar() == 0
+
+
+@pytest.mark.sqlite_only  # PostgreSQL would refuse the broken row this test needs
+def test_an_event_that_cannot_be_handed_out_is_logged_and_dropped_and_the_others_go(runtime, smtp, caplog):
+    owner = listening_owner(runtime, "owner@example.com")
+    other = listening_owner(runtime, "other@example.com")
+    broken = viewed_push(runtime, owner, "broken")  # the first event in the queue
+    viewed_push(runtime, other, "fine")
+    sign_up(runtime, "newcomer@example.com", "a long enough password 123", ip="198.51.100.9")
+    # A row the sender can't read: handing out its event raises, whatever the reason.
+    with runtime.engine.begin() as connection:
+        connection.execute(text("UPDATE push SET created_at = 'not a date' WHERE id = :id"), {"id": broken})
+
+    with caplog.at_level(logging.WARNING, logger="pwpush"):
+        jobs.mail_round(runtime, "w1")
+        jobs.mail_round(runtime, "w1")
+
+    assert sorted(subjects_to(smtp)) == ["newcomer@example.com", "other@example.com"]
+    assert subjects_to(smtp)["other@example.com"] == "Your push “fine” was viewed"
+    with runtime.engine.connect() as connection:  # dropped, not tried again every round
+        assert connection.execute(text("SELECT count(*) FROM owner_event")).scalar() == 0
+    told = [r.getMessage() for r in caplog.records if broken in r.getMessage()]
+    assert len(told) == 1 and "dropped" in told[0] and "ValueError" in told[0], told
