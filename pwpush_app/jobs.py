@@ -82,17 +82,40 @@ HOUSEKEEPING_SECONDS = 3600
 
 def mail_round(runtime: Runtime, holder: str | None = None) -> SendRound:
     """One round of the background sender: owner events become mails and webhook calls,
-    due digests are queued, then every due mail goes (core/outbox.py has the rules)."""
+    due digests are queued, then every due mail goes (core/outbox.py has the rules).
+    Each step runs even when one before it failed (its error is logged, and it is tried
+    again next round): a password reset never waits for a notice that can't be written."""
     holder = holder or worker_name()
+    _mail_step("owner events", _hand_out_all, runtime)
+    _mail_step("digests", send_due_digests, runtime)
+    done = _mail_step("sending", send_due_mails, runtime, holder)
+    _mail_step("housekeeping", _mail_housekeeping, runtime, holder)
+    return done or SendRound()
+
+
+def _hand_out_all(runtime: Runtime) -> None:
     while hand_out_events(runtime):
         pass
-    send_due_digests(runtime)
-    done = send_due_mails(runtime, holder)
+
+
+def _mail_housekeeping(runtime: Runtime, holder: str) -> None:
     if claim_period(runtime, "mail-housekeeping", holder, HOUSEKEEPING_SECONDS):
         forget_old_failures(runtime)
         forget_old_deliveries(runtime)
         delete_expired_tokens(runtime, utcnow())
-    return done
+
+
+def _mail_step(name: str, step, *args):
+    """`step(*args)`, or None with its failure logged.  The log names the error's type, not
+    its text: these steps hold sealed mails and tokens, and an error may quote them."""
+    try:
+        return step(*args)
+    except DatabaseUnavailable as error:
+        log.warning("mail: %s: database unavailable (%s); will retry", name, error)
+    except Exception as error:  # noqa: BLE001  (the other steps still run; this one next round)
+        log.error("mail: %s failed (%s); the round's other steps ran, this one is tried again next round", name,
+                  type(error).__name__)
+    return None
 
 
 async def _wait_for(flag: threading.Event, seconds: float) -> None:

@@ -89,3 +89,23 @@ def test_an_event_that_cannot_be_handed_out_is_logged_and_dropped_and_the_others
         assert connection.execute(text("SELECT count(*) FROM owner_event")).scalar() == 0
     told = [r.getMessage() for r in caplog.records if broken in r.getMessage()]
     assert len(told) == 1 and "dropped" in told[0] and "ValueError" in told[0], told
+
+
+@pytest.mark.sqlite_only  # PostgreSQL would refuse the broken row this test needs
+def test_a_step_of_the_mail_round_that_fails_lets_the_later_steps_send(runtime, smtp, caplog):
+    owner = listening_owner(runtime, "owner@example.com")
+    viewed_push(runtime, owner, "fine")
+    sign_up(runtime, "newcomer@example.com", "a long enough password 123", ip="198.51.100.9")
+    # A queue the first step can't even read: handing out events fails as a whole.
+    with runtime.engine.begin() as connection:
+        connection.execute(text("UPDATE owner_event SET created_at = 'not a date'"))
+
+    with caplog.at_level(logging.WARNING, logger="pwpush"):
+        done = jobs.mail_round(runtime, "w1")  # raises nothing
+
+    assert done.sent == 1
+    assert sorted(subjects_to(smtp)) == ["newcomer@example.com"]
+    assert subjects_to(smtp)["newcomer@example.com"].startswith(CONFIRM_SUBJECT)
+    told = [r.getMessage() for r in caplog.records if r.name == "pwpush.jobs"]
+    assert any("owner events" in line and "ValueError" in line for line in told), told
+    assert not any("not a date" in line for line in told)  # the error's type, never its text
