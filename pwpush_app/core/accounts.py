@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Callable
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwpush_app.core import account_mail, crypto, login_steps
+from pwpush_app.core import account_mail, crypto, login_attempts, login_steps
 from pwpush_app.core.account_messages import (  # noqa: F401  (the account's words, named here too)
     LOGIN_FAILED,
     MESSAGES,
@@ -146,6 +145,8 @@ def log_in(
     one write, whether the email has an account or not: neither the answer nor its
     timing tells which.  Wrong codes count with wrong passwords: a right password before
     its code clears no count, so guessing codes between logins still ends in the lock.
+    Each guess is counted before it is checked (core/login_attempts.py): parallel guesses
+    get no more checks than the limit; a locked guess is checked against nothing.
     """
     now = now or utcnow()
     _require_logins_open(runtime)
@@ -155,14 +156,20 @@ def log_in(
     digest = email_digest(runtime, email)
     with transaction(runtime.engine, write=False) as db:
         user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
-        failures = db.get(LoginFailures, digest)
-    locked_until = _lock_end(runtime, failures, now)
-    locked = locked_until is not None
     known = user is not None and user.password_hash is not None and len(password) <= PASSWORD_MAX_CHARS
+    try:
+        attempt = login_attempts.reserve(runtime, digest, now)
+    except LoginLocked:
+        # The work of a wrong password, the guess itself never checked.
+        runtime.hashing.verify(password[:PASSWORD_MAX_CHARS], _dummy_hash(runtime))
+        raise
     # Never more than the longest allowed password goes into Argon2.
-    right = runtime.hashing.verify(password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(runtime))
-    if known and right and not locked:
+    right = login_attempts.checked(runtime, attempt, lambda: runtime.hashing.verify(
+        password[:PASSWORD_MAX_CHARS], user.password_hash if known else _dummy_hash(runtime)))
+    if known and right:
         stage = login_steps.second_step_needed(runtime, user)
+        if stage is not None:  # the code is still to come: this password clears nothing
+            login_attempts.give_back(runtime, attempt)
         with transaction(runtime.engine) as db:
             if stage is None:
                 db.execute(delete(LoginFailures).where(LoginFailures.email_digest == digest))
@@ -176,9 +183,7 @@ def log_in(
         if stage is not None:
             return login_steps.begin(runtime, user, stage, remember, now)
         return LoggedIn(user=user, session_token=open_session(runtime, user.id, remember, now))
-    count_login_failure(runtime, digest, locked, now, user)
-    if locked:
-        raise LoginLocked(locked_until)
+    login_attempts.count_wrong(runtime, attempt, now, user)
     raise LoginFailed()
 
 
@@ -196,51 +201,12 @@ def email_digest(runtime: Runtime, email: str) -> str:
     return runtime.keyring.token_digest("login failures\x00" + email)
 
 
-def _lock_end(runtime: Runtime, failures: LoginFailures | None, now: datetime) -> datetime | None:
-    """When the lock of this row ends as the login tells it, or None (not locked).  A lock set
-    by an administrator lasts until one lifts it, but is told like a wrong-password lock
-    (paused for the usual while, from now): the answer never tells whether the address has an
-    account, and only an account can be locked by an administrator."""
-    until = failures.locked_until if failures is not None else None
-    if until is None or until <= now:
-        return None
-    if failures.by_admin:
-        return now + timedelta(minutes=runtime.settings.login_lockout_minutes)
-    return until
-
-
 def login_lock(runtime: Runtime, email: str, now: datetime | None = None) -> datetime | None:
     """Until when logging in with this address is locked, or None."""
     now = now or utcnow()
     with transaction(runtime.engine, write=False) as db:
         failures = db.get(LoginFailures, email_digest(runtime, email))
-    return _lock_end(runtime, failures, now)
-
-
-def count_login_failure(runtime: Runtime, digest: str, locked: bool, now: datetime, user: User | None = None) -> None:
-    """One wrong password for this email: one upsert, the same for known and unknown
-    emails (while locked it only notes the time: a lock is not extended by guessing).
-    The attempt that locks an account mails its owner an unlock link (account emails)."""
-    settings = runtime.settings
-    with transaction(runtime.engine) as db:
-        # The dialect's own INSERT (for ON CONFLICT); PostgreSQL's module is loaded only where it is used.
-        dialect = import_module(f"sqlalchemy.dialects.{db.get_bind().dialect.name}")
-        counted = LoginFailures.__table__.c.failures + (0 if locked else 1)
-        # One statement: parallel wrong guesses each count.
-        failures = db.execute(
-            dialect.insert(LoginFailures.__table__)
-            .values(email_digest=digest, failures=1, updated_at=now)
-            .on_conflict_do_update(index_elements=["email_digest"], set_={"failures": counted, "updated_at": now})
-            .returning(LoginFailures.__table__.c.failures)
-        ).scalar_one()
-        if not locked and failures >= settings.login_max_failures:
-            until = now + timedelta(minutes=settings.login_lockout_minutes)
-            db.execute(
-                update(LoginFailures).where(LoginFailures.email_digest == digest)
-                .values(failures=0, locked_until=until)
-            )
-            if user is not None:
-                account_mail.send_unlock(db, runtime, user, until, now)
+    return login_attempts.lock_end(runtime, failures, now)
 
 
 def delete_stale_login_failures(runtime: Runtime, now: datetime | None = None) -> int:
@@ -321,13 +287,26 @@ def delete_stale_sessions(runtime: Runtime, now: datetime | None = None) -> int:
 
 # --- password and account -----------------------------------------------------------------------
 
-def check_current_password(runtime: Runtime, user_id: str, password: str) -> User:
+def check_current_password(runtime: Runtime, user_id: str, password: str, now: datetime | None = None) -> User:
+    """The password asked again by a logged-in form (new password or address, two-factor off,
+    a passkey removed, the account deleted).  A wrong one counts as a wrong login password, the
+    same count and lock (a stolen session guesses no faster than a stranger); while the address
+    is locked every password is refused (LoginLocked), the right one too.  A right one gives
+    its count back: it proves less than a login, so it clears nothing."""
+    now = now or utcnow()
     with transaction(runtime.engine, write=False) as db:
         user = db.get(User, user_id)
-    if user is None or user.password_hash is None or not isinstance(password, str) \
-            or len(password) > PASSWORD_MAX_CHARS or not runtime.hashing.verify(password, user.password_hash):
+    if user is None or user.password_hash is None:
         raise AccountError(MESSAGES["current_password"], "current_password")
-    return user
+    attempt = login_attempts.reserve(runtime, email_digest(runtime, user.email), now)
+    if login_attempts.checked(runtime, attempt, lambda: isinstance(password, str) and len(password) <= PASSWORD_MAX_CHARS
+                              and runtime.hashing.verify(password, user.password_hash)):
+        login_attempts.give_back(runtime, attempt)
+        return user
+    until = login_attempts.count_wrong(runtime, attempt, now, user)
+    if until is not None:
+        raise LoginLocked(until)
+    raise AccountError(MESSAGES["current_password"], "current_password")
 
 
 def change_password(

@@ -35,7 +35,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from pwpush_app.core import account_mail, accounts, crypto, links, login_steps
+from pwpush_app.core import account_mail, accounts, crypto, links, login_attempts, login_steps
 from pwpush_app.core.account_messages import MESSAGES, AccountError, LoginLocked
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -314,16 +314,17 @@ def step_options(runtime: Runtime, step_token: str | None, page_origin: str | No
         user_verification=UserVerificationRequirement.PREFERRED))
 
 
-def _count_failure(runtime: Runtime, user: User, now: datetime) -> None:
-    accounts.count_login_failure(runtime, accounts.email_digest(runtime, user.email), False, now, user)
-    until = accounts.login_lock(runtime, user.email, now)
+def _count_failure(runtime: Runtime, user: User, now: datetime, attempt: login_attempts.Attempt | None = None) -> None:
+    """A failed sign-in, counted: on the `attempt` reserved for it, or on one reserved now."""
+    attempt = attempt or login_attempts.reserve(runtime, accounts.email_digest(runtime, user.email), now)
+    until = login_attempts.count_wrong(runtime, attempt, now, user)
     if until is not None:
         raise LoginLocked(until)
     raise _refuse("passkey_failed")
 
 
 def _check_assertion(runtime: Runtime, answer: dict, challenge: PasskeyChallenge, passkey: Passkey, user: User,
-                     require_uv: bool, now: datetime) -> None:
+                     require_uv: bool, now: datetime, attempt: login_attempts.Attempt) -> None:
     """The signature, RP id, origin, flags and counter; then the new counter, once."""
     from webauthn import verify_authentication_response
     try:
@@ -332,12 +333,12 @@ def _check_assertion(runtime: Runtime, answer: dict, challenge: PasskeyChallenge
             expected_origin=challenge.origin, credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count, require_user_verification=require_uv)
     except Exception:  # a wrong signature, origin or counter, or a malformed part
-        _count_failure(runtime, user, now)
+        _count_failure(runtime, user, now, attempt)
     with transaction(runtime.engine) as db:
         moved = db.execute(update(Passkey).where(Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
                            .values(sign_count=verified.new_sign_count, last_used_at=now)).rowcount
     if not moved:  # another sign-in with it got there first
-        _count_failure(runtime, user, now)
+        _count_failure(runtime, user, now, attempt)
 
 
 def sign_in(runtime: Runtime, credential, step_token: str | None, ip: str, remember: bool = False,
@@ -377,10 +378,11 @@ def sign_in(runtime: Runtime, credential, step_token: str | None, ip: str, remem
     handle = answer["response"].get("userHandle")
     if handle and handle != bytes_to_base64url(user.id.encode("ascii")):
         _count_failure(runtime, user, now)
-    until = accounts.login_lock(runtime, user.email, now)
-    if until is not None:
-        raise LoginLocked(until)
-    _check_assertion(runtime, answer, challenge, passkey, user, step is None, now)
+    # Counted before it is checked (core/login_attempts.py), as passwords and codes are.
+    attempt = login_attempts.reserve(runtime, accounts.email_digest(runtime, user.email), now)
+    _check_assertion(runtime, answer, challenge, passkey, user, step is None, now, attempt)
+    if account_mail.awaits_confirmation(runtime, user):
+        login_attempts.give_back(runtime, attempt)  # a right passkey: no wrong guess
     return _open(runtime, user, step, remember, now)
 
 

@@ -25,7 +25,7 @@ import pyotp
 from sqlalchemy import delete, or_, update
 from sqlmodel import select
 
-from pwpush_app.core import accounts, login_steps, sealing
+from pwpush_app.core import accounts, login_attempts, login_steps, sealing
 from pwpush_app.core.account_messages import MESSAGES, AccountError, LoginLocked
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.crypto import constant_time_equal
@@ -193,19 +193,19 @@ def check_code(runtime: Runtime, user: User, code: str, ip: str, now: datetime |
     that locks) or `code_used` (a right code replayed: refused, not counted)."""
     now = now or utcnow()
     runtime.throttle.hit("login", ip)
-    until = accounts.login_lock(runtime, user.email, now)
-    if until is not None:
-        raise LoginLocked(until)
+    # Counted before it is checked (core/login_attempts.py): parallel codes get no more checks than the limit.
+    attempt = login_attempts.reserve(runtime, accounts.email_digest(runtime, user.email), now)
     typed = _normalise(code)
-    outcome = _spend_totp(runtime, user, typed, now) or _spend_backup_code(runtime, user, typed, now)
+    outcome = login_attempts.checked(runtime, attempt, lambda: _spend_totp(runtime, user, typed, now)
+                                     or _spend_backup_code(runtime, user, typed, now))
     if outcome == "ok":
         with transaction(runtime.engine) as db:
             accounts.end_lock_out(db, runtime, user.email)
         return
     if outcome == "used":
+        login_attempts.give_back(runtime, attempt)
         raise _refuse("code_used")
-    accounts.count_login_failure(runtime, accounts.email_digest(runtime, user.email), False, now, user)
-    until = accounts.login_lock(runtime, user.email, now)
+    until = login_attempts.count_wrong(runtime, attempt, now, user)
     if until is not None:
         raise LoginLocked(until)
     raise _refuse("code_wrong")

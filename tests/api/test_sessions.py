@@ -247,3 +247,19 @@ def test_session_cookie_is_not_an_api_credential(api, signed_up):
     token = _token_from(signed_up)
     response = api.get("/api/v2/pushes/active", headers={"Cookie": f"{SESSION_COOKIE}={token}"})
     assert response.status_code == 401
+
+
+def test_wrong_current_passwords_lock_the_account_like_wrong_logins(api, runtime, signed_up):
+    # A stolen session guesses the password no faster than a stranger: the account locks after
+    # `login_max_failures` wrong current passwords, and then the right one is refused too.
+    token = _token_from(signed_up)
+    form = {"new_password": "mallory's password", "new_password_confirmation": "mallory's password"}
+    answers = [_post(api, "/account/password", {**form, "current_password": f"guess number {n}"}, cookie=token)
+               .headers["location"] for n in range(runtime.settings.login_max_failures)]
+    assert answers[:-1] == ["/account?error=current_password"] * (runtime.settings.login_max_failures - 1)
+    assert answers[-1].startswith("/account?error=login_locked")
+    for path, data in (("/account/password", {**form, "current_password": PASSWORD}),
+                       ("/account/delete", {"password": PASSWORD})):
+        assert _post(api, path, data, cookie=token).headers["location"].startswith("/account?error=login_locked")
+    assert accounts.login_lock(runtime, "alice@example.com") is not None
+    assert accounts.user_for_session(runtime, token) is not None  # nothing changed, nothing deleted
