@@ -152,6 +152,20 @@ def send_password_changed(db: Session, runtime: Runtime, user: User, now: dateti
                    user_id=user.id, now=now)
 
 
+def send_passkey_added(db: Session, runtime: Runtime, user: User, name: str, now: datetime) -> None:
+    """A passkey signs in alone and outlives a password change: its owner hears of each new one."""
+    if account_emails(runtime):
+        queue_mail(db, runtime, letters.passkey_added_letter(runtime.settings, user.email, name, now, _language(runtime, user)),
+                   "passkey_added", user_id=user.id, now=now)
+
+
+def send_api_token_created(db: Session, runtime: Runtime, user: User, now: datetime) -> None:
+    """An API token acts as the account and outlives a password change: its owner hears of each new one."""
+    if account_emails(runtime):
+        queue_mail(db, runtime, letters.api_token_created_letter(runtime.settings, user.email, now, _language(runtime, user)),
+                   "api_token_created", user_id=user.id, now=now)
+
+
 def send_email_change(db: Session, runtime: Runtime, user: User, new_email: str, now: datetime) -> None:
     """Ask the owner of the new address to confirm it; the account keeps its address until then."""
     token = issue_token(db, runtime, user.id, EMAIL, now, new_email=new_email)

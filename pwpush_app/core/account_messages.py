@@ -9,6 +9,10 @@ from pwpush_app.core.i18n import N_, said
 
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 128
+# "Sudo mode": adding a passkey or an API token takes a login at most this many minutes old
+# (session_checks.require_recent_login): either signs in without the password and outlives a password
+# change, so a stolen session cookie alone must not be enough to add one.
+RECENT_LOGIN_MINUTES = 15
 
 # One message for every failed login: unknown email, wrong password, locked account.
 # Anything else would tell a stranger which emails have accounts.
@@ -86,6 +90,11 @@ MESSAGES = {
     "passkey_name_long": N_("Use a name of at most 64 characters."),
     "passkey_too_many": N_("This account has the most passkeys it may have (20): remove one first."),
     "passkey_ip": N_("Passkeys need the site's name in the address bar, not an IP address: open it by its name."),
+    # Sudo mode (session_checks.require_recent_login): the session's login is older than RECENT_LOGIN_MINUTES.
+    "login_again_passkey": said(N_("For your security, adding a passkey takes a recent login: log in again, then add it "
+                                   "within {count} minutes."), count=RECENT_LOGIN_MINUTES),
+    "login_again_token": said(N_("For your security, creating an API token takes a recent login: log in again, then "
+                                 "create it within {count} minutes."), count=RECENT_LOGIN_MINUTES),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwpush_app.core import account_mail, crypto, login_attempts, login_steps
+from pwpush_app.core import account_mail, crypto, login_attempts, login_steps, session_checks
 from pwpush_app.core.account_messages import (  # noqa: F401  (the account's words, named here too)
     LOGIN_FAILED,
     MESSAGES,
@@ -33,10 +33,9 @@ from pwpush_app.core.i18n import normalise
 from pwpush_app.core.models import LoginFailures, LoginSession, Push, User
 from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.runtime import Runtime
+from pwpush_app.core.session_checks import MAX_TOKEN_CHARS  # noqa: F401  (named here too)
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
-# Longer than any token we issue; refuses to hash megabytes of header.
-MAX_TOKEN_CHARS = 256
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -224,21 +223,17 @@ def delete_stale_login_failures(runtime: Runtime, now: datetime | None = None) -
 
 # --- sessions -----------------------------------------------------------------------------------
 
-def open_session(runtime: Runtime, user_id: str, remember: bool, now: datetime) -> str:
+def open_session(runtime: Runtime, user_id: str, remember: bool, now: datetime, full_login: bool = True) -> str:
+    """A new session.  `full_login`: its login proved the account's credentials (the password and
+    the second factor if any, or a passkey), so for RECENT_LOGIN_MINUTES it may add a passkey or an
+    API token (`session_checks.require_recent_login`)."""
     token = crypto.new_token()
     expires_at = now + timedelta(days=runtime.settings.session_remember_days)
     with transaction(runtime.engine) as db:
         db.add(LoginSession(id=crypto.plain_digest(token), user_id=user_id, remember=bool(remember),
-                            created_at=now, last_seen_at=now, expires_at=expires_at))
+                            created_at=now, logged_in_at=now if full_login else None, last_seen_at=now,
+                            expires_at=expires_at))
     return token
-
-
-def _session_is_live(runtime: Runtime, session: LoginSession, now: datetime) -> bool:
-    if session.expires_at <= now:
-        return False
-    if session.remember:
-        return True
-    return session.last_seen_at + timedelta(minutes=runtime.settings.session_idle_minutes) > now
 
 
 def user_for_session(runtime: Runtime, session_token: str | None, now: datetime | None = None) -> User | None:
@@ -257,7 +252,7 @@ def user_for_session(runtime: Runtime, session_token: str | None, now: datetime 
     if found is None:
         return None
     session, user = found
-    if not _session_is_live(runtime, session, now):
+    if not session_checks.is_live(runtime, session, now):
         with transaction(runtime.engine) as db:
             db.execute(delete(LoginSession).where(LoginSession.id == digest))
         return None
@@ -319,7 +314,8 @@ def change_password(
     check_password_rules(new_password, "new_password")
     user = check_current_password(runtime, user_id, current_password)
     set_password(runtime, user, new_password, now)
-    return open_session(runtime, user_id, remember, now)
+    # The password alone proves the account only where it has no second factor (sudo mode).
+    return open_session(runtime, user_id, remember, now, full_login=login_steps.second_step_needed(runtime, user) is None)
 
 
 def set_password(runtime: Runtime, user: User, new_password: str, now: datetime | None = None,
@@ -389,15 +385,23 @@ def issue_api_token(runtime: Runtime, email: str, now: datetime | None = None) -
     return user, token
 
 
-def regenerate_api_token(runtime: Runtime, user_id: str, now: datetime | None = None) -> str:
-    """A new API token for an existing account (shown once); the old one stops working."""
+def regenerate_api_token(runtime: Runtime, user_id: str, now: datetime | None = None, *,
+                         session_token: str | None) -> str:
+    """A new API token for an existing account (shown once); the old one stops working.
+
+    The token acts as the account without its password and outlives a password change, so
+    only a session with a recent login makes one (`session_checks.require_recent_login`; the operator's
+    create-token command is `issue_api_token`), and the owner is told by mail (account emails)."""
     now = now or utcnow()
+    session_checks.require_recent_login(runtime, user_id, session_token, "login_again_token", now)
     token = crypto.new_token()
     with transaction(runtime.engine) as db:
         done = db.execute(
             update(User).where(User.id == user_id)
             .values(api_token_digest=crypto.plain_digest(token), api_token_created_at=now, updated_at=now)
         ).rowcount
+        if done:
+            account_mail.send_api_token_created(db, runtime, db.get(User, user_id), now)
     if not done:
         raise AccountError(MESSAGES["gone"])
     return token

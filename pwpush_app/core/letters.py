@@ -236,6 +236,28 @@ def password_changed_letter(settings: Settings, to: str, when: datetime, locale:
     ], _account_footer(settings, locale), locale)
 
 
+def passkey_added_letter(settings: Settings, to: str, name: str, when: datetime, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("A passkey was added to your {site} account", site=settings.brand_title),
+                   t("A passkey was added"), [
+        t("On {when} the passkey \u201c{name}\u201d was added to your account. It signs in without your password.",
+          when=moment(when, locale), name=name),
+        t("If that wasn't you, log in, remove it on your account page and change your password: {link}",
+          link=settings.base_url + "/account"),
+    ], _account_footer(settings, locale), locale)
+
+
+def api_token_created_letter(settings: Settings, to: str, when: datetime, locale: str = "en") -> Letter:
+    t = speaker(locale)
+    return compose(settings, to, t("A new API token was created for your {site} account", site=settings.brand_title),
+                   t("A new API token was created"), [
+        t("On {when} a new API token was created for your account: scripts using it act as you, and the "
+          "previous token, if any, stopped working.", when=moment(when, locale)),
+        t("If that wasn't you, log in, revoke it on the API token page and change your password: {link}",
+          link=settings.base_url + "/api-token"),
+    ], _account_footer(settings, locale), locale)
+
+
 def email_change_letter(settings: Settings, to: str, old_email: str, link: str, valid_days: int,
                         locale: str = "en") -> Letter:
     t, host = speaker(locale), site_host(settings)

@@ -75,6 +75,11 @@ class LoginSession(SQLModel, table=True):
     # "Remember me": no idle limit, only the absolute one.
     remember: bool = False
     created_at: datetime
+    # When the login that opened it proved the account's credentials (the password and the second
+    # factor if any, or a passkey); None: opened without such proof (after a password change on an
+    # account with a second factor, or before this column existed).  Activity never moves it: adding
+    # a passkey or an API token takes a recent one (session_checks.require_recent_login).
+    logged_in_at: datetime | None = None
     last_seen_at: datetime
     # Absolute end, whatever the activity.
     expires_at: datetime = Field(index=True)

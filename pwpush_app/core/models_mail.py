@@ -28,6 +28,7 @@ class MailOutbox(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     # link | confirm | reset | unlock | password_changed | email_change | email_changed | notice | digest | test
+    # | code | passkey_added | api_token_created
     purpose: str = Field(max_length=24)
     recipient: str = Field(max_length=254)
     # The account this mail is about (it sees the failures); None for mail of no account.

@@ -252,6 +252,7 @@ PURPOSE_LABELS = {
     "email_change": N_("New address confirmation"), "email_changed": N_("Address change notice"),
     "notice": N_("Notification"), "digest": N_("Daily digest"), "test": N_("Test mail"),
     "code": N_("Recipient's verification code"),
+    "passkey_added": N_("New passkey notice"), "api_token_created": N_("New API token notice"),
 }
 
 

@@ -18,6 +18,9 @@ and sign in with one, instead of the password or as the second factor after it.
 - Failures count like wrong passwords or codes (core/accounts.py): the same count, the same
   lock; a locked address is refused even with the right passkey.  PWP__DISABLE_LOGINS
   closes both ways in.
+- Adding one takes a recent login (sudo mode, session_checks.require_recent_login: within
+  RECENT_LOGIN_MINUTES, by password and second factor or by a passkey), since it outlives a
+  password change: a stolen session cookie alone adds none.  The owner is told by mail.
 - Removing one takes the password, as turning two-factor off does.
 """
 
@@ -35,7 +38,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from pwpush_app.core import account_mail, accounts, crypto, links, login_attempts, login_steps
+from pwpush_app.core import account_mail, accounts, crypto, links, login_attempts, login_steps, session_checks
 from pwpush_app.core.account_messages import MESSAGES, AccountError, LoginLocked
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
@@ -164,9 +167,13 @@ def has_passkeys(runtime: Runtime, user_id: str) -> bool:
 # --- registration ----------------------------------------------------------------------------------
 
 def registration_options(runtime: Runtime, user_id: str, page_origin: str | None, host: str | None,
-                         now: datetime | None = None) -> str:
+                         now: datetime | None = None, *, session_token: str | None) -> str:
     """The JSON for navigator.credentials.create(): a discoverable credential (so it can sign
-    in without an email), user verification preferred, the account's passkeys excluded."""
+    in without an email), user verification preferred, the account's passkeys excluded.
+
+    A passkey signs in alone (past the second factor) and outlives a password change, so only
+    a session with a recent login may add one (session_checks.require_recent_login, here and again
+    in `register`): a stolen session cookie alone is not enough."""
     from webauthn import generate_registration_options, options_to_json
     from webauthn.helpers.structs import (
         AuthenticatorSelectionCriteria,
@@ -174,6 +181,7 @@ def registration_options(runtime: Runtime, user_id: str, page_origin: str | None
         UserVerificationRequirement,
     )
     now = now or utcnow()
+    session_checks.require_recent_login(runtime, user_id, session_token, "login_again_passkey", now)
     user = accounts.get_user(runtime, user_id)
     if user is None:
         raise _refuse("gone")
@@ -201,12 +209,15 @@ def clean_name(name) -> str:
     return name
 
 
-def register(runtime: Runtime, user_id: str, credential, name, now: datetime | None = None) -> PasskeyView:
-    """Verify the browser's answer to `registration_options` and keep the passkey."""
+def register(runtime: Runtime, user_id: str, credential, name, now: datetime | None = None, *,
+             session_token: str | None) -> PasskeyView:
+    """Verify the browser's answer to `registration_options` and keep the passkey (a recent
+    login still needed: the ceremony may have outlasted it); the owner is told by mail."""
     from webauthn import verify_registration_response
     from webauthn.helpers import bytes_to_base64url
     now = now or utcnow()
     name = clean_name(name)
+    session_checks.require_recent_login(runtime, user_id, session_token, "login_again_passkey", now)
     try:
         answer = _parse(credential)
         challenge = _take_challenge(runtime, answer, now)
@@ -229,9 +240,11 @@ def register(runtime: Runtime, user_id: str, credential, name, now: datetime | N
         with transaction(runtime.engine) as db:
             if db.exec(select(Passkey.id).where(Passkey.credential_id == credential_id)).first() is not None:
                 raise _refuse("passkey_taken")
-            if db.get(User, user_id) is None:
+            owner = db.get(User, user_id)
+            if owner is None:
                 raise _refuse("gone")
             db.add(passkey)
+            account_mail.send_passkey_added(db, runtime, owner, name, now)
     except IntegrityError:  # the same credential registered at the same moment
         raise _refuse("passkey_taken") from None
     return _view(passkey)

@@ -26,9 +26,9 @@ from pwpush_app.ui.common import BUSY_MESSAGE, client_of, form_text, in_thread, 
 from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.fields import field_label, submit_button
 from pwpush_app.ui.components.passkey_ceremony import passkey_ceremony, start
-from pwpush_app.ui.components.post_form import post_form
+from pwpush_app.ui.components.post_form import log_in_again, post_form
 from pwpush_app.ui.i18n import N_, local_time, refusal_text, sentences_of, t, t_var
-from pwpush_app.ui.session import current_user, login_step_token_of
+from pwpush_app.ui.session import current_user, login_step_token_of, session_token_of
 
 BROWSER_ERRORS = {
     "unsupported": N_("This browser cannot use passkeys. Use a current browser, or log in with your email and password."),
@@ -59,6 +59,9 @@ class PasskeysState(rx.State):
     # [{"id", "name", "added", "last_used"}] of this account's passkeys.
     rows: list[dict[str, str]] = []
     error: str = ""
+    error_sentences: list[dict] = []
+    # The refusal asks for a recent login (sudo mode): offer the way to log in again.
+    login_again: bool = False
     notice: str = ""
     notice_sentences: list[dict] = []
     # Waiting for the browser's passkey prompt.
@@ -72,9 +75,17 @@ class PasskeysState(rx.State):
         self.rows = [{"id": p.id, "name": p.name, "added": iso_moment(p.created_at),
                        "last_used": iso_moment(p.last_used_at)} for p in found]
 
+    def _clear_error(self) -> None:
+        self.error, self.error_sentences, self.login_again = "", [], False
+
+    def _refused(self, refusal: AccountError) -> None:
+        self.error, self.error_sentences, self.notice = str(refusal), sentences_of(refusal), ""
+        self.login_again = refusal.code == "login_again_passkey"
+
     @rx.event
     async def load(self):
-        self.error = self.notice = self.renaming = self.removing = ""
+        self.notice = self.renaming = self.removing = ""
+        self._clear_error()
         self.waiting = False
         user = await current_user(self)
         if user is not None:
@@ -89,14 +100,16 @@ class PasskeysState(rx.State):
             return
         try:
             passkeys.clean_name(form_text(form_data, "name"))
-            options = await in_thread(passkeys.registration_options, runtime(), user.id, *_rp_of(self))
+            options = await in_thread(passkeys.registration_options, runtime(), user.id, *_rp_of(self),
+                                      session_token=session_token_of(self))
         except AccountError as refusal:
-            self.error, self.notice = str(refusal), ""
+            self._refused(refusal)
             return
         except ServerBusy:
-            self.error = BUSY_MESSAGE
+            self.error, self.error_sentences = BUSY_MESSAGE, []
             return
-        self.error, self.notice, self.waiting = "", "", True
+        self._clear_error()
+        self.notice, self.waiting = "", True
         yield
         yield start(options, "create")
 
@@ -104,28 +117,31 @@ class PasskeysState(rx.State):
     async def added(self, result: dict):
         self.waiting = False
         if message := _browser_error(result):
-            self.error = message
+            self.error, self.error_sentences = message, []
             return
         user = await current_user(self)
         if user is None:
             yield rx.redirect("/login")
             return
         try:
-            made = await in_thread(passkeys.register, runtime(), user.id, result.get("credential"), result.get("name"))
+            made = await in_thread(passkeys.register, runtime(), user.id, result.get("credential"), result.get("name"),
+                                   session_token=session_token_of(self))
         except AccountError as refusal:
-            self.error = str(refusal)
+            self._refused(refusal)
             return
         except ServerBusy:
-            self.error = BUSY_MESSAGE
+            self.error, self.error_sentences = BUSY_MESSAGE, []
             return
-        self.error, self.notice = "", said(N_("Passkey \u201c{name}\u201d added."), name=made.name)
+        self._clear_error()
+        self.notice = said(N_("Passkey \u201c{name}\u201d added."), name=made.name)
         self.notice_sentences = sentences_of(self.notice)
         await self._reload(user.id)
         yield rx.set_value("passkey-name", "")
 
     @rx.event
     def start_rename(self, passkey_id: str):
-        self.renaming, self.removing, self.error = str(passkey_id), "", ""
+        self.renaming, self.removing = str(passkey_id), ""
+        self._clear_error()
 
     @rx.event
     def cancel(self):
@@ -139,15 +155,17 @@ class PasskeysState(rx.State):
         try:
             await in_thread(passkeys.rename, runtime(), user.id, self.renaming, form_text(form_data, "name"))
         except AccountError as refusal:
-            self.error = str(refusal)
+            self._refused(refusal)
             return
-        self.renaming, self.error, self.notice = "", "", N_("Passkey renamed.")
+        self._clear_error()
+        self.renaming, self.notice = "", N_("Passkey renamed.")
         self.notice_sentences = []
         await self._reload(user.id)
 
     @rx.event
     def start_remove(self, passkey_id: str):
-        self.removing, self.renaming, self.error = str(passkey_id), "", ""
+        self.removing, self.renaming = str(passkey_id), ""
+        self._clear_error()
 
 
 class PasskeyLoginState(rx.State):
@@ -289,7 +307,9 @@ def passkeys_card() -> rx.Component:
         rx.text(t("A passkey signs you in with your fingerprint, face or device PIN instead of your password, and "
                   "counts as the second factor after it. Add one for each device you use."), size="2"),
         rx.vstack(
-            rx.cond(PasskeysState.error != "", _callout(t_var(PasskeysState.error), "red", "triangle-alert", "passkey-error")),
+            rx.cond(PasskeysState.error != "", _callout(refusal_text(PasskeysState.error, PasskeysState.error_sentences), "red",
+                                                        "triangle-alert", "passkey-error")),
+            rx.cond(PasskeysState.login_again, log_in_again("passkey-log-in-again")),
             rx.cond(PasskeysState.notice != "", _callout(refusal_text(PasskeysState.notice, PasskeysState.notice_sentences), "green", "circle-check", "passkey-notice")),
             rx.cond(PasskeysState.rows.length() == 0,
                     rx.text(t("No passkeys yet."), size="2", color_scheme="gray", id="no-passkeys"),

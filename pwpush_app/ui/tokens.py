@@ -16,8 +16,9 @@ from pwpush_app.ui.components.audit_words import iso_moment
 from pwpush_app.ui.components.confirm import confirm_button
 from pwpush_app.ui.components.fields import copy_button
 from pwpush_app.ui.components.layout import page_shell
-from pwpush_app.ui.i18n import local_time, t, t_var
-from pwpush_app.ui.session import AccountState, current_user
+from pwpush_app.ui.components.post_form import log_in_again
+from pwpush_app.ui.i18n import local_time, refusal_text, sentences_of, t
+from pwpush_app.ui.session import AccountState, current_user, session_token_of
 
 TOKEN_BOX = "api-token"
 
@@ -29,6 +30,9 @@ class TokenState(rx.State):
     shown: bool = False
     revoked: bool = False
     message: str = ""
+    message_sentences: list[dict] = []
+    # The refusal asks for a recent login (sudo mode): offer the way to log in again.
+    login_again: bool = False
     # Where this site is for scripts: the configured base URL, or the address this page was
     # opened at (links.base_url_for), for the examples below.
     site: str = ""
@@ -41,7 +45,7 @@ class TokenState(rx.State):
 
     @rx.event
     async def load(self):
-        self.shown, self.revoked, self.message = False, False, ""
+        self.shown, self.revoked, self.message, self.message_sentences, self.login_again = False, False, "", [], False
         self.site = site_base_url(self)
         user = await self._user()
         if user is None:
@@ -56,12 +60,18 @@ class TokenState(rx.State):
             yield rx.redirect("/login")
             return
         try:
-            token = await in_thread(accounts.regenerate_api_token, runtime(), user.id)
-        except (accounts.AccountError, ServerBusy):
-            self.message = BUSY_MESSAGE
+            token = await in_thread(accounts.regenerate_api_token, runtime(), user.id,
+                                    session_token=session_token_of(self))
+        except accounts.AccountError as refusal:
+            self.message, self.message_sentences = str(refusal), sentences_of(refusal)
+            self.login_again = refusal.code == "login_again_token"
+            return
+        except ServerBusy:
+            self.message, self.message_sentences, self.login_again = BUSY_MESSAGE, [], False
             return
         fresh = await in_thread(accounts.get_user, runtime(), user.id)
         self.has_token, self.shown, self.revoked, self.message = True, True, False, ""
+        self.message_sentences, self.login_again = [], False
         self.created = iso_moment(fresh.api_token_created_at if fresh else None)
         yield
         # After the field is on the page.
@@ -74,7 +84,7 @@ class TokenState(rx.State):
             return rx.redirect("/login")
         await in_thread(accounts.revoke_api_token, runtime(), user.id)
         self.has_token, self.shown, self.created = False, False, ""
-        self.message = ""
+        self.message, self.message_sentences, self.login_again = "", [], False
         self.revoked = True
         return rx.set_value(TOKEN_BOX, "")
 
@@ -90,7 +100,9 @@ def _code(text: str) -> rx.Component:
 def api_token_page() -> rx.Component:
     base = TokenState.site
     return page_shell(
-        rx.cond(TokenState.message != "", rx.callout(t_var(TokenState.message), color_scheme="red", icon="triangle-alert", width="100%")),
+        rx.cond(TokenState.message != "", rx.callout(refusal_text(TokenState.message, TokenState.message_sentences),
+                                                      color_scheme="red", icon="triangle-alert", width="100%", id="token-error")),
+        rx.cond(TokenState.login_again, log_in_again("token-log-in-again")),
         rx.card(
             rx.vstack(
                 rx.cond(

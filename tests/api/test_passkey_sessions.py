@@ -11,6 +11,7 @@ import json
 import pyotp
 
 from pwpush_app.core import accounts, passkeys, two_factor
+from pwpush_app.core.clock import utcnow
 from tests.soft_authenticator import SoftAuthenticator
 
 from .conftest import asgi_client
@@ -20,10 +21,18 @@ from .test_two_factor_sessions import STEP_COOKIE, _cookies, _value
 SITE, HOST = "http://localhost:3000", "localhost:3000"
 
 
+def _fresh(runtime, user) -> str:
+    """A session just opened by a full login: it may add a passkey (sudo mode)."""
+    return accounts.open_session(runtime, user.id, False, utcnow())
+
+
 def _with_passkey(runtime, email: str = "alice@example.com"):
     user = accounts.sign_up(runtime, email, PASSWORD)
     device = SoftAuthenticator(origin=SITE)
-    passkeys.register(runtime, user.id, device.create(passkeys.registration_options(runtime, user.id, SITE, HOST)), "Laptop")
+    fresh = _fresh(runtime, user)
+    passkeys.register(runtime, user.id, device.create(passkeys.registration_options(runtime, user.id, SITE, HOST,
+                                                                                    session_token=fresh)),
+                      "Laptop", session_token=fresh)
     return user, device
 
 
@@ -50,7 +59,7 @@ def test_a_passkey_alone_opens_a_session_once(api, runtime):
     assert again.headers["location"] == "/login?error=passkey_expired" and SESSION_COOKIE not in _cookies(again)
     # A made-up credential, and junk: back to the form, no cookie.
     stranger = SoftAuthenticator(origin=SITE)
-    stranger.create(passkeys.registration_options(runtime, user.id, SITE, HOST))
+    stranger.create(passkeys.registration_options(runtime, user.id, SITE, HOST, session_token=_fresh(runtime, user)))
     made_up = _sign_in(api, stranger.get(passkeys.login_options(runtime, SITE, HOST)))
     assert made_up.headers["location"] == "/login?error=passkey_failed" and "set-cookie" not in made_up.headers
     junk = _post(api, "/session/passkey", {"credential": "{not json"})

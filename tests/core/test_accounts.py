@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from pwpush_app.core import accounts, login_attempts
 from pwpush_app.core.accounts import LOGIN_FAILED, MESSAGES, AccountError, LoginFailed, LoginLocked
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.create import NewPush, create_push, may_create_pushes
 from pwpush_app.core.errors import PushUnavailable
 from pwpush_app.core.owners import claim_pushes, owned_push, pushes_of_owner
@@ -326,10 +327,15 @@ def test_deleting_the_account_expires_its_pushes_and_deletes_their_secrets(runti
 
 # --- API tokens ----------------------------------------------------------------------------------
 
+def _fresh(runtime, user, now=None) -> str:
+    """A session just opened by a full login: it may make an API token (sudo mode)."""
+    return accounts.open_session(runtime, user.id, False, now or utcnow())
+
+
 def test_regenerating_the_api_token_invalidates_the_old_one(runtime, alice):
-    first = accounts.regenerate_api_token(runtime, alice.id)
+    first = accounts.regenerate_api_token(runtime, alice.id, session_token=_fresh(runtime, alice))
     assert accounts.user_for_api_token(runtime, first).id == alice.id
-    second = accounts.regenerate_api_token(runtime, alice.id)
+    second = accounts.regenerate_api_token(runtime, alice.id, session_token=_fresh(runtime, alice))
     assert accounts.user_for_api_token(runtime, first) is None
     assert accounts.user_for_api_token(runtime, second).id == alice.id
     with runtime.engine.connect() as connection:
@@ -337,7 +343,7 @@ def test_regenerating_the_api_token_invalidates_the_old_one(runtime, alice):
 
 
 def test_revoking_the_api_token(runtime, alice):
-    token = accounts.regenerate_api_token(runtime, alice.id)
+    token = accounts.regenerate_api_token(runtime, alice.id, session_token=_fresh(runtime, alice))
     accounts.revoke_api_token(runtime, alice.id)
     assert accounts.user_for_api_token(runtime, token) is None
 

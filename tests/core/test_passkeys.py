@@ -35,8 +35,15 @@ def alice(runtime):
 
 
 def _register(runtime, user, authenticator: SoftAuthenticator, name: str = "Laptop", now=T0):
-    options = passkeys.registration_options(runtime, user.id, ORIGIN, HOST, now)
-    return passkeys.register(runtime, user.id, authenticator.create(options), name, now)
+    options = passkeys.registration_options(runtime, user.id, ORIGIN, HOST, now,
+                                            session_token=_fresh(runtime, user, now))
+    return passkeys.register(runtime, user.id, authenticator.create(options), name, now,
+                             session_token=_fresh(runtime, user, now))
+
+
+def _fresh(runtime, user, now=T0) -> str:
+    """A session just opened by a full login: it may add a passkey (sudo mode)."""
+    return accounts.open_session(runtime, user.id, False, now)
 
 
 def _refused(code: str, call, *args, **kwargs):
@@ -65,7 +72,7 @@ def test_register_several_list_rename_and_remove_with_the_password(runtime, alic
 
 
 def _excluded_hex(runtime, user) -> str:
-    options = json.loads(passkeys.registration_options(runtime, user.id, ORIGIN, HOST, T0))
+    options = json.loads(passkeys.registration_options(runtime, user.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, user)))
     assert options["authenticatorSelection"]["residentKey"] == "required"
     return " ".join(unb64u(c["id"]).hex() for c in options["excludeCredentials"])
 
@@ -149,7 +156,7 @@ def test_made_up_cloned_and_foreign_answers_are_refused(runtime, alice):
     _register(runtime, alice, device)
     # A made-up credential: a key nobody registered.
     stranger = SoftAuthenticator()
-    stranger.create(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0))
+    stranger.create(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, alice)))
     _refused("passkey_failed", passkeys.sign_in, runtime, stranger.get(passkeys.login_options(runtime, ORIGIN, HOST, T0)),
              None, IP, now=T0)
     # Garbage in every shape: refused alike, nothing opened.
@@ -176,17 +183,20 @@ def test_made_up_cloned_and_foreign_answers_are_refused(runtime, alice):
 def test_challenges_are_bound_to_their_account_and_ceremony(runtime, alice):
     bob = accounts.sign_up(runtime, "bob@example.com", PASSWORD, now=T0)
     device = SoftAuthenticator()
-    alices_options = passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0)
+    alices_options = passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, alice))
     # Bob answers Alice's registration challenge: refused (and it is spent).
-    _refused("passkey_expired", passkeys.register, runtime, bob.id, device.create(alices_options), "Mine", T0)
-    _refused("passkey_expired", passkeys.register, runtime, alice.id, device.create(alices_options), "Mine", T0)
+    _refused("passkey_expired", passkeys.register, runtime, bob.id, device.create(alices_options), "Mine", T0,
+             session_token=_fresh(runtime, bob))
+    _refused("passkey_expired", passkeys.register, runtime, alice.id, device.create(alices_options), "Mine", T0,
+             session_token=_fresh(runtime, alice))
     # A sign-in challenge does not register, nor a registration challenge sign in.
-    options = json.loads(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0))
+    options = json.loads(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, alice)))
     options["challenge"] = json.loads(passkeys.login_options(runtime, ORIGIN, HOST, T0))["challenge"]
-    _refused("passkey_expired", passkeys.register, runtime, alice.id, device.create(json.dumps(options)), "X", T0)
+    _refused("passkey_expired", passkeys.register, runtime, alice.id, device.create(json.dumps(options)), "X", T0,
+             session_token=_fresh(runtime, alice))
     _register(runtime, alice, device)
     login = json.loads(passkeys.login_options(runtime, ORIGIN, HOST, T0))
-    login["challenge"] = json.loads(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0))["challenge"]
+    login["challenge"] = json.loads(passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, alice)))["challenge"]
     _refused("passkey_expired", passkeys.sign_in, runtime, device.get(json.dumps(login)), None, IP, now=T0)
     assert [p.name for p in passkeys.list_passkeys(runtime, alice.id)] == ["Laptop"]
     assert passkeys.list_passkeys(runtime, bob.id) == []
@@ -197,7 +207,7 @@ def test_the_same_credential_id_is_refused_on_a_second_account(runtime, alice):
     device = SoftAuthenticator()
     _register(runtime, alice, device)
     # An authenticator that hands out Alice's credential id again (its bug, or a copy).
-    answer = SoftAuthenticator().create(passkeys.registration_options(runtime, bob.id, ORIGIN, HOST, T0))
+    answer = SoftAuthenticator().create(passkeys.registration_options(runtime, bob.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, bob)))
     attestation = cbor2.loads(unb64u(answer["response"]["attestationObject"]))
     data = attestation["authData"]
     length = int.from_bytes(data[53:55], "big")
@@ -205,7 +215,8 @@ def test_the_same_credential_id_is_refused_on_a_second_account(runtime, alice):
     attestation["authData"] = data[:53] + len(alice_id).to_bytes(2, "big") + alice_id + data[55 + length:]
     answer["response"]["attestationObject"] = b64u(cbor2.dumps(attestation))
     answer["id"] = answer["rawId"] = b64u(alice_id)
-    _refused("passkey_taken", passkeys.register, runtime, bob.id, answer, "Copy", T0)
+    _refused("passkey_taken", passkeys.register, runtime, bob.id, answer, "Copy", T0,
+             session_token=_fresh(runtime, bob))
     assert passkeys.list_passkeys(runtime, bob.id) == []
 
 
@@ -257,7 +268,7 @@ def test_the_relying_party_comes_from_the_configured_base_url_or_a_checked_host(
 
 def test_deleting_the_account_deletes_its_passkeys_and_challenges(runtime, alice):
     _register(runtime, alice, SoftAuthenticator())
-    passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0)
+    passkeys.registration_options(runtime, alice.id, ORIGIN, HOST, T0, session_token=_fresh(runtime, alice))
     accounts.delete_account(runtime, alice.id, PASSWORD, Client(ip=IP, user_agent="", referrer=""), T0)
     with runtime.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM passkey")).scalar() == 0

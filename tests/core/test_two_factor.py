@@ -208,7 +208,7 @@ def test_require_mfa_sends_an_account_without_it_to_enrol_first(make_runtime):
 
 def test_api_tokens_are_unaffected(runtime, alice):
     _enrol(runtime, alice)
-    token = accounts.regenerate_api_token(runtime, alice.id, T0)
+    token = accounts.regenerate_api_token(runtime, alice.id, T0, session_token=accounts.open_session(runtime, alice.id, False, T0))
     assert accounts.user_for_api_token(runtime, token).id == alice.id
 
 

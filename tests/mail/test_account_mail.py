@@ -248,3 +248,20 @@ def test_an_address_moved_without_mail_must_be_confirmed_once_account_emails_com
     with pytest.raises(AccountError) as refused:
         accounts.log_in(loud, "ops-new@example.com", PASSWORD, IP)
     assert refused.value.code == "email_unconfirmed"
+
+
+def test_a_new_passkey_or_api_token_is_told_by_mail(runtime, smtp):
+    from pwpush_app.core import passkeys
+    from tests.soft_authenticator import SoftAuthenticator
+    user = confirmed_account(runtime, smtp)
+    session = accounts.log_in(runtime, "ann@example.com", PASSWORD, IP).session_token
+    options = passkeys.registration_options(runtime, user.id, "http://localhost:3000", "localhost:3000",
+                                            session_token=session)
+    passkeys.register(runtime, user.id, SoftAuthenticator().create(options), "Thief's key", session_token=session)
+    mail = delivered(runtime, smtp)[-1]
+    assert mail.rcpt_tos == ["ann@example.com"] and "passkey was added" in mail.message["Subject"]
+    assert "Thief's key" in mail.text and "/account" in mail.text
+    accounts.regenerate_api_token(runtime, user.id, session_token=session)
+    mail = delivered(runtime, smtp)[-1]
+    assert mail.rcpt_tos == ["ann@example.com"] and "API token was created" in mail.message["Subject"]
+    assert "/api-token" in mail.text

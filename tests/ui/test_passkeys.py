@@ -21,6 +21,7 @@ import pytest
 from ui_helpers import PASSWORD, EventChannel, screenshots, sign_up, wait_until_ready
 
 from pwpush_app.core import accounts, login_steps, passkeys, two_factor
+from pwpush_app.core.clock import utcnow
 from pwpush_app.core.runtime import open_runtime
 from pwpush_app.settings import load_settings
 from pwpush_app.ui.passkeys import PasskeysState
@@ -208,8 +209,10 @@ def test_replays_another_accounts_passkey_and_crafted_events_are_refused(site, n
     bob = accounts.sign_up(runtime, "bob-pk@example.com", PASSWORD)
     host = server.url.split("//")[1]
     bobs = SoftAuthenticator(origin=server.url)
-    passkeys.register(runtime, bob.id, bobs.create(passkeys.registration_options(runtime, bob.id, server.url, host)),
-                      "Bob's key")
+    bobs_session = accounts.open_session(runtime, bob.id, False, utcnow())  # a fresh login may add a passkey
+    passkeys.register(runtime, bob.id, bobs.create(passkeys.registration_options(runtime, bob.id, server.url, host,
+                                                                                 session_token=bobs_session)),
+                      "Bob's key", session_token=bobs_session)
     enrolment = two_factor.begin_enrolment(runtime, alice_id)
     two_factor.confirm_enrolment(runtime, alice_id, pyotp.TOTP(enrolment.secret).now())
     step = accounts.log_in(runtime, "replay@example.com", PASSWORD, "192.0.2.9")
@@ -226,15 +229,18 @@ def test_replays_another_accounts_passkey_and_crafted_events_are_refused(site, n
     sign_up(channel_page, server.url, "crafted@example.com")
     channel_page.goto(server.url + "/account")
     wait_until_ready(channel_page)
+    crafted_session = accounts.open_session(runtime, _user_id(runtime, "crafted@example.com"), False, utcnow())
     made_up = SoftAuthenticator(origin=server.url).create(
-        passkeys.registration_options(runtime, _user_id(runtime, "crafted@example.com"), server.url, host))
+        passkeys.registration_options(runtime, _user_id(runtime, "crafted@example.com"), server.url, host,
+                                      session_token=crafted_session))
     made_up["response"]["clientDataJSON"] = made_up["response"]["clientDataJSON"][:-4] + "AAAA"
     channel.send_event(f"{PasskeysState.get_full_name()}.added", {"result": {"credential": json.dumps(made_up), "name": "Made up"}})
     channel_page.wait_for_selector("#passkey-error:has-text('could not be added')")
     assert passkeys.list_passkeys(runtime, _user_id(runtime, "crafted@example.com")) == []
     # And one signed for another site's origin, on a real challenge of this account.
     foreign = SoftAuthenticator(origin="https://evil.example").create(
-        passkeys.registration_options(runtime, _user_id(runtime, "crafted@example.com"), server.url, host))
+        passkeys.registration_options(runtime, _user_id(runtime, "crafted@example.com"), server.url, host,
+                                      session_token=crafted_session))
     channel.send_event(f"{PasskeysState.get_full_name()}.added", {"result": {"credential": json.dumps(foreign), "name": "Foreign"}})
     channel_page.wait_for_selector("#passkey-error:has-text('could not be added')")
     assert passkeys.list_passkeys(runtime, _user_id(runtime, "crafted@example.com")) == []
