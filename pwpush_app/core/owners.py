@@ -18,7 +18,7 @@ from sqlmodel import select
 from pwpush_app.core import audit
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
-from pwpush_app.core.create import check_end_to_end, check_payload, check_text
+from pwpush_app.core.create import check_end_to_end, check_payload, check_text, normalize_passphrase
 from pwpush_app.core.db import transaction
 from pwpush_app.core.errors import InvalidPush, NoLongerEditable, PushUnavailable
 from pwpush_app.core.file_downloads import delete_blobs_of
@@ -276,7 +276,7 @@ def _edit_errors(runtime: Runtime, push: Push, edit: PushEdit, now: datetime) ->
                         "{age_span} old."), shortest_span=shortest, longest_span=policy.minutes_max, age_span=age)
                 if age else said(N_("The lifetime (from creation) must be from {shortest_span} to {longest_span}."),
                                  shortest_span=shortest, longest_span=policy.minutes_max))
-    if settings.require_passphrase and isinstance(edit.passphrase, str) and not edit.passphrase.strip():
+    if settings.require_passphrase and isinstance(edit.passphrase, str) and not normalize_passphrase(edit.passphrase):
         errors["passphrase"] = N_("This site requires a passphrase on every push: it can be changed, not removed.")
     for name in ("retrieval_step", "deletable_by_viewer"):
         if getattr(edit, name) is not None and not isinstance(getattr(edit, name), bool):
@@ -314,8 +314,9 @@ def edit_push(runtime: Runtime, push: Push, edit: PushEdit, client: Client, now:
     if edit.deletable_by_viewer is not None:
         values["deletable_by_viewer"] = edit.deletable_by_viewer and policy.deletable_by_viewer_allowed
     if edit.passphrase is not None:
-        values["passphrase_hash"] = runtime.hashing.hash(edit.passphrase) if edit.passphrase else None
-        values["has_passphrase"] = bool(edit.passphrase)
+        passphrase = normalize_passphrase(edit.passphrase)  # as a new push keeps it: "  " is none
+        values["passphrase_hash"] = runtime.hashing.hash(passphrase) if passphrase else None
+        values["has_passphrase"] = bool(passphrase)
     if edit.payload or edit.note is not None:
         data_key = runtime.keyring.open_data_key(push.id, push.wrapped_key)
         if edit.payload:

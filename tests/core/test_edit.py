@@ -73,6 +73,20 @@ def test_adding_a_passphrase_protects_a_push_that_had_none(runtime, make_push):
         reveal_push(runtime, created.url_token, ALICE, now=T0)
 
 
+def test_a_new_passphrase_is_kept_as_a_new_push_keeps_it_without_the_spaces_around_it(runtime, make_push):
+    """As at creation (normalize_passphrase): the spaces a paste brings along don't count, and
+    one made of spaces only is none (it was kept and hashed: nobody could ever type it again,
+    since every attempt is trimmed, and the push could never be opened)."""
+    created = make_push()
+    edit_push(runtime, created.push, PushEdit(passphrase="  pasted with spaces \n"), SENDER, now=T0)
+    assert reveal_push(runtime, created.url_token, ALICE, passphrase="pasted with spaces", now=T0).payload == "s3cret-payload"
+    other = make_push(passphrase="first one")
+    edit_push(runtime, other.push, PushEdit(passphrase="   "), SENDER, now=T0)
+    row = push_row(runtime, other.push.id)
+    assert (row["passphrase_hash"], row["has_passphrase"]) == (None, False)
+    assert reveal_push(runtime, other.url_token, ALICE, now=T0).payload == "s3cret-payload"
+
+
 @pytest.mark.parametrize("edit, field", [
     (PushEdit(expire_after_views=0), "expire_after_views"),
     (PushEdit(expire_after_views=101), "expire_after_views"),
