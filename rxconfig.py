@@ -49,7 +49,9 @@ config = rx.Config(
     # .states/); REFLEX_REDIS_URL switches to the Redis state manager for several workers.
     state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
     cors_allowed_origins=settings.site_origins,
-    trusted_proxy_hops=settings.trusted_proxy_hops,
+    # Reflex's own reading of X-Forwarded-For stays off: the pages resolve the client by the
+    # API's rule (ui/common.client_of), from the peer Reflex then keeps as the client's IP.
+    trusted_proxy_hops=0,
     disable_plugins=[rx.plugins.SitemapPlugin],
     **public_urls,
     # The look of every page: calm iris on slate, light or dark as the visitor chooses

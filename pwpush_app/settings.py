@@ -183,7 +183,7 @@ document("PWP__LOGIN_SESSION_TIMEOUT", "2 hours", N_("The same in Password Pushe
 document("PWPUSH_SESSION_REMEMBER_DAYS", "7", N_("Every login ends after this many days; with \"remember me\" only then."))
 document("PWPUSH_LOGIN_MAX_FAILURES", "10", N_("Wrong passwords in a row before an account is locked."))
 document("PWPUSH_LOGIN_LOCKOUT_MINUTES", "60", N_("How long a locked account refuses every login."))
-document("PWP__TRUSTED_PROXIES", "0", N_("Reverse proxies in front of the app whose X-Forwarded-For is trusted: a number of hops (`1`), or Password Pusher's list of their addresses or networks (`10.0.0.5, 192.168.0.0/16`), read from the right through those only (the JSON API; the pages count hops)."))
+document("PWP__TRUSTED_PROXIES", "0", N_("Reverse proxies in front of the app whose X-Forwarded-For is trusted: a number of hops (`1`), or Password Pusher's list of their addresses or networks (`10.0.0.5, 192.168.0.0/16`), read from the right through those only."))
 document("PWP__THROTTLING__MINUTE", "120", N_("Requests per minute per client on create, reveal and login (a client: an IPv4 address, or an IPv6 network, see PWPUSH_IPV6_PREFIX)."))
 document("PWPUSH_IPV6_PREFIX", "64", N_("IPv6 clients are counted per network of this many leading bits by every per-client limit (rate limits, passphrase lock-out): one customer usually holds a whole /64."))
 document("PWPUSH_PASSPHRASE_MAX_FAILURES", "5", N_("Wrong passphrases per push per client before further attempts from that client are refused."))

@@ -22,6 +22,7 @@ from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.errors import ServerBusy
 from pwpush_app.core.i18n import N_
+from pwpush_app.core.network import client_ip
 from pwpush_app.core.runtime import Runtime, get_runtime
 
 T = TypeVar("T")
@@ -41,10 +42,21 @@ def busy_or_said(refusal: Exception) -> str:
 
 
 def client_of(state: rx.State) -> Client:
-    """The person behind an event: IP (Reflex applies trusted_proxy_hops), user agent, referrer."""
+    """The person behind an event: IP, user agent, referrer.
+
+    The IP is resolved by the API's rule (core/network.client_ip: PWP__TRUSTED_PROXIES as
+    hops or as proxy networks) from what the websocket's connect gave Reflex: its peer and
+    its X-Forwarded-For header.  Reflex applies no hops of its own (rxconfig.py leaves
+    trusted_proxy_hops at 0), so its session.client_ip is the ASGI scope's client, the
+    socket's peer.  (Reflex 0.10 also copies that peer into the headers as
+    "asgi-scope-client", but a browser may send a header of that name, which stays when the
+    scope names no client.)  An upload's handler runs with the router of the page's
+    websocket: an upload request brings no router data, so its client is the same."""
     router = state.router
+    settings = runtime().settings
     return Client(
-        ip=router.session.client_ip or "",
+        ip=client_ip(router.session.client_ip, router.headers.raw_headers.get("x-forwarded-for"),
+                     settings.trusted_proxy_hops, settings.trusted_proxies),
         user_agent=router.headers.user_agent or "",
         referrer=router.headers.raw_headers.get("referer", ""),
     )
