@@ -1,5 +1,5 @@
 """Who is locked out of a push by wrong passphrases (and wrong verification codes) right now:
-what its owner sees, counted from the audit trail as core/reveal.py's limits count."""
+what its owner sees, counted from the audit trail as core/guesses.py's limits count."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Lockout:
 
 def passphrase_lockouts(runtime: Runtime, push: Push, now: datetime | None = None) -> list[Lockout]:
     """Who is locked out of this push by wrong passphrases right now, and until when: what its
-    owner sees (the same counting as `_reserve_passphrase_attempt`, from the audit trail)."""
+    owner sees (the same counting as `guesses.reserve_attempt`, from the audit trail)."""
     if not push.has_passphrase and not push.verifies_recipient:
         return []
     now = now or utcnow()

@@ -14,7 +14,8 @@
   but is no guess: it counts towards no limit.  Each attempt is written down under the write lock
   before it is checked, so parallel guesses can't slip past a limit: five per client (an
   IPv4 address or an IPv6 /64) in ten minutes, twenty per push from everywhere in an hour
-  (then the push refuses everyone for a while, and its owner sees why).
+  (then the push refuses everyone for a while, and its owner sees why).  core/guesses.py
+  keeps that record, and takes an attempt back when the database was too busy to settle it.
 - The sender's policies (core/push_policies.py) are part of the gate: from outside the
   push's address allow-list the link is unknown (and `refused_address` logged), and the
   wrong passphrase that reaches `burn_after_failed_passphrases` expires the push.
@@ -26,12 +27,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import bindparam, delete, func, update
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, update
+from sqlmodel import Session
 
 from pwpush_app.core import audit, owner_events
 from pwpush_app.core.audit import Client
@@ -43,24 +43,21 @@ from pwpush_app.core.errors import (
     NotAllowed,
     PassphraseRequired,
     PushError,
-    PushLocked,
     PushUnavailable,
-    TooManyAttempts,
     UnexpectedPassphrase,
     WrongCode,
     WrongPassphrase,
 )
 from pwpush_app.core.file_downloads import FileDownloads, delete_blobs_of, grant_downloads
+from pwpush_app.core.guesses import Reservation, reserve_attempt, settled_or_withdrawn, withdraw
 from pwpush_app.core.i18n import N_
 from pwpush_app.core.lockouts import Lockout, passphrase_lockouts  # noqa: F401  (the pages' import)
-from pwpush_app.core.models import AuditEvent, Push
-from pwpush_app.core.network import client_network
+from pwpush_app.core.models import Push
 from pwpush_app.core.push_policies import (
     BURNED,
     AddressRefused,
     OpenedBefore,
     address_allowed,
-    burns_left,
     opened_before,
     refuse_unless_allowed,
 )
@@ -174,9 +171,9 @@ def reveal_push(
             return revealed
 
     admitted = _admit_viewer(runtime, token, client, passphrase, now, code=code)
-    wrong: _Reservation | None = None
+    wrong: Reservation | None = None
     refused: PushError | None = None
-    with transaction(runtime.engine) as db:
+    with settled_or_withdrawn(runtime, admitted.attempt), transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
         if client.user_id is not None and client.user_id == admitted.push.owner_id:
             return _owner_look(db, runtime, admitted.push, client, now)
@@ -202,11 +199,11 @@ def reveal_push(
     return revealed
 
 
-def _check_code(db: Session, runtime: Runtime, push: Push, code, client: Client, now: datetime) -> _Reservation | None:
+def _check_code(db: Session, runtime: Runtime, push: Push, code, client: Client, now: datetime) -> Reservation | None:
     """In the view's transaction: use up the right code (None), or keep the wrong one
     written down as a guess (its reservation).  The lock-outs of wrong passphrases apply."""
     digest = pending_code(db, push, now)
-    attempt = _reserve_passphrase_attempt(db, runtime, push, client, now, audit.WRONG_CODE)
+    attempt = reserve_attempt(db, runtime, push, client, now, audit.WRONG_CODE)
     if not code_matches(runtime, push.id, digest, code):
         return attempt
     _Admitted(push, attempt.event_id).forget_attempt(db)
@@ -266,7 +263,7 @@ def expire_by_viewer(
             raise NotAllowed(N_("The sender did not allow recipients to delete this secret."))
 
     admitted = _admit_viewer(runtime, token, client, passphrase or "", now, deletable, receipt)
-    with transaction(runtime.engine) as db:
+    with settled_or_withdrawn(runtime, admitted.attempt), transaction(runtime.engine) as db:
         admitted.forget_attempt(db)
         done = expire(db, admitted.push, "viewer", client, now)
     delete_blobs_of(runtime, admitted.push, now)
@@ -281,12 +278,13 @@ def expire_by_viewer(
 class _Admitted:
     push: Push
     # The failed_passphrase row reserved while the passphrase was checked; the caller
-    # deletes it in the transaction that acts (a right passphrase is no failure).
+    # deletes it in the transaction that acts (a right passphrase is no failure), or
+    # withdraws it when that transaction fails (core/guesses.py).
     attempt: int | None = None
 
     def forget_attempt(self, db: Session) -> None:
         if self.attempt is not None:
-            db.execute(delete(AuditEvent).where(AuditEvent.id == self.attempt))
+            withdraw(db, self.attempt)
 
 
 def _admit_viewer(
@@ -297,7 +295,7 @@ def _admit_viewer(
     failed view is logged and PushUnavailable raised), `check` holds, and the passphrase is
     right when the push has one, unless `receipt` proves this viewer gave it in a reveal."""
     failure: PushError | None = None
-    attempt: _Reservation | None = None
+    attempt: Reservation | None = None
     with transaction(runtime.engine) as db:
         push = find_by_link(db, runtime, token)
         try:
@@ -322,7 +320,7 @@ def _admit_viewer(
                     audit.record(db, push.id, audit.FAILED_PASSPHRASE, client, now, actor=audit.NO_PASSPHRASE)
                     failure = PassphraseRequired()
                 else:
-                    attempt = _reserve_passphrase_attempt(db, runtime, push, client, now)
+                    attempt = reserve_attempt(db, runtime, push, client, now)
             elif normalize_passphrase(passphrase):
                 raise UnexpectedPassphrase()
     if isinstance(failure, PushUnavailable) and not isinstance(failure, AddressRefused):
@@ -331,27 +329,24 @@ def _admit_viewer(
         raise failure
     if attempt is None:
         return _Admitted(push)
-    try:
+    # Not checked (Argon2 out of turns): not a failure either.
+    with settled_or_withdrawn(runtime, attempt.event_id):
         # Argon2 takes tens of milliseconds: checked outside the transaction.  Spaces around it
         # don't count (normalize_passphrase); a push made before that rule may have kept them.
         trimmed = normalize_passphrase(passphrase)
         right = runtime.hashing.verify(trimmed, push.passphrase_hash or "") or (
             trimmed != passphrase and runtime.hashing.verify(passphrase, push.passphrase_hash or ""))
-    except BaseException:
-        # Not checked (the server is busy): not a failure either.
-        with transaction(runtime.engine) as db:
-            _Admitted(push, attempt.event_id).forget_attempt(db)
-        raise
     if not right:
         _after_wrong_guess(runtime, push, client, now, attempt)
         raise WrongPassphrase(attempt.attempts_left, runtime.settings.passphrase_lockout_minutes, attempt.burns_left)
     return _Admitted(push, attempt.event_id)
 
 
-def _after_wrong_guess(runtime: Runtime, push: Push, client: Client, now: datetime, attempt: _Reservation) -> None:
+def _after_wrong_guess(runtime: Runtime, push: Push, client: Client, now: datetime, attempt: Reservation) -> None:
     """A wrong passphrase or code, written down: the push's lock, its owner told, the sender's burn."""
     if attempt.locks_push or attempt.burns_left == 0 or push.owner_id is not None:
-        with transaction(runtime.engine) as db:
+        # Not written (the database busy): the guess is withdrawn, as the busy answer says.
+        with settled_or_withdrawn(runtime, attempt.event_id), transaction(runtime.engine) as db:
             if attempt.locks_push:
                 audit.record(db, push.id, audit.PASSPHRASE_LOCK, audit.SYSTEM, now)
             owner_events.note(db, push, owner_events.FAILED_PASSPHRASE, client, now)
@@ -361,68 +356,3 @@ def _after_wrong_guess(runtime: Runtime, push: Push, client: Client, now: dateti
                 expire(db, push, BURNED, audit.SYSTEM, now)
         if attempt.burns_left == 0:
             delete_blobs_of(runtime, push, now)
-
-
-@dataclass
-class _Reservation:
-    event_id: int
-    # Left to this client after this attempt, if it is wrong.
-    attempts_left: int
-    # This attempt, if wrong, is the one that locks the push for everyone.
-    locks_push: bool
-    # Wrong passphrases the push takes after this one, if wrong, before it is deleted (None:
-    # the sender set no such limit; 0: this one deletes it).
-    burns_left: int | None = None
-
-
-def _reserve_passphrase_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime,
-                                kind: str = audit.FAILED_PASSPHRASE) -> _Reservation:
-    """Refuse when this client, or everyone together, had too many wrong passphrases (or
-    codes) for this push lately; otherwise write this attempt down as a failed `kind`
-    (undone if right)."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
-    settings = runtime.settings
-    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
-    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
-    recent = db.execute(
-        sa_select(AuditEvent.ip, AuditEvent.created_at).where(
-            AuditEvent.push_id == push.id,
-            AuditEvent.kind.in_(audit.GUESS_KINDS),
-            func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
-            AuditEvent.created_at > now - max(client_window, push_window),
-        )
-    ).all()
-    everyone = sorted(at for _ip, at in recent if at > now - push_window)
-    if len(everyone) >= settings.passphrase_push_max_failures:
-        raise PushLocked(_seconds_until(everyone[-settings.passphrase_push_max_failures] + push_window, now))
-    network = client_network(client.ip, settings.ipv6_prefix)
-    mine = sorted(
-        at for ip, at in recent if at > now - client_window and client_network(ip, settings.ipv6_prefix) == network
-    )
-    if len(mine) >= settings.passphrase_max_failures:
-        raise TooManyAttempts(_seconds_until(mine[-settings.passphrase_max_failures] + client_window, now))
-    burns = None
-    if burns_left(push, 0) is not None:
-        # Every wrong passphrase of the push's life, and those being checked right now.
-        burns = burns_left(push, db.execute(_WRONG_EVER, {"push_id": push.id}).scalar_one())
-        if burns == 0:
-            # The last allowed guesses are being checked: a right one keeps the push.
-            raise PushLocked(60)
-    return _Reservation(
-        event_id=audit.record(db, push.id, kind, client, now),
-        attempts_left=settings.passphrase_max_failures - len(mine) - 1,
-        locks_push=len(everyone) + 1 == settings.passphrase_push_max_failures,
-        burns_left=None if burns is None else burns - 1,
-    )
-
-
-_WRONG_EVER = sa_select(func.count()).where(
-    AuditEvent.push_id == bindparam("push_id"),
-    AuditEvent.kind.in_(audit.GUESS_KINDS),
-    func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
-)
-
-
-def _seconds_until(moment: datetime, now: datetime) -> int:
-    return int((moment - now).total_seconds()) + 1
