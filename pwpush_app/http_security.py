@@ -23,6 +23,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
+from pwpush_app.core.network import proxies_passed
+
 # Hashed static bundles never carry secrets and may be cached; everything else may.
 _CACHEABLE_PREFIXES = ("/assets/", "/favicon.ico")
 
@@ -165,9 +167,10 @@ class SecurityHeaders:
     """Wrap an ASGI app; add the headers, answer /robots.txt."""
 
     def __init__(self, app, trusted_proxy_hops: int = 0, pages_dir: Callable[[], Path | None] | Path | None = None,
-                 noindex: bool = True, picture_sources: tuple[str, ...] = ()):
+                 noindex: bool = True, picture_sources: tuple[str, ...] = (), trusted_networks: tuple = ()):
         self.app = app
         self.trusted_proxy_hops = trusted_proxy_hops
+        self.trusted_networks = trusted_networks
         self.page_policy = PagePolicy(pages_dir, picture_sources)
         self.noindex = noindex
 
@@ -177,7 +180,7 @@ class SecurityHeaders:
         path = scope.get("path", "")
         if path == "/robots.txt":
             return await self._robots(scope, send)
-        https = arrived_over_https(scope, self.trusted_proxy_hops)
+        https = arrived_over_https(scope, self.trusted_proxy_hops, self.trusted_networks)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -208,7 +211,7 @@ class SecurityHeaders:
             "status": 200,
             "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
         }
-        await send(self._decorate(message, "/robots.txt", arrived_over_https(scope, self.trusted_proxy_hops)))
+        await send(self._decorate(message, "/robots.txt", arrived_over_https(scope, self.trusted_proxy_hops, self.trusted_networks)))
         await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})
 
 
@@ -225,15 +228,18 @@ def picture_origins(addresses: list[str]) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def arrived_over_https(scope, trusted_proxy_hops: int) -> bool:
-    """The browser's connection was https: ours, or per the trusted proxy's X-Forwarded-Proto."""
+def arrived_over_https(scope, trusted_proxy_hops: int, trusted_networks: tuple = ()) -> bool:
+    """The browser's connection was https: ours, or per the trusted proxy's X-Forwarded-Proto
+    (PWP__TRUSTED_PROXIES in either form, as the client's address is found: core/network.py)."""
     if scope.get("scheme") == "https":
         return True
-    if trusted_proxy_hops <= 0:
+    headers = _Headers(scope.get("headers", []))
+    peer = (scope.get("client") or ("",))[0]
+    passed = proxies_passed(peer, headers.get("x-forwarded-for"), trusted_proxy_hops, trusted_networks)
+    if passed <= 0:
         return False
-    proto = _Headers(scope.get("headers", [])).get("x-forwarded-proto", "")
-    protos = [p.strip() for p in proto.split(",") if p.strip()]
-    return len(protos) >= trusted_proxy_hops and protos[-trusted_proxy_hops] == "https"
+    protos = [p.strip() for p in headers.get("x-forwarded-proto", "").split(",") if p.strip()]
+    return len(protos) >= passed and protos[-passed] == "https"
 
 
 class _Headers:

@@ -92,7 +92,8 @@ class App(rx.App):
         checked = HostCheck(inner, settings.allowed_hosts, settings.base_url)
         return SecurityHeaders(checked, settings.trusted_proxy_hops, pages_dir=built_pages,
                                noindex=settings.pages.noindex,
-                               picture_sources=picture_origins(settings.pages.brand.pictures))
+                               picture_sources=picture_origins(settings.pages.brand.pictures),
+                               trusted_networks=settings.trusted_proxies)
 
 
 app = App(

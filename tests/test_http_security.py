@@ -165,3 +165,30 @@ def test_brand_pictures_from_elsewhere_are_allowed_as_images_only():
     policy = _headers(_run(SecurityHeaders(html_app([b"x"]), picture_sources=origins), "/")[0])["content-security-policy"]
     assert "img-src 'self' data: blob: https://cdn.example.com http://img.example.org:8080;" in policy
     assert "https://cdn.example.com" not in policy.replace("img-src 'self' data: blob: https://cdn.example.com", "")
+
+
+def test_hsts_behind_a_proxy_named_by_its_network_and_never_for_a_forged_header():
+    """The list form of PWP__TRUSTED_PROXIES: a proxy's X-Forwarded-Proto counts when the
+    peer is one of the networks; anyone else's is ignored."""
+    import ipaddress
+
+    proxies = (ipaddress.ip_network("10.0.0.0/8"),)
+    middleware = SecurityHeaders(html_app([b"x"]), trusted_networks=proxies)
+    forwarded = [(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"198.51.100.4")]
+
+    def hsts(peer: str) -> str:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": forwarded, "scheme": "http",
+                 "client": (peer, 40000)}
+        asyncio.run(middleware(scope, receive, send))
+        return _headers(sent[0]).get("strict-transport-security", "")
+
+    assert "max-age=" in hsts("10.0.0.5")
+    assert hsts("203.0.113.9") == ""

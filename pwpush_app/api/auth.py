@@ -112,5 +112,5 @@ def request_base_url(request: Request, runtime: Runtime) -> str:
     settings = runtime.settings
     if settings.base_url_configured:
         return settings.base_url
-    scheme = "https" if arrived_over_https(request.scope, settings.trusted_proxy_hops) else "http"
+    scheme = "https" if arrived_over_https(request.scope, settings.trusted_proxy_hops, settings.trusted_proxies) else "http"
     return links.base_url_for(settings, f"{scheme}://{request.headers.get('host', '')}")

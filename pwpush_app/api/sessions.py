@@ -86,7 +86,7 @@ def _back(path: str, code: str, until: datetime | None = None) -> RedirectRespon
 def _secure(request: Request, runtime: Runtime) -> bool:
     # An https site's cookie is `__Host-` (settings.session_cookie), which browsers keep only
     # with Secure; elsewhere Secure whenever this request came over https.
-    return runtime.settings.https_site or arrived_over_https(request.scope, runtime.settings.trusted_proxy_hops)
+    return runtime.settings.https_site or arrived_over_https(request.scope, runtime.settings.trusted_proxy_hops, runtime.settings.trusted_proxies)
 
 
 def _session_token(request: Request, runtime: Runtime) -> str | None:

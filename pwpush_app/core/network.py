@@ -1,5 +1,5 @@
-"""Who is the client: the peer address, or X-Forwarded-For through trusted proxy hops only;
-and which network a limit counts it in."""
+"""Who is the client: the peer address, or X-Forwarded-For through trusted proxies only (hops
+or networks); how many proxies it came through; and which network a limit counts it in."""
 
 from __future__ import annotations
 
@@ -32,6 +32,23 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int, tr
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return peer
+
+
+def proxies_passed(peer: str | None, forwarded_for: str | None, trusted_hops: int, trusted_networks: tuple = ()) -> int:
+    """How many trusted proxies the request came through: which entry (from the right) of a
+    proxy's X-Forwarded-Proto is the one the client's connection gave.  The hops form: that
+    many; the list form: none unless the peer is one of the networks, then one for it and one
+    for each proxy address X-Forwarded-For ends with (as `client_ip` walks it)."""
+    if not trusted_networks:
+        return max(trusted_hops, 0)
+    if not _is_in((peer or "").strip(), trusted_networks):
+        return 0
+    passed = 1
+    for part in reversed([p.strip() for p in (forwarded_for or "").split(",") if p.strip()]):
+        if not _is_in(part, trusted_networks):
+            break
+        passed += 1
+    return passed
 
 
 def _is_in(address: str, networks: tuple) -> bool:

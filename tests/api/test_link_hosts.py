@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from .conftest import asgi_client
+
 BODY = {"push": {"payload": "where do links point?"}}
 
 
@@ -32,6 +34,21 @@ def test_behind_a_trusted_proxy_https_is_kept(make_api):
     # Without trusted proxies the header is anyone's: ignored.
     api2, _ = make_api()
     assert _created(api2, "vault.example", **{"X-Forwarded-Proto": "https"})["html_url"].startswith("http://vault.example/p/")
+
+
+def test_behind_a_proxy_named_by_its_network_https_is_kept_and_nobody_else_can_claim_it(make_runtime):
+    """PWP__TRUSTED_PROXIES as Password Pusher's list of proxy networks: X-Forwarded-Proto
+    counts when the request came from one of them (it was read in the hops form only, so
+    behind such a proxy every link said http://)."""
+    runtime = make_runtime(PWP__TRUSTED_PROXIES="10.0.0.0/8")
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"}
+    through_proxy, outsider = asgi_client(runtime, peer="10.0.0.5"), asgi_client(runtime, peer="203.0.113.9")
+    try:
+        assert _created(through_proxy, "vault.example", **forwarded)["html_url"].startswith("https://vault.example/p/")
+        assert _created(outsider, "vault.example", **forwarded)["html_url"].startswith("http://vault.example/p/")
+    finally:
+        through_proxy.close()
+        outsider.close()
 
 
 def test_a_configured_base_url_wins_over_any_host(make_api):
