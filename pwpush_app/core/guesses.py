@@ -50,6 +50,26 @@ class Reservation:
     burns_left: int | None = None
 
 
+def guess_windows(runtime: Runtime) -> tuple[timedelta, timedelta]:
+    """How far back wrong guesses count: against one client, against everyone."""
+    settings = runtime.settings
+    return (timedelta(minutes=settings.passphrase_lockout_minutes),
+            timedelta(minutes=settings.passphrase_push_lockout_minutes))
+
+
+def recent_guesses(db: Session, runtime: Runtime, push_id: str, now: datetime) -> list:
+    """(ip, when) of the push's wrong guesses in the longer window: what the limits count (an
+    attempt without a passphrase is logged but is no guess)."""
+    return db.execute(
+        sa_select(AuditEvent.ip, AuditEvent.created_at).where(
+            AuditEvent.push_id == push_id,
+            AuditEvent.kind.in_(audit.GUESS_KINDS),
+            func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
+            AuditEvent.created_at > now - max(guess_windows(runtime)),
+        )
+    ).all()
+
+
 def reserve_attempt(db: Session, runtime: Runtime, push: Push, client: Client, now: datetime,
                     kind: str = audit.FAILED_PASSPHRASE) -> Reservation:
     """Refuse when this client, or everyone together, had too many wrong passphrases (or
@@ -58,16 +78,8 @@ def reserve_attempt(db: Session, runtime: Runtime, push: Push, client: Client, n
     if db.get_bind().dialect.name == "postgresql":
         db.exec(select(Push.id).where(Push.id == push.id).with_for_update())
     settings = runtime.settings
-    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
-    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
-    recent = db.execute(
-        sa_select(AuditEvent.ip, AuditEvent.created_at).where(
-            AuditEvent.push_id == push.id,
-            AuditEvent.kind.in_(audit.GUESS_KINDS),
-            func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
-            AuditEvent.created_at > now - max(client_window, push_window),
-        )
-    ).all()
+    client_window, push_window = guess_windows(runtime)
+    recent = recent_guesses(db, runtime, push.id, now)
     everyone = sorted(at for _ip, at in recent if at > now - push_window)
     if len(everyone) >= settings.passphrase_push_max_failures:
         raise PushLocked(_seconds_until(everyone[-settings.passphrase_push_max_failures] + push_window, now))

@@ -4,15 +4,12 @@ what its owner sees, counted from the audit trail as core/guesses.py's limits co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
-
-from pwpush_app.core import audit
 from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
-from pwpush_app.core.models import AuditEvent, Push
+from pwpush_app.core.guesses import guess_windows, recent_guesses
+from pwpush_app.core.models import Push
 from pwpush_app.core.network import client_network
 from pwpush_app.core.runtime import Runtime
 
@@ -33,18 +30,9 @@ def passphrase_lockouts(runtime: Runtime, push: Push, now: datetime | None = Non
         return []
     now = now or utcnow()
     settings = runtime.settings
-    client_window = timedelta(minutes=settings.passphrase_lockout_minutes)
-    push_window = timedelta(minutes=settings.passphrase_push_lockout_minutes)
+    client_window, push_window = guess_windows(runtime)
     with transaction(runtime.engine, write=False) as db:
-        recent = db.execute(
-            sa_select(AuditEvent.ip, AuditEvent.created_at).where(
-                AuditEvent.push_id == push.id,
-                AuditEvent.kind.in_(audit.GUESS_KINDS),
-                # An attempt without a passphrase is logged but is no guess (as the limit counts).
-                func.coalesce(AuditEvent.actor, "") != audit.NO_PASSPHRASE,
-                AuditEvent.created_at > now - max(client_window, push_window),
-            )
-        ).all()
+        recent = recent_guesses(db, runtime, push.id, now)
     found = []
     everyone = sorted(at for _ip, at in recent if at > now - push_window)
     if len(everyone) >= settings.passphrase_push_max_failures:

@@ -83,7 +83,6 @@ def test_the_right_passphrase_answered_busy_reveals_once_the_lock_is_gone(make_r
     assert reveal_push(runtime, token, RECIPIENT, passphrase=PASSPHRASE).payload == "burn canary"
 
 
-
 @pytest.mark.sqlite_only
 def test_a_recipients_delete_answered_busy_leaves_the_right_passphrase_right(make_runtime):
     runtime = make_runtime(PWPUSH_BUSY_TIMEOUT_MS="600")
@@ -93,6 +92,7 @@ def test_a_recipients_delete_answered_busy_leaves_the_right_passphrase_right(mak
         expire_by_viewer(runtime, token, RECIPIENT, passphrase=PASSPHRASE)
     holders[0].join()
     assert reveal_push(runtime, token, RECIPIENT, passphrase=PASSPHRASE).payload == "burn canary"
+
 
 @pytest.mark.sqlite_only
 def test_the_last_wrong_guess_answered_busy_is_not_counted(make_runtime):
