@@ -4,7 +4,8 @@
   only its keyed hash.  It serves one purpose (confirm, reset, unlock, email), for a
   while (`LIFETIMES`: a password reset one hour), and once: it is consumed by a DELETE that
   returns it, so two clicks at once can't both use it.  A new token of a purpose voids the
-  account's earlier one of that purpose.
+  account's earlier one of that purpose; a new password or a new address voids them all
+  (`void_tokens`).
 - Each `send_*` queues its mail in the caller's transaction (core/outbox.py); with account
   emails off they send nothing.
 
@@ -59,6 +60,12 @@ def issue_token(db: Session, runtime: Runtime, user_id: str, purpose: str, now: 
     db.add(AccountToken(digest=_digests(runtime, token)[0], user_id=user_id, purpose=purpose, new_email=new_email,
                         expires_at=now + LIFETIMES[purpose], created_at=now))
     return token
+
+
+def void_tokens(db: Session, user_id: str) -> None:
+    """Every link mailed to the account stops working (confirm, reset, unlock, a pending move):
+    after a new password or a new address, nothing mailed before may act on the account."""
+    db.execute(delete(AccountToken).where(AccountToken.user_id == user_id))
 
 
 def peek_token(runtime: Runtime, token: str, purpose: str, now: datetime) -> AccountToken | None:

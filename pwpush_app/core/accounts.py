@@ -320,10 +320,11 @@ def change_password(
 
 def set_password(runtime: Runtime, user: User, new_password: str, now: datetime | None = None,
                  proof: Callable[[Session], None] | None = None) -> None:
-    """A new password (rules checked): every session ends, a lock-out for the address ends,
-    and the owner is told by mail (account emails).  `proof` runs first in the same
-    transaction and raises to refuse (a reset link, spent there): passing it proves the
-    address is the owner's, so it also counts as confirmed."""
+    """A new password (rules checked): every session ends, every link mailed before stops
+    working (a pending move of the account, reset, unlock and confirm links), a lock-out for
+    the address ends, and the owner is told by mail (account emails).  `proof` runs first in
+    the same transaction and raises to refuse (a reset link, spent there): passing it proves
+    the address is the owner's, so it also counts as confirmed."""
     now = now or utcnow()
     check_password_rules(new_password, "new_password")
     new_hash = runtime.hashing.hash(new_password)
@@ -336,6 +337,7 @@ def set_password(runtime: Runtime, user: User, new_password: str, now: datetime 
         if not db.execute(update(User).where(User.id == user.id).values(**values)).rowcount:
             raise AccountError(MESSAGES["gone"], "form", "gone")
         _revoke_all_sessions(db, user.id)
+        account_mail.void_tokens(db, user.id)
         login_steps.end_steps_of(db, user.id)
         end_lock_out(db, runtime, user.email)
         account_mail.send_password_changed(db, runtime, user, now)

@@ -265,3 +265,45 @@ def test_a_new_passkey_or_api_token_is_told_by_mail(runtime, smtp):
     mail = delivered(runtime, smtp)[-1]
     assert mail.rcpt_tos == ["ann@example.com"] and "API token was created" in mail.message["Subject"]
     assert "/api-token" in mail.text
+
+
+# --- a new password or address ends every mailed link (security audit) ------------------------------
+
+def test_a_password_reset_cancels_a_pending_move_of_the_account(runtime, smtp):
+    """Someone with the phished password asks to move the account to their mailbox; the owner
+    resets the password.  The move's link no longer works: the account keeps its address and
+    the intruder has no way back in."""
+    owner = confirmed_account(runtime, smtp, "ann@example.com")
+    intruder_session = accounts.log_in(runtime, "ann@example.com", PASSWORD, IP).session_token
+    assert account_recovery.change_email(runtime, owner.id, "mallory@evil.example", PASSWORD, IP) is False
+    move_token = link_in([m for m in delivered(runtime, smtp) if m.rcpt_tos == ["mallory@evil.example"]][-1], "email")
+
+    account_recovery.request_password_reset(runtime, "ann@example.com", IP)
+    reset = [m for m in delivered(runtime, smtp) if m.rcpt_tos == ["ann@example.com"]][-1]
+    account_recovery.reset_password(runtime, link_in(reset, "reset"), NEW_PASSWORD, IP)
+    assert accounts.user_for_session(runtime, intruder_session) is None
+
+    with pytest.raises(AccountError) as late:
+        account_recovery.confirm_new_email(runtime, move_token)
+    assert late.value.code == "link_invalid"
+    assert accounts.get_user(runtime, owner.id).email == "ann@example.com"
+    before = len(smtp.received)
+    account_recovery.request_password_reset(runtime, "mallory@evil.example", IP)
+    assert [m for m in delivered(runtime, smtp)[before:] if m.rcpt_tos == ["mallory@evil.example"]] == []
+    for email, password in (("mallory@evil.example", PASSWORD), ("mallory@evil.example", NEW_PASSWORD),
+                            ("ann@example.com", PASSWORD)):
+        with pytest.raises(LoginFailed):
+            accounts.log_in(runtime, email, password, IP)
+    assert accounts.log_in(runtime, "ann@example.com", NEW_PASSWORD, IP).user.id == owner.id
+
+
+def test_a_reset_link_mailed_before_a_password_change_no_longer_works(runtime, smtp):
+    owner = confirmed_account(runtime, smtp)
+    account_recovery.request_password_reset(runtime, "ann@example.com", IP)
+    token = link_in(delivered(runtime, smtp)[-1], "reset")
+    accounts.change_password(runtime, owner.id, PASSWORD, NEW_PASSWORD)
+    assert not account_recovery.reset_link_works(runtime, token)
+    with pytest.raises(AccountError) as spent:
+        account_recovery.reset_password(runtime, token, "Third-Password-333", IP)
+    assert spent.value.code == "link_invalid"
+    assert accounts.log_in(runtime, "ann@example.com", NEW_PASSWORD, IP).user.id == owner.id
