@@ -10,7 +10,8 @@ account to a new address; and asking for those mails.
   links), setting the password spends it, in the transaction that sets the password.
 - A new password ends every session and any lock-out, and its owner hears of it.
 - A new address is confirmed from that address before the account moves to it; the old
-  address hears of the move.  Without account emails the move is immediate.
+  address hears of the move.  Without account emails the move is immediate.  Either way
+  the links mailed before the move (to the old address) stop working.
 """
 
 from __future__ import annotations
@@ -156,12 +157,13 @@ def change_email(runtime: Runtime, user_id: str, new_email: str, current_passwor
         # Moved without proof: the new address counts as unconfirmed (were account emails
         # turned on later, it would be asked to confirm, and PWP__ADMIN_EMAILS would wait for it).
         db.execute(update(User).where(User.id == user.id).values(email=new_email, email_confirmed_at=None, updated_at=now))
+        account_mail.void_tokens(db, user.id)  # links mailed to the old address don't follow the account
     return True
 
 
 def confirm_new_email(runtime: Runtime, token: str, now: datetime | None = None) -> str:
-    """The new address confirmed the move: the account takes it (if still free), the old
-    address is told.  Returns the new address; AccountError otherwise."""
+    """The new address confirmed the move: the account takes it (if still free), its other
+    mailed links stop working, the old address is told.  Returns the new address; AccountError otherwise."""
     now = now or utcnow()
     with transaction(runtime.engine) as db:
         spent = account_mail.consume_token(db, runtime, token, EMAIL, now)
@@ -173,5 +175,6 @@ def confirm_new_email(runtime: Runtime, token: str, now: datetime | None = None)
         old_email = user.email
         db.execute(update(User).where(User.id == user.id)
                    .values(email=spent.new_email, email_confirmed_at=now, updated_at=now))
+        account_mail.void_tokens(db, user.id)  # links mailed to the old address don't follow the account
         account_mail.send_email_changed(db, runtime, user.id, old_email, spent.new_email, now)
     return spent.new_email

@@ -307,3 +307,27 @@ def test_a_reset_link_mailed_before_a_password_change_no_longer_works(runtime, s
         account_recovery.reset_password(runtime, token, "Third-Password-333", IP)
     assert spent.value.code == "link_invalid"
     assert accounts.log_in(runtime, "ann@example.com", NEW_PASSWORD, IP).user.id == owner.id
+
+
+def test_a_reset_link_mailed_to_the_old_address_no_longer_works_once_the_account_moved(runtime, smtp):
+    owner = confirmed_account(runtime, smtp)
+    account_recovery.request_password_reset(runtime, "ann@example.com", IP)
+    token = link_in(delivered(runtime, smtp)[-1], "reset")
+    account_recovery.change_email(runtime, owner.id, "ann@new.example", PASSWORD, IP)
+    account_recovery.confirm_new_email(runtime, link_in(delivered(runtime, smtp)[-1], "email"))
+    with pytest.raises(AccountError) as spent:
+        account_recovery.reset_password(runtime, token, NEW_PASSWORD, IP)
+    assert spent.value.code == "link_invalid"
+    assert accounts.log_in(runtime, "ann@new.example", PASSWORD, IP).user.id == owner.id
+
+
+def test_a_move_without_mail_ends_the_links_mailed_before(make_runtime, smtp):
+    """Account emails turned off for a while: the account moves at once, and a link mailed to
+    its old address before does not act on it at its new one."""
+    loud = make_runtime(**smtp.env(PWP__ENABLE_USER_ACCOUNT_EMAILS="true"))
+    owner = confirmed_account(loud, smtp)
+    account_recovery.request_password_reset(loud, "ann@example.com", IP)
+    token = link_in(delivered(loud, smtp)[-1], "reset")
+    quiet = make_runtime(PWPUSH_MASTER_KEY=loud.settings.environment["PWPUSH_MASTER_KEY"])
+    assert account_recovery.change_email(quiet, owner.id, "ann@new.example", PASSWORD, IP) is True
+    assert not account_recovery.reset_link_works(loud, token)
