@@ -174,7 +174,12 @@ def send_api_token_created(db: Session, runtime: Runtime, user: User, now: datet
 
 
 def send_email_change(db: Session, runtime: Runtime, user: User, new_email: str, now: datetime) -> None:
-    """Ask the owner of the new address to confirm it; the account keeps its address until then."""
+    """Ask the owner of the new address to confirm it; the account keeps its address until then.
+    The current address is told at once (someone with a phished password may be moving the
+    account away: its owner can still change the password, which voids the move's link)."""
+    queue_mail(db, runtime, letters.email_move_asked_letter(runtime.settings, user.email, new_email, now,
+                                                            _language(runtime, user)),
+               "email_changed", user_id=user.id, now=now)  # an address change notice, as the failed-mail list says
     token = issue_token(db, runtime, user.id, EMAIL, now, new_email=new_email)
     letter = letters.email_change_letter(runtime.settings, new_email, user.email,
                                          links.account_link(runtime.settings.base_url, EMAIL, token), _days(LIFETIMES[EMAIL]),

@@ -270,6 +270,18 @@ def email_change_letter(settings: Settings, to: str, old_email: str, link: str, 
     ], t("You get this mail because this address was entered at {host}.", host=host), locale)
 
 
+def email_move_asked_letter(settings: Settings, to: str, new_email: str, when: datetime, locale: str = "en") -> Letter:
+    """The current address hears at once of a move asked for: no link that could confirm it."""
+    t = speaker(locale)
+    return compose(settings, to, t("Someone asked to move your {site} account to {email}", site=settings.brand_title,
+                                   email=new_email), t("Someone asked to move your account"), [
+        t("On {when} a change of your account's address to {email} was asked for.", when=moment(when, locale),
+          email=new_email) + " " + t("It moves only once that address confirms."),
+        t("If that wasn't you, change your password now: that cancels the move."),
+        Button(t("Reset my password"), settings.base_url + "/forgot-password"),
+    ], _account_footer(settings, locale), locale)
+
+
 def email_changed_letter(settings: Settings, to: str, new_email: str, when: datetime, locale: str = "en") -> Letter:
     t = speaker(locale)
     return compose(settings, to, t("Your {site} email address was changed", site=settings.brand_title),

@@ -39,6 +39,14 @@ def link_in(mail, action: str) -> str:
     return found[0]
 
 
+def last_link(runtime, smtp, action: str) -> str:
+    """The token in the newest delivered mail linking to `action` (mails queued together go in any order)."""
+    for mail in reversed(delivered(runtime, smtp)):
+        if any(kind == action for kind, _ in LINK_RE.findall(mail.text)):
+            return link_in(mail, action)
+    raise AssertionError(f"no {action} link delivered")
+
+
 def confirmed_account(runtime, smtp, email="ann@example.com"):
     user = accounts.sign_up(runtime, email, PASSWORD)
     account_recovery.confirm_address(runtime, link_in(delivered(runtime, smtp)[-1], "confirm"))
@@ -179,7 +187,7 @@ def test_a_changed_password_is_told_by_mail(runtime, smtp):
 def test_a_new_address_is_confirmed_from_it_and_the_old_one_is_told(runtime, smtp):
     user = confirmed_account(runtime, smtp)
     assert account_recovery.change_email(runtime, user.id, "ann@new.example", PASSWORD, IP) is False
-    ask = delivered(runtime, smtp)[-1]
+    [ask] = [m for m in delivered(runtime, smtp) if "/account/email/" in m.text]
     assert ask.rcpt_tos == ["ann@new.example"]
     assert accounts.get_user(runtime, user.id).email == "ann@example.com"  # until confirmed
 
@@ -230,7 +238,7 @@ def test_a_listed_admin_address_makes_an_administrator_only_once_its_owner_confi
         admin.require_admin(runtime, squatter.id)
 
     # Whoever reads boss@corp.example's mail confirms it: from that login on, an administrator.
-    account_recovery.confirm_address(runtime, link_in(delivered(runtime, smtp)[-1], "confirm"))
+    account_recovery.confirm_address(runtime, last_link(runtime, smtp, "confirm"))
     assert accounts.log_in(runtime, "boss@corp.example", PASSWORD, IP).user.is_admin
     assert admin.require_admin(runtime, squatter.id).email == "boss@corp.example"
 
@@ -314,7 +322,7 @@ def test_a_reset_link_mailed_to_the_old_address_no_longer_works_once_the_account
     account_recovery.request_password_reset(runtime, "ann@example.com", IP)
     token = link_in(delivered(runtime, smtp)[-1], "reset")
     account_recovery.change_email(runtime, owner.id, "ann@new.example", PASSWORD, IP)
-    account_recovery.confirm_new_email(runtime, link_in(delivered(runtime, smtp)[-1], "email"))
+    account_recovery.confirm_new_email(runtime, last_link(runtime, smtp, "email"))
     with pytest.raises(AccountError) as spent:
         account_recovery.reset_password(runtime, token, NEW_PASSWORD, IP)
     assert spent.value.code == "link_invalid"
@@ -331,3 +339,19 @@ def test_a_move_without_mail_ends_the_links_mailed_before(make_runtime, smtp):
     quiet = make_runtime(PWPUSH_MASTER_KEY=loud.settings.environment["PWPUSH_MASTER_KEY"])
     assert account_recovery.change_email(quiet, owner.id, "ann@new.example", PASSWORD, IP) is True
     assert not account_recovery.reset_link_works(loud, token)
+
+
+def test_the_current_address_is_told_at_once_when_a_move_is_asked_for(runtime, smtp):
+    owner = confirmed_account(runtime, smtp, "ann@example.com")
+    before = len(smtp.received)
+    account_recovery.change_email(runtime, owner.id, "mallory@evil.example", PASSWORD, IP)
+    mails = delivered(runtime, smtp)[before:]
+    assert sorted(m.rcpt_tos for m in mails) == [["ann@example.com"], ["mallory@evil.example"]]
+    [told] = [m for m in mails if m.rcpt_tos == ["ann@example.com"]]
+    assert "mallory@evil.example" in told.message["Subject"]
+    assert "mallory@evil.example" in told.text and "mallory@evil.example" in told.html
+    assert "change your password now" in told.text
+    move_token = link_in([m for m in mails if m.rcpt_tos == ["mallory@evil.example"]][0], "email")
+    for body in (told.text, told.html):
+        assert LINK_RE.search(body) is None and move_token not in body
+    assert accounts.get_user(runtime, owner.id).email == "ann@example.com"
