@@ -232,3 +232,50 @@ def test_test_events_are_limited_per_account(make_runtime, receiver):
     assert len(webhooks.deliveries_of(runtime, user.id)) == webhooks.TEST_EVENTS_PER_MINUTE
     other_endpoint, _secret = webhooks.add_webhook(runtime, other.id, receiver.url)
     webhooks.send_test_event(runtime, other.id, other_endpoint.id)  # another account has its own count
+
+
+def test_https_connects_to_the_checked_address_but_names_and_verifies_the_host(tmp_path, monkeypatch):
+    """The call goes to the address it checked, yet TLS is the endpoint's name's: SNI and Host
+    name it and the certificate must be for it (one for another name that resolves to the same
+    address is refused).  The suite's receivers are plain http; this is the https path."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.mail_servers import make_certificate, server_tls_context
+
+    cert, key = make_certificate(tmp_path, "hooks.example")
+    names, hosts = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            hosts.append(self.headers.get("host"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = server_tls_context(cert, key)
+    tls.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real_getaddrinfo(
+        "127.0.0.1" if host in ("hooks.example", "other.example") else host, *a, **k))
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    try:
+        answer = webhook_calls.post(client_tls, f"https://hooks.example:{port}/in", b"{}",
+                                    {"Content-Type": "application/json"}, 5, allow_private=True)
+        assert answer.status == 204
+        assert names == ["hooks.example"] and hosts == [f"hooks.example:{port}"]
+        # The same address under a name the certificate is not for: no call.
+        other = webhook_calls.post(client_tls, f"https://other.example:{port}/in", b"{}",
+                                   {"Content-Type": "application/json"}, 5, allow_private=True)
+        assert other.status is None and other.reason == webhook_calls.NO_CONNECTION
+        assert hosts == [f"hooks.example:{port}"]
+    finally:
+        server.shutdown()
+        server.server_close()
