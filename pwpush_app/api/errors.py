@@ -19,6 +19,7 @@ from typing import Any, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pwpush_app.core.db import DatabaseUnavailable
@@ -122,6 +123,17 @@ def _validation_words(item: dict, language: str | None) -> str:
     return in_language(language, said(template, **context))
 
 
+# PostgreSQL takes no NUL in a text value, and psycopg refuses a query with one (DataError).
+# The core keeps NUL out of every query it knows of (addresses, ids, searches); this answers
+# any other: the client's text is refused, and nothing was changed.
+NUL_REFUSED = N_("Text with a NUL character (U+0000) is not accepted.")
+
+
+def nul_refused(error: BaseException) -> bool:
+    """Whether `error` is PostgreSQL's refusal of a NUL character a client sent."""
+    return isinstance(error, DataError) and "NUL (0x00)" in str(error.orig)
+
+
 def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
     """`runtime_of`: the runtime the routes use (its settings say which languages this site speaks)."""
     async def language(request: Request) -> str | None:
@@ -182,3 +194,12 @@ def install_error_handlers(api: FastAPI, runtime_of: Callable[[], Any]) -> None:
         if not is_api_path(request.url.path):
             return PlainTextResponse("Internal Server Error", status_code=500)
         return await said(request, 500, N_("Something went wrong on the server; nothing secret was exposed. Try again."))
+
+    @api.exception_handler(DataError)
+    async def _data_error(request: Request, error: DataError):
+        if not nul_refused(error):
+            return await _last_resort(request, error)
+        log.warning("refused a NUL character on %s %s", request.method, loggable_path(request.url.path))
+        if not is_api_path(request.url.path):
+            return PlainTextResponse(in_language(await language(request), NUL_REFUSED), status_code=400)
+        return await said(request, 400, NUL_REFUSED)

@@ -30,6 +30,7 @@ from pwpush_app.core.accounts import (
     check_new_address,
     check_password_rules,
     end_lock_out,
+    is_email_address,
     normalize_email,
     set_password,
 )
@@ -37,8 +38,6 @@ from pwpush_app.core.clock import utcnow
 from pwpush_app.core.db import transaction
 from pwpush_app.core.models import User
 from pwpush_app.core.runtime import Runtime
-
-MAX_EMAIL_CHARS = 254
 
 
 def _require_account_emails(runtime: Runtime) -> None:
@@ -52,7 +51,7 @@ def _link_invalid() -> AccountError:
 
 def _account_by_email(db: Session, email: str) -> User | None:
     email = normalize_email(email)
-    if not email or len(email) > MAX_EMAIL_CHARS:
+    if not is_email_address(email):
         return None
     return db.exec(select(User).where(User.email == email)).first()
 

@@ -35,7 +35,8 @@ from pwpush_app.core.owners import expire_by_owner
 from pwpush_app.core.runtime import Runtime
 from pwpush_app.core.session_checks import MAX_TOKEN_CHARS  # noqa: F401  (named here too)
 
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
+# No whitespace and no control character (NUL included: PostgreSQL refuses it in a query).
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,189}\.[^@\s\x00-\x1f\x7f]{1,63}$")
 MAX_EMAIL_CHARS = 254
 # A session's last activity is written at most this often (a dashboard polls every few seconds).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -53,9 +54,15 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def is_email_address(email: str) -> bool:
+    """Whether a normalised `email` is an address an account can have; anything else names no
+    account and is never looked up."""
+    return len(email) <= MAX_EMAIL_CHARS and _EMAIL_RE.match(email) is not None
+
+
 def _check_email(email: str) -> str:
     email = normalize_email(email)
-    if len(email) > MAX_EMAIL_CHARS or not _EMAIL_RE.match(email):
+    if not is_email_address(email):
         raise AccountError(MESSAGES["email_invalid"], "email")
     return email
 
@@ -154,7 +161,7 @@ def log_in(
     password = password if isinstance(password, str) else ""
     digest = email_digest(runtime, email)
     with transaction(runtime.engine, write=False) as db:
-        user = db.exec(select(User).where(User.email == email)).first() if len(email) <= MAX_EMAIL_CHARS else None
+        user = db.exec(select(User).where(User.email == email)).first() if is_email_address(email) else None
     known = user is not None and user.password_hash is not None and len(password) <= PASSWORD_MAX_CHARS
     try:
         attempt = login_attempts.reserve(runtime, digest, now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import false, func, update
 from sqlmodel import select
 
 from pwpush_app.core import accounts
@@ -109,6 +109,15 @@ class UserRow:
     passkeys: int = 0
 
 
+def address_contains(search: str):
+    """The condition "the account's address contains `search`".  No address holds a control
+    character (accounts.is_email_address), so a search with one matches nothing, without
+    sending it to the database (PostgreSQL refuses a NUL in a query)."""
+    if not search.isprintable():
+        return false()
+    return User.email.contains(search, autoescape=True)
+
+
 def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: datetime | None = None) -> list[UserRow]:
     """Accounts, newest first, whose address contains `search`: for administrators only."""
     require_admin_area(runtime, admin_id)
@@ -116,7 +125,7 @@ def list_users(runtime: Runtime, admin_id: str | None, search: str = "", now: da
     search = accounts.normalize_email(search if isinstance(search, str) else "")[:MAX_SEARCH_CHARS]
     query = select(User).order_by(User.created_at.desc(), User.email).limit(USERS_SHOWN)
     if search:
-        query = query.where(User.email.contains(search, autoescape=True))
+        query = query.where(address_contains(search))
     with transaction(runtime.engine, write=False) as db:
         users = db.exec(query).all()
         digests = {accounts.email_digest(runtime, u.email): u.id for u in users}

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from pwpush_app.core import accounts, login_steps
+from pwpush_app.core import accounts, crypto, login_steps
 from pwpush_app.core.admin import NotAdmin, locked_by_an_admin, require_admin_area
 from pwpush_app.core.audit import Client, cut
 from pwpush_app.core.clock import utcnow
@@ -73,7 +73,7 @@ class Done:
 
 
 def _as_id(value) -> str:
-    return value if isinstance(value, str) and 0 < len(value) <= 32 else ""
+    return value if crypto.could_be_id(value) else ""
 
 
 def _lock_rows(db: Session, runtime: Runtime, admin_id: str, target_id: str, now: datetime) -> tuple[User, User]:

@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy import func, not_
 from sqlmodel import select
 
-from pwpush_app.core import records
-from pwpush_app.core.admin import MAX_SEARCH_CHARS, NotAdmin, require_admin_area
+from pwpush_app.core import crypto, records
+from pwpush_app.core.admin import MAX_SEARCH_CHARS, NotAdmin, address_contains, require_admin_area
 from pwpush_app.core.admin_actions import EXPIRE_PUSH, PUSH_EXPIRED, AdminRefused, Done, log_action
 from pwpush_app.core.audit import Client
 from pwpush_app.core.clock import utcnow
@@ -100,7 +100,7 @@ def list_pushes(runtime: Runtime, admin_id: str | None, search: str = "", state:
     if search == ANONYMOUS:
         conditions.append(Push.owner_id == None)  # noqa: E711
     elif search:
-        conditions.append(User.email.contains(search, autoescape=True))
+        conditions.append(address_contains(search))
     live = records.live_at(now)  # an overdue push the purge has not reached yet is expired here too
     if state:
         conditions.append(live if state == ACTIVE else not_(live))
@@ -134,7 +134,7 @@ def expire_push(runtime: Runtime, admin_id: str | None, push_id, client: Client,
     passphrase go at once, its files right after; logged in the admin audit log."""
     require_admin_area(runtime, admin_id)
     now = now or utcnow()
-    if not isinstance(push_id, str) or not 0 < len(push_id) <= 32:
+    if not crypto.could_be_id(push_id):
         raise AdminRefused(N_("No push was chosen: reload the list and try again."))
     with transaction(runtime.engine) as db:
         actor = db.exec(select(User).where(User.id == admin_id).with_for_update()).first()

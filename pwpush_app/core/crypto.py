@@ -364,6 +364,12 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+def could_be_id(value) -> bool:
+    """Whether `value` could name a row: text of 1 to 32 characters with no control character.
+    Anything else names none and is never looked up (PostgreSQL refuses a NUL in a query)."""
+    return isinstance(value, str) and 0 < len(value) <= 32 and value.isprintable()
+
+
 def plain_digest(text: str) -> str:
     """SHA-256 for high-entropy secrets we only compare (session and API tokens)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

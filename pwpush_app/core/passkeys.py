@@ -278,7 +278,9 @@ def remove(runtime: Runtime, user_id: str, passkey_id, password: str) -> None:
     """Remove one of this account's passkeys: the password first (wrong ones count)."""
     user = accounts.check_current_password(runtime, user_id, password)
     with transaction(runtime.engine) as db:
-        done = db.execute(delete(Passkey).where(Passkey.id == str(passkey_id)[:32], Passkey.user_id == user.id)).rowcount
+        passkey_id = str(passkey_id)[:32]
+        done = crypto.could_be_id(passkey_id) and db.execute(
+            delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)).rowcount
     if not done:
         raise _refuse("passkey_gone")
 
