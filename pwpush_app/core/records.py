@@ -36,17 +36,18 @@ PUSHES = Push.__table__
 # token or id, SQLite would otherwise pick an (expired, ...) index for an IN list and walk
 # every live push.  Only the purge, which wants every overdue push, uses those indexes.
 NOT_EXPIRED = cast(PUSHES.c.expired, Integer) == 0
-LIVE = (
-    NOT_EXPIRED,
-    PUSHES.c.views_remaining > 0,
-    PUSHES.c.expires_at > bindparam("now"),
-)
+def _live(now) -> tuple:
+    return (NOT_EXPIRED, PUSHES.c.views_remaining > 0, PUSHES.c.expires_at > now)
+
+
+# `Push.is_live` for statements built once: the moment is their bound parameter "now".
+LIVE = _live(bindparam("now"))
 
 
 def live_at(now: datetime):
     """`Push.is_live` as a SQL condition, for queries that count or sort pushes by it: an
     overdue push the purge has not reached yet is not live, whatever its stored flag says."""
-    return and_(*LIVE).params(now=now)
+    return and_(*_live(now))
 
 
 # Expiry deletes the secret material, not only sets a flag.
